@@ -1,0 +1,108 @@
+/*
+ * vouch/hash.h -- perceptual hashes: PDQ (256 bits), pHash, dHash, aHash (64 bits).
+ *
+ * Byte order.  A hash is stored as the bytes of its hex text: byte 0 holds the
+ * first two hex digits.  For PDQ this is the reference's text form, the
+ * big-endian hex of a 256-bit integer whose bit k = 16*i + j (counted from the
+ * least significant bit) says DCT coefficient (i, j) is above the median.
+ * So coefficient k lives in byte 31 - k/8, bit k%8.  Lists exchange with
+ * other PDQ tools unchanged.
+ */
+#ifndef VOUCH_HASH_H
+#define VOUCH_HASH_H
+
+#include "common.h"
+#include "errors.h"
+#include "image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vouch_algo {
+  VOUCH_ALGO_NONE = 0,
+  VOUCH_ALGO_PDQ = 1,
+  VOUCH_ALGO_PHASH = 2,
+  VOUCH_ALGO_DHASH = 3,
+  VOUCH_ALGO_AHASH = 4
+} vouch_algo;
+
+#define VOUCH_PDQ_BYTES 32U
+#define VOUCH_HASH64_BYTES 8U
+#define VOUCH_HASH_MAX_BYTES 32U
+/* Hex text capacity for the largest hash, including the NUL. */
+#define VOUCH_HASH_HEX_BYTES (2U * VOUCH_HASH_MAX_BYTES + 1U)
+
+/* PDQ needs at least this many pixels per side; smaller images hash to all
+ * zeros with quality 0, as in the reference. */
+#define VOUCH_PDQ_MIN_SIDE 5U
+
+/* The 8 dihedral variants, in the reference's order. */
+#define VOUCH_DIHEDRAL_N 8U
+typedef enum vouch_dihedral {
+  VOUCH_DIH_ORIGINAL = 0,
+  VOUCH_DIH_ROT90 = 1,
+  VOUCH_DIH_ROT180 = 2,
+  VOUCH_DIH_ROT270 = 3,
+  VOUCH_DIH_FLIPX = 4,
+  VOUCH_DIH_FLIPY = 5,
+  VOUCH_DIH_FLIPPLUS1 = 6,
+  VOUCH_DIH_FLIPMINUS1 = 7
+} vouch_dihedral;
+
+VOUCH_API size_t vouch_pdq_bytes(void);
+/*! vouch_algo_bytes() : 32 for PDQ, 8 for the 64-bit hashes, 0 for an unknown algo. */
+VOUCH_API size_t vouch_algo_bytes(int algo);
+/*! vouch_algo_name() : "pdq", "phash", "dhash", "ahash", or "unknown". */
+VOUCH_API const char *vouch_algo_name(int algo);
+/*! vouch_algo_from_name() : the algo for a name (case-insensitive), or VOUCH_ALGO_NONE. */
+VOUCH_API int vouch_algo_from_name(const char *name);
+/*! vouch_dihedral_name() : "original", "rot90", ... "flipminus1". */
+VOUCH_API const char *vouch_dihedral_name(int variant);
+
+/*! vouch_hash_to_hex() : writes 2n lowercase hex digits and a NUL.
+ * @return : VOUCH_OK, or VOUCH_E_INVALID if hex_cap < 2n+1. */
+VOUCH_API int vouch_hash_to_hex(const uint8_t *hash, size_t n, char *hex, size_t hex_cap);
+
+/*! vouch_hash_from_hex() : parses exactly 2n hex digits (either case) from
+ *  `hex` (hex_len bytes, no NUL needed).  @return : VOUCH_OK or VOUCH_E_HASH_PARSE. */
+VOUCH_API int vouch_hash_from_hex(const char *hex, size_t hex_len, uint8_t *hash, size_t n);
+
+/*! vouch_hamming() : number of differing bits between two n-byte hashes. */
+VOUCH_API unsigned vouch_hamming(const uint8_t *a, const uint8_t *b, size_t n);
+
+/* A hasher holds the scratch buffers hashing needs and grows them (up to the
+ * image limits) as images require.  One per thread. */
+typedef struct vouch_hasher vouch_hasher;
+VOUCH_API int vouch_hasher_create(vouch_hasher **out);
+VOUCH_API void vouch_hasher_free(vouch_hasher *h); /* NULL is a no-op */
+
+/* Flags for vouch_hash_image(). */
+#define VOUCH_HASH_DIHEDRAL 1U  /* write all 8 variants (8 hashes back to back) */
+
+/*! vouch_hash_image() :
+ *  Hashes `img` with `algo`.  Without VOUCH_HASH_DIHEDRAL, writes one hash of
+ *  vouch_algo_bytes(algo) bytes to `out`; with it, writes 8 in the order of
+ *  vouch_dihedral.  `out_cap` is the capacity of `out` in bytes.
+ *  `quality` may be NULL; otherwise it receives PDQ's quality (0..100; below
+ *  50 the hash is unreliable) or, for the 64-bit hashes, -1.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID (bad algo, small out_cap,
+ *           bad image). */
+VOUCH_API int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img,
+                               unsigned flags, uint8_t *out, size_t out_cap, int *quality);
+
+/*! vouch_pdq_from_luma() :
+ *  The PDQ core on a float luma plane (rows x cols, row-major), as the
+ *  reference's pdqDihedralHash256esFromFloatLuma: Jarosz tent filter (two
+ *  box passes per axis), decimation to 64x64, quality, 16x16 DCT, median
+ *  threshold.  `luma` is used as scratch and is overwritten; `scratch` must
+ *  hold rows*cols floats.  `out` receives n_variants (1 or 8) hashes.
+ * @return : VOUCH_OK or VOUCH_E_INVALID. */
+VOUCH_API int vouch_pdq_from_luma(float *luma, float *scratch, uint32_t rows, uint32_t cols,
+                                  uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
+                                  int *quality);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VOUCH_HASH_H */

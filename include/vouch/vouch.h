@@ -1,0 +1,8 @@
+/* vouch/vouch.h -- umbrella header for libvouch. */
+#ifndef VOUCH_VOUCH_H
+#define VOUCH_VOUCH_H
+#include "common.h"
+#include "errors.h"
+#include "image.h"
+#include "hash.h"
+#endif

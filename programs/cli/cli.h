@@ -1,0 +1,54 @@
+/* programs/cli/cli.h -- shared pieces of the `vouch` command.
+ * The CLI is a client of libvouch: it uses include/vouch/ only.
+ * Exit statuses (DESIGN.md section 3): 0 ok, 1 matches found (match), 2 usage or input error. */
+#ifndef VOUCH_CLI_H
+#define VOUCH_CLI_H
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "vouch/vouch.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_MATCH 1
+#define CLI_EXIT_ERROR 2
+
+/* Each subcommand: argv[0] is the subcommand name. */
+int cmd_hash(int argc, char **argv);
+
+/* Messages go to stderr prefixed with "vouch: ". */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes `s` as a JSON string literal (with quotes) to `f`. */
+void cli_json_string(FILE *f, const char *s);
+
+/* A growable list of paths. */
+typedef struct cli_paths {
+  char **v;
+  size_t n, cap;
+} cli_paths;
+void cli_paths_free(cli_paths *p);
+/* Adds the operands: a file, a directory (walked in sorted order when
+ * recursive; an error otherwise), or "-" (one path per line on stdin).
+ * Returns the number of operands that could not be used (each reported). */
+int cli_paths_collect(cli_paths *p, char **operands, int n, int recursive);
+
+/* Number of online CPUs (at least 1). */
+int cli_ncpu(void);
+
+/* Progress bar on stderr, only when stderr is a terminal. */
+typedef struct cli_progress {
+  int enabled;
+  size_t total, done;
+  double start, last;
+  const char *label;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *label, size_t total);
+void cli_progress_update(cli_progress *p, size_t done);
+void cli_progress_end(cli_progress *p);
+double cli_now(void);
+
+/* Parses a non-negative integer in [lo, hi]; returns 0 on success. */
+int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+
+#endif

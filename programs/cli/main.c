@@ -1,0 +1,46 @@
+/* programs/cli/main.c -- `vouch`: dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+typedef struct {
+  const char *name;
+  int (*fn)(int, char **);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+  {"hash", cmd_hash, "compute perceptual hashes (PDQ, pHash, dHash, aHash) of image files"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: vouch COMMAND [OPTIONS] ...\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\n'vouch COMMAND --help' describes a command.  'vouch --version' prints the version.\n");
+}
+
+int main(int argc, char **argv) {
+  if (vouch_init() < 0) {
+    cli_errorf("library initialisation failed");
+    return CLI_EXIT_ERROR;
+  }
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_EXIT_ERROR;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+    printf("vouch %s (libvouch %s)\n", VOUCH_VERSION_STRING, vouch_version_string());
+    return CLI_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].fn(argc - 1, argv + 1);
+  cli_errorf("unknown command '%s'", argv[1]);
+  usage(stderr);
+  return CLI_EXIT_ERROR;
+}

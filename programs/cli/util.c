@@ -1,0 +1,193 @@
+/* programs/cli/util.c -- messages, JSON strings, path collection, progress. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+
+static void vmsg(const char *kind, const char *fmt, va_list ap) {
+  fprintf(stderr, "vouch: %s", kind);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+void cli_errorf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmsg("", fmt, ap);
+  va_end(ap);
+}
+void cli_warnf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmsg("warning: ", fmt, ap);
+  va_end(ap);
+}
+
+void cli_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", f); break;
+    case '\\': fputs("\\\\", f); break;
+    case '\n': fputs("\\n", f); break;
+    case '\r': fputs("\\r", f); break;
+    case '\t': fputs("\\t", f); break;
+    default:
+      if (*p < 0x20)
+        fprintf(f, "\\u%04x", *p);
+      else
+        fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}
+
+void cli_paths_free(cli_paths *p) {
+  for (size_t i = 0; i < p->n; i++)
+    free(p->v[i]);
+  free(p->v);
+  memset(p, 0, sizeof *p);
+}
+
+static int paths_push(cli_paths *p, const char *s) {
+  if (p->n == p->cap) {
+    size_t nc = p->cap ? p->cap * 2 : 64;
+    char **nv = realloc(p->v, nc * sizeof *nv);
+    if (!nv) return -1;
+    p->v = nv;
+    p->cap = nc;
+  }
+  p->v[p->n] = strdup(s);
+  if (!p->v[p->n]) return -1;
+  p->n++;
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk(cli_paths *p, const char *dir, int depth) {
+  if (depth > 64) {
+    cli_errorf("%s: directory nesting too deep", dir);
+    return 1;
+  }
+  DIR *d = opendir(dir);
+  if (!d) {
+    cli_errorf("%s: %s", dir, strerror(errno));
+    return 1;
+  }
+  cli_paths names = {0};
+  struct dirent *e;
+  int bad = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue; /* skip hidden files and . .. */
+    if (paths_push(&names, e->d_name) != 0) { bad++; break; }
+  }
+  closedir(d);
+  qsort(names.v, names.n, sizeof *names.v, cmp_str);
+  for (size_t i = 0; i < names.n; i++) {
+    size_t len = strlen(dir) + strlen(names.v[i]) + 2;
+    char *full = malloc(len);
+    if (!full) { bad++; break; }
+    snprintf(full, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names.v[i]);
+    struct stat st;
+    if (stat(full, &st) != 0) {
+      cli_errorf("%s: %s", full, strerror(errno));
+      bad++;
+    } else if (S_ISDIR(st.st_mode)) {
+      bad += walk(p, full, depth + 1);
+    } else if (S_ISREG(st.st_mode)) {
+      if (paths_push(p, full) != 0) bad++;
+    }
+    free(full);
+  }
+  cli_paths_free(&names);
+  return bad;
+}
+
+int cli_paths_collect(cli_paths *p, char **operands, int n, int recursive) {
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    const char *op = operands[i];
+    if (!strcmp(op, "-")) {
+      char *line = NULL;
+      size_t cap = 0;
+      ssize_t len;
+      while ((len = getline(&line, &cap, stdin)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (len == 0) continue;
+        if (paths_push(p, line) != 0) bad++;
+      }
+      free(line);
+      continue;
+    }
+    struct stat st;
+    if (stat(op, &st) != 0) {
+      cli_errorf("%s: %s", op, strerror(errno));
+      bad++;
+    } else if (S_ISDIR(st.st_mode)) {
+      if (recursive)
+        bad += walk(p, op, 0);
+      else {
+        cli_errorf("%s: is a directory (use -r)", op);
+        bad++;
+      }
+    } else if (paths_push(p, op) != 0) {
+      bad++;
+    }
+  }
+  return bad;
+}
+
+int cli_ncpu(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : (int)n;
+}
+
+double cli_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_progress_start(cli_progress *p, const char *label, size_t total) {
+  memset(p, 0, sizeof *p);
+  p->enabled = isatty(STDERR_FILENO) && total > 1;
+  p->total = total;
+  p->label = label;
+  p->start = p->last = cli_now();
+}
+
+void cli_progress_update(cli_progress *p, size_t done) {
+  p->done = done;
+  if (!p->enabled) return;
+  double now = cli_now();
+  if (now - p->last < 0.1 && done < p->total) return;
+  p->last = now;
+  double rate = (now - p->start) > 0 ? (double)done / (now - p->start) : 0;
+  int width = 30, fill = p->total ? (int)((double)done * width / (double)p->total) : 0;
+  fprintf(stderr, "\r%s [", p->label);
+  for (int i = 0; i < width; i++) fputc(i < fill ? '#' : '.', stderr);
+  fprintf(stderr, "] %zu/%zu  %.0f/s ", done, p->total, rate);
+}
+
+void cli_progress_end(cli_progress *p) {
+  if (!p->enabled) return;
+  cli_progress_update(p, p->done);
+  fputs("\r\033[K", stderr);
+}
+
+int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out) {
+  char *end;
+  if (!s || !*s || *s == '-') return -1;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || *end || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}

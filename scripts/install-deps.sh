@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs everything vouch needs to build and test on Debian 12, from Debian packages.
+# Run as root (or through sudo).  Safe to run again: apt-get skips what is installed.
+set -eu
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
+  libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev \
+  libsodium-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev \
+  curl imagemagick"
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then exec sudo "$0" "$@"; fi
+  echo "install-deps.sh: must run as root (apt-get)" >&2; exit 2
+fi
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,83 @@
+/* src/common/common.c -- version, init, error strings, the allocator. */
+#include <stdlib.h>
+#include <stdatomic.h>
+#include "vouch/common.h"
+#include "vouch/errors.h"
+#include "internal.h"
+
+int vouch_version_number(void) { return VOUCH_VERSION_NUMBER; }
+const char *vouch_version_string(void) { return VOUCH_VERSION_STRING; }
+
+#ifdef VOUCH_HAVE_SODIUM
+#include <sodium.h>
+#endif
+
+int vouch_init(void) {
+  static atomic_int state; /* 0 = not yet, 1 = done: process-wide by nature */
+  int expected = 0;
+  if (atomic_load(&state) == 1)
+    return 1;
+#ifdef VOUCH_HAVE_SODIUM
+  if (sodium_init() < 0)
+    return -1;
+#endif
+  if (!atomic_compare_exchange_strong(&state, &expected, 1))
+    return 1;
+  return 0;
+}
+
+const char *vouch_strerror(int rc) {
+  switch (rc) {
+  case VOUCH_OK: return "ok";
+  case VOUCH_E_NOMEM: return "out of memory";
+  case VOUCH_E_INVALID: return "invalid argument";
+  case VOUCH_E_LIMIT: return "limit exceeded";
+  case VOUCH_E_UNSUPPORTED: return "not supported";
+  case VOUCH_E_INTERNAL: return "internal error";
+  case VOUCH_E_NOT_FOUND: return "not found";
+  case VOUCH_E_EXISTS: return "already exists";
+  case VOUCH_E_IMAGE_FORMAT: return "not a supported image format";
+  case VOUCH_E_IMAGE_CORRUPT: return "corrupt or truncated image";
+  case VOUCH_E_IMAGE_TOO_LARGE: return "image too large";
+  case VOUCH_E_IMAGE_EMPTY: return "empty image";
+  case VOUCH_E_IMAGE_TOO_SMALL: return "image too small";
+  case VOUCH_E_HASH_PARSE: return "malformed hash";
+  case VOUCH_E_DB_CORRUPT: return "corrupt database or index file";
+  case VOUCH_E_DB_VERSION: return "unsupported file format version";
+  case VOUCH_E_DB: return "database error";
+  case VOUCH_E_ALGO_MISMATCH: return "hash algorithm mismatch";
+  case VOUCH_E_PSI_FORMAT: return "malformed protocol message";
+  case VOUCH_E_PSI_AUTH: return "protocol message failed authentication";
+  case VOUCH_E_PSI_PARAMS: return "inconsistent protocol parameters";
+  case VOUCH_E_AUDIT_PROOF: return "proof does not verify";
+  case VOUCH_E_AUDIT_SIGNATURE: return "signature does not verify";
+  case VOUCH_E_AUDIT_POLICY: return "audit policy not met";
+  case VOUCH_E_IO: return "I/O error";
+  default: return "unknown error";
+  }
+}
+
+int vouch_rc_class(int rc) {
+  if (rc < 10 || rc > 99)
+    return 0;
+  return rc - rc % 10;
+}
+
+/* ---- allocator with per-thread failure injection (tests only) ---- */
+static _Thread_local long fail_after = -1;
+
+void vouch__test_fail_allocs_after(long n) { fail_after = n; }
+
+static int should_fail(void) {
+  if (fail_after < 0)
+    return 0;
+  if (fail_after == 0)
+    return 1;
+  fail_after--;
+  return 0;
+}
+
+void *vouch__malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
+void *vouch__calloc(size_t n, size_t size) { return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1); }
+void *vouch__realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
+void vouch__free(void *p) { free(p); }
