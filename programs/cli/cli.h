@@ -51,4 +51,35 @@ double cli_now(void);
 /* Parses a non-negative integer in [lo, hi]; returns 0 on success. */
 int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
 
+/* ---- hashing many files (programs/cli/hashjob.c) ----
+ * Decodes and hashes `paths` on `jobs` threads and calls `cb` on the calling
+ * thread once per path, in input order.  A file that fails still gets a
+ * callback with rc != VOUCH_OK and a message in errmsg. */
+typedef struct cli_hash_opts {
+  int algo;       /* VOUCH_ALGO_* */
+  int dihedral;   /* compute all 8 variants */
+  int exact;      /* full-resolution decode (bit-exact with the reference) */
+  int orient;     /* apply EXIF orientation */
+  int jobs;       /* threads; 0 = all cores */
+  const char *progress_label; /* NULL: no progress bar */
+} cli_hash_opts;
+
+typedef struct cli_hash_result {
+  const char *path;
+  int rc;                 /* VOUCH_OK or an error code */
+  const char *errmsg;     /* detail when rc != VOUCH_OK */
+  int algo;
+  int quality;            /* PDQ quality, -1 for the 64-bit hashes */
+  unsigned nhash;         /* 1, or 8 with dihedral */
+  size_t hash_bytes;      /* vouch_algo_bytes(algo) */
+  uint8_t hashes[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES];
+  uint32_t width, height; /* decoded size */
+} cli_hash_result;
+
+/* Return non-zero from the callback to stop early. */
+typedef int (*cli_hash_cb)(void *ctx, const cli_hash_result *r);
+
+/* Returns the number of files that failed, or -1 if the run could not start. */
+long cli_hash_run(const cli_paths *paths, const cli_hash_opts *opts, cli_hash_cb cb, void *ctx);
+
 #endif
