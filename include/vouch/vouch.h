@@ -5,4 +5,5 @@
 #include "errors.h"
 #include "image.h"
 #include "hash.h"
+#include "merkle.h"
 #endif
