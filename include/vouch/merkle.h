@@ -43,6 +43,60 @@ VOUCH_API int vouch_merkle_root_from_leaf_hashes(const uint8_t *leaf_hashes, siz
 VOUCH_API int vouch_merkle_root(const uint8_t *leaves, size_t n, size_t leaf_len,
                                 uint8_t root[VOUCH_MERKLE_HASH_BYTES]);
 
+/* ---- Proofs (RFC 9162 section 2.1.3 and 2.1.4) ----
+ * A proof is a list of hashes stored back to back, at most
+ * VOUCH_MERKLE_PROOF_MAX of them (the depth of a tree of 2^64 leaves). */
+#define VOUCH_MERKLE_PROOF_MAX 64U
+
+/*! vouch_merkle_inclusion_proof() :
+ *  The audit path (RFC 9162 2.1.3.1) for leaf `index` in the tree over the
+ *  `n` leaf hashes `leaf_hashes`.  `proof` must hold VOUCH_MERKLE_PROOF_MAX
+ *  hashes; `*proof_n` receives the count.  O(n) time, O(log n) space.
+ * @return : VOUCH_OK, VOUCH_E_INVALID if index >= n, or VOUCH_E_NOMEM. */
+VOUCH_API int vouch_merkle_inclusion_proof(const uint8_t *leaf_hashes, uint64_t n, uint64_t index,
+                                           uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES],
+                                           size_t *proof_n);
+
+/*! vouch_merkle_verify_inclusion() :
+ *  Checks that `leaf_hash` is leaf `index` of the tree of `size` leaves with
+ *  head `root`, given the audit path `proof` (`proof_n` hashes), following
+ *  RFC 9162 2.1.3.2.  Any input is safe (untrusted proofs welcome).
+ * @return : VOUCH_OK or VOUCH_E_AUDIT_PROOF. */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_merkle_verify_inclusion(const uint8_t leaf_hash[VOUCH_MERKLE_HASH_BYTES],
+                                                              uint64_t index, uint64_t size,
+                                                              const uint8_t *proof, size_t proof_n,
+                                                              const uint8_t root[VOUCH_MERKLE_HASH_BYTES]);
+
+/*! vouch_merkle_consistency_proof() :
+ *  The consistency proof (RFC 9162 2.1.4.1) between the tree over the first
+ *  `old_size` leaves and the tree over all `n` leaves.  0 < old_size <= n;
+ *  old_size == n gives an empty proof.  Output as for the inclusion proof.
+ * @return : VOUCH_OK, VOUCH_E_INVALID, or VOUCH_E_NOMEM. */
+VOUCH_API int vouch_merkle_consistency_proof(const uint8_t *leaf_hashes, uint64_t n, uint64_t old_size,
+                                             uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES],
+                                             size_t *proof_n);
+
+/*! vouch_merkle_verify_consistency() :
+ *  Checks that the tree of `old_size` leaves with head `old_root` is a prefix
+ *  of the tree of `new_size` leaves with head `new_root` (RFC 9162 2.1.4.2).
+ *  old_size == new_size needs an empty proof and equal roots; old_size == 0
+ *  needs an empty proof (the empty tree is a prefix of every tree).
+ * @return : VOUCH_OK or VOUCH_E_AUDIT_PROOF. */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                                                const uint8_t old_root[VOUCH_MERKLE_HASH_BYTES],
+                                                                const uint8_t new_root[VOUCH_MERKLE_HASH_BYTES],
+                                                                const uint8_t *proof, size_t proof_n);
+
+/*! vouch_merkle_root_mt() :
+ *  Same result as vouch_merkle_root(), computed on `threads` threads (0 or 1:
+ *  the calling thread only).  Aligned blocks of 2^16 leaves are perfect
+ *  subtrees of the RFC 9162 tree, so threads hash whole blocks and the caller
+ *  folds the block heads and the tail.  If a thread cannot be started, the
+ *  calling thread does its share.
+ * @return : VOUCH_OK, or VOUCH_E_NOMEM. */
+VOUCH_API int vouch_merkle_root_mt(const uint8_t *leaves, size_t n, size_t leaf_len, unsigned threads,
+                                   uint8_t root[VOUCH_MERKLE_HASH_BYTES]);
+
 #ifdef __cplusplus
 }
 #endif
