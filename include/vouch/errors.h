@@ -47,6 +47,9 @@ typedef enum vouch_rc {
   VOUCH_E_AUDIT_PROOF = 40,     /* an inclusion or consistency proof does not verify */
   VOUCH_E_AUDIT_SIGNATURE = 41, /* a signature does not verify */
   VOUCH_E_AUDIT_POLICY = 42,    /* a policy (e.g. the two-source rule) is not met */
+  VOUCH_E_AUDIT_FORMAT = 43,    /* an audit file (key, list, table, head, log, trust) is malformed */
+  VOUCH_E_AUDIT_FORK = 44,      /* two different heads for one database version */
+  VOUCH_E_AUDIT_UNTRUSTED = 45, /* signed by a key, or at a root, the client does not trust */
 
   VOUCH_E_IO = 50,              /* reading or writing a file failed */
 

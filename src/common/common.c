@@ -52,6 +52,9 @@ const char *vouch_strerror(int rc) {
   case VOUCH_E_AUDIT_PROOF: return "proof does not verify";
   case VOUCH_E_AUDIT_SIGNATURE: return "signature does not verify";
   case VOUCH_E_AUDIT_POLICY: return "audit policy not met";
+  case VOUCH_E_AUDIT_FORMAT: return "malformed audit file";
+  case VOUCH_E_AUDIT_FORK: return "log fork: two heads for one version";
+  case VOUCH_E_AUDIT_UNTRUSTED: return "not signed by a trusted key or not linked to a trusted root";
   case VOUCH_E_IO: return "I/O error";
   default: return "unknown error";
   }
