@@ -55,6 +55,9 @@ VOUCH_API size_t vouch_audit_sig_bytes(void);
 
 /*! vouch_audit_free() : frees a buffer the audit functions allocated (NULL is a no-op). */
 VOUCH_API void vouch_audit_free(void *p);
+/*! vouch_audit_wipe() : overwrites n bytes at p with zeros in a way the
+ *  compiler cannot drop (for buffers that held secret keys). */
+VOUCH_API void vouch_audit_wipe(void *p, size_t n);
 
 /* ================================================================== keys */
 
@@ -264,7 +267,7 @@ VOUCH_API int vouch_audit_db_verify_sources(const vouch_audit_db *db, size_t *ba
 
 /* ===================================================== signed tree heads */
 
-#define VOUCH_AUDIT_STH_BYTES 236U
+#define VOUCH_AUDIT_STH_BYTES 268U
 typedef struct vouch_audit_sth {
   uint8_t server_pk[VOUCH_AUDIT_PK_BYTES];
   uint64_t db_version;
@@ -275,16 +278,20 @@ typedef struct vouch_audit_sth {
   vouch_audit_policy policy;
   uint8_t nsources;
   uint8_t sources_digest[VOUCH_AUDIT_DIGEST_BYTES];
+  uint8_t index_root[VOUCH_MERKLE_HASH_BYTES];  /* the .vidx Merkle root; all zero: none bound */
   uint8_t psi_digest[VOUCH_AUDIT_DIGEST_BYTES]; /* all zero: no PSI data bound */
   uint64_t live_count;     /* hashes in the live set */
   uint8_t signature[VOUCH_AUDIT_SIG_BYTES];
 } vouch_audit_sth;
 
 /*! vouch_audit_sth_make() : fills and signs a tree head for `db`.
- *  `psi_digest` may be NULL (no PSI public data bound).
+ *  `index_root` (the root of the index built from db's live set, see
+ *  vouch/index.h) and `psi_digest` (SHA-256 of the PSI public data without
+ *  its audit block, docs/audit.md) may be NULL: nothing bound.
  * @return : VOUCH_OK or VOUCH_E_INVALID (key is not a server key). */
 VOUCH_API int vouch_audit_sth_make(const vouch_audit_db *db, const vouch_audit_secret_key *server,
-                                   uint64_t timestamp, const uint8_t *psi_digest, vouch_audit_sth *out);
+                                   uint64_t timestamp, const uint8_t *index_root, const uint8_t *psi_digest,
+                                   vouch_audit_sth *out);
 VOUCH_API void vouch_audit_sth_encode(const vouch_audit_sth *sth, uint8_t out[VOUCH_AUDIT_STH_BYTES]);
 /*! vouch_audit_sth_decode() : parses and checks the signature against
  *  sth->server_pk.  @return : VOUCH_OK, VOUCH_E_AUDIT_FORMAT, VOUCH_E_DB_VERSION
@@ -293,6 +300,37 @@ VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_sth_decode(const uint8_t *buf, size_
 /*! vouch_audit_sth_matches_db() : the head describes exactly `db` (version,
  *  size, root, algo, policy, sources).  @return : VOUCH_OK or VOUCH_E_AUDIT_PROOF. */
 VOUCH_API int vouch_audit_sth_matches_db(const vouch_audit_sth *sth, const vouch_audit_db *db);
+
+/* ===================================================== inclusion proofs */
+
+#define VOUCH_AUDIT_LEAF_MAX 64U
+/* One entry's inclusion proof as exchanged between programs (text form in
+ * docs/audit.md, "Inclusion proof"). */
+typedef struct vouch_audit_inclusion {
+  uint64_t db_version, tree_size, index;
+  size_t leaf_len;
+  uint8_t leaf[VOUCH_AUDIT_LEAF_MAX];
+  size_t proof_n;
+  uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES];
+} vouch_audit_inclusion;
+
+/*! vouch_audit_inclusion_make() : the proof for leaf `i` of `db`. */
+VOUCH_API int vouch_audit_inclusion_make(const vouch_audit_db *db, uint64_t i, vouch_audit_inclusion *out);
+/*! vouch_audit_inclusion_format() : the text form; `*out` allocated, free
+ *  with vouch_audit_free(); NUL-terminated, `*out_len` without the NUL. */
+VOUCH_API int vouch_audit_inclusion_format(const vouch_audit_inclusion *inc, char **out, size_t *out_len);
+/*! vouch_audit_inclusion_parse() : parses the text form.
+ * @return : VOUCH_OK or VOUCH_E_AUDIT_FORMAT. */
+VOUCH_API int vouch_audit_inclusion_parse(const char *text, size_t len, vouch_audit_inclusion *out);
+/*! vouch_audit_inclusion_verify() :
+ *  The proof is for `sth` (same version and size), the leaf is a
+ *  well-formed addition of the head's algorithm, and the path leads to the
+ *  head's root.  `hash` (may be NULL) receives a pointer to the hash inside
+ *  inc->leaf.  @return : VOUCH_OK, VOUCH_E_AUDIT_FORMAT or VOUCH_E_AUDIT_PROOF.
+ *  Note: this shows the hash was added; that it was not removed later is
+ *  shown by its absence from the removals (the table), not by this proof. */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_inclusion_verify(const vouch_audit_inclusion *inc,
+                                                             const vouch_audit_sth *sth, const uint8_t **hash);
 
 /* =================================================================== log */
 
@@ -372,18 +410,21 @@ typedef struct vouch_audit_report {
   int log;             /* head is in the log, log fully verifies */
   int pins;            /* every pinned root is in the log (or is this head), and the
                           log extends it by consistency proofs */
+  int index_root;      /* head's index root equals the given one */
   int psi_digest;      /* head's PSI digest equals the given one */
 } vouch_audit_report;
 
 /*! vouch_audit_check() :
- *  The client and auditor check.  `sth` is required; `db`, `log`, `trust`
- *  and `psi_digest` may be NULL (the corresponding checks are then -1).
+ *  The client and auditor check.  `sth` is required; `db`, `log`, `trust`,
+ *  `index_root` and `psi_digest` may be NULL (the corresponding checks are
+ *  then -1).
  *  Fills `report` and returns the first failing code (VOUCH_OK if none).
  *  A check that needs trust but finds no pins for it fails with
  *  VOUCH_E_AUDIT_UNTRUSTED. */
 VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_check(const vouch_audit_sth *sth, const vouch_audit_db *db,
                                                   const vouch_audit_log *log, const vouch_audit_trust *trust,
-                                                  const uint8_t *psi_digest, vouch_audit_report *report);
+                                                  const uint8_t *index_root, const uint8_t *psi_digest,
+                                                  vouch_audit_report *report);
 
 #ifdef __cplusplus
 }

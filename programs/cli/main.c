@@ -11,6 +11,7 @@ typedef struct {
 
 static const command commands[] = {
   {"hash", cmd_hash, "compute perceptual hashes (PDQ, pHash, dHash, aHash) of image files"},
+  {"audit", cmd_audit, "auditable database: signed source lists, roots, proofs, log, verification"},
 };
 
 static void usage(FILE *f) {

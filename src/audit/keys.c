@@ -7,6 +7,10 @@
 size_t vouch_audit_pk_bytes(void) { return VOUCH_AUDIT_PK_BYTES; }
 size_t vouch_audit_sig_bytes(void) { return VOUCH_AUDIT_SIG_BYTES; }
 void vouch_audit_free(void *p) { vouch__free(p); }
+void vouch_audit_wipe(void *p, size_t n) {
+  if (p)
+    sodium_memzero(p, n);
+}
 
 /* ------------------------------------------------------------- helpers */
 

@@ -6,7 +6,7 @@
 
 static const uint8_t STH_MAGIC[8] = {'V', 'C', 'H', 'S', 'T', 'H', '0', '1'};
 static const uint8_t LOG_MAGIC[8] = {'V', 'C', 'H', 'L', 'O', 'G', '0', '1'};
-#define STH_SIGNED_BYTES 172U
+#define STH_SIGNED_BYTES 204U
 #define LOG_HEADER_BYTES 48U
 
 /* ------------------------------------------------------------ tree heads */
@@ -23,8 +23,9 @@ static void sth_body(const vouch_audit_sth *s, uint8_t *p) {
   p[98] = s->policy.distinct_jurisdictions;
   p[99] = s->nsources;
   memcpy(p + 100, s->sources_digest, 32);
-  memcpy(p + 132, s->psi_digest, 32);
-  vouch__store64_le(p + 164, s->live_count);
+  memcpy(p + 132, s->index_root, 32);
+  memcpy(p + 164, s->psi_digest, 32);
+  vouch__store64_le(p + 196, s->live_count);
 }
 
 static void sth_digest(const vouch_audit_sth *s, uint8_t d[32]) {
@@ -40,7 +41,7 @@ static int sth_verify(const vouch_audit_sth *s) {
 }
 
 int vouch_audit_sth_make(const vouch_audit_db *db, const vouch_audit_secret_key *server, uint64_t timestamp,
-                         const uint8_t *psi_digest, vouch_audit_sth *out) {
+                         const uint8_t *index_root, const uint8_t *psi_digest, vouch_audit_sth *out) {
   if (!db || !server || !out || server->id.role != VOUCH_AUDIT_ROLE_SERVER)
     return VOUCH_E_INVALID;
   memset(out, 0, sizeof *out);
@@ -53,6 +54,8 @@ int vouch_audit_sth_make(const vouch_audit_db *db, const vouch_audit_secret_key 
   out->policy = vouch_audit_db_policy(db);
   out->nsources = (uint8_t)vouch_audit_db_nsources(db);
   vouch_audit_db_sources_digest(db, out->sources_digest);
+  if (index_root)
+    memcpy(out->index_root, index_root, 32);
   if (psi_digest)
     memcpy(out->psi_digest, psi_digest, 32);
   out->live_count = vouch_audit_db_live_count(db);
@@ -87,8 +90,9 @@ int vouch_audit_sth_decode(const uint8_t *buf, size_t len, vouch_audit_sth *out)
   out->policy.distinct_jurisdictions = buf[98];
   out->nsources = buf[99];
   memcpy(out->sources_digest, buf + 100, 32);
-  memcpy(out->psi_digest, buf + 132, 32);
-  out->live_count = vouch__load64_le(buf + 164);
+  memcpy(out->index_root, buf + 132, 32);
+  memcpy(out->psi_digest, buf + 164, 32);
+  out->live_count = vouch__load64_le(buf + 196);
   memcpy(out->signature, buf + STH_SIGNED_BYTES, 64);
   if (out->db_version == 0 || vouch_algo_bytes(out->algo) == 0 || out->policy.min_sources == 0 ||
       out->policy.min_sources > VOUCH_AUDIT_SOURCES_MAX || out->policy.distinct_jurisdictions > 1 ||
@@ -342,12 +346,14 @@ static int first_failure(int rc, int *first) {
 }
 
 int vouch_audit_check(const vouch_audit_sth *sth, const vouch_audit_db *db, const vouch_audit_log *log,
-                      const vouch_audit_trust *trust, const uint8_t *psi_digest, vouch_audit_report *r) {
+                      const vouch_audit_trust *trust, const uint8_t *index_root, const uint8_t *psi_digest,
+                      vouch_audit_report *r) {
   if (!sth || !r)
     return VOUCH_E_INVALID;
   int first = VOUCH_OK;
   r->sth_signature = r->sth_matches_db = r->source_sigs = r->policy = -1;
-  r->trusted_server = r->trusted_sources = r->trusted_policy = r->log = r->pins = r->psi_digest = -1;
+  r->trusted_server = r->trusted_sources = r->trusted_policy = r->log = r->pins = -1;
+  r->index_root = r->psi_digest = -1;
 
   first_failure(r->sth_signature = sth_verify(sth), &first);
   if (db) {
@@ -415,6 +421,9 @@ int vouch_audit_check(const vouch_audit_sth *sth, const vouch_audit_db *db, cons
       first_failure(r->pins = rc, &first);
     }
   }
+  if (index_root)
+    first_failure(r->index_root = sodium_memcmp(index_root, sth->index_root, 32) == 0 ? VOUCH_OK : VOUCH_E_AUDIT_PROOF,
+                  &first);
   if (psi_digest)
     first_failure(r->psi_digest = sodium_memcmp(psi_digest, sth->psi_digest, 32) == 0 ? VOUCH_OK : VOUCH_E_AUDIT_PROOF,
                   &first);

@@ -308,7 +308,7 @@ static void test_db(void) {
   /* Tampering with any byte of the table is detected by the parser, the
    * source signatures, or the signed head that names its root. */
   vouch_audit_sth sth;
-  REQUIRE(vouch_audit_sth_make(v1, &k_srv, 1764403200, NULL, &sth) == VOUCH_OK);
+  REQUIRE(vouch_audit_sth_make(v1, &k_srv, 1764403200, NULL, NULL, &sth) == VOUCH_OK);
   int undetected = 0;
   for (size_t i = 0; i < len; i++) {
     enc[i] ^= 0x10;
@@ -366,9 +366,9 @@ static void test_sth_log_fork(void) {
   REQUIRE(v1 && v2);
   vouch_audit_sth s1, s2, s2b, tmp;
   uint8_t digest[32] = {1, 2, 3};
-  REQUIRE(vouch_audit_sth_make(v1, &k_srv, 1000, NULL, &s1) == VOUCH_OK);
-  REQUIRE(vouch_audit_sth_make(v2, &k_srv, 2000, digest, &s2) == VOUCH_OK);
-  CHECK(vouch_audit_sth_make(v1, &k_us1, 1000, NULL, &tmp) == VOUCH_E_INVALID);
+  REQUIRE(vouch_audit_sth_make(v1, &k_srv, 1000, NULL, NULL, &s1) == VOUCH_OK);
+  REQUIRE(vouch_audit_sth_make(v2, &k_srv, 2000, NULL, digest, &s2) == VOUCH_OK);
+  CHECK(vouch_audit_sth_make(v1, &k_us1, 1000, NULL, NULL, &tmp) == VOUCH_E_INVALID);
   uint8_t enc[VOUCH_AUDIT_STH_BYTES];
   vouch_audit_sth_encode(&s2, enc);
   REQUIRE(vouch_audit_sth_decode(enc, sizeof enc, &tmp) == VOUCH_OK);
@@ -398,7 +398,7 @@ static void test_sth_log_fork(void) {
   REQUIRE(vouch_audit_log_append(log, &s2, proof, pn) == VOUCH_OK);
   /* A head from another key is refused. */
   vouch_audit_sth rogue;
-  REQUIRE(vouch_audit_sth_make(v2, &k_srv2, 3000, NULL, &rogue) == VOUCH_OK);
+  REQUIRE(vouch_audit_sth_make(v2, &k_srv2, 3000, NULL, NULL, &rogue) == VOUCH_OK);
   rogue.db_version = 3;
   CHECK(vouch_audit_log_append(log, &rogue, proof, pn) != VOUCH_OK);
 
@@ -407,7 +407,7 @@ static void test_sth_log_fork(void) {
   s2b.timestamp = 2001;
   {
     /* re-sign: same db, other timestamp */
-    REQUIRE(vouch_audit_sth_make(v2, &k_srv, 2001, NULL, &s2b) == VOUCH_OK);
+    REQUIRE(vouch_audit_sth_make(v2, &k_srv, 2001, NULL, NULL, &s2b) == VOUCH_OK);
   }
   CHECK_EQ_INT(vouch_audit_log_append(log, &s2b, proof, pn), VOUCH_E_AUDIT_FORK);
   CHECK_EQ_INT(vouch_audit_log_check_sth(log, &s2), VOUCH_OK);
@@ -473,37 +473,37 @@ static void test_sth_log_fork(void) {
   CHECK_EQ_INT(tr.nsources, 4);
   CHECK_EQ_INT(tr.npins, 1);
   vouch_audit_report rep;
-  CHECK_EQ_INT(vouch_audit_check(&s2, v2, log, &tr, digest, &rep), VOUCH_OK);
+  CHECK_EQ_INT(vouch_audit_check(&s2, v2, log, &tr, NULL, digest, &rep), VOUCH_OK);
   CHECK_EQ_INT(rep.pins, VOUCH_OK);
   CHECK_EQ_INT(rep.trusted_sources, VOUCH_OK);
   CHECK_EQ_INT(rep.psi_digest, VOUCH_OK);
   /* Without the log, a pin on version 1 cannot be linked to version 2. */
-  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
+  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr, NULL, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
   CHECK_EQ_INT(rep.pins, VOUCH_E_AUDIT_UNTRUSTED);
   /* The forked head is refused. */
-  CHECK(vouch_audit_check(&s2b, v2, log, &tr, NULL, &rep) != VOUCH_OK);
+  CHECK(vouch_audit_check(&s2b, v2, log, &tr, NULL, NULL, &rep) != VOUCH_OK);
   CHECK_EQ_INT(rep.log, VOUCH_E_AUDIT_FORK);
   /* Wrong PSI digest; rollback to version 1 once version 2 is pinned. */
   uint8_t other_digest[32] = {9};
-  CHECK(vouch_audit_check(&s2, v2, log, &tr, other_digest, &rep) == VOUCH_E_AUDIT_PROOF);
+  CHECK(vouch_audit_check(&s2, v2, log, &tr, NULL, other_digest, &rep) == VOUCH_E_AUDIT_PROOF);
   tr.pins[0].db_version = 2;
   tr.pins[0].tree_size = s2.tree_size;
   memcpy(tr.pins[0].root, s2.root, 32);
-  CHECK_EQ_INT(vouch_audit_check(&s1, v1, log, &tr, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
+  CHECK_EQ_INT(vouch_audit_check(&s1, v1, log, &tr, NULL, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
   /* An untrusted server key; a policy weaker than pinned. */
   vouch_audit_trust tr2 = tr;
   tr2.npins = 0;
   memset(tr2.servers[0], 0, 32);
-  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr2, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
+  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr2, NULL, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
   tr2 = tr;
   tr2.npins = 0;
   tr2.min_policy.min_sources = 3;
-  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr2, NULL, &rep), VOUCH_E_AUDIT_POLICY);
+  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr2, NULL, NULL, &rep), VOUCH_E_AUDIT_POLICY);
   /* A source missing from the pinned set. */
   tr2 = tr;
   tr2.npins = 0;
   tr2.nsources = 3; /* drop FR */
-  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr2, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
+  CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr2, NULL, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
   CHECK_EQ_INT(rep.trusted_sources, VOUCH_E_AUDIT_UNTRUSTED);
 
   /* Malformed trust files. */
