@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# tests/cli/audit.sh -- `vouch audit` end to end: sources sign lists, the
+# two-source rule builds the table, the operator signs heads and keeps the
+# log, a client verifies against pinned trust; every tampering, the
+# single-source and same-jurisdiction cases and a fork are refused.
+set -u
+V="${VOUCH_BIN:-}"
+[ -x "$V" ] || { echo "VOUCH_BIN not set or not executable; skipping"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 2
+fails=0
+ok()   { echo "ok   $*"; }
+bad()  { echo "FAIL $*"; fails=$((fails + 1)); }
+# expect STATUS DESCRIPTION COMMAND...
+expect() {
+  local want=$1 what=$2; shift 2
+  "$@" >out.txt 2>err.txt
+  local got=$?
+  if [ "$got" = "$want" ]; then ok "$what"; else bad "$what (exit $got, wanted $want)"; cat out.txt err.txt; fi
+}
+gen() { local i; for ((i = $1; i < $2; i++)); do printf '%s' "$i" | sha256sum | cut -c1-64; done; }
+flip() { # flip one bit of byte $2 of file $1 into $3
+  cp "$1" "$3"
+  local b; b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $(( (b ^ 1) & 255 )))" | dd of="$3" bs=1 seek="$2" conv=notrunc status=none
+}
+pk() { od -An -tx1 -j 76 -N 32 "$1" | tr -d ' \n'; }
+
+gen 0 100 >us1.txt; gen 50 150 >us2.txt; gen 80 120 >gb.txt; gen 90 130 >gb2.txt; gen 0 10 >fr.txt
+gen 500 501 >solo.txt
+
+# ---- help everywhere
+for c in "audit" "audit source" "audit log" "audit source keygen" "audit source sign" "audit source verify" \
+         "audit build" "audit root" "audit prove" "audit verify-proof" "audit consistency" "audit sign-root" \
+         "audit log append" "audit log show" "audit log verify" "audit verify"; do
+  # shellcheck disable=SC2086
+  expect 0 "vouch $c --help" "$V" $c --help
+  grep -q usage out.txt || bad "vouch $c --help prints no usage"
+done
+expect 2 "unknown audit command" "$V" audit frobnicate
+expect 2 "keygen without --name" "$V" audit source keygen --jurisdiction US -o x.key
+expect 2 "keygen with a bad jurisdiction" "$V" audit source keygen --name a --jurisdiction usa -o x.key
+
+# ---- keys
+for s in us1:US us2:US gb:GB fr:FR; do
+  expect 0 "keygen ${s%%:*}" "$V" audit source keygen --name "org-${s%%:*}" --jurisdiction "${s##*:}" -o "${s%%:*}.key"
+done
+expect 0 "keygen server" "$V" audit source keygen --server --name operator --jurisdiction CH -o srv.key
+expect 0 "keygen rogue server" "$V" audit source keygen --server --name rogue --jurisdiction CH -o rogue.key
+[ "$(stat -c %a us1.key)" = 600 ] && ok "secret key mode 0600" || bad "secret key mode $(stat -c %a us1.key)"
+
+# ---- lists
+D=--date
+expect 0 "sign us1" "$V" audit source sign --key us1.key --list-version 1 $D 2026-11-29 -o us1.vsl us1.txt
+expect 0 "sign us2" "$V" audit source sign --key us2.key --list-version 1 $D 2026-11-29 -o us2.vsl us2.txt
+expect 0 "sign gb" "$V" audit source sign --key gb.key --list-version 1 $D 2026-11-29 -o gb.vsl gb.txt
+expect 0 "sign gb v2" "$V" audit source sign --key gb.key --list-version 2 $D 2026-11-30 -o gb2.vsl gb2.txt
+expect 0 "sign fr" "$V" audit source sign --key fr.key --list-version 1 $D 2026-11-30 -o fr.vsl fr.txt
+expect 0 "sign from stdin" sh -c "'$V' audit source sign --key us1.key --list-version 1 $D 2026-11-29 -o stdin.vsl - <us1.txt"
+cmp -s us1.vsl stdin.vsl && ok "signing is deterministic" || bad "same list signed twice differs"
+expect 2 "server key cannot sign a list" "$V" audit source sign --key srv.key --list-version 1 -o x.vsl us1.txt
+expect 0 "verify lists" "$V" audit source verify us1.vsl us2.vsl gb.vsl
+expect 0 "verify list --json" "$V" audit source verify --json gb.vsl
+grep -q '"jurisdiction":"GB"' out.txt && ok "list JSON names the jurisdiction" || bad "list JSON"
+size=$(stat -c %s gb.vsl)
+undetected=0
+for off in 0 9 40 41 43 55 70 90 $((size / 2)) $((size - 70)) $((size - 1)); do
+  flip gb.vsl "$off" t.vsl
+  "$V" audit source verify t.vsl >/dev/null 2>&1 && undetected=$((undetected + 1))
+done
+[ $undetected = 0 ] && ok "tampered lists refused" || bad "$undetected tampered lists accepted"
+
+# ---- the two-source rule
+expect 0 "build v1" "$V" audit build --require-sources 2 -o v1.vdb us1.vsl us2.vsl gb.vsl
+expect 0 "root v1 --json" "$V" audit root --json v1.vdb
+grep -q '"live":40' out.txt && ok "v1 has exactly the US+GB overlap (40)" || { bad "v1 live count"; cat out.txt; }
+H_USUS=$(sed -n 1p us2.txt)   # hash 50: two US sources only
+H_BOTH=$(sed -n 81p us1.txt)  # hash 80: US and GB
+expect 2 "US+US hash never enters" "$V" audit prove --db v1.vdb "$H_USUS"
+expect 0 "US+GB hash enters" "$V" audit prove --db v1.vdb -o p1.txt "$H_BOTH"
+expect 0 "single-source list builds" "$V" audit source sign --key fr.key --list-version 9 $D 2026-11-29 -o solo.vsl solo.txt
+expect 0 "build with a lone source" "$V" audit build -o lone.vdb solo.vsl
+expect 0 "root lone --json" "$V" audit root --json lone.vdb
+grep -q '"live":0' out.txt && ok "a hash from one source never enters" || bad "lone source entered"
+expect 0 "build --any-jurisdiction" "$V" audit build --any-jurisdiction -o any.vdb us1.vsl us2.vsl
+expect 0 "root any --json" "$V" audit root --json any.vdb
+grep -q '"live":50' out.txt && grep -q '"distinct_jurisdictions":false' out.txt \
+  && ok "the rule is a visible parameter" || bad "any-jurisdiction table"
+
+# ---- heads, log, second version
+expect 0 "sign-root v1" "$V" audit sign-root --key srv.key --db v1.vdb --time 1764403200 -o v1.vsth
+expect 2 "a source key cannot sign a head" "$V" audit sign-root --key us1.key --db v1.vdb -o x.vsth
+expect 0 "log append v1" "$V" audit log append --log db.vlog --sth v1.vsth --db v1.vdb
+cp db.vlog db-v1.vlog
+expect 0 "build v2" "$V" audit build --prev v1.vdb -o v2.vdb us1.vsl us2.vsl gb2.vsl fr.vsl
+expect 0 "consistency v1->v2" "$V" audit consistency --json --old v1.vdb --new v2.vdb
+grep -q '"ok":true' out.txt && ok "v2 only appends to v1" || bad "consistency"
+expect 1 "v1 is not an extension of v2" "$V" audit consistency --old v2.vdb --new v1.vdb
+expect 0 "sign-root v2" "$V" audit sign-root --key srv.key --db v2.vdb --time 1764489600 --psi-digest \
+  "$(printf psi | sha256sum | cut -c1-64)" -o v2.vsth
+expect 1 "head for v2 does not describe v1" "$V" audit log append --log db.vlog --sth v2.vsth --db v1.vdb
+expect 0 "log append v2" "$V" audit log append --log db.vlog --sth v2.vsth --db v2.vdb
+expect 0 "log show --json" "$V" audit log show --json db.vlog
+[ "$(wc -l <out.txt)" = 2 ] && ok "two heads logged" || bad "log show"
+expect 0 "log verify" "$V" audit log verify db.vlog
+expect 0 "log verify against its own prefix" "$V" audit log verify --against db-v1.vlog db.vlog
+
+# ---- proofs
+H2=$(sed -n 35p gb2.txt)
+expect 0 "prove in v2" "$V" audit prove --db v2.vdb -o p2.txt "$H2"
+expect 0 "verify-proof" "$V" audit verify-proof --sth v2.vsth p2.txt
+expect 1 "proof for v2 against head v1" "$V" audit verify-proof --sth v1.vsth p2.txt
+sed 's/^index \(.*\)$/index 0/' p2.txt >p2b.txt
+expect 1 "proof with a wrong index" "$V" audit verify-proof --sth v2.vsth p2b.txt
+awk 'NR==6 { $2 = substr($2, 1, 63) (substr($2, 64, 1) == "0" ? "1" : "0") } { print }' p2.txt >p2c.txt
+expect 1 "proof with a changed node" "$V" audit verify-proof --sth v2.vsth p2c.txt
+expect 0 "prove --json" "$V" audit prove --json --db v2.vdb "$H2"
+
+# ---- trust and verification
+R1=$(od -An -tx1 -j 64 -N 32 v1.vsth | tr -d ' \n')
+{
+  echo "vouch-trust 1"
+  echo "server $(pk srv.key.pub)"
+  for k in us1 us2 gb fr; do echo "source $(pk $k.key.pub) $(case $k in us*) echo US;; gb) echo GB;; fr) echo FR;; esac)"; done
+  echo "policy 2 distinct-jurisdictions"
+  echo "root 1 40 $R1"
+} >trust.txt
+PSI=$(printf psi | sha256sum | cut -c1-64)
+expect 0 "full verify (auditor: lists rebuild v2)" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog \
+  --trusted trust.txt --prev v1.vdb --psi-digest "$PSI" us1.vsl us2.vsl gb2.vsl fr.vsl
+grep -q '^verified' out.txt && ok "verify prints what it checked" || bad "verify output"
+expect 0 "verify --json" "$V" audit verify --json --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust.txt
+grep -q '"pinned_roots":"ok"' out.txt && ok "pinned root linked by the log" || bad "pins"
+expect 0 "verify without trust checks everything internal" "$V" audit verify --sth v2.vsth --db v2.vdb
+expect 1 "pinned root without the log cannot be linked" "$V" audit verify --sth v2.vsth --db v2.vdb --trusted trust.txt
+expect 1 "wrong PSI digest" "$V" audit verify --sth v2.vsth --db v2.vdb --psi-digest "$R1"
+expect 1 "lists that do not give the table" "$V" audit verify --sth v2.vsth --db v2.vdb --prev v1.vdb us1.vsl us2.vsl gb.vsl fr.vsl
+expect 1 "head of another table" "$V" audit verify --sth v1.vsth --db v2.vdb
+sed '/^server/d' trust.txt >trust-noserver.txt
+expect 1 "untrusted server key" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust-noserver.txt
+sed '/FR$/d' trust.txt >trust-nofr.txt
+expect 1 "unpinned source" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust-nofr.txt
+sed 's/^policy 2/policy 3/' trust.txt >trust-p3.txt
+expect 1 "rule weaker than pinned" "$V" audit verify --sth v2.vsth --trusted trust-p3.txt
+R2=$(od -An -tx1 -j 64 -N 32 v2.vsth | tr -d ' \n')
+printf 'root 2 70 %s\n' "$R2" >>trust.txt
+expect 1 "rollback to v1 after pinning v2" "$V" audit verify --sth v1.vsth --db v1.vdb --log db.vlog --trusted trust.txt
+
+# ---- tampering with the table, the head, the log
+for f in v2.vdb v2.vsth db.vlog; do
+  size=$(stat -c %s $f); undetected=0; n=0
+  for off in 0 7 8 17 20 40 64 100 150 $((size / 3)) $((size / 2)) $((size - 33)) $((size - 1)); do
+    [ $off -lt "$size" ] || continue
+    n=$((n + 1))
+    flip $f $off t.bin
+    case $f in
+      *.vdb) "$V" audit verify --sth v2.vsth --db t.bin >/dev/null 2>&1 && undetected=$((undetected + 1)) ;;
+      *.vsth) "$V" audit verify --sth t.bin --db v2.vdb >/dev/null 2>&1 && undetected=$((undetected + 1)) ;;
+      *.vlog) "$V" audit log verify t.bin >/dev/null 2>&1 && undetected=$((undetected + 1)) ;;
+    esac
+  done
+  [ $undetected = 0 ] && ok "$n tamperings of $f detected" || bad "$undetected of $n tamperings of $f undetected"
+done
+
+# ---- a fork: a second, different head for version 2
+expect 0 "sign a different head for v2" "$V" audit sign-root --key srv.key --db v2.vdb --time 1764489601 -o v2b.vsth
+cp db-v1.vlog fork.vlog
+expect 0 "the forked copy verifies on its own" "$V" audit log append --log fork.vlog --sth v2b.vsth --db v2.vdb
+expect 1 "fork detected between two copies" "$V" audit log verify --against fork.vlog db.vlog
+grep -q "version 2" out.txt && ok "fork reports its version" || bad "fork version"
+expect 1 "a forked head is refused by the log" "$V" audit log append --log db.vlog --sth v2b.vsth --db v2.vdb
+expect 1 "client refuses the forked head" "$V" audit verify --sth v2b.vsth --db v2.vdb --log db.vlog
+expect 1 "rogue key cannot extend the log" sh -c "'$V' audit sign-root --key rogue.key --db v2.vdb -o r.vsth >/dev/null && '$V' audit log append --log db-v1.vlog --sth r.vsth --db v2.vdb"
+
+echo "$fails failed"
+[ $fails = 0 ]
