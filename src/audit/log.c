@@ -162,7 +162,7 @@ int vouch_audit_log_get(const vouch_audit_log *log, size_t i, vouch_audit_sth *s
   if (sth)
     *sth = log->rec[i].sth;
   if (proof)
-    *proof = log->proofs + log->rec[i].proof_off * VOUCH_MERKLE_HASH_BYTES;
+    *proof = log->rec[i].proof_n ? log->proofs + log->rec[i].proof_off * VOUCH_MERKLE_HASH_BYTES : NULL;
   if (proof_n)
     *proof_n = log->rec[i].proof_n;
   return VOUCH_OK;
@@ -306,8 +306,10 @@ int vouch_audit_log_encode(const vouch_audit_log *log, uint8_t **out, size_t *ou
     memcpy(p + o, r->bytes, VOUCH_AUDIT_STH_BYTES);
     o += VOUCH_AUDIT_STH_BYTES;
     p[o++] = (uint8_t)r->proof_n;
-    memcpy(p + o, log->proofs + r->proof_off * VOUCH_MERKLE_HASH_BYTES, r->proof_n * VOUCH_MERKLE_HASH_BYTES);
-    o += r->proof_n * VOUCH_MERKLE_HASH_BYTES;
+    if (r->proof_n) {
+      memcpy(p + o, log->proofs + r->proof_off * VOUCH_MERKLE_HASH_BYTES, r->proof_n * VOUCH_MERKLE_HASH_BYTES);
+      o += r->proof_n * VOUCH_MERKLE_HASH_BYTES;
+    }
   }
   *out = p;
   *out_len = len;
