@@ -419,6 +419,8 @@ typedef struct vouch_audit_report {
  *  `index_root` and `psi_digest` may be NULL (the corresponding checks are
  *  then -1).
  *  Fills `report` and returns the first failing code (VOUCH_OK if none).
+ *  With `trust`: the head's key must be pinned if any server key is; a
+ *  trust file with neither server keys nor roots trusts nothing.
  *  A check that needs trust but finds no pins for it fails with
  *  VOUCH_E_AUDIT_UNTRUSTED. */
 VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_check(const vouch_audit_sth *sth, const vouch_audit_db *db,

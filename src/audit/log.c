@@ -372,11 +372,14 @@ int vouch_audit_check(const vouch_audit_sth *sth, const vouch_audit_db *db, cons
     first_failure(r->log = rc == VOUCH_E_NOT_FOUND ? VOUCH_E_AUDIT_UNTRUSTED : rc, &first);
   }
   if (trust) {
+    /* A trust file pins server keys, roots, or both; with neither there is
+     * nothing to anchor the head to. */
     int rc = VOUCH_E_AUDIT_UNTRUSTED;
     for (size_t i = 0; i < trust->nservers; i++)
       if (sodium_memcmp(trust->servers[i], sth->server_pk, 32) == 0)
         rc = VOUCH_OK;
-    first_failure(r->trusted_server = rc, &first);
+    if (trust->nservers > 0 || trust->npins == 0)
+      first_failure(r->trusted_server = rc, &first);
 
     if (trust->has_policy) {
       rc = VOUCH_OK;

@@ -137,8 +137,13 @@ expect 1 "pinned root without the log cannot be linked" "$V" audit verify --sth 
 expect 1 "wrong PSI digest" "$V" audit verify --sth v2.vsth --db v2.vdb --psi-digest "$R1"
 expect 1 "lists that do not give the table" "$V" audit verify --sth v2.vsth --db v2.vdb --prev v1.vdb us1.vsl us2.vsl gb.vsl fr.vsl
 expect 1 "head of another table" "$V" audit verify --sth v1.vsth --db v2.vdb
-sed '/^server/d' trust.txt >trust-noserver.txt
-expect 1 "untrusted server key" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust-noserver.txt
+sed "s/^server .*/server $(pk rogue.key.pub)/" trust.txt >trust-otherserver.txt
+expect 1 "untrusted server key" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust-otherserver.txt
+grep -q "FAIL trusted_server" out.txt && ok "names the failing check" || bad "trusted_server line"
+sed '/^server/d' trust.txt >trust-rootsonly.txt
+expect 0 "pinned roots alone (no key) with the log" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust-rootsonly.txt
+grep -v '^root' trust-rootsonly.txt >trust-nothing.txt
+expect 1 "a trust file pinning nothing trusts nothing" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust-nothing.txt
 sed '/FR$/d' trust.txt >trust-nofr.txt
 expect 1 "unpinned source" "$V" audit verify --sth v2.vsth --db v2.vdb --log db.vlog --trusted trust-nofr.txt
 sed 's/^policy 2/policy 3/' trust.txt >trust-p3.txt

@@ -499,6 +499,16 @@ static void test_sth_log_fork(void) {
   tr2.npins = 0;
   tr2.min_policy.min_sources = 3;
   CHECK_EQ_INT(vouch_audit_check(&s2, v2, NULL, &tr2, NULL, NULL, &rep), VOUCH_E_AUDIT_POLICY);
+  /* Roots only (no server key pinned): the log links the pin to the head. */
+  tr2 = tr;
+  tr2.nservers = 0;
+  tr2.pins[0].db_version = 1;
+  tr2.pins[0].tree_size = s1.tree_size;
+  memcpy(tr2.pins[0].root, s1.root, 32);
+  CHECK_EQ_INT(vouch_audit_check(&s2, v2, log, &tr2, NULL, NULL, &rep), VOUCH_OK);
+  CHECK_EQ_INT(rep.trusted_server, -1);
+  tr2.npins = 0; /* and nothing at all: untrusted */
+  CHECK_EQ_INT(vouch_audit_check(&s2, v2, log, &tr2, NULL, NULL, &rep), VOUCH_E_AUDIT_UNTRUSTED);
   /* A source missing from the pinned set. */
   tr2 = tr;
   tr2.npins = 0;
