@@ -59,6 +59,14 @@ int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned
     return VOUCH_E_INVALID;
   size_t n;
   if (!vouch__mul_ok(img->width, img->height, &n)) return VOUCH_E_LIMIT;
+  if (algo == VOUCH_ALGO_PDQ && img->scale_denom <= 1) {
+    /* Exact path: streams luma rows from the image, no full-size planes. */
+    uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
+    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, img, NULL, NULL, img->height, img->width, img->height,
+                                     img->width, 1, tmp, nv, quality, h->buf64, h->dct16));
+    memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
+    return VOUCH_OK;
+  }
   VOUCH_TRY(reserve(h, n));
   vouch__luma_from_image(img, h->luma);
   if (algo == VOUCH_ALGO_PDQ) {
@@ -73,7 +81,7 @@ int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned
       if (cw == img->width) { full_w = sw; full_h = sh; }
       else { full_w = sh; full_h = sw; }
     }
-    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, h->luma, h->scratch, img->height, img->width, full_h,
+    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, NULL, h->luma, h->scratch, img->height, img->width, full_h,
                                      full_w, denom, tmp, nv, quality, h->buf64, h->dct16));
     memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
     return VOUCH_OK;

@@ -15,6 +15,8 @@
  * (luma = the grey value): the reference's decoder (ImageMagick) hands such
  * images over as one-channel PGM, so the reference never sees them as RGB. */
 VOUCH_HIDDEN void vouch__luma_from_image(const vouch_image *img, float *luma);
+/* allow_simd = 0 forces the scalar loop (tests compare the two). */
+VOUCH_HIDDEN void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_simd);
 
 /* The DCT matrix of the reference: 16 x 64, row-major. */
 VOUCH_HIDDEN void vouch__pdq_dct_matrix(float d[16 * 64]);
@@ -30,8 +32,11 @@ VOUCH_HIDDEN int vouch__pdq_core(const float dct[16 * 64], float *luma, float *s
 
 /* The same on an image decoded at 1/denom scale whose full size is
  * full_rows x full_cols: emulates the full-resolution filter and sampling
- * (fast mode; not bit-exact).  denom == 1 is exactly vouch__pdq_core(). */
-VOUCH_HIDDEN int vouch__pdq_core_scaled(const float dct[16 * 64], float *luma, float *scratch,
+ * (fast mode; not bit-exact).  denom == 1 is exactly vouch__pdq_core().
+ * With denom == 1, `img` may be given instead of a luma plane: luma rows are
+ * then made on the fly (luma and scratch may be NULL). */
+VOUCH_HIDDEN int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img,
+                                        float *luma, float *scratch,
                                         uint32_t rows, uint32_t cols, uint32_t full_rows,
                                         uint32_t full_cols, int denom,
                                         uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
