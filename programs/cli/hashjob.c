@@ -13,7 +13,7 @@
 /* Fast mode decodes JPEGs at 1/2, 1/4 or 1/8 scale while both sides stay at
  * least this large.  Chosen by measuring the distance to --exact over real
  * photos (docs/hashing.md). */
-#define CLI_FAST_MIN_SIDE 256U
+#define CLI_FAST_MIN_SIDE 375U
 
 typedef struct {
   cli_hash_result r;

@@ -220,23 +220,6 @@ static void box_row_1(const float *in, int n, int win, float *out, const int *ke
 #undef EMIT1
 }
 
-/* Box pass along every row.  keep == NULL: full output, row-major rows x
- * cols in `out`; otherwise out is rows x nkeep (only the kept columns). */
-static void box_along_rows(const float *in, float *out, int rows, int cols, int win,
-                           const int *keep, int nkeep, float *cnt) {
-  box_counts(cols, win, cnt);
-  const size_t ostride = keep ? (size_t)nkeep : (size_t)cols;
-  int i = 0;
-  for (; i + ROWS_AT_ONCE <= rows; i += ROWS_AT_ONCE) {
-    if (keep)
-      box_rows_8(in + (size_t)i * cols, (size_t)cols, cols, win, out + (size_t)i * ostride, keep, nkeep, cnt);
-    else
-      box_rows_8(in + (size_t)i * cols, (size_t)cols, cols, win, out + (size_t)i * cols, NULL, 0, cnt);
-  }
-  for (; i < rows; i++)
-    box_row_1(in + (size_t)i * cols, cols, win, out + (size_t)i * ostride, keep, nkeep, cnt);
-}
-
 /* One box pass down every column at once: the running sums of all columns
  * live in `sum` (cols floats) and each step touches one whole row, so memory
  * is read in order and the inner loops vectorise across columns. */
@@ -652,25 +635,25 @@ static void dct_variant(const float a[256], int v, float b[256]) {
  * DCT: each scaled pixel is close to the mean of a denom x denom block).  We
  * emulate the full-resolution pipeline instead of running PDQ as if the
  * small image were the original:
- *  - the box windows are the full-resolution windows divided by denom
- *    (rounded, at least 1), so the blur has the same physical width;
+ *  - the two box passes per axis use the full-resolution window divided by
+ *    denom, a fractional width (frac_box), so the blur has the same
+ *    physical width;
  *  - the 64x64 samples are taken where the full-resolution pipeline takes
  *    them.  At full resolution cell i reads pixel p = (int)((i+0.5)*n/64),
  *    whose filtered value is centred at p + 0.5 + e (e = 1 when the window is
  *    even: an even box of 2m covers [i-m+1, i+m], so each pass moves the
- *    centre forward by half a pixel).  We
- *    find the same point in scaled coordinates and interpolate linearly
- *    between the two nearest scaled samples.
+ *    centre forward by half a pixel).  We find the same point in scaled
+ *    coordinates and interpolate linearly between the two nearest samples.
  * This is not bit-exact (nothing that skips the full decode can be), but it
  * keeps fast-mode hashes close to --exact; docs/hashing.md has the measured
  * distances. */
-static void sample_positions(int n_full, int n_scaled, int denom, int w_full, int w_scaled,
-                             int idx0[64], int idx1[64], float frac[64]) {
-  const double e_full = (w_full % 2 == 0) ? 1.0 : 0.0, e_scaled = (w_scaled % 2 == 0) ? 1.0 : 0.0;
+static void sample_positions(int n_full, int n_scaled, int denom, int w_full, int idx0[64],
+                             int idx1[64], float frac[64]) {
+  const double e_full = (w_full % 2 == 0) ? 1.0 : 0.0;
   for (int i = 0; i < 64; i++) {
     int p = (int)(((i + 0.5) * n_full) / 64);
-    double centre = p + 0.5 + e_full;               /* full-resolution coordinate */
-    double k = centre / denom - 0.5 - e_scaled;     /* scaled index (fractional) */
+    double centre = p + 0.5 + e_full;          /* full-resolution coordinate */
+    double k = centre / denom - 0.5;           /* scaled pixel index (fractional) */
     if (k < 0) k = 0;
     if (k > n_scaled - 1) k = n_scaled - 1;
     int k0 = (int)k;
@@ -681,9 +664,23 @@ static void sample_positions(int n_full, int n_scaled, int denom, int w_full, in
   }
 }
 
-static int scaled_window(int w_full, int denom) {
-  int w = (w_full + denom / 2) / denom;
-  return w < 1 ? 1 : w;
+/* A centred box of fractional width len over a piecewise-constant signal
+ * (sample k covers [k, k+1)): out[i] is the mean over
+ * [i + 0.5 - len/2, i + 0.5 + len/2], clipped to [0, n] (the reference's box
+ * likewise averages only what is inside the image).  Prefix sums in double. */
+static void frac_box(const float *in, size_t istride, float *out, size_t ostride, int n, double len,
+                     double *prefix) {
+  prefix[0] = 0;
+  for (int k = 0; k < n; k++) prefix[k + 1] = prefix[k] + in[(size_t)k * istride];
+  for (int i = 0; i < n; i++) {
+    double a = i + 0.5 - len / 2, b = i + 0.5 + len / 2;
+    if (a < 0) a = 0;
+    if (b > n) b = n;
+    int ka = (int)a, kb = (int)b;
+    double sa = prefix[ka] + (ka < n ? (a - ka) * in[(size_t)ka * istride] : 0);
+    double sb = prefix[kb] + (kb < n ? (b - kb) * in[(size_t)kb * istride] : 0);
+    out[(size_t)i * ostride] = (float)((sb - sa) / (b - a));
+  }
 }
 
 int vouch__pdq_core(const float dct[16 * 64], float *luma, float *scratch, uint32_t rows,
@@ -719,8 +716,7 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, flo
   const int r = (int)rows, c = (int)cols;
   const int wr_full = vouch__jarosz_window((int)full_cols, 64); /* window along each row */
   const int wc_full = vouch__jarosz_window((int)full_rows, 64); /* window along each column */
-  const int win_rows = denom == 1 ? wr_full : scaled_window(wr_full, denom);
-  const int win_cols = denom == 1 ? wc_full : scaled_window(wc_full, denom);
+  const int win_rows = wr_full, win_cols = wc_full;
   /* Work space: column sums (max(c, 64)), division counts (max(r, c)), and two
    * r x 64 arrays for the last two passes of the exact path. */
   const size_t nmax = (size_t)(r > c ? r : c), ncol = (size_t)(c > 64 ? c : 64);
@@ -758,14 +754,25 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, flo
     for (int oi = 0; oi < 64; oi++)
       memcpy(buf64 + oi * 64, narrow2 + (size_t)ii[oi] * 64, 64 * sizeof(float));
   } else {
-    for (int pass = 0; pass < 2; pass++) {
-      box_along_rows(luma, scratch, r, c, win_rows, NULL, 0, cnt);
-      box_along_cols(scratch, luma, r, c, win_cols, colsum);
+    /* Two passes of a box of the full-resolution width (w / denom scaled
+     * pixels, fractional) along rows, then columns.  Centred boxes: the
+     * reference's half-pixel shifts of even windows are put back at
+     * sampling time instead. */
+    const double lr = (double)wr_full / denom, lc = (double)wc_full / denom;
+    double *prefix = vouch__malloc(((size_t)nmax + 1) * sizeof(double));
+    if (!prefix) {
+      vouch__free(work);
+      return VOUCH_E_NOMEM;
     }
+    for (int pass = 0; pass < 2; pass++) {
+      for (int y = 0; y < r; y++) frac_box(luma + (size_t)y * c, 1, scratch + (size_t)y * c, 1, c, lr, prefix);
+      for (int x = 0; x < c; x++) frac_box(scratch + x, (size_t)c, luma + x, (size_t)c, r, lc, prefix);
+    }
+    vouch__free(prefix);
     int y0[64], y1[64], x0[64], x1[64];
     float fy[64], fx[64];
-    sample_positions((int)full_rows, r, denom, wc_full, win_cols, y0, y1, fy);
-    sample_positions((int)full_cols, c, denom, wr_full, win_rows, x0, x1, fx);
+    sample_positions((int)full_rows, r, denom, wc_full, y0, y1, fy);
+    sample_positions((int)full_cols, c, denom, wr_full, x0, x1, fx);
     for (int oi = 0; oi < 64; oi++) {
       const float *ra = luma + (size_t)y0[oi] * c, *rb = luma + (size_t)y1[oi] * c;
       for (int oj = 0; oj < 64; oj++) {
