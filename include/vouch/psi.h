@@ -87,14 +87,18 @@ VOUCH_API void vouch_psi_server_key_free(vouch_psi_server_key *key); /* NULL is 
 typedef struct vouch_psi_setup_opts {
   int algo;                 /* written into the public data; 0 = unspecified */
   unsigned threads;         /* worker threads for the blinding; 0 or 1 = calling thread only */
+  const uint8_t *audit_root; /* 32 bytes to publish as the audit root (e.g. the
+                                index's Merkle root); NULL = the Merkle root over
+                                the sorted, deduplicated match keys */
 } vouch_psi_setup_opts;
 
 /*! vouch_psi_setup() :
  *  Builds the public data from `n` match keys (32 bytes each, back to back;
  *  duplicates allowed, they are removed).  `*out` receives a buffer of
  *  `*out_len` bytes allocated by the library: release it with vouch_psi_buf_free().
- *  `audit_root` may be NULL; otherwise it receives the Merkle root over the
- *  sorted, deduplicated keys (the same root written in the public data).
+ *  `audit_root` may be NULL; otherwise it receives the audit root written in
+ *  the public data (opts->audit_root, or the Merkle root over the sorted,
+ *  deduplicated keys).  `opts` may be NULL.
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_LIMIT (n > VOUCH_PSI_SET_MAX),
  *           VOUCH_E_INTERNAL (cuckoo insertion failed 16 times: report it). */
 VOUCH_API int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,

