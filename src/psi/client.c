@@ -171,6 +171,18 @@ void vouch_psi_account_free(vouch_psi_account *a) {
 
 void vouch__account_secret(const vouch_psi_account *a, uint8_t a0[32]) { memcpy(a0, a->coef, 32); }
 
+size_t vouch__account_secret_regions(vouch_psi_account *a, void *ptr[4], size_t len[4]) {
+  ptr[0] = a->xkey;
+  len[0] = sizeof a->xkey;
+  ptr[1] = a->adkey;
+  len[1] = sizeof a->adkey;
+  ptr[2] = a->coef;
+  len[2] = 32U * ((size_t)a->t + 1);
+  ptr[3] = a->dhf;
+  len[3] = 8U * (size_t)a->s * a->t;
+  return 4;
+}
+
 /* ////////////////////////////////////////////////////////////// payload */
 
 int vouch_psi_payload_init(vouch_psi_payload *p, int algo, const uint8_t *hash, size_t hash_len,

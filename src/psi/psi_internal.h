@@ -122,6 +122,9 @@ VOUCH_HIDDEN int vouch__account_create(vouch_psi_account **out, unsigned t, unsi
 VOUCH_HIDDEN int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
                                      const vouch_psi_payload *payload, double rate, int mode,
                                      uint8_t *out, size_t cap, int *synthetic, vouch__rng *rng);
+/* The account's secret regions (tests/ct marks them undefined): up to 4
+ * (pointer, length) pairs; returns how many. */
+VOUCH_HIDDEN size_t vouch__account_secret_regions(vouch_psi_account *a, void *ptr[4], size_t len[4]);
 /* The account's secret scalar a0 (tests only: to check it is not recovered). */
 VOUCH_HIDDEN void vouch__account_secret(const vouch_psi_account *a, uint8_t a0[32]);
 
