@@ -363,9 +363,16 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   vouch__rng_bytes(rng, h + 48, 16);
 
   /* Share layer: x, y = f(x), DHF(x), payload. */
-  uint8_t rnd[64], xs[32], y[32], ysyn[32], tmp[32];
+  uint8_t rnd[64], xs[32], y[32], ysyn[32], tmp[32], sseed[32];
   const uint8_t *k = payload->match_key;
-  vouch__rng_bytes(rng, rnd, 8);
+  /* A synthetic share is pseudorandom but a function of (xkey, k): the same
+   * photo made synthetic twice gives the same share, so a repeated opening
+   * is not by itself a sign of a real match (docs/protocol.md section 8). */
+  vouch__rng srng;
+  vouch__kdf_part sparts[2] = {{a->xkey, 32}, {k, 32}};
+  vouch__kdf(sseed, 32, "synthetic", NULL, 0, sparts, 2);
+  vouch__rng_seed(&srng, sseed);
+  vouch__rng_bytes(&srng, rnd, 8);
   uint64_t xr = share_x(a->xkey, k);
   uint64_t xsyn = gf_from_bytes(rnd);
   xsyn += ((xsyn | (0 - xsyn)) >> 63) ^ 1;
@@ -376,7 +383,7 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
     crypto_core_ristretto255_scalar_mul(tmp, y, xs);
     crypto_core_ristretto255_scalar_add(y, tmp, a->coef + 32 * (size_t)i);
   }
-  vouch__rng_scalar(rng, ysyn);
+  vouch__rng_scalar(&srng, ysyn);
   vouch__store64_le(share, x);
   cmov(share + 8, y, ysyn, 32, m8);
   pw[0] = 1; /* powers of x */
@@ -387,7 +394,7 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
     uint64_t acc = 0;
     for (unsigned i = 0; i < a->t; i++)
       acc = vouch__gf_add(acc, vouch__gf_mul(c[i], pw[i]));
-    vouch__rng_bytes(rng, rnd, 8);
+    vouch__rng_bytes(&srng, rnd, 8);
     vouch__store64_le(share + 40 + 8 * (size_t)j, cmov64(acc, gf_from_bytes(rnd), m64));
   }
   /* Payload under adkey (real) or under a random key (synthetic: nothing). */
@@ -434,6 +441,8 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   if (synthetic)
     *synthetic = (int)syn;
   sodium_memzero(rb, sizeof rb);
+  sodium_memzero(sseed, sizeof sseed);
+  vouch__rng_wipe(&srng);
   sodium_memzero(rnd, sizeof rnd);
   sodium_memzero(xs, sizeof xs);
   sodium_memzero(y, sizeof y);
