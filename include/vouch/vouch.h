@@ -6,5 +6,6 @@
 #include "image.h"
 #include "hash.h"
 #include "merkle.h"
+#include "psi.h"
 #include "audit.h"
 #endif

@@ -11,6 +11,7 @@ typedef struct {
 
 static const command commands[] = {
   {"hash", cmd_hash, "compute perceptual hashes (PDQ, pHash, dHash, aHash) of image files"},
+  {"psi", cmd_psi, "private matching: safety vouchers with a threshold (setup, voucher, open)"},
   {"audit", cmd_audit, "auditable database: signed source lists, roots, proofs, log, verification"},
 };
 

@@ -1,0 +1,595 @@
+/* src/index/search.c -- the two exact search engines and the batch driver.
+ *
+ * Result contract (both engines): for each query, every entry whose Hamming
+ * distance to at least one of the query's variants is <= radius, once, with
+ * the smallest distance over the variants and the lowest variant giving it;
+ * per query ordered by (distance, entry).  The unit tests check the engines,
+ * the scalar and AVX2 kernels, against a plain reference loop.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "index_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define VIDX_X86 1
+#endif
+
+/* ------------------------------------------------------------ output */
+
+int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned var) {
+  if (o->n == o->cap) {
+    size_t nc = o->cap ? o->cap * 2 : 256;
+    vouch_match *nv = vouch__realloc(o->v, nc * sizeof *nv);
+    if (!nv)
+      return VOUCH_E_NOMEM;
+    o->v = nv;
+    o->cap = nc;
+  }
+  vouch_match *m = &o->v[o->n++];
+  m->query = q;
+  m->entry = e;
+  m->distance = (uint16_t)d;
+  m->variant = (uint8_t)var;
+  m->pad_ = 0;
+  return VOUCH_OK;
+}
+
+void vouch_matches_free(vouch_match *m) { vouch__free(m); }
+
+/* Exact distances of one entry to all variants; native-order words (the
+ * distance does not depend on byte order as long as both sides agree). */
+static inline void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
+                              unsigned *best, unsigned *bestv) {
+  uint64_t ew[4];
+  memcpy(ew, eh, 8 * (size_t)words);
+  unsigned b = ~0U, bv = 0;
+  for (unsigned v = 0; v < nvar; v++) {
+    unsigned d = 0;
+    for (unsigned k = 0; k < words; k++)
+      d += (unsigned)__builtin_popcountll(ew[k] ^ qn[v * words + k]);
+    if (d < b) {
+      b = d;
+      bv = v;
+    }
+  }
+  *best = b;
+  *bestv = bv;
+}
+
+/* ------------------------------------------------------------ scan: scalar */
+
+static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nvar, unsigned radius,
+                       uint32_t qno, vidx_out *o) {
+  const unsigned words = idx->words;
+  const uint8_t *h = idx->hashes;
+  for (size_t i = 0; i < idx->count; i++, h += 8 * words) {
+    uint64_t ew[2];
+    unsigned lb = ~0U;
+    /* Lower bound from the first (up to) two words: if every variant already
+     * differs in more than radius bits there, the entry cannot match. */
+    unsigned pre = words >= 2 ? 2 : 1;
+    memcpy(ew, h, 8 * (size_t)pre);
+    for (unsigned v = 0; v < nvar; v++) {
+      unsigned d = (unsigned)__builtin_popcountll(ew[0] ^ qn[v * words]);
+      if (pre == 2)
+        d += (unsigned)__builtin_popcountll(ew[1] ^ qn[v * words + 1]);
+      lb = d < lb ? d : lb;
+    }
+    if (lb > radius)
+      continue;
+    unsigned best, bv;
+    exact_best(h, qn, words, nvar, &best, &bv);
+    if (best <= radius)
+      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
+  }
+  return VOUCH_OK;
+}
+
+/* ------------------------------------------------------------ scan: AVX2 */
+#ifdef VIDX_X86
+__attribute__((target("avx2,popcnt"))) static inline __m256i popcnt_bytes(__m256i x) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
+                                       2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, low));
+  __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), low));
+  return _mm256_add_epi8(lo, hi);
+}
+
+/* 256-bit hashes.  The first 128 bits of each entry are compared with all 8
+ * variants at once (two variants per register); the 8 partial distances are
+ * packed into 16-bit fields and their minimum taken with one minpos.  Only
+ * entries whose lower bound is within the radius get the exact distance. */
+__attribute__((target("avx2,popcnt"))) static int scan256_avx2(const vouch_index *idx,
+                                                                const uint64_t *qn, unsigned nvar,
+                                                                unsigned radius, uint32_t qno,
+                                                                vidx_out *o) {
+  __m256i Q[4];
+  for (unsigned p = 0; p < 4; p++) {
+    unsigned v0 = 2 * p < nvar ? 2 * p : 0, v1 = 2 * p + 1 < nvar ? 2 * p + 1 : 0;
+    Q[p] = _mm256_setr_epi64x((long long)qn[v0 * 4], (long long)qn[v0 * 4 + 1],
+                              (long long)qn[v1 * 4], (long long)qn[v1 * 4 + 1]);
+  }
+  const __m256i zero = _mm256_setzero_si256();
+  const __m128i rad = _mm_set1_epi16((short)(radius > 32767 ? 32767 : radius));
+  const uint8_t *h = idx->hashes;
+  const size_t n = idx->count;
+  for (size_t i = 0; i < n; i++, h += 32) {
+    __m256i e = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)h));
+    __m256i s0 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[0])), zero);
+    __m256i s1 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[1])), zero);
+    __m256i s2 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[2])), zero);
+    __m256i s3 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[3])), zero);
+    /* lanes: [v0 lo, v0 hi, v1 lo, v1 hi] (each <= 64) -> 16-bit fields */
+    __m256i p = _mm256_or_si256(_mm256_or_si256(s0, _mm256_slli_epi64(s1, 16)),
+                                _mm256_or_si256(_mm256_slli_epi64(s2, 32), _mm256_slli_epi64(s3, 48)));
+    p = _mm256_add_epi64(p, _mm256_srli_si256(p, 8)); /* lane0 += lane1, lane2 += lane3 */
+    __m128i d = _mm_unpacklo_epi64(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+    /* any of the 8 (distances of padded variants repeat variant 0) <= radius? */
+    __m128i le = _mm_cmpeq_epi16(_mm_min_epu16(d, rad), d);
+    if (_mm_testz_si128(le, le))
+      continue;
+    unsigned best, bv;
+    exact_best(h, qn, 4, nvar, &best, &bv);
+    if (best <= radius)
+      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
+  }
+  return VOUCH_OK;
+}
+
+/* 64-bit hashes: four entries per register, one pass per variant. */
+__attribute__((target("avx2,popcnt"))) static int scan64_avx2(const vouch_index *idx,
+                                                               const uint64_t *qn, unsigned nvar,
+                                                               unsigned radius, uint32_t qno,
+                                                               vidx_out *o) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i rad = _mm256_set1_epi64x((long long)radius);
+  const size_t n = idx->count;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(idx->hashes + 8 * i));
+    __m256i mn = _mm256_set1_epi64x(255);
+    for (unsigned v = 0; v < nvar; v++) {
+      __m256i s = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, _mm256_set1_epi64x((long long)qn[v]))), zero);
+      mn = _mm256_min_epu32(mn, s);
+    }
+    __m256i gt = _mm256_cmpgt_epi64(mn, rad);
+    if (_mm256_movemask_epi8(gt) == -1)
+      continue;
+    for (size_t k = i; k < i + 4; k++) {
+      unsigned best, bv;
+      exact_best(idx->hashes + 8 * k, qn, 1, nvar, &best, &bv);
+      if (best <= radius)
+        VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)k, best, bv));
+    }
+  }
+  for (; i < n; i++) {
+    unsigned best, bv;
+    exact_best(idx->hashes + 8 * i, qn, 1, nvar, &best, &bv);
+    if (best <= radius)
+      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
+  }
+  return VOUCH_OK;
+}
+#endif
+
+int vouch__scan_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
+                      uint32_t qno, vidx_out *o) {
+  uint64_t qn[VOUCH_DIHEDRAL_N * 4];
+  memcpy(qn, q, (size_t)nvar * idx->hash_bytes);
+#ifdef VIDX_X86
+  if (idx->use_avx2)
+    return idx->words == 4 ? scan256_avx2(idx, qn, nvar, radius, qno, o)
+                           : scan64_avx2(idx, qn, nvar, radius, qno, o);
+#endif
+  return scan_scalar(idx, qn, nvar, radius, qno, o);
+}
+
+/* ------------------------------------------------------------ MIH: tables */
+
+unsigned vouch__mih_auto_m(size_t count, unsigned bits) {
+  /* Norouzi et al.: substrings of about log2(n) bits make each bucket hold
+   * about one entry, which balances probing against verification. */
+  double lg = 0;
+  for (size_t c = count; c > 1; c >>= 1)
+    lg += 1;
+  if (lg < 1)
+    lg = 1;
+  unsigned m = (unsigned)((double)bits / lg + 0.5);
+  unsigned lo = (bits + VIDX_MIH_MAX_BITS - 1) / VIDX_MIH_MAX_BITS;
+  unsigned hi = bits < VIDX_MIH_MAX_M ? bits : VIDX_MIH_MAX_M;
+  if (m < lo) m = lo;
+  if (m > hi) m = hi;
+  return m;
+}
+
+int vouch__mih_threshold(unsigned m, unsigned radius, unsigned j) {
+  unsigned q = (radius + 1) / m, rem = (radius + 1) % m;
+  return j < rem ? (int)q : (int)q - 1;
+}
+
+/* Large tables: ask for transparent huge pages, since probes are random
+ * accesses over hundreds of MB and TLB misses would dominate. */
+static void advise_huge(void *p, size_t len) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = 2u << 20;
+  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + len) & ~(huge - 1);
+  if (end > a)
+    (void)madvise((void *)a, end - a, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)len;
+#endif
+}
+
+void vouch__mih_free(vouch_index *idx) {
+  for (unsigned j = 0; j < idx->mih_m; j++) {
+    vouch__free(idx->mih[j].offsets);
+    vouch__free(idx->mih[j].ids);
+  }
+  memset(idx->mih, 0, sizeof idx->mih);
+  idx->mih_m = 0;
+}
+
+int vouch__mih_build(vouch_index *idx, unsigned m) {
+  const unsigned bits = idx->hash_bytes * 8;
+  if (m == 0 || m > VIDX_MIH_MAX_M || m > bits || (bits + m - 1) / m > VIDX_MIH_MAX_BITS)
+    return VOUCH_E_INVALID;
+  vouch__mih_free(idx);
+  unsigned base = bits / m, extra = bits % m, start = 0;
+  size_t bytes = 0;
+  for (unsigned j = 0; j < m; j++) {
+    vidx_mih_table *t = &idx->mih[j];
+    t->start = start;
+    t->len = base + (j < extra);
+    start += t->len;
+    size_t nb = ((size_t)1 << t->len) + 1;
+    t->offsets = vouch__calloc(nb, sizeof *t->offsets);
+    t->ids = vouch__malloc((idx->count ? idx->count : 1) * sizeof *t->ids);
+    idx->mih_m = j + 1;
+    if (!t->offsets || !t->ids) {
+      vouch__mih_free(idx);
+      return VOUCH_E_NOMEM;
+    }
+    advise_huge(t->offsets, nb * sizeof *t->offsets);
+    advise_huge(t->ids, idx->count * sizeof *t->ids);
+    bytes += nb * sizeof *t->offsets + idx->count * sizeof *t->ids;
+  }
+  /* counting sort, all tables in one pass over the hashes per phase */
+  uint64_t w[4];
+  for (size_t i = 0; i < idx->count; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
+    for (unsigned j = 0; j < m; j++)
+      idx->mih[j].offsets[vidx_substring(w, idx->mih[j].start, idx->mih[j].len) + 1]++;
+  }
+  for (unsigned j = 0; j < m; j++) {
+    uint32_t *off = idx->mih[j].offsets;
+    size_t nb = (size_t)1 << idx->mih[j].len;
+    for (size_t k = 0; k < nb; k++)
+      off[k + 1] += off[k];
+  }
+  /* place: use offsets[key] as the cursor, then shift back by one bucket */
+  for (size_t i = 0; i < idx->count; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
+    for (unsigned j = 0; j < m; j++) {
+      uint32_t key = vidx_substring(w, idx->mih[j].start, idx->mih[j].len);
+      idx->mih[j].ids[idx->mih[j].offsets[key]++] = (uint32_t)i;
+    }
+  }
+  for (unsigned j = 0; j < m; j++) {
+    uint32_t *off = idx->mih[j].offsets;
+    size_t nb = (size_t)1 << idx->mih[j].len;
+    memmove(off + 1, off, nb * sizeof *off);
+    off[0] = 0;
+  }
+  idx->heap_bytes = bytes;
+  return VOUCH_OK;
+}
+
+/* ------------------------------------------------------------ MIH: query */
+
+void vouch__mih_scratch_free(vidx_mih_scratch *s) {
+  vouch__free(s->keys);
+  vouch__free(s->cand);
+  memset(s, 0, sizeof *s);
+}
+
+static int grow_u32(uint32_t **p, size_t *cap, size_t need) {
+  if (need <= *cap)
+    return VOUCH_OK;
+  size_t nc = *cap ? *cap : 1024;
+  while (nc < need)
+    nc *= 2;
+  uint32_t *np = vouch__realloc(*p, nc * sizeof *np);
+  if (!np)
+    return VOUCH_E_NOMEM;
+  *p = np;
+  *cap = nc;
+  return VOUCH_OK;
+}
+
+#define MIH_BLOCK 128U /* keys per prefetch block */
+
+/* Verifies candidates found by (variant v, table j); see the file comment
+ * of docs/matching.md for why each entry is reported exactly once: by the
+ * lowest variant within the radius, through the lowest table whose
+ * substring is within that table's threshold. */
+static int mih_verify(const vouch_index *idx, const uint32_t *cand, size_t nc, const uint64_t *qn,
+                      const uint64_t *qbe, unsigned nvar, unsigned v, unsigned j, unsigned radius,
+                      const int *thr, uint32_t qno, vidx_out *o) {
+  const unsigned words = idx->words;
+  for (size_t c = 0; c < nc; c++) {
+    uint32_t id = cand[c];
+    const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
+    uint64_t ew[4];
+    memcpy(ew, h, 8 * (size_t)words);
+    unsigned dv = 0;
+    for (unsigned k = 0; k < words; k++)
+      dv += (unsigned)__builtin_popcountll(ew[k] ^ qn[v * words + k]);
+    if (dv > radius)
+      continue;
+    int dup = 0;
+    for (unsigned u = 0; u < v && !dup; u++) {
+      unsigned du = 0;
+      for (unsigned k = 0; k < words; k++)
+        du += (unsigned)__builtin_popcountll(ew[k] ^ qn[u * words + k]);
+      dup = du <= radius;
+    }
+    if (dup)
+      continue;
+    if (j > 0) {
+      uint64_t ebe[4];
+      vidx_load_words(h, words, ebe);
+      for (unsigned i = 0; i < j && !dup; i++) {
+        if (thr[i] < 0)
+          continue;
+        const vidx_mih_table *t = &idx->mih[i];
+        uint32_t x = vidx_substring(ebe, t->start, t->len) ^
+                     vidx_substring(qbe + v * words, t->start, t->len);
+        dup = __builtin_popcount(x) <= thr[i];
+      }
+      if (dup)
+        continue;
+    }
+    unsigned best, bv;
+    exact_best(h, qn, words, nvar, &best, &bv);
+    VOUCH_TRY(vouch__out_push(o, qno, id, best, bv));
+  }
+  return VOUCH_OK;
+}
+
+int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
+                     uint32_t qno, vidx_out *o, vidx_mih_scratch *s) {
+  const unsigned words = idx->words, m = idx->mih_m;
+  uint64_t qn[VOUCH_DIHEDRAL_N * 4], qbe[VOUCH_DIHEDRAL_N * 4];
+  memcpy(qn, q, (size_t)nvar * idx->hash_bytes);
+  for (unsigned v = 0; v < nvar; v++)
+    vidx_load_words(q + (size_t)v * idx->hash_bytes, words, qbe + v * words);
+  int thr[VIDX_MIH_MAX_M];
+  for (unsigned j = 0; j < m; j++)
+    thr[j] = vouch__mih_threshold(m, radius, j);
+  VOUCH_TRY(grow_u32(&s->keys, &s->keys_cap, MIH_BLOCK * 2));
+
+  for (unsigned v = 0; v < nvar; v++) {
+    for (unsigned j = 0; j < m; j++) {
+      if (thr[j] < 0)
+        continue;
+      const vidx_mih_table *t = &idx->mih[j];
+      const unsigned len = t->len;
+      const int tj = thr[j] > (int)len ? (int)len : thr[j];
+      const uint32_t key = vidx_substring(qbe + v * words, t->start, len);
+      /* Enumerate every mask of len bits with popcount 0..tj (Gosper's
+       * hack), in blocks: prefetch the bucket offsets of a block, then
+       * gather its candidate ids, prefetch their hashes, then verify. */
+      int d = 0;
+      uint64_t mask = 0, limit = (uint64_t)1 << len;
+      int done = 0;
+      while (!done) {
+        size_t nk = 0;
+        while (nk < MIH_BLOCK) {
+          s->keys[nk++] = key ^ (uint32_t)mask;
+          /* next mask */
+          if (mask == 0) {
+            d = 1;
+            if (d > tj) { done = 1; break; }
+            mask = 1;
+            continue;
+          }
+          uint64_t c = mask & -mask, r = mask + c;
+          mask = (((r ^ mask) >> 2) / c) | r;
+          if (mask >= limit) {
+            d++;
+            if (d > tj) { done = 1; break; }
+            mask = ((uint64_t)1 << d) - 1;
+          }
+        }
+        for (size_t k = 0; k < nk; k++)
+          __builtin_prefetch(&t->offsets[s->keys[k]]);
+        size_t nc = 0;
+        for (size_t k = 0; k < nk; k++) {
+          uint32_t lo = t->offsets[s->keys[k]], hi = t->offsets[s->keys[k] + 1];
+          if (hi == lo)
+            continue;
+          VOUCH_TRY(grow_u32(&s->cand, &s->cand_cap, nc + (hi - lo)));
+          memcpy(s->cand + nc, t->ids + lo, (size_t)(hi - lo) * sizeof(uint32_t));
+          nc += hi - lo;
+        }
+        for (size_t c = 0; c < nc; c++)
+          __builtin_prefetch(idx->hashes + (size_t)s->cand[c] * idx->hash_bytes);
+        VOUCH_TRY(mih_verify(idx, s->cand, nc, qn, qbe, nvar, v, j, radius, thr, qno, o));
+      }
+    }
+  }
+  return VOUCH_OK;
+}
+
+/* ------------------------------------------------------------ cost model */
+
+static double binom_sum(unsigned len, int t) {
+  double s = 0, c = 1;
+  for (int d = 0; d <= t && d <= (int)len; d++) {
+    s += c;
+    c = c * (double)(len - (unsigned)d) / (double)(d + 1);
+  }
+  return s;
+}
+
+/* Rough costs in nanoseconds, fitted to bench/bench_match.c on the
+ * development machine (see docs/matching.md); they only steer AUTO. */
+double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar) {
+  if (idx->mih_m == 0)
+    return 1e300;
+  double cost = 0;
+  for (unsigned j = 0; j < idx->mih_m; j++) {
+    int t = vouch__mih_threshold(idx->mih_m, radius, j);
+    if (t < 0)
+      continue;
+    double probes = binom_sum(idx->mih[j].len, t);
+    double per_bucket = (double)idx->count / (double)((size_t)1 << idx->mih[j].len);
+    cost += probes * (6.0 + 12.0 * per_bucket);
+  }
+  return cost * nvar;
+}
+
+double vouch__scan_cost(const vouch_index *idx, unsigned radius, unsigned nvar) {
+  (void)radius;
+  double per = idx->use_avx2 ? 1.5 : 3.0;
+  return (double)idx->count * per * (0.5 + (double)nvar / 8.0);
+}
+
+int vouch_index_engine_for(const vouch_index *idx, unsigned radius, unsigned nvar) {
+  if (idx->mih_m == 0)
+    return VOUCH_ENGINE_SCAN;
+  return vouch__mih_cost(idx, radius, nvar) < vouch__scan_cost(idx, radius, nvar) ? VOUCH_ENGINE_MIH
+                                                                                  : VOUCH_ENGINE_SCAN;
+}
+
+/* ------------------------------------------------------------ batch driver */
+
+static int cmp_match(const void *pa, const void *pb) {
+  const vouch_match *a = pa, *b = pb;
+  if (a->distance != b->distance)
+    return a->distance < b->distance ? -1 : 1;
+  return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+typedef struct worker {
+  vouch_index *idx;
+  const uint8_t *queries;
+  size_t q0, q1;
+  unsigned nvar, radius;
+  int engine;
+  vidx_out out;
+  int rc;
+} worker;
+
+static void *work(void *arg) {
+  worker *w = arg;
+  vidx_mih_scratch s = {0};
+  size_t qbytes = (size_t)w->nvar * w->idx->hash_bytes;
+  for (size_t q = w->q0; q < w->q1 && w->rc == VOUCH_OK; q++) {
+    size_t before = w->out.n;
+    const uint8_t *qp = w->queries + q * qbytes;
+    if (w->engine == VOUCH_ENGINE_MIH)
+      w->rc = vouch__mih_query(w->idx, qp, w->nvar, w->radius, (uint32_t)q, &w->out, &s);
+    else
+      w->rc = vouch__scan_query(w->idx, qp, w->nvar, w->radius, (uint32_t)q, &w->out);
+    if (w->rc == VOUCH_OK && w->out.n - before > 1)
+      qsort(w->out.v + before, w->out.n - before, sizeof *w->out.v, cmp_match);
+  }
+  vouch__mih_scratch_free(&s);
+  return NULL;
+}
+
+#define VIDX_MAX_THREADS 256U
+
+int vouch_index_search(vouch_index *idx, const uint8_t *queries, size_t nq, unsigned nvar,
+                       const vouch_search_opts *opts, vouch_match **out, size_t *nout) {
+  if (!idx || !opts || !out || !nout || (nq && !queries) || nvar < 1 || nvar > VOUCH_DIHEDRAL_N)
+    return VOUCH_E_INVALID;
+  *out = NULL;
+  *nout = 0;
+  if (idx->hash_bytes == 0)
+    return VOUCH_E_INVALID;
+  if (nq > UINT32_MAX)
+    return VOUCH_E_LIMIT;
+  unsigned radius = opts->radius;
+  if (radius > idx->hash_bytes * 8)
+    radius = idx->hash_bytes * 8;
+  int engine = opts->engine;
+  if (engine == VOUCH_ENGINE_AUTO)
+    engine = vouch_index_engine_for(idx, radius, nvar);
+  else if (engine == VOUCH_ENGINE_MIH && idx->mih_m == 0 && idx->count > 0)
+    return VOUCH_E_UNSUPPORTED;
+  else if (engine != VOUCH_ENGINE_SCAN && engine != VOUCH_ENGINE_MIH)
+    return VOUCH_E_INVALID;
+  if (idx->count == 0 || nq == 0)
+    return VOUCH_OK;
+
+  unsigned nt = opts->threads ? opts->threads : 1;
+  if (nt > VIDX_MAX_THREADS) nt = VIDX_MAX_THREADS;
+  if (nt > nq) nt = (unsigned)nq;
+  worker *ws = vouch__calloc(nt, sizeof *ws);
+  pthread_t *th = vouch__calloc(nt, sizeof *th);
+  int *started = vouch__calloc(nt, sizeof *started);
+  int rc = VOUCH_OK;
+  if (!ws || !th || !started) {
+    rc = VOUCH_E_NOMEM;
+    goto done;
+  }
+  for (unsigned t = 0; t < nt; t++) {
+    ws[t].idx = idx;
+    ws[t].queries = queries;
+    ws[t].q0 = nq * t / nt;
+    ws[t].q1 = nq * (t + 1) / nt;
+    ws[t].nvar = nvar;
+    ws[t].radius = radius;
+    ws[t].engine = engine;
+  }
+  for (unsigned t = 1; t < nt; t++)
+    started[t] = pthread_create(&th[t], NULL, work, &ws[t]) == 0;
+  work(&ws[0]);
+  for (unsigned t = 1; t < nt; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      work(&ws[t]); /* could not start a thread: do its share here */
+  }
+  size_t total = 0;
+  for (unsigned t = 0; t < nt; t++) {
+    if (ws[t].rc != VOUCH_OK && rc == VOUCH_OK)
+      rc = ws[t].rc;
+    total += ws[t].out.n;
+  }
+  if (rc != VOUCH_OK)
+    goto done;
+  if (nt == 1) {
+    *out = ws[0].out.v;
+    ws[0].out.v = NULL;
+  } else {
+    vouch_match *all = vouch__malloc((total ? total : 1) * sizeof *all);
+    if (!all) {
+      rc = VOUCH_E_NOMEM;
+      goto done;
+    }
+    size_t k = 0;
+    for (unsigned t = 0; t < nt; t++) {
+      if (ws[t].out.n)
+        memcpy(all + k, ws[t].out.v, ws[t].out.n * sizeof *all);
+      k += ws[t].out.n;
+    }
+    *out = all;
+  }
+  *nout = total;
+done:
+  if (ws)
+    for (unsigned t = 0; t < nt; t++)
+      vouch__free(ws[t].out.v);
+  vouch__free(ws);
+  vouch__free(th);
+  vouch__free(started);
+  return rc;
+}
