@@ -55,6 +55,9 @@ VOUCH_API size_t vouch_audit_sig_bytes(void);
 
 /*! vouch_audit_free() : frees a buffer the audit functions allocated (NULL is a no-op). */
 VOUCH_API void vouch_audit_free(void *p);
+/*! vouch_audit_digest() : SHA-256 of `len` bytes, as used for the PSI
+ *  digest a tree head binds (the whole .vpd file). */
+VOUCH_API void vouch_audit_digest(const uint8_t *buf, size_t len, uint8_t out[VOUCH_AUDIT_DIGEST_BYTES]);
 /*! vouch_audit_wipe() : overwrites n bytes at p with zeros in a way the
  *  compiler cannot drop (for buffers that held secret keys). */
 VOUCH_API void vouch_audit_wipe(void *p, size_t n);

@@ -17,6 +17,18 @@ int cmd_hash(int argc, char **argv);
 int cmd_psi(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 
+/* ---- audit integration (programs/cli/cmd_audit.c) ----
+ * The match keys of an audited table's live set (for `vouch psi setup
+ * --audit-db`), its algorithm and root.  Returns 0, or -1 after a message. */
+int cli_audit_live_keys(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]);
+/* The client's check before using public data (`vouch psi voucher --trusted`):
+ * the head at sth_path is signed, trusted (trusted_path), in the log
+ * (log_path, may be NULL), names exactly these public data bytes, and the
+ * data's audit root is the head's root.  Prints each failure; returns 0 or
+ * an exit status (1 verification failed, 2 unreadable input). */
+int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_root[32], const char *sth_path,
+                           const char *log_path, const char *trusted_path);
+
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

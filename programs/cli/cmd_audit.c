@@ -111,6 +111,8 @@ static void json_hex(FILE *f, const char *key, const uint8_t *b, size_t n, int c
   fprintf(f, "\"%s", comma ? "," : "");
 }
 
+static int is_public_data(const uint8_t *buf, size_t len) { return len >= 8 && memcmp(buf, "VOUCHPSI", 8) == 0; }
+
 static int exit_for(int rc) {
   if (rc == VOUCH_OK)
     return CLI_EXIT_OK;
@@ -877,26 +879,28 @@ static int audit_consistency(int argc, char **argv) {
 /* ----------------------------------------------------------- sign-root */
 
 static int audit_sign_root(int argc, char **argv) {
-  const char *key = NULL, *dbp = NULL, *ts = NULL, *idx = NULL, *psi = NULL, *out = NULL;
+  const char *key = NULL, *dbp = NULL, *ts = NULL, *idx = NULL, *psi = NULL, *out = NULL, *psif = NULL;
   int help = 0;
   opt o[] = {{"--key", 1, &key, NULL},        {"--db", 1, &dbp, NULL},          {"--time", 1, &ts, NULL},
              {"--index-root", 1, &idx, NULL}, {"--psi-digest", 1, &psi, NULL}, {"-o", 1, &out, NULL},
-             {"--help", 0, NULL, &help}};
+             {"--psi", 1, &psif, NULL},       {"--help", 0, NULL, &help}};
   char *ops[64];
   int nops;
   if (wants_help(argc, argv)) {
     printf("usage: vouch audit sign-root --key SERVERKEY --db TABLE.vdb [--time UNIX]\n"
-           "                             [--index-root HEX] [--psi-digest HEX] -o HEAD.vsth\n\n"
+           "                             [--index-root HEX] [--psi PUBLIC.vpd | --psi-digest HEX] -o HEAD.vsth\n\n"
            "Signs the tree head of TABLE with the operator's key: version, size, root, rule,\n"
            "the digest of the sources' signed lists, and optionally the root of the index\n"
-           "and the digest of the PSI public data built from it.  --time defaults to now.\n");
+           "and the digest (SHA-256 of the whole file) of the PSI public data built from it.\n"
+           "--psi checks first that the public data is valid and names TABLE's root\n"
+           "('vouch psi setup --audit-db TABLE.vdb').  --time defaults to now.\n");
     return CLI_EXIT_OK;
   }
   unsigned long t = (unsigned long)time(NULL);
   uint8_t ir[32], pd[32];
-  if (argc > 64 || parse_opts(argc, argv, o, 7, ops, &nops) != 0 || nops || !key || !dbp || !out ||
+  if (argc > 64 || parse_opts(argc, argv, o, 8, ops, &nops) != 0 || nops || !key || !dbp || !out ||
       (ts && cli_parse_uint(ts, 0, ~0UL, &t) != 0) || (idx && parse_hex32(idx, ir) != 0) ||
-      (psi && parse_hex32(psi, pd) != 0)) {
+      (psi && parse_hex32(psi, pd) != 0) || (psi && psif)) {
     cli_errorf("usage: vouch audit sign-root --key SERVERKEY --db TABLE.vdb [--time UNIX] -o HEAD.vsth");
     return CLI_EXIT_ERROR;
   }
@@ -905,6 +909,34 @@ static int audit_sign_root(int argc, char **argv) {
   int rc;
   if (load_db(dbp, &db, &rc) != 0)
     return exit_for(rc);
+  if (psif) {
+    uint8_t *buf, droot[32], proot[32];
+    size_t len;
+    vouch_psi_public *pub = NULL;
+    if (read_all(psif, &buf, &len) != 0) {
+      vouch_audit_db_free(db);
+      return CLI_EXIT_ERROR;
+    }
+    rc = vouch_psi_public_open(&pub, buf, len, NULL);
+    if (rc == VOUCH_OK) {
+      vouch_psi_public_info(pub, NULL, proot, NULL);
+      vouch_audit_db_root(db, droot);
+      if (memcmp(proot, droot, 32) != 0) {
+        cli_errorf("%s names audit root %02x%02x..., not the root of %s", psif, proot[0], proot[1], dbp);
+        rc = VOUCH_E_AUDIT_PROOF;
+      }
+    } else {
+      cli_errorf("%s: %s", psif, vouch_strerror(rc));
+    }
+    vouch_psi_public_free(pub);
+    vouch_audit_digest(buf, len, pd);
+    free(buf);
+    if (rc != VOUCH_OK) {
+      vouch_audit_db_free(db);
+      return CLI_EXIT_ERROR;
+    }
+    psi = "file";
+  }
   if (load_seckey(key, &k) != 0) {
     vouch_audit_db_free(db);
     return CLI_EXIT_ERROR;
@@ -1181,7 +1213,7 @@ static int audit_verify(int argc, char **argv) {
   if (wants_help(argc, argv)) {
     printf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog]\n"
            "                          [--trusted FILE] [--prev OLD.vdb] [--index-root HEX]\n"
-           "                          [--psi-digest HEX] [--json] [LIST.vsl...]\n\n"
+           "                          [--psi-digest HEX] [--json] [PUBLIC.vpd] [LIST.vsl...]\n\n"
            "Checks what can be checked with the files given and prints each check:\n"
            "  head signature      always (against the key the head names)\n"
            "  table               --db: root recomputed from the leaves, every addition meets the\n"
@@ -1191,6 +1223,8 @@ static int audit_verify(int argc, char **argv) {
            "                      for versions after the first): the auditor's check\n"
            "  log                 --log: the head is in the log, the log verifies throughout\n"
            "  trust               --trusted: server key, source keys, rule and pinned roots\n"
+           "  public data         PUBLIC.vpd: valid and signed, names the head's root, and is\n"
+           "                      exactly the data the head binds (SHA-256 of the file)\n"
            "  index/psi           the head binds this index root / PSI public data digest\n"
            "Exit 1 if any check fails, 2 on unreadable input.\n");
     return CLI_EXIT_OK;
@@ -1199,7 +1233,7 @@ static int audit_verify(int argc, char **argv) {
   int nops;
   uint8_t pd[32], ir[32];
   if (!ops || parse_opts(argc, argv, o, 9, ops, &nops) != 0 || !sthp || (psi && parse_hex32(psi, pd) != 0) ||
-      (idx && parse_hex32(idx, ir) != 0) || (nops > 0 && !dbp)) {
+      (idx && parse_hex32(idx, ir) != 0)) {
     cli_errorf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog] [--trusted FILE] "
                "[LIST.vsl...]");
     free(ops);
@@ -1242,24 +1276,56 @@ static int audit_verify(int argc, char **argv) {
     ret = exit_for(rc);
     goto out;
   }
+  int nlists = 0, public_rc = -1;
   if (nops > 0) {
     ll = calloc((size_t)nops, sizeof *ll);
     lists = calloc((size_t)nops, sizeof *lists);
     if (!ll || !lists)
       goto out;
     for (int i = 0; i < nops; i++) {
-      if (load_list(ops[i], &ll[i], &rc) != 0) {
+      if (read_all(ops[i], &ll[nlists].buf, &ll[nlists].len) != 0)
+        goto out;
+      if (is_public_data(ll[nlists].buf, ll[nlists].len)) {
+        /* PSI public data: valid, names the head's root, and is the data the head binds. */
+        vouch_psi_public *pub = NULL;
+        uint8_t proot[32];
+        public_rc = vouch_psi_public_open(&pub, ll[nlists].buf, ll[nlists].len, NULL);
+        if (public_rc == VOUCH_OK) {
+          vouch_psi_public_info(pub, NULL, proot, NULL);
+          public_rc = memcmp(proot, sth.root, 32) == 0 ? VOUCH_OK : VOUCH_E_AUDIT_PROOF;
+        }
+        vouch_psi_public_free(pub);
+        if (!psi) {
+          vouch_audit_digest(ll[nlists].buf, ll[nlists].len, pd);
+          psi = ops[i];
+        }
+        free(ll[nlists].buf);
+        ll[nlists].buf = NULL;
+        continue;
+      }
+      rc = vouch_audit_list_open(ll[nlists].buf, ll[nlists].len, &ll[nlists].list);
+      if (rc != VOUCH_OK) {
+        cli_errorf("%s: %s", ops[i], vouch_strerror(rc));
         ret = exit_for(rc);
+        nlists++;
         goto out;
       }
-      lists[i] = ll[i].list;
+      lists[nlists] = ll[nlists].list;
+      nlists++;
     }
-    lists_rc = vouch_audit_db_check_lists(db, prev, lists, (size_t)nops);
+    if (nlists > 0 && !db) {
+      cli_errorf("lists need --db TABLE.vdb to check");
+      goto out;
+    }
+    if (nlists > 0)
+      lists_rc = vouch_audit_db_check_lists(db, prev, lists, (size_t)nlists);
   }
   vouch_audit_report r;
   rc = vouch_audit_check(&sth, db, log, trusted ? &trust : NULL, idx ? ir : NULL, psi ? pd : NULL, &r);
   if (rc == VOUCH_OK && lists_rc > 0)
     rc = lists_rc;
+  if (rc == VOUCH_OK && public_rc > 0)
+    rc = public_rc;
   struct {
     const char *name;
     int v;
@@ -1268,7 +1334,8 @@ static int audit_verify(int argc, char **argv) {
               {"lists_rebuild_table", lists_rc},     {"log", r.log},
               {"trusted_server", r.trusted_server}, {"trusted_sources", r.trusted_sources},
               {"trusted_rule", r.trusted_policy},   {"pinned_roots", r.pins},
-              {"index_root", r.index_root},         {"psi_digest", r.psi_digest}};
+              {"public_data", public_rc},           {"index_root", r.index_root},
+              {"psi_digest", r.psi_digest}};
   size_t nrows = sizeof rows / sizeof rows[0];
   if (json) {
     printf("{\"ok\":%s,\"version\":%llu,\"tree_size\":%llu,", rc == VOUCH_OK ? "true" : "false",
@@ -1308,6 +1375,71 @@ out:
   vouch_audit_db_free(prev);
   vouch_audit_log_free(log);
   return ret;
+}
+
+/* ------------------------------------------------ PSI integration */
+
+int cli_audit_live_keys(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]) {
+  vouch_audit_db *db;
+  int rc;
+  if (load_db(path, &db, &rc) != 0)
+    return -1;
+  *algo = vouch_audit_db_algo(db);
+  size_t hb = vouch_algo_bytes(*algo), live = (size_t)vouch_audit_db_live_count(db);
+  uint8_t *h = malloc((live ? live : 1) * hb);
+  *keys = malloc((live ? live : 1) * VOUCH_PSI_MATCH_KEY_BYTES);
+  int ok = h && *keys && vouch_audit_db_live(db, h, (live ? live : 1) * hb) == VOUCH_OK;
+  for (size_t i = 0; ok && i < live; i++)
+    ok = vouch_psi_match_key(*algo, h + i * hb, hb, *keys + i * VOUCH_PSI_MATCH_KEY_BYTES) == VOUCH_OK;
+  free(h);
+  if (!ok) {
+    cli_errorf("%s: cannot derive match keys", path);
+    free(*keys);
+    *keys = NULL;
+    vouch_audit_db_free(db);
+    return -1;
+  }
+  *n = live;
+  vouch_audit_db_root(db, root);
+  vouch_audit_db_free(db);
+  return 0;
+}
+
+int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_root[32], const char *sth_path,
+                           const char *log_path, const char *trusted_path) {
+  vouch_audit_sth sth;
+  vouch_audit_log *log = NULL;
+  vouch_audit_trust trust;
+  int rc;
+  if (!sth_path) {
+    cli_errorf("--trusted needs --sth HEAD.vsth (the signed head published with the public data)");
+    return CLI_EXIT_ERROR;
+  }
+  if (load_sth(sth_path, &sth, &rc) != 0)
+    return exit_for(rc);
+  if (trusted_path && load_trust(trusted_path, &trust) != 0)
+    return CLI_EXIT_ERROR;
+  if (log_path && load_log(log_path, &log, &rc) != 0)
+    return exit_for(rc);
+  uint8_t d[32];
+  vouch_audit_digest(vpd, len, d);
+  vouch_audit_report r;
+  rc = vouch_audit_check(&sth, NULL, log, trusted_path ? &trust : NULL, NULL, d, &r);
+  vouch_audit_log_free(log);
+  if (rc == VOUCH_OK && memcmp(vpd_root, sth.root, 32) != 0)
+    rc = VOUCH_E_AUDIT_PROOF;
+  if (rc != VOUCH_OK) {
+    const char *what = r.sth_signature > 0    ? "head signature"
+                       : r.psi_digest > 0     ? "the head does not name this public data"
+                       : r.log > 0            ? "log position"
+                       : r.trusted_server > 0 ? "server key not trusted"
+                       : r.trusted_policy > 0 ? "rule weaker than trusted"
+                       : r.pins > 0           ? "not linked to a pinned root"
+                                              : "the public data's audit root is not the head's root";
+    cli_errorf("public data refused: %s (%s)", what, vouch_strerror(rc));
+    return CLI_EXIT_VERIFY;
+  }
+  return CLI_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- main */

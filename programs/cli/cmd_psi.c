@@ -139,7 +139,8 @@ static int load_server_key(const char *path, int create, vouch_psi_server_key **
 /* ////////////////////////////////////////////////////////////////// setup */
 
 static const char setup_usage[] =
-  "usage: vouch psi setup (--index FILE.vidx | --hashes FILE) --key SERVER.key -o PUBLIC.vpd\n"
+  "usage: vouch psi setup (--index FILE.vidx | --hashes FILE | --audit-db TABLE.vdb) --key SERVER.key\n"
+  "                       -o PUBLIC.vpd\n"
   "\n"
   "Server side.  Builds the public data clients need to make safety vouchers:\n"
   "the database's match keys blinded with the server's secret and placed in a\n"
@@ -148,6 +149,8 @@ static const char setup_usage[] =
   "\n"
   "options:\n"
   "  -i, --index FILE    the hashes of a .vidx index (its Merkle root becomes the audit root)\n"
+  "      --audit-db FILE the live set of an audited table (docs/audit.md); its root becomes\n"
+  "                      the audit root; then sign the head with 'vouch audit sign-root --psi'\n"
   "      --hashes FILE   one hex hash per line ('#' comments and blank lines skipped;\n"
   "                      the first field of a CSV/TSV line is used); '-' = stdin\n"
   "  -a, --algo ALGO     the algorithm of --hashes: pdq (default), phash, dhash, ahash\n"
@@ -256,8 +259,9 @@ static int psi_setup(int argc, char **argv) {
     {"index", required_argument, NULL, 'i'}, {"hashes", required_argument, NULL, 'H'},
     {"algo", required_argument, NULL, 'a'},  {"key", required_argument, NULL, 'k'},
     {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
+    {"audit-db", required_argument, NULL, 'U'},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-  const char *index = NULL, *hashes = NULL, *keyf = NULL, *outf = NULL;
+  const char *index = NULL, *hashes = NULL, *keyf = NULL, *outf = NULL, *auditdb = NULL;
   int algo = VOUCH_ALGO_PDQ, c;
   unsigned long jobs = 0;
   optind = 1;
@@ -265,6 +269,7 @@ static int psi_setup(int argc, char **argv) {
     switch (c) {
     case 'i': index = optarg; break;
     case 'H': hashes = optarg; break;
+    case 'U': auditdb = optarg; break;
     case 'a':
       algo = vouch_algo_from_name(optarg);
       if (algo == VOUCH_ALGO_NONE) {
@@ -284,7 +289,7 @@ static int psi_setup(int argc, char **argv) {
     default: fputs(setup_usage, stderr); return CLI_EXIT_ERROR;
     }
   }
-  if (!!index == !!hashes || !keyf || !outf || optind != argc) {
+  if (!!index + !!hashes + !!auditdb != 1 || !keyf || !outf || optind != argc) {
     fputs(setup_usage, stderr);
     return CLI_EXIT_ERROR;
   }
@@ -293,6 +298,10 @@ static int psi_setup(int argc, char **argv) {
   int have_root = 0;
   if (index) {
     if (read_index(index, &algo, &keys, &n, root) != 0)
+      return CLI_EXIT_ERROR;
+    have_root = 1;
+  } else if (auditdb) {
+    if (cli_audit_live_keys(auditdb, &algo, &keys, &n, root) != 0)
       return CLI_EXIT_ERROR;
     have_root = 1;
   } else if (read_hash_list(hashes, algo, &keys, &n) != 0) {
@@ -350,6 +359,10 @@ static const char voucher_usage[] =
   "options:\n"
   "  -p, --public FILE        public data from 'vouch psi setup' (validated first)\n"
   "      --signer HEX         require the public data to be signed by this Ed25519 key\n"
+  "      --trusted FILE       refuse the public data unless the signed head --sth names it and\n"
+  "                           verifies against these pinned keys, rule and roots (docs/audit.md)\n"
+  "      --sth FILE           the signed tree head published with the public data\n"
+  "      --log FILE           the audit log, to link the head to older pinned roots\n"
   "  -A, --account FILE       the account's secret key file\n"
   "  -o, --output DIR         where to write vouchers (created if missing)\n"
   "  -t, --threshold T        for a new account: matches the server may see without\n"
@@ -498,8 +511,11 @@ static int psi_voucher(int argc, char **argv) {
     {"synthetic-rate", required_argument, NULL, 's'}, {"hashes", required_argument, NULL, 'H'},
     {"algo", required_argument, NULL, 'a'},     {"fast", no_argument, NULL, 'F'},
     {"recursive", no_argument, NULL, 'r'},      {"jobs", required_argument, NULL, 'j'},
+    {"trusted", required_argument, NULL, 'T'},  {"sth", required_argument, NULL, 'M'},
+    {"log", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   const char *pubf = NULL, *signer_hex = NULL, *acctf = NULL, *dir = NULL, *hashes = NULL;
+  const char *trusted = NULL, *sthf = NULL, *logf = NULL;
   unsigned long t = VOUCH_PSI_THRESHOLD_DEFAULT, s = 0, jobs = 0;
   int t_given = 0, s_given = 0, algo = VOUCH_ALGO_PDQ, fast = 0, recursive = 0, c;
   double rate = 0.0;
@@ -508,6 +524,9 @@ static int psi_voucher(int argc, char **argv) {
     switch (c) {
     case 'p': pubf = optarg; break;
     case 'S': signer_hex = optarg; break;
+    case 'T': trusted = optarg; break;
+    case 'M': sthf = optarg; break;
+    case 'L': logf = optarg; break;
     case 'A': acctf = optarg; break;
     case 'o': dir = optarg; break;
     case 't':
@@ -571,11 +590,22 @@ static int psi_voucher(int argc, char **argv) {
   }
   voucher_ctx ctx = {0};
   int rc = vouch_psi_public_open(&ctx.pd, pdbuf, pdlen, signer_hex ? signer : NULL);
-  free(pdbuf);
   if (rc != VOUCH_OK) {
+    free(pdbuf);
     cli_errorf("%s: public data rejected: %s", pubf, vouch_strerror(rc));
     return CLI_EXIT_ERROR;
   }
+  if (trusted || sthf) { /* the audit: root, signatures, log position (docs/audit.md) */
+    uint8_t pd_root[32];
+    vouch_psi_public_info(ctx.pd, NULL, pd_root, NULL);
+    int ec = cli_audit_check_public(pdbuf, pdlen, pd_root, sthf, logf, trusted);
+    if (ec != CLI_EXIT_OK) {
+      free(pdbuf);
+      vouch_psi_public_free(ctx.pd);
+      return ec;
+    }
+  }
+  free(pdbuf);
   if (load_or_create_account(acctf, t, s, t_given, s_given, &ctx.acct) != 0) {
     vouch_psi_public_free(ctx.pd);
     return CLI_EXIT_ERROR;

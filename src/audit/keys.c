@@ -7,6 +7,9 @@
 size_t vouch_audit_pk_bytes(void) { return VOUCH_AUDIT_PK_BYTES; }
 size_t vouch_audit_sig_bytes(void) { return VOUCH_AUDIT_SIG_BYTES; }
 void vouch_audit_free(void *p) { vouch__free(p); }
+void vouch_audit_digest(const uint8_t *buf, size_t len, uint8_t out[VOUCH_AUDIT_DIGEST_BYTES]) {
+  crypto_hash_sha256(out, buf, len);
+}
 void vouch_audit_wipe(void *p, size_t n) {
   if (p)
     sodium_memzero(p, n);

@@ -178,5 +178,35 @@ expect 1 "a forked head is refused by the log" "$V" audit log append --log db.vl
 expect 1 "client refuses the forked head" "$V" audit verify --sth v2b.vsth --db v2.vdb --log db.vlog
 expect 1 "rogue key cannot extend the log" sh -c "'$V' audit sign-root --key rogue.key --db v2.vdb -o r.vsth >/dev/null && '$V' audit log append --log db-v1.vlog --sth r.vsth --db v2.vdb"
 
+# ---- PSI public data bound by the head; the client refuses anything else
+if "$V" psi --help >/dev/null 2>&1; then
+  expect 0 "psi setup from the audited table's live set" "$V" psi setup --audit-db v2.vdb --key psi.key -o pub.vpd -j 1
+  grep -q "audit_root $R2" out.txt && ok "public data names the table's root" || bad "psi audit root"
+  expect 0 "head binds the public data" "$V" audit sign-root --key srv.key --db v2.vdb --psi pub.vpd --time 1764489700 -o v2p.vsth
+  expect 2 "head refuses public data of another table" "$V" audit sign-root --key srv.key --db v1.vdb --psi pub.vpd -o x.vsth
+  expect 0 "log append v1 (second log)" "$V" audit log append --log p.vlog --sth v1.vsth --db v1.vdb
+  expect 0 "log append v2 with PSI digest" "$V" audit log append --log p.vlog --sth v2p.vsth --db v2.vdb
+  sed -n 1,3p gb2.txt >q.txt
+  expect 0 "voucher accepts verified public data" "$V" psi voucher --public pub.vpd --account acct.key -o vdir \
+    --hashes q.txt --trusted trust.txt --sth v2p.vsth --log p.vlog
+  expect 1 "voucher refuses a head that does not name the data" "$V" psi voucher --public pub.vpd --account acct.key \
+    -o vdir --hashes q.txt --trusted trust.txt --sth v2.vsth --log db.vlog
+  expect 1 "voucher refuses an untrusted operator" "$V" psi voucher --public pub.vpd --account acct.key -o vdir \
+    --hashes q.txt --trusted trust-otherserver.txt --sth v2p.vsth --log p.vlog
+  expect 1 "voucher refuses a head not linked to the pinned root" "$V" psi voucher --public pub.vpd \
+    --account acct.key -o vdir --hashes q.txt --trusted trust.txt --sth v2p.vsth --log db.vlog
+  expect 0 "audit verify public.vpd" "$V" audit verify --sth v2p.vsth --db v2.vdb --log p.vlog --trusted trust.txt pub.vpd
+  grep -q "^ok   public_data" out.txt && grep -q "^ok   psi_digest" out.txt && ok "public data checks printed" \
+    || bad "public data rows"
+  expect 0 "psi setup from another table" "$V" psi setup --audit-db v1.vdb --key psi.key -o pub1.vpd -j 1
+  expect 1 "audit verify refuses other public data" "$V" audit verify --sth v2p.vsth pub1.vpd
+  size=$(stat -c %s pub.vpd)
+  flip pub.vpd $((size - 100)) pubt.vpd
+  expect 2 "a tampered table point is refused (PSI signature)" "$V" psi voucher --public pubt.vpd --account acct.key -o vdir \
+    --hashes q.txt --trusted trust.txt --sth v2p.vsth --log p.vlog 2>/dev/null
+else
+  echo "skip PSI integration: no 'vouch psi' in this build"
+fi
+
 echo "$fails failed"
 [ $fails = 0 ]
