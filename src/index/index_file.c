@@ -546,6 +546,9 @@ static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
       return fail(idx, rc, "MIH: %u substrings is not possible for %u-bit hashes (need %u..%u)", m,
                   idx->hash_bytes * 8, (idx->hash_bytes * 8 + VIDX_MIH_MAX_BITS - 1) / VIDX_MIH_MAX_BITS,
                   idx->hash_bytes * 8 < VIDX_MIH_MAX_M ? idx->hash_bytes * 8 : VIDX_MIH_MAX_M);
+    if (rc == VOUCH_E_LIMIT)
+      return fail(idx, rc, "MIH: more than %u entries; open with build_mih = 0 to scan",
+                  VIDX_MIH_MAX_COUNT);
     if (rc != VOUCH_OK)
       return fail(idx, rc, "out of memory building the MIH tables");
   }
