@@ -53,7 +53,9 @@ typedef struct vouch_image {
 } vouch_image;
 
 typedef struct vouch_decode_opts {
-  int apply_orientation; /* 1 (default): rotate/flip per EXIF; 0: keep stored order */
+  int apply_orientation; /* 1 (default): rotate/flip per EXIF; 0: keep stored order
+                            (the PDQ reference pipeline ignores EXIF: use 0 to
+                            reproduce its hashes on rotated photos) */
   uint32_t min_side;     /* 0 (default): full resolution.  Otherwise the decoder
                             MAY decode at a reduced scale (JPEG: 1/2, 1/4, 1/8)
                             as long as both sides stay >= min_side. */
@@ -68,6 +70,10 @@ VOUCH_API vouch_decode_opts vouch_decode_opts_default(void);
  * One decoder per thread; decoders are independent of each other. */
 typedef struct vouch_decoder vouch_decoder;
 
+/*! vouch_decoder_create() :
+ *  `opts` may be NULL for vouch_decode_opts_default().
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, or VOUCH_E_INVALID (`out` NULL, or a
+ *           zero max_side or max_pixels, which would reject every image). */
 VOUCH_API int vouch_decoder_create(vouch_decoder **out, const vouch_decode_opts *opts);
 /*! vouch_decoder_free() : NULL is a no-op. */
 VOUCH_API void vouch_decoder_free(vouch_decoder *dec);
@@ -76,8 +82,17 @@ VOUCH_API void vouch_decoder_free(vouch_decoder *dec);
  *  Decodes `len` bytes at `data` into `*out` (which it overwrites; clear a
  *  previous image first).  Untrusted input is expected: any byte string gives
  *  either VOUCH_OK or an error code, never a crash.
- * @return : VOUCH_OK, VOUCH_E_NOMEM, or a VOUCH_E_IMAGE_* code with detail
- *           text in vouch_decoder_errmsg().  On error `*out` holds no buffer. */
+ *  Output: channels == 1 for greyscale sources, else 3 (RGB); the format is
+ *  detected from the bytes.  Limits apply to the stored size, before any
+ *  pixel buffer is allocated.  docs/internals/image.md has the details
+ *  (formats, CMYK, what is unsupported).
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID (NULL arguments),
+ *           VOUCH_E_UNSUPPORTED (e.g. RLE BMP, animated WebP), or a
+ *           VOUCH_E_IMAGE_* code: _FORMAT (not an image we know), _CORRUPT
+ *           (includes truncated), _TOO_LARGE (over a limit, or more than
+ *           VOUCH_IMAGE_MAX_BYTES of input), _EMPTY (0 bytes, a zero side,
+ *           a GIF without frames).  Detail text in vouch_decoder_errmsg().
+ *           On error `*out` holds no buffer. */
 VOUCH_API int vouch_decoder_decode(vouch_decoder *dec, const void *data, size_t len,
                                    vouch_image *out);
 

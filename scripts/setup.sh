@@ -1,0 +1,22 @@
+#!/bin/sh
+# First command of the README: installs the Debian packages vouch needs (as
+# root, via apt-get), builds build/vouch and hashes the bundled examples.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"
+echo
+echo "== vouch hash: PDQ hash, quality and file of each example image"
+./build/vouch hash examples/*.jpg
+echo
+echo "== the same, with the 8 rotations/flips, as JSON (first line)"
+./build/vouch hash --dihedral --json examples/bridge.jpg
+echo
+echo "== bridge-rotated.jpg is bridge.jpg turned 90 degrees: its hash is close to the rot90 variant"
+./build/vouch hash --dihedral --json examples/bridge.jpg examples/bridge-rotated.jpg |
+  python3 -c 'import json,sys
+a,b=[json.loads(l) for l in sys.stdin]
+d=lambda x,y: bin(int(x,16)^int(y,16)).count("1")
+print("distance original vs rotated photo: %d bits" % d(a["hash"], b["hash"]))
+print("distance rot90 variant vs rotated photo: %d bits" % d(a["dihedral"][1], b["hash"]))'

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Second command of the README: builds and runs the whole test suite twice,
+# as a normal optimised build (build/) and under AddressSanitizer +
+# UndefinedBehaviorSanitizer (build-asan/).  Installs dependencies first
+# when run as root.  Exits non-zero if any test fails.
+set -eu
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -eq 0 ]; then sh scripts/install-deps.sh; fi
+JOBS=$(nproc)
+status=0
+echo "== release build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$JOBS"
+echo "== ASan+UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVOUCH_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+echo "== tests under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$JOBS" || status=1
+echo "== tests (release build)"
+ctest --test-dir build --output-on-failure -j"$JOBS" || status=1
+exit $status

@@ -1,0 +1,86 @@
+/* src/hash/hasher.c -- the reusable hashing workspace and vouch_hash_image(). */
+#include <string.h>
+#include "pdq_internal.h"
+
+struct vouch_hasher {
+  float dct[16 * 64];   /* PDQ DCT matrix, computed once per hasher */
+  float buf64[64 * 64];
+  float dct16[16 * 16];
+  float *luma;          /* grows to the largest image seen */
+  float *scratch;
+  size_t cap;           /* floats in luma and in scratch */
+};
+
+int vouch_hasher_create(vouch_hasher **out) {
+  if (!out) return VOUCH_E_INVALID;
+  *out = NULL;
+  vouch_hasher *h = vouch__calloc(1, sizeof *h);
+  if (!h) return VOUCH_E_NOMEM;
+  vouch__pdq_dct_matrix(h->dct);
+  *out = h;
+  return VOUCH_OK;
+}
+
+void vouch_hasher_free(vouch_hasher *h) {
+  if (!h) return;
+  vouch__free(h->luma);
+  vouch__free(h->scratch);
+  vouch__free(h);
+}
+
+static int reserve(vouch_hasher *h, size_t n) {
+  if (n <= h->cap) return VOUCH_OK;
+  size_t bytes;
+  if (!vouch__mul_ok(n, sizeof(float), &bytes)) return VOUCH_E_LIMIT;
+  float *a = vouch__malloc(bytes), *b = vouch__malloc(bytes);
+  if (!a || !b) {
+    vouch__free(a);
+    vouch__free(b);
+    return VOUCH_E_NOMEM;
+  }
+  vouch__free(h->luma);
+  vouch__free(h->scratch);
+  h->luma = a;
+  h->scratch = b;
+  h->cap = n;
+  return VOUCH_OK;
+}
+
+int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned flags,
+                     uint8_t *out, size_t out_cap, int *quality) {
+  if (!h || !img || !out) return VOUCH_E_INVALID;
+  const size_t hb = vouch_algo_bytes(algo);
+  if (hb == 0) return VOUCH_E_INVALID;
+  const unsigned nv = (flags & VOUCH_HASH_DIHEDRAL) ? VOUCH_DIHEDRAL_N : 1;
+  if (out_cap < hb * nv) return VOUCH_E_INVALID;
+  if (!img->pixels || img->width == 0 || img->height == 0 ||
+      (img->channels != 1 && img->channels != 3) ||
+      img->stride < (size_t)img->width * img->channels)
+    return VOUCH_E_INVALID;
+  size_t n;
+  if (!vouch__mul_ok(img->width, img->height, &n)) return VOUCH_E_LIMIT;
+  VOUCH_TRY(reserve(h, n));
+  vouch__luma_from_image(img, h->luma);
+  if (algo == VOUCH_ALGO_PDQ) {
+    uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
+    uint32_t full_w = img->width, full_h = img->height;
+    int denom = img->scale_denom > 1 ? img->scale_denom : 1;
+    if (denom > 1) {
+      /* Full size after orientation: the stored size, swapped when the
+       * decoder turned the image by 90 degrees. */
+      uint32_t sw = img->src_width, sh = img->src_height;
+      uint32_t cw = (sw + (uint32_t)denom - 1) / (uint32_t)denom;
+      if (cw == img->width) { full_w = sw; full_h = sh; }
+      else { full_w = sh; full_h = sw; }
+    }
+    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, h->luma, h->scratch, img->height, img->width, full_h,
+                                     full_w, denom, tmp, nv, quality, h->buf64, h->dct16));
+    memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
+    return VOUCH_OK;
+  }
+  uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_HASH64_BYTES];
+  VOUCH_TRY(vouch__hash64_from_luma(algo, h->luma, img->height, img->width, tmp, nv));
+  memcpy(out, tmp, nv * VOUCH_HASH64_BYTES);
+  if (quality) *quality = -1;
+  return VOUCH_OK;
+}

@@ -1,0 +1,43 @@
+/* src/hash/pdq_internal.h -- PDQ building blocks, shared with the 64-bit hashes and tests. */
+#ifndef VOUCH_PDQ_INTERNAL_H
+#define VOUCH_PDQ_INTERNAL_H
+#include <stdint.h>
+#include "vouch/hash.h"
+#include "common/internal.h"
+
+/* Luma coefficients of the reference (ITU-R BT.601), as float. */
+#define VOUCH__LUMA_R 0.299f
+#define VOUCH__LUMA_G 0.587f
+#define VOUCH__LUMA_B 0.114f
+
+/* Fills rows*cols floats of luma from an 8-bit image.  Grey images, and RGB
+ * images whose every pixel has R == G == B, take the reference's grey path
+ * (luma = the grey value): the reference's decoder (ImageMagick) hands such
+ * images over as one-channel PGM, so the reference never sees them as RGB. */
+VOUCH_HIDDEN void vouch__luma_from_image(const vouch_image *img, float *luma);
+
+/* The DCT matrix of the reference: 16 x 64, row-major. */
+VOUCH_HIDDEN void vouch__pdq_dct_matrix(float d[16 * 64]);
+
+/* Jarosz window size: ceil(old / (2 * new)). */
+VOUCH_HIDDEN int vouch__jarosz_window(int old_dim, int new_dim);
+
+/* The PDQ core with a precomputed DCT matrix. */
+VOUCH_HIDDEN int vouch__pdq_core(const float dct[16 * 64], float *luma, float *scratch,
+                                 uint32_t rows, uint32_t cols, uint8_t (*out)[VOUCH_PDQ_BYTES],
+                                 unsigned n_variants, int *quality, float buf64[64 * 64],
+                                 float dct16[16 * 16]);
+
+/* The same on an image decoded at 1/denom scale whose full size is
+ * full_rows x full_cols: emulates the full-resolution filter and sampling
+ * (fast mode; not bit-exact).  denom == 1 is exactly vouch__pdq_core(). */
+VOUCH_HIDDEN int vouch__pdq_core_scaled(const float dct[16 * 64], float *luma, float *scratch,
+                                        uint32_t rows, uint32_t cols, uint32_t full_rows,
+                                        uint32_t full_cols, int denom,
+                                        uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
+                                        int *quality, float buf64[64 * 64], float dct16[16 * 16]);
+
+/* 64-bit hashes (src/hash/hash64.c) from a luma plane. */
+VOUCH_HIDDEN int vouch__hash64_from_luma(int algo, const float *luma, uint32_t rows, uint32_t cols,
+                                         uint8_t (*out)[VOUCH_HASH64_BYTES], unsigned n_variants);
+#endif
