@@ -440,11 +440,19 @@ static int import_item(void *vctx, const vouch_list_item *it) {
       VOUCH_TRY(step_done(c, c->fill, "merge entry"));
     }
   }
+  /* several sources may come ','-joined (as export writes them) */
   const char *source = it->source ? it->source : c->o->source;
-  if (source && *source) {
-    sqlite3_bind_int64(c->src, 1, eid);
-    sqlite3_bind_text(c->src, 2, source, -1, SQLITE_STATIC);
-    VOUCH_TRY(step_done(c, c->src, "add source"));
+  while (source && *source) {
+    const char *comma = strchr(source, ',');
+    size_t l = comma ? (size_t)(comma - source) : strlen(source);
+    while (l && *source == ' ') { source++; l--; }
+    while (l && source[l - 1] == ' ') l--;
+    if (l) {
+      sqlite3_bind_int64(c->src, 1, eid);
+      sqlite3_bind_text(c->src, 2, source, (int)l, SQLITE_STATIC);
+      VOUCH_TRY(step_done(c, c->src, "add source"));
+    }
+    source = comma ? comma + 1 : NULL;
   }
   return VOUCH_OK;
 }
