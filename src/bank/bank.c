@@ -380,7 +380,21 @@ int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, 
 
 /* ------------------------------------------------------------ import */
 
+/* Parsed lines are collected first and inserted in hash order: inserting
+ * into the (bank_id, hash) B-tree in key order touches each page once, which
+ * is several times faster than random order for big lists.  The sort is
+ * stable (by line), so the first line of a duplicate still wins. */
+typedef struct pending {
+  uint8_t hash[VOUCH_HASH_MAX_BYTES];
+  size_t line;
+  size_t ext, src, tags; /* offsets into the string buffer, SIZE_MAX = none */
+} pending;
+
 typedef struct import_ctx {
+  pending *items;
+  size_t n, cap;
+  char *str;
+  size_t str_len, str_cap;
   vouch_bank *b;
   int64_t bank_id;
   size_t hb;
@@ -410,8 +424,55 @@ static int step_done(import_ctx *c, sqlite3_stmt *st, const char *what) {
   return VOUCH_OK;
 }
 
-static int import_item(void *vctx, const vouch_list_item *it) {
+
+static size_t keep_str(import_ctx *c, const char *s) {
+  if (!s)
+    return SIZE_MAX;
+  size_t l = strlen(s) + 1;
+  if (c->str_len + l > c->str_cap) {
+    size_t nc = c->str_cap ? c->str_cap : 1 << 16;
+    while (nc < c->str_len + l) nc *= 2;
+    char *np = vouch__realloc(c->str, nc);
+    if (!np) return SIZE_MAX - 1;
+    c->str = np;
+    c->str_cap = nc;
+  }
+  memcpy(c->str + c->str_len, s, l);
+  c->str_len += l;
+  return c->str_len - l;
+}
+
+static int collect_item(void *vctx, const vouch_list_item *it) {
   import_ctx *c = vctx;
+  if (c->n == c->cap) {
+    size_t nc = c->cap ? c->cap * 2 : 4096;
+    pending *np = vouch__realloc(c->items, nc * sizeof *np);
+    if (!np) return fail(c->b, VOUCH_E_NOMEM, "out of memory");
+    c->items = np;
+    c->cap = nc;
+  }
+  pending *p = &c->items[c->n];
+  memset(p->hash, 0, sizeof p->hash);
+  memcpy(p->hash, it->hash, c->hb);
+  p->line = it->line;
+  p->ext = keep_str(c, it->ext_id);
+  p->src = keep_str(c, it->source);
+  p->tags = keep_str(c, it->tags);
+  if (p->ext == SIZE_MAX - 1 || p->src == SIZE_MAX - 1 || p->tags == SIZE_MAX - 1)
+    return fail(c->b, VOUCH_E_NOMEM, "out of memory");
+  c->n++;
+  return 0;
+}
+
+/* hashes are zero-padded to VOUCH_HASH_MAX_BYTES, so no length is needed */
+static int cmp_pending(const void *pa, const void *pb) {
+  const pending *a = pa, *b = pb;
+  int r = memcmp(a->hash, b->hash, VOUCH_HASH_MAX_BYTES);
+  if (r) return r;
+  return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static int insert_item(import_ctx *c, const vouch_list_item *it) {
   int64_t eid;
   sqlite3_bind_int64(c->ins, 1, c->bank_id);
   sqlite3_bind_blob(c->ins, 2, it->hash, (int)c->hb, SQLITE_STATIC);
@@ -493,7 +554,17 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
     goto rollback;
   vouch_list_opts lo = opts->list;
   lo.algo = algo;
-  rc = vouch_hashlist_parse(data, len, &lo, import_item, import_error, &c, &stats->format);
+  rc = vouch_hashlist_parse(data, len, &lo, collect_item, import_error, &c, &stats->format);
+  if (rc == VOUCH_OK) {
+    qsort(c.items, c.n, sizeof *c.items, cmp_pending);
+    for (size_t i = 0; i < c.n && rc == VOUCH_OK; i++) {
+      const pending *p = &c.items[i];
+      vouch_list_item it = {p->line, p->hash, p->ext == SIZE_MAX ? NULL : c.str + p->ext,
+                            p->src == SIZE_MAX ? NULL : c.str + p->src,
+                            p->tags == SIZE_MAX ? NULL : c.str + p->tags};
+      rc = insert_item(&c, &it);
+    }
+  }
   if (rc == VOUCH_E_HASH_PARSE && !opts->strict && b->errmsg[0] == 0)
     fail(b, rc, "the list has no hash column or is not in a format we read");
   if (rc != VOUCH_OK) {
@@ -505,8 +576,12 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
   sqlite3_finalize(c.sel);
   sqlite3_finalize(c.fill);
   sqlite3_finalize(c.src);
+  vouch__free(c.items);
+  vouch__free(c.str);
   return exec(b, "COMMIT");
 rollback:
+  vouch__free(c.items);
+  vouch__free(c.str);
   sqlite3_finalize(c.ins);
   sqlite3_finalize(c.sel);
   sqlite3_finalize(c.fill);
