@@ -227,17 +227,22 @@ static void advise_huge(void *p, size_t len) {
 
 void vouch__mih_free(vouch_index *idx) {
   for (unsigned j = 0; j < idx->mih_m; j++) {
-    vouch__free(idx->mih[j].offsets);
-    vouch__free(idx->mih[j].ids);
+    vouch__free(idx->mih[j].slots);
+    vouch__free(idx->mih[j].ovf);
   }
   memset(idx->mih, 0, sizeof idx->mih);
   idx->mih_m = 0;
+  idx->heap_bytes = 0;
 }
+
+#define SLOT_PENDING 0x7FFFFFFFU /* build only: a bucket of one, not yet placed */
 
 int vouch__mih_build(vouch_index *idx, unsigned m) {
   const unsigned bits = idx->hash_bytes * 8;
   if (m == 0 || m > VIDX_MIH_MAX_M || m > bits || (bits + m - 1) / m > VIDX_MIH_MAX_BITS)
     return VOUCH_E_INVALID;
+  if (idx->count > VIDX_MIH_MAX_COUNT)
+    return VOUCH_E_LIMIT;
   vouch__mih_free(idx);
   unsigned base = bits / m, extra = bits % m, start = 0;
   size_t bytes = 0;
@@ -246,44 +251,65 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
     t->start = start;
     t->len = base + (j < extra);
     start += t->len;
-    size_t nb = ((size_t)1 << t->len) + 1;
-    t->offsets = vouch__calloc(nb, sizeof *t->offsets);
-    t->ids = vouch__malloc((idx->count ? idx->count : 1) * sizeof *t->ids);
+    size_t nb = (size_t)1 << t->len;
+    t->slots = vouch__calloc(nb, sizeof *t->slots); /* counts first */
     idx->mih_m = j + 1;
-    if (!t->offsets || !t->ids) {
+    if (!t->slots) {
       vouch__mih_free(idx);
       return VOUCH_E_NOMEM;
     }
-    advise_huge(t->offsets, nb * sizeof *t->offsets);
-    advise_huge(t->ids, idx->count * sizeof *t->ids);
-    bytes += nb * sizeof *t->offsets + idx->count * sizeof *t->ids;
+    advise_huge(t->slots, nb * sizeof *t->slots);
+    bytes += nb * sizeof *t->slots;
   }
-  /* counting sort, all tables in one pass over the hashes per phase */
+  /* pass 1: bucket sizes */
   uint64_t w[4];
   for (size_t i = 0; i < idx->count; i++) {
     vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
     for (unsigned j = 0; j < m; j++)
-      idx->mih[j].offsets[vidx_substring(w, idx->mih[j].start, idx->mih[j].len) + 1]++;
+      idx->mih[j].slots[vidx_substring(w, idx->mih[j].start, idx->mih[j].len)]++;
   }
+  /* pass 2: sizes -> empty / pending single / overflow position */
   for (unsigned j = 0; j < m; j++) {
-    uint32_t *off = idx->mih[j].offsets;
-    size_t nb = (size_t)1 << idx->mih[j].len;
+    vidx_mih_table *t = &idx->mih[j];
+    size_t nb = (size_t)1 << t->len, pos = 0;
     for (size_t k = 0; k < nb; k++)
-      off[k + 1] += off[k];
+      if (t->slots[k] >= 2)
+        pos += 1 + t->slots[k];
+    t->ovf_len = pos;
+    t->ovf = vouch__malloc((pos ? pos : 1) * sizeof *t->ovf);
+    if (!t->ovf) {
+      vouch__mih_free(idx);
+      return VOUCH_E_NOMEM;
+    }
+    advise_huge(t->ovf, pos * sizeof *t->ovf);
+    bytes += pos * sizeof *t->ovf;
+    pos = 0;
+    for (size_t k = 0; k < nb; k++) {
+      uint32_t c = t->slots[k];
+      if (c == 0) {
+        t->slots[k] = VIDX_SLOT_EMPTY;
+      } else if (c == 1) {
+        t->slots[k] = SLOT_PENDING;
+      } else {
+        t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
+        t->ovf[pos] = 0; /* fill cursor; ends equal to c */
+        pos += 1 + c;
+      }
+    }
   }
-  /* place: use offsets[key] as the cursor, then shift back by one bucket */
+  /* pass 3: place entry numbers (ascending within each bucket) */
   for (size_t i = 0; i < idx->count; i++) {
     vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
     for (unsigned j = 0; j < m; j++) {
-      uint32_t key = vidx_substring(w, idx->mih[j].start, idx->mih[j].len);
-      idx->mih[j].ids[idx->mih[j].offsets[key]++] = (uint32_t)i;
+      vidx_mih_table *t = &idx->mih[j];
+      uint32_t key = vidx_substring(w, t->start, t->len), s = t->slots[key];
+      if (s == SLOT_PENDING) {
+        t->slots[key] = (uint32_t)i;
+      } else {
+        uint32_t p = s & ~VIDX_SLOT_OVF;
+        t->ovf[p + 1 + t->ovf[p]++] = (uint32_t)i;
+      }
     }
-  }
-  for (unsigned j = 0; j < m; j++) {
-    uint32_t *off = idx->mih[j].offsets;
-    size_t nb = (size_t)1 << idx->mih[j].len;
-    memmove(off + 1, off, nb * sizeof *off);
-    off[0] = 0;
   }
   idx->heap_bytes = bytes;
   return VOUCH_OK;
@@ -407,15 +433,28 @@ int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, un
           }
         }
         for (size_t k = 0; k < nk; k++)
-          __builtin_prefetch(&t->offsets[s->keys[k]]);
-        size_t nc = 0;
+          __builtin_prefetch(&t->slots[s->keys[k]]);
+        /* singles straight to the candidates; overflow positions kept in
+         * keys[] (already consumed) and prefetched */
+        VOUCH_TRY(grow_u32(&s->cand, &s->cand_cap, MIH_BLOCK));
+        size_t nc = 0, no = 0;
         for (size_t k = 0; k < nk; k++) {
-          uint32_t lo = t->offsets[s->keys[k]], hi = t->offsets[s->keys[k] + 1];
-          if (hi == lo)
+          uint32_t sl = t->slots[s->keys[k]];
+          if (sl == VIDX_SLOT_EMPTY)
             continue;
-          VOUCH_TRY(grow_u32(&s->cand, &s->cand_cap, nc + (hi - lo)));
-          memcpy(s->cand + nc, t->ids + lo, (size_t)(hi - lo) * sizeof(uint32_t));
-          nc += hi - lo;
+          if (sl & VIDX_SLOT_OVF) {
+            uint32_t p = sl & ~VIDX_SLOT_OVF;
+            __builtin_prefetch(&t->ovf[p]);
+            s->keys[no++] = p;
+          } else {
+            s->cand[nc++] = sl;
+          }
+        }
+        for (size_t k = 0; k < no; k++) {
+          const uint32_t *b = t->ovf + s->keys[k];
+          VOUCH_TRY(grow_u32(&s->cand, &s->cand_cap, nc + b[0]));
+          memcpy(s->cand + nc, b + 1, (size_t)b[0] * sizeof(uint32_t));
+          nc += b[0];
         }
         for (size_t c = 0; c < nc; c++)
           __builtin_prefetch(idx->hashes + (size_t)s->cand[c] * idx->hash_bytes);
