@@ -31,6 +31,12 @@ int cli_audit_live_keys(const char *path, int *algo, uint8_t **keys, size_t *n, 
  * an exit status (1 verification failed, 2 unreadable input). */
 int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_root[32], const char *sth_path,
                            const char *log_path, const char *trusted_path);
+/* `vouch index build --require-sources N --list A.vsl --list B.vsl --audit-out T.vdb`
+ * (or --audit-db T.vdb): index exactly the audited live set, each entry's
+ * source = its attesting sources.  Returns an exit status. */
+int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlists, unsigned min_sources,
+                          int any_jurisdiction, const char *prev_path, const char *audit_out,
+                          const char *index_out);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "vouch/index.h"
 
 #define CLI_EXIT_VERIFY 1
 #define FILE_MAX ((size_t)16 << 30) /* 16 GiB: far above any list or table we write */
@@ -1440,6 +1441,127 @@ int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_roo
     return CLI_EXIT_VERIFY;
   }
   return CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------- index integration */
+
+int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlists, unsigned min_sources,
+                          int any_jurisdiction, const char *prev_path, const char *audit_out,
+                          const char *index_out) {
+  vouch_audit_db *db = NULL, *prev = NULL;
+  loaded_list *ll = NULL;
+  vouch_audit_list *lists = NULL;
+  vouch_index_input *in = NULL;
+  char **src = NULL, (*ext)[32] = NULL;
+  uint8_t *live = NULL;
+  size_t n = 0;
+  int rc, ret = CLI_EXIT_ERROR;
+  if (table_path) {
+    if (load_db(table_path, &db, &rc) != 0)
+      return exit_for(rc);
+  } else {
+    if (!audit_out || nlists == 0) {
+      cli_errorf("index build --require-sources: give the signed lists (--list FILE.vsl, one per source) "
+                 "and --audit-out TABLE.vdb");
+      return CLI_EXIT_ERROR;
+    }
+    ll = calloc(nlists, sizeof *ll);
+    lists = calloc(nlists, sizeof *lists);
+    if (!ll || !lists)
+      goto out;
+    for (size_t i = 0; i < nlists; i++) {
+      if (load_list(list_paths[i], &ll[i], &rc) != 0) {
+        ret = exit_for(rc);
+        goto out;
+      }
+      lists[i] = ll[i].list;
+    }
+    if (prev_path && load_db(prev_path, &prev, &rc) != 0) {
+      ret = exit_for(rc);
+      goto out;
+    }
+    vouch_audit_policy pol = {(uint8_t)min_sources, (uint8_t)(any_jurisdiction ? 0 : 1)};
+    rc = vouch_audit_db_build(prev, lists, nlists, pol, &db);
+    if (rc != VOUCH_OK) {
+      cli_errorf("index build: audited table: %s", vouch_strerror(rc));
+      goto out;
+    }
+    if (save_db(audit_out, db) != 0)
+      goto out;
+  }
+  int algo = vouch_audit_db_algo(db);
+  size_t hb = vouch_algo_bytes(algo);
+  n = (size_t)vouch_audit_db_live_count(db);
+  live = malloc((n ? n : 1) * hb);
+  in = calloc(n ? n : 1, sizeof *in);
+  src = calloc(n ? n : 1, sizeof *src);
+  ext = calloc(n ? n : 1, sizeof *ext);
+  if (!live || !in || !src || !ext || vouch_audit_db_live(db, live, (n ? n : 1) * hb) != VOUCH_OK) {
+    cli_errorf("out of memory");
+    goto out;
+  }
+  /* Each entry records its attestation set: the names of the sources whose
+   * signed lists put it in (the index's canonical leaf includes `source`, so
+   * the index root commits to it), and the table leaf that added it. */
+  size_t ns = vouch_audit_db_nsources(db);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t leaf;
+    vouch_audit_leaf lf;
+    if (vouch_audit_db_find(db, live + i * hb, &leaf) != VOUCH_OK || vouch_audit_db_leaf(db, leaf, &lf) != VOUCH_OK)
+      goto out;
+    src[i] = malloc(ns * (VOUCH_AUDIT_NAME_MAX + 1) + 1);
+    if (!src[i])
+      goto out;
+    src[i][0] = 0;
+    for (size_t k = 0; k < ns; k++) {
+      vouch_audit_source_record r;
+      if (!(lf.sources >> k & 1) || vouch_audit_db_source(db, k, &r) != VOUCH_OK)
+        continue;
+      if (src[i][0])
+        strcat(src[i], ",");
+      strcat(src[i], r.source.name);
+    }
+    snprintf(ext[i], sizeof ext[i], "leaf:%llu", (unsigned long long)leaf);
+    in[i].hash = live + i * hb;
+    in[i].bank = 0;
+    in[i].entry_id = leaf + 1;
+    in[i].ext_id = ext[i];
+    in[i].source = src[i];
+  }
+  const char *banks[1] = {"audited"};
+  uint8_t iroot[32], troot[32];
+  char err[256] = "";
+  rc = vouch_index_write(index_out, algo, banks, 1, in, n, iroot, err, sizeof err);
+  if (rc != VOUCH_OK) {
+    cli_errorf("index build: %s%s%s", vouch_strerror(rc), err[0] ? ": " : "", err);
+    goto out;
+  }
+  vouch_audit_db_root(db, troot);
+  vouch_audit_policy p = vouch_audit_db_policy(db);
+  printf("%s: %zu entries (audited table version %llu, rule %u sources%s), root ", index_out, n,
+         (unsigned long long)vouch_audit_db_version(db), p.min_sources,
+         p.distinct_jurisdictions ? " in distinct jurisdictions" : "");
+  hex_print(stdout, iroot, 32);
+  printf("\ntable root ");
+  hex_print(stdout, troot, 32);
+  printf("%s%s\n", audit_out && !table_path ? " -> " : "", audit_out && !table_path ? audit_out : "");
+  ret = CLI_EXIT_OK;
+out:
+  if (ll)
+    for (size_t i = 0; i < nlists; i++)
+      free(ll[i].buf);
+  free(ll);
+  free(lists);
+  if (src)
+    for (size_t i = 0; i < n; i++)
+      free(src[i]);
+  free(src);
+  free(ext);
+  free(in);
+  free(live);
+  vouch_audit_db_free(db);
+  vouch_audit_db_free(prev);
+  return ret;
 }
 
 /* ---------------------------------------------------------------- main */

@@ -8,6 +8,9 @@
 
 static const char index_usage[] =
   "usage: vouch index build --db FILE.sqlite [--bank NAME]... -o FILE.vidx\n"
+  "       vouch index build --require-sources N --list A.vsl --list B.vsl... [--any-jurisdiction]\n"
+  "                         [--audit-prev OLD.vdb] --audit-out NEW.vdb -o FILE.vidx\n"
+  "       vouch index build --audit-db TABLE.vdb -o FILE.vidx\n"
   "       vouch index info FILE.vidx [--verify] [--json]\n"
   "\n"
   "build   writes an index of the enabled entries of the enabled banks (all of\n"
@@ -15,6 +18,10 @@ static const char index_usage[] =
   "        The file is written to a temporary name, fsynced and renamed, so a\n"
   "        crash never leaves a partial index.  Prints the entry count and the\n"
   "        Merkle root over the canonical entries (docs/index-format.md).\n"
+  "        With --require-sources (or --audit-db), the index holds exactly the hashes\n"
+  "        that N sources in N distinct jurisdictions signed (docs/audit.md); each\n"
+  "        entry's source is its attestation set, and the audited table is written\n"
+  "        to --audit-out.\n"
   "info    validates FILE (checksum, structure) and prints its algorithm, entry\n"
   "        count, banks and Merkle root; --verify also recomputes the root.\n"
   "\n"
@@ -29,22 +36,62 @@ static int do_build(int argc, char **argv) {
                                        {"bank", required_argument, 0, 'b'},
                                        {"output", required_argument, 0, 'o'},
                                        {"help", no_argument, 0, 'h'},
+                                       {"require-sources", required_argument, 0, 'R'},
+                                       {"list", required_argument, 0, 'L'},
+                                       {"any-jurisdiction", no_argument, 0, 'J'},
+                                       {"audit-prev", required_argument, 0, 'P'},
+                                       {"audit-out", required_argument, 0, 'U'},
+                                       {"audit-db", required_argument, 0, 'T'},
                                        {0, 0, 0, 0}};
+  const char *audit_prev = NULL, *audit_out = NULL, *audit_db = NULL;
+  char **lists = calloc((size_t)argc + 1, sizeof *lists);
+  size_t nlists = 0;
+  unsigned long require = 0;
+  int any_jur = 0;
   const char *db = NULL, *out = NULL;
   const char **banks = calloc((size_t)argc + 1, sizeof *banks);
   size_t nbanks = 0;
   int c;
   optind = 1;
-  if (!banks) return CLI_EXIT_ERROR;
+  if (!banks || !lists) {
+    free(banks);
+    free(lists);
+    return CLI_EXIT_ERROR;
+  }
   while ((c = getopt_long(argc, argv, "b:o:h", opts, NULL)) != -1) {
     switch (c) {
     case 'D': db = optarg; break;
     case 'b': banks[nbanks++] = optarg; break;
     case 'o': out = optarg; break;
-    case 'h': fputs(index_usage, stdout); free(banks); return CLI_EXIT_OK;
-    default: fputs(index_usage, stderr); free(banks); return CLI_EXIT_ERROR;
+    case 'R':
+      if (cli_parse_uint(optarg, 1, VOUCH_AUDIT_SOURCES_MAX, &require) != 0) {
+        cli_errorf("--require-sources must be 1..%u", VOUCH_AUDIT_SOURCES_MAX);
+        free(banks);
+        free(lists);
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'L': lists[nlists++] = optarg; break;
+    case 'J': any_jur = 1; break;
+    case 'P': audit_prev = optarg; break;
+    case 'U': audit_out = optarg; break;
+    case 'T': audit_db = optarg; break;
+    case 'h': fputs(index_usage, stdout); free(banks); free(lists); return CLI_EXIT_OK;
+    default: fputs(index_usage, stderr); free(banks); free(lists); return CLI_EXIT_ERROR;
     }
   }
+  if (require || nlists || audit_db) { /* the audited path (docs/audit.md) */
+    int ec = CLI_EXIT_ERROR;
+    if (db || nbanks || !out || optind != argc || (audit_db && (require || nlists)))
+      cli_errorf("index build: --require-sources/--list/--audit-db replace --db and --bank; -o is required");
+    else
+      ec = cli_audit_index_build(audit_db, lists, nlists, require ? (unsigned)require : 2, any_jur, audit_prev,
+                                 audit_out, out);
+    free(banks);
+    free(lists);
+    return ec;
+  }
+  free(lists);
   if (!db || !out || optind != argc) {
     cli_errorf("index build: --db FILE and -o FILE.vidx are required (and nothing else)");
     free(banks);

@@ -208,5 +208,28 @@ else
   echo "skip PSI integration: no 'vouch psi' in this build"
 fi
 
+# ---- the index built under the two-source rule
+if "$V" index --help >/dev/null 2>&1; then
+  expect 0 "index build --require-sources 2" "$V" index build --require-sources 2 --list us1.vsl --list us2.vsl \
+    --list gb.vsl --audit-out iv1.vdb -o v1.vidx
+  cmp -s iv1.vdb v1.vdb && ok "index build writes the same table as audit build" || bad "tables differ"
+  expect 0 "index info --verify" "$V" index info --verify --json v1.vidx
+  grep -q '"entries":40' out.txt && ok "index holds exactly the live set" || bad "index entries"
+  IR=$(sed 's/.*"root":"\([0-9a-f]*\)".*/\1/' out.txt)
+  printf '%s\n' "$H_BOTH" >both.txt
+  printf '%s\n' "$H_USUS" >usus.txt
+  expect 1 "an attested hash matches, with its attestation set" "$V" match --index v1.vidx --json --hashes both.txt
+  grep -q '"source":"[^"]*,[^"]*"' out.txt && ok "match reports the attesting sources" || bad "attestation set"
+  expect 0 "a US+US hash is not in the index" "$V" match --index v1.vidx --hashes usus.txt
+  expect 0 "three jurisdictions required, two available" "$V" index build --require-sources 3 --list us1.vsl \
+    --list us2.vsl --list gb.vsl --audit-out x.vdb -o x.vidx
+  grep -q ": 0 entries" out.txt && ok "nothing enters without three jurisdictions" || bad "rule 3"
+  expect 0 "head binds the index root" "$V" audit sign-root --key srv.key --db v1.vdb --index-root "$IR" -o v1i.vsth
+  expect 0 "verify --index-root" "$V" audit verify --sth v1i.vsth --db v1.vdb --index-root "$IR"
+  expect 1 "verify refuses another index" "$V" audit verify --sth v1i.vsth --db v1.vdb --index-root "$R1"
+else
+  echo "skip index integration: no 'vouch index' in this build"
+fi
+
 echo "$fails failed"
 [ $fails = 0 ]
