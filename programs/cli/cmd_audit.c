@@ -1512,15 +1512,18 @@ int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlis
     src[i] = malloc(ns * (VOUCH_AUDIT_NAME_MAX + 1) + 1);
     if (!src[i])
       goto out;
-    src[i][0] = 0;
+    size_t used = 0;
     for (size_t k = 0; k < ns; k++) {
       vouch_audit_source_record r;
       if (!(lf.sources >> k & 1) || vouch_audit_db_source(db, k, &r) != VOUCH_OK)
         continue;
-      if (src[i][0])
-        strcat(src[i], ",");
-      strcat(src[i], r.source.name);
+      size_t nl = strlen(r.source.name); /* <= VOUCH_AUDIT_NAME_MAX: fits the allocation */
+      if (used)
+        src[i][used++] = ',';
+      memcpy(src[i] + used, r.source.name, nl);
+      used += nl;
     }
+    src[i][used] = 0;
     snprintf(ext[i], sizeof ext[i], "leaf:%llu", (unsigned long long)leaf);
     in[i].hash = live + i * hb;
     in[i].bank = 0;
