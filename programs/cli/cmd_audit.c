@@ -199,6 +199,8 @@ typedef struct {
 } loaded_list;
 
 static int load_list(const char *path, loaded_list *l, int *rc_out) {
+  if (rc_out)
+    *rc_out = VOUCH_E_IO; /* until the file is read */
   if (read_all(path, &l->buf, &l->len) != 0)
     return -1;
   int rc = vouch_audit_list_open(l->buf, l->len, &l->list);
@@ -212,6 +214,8 @@ static int load_list(const char *path, loaded_list *l, int *rc_out) {
 }
 
 static int load_db(const char *path, vouch_audit_db **db, int *rc_out) {
+  if (rc_out)
+    *rc_out = VOUCH_E_IO; /* until the file is read */
   uint8_t *buf;
   size_t len;
   if (read_all(path, &buf, &len) != 0)
@@ -228,6 +232,8 @@ static int load_db(const char *path, vouch_audit_db **db, int *rc_out) {
 }
 
 static int load_sth(const char *path, vouch_audit_sth *sth, int *rc_out) {
+  if (rc_out)
+    *rc_out = VOUCH_E_IO; /* until the file is read */
   uint8_t *buf;
   size_t len;
   if (read_all(path, &buf, &len) != 0)
@@ -244,6 +250,8 @@ static int load_sth(const char *path, vouch_audit_sth *sth, int *rc_out) {
 }
 
 static int load_log(const char *path, vouch_audit_log **log, int *rc_out) {
+  if (rc_out)
+    *rc_out = VOUCH_E_IO; /* until the file is read */
   uint8_t *buf;
   size_t len, bad = 0;
   if (read_all(path, &buf, &len) != 0)
@@ -613,7 +621,7 @@ static int audit_root(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   vouch_audit_db *db;
-  int rc;
+  int rc = VOUCH_OK;
   if (load_db(ops[0], &db, &rc) != 0)
     return exit_for(rc);
   uint8_t root[32];
@@ -687,7 +695,7 @@ static int audit_prove(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   vouch_audit_db *db;
-  int rc;
+  int rc = VOUCH_OK;
   if (load_db(dbp, &db, &rc) != 0)
     return exit_for(rc);
   int ret = CLI_EXIT_ERROR;
@@ -748,7 +756,7 @@ static int audit_verify_proof(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   vouch_audit_sth sth;
-  int rc;
+  int rc = VOUCH_OK;
   if (load_sth(sthp, &sth, &rc) != 0)
     return exit_for(rc);
   uint8_t *buf;
@@ -806,7 +814,7 @@ static int audit_consistency(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   vouch_audit_db *a = NULL, *b = NULL;
-  int rc;
+  int rc = VOUCH_OK;
   if (load_db(oldp, &a, &rc) != 0)
     return exit_for(rc);
   if (load_db(newp, &b, &rc) != 0) {
@@ -907,7 +915,7 @@ static int audit_sign_root(int argc, char **argv) {
   }
   vouch_audit_secret_key k;
   vouch_audit_db *db;
-  int rc;
+  int rc = VOUCH_OK;
   if (load_db(dbp, &db, &rc) != 0)
     return exit_for(rc);
   if (psif) {
@@ -1072,7 +1080,7 @@ static int log_show(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   vouch_audit_log *log;
-  int rc;
+  int rc = VOUCH_OK;
   if (load_log(ops[0], &log, &rc) != 0)
     return exit_for(rc);
   for (size_t i = 0; i < vouch_audit_log_count(log); i++) {
@@ -1382,7 +1390,7 @@ out:
 
 int cli_audit_live_keys(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]) {
   vouch_audit_db *db;
-  int rc;
+  int rc = VOUCH_OK;
   if (load_db(path, &db, &rc) != 0)
     return -1;
   *algo = vouch_audit_db_algo(db);
@@ -1411,7 +1419,7 @@ int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_roo
   vouch_audit_sth sth;
   vouch_audit_log *log = NULL;
   vouch_audit_trust trust;
-  int rc;
+  int rc = VOUCH_OK;
   if (!sth_path) {
     cli_errorf("--trusted needs --sth HEAD.vsth (the signed head published with the public data)");
     return CLI_EXIT_ERROR;
