@@ -43,7 +43,7 @@ static unsigned luma_row_scalar(const uint8_t *p, float *out, uint32_t x0, uint3
   return colour;
 }
 
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(VOUCH_NO_INTRINSICS)
 #include <immintrin.h>
 #define VOUCH_HAVE_AVX2_LUMA 1
 /* The same with AVX2, 16 pixels at a time: three 16-byte loads, byte
@@ -686,13 +686,13 @@ static void frac_box(const float *in, size_t istride, float *out, size_t ostride
 int vouch__pdq_core(const float dct[16 * 64], float *luma, float *scratch, uint32_t rows,
                     uint32_t cols, uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
                     int *quality, float buf64[64 * 64], float dct16[16 * 16]) {
-  return vouch__pdq_core_scaled(dct, NULL, luma, scratch, rows, cols, rows, cols, 1, out,
+  return vouch__pdq_core_scaled(dct, NULL, luma, scratch, rows, cols, rows, cols, 1, 1, out,
                                 n_variants, quality, buf64, dct16);
 }
 
 int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, float *luma,
                            float *scratch, uint32_t rows, uint32_t cols, uint32_t full_rows,
-                           uint32_t full_cols, int denom, uint8_t (*out)[VOUCH_PDQ_BYTES],
+                           uint32_t full_cols, int denom, int simd, uint8_t (*out)[VOUCH_PDQ_BYTES],
                            unsigned n_variants, int *quality, float buf64[64 * 64],
                            float dct16[16 * 16]) {
   if (!out || (n_variants != 1 && n_variants != VOUCH_DIHEDRAL_N) || denom < 1)
@@ -737,13 +737,13 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, flo
       jj[o] = (int)(((o + 0.5) * c) / 64);
     }
     row_source src = {.plane = luma, .cols = c};
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    src.simd = simd && __builtin_cpu_supports("avx2");
+#endif
     if (img) {
       src.img = img;
       src.plane = NULL;
       src.grey = image_is_grey(img);
-#ifdef VOUCH_HAVE_AVX2_LUMA
-      src.simd = __builtin_cpu_supports("avx2");
-#endif
     }
     int rc = jarosz_exact_stream(&src, r, c, win_rows, win_cols, jj, narrow1);
     if (rc != VOUCH_OK) {
