@@ -88,9 +88,10 @@ for l in open(sys.argv[1]):
 assert n>=20, n' "$T/log"
 
 # graceful stop: a request in flight finishes, then the process exits 0
-curl -s --max-time 30 -H "Authorization: Bearer $MATCH" -X POST --data-binary @$EX/bridge.jpg "$U/v1/hash?exact=1" > "$T/inflight" &
+# (the upload is slowed to ~2 s so the connection is surely open when TERM arrives)
+curl -s --max-time 60 --limit-rate 180k -H "Authorization: Bearer $MATCH" -X POST --data-binary @$EX/bridge.jpg "$U/v1/hash?exact=1" > "$T/inflight" &
 CURL=$!
-sleep 0.05
+sleep 0.7
 kill -TERM "$PID"
 wait "$PID"; rc=$?
 PID=
