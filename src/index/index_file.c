@@ -554,7 +554,8 @@ static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
   VOUCH_TRY(validate(idx));
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  idx->use_avx2 = !c.force_scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  idx->use_popcnt = __builtin_cpu_supports("popcnt");
+  idx->use_avx2 = !c.force_scalar && __builtin_cpu_supports("avx2") && idx->use_popcnt;
 #else
   idx->use_avx2 = 0;
 #endif

@@ -51,6 +51,7 @@ struct vouch_index {
   char **bank_names;     /* NUL-terminated copies */
   /* search */
   int use_avx2;
+  int use_popcnt;        /* the POPCNT instruction (else a libgcc call) */
   unsigned mih_m;        /* 0: no tables */
   vidx_mih_table mih[VIDX_MIH_MAX_M];
   size_t heap_bytes;
@@ -100,8 +101,9 @@ VOUCH_HIDDEN int vouch__scan_query(const vouch_index *idx, const uint8_t *q, uns
                                    unsigned radius, uint32_t qno, vidx_out *o);
 /* Scratch for MIH: candidate lists; one per worker. */
 typedef struct vidx_mih_scratch {
-  uint32_t *keys;  size_t keys_cap;
-  uint32_t *cand;  size_t cand_cap;
+  uint32_t *keys;  uint16_t *kvj;   /* MIH_CHUNK probe keys, (variant << 8 | table) */
+  uint32_t *cand;  uint16_t *cvj;   /* candidates */
+  size_t cand_cap;
 } vidx_mih_scratch;
 VOUCH_HIDDEN int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar,
                                   unsigned radius, uint32_t qno, vidx_out *o,
