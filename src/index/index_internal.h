@@ -96,9 +96,10 @@ typedef struct vidx_out {
 } vidx_out;
 VOUCH_HIDDEN int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned var);
 
-/* Engines: append the matches of one query (nvar hashes at q) to `o`. */
-VOUCH_HIDDEN int vouch__scan_query(const vouch_index *idx, const uint8_t *q, unsigned nvar,
-                                   unsigned radius, uint32_t qno, vidx_out *o);
+/* Engines.  The scan takes a block of up to 8 queries (numbered qno,
+ * qno+1, ...) and appends their matches in entry order; MIH one query. */
+VOUCH_HIDDEN int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq,
+                                   unsigned nvar, unsigned radius, uint32_t qno, vidx_out *o);
 /* Scratch for MIH: candidate lists; one per worker. */
 typedef struct vidx_mih_scratch {
   uint32_t *keys;  uint16_t *kvj;   /* MIH_CHUNK probe keys, (variant << 8 | table) */

@@ -59,33 +59,41 @@ static inline __attribute__((always_inline)) void exact_best(const uint8_t *eh, 
   *bestv = bv;
 }
 
-/* ------------------------------------------------------------ scan: scalar */
+/* ------------------------------------------------------------ scan
+ * The scan is memory-bound for one query (each 32-byte entry is used for a
+ * few nanoseconds of arithmetic), so a batch is scanned SCAN_BLOCK queries
+ * at a time: each entry is loaded once and compared with every variant of
+ * every query of the block.  `qn` holds the block's queries back to back
+ * (nvar * words native-order words each). */
+#define SCAN_BLOCK 8U
 
 static inline __attribute__((always_inline)) int scan_scalar_body(const vouch_index *idx,
-                                                                   const uint64_t *qn, unsigned nvar,
-                                                                   unsigned radius, uint32_t qno,
-                                                                   vidx_out *o) {
-  const unsigned words = idx->words;
+                                                                   const uint64_t *qn, unsigned nq,
+                                                                   unsigned nvar, unsigned radius,
+                                                                   uint32_t qno, vidx_out *o) {
+  const unsigned words = idx->words, pre = words >= 2 ? 2 : 1;
   const uint8_t *h = idx->hashes;
   for (size_t i = 0; i < idx->count; i++, h += 8 * words) {
     uint64_t ew[2];
-    unsigned lb = ~0U;
-    /* Lower bound from the first (up to) two words: if every variant already
-     * differs in more than radius bits there, the entry cannot match. */
-    unsigned pre = words >= 2 ? 2 : 1;
     memcpy(ew, h, 8 * (size_t)pre);
-    for (unsigned v = 0; v < nvar; v++) {
-      unsigned d = (unsigned)__builtin_popcountll(ew[0] ^ qn[v * words]);
-      if (pre == 2)
-        d += (unsigned)__builtin_popcountll(ew[1] ^ qn[v * words + 1]);
-      lb = d < lb ? d : lb;
+    for (unsigned b = 0; b < nq; b++) {
+      const uint64_t *qb = qn + (size_t)b * nvar * words;
+      /* Lower bound from the first (up to) two words: if every variant
+       * already differs in more than radius bits there, no match. */
+      unsigned lb = ~0U;
+      for (unsigned v = 0; v < nvar; v++) {
+        unsigned d = (unsigned)__builtin_popcountll(ew[0] ^ qb[v * words]);
+        if (pre == 2)
+          d += (unsigned)__builtin_popcountll(ew[1] ^ qb[v * words + 1]);
+        lb = d < lb ? d : lb;
+      }
+      if (lb > radius)
+        continue;
+      unsigned best, bv;
+      exact_best(h, qb, words, nvar, &best, &bv);
+      if (best <= radius)
+        VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)i, best, bv));
     }
-    if (lb > radius)
-      continue;
-    unsigned best, bv;
-    exact_best(h, qn, words, nvar, &best, &bv);
-    if (best <= radius)
-      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
   }
   return VOUCH_OK;
 }
@@ -93,22 +101,21 @@ static inline __attribute__((always_inline)) int scan_scalar_body(const vouch_in
 /* The same scalar code with and without the POPCNT instruction. */
 #ifdef VIDX_X86
 __attribute__((target("popcnt"))) static int scan_scalar_popcnt(const vouch_index *idx,
-                                                                const uint64_t *qn, unsigned nvar,
-                                                                unsigned radius, uint32_t qno,
-                                                                vidx_out *o) {
-  return scan_scalar_body(idx, qn, nvar, radius, qno, o);
+                                                                const uint64_t *qn, unsigned nq,
+                                                                unsigned nvar, unsigned radius,
+                                                                uint32_t qno, vidx_out *o) {
+  return scan_scalar_body(idx, qn, nq, nvar, radius, qno, o);
 }
 #endif
-static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nvar, unsigned radius,
-                       uint32_t qno, vidx_out *o) {
+static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nq, unsigned nvar,
+                       unsigned radius, uint32_t qno, vidx_out *o) {
 #ifdef VIDX_X86
   if (idx->use_popcnt)
-    return scan_scalar_popcnt(idx, qn, nvar, radius, qno, o);
+    return scan_scalar_popcnt(idx, qn, nq, nvar, radius, qno, o);
 #endif
-  return scan_scalar_body(idx, qn, nvar, radius, qno, o);
+  return scan_scalar_body(idx, qn, nq, nvar, radius, qno, o);
 }
 
-/* ------------------------------------------------------------ scan: AVX2 */
 #ifdef VIDX_X86
 __attribute__((target("avx2,popcnt"))) static inline __m256i popcnt_bytes(__m256i x) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
@@ -120,18 +127,22 @@ __attribute__((target("avx2,popcnt"))) static inline __m256i popcnt_bytes(__m256
 }
 
 /* 256-bit hashes.  The first 128 bits of each entry are compared with all 8
- * variants at once (two variants per register); the 8 partial distances are
- * packed into 16-bit fields and their minimum taken with one minpos.  Only
- * entries whose lower bound is within the radius get the exact distance. */
+ * variants of a query at once (two variants per register); the 8 partial
+ * distances are packed into 16-bit fields and compared with the radius in
+ * one instruction.  Only entries whose lower bound is within the radius get
+ * the exact distance. */
 __attribute__((target("avx2,popcnt"))) static int scan256_avx2(const vouch_index *idx,
-                                                                const uint64_t *qn, unsigned nvar,
-                                                                unsigned radius, uint32_t qno,
-                                                                vidx_out *o) {
-  __m256i Q[4];
-  for (unsigned p = 0; p < 4; p++) {
-    unsigned v0 = 2 * p < nvar ? 2 * p : 0, v1 = 2 * p + 1 < nvar ? 2 * p + 1 : 0;
-    Q[p] = _mm256_setr_epi64x((long long)qn[v0 * 4], (long long)qn[v0 * 4 + 1],
-                              (long long)qn[v1 * 4], (long long)qn[v1 * 4 + 1]);
+                                                                const uint64_t *qn, unsigned nq,
+                                                                unsigned nvar, unsigned radius,
+                                                                uint32_t qno, vidx_out *o) {
+  __m256i Q[SCAN_BLOCK][4];
+  for (unsigned b = 0; b < nq; b++) {
+    const uint64_t *qb = qn + (size_t)b * nvar * 4;
+    for (unsigned p = 0; p < 4; p++) {
+      unsigned v0 = 2 * p < nvar ? 2 * p : 0, v1 = 2 * p + 1 < nvar ? 2 * p + 1 : 0;
+      Q[b][p] = _mm256_setr_epi64x((long long)qb[v0 * 4], (long long)qb[v0 * 4 + 1],
+                                   (long long)qb[v1 * 4], (long long)qb[v1 * 4 + 1]);
+    }
   }
   const __m256i zero = _mm256_setzero_si256();
   const __m128i rad = _mm_set1_epi16((short)(radius > 32767 ? 32767 : radius));
@@ -139,73 +150,81 @@ __attribute__((target("avx2,popcnt"))) static int scan256_avx2(const vouch_index
   const size_t n = idx->count;
   for (size_t i = 0; i < n; i++, h += 32) {
     __m256i e = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)h));
-    __m256i s0 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[0])), zero);
-    __m256i s1 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[1])), zero);
-    __m256i s2 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[2])), zero);
-    __m256i s3 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[3])), zero);
-    /* lanes: [v0 lo, v0 hi, v1 lo, v1 hi] (each <= 64) -> 16-bit fields */
-    __m256i p = _mm256_or_si256(_mm256_or_si256(s0, _mm256_slli_epi64(s1, 16)),
-                                _mm256_or_si256(_mm256_slli_epi64(s2, 32), _mm256_slli_epi64(s3, 48)));
-    p = _mm256_add_epi64(p, _mm256_srli_si256(p, 8)); /* lane0 += lane1, lane2 += lane3 */
-    __m128i d = _mm_unpacklo_epi64(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-    /* any of the 8 (distances of padded variants repeat variant 0) <= radius? */
-    __m128i le = _mm_cmpeq_epi16(_mm_min_epu16(d, rad), d);
-    if (_mm_testz_si128(le, le))
-      continue;
-    unsigned best, bv;
-    exact_best(h, qn, 4, nvar, &best, &bv);
-    if (best <= radius)
-      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
+    for (unsigned b = 0; b < nq; b++) {
+      __m256i s0 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][0])), zero);
+      __m256i s1 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][1])), zero);
+      __m256i s2 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][2])), zero);
+      __m256i s3 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][3])), zero);
+      /* lanes: [v lo, v hi, v' lo, v' hi] (each <= 64) -> 16-bit fields */
+      __m256i p = _mm256_or_si256(_mm256_or_si256(s0, _mm256_slli_epi64(s1, 16)),
+                                  _mm256_or_si256(_mm256_slli_epi64(s2, 32), _mm256_slli_epi64(s3, 48)));
+      p = _mm256_add_epi64(p, _mm256_srli_si256(p, 8)); /* lane0 += lane1, lane2 += lane3 */
+      __m128i d = _mm_unpacklo_epi64(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+      /* any of the 8 (padded variants repeat variant 0) <= radius? */
+      __m128i le = _mm_cmpeq_epi16(_mm_min_epu16(d, rad), d);
+      if (_mm_testz_si128(le, le))
+        continue;
+      unsigned best, bv;
+      exact_best(h, qn + (size_t)b * nvar * 4, 4, nvar, &best, &bv);
+      if (best <= radius)
+        VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)i, best, bv));
+    }
   }
   return VOUCH_OK;
 }
 
 /* 64-bit hashes: four entries per register, one pass per variant. */
 __attribute__((target("avx2,popcnt"))) static int scan64_avx2(const vouch_index *idx,
-                                                               const uint64_t *qn, unsigned nvar,
-                                                               unsigned radius, uint32_t qno,
-                                                               vidx_out *o) {
+                                                               const uint64_t *qn, unsigned nq,
+                                                               unsigned nvar, unsigned radius,
+                                                               uint32_t qno, vidx_out *o) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i rad = _mm256_set1_epi64x((long long)radius);
   const size_t n = idx->count;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(idx->hashes + 8 * i));
-    __m256i mn = _mm256_set1_epi64x(255);
-    for (unsigned v = 0; v < nvar; v++) {
-      __m256i s = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, _mm256_set1_epi64x((long long)qn[v]))), zero);
-      mn = _mm256_min_epu32(mn, s);
+    for (unsigned b = 0; b < nq; b++) {
+      const uint64_t *qb = qn + (size_t)b * nvar;
+      __m256i mn = _mm256_set1_epi64x(255);
+      for (unsigned v = 0; v < nvar; v++) {
+        __m256i x = _mm256_xor_si256(e, _mm256_set1_epi64x((long long)qb[v]));
+        mn = _mm256_min_epu32(mn, _mm256_sad_epu8(popcnt_bytes(x), zero));
+      }
+      __m256i gt = _mm256_cmpgt_epi64(mn, rad);
+      if (_mm256_movemask_epi8(gt) == -1)
+        continue;
+      for (size_t k = i; k < i + 4; k++) {
+        unsigned best, bv;
+        exact_best(idx->hashes + 8 * k, qb, 1, nvar, &best, &bv);
+        if (best <= radius)
+          VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)k, best, bv));
+      }
     }
-    __m256i gt = _mm256_cmpgt_epi64(mn, rad);
-    if (_mm256_movemask_epi8(gt) == -1)
-      continue;
-    for (size_t k = i; k < i + 4; k++) {
+  }
+  for (; i < n; i++)
+    for (unsigned b = 0; b < nq; b++) {
       unsigned best, bv;
-      exact_best(idx->hashes + 8 * k, qn, 1, nvar, &best, &bv);
+      exact_best(idx->hashes + 8 * i, qn + (size_t)b * nvar, 1, nvar, &best, &bv);
       if (best <= radius)
-        VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)k, best, bv));
+        VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)i, best, bv));
     }
-  }
-  for (; i < n; i++) {
-    unsigned best, bv;
-    exact_best(idx->hashes + 8 * i, qn, 1, nvar, &best, &bv);
-    if (best <= radius)
-      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
-  }
   return VOUCH_OK;
 }
 #endif
 
-int vouch__scan_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
-                      uint32_t qno, vidx_out *o) {
-  uint64_t qn[VOUCH_DIHEDRAL_N * 4];
-  memcpy(qn, q, (size_t)nvar * idx->hash_bytes);
+int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq, unsigned nvar,
+                      unsigned radius, uint32_t qno, vidx_out *o) {
+  uint64_t qn[SCAN_BLOCK * VOUCH_DIHEDRAL_N * 4];
+  if (nq == 0 || nq > SCAN_BLOCK)
+    return VOUCH_E_INTERNAL;
+  memcpy(qn, q, (size_t)nq * nvar * idx->hash_bytes);
 #ifdef VIDX_X86
   if (idx->use_avx2)
-    return idx->words == 4 ? scan256_avx2(idx, qn, nvar, radius, qno, o)
-                           : scan64_avx2(idx, qn, nvar, radius, qno, o);
+    return idx->words == 4 ? scan256_avx2(idx, qn, nq, nvar, radius, qno, o)
+                           : scan64_avx2(idx, qn, nq, nvar, radius, qno, o);
 #endif
-  return scan_scalar(idx, qn, nvar, radius, qno, o);
+  return scan_scalar(idx, qn, nq, nvar, radius, qno, o);
 }
 
 /* ------------------------------------------------------------ MIH: tables */
@@ -608,19 +627,29 @@ typedef struct worker {
   int rc;
 } worker;
 
+static int cmp_match_q(const void *pa, const void *pb) {
+  const vouch_match *a = pa, *b = pb;
+  if (a->query != b->query)
+    return a->query < b->query ? -1 : 1;
+  return cmp_match(pa, pb);
+}
+
 static void *work(void *arg) {
   worker *w = arg;
   vidx_mih_scratch s = {0};
   size_t qbytes = (size_t)w->nvar * w->idx->hash_bytes;
-  for (size_t q = w->q0; q < w->q1 && w->rc == VOUCH_OK; q++) {
-    size_t before = w->out.n;
+  for (size_t q = w->q0; q < w->q1 && w->rc == VOUCH_OK;) {
+    size_t before = w->out.n, nb = 1;
     const uint8_t *qp = w->queries + q * qbytes;
-    if (w->engine == VOUCH_ENGINE_MIH)
+    if (w->engine == VOUCH_ENGINE_MIH) {
       w->rc = vouch__mih_query(w->idx, qp, w->nvar, w->radius, (uint32_t)q, &w->out, &s);
-    else
-      w->rc = vouch__scan_query(w->idx, qp, w->nvar, w->radius, (uint32_t)q, &w->out);
+    } else {
+      nb = w->q1 - q < SCAN_BLOCK ? w->q1 - q : SCAN_BLOCK;
+      w->rc = vouch__scan_block(w->idx, qp, (unsigned)nb, w->nvar, w->radius, (uint32_t)q, &w->out);
+    }
     if (w->rc == VOUCH_OK && w->out.n - before > 1)
-      qsort(w->out.v + before, w->out.n - before, sizeof *w->out.v, cmp_match);
+      qsort(w->out.v + before, w->out.n - before, sizeof *w->out.v, cmp_match_q);
+    q += nb;
   }
   vouch__mih_scratch_free(&s);
   return NULL;
