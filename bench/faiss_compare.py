@@ -61,6 +61,7 @@ def main():
     ap.add_argument("--flat-queries", type=int, default=20)
     ap.add_argument("--mih-queries", type=int, default=500)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--only", help="run only the indexes whose name contains one of these ','-separated words")
     a = ap.parse_args()
     db, q, nq, radius, off = load(a.dir)
     n = db.shape[0]
@@ -70,6 +71,8 @@ def main():
     for nhash, b, nflip in ((16, 16, 1), (11, 23, 2), (8, 32, 3)):
         if nhash * (nflip + 1) > radius and nhash * b <= 256:
             configs.append((f"IndexBinaryMultiHash nhash={nhash} b={b} nflip={nflip}", (nhash, b, nflip)))
+    if a.only:
+        configs = [c for c in configs if any(w in c[0] for w in a.only.split(","))]
     for name, cfg in configs:
         t0 = time.perf_counter()
         if cfg is None:

@@ -79,7 +79,8 @@ static inline uint32_t vidx_substring(const uint64_t *w, unsigned start, unsigne
   return (uint32_t)(hi >> (64 - len));
 }
 
-VOUCH_HIDDEN int vouch__mih_build(vouch_index *idx, unsigned m);
+VOUCH_HIDDEN int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads);
+VOUCH_HIDDEN void vouch__advise_huge(void *p, size_t len);
 VOUCH_HIDDEN void vouch__mih_free(vouch_index *idx);
 VOUCH_HIDDEN unsigned vouch__mih_auto_m(size_t count, unsigned bits);
 /* Threshold of table j for `radius`: sum over tables of (t_j + 1) = radius + 1,

@@ -252,7 +252,7 @@ int vouch__mih_threshold(unsigned m, unsigned radius, unsigned j) {
 
 /* Large tables: ask for transparent huge pages, since probes are random
  * accesses over hundreds of MB and TLB misses would dominate. */
-static void advise_huge(void *p, size_t len) {
+void vouch__advise_huge(void *p, size_t len) {
 #ifdef MADV_HUGEPAGE
   const uintptr_t huge = 2u << 20;
   uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + len) & ~(huge - 1);
@@ -276,7 +276,71 @@ void vouch__mih_free(vouch_index *idx) {
 
 #define SLOT_PENDING 0x7FFFFFFFU /* build only: a bucket of one, not yet placed */
 
-int vouch__mih_build(vouch_index *idx, unsigned m) {
+/* Builds table j (its slots already allocated and zeroed).  One table at a
+ * time keeps the random increments within one table's slots, which fit the
+ * caches far better than all tables interleaved. */
+static int build_table(vouch_index *idx, unsigned j) {
+  vidx_mih_table *t = &idx->mih[j];
+  const size_t nb = (size_t)1 << t->len;
+  uint64_t w[4];
+  /* pass 1: bucket sizes */
+  for (size_t i = 0; i < idx->count; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
+    t->slots[vidx_substring(w, t->start, t->len)]++;
+  }
+  /* pass 2: sizes -> empty / pending single / overflow position */
+  size_t pos = 0;
+  for (size_t k = 0; k < nb; k++)
+    if (t->slots[k] >= 2)
+      pos += 1 + t->slots[k];
+  t->ovf_len = pos;
+  t->ovf = vouch__malloc((pos ? pos : 1) * sizeof *t->ovf);
+  if (!t->ovf)
+    return VOUCH_E_NOMEM;
+  vouch__advise_huge(t->ovf, pos * sizeof *t->ovf);
+  pos = 0;
+  for (size_t k = 0; k < nb; k++) {
+    uint32_t c = t->slots[k];
+    if (c == 0) {
+      t->slots[k] = VIDX_SLOT_EMPTY;
+    } else if (c == 1) {
+      t->slots[k] = SLOT_PENDING;
+    } else {
+      t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
+      t->ovf[pos] = 0; /* fill cursor; ends equal to c */
+      pos += 1 + c;
+    }
+  }
+  /* pass 3: place entry numbers (ascending within each bucket) */
+  for (size_t i = 0; i < idx->count; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
+    uint32_t key = vidx_substring(w, t->start, t->len), sl = t->slots[key];
+    if (sl == SLOT_PENDING) {
+      t->slots[key] = (uint32_t)i;
+    } else {
+      uint32_t p = sl & ~VIDX_SLOT_OVF;
+      t->ovf[p + 1 + t->ovf[p]++] = (uint32_t)i;
+    }
+  }
+  return VOUCH_OK;
+}
+
+typedef struct build_job {
+  vouch_index *idx;
+  unsigned first, step;
+  int rc;
+} build_job;
+
+static void *build_tables(void *arg) {
+  build_job *b = arg;
+  for (unsigned j = b->first; j < b->idx->mih_m && b->rc == VOUCH_OK; j += b->step)
+    b->rc = build_table(b->idx, j);
+  return NULL;
+}
+
+#define VIDX_MAX_BUILD_THREADS 16U
+
+int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   const unsigned bits = idx->hash_bytes * 8;
   if (m == 0 || m > VIDX_MIH_MAX_M || m > bits || (bits + m - 1) / m > VIDX_MIH_MAX_BITS)
     return VOUCH_E_INVALID;
@@ -284,7 +348,6 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
     return VOUCH_E_LIMIT;
   vouch__mih_free(idx);
   unsigned base = bits / m, extra = bits % m, start = 0;
-  size_t bytes = 0;
   for (unsigned j = 0; j < m; j++) {
     vidx_mih_table *t = &idx->mih[j];
     t->start = start;
@@ -297,59 +360,35 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
       vouch__mih_free(idx);
       return VOUCH_E_NOMEM;
     }
-    advise_huge(t->slots, nb * sizeof *t->slots);
-    bytes += nb * sizeof *t->slots;
+    vouch__advise_huge(t->slots, nb * sizeof *t->slots);
   }
-  /* pass 1: bucket sizes */
-  uint64_t w[4];
-  for (size_t i = 0; i < idx->count; i++) {
-    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
-    for (unsigned j = 0; j < m; j++)
-      idx->mih[j].slots[vidx_substring(w, idx->mih[j].start, idx->mih[j].len)]++;
+  unsigned nt = threads ? threads : 1;
+  if (nt > m) nt = m;
+  if (nt > VIDX_MAX_BUILD_THREADS) nt = VIDX_MAX_BUILD_THREADS;
+  build_job jobs[VIDX_MAX_BUILD_THREADS];
+  pthread_t th[VIDX_MAX_BUILD_THREADS];
+  int started[VIDX_MAX_BUILD_THREADS] = {0};
+  for (unsigned t = 0; t < nt; t++)
+    jobs[t] = (build_job){idx, t, nt, VOUCH_OK};
+  for (unsigned t = 1; t < nt; t++)
+    started[t] = pthread_create(&th[t], NULL, build_tables, &jobs[t]) == 0;
+  build_tables(&jobs[0]);
+  int rc = jobs[0].rc;
+  for (unsigned t = 1; t < nt; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      build_tables(&jobs[t]);
+    if (rc == VOUCH_OK)
+      rc = jobs[t].rc;
   }
-  /* pass 2: sizes -> empty / pending single / overflow position */
-  for (unsigned j = 0; j < m; j++) {
-    vidx_mih_table *t = &idx->mih[j];
-    size_t nb = (size_t)1 << t->len, pos = 0;
-    for (size_t k = 0; k < nb; k++)
-      if (t->slots[k] >= 2)
-        pos += 1 + t->slots[k];
-    t->ovf_len = pos;
-    t->ovf = vouch__malloc((pos ? pos : 1) * sizeof *t->ovf);
-    if (!t->ovf) {
-      vouch__mih_free(idx);
-      return VOUCH_E_NOMEM;
-    }
-    advise_huge(t->ovf, pos * sizeof *t->ovf);
-    bytes += pos * sizeof *t->ovf;
-    pos = 0;
-    for (size_t k = 0; k < nb; k++) {
-      uint32_t c = t->slots[k];
-      if (c == 0) {
-        t->slots[k] = VIDX_SLOT_EMPTY;
-      } else if (c == 1) {
-        t->slots[k] = SLOT_PENDING;
-      } else {
-        t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
-        t->ovf[pos] = 0; /* fill cursor; ends equal to c */
-        pos += 1 + c;
-      }
-    }
+  if (rc != VOUCH_OK) {
+    vouch__mih_free(idx);
+    return rc;
   }
-  /* pass 3: place entry numbers (ascending within each bucket) */
-  for (size_t i = 0; i < idx->count; i++) {
-    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
-    for (unsigned j = 0; j < m; j++) {
-      vidx_mih_table *t = &idx->mih[j];
-      uint32_t key = vidx_substring(w, t->start, t->len), s = t->slots[key];
-      if (s == SLOT_PENDING) {
-        t->slots[key] = (uint32_t)i;
-      } else {
-        uint32_t p = s & ~VIDX_SLOT_OVF;
-        t->ovf[p + 1 + t->ovf[p]++] = (uint32_t)i;
-      }
-    }
-  }
+  size_t bytes = 0;
+  for (unsigned j = 0; j < m; j++)
+    bytes += ((size_t)1 << idx->mih[j].len) * sizeof(uint32_t) + idx->mih[j].ovf_len * sizeof(uint32_t);
   idx->heap_bytes = bytes;
   return VOUCH_OK;
 }
