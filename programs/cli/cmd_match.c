@@ -369,7 +369,8 @@ int cmd_match(int argc, char **argv) {
     free(map);
     free(qb);
   }
-  qsort(all, nall, sizeof *all, cmp_by_query);
+  if (nall > 1)
+    qsort(all, nall, sizeof *all, cmp_by_query);
   for (size_t i = 0; i < nall; i++)
     print_match(idx, q.label[all[i].query], &all[i], json);
   if (fflush(stdout) != 0) errors++;
