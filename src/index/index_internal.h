@@ -1,0 +1,115 @@
+/* src/index/index_internal.h -- the index handle, shared by the loader
+ * (index_file.c) and the search engines (search.c, mih.c).  Not API. */
+#ifndef VOUCH_INDEX_INTERNAL_H
+#define VOUCH_INDEX_INTERNAL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "vouch/index.h"
+#include "common/internal.h"
+
+#define VIDX_HEADER_BYTES 128U
+#define VIDX_BANK_BYTES 8U    /* u32 name_off, u32 name_len */
+#define VIDX_RECORD_BYTES 16U /* u64 entry_id, u32 bank, u32 str_off */
+#define VIDX_CHECKSUM_BYTES 32U
+#define VIDX_ALIGN 64U
+#define VIDX_MIH_MAX_M 64U
+#define VIDX_MIH_MAX_BITS 24U /* longest substring: 2^24 slots */
+#define VIDX_MIH_MAX_COUNT (1U << 30) /* entries: ids and overflow positions fit 31 bits */
+#define VIDX_ERRMSG_CAP 256U
+
+/* One MIH substring table.  With substrings of about log2(n) bits most
+ * buckets hold 0 or 1 entries, so a bucket's slot holds its only entry
+ * inline (one memory access per probe) and only buckets of 2 or more go to
+ * the overflow array:
+ *   slot == VIDX_SLOT_EMPTY        no entry
+ *   slot <  2^31                   the one entry number
+ *   slot == 2^31 | p               ovf[p] = k >= 2, ovf[p+1 .. p+k] = entries */
+#define VIDX_SLOT_EMPTY 0xFFFFFFFFU
+#define VIDX_SLOT_OVF 0x80000000U
+typedef struct vidx_mih_table {
+  unsigned start, len;   /* bit range [start, start+len) of the hash, MSB-first */
+  uint32_t *slots;       /* 2^len */
+  uint32_t *ovf;         /* overflow buckets */
+  size_t ovf_len;
+} vidx_mih_table;
+
+struct vouch_index {
+  char errmsg[VIDX_ERRMSG_CAP];
+  /* the mapping */
+  const uint8_t *base;
+  size_t len;
+  int mapped;            /* 1: munmap base on free */
+  /* the parsed header */
+  int algo;
+  unsigned hash_bytes;   /* 8 or 32 */
+  unsigned words;        /* hash_bytes / 8 */
+  uint32_t nbanks;
+  size_t count;
+  const uint8_t *banks, *hashes, *records, *strings;
+  size_t strings_len;
+  uint8_t root[VOUCH_MERKLE_HASH_BYTES];
+  char **bank_names;     /* NUL-terminated copies */
+  /* search */
+  int use_avx2;
+  int use_popcnt;        /* the POPCNT instruction (else a libgcc call) */
+  unsigned mih_m;        /* 0: no tables */
+  vidx_mih_table mih[VIDX_MIH_MAX_M];
+  size_t heap_bytes;
+};
+
+/* Loads hash i as big-endian 64-bit words: bit k of the hash (MSB-first in
+ * byte order) is bit 63 - k%64 of word k/64. */
+static inline void vidx_load_words(const uint8_t *h, unsigned words, uint64_t *w) {
+  for (unsigned i = 0; i < words; i++) {
+    uint64_t x;
+    __builtin_memcpy(&x, h + 8 * i, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    w[i] = x;
+  }
+}
+
+/* Bits [start, start+len) (len <= 32) of a hash held as big-endian words. */
+static inline uint32_t vidx_substring(const uint64_t *w, unsigned start, unsigned len) {
+  unsigned wi = start / 64, off = start % 64;
+  uint64_t hi = w[wi] << off;
+  if (off + len > 64)
+    hi |= w[wi + 1] >> (64 - off);
+  return (uint32_t)(hi >> (64 - len));
+}
+
+VOUCH_HIDDEN int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads);
+VOUCH_HIDDEN void vouch__advise_huge(void *p, size_t len);
+VOUCH_HIDDEN void vouch__mih_free(vouch_index *idx);
+VOUCH_HIDDEN unsigned vouch__mih_auto_m(size_t count, unsigned bits);
+/* Threshold of table j for `radius`: sum over tables of (t_j + 1) = radius + 1,
+ * so any entry within radius has some substring j within t_j (pigeonhole).
+ * Returns -1 for tables that need no probing. */
+VOUCH_HIDDEN int vouch__mih_threshold(unsigned m, unsigned radius, unsigned j);
+VOUCH_HIDDEN double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar);
+VOUCH_HIDDEN double vouch__scan_cost(const vouch_index *idx, unsigned radius, unsigned nvar);
+
+/* A growable match list for one worker. */
+typedef struct vidx_out {
+  vouch_match *v;
+  size_t n, cap;
+} vidx_out;
+VOUCH_HIDDEN int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned var);
+
+/* Engines.  The scan takes a block of up to 8 queries (numbered qno,
+ * qno+1, ...) and appends their matches in entry order; MIH one query. */
+VOUCH_HIDDEN int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq,
+                                   unsigned nvar, unsigned radius, uint32_t qno, vidx_out *o);
+/* Scratch for MIH: candidate lists; one per worker. */
+typedef struct vidx_mih_scratch {
+  uint32_t *keys;  uint16_t *kvj;   /* MIH_CHUNK probe keys, (variant << 8 | table) */
+  uint32_t *cand;  uint16_t *cvj;   /* candidates */
+  size_t cand_cap;
+} vidx_mih_scratch;
+VOUCH_HIDDEN int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar,
+                                  unsigned radius, uint32_t qno, vidx_out *o,
+                                  vidx_mih_scratch *s);
+VOUCH_HIDDEN void vouch__mih_scratch_free(vidx_mih_scratch *s);
+
+#endif
