@@ -36,6 +36,16 @@ int vouch_psi_server_create(vouch_psi_server **out, const vouch_psi_server_key *
   *out = NULL;
   if (!key || !pd || pd_len < VOUCH_PSI_PUBLIC_BYTES(16))
     return VOUCH_E_INVALID;
+  if (memcmp(pd, VOUCH__PD_MAGIC, 8) != 0 || pd[8] != VOUCH__PD_VERSION ||
+      pd_len != VOUCH_PSI_PUBLIC_BYTES(vouch__load32_le(pd + 12)))
+    return VOUCH_E_PSI_FORMAT;
+  /* The public data must be this key's: L = alpha*G. */
+  uint8_t L[32];
+  crypto_scalarmult_ristretto255_base(L, key->alpha);
+  int mine = memcmp(L, pd + 48, 32) == 0;
+  sodium_memzero(L, sizeof L);
+  if (!mine)
+    return VOUCH_E_PSI_PARAMS;
   vouch_psi_server *srv = vouch__calloc(1, sizeof *srv);
   if (!srv)
     return VOUCH_E_NOMEM;

@@ -553,7 +553,14 @@ static void test_wrong_server_key(void) {
     vouch_psi_server_key *other;
     REQUIRE(vouch__server_key_generate(&other, &w.rng) == VOUCH_OK);
     vouch_psi_server *srv;
-    REQUIRE(vouch_psi_server_create(&srv, other, w.pd, w.pd_len) == VOUCH_OK);
+    /* The server refuses public data made with another key... */
+    CHECK_EQ_INT(vouch_psi_server_create(&srv, other, w.pd, w.pd_len), VOUCH_E_PSI_PARAMS);
+    /* ...and with the check bypassed (the key object swapped under a
+     * server that holds a pointer to it), the wrong alpha opens nothing. */
+    REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
+    uint8_t saved[32];
+    memcpy(saved, w.skey->alpha, 32);
+    memcpy(w.skey->alpha, other->alpha, 32);
     for (int i = 0; i < 8; i++) {
       uint8_t *v = make(&w, i, i % 2, NULL);
       REQUIRE(v);
@@ -564,6 +571,7 @@ static void test_wrong_server_key(void) {
     CHECK_EQ_INT(vouch_psi_server_reveal(srv, &sum), VOUCH_OK);
     CHECK_EQ_INT(sum.opened, 0);
     CHECK_EQ_INT(sum.threshold_crossed, 0);
+    memcpy(w.skey->alpha, saved, 32);
     vouch_psi_server_free(srv);
     vouch_psi_server_key_free(other);
     world_free(&w);
