@@ -108,6 +108,13 @@ VOUCH_API void vouch_index_free(vouch_index *idx); /* NULL is a no-op */
 /*! vouch_index_errmsg() : detail of the last failure on `idx` ("" if none, never NULL). */
 VOUCH_API const char *vouch_index_errmsg(const vouch_index *idx);
 
+/*! vouch_index_build_mih() :
+ *  Builds (or rebuilds) the MIH tables with `m` substrings (0 = chosen from
+ *  the size), for a handle opened with build_mih = 0.  Not safe while other
+ *  threads search the same handle.
+ * @return : VOUCH_OK, VOUCH_E_INVALID (m impossible), VOUCH_E_LIMIT, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_index_build_mih(vouch_index *idx, unsigned m);
+
 VOUCH_API int vouch_index_algo(const vouch_index *idx);
 VOUCH_API size_t vouch_index_hash_bytes(const vouch_index *idx);
 VOUCH_API size_t vouch_index_count(const vouch_index *idx);

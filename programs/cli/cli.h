@@ -14,6 +14,9 @@
 
 /* Each subcommand: argv[0] is the subcommand name. */
 int cmd_hash(int argc, char **argv);
+int cmd_bank(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 int cmd_psi(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */

@@ -530,25 +530,37 @@ static int validate(vouch_index *idx) {
   return VOUCH_OK;
 }
 
+int vouch_index_build_mih(vouch_index *idx, unsigned m) {
+  if (!idx || idx->hash_bytes == 0)
+    return VOUCH_E_INVALID;
+  if (idx->count == 0)
+    return VOUCH_OK;
+  if (m == 0)
+    m = vouch__mih_auto_m(idx->count, idx->hash_bytes * 8);
+  int rc = vouch__mih_build(idx, m);
+  if (rc == VOUCH_E_INVALID)
+    return fail(idx, rc, "MIH: %u substrings is not possible for %u-bit hashes (need %u..%u)", m,
+                idx->hash_bytes * 8, (idx->hash_bytes * 8 + VIDX_MIH_MAX_BITS - 1) / VIDX_MIH_MAX_BITS,
+                idx->hash_bytes * 8 < VIDX_MIH_MAX_M ? idx->hash_bytes * 8 : VIDX_MIH_MAX_M);
+  if (rc == VOUCH_E_LIMIT)
+    return fail(idx, rc, "MIH: more than %u entries; scan instead", VIDX_MIH_MAX_COUNT);
+  if (rc != VOUCH_OK)
+    return fail(idx, rc, "out of memory building the MIH tables");
+  return VOUCH_OK;
+}
+
 static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
   vouch_index_config c = cfg ? *cfg : vouch_index_config_default();
   VOUCH_TRY(validate(idx));
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  idx->use_avx2 = !c.force_scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  idx->use_popcnt = __builtin_cpu_supports("popcnt");
+  idx->use_avx2 = !c.force_scalar && __builtin_cpu_supports("avx2") && idx->use_popcnt;
 #else
   idx->use_avx2 = 0;
 #endif
-  if (c.build_mih && idx->count > 0) {
-    unsigned m = c.mih_m ? c.mih_m : vouch__mih_auto_m(idx->count, idx->hash_bytes * 8);
-    int rc = vouch__mih_build(idx, m);
-    if (rc == VOUCH_E_INVALID)
-      return fail(idx, rc, "MIH: %u substrings is not possible for %u-bit hashes (need %u..%u)", m,
-                  idx->hash_bytes * 8, (idx->hash_bytes * 8 + VIDX_MIH_MAX_BITS - 1) / VIDX_MIH_MAX_BITS,
-                  idx->hash_bytes * 8 < VIDX_MIH_MAX_M ? idx->hash_bytes * 8 : VIDX_MIH_MAX_M);
-    if (rc != VOUCH_OK)
-      return fail(idx, rc, "out of memory building the MIH tables");
-  }
+  if (c.build_mih)
+    return vouch_index_build_mih(idx, c.mih_m);
   return VOUCH_OK;
 }
 

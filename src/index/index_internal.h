@@ -13,14 +13,24 @@
 #define VIDX_CHECKSUM_BYTES 32U
 #define VIDX_ALIGN 64U
 #define VIDX_MIH_MAX_M 64U
-#define VIDX_MIH_MAX_BITS 24U /* longest substring: 2^24 + 1 bucket offsets */
+#define VIDX_MIH_MAX_BITS 24U /* longest substring: 2^24 slots */
+#define VIDX_MIH_MAX_COUNT (1U << 30) /* entries: ids and overflow positions fit 31 bits */
 #define VIDX_ERRMSG_CAP 256U
 
-/* One MIH substring table: entry numbers sorted by the substring's value. */
+/* One MIH substring table.  With substrings of about log2(n) bits most
+ * buckets hold 0 or 1 entries, so a bucket's slot holds its only entry
+ * inline (one memory access per probe) and only buckets of 2 or more go to
+ * the overflow array:
+ *   slot == VIDX_SLOT_EMPTY        no entry
+ *   slot <  2^31                   the one entry number
+ *   slot == 2^31 | p               ovf[p] = k >= 2, ovf[p+1 .. p+k] = entries */
+#define VIDX_SLOT_EMPTY 0xFFFFFFFFU
+#define VIDX_SLOT_OVF 0x80000000U
 typedef struct vidx_mih_table {
   unsigned start, len;   /* bit range [start, start+len) of the hash, MSB-first */
-  uint32_t *offsets;     /* 2^len + 1 bucket starts into ids */
-  uint32_t *ids;         /* count entry numbers */
+  uint32_t *slots;       /* 2^len */
+  uint32_t *ovf;         /* overflow buckets */
+  size_t ovf_len;
 } vidx_mih_table;
 
 struct vouch_index {
@@ -41,6 +51,7 @@ struct vouch_index {
   char **bank_names;     /* NUL-terminated copies */
   /* search */
   int use_avx2;
+  int use_popcnt;        /* the POPCNT instruction (else a libgcc call) */
   unsigned mih_m;        /* 0: no tables */
   vidx_mih_table mih[VIDX_MIH_MAX_M];
   size_t heap_bytes;
@@ -90,8 +101,9 @@ VOUCH_HIDDEN int vouch__scan_query(const vouch_index *idx, const uint8_t *q, uns
                                    unsigned radius, uint32_t qno, vidx_out *o);
 /* Scratch for MIH: candidate lists; one per worker. */
 typedef struct vidx_mih_scratch {
-  uint32_t *keys;  size_t keys_cap;
-  uint32_t *cand;  size_t cand_cap;
+  uint32_t *keys;  uint16_t *kvj;   /* MIH_CHUNK probe keys, (variant << 8 | table) */
+  uint32_t *cand;  uint16_t *cvj;   /* candidates */
+  size_t cand_cap;
 } vidx_mih_scratch;
 VOUCH_HIDDEN int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar,
                                   unsigned radius, uint32_t qno, vidx_out *o,

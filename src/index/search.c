@@ -41,7 +41,7 @@ void vouch_matches_free(vouch_match *m) { vouch__free(m); }
 
 /* Exact distances of one entry to all variants; native-order words (the
  * distance does not depend on byte order as long as both sides agree). */
-static inline void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
+static inline __attribute__((always_inline)) void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
                               unsigned *best, unsigned *bestv) {
   uint64_t ew[4];
   memcpy(ew, eh, 8 * (size_t)words);
@@ -61,8 +61,10 @@ static inline void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned wo
 
 /* ------------------------------------------------------------ scan: scalar */
 
-static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nvar, unsigned radius,
-                       uint32_t qno, vidx_out *o) {
+static inline __attribute__((always_inline)) int scan_scalar_body(const vouch_index *idx,
+                                                                   const uint64_t *qn, unsigned nvar,
+                                                                   unsigned radius, uint32_t qno,
+                                                                   vidx_out *o) {
   const unsigned words = idx->words;
   const uint8_t *h = idx->hashes;
   for (size_t i = 0; i < idx->count; i++, h += 8 * words) {
@@ -86,6 +88,24 @@ static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nvar
       VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
   }
   return VOUCH_OK;
+}
+
+/* The same scalar code with and without the POPCNT instruction. */
+#ifdef VIDX_X86
+__attribute__((target("popcnt"))) static int scan_scalar_popcnt(const vouch_index *idx,
+                                                                const uint64_t *qn, unsigned nvar,
+                                                                unsigned radius, uint32_t qno,
+                                                                vidx_out *o) {
+  return scan_scalar_body(idx, qn, nvar, radius, qno, o);
+}
+#endif
+static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nvar, unsigned radius,
+                       uint32_t qno, vidx_out *o) {
+#ifdef VIDX_X86
+  if (idx->use_popcnt)
+    return scan_scalar_popcnt(idx, qn, nvar, radius, qno, o);
+#endif
+  return scan_scalar_body(idx, qn, nvar, radius, qno, o);
 }
 
 /* ------------------------------------------------------------ scan: AVX2 */
@@ -227,17 +247,22 @@ static void advise_huge(void *p, size_t len) {
 
 void vouch__mih_free(vouch_index *idx) {
   for (unsigned j = 0; j < idx->mih_m; j++) {
-    vouch__free(idx->mih[j].offsets);
-    vouch__free(idx->mih[j].ids);
+    vouch__free(idx->mih[j].slots);
+    vouch__free(idx->mih[j].ovf);
   }
   memset(idx->mih, 0, sizeof idx->mih);
   idx->mih_m = 0;
+  idx->heap_bytes = 0;
 }
+
+#define SLOT_PENDING 0x7FFFFFFFU /* build only: a bucket of one, not yet placed */
 
 int vouch__mih_build(vouch_index *idx, unsigned m) {
   const unsigned bits = idx->hash_bytes * 8;
   if (m == 0 || m > VIDX_MIH_MAX_M || m > bits || (bits + m - 1) / m > VIDX_MIH_MAX_BITS)
     return VOUCH_E_INVALID;
+  if (idx->count > VIDX_MIH_MAX_COUNT)
+    return VOUCH_E_LIMIT;
   vouch__mih_free(idx);
   unsigned base = bits / m, extra = bits % m, start = 0;
   size_t bytes = 0;
@@ -246,44 +271,65 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
     t->start = start;
     t->len = base + (j < extra);
     start += t->len;
-    size_t nb = ((size_t)1 << t->len) + 1;
-    t->offsets = vouch__calloc(nb, sizeof *t->offsets);
-    t->ids = vouch__malloc((idx->count ? idx->count : 1) * sizeof *t->ids);
+    size_t nb = (size_t)1 << t->len;
+    t->slots = vouch__calloc(nb, sizeof *t->slots); /* counts first */
     idx->mih_m = j + 1;
-    if (!t->offsets || !t->ids) {
+    if (!t->slots) {
       vouch__mih_free(idx);
       return VOUCH_E_NOMEM;
     }
-    advise_huge(t->offsets, nb * sizeof *t->offsets);
-    advise_huge(t->ids, idx->count * sizeof *t->ids);
-    bytes += nb * sizeof *t->offsets + idx->count * sizeof *t->ids;
+    advise_huge(t->slots, nb * sizeof *t->slots);
+    bytes += nb * sizeof *t->slots;
   }
-  /* counting sort, all tables in one pass over the hashes per phase */
+  /* pass 1: bucket sizes */
   uint64_t w[4];
   for (size_t i = 0; i < idx->count; i++) {
     vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
     for (unsigned j = 0; j < m; j++)
-      idx->mih[j].offsets[vidx_substring(w, idx->mih[j].start, idx->mih[j].len) + 1]++;
+      idx->mih[j].slots[vidx_substring(w, idx->mih[j].start, idx->mih[j].len)]++;
   }
+  /* pass 2: sizes -> empty / pending single / overflow position */
   for (unsigned j = 0; j < m; j++) {
-    uint32_t *off = idx->mih[j].offsets;
-    size_t nb = (size_t)1 << idx->mih[j].len;
+    vidx_mih_table *t = &idx->mih[j];
+    size_t nb = (size_t)1 << t->len, pos = 0;
     for (size_t k = 0; k < nb; k++)
-      off[k + 1] += off[k];
+      if (t->slots[k] >= 2)
+        pos += 1 + t->slots[k];
+    t->ovf_len = pos;
+    t->ovf = vouch__malloc((pos ? pos : 1) * sizeof *t->ovf);
+    if (!t->ovf) {
+      vouch__mih_free(idx);
+      return VOUCH_E_NOMEM;
+    }
+    advise_huge(t->ovf, pos * sizeof *t->ovf);
+    bytes += pos * sizeof *t->ovf;
+    pos = 0;
+    for (size_t k = 0; k < nb; k++) {
+      uint32_t c = t->slots[k];
+      if (c == 0) {
+        t->slots[k] = VIDX_SLOT_EMPTY;
+      } else if (c == 1) {
+        t->slots[k] = SLOT_PENDING;
+      } else {
+        t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
+        t->ovf[pos] = 0; /* fill cursor; ends equal to c */
+        pos += 1 + c;
+      }
+    }
   }
-  /* place: use offsets[key] as the cursor, then shift back by one bucket */
+  /* pass 3: place entry numbers (ascending within each bucket) */
   for (size_t i = 0; i < idx->count; i++) {
     vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
     for (unsigned j = 0; j < m; j++) {
-      uint32_t key = vidx_substring(w, idx->mih[j].start, idx->mih[j].len);
-      idx->mih[j].ids[idx->mih[j].offsets[key]++] = (uint32_t)i;
+      vidx_mih_table *t = &idx->mih[j];
+      uint32_t key = vidx_substring(w, t->start, t->len), s = t->slots[key];
+      if (s == SLOT_PENDING) {
+        t->slots[key] = (uint32_t)i;
+      } else {
+        uint32_t p = s & ~VIDX_SLOT_OVF;
+        t->ovf[p + 1 + t->ovf[p]++] = (uint32_t)i;
+      }
     }
-  }
-  for (unsigned j = 0; j < m; j++) {
-    uint32_t *off = idx->mih[j].offsets;
-    size_t nb = (size_t)1 << idx->mih[j].len;
-    memmove(off + 1, off, nb * sizeof *off);
-    off[0] = 0;
   }
   idx->heap_bytes = bytes;
   return VOUCH_OK;
@@ -293,137 +339,213 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
 
 void vouch__mih_scratch_free(vidx_mih_scratch *s) {
   vouch__free(s->keys);
+  vouch__free(s->kvj);
   vouch__free(s->cand);
+  vouch__free(s->cvj);
   memset(s, 0, sizeof *s);
 }
 
-static int grow_u32(uint32_t **p, size_t *cap, size_t need) {
-  if (need <= *cap)
+/* Grows the candidate arrays to hold `need`. */
+static int grow_cand(vidx_mih_scratch *s, size_t need) {
+  if (need <= s->cand_cap)
     return VOUCH_OK;
-  size_t nc = *cap ? *cap : 1024;
+  size_t nc = s->cand_cap ? s->cand_cap : 4096;
   while (nc < need)
     nc *= 2;
-  uint32_t *np = vouch__realloc(*p, nc * sizeof *np);
-  if (!np)
+  uint32_t *c = vouch__realloc(s->cand, nc * sizeof *c);
+  if (!c)
     return VOUCH_E_NOMEM;
-  *p = np;
-  *cap = nc;
+  s->cand = c;
+  uint16_t *v = vouch__realloc(s->cvj, nc * sizeof *v);
+  if (!v)
+    return VOUCH_E_NOMEM;
+  s->cvj = v;
+  s->cand_cap = nc;
   return VOUCH_OK;
 }
 
-#define MIH_BLOCK 128U /* keys per prefetch block */
+/* The probe keys of one query are generated in chunks of MIH_CHUNK (with the
+ * variant and table of each), and each chunk goes through three streaming
+ * passes with software prefetch MIH_AHEAD items ahead, so that dozens of
+ * cache misses are in flight instead of one:
+ *   1. bucket slots   -> candidates (single entries) / overflow buckets
+ *   2. overflow buckets -> candidates
+ *   3. candidates: fetch the hash, verify, deduplicate, report. */
+#define MIH_CHUNK 8192U
+#define MIH_AHEAD 24U
+#define VJ(v, j) ((uint16_t)((v) << 8 | (j)))
 
-/* Verifies candidates found by (variant v, table j); see the file comment
- * of docs/matching.md for why each entry is reported exactly once: by the
- * lowest variant within the radius, through the lowest table whose
- * substring is within that table's threshold. */
-static int mih_verify(const vouch_index *idx, const uint32_t *cand, size_t nc, const uint64_t *qn,
-                      const uint64_t *qbe, unsigned nvar, unsigned v, unsigned j, unsigned radius,
-                      const int *thr, uint32_t qno, vidx_out *o) {
-  const unsigned words = idx->words;
-  for (size_t c = 0; c < nc; c++) {
-    uint32_t id = cand[c];
-    const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
-    uint64_t ew[4];
-    memcpy(ew, h, 8 * (size_t)words);
-    unsigned dv = 0;
+typedef struct mih_q {
+  const vouch_index *idx;
+  unsigned nvar, radius, words;
+  uint32_t qno;
+  uint64_t qn[VOUCH_DIHEDRAL_N * 4], qbe[VOUCH_DIHEDRAL_N * 4];
+  int thr[VIDX_MIH_MAX_M];
+  vidx_out *o;
+  vidx_mih_scratch *s;
+} mih_q;
+
+/* Candidate `id` found through variant v, table j.  It is reported only by
+ * the lowest variant within the radius, through the lowest table whose
+ * substring is within that table's threshold: by the pigeonhole argument
+ * that (variant, table) pair always probes it, so each entry is reported
+ * exactly once, with no per-query "seen" set. */
+static inline __attribute__((always_inline)) int mih_verify1(const mih_q *m, uint32_t id,
+                                                              unsigned v, unsigned j) {
+  const vouch_index *idx = m->idx;
+  const unsigned words = m->words;
+  const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
+  uint64_t ew[4];
+  memcpy(ew, h, 8 * (size_t)words);
+  unsigned d[VOUCH_DIHEDRAL_N];
+  for (unsigned u = 0; u <= v; u++) {
+    unsigned du = 0;
     for (unsigned k = 0; k < words; k++)
-      dv += (unsigned)__builtin_popcountll(ew[k] ^ qn[v * words + k]);
-    if (dv > radius)
-      continue;
-    int dup = 0;
-    for (unsigned u = 0; u < v && !dup; u++) {
-      unsigned du = 0;
-      for (unsigned k = 0; k < words; k++)
-        du += (unsigned)__builtin_popcountll(ew[k] ^ qn[u * words + k]);
-      dup = du <= radius;
-    }
-    if (dup)
-      continue;
-    if (j > 0) {
-      uint64_t ebe[4];
-      vidx_load_words(h, words, ebe);
-      for (unsigned i = 0; i < j && !dup; i++) {
-        if (thr[i] < 0)
-          continue;
-        const vidx_mih_table *t = &idx->mih[i];
-        uint32_t x = vidx_substring(ebe, t->start, t->len) ^
-                     vidx_substring(qbe + v * words, t->start, t->len);
-        dup = __builtin_popcount(x) <= thr[i];
-      }
-      if (dup)
+      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
+    d[u] = du;
+  }
+  if (d[v] > m->radius)
+    return VOUCH_OK;
+  for (unsigned u = 0; u < v; u++)
+    if (d[u] <= m->radius)
+      return VOUCH_OK;
+  if (j > 0) {
+    uint64_t ebe[4];
+    vidx_load_words(h, words, ebe);
+    for (unsigned i = 0; i < j; i++) {
+      if (m->thr[i] < 0)
         continue;
+      const vidx_mih_table *t = &idx->mih[i];
+      uint32_t x = vidx_substring(ebe, t->start, t->len) ^
+                   vidx_substring(m->qbe + v * words, t->start, t->len);
+      if (__builtin_popcount(x) <= m->thr[i])
+        return VOUCH_OK;
     }
-    unsigned best, bv;
-    exact_best(h, qn, words, nvar, &best, &bv);
-    VOUCH_TRY(vouch__out_push(o, qno, id, best, bv));
+  }
+  unsigned best = d[v], bv = v;
+  for (unsigned u = v + 1; u < m->nvar; u++) {
+    unsigned du = 0;
+    for (unsigned k = 0; k < words; k++)
+      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
+    if (du < best) {
+      best = du;
+      bv = u;
+    }
+  }
+  return vouch__out_push(m->o, m->qno, id, best, bv);
+}
+
+static inline __attribute__((always_inline)) int mih_flush(const mih_q *m, size_t nk) {
+  vidx_mih_scratch *s = m->s;
+  const vouch_index *idx = m->idx;
+  size_t nc = 0, no = 0;
+  VOUCH_TRY(grow_cand(s, nk));
+  /* pass 1: slots; overflow positions reuse keys[] (already consumed) */
+  for (size_t k = 0; k < nk; k++) {
+    if (k + MIH_AHEAD < nk)
+      __builtin_prefetch(&idx->mih[s->kvj[k + MIH_AHEAD] & 0xff].slots[s->keys[k + MIH_AHEAD]]);
+    uint32_t sl = idx->mih[s->kvj[k] & 0xff].slots[s->keys[k]];
+    if (sl == VIDX_SLOT_EMPTY)
+      continue;
+    if (sl & VIDX_SLOT_OVF) {
+      uint32_t p = sl & ~VIDX_SLOT_OVF;
+      __builtin_prefetch(&idx->mih[s->kvj[k] & 0xff].ovf[p]);
+      s->keys[no] = p;
+      s->kvj[no++] = s->kvj[k];
+    } else {
+      s->cand[nc] = sl;
+      s->cvj[nc++] = s->kvj[k];
+    }
+  }
+  /* pass 2: overflow buckets */
+  for (size_t k = 0; k < no; k++) {
+    const uint32_t *b = idx->mih[s->kvj[k] & 0xff].ovf + s->keys[k];
+    VOUCH_TRY(grow_cand(s, nc + b[0]));
+    for (uint32_t i = 0; i < b[0]; i++) {
+      s->cand[nc] = b[1 + i];
+      s->cvj[nc++] = s->kvj[k];
+    }
+  }
+  /* pass 3: verify */
+  for (size_t c = 0; c < nc; c++) {
+    if (c + MIH_AHEAD < nc)
+      __builtin_prefetch(idx->hashes + (size_t)s->cand[c + MIH_AHEAD] * idx->hash_bytes);
+    VOUCH_TRY(mih_verify1(m, s->cand[c], s->cvj[c] >> 8, s->cvj[c] & 0xff));
   }
   return VOUCH_OK;
 }
 
-int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
-                     uint32_t qno, vidx_out *o, vidx_mih_scratch *s) {
-  const unsigned words = idx->words, m = idx->mih_m;
-  uint64_t qn[VOUCH_DIHEDRAL_N * 4], qbe[VOUCH_DIHEDRAL_N * 4];
-  memcpy(qn, q, (size_t)nvar * idx->hash_bytes);
-  for (unsigned v = 0; v < nvar; v++)
-    vidx_load_words(q + (size_t)v * idx->hash_bytes, words, qbe + v * words);
-  int thr[VIDX_MIH_MAX_M];
-  for (unsigned j = 0; j < m; j++)
-    thr[j] = vouch__mih_threshold(m, radius, j);
-  VOUCH_TRY(grow_u32(&s->keys, &s->keys_cap, MIH_BLOCK * 2));
-
-  for (unsigned v = 0; v < nvar; v++) {
-    for (unsigned j = 0; j < m; j++) {
-      if (thr[j] < 0)
+static inline __attribute__((always_inline)) int mih_query_body(mih_q *m) {
+  const vouch_index *idx = m->idx;
+  vidx_mih_scratch *s = m->s;
+  if (!s->keys) {
+    s->keys = vouch__malloc(MIH_CHUNK * sizeof *s->keys);
+    s->kvj = vouch__malloc(MIH_CHUNK * sizeof *s->kvj);
+    if (!s->keys || !s->kvj)
+      return VOUCH_E_NOMEM;
+  }
+  size_t nk = 0;
+  for (unsigned v = 0; v < m->nvar; v++) {
+    for (unsigned j = 0; j < idx->mih_m; j++) {
+      if (m->thr[j] < 0)
         continue;
       const vidx_mih_table *t = &idx->mih[j];
       const unsigned len = t->len;
-      const int tj = thr[j] > (int)len ? (int)len : thr[j];
-      const uint32_t key = vidx_substring(qbe + v * words, t->start, len);
-      /* Enumerate every mask of len bits with popcount 0..tj (Gosper's
-       * hack), in blocks: prefetch the bucket offsets of a block, then
-       * gather its candidate ids, prefetch their hashes, then verify. */
-      int d = 0;
-      uint64_t mask = 0, limit = (uint64_t)1 << len;
-      int done = 0;
-      while (!done) {
-        size_t nk = 0;
-        while (nk < MIH_BLOCK) {
-          s->keys[nk++] = key ^ (uint32_t)mask;
-          /* next mask */
-          if (mask == 0) {
-            d = 1;
-            if (d > tj) { done = 1; break; }
-            mask = 1;
-            continue;
+      const int tj = m->thr[j] > (int)len ? (int)len : m->thr[j];
+      const uint32_t key = vidx_substring(m->qbe + v * m->words, t->start, len);
+      const uint16_t vj = VJ(v, j);
+      /* every mask of len bits with popcount 0..tj (Gosper's hack) */
+      s->keys[nk] = key;
+      s->kvj[nk++] = vj;
+      for (int d = 1; d <= tj; d++) {
+        uint64_t mask = ((uint64_t)1 << d) - 1, limit = (uint64_t)1 << len;
+        while (mask < limit) {
+          if (nk == MIH_CHUNK) {
+            VOUCH_TRY(mih_flush(m, nk));
+            nk = 0;
           }
+          s->keys[nk] = key ^ (uint32_t)mask;
+          s->kvj[nk++] = vj;
           uint64_t c = mask & -mask, r = mask + c;
-          mask = (((r ^ mask) >> 2) / c) | r;
-          if (mask >= limit) {
-            d++;
-            if (d > tj) { done = 1; break; }
-            mask = ((uint64_t)1 << d) - 1;
-          }
+          mask = (((r ^ mask) >> 2) >> __builtin_ctzll(c)) | r; /* c is a power of two */
         }
-        for (size_t k = 0; k < nk; k++)
-          __builtin_prefetch(&t->offsets[s->keys[k]]);
-        size_t nc = 0;
-        for (size_t k = 0; k < nk; k++) {
-          uint32_t lo = t->offsets[s->keys[k]], hi = t->offsets[s->keys[k] + 1];
-          if (hi == lo)
-            continue;
-          VOUCH_TRY(grow_u32(&s->cand, &s->cand_cap, nc + (hi - lo)));
-          memcpy(s->cand + nc, t->ids + lo, (size_t)(hi - lo) * sizeof(uint32_t));
-          nc += hi - lo;
-        }
-        for (size_t c = 0; c < nc; c++)
-          __builtin_prefetch(idx->hashes + (size_t)s->cand[c] * idx->hash_bytes);
-        VOUCH_TRY(mih_verify(idx, s->cand, nc, qn, qbe, nvar, v, j, radius, thr, qno, o));
+      }
+      if (nk + 1 >= MIH_CHUNK) {
+        VOUCH_TRY(mih_flush(m, nk));
+        nk = 0;
       }
     }
   }
+  if (nk)
+    VOUCH_TRY(mih_flush(m, nk));
   return VOUCH_OK;
+}
+
+#ifdef VIDX_X86
+__attribute__((target("popcnt"))) static int mih_query_popcnt(mih_q *m) { return mih_query_body(m); }
+#endif
+static int mih_query_generic(mih_q *m) { return mih_query_body(m); }
+
+int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
+                     uint32_t qno, vidx_out *o, vidx_mih_scratch *s) {
+  mih_q m;
+  m.idx = idx;
+  m.nvar = nvar;
+  m.radius = radius;
+  m.words = idx->words;
+  m.qno = qno;
+  m.o = o;
+  m.s = s;
+  memcpy(m.qn, q, (size_t)nvar * idx->hash_bytes);
+  for (unsigned v = 0; v < nvar; v++)
+    vidx_load_words(q + (size_t)v * idx->hash_bytes, idx->words, m.qbe + v * idx->words);
+  for (unsigned j = 0; j < idx->mih_m; j++)
+    m.thr[j] = vouch__mih_threshold(idx->mih_m, radius, j);
+#ifdef VIDX_X86
+  if (idx->use_popcnt)
+    return mih_query_popcnt(&m);
+#endif
+  return mih_query_generic(&m);
 }
 
 /* ------------------------------------------------------------ cost model */

@@ -51,10 +51,10 @@ static char *tmp_path(const char *name) {
 static int write_index(const char *path, int algo, const uint8_t *hashes, size_t n) {
   size_t hb = vouch_algo_bytes(algo);
   vouch_index_input *in = calloc(n ? n : 1, sizeof *in);
-  char (*ids)[16] = calloc(n ? n : 1, 16);
+  char (*ids)[24] = calloc(n ? n : 1, 24);
   const char *banks[2] = {"alpha", "beta"};
   for (size_t i = 0; i < n; i++) {
-    snprintf(ids[i], 16, "e%zu", i);
+    snprintf(ids[i], 24, "e%zu", i);
     in[i].hash = hashes + i * hb;
     in[i].bank = (uint32_t)(i % 2);
     in[i].entry_id = i + 1;

@@ -1,0 +1,192 @@
+/*
+ * vouch/bank.h -- hash banks: named lists of hashes with provenance, stored
+ * in one SQLite file (WAL journal, foreign keys on), and the parser for the
+ * hash-list formats we import.
+ *
+ * A bank is a named list of hashes of one algorithm.  Each entry has the hash
+ * (unique within its bank), the sources that supplied it (a duplicate import
+ * adds its source to the entry instead of adding an entry), an external id,
+ * free tags, an added-at time (Unix seconds) and an enabled flag; a whole
+ * bank can be disabled too.  Only enabled entries of enabled banks go into
+ * an index (vouch_bank_build_index()).
+ *
+ * The bank file is untrusted input like any other: a file that is not ours,
+ * has another schema version, or holds hashes of the wrong size is reported
+ * as VOUCH_E_DB_CORRUPT / VOUCH_E_DB_VERSION, never trusted.
+ */
+#ifndef VOUCH_BANK_H
+#define VOUCH_BANK_H
+
+#include "common.h"
+#include "errors.h"
+#include "hash.h"
+#include "merkle.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VOUCH_BANK_SCHEMA_VERSION 1
+#define VOUCH_BANK_NAME_MAX 128U     /* bytes in a bank name */
+#define VOUCH_LIST_FIELD_MAX 4096U   /* bytes in an id, source or tags field */
+#define VOUCH_LIST_LINE_MAX 65536U   /* bytes in one line of a hash list */
+
+/* ---------------------------------------------------------------- list parser */
+
+typedef enum vouch_list_format {
+  VOUCH_LIST_AUTO = 0,  /* detect from the first non-blank, non-comment line */
+  VOUCH_LIST_HEX = 1,   /* one hex hash per line, optionally followed by an id */
+  VOUCH_LIST_CSV = 2,   /* comma-separated, RFC 4180 quoting, header line */
+  VOUCH_LIST_TSV = 3,   /* tab-separated, header line */
+  VOUCH_LIST_JSONL = 4  /* one JSON object per line: "hash", optional "id"/"path", "source", "tags" */
+} vouch_list_format;
+/*! vouch_list_format_name() : "auto", "hex", "csv", "tsv", "jsonl". */
+VOUCH_API const char *vouch_list_format_name(int format);
+
+/* One parsed line.  Pointers are valid during the callback only; strings are
+ * NUL-terminated and NULL when absent. */
+typedef struct vouch_list_item {
+  size_t line;          /* 1-based line number */
+  const uint8_t *hash;  /* vouch_algo_bytes(algo) bytes */
+  const char *ext_id;
+  const char *source;
+  const char *tags;
+} vouch_list_item;
+
+/* Return non-zero to stop parsing (vouch_hashlist_parse() then returns that value). */
+typedef int (*vouch_list_item_cb)(void *ctx, const vouch_list_item *item);
+/* A malformed line: `msg` says why.  Return non-zero to stop (strict mode). */
+typedef int (*vouch_list_error_cb)(void *ctx, size_t line, const char *msg);
+
+typedef struct vouch_list_opts {
+  int algo;            /* VOUCH_ALGO_*: decides the hash length */
+  int format;          /* vouch_list_format */
+  const char *column;  /* CSV/TSV: the hash column's name (NULL: the usual names) */
+} vouch_list_opts;
+
+/*! vouch_hashlist_parse() :
+ *  Parses `len` bytes of a hash list (UTF-8, optional BOM, LF or CRLF lines;
+ *  blank lines and lines starting with '#' are skipped).  CSV/TSV need a
+ *  header naming the hash column: opts->column, else one of hash, pdq,
+ *  pdq_hash, signal_value, value, phash, dhash, ahash (any case); id, source
+ *  and tags columns are picked up by their usual names.  A CSV/TSV without a
+ *  header whose first field is a hash is read as hash[,id].  Calls `item` for
+ *  each good line and `error` (may be NULL) for each bad one.
+ *  `format_out` (may be NULL) receives the format used.
+ * @return : VOUCH_OK; VOUCH_E_HASH_PARSE if the header names no hash column
+ *           or `error` asked to stop; VOUCH_E_INVALID for bad options;
+ *           VOUCH_E_NOMEM; or the non-zero value `item` returned. */
+VOUCH_API int vouch_hashlist_parse(const char *data, size_t len, const vouch_list_opts *opts,
+                                   vouch_list_item_cb item, vouch_list_error_cb error, void *ctx,
+                                   int *format_out);
+
+/* ---------------------------------------------------------------- banks */
+
+typedef struct vouch_bank vouch_bank; /* an open bank file */
+
+#define VOUCH_BANK_OPEN_CREATE 1U   /* create the file if it does not exist */
+#define VOUCH_BANK_OPEN_READONLY 2U
+
+/*! vouch_bank_open() :
+ *  Opens (or with VOUCH_BANK_OPEN_CREATE creates) the bank file at `path`
+ *  and checks it is a vouch bank of a schema version we read.  On most
+ *  failures *out still receives a handle for vouch_bank_errmsg(); free it
+ *  either way.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB, VOUCH_E_DB_CORRUPT,
+ *           VOUCH_E_DB_VERSION, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags);
+VOUCH_API void vouch_bank_free(vouch_bank *db); /* NULL is a no-op */
+/*! vouch_bank_errmsg() : detail of the last failure ("" if none, never NULL). */
+VOUCH_API const char *vouch_bank_errmsg(const vouch_bank *db);
+
+/*! vouch_bank_create() : a new, enabled, empty bank.  Names are 1..128 bytes
+ *  of letters, digits and . _ - : @ (so they are safe in file names and CSV).
+ * @return : VOUCH_OK, VOUCH_E_EXISTS, VOUCH_E_INVALID, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_create(vouch_bank *db, const char *name, int algo);
+/*! vouch_bank_remove() : deletes a bank and all its entries. */
+VOUCH_API int vouch_bank_remove(vouch_bank *db, const char *name);
+/*! vouch_bank_set_enabled() : enables or disables a whole bank. */
+VOUCH_API int vouch_bank_set_enabled(vouch_bank *db, const char *name, int enabled);
+
+typedef enum vouch_entry_selector {
+  VOUCH_SELECT_ENTRY_ID = 1, /* the entry's number in the bank file (decimal) */
+  VOUCH_SELECT_EXT_ID = 2,   /* the external id given by the list */
+  VOUCH_SELECT_HASH = 3      /* the hash, as hex */
+} vouch_entry_selector;
+/*! vouch_bank_entry_set_enabled() :
+ *  Enables or disables the entries of bank `name` selected by `value`;
+ *  *changed (may be NULL) receives how many matched.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND (no bank, or nothing matched),
+ *           VOUCH_E_INVALID, VOUCH_E_HASH_PARSE, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_entry_set_enabled(vouch_bank *db, const char *name, int selector,
+                                           const char *value, int enabled, size_t *changed);
+
+typedef struct vouch_bank_info {
+  int64_t id;
+  const char *name;
+  int algo;
+  int enabled;
+  int64_t created_at;
+  uint64_t entries;          /* all entries */
+  uint64_t enabled_entries;  /* entries with the enabled flag */
+} vouch_bank_info;
+/* Return non-zero to stop. */
+typedef int (*vouch_bank_info_cb)(void *ctx, const vouch_bank_info *info);
+/*! vouch_bank_list() : calls `cb` for each bank (by name), or for the one
+ *  named `name` when it is not NULL (VOUCH_E_NOT_FOUND if absent). */
+VOUCH_API int vouch_bank_list(vouch_bank *db, const char *name, vouch_bank_info_cb cb, void *ctx);
+
+typedef struct vouch_bank_entry {
+  int64_t id;
+  const uint8_t *hash;
+  size_t hash_bytes;
+  const char *ext_id;   /* NULL when none */
+  const char *sources;  /* sorted, ','-joined; NULL when none */
+  const char *tags;     /* NULL when none */
+  int enabled;
+  int64_t added_at;
+} vouch_bank_entry;
+typedef int (*vouch_bank_entry_cb)(void *ctx, const vouch_bank_entry *e);
+/*! vouch_bank_entries() : calls `cb` for each entry of bank `name` in hash order. */
+VOUCH_API int vouch_bank_entries(vouch_bank *db, const char *name, vouch_bank_entry_cb cb, void *ctx);
+
+typedef struct vouch_import_opts {
+  vouch_list_opts list;        /* list.algo is ignored: the bank's algorithm is used */
+  const char *source;          /* source for lines that name none (may be NULL) */
+  int strict;                  /* any bad line aborts the import (nothing is added) */
+  vouch_list_error_cb error;   /* bad lines (may be NULL) */
+  void *error_ctx;
+  int64_t now;                 /* added-at time to record; 0 = time(NULL) */
+} vouch_import_opts;
+
+typedef struct vouch_import_stats {
+  size_t added;    /* new entries */
+  size_t merged;   /* lines whose hash was already in the bank */
+  size_t bad;      /* lines skipped as malformed */
+  int format;      /* the format detected */
+} vouch_import_stats;
+
+/*! vouch_bank_import() :
+ *  Imports a hash list (vouch_hashlist_parse()) into bank `name` in one
+ *  transaction: either every good line is in the bank afterwards, or (on any
+ *  error, strict-mode bad line, crash or kill) the bank is as before.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_HASH_PARSE, VOUCH_E_DB,
+ *           VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+VOUCH_API int vouch_bank_import(vouch_bank *db, const char *name, const char *data, size_t len,
+                                const vouch_import_opts *opts, vouch_import_stats *stats);
+
+/*! vouch_bank_build_index() :
+ *  Writes an index (vouch/index.h) of the enabled entries of the enabled
+ *  banks among `names` (all enabled banks when nnames == 0) to `path`.  All
+ *  chosen banks must have one algorithm (VOUCH_E_ALGO_MISMATCH otherwise).
+ *  `root` and `count` (may be NULL) receive the Merkle root and entry count.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_ALGO_MISMATCH, VOUCH_E_DB,
+ *           VOUCH_E_DB_CORRUPT, VOUCH_E_IO, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_build_index(vouch_bank *db, const char *const *names, size_t nnames,
+                                     const char *path, uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                                     size_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VOUCH_BANK_H */

@@ -1,0 +1,343 @@
+/* programs/cli/cmd_bank.c -- `vouch bank`: hash banks in an SQLite file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "vouch/bank.h"
+
+static const char bank_usage[] =
+  "usage: vouch bank SUBCOMMAND --db FILE.sqlite [OPTIONS] ...\n"
+  "\n"
+  "A bank is a named list of hashes of one algorithm, each entry with its\n"
+  "sources, an external id, tags, an added-at time and an enabled flag.\n"
+  "\n"
+  "subcommands:\n"
+  "  create  --db DB NAME [--algo pdq|phash|dhash|ahash]\n"
+  "          a new empty bank (creates DB if needed)\n"
+  "  import  --db DB NAME FILE|- [--source S] [--strict] [--column C] [--format F]\n"
+  "          add the hashes of a list; formats (detected): hex per line\n"
+  "          (optionally followed by an id), CSV/TSV with a header naming the hash\n"
+  "          column (hash, pdq, signal_value, ...; --column to choose), JSON Lines\n"
+  "          as written by 'vouch hash --json' (\"hash\", optional \"id\"/\"path\",\n"
+  "          \"source\", \"tags\").  A hash already in the bank gets the new source\n"
+  "          added.  Bad lines are reported (with line numbers) and skipped;\n"
+  "          --strict imports nothing if any line is bad.  One transaction: an\n"
+  "          interrupted import leaves the bank unchanged.  Default source: FILE's name.\n"
+  "  export  --db DB NAME [--format hex|csv|jsonl] [-o FILE]\n"
+  "  list    --db DB [--json]          all banks with their entry counts\n"
+  "  show    --db DB NAME [--json]     one bank\n"
+  "  enable  --db DB NAME [--id EXT_ID | --entry N | --hash HEX]\n"
+  "  disable --db DB NAME [--id EXT_ID | --entry N | --hash HEX]\n"
+  "          a whole bank, or the selected entries of it\n"
+  "  remove  --db DB NAME              delete a bank and its entries\n"
+  "\n"
+  "Exit status: 0 ok, 2 on any error.\n";
+
+typedef struct bank_args {
+  const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash;
+  int strict, json;
+  int nops;
+  char **ops;
+} bank_args;
+
+static int parse_args(int argc, char **argv, bank_args *a) {
+  static const struct option opts[] = {
+      {"db", required_argument, 0, 'D'},      {"algo", required_argument, 0, 'a'},
+      {"source", required_argument, 0, 's'},  {"strict", no_argument, 0, 'S'},
+      {"column", required_argument, 0, 'c'},  {"format", required_argument, 0, 'f'},
+      {"output", required_argument, 0, 'o'},  {"json", no_argument, 0, 'J'},
+      {"id", required_argument, 0, 'i'},      {"entry", required_argument, 0, 'e'},
+      {"hash", required_argument, 0, 'H'},    {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  memset(a, 0, sizeof *a);
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "a:s:c:f:o:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'D': a->db = optarg; break;
+    case 'a': a->algo = optarg; break;
+    case 's': a->source = optarg; break;
+    case 'S': a->strict = 1; break;
+    case 'c': a->column = optarg; break;
+    case 'f': a->format = optarg; break;
+    case 'o': a->out = optarg; break;
+    case 'J': a->json = 1; break;
+    case 'i': a->id = optarg; break;
+    case 'e': a->entry = optarg; break;
+    case 'H': a->hash = optarg; break;
+    case 'h': fputs(bank_usage, stdout); return 1;
+    default: fputs(bank_usage, stderr); return -1;
+    }
+  }
+  a->ops = argv + optind;
+  a->nops = argc - optind;
+  if (!a->db) {
+    cli_errorf("bank %s: --db FILE is required", argv[0]);
+    return -1;
+  }
+  return 0;
+}
+
+static int need_ops(const bank_args *a, int n, const char *what) {
+  if (a->nops != n) {
+    cli_errorf("bank: expected %s", what);
+    return -1;
+  }
+  return 0;
+}
+
+static int open_bank(const bank_args *a, unsigned flags, vouch_bank **b) {
+  int rc = vouch_bank_open(b, a->db, flags);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s", vouch_bank_errmsg(*b)[0] ? vouch_bank_errmsg(*b) : vouch_strerror(rc));
+    vouch_bank_free(*b);
+    *b = NULL;
+  }
+  return rc;
+}
+
+static int bank_fail(vouch_bank *b, int rc) {
+  cli_errorf("%s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
+  vouch_bank_free(b);
+  return CLI_EXIT_ERROR;
+}
+
+/* Reads a whole file (or stdin for "-"). */
+static char *read_all(const char *path, size_t *len) {
+  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+  if (!f) {
+    cli_errorf("%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 20, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (n == cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (!nb) { free(buf); buf = NULL; break; }
+      buf = nb;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0) break;
+  }
+  if (buf && ferror(f)) {
+    cli_errorf("%s: read error", path);
+    free(buf);
+    buf = NULL;
+  }
+  if (f != stdin) fclose(f);
+  if (!buf && errno == ENOMEM) cli_errorf("%s: out of memory", path);
+  *len = n;
+  return buf;
+}
+
+typedef struct import_report {
+  const char *file;
+  size_t shown;
+} import_report;
+
+static int report_line(void *ctx, size_t line, const char *msg) {
+  import_report *r = ctx;
+  if (r->shown++ < 100)
+    cli_warnf("%s:%zu: %s", r->file, line, msg);
+  else if (r->shown == 101)
+    cli_warnf("%s: more bad lines; not reporting them one by one", r->file);
+  return 0;
+}
+
+static int parse_format(const char *s, int *out) {
+  static const char *const names[] = {"auto", "hex", "csv", "tsv", "jsonl"};
+  for (int i = 0; i < 5; i++)
+    if (!strcmp(s, names[i])) { *out = i; return 0; }
+  if (!strcmp(s, "json")) { *out = VOUCH_LIST_JSONL; return 0; }
+  return -1;
+}
+
+static int do_import(const bank_args *a) {
+  if (need_ops(a, 2, "NAME FILE") != 0) return CLI_EXIT_ERROR;
+  const char *file = a->ops[1];
+  vouch_import_opts o;
+  memset(&o, 0, sizeof o);
+  if (a->format && parse_format(a->format, &o.list.format) != 0) {
+    cli_errorf("bank import: unknown format '%s' (auto, hex, csv, tsv, jsonl)", a->format);
+    return CLI_EXIT_ERROR;
+  }
+  o.list.column = a->column;
+  const char *base = strrchr(file, '/');
+  o.source = a->source ? a->source : (strcmp(file, "-") ? (base ? base + 1 : file) : NULL);
+  o.strict = a->strict;
+  import_report rep = {file, 0};
+  o.error = report_line;
+  o.error_ctx = &rep;
+  vouch_bank *b;
+  if (open_bank(a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+  size_t len;
+  char *data = read_all(file, &len);
+  if (!data) {
+    vouch_bank_free(b);
+    return CLI_EXIT_ERROR;
+  }
+  vouch_import_stats st;
+  double t0 = cli_now();
+  int rc = vouch_bank_import(b, a->ops[0], data, len, &o, &st);
+  free(data);
+  if (rc != VOUCH_OK) return bank_fail(b, rc);
+  fprintf(stderr, "vouch: %s: %zu added, %zu already in bank '%s' (source added), %zu bad lines; "
+                  "format %s; %.2f s\n",
+          file, st.added, st.merged, a->ops[0], st.bad, vouch_list_format_name(st.format),
+          cli_now() - t0);
+  vouch_bank_free(b);
+  return CLI_EXIT_OK;
+}
+
+typedef struct export_ctx {
+  FILE *f;
+  int format;
+} export_ctx;
+
+static void csv_field(FILE *f, const char *s) {
+  if (!s) return;
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+static int export_entry(void *vctx, const vouch_bank_entry *e) {
+  export_ctx *c = vctx;
+  char hex[VOUCH_HASH_HEX_BYTES];
+  vouch_hash_to_hex(e->hash, e->hash_bytes, hex, sizeof hex);
+  if (c->format == VOUCH_LIST_HEX) {
+    fprintf(c->f, "%s\n", hex);
+  } else if (c->format == VOUCH_LIST_CSV) {
+    fprintf(c->f, "%s,", hex);
+    csv_field(c->f, e->ext_id);
+    fputc(',', c->f);
+    csv_field(c->f, e->sources);
+    fputc(',', c->f);
+    csv_field(c->f, e->tags);
+    fprintf(c->f, ",%d,%lld,%lld\n", e->enabled, (long long)e->added_at, (long long)e->id);
+  } else {
+    fprintf(c->f, "{\"hash\":\"%s\",\"entry\":%lld", hex, (long long)e->id);
+    if (e->ext_id) { fputs(",\"id\":", c->f); cli_json_string(c->f, e->ext_id); }
+    if (e->sources) { fputs(",\"source\":", c->f); cli_json_string(c->f, e->sources); }
+    if (e->tags) { fputs(",\"tags\":", c->f); cli_json_string(c->f, e->tags); }
+    fprintf(c->f, ",\"enabled\":%s,\"added_at\":%lld}\n", e->enabled ? "true" : "false",
+            (long long)e->added_at);
+  }
+  return 0;
+}
+
+static int do_export(const bank_args *a) {
+  if (need_ops(a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
+  export_ctx c = {stdout, VOUCH_LIST_HEX};
+  if (a->format && (parse_format(a->format, &c.format) != 0 || c.format == VOUCH_LIST_AUTO ||
+                    c.format == VOUCH_LIST_TSV)) {
+    cli_errorf("bank export: format is hex, csv or jsonl");
+    return CLI_EXIT_ERROR;
+  }
+  vouch_bank *b;
+  if (open_bank(a, VOUCH_BANK_OPEN_READONLY, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+  if (a->out && !(c.f = fopen(a->out, "w"))) {
+    cli_errorf("%s: %s", a->out, strerror(errno));
+    vouch_bank_free(b);
+    return CLI_EXIT_ERROR;
+  }
+  if (c.format == VOUCH_LIST_CSV) fputs("hash,id,source,tags,enabled,added_at,entry\n", c.f);
+  int rc = vouch_bank_entries(b, a->ops[0], export_entry, &c);
+  int werr = ferror(c.f) || (c.f != stdout && fclose(c.f) != 0);
+  if (rc != VOUCH_OK) return bank_fail(b, rc);
+  vouch_bank_free(b);
+  if (werr) {
+    cli_errorf("%s: write error", a->out ? a->out : "stdout");
+    return CLI_EXIT_ERROR;
+  }
+  return CLI_EXIT_OK;
+}
+
+static int print_info(void *vctx, const vouch_bank_info *in) {
+  const int *json = vctx;
+  if (*json) {
+    fputs("{\"name\":", stdout);
+    cli_json_string(stdout, in->name);
+    printf(",\"algo\":\"%s\",\"enabled\":%s,\"entries\":%llu,\"enabled_entries\":%llu,"
+           "\"created_at\":%lld}\n",
+           vouch_algo_name(in->algo), in->enabled ? "true" : "false",
+           (unsigned long long)in->entries, (unsigned long long)in->enabled_entries,
+           (long long)in->created_at);
+  } else {
+    printf("%-24s %-6s %-8s %10llu entries (%llu enabled)\n", in->name, vouch_algo_name(in->algo),
+           in->enabled ? "enabled" : "DISABLED", (unsigned long long)in->entries,
+           (unsigned long long)in->enabled_entries);
+  }
+  return 0;
+}
+
+int cmd_bank(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(bank_usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+  }
+  const char *sub = argv[1];
+  bank_args a;
+  int pr = parse_args(argc - 1, argv + 1, &a);
+  if (pr != 0) return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+  vouch_bank *b = NULL;
+  int rc;
+  if (!strcmp(sub, "create")) {
+    if (need_ops(&a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
+    int algo = vouch_algo_from_name(a.algo ? a.algo : "pdq");
+    if (algo == VOUCH_ALGO_NONE) {
+      cli_errorf("bank create: unknown algorithm '%s'", a.algo);
+      return CLI_EXIT_ERROR;
+    }
+    if (open_bank(&a, VOUCH_BANK_OPEN_CREATE, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+    if ((rc = vouch_bank_create(b, a.ops[0], algo)) != VOUCH_OK) return bank_fail(b, rc);
+  } else if (!strcmp(sub, "import")) {
+    return do_import(&a);
+  } else if (!strcmp(sub, "export")) {
+    return do_export(&a);
+  } else if (!strcmp(sub, "list") || !strcmp(sub, "show")) {
+    int show = !strcmp(sub, "show");
+    if (need_ops(&a, show, show ? "NAME" : "no operands") != 0) return CLI_EXIT_ERROR;
+    if (open_bank(&a, VOUCH_BANK_OPEN_READONLY, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+    if ((rc = vouch_bank_list(b, show ? a.ops[0] : NULL, print_info, &a.json)) != VOUCH_OK)
+      return bank_fail(b, rc);
+  } else if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
+    int en = !strcmp(sub, "enable");
+    if (need_ops(&a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
+    if (!!a.id + !!a.entry + !!a.hash > 1) {
+      cli_errorf("bank %s: give at most one of --id, --entry, --hash", sub);
+      return CLI_EXIT_ERROR;
+    }
+    if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+    size_t changed = 0;
+    if (a.id) rc = vouch_bank_entry_set_enabled(b, a.ops[0], VOUCH_SELECT_EXT_ID, a.id, en, &changed);
+    else if (a.entry) rc = vouch_bank_entry_set_enabled(b, a.ops[0], VOUCH_SELECT_ENTRY_ID, a.entry, en, &changed);
+    else if (a.hash) rc = vouch_bank_entry_set_enabled(b, a.ops[0], VOUCH_SELECT_HASH, a.hash, en, &changed);
+    else rc = vouch_bank_set_enabled(b, a.ops[0], en);
+    if (rc != VOUCH_OK) return bank_fail(b, rc);
+    if (a.id || a.entry || a.hash)
+      fprintf(stderr, "vouch: %s %zu entr%s\n", en ? "enabled" : "disabled", changed,
+              changed == 1 ? "y" : "ies");
+  } else if (!strcmp(sub, "remove")) {
+    if (need_ops(&a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
+    if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+    if ((rc = vouch_bank_remove(b, a.ops[0])) != VOUCH_OK) return bank_fail(b, rc);
+  } else {
+    cli_errorf("bank: unknown subcommand '%s'", sub);
+    fputs(bank_usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  vouch_bank_free(b);
+  return CLI_EXIT_OK;
+}

@@ -1,0 +1,380 @@
+/* tests/unit/test_bank.c -- the hash-list parser (table of inputs), import
+ * round trips through every format, duplicates and sources, enable/disable,
+ * index build from banks, and bank files that are not ours. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vouch/vouch.h"
+#include "vouch/bank.h"
+#include "vouch/index.h"
+#include "tinytest.h"
+
+static char tmpdir[64];
+static const char *tmp_path(const char *name) {
+  static char buf[8][128];
+  static int k;
+  char *p = buf[k++ % 8];
+  snprintf(p, 128, "%s/%s", tmpdir, name);
+  return p;
+}
+
+#define H1 "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+#define H2 "0000000000000000000000000000000000000000000000000000000000000001"
+#define H3 "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+
+/* ---- parser: collects what it sees into a text summary ---- */
+typedef struct seen {
+  char out[4096];
+  size_t len;
+  size_t bad_lines[16];
+  size_t nbad;
+} seen;
+
+static int on_item(void *ctx, const vouch_list_item *it) {
+  seen *s = ctx;
+  char hex[65];
+  vouch_hash_to_hex(it->hash, 32, hex, sizeof hex);
+  s->len += (size_t)snprintf(s->out + s->len, sizeof s->out - s->len, "%zu:%.8s:%s:%s:%s;", it->line,
+                             hex, it->ext_id ? it->ext_id : "-", it->source ? it->source : "-",
+                             it->tags ? it->tags : "-");
+  return 0;
+}
+static int on_error(void *ctx, size_t line, const char *msg) {
+  seen *s = ctx;
+  (void)msg;
+  if (s->nbad < 16) s->bad_lines[s->nbad] = line;
+  s->nbad++;
+  return 0;
+}
+
+static void test_parser_table(void) {
+  static const struct {
+    const char *in;
+    int format;        /* detected */
+    const char *want;  /* items */
+    size_t nbad;
+    int rc;
+    const char *column;
+  } cases[] = {
+      {H1 "\n" H2 "\n", VOUCH_LIST_HEX, "1:f8f8f0ce:-:-:-;2:00000000:-:-:-;", 0, 0, NULL},
+      {"\xEF\xBB\xBF# comment\r\n\r\n" H1 " id7\r\nnot-a-hash\n" H3, VOUCH_LIST_HEX,
+       "3:f8f8f0ce:id7:-:-;5:ffffffff:-:-:-;", 1, 0, NULL},
+      {"0x" H1 "\n", VOUCH_LIST_HEX, "1:f8f8f0ce:-:-:-;", 0, 0, NULL},
+      {H1 "00\n" H1 "\n", VOUCH_LIST_HEX, "2:f8f8f0ce:-:-:-;", 1, 0, NULL},
+      {"id,pdq,source,tags\nA1," H1 ",ncmec,\"csam,x\"\nA2,bad,s,\n", VOUCH_LIST_CSV,
+       "2:f8f8f0ce:A1:ncmec:csam,x;", 1, 0, NULL},
+      {"Signal_Value,signal_id\n\"" H2 "\",\"a \"\"q\"\" b\"\n", VOUCH_LIST_CSV,
+       "2:00000000:a \"q\" b:-:-;", 0, 0, NULL},
+      {"hash\tid\n" H1 "\tx\n" H2 "\t\n", VOUCH_LIST_TSV, "2:f8f8f0ce:x:-:-;3:00000000:-:-:-;", 0, 0, NULL},
+      {"a,b\n1,2\n", VOUCH_LIST_CSV, "", 1, VOUCH_E_HASH_PARSE, NULL},
+      {"x,myhash\n1," H1 "\n", VOUCH_LIST_CSV, "2:f8f8f0ce:-:-:-;", 0, 0, "MyHash"},
+      {H1 ",e1\n" H2 ",e2\n", VOUCH_LIST_CSV, "1:f8f8f0ce:e1:-:-;2:00000000:e2:-:-;", 0, 0, NULL},
+      {"hash,id\n\"" H1 ",x\n", VOUCH_LIST_CSV, "", 1, 0, NULL},
+      {"{\"path\":\"/a/b.jpg\",\"algo\":\"pdq\",\"hash\":\"" H1 "\",\"quality\":100}\n"
+       "{\"hash\":\"" H2 "\",\"id\":17,\"source\":\"s\",\"tags\":[\"t1\",\"t2\"]}\n"
+       "{\"hash\":\"abc\"}\n[1]\n{\"algo\":\"phash\",\"hash\":\"" H1 "\"}\n{bad json\n",
+       VOUCH_LIST_JSONL, "1:f8f8f0ce:/a/b.jpg:-:-;2:00000000:17:s:t1,t2;", 4, 0, NULL},
+      {"", VOUCH_LIST_HEX, "", 0, 0, NULL},
+      {"\n\n#x\n", VOUCH_LIST_HEX, "", 0, 0, NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    seen s;
+    memset(&s, 0, sizeof s);
+    vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, cases[i].column};
+    int fmt = -1;
+    int rc = vouch_hashlist_parse(cases[i].in, strlen(cases[i].in), &o, on_item, on_error, &s, &fmt);
+    if (rc != cases[i].rc || strcmp(s.out, cases[i].want) || s.nbad != cases[i].nbad ||
+        (rc == 0 && fmt != cases[i].format))
+      fprintf(stderr, "  case %zu: rc %d fmt %d bad %zu got '%s'\n", i, rc, fmt, s.nbad, s.out);
+    CHECK_EQ_INT(rc, cases[i].rc);
+    CHECK_EQ_STR(s.out, cases[i].want);
+    CHECK_EQ_INT(s.nbad, cases[i].nbad);
+    if (rc == 0) CHECK_EQ_INT(fmt, cases[i].format);
+  }
+  /* bad line numbers are reported */
+  seen s;
+  memset(&s, 0, sizeof s);
+  vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, NULL};
+  const char *in = H1 "\nx\n\n" H2 "\nyy\n";
+  CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), 0);
+  CHECK_EQ_INT(s.nbad, 2);
+  CHECK_EQ_INT(s.bad_lines[0], 2);
+  CHECK_EQ_INT(s.bad_lines[1], 5);
+  /* 64-bit algorithm: 16 hex digits */
+  memset(&s, 0, sizeof s);
+  o.algo = VOUCH_ALGO_PHASH;
+  in = "0123456789abcdef\n" H1 "\n";
+  CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), 0);
+  CHECK_EQ_INT(s.nbad, 1);
+  /* forced format, bad options */
+  o.algo = VOUCH_ALGO_PDQ;
+  o.format = VOUCH_LIST_HEX;
+  memset(&s, 0, sizeof s);
+  in = "{\"hash\":\"" H1 "\"}\n";
+  CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), 0);
+  CHECK_EQ_INT(s.nbad, 1);
+  o.format = 9;
+  CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), VOUCH_E_INVALID);
+}
+
+/* ---- banks ---- */
+
+typedef struct dump {
+  char out[1 << 16];
+  size_t len;
+  size_t n;
+} dump;
+
+static int dump_entry(void *ctx, const vouch_bank_entry *e) {
+  dump *d = ctx;
+  char hex[65];
+  vouch_hash_to_hex(e->hash, e->hash_bytes, hex, sizeof hex);
+  d->len += (size_t)snprintf(d->out + d->len, sizeof d->out - d->len, "%s|%s|%s|%s|%d\n", hex,
+                             e->ext_id ? e->ext_id : "", e->sources ? e->sources : "",
+                             e->tags ? e->tags : "", e->enabled);
+  d->n++;
+  return 0;
+}
+
+static void bank_dump(vouch_bank *b, const char *name, dump *d) {
+  memset(d, 0, sizeof *d);
+  CHECK_EQ_INT(vouch_bank_entries(b, name, dump_entry, d), VOUCH_OK);
+}
+
+static int import_str(vouch_bank *b, const char *bank, const char *text, const char *source, int strict,
+                      vouch_import_stats *st) {
+  vouch_import_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = source;
+  o.strict = strict;
+  o.now = 1700000000;
+  return vouch_bank_import(b, bank, text, strlen(text), &o, st);
+}
+
+static void test_bank_basics(void) {
+  vouch_bank *b = NULL;
+  CHECK_EQ_INT(vouch_bank_open(&b, tmp_path("none.sqlite"), 0), VOUCH_E_NOT_FOUND);
+  vouch_bank_free(b);
+  REQUIRE(vouch_bank_open(&b, tmp_path("b.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_create(b, "ncmec", VOUCH_ALGO_PDQ), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_create(b, "ncmec", VOUCH_ALGO_PDQ), VOUCH_E_EXISTS);
+  CHECK_EQ_INT(vouch_bank_create(b, "bad name", VOUCH_ALGO_PDQ), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_bank_create(b, "", VOUCH_ALGO_PDQ), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_bank_create(b, "p64", VOUCH_ALGO_PHASH), VOUCH_OK);
+  vouch_import_stats st;
+  CHECK_EQ_INT(import_str(b, "nobank", H1 "\n", "s", 0, &st), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(import_str(b, "ncmec", H1 " a\n" H2 "\nbad\n", "list1", 0, &st), VOUCH_OK);
+  CHECK_EQ_INT(st.added, 2);
+  CHECK_EQ_INT(st.bad, 1);
+  /* duplicate: merged, source accumulated, missing id filled in */
+  CHECK_EQ_INT(import_str(b, "ncmec", H2 " b\n" H1 " other\n", "list2", 0, &st), VOUCH_OK);
+  CHECK_EQ_INT(st.added, 0);
+  CHECK_EQ_INT(st.merged, 2);
+  dump d;
+  bank_dump(b, "ncmec", &d);
+  CHECK_EQ_STR(d.out, "0000000000000000000000000000000000000000000000000000000000000001|b|list1,list2||1\n"
+                      H1 "|a|list1,list2||1\n");
+  /* strict: a bad line means nothing is imported */
+  CHECK_EQ_INT(import_str(b, "ncmec", H3 "\nbad\n", "list3", 1, &st), VOUCH_E_HASH_PARSE);
+  CHECK(strstr(vouch_bank_errmsg(b), "line 2") != NULL);
+  bank_dump(b, "ncmec", &d);
+  CHECK_EQ_INT(d.n, 2);
+  /* 64-bit bank rejects PDQ lines */
+  CHECK_EQ_INT(import_str(b, "p64", H1 "\n0123456789abcdef\n", "x", 0, &st), VOUCH_OK);
+  CHECK_EQ_INT(st.added, 1);
+  CHECK_EQ_INT(st.bad, 1);
+
+  /* enable/disable: entry by hash, by ext id, by number; a whole bank */
+  size_t ch = 0;
+  CHECK_EQ_INT(vouch_bank_entry_set_enabled(b, "ncmec", VOUCH_SELECT_HASH, H1, 0, &ch), VOUCH_OK);
+  CHECK_EQ_INT(ch, 1);
+  CHECK_EQ_INT(vouch_bank_entry_set_enabled(b, "ncmec", VOUCH_SELECT_EXT_ID, "zz", 0, &ch), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(vouch_bank_entry_set_enabled(b, "ncmec", VOUCH_SELECT_HASH, "xyz", 0, &ch), VOUCH_E_HASH_PARSE);
+  CHECK_EQ_INT(vouch_bank_entry_set_enabled(b, "ncmec", VOUCH_SELECT_ENTRY_ID, "x1", 0, &ch), VOUCH_E_INVALID);
+  bank_dump(b, "ncmec", &d);
+  CHECK(strstr(d.out, H1 "|a|list1,list2||0\n") != NULL);
+
+  /* index: only enabled entries of enabled banks; algos must agree */
+  size_t n = 99;
+  uint8_t root[32];
+  CHECK_EQ_INT(vouch_bank_build_index(b, NULL, 0, tmp_path("x.vidx"), root, &n), VOUCH_E_ALGO_MISMATCH);
+  const char *names[] = {"ncmec"};
+  CHECK_EQ_INT(vouch_bank_build_index(b, names, 1, tmp_path("x.vidx"), root, &n), VOUCH_OK);
+  CHECK_EQ_INT(n, 1);
+  vouch_index *idx = NULL;
+  REQUIRE(vouch_index_open(&idx, tmp_path("x.vidx"), NULL) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_index_count(idx), 1);
+  CHECK(memcmp(vouch_index_root(idx), root, 32) == 0);
+  vouch_index_entry e;
+  vouch_index_get(idx, 0, &e);
+  CHECK(e.ext_len == 1 && e.ext_id[0] == 'b');
+  CHECK(e.src_len == 11 && !memcmp(e.source, "list1,list2", 11));
+  CHECK_EQ_STR(vouch_index_bank_name(idx, e.bank), "ncmec");
+  vouch_index_free(idx);
+  CHECK_EQ_INT(vouch_bank_entry_set_enabled(b, "ncmec", VOUCH_SELECT_EXT_ID, "a", 1, &ch), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_build_index(b, names, 1, tmp_path("x.vidx"), root, &n), VOUCH_OK);
+  CHECK_EQ_INT(n, 2);
+  CHECK_EQ_INT(vouch_bank_set_enabled(b, "ncmec", 0), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_build_index(b, names, 1, tmp_path("x.vidx"), root, &n), VOUCH_OK);
+  CHECK_EQ_INT(n, 0);
+  CHECK_EQ_INT(vouch_bank_build_index(b, NULL, 0, tmp_path("y.vidx"), root, &n), VOUCH_OK);
+  CHECK_EQ_INT(n, 1); /* only p64 is enabled now */
+  REQUIRE(vouch_index_open(&idx, tmp_path("y.vidx"), NULL) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_index_algo(idx), VOUCH_ALGO_PHASH);
+  vouch_index_free(idx);
+  const char *missing[] = {"nope"};
+  CHECK_EQ_INT(vouch_bank_build_index(b, missing, 1, tmp_path("z.vidx"), root, &n), VOUCH_E_NOT_FOUND);
+  CHECK(access(tmp_path("z.vidx"), F_OK) != 0);
+  CHECK_EQ_INT(vouch_bank_remove(b, "ncmec"), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_remove(b, "ncmec"), VOUCH_E_NOT_FOUND);
+  vouch_bank_free(b);
+  vouch_bank_free(NULL);
+}
+
+/* Export in each format, import into a fresh bank, same contents. */
+typedef struct writer {
+  char *buf;
+  size_t len, cap;
+  int format;
+} writer;
+
+static void wr(writer *w, const char *s) {
+  size_t l = strlen(s);
+  if (w->len + l + 1 > w->cap) {
+    w->cap = (w->len + l + 1) * 2;
+    w->buf = realloc(w->buf, w->cap);
+  }
+  memcpy(w->buf + w->len, s, l + 1);
+  w->len += l;
+}
+
+static int write_entry(void *ctx, const vouch_bank_entry *e) {
+  writer *w = ctx;
+  char hex[65], line[1024];
+  vouch_hash_to_hex(e->hash, e->hash_bytes, hex, sizeof hex);
+  if (w->format == VOUCH_LIST_HEX)
+    snprintf(line, sizeof line, "%s %s\n", hex, e->ext_id ? e->ext_id : "");
+  else if (w->format == VOUCH_LIST_CSV)
+    snprintf(line, sizeof line, "%s,%s,\"%s\",\"%s\"\n", hex, e->ext_id ? e->ext_id : "",
+             e->sources ? e->sources : "", e->tags ? e->tags : "");
+  else if (w->format == VOUCH_LIST_TSV)
+    snprintf(line, sizeof line, "%s\t%s\t%s\t%s\n", hex, e->ext_id ? e->ext_id : "",
+             e->sources ? e->sources : "", e->tags ? e->tags : "");
+  else
+    snprintf(line, sizeof line, "{\"hash\":\"%s\",\"id\":\"%s\",\"source\":\"%s\",\"tags\":\"%s\"}\n",
+             hex, e->ext_id ? e->ext_id : "", e->sources ? e->sources : "", e->tags ? e->tags : "");
+  wr(w, line);
+  return 0;
+}
+
+static void test_roundtrip_formats(void) {
+  vouch_bank *b = NULL;
+  REQUIRE(vouch_bank_open(&b, tmp_path("r.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "src", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  /* 300 entries with ids, tags and one or two sources */
+  writer w = {0};
+  wr(&w, "hash,id,source,tags\n");
+  uint64_t x = 12345;
+  for (int i = 0; i < 300; i++) {
+    char line[256], hex[65];
+    uint8_t h[32];
+    for (int k = 0; k < 32; k++) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      h[k] = (uint8_t)(x >> 56);
+    }
+    vouch_hash_to_hex(h, 32, hex, sizeof hex);
+    snprintf(line, sizeof line, "%s,id-%d,%s,%s\n", hex, i, i % 3 ? "alpha" : "\"alpha,beta\"",
+             i % 2 ? "t1" : "");
+    wr(&w, line);
+  }
+  vouch_import_stats st;
+  REQUIRE(import_str(b, "src", w.buf, "unused", 0, &st) == VOUCH_OK);
+  CHECK_EQ_INT(st.added, 300);
+  CHECK_EQ_INT(st.format, VOUCH_LIST_CSV);
+  free(w.buf);
+  dump orig;
+  bank_dump(b, "src", &orig);
+  CHECK_EQ_INT(orig.n, 300);
+  const int formats[] = {VOUCH_LIST_CSV, VOUCH_LIST_TSV, VOUCH_LIST_JSONL, VOUCH_LIST_HEX};
+  for (size_t f = 0; f < 4; f++) {
+    char name[16];
+    snprintf(name, sizeof name, "copy%zu", f);
+    REQUIRE(vouch_bank_create(b, name, VOUCH_ALGO_PDQ) == VOUCH_OK);
+    writer out = {0};
+    out.format = formats[f];
+    if (formats[f] == VOUCH_LIST_CSV) wr(&out, "hash,id,source,tags\n");
+    if (formats[f] == VOUCH_LIST_TSV) wr(&out, "hash\tid\tsource\ttags\n");
+    CHECK_EQ_INT(vouch_bank_entries(b, "src", write_entry, &out), VOUCH_OK);
+    CHECK_EQ_INT(import_str(b, name, out.buf, "alpha", 0, &st), VOUCH_OK);
+    CHECK_EQ_INT(st.format, formats[f]);
+    CHECK_EQ_INT(st.added, 300);
+    CHECK_EQ_INT(st.bad, 0);
+    free(out.buf);
+    dump copy;
+    bank_dump(b, name, &copy);
+    if (formats[f] != VOUCH_LIST_HEX) {
+      CHECK_EQ_STR(copy.out, orig.out);
+    } else { /* hex carries hash and id only */
+      CHECK_EQ_INT(copy.n, 300);
+      CHECK(strstr(copy.out, "|id-7|alpha||1\n") != NULL);
+    }
+  }
+  vouch_bank_free(b);
+}
+
+/* Files that are not banks: clean errors. */
+static void test_not_a_bank(void) {
+  FILE *f = fopen(tmp_path("junk.sqlite"), "wb");
+  REQUIRE(f != NULL);
+  for (int i = 0; i < 4096; i++) fputc(i * 7, f);
+  fclose(f);
+  vouch_bank *b = NULL;
+  int rc = vouch_bank_open(&b, tmp_path("junk.sqlite"), 0);
+  CHECK(rc == VOUCH_E_DB_CORRUPT || rc == VOUCH_E_DB);
+  CHECK(strlen(vouch_bank_errmsg(b)) > 0);
+  vouch_bank_free(b);
+  /* an SQLite file with other tables */
+  REQUIRE(vouch_bank_open(&b, tmp_path("o.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  vouch_bank_free(b);
+  int sys = system("sqlite3 /dev/null 'select 1' >/dev/null 2>&1");
+  if (sys == 0) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "sqlite3 %s 'PRAGMA user_version=7'", tmp_path("o.sqlite"));
+    CHECK(system(cmd) == 0);
+    CHECK_EQ_INT(vouch_bank_open(&b, tmp_path("o.sqlite"), 0), VOUCH_E_DB_VERSION);
+    vouch_bank_free(b);
+    snprintf(cmd, sizeof cmd, "sqlite3 %s 'CREATE TABLE t(x)'", tmp_path("p.sqlite"));
+    CHECK(system(cmd) == 0);
+    CHECK_EQ_INT(vouch_bank_open(&b, tmp_path("p.sqlite"), 0), VOUCH_E_DB_CORRUPT);
+    vouch_bank_free(b);
+    /* a hash blob of the wrong size is caught on export and index build */
+    REQUIRE(vouch_bank_open(&b, tmp_path("w.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+    CHECK_EQ_INT(vouch_bank_create(b, "w", VOUCH_ALGO_PDQ), VOUCH_OK);
+    vouch_bank_free(b);
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 %s \"INSERT INTO entries(bank_id,hash,enabled,added_at) VALUES(1,x'0102',1,0)\"",
+             tmp_path("w.sqlite"));
+    CHECK(system(cmd) == 0);
+    REQUIRE(vouch_bank_open(&b, tmp_path("w.sqlite"), 0) == VOUCH_OK);
+    dump d;
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(vouch_bank_entries(b, "w", dump_entry, &d), VOUCH_E_DB_CORRUPT);
+    CHECK_EQ_INT(vouch_bank_build_index(b, NULL, 0, tmp_path("w.vidx"), NULL, NULL), VOUCH_E_DB_CORRUPT);
+    vouch_bank_free(b);
+  }
+}
+
+int main(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-bank-XXXXXX");
+  if (!mkdtemp(tmpdir)) return 1;
+  if (vouch_init() < 0) return 1;
+  TT_RUN(test_parser_table);
+  TT_RUN(test_bank_basics);
+  TT_RUN(test_roundtrip_formats);
+  TT_RUN(test_not_a_bank);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+  TT_MAIN_END;
+}
