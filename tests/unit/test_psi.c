@@ -331,6 +331,15 @@ static void test_threshold_small(void) {
         threshold_case(seed * 31 + e * 7 + r, 4, 12, r, e);
 }
 
+static void test_threshold_edges(void) {
+  /* t = 1 (DHF polynomials of degree 0) and s = 1 (one synthetic tolerated). */
+  for (unsigned r = 0; r <= 3; r++)
+    for (unsigned e = 0; e <= 3; e++)
+      threshold_case(500 + r * 4 + e, 1, 3, r, e);
+  for (unsigned r = 1; r <= 4; r++)
+    threshold_case(600 + r, 2, 1, r, 1);
+}
+
 static void test_threshold_default_t30(void) {
   /* The default parameters: t = 30, s = 90; 30 real + 90 synthetic reveal
    * nothing; 31 real + 90 synthetic reveal all 31. */
@@ -824,6 +833,7 @@ int main(void) {
   TT_RUN(test_aead_commit);
   TT_RUN(test_match_opens_nonmatch_never);
   TT_RUN(test_threshold_small);
+  TT_RUN(test_threshold_edges);
   TT_RUN(test_threshold_default_t30);
   TT_RUN(test_threshold_incremental);
   TT_RUN(test_replay_counts_once);
