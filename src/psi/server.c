@@ -299,8 +299,8 @@ done:
  * echelon form; each free column f gives the kernel vector with w_f = 1 and
  * w_(pivot of row r) = -M[r][f]; the union of their supports is the answer.
  * @return the number of rows marked, or -1 when out of memory. */
-static long dhf_detect(const vouch_psi_server *srv, int *real) {
-  size_t N = srv->nop, t = srv->t, s = srv->s, c = t + s;
+static long dhf_detect(const vouch_psi_server *srv, size_t N, int *real) {
+  size_t t = srv->t, s = srv->s, c = t + s;
   uint64_t *M = vouch__malloc(sizeof(uint64_t) * c * N);
   size_t *pivcol = vouch__malloc(sizeof(size_t) * (c < N ? c : N) + 1);
   uint8_t *is_piv = vouch__calloc(N ? N : 1, 1);
@@ -430,7 +430,12 @@ int vouch_psi_server_reveal(vouch_psi_server *srv, vouch_psi_summary *sum) {
     rc = VOUCH_E_NOMEM;
     goto done;
   }
-  long nd = dhf_detect(srv, real);
+  /* Detection needs only t+s+1 rows: an honest client sends at most s
+   * synthetic vouchers, so among any t+s+1 openings at least t+1 are real.
+   * This bounds the work and memory by the parameters, not by the number
+   * of vouchers; the payload decryptions below classify every opening. */
+  size_t rows = srv->nop < (size_t)srv->t + srv->s + 1 ? srv->nop : (size_t)srv->t + srv->s + 1;
+  long nd = dhf_detect(srv, rows, real);
   if (nd < 0) {
     rc = VOUCH_E_NOMEM;
     goto done;
@@ -438,7 +443,7 @@ int vouch_psi_server_reveal(vouch_psi_server *srv, vouch_psi_summary *sum) {
   if ((size_t)nd < (size_t)srv->t + 1)
     goto done; /* t or fewer real shares (or too many synthetic ones): nothing */
   size_t k = 0;
-  for (size_t i = 0; i < srv->nop && k <= srv->t; i++)
+  for (size_t i = 0; i < rows && k <= srv->t; i++)
     if (real[i])
       idx[k++] = i;
   if (interpolate0(srv, idx, k, a0) != 0)

@@ -338,6 +338,9 @@ static void test_threshold_edges(void) {
       threshold_case(500 + r * 4 + e, 1, 3, r, e);
   for (unsigned r = 1; r <= 4; r++)
     threshold_case(600 + r, 2, 1, r, 1);
+  /* Many more openings than the detection window t+s+1 = 7. */
+  threshold_case(700, 3, 3, 40, 3);
+  threshold_case(701, 3, 3, 3, 3);
 }
 
 static void test_threshold_default_t30(void) {
