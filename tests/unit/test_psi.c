@@ -261,7 +261,7 @@ static void test_match_opens_nonmatch_never(void) {
 /* r real matches + e synthetic + some non-matching, in a shuffled order. */
 static void threshold_case(uint32_t seed, unsigned t, unsigned s, unsigned r, unsigned e) {
   world w;
-  REQUIRE(world_init(&w, seed, 3 * t + 10, t, s) == 0);
+  REQUIRE(world_init(&w, seed, (r > 3 * t ? r : 3 * t) + 10, t, s) == 0);
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   unsigned total = r + e + 5;
