@@ -17,6 +17,7 @@ int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_psi(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
