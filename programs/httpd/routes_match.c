@@ -117,41 +117,66 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   uint8_t *queries = NULL;
   size_t nq = 0;
   unsigned nvar = 1;
-  json_t *hex_list = NULL; /* the query hashes as given (JSON input) */
   const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   int is_json = (ctype && strstr(ctype, "json")) || r->body[0] == '{';
   if (is_json) {
+    /* {"hashes":[HEX,...]}: each hash is one query.
+     * {"photos":[[HEX x 1..8],...]}: each inner array is one photo's dihedral
+     * variants (vouch hash --dihedral order), matched as one query. */
     json_error_t jerr;
     json_t *doc = json_loadb(r->body, r->len, 0, &jerr);
     json_t *arr = doc ? json_object_get(doc, "hashes") : NULL;
-    if (!doc || !json_is_array(arr)) {
+    json_t *photos = doc ? json_object_get(doc, "photos") : NULL;
+    if (!doc || (!json_is_array(arr) && !json_is_array(photos))) {
       json_decref(doc);
       vd_index_release(ref);
-      return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json", "expected {\"hashes\":[HEX,...]}%s%s",
+      return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json",
+                           "expected {\"hashes\":[HEX,...]} or {\"photos\":[[HEX,...],...]}%s%s",
                            doc ? "" : ": ", doc ? "" : jerr.text);
     }
-    nq = json_array_size(arr);
+    if (photos) {
+      nq = json_array_size(photos);
+      nvar = nq ? (unsigned)json_array_size(json_array_get(photos, 0)) : 0;
+      if (nvar < 1 || nvar > VOUCH_DIHEDRAL_N) {
+        json_decref(doc);
+        vd_index_release(ref);
+        return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json", "each photo is an array of 1 to 8 hashes");
+      }
+    } else {
+      nq = json_array_size(arr);
+    }
     if (nq == 0 || nq > s->max_batch) {
       json_decref(doc);
       vd_index_release(ref);
       return vd_send_error(conn, nq ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
-                           nq ? "batch_too_large" : "bad_request", "between 1 and %zu hashes per request",
+                           nq ? "batch_too_large" : "bad_request", "between 1 and %zu queries per request",
                            s->max_batch);
     }
-    queries = malloc(nq * hb);
+    queries = malloc(nq * nvar * hb);
     for (size_t i = 0; queries && i < nq; i++) {
-      json_t *h = json_array_get(arr, i);
-      const char *txt = json_string_value(h);
-      if (!txt || vouch_hash_from_hex(txt, strlen(txt), queries + i * hb, hb) != VOUCH_OK) {
+      json_t *group = photos ? json_array_get(photos, i) : NULL;
+      if (photos && (!json_is_array(group) || json_array_size(group) != nvar)) {
         free(queries);
         json_decref(doc);
         vd_index_release(ref);
-        return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_hash",
-                             "hashes[%zu] is not %zu hex digits (a %s hash)", i, 2 * hb,
-                             vouch_algo_name(algo));
+        return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json",
+                             "photos[%zu] must have %u hashes like photos[0]", i, nvar);
+      }
+      for (unsigned v = 0; v < nvar; v++) {
+        json_t *h = photos ? json_array_get(group, v) : json_array_get(arr, i);
+        const char *txt = json_string_value(h);
+        if (!txt || vouch_hash_from_hex(txt, strlen(txt), queries + (i * nvar + v) * hb, hb) != VOUCH_OK) {
+          free(queries);
+          json_decref(doc);
+          vd_index_release(ref);
+          if (photos)
+            return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_hash", "photos[%zu][%u] is not %zu hex digits (a %s hash)",
+                                 i, v, 2 * hb, vouch_algo_name(algo));
+          return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_hash", "hashes[%zu] is not %zu hex digits (a %s hash)", i,
+                               2 * hb, vouch_algo_name(algo));
+        }
       }
     }
-    hex_list = json_incref(arr);
     json_decref(doc);
   } else {
     /* an image: hash it with the index's algorithm and all 8 variants */
@@ -189,7 +214,6 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   }
   if (!queries) {
     vd_index_release(ref);
-    json_decref(hex_list);
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
   vouch_search_opts so = {.radius = radius, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
@@ -221,7 +245,6 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   }
   vouch_matches_free(m);
   free(queries);
-  json_decref(hex_list);
   vd_index_release(ref);
   return ret;
 }

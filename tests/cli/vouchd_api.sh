@@ -74,6 +74,11 @@ check "batch over --max-batch 413" test "$(code -H "$M" -X POST -H 'Content-Type
 check "exact hash matches at distance 0" test "$(code -H "$M" -X POST -d '{"hashes":["6227401f601ff4ccafcc9fad4b0d95d371a2eb7265a3285234d228ca94deeb2d"]}' "$U/v1/match?radius=0")" = 200
 check "... wee.jpg" test "$(jq_ 'o["results"][0]["matches"][0]["id"].split("/")[-1]+":"+str(o["results"][0]["matches"][0]["distance"])')" = "wee.jpg:0"
 
+$V hash --exact --dihedral --json "$EX/bridge-rotated.jpg" | python3 -c 'import json,sys; o=json.loads(sys.stdin.read()); print(json.dumps({"photos":[o["dihedral"]]}))' > "$T/photo.json"
+check "match one photo given as its 8 variants" test "$(code -H "$M" -X POST --data-binary @$T/photo.json $U/v1/match)" = 200
+check "... finds bridge.jpg" python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert len(o["results"])==1 and any(m["id"].endswith("/bridge.jpg") for m in o["results"][0]["matches"]), o' "$T/body"
+check "ragged photos 400" test "$(code -H "$M" -X POST -d '{"photos":[["00"],["00","11"]]}' $U/v1/match)" = 400
+
 # ---- private matching
 check "public data served" test "$(code $U/v1/public)" = 200
 check "public data = the file" cmp -s "$T/body" "$T/public.vpd"
