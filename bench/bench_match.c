@@ -148,6 +148,7 @@ int main(int argc, char **argv) {
   long rss0 = rss_kb();
   vouch_index_config cfg = vouch_index_config_default();
   cfg.mih_m = m;
+  cfg.build_threads = 2;
   vouch_index *idx = NULL;
   t0 = now();
   if (vouch_index_open(&idx, path, &cfg)) {

@@ -86,8 +86,10 @@ typedef struct vouch_index_config {
   int build_mih;      /* build the multi-index tables at open (needed for MIH) */
   unsigned mih_m;     /* number of substrings; 0 = chosen from the size */
   int force_scalar;   /* never use the AVX2 kernels */
+  unsigned build_threads; /* threads building the MIH tables; 0 = 1 */
 } vouch_index_config;
-/*! vouch_index_config_default() : build_mih = 1, mih_m = 0, force_scalar = 0. */
+/*! vouch_index_config_default() : build_mih = 1, mih_m = 0, force_scalar = 0,
+ *  build_threads = 1. */
 VOUCH_API vouch_index_config vouch_index_config_default(void);
 
 /*! vouch_index_open() :
@@ -110,10 +112,11 @@ VOUCH_API const char *vouch_index_errmsg(const vouch_index *idx);
 
 /*! vouch_index_build_mih() :
  *  Builds (or rebuilds) the MIH tables with `m` substrings (0 = chosen from
- *  the size), for a handle opened with build_mih = 0.  Not safe while other
+ *  the size) on `threads` threads (0 = 1), for a handle opened with
+ *  build_mih = 0.  Not safe while other
  *  threads search the same handle.
  * @return : VOUCH_OK, VOUCH_E_INVALID (m impossible), VOUCH_E_LIMIT, VOUCH_E_NOMEM. */
-VOUCH_API int vouch_index_build_mih(vouch_index *idx, unsigned m);
+VOUCH_API int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads);
 
 VOUCH_API int vouch_index_algo(const vouch_index *idx);
 VOUCH_API size_t vouch_index_hash_bytes(const vouch_index *idx);

@@ -186,7 +186,9 @@ typedef enum vouch_psi_status {
 
 /*! vouch_psi_server_create() : state for the vouchers of one account.
  *  `key` must stay valid while the server object is used; `pd` is the public
- *  data this key produced (copied is not needed: only its id is kept). */
+ *  data this key produced (only its id is kept, no copy).
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID, VOUCH_E_PSI_FORMAT (not
+ *           public data), VOUCH_E_PSI_PARAMS (made with another key). */
 VOUCH_API int vouch_psi_server_create(vouch_psi_server **out, const vouch_psi_server_key *key,
                                       const uint8_t *pd, size_t pd_len);
 VOUCH_API void vouch_psi_server_free(vouch_psi_server *srv); /* NULL is a no-op */

@@ -316,7 +316,7 @@ int cmd_match(int argc, char **argv) {
   }
   /* MIH tables pay off from a few dozen queries on; fewer are faster scanned */
   if (engine == VOUCH_ENGINE_MIH || (engine == VOUCH_ENGINE_AUTO && q.n >= 64)) {
-    rc = vouch_index_build_mih(idx, 0);
+    rc = vouch_index_build_mih(idx, 0, (unsigned)threads);
     if (rc != VOUCH_OK && engine == VOUCH_ENGINE_MIH) {
       cli_errorf("%s: %s", index_path, vouch_index_errmsg(idx));
       errors++;
@@ -369,7 +369,8 @@ int cmd_match(int argc, char **argv) {
     free(map);
     free(qb);
   }
-  qsort(all, nall, sizeof *all, cmp_by_query);
+  if (nall > 1)
+    qsort(all, nall, sizeof *all, cmp_by_query);
   for (size_t i = 0; i < nall; i++)
     print_match(idx, q.label[all[i].query], &all[i], json);
   if (fflush(stdout) != 0) errors++;

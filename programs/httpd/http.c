@@ -126,11 +126,26 @@ static enum MHD_Result dispatch(vd_server *s, struct MHD_Connection *conn, const
   case VD_R_HASH:
     if (!post) break;
     return vd_route_hash(s, conn, r);
+  case VD_R_MATCH:
+    if (!post) break;
+    return vd_route_match(s, conn, r);
+  case VD_R_BANKS:
+    return vd_route_banks(s, conn, url, method, r);
+  case VD_R_INDEX:
+    return vd_route_index(s, conn, url, method, r);
+  case VD_R_VOUCHERS:
+    if (!post) break;
+    return vd_route_vouchers(s, conn, r);
+  case VD_R_ACCOUNTS:
+    if (!get) break;
+    return vd_route_account(s, conn, url);
+  case VD_R_PUBLIC:
+    if (!get) break;
+    return vd_route_public(s, conn);
   case VD_R_OTHER:
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint: %s", url);
   default:
-    return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found",
-                         "endpoint %s is not available in this build", url);
+    break;
   }
   return vd_send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                        "%s is not allowed on %s", method, url);
@@ -269,6 +284,8 @@ enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn) {
   OUT("# TYPE vouchd_rejected_too_large_total counter\nvouchd_rejected_too_large_total %lu\n",
       atomic_load(&s->metrics.rejected_size));
   OUT("# TYPE vouchd_connections gauge\nvouchd_connections %u\n", atomic_load(&s->conns));
+  OUT("# HELP vouchd_index_entries Entries in the loaded index.\n");
+  OUT("# TYPE vouchd_index_entries gauge\nvouchd_index_entries %lu\n", atomic_load(&s->index_entries));
   OUT("# TYPE vouchd_uptime_seconds gauge\nvouchd_uptime_seconds %.0f\n", vd_now() - s->started);
 #undef OUT
   struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);

@@ -22,7 +22,10 @@ static const char usage[] =
   "\n"
   "options:\n"
   "  --db FILE            SQLite database (banks, tokens, vouchers); created if missing\n"
-  "  --index FILE         index file for /v1/match (vouch index build)\n"
+  "  --index FILE         index file for /v1/match (vouch index build); POST /v1/index/rebuild\n"
+  "                       rewrites it from the banks\n"
+  "  --psi-key FILE       server key of private matching (vouch psi setup), for /v1/vouchers\n"
+  "  --public FILE        the public data made with that key, served at /v1/public\n"
   "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; port 0 = any free port)\n"
   "  --port-file FILE     write the port actually bound to FILE (for scripts and tests)\n"
   "  --threads N          request threads (default: number of cores)\n"
@@ -65,6 +68,7 @@ int main(int argc, char **argv) {
     {"max-batch", required_argument, NULL, 'B'},   {"max-inflight", required_argument, NULL, 'f'},
     {"max-connections", required_argument, NULL, 'c'}, {"no-access-log", no_argument, NULL, 'A'},
     {"no-auth", no_argument, NULL, 'N'},           {"help", no_argument, NULL, 'h'},
+    {"psi-key", required_argument, NULL, 'K'},     {"public", required_argument, NULL, 'U'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -90,6 +94,8 @@ int main(int argc, char **argv) {
     case 'c': s.max_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'A': s.access_log = 0; break;
     case 'N': s.auth_required = 0; break;
+    case 'K': s.psi_key_path = optarg; break;
+    case 'U': s.public_path = optarg; break;
     case 'h': fputs(usage, stdout); return 0;
     default: fputs(usage, stderr); return 2;
     }
@@ -116,6 +122,15 @@ int main(int argc, char **argv) {
   pthread_mutex_init(&s.pool_mu, NULL);
   pthread_rwlock_init(&s.tokens_lock, NULL);
   if (vd_store_init(s.db_path, err, sizeof err) != 0 || vd_tokens_load(&s, err, sizeof err) != 0) {
+    fprintf(stderr, "vouchd: %s\n", err);
+    return 2;
+  }
+  pthread_mutex_init(&s.index_mu, NULL);
+  if (s.index_path && access(s.index_path, F_OK) == 0 && vd_index_reload(&s, err, sizeof err) != 0) {
+    fprintf(stderr, "vouchd: %s\n", err);
+    return 2;
+  }
+  if (vd_psi_load(&s, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: %s\n", err);
     return 2;
   }
@@ -174,7 +189,8 @@ int main(int argc, char **argv) {
   }
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.mhd, MHD_DAEMON_INFO_BIND_PORT);
   unsigned bound = di ? di->port : s.port;
-  fprintf(stderr, "vouchd: listening on %s:%u (%u threads)\n", host, bound, s.threads);
+  fprintf(stderr, "vouchd: listening on %s:%u (%u threads; index: %lu entries; private matching: %s)\n", host,
+          bound, s.threads, atomic_load(&s.index_entries), s.psi_key ? "on" : "off");
   if (port_file) {
     FILE *pf = fopen(port_file, "w");
     if (!pf || fprintf(pf, "%u\n", bound) < 0 || fclose(pf) != 0) {
@@ -191,6 +207,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vouchd: reload: tokens: %s (keeping the old ones)\n", err);
       else
         fprintf(stderr, "vouchd: reloaded %zu tokens\n", s.ntokens);
+      if (s.index_path) {
+        if (vd_index_reload(&s, err, sizeof err) != 0)
+          fprintf(stderr, "vouchd: reload: index: %s (keeping the old one)\n", err);
+        else
+          fprintf(stderr, "vouchd: reloaded the index: %lu entries\n", atomic_load(&s.index_entries));
+      }
       continue;
     }
     break;
@@ -207,6 +229,8 @@ int main(int argc, char **argv) {
     vd_worker_free(w);
   }
   free(s.tokens);
+  vd_index_drop(&s);
+  vd_psi_free(&s);
   fprintf(stderr, "vouchd: stopped\n");
   return 0;
 bad:

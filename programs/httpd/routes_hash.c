@@ -50,7 +50,7 @@ void vd_worker_put(vd_server *s, vd_worker *w) {
   pthread_mutex_unlock(&s->pool_mu);
 }
 
-static vouch_decoder *worker_decoder(vd_worker *w, int exact) {
+vouch_decoder *vd_worker_decoder(vd_worker *w, int exact) {
   return exact ? ((vd_worker2 *)w)->exact : w->dec;
 }
 
@@ -60,7 +60,7 @@ static int arg_flag(struct MHD_Connection *conn, const char *key) {
 }
 
 /* Maps a decode failure to an HTTP answer. */
-static enum MHD_Result image_error(struct MHD_Connection *conn, int rc, const char *detail) {
+enum MHD_Result vd_image_error(struct MHD_Connection *conn, int rc, const char *detail) {
   if (rc == VOUCH_E_IMAGE_FORMAT || rc == VOUCH_E_UNSUPPORTED)
     return vd_send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "%s: %s",
                          vouch_strerror(rc), detail);
@@ -92,10 +92,10 @@ enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_requ
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
   vouch_image img = {0};
-  vouch_decoder *dec = worker_decoder(w, exact);
+  vouch_decoder *dec = vd_worker_decoder(w, exact);
   int rc = vouch_decoder_decode(dec, r->body, r->len, &img);
   if (rc != VOUCH_OK) {
-    ret = image_error(conn, rc, vouch_decoder_errmsg(dec));
+    ret = vd_image_error(conn, rc, vouch_decoder_errmsg(dec));
   } else {
     uint8_t out[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
     int quality = -1;

@@ -50,6 +50,16 @@ static int open_db(const char *path, sqlite3 **db, char *err, size_t errcap) {
 }
 
 int vd_store_init(const char *db_path, char *err, size_t errcap) {
+  /* The file is first of all a vouch bank database (the bank module marks it
+   * with its application id and schema); vouchd's tables live beside. */
+  vouch_bank *bank = NULL;
+  int brc = vouch_bank_open(&bank, db_path, VOUCH_BANK_OPEN_CREATE);
+  if (brc != VOUCH_OK) {
+    snprintf(err, errcap, "%s: %s: %s", db_path, vouch_strerror(brc), bank ? vouch_bank_errmsg(bank) : "");
+    vouch_bank_free(bank);
+    return -1;
+  }
+  vouch_bank_free(bank);
   sqlite3 *db;
   if (open_db(db_path, &db, err, errcap) != 0) return -1;
   sqlite3_close(db);
@@ -146,9 +156,10 @@ int vd_cmd_token(int argc, char **argv) {
     fprintf(stderr, "vouchd token: --db is required\n");
     return 2;
   }
-  char err[512];
+  char err[512] = "";
   sqlite3 *db;
-  if (sodium_init() < 0 || open_db(db_path, &db, err, sizeof err) != 0) {
+  if (sodium_init() < 0 || vd_store_init(db_path, err, sizeof err) != 0 ||
+      open_db(db_path, &db, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd token: %s\n", err);
     return 2;
   }

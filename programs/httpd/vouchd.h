@@ -11,6 +11,9 @@
 #include <microhttpd.h>
 #include <sqlite3.h>
 #include "vouch/vouch.h"
+#include "vouch/bank.h"
+#include "vouch/index.h"
+#include "vouch/psi.h"
 
 /* Roles, weakest first: each includes the rights of the ones before it. */
 enum { VD_ROLE_NONE = 0, VD_ROLE_READER = 1, VD_ROLE_MATCHER = 2, VD_ROLE_ADMIN = 3 };
@@ -49,6 +52,8 @@ typedef struct vd_token {
   char name[64];
 } vd_token;
 
+typedef struct vd_index_ref vd_index_ref;
+
 typedef struct vd_server {
   /* configuration */
   const char *db_path;
@@ -73,6 +78,16 @@ typedef struct vd_server {
   vd_token *tokens;
   size_t ntokens;
   double started;
+  pthread_mutex_t index_mu;
+  vd_index_ref *index;
+  atomic_ulong index_entries;
+  /* private matching (optional: --psi-key and --public) */
+  const char *psi_key_path;
+  const char *public_path;
+  vouch_psi_server_key *psi_key;
+  uint8_t *public_data;
+  size_t public_len;
+  char public_root_hex[65];
 } vd_server;
 
 /* Per-request state, allocated on the first call of the access handler. */
@@ -104,7 +119,30 @@ int vd_tokens_load(vd_server *s, char *err, size_t errcap);
 int vd_token_check(vd_server *s, const char *header_value); /* -> role, VD_ROLE_NONE if unknown */
 int vd_cmd_token(int argc, char **argv);
 
+/* routes_match.c: the reference-counted index */
+vd_index_ref *vd_index_acquire(vd_server *s);
+void vd_index_release(vd_index_ref *r);
+vouch_index *vd_index_handle(vd_index_ref *r);
+int vd_index_reload(vd_server *s, char *err, size_t errcap);
+void vd_index_drop(vd_server *s);
+enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r);
+
+/* routes_bank.c */
+enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const char *url,
+                               const char *method, vd_request *r);
+enum MHD_Result vd_route_index(vd_server *s, struct MHD_Connection *conn, const char *url,
+                               const char *method, vd_request *r);
+
+/* routes_psi.c */
+int vd_psi_load(vd_server *s, char *err, size_t errcap);
+void vd_psi_free(vd_server *s);
+enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r);
+enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url);
+enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
+
 /* routes */
+vouch_decoder *vd_worker_decoder(vd_worker *w, int exact);
+enum MHD_Result vd_image_error(struct MHD_Connection *conn, int rc, const char *detail);
 vd_worker *vd_worker_get(vd_server *s);
 void vd_worker_put(vd_server *s, vd_worker *w);
 void vd_worker_free(vd_worker *w);

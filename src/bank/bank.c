@@ -556,7 +556,8 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
   lo.algo = algo;
   rc = vouch_hashlist_parse(data, len, &lo, collect_item, import_error, &c, &stats->format);
   if (rc == VOUCH_OK) {
-    qsort(c.items, c.n, sizeof *c.items, cmp_pending);
+    if (c.n > 1)
+      qsort(c.items, c.n, sizeof *c.items, cmp_pending);
     for (size_t i = 0; i < c.n && rc == VOUCH_OK; i++) {
       const pending *p = &c.items[i];
       vouch_list_item it = {p->line, p->hash, p->ext == SIZE_MAX ? NULL : c.str + p->ext,

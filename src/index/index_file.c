@@ -374,7 +374,7 @@ fail:
 /* ------------------------------------------------------------ opening */
 
 vouch_index_config vouch_index_config_default(void) {
-  vouch_index_config c = {1, 0, 0};
+  vouch_index_config c = {1, 0, 0, 1};
   return c;
 }
 
@@ -530,14 +530,14 @@ static int validate(vouch_index *idx) {
   return VOUCH_OK;
 }
 
-int vouch_index_build_mih(vouch_index *idx, unsigned m) {
+int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
   if (!idx || idx->hash_bytes == 0)
     return VOUCH_E_INVALID;
   if (idx->count == 0)
     return VOUCH_OK;
   if (m == 0)
     m = vouch__mih_auto_m(idx->count, idx->hash_bytes * 8);
-  int rc = vouch__mih_build(idx, m);
+  int rc = vouch__mih_build(idx, m, threads);
   if (rc == VOUCH_E_INVALID)
     return fail(idx, rc, "MIH: %u substrings is not possible for %u-bit hashes (need %u..%u)", m,
                 idx->hash_bytes * 8, (idx->hash_bytes * 8 + VIDX_MIH_MAX_BITS - 1) / VIDX_MIH_MAX_BITS,
@@ -554,12 +554,13 @@ static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
   VOUCH_TRY(validate(idx));
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  idx->use_avx2 = !c.force_scalar && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+  idx->use_popcnt = __builtin_cpu_supports("popcnt");
+  idx->use_avx2 = !c.force_scalar && __builtin_cpu_supports("avx2") && idx->use_popcnt;
 #else
   idx->use_avx2 = 0;
 #endif
   if (c.build_mih)
-    return vouch_index_build_mih(idx, c.mih_m);
+    return vouch_index_build_mih(idx, c.mih_m, c.build_threads);
   return VOUCH_OK;
 }
 

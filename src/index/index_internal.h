@@ -51,6 +51,7 @@ struct vouch_index {
   char **bank_names;     /* NUL-terminated copies */
   /* search */
   int use_avx2;
+  int use_popcnt;        /* the POPCNT instruction (else a libgcc call) */
   unsigned mih_m;        /* 0: no tables */
   vidx_mih_table mih[VIDX_MIH_MAX_M];
   size_t heap_bytes;
@@ -78,7 +79,8 @@ static inline uint32_t vidx_substring(const uint64_t *w, unsigned start, unsigne
   return (uint32_t)(hi >> (64 - len));
 }
 
-VOUCH_HIDDEN int vouch__mih_build(vouch_index *idx, unsigned m);
+VOUCH_HIDDEN int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads);
+VOUCH_HIDDEN void vouch__advise_huge(void *p, size_t len);
 VOUCH_HIDDEN void vouch__mih_free(vouch_index *idx);
 VOUCH_HIDDEN unsigned vouch__mih_auto_m(size_t count, unsigned bits);
 /* Threshold of table j for `radius`: sum over tables of (t_j + 1) = radius + 1,
@@ -95,13 +97,15 @@ typedef struct vidx_out {
 } vidx_out;
 VOUCH_HIDDEN int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned var);
 
-/* Engines: append the matches of one query (nvar hashes at q) to `o`. */
-VOUCH_HIDDEN int vouch__scan_query(const vouch_index *idx, const uint8_t *q, unsigned nvar,
-                                   unsigned radius, uint32_t qno, vidx_out *o);
+/* Engines.  The scan takes a block of up to 8 queries (numbered qno,
+ * qno+1, ...) and appends their matches in entry order; MIH one query. */
+VOUCH_HIDDEN int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq,
+                                   unsigned nvar, unsigned radius, uint32_t qno, vidx_out *o);
 /* Scratch for MIH: candidate lists; one per worker. */
 typedef struct vidx_mih_scratch {
-  uint32_t *keys;  size_t keys_cap;
-  uint32_t *cand;  size_t cand_cap;
+  uint32_t *keys;  uint16_t *kvj;   /* MIH_CHUNK probe keys, (variant << 8 | table) */
+  uint32_t *cand;  uint16_t *cvj;   /* candidates */
+  size_t cand_cap;
 } vidx_mih_scratch;
 VOUCH_HIDDEN int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar,
                                   unsigned radius, uint32_t qno, vidx_out *o,

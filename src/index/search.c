@@ -41,7 +41,7 @@ void vouch_matches_free(vouch_match *m) { vouch__free(m); }
 
 /* Exact distances of one entry to all variants; native-order words (the
  * distance does not depend on byte order as long as both sides agree). */
-static inline void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
+static inline __attribute__((always_inline)) void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
                               unsigned *best, unsigned *bestv) {
   uint64_t ew[4];
   memcpy(ew, eh, 8 * (size_t)words);
@@ -59,36 +59,63 @@ static inline void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned wo
   *bestv = bv;
 }
 
-/* ------------------------------------------------------------ scan: scalar */
+/* ------------------------------------------------------------ scan
+ * The scan is memory-bound for one query (each 32-byte entry is used for a
+ * few nanoseconds of arithmetic), so a batch is scanned SCAN_BLOCK queries
+ * at a time: each entry is loaded once and compared with every variant of
+ * every query of the block.  `qn` holds the block's queries back to back
+ * (nvar * words native-order words each). */
+#define SCAN_BLOCK 8U
 
-static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nvar, unsigned radius,
-                       uint32_t qno, vidx_out *o) {
-  const unsigned words = idx->words;
+static inline __attribute__((always_inline)) int scan_scalar_body(const vouch_index *idx,
+                                                                   const uint64_t *qn, unsigned nq,
+                                                                   unsigned nvar, unsigned radius,
+                                                                   uint32_t qno, vidx_out *o) {
+  const unsigned words = idx->words, pre = words >= 2 ? 2 : 1;
   const uint8_t *h = idx->hashes;
   for (size_t i = 0; i < idx->count; i++, h += 8 * words) {
     uint64_t ew[2];
-    unsigned lb = ~0U;
-    /* Lower bound from the first (up to) two words: if every variant already
-     * differs in more than radius bits there, the entry cannot match. */
-    unsigned pre = words >= 2 ? 2 : 1;
     memcpy(ew, h, 8 * (size_t)pre);
-    for (unsigned v = 0; v < nvar; v++) {
-      unsigned d = (unsigned)__builtin_popcountll(ew[0] ^ qn[v * words]);
-      if (pre == 2)
-        d += (unsigned)__builtin_popcountll(ew[1] ^ qn[v * words + 1]);
-      lb = d < lb ? d : lb;
+    for (unsigned b = 0; b < nq; b++) {
+      const uint64_t *qb = qn + (size_t)b * nvar * words;
+      /* Lower bound from the first (up to) two words: if every variant
+       * already differs in more than radius bits there, no match. */
+      unsigned lb = ~0U;
+      for (unsigned v = 0; v < nvar; v++) {
+        unsigned d = (unsigned)__builtin_popcountll(ew[0] ^ qb[v * words]);
+        if (pre == 2)
+          d += (unsigned)__builtin_popcountll(ew[1] ^ qb[v * words + 1]);
+        lb = d < lb ? d : lb;
+      }
+      if (lb > radius)
+        continue;
+      unsigned best, bv;
+      exact_best(h, qb, words, nvar, &best, &bv);
+      if (best <= radius)
+        VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)i, best, bv));
     }
-    if (lb > radius)
-      continue;
-    unsigned best, bv;
-    exact_best(h, qn, words, nvar, &best, &bv);
-    if (best <= radius)
-      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
   }
   return VOUCH_OK;
 }
 
-/* ------------------------------------------------------------ scan: AVX2 */
+/* The same scalar code with and without the POPCNT instruction. */
+#ifdef VIDX_X86
+__attribute__((target("popcnt"))) static int scan_scalar_popcnt(const vouch_index *idx,
+                                                                const uint64_t *qn, unsigned nq,
+                                                                unsigned nvar, unsigned radius,
+                                                                uint32_t qno, vidx_out *o) {
+  return scan_scalar_body(idx, qn, nq, nvar, radius, qno, o);
+}
+#endif
+static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nq, unsigned nvar,
+                       unsigned radius, uint32_t qno, vidx_out *o) {
+#ifdef VIDX_X86
+  if (idx->use_popcnt)
+    return scan_scalar_popcnt(idx, qn, nq, nvar, radius, qno, o);
+#endif
+  return scan_scalar_body(idx, qn, nq, nvar, radius, qno, o);
+}
+
 #ifdef VIDX_X86
 __attribute__((target("avx2,popcnt"))) static inline __m256i popcnt_bytes(__m256i x) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
@@ -100,18 +127,22 @@ __attribute__((target("avx2,popcnt"))) static inline __m256i popcnt_bytes(__m256
 }
 
 /* 256-bit hashes.  The first 128 bits of each entry are compared with all 8
- * variants at once (two variants per register); the 8 partial distances are
- * packed into 16-bit fields and their minimum taken with one minpos.  Only
- * entries whose lower bound is within the radius get the exact distance. */
+ * variants of a query at once (two variants per register); the 8 partial
+ * distances are packed into 16-bit fields and compared with the radius in
+ * one instruction.  Only entries whose lower bound is within the radius get
+ * the exact distance. */
 __attribute__((target("avx2,popcnt"))) static int scan256_avx2(const vouch_index *idx,
-                                                                const uint64_t *qn, unsigned nvar,
-                                                                unsigned radius, uint32_t qno,
-                                                                vidx_out *o) {
-  __m256i Q[4];
-  for (unsigned p = 0; p < 4; p++) {
-    unsigned v0 = 2 * p < nvar ? 2 * p : 0, v1 = 2 * p + 1 < nvar ? 2 * p + 1 : 0;
-    Q[p] = _mm256_setr_epi64x((long long)qn[v0 * 4], (long long)qn[v0 * 4 + 1],
-                              (long long)qn[v1 * 4], (long long)qn[v1 * 4 + 1]);
+                                                                const uint64_t *qn, unsigned nq,
+                                                                unsigned nvar, unsigned radius,
+                                                                uint32_t qno, vidx_out *o) {
+  __m256i Q[SCAN_BLOCK][4];
+  for (unsigned b = 0; b < nq; b++) {
+    const uint64_t *qb = qn + (size_t)b * nvar * 4;
+    for (unsigned p = 0; p < 4; p++) {
+      unsigned v0 = 2 * p < nvar ? 2 * p : 0, v1 = 2 * p + 1 < nvar ? 2 * p + 1 : 0;
+      Q[b][p] = _mm256_setr_epi64x((long long)qb[v0 * 4], (long long)qb[v0 * 4 + 1],
+                                   (long long)qb[v1 * 4], (long long)qb[v1 * 4 + 1]);
+    }
   }
   const __m256i zero = _mm256_setzero_si256();
   const __m128i rad = _mm_set1_epi16((short)(radius > 32767 ? 32767 : radius));
@@ -119,73 +150,81 @@ __attribute__((target("avx2,popcnt"))) static int scan256_avx2(const vouch_index
   const size_t n = idx->count;
   for (size_t i = 0; i < n; i++, h += 32) {
     __m256i e = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)h));
-    __m256i s0 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[0])), zero);
-    __m256i s1 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[1])), zero);
-    __m256i s2 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[2])), zero);
-    __m256i s3 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[3])), zero);
-    /* lanes: [v0 lo, v0 hi, v1 lo, v1 hi] (each <= 64) -> 16-bit fields */
-    __m256i p = _mm256_or_si256(_mm256_or_si256(s0, _mm256_slli_epi64(s1, 16)),
-                                _mm256_or_si256(_mm256_slli_epi64(s2, 32), _mm256_slli_epi64(s3, 48)));
-    p = _mm256_add_epi64(p, _mm256_srli_si256(p, 8)); /* lane0 += lane1, lane2 += lane3 */
-    __m128i d = _mm_unpacklo_epi64(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-    /* any of the 8 (distances of padded variants repeat variant 0) <= radius? */
-    __m128i le = _mm_cmpeq_epi16(_mm_min_epu16(d, rad), d);
-    if (_mm_testz_si128(le, le))
-      continue;
-    unsigned best, bv;
-    exact_best(h, qn, 4, nvar, &best, &bv);
-    if (best <= radius)
-      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
+    for (unsigned b = 0; b < nq; b++) {
+      __m256i s0 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][0])), zero);
+      __m256i s1 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][1])), zero);
+      __m256i s2 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][2])), zero);
+      __m256i s3 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][3])), zero);
+      /* lanes: [v lo, v hi, v' lo, v' hi] (each <= 64) -> 16-bit fields */
+      __m256i p = _mm256_or_si256(_mm256_or_si256(s0, _mm256_slli_epi64(s1, 16)),
+                                  _mm256_or_si256(_mm256_slli_epi64(s2, 32), _mm256_slli_epi64(s3, 48)));
+      p = _mm256_add_epi64(p, _mm256_srli_si256(p, 8)); /* lane0 += lane1, lane2 += lane3 */
+      __m128i d = _mm_unpacklo_epi64(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+      /* any of the 8 (padded variants repeat variant 0) <= radius? */
+      __m128i le = _mm_cmpeq_epi16(_mm_min_epu16(d, rad), d);
+      if (_mm_testz_si128(le, le))
+        continue;
+      unsigned best, bv;
+      exact_best(h, qn + (size_t)b * nvar * 4, 4, nvar, &best, &bv);
+      if (best <= radius)
+        VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)i, best, bv));
+    }
   }
   return VOUCH_OK;
 }
 
 /* 64-bit hashes: four entries per register, one pass per variant. */
 __attribute__((target("avx2,popcnt"))) static int scan64_avx2(const vouch_index *idx,
-                                                               const uint64_t *qn, unsigned nvar,
-                                                               unsigned radius, uint32_t qno,
-                                                               vidx_out *o) {
+                                                               const uint64_t *qn, unsigned nq,
+                                                               unsigned nvar, unsigned radius,
+                                                               uint32_t qno, vidx_out *o) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i rad = _mm256_set1_epi64x((long long)radius);
   const size_t n = idx->count;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     __m256i e = _mm256_loadu_si256((const __m256i *)(const void *)(idx->hashes + 8 * i));
-    __m256i mn = _mm256_set1_epi64x(255);
-    for (unsigned v = 0; v < nvar; v++) {
-      __m256i s = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, _mm256_set1_epi64x((long long)qn[v]))), zero);
-      mn = _mm256_min_epu32(mn, s);
+    for (unsigned b = 0; b < nq; b++) {
+      const uint64_t *qb = qn + (size_t)b * nvar;
+      __m256i mn = _mm256_set1_epi64x(255);
+      for (unsigned v = 0; v < nvar; v++) {
+        __m256i x = _mm256_xor_si256(e, _mm256_set1_epi64x((long long)qb[v]));
+        mn = _mm256_min_epu32(mn, _mm256_sad_epu8(popcnt_bytes(x), zero));
+      }
+      __m256i gt = _mm256_cmpgt_epi64(mn, rad);
+      if (_mm256_movemask_epi8(gt) == -1)
+        continue;
+      for (size_t k = i; k < i + 4; k++) {
+        unsigned best, bv;
+        exact_best(idx->hashes + 8 * k, qb, 1, nvar, &best, &bv);
+        if (best <= radius)
+          VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)k, best, bv));
+      }
     }
-    __m256i gt = _mm256_cmpgt_epi64(mn, rad);
-    if (_mm256_movemask_epi8(gt) == -1)
-      continue;
-    for (size_t k = i; k < i + 4; k++) {
+  }
+  for (; i < n; i++)
+    for (unsigned b = 0; b < nq; b++) {
       unsigned best, bv;
-      exact_best(idx->hashes + 8 * k, qn, 1, nvar, &best, &bv);
+      exact_best(idx->hashes + 8 * i, qn + (size_t)b * nvar, 1, nvar, &best, &bv);
       if (best <= radius)
-        VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)k, best, bv));
+        VOUCH_TRY(vouch__out_push(o, qno + b, (uint32_t)i, best, bv));
     }
-  }
-  for (; i < n; i++) {
-    unsigned best, bv;
-    exact_best(idx->hashes + 8 * i, qn, 1, nvar, &best, &bv);
-    if (best <= radius)
-      VOUCH_TRY(vouch__out_push(o, qno, (uint32_t)i, best, bv));
-  }
   return VOUCH_OK;
 }
 #endif
 
-int vouch__scan_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
-                      uint32_t qno, vidx_out *o) {
-  uint64_t qn[VOUCH_DIHEDRAL_N * 4];
-  memcpy(qn, q, (size_t)nvar * idx->hash_bytes);
+int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq, unsigned nvar,
+                      unsigned radius, uint32_t qno, vidx_out *o) {
+  uint64_t qn[SCAN_BLOCK * VOUCH_DIHEDRAL_N * 4];
+  if (nq == 0 || nq > SCAN_BLOCK)
+    return VOUCH_E_INTERNAL;
+  memcpy(qn, q, (size_t)nq * nvar * idx->hash_bytes);
 #ifdef VIDX_X86
   if (idx->use_avx2)
-    return idx->words == 4 ? scan256_avx2(idx, qn, nvar, radius, qno, o)
-                           : scan64_avx2(idx, qn, nvar, radius, qno, o);
+    return idx->words == 4 ? scan256_avx2(idx, qn, nq, nvar, radius, qno, o)
+                           : scan64_avx2(idx, qn, nq, nvar, radius, qno, o);
 #endif
-  return scan_scalar(idx, qn, nvar, radius, qno, o);
+  return scan_scalar(idx, qn, nq, nvar, radius, qno, o);
 }
 
 /* ------------------------------------------------------------ MIH: tables */
@@ -213,7 +252,7 @@ int vouch__mih_threshold(unsigned m, unsigned radius, unsigned j) {
 
 /* Large tables: ask for transparent huge pages, since probes are random
  * accesses over hundreds of MB and TLB misses would dominate. */
-static void advise_huge(void *p, size_t len) {
+void vouch__advise_huge(void *p, size_t len) {
 #ifdef MADV_HUGEPAGE
   const uintptr_t huge = 2u << 20;
   uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + len) & ~(huge - 1);
@@ -237,7 +276,71 @@ void vouch__mih_free(vouch_index *idx) {
 
 #define SLOT_PENDING 0x7FFFFFFFU /* build only: a bucket of one, not yet placed */
 
-int vouch__mih_build(vouch_index *idx, unsigned m) {
+/* Builds table j (its slots already allocated and zeroed).  One table at a
+ * time keeps the random increments within one table's slots, which fit the
+ * caches far better than all tables interleaved. */
+static int build_table(vouch_index *idx, unsigned j) {
+  vidx_mih_table *t = &idx->mih[j];
+  const size_t nb = (size_t)1 << t->len;
+  uint64_t w[4];
+  /* pass 1: bucket sizes */
+  for (size_t i = 0; i < idx->count; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
+    t->slots[vidx_substring(w, t->start, t->len)]++;
+  }
+  /* pass 2: sizes -> empty / pending single / overflow position */
+  size_t pos = 0;
+  for (size_t k = 0; k < nb; k++)
+    if (t->slots[k] >= 2)
+      pos += 1 + t->slots[k];
+  t->ovf_len = pos;
+  t->ovf = vouch__malloc((pos ? pos : 1) * sizeof *t->ovf);
+  if (!t->ovf)
+    return VOUCH_E_NOMEM;
+  vouch__advise_huge(t->ovf, pos * sizeof *t->ovf);
+  pos = 0;
+  for (size_t k = 0; k < nb; k++) {
+    uint32_t c = t->slots[k];
+    if (c == 0) {
+      t->slots[k] = VIDX_SLOT_EMPTY;
+    } else if (c == 1) {
+      t->slots[k] = SLOT_PENDING;
+    } else {
+      t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
+      t->ovf[pos] = 0; /* fill cursor; ends equal to c */
+      pos += 1 + c;
+    }
+  }
+  /* pass 3: place entry numbers (ascending within each bucket) */
+  for (size_t i = 0; i < idx->count; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
+    uint32_t key = vidx_substring(w, t->start, t->len), sl = t->slots[key];
+    if (sl == SLOT_PENDING) {
+      t->slots[key] = (uint32_t)i;
+    } else {
+      uint32_t p = sl & ~VIDX_SLOT_OVF;
+      t->ovf[p + 1 + t->ovf[p]++] = (uint32_t)i;
+    }
+  }
+  return VOUCH_OK;
+}
+
+typedef struct build_job {
+  vouch_index *idx;
+  unsigned first, step;
+  int rc;
+} build_job;
+
+static void *build_tables(void *arg) {
+  build_job *b = arg;
+  for (unsigned j = b->first; j < b->idx->mih_m && b->rc == VOUCH_OK; j += b->step)
+    b->rc = build_table(b->idx, j);
+  return NULL;
+}
+
+#define VIDX_MAX_BUILD_THREADS 16U
+
+int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   const unsigned bits = idx->hash_bytes * 8;
   if (m == 0 || m > VIDX_MIH_MAX_M || m > bits || (bits + m - 1) / m > VIDX_MIH_MAX_BITS)
     return VOUCH_E_INVALID;
@@ -245,7 +348,6 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
     return VOUCH_E_LIMIT;
   vouch__mih_free(idx);
   unsigned base = bits / m, extra = bits % m, start = 0;
-  size_t bytes = 0;
   for (unsigned j = 0; j < m; j++) {
     vidx_mih_table *t = &idx->mih[j];
     t->start = start;
@@ -258,59 +360,35 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
       vouch__mih_free(idx);
       return VOUCH_E_NOMEM;
     }
-    advise_huge(t->slots, nb * sizeof *t->slots);
-    bytes += nb * sizeof *t->slots;
+    vouch__advise_huge(t->slots, nb * sizeof *t->slots);
   }
-  /* pass 1: bucket sizes */
-  uint64_t w[4];
-  for (size_t i = 0; i < idx->count; i++) {
-    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
-    for (unsigned j = 0; j < m; j++)
-      idx->mih[j].slots[vidx_substring(w, idx->mih[j].start, idx->mih[j].len)]++;
+  unsigned nt = threads ? threads : 1;
+  if (nt > m) nt = m;
+  if (nt > VIDX_MAX_BUILD_THREADS) nt = VIDX_MAX_BUILD_THREADS;
+  build_job jobs[VIDX_MAX_BUILD_THREADS];
+  pthread_t th[VIDX_MAX_BUILD_THREADS];
+  int started[VIDX_MAX_BUILD_THREADS] = {0};
+  for (unsigned t = 0; t < nt; t++)
+    jobs[t] = (build_job){idx, t, nt, VOUCH_OK};
+  for (unsigned t = 1; t < nt; t++)
+    started[t] = pthread_create(&th[t], NULL, build_tables, &jobs[t]) == 0;
+  build_tables(&jobs[0]);
+  int rc = jobs[0].rc;
+  for (unsigned t = 1; t < nt; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      build_tables(&jobs[t]);
+    if (rc == VOUCH_OK)
+      rc = jobs[t].rc;
   }
-  /* pass 2: sizes -> empty / pending single / overflow position */
-  for (unsigned j = 0; j < m; j++) {
-    vidx_mih_table *t = &idx->mih[j];
-    size_t nb = (size_t)1 << t->len, pos = 0;
-    for (size_t k = 0; k < nb; k++)
-      if (t->slots[k] >= 2)
-        pos += 1 + t->slots[k];
-    t->ovf_len = pos;
-    t->ovf = vouch__malloc((pos ? pos : 1) * sizeof *t->ovf);
-    if (!t->ovf) {
-      vouch__mih_free(idx);
-      return VOUCH_E_NOMEM;
-    }
-    advise_huge(t->ovf, pos * sizeof *t->ovf);
-    bytes += pos * sizeof *t->ovf;
-    pos = 0;
-    for (size_t k = 0; k < nb; k++) {
-      uint32_t c = t->slots[k];
-      if (c == 0) {
-        t->slots[k] = VIDX_SLOT_EMPTY;
-      } else if (c == 1) {
-        t->slots[k] = SLOT_PENDING;
-      } else {
-        t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
-        t->ovf[pos] = 0; /* fill cursor; ends equal to c */
-        pos += 1 + c;
-      }
-    }
+  if (rc != VOUCH_OK) {
+    vouch__mih_free(idx);
+    return rc;
   }
-  /* pass 3: place entry numbers (ascending within each bucket) */
-  for (size_t i = 0; i < idx->count; i++) {
-    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
-    for (unsigned j = 0; j < m; j++) {
-      vidx_mih_table *t = &idx->mih[j];
-      uint32_t key = vidx_substring(w, t->start, t->len), s = t->slots[key];
-      if (s == SLOT_PENDING) {
-        t->slots[key] = (uint32_t)i;
-      } else {
-        uint32_t p = s & ~VIDX_SLOT_OVF;
-        t->ovf[p + 1 + t->ovf[p]++] = (uint32_t)i;
-      }
-    }
-  }
+  size_t bytes = 0;
+  for (unsigned j = 0; j < m; j++)
+    bytes += ((size_t)1 << idx->mih[j].len) * sizeof(uint32_t) + idx->mih[j].ovf_len * sizeof(uint32_t);
   idx->heap_bytes = bytes;
   return VOUCH_OK;
 }
@@ -319,150 +397,213 @@ int vouch__mih_build(vouch_index *idx, unsigned m) {
 
 void vouch__mih_scratch_free(vidx_mih_scratch *s) {
   vouch__free(s->keys);
+  vouch__free(s->kvj);
   vouch__free(s->cand);
+  vouch__free(s->cvj);
   memset(s, 0, sizeof *s);
 }
 
-static int grow_u32(uint32_t **p, size_t *cap, size_t need) {
-  if (need <= *cap)
+/* Grows the candidate arrays to hold `need`. */
+static int grow_cand(vidx_mih_scratch *s, size_t need) {
+  if (need <= s->cand_cap)
     return VOUCH_OK;
-  size_t nc = *cap ? *cap : 1024;
+  size_t nc = s->cand_cap ? s->cand_cap : 4096;
   while (nc < need)
     nc *= 2;
-  uint32_t *np = vouch__realloc(*p, nc * sizeof *np);
-  if (!np)
+  uint32_t *c = vouch__realloc(s->cand, nc * sizeof *c);
+  if (!c)
     return VOUCH_E_NOMEM;
-  *p = np;
-  *cap = nc;
+  s->cand = c;
+  uint16_t *v = vouch__realloc(s->cvj, nc * sizeof *v);
+  if (!v)
+    return VOUCH_E_NOMEM;
+  s->cvj = v;
+  s->cand_cap = nc;
   return VOUCH_OK;
 }
 
-#define MIH_BLOCK 128U /* keys per prefetch block */
+/* The probe keys of one query are generated in chunks of MIH_CHUNK (with the
+ * variant and table of each), and each chunk goes through three streaming
+ * passes with software prefetch MIH_AHEAD items ahead, so that dozens of
+ * cache misses are in flight instead of one:
+ *   1. bucket slots   -> candidates (single entries) / overflow buckets
+ *   2. overflow buckets -> candidates
+ *   3. candidates: fetch the hash, verify, deduplicate, report. */
+#define MIH_CHUNK 8192U
+#define MIH_AHEAD 24U
+#define VJ(v, j) ((uint16_t)((v) << 8 | (j)))
 
-/* Verifies candidates found by (variant v, table j); see the file comment
- * of docs/matching.md for why each entry is reported exactly once: by the
- * lowest variant within the radius, through the lowest table whose
- * substring is within that table's threshold. */
-static int mih_verify(const vouch_index *idx, const uint32_t *cand, size_t nc, const uint64_t *qn,
-                      const uint64_t *qbe, unsigned nvar, unsigned v, unsigned j, unsigned radius,
-                      const int *thr, uint32_t qno, vidx_out *o) {
-  const unsigned words = idx->words;
-  for (size_t c = 0; c < nc; c++) {
-    uint32_t id = cand[c];
-    const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
-    uint64_t ew[4];
-    memcpy(ew, h, 8 * (size_t)words);
-    unsigned dv = 0;
+typedef struct mih_q {
+  const vouch_index *idx;
+  unsigned nvar, radius, words;
+  uint32_t qno;
+  uint64_t qn[VOUCH_DIHEDRAL_N * 4], qbe[VOUCH_DIHEDRAL_N * 4];
+  int thr[VIDX_MIH_MAX_M];
+  vidx_out *o;
+  vidx_mih_scratch *s;
+} mih_q;
+
+/* Candidate `id` found through variant v, table j.  It is reported only by
+ * the lowest variant within the radius, through the lowest table whose
+ * substring is within that table's threshold: by the pigeonhole argument
+ * that (variant, table) pair always probes it, so each entry is reported
+ * exactly once, with no per-query "seen" set. */
+static inline __attribute__((always_inline)) int mih_verify1(const mih_q *m, uint32_t id,
+                                                              unsigned v, unsigned j) {
+  const vouch_index *idx = m->idx;
+  const unsigned words = m->words;
+  const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
+  uint64_t ew[4];
+  memcpy(ew, h, 8 * (size_t)words);
+  unsigned d[VOUCH_DIHEDRAL_N];
+  for (unsigned u = 0; u <= v; u++) {
+    unsigned du = 0;
     for (unsigned k = 0; k < words; k++)
-      dv += (unsigned)__builtin_popcountll(ew[k] ^ qn[v * words + k]);
-    if (dv > radius)
-      continue;
-    int dup = 0;
-    for (unsigned u = 0; u < v && !dup; u++) {
-      unsigned du = 0;
-      for (unsigned k = 0; k < words; k++)
-        du += (unsigned)__builtin_popcountll(ew[k] ^ qn[u * words + k]);
-      dup = du <= radius;
-    }
-    if (dup)
-      continue;
-    if (j > 0) {
-      uint64_t ebe[4];
-      vidx_load_words(h, words, ebe);
-      for (unsigned i = 0; i < j && !dup; i++) {
-        if (thr[i] < 0)
-          continue;
-        const vidx_mih_table *t = &idx->mih[i];
-        uint32_t x = vidx_substring(ebe, t->start, t->len) ^
-                     vidx_substring(qbe + v * words, t->start, t->len);
-        dup = __builtin_popcount(x) <= thr[i];
-      }
-      if (dup)
+      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
+    d[u] = du;
+  }
+  if (d[v] > m->radius)
+    return VOUCH_OK;
+  for (unsigned u = 0; u < v; u++)
+    if (d[u] <= m->radius)
+      return VOUCH_OK;
+  if (j > 0) {
+    uint64_t ebe[4];
+    vidx_load_words(h, words, ebe);
+    for (unsigned i = 0; i < j; i++) {
+      if (m->thr[i] < 0)
         continue;
+      const vidx_mih_table *t = &idx->mih[i];
+      uint32_t x = vidx_substring(ebe, t->start, t->len) ^
+                   vidx_substring(m->qbe + v * words, t->start, t->len);
+      if (__builtin_popcount(x) <= m->thr[i])
+        return VOUCH_OK;
     }
-    unsigned best, bv;
-    exact_best(h, qn, words, nvar, &best, &bv);
-    VOUCH_TRY(vouch__out_push(o, qno, id, best, bv));
+  }
+  unsigned best = d[v], bv = v;
+  for (unsigned u = v + 1; u < m->nvar; u++) {
+    unsigned du = 0;
+    for (unsigned k = 0; k < words; k++)
+      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
+    if (du < best) {
+      best = du;
+      bv = u;
+    }
+  }
+  return vouch__out_push(m->o, m->qno, id, best, bv);
+}
+
+static inline __attribute__((always_inline)) int mih_flush(const mih_q *m, size_t nk) {
+  vidx_mih_scratch *s = m->s;
+  const vouch_index *idx = m->idx;
+  size_t nc = 0, no = 0;
+  VOUCH_TRY(grow_cand(s, nk));
+  /* pass 1: slots; overflow positions reuse keys[] (already consumed) */
+  for (size_t k = 0; k < nk; k++) {
+    if (k + MIH_AHEAD < nk)
+      __builtin_prefetch(&idx->mih[s->kvj[k + MIH_AHEAD] & 0xff].slots[s->keys[k + MIH_AHEAD]]);
+    uint32_t sl = idx->mih[s->kvj[k] & 0xff].slots[s->keys[k]];
+    if (sl == VIDX_SLOT_EMPTY)
+      continue;
+    if (sl & VIDX_SLOT_OVF) {
+      uint32_t p = sl & ~VIDX_SLOT_OVF;
+      __builtin_prefetch(&idx->mih[s->kvj[k] & 0xff].ovf[p]);
+      s->keys[no] = p;
+      s->kvj[no++] = s->kvj[k];
+    } else {
+      s->cand[nc] = sl;
+      s->cvj[nc++] = s->kvj[k];
+    }
+  }
+  /* pass 2: overflow buckets */
+  for (size_t k = 0; k < no; k++) {
+    const uint32_t *b = idx->mih[s->kvj[k] & 0xff].ovf + s->keys[k];
+    VOUCH_TRY(grow_cand(s, nc + b[0]));
+    for (uint32_t i = 0; i < b[0]; i++) {
+      s->cand[nc] = b[1 + i];
+      s->cvj[nc++] = s->kvj[k];
+    }
+  }
+  /* pass 3: verify */
+  for (size_t c = 0; c < nc; c++) {
+    if (c + MIH_AHEAD < nc)
+      __builtin_prefetch(idx->hashes + (size_t)s->cand[c + MIH_AHEAD] * idx->hash_bytes);
+    VOUCH_TRY(mih_verify1(m, s->cand[c], s->cvj[c] >> 8, s->cvj[c] & 0xff));
   }
   return VOUCH_OK;
 }
 
-int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
-                     uint32_t qno, vidx_out *o, vidx_mih_scratch *s) {
-  const unsigned words = idx->words, m = idx->mih_m;
-  uint64_t qn[VOUCH_DIHEDRAL_N * 4], qbe[VOUCH_DIHEDRAL_N * 4];
-  memcpy(qn, q, (size_t)nvar * idx->hash_bytes);
-  for (unsigned v = 0; v < nvar; v++)
-    vidx_load_words(q + (size_t)v * idx->hash_bytes, words, qbe + v * words);
-  int thr[VIDX_MIH_MAX_M];
-  for (unsigned j = 0; j < m; j++)
-    thr[j] = vouch__mih_threshold(m, radius, j);
-  VOUCH_TRY(grow_u32(&s->keys, &s->keys_cap, MIH_BLOCK * 2));
-
-  for (unsigned v = 0; v < nvar; v++) {
-    for (unsigned j = 0; j < m; j++) {
-      if (thr[j] < 0)
+static inline __attribute__((always_inline)) int mih_query_body(mih_q *m) {
+  const vouch_index *idx = m->idx;
+  vidx_mih_scratch *s = m->s;
+  if (!s->keys) {
+    s->keys = vouch__malloc(MIH_CHUNK * sizeof *s->keys);
+    s->kvj = vouch__malloc(MIH_CHUNK * sizeof *s->kvj);
+    if (!s->keys || !s->kvj)
+      return VOUCH_E_NOMEM;
+  }
+  size_t nk = 0;
+  for (unsigned v = 0; v < m->nvar; v++) {
+    for (unsigned j = 0; j < idx->mih_m; j++) {
+      if (m->thr[j] < 0)
         continue;
       const vidx_mih_table *t = &idx->mih[j];
       const unsigned len = t->len;
-      const int tj = thr[j] > (int)len ? (int)len : thr[j];
-      const uint32_t key = vidx_substring(qbe + v * words, t->start, len);
-      /* Enumerate every mask of len bits with popcount 0..tj (Gosper's
-       * hack), in blocks: prefetch the bucket offsets of a block, then
-       * gather its candidate ids, prefetch their hashes, then verify. */
-      int d = 0;
-      uint64_t mask = 0, limit = (uint64_t)1 << len;
-      int done = 0;
-      while (!done) {
-        size_t nk = 0;
-        while (nk < MIH_BLOCK) {
-          s->keys[nk++] = key ^ (uint32_t)mask;
-          /* next mask */
-          if (mask == 0) {
-            d = 1;
-            if (d > tj) { done = 1; break; }
-            mask = 1;
-            continue;
+      const int tj = m->thr[j] > (int)len ? (int)len : m->thr[j];
+      const uint32_t key = vidx_substring(m->qbe + v * m->words, t->start, len);
+      const uint16_t vj = VJ(v, j);
+      /* every mask of len bits with popcount 0..tj (Gosper's hack) */
+      s->keys[nk] = key;
+      s->kvj[nk++] = vj;
+      for (int d = 1; d <= tj; d++) {
+        uint64_t mask = ((uint64_t)1 << d) - 1, limit = (uint64_t)1 << len;
+        while (mask < limit) {
+          if (nk == MIH_CHUNK) {
+            VOUCH_TRY(mih_flush(m, nk));
+            nk = 0;
           }
+          s->keys[nk] = key ^ (uint32_t)mask;
+          s->kvj[nk++] = vj;
           uint64_t c = mask & -mask, r = mask + c;
-          mask = (((r ^ mask) >> 2) / c) | r;
-          if (mask >= limit) {
-            d++;
-            if (d > tj) { done = 1; break; }
-            mask = ((uint64_t)1 << d) - 1;
-          }
+          mask = (((r ^ mask) >> 2) >> __builtin_ctzll(c)) | r; /* c is a power of two */
         }
-        for (size_t k = 0; k < nk; k++)
-          __builtin_prefetch(&t->slots[s->keys[k]]);
-        /* singles straight to the candidates; overflow positions kept in
-         * keys[] (already consumed) and prefetched */
-        VOUCH_TRY(grow_u32(&s->cand, &s->cand_cap, MIH_BLOCK));
-        size_t nc = 0, no = 0;
-        for (size_t k = 0; k < nk; k++) {
-          uint32_t sl = t->slots[s->keys[k]];
-          if (sl == VIDX_SLOT_EMPTY)
-            continue;
-          if (sl & VIDX_SLOT_OVF) {
-            uint32_t p = sl & ~VIDX_SLOT_OVF;
-            __builtin_prefetch(&t->ovf[p]);
-            s->keys[no++] = p;
-          } else {
-            s->cand[nc++] = sl;
-          }
-        }
-        for (size_t k = 0; k < no; k++) {
-          const uint32_t *b = t->ovf + s->keys[k];
-          VOUCH_TRY(grow_u32(&s->cand, &s->cand_cap, nc + b[0]));
-          memcpy(s->cand + nc, b + 1, (size_t)b[0] * sizeof(uint32_t));
-          nc += b[0];
-        }
-        for (size_t c = 0; c < nc; c++)
-          __builtin_prefetch(idx->hashes + (size_t)s->cand[c] * idx->hash_bytes);
-        VOUCH_TRY(mih_verify(idx, s->cand, nc, qn, qbe, nvar, v, j, radius, thr, qno, o));
+      }
+      if (nk + 1 >= MIH_CHUNK) {
+        VOUCH_TRY(mih_flush(m, nk));
+        nk = 0;
       }
     }
   }
+  if (nk)
+    VOUCH_TRY(mih_flush(m, nk));
   return VOUCH_OK;
+}
+
+#ifdef VIDX_X86
+__attribute__((target("popcnt"))) static int mih_query_popcnt(mih_q *m) { return mih_query_body(m); }
+#endif
+static int mih_query_generic(mih_q *m) { return mih_query_body(m); }
+
+int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
+                     uint32_t qno, vidx_out *o, vidx_mih_scratch *s) {
+  mih_q m;
+  m.idx = idx;
+  m.nvar = nvar;
+  m.radius = radius;
+  m.words = idx->words;
+  m.qno = qno;
+  m.o = o;
+  m.s = s;
+  memcpy(m.qn, q, (size_t)nvar * idx->hash_bytes);
+  for (unsigned v = 0; v < nvar; v++)
+    vidx_load_words(q + (size_t)v * idx->hash_bytes, idx->words, m.qbe + v * idx->words);
+  for (unsigned j = 0; j < idx->mih_m; j++)
+    m.thr[j] = vouch__mih_threshold(idx->mih_m, radius, j);
+#ifdef VIDX_X86
+  if (idx->use_popcnt)
+    return mih_query_popcnt(&m);
+#endif
+  return mih_query_generic(&m);
 }
 
 /* ------------------------------------------------------------ cost model */
@@ -525,19 +666,29 @@ typedef struct worker {
   int rc;
 } worker;
 
+static int cmp_match_q(const void *pa, const void *pb) {
+  const vouch_match *a = pa, *b = pb;
+  if (a->query != b->query)
+    return a->query < b->query ? -1 : 1;
+  return cmp_match(pa, pb);
+}
+
 static void *work(void *arg) {
   worker *w = arg;
   vidx_mih_scratch s = {0};
   size_t qbytes = (size_t)w->nvar * w->idx->hash_bytes;
-  for (size_t q = w->q0; q < w->q1 && w->rc == VOUCH_OK; q++) {
-    size_t before = w->out.n;
+  for (size_t q = w->q0; q < w->q1 && w->rc == VOUCH_OK;) {
+    size_t before = w->out.n, nb = 1;
     const uint8_t *qp = w->queries + q * qbytes;
-    if (w->engine == VOUCH_ENGINE_MIH)
+    if (w->engine == VOUCH_ENGINE_MIH) {
       w->rc = vouch__mih_query(w->idx, qp, w->nvar, w->radius, (uint32_t)q, &w->out, &s);
-    else
-      w->rc = vouch__scan_query(w->idx, qp, w->nvar, w->radius, (uint32_t)q, &w->out);
+    } else {
+      nb = w->q1 - q < SCAN_BLOCK ? w->q1 - q : SCAN_BLOCK;
+      w->rc = vouch__scan_block(w->idx, qp, (unsigned)nb, w->nvar, w->radius, (uint32_t)q, &w->out);
+    }
     if (w->rc == VOUCH_OK && w->out.n - before > 1)
-      qsort(w->out.v + before, w->out.n - before, sizeof *w->out.v, cmp_match);
+      qsort(w->out.v + before, w->out.n - before, sizeof *w->out.v, cmp_match_q);
+    q += nb;
   }
   vouch__mih_scratch_free(&s);
   return NULL;

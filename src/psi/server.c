@@ -36,6 +36,16 @@ int vouch_psi_server_create(vouch_psi_server **out, const vouch_psi_server_key *
   *out = NULL;
   if (!key || !pd || pd_len < VOUCH_PSI_PUBLIC_BYTES(16))
     return VOUCH_E_INVALID;
+  if (memcmp(pd, VOUCH__PD_MAGIC, 8) != 0 || pd[8] != VOUCH__PD_VERSION ||
+      pd_len != VOUCH_PSI_PUBLIC_BYTES(vouch__load32_le(pd + 12)))
+    return VOUCH_E_PSI_FORMAT;
+  /* The public data must be this key's: L = alpha*G. */
+  uint8_t L[32];
+  crypto_scalarmult_ristretto255_base(L, key->alpha);
+  int mine = memcmp(L, pd + 48, 32) == 0;
+  sodium_memzero(L, sizeof L);
+  if (!mine)
+    return VOUCH_E_PSI_PARAMS;
   vouch_psi_server *srv = vouch__calloc(1, sizeof *srv);
   if (!srv)
     return VOUCH_E_NOMEM;
@@ -289,8 +299,8 @@ done:
  * echelon form; each free column f gives the kernel vector with w_f = 1 and
  * w_(pivot of row r) = -M[r][f]; the union of their supports is the answer.
  * @return the number of rows marked, or -1 when out of memory. */
-static long dhf_detect(const vouch_psi_server *srv, int *real) {
-  size_t N = srv->nop, t = srv->t, s = srv->s, c = t + s;
+static long dhf_detect(const vouch_psi_server *srv, size_t N, int *real) {
+  size_t t = srv->t, s = srv->s, c = t + s;
   uint64_t *M = vouch__malloc(sizeof(uint64_t) * c * N);
   size_t *pivcol = vouch__malloc(sizeof(size_t) * (c < N ? c : N) + 1);
   uint8_t *is_piv = vouch__calloc(N ? N : 1, 1);
@@ -420,7 +430,12 @@ int vouch_psi_server_reveal(vouch_psi_server *srv, vouch_psi_summary *sum) {
     rc = VOUCH_E_NOMEM;
     goto done;
   }
-  long nd = dhf_detect(srv, real);
+  /* Detection needs only t+s+1 rows: an honest client sends at most s
+   * synthetic vouchers, so among any t+s+1 openings at least t+1 are real.
+   * This bounds the work and memory by the parameters, not by the number
+   * of vouchers; the payload decryptions below classify every opening. */
+  size_t rows = srv->nop < (size_t)srv->t + srv->s + 1 ? srv->nop : (size_t)srv->t + srv->s + 1;
+  long nd = dhf_detect(srv, rows, real);
   if (nd < 0) {
     rc = VOUCH_E_NOMEM;
     goto done;
@@ -428,7 +443,7 @@ int vouch_psi_server_reveal(vouch_psi_server *srv, vouch_psi_summary *sum) {
   if ((size_t)nd < (size_t)srv->t + 1)
     goto done; /* t or fewer real shares (or too many synthetic ones): nothing */
   size_t k = 0;
-  for (size_t i = 0; i < srv->nop && k <= srv->t; i++)
+  for (size_t i = 0; i < rows && k <= srv->t; i++)
     if (real[i])
       idx[k++] = i;
   if (interpolate0(srv, idx, k, a0) != 0)

@@ -261,7 +261,7 @@ static void test_match_opens_nonmatch_never(void) {
 /* r real matches + e synthetic + some non-matching, in a shuffled order. */
 static void threshold_case(uint32_t seed, unsigned t, unsigned s, unsigned r, unsigned e) {
   world w;
-  REQUIRE(world_init(&w, seed, 3 * t + 10, t, s) == 0);
+  REQUIRE(world_init(&w, seed, (r > 3 * t ? r : 3 * t) + 10, t, s) == 0);
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   unsigned total = r + e + 5;
@@ -329,6 +329,18 @@ static void test_threshold_small(void) {
     for (unsigned e = 0; e <= 12; e += 4)
       for (unsigned r = 0; r <= 6; r++)
         threshold_case(seed * 31 + e * 7 + r, 4, 12, r, e);
+}
+
+static void test_threshold_edges(void) {
+  /* t = 1 (DHF polynomials of degree 0) and s = 1 (one synthetic tolerated). */
+  for (unsigned r = 0; r <= 3; r++)
+    for (unsigned e = 0; e <= 3; e++)
+      threshold_case(500 + r * 4 + e, 1, 3, r, e);
+  for (unsigned r = 1; r <= 4; r++)
+    threshold_case(600 + r, 2, 1, r, 1);
+  /* Many more openings than the detection window t+s+1 = 7. */
+  threshold_case(700, 3, 3, 40, 3);
+  threshold_case(701, 3, 3, 3, 3);
 }
 
 static void test_threshold_default_t30(void) {
@@ -553,7 +565,14 @@ static void test_wrong_server_key(void) {
     vouch_psi_server_key *other;
     REQUIRE(vouch__server_key_generate(&other, &w.rng) == VOUCH_OK);
     vouch_psi_server *srv;
-    REQUIRE(vouch_psi_server_create(&srv, other, w.pd, w.pd_len) == VOUCH_OK);
+    /* The server refuses public data made with another key... */
+    CHECK_EQ_INT(vouch_psi_server_create(&srv, other, w.pd, w.pd_len), VOUCH_E_PSI_PARAMS);
+    /* ...and with the check bypassed (the key object swapped under a
+     * server that holds a pointer to it), the wrong alpha opens nothing. */
+    REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
+    uint8_t saved[32];
+    memcpy(saved, w.skey->alpha, 32);
+    memcpy(w.skey->alpha, other->alpha, 32);
     for (int i = 0; i < 8; i++) {
       uint8_t *v = make(&w, i, i % 2, NULL);
       REQUIRE(v);
@@ -564,6 +583,7 @@ static void test_wrong_server_key(void) {
     CHECK_EQ_INT(vouch_psi_server_reveal(srv, &sum), VOUCH_OK);
     CHECK_EQ_INT(sum.opened, 0);
     CHECK_EQ_INT(sum.threshold_crossed, 0);
+    memcpy(w.skey->alpha, saved, 32);
     vouch_psi_server_free(srv);
     vouch_psi_server_key_free(other);
     world_free(&w);
@@ -816,6 +836,7 @@ int main(void) {
   TT_RUN(test_aead_commit);
   TT_RUN(test_match_opens_nonmatch_never);
   TT_RUN(test_threshold_small);
+  TT_RUN(test_threshold_edges);
   TT_RUN(test_threshold_default_t30);
   TT_RUN(test_threshold_incremental);
   TT_RUN(test_replay_counts_once);
