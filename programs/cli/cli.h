@@ -14,6 +14,7 @@
 
 /* Each subcommand: argv[0] is the subcommand name. */
 int cmd_hash(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

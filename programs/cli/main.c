@@ -11,6 +11,7 @@ typedef struct {
 
 static const command commands[] = {
   {"hash", cmd_hash, "compute perceptual hashes (PDQ, pHash, dHash, aHash) of image files"},
+  {"eval", cmd_eval, "measure recall under edits, false matches and per-account risk on photos"},
 };
 
 static void usage(FILE *f) {
