@@ -267,6 +267,8 @@ typedef struct {
   uint64_t pairs, excluded_pairs;
   near_pair *near;
   size_t n_near, cap_near;
+  near_pair *top[MAX_ALGOS]; /* the list_n closest pairs per algorithm, closest first */
+  size_t n_top[MAX_ALGOS];
   size_t n_ok, n_failed, n_skipped, low_quality;
   double wall, cpu;
 } results;
@@ -373,6 +375,20 @@ static int cmp_near(const void *a, const void *b) {
   return x->j < y->j ? -1 : x->j > y->j;
 }
 
+/* Keeps r->top[a] sorted by distance (ties: input order), at most k long. */
+static void top_insert(results *r, size_t a, size_t k, const near_pair *np) {
+  near_pair *t = r->top[a];
+  size_t n = r->n_top[a];
+  if (k == 0 || (n == k && np->d[a] >= t[n - 1].d[a])) return;
+  size_t pos = n < k ? n : k - 1;
+  while (pos > 0 && t[pos - 1].d[a] > np->d[a]) {
+    if (pos < k) t[pos] = t[pos - 1];
+    pos--;
+  }
+  t[pos] = *np;
+  if (n < k) r->n_top[a] = n + 1;
+}
+
 /* All pairs i < j of evaluated photos.  A pair is "near" (kept for the
  * list) when some algorithm puts it within 1.5x its standard threshold. */
 static int pair_pass(const eval_opts *o, const work *w, size_t n, const exclusions *ex, results *r) {
@@ -401,6 +417,7 @@ static int pair_pass(const eval_opts *o, const work *w, size_t n, const exclusio
       }
       if (excl) r->excluded_pairs++;
       else r->pairs++;
+      for (size_t a = 0; a < o->n_algo; a++) top_insert(r, a, o->list_n, &np);
       if (np.score <= 1.5 || excl) {
         if (r->n_near == r->cap_near) {
           size_t nc = r->cap_near ? 2 * r->cap_near : 256;
@@ -646,23 +663,27 @@ static void report_fp(const eval_opts *o, const cli_paths *paths, const work *w,
             vouch_hist_percentile(h, NBINS, 0.01), vouch_hist_percentile(h, NBINS, 0));
   }
   fprintf(md, ".\n\n### Closest pairs\n\n"
-              "Pairs that some algorithm puts within 1.5x its standard threshold, closest first (score =\n"
-              "the smallest distance / threshold). Look at them: a pair showing the same scene is not a\n"
-              "false match and belongs in the `--exclude` file; *excluded* marks those already there.\n\n");
-  fprintf(md, "| # | photo A | photo B |");
-  for (size_t a = 0; a < o->n_algo; a++) fprintf(md, " %s |", vouch_algo_name(o->algos[a]));
-  fprintf(md, " status |\n|---:|---|---|");
-  for (size_t a = 0; a < o->n_algo; a++) fprintf(md, "---:|");
-  fprintf(md, "---|\n");
+              "The %zu closest pairs of distinct photos for each algorithm, with all four distances. Look at\n"
+              "them: a pair showing the same scene is not a false match and belongs in the `--exclude` file;\n"
+              "*excluded* marks those already there. A distance within the standard threshold is in bold.\n",
+          o->list_n);
+  for (size_t b = 0; b < o->n_algo; b++) {
+    fprintf(md, "\n#### closest by %s\n\n| # | photo A | photo B |", vouch_algo_name(o->algos[b]));
+    for (size_t a = 0; a < o->n_algo; a++) fprintf(md, " %s |", vouch_algo_name(o->algos[a]));
+    fprintf(md, " status |\n|---:|---|---|");
+    for (size_t a = 0; a < o->n_algo; a++) fprintf(md, "---:|");
+    fprintf(md, "---|\n");
+    for (size_t k = 0; k < r->n_top[b]; k++) {
+      const near_pair *np = &r->top[b][k];
+      fprintf(md, "| %zu | %s | %s |", k + 1, base_name(paths->v[np->i]), base_name(paths->v[np->j]));
+      for (size_t a = 0; a < o->n_algo; a++)
+        fprintf(md, np->d[a] <= std_thr(o->algos[a]) ? " **%u** |" : " %u |", np->d[a]);
+      fprintf(md, " %s |\n", np->excluded ? "excluded" : "counted");
+    }
+  }
   size_t shown = 0;
   for (size_t k = 0; k < r->n_near; k++) {
     const near_pair *np = &r->near[k];
-    if (shown < o->list_n) {
-      fprintf(md, "| %zu | %s | %s |", shown + 1, base_name(paths->v[np->i]), base_name(paths->v[np->j]));
-      for (size_t a = 0; a < o->n_algo; a++) fprintf(md, " %u |", np->d[a]);
-      fprintf(md, " %s |\n", np->excluded ? "excluded" : "counted");
-      shown++;
-    }
     fprintf(js, "%s{\"a\":", k ? "," : "");
     cli_json_string(js, paths->v[np->i]);
     fprintf(js, ",\"b\":");
@@ -673,8 +694,8 @@ static void report_fp(const eval_opts *o, const cli_paths *paths, const work *w,
     fprintf(js, "}}");
   }
   if (r->n_near > shown)
-    fprintf(md, "\n%zu more such pairs in results.json (`near_pairs`)%s.\n", r->n_near - shown,
-            out->dir ? " and pairs.tsv" : "");
+    fprintf(md, "\nAll %zu pairs that some algorithm puts within 1.5x its standard threshold are in\n"
+                "results.json (`near_pairs`)%s.\n", r->n_near, out->dir ? " and pairs.tsv" : "");
   fprintf(js, "]}");
   (void)w;
 }
@@ -690,12 +711,13 @@ static void report_risk(const eval_opts *o, const results *r, outputs *out) {
               "re-saves of one scene) are not: correlated photos make the real risk higher. The 2021 claim\n"
               "was 1 in 10^12 per account per year.\n\n",
           (unsigned long long)o->m_photos, (unsigned long long)o->n_db, (unsigned long long)o->acct_t);
-  fprintf(md, "| algorithm | threshold | matching | pairs | false matches | p (measured) | P(flag) at p | p (upper 95%%) | P(flag) at upper | p needed for 1e-12 | pairs to show it |\n"
-              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  fprintf(md, "| algorithm | threshold | matching | false matches / pairs | p (measured) | q per photo | false-matching photos/yr | P(flag)/yr at p | p (upper 95%%) | P(flag)/yr at upper |\n"
+              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
   fprintf(js, ",\"risk\":{\"n_db\":%llu,\"m_photos\":%llu,\"t\":%llu,\"claim_log10\":%.1f,\"rows\":[",
           (unsigned long long)o->n_db, (unsigned long long)o->m_photos, (unsigned long long)o->acct_t,
           CLAIM_LOG10);
   int first = 1;
+  double p_needed = 0;
   for (size_t a = 0; a < o->n_algo; a++) {
     int thrs[2] = {std_thr(o->algos[a]), 0};
     for (int ti = 0; ti < (o->algos[a] == VOUCH_ALGO_PDQ ? 2 : 1); ti++) {
@@ -704,15 +726,16 @@ static void report_risk(const eval_opts *o, const results *r, outputs *out) {
         risk_for(o, hist_le(r->fp[a * 2 + m], thrs[ti]), r->pairs, &rr);
         char b[6][32];
         fmt_rate(b[0], 32, rr.p_hat);
-        fmt_prob(b[1], 32, rr.at_hat.log10_account);
-        fmt_rate(b[2], 32, rr.p_up);
-        fmt_prob(b[3], 32, rr.at_up.log10_account);
-        fmt_rate(b[4], 32, rr.p_needed);
-        fmt_rate(b[5], 32, rr.p_needed > 0 ? 3.0 / rr.p_needed : INFINITY);
-        fprintf(md, "| %s | %d%s | %s | %llu | %llu | %s | %s | %s | %s | %s | %s |\n",
+        fmt_rate(b[1], 32, rr.at_hat.q);
+        if (rr.x == 0) snprintf(b[2], 32, "0 (none seen)");
+        else fmt_prob(b[2], 32, rr.at_hat.log10_account);
+        fmt_rate(b[3], 32, rr.p_up);
+        fmt_prob(b[4], 32, rr.at_up.log10_account);
+        fprintf(md, "| %s | %d%s | %s | %llu / %llu | %s | %s | %.4g | %s | %s%s | %s |\n",
                 vouch_algo_name(o->algos[a]), thrs[ti], thrs[ti] == 0 ? " (exact key)" : "",
-                m ? "dihedral" : "plain", (unsigned long long)rr.k, (unsigned long long)rr.x, b[0], b[1],
-                b[2], b[3], b[4], b[5]);
+                m ? "dihedral" : "plain", (unsigned long long)rr.x, (unsigned long long)rr.k, b[0], b[1],
+                rr.at_hat.expected_photos, b[2], b[3], rr.x == 0 ? " (3/K)" : "", b[4]);
+        p_needed = rr.p_needed;
         fprintf(js, "%s{\"algo\":\"%s\",\"threshold\":%d,\"matching\":\"%s\",\"pairs\":%llu,\"matches\":%llu,"
                     "\"p\":%.6e,\"q\":%.6e,\"log10_account\":%.6f,\"p_upper95\":%.6e,\"q_upper\":%.6e,"
                     "\"log10_account_upper\":%.6f,\"p_needed\":%.6e,\"expected_photos_per_year\":%.6e}",
@@ -726,9 +749,25 @@ static void report_risk(const eval_opts *o, const results *r, outputs *out) {
     }
   }
   fprintf(js, "]");
-  fprintf(md, "\n*P(flag)* is per account per year. *p needed* is the largest per-pair rate that keeps P(flag)\n"
-              "at or below 1e-12 with these N, M, t; *pairs to show it* is how many unrelated pairs one would\n"
-              "have to compare, seeing no false match, for the rule of three to put the bound that low.\n");
+  {
+    char b1[32], b2[32], b3[32];
+    vouch_risk_in in = {.p = p_needed, .n_db = o->n_db, .m_photos = o->m_photos, .t = o->acct_t};
+    vouch_risk_out ro;
+    vouch_risk_account(&in, &ro);
+    fmt_rate(b1, sizeof b1, p_needed);
+    fmt_rate(b2, sizeof b2, ro.q);
+    fmt_rate(b3, sizeof b3, p_needed > 0 ? 3.0 / p_needed : INFINITY);
+    double photos = p_needed > 0 ? 0.5 + sqrt(0.25 + 2 * 3.0 / p_needed) : INFINITY;
+    fprintf(md, "\n*P(flag)* is the chance that an innocent account is flagged in a year. For comparison with\n"
+                "the 2021 claim: with these N, M and t, P(flag) <= 1e-12 needs a per-pair rate p <= **%s**\n"
+                "(a photo matching some entry with q <= %s, i.e. %.3g false-matching photos a year on\n"
+                "average). Showing a rate that low by the rule of three takes %s unrelated pairs with no\n"
+                "false match: all pairs of about %.0f photos. The threshold t does most of the work: what\n"
+                "a corpus of this size can show is only that p is below its upper bound.\n",
+            b1, b2, ro.expected_photos, b3, photos);
+    fprintf(js, ",\"p_needed\":%.6e,\"q_needed\":%.6e,\"pairs_to_show\":%.6e", p_needed, ro.q,
+            p_needed > 0 ? 3.0 / p_needed : 0.0);
+  }
   /* Exact keys: what private matching on exact PDQ bits would give up. */
   if (o->mode == 3) {
     size_t ap = o->n_algo;
@@ -750,6 +789,21 @@ static void report_risk(const eval_opts *o, const results *r, outputs *out) {
         fprintf(js, "%s{\"transform\":\"%s\",\"recall_exact\":%.6f,\"recall_31\":%.6f}", t ? "," : "", name,
                 tot ? (double)hist_le(h, 0) / tot : 0.0, tot ? (double)hist_le(h, 31) / tot : 0.0);
       }
+      uint64_t e0 = 0, e31 = 0, ed0 = 0, ed31 = 0, tot = 0;
+      for (size_t t = 0; t < o->n_tf; t++) {
+        const uint64_t *h = r->rob[(t * o->n_algo + ap) * 2], *hd = r->rob[(t * o->n_algo + ap) * 2 + 1];
+        e0 += hist_le(h, 0);
+        e31 += hist_le(h, 31);
+        ed0 += hist_le(hd, 0);
+        ed31 += hist_le(hd, 31);
+        tot += hist_total(h);
+      }
+      fprintf(md, "| **all transforms** | **%.1f%%** | **%.1f%%** | **%.1f%%** | **%.1f%%** |\n", pct(e0, tot),
+              pct(e31, tot), pct(ed0, tot), pct(ed31, tot));
+      fprintf(md, "\nUnrelated pairs with identical PDQ bits: %llu of %llu. An exact key gives the server nothing\n"
+                  "about near misses (a photo one bit away is as unknown as any other), but it lets any edit\n"
+                  "that changes one bit evade the match.\n",
+              (unsigned long long)hist_le(r->fp[ap * 2], 0), (unsigned long long)r->pairs);
       fprintf(js, "]");
     }
   }
@@ -1214,6 +1268,13 @@ int cmd_eval(int argc, char **argv) {
     cli_errorf("fewer than 2 photos could be evaluated");
     goto done;
   }
+  for (size_t a = 0; a < o.n_algo && (o.mode & 2); a++) {
+    r.top[a] = calloc(o.list_n ? o.list_n : 1, sizeof *r.top[a]);
+    if (!r.top[a]) {
+      cli_errorf("out of memory");
+      goto done;
+    }
+  }
   if ((o.mode & 2) && pair_pass(&o, &w, paths.n, &ex, &r) != 0) {
     cli_errorf("out of memory");
     goto done;
@@ -1281,6 +1342,7 @@ done:
   free(w.dist);
   free(r.rob);
   free(r.near);
+  for (size_t a = 0; a < MAX_ALGOS; a++) free(r.top[a]);
   free(ex.keys);
   free(owned_suite);
   cli_paths_free(&paths);
