@@ -11,6 +11,7 @@
  * per work item.  Everything after that (histograms, pairs, statistics,
  * report) runs on the calling thread. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "cli.h"
 
 #define MAX_ALGOS 4
@@ -817,9 +819,28 @@ static void report_risk(const eval_opts *o, const results *r, outputs *out) {
 
 /* ------------------------------------------------------------ plots */
 
-static int have_gnuplot(void) {
-  int rc = system("command -v gnuplot >/dev/null 2>&1");
-  return rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+/* Runs `gnuplot plots.gp` in `dir` with its messages in dir/gnuplot.log.
+ * Returns 0 on success, 1 if gnuplot failed, -1 if it could not be run
+ * (not installed). */
+static int run_gnuplot(const char *dir) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    if (chdir(dir) != 0) _exit(126);
+    int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd >= 0) {
+      dup2(fd, STDERR_FILENO);
+      dup2(fd, STDOUT_FILENO);
+      close(fd);
+    }
+    execlp("gnuplot", "gnuplot", "plots.gp", (char *)NULL);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return -1;
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
 static FILE *open_in(const char *dir, const char *name, char *path, size_t cap) {
@@ -913,7 +934,8 @@ static int write_plots(const eval_opts *o, const results *r, const char *dir, FI
       fclose(f);
       fprintf(gp, "set output 'recall_%s.png'\nset title '%s: recall vs threshold (mean per transform family) and false-match rate'\n"
                   "set xlabel 'threshold (bits)'\nset ylabel 'recall'\nset yrange [0:1.02]\n"
-                  "set y2label 'false-match rate per pair (log)'\nset logscale y2\nset y2tics\nset ytics nomirror\n"
+                  "set y2label 'false-match rate per pair (log)'\nset logscale y2\nset y2tics\nset format y2 '%%g'\n"
+                  "set ytics nomirror\n"
                   "set xrange [0:%u]\nset arrow 1 from %d, graph 0 to %d, graph 1 nohead dt 2\nplot ",
               an, an, bits / 2, std_thr(o->algos[a]), std_thr(o->algos[a]));
       for (size_t k = 0; k < nk; k++)
@@ -928,15 +950,13 @@ static int write_plots(const eval_opts *o, const results *r, const char *dir, FI
     }
   }
   fclose(gp);
-  if (!have_gnuplot()) {
+  int rc = run_gnuplot(dir);
+  if (rc < 0) {
     fprintf(md, "\n*Plots skipped: gnuplot was not found. The data files (hist_*.dat, recall_*.dat) and\n"
                 "plots.gp are in the report folder; `gnuplot plots.gp` there makes the PNGs.*\n");
     return 0;
   }
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot plots.gp 2>gnuplot.log", dir);
-  int rc = system(cmd);
-  if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
+  if (rc > 0) {
     cli_warnf("gnuplot failed (see %s/gnuplot.log); data files are written", dir);
     fprintf(md, "\n*Plots: gnuplot failed (gnuplot.log); data files and plots.gp are written.*\n");
     return 0;

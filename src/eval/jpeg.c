@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 #include "eval_internal.h"
 
 struct vouch_transformer {
@@ -48,7 +49,8 @@ typedef struct {
 
 static void enc_error_exit(j_common_ptr cinfo) {
   enc_ctx *c = (enc_ctx *)(void *)cinfo->err;
-  if (c->rc == VOUCH_OK) c->rc = VOUCH_E_INTERNAL;
+  if (c->rc == VOUCH_OK)
+    c->rc = cinfo->err->msg_code == JERR_OUT_OF_MEMORY ? VOUCH_E_NOMEM : VOUCH_E_INTERNAL;
   longjmp(c->jb, 1);
 }
 static void enc_output_message(j_common_ptr cinfo) { (void)cinfo; } /* the library never prints */

@@ -116,6 +116,13 @@ printf 'bridge.jpg only-one-name\n' > "$T/bad.tsv"
 $V eval false-positives --exclude "$T/bad.tsv" "$T/p" >/dev/null 2>&1
 check "malformed exclusion file exits 2" test $? -eq 2
 
+# --- without gnuplot: data files and script still written, the report says so
+PATH=/nonexistent "$V" eval false-positives -a pdq --report "$T/r3" "$T/p" 2>/dev/null
+check "no gnuplot still exits 0" test $? -eq 0
+check "no gnuplot: plots skipped note" grep -q "Plots skipped: gnuplot was not found" "$T/r3/report.md"
+check "no gnuplot: data and script written" test -s "$T/r3/hist_pdq.dat" -a -s "$T/r3/plots.gp"
+check "no gnuplot: no png" test ! -e "$T/r3/hist_pdq.png"
+
 # --- without --report: Markdown on stdout; deterministic given the seed
 $V eval robustness -j1 -a phash -t noise:20,crop:0.1,overlay:0.2 --seed 7 "$T/p" > "$T/o1" 2>/dev/null
 check "stdout report exits 0" test $? -eq 0
