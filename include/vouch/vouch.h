@@ -8,4 +8,5 @@
 #include "merkle.h"
 #include "psi.h"
 #include "audit.h"
+#include "eval.h"
 #endif

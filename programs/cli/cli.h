@@ -37,6 +37,7 @@ int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_roo
 int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlists, unsigned min_sources,
                           int any_jurisdiction, const char *prev_path, const char *audit_out,
                           const char *index_out);
+int cmd_eval(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

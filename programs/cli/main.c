@@ -16,6 +16,7 @@ static const command commands[] = {
   {"match", cmd_match, "match photos or hashes against an index (exact, within a radius)"},
   {"psi", cmd_psi, "private matching: safety vouchers with a threshold (setup, voucher, open)"},
   {"audit", cmd_audit, "auditable database: signed source lists, roots, proofs, log, verification"},
+  {"eval", cmd_eval, "measure recall under edits, false matches and per-account risk on photos"},
 };
 
 static void usage(FILE *f) {
