@@ -60,6 +60,14 @@ void cli_paths_free(cli_paths *p);
  * Returns the number of operands that could not be used (each reported). */
 int cli_paths_collect(cli_paths *p, char **operands, int n, int recursive);
 
+/* Reads a whole file, or stdin for "-", of at most `max` bytes into a
+ * malloc'd buffer with a NUL after the data (not counted in *len).  Quiet:
+ * returns -1 with errno (EFBIG over `max`) and the caller reports. */
+int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
+/* Writes `path` through path.tmp.XXXXXX created with `mode`, fsync and
+ * rename, so a crash never leaves half a file.  Quiet: -1 with errno. */
+int cli_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
+
 /* Number of online CPUs (at least 1). */
 int cli_ncpu(void);
 

@@ -18,87 +18,21 @@
 /* ------------------------------------------------------------- file I/O */
 
 static int read_all(const char *path, uint8_t **out, size_t *len) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  if (!f) {
-    cli_errorf("%s: %s", path, strerror(errno));
+  if (cli_read_file(path, FILE_MAX, out, len) != 0) {
+    cli_errorf("%s: %s", path, errno == EFBIG ? "file too large" : strerror(errno));
     return -1;
   }
-  uint8_t *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n == cap) {
-      size_t nc = cap ? cap * 2 : 65536;
-      if (nc > FILE_MAX) {
-        cli_errorf("%s: larger than %zu bytes", path, FILE_MAX);
-        goto fail;
-      }
-      uint8_t *nb = realloc(buf, nc);
-      if (!nb) {
-        cli_errorf("%s: out of memory", path);
-        goto fail;
-      }
-      buf = nb;
-      cap = nc;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (ferror(f)) {
-    cli_errorf("%s: read error", path);
-    goto fail;
-  }
-  if (f != stdin)
-    fclose(f);
-  *out = buf;
-  *len = n;
   return 0;
-fail:
-  free(buf);
-  if (f != stdin)
-    fclose(f);
-  return -1;
 }
 
-/* Writes to path.tmp.XXXXXX with `mode`, fsyncs and renames, so a crash never
- * leaves half a file.  Secret keys use mode 0600 from creation on. */
+/* Writes atomically (temp file, fsync, rename); secret keys get mode 0600
+ * from creation on. */
 static int write_atomic(const char *path, const void *buf, size_t len, mode_t mode) {
-  size_t pl = strlen(path) + 16;
-  char *tmp = malloc(pl);
-  if (!tmp)
-    return -1;
-  snprintf(tmp, pl, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
+  if (cli_write_file_atomic(path, buf, len, (unsigned)mode) != 0) {
     cli_errorf("%s: %s", path, strerror(errno));
-    free(tmp);
     return -1;
   }
-  int ok = fchmod(fd, mode) == 0;
-  const uint8_t *p = buf;
-  size_t done = 0;
-  while (ok && done < len) {
-    ssize_t w = write(fd, p + done, len - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      ok = 0;
-    else
-      done += (size_t)w;
-  }
-  if (ok && fsync(fd) != 0)
-    ok = 0;
-  if (close(fd) != 0)
-    ok = 0;
-  if (ok && rename(tmp, path) != 0)
-    ok = 0;
-  if (!ok) {
-    cli_errorf("%s: %s", path, strerror(errno));
-    unlink(tmp);
-  }
-  free(tmp);
-  return ok ? 0 : -1;
+  return 0;
 }
 
 static void hex_print(FILE *f, const uint8_t *b, size_t n) {

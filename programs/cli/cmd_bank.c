@@ -106,32 +106,12 @@ static int bank_fail(vouch_bank *b, int rc) {
 
 /* Reads a whole file (or stdin for "-"). */
 static char *read_all(const char *path, size_t *len) {
-  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-  if (!f) {
+  uint8_t *buf = NULL;
+  if (cli_read_file(path, SIZE_MAX / 2, &buf, len) != 0) {
     cli_errorf("%s: %s", path, strerror(errno));
     return NULL;
   }
-  size_t cap = 1 << 20, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    if (n == cap) {
-      char *nb = realloc(buf, cap *= 2);
-      if (!nb) { free(buf); buf = NULL; break; }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) break;
-  }
-  if (buf && ferror(f)) {
-    cli_errorf("%s: read error", path);
-    free(buf);
-    buf = NULL;
-  }
-  if (f != stdin) fclose(f);
-  if (!buf && errno == ENOMEM) cli_errorf("%s: out of memory", path);
-  *len = n;
-  return buf;
+  return (char *)buf;
 }
 
 typedef struct import_report {

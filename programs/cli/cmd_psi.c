@@ -18,66 +18,6 @@
 
 /* ////////////////////////////////////////////////////////////// file helpers */
 
-/* Reads a whole file of at most `max` bytes.  Returns 0, or -1 with errno. */
-static int read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  *out = NULL;
-  *len = 0;
-  if (!f)
-    return -1;
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-    fclose(f);
-    errno = EFBIG;
-    return -1;
-  }
-  size_t n = (size_t)st.st_size;
-  uint8_t *buf = malloc(n ? n : 1);
-  if (!buf || fread(buf, 1, n, f) != n) {
-    free(buf);
-    fclose(f);
-    errno = EIO;
-    return -1;
-  }
-  fclose(f);
-  *out = buf;
-  *len = n;
-  return 0;
-}
-
-/* Writes `path` via a temporary file, fsync and rename, with `mode`. */
-static int write_file_atomic(const char *path, const uint8_t *buf, size_t len, mode_t mode) {
-  size_t pl = strlen(path);
-  char *tmp = malloc(pl + 16);
-  if (!tmp)
-    return -1;
-  memcpy(tmp, path, pl);
-  memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    free(tmp);
-    return -1;
-  }
-  int ok = fchmod(fd, mode) == 0;
-  size_t off = 0;
-  while (ok && off < len) {
-    ssize_t w = write(fd, buf + off, len - off);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      ok = 0;
-    else
-      off += (size_t)w;
-  }
-  ok = ok && fsync(fd) == 0;
-  ok = close(fd) == 0 && ok;
-  ok = ok && rename(tmp, path) == 0;
-  if (!ok)
-    unlink(tmp);
-  free(tmp);
-  return ok ? 0 : -1;
-}
-
 static int file_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
@@ -110,7 +50,7 @@ static int load_server_key(const char *path, int create, vouch_psi_server_key **
       cli_errorf("cannot create a server key");
       return -1;
     }
-    int rc = write_file_atomic(path, kf, sizeof kf, 0600);
+    int rc = cli_write_file_atomic(path, kf, sizeof kf, 0600);
     sodium_memzero(kf, sizeof kf);
     if (rc != 0) {
       cli_errorf("%s: cannot write: %s", path, strerror(errno));
@@ -122,7 +62,7 @@ static int load_server_key(const char *path, int create, vouch_psi_server_key **
     return 0;
   }
   check_secret_mode(path);
-  if (read_file(path, 4096, &buf, &len) != 0) {
+  if (cli_read_file(path, 4096, &buf, &len) != 0) {
     cli_errorf("%s: cannot read: %s", path, strerror(errno));
     return -1;
   }
@@ -324,7 +264,7 @@ static int psi_setup(int argc, char **argv) {
     vouch_psi_server_key_free(key);
     return CLI_EXIT_ERROR;
   }
-  if (write_file_atomic(outf, pd, pd_len, 0644) != 0) {
+  if (cli_write_file_atomic(outf, pd, pd_len, 0644) != 0) {
     cli_errorf("%s: cannot write: %s", outf, strerror(errno));
     vouch_psi_buf_free(pd);
     vouch_psi_server_key_free(key);
@@ -420,7 +360,7 @@ static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash,
     return -1;
   }
   snprintf(path, pl_, "%s/%s", c->dir, name);
-  if (write_file_atomic(path, c->buf, c->vlen, 0644) != 0) {
+  if (cli_write_file_atomic(path, c->buf, c->vlen, 0644) != 0) {
     cli_errorf("%s: cannot write: %s", path, strerror(errno));
     c->failed++;
   } else {
@@ -465,7 +405,7 @@ static int load_or_create_account(const char *path, unsigned long t, unsigned lo
   uint8_t *buf;
   size_t len;
   check_secret_mode(path);
-  if (read_file(path, (size_t)64 << 20, &buf, &len) != 0) {
+  if (cli_read_file(path, (size_t)64 << 20, &buf, &len) != 0) {
     cli_errorf("%s: cannot read: %s", path, strerror(errno));
     return -1;
   }
@@ -495,7 +435,7 @@ static int save_account(const char *path, const vouch_psi_account *acct) {
     cli_errorf("out of memory");
     return -1;
   }
-  int rc = write_file_atomic(path, buf, len, 0600);
+  int rc = cli_write_file_atomic(path, buf, len, 0600);
   sodium_memzero(buf, len);
   free(buf);
   if (rc != 0)
@@ -584,7 +524,7 @@ static int psi_voucher(int argc, char **argv) {
   }
   uint8_t *pdbuf;
   size_t pdlen;
-  if (read_file(pubf, PSI_FILE_MAX, &pdbuf, &pdlen) != 0) {
+  if (cli_read_file(pubf, PSI_FILE_MAX, &pdbuf, &pdlen) != 0) {
     cli_errorf("%s: cannot read: %s", pubf, strerror(errno));
     return CLI_EXIT_ERROR;
   }
@@ -733,7 +673,7 @@ static int write_pgm(const char *dir, const char *name, const vouch_psi_payload 
   if (buf) {
     memcpy(buf, head, (size_t)hl);
     memcpy(buf + hl, p->thumb, px);
-    rc = write_file_atomic(path, buf, (size_t)hl + px, 0600);
+    rc = cli_write_file_atomic(path, buf, (size_t)hl + px, 0600);
     free(buf);
   }
   free(path);
@@ -768,7 +708,7 @@ static int psi_open(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   uint8_t *pd;
   size_t pdlen;
-  if (read_file(pubf, PSI_FILE_MAX, &pd, &pdlen) != 0) {
+  if (cli_read_file(pubf, PSI_FILE_MAX, &pd, &pdlen) != 0) {
     cli_errorf("%s: cannot read: %s", pubf, strerror(errno));
     vouch_psi_server_key_free(key);
     return CLI_EXIT_ERROR;
@@ -827,7 +767,7 @@ static int psi_open(int argc, char **argv) {
     if (!path)
       break;
     snprintf(path, plen, "%s/%s", dir, names[i]);
-    if (read_file(path, (size_t)1 << 20, &buf, &len) != 0) {
+    if (cli_read_file(path, (size_t)1 << 20, &buf, &len) != 0) {
       cli_errorf("%s: cannot read: %s", path, strerror(errno));
       bad++;
     } else {

@@ -1,5 +1,6 @@
 /* programs/cli/util.c -- messages, JSON strings, path collection, progress. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -197,4 +198,85 @@ int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned l
   if (errno || *end || v < lo || v > hi) return -1;
   *out = v;
   return 0;
+}
+
+int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  *out = NULL;
+  *len = 0;
+  if (!f) return -1;
+  uint8_t *buf = NULL;
+  size_t n = 0, cap = 0;
+  int err = 0;
+  for (;;) {
+    if (n + 1 >= cap) { /* room for the data and a NUL */
+      size_t nc = cap ? cap * 2 : 65536;
+      if (cap > max) {
+        err = EFBIG;
+        break;
+      }
+      uint8_t *nb = realloc(buf, nc);
+      if (!nb) {
+        err = ENOMEM;
+        break;
+      }
+      buf = nb;
+      cap = nc;
+    }
+    size_t got = fread(buf + n, 1, cap - 1 - n, f);
+    n += got;
+    if (n > max) {
+      err = EFBIG;
+      break;
+    }
+    if (got == 0) {
+      if (ferror(f)) err = EIO;
+      break;
+    }
+  }
+  if (f != stdin) fclose(f);
+  if (err) {
+    free(buf);
+    errno = err;
+    return -1;
+  }
+  buf[n] = 0;
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+int cli_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode) {
+  size_t pl = strlen(path) + 16;
+  char *tmp = malloc(pl);
+  if (!tmp) return -1;
+  snprintf(tmp, pl, "%s.tmp.XXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    free(tmp);
+    return -1;
+  }
+  int ok = fchmod(fd, (mode_t)mode) == 0, saved = 0;
+  const uint8_t *p = buf;
+  size_t done = 0;
+  while (ok && done < len) {
+    ssize_t w = write(fd, p + done, len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) ok = 0;
+    else done += (size_t)w;
+  }
+  if (ok && fsync(fd) != 0) ok = 0;
+  if (!ok) saved = errno;
+  if (close(fd) != 0 && ok) {
+    ok = 0;
+    saved = errno;
+  }
+  if (ok && rename(tmp, path) != 0) {
+    ok = 0;
+    saved = errno;
+  }
+  if (!ok) unlink(tmp);
+  free(tmp);
+  if (!ok) errno = saved ? saved : EIO;
+  return ok ? 0 : -1;
 }
