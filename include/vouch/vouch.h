@@ -6,4 +6,5 @@
 #include "image.h"
 #include "hash.h"
 #include "merkle.h"
+#include "psi.h"
 #endif

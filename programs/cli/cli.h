@@ -17,6 +17,7 @@ int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_psi(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -28,11 +29,14 @@ void cli_json_string(FILE *f, const char *s);
 /* A growable list of paths. */
 typedef struct cli_paths {
   char **v;
+  unsigned char *walked; /* 1 if found by walking a directory (not named by the user) */
   size_t n, cap;
 } cli_paths;
 void cli_paths_free(cli_paths *p);
 /* Adds the operands: a file, a directory (walked in sorted order when
  * recursive; an error otherwise), or "-" (one path per line on stdin).
+ * Files found by walking are marked in `walked`: a non-image among them is
+ * skipped (counted), not an error.
  * Returns the number of operands that could not be used (each reported). */
 int cli_paths_collect(cli_paths *p, char **operands, int n, int recursive);
 
@@ -77,6 +81,7 @@ typedef struct cli_hash_result {
   size_t hash_bytes;      /* vouch_algo_bytes(algo) */
   uint8_t hashes[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES];
   uint32_t width, height; /* decoded size */
+  int skipped;            /* a non-image found by walking a directory: not an error */
 } cli_hash_result;
 
 /* Return non-zero from the callback to stop early. */

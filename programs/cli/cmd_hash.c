@@ -22,7 +22,8 @@ static const char hash_usage[] =
   "                    The default (fast) mode decodes JPEGs at a reduced scale\n"
   "                    (libjpeg-turbo scaled DCT); see docs/hashing.md for its distance\n"
   "  -j, --jobs N      threads (default: all cores)\n"
-  "  -r, --recursive   walk directories (sorted, hidden files skipped)\n"
+  "  -r, --recursive   walk directories (sorted, hidden files skipped; files\n"
+  "                    that are not images are skipped and counted)\n"
   "      --json        JSON Lines output; a file that fails gives {\"path\":..,\"error\":..}\n"
   "      --no-orient   ignore EXIF orientation (the PDQ reference ignores it)\n"
   "  -h, --help        this help\n"
@@ -33,11 +34,16 @@ static const char hash_usage[] =
 typedef struct {
   int json;
   FILE *out;
+  size_t skipped;
 } hash_ctx;
 
 static int print_result(void *vctx, const cli_hash_result *r) {
   hash_ctx *c = vctx;
   char hex[VOUCH_HASH_HEX_BYTES];
+  if (r->skipped) {
+    c->skipped++;
+    return 0;
+  }
   if (r->rc != VOUCH_OK) {
     cli_errorf("%s: %s: %s", r->path, vouch_strerror(r->rc), r->errmsg);
     if (c->json) {
@@ -127,6 +133,9 @@ int cmd_hash(int argc, char **argv) {
   hash_ctx ctx = {.json = json, .out = stdout};
   long failed = cli_hash_run(&paths, &o, print_result, &ctx);
   cli_paths_free(&paths);
+  if (ctx.skipped)
+    cli_warnf("skipped %zu file%s found in directories that %s not images", ctx.skipped,
+              ctx.skipped == 1 ? "" : "s", ctx.skipped == 1 ? "is" : "are");
   if (fflush(stdout) != 0) {
     cli_errorf("writing output failed");
     return CLI_EXIT_ERROR;

@@ -13,7 +13,7 @@
 /* Fast mode decodes JPEGs at 1/2, 1/4 or 1/8 scale while both sides stay at
  * least this large.  Chosen by measuring the distance to --exact over real
  * photos (docs/hashing.md). */
-#define CLI_FAST_MIN_SIDE 256U
+#define CLI_FAST_MIN_SIDE 375U
 
 typedef struct {
   cli_hash_result r;
@@ -44,6 +44,7 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
   r->quality = -1;
   vouch_image img = {0};
   int rc = vouch_decoder_decode_file(dec, r->path, &img);
+  if (rc == VOUCH_E_IMAGE_FORMAT && p->paths->walked && p->paths->walked[i]) r->skipped = 1;
   if (rc != VOUCH_OK) {
     snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
   } else {
@@ -136,7 +137,7 @@ long cli_hash_run(const cli_paths *paths, const cli_hash_opts *opts, cli_hash_cb
       pthread_mutex_lock(&p.mu);
       while (!s->ready) pthread_cond_wait(&p.cv, &p.mu);
       pthread_mutex_unlock(&p.mu);
-      if (s->r.rc != VOUCH_OK) failed++;
+      if (s->r.rc != VOUCH_OK && !s->r.skipped) failed++;
       int stop = cb(ctx, &s->r);
       pthread_mutex_lock(&p.mu);
       s->ready = 0;

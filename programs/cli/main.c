@@ -14,6 +14,7 @@ static const command commands[] = {
   {"bank", cmd_bank, "hash banks: create, import, export, list, show, enable, disable, remove"},
   {"index", cmd_index, "build an index file from banks; show and verify one"},
   {"match", cmd_match, "match photos or hashes against an index (exact, within a radius)"},
+  {"psi", cmd_psi, "private matching: safety vouchers with a threshold (setup, voucher, open)"},
 };
 
 static void usage(FILE *f) {

@@ -50,22 +50,29 @@ void cli_paths_free(cli_paths *p) {
   for (size_t i = 0; i < p->n; i++)
     free(p->v[i]);
   free(p->v);
+  free(p->walked);
   memset(p, 0, sizeof *p);
 }
 
-static int paths_push(cli_paths *p, const char *s) {
+static int paths_push_flag(cli_paths *p, const char *s, int walked) {
   if (p->n == p->cap) {
     size_t nc = p->cap ? p->cap * 2 : 64;
     char **nv = realloc(p->v, nc * sizeof *nv);
     if (!nv) return -1;
     p->v = nv;
+    unsigned char *nw = realloc(p->walked, nc);
+    if (!nw) return -1;
+    p->walked = nw;
     p->cap = nc;
   }
   p->v[p->n] = strdup(s);
   if (!p->v[p->n]) return -1;
+  p->walked[p->n] = (unsigned char)walked;
   p->n++;
   return 0;
 }
+
+static int paths_push(cli_paths *p, const char *s) { return paths_push_flag(p, s, 0); }
 
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -102,7 +109,7 @@ static int walk(cli_paths *p, const char *dir, int depth) {
     } else if (S_ISDIR(st.st_mode)) {
       bad += walk(p, full, depth + 1);
     } else if (S_ISREG(st.st_mode)) {
-      if (paths_push(p, full) != 0) bad++;
+      if (paths_push_flag(p, full, 1) != 0) bad++;
     }
     free(full);
   }

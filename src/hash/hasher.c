@@ -9,7 +9,12 @@ struct vouch_hasher {
   float *luma;          /* grows to the largest image seen */
   float *scratch;
   size_t cap;           /* floats in luma and in scratch */
+  int simd;             /* 1: use AVX2 kernels when the CPU has them */
 };
+
+void vouch__hasher_set_simd(vouch_hasher *h, int simd) {
+  if (h) h->simd = simd;
+}
 
 int vouch_hasher_create(vouch_hasher **out) {
   if (!out) return VOUCH_E_INVALID;
@@ -17,6 +22,7 @@ int vouch_hasher_create(vouch_hasher **out) {
   vouch_hasher *h = vouch__calloc(1, sizeof *h);
   if (!h) return VOUCH_E_NOMEM;
   vouch__pdq_dct_matrix(h->dct);
+  h->simd = 1;
   *out = h;
   return VOUCH_OK;
 }
@@ -59,8 +65,16 @@ int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned
     return VOUCH_E_INVALID;
   size_t n;
   if (!vouch__mul_ok(img->width, img->height, &n)) return VOUCH_E_LIMIT;
+  if (algo == VOUCH_ALGO_PDQ && img->scale_denom <= 1) {
+    /* Exact path: streams luma rows from the image, no full-size planes. */
+    uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
+    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, img, NULL, NULL, img->height, img->width, img->height,
+                                     img->width, 1, h->simd, tmp, nv, quality, h->buf64, h->dct16));
+    memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
+    return VOUCH_OK;
+  }
   VOUCH_TRY(reserve(h, n));
-  vouch__luma_from_image(img, h->luma);
+  vouch__luma_from_image_impl(img, h->luma, h->simd);
   if (algo == VOUCH_ALGO_PDQ) {
     uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
     uint32_t full_w = img->width, full_h = img->height;
@@ -73,8 +87,8 @@ int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned
       if (cw == img->width) { full_w = sw; full_h = sh; }
       else { full_w = sh; full_h = sw; }
     }
-    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, h->luma, h->scratch, img->height, img->width, full_h,
-                                     full_w, denom, tmp, nv, quality, h->buf64, h->dct16));
+    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, NULL, h->luma, h->scratch, img->height, img->width, full_h,
+                                     full_w, denom, h->simd, tmp, nv, quality, h->buf64, h->dct16));
     memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
     return VOUCH_OK;
   }

@@ -20,37 +20,111 @@
 #include <string.h>
 #include "pdq_internal.h"
 
+/* Hot loops get an AVX2 clone chosen at load time (GCC function
+ * multi-versioning); both clones do the same float operations per output. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__) && !defined(VOUCH_NO_CLONES)
+#define VOUCH__CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VOUCH__CLONES
+#endif
+
 /* ------------------------------------------------------------ luma */
 
-void vouch__luma_from_image(const vouch_image *img, float *luma) {
-  const uint32_t w = img->width, h = img->height;
-  int grey = img->channels == 1;
-  if (!grey) {
-    grey = 1;
-    for (uint32_t y = 0; y < h && grey; y++) {
-      const uint8_t *p = img->pixels + (size_t)y * img->stride;
-      for (uint32_t x = 0; x < w; x++, p += 3)
-        if (p[0] != p[1] || p[1] != p[2]) {
-          grey = 0;
-          break;
-        }
+/* Scalar luma of one RGB row.  The reference computes 0.299f*R + 0.587f*G +
+ * 0.114f*B left to right, each product rounded to float.  Returns non-zero
+ * if any pixel has R != G or G != B. */
+static unsigned luma_row_scalar(const uint8_t *p, float *out, uint32_t x0, uint32_t w) {
+  unsigned colour = 0;
+  for (uint32_t x = x0; x < w; x++) {
+    const unsigned r = p[3 * x], g = p[3 * x + 1], b = p[3 * x + 2];
+    out[x] = VOUCH__LUMA_R * (float)r + VOUCH__LUMA_G * (float)g + VOUCH__LUMA_B * (float)b;
+    colour |= (r ^ g) | (g ^ b);
+  }
+  return colour;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(VOUCH_NO_INTRINSICS)
+#include <immintrin.h>
+#define VOUCH_HAVE_AVX2_LUMA 1
+/* The same with AVX2, 16 pixels at a time: three 16-byte loads, byte
+ * shuffles to separate R, G and B, widening to int32 and float, then the
+ * same three float products and two additions in the same order per lane.
+ * IEEE float multiply and add are exactly rounded, so each lane computes
+ * the very float the scalar loop does. */
+__attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, float *out, uint32_t w) {
+  const __m128i mr0 = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m128i mr1 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
+  const __m128i mr2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
+  const __m128i mg0 = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m128i mg1 = _mm_setr_epi8(-1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1);
+  const __m128i mg2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14);
+  const __m128i mb0 = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m128i mb1 = _mm_setr_epi8(-1, -1, -1, -1, -1, 1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1);
+  const __m128i mb2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15);
+  const __m256 cr = _mm256_set1_ps(VOUCH__LUMA_R), cg = _mm256_set1_ps(VOUCH__LUMA_G),
+               cb = _mm256_set1_ps(VOUCH__LUMA_B);
+  __m128i colour = _mm_setzero_si128();
+  uint32_t x = 0;
+  for (; x + 16 <= w; x += 16) {
+    const uint8_t *q = p + 3 * (size_t)x;
+    __m128i a = _mm_loadu_si128((const __m128i *)q), b = _mm_loadu_si128((const __m128i *)(q + 16)),
+            c = _mm_loadu_si128((const __m128i *)(q + 32));
+    __m128i R = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mr0), _mm_shuffle_epi8(b, mr1)), _mm_shuffle_epi8(c, mr2));
+    __m128i G = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mg0), _mm_shuffle_epi8(b, mg1)), _mm_shuffle_epi8(c, mg2));
+    __m128i B = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mb0), _mm_shuffle_epi8(b, mb1)), _mm_shuffle_epi8(c, mb2));
+    colour = _mm_or_si128(colour, _mm_or_si128(_mm_xor_si128(R, G), _mm_xor_si128(G, B)));
+    for (int half = 0; half < 2; half++) {
+      __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(R));
+      __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(G));
+      __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(B));
+      __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(cr, fr), _mm256_mul_ps(cg, fg)), _mm256_mul_ps(cb, fb));
+      _mm256_storeu_ps(out + x + 8 * half, y);
+      R = _mm_srli_si128(R, 8);
+      G = _mm_srli_si128(G, 8);
+      B = _mm_srli_si128(B, 8);
     }
   }
+  unsigned any = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(colour, _mm_setzero_si128())) != 0xFFFFu;
+  return any | luma_row_scalar(p, out, x, w);
+}
+#endif
+
+void vouch__luma_from_image(const vouch_image *img, float *luma) {
+  vouch__luma_from_image_impl(img, luma, 1);
+}
+
+void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_simd) {
+  const uint32_t w = img->width, h = img->height;
+  if (img->channels == 1) {
+    for (uint32_t y = 0; y < h; y++) {
+      const uint8_t *p = img->pixels + (size_t)y * img->stride;
+      float *out = luma + (size_t)y * w;
+      for (uint32_t x = 0; x < w; x++) out[x] = (float)p[x];
+    }
+    return;
+  }
+  int avx2 = 0;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  avx2 = allow_simd && __builtin_cpu_supports("avx2");
+#endif
+  unsigned colour = 0;
   for (uint32_t y = 0; y < h; y++) {
     const uint8_t *p = img->pixels + (size_t)y * img->stride;
     float *out = luma + (size_t)y * w;
-    if (img->channels == 1) {
-      for (uint32_t x = 0; x < w; x++)
-        out[x] = (float)p[x];
-    } else if (grey) {
-      for (uint32_t x = 0; x < w; x++)
-        out[x] = (float)p[3 * x];
-    } else {
-      /* Same expression, same order as the reference:
-       * (0.299f*R + 0.587f*G) + 0.114f*B, each product in float. */
-      for (uint32_t x = 0; x < w; x++)
-        out[x] = VOUCH__LUMA_R * (float)p[3 * x] + VOUCH__LUMA_G * (float)p[3 * x + 1] +
-                 VOUCH__LUMA_B * (float)p[3 * x + 2];
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    if (avx2) {
+      colour |= luma_row_avx2(p, out, w);
+      continue;
+    }
+#endif
+    colour |= luma_row_scalar(p, out, 0, w);
+  }
+  if (colour == 0) {
+    /* Every pixel has R == G == B: the grey path (see the header). */
+    for (uint32_t y = 0; y < h; y++) {
+      const uint8_t *p = img->pixels + (size_t)y * img->stride;
+      float *out = luma + (size_t)y * w;
+      for (uint32_t x = 0; x < w; x++) out[x] = (float)p[3 * x];
     }
   }
 }
@@ -68,64 +142,88 @@ int vouch__jarosz_window(int old_dim, int new_dim) {
  * running float sum by the current count (a true division, as the reference).
  * We run 8 rows side by side so the loop-carried add chains overlap; each
  * row's own sequence of operations is unchanged. */
-static void box_rows_1(const float *in, float *out, int n, int win) {
+/* The count the reference divides by when writing output oi of a row of n
+ * with window win (phases 2, 3 and 4 above). */
+static void box_counts(int n, int win, float *cnt) {
   const int half = (win + 2) / 2;
   const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
-  float sum = 0.0f;
-  int cnt = 0, li = 0, ri = 0, oi = 0;
-  for (int i = 0; i < p1; i++) { sum += in[ri++]; cnt++; }
-  for (int i = 0; i < p2; i++) { sum += in[ri++]; cnt++; out[oi++] = sum / (float)cnt; }
-  for (int i = 0; i < p3; i++) { sum += in[ri++]; sum -= in[li++]; out[oi++] = sum / (float)cnt; }
-  for (int i = 0; i < p4; i++) { sum -= in[li++]; cnt--; out[oi++] = sum / (float)cnt; }
+  int oi = 0, c = p1;
+  for (int i = 0; i < p2; i++) cnt[oi++] = (float)(++c);
+  for (int i = 0; i < p3; i++) cnt[oi++] = (float)c;
+  for (int i = 0; i < p4; i++) cnt[oi++] = (float)(--c);
 }
 
+/* Eight rows side by side.  The running sums are loop-carried chains; eight
+ * independent chains keep the adders busy.  `keep` selects the outputs:
+ * NULL writes the raw running sum of every output (divided afterwards, a
+ * vectorisable loop); otherwise only outputs keep[0..nkeep-1] (ascending,
+ * repeats allowed) are written, divided, to out[r * nkeep + k]. */
 #define ROWS_AT_ONCE 8
-static void box_rows_8(const float *in, float *out, int n, int win, size_t stride) {
+VOUCH__CLONES static void box_rows_8(const float *in, size_t stride, int n, int win, float *out,
+                       const int *keep, int nkeep, const float *cnt) {
   const int half = (win + 2) / 2;
   const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
   float sum[ROWS_AT_ONCE] = {0};
-  int cnt = 0, li = 0, ri = 0, oi = 0;
-  for (int i = 0; i < p1; i++, ri++, cnt++)
-    for (int r = 0; r < ROWS_AT_ONCE; r++) sum[r] += in[r * stride + ri];
+  const float *row[ROWS_AT_ONCE];
+  for (int r = 0; r < ROWS_AT_ONCE; r++) row[r] = in + r * stride;
+  int li = 0, ri = 0, oi = 0, k = 0;
+#define EMIT()                                                                       \
+  do {                                                                               \
+    if (!keep) {                                                                     \
+      for (int r = 0; r < ROWS_AT_ONCE; r++) out[r * stride + oi] = sum[r];          \
+    } else {                                                                         \
+      for (; k < nkeep && keep[k] == oi; k++)                                        \
+        for (int r = 0; r < ROWS_AT_ONCE; r++) out[r * nkeep + k] = sum[r] / cnt[oi]; \
+    }                                                                                \
+  } while (0)
+  for (int i = 0; i < p1; i++, ri++)
+    for (int r = 0; r < ROWS_AT_ONCE; r++) sum[r] += row[r][ri];
   for (int i = 0; i < p2; i++, ri++, oi++) {
-    cnt++;
-    float c = (float)cnt;
-    for (int r = 0; r < ROWS_AT_ONCE; r++) {
-      sum[r] += in[r * stride + ri];
-      out[r * stride + oi] = sum[r] / c;
-    }
+    for (int r = 0; r < ROWS_AT_ONCE; r++) sum[r] += row[r][ri];
+    EMIT();
   }
-  {
-    float c = (float)cnt;
-    for (int i = 0; i < p3; i++, ri++, li++, oi++)
-      for (int r = 0; r < ROWS_AT_ONCE; r++) {
-        sum[r] += in[r * stride + ri];
-        sum[r] -= in[r * stride + li];
-        out[r * stride + oi] = sum[r] / c;
-      }
+  for (int i = 0; i < p3; i++, ri++, li++, oi++) {
+    for (int r = 0; r < ROWS_AT_ONCE; r++) {
+      sum[r] += row[r][ri];
+      sum[r] -= row[r][li];
+    }
+    EMIT();
   }
   for (int i = 0; i < p4; i++, li++, oi++) {
-    cnt--;
-    float c = (float)cnt;
-    for (int r = 0; r < ROWS_AT_ONCE; r++) {
-      sum[r] -= in[r * stride + li];
-      out[r * stride + oi] = sum[r] / c;
-    }
+    for (int r = 0; r < ROWS_AT_ONCE; r++) sum[r] -= row[r][li];
+    EMIT();
   }
+#undef EMIT
+  if (!keep)
+    for (int r = 0; r < ROWS_AT_ONCE; r++) {
+      float *o = out + r * stride;
+      for (int j = 0; j < n; j++) o[j] = o[j] / cnt[j];
+    }
 }
 
-static void box_along_rows(const float *in, float *out, int rows, int cols, int win) {
-  int i = 0;
-  for (; i + ROWS_AT_ONCE <= rows; i += ROWS_AT_ONCE)
-    box_rows_8(in + (size_t)i * cols, out + (size_t)i * cols, cols, win, (size_t)cols);
-  for (; i < rows; i++)
-    box_rows_1(in + (size_t)i * cols, out + (size_t)i * cols, cols, win);
+/* One row, outputs selected as in box_rows_8. */
+static void box_row_1(const float *in, int n, int win, float *out, const int *keep, int nkeep,
+                      const float *cnt) {
+  const int half = (win + 2) / 2;
+  const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
+  float sum = 0.0f;
+  int li = 0, ri = 0, oi = 0, k = 0;
+#define EMIT1()                                                       \
+  do {                                                                \
+    if (!keep) out[oi] = sum / cnt[oi];                               \
+    else for (; k < nkeep && keep[k] == oi; k++) out[k] = sum / cnt[oi]; \
+  } while (0)
+  for (int i = 0; i < p1; i++) sum += in[ri++];
+  for (int i = 0; i < p2; i++, oi++) { sum += in[ri++]; EMIT1(); }
+  for (int i = 0; i < p3; i++, oi++) { sum += in[ri++]; sum -= in[li++]; EMIT1(); }
+  for (int i = 0; i < p4; i++, oi++) { sum -= in[li++]; EMIT1(); }
+#undef EMIT1
 }
 
 /* One box pass down every column at once: the running sums of all columns
  * live in `sum` (cols floats) and each step touches one whole row, so memory
  * is read in order and the inner loops vectorise across columns. */
-static void box_along_cols(const float *in, float *out, int rows, int cols, int win, float *sum) {
+VOUCH__CLONES static void box_along_cols(const float *in, float *out, int rows, int cols, int win, float *sum) {
   const int half = (win + 2) / 2;
   const int p1 = half - 1, p2 = win - half + 1, p3 = rows - win, p4 = half - 1;
   int cnt = 0, li = 0, ri = 0, oi = 0;
@@ -167,6 +265,251 @@ static void box_along_cols(const float *in, float *out, int rows, int cols, int 
       o[j] = sum[j] / c;
     }
   }
+}
+
+/* ------------------------------------------------------------ streaming exact path */
+
+/* Where luma rows come from: an 8-bit image (converted row by row) or a
+ * float plane. */
+typedef struct {
+  const vouch_image *img; /* NULL: use plane */
+  int grey;               /* take the grey path for an RGB image */
+  int simd;
+  const float *plane;
+  int cols;
+} row_source;
+
+/* Every pixel R == G == B?  Exits at the first colour pixel, so colour
+ * photos cost almost nothing. */
+static int image_is_grey(const vouch_image *img) {
+  if (img->channels == 1) return 1;
+  for (uint32_t y = 0; y < img->height; y++) {
+    const uint8_t *p = img->pixels + (size_t)y * img->stride;
+    for (uint32_t x = 0; x < img->width; x++, p += 3)
+      if (p[0] != p[1] || p[1] != p[2]) return 0;
+  }
+  return 1;
+}
+
+static void source_rows(const row_source *s, int y0, int n, float *dst) {
+  const int c = s->cols;
+  for (int k = 0; k < n; k++) {
+    float *out = dst + (size_t)k * c;
+    if (!s->img) {
+      memcpy(out, s->plane + (size_t)(y0 + k) * c, (size_t)c * sizeof(float));
+      continue;
+    }
+    const uint8_t *p = s->img->pixels + (size_t)(y0 + k) * s->img->stride;
+    if (s->img->channels == 1) {
+      for (int x = 0; x < c; x++) out[x] = (float)p[x];
+    } else if (s->grey) {
+      for (int x = 0; x < c; x++) out[x] = (float)p[3 * x];
+    } else {
+#ifdef VOUCH_HAVE_AVX2_LUMA
+      if (s->simd) {
+        (void)luma_row_avx2(p, out, (uint32_t)c);
+        continue;
+      }
+#endif
+      (void)luma_row_scalar(p, out, 0, (uint32_t)c);
+    }
+  }
+}
+
+#ifdef VOUCH_HAVE_AVX2_LUMA
+/* 8x8 transpose of floats in eight AVX registers. */
+#define TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7)                                                 \
+  do {                                                                                             \
+    __m256 t0_ = _mm256_unpacklo_ps(r0, r1), t1_ = _mm256_unpackhi_ps(r0, r1);                   \
+    __m256 t2_ = _mm256_unpacklo_ps(r2, r3), t3_ = _mm256_unpackhi_ps(r2, r3);                   \
+    __m256 t4_ = _mm256_unpacklo_ps(r4, r5), t5_ = _mm256_unpackhi_ps(r4, r5);                   \
+    __m256 t6_ = _mm256_unpacklo_ps(r6, r7), t7_ = _mm256_unpackhi_ps(r6, r7);                   \
+    __m256 u0_ = _mm256_shuffle_ps(t0_, t2_, 0x44), u1_ = _mm256_shuffle_ps(t0_, t2_, 0xEE);     \
+    __m256 u2_ = _mm256_shuffle_ps(t1_, t3_, 0x44), u3_ = _mm256_shuffle_ps(t1_, t3_, 0xEE);     \
+    __m256 u4_ = _mm256_shuffle_ps(t4_, t6_, 0x44), u5_ = _mm256_shuffle_ps(t4_, t6_, 0xEE);     \
+    __m256 u6_ = _mm256_shuffle_ps(t5_, t7_, 0x44), u7_ = _mm256_shuffle_ps(t5_, t7_, 0xEE);     \
+    r0 = _mm256_permute2f128_ps(u0_, u4_, 0x20);                                                   \
+    r1 = _mm256_permute2f128_ps(u1_, u5_, 0x20);                                                   \
+    r2 = _mm256_permute2f128_ps(u2_, u6_, 0x20);                                                   \
+    r3 = _mm256_permute2f128_ps(u3_, u7_, 0x20);                                                   \
+    r4 = _mm256_permute2f128_ps(u0_, u4_, 0x31);                                                   \
+    r5 = _mm256_permute2f128_ps(u1_, u5_, 0x31);                                                   \
+    r6 = _mm256_permute2f128_ps(u2_, u6_, 0x31);                                                   \
+    r7 = _mm256_permute2f128_ps(u3_, u7_, 0x31);                                                   \
+  } while (0)
+
+/* box_rows_8 with the eight rows in the eight lanes of one AVX register:
+ * the input is transposed 8x8 at a time into T (column j of the 8 rows at
+ * T + 8j), the running sums advance one column per step with one vector add
+ * (and one subtract), exactly the per-row float operations of the scalar
+ * loop, and the outputs are divided in the same layout and transposed back.
+ * T and O are scratch of 8n floats each. */
+__attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
+                                                            int win, float *out, const int *keep,
+                                                            int nkeep, const float *cnt, float *T,
+                                                            float *O) {
+  const int half = (win + 2) / 2;
+  const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 r0 = _mm256_loadu_ps(in + 0 * stride + j), r1 = _mm256_loadu_ps(in + 1 * stride + j);
+    __m256 r2 = _mm256_loadu_ps(in + 2 * stride + j), r3 = _mm256_loadu_ps(in + 3 * stride + j);
+    __m256 r4 = _mm256_loadu_ps(in + 4 * stride + j), r5 = _mm256_loadu_ps(in + 5 * stride + j);
+    __m256 r6 = _mm256_loadu_ps(in + 6 * stride + j), r7 = _mm256_loadu_ps(in + 7 * stride + j);
+    TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
+    float *t = T + (size_t)j * 8;
+    _mm256_storeu_ps(t + 0, r0); _mm256_storeu_ps(t + 8, r1);
+    _mm256_storeu_ps(t + 16, r2); _mm256_storeu_ps(t + 24, r3);
+    _mm256_storeu_ps(t + 32, r4); _mm256_storeu_ps(t + 40, r5);
+    _mm256_storeu_ps(t + 48, r6); _mm256_storeu_ps(t + 56, r7);
+  }
+  for (; j < n; j++)
+    for (int r = 0; r < 8; r++) T[(size_t)j * 8 + r] = in[r * stride + j];
+  __m256 sum = _mm256_setzero_ps();
+  int li = 0, ri = 0, oi = 0, k = 0;
+  float lane[8];
+#define EMITV()                                                                  \
+  do {                                                                           \
+    __m256 q_ = _mm256_div_ps(sum, _mm256_set1_ps(cnt[oi]));                     \
+    if (!keep) {                                                                 \
+      _mm256_storeu_ps(O + (size_t)oi * 8, q_);                                  \
+    } else if (k < nkeep && keep[k] == oi) {                                     \
+      _mm256_storeu_ps(lane, q_);                                                \
+      for (; k < nkeep && keep[k] == oi; k++)                                    \
+        for (int r_ = 0; r_ < 8; r_++) out[r_ * nkeep + k] = lane[r_];           \
+    }                                                                            \
+  } while (0)
+  for (int i = 0; i < p1; i++, ri++) sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
+  for (int i = 0; i < p2; i++, ri++, oi++) {
+    sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
+    EMITV();
+  }
+  for (int i = 0; i < p3; i++, ri++, li++, oi++) {
+    sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
+    sum = _mm256_sub_ps(sum, _mm256_loadu_ps(T + (size_t)li * 8));
+    EMITV();
+  }
+  for (int i = 0; i < p4; i++, li++, oi++) {
+    sum = _mm256_sub_ps(sum, _mm256_loadu_ps(T + (size_t)li * 8));
+    EMITV();
+  }
+#undef EMITV
+  if (keep) return;
+  for (j = 0; j + 8 <= n; j += 8) {
+    const float *o = O + (size_t)j * 8;
+    __m256 r0 = _mm256_loadu_ps(o + 0), r1 = _mm256_loadu_ps(o + 8), r2 = _mm256_loadu_ps(o + 16),
+           r3 = _mm256_loadu_ps(o + 24), r4 = _mm256_loadu_ps(o + 32), r5 = _mm256_loadu_ps(o + 40),
+           r6 = _mm256_loadu_ps(o + 48), r7 = _mm256_loadu_ps(o + 56);
+    TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
+    _mm256_storeu_ps(out + 0 * stride + j, r0); _mm256_storeu_ps(out + 1 * stride + j, r1);
+    _mm256_storeu_ps(out + 2 * stride + j, r2); _mm256_storeu_ps(out + 3 * stride + j, r3);
+    _mm256_storeu_ps(out + 4 * stride + j, r4); _mm256_storeu_ps(out + 5 * stride + j, r5);
+    _mm256_storeu_ps(out + 6 * stride + j, r6); _mm256_storeu_ps(out + 7 * stride + j, r7);
+  }
+  for (; j < n; j++)
+    for (int r = 0; r < 8; r++) out[r * stride + j] = O[(size_t)j * 8 + r];
+}
+#undef TRANSPOSE8
+#endif
+
+/* One step of the column pass over all columns: sum += add (if any), sum -=
+ * sub (if any), in that order, then out = sum / cnt when out is set. */
+VOUCH__CLONES static void col_step(float *sum, const float *add, const float *sub, float *out,
+                                   float cnt, int c) {
+  if (add && sub) {
+    for (int j = 0; j < c; j++) {
+      sum[j] += add[j];
+      sum[j] -= sub[j];
+    }
+  } else if (add) {
+    for (int j = 0; j < c; j++) sum[j] += add[j];
+  } else if (sub) {
+    for (int j = 0; j < c; j++) sum[j] -= sub[j];
+  }
+  if (out)
+    for (int j = 0; j < c; j++) out[j] = sum[j] / cnt;
+}
+
+/* The reference's Jarosz filter (two box passes along rows, two along
+ * columns), computed in one sweep down the image so the working set stays in
+ * cache: eight luma rows at a time go through the first row pass into a ring
+ * of (window + 9) rows; the first column pass advances one input row at a
+ * time (the same adds, subtracts and divisions, in the same order, as
+ * box_along_cols); its output rows, eight at a time, go through the second
+ * row pass, which keeps only the 64 columns jj[] that decimation reads.
+ * Writes those into narrow (r x 64).  Bit-identical to running the four full
+ * passes one after the other. */
+static int jarosz_exact_stream(const row_source *src, int r, int c, int wr, int wc, const int jj[64],
+                               float *narrow) {
+  /* ring: a multiple of 8 rows, so each batch of 8 lands contiguously */
+  const int ring_rows = ((wc + 9 + 7) / 8) * 8;
+  const size_t cz = (size_t)c;
+  float *work = vouch__malloc(((size_t)ring_rows + 16 + 2 + 16) * cz * sizeof(float));
+  if (!work) return VOUCH_E_NOMEM;
+  float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 8 * cz,
+        *colsum = stage_out + 8 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 8 * cz;
+  (void)tbuf;
+  (void)obuf;
+  box_counts(c, wr, cnt); /* divisors of the row passes */
+  for (int j = 0; j < c; j++) colsum[j] = 0.0f;
+  const int half = (wc + 2) / 2, p1 = half - 1;
+  int out_rows = 0, staged = 0; /* column-pass outputs produced / waiting in stage_out */
+#define RING(i) (ring + (size_t)((i) % ring_rows) * cz)
+#ifdef VOUCH_HAVE_AVX2_LUMA
+#define ROWS8(in_, out_, keep_, nkeep_)                                                    \
+  do {                                                                                     \
+    if (src->simd) box_rows_8_avx2(in_, cz, c, wr, out_, keep_, nkeep_, cnt, tbuf, obuf);  \
+    else box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt);                             \
+  } while (0)
+#else
+#define ROWS8(in_, out_, keep_, nkeep_) box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt)
+#endif
+#define FLUSH()                                                                                \
+  do {                                                                                         \
+    float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
+    if (staged == 8) ROWS8(stage_out, dst_, jj, 64);                                           \
+    else                                                                                       \
+      for (int k_ = 0; k_ < staged; k_++) box_row_1(stage_out + k_ * cz, c, wr, dst_ + k_ * 64, jj, 64, cnt); \
+    staged = 0;                                                                                \
+  } while (0)
+  for (int t0 = 0; t0 < r; t0 += 8) {
+    const int n = r - t0 < 8 ? r - t0 : 8;
+    source_rows(src, t0, n, stage_in);
+    /* first row pass: raw sums, divided afterwards; into the ring */
+    if (n == 8) {
+      ROWS8(stage_in, RING(t0), NULL, 0);
+    } else {
+      for (int k = 0; k < n; k++) box_row_1(stage_in + k * cz, c, wr, RING(t0 + k), NULL, 0, cnt);
+    }
+    /* first column pass, one arriving row at a time */
+    for (int t = t0; t < t0 + n; t++) {
+      if (t < p1) {
+        col_step(colsum, RING(t), NULL, NULL, 0.0f, c);
+        continue;
+      }
+      const int oi = t - p1;
+      float *o = stage_out + (size_t)staged * cz;
+      if (t < wc) col_step(colsum, RING(t), NULL, o, (float)(t + 1), c);
+      else col_step(colsum, RING(t), RING(t - wc), o, (float)wc, c);
+      (void)oi;
+      out_rows++;
+      if (++staged == 8) FLUSH();
+    }
+  }
+  /* the last half window: subtractions only, the count shrinking */
+  for (int i = 0, li = r - wc, cur = wc; i < half - 1; i++, li++) {
+    cur--;
+    float *o = stage_out + (size_t)staged * cz;
+    col_step(colsum, NULL, RING(li), o, (float)cur, c);
+    out_rows++;
+    if (++staged == 8) FLUSH();
+  }
+  if (staged) FLUSH();
+#undef FLUSH
+#undef RING
+#undef ROWS8
+  vouch__free(work);
+  return out_rows == r ? VOUCH_OK : VOUCH_E_INTERNAL;
 }
 
 /* ------------------------------------------------------------ DCT */
@@ -292,25 +635,25 @@ static void dct_variant(const float a[256], int v, float b[256]) {
  * DCT: each scaled pixel is close to the mean of a denom x denom block).  We
  * emulate the full-resolution pipeline instead of running PDQ as if the
  * small image were the original:
- *  - the box windows are the full-resolution windows divided by denom
- *    (rounded, at least 1), so the blur has the same physical width;
+ *  - the two box passes per axis use the full-resolution window divided by
+ *    denom, a fractional width (frac_box), so the blur has the same
+ *    physical width;
  *  - the 64x64 samples are taken where the full-resolution pipeline takes
  *    them.  At full resolution cell i reads pixel p = (int)((i+0.5)*n/64),
  *    whose filtered value is centred at p + 0.5 + e (e = 1 when the window is
  *    even: an even box of 2m covers [i-m+1, i+m], so each pass moves the
- *    centre forward by half a pixel).  We
- *    find the same point in scaled coordinates and interpolate linearly
- *    between the two nearest scaled samples.
+ *    centre forward by half a pixel).  We find the same point in scaled
+ *    coordinates and interpolate linearly between the two nearest samples.
  * This is not bit-exact (nothing that skips the full decode can be), but it
  * keeps fast-mode hashes close to --exact; docs/hashing.md has the measured
  * distances. */
-static void sample_positions(int n_full, int n_scaled, int denom, int w_full, int w_scaled,
-                             int idx0[64], int idx1[64], float frac[64]) {
-  const double e_full = (w_full % 2 == 0) ? 1.0 : 0.0, e_scaled = (w_scaled % 2 == 0) ? 1.0 : 0.0;
+static void sample_positions(int n_full, int n_scaled, int denom, int w_full, int idx0[64],
+                             int idx1[64], float frac[64]) {
+  const double e_full = (w_full % 2 == 0) ? 1.0 : 0.0;
   for (int i = 0; i < 64; i++) {
     int p = (int)(((i + 0.5) * n_full) / 64);
-    double centre = p + 0.5 + e_full;               /* full-resolution coordinate */
-    double k = centre / denom - 0.5 - e_scaled;     /* scaled index (fractional) */
+    double centre = p + 0.5 + e_full;          /* full-resolution coordinate */
+    double k = centre / denom - 0.5;           /* scaled pixel index (fractional) */
     if (k < 0) k = 0;
     if (k > n_scaled - 1) k = n_scaled - 1;
     int k0 = (int)k;
@@ -321,23 +664,42 @@ static void sample_positions(int n_full, int n_scaled, int denom, int w_full, in
   }
 }
 
-static int scaled_window(int w_full, int denom) {
-  int w = (w_full + denom / 2) / denom;
-  return w < 1 ? 1 : w;
+/* A centred box of fractional width len over a piecewise-constant signal
+ * (sample k covers [k, k+1)): out[i] is the mean over
+ * [i + 0.5 - len/2, i + 0.5 + len/2], clipped to [0, n] (the reference's box
+ * likewise averages only what is inside the image).  Prefix sums in double. */
+static void frac_box(const float *in, size_t istride, float *out, size_t ostride, int n, double len,
+                     double *prefix) {
+  prefix[0] = 0;
+  for (int k = 0; k < n; k++) prefix[k + 1] = prefix[k] + in[(size_t)k * istride];
+  for (int i = 0; i < n; i++) {
+    double a = i + 0.5 - len / 2, b = i + 0.5 + len / 2;
+    if (a < 0) a = 0;
+    if (b > n) b = n;
+    int ka = (int)a, kb = (int)b;
+    double sa = prefix[ka] + (ka < n ? (a - ka) * in[(size_t)ka * istride] : 0);
+    double sb = prefix[kb] + (kb < n ? (b - kb) * in[(size_t)kb * istride] : 0);
+    out[(size_t)i * ostride] = (float)((sb - sa) / (b - a));
+  }
 }
 
 int vouch__pdq_core(const float dct[16 * 64], float *luma, float *scratch, uint32_t rows,
                     uint32_t cols, uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
                     int *quality, float buf64[64 * 64], float dct16[16 * 16]) {
-  return vouch__pdq_core_scaled(dct, luma, scratch, rows, cols, rows, cols, 1, out, n_variants,
-                                quality, buf64, dct16);
+  return vouch__pdq_core_scaled(dct, NULL, luma, scratch, rows, cols, rows, cols, 1, 1, out,
+                                n_variants, quality, buf64, dct16);
 }
 
-int vouch__pdq_core_scaled(const float dct[16 * 64], float *luma, float *scratch, uint32_t rows,
-                           uint32_t cols, uint32_t full_rows, uint32_t full_cols, int denom,
-                           uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants, int *quality,
-                           float buf64[64 * 64], float dct16[16 * 16]) {
-  if (!luma || !scratch || !out || (n_variants != 1 && n_variants != VOUCH_DIHEDRAL_N) || denom < 1)
+int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, float *luma,
+                           float *scratch, uint32_t rows, uint32_t cols, uint32_t full_rows,
+                           uint32_t full_cols, int denom, int simd, uint8_t (*out)[VOUCH_PDQ_BYTES],
+                           unsigned n_variants, int *quality, float buf64[64 * 64],
+                           float dct16[16 * 16]) {
+  if (!out || (n_variants != 1 && n_variants != VOUCH_DIHEDRAL_N) || denom < 1)
+    return VOUCH_E_INVALID;
+  if (img && denom != 1)
+    return VOUCH_E_INVALID; /* the image source is for the exact path only */
+  if (!img && (!luma || (denom != 1 && !scratch)))
     return VOUCH_E_INVALID;
   if (denom == 1) {
     full_rows = rows;
@@ -354,29 +716,63 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], float *luma, float *scratch
   const int r = (int)rows, c = (int)cols;
   const int wr_full = vouch__jarosz_window((int)full_cols, 64); /* window along each row */
   const int wc_full = vouch__jarosz_window((int)full_rows, 64); /* window along each column */
-  const int win_rows = denom == 1 ? wr_full : scaled_window(wr_full, denom);
-  const int win_cols = denom == 1 ? wc_full : scaled_window(wc_full, denom);
-  float *colsum = vouch__malloc((size_t)c * sizeof(float));
-  if (!colsum) return VOUCH_E_NOMEM;
-  for (int pass = 0; pass < 2; pass++) {
-    box_along_rows(luma, scratch, r, c, win_rows);
-    box_along_cols(scratch, luma, r, c, win_cols, colsum);
-  }
-  vouch__free(colsum);
+  const int win_rows = wr_full, win_cols = wc_full;
+  /* Work space: column sums (max(c, 64)), division counts (max(r, c)), and two
+   * r x 64 arrays for the last two passes of the exact path. */
+  const size_t nmax = (size_t)(r > c ? r : c), ncol = (size_t)(c > 64 ? c : 64);
+  float *work = vouch__malloc((ncol + nmax + 2 * (size_t)r * 64) * sizeof(float));
+  if (!work) return VOUCH_E_NOMEM;
+  float *colsum = work, *cnt = colsum + ncol, *narrow1 = cnt + nmax, *narrow2 = narrow1 + (size_t)r * 64;
   if (denom == 1) {
-    /* Decimate: sample each 64x64 cell at its centre, indices in double. */
-    for (int oi = 0; oi < 64; oi++) {
-      int ii = (int)(((oi + 0.5) * r) / 64);
-      for (int oj = 0; oj < 64; oj++) {
-        int jj = (int)(((oj + 0.5) * c) / 64);
-        buf64[oi * 64 + oj] = luma[(size_t)ii * c + jj];
-      }
+    /* Decimation reads the filtered image at 64 rows ii[] and 64 columns
+     * jj[] only (cell centres, indices computed in double as the reference).
+     * The first row and column passes are needed everywhere; the second row
+     * pass only at columns jj[] (its running sums still run over every pixel,
+     * in the reference's order, but only those outputs are divided and
+     * stored); the second column pass then runs on that r x 64 array.  Every
+     * output we keep is bit-identical to the reference's. */
+    int ii[64], jj[64];
+    for (int o = 0; o < 64; o++) {
+      ii[o] = (int)(((o + 0.5) * r) / 64);
+      jj[o] = (int)(((o + 0.5) * c) / 64);
     }
+    row_source src = {.plane = luma, .cols = c};
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    src.simd = simd && __builtin_cpu_supports("avx2");
+#endif
+    if (img) {
+      src.img = img;
+      src.plane = NULL;
+      src.grey = image_is_grey(img);
+    }
+    int rc = jarosz_exact_stream(&src, r, c, win_rows, win_cols, jj, narrow1);
+    if (rc != VOUCH_OK) {
+      vouch__free(work);
+      return rc;
+    }
+    box_along_cols(narrow1, narrow2, r, 64, win_cols, colsum);
+    for (int oi = 0; oi < 64; oi++)
+      memcpy(buf64 + oi * 64, narrow2 + (size_t)ii[oi] * 64, 64 * sizeof(float));
   } else {
+    /* Two passes of a box of the full-resolution width (w / denom scaled
+     * pixels, fractional) along rows, then columns.  Centred boxes: the
+     * reference's half-pixel shifts of even windows are put back at
+     * sampling time instead. */
+    const double lr = (double)wr_full / denom, lc = (double)wc_full / denom;
+    double *prefix = vouch__malloc(((size_t)nmax + 1) * sizeof(double));
+    if (!prefix) {
+      vouch__free(work);
+      return VOUCH_E_NOMEM;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+      for (int y = 0; y < r; y++) frac_box(luma + (size_t)y * c, 1, scratch + (size_t)y * c, 1, c, lr, prefix);
+      for (int x = 0; x < c; x++) frac_box(scratch + x, (size_t)c, luma + x, (size_t)c, r, lc, prefix);
+    }
+    vouch__free(prefix);
     int y0[64], y1[64], x0[64], x1[64];
     float fy[64], fx[64];
-    sample_positions((int)full_rows, r, denom, wc_full, win_cols, y0, y1, fy);
-    sample_positions((int)full_cols, c, denom, wr_full, win_rows, x0, x1, fx);
+    sample_positions((int)full_rows, r, denom, wc_full, y0, y1, fy);
+    sample_positions((int)full_cols, c, denom, wr_full, x0, x1, fx);
     for (int oi = 0; oi < 64; oi++) {
       const float *ra = luma + (size_t)y0[oi] * c, *rb = luma + (size_t)y1[oi] * c;
       for (int oj = 0; oj < 64; oj++) {
@@ -386,6 +782,7 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], float *luma, float *scratch
       }
     }
   }
+  vouch__free(work);
   int q = quality_metric(buf64);
   dct64_to_16(dct, buf64, dct16);
   for (unsigned v = 0; v < n_variants; v++) {

@@ -15,6 +15,8 @@
  * (luma = the grey value): the reference's decoder (ImageMagick) hands such
  * images over as one-channel PGM, so the reference never sees them as RGB. */
 VOUCH_HIDDEN void vouch__luma_from_image(const vouch_image *img, float *luma);
+/* allow_simd = 0 forces the scalar loop (tests compare the two). */
+VOUCH_HIDDEN void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_simd);
 
 /* The DCT matrix of the reference: 16 x 64, row-major. */
 VOUCH_HIDDEN void vouch__pdq_dct_matrix(float d[16 * 64]);
@@ -30,12 +32,19 @@ VOUCH_HIDDEN int vouch__pdq_core(const float dct[16 * 64], float *luma, float *s
 
 /* The same on an image decoded at 1/denom scale whose full size is
  * full_rows x full_cols: emulates the full-resolution filter and sampling
- * (fast mode; not bit-exact).  denom == 1 is exactly vouch__pdq_core(). */
-VOUCH_HIDDEN int vouch__pdq_core_scaled(const float dct[16 * 64], float *luma, float *scratch,
+ * (fast mode; not bit-exact).  denom == 1 is exactly vouch__pdq_core().
+ * With denom == 1, `img` may be given instead of a luma plane: luma rows are
+ * then made on the fly (luma and scratch may be NULL).  simd = 0 forces the
+ * portable scalar kernels (tests and fuzzers compare them with AVX2). */
+VOUCH_HIDDEN int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img,
+                                        float *luma, float *scratch,
                                         uint32_t rows, uint32_t cols, uint32_t full_rows,
-                                        uint32_t full_cols, int denom,
+                                        uint32_t full_cols, int denom, int simd,
                                         uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
                                         int *quality, float buf64[64 * 64], float dct16[16 * 16]);
+
+/* Test hook: simd = 0 makes a hasher use only the scalar kernels. */
+VOUCH_API void vouch__hasher_set_simd(vouch_hasher *h, int simd);
 
 /* 64-bit hashes (src/hash/hash64.c) from a luma plane. */
 VOUCH_HIDDEN int vouch__hash64_from_luma(int algo, const float *luma, uint32_t rows, uint32_t cols,

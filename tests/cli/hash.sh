@@ -57,7 +57,8 @@ check "json error object" python3 -c 'import json,sys; o=json.loads(open(sys.arg
 printf '%s\n' "$EX/wee.jpg" "$EX/bridge.jpg" | $V hash - > "$T/out"; check "stdin list exit 0" test $? -eq 0
 check "stdin list order" bash -c "head -1 '$T/out' | grep -q wee.jpg && tail -1 '$T/out' | grep -q bridge.jpg"
 $V hash "$EX" 2>/dev/null; check "directory without -r exits 2" test $? -eq 2
-$V hash -r "$EX" > "$T/out"; check "-r exit 0" test $? -eq 0
+$V hash -r "$EX" > "$T/out" 2> "$T/err"; check "-r exit 0 (README.md skipped)" test $? -eq 0
+check "-r reports the skipped non-image" grep -q "skipped 1 file" "$T/err"
 check "-r finds the 5 examples" test "$(wc -l < "$T/out")" -eq 5
 check "-r sorted" bash -c "awk '{print \$3}' '$T/out' | sort -c"
 

@@ -21,6 +21,8 @@ static int decode_path(vouch_decoder *dec, const char *rel, vouch_image *img) {
   return rc;
 }
 
+static int g_simd = 1;
+
 static void test_reference_fullres(void) {
   char path[2048];
   snprintf(path, sizeof path, "%s/testdata/pdq/expected/reference_fullres.csv", shared);
@@ -32,6 +34,7 @@ static void test_reference_fullres(void) {
   vouch_hasher *h = NULL;
   REQUIRE(vouch_decoder_create(&dec, &o) == VOUCH_OK);
   REQUIRE(vouch_hasher_create(&h) == VOUCH_OK);
+  vouch__hasher_set_simd(h, g_simd);
   char line[4096];
   int rows = 0, exact = 0;
   REQUIRE(fgets(line, sizeof line, f) != NULL); /* header */
@@ -70,7 +73,8 @@ static void test_reference_fullres(void) {
     vouch_image_clear(&img);
   }
   fclose(f);
-  fprintf(stderr, "reference_fullres: %d/%d rows bit-exact (hash, quality, 8 variants)\n", exact, rows);
+  fprintf(stderr, "reference_fullres (%s kernels): %d/%d rows bit-exact (hash, quality, 8 variants)\n",
+          g_simd ? "SIMD" : "scalar", exact, rows);
   CHECK(rows >= 60);
   vouch_hasher_free(h);
   vouch_decoder_free(dec);
@@ -205,6 +209,8 @@ int main(void) {
   const char *s = tt_shared_dir();
   snprintf(shared, sizeof shared, "%s", s);
   TT_RUN(test_intermediates);
+  TT_RUN(test_reference_fullres);
+  g_simd = 0; /* the same vectors through the portable scalar kernels */
   TT_RUN(test_reference_fullres);
   TT_MAIN_END;
 }

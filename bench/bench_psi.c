@@ -1,0 +1,316 @@
+/* bench/bench_psi.c -- cost of the private matching protocol, next to the
+ * bare cost of the libsodium operations it needs (the floor, from the
+ * operation counts in docs/protocol.md section 10), in the same run.
+ *
+ * usage: bench_psi [--setup N] [--threads T] [--vouchers N]
+ *   --setup N     keys in the setup benchmark (default 200000)
+ *   --threads T   threads for the setup (default 2)
+ * Single-threaded figures are CPU time of the measuring thread (robust on a
+ * shared machine); the setup prints wall-clock and whole-process CPU time.
+ *   --vouchers N  vouchers for the client and server timings (default 300)
+ * Every result is checked (vouchers open when they should, the threshold
+ * is crossed, payloads are recovered); a wrong result aborts the run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "psi/psi_internal.h"
+
+/* Single-threaded timings use this thread's CPU time, so that other
+ * processes on a shared machine do not inflate them; the multi-threaded
+ * setup also reports wall-clock time (wall()). */
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+static double wall(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+static double proc_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "bench_psi: %s\n", what);
+  exit(1);
+}
+
+/* Best of 3 runs of `reps` calls, in seconds per call. */
+#define TIME_OP(out, reps, body)                      \
+  do {                                                \
+    double best_ = 1e30;                              \
+    for (int run_ = 0; run_ < 3; run_++) {            \
+      double t0_ = now();                             \
+      for (int i_ = 0; i_ < (reps); i_++) {           \
+        body;                                         \
+      }                                               \
+      double dt_ = (now() - t0_) / (reps);            \
+      if (dt_ < best_)                                \
+        best_ = dt_;                                  \
+    }                                                 \
+    (out) = best_;                                    \
+  } while (0)
+
+typedef struct floor_ops {
+  double smul, smul_base, add, from_hash, sc_mul, sc_add, sc_reduce, sha512_block, blake2b_small,
+      blake2b_voucher, aead_seal_small, aead_seal_share, aead_seal_payload, aead_open_small,
+      aead_open_share, valid_point, rand64, sign_verify_per_byte;
+} floor_ops;
+
+static volatile uint8_t sink;
+
+static void measure_floor(floor_ops *f, size_t share_len) {
+  uint8_t s[32], p[32], q[32], h[64], k[32], n[24] = {0};
+  uint8_t *buf = calloc(1, share_len + 64), *ct = calloc(1, share_len + 64);
+  unsigned long long cl;
+  if (!buf || !ct)
+    die("out of memory");
+  crypto_core_ristretto255_scalar_random(s);
+  crypto_core_ristretto255_random(p);
+  randombytes_buf(h, sizeof h);
+  randombytes_buf(k, sizeof k);
+  TIME_OP(f->smul, 400, { if (crypto_scalarmult_ristretto255(q, s, p) != 0) die("smul"); s[0]++; });
+  TIME_OP(f->smul_base, 400, { crypto_scalarmult_ristretto255_base(q, s); s[0]++; });
+  TIME_OP(f->add, 400, { if (crypto_core_ristretto255_add(q, p, q) != 0) die("add"); });
+  TIME_OP(f->from_hash, 400, { h[0]++; crypto_core_ristretto255_from_hash(q, h); });
+  TIME_OP(f->sc_mul, 20000, { crypto_core_ristretto255_scalar_mul(s, s, q); });
+  TIME_OP(f->sc_add, 20000, { crypto_core_ristretto255_scalar_add(s, s, q); });
+  TIME_OP(f->sc_reduce, 20000, { h[1]++; crypto_core_ristretto255_scalar_reduce(s, h); });
+  TIME_OP(f->sha512_block, 20000, { crypto_hash_sha512(h, buf, 111); }); /* one compression */
+  TIME_OP(f->blake2b_small, 20000, { crypto_generichash(k, 32, buf, 128, k, 32); });
+  size_t vlen = share_len + 400;
+  uint8_t *vb = calloc(1, vlen);
+  if (!vb)
+    die("out of memory");
+  TIME_OP(f->blake2b_voucher, 2000, { crypto_generichash(k, 16, vb, vlen, NULL, 0); });
+  TIME_OP(f->aead_seal_small, 20000, {
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &cl, k, 32, buf, 64, NULL, n, k); });
+  TIME_OP(f->aead_seal_share, 2000, {
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &cl, buf, share_len, buf, 288, NULL, n, k); });
+  TIME_OP(f->aead_seal_payload, 2000, {
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &cl, buf, VOUCH__PAYLOAD_BYTES, buf, 64, NULL, n, k); });
+  crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &cl, k, 32, buf, 64, NULL, n, k);
+  TIME_OP(f->aead_open_small, 20000, {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(q, NULL, NULL, ct, cl, buf, 64, n, k) != 0) die("open"); });
+  crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &cl, buf, share_len, buf, 288, NULL, n, k);
+  TIME_OP(f->aead_open_share, 2000, {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(vb, NULL, NULL, ct, cl, buf, 288, n, k) != 0) die("open"); });
+  TIME_OP(f->valid_point, 400, { sink ^= (uint8_t)crypto_core_ristretto255_is_valid_point(p); });
+  TIME_OP(f->rand64, 20000, { randombytes_buf(h, 64); });
+  {
+    uint8_t pk[32], skey[64], sig[64];
+    size_t big = (size_t)1 << 20;
+    uint8_t *msg = calloc(1, big);
+    if (!msg)
+      die("out of memory");
+    crypto_sign_ed25519_keypair(pk, skey);
+    crypto_sign_ed25519_detached(sig, NULL, msg, big, skey);
+    TIME_OP(f->sign_verify_per_byte, 5, {
+      if (crypto_sign_ed25519_verify_detached(sig, msg, big, pk) != 0) die("verify"); });
+    f->sign_verify_per_byte /= (double)big;
+    free(msg);
+  }
+  free(buf);
+  free(ct);
+  free(vb);
+}
+
+int main(int argc, char **argv) {
+  size_t nsetup = 200000, nv = 300;
+  unsigned threads = 2;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--setup") && i + 1 < argc)
+      nsetup = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = (unsigned)strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--vouchers") && i + 1 < argc)
+      nv = strtoul(argv[++i], NULL, 10);
+    else {
+      fprintf(stderr, "usage: bench_psi [--setup N] [--threads T] [--vouchers N]\n");
+      return 2;
+    }
+  }
+  if (vouch_init() < 0)
+    die("init");
+  const unsigned t = 30, s = 90;
+  const size_t share_len = VOUCH__SHARE_BYTES(s), vlen = VOUCH_PSI_VOUCHER_BYTES(s);
+  floor_ops f;
+  measure_floor(&f, share_len);
+  printf("libsodium operations (best of 3, this machine, this run):\n");
+  printf("  scalarmult %.1f us, scalarmult_base %.1f us, add %.1f us, from_hash %.1f us,\n"
+         "  is_valid_point %.1f us, scalar_mul %.0f ns, scalar_add %.0f ns, BLAKE2b(128 B) %.0f ns,\n"
+         "  XChaCha20-Poly1305 seal %zu B %.1f us, open %.1f us; payload %u B %.1f us\n",
+         f.smul * 1e6, f.smul_base * 1e6, f.add * 1e6, f.from_hash * 1e6, f.valid_point * 1e6,
+         f.sc_mul * 1e9, f.sc_add * 1e9, f.blake2b_small * 1e9, share_len, f.aead_seal_share * 1e6,
+         f.aead_open_share * 1e6, VOUCH__PAYLOAD_BYTES, f.aead_seal_payload * 1e6);
+
+  /* ---- a world: 5,000 keys, t = 30, s = 90 ---- */
+  vouch__rng rng;
+  uint8_t seed[32] = {'b', 'e', 'n', 'c', 'h'};
+  vouch__rng_seed(&rng, seed);
+  const size_t nkeys = 5000;
+  uint8_t *keys = malloc(nkeys * 32);
+  if (!keys)
+    die("out of memory");
+  vouch__rng_bytes(&rng, keys, nkeys * 32);
+  vouch_psi_server_key *sk;
+  uint8_t *pd;
+  size_t pd_len;
+  vouch_psi_public *pub;
+  vouch_psi_account *acct;
+  if (vouch__server_key_generate(&sk, &rng) != VOUCH_OK ||
+      vouch__setup(sk, keys, nkeys, NULL, &pd, &pd_len, NULL, &rng) != VOUCH_OK ||
+      vouch_psi_public_open(&pub, pd, pd_len, NULL) != VOUCH_OK ||
+      vouch__account_create(&acct, t, s, &rng) != VOUCH_OK)
+    die("world");
+
+  /* ---- client ---- */
+  uint8_t *vs = malloc(nv * vlen);
+  vouch_psi_payload *pl = calloc(1, sizeof *pl);
+  if (!vs || !pl)
+    die("out of memory");
+  pl->algo = 1;
+  pl->hash_len = 32;
+  pl->thumb_w = pl->thumb_h = 64;
+  /* Three batches; the best batch counts, as for the floor's operations. */
+  double client = 1e30, t0;
+  for (size_t b0 = 0; b0 < nv; b0 += nv / 3) {
+    size_t b1 = b0 + nv / 3 > nv ? nv : b0 + nv / 3;
+    t0 = now();
+    for (size_t i = b0; i < b1; i++) {
+      if (i % 3 == 0)
+        memcpy(pl->match_key, keys + 32 * (i % nkeys), 32); /* a third match */
+      else
+        vouch__rng_bytes(&rng, pl->match_key, 32);
+      int mode = i % 10 == 9 ? 1 : 0; /* a tenth synthetic (same cost by design) */
+      if (mode == 1 && (i / 10) >= s)
+        mode = 0;
+      if (vouch__voucher_make(acct, pub, pl, 0, mode, vs + i * vlen, vlen, NULL, &rng) != VOUCH_OK)
+        die("voucher");
+    }
+    double dt = (now() - t0) / (double)(b1 - b0);
+    if (b1 > b0 && dt < client)
+      client = dt;
+  }
+  /* Floor: protocol.md section 10, client row. */
+  double fl_client = 2 * f.from_hash + 6 * f.smul + 2 * f.smul_base + 4 * f.add + 4 * f.sc_reduce +
+                     t * (f.sc_mul + f.sc_add) + 3 * f.sha512_block + 8 * f.blake2b_small +
+                     f.aead_seal_share + f.aead_seal_payload + 2 * f.aead_seal_small;
+  printf("\nclient: %.1f us per voucher (t=%u, s=%u, %zu B)   floor %.1f us   ratio %.2f\n",
+         client * 1e6, t, s, vlen, fl_client * 1e6, client / fl_client);
+
+  /* ---- server, one thread ---- */
+  vouch_psi_server *srv;
+  if (vouch_psi_server_create(&srv, sk, pd, pd_len) != VOUCH_OK)
+    die("server");
+  size_t opened = 0;
+  double server = 1e30;
+  for (size_t b0 = 0; b0 < nv; b0 += nv / 3) {
+    size_t b1 = b0 + nv / 3 > nv ? nv : b0 + nv / 3;
+    t0 = now();
+    for (size_t i = b0; i < b1; i++) {
+      int st;
+      size_t idx;
+      if (vouch_psi_server_add(srv, vs + i * vlen, vlen, &st, &idx) != VOUCH_OK)
+        die("add");
+      opened += st == VOUCH_PSI_OPENED;
+    }
+    double dt = (now() - t0) / (double)(b1 - b0);
+    if (b1 > b0 && dt < server)
+      server = dt;
+  }
+  size_t expect_open = 0;
+  for (size_t i = 0; i < nv; i++)
+    expect_open += (i % 3 == 0) || (i % 10 == 9 && i / 10 < s);
+  if (opened != expect_open)
+    die("wrong number of openings");
+  double frac = (double)opened / (double)nv;
+  double fl_server = 2 * f.smul + 4 * f.blake2b_small + f.blake2b_voucher +
+                     frac * (f.aead_open_small + f.aead_open_share);
+  printf("server: %.0f vouchers/s per core (%.1f us each, %.0f%% opened)   floor %.1f us   ratio %.2f\n",
+         1.0 / server, server * 1e6, 100 * frac, fl_server * 1e6, server / fl_server);
+
+  /* ---- detection at t = 30 with 3t synthetic openings ---- */
+  vouch_psi_server_free(srv);
+  if (vouch_psi_server_create(&srv, sk, pd, pd_len) != VOUCH_OK)
+    die("server");
+  vouch_psi_account *a2;
+  if (vouch__account_create(&a2, t, s, &rng) != VOUCH_OK)
+    die("account");
+  uint8_t *v = malloc(vlen);
+  if (!v)
+    die("out of memory");
+  for (unsigned i = 0; i < t + 1 + 3 * t; i++) {
+    int st;
+    size_t idx;
+    if (i <= t)
+      memcpy(pl->match_key, keys + 32 * (size_t)(100 + i), 32);
+    else
+      vouch__rng_bytes(&rng, pl->match_key, 32);
+    if (vouch__voucher_make(a2, pub, pl, 0, i > t, v, vlen, NULL, &rng) != VOUCH_OK ||
+        vouch_psi_server_add(srv, v, vlen, &st, &idx) != VOUCH_OK || st != VOUCH_PSI_OPENED)
+      die("detection setup");
+  }
+  vouch_psi_summary sum;
+  double det;
+  TIME_OP(det, 3, {
+    if (vouch_psi_server_reveal(srv, &sum) != VOUCH_OK || !sum.threshold_crossed ||
+        sum.real != t + 1 || sum.synthetic != 3 * t)
+      die("detection result");
+  });
+  printf("detection: %.1f ms for %u openings (t+1 = %u real, 3t = %u synthetic): "
+         "DHF elimination, interpolation, %u payload decryptions\n",
+         det * 1e3, 4 * t + 1, t + 1, 3 * t, 4 * t + 1);
+  vouch_psi_server_free(srv);
+  vouch_psi_account_free(a2);
+  free(v);
+
+  /* ---- setup ---- */
+  uint8_t *big = malloc(nsetup * 32);
+  if (!big)
+    die("out of memory");
+  vouch__rng_bytes(&rng, big, nsetup * 32);
+  size_t m = vouch_psi_slots_for(nsetup);
+  double fl_setup = (double)nsetup * (f.from_hash + f.smul + 2 * f.blake2b_small + 3 * f.sha512_block) +
+                    (double)(m - nsetup) * (f.from_hash + f.blake2b_small);
+  for (unsigned th = 1; th <= threads; th += threads > 1 ? threads - 1 : 1) {
+    vouch_psi_setup_opts so = {1, th, NULL};
+    uint8_t *out;
+    size_t out_len;
+    double w0 = wall(), c0 = proc_cpu();
+    if (vouch__setup(sk, big, nsetup, &so, &out, &out_len, NULL, &rng) != VOUCH_OK)
+      die("setup");
+    double dt = wall() - w0, cpu = proc_cpu() - c0;
+    printf("setup: %zu keys, %zu slots, %zu bytes public data, %u thread%s: %.2f s wall, %.2f s CPU   "
+           "floor %.2f s CPU   ratio (CPU) %.2f\n",
+           nsetup, m, out_len, th, th > 1 ? "s" : "", dt, cpu, fl_setup, cpu / fl_setup);
+    if (th == threads) {
+      vouch_psi_public *p2;
+      double t1 = now();
+      if (vouch_psi_public_open(&p2, out, out_len, NULL) != VOUCH_OK)
+        die("public open");
+      dt = now() - t1;
+      double fl_open = (double)(m + 1) * f.valid_point + (double)out_len * f.sign_verify_per_byte;
+      printf("client validation of that public data: %.2f s   floor %.2f s (Ed25519 verify + is_valid_point per slot)   "
+             "ratio %.2f\n", dt, fl_open, dt / fl_open);
+      vouch_psi_public_free(p2);
+    }
+    vouch_psi_buf_free(out);
+    if (threads == 1)
+      break;
+  }
+  free(big);
+  free(vs);
+  free(pl);
+  free(keys);
+  vouch_psi_account_free(acct);
+  vouch_psi_public_free(pub);
+  vouch_psi_buf_free(pd);
+  vouch_psi_server_key_free(sk);
+  return 0;
+}

@@ -1,0 +1,231 @@
+/*
+ * vouch/psi.h -- threshold private set intersection with safety vouchers.
+ *
+ * The protocol, the file formats and the security argument are in
+ * docs/protocol.md; this header is the API.  Three parties of code:
+ *
+ *   server setup   vouch_psi_server_key_*, vouch_psi_setup()      -> public data (.vpd)
+ *   client         vouch_psi_public_open(), vouch_psi_account_*,
+ *                  vouch_psi_voucher_make()                       -> one voucher per photo
+ *   server         vouch_psi_server_*: add vouchers of one account, then reveal
+ *
+ * Every function that takes peer bytes (public data, vouchers, key and
+ * account files) treats them as untrusted: any byte string gives a return
+ * code, never a crash.  Secrets live in sodium_malloc()ed memory and are
+ * wiped when freed.  Objects are not thread-safe; use one per thread, except
+ * that a vouch_psi_public and a vouch_psi_server_key may be shared read-only.
+ * vouch_init() must have been called.
+ */
+#ifndef VOUCH_PSI_H
+#define VOUCH_PSI_H
+
+#include "common.h"
+#include "errors.h"
+#include "image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- sizes and limits ---- */
+#define VOUCH_PSI_MATCH_KEY_BYTES 32U
+#define VOUCH_PSI_THRESHOLD_DEFAULT 30U
+#define VOUCH_PSI_THRESHOLD_MAX 1000U
+/* s, the number of synthetic openings detection tolerates (DHF width). */
+#define VOUCH_PSI_DHF_MAX 1000U
+/* The default s for a threshold t: 3t. */
+#define VOUCH_PSI_DHF_DEFAULT(t) (3U * (t))
+#define VOUCH_PSI_SET_MAX (64U * 1024U * 1024U)  /* keys in one setup */
+#define VOUCH_PSI_SLOTS_MAX (160U * 1024U * 1024U)
+#define VOUCH_PSI_ACCOUNT_VOUCHERS_MAX (1U << 22) /* vouchers one server object takes */
+#define VOUCH_PSI_THUMB_SIDE 64U
+#define VOUCH_PSI_THUMB_BYTES (VOUCH_PSI_THUMB_SIDE * VOUCH_PSI_THUMB_SIDE)
+#define VOUCH_PSI_HASH_MAX_BYTES 32U
+#define VOUCH_PSI_ID_BYTES 16U
+#define VOUCH_PSI_SIGN_PK_BYTES 32U
+
+/* Public data size for m slots, and m for n keys (docs/protocol.md section 5). */
+#define VOUCH_PSI_PUBLIC_BYTES(m) (208U + 32U * (size_t)(m))
+/* Voucher size for DHF width s (docs/protocol.md section 6). */
+#define VOUCH_PSI_VOUCHER_BYTES(s) (4612U + 8U * (size_t)(s))
+/* Server key file size. */
+#define VOUCH_PSI_SERVER_KEY_FILE_BYTES 96U
+
+VOUCH_API size_t vouch_psi_slots_for(size_t n);
+VOUCH_API size_t vouch_psi_public_bytes(size_t m);
+VOUCH_API size_t vouch_psi_voucher_bytes(unsigned s);
+
+/* ---- match keys ---- */
+
+/*! vouch_psi_match_key() :
+ *  The 32-byte key the protocol matches on: a domain-separated BLAKE2b of
+ *  the exact hash bits, (algo, hash_len, hash).  For PDQ, two photos share
+ *  a key iff their 256-bit hashes are identical.
+ * @return : VOUCH_OK, or VOUCH_E_INVALID (hash_len 0 or > 32). */
+VOUCH_API int vouch_psi_match_key(int algo, const uint8_t *hash, size_t hash_len,
+                                  uint8_t out[VOUCH_PSI_MATCH_KEY_BYTES]);
+
+/* ---- server key ---- */
+
+typedef struct vouch_psi_server_key vouch_psi_server_key;
+
+/*! vouch_psi_server_key_generate() : a fresh alpha and Ed25519 key pair. */
+VOUCH_API int vouch_psi_server_key_generate(vouch_psi_server_key **out);
+/*! vouch_psi_server_key_load() : parses a key file of VOUCH_PSI_SERVER_KEY_FILE_BYTES.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT (bad size, magic, scalar or checksum). */
+VOUCH_API int vouch_psi_server_key_load(vouch_psi_server_key **out, const uint8_t *buf, size_t len);
+/*! vouch_psi_server_key_save() : writes VOUCH_PSI_SERVER_KEY_FILE_BYTES bytes.
+ *  The buffer then holds a secret: wipe it (sodium_memzero) when done. */
+VOUCH_API int vouch_psi_server_key_save(const vouch_psi_server_key *key, uint8_t *buf, size_t cap);
+/*! vouch_psi_server_key_signer() : the Ed25519 public key clients may pin. */
+VOUCH_API void vouch_psi_server_key_signer(const vouch_psi_server_key *key,
+                                           uint8_t pk[VOUCH_PSI_SIGN_PK_BYTES]);
+VOUCH_API void vouch_psi_server_key_free(vouch_psi_server_key *key); /* NULL is a no-op */
+
+/* ---- setup ---- */
+
+typedef struct vouch_psi_setup_opts {
+  int algo;                 /* written into the public data; 0 = unspecified */
+  unsigned threads;         /* worker threads for the blinding; 0 or 1 = calling thread only */
+  const uint8_t *audit_root; /* 32 bytes to publish as the audit root (e.g. the
+                                index's Merkle root); NULL = the Merkle root over
+                                the sorted, deduplicated match keys */
+} vouch_psi_setup_opts;
+
+/*! vouch_psi_setup() :
+ *  Builds the public data from `n` match keys (32 bytes each, back to back;
+ *  duplicates allowed, they are removed).  `*out` receives a buffer of
+ *  `*out_len` bytes allocated by the library: release it with vouch_psi_buf_free().
+ *  `audit_root` may be NULL; otherwise it receives the audit root written in
+ *  the public data (opts->audit_root, or the Merkle root over the sorted,
+ *  deduplicated keys).  `opts` may be NULL.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_LIMIT (n > VOUCH_PSI_SET_MAX),
+ *           VOUCH_E_INTERNAL (cuckoo insertion failed 16 times: report it). */
+VOUCH_API int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
+                              const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,
+                              uint8_t audit_root[32]);
+VOUCH_API void vouch_psi_buf_free(uint8_t *buf); /* NULL is a no-op */
+
+/* ---- public data, client side ---- */
+
+typedef struct vouch_psi_public vouch_psi_public;
+
+/*! vouch_psi_public_open() :
+ *  Validates public data (signature, every point valid and not the
+ *  identity, no duplicate points; docs/protocol.md section 5) and keeps a
+ *  copy.  `signer` may be NULL; otherwise the data must be signed by it.
+ *  Validation costs one point decode per slot (a few seconds for 1M keys).
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT, VOUCH_E_PSI_AUTH. */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_public_open(vouch_psi_public **out, const uint8_t *buf,
+                                                      size_t len,
+                                                      const uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]);
+VOUCH_API void vouch_psi_public_free(vouch_psi_public *pd); /* NULL is a no-op */
+/*! vouch_psi_public_info() : slots, audit root, signer; any pointer may be NULL. */
+VOUCH_API void vouch_psi_public_info(const vouch_psi_public *pd, size_t *slots, uint8_t root[32],
+                                     uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]);
+
+/* ---- client account ---- */
+
+typedef struct vouch_psi_account vouch_psi_account;
+
+/*! vouch_psi_account_create() :
+ *  A new account: random id, Shamir polynomial of degree t, s DHF polynomials.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID (t or s out of 1..MAX). */
+VOUCH_API int vouch_psi_account_create(vouch_psi_account **out, unsigned t, unsigned s);
+/*! vouch_psi_account_file_bytes() : size of the saved account. */
+VOUCH_API size_t vouch_psi_account_file_bytes(const vouch_psi_account *a);
+/*! vouch_psi_account_save() : writes vouch_psi_account_file_bytes() bytes (a secret: wipe after use). */
+VOUCH_API int vouch_psi_account_save(const vouch_psi_account *a, uint8_t *buf, size_t cap);
+/*! vouch_psi_account_load() : @return VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT. */
+VOUCH_API int vouch_psi_account_load(vouch_psi_account **out, const uint8_t *buf, size_t len);
+/*! vouch_psi_account_params() : t, s and synthetic vouchers used so far; any pointer may be NULL. */
+VOUCH_API void vouch_psi_account_params(const vouch_psi_account *a, unsigned *t, unsigned *s,
+                                        unsigned *synthetic_used);
+VOUCH_API void vouch_psi_account_free(vouch_psi_account *a); /* NULL is a no-op */
+
+/* What a voucher carries for the server (readable only above the threshold). */
+typedef struct vouch_psi_payload {
+  int algo;                                  /* VOUCH_ALGO_* of hash */
+  uint8_t hash_len;                          /* 1..32 */
+  uint8_t hash[VOUCH_PSI_HASH_MAX_BYTES];
+  uint8_t match_key[VOUCH_PSI_MATCH_KEY_BYTES];
+  uint8_t thumb_w, thumb_h;                  /* 0..64; 0 x 0 = no thumbnail */
+  uint8_t thumb[VOUCH_PSI_THUMB_BYTES];      /* grey, row-major, thumb_w per row */
+} vouch_psi_payload;
+
+/*! vouch_psi_payload_init() :
+ *  Fills `p` for a photo: hash, match key (vouch_psi_match_key) and, when
+ *  `img` is not NULL, a grey thumbnail of at most 64x64 keeping the aspect
+ *  ratio (area average).  @return : VOUCH_OK or VOUCH_E_INVALID. */
+VOUCH_API int vouch_psi_payload_init(vouch_psi_payload *p, int algo, const uint8_t *hash,
+                                     size_t hash_len, const vouch_image *img);
+
+/*! vouch_psi_voucher_make() :
+ *  Writes one voucher of vouch_psi_voucher_bytes(s) bytes for `payload`.
+ *  With probability `synthetic_rate` (0..1), while the account has used
+ *  fewer than s, the voucher is synthetic instead (it opens like a match but
+ *  carries nothing); the account counts it, so save the account afterwards.
+ *  `synthetic` may be NULL; otherwise it says which kind was written (the
+ *  client's own knowledge: never send it).
+ * @return : VOUCH_OK, VOUCH_E_INVALID (small cap, rate out of range),
+ *           VOUCH_E_PSI_FORMAT (the slot's point does not decode). */
+VOUCH_API int vouch_psi_voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
+                                     const vouch_psi_payload *payload, double synthetic_rate,
+                                     uint8_t *out, size_t cap, int *synthetic);
+
+/* ---- server ---- */
+
+typedef struct vouch_psi_server vouch_psi_server;
+
+/* Outcome of vouch_psi_server_add(). */
+typedef enum vouch_psi_status {
+  VOUCH_PSI_NOT_OPENED = 0, /* not a match (or a well-formed voucher for someone else's table) */
+  VOUCH_PSI_OPENED = 1,     /* a match or a synthetic voucher: counted */
+  VOUCH_PSI_DUPLICATE = 2   /* a replay, or the same photo key again: not counted again */
+} vouch_psi_status;
+
+/*! vouch_psi_server_create() : state for the vouchers of one account.
+ *  `key` must stay valid while the server object is used; `pd` is the public
+ *  data this key produced (only its id is kept, no copy).
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID, VOUCH_E_PSI_FORMAT (not
+ *           public data), VOUCH_E_PSI_PARAMS (made with another key). */
+VOUCH_API int vouch_psi_server_create(vouch_psi_server **out, const vouch_psi_server_key *key,
+                                      const uint8_t *pd, size_t pd_len);
+VOUCH_API void vouch_psi_server_free(vouch_psi_server *srv); /* NULL is a no-op */
+
+/*! vouch_psi_server_add() :
+ *  Processes one voucher.  `*status` gets a vouch_psi_status, `*index` the
+ *  voucher's number (0, 1, ... in call order; counted even when not opened).
+ * @return : VOUCH_OK; VOUCH_E_PSI_FORMAT (malformed, or not for this public
+ *           data); VOUCH_E_PSI_PARAMS (t, s or account differ from earlier
+ *           vouchers); VOUCH_E_PSI_AUTH (the outer layer opened but the
+ *           inner one is forged); VOUCH_E_LIMIT; VOUCH_E_NOMEM.  On error
+ *           the voucher is not counted. */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *voucher,
+                                                     size_t len, int *status, size_t *index);
+
+typedef struct vouch_psi_summary {
+  size_t vouchers;        /* accepted (well-formed) vouchers, replays included */
+  size_t opened;          /* distinct openings (real and synthetic) */
+  int threshold_crossed;  /* 1 iff the account key was recovered */
+  size_t real;            /* when crossed: payloads recovered */
+  size_t synthetic;       /* when crossed: openings identified as synthetic */
+} vouch_psi_summary;
+
+/*! vouch_psi_server_reveal() :
+ *  If more than t distinct vouchers opened, detects the real shares (DHF),
+ *  interpolates the account key and decrypts the real payloads.  May be
+ *  called again after more vouchers were added.
+ * @return : VOUCH_OK (whether or not the threshold was crossed), VOUCH_E_NOMEM. */
+VOUCH_API int vouch_psi_server_reveal(vouch_psi_server *srv, vouch_psi_summary *sum);
+
+/*! vouch_psi_server_payload() :
+ *  After a reveal that crossed the threshold, the payload of voucher `index`.
+ * @return : VOUCH_OK, or VOUCH_E_NOT_FOUND (not a recovered real match). */
+VOUCH_API int vouch_psi_server_payload(const vouch_psi_server *srv, size_t index,
+                                       vouch_psi_payload *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VOUCH_PSI_H */

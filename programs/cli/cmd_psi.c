@@ -1,0 +1,899 @@
+/* programs/cli/cmd_psi.c -- `vouch psi setup | voucher | open`: private
+ * matching with safety vouchers (docs/protocol.md).  Files in, files out. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "cli.h"
+#include "vouch/index.h"
+#include "vouch/psi.h"
+
+#define PSI_FILE_MAX ((size_t)8 << 30) /* public data for 64M keys is ~4.6 GB */
+#define VOUCHER_EXT ".vvc"
+
+/* ////////////////////////////////////////////////////////////// file helpers */
+
+/* Reads a whole file of at most `max` bytes.  Returns 0, or -1 with errno. */
+static int read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  *out = NULL;
+  *len = 0;
+  if (!f)
+    return -1;
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+    fclose(f);
+    errno = EFBIG;
+    return -1;
+  }
+  size_t n = (size_t)st.st_size;
+  uint8_t *buf = malloc(n ? n : 1);
+  if (!buf || fread(buf, 1, n, f) != n) {
+    free(buf);
+    fclose(f);
+    errno = EIO;
+    return -1;
+  }
+  fclose(f);
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+/* Writes `path` via a temporary file, fsync and rename, with `mode`. */
+static int write_file_atomic(const char *path, const uint8_t *buf, size_t len, mode_t mode) {
+  size_t pl = strlen(path);
+  char *tmp = malloc(pl + 16);
+  if (!tmp)
+    return -1;
+  memcpy(tmp, path, pl);
+  memcpy(tmp + pl, ".tmp.XXXXXX", 12);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    free(tmp);
+    return -1;
+  }
+  int ok = fchmod(fd, mode) == 0;
+  size_t off = 0;
+  while (ok && off < len) {
+    ssize_t w = write(fd, buf + off, len - off);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      ok = 0;
+    else
+      off += (size_t)w;
+  }
+  ok = ok && fsync(fd) == 0;
+  ok = close(fd) == 0 && ok;
+  ok = ok && rename(tmp, path) == 0;
+  if (!ok)
+    unlink(tmp);
+  free(tmp);
+  return ok ? 0 : -1;
+}
+
+static int file_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+/* Warns when a secret file is readable by others. */
+static void check_secret_mode(const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0 && (st.st_mode & 077))
+    cli_warnf("%s is readable by other users (mode %03o); it holds a secret key", path,
+              (unsigned)(st.st_mode & 0777));
+}
+
+static void hex_out(FILE *f, const uint8_t *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    fprintf(f, "%02x", b[i]);
+}
+
+static int load_server_key(const char *path, int create, vouch_psi_server_key **key) {
+  uint8_t *buf;
+  size_t len;
+  if (!file_exists(path)) {
+    if (!create) {
+      cli_errorf("%s: no such key file", path);
+      return -1;
+    }
+    uint8_t kf[VOUCH_PSI_SERVER_KEY_FILE_BYTES];
+    if (vouch_psi_server_key_generate(key) != VOUCH_OK ||
+        vouch_psi_server_key_save(*key, kf, sizeof kf) != VOUCH_OK) {
+      cli_errorf("cannot create a server key");
+      return -1;
+    }
+    int rc = write_file_atomic(path, kf, sizeof kf, 0600);
+    sodium_memzero(kf, sizeof kf);
+    if (rc != 0) {
+      cli_errorf("%s: cannot write: %s", path, strerror(errno));
+      vouch_psi_server_key_free(*key);
+      *key = NULL;
+      return -1;
+    }
+    cli_warnf("created server key %s (mode 0600)", path);
+    return 0;
+  }
+  check_secret_mode(path);
+  if (read_file(path, 4096, &buf, &len) != 0) {
+    cli_errorf("%s: cannot read: %s", path, strerror(errno));
+    return -1;
+  }
+  int rc = vouch_psi_server_key_load(key, buf, len);
+  sodium_memzero(buf, len);
+  free(buf);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", path, vouch_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+/* ////////////////////////////////////////////////////////////////// setup */
+
+static const char setup_usage[] =
+  "usage: vouch psi setup (--index FILE.vidx | --hashes FILE) --key SERVER.key -o PUBLIC.vpd\n"
+  "\n"
+  "Server side.  Builds the public data clients need to make safety vouchers:\n"
+  "the database's match keys blinded with the server's secret and placed in a\n"
+  "cuckoo table, the server's public point, the audit root, an Ed25519 signature\n"
+  "(docs/protocol.md section 5).  The key file is created (mode 0600) if missing.\n"
+  "\n"
+  "options:\n"
+  "  -i, --index FILE    the hashes of a .vidx index (its Merkle root becomes the audit root)\n"
+  "      --hashes FILE   one hex hash per line ('#' comments and blank lines skipped;\n"
+  "                      the first field of a CSV/TSV line is used); '-' = stdin\n"
+  "  -a, --algo ALGO     the algorithm of --hashes: pdq (default), phash, dhash, ahash\n"
+  "  -k, --key FILE      server key (secret)\n"
+  "  -o, --output FILE   public data to write\n"
+  "  -j, --jobs N        threads for the blinding (default: all cores)\n"
+  "  -h, --help          this help\n"
+  "\n"
+  "Prints the signer's public key (clients pin it with --signer) and the audit root.\n"
+  "Exit status: 0 on success, 2 on error.\n";
+
+static int read_hash_list(const char *path, int algo, uint8_t **keys, size_t *n) {
+  FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+  size_t hb = vouch_algo_bytes(algo), cap = 0, lineno = 0;
+  char *line = NULL;
+  size_t lcap = 0;
+  ssize_t got;
+  int bad = 0;
+  *keys = NULL;
+  *n = 0;
+  if (!f) {
+    cli_errorf("%s: %s", path, strerror(errno));
+    return -1;
+  }
+  while ((got = getline(&line, &lcap, f)) >= 0) {
+    lineno++;
+    char *p = line;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
+      continue;
+    size_t tl = strcspn(p, " \t,;\r\n");
+    uint8_t h[VOUCH_HASH_MAX_BYTES];
+    if (vouch_hash_from_hex(p, tl, h, hb) != VOUCH_OK) {
+      cli_errorf("%s:%zu: not a %s hash", path, lineno, vouch_algo_name(algo));
+      bad = 1;
+      break;
+    }
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 1024;
+      uint8_t *nk = realloc(*keys, cap * VOUCH_PSI_MATCH_KEY_BYTES);
+      if (!nk) {
+        cli_errorf("out of memory");
+        bad = 1;
+        break;
+      }
+      *keys = nk;
+    }
+    if (*n >= VOUCH_PSI_SET_MAX) {
+      cli_errorf("%s: more than %u hashes", path, VOUCH_PSI_SET_MAX);
+      bad = 1;
+      break;
+    }
+    vouch_psi_match_key(algo, h, hb, *keys + VOUCH_PSI_MATCH_KEY_BYTES * (*n)++);
+  }
+  free(line);
+  if (f != stdin)
+    fclose(f);
+  if (bad) {
+    free(*keys);
+    *keys = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static int read_index(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]) {
+  vouch_index *idx = NULL;
+  int rc = vouch_index_open(&idx, path, NULL);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s: %s", path, vouch_strerror(rc), idx ? vouch_index_errmsg(idx) : "");
+    vouch_index_free(idx);
+    return -1;
+  }
+  *algo = vouch_index_algo(idx);
+  size_t cnt = vouch_index_count(idx), hb = vouch_index_hash_bytes(idx);
+  if (cnt > VOUCH_PSI_SET_MAX) {
+    cli_errorf("%s: %zu entries, more than %u", path, cnt, VOUCH_PSI_SET_MAX);
+    vouch_index_free(idx);
+    return -1;
+  }
+  *keys = malloc((cnt ? cnt : 1) * VOUCH_PSI_MATCH_KEY_BYTES);
+  if (!*keys) {
+    cli_errorf("out of memory");
+    vouch_index_free(idx);
+    return -1;
+  }
+  for (size_t i = 0; i < cnt; i++) {
+    vouch_index_entry e;
+    if (vouch_index_get(idx, i, &e) != VOUCH_OK ||
+        vouch_psi_match_key(*algo, e.hash, hb, *keys + VOUCH_PSI_MATCH_KEY_BYTES * i) != VOUCH_OK) {
+      cli_errorf("%s: entry %zu unreadable", path, i);
+      free(*keys);
+      vouch_index_free(idx);
+      return -1;
+    }
+  }
+  memcpy(root, vouch_index_root(idx), 32);
+  *n = cnt;
+  vouch_index_free(idx);
+  return 0;
+}
+
+static int psi_setup(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"index", required_argument, NULL, 'i'}, {"hashes", required_argument, NULL, 'H'},
+    {"algo", required_argument, NULL, 'a'},  {"key", required_argument, NULL, 'k'},
+    {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+  const char *index = NULL, *hashes = NULL, *keyf = NULL, *outf = NULL;
+  int algo = VOUCH_ALGO_PDQ, c;
+  unsigned long jobs = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "i:a:k:o:j:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'i': index = optarg; break;
+    case 'H': hashes = optarg; break;
+    case 'a':
+      algo = vouch_algo_from_name(optarg);
+      if (algo == VOUCH_ALGO_NONE) {
+        cli_errorf("unknown algorithm '%s'", optarg);
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'k': keyf = optarg; break;
+    case 'o': outf = optarg; break;
+    case 'j':
+      if (cli_parse_uint(optarg, 1, 256, &jobs) != 0) {
+        cli_errorf("bad --jobs '%s'", optarg);
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'h': fputs(setup_usage, stdout); return CLI_EXIT_OK;
+    default: fputs(setup_usage, stderr); return CLI_EXIT_ERROR;
+    }
+  }
+  if (!!index == !!hashes || !keyf || !outf || optind != argc) {
+    fputs(setup_usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  uint8_t *keys = NULL, root[32], *pd = NULL;
+  size_t n = 0, pd_len = 0;
+  int have_root = 0;
+  if (index) {
+    if (read_index(index, &algo, &keys, &n, root) != 0)
+      return CLI_EXIT_ERROR;
+    have_root = 1;
+  } else if (read_hash_list(hashes, algo, &keys, &n) != 0) {
+    return CLI_EXIT_ERROR;
+  }
+  vouch_psi_server_key *key = NULL;
+  if (load_server_key(keyf, 1, &key) != 0) {
+    free(keys);
+    return CLI_EXIT_ERROR;
+  }
+  vouch_psi_setup_opts so = {algo, jobs ? (unsigned)jobs : (unsigned)cli_ncpu(),
+                             have_root ? root : NULL};
+  double t0 = cli_now();
+  uint8_t used_root[32];
+  int rc = vouch_psi_setup(key, keys, n, &so, &pd, &pd_len, used_root);
+  double dt = cli_now() - t0;
+  free(keys);
+  if (rc != VOUCH_OK) {
+    cli_errorf("setup failed: %s", vouch_strerror(rc));
+    vouch_psi_server_key_free(key);
+    return CLI_EXIT_ERROR;
+  }
+  if (write_file_atomic(outf, pd, pd_len, 0644) != 0) {
+    cli_errorf("%s: cannot write: %s", outf, strerror(errno));
+    vouch_psi_buf_free(pd);
+    vouch_psi_server_key_free(key);
+    return CLI_EXIT_ERROR;
+  }
+  uint8_t signer[32];
+  vouch_psi_server_key_signer(key, signer);
+  printf("keys %zu\nslots %zu\nbytes %zu\nseconds %.3f\nsigner ", n,
+         (pd_len - 208) / 32, pd_len, dt);
+  hex_out(stdout, signer, 32);
+  printf("\naudit_root ");
+  hex_out(stdout, used_root, 32);
+  printf("\n");
+  vouch_psi_buf_free(pd);
+  vouch_psi_server_key_free(key);
+  return CLI_EXIT_OK;
+}
+
+/* //////////////////////////////////////////////////////////////// voucher */
+
+static const char voucher_usage[] =
+  "usage: vouch psi voucher --public PUBLIC.vpd --account ACCOUNT.key -o DIR [OPTIONS] PATH...\n"
+  "       vouch psi voucher --public PUBLIC.vpd --account ACCOUNT.key -o DIR --hashes FILE\n"
+  "\n"
+  "Client side.  Writes one safety voucher per photo into DIR, named by the\n"
+  "voucher's random id (ID" VOUCHER_EXT "); every voucher of an account has the same size.\n"
+  "Photos are hashed (PDQ at full resolution unless --fast) and a grey thumbnail\n"
+  "of at most 64x64 goes into the encrypted payload.  The account key (Shamir\n"
+  "polynomial, detectable-hash key) is created on first use (mode 0600) and\n"
+  "updated afterwards (it counts synthetic vouchers).  Prints 'PATH -> FILE'.\n"
+  "\n"
+  "options:\n"
+  "  -p, --public FILE        public data from 'vouch psi setup' (validated first)\n"
+  "      --signer HEX         require the public data to be signed by this Ed25519 key\n"
+  "  -A, --account FILE       the account's secret key file\n"
+  "  -o, --output DIR         where to write vouchers (created if missing)\n"
+  "  -t, --threshold T        for a new account: matches the server may see without\n"
+  "                           learning anything; T+1 reveal (default 30)\n"
+  "      --dhf S              for a new account: synthetic openings detection tolerates\n"
+  "                           (default 3T); vouchers grow by 8 bytes per unit\n"
+  "  -s, --synthetic-rate P   probability of a synthetic voucher (default 0; at most S\n"
+  "                           per account)\n"
+  "      --hashes FILE        make vouchers from hex hashes (one per line) instead of photos\n"
+  "  -a, --algo ALGO          pdq (default), phash, dhash, ahash\n"
+  "      --fast               scaled decode (faster, not bit-exact with the reference)\n"
+  "  -r, --recursive          walk directories\n"
+  "  -j, --jobs N             hashing threads (default: all cores)\n"
+  "  -h, --help               this help\n"
+  "\n"
+  "Exit status: 0 if every photo got a voucher, 2 otherwise.\n";
+
+typedef struct voucher_ctx {
+  vouch_psi_account *acct;
+  vouch_psi_public *pd;
+  const char *dir;
+  double rate;
+  uint8_t *buf;
+  size_t vlen;
+  vouch_decoder *thumb_dec;
+  long written, failed;
+} voucher_ctx;
+
+static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash, size_t hlen,
+                const vouch_image *img) {
+  vouch_psi_payload *pl = malloc(sizeof *pl);
+  if (!pl) {
+    cli_errorf("out of memory");
+    c->failed++;
+    return -1;
+  }
+  int rc = vouch_psi_payload_init(pl, algo, hash, hlen, img);
+  if (rc == VOUCH_OK)
+    rc = vouch_psi_voucher_make(c->acct, c->pd, pl, c->rate, c->buf, c->vlen, NULL);
+  sodium_memzero(pl, sizeof *pl);
+  free(pl);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", what, vouch_strerror(rc));
+    c->failed++;
+    return 0;
+  }
+  char name[2 * VOUCH_PSI_ID_BYTES + sizeof VOUCHER_EXT];
+  for (unsigned i = 0; i < VOUCH_PSI_ID_BYTES; i++)
+    snprintf(name + 2 * i, 3, "%02x", c->buf[48 + i]);
+  memcpy(name + 2 * VOUCH_PSI_ID_BYTES, VOUCHER_EXT, sizeof VOUCHER_EXT);
+  size_t pl_ = strlen(c->dir) + 1 + sizeof name;
+  char *path = malloc(pl_);
+  if (!path) {
+    c->failed++;
+    return -1;
+  }
+  snprintf(path, pl_, "%s/%s", c->dir, name);
+  if (write_file_atomic(path, c->buf, c->vlen, 0644) != 0) {
+    cli_errorf("%s: cannot write: %s", path, strerror(errno));
+    c->failed++;
+  } else {
+    printf("%s -> %s\n", what, path);
+    c->written++;
+  }
+  free(path);
+  return 0;
+}
+
+static int on_hashed(void *vctx, const cli_hash_result *r) {
+  voucher_ctx *c = vctx;
+  if (r->rc != VOUCH_OK) {
+    cli_errorf("%s: %s: %s", r->path, vouch_strerror(r->rc), r->errmsg);
+    c->failed++;
+    return 0;
+  }
+  /* The thumbnail: a second, scaled decode (JPEG decodes at 1/8 when that
+   * still leaves 64 pixels a side). */
+  vouch_image img = {0};
+  int have = vouch_decoder_decode_file(c->thumb_dec, r->path, &img) == VOUCH_OK;
+  if (!have)
+    cli_warnf("%s: no thumbnail (%s)", r->path, vouch_decoder_errmsg(c->thumb_dec));
+  int rc = emit(c, r->path, r->algo, r->hashes[0], r->hash_bytes, have ? &img : NULL);
+  vouch_image_clear(&img);
+  return rc;
+}
+
+static int load_or_create_account(const char *path, unsigned long t, unsigned long s,
+                                  int t_given, int s_given, vouch_psi_account **acct) {
+  if (!file_exists(path)) {
+    if (!s_given)
+      s = VOUCH_PSI_DHF_DEFAULT(t) > VOUCH_PSI_DHF_MAX ? VOUCH_PSI_DHF_MAX : VOUCH_PSI_DHF_DEFAULT(t);
+    int rc = vouch_psi_account_create(acct, (unsigned)t, (unsigned)s);
+    if (rc != VOUCH_OK) {
+      cli_errorf("cannot create an account: %s", vouch_strerror(rc));
+      return -1;
+    }
+    cli_warnf("created account %s (threshold %lu, detection width %lu, mode 0600)", path, t, s);
+    return 0;
+  }
+  uint8_t *buf;
+  size_t len;
+  check_secret_mode(path);
+  if (read_file(path, (size_t)64 << 20, &buf, &len) != 0) {
+    cli_errorf("%s: cannot read: %s", path, strerror(errno));
+    return -1;
+  }
+  int rc = vouch_psi_account_load(acct, buf, len);
+  sodium_memzero(buf, len);
+  free(buf);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", path, vouch_strerror(rc));
+    return -1;
+  }
+  unsigned at, as;
+  vouch_psi_account_params(*acct, &at, &as, NULL);
+  if ((t_given && at != t) || (s_given && as != s)) {
+    cli_errorf("%s: the account has threshold %u and width %u; they cannot change", path, at, as);
+    vouch_psi_account_free(*acct);
+    *acct = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static int save_account(const char *path, const vouch_psi_account *acct) {
+  size_t len = vouch_psi_account_file_bytes(acct);
+  uint8_t *buf = malloc(len);
+  if (!buf || vouch_psi_account_save(acct, buf, len) != VOUCH_OK) {
+    free(buf);
+    cli_errorf("out of memory");
+    return -1;
+  }
+  int rc = write_file_atomic(path, buf, len, 0600);
+  sodium_memzero(buf, len);
+  free(buf);
+  if (rc != 0)
+    cli_errorf("%s: cannot write: %s", path, strerror(errno));
+  return rc;
+}
+
+static int psi_voucher(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"public", required_argument, NULL, 'p'},   {"signer", required_argument, NULL, 'S'},
+    {"account", required_argument, NULL, 'A'},  {"output", required_argument, NULL, 'o'},
+    {"threshold", required_argument, NULL, 't'}, {"dhf", required_argument, NULL, 'D'},
+    {"synthetic-rate", required_argument, NULL, 's'}, {"hashes", required_argument, NULL, 'H'},
+    {"algo", required_argument, NULL, 'a'},     {"fast", no_argument, NULL, 'F'},
+    {"recursive", no_argument, NULL, 'r'},      {"jobs", required_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+  const char *pubf = NULL, *signer_hex = NULL, *acctf = NULL, *dir = NULL, *hashes = NULL;
+  unsigned long t = VOUCH_PSI_THRESHOLD_DEFAULT, s = 0, jobs = 0;
+  int t_given = 0, s_given = 0, algo = VOUCH_ALGO_PDQ, fast = 0, recursive = 0, c;
+  double rate = 0.0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "p:A:o:t:s:a:rj:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'p': pubf = optarg; break;
+    case 'S': signer_hex = optarg; break;
+    case 'A': acctf = optarg; break;
+    case 'o': dir = optarg; break;
+    case 't':
+      if (cli_parse_uint(optarg, 1, VOUCH_PSI_THRESHOLD_MAX, &t) != 0) {
+        cli_errorf("--threshold must be 1..%u", VOUCH_PSI_THRESHOLD_MAX);
+        return CLI_EXIT_ERROR;
+      }
+      t_given = 1;
+      break;
+    case 'D':
+      if (cli_parse_uint(optarg, 1, VOUCH_PSI_DHF_MAX, &s) != 0) {
+        cli_errorf("--dhf must be 1..%u", VOUCH_PSI_DHF_MAX);
+        return CLI_EXIT_ERROR;
+      }
+      s_given = 1;
+      break;
+    case 's': {
+      char *end;
+      errno = 0;
+      rate = strtod(optarg, &end);
+      if (errno || *end || !(rate >= 0.0 && rate <= 1.0)) {
+        cli_errorf("--synthetic-rate must be a number in [0, 1]");
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    }
+    case 'H': hashes = optarg; break;
+    case 'a':
+      algo = vouch_algo_from_name(optarg);
+      if (algo == VOUCH_ALGO_NONE) {
+        cli_errorf("unknown algorithm '%s'", optarg);
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'F': fast = 1; break;
+    case 'r': recursive = 1; break;
+    case 'j':
+      if (cli_parse_uint(optarg, 1, 256, &jobs) != 0) {
+        cli_errorf("bad --jobs '%s'", optarg);
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'h': fputs(voucher_usage, stdout); return CLI_EXIT_OK;
+    default: fputs(voucher_usage, stderr); return CLI_EXIT_ERROR;
+    }
+  }
+  if (!pubf || !acctf || !dir || (hashes ? optind != argc : optind >= argc)) {
+    fputs(voucher_usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  uint8_t signer[32];
+  if (signer_hex && vouch_hash_from_hex(signer_hex, strlen(signer_hex), signer, 32) != VOUCH_OK) {
+    cli_errorf("--signer must be 64 hex digits");
+    return CLI_EXIT_ERROR;
+  }
+  uint8_t *pdbuf;
+  size_t pdlen;
+  if (read_file(pubf, PSI_FILE_MAX, &pdbuf, &pdlen) != 0) {
+    cli_errorf("%s: cannot read: %s", pubf, strerror(errno));
+    return CLI_EXIT_ERROR;
+  }
+  voucher_ctx ctx = {0};
+  int rc = vouch_psi_public_open(&ctx.pd, pdbuf, pdlen, signer_hex ? signer : NULL);
+  free(pdbuf);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: public data rejected: %s", pubf, vouch_strerror(rc));
+    return CLI_EXIT_ERROR;
+  }
+  if (load_or_create_account(acctf, t, s, t_given, s_given, &ctx.acct) != 0) {
+    vouch_psi_public_free(ctx.pd);
+    return CLI_EXIT_ERROR;
+  }
+  unsigned as;
+  vouch_psi_account_params(ctx.acct, NULL, &as, NULL);
+  ctx.vlen = vouch_psi_voucher_bytes(as);
+  ctx.buf = malloc(ctx.vlen);
+  ctx.dir = dir;
+  ctx.rate = rate;
+  int status = CLI_EXIT_ERROR;
+  if (!ctx.buf) {
+    cli_errorf("out of memory");
+    goto out;
+  }
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    cli_errorf("%s: %s", dir, strerror(errno));
+    goto out;
+  }
+  /* Save the account before any voucher exists, so a crash cannot leave
+   * vouchers made with a key that was never stored. */
+  if (save_account(acctf, ctx.acct) != 0)
+    goto out;
+  if (hashes) {
+    FILE *f = strcmp(hashes, "-") ? fopen(hashes, "r") : stdin;
+    char *line = NULL;
+    size_t lcap = 0, lineno = 0, hb = vouch_algo_bytes(algo);
+    if (!f) {
+      cli_errorf("%s: %s", hashes, strerror(errno));
+      goto out;
+    }
+    while (getline(&line, &lcap, f) >= 0) {
+      lineno++;
+      char *p = line;
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
+        continue;
+      size_t tl = strcspn(p, " \t,;\r\n");
+      uint8_t h[VOUCH_HASH_MAX_BYTES];
+      char what[64];
+      snprintf(what, sizeof what, "%s:%zu", hashes, lineno);
+      if (vouch_hash_from_hex(p, tl, h, hb) != VOUCH_OK) {
+        cli_errorf("%s: not a %s hash", what, vouch_algo_name(algo));
+        ctx.failed++;
+        continue;
+      }
+      if (emit(&ctx, what, algo, h, hb, NULL) != 0)
+        break;
+    }
+    free(line);
+    if (f != stdin)
+      fclose(f);
+  } else {
+    cli_paths paths = {0};
+    int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
+    ctx.failed += bad;
+    vouch_decode_opts dopts = vouch_decode_opts_default();
+    dopts.min_side = VOUCH_PSI_THUMB_SIDE;
+    if (vouch_decoder_create(&ctx.thumb_dec, &dopts) != VOUCH_OK) {
+      cli_errorf("out of memory");
+      cli_paths_free(&paths);
+      goto out;
+    }
+    cli_hash_opts ho = {algo, 0, !fast, 1, (int)jobs, "vouchers"};
+    long nf = cli_hash_run(&paths, &ho, on_hashed, &ctx);
+    cli_paths_free(&paths);
+    vouch_decoder_free(ctx.thumb_dec);
+    if (nf < 0) {
+      cli_errorf("cannot start hashing");
+      goto out;
+    }
+  }
+  if (save_account(acctf, ctx.acct) != 0)
+    goto out;
+  status = ctx.failed ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+out:
+  free(ctx.buf);
+  vouch_psi_account_free(ctx.acct);
+  vouch_psi_public_free(ctx.pd);
+  return status;
+}
+
+/* /////////////////////////////////////////////////////////////////// open */
+
+static const char open_usage[] =
+  "usage: vouch psi open --key SERVER.key --public PUBLIC.vpd [--json] [--thumbs DIR] DIR\n"
+  "\n"
+  "Server side.  Processes the vouchers (*" VOUCHER_EXT ") of one account in DIR: counts the\n"
+  "ones that open (matches and synthetic vouchers, each distinct photo key once),\n"
+  "and when more than the account's threshold t real matches are present, recovers\n"
+  "the account key and prints the matched payloads.  With t or fewer real matches it\n"
+  "learns, and prints, only the counts.\n"
+  "\n"
+  "output (--json): first {\"vouchers\":N,\"opened\":M,\"threshold_crossed\":BOOL},\n"
+  "then, only when crossed, one {\"voucher\":FILE,\"hash\":HEX,\"match_key\":HEX,\n"
+  "\"algo\":NAME,\"thumb\":\"WxH\"} per recovered payload.\n"
+  "\n"
+  "options:\n"
+  "  -k, --key FILE      server key (secret)\n"
+  "  -p, --public FILE   the public data the vouchers were made for\n"
+  "      --json          JSON Lines output\n"
+  "      --thumbs DIR    also write each recovered thumbnail as DIR/FILE.pgm\n"
+  "  -h, --help          this help\n"
+  "\n"
+  "Exit status: 0 threshold not crossed, 1 crossed (payloads printed), 2 on error.\n"
+  "A voucher that is malformed, forged or for another account is reported on stderr\n"
+  "and not counted.\n";
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int write_pgm(const char *dir, const char *name, const vouch_psi_payload *p) {
+  size_t len = strlen(dir) + strlen(name) + 8;
+  char *path = malloc(len);
+  if (!path)
+    return -1;
+  snprintf(path, len, "%s/%s.pgm", dir, name);
+  char head[32];
+  int hl = snprintf(head, sizeof head, "P5\n%u %u\n255\n", p->thumb_w, p->thumb_h);
+  size_t px = (size_t)p->thumb_w * p->thumb_h;
+  uint8_t *buf = malloc((size_t)hl + px);
+  int rc = -1;
+  if (buf) {
+    memcpy(buf, head, (size_t)hl);
+    memcpy(buf + hl, p->thumb, px);
+    rc = write_file_atomic(path, buf, (size_t)hl + px, 0600);
+    free(buf);
+  }
+  free(path);
+  return rc;
+}
+
+static int psi_open(int argc, char **argv) {
+  static const struct option opts[] = {
+    {"key", required_argument, NULL, 'k'}, {"public", required_argument, NULL, 'p'},
+    {"json", no_argument, NULL, 'J'},      {"thumbs", required_argument, NULL, 'T'},
+    {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
+  const char *keyf = NULL, *pubf = NULL, *thumbs = NULL;
+  int json = 0, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "k:p:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'k': keyf = optarg; break;
+    case 'p': pubf = optarg; break;
+    case 'J': json = 1; break;
+    case 'T': thumbs = optarg; break;
+    case 'h': fputs(open_usage, stdout); return CLI_EXIT_OK;
+    default: fputs(open_usage, stderr); return CLI_EXIT_ERROR;
+    }
+  }
+  if (!keyf || !pubf || optind != argc - 1) {
+    fputs(open_usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  const char *dir = argv[optind];
+  vouch_psi_server_key *key = NULL;
+  if (load_server_key(keyf, 0, &key) != 0)
+    return CLI_EXIT_ERROR;
+  uint8_t *pd;
+  size_t pdlen;
+  if (read_file(pubf, PSI_FILE_MAX, &pd, &pdlen) != 0) {
+    cli_errorf("%s: cannot read: %s", pubf, strerror(errno));
+    vouch_psi_server_key_free(key);
+    return CLI_EXIT_ERROR;
+  }
+  vouch_psi_server *srv = NULL;
+  int rc = vouch_psi_server_create(&srv, key, pd, pdlen);
+  free(pd);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", pubf, vouch_strerror(rc));
+    vouch_psi_server_key_free(key);
+    return CLI_EXIT_ERROR;
+  }
+  /* The voucher files, sorted. */
+  DIR *d = opendir(dir);
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int status = CLI_EXIT_ERROR;
+  if (!d) {
+    cli_errorf("%s: %s", dir, strerror(errno));
+    goto out;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t l = strlen(e->d_name);
+    if (e->d_name[0] == '.' || l <= strlen(VOUCHER_EXT) ||
+        strcmp(e->d_name + l - strlen(VOUCHER_EXT), VOUCHER_EXT) != 0)
+      continue;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 64;
+      char **nn = realloc(names, cap * sizeof *names);
+      if (!nn)
+        break;
+      names = nn;
+    }
+    names[n] = strdup(e->d_name);
+    if (names[n])
+      n++;
+  }
+  closedir(d);
+  if (n > 1)
+    qsort(names, n, sizeof *names, cmp_str);
+  size_t *index_of = calloc(n ? n : 1, sizeof *index_of);
+  int *counted = calloc(n ? n : 1, sizeof *counted);
+  if (!index_of || !counted) {
+    free(index_of);
+    free(counted);
+    cli_errorf("out of memory");
+    goto out;
+  }
+  long bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t plen = strlen(dir) + strlen(names[i]) + 2;
+    char *path = malloc(plen);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!path)
+      break;
+    snprintf(path, plen, "%s/%s", dir, names[i]);
+    if (read_file(path, (size_t)1 << 20, &buf, &len) != 0) {
+      cli_errorf("%s: cannot read: %s", path, strerror(errno));
+      bad++;
+    } else {
+      int st;
+      rc = vouch_psi_server_add(srv, buf, len, &st, &index_of[i]);
+      if (rc != VOUCH_OK) {
+        cli_errorf("%s: rejected: %s", path, vouch_strerror(rc));
+        bad++;
+      } else {
+        counted[i] = 1;
+      }
+    }
+    free(buf);
+    free(path);
+  }
+  vouch_psi_summary sum;
+  rc = vouch_psi_server_reveal(srv, &sum);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s", vouch_strerror(rc));
+    free(index_of);
+    free(counted);
+    goto out;
+  }
+  if (json)
+    printf("{\"vouchers\":%zu,\"opened\":%zu,\"threshold_crossed\":%s}\n", sum.vouchers,
+           sum.opened, sum.threshold_crossed ? "true" : "false");
+  else
+    printf("vouchers %zu\nopened %zu\nthreshold_crossed %s\n", sum.vouchers, sum.opened,
+           sum.threshold_crossed ? "yes" : "no");
+  if (sum.threshold_crossed) {
+    if (!json)
+      printf("real %zu\nsynthetic %zu\n", sum.real, sum.synthetic);
+    if (thumbs && mkdir(thumbs, 0700) != 0 && errno != EEXIST)
+      cli_errorf("%s: %s", thumbs, strerror(errno));
+    vouch_psi_payload *p = malloc(sizeof *p);
+    for (size_t i = 0; p && i < n; i++) {
+      if (!counted[i] || vouch_psi_server_payload(srv, index_of[i], p) != VOUCH_OK)
+        continue;
+      char hex[VOUCH_HASH_HEX_BYTES], mk[2 * VOUCH_PSI_MATCH_KEY_BYTES + 1];
+      vouch_hash_to_hex(p->hash, p->hash_len, hex, sizeof hex);
+      vouch_hash_to_hex(p->match_key, 32, mk, sizeof mk);
+      if (json) {
+        fputs("{\"voucher\":", stdout);
+        cli_json_string(stdout, names[i]);
+        printf(",\"hash\":\"%s\",\"match_key\":\"%s\",\"algo\":\"%s\",\"thumb\":\"%ux%u\"}\n", hex,
+               mk, vouch_algo_name(p->algo), p->thumb_w, p->thumb_h);
+      } else {
+        printf("match %s %s %s\n", names[i], vouch_algo_name(p->algo), hex);
+      }
+      if (thumbs && p->thumb_w && write_pgm(thumbs, names[i], p) != 0)
+        cli_errorf("%s: cannot write thumbnail", thumbs);
+    }
+    if (p)
+      sodium_memzero(p, sizeof *p);
+    free(p);
+  }
+  free(index_of);
+  free(counted);
+  status = bad ? CLI_EXIT_ERROR : sum.threshold_crossed ? CLI_EXIT_MATCH : CLI_EXIT_OK;
+out:
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  vouch_psi_server_free(srv);
+  vouch_psi_server_key_free(key);
+  return status;
+}
+
+/* ///////////////////////////////////////////////////////////// dispatch */
+
+static const char psi_usage[] =
+  "usage: vouch psi setup|voucher|open [OPTIONS] ...\n"
+  "\n"
+  "Private matching with safety vouchers (threshold PSI; docs/protocol.md):\n"
+  "  setup     server: blind the database into public data (.vpd)\n"
+  "  voucher   client: one encrypted safety voucher per photo\n"
+  "  open      server: count matches; above the threshold, read the matched payloads\n"
+  "\n"
+  "'vouch psi COMMAND --help' describes each.\n";
+
+int cmd_psi(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(psi_usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    fputs(psi_usage, stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "setup"))
+    return psi_setup(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "voucher"))
+    return psi_voucher(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "open"))
+    return psi_open(argc - 1, argv + 1);
+  cli_errorf("unknown psi command '%s'", argv[1]);
+  fputs(psi_usage, stderr);
+  return CLI_EXIT_ERROR;
+}

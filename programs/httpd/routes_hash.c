@@ -1,0 +1,131 @@
+/* programs/httpd/routes_hash.c -- POST /v1/hash and the decoder/hasher pool. */
+#include <stdlib.h>
+#include <string.h>
+#include "vouchd.h"
+
+/* Fast mode as in the CLI: JPEGs decoded at reduced scale, both sides >= 375. */
+#define VD_FAST_MIN_SIDE 375U
+
+typedef struct {
+  vd_worker base;
+  vouch_decoder *exact;
+} vd_worker2;
+
+vd_worker *vd_worker_get(vd_server *s) {
+  pthread_mutex_lock(&s->pool_mu);
+  vd_worker *w = s->pool;
+  if (w) s->pool = w->next;
+  pthread_mutex_unlock(&s->pool_mu);
+  if (w) return w;
+  vd_worker2 *w2 = calloc(1, sizeof *w2);
+  if (!w2) return NULL;
+  vouch_decode_opts fast = vouch_decode_opts_default(), exact = vouch_decode_opts_default();
+  fast.min_side = VD_FAST_MIN_SIDE;
+  if (vouch_decoder_create(&w2->base.dec, &fast) != VOUCH_OK ||
+      vouch_decoder_create(&w2->exact, &exact) != VOUCH_OK ||
+      vouch_hasher_create(&w2->base.hasher) != VOUCH_OK) {
+    vouch_decoder_free(w2->base.dec);
+    vouch_decoder_free(w2->exact);
+    vouch_hasher_free(w2->base.hasher);
+    free(w2);
+    return NULL;
+  }
+  return &w2->base;
+}
+
+void vd_worker_free(vd_worker *w) {
+  if (!w) return;
+  vd_worker2 *w2 = (vd_worker2 *)w;
+  vouch_decoder_free(w2->base.dec);
+  vouch_decoder_free(w2->exact);
+  vouch_hasher_free(w2->base.hasher);
+  free(w2);
+}
+
+void vd_worker_put(vd_server *s, vd_worker *w) {
+  if (!w) return;
+  pthread_mutex_lock(&s->pool_mu);
+  w->next = s->pool;
+  s->pool = w;
+  pthread_mutex_unlock(&s->pool_mu);
+}
+
+vouch_decoder *vd_worker_decoder(vd_worker *w, int exact) {
+  return exact ? ((vd_worker2 *)w)->exact : w->dec;
+}
+
+static int arg_flag(struct MHD_Connection *conn, const char *key) {
+  const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+  return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || *v == 0);
+}
+
+/* Maps a decode failure to an HTTP answer. */
+enum MHD_Result vd_image_error(struct MHD_Connection *conn, int rc, const char *detail) {
+  if (rc == VOUCH_E_IMAGE_FORMAT || rc == VOUCH_E_UNSUPPORTED)
+    return vd_send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "%s: %s",
+                         vouch_strerror(rc), detail);
+  if (rc == VOUCH_E_IMAGE_TOO_LARGE)
+    return vd_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "image_too_large", "%s", detail);
+  if (rc == VOUCH_E_NOMEM)
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+  return vd_send_error(conn, MHD_HTTP_UNPROCESSABLE_CONTENT, "image_error", "%s: %s", vouch_strerror(rc),
+                       detail);
+}
+
+enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
+  const char *algo_name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "algo");
+  int algo = algo_name ? vouch_algo_from_name(algo_name) : VOUCH_ALGO_PDQ;
+  if (algo == VOUCH_ALGO_NONE)
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "unknown algo '%s'", algo_name);
+  if (r->len == 0)
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "the body must be an image file");
+  const int dihedral = arg_flag(conn, "dihedral"), exact = arg_flag(conn, "exact");
+  if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {
+    atomic_fetch_sub(&s->inflight, 1);
+    atomic_fetch_add(&s->metrics.rejected_busy, 1);
+    return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy", "too many requests in progress");
+  }
+  vd_worker *w = vd_worker_get(s);
+  enum MHD_Result ret;
+  if (!w) {
+    atomic_fetch_sub(&s->inflight, 1);
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+  }
+  vouch_image img = {0};
+  vouch_decoder *dec = vd_worker_decoder(w, exact);
+  int rc = vouch_decoder_decode(dec, r->body, r->len, &img);
+  if (rc != VOUCH_OK) {
+    ret = vd_image_error(conn, rc, vouch_decoder_errmsg(dec));
+  } else {
+    uint8_t out[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
+    int quality = -1;
+    rc = vouch_hash_image(w->hasher, algo, &img, dihedral ? VOUCH_HASH_DIHEDRAL : 0, out, sizeof out,
+                          &quality);
+    if (rc != VOUCH_OK) {
+      ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "hashing failed: %s",
+                          vouch_strerror(rc));
+    } else {
+      size_t nb = vouch_algo_bytes(algo);
+      char hex[VOUCH_HASH_HEX_BYTES];
+      vouch_hash_to_hex(out, nb, hex, sizeof hex);
+      json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:s}", "algo", vouch_algo_name(algo), "hash", hex,
+                            "width", (int)img.width, "height", (int)img.height, "mode",
+                            exact ? "exact" : "fast");
+      json_object_set_new(o, "quality", quality >= 0 ? json_integer(quality) : json_null());
+      if (dihedral) {
+        json_t *arr = json_array();
+        for (unsigned v = 0; v < VOUCH_DIHEDRAL_N; v++) {
+          vouch_hash_to_hex(out + v * nb, nb, hex, sizeof hex);
+          json_array_append_new(arr, json_string(hex));
+        }
+        json_object_set_new(o, "dihedral", arr);
+      }
+      atomic_fetch_add(&s->metrics.hashes, 1);
+      ret = vd_send_json(conn, MHD_HTTP_OK, o);
+    }
+  }
+  vouch_image_clear(&img);
+  vd_worker_put(s, w);
+  atomic_fetch_sub(&s->inflight, 1);
+  return ret;
+}

@@ -1,0 +1,227 @@
+/* programs/httpd/routes_match.c -- the index holder and POST /v1/match.
+ *
+ * The index is reference counted: a request takes a reference for as long as
+ * it searches, and a reload (SIGHUP, POST /v1/index/rebuild) opens the new
+ * file completely -- validation and MIH tables -- before swapping it in, so
+ * no request waits and none is dropped; the old index is freed by the last
+ * request still using it. */
+#include <stdlib.h>
+#include <string.h>
+#include "vouchd.h"
+
+struct vd_index_ref {
+  vouch_index *idx;
+  atomic_int refs;
+};
+
+vd_index_ref *vd_index_acquire(vd_server *s) {
+  pthread_mutex_lock(&s->index_mu);
+  vd_index_ref *r = s->index;
+  if (r) atomic_fetch_add(&r->refs, 1);
+  pthread_mutex_unlock(&s->index_mu);
+  return r;
+}
+
+void vd_index_release(vd_index_ref *r) {
+  if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+    vouch_index_free(r->idx);
+    free(r);
+  }
+}
+
+vouch_index *vd_index_handle(vd_index_ref *r) { return r ? r->idx : NULL; }
+
+int vd_index_reload(vd_server *s, char *err, size_t errcap) {
+  if (!s->index_path) {
+    snprintf(err, errcap, "no --index configured");
+    return -1;
+  }
+  vouch_index_config cfg = vouch_index_config_default();
+  cfg.build_threads = s->threads;
+  vouch_index *idx = NULL;
+  int rc = vouch_index_open(&idx, s->index_path, &cfg);
+  if (rc != VOUCH_OK) {
+    snprintf(err, errcap, "%s: %s: %s", s->index_path, vouch_strerror(rc), vouch_index_errmsg(idx));
+    vouch_index_free(idx);
+    return -1;
+  }
+  vd_index_ref *r = malloc(sizeof *r);
+  if (!r) {
+    vouch_index_free(idx);
+    snprintf(err, errcap, "out of memory");
+    return -1;
+  }
+  r->idx = idx;
+  atomic_init(&r->refs, 1); /* the server's own reference */
+  pthread_mutex_lock(&s->index_mu);
+  vd_index_ref *old = s->index;
+  s->index = r;
+  pthread_mutex_unlock(&s->index_mu);
+  vd_index_release(old);
+  atomic_store(&s->index_entries, (unsigned long)vouch_index_count(idx));
+  return 0;
+}
+
+void vd_index_drop(vd_server *s) {
+  pthread_mutex_lock(&s->index_mu);
+  vd_index_ref *old = s->index;
+  s->index = NULL;
+  pthread_mutex_unlock(&s->index_mu);
+  vd_index_release(old);
+}
+
+static int arg_uint(struct MHD_Connection *conn, const char *key, unsigned max, unsigned *out) {
+  const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+  if (!v) return 0;
+  char *end;
+  unsigned long x = strtoul(v, &end, 10);
+  if (!*v || *end || x > max) return -1;
+  *out = (unsigned)x;
+  return 1;
+}
+
+/* Entry metadata as a JSON object. */
+static json_t *match_json(const vouch_index *idx, const vouch_match *m, size_t hb) {
+  vouch_index_entry e;
+  char hex[VOUCH_HASH_HEX_BYTES];
+  if (vouch_index_get(idx, m->entry, &e) != VOUCH_OK) return json_null();
+  vouch_hash_to_hex(e.hash, hb, hex, sizeof hex);
+  json_t *o = json_object();
+  json_object_set_new(o, "bank", json_string(vouch_index_bank_name(idx, e.bank)));
+  json_object_set_new(o, "id", json_stringn(e.ext_id, e.ext_len));
+  json_object_set_new(o, "hash", json_string(hex));
+  json_object_set_new(o, "source", json_stringn(e.source, e.src_len));
+  json_object_set_new(o, "distance", json_integer(m->distance));
+  json_object_set_new(o, "variant", json_string(vouch_dihedral_name(m->variant)));
+  return o;
+}
+
+enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
+  if (r->len == 0)
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
+                         "the body must be an image, or JSON {\"hashes\":[HEX,...]}");
+  vd_index_ref *ref = vd_index_acquire(s);
+  if (!ref)
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_index",
+                         "no index is loaded (start with --index, or POST /v1/index/rebuild)");
+  vouch_index *idx = ref->idx;
+  const int algo = vouch_index_algo(idx);
+  const size_t hb = vouch_index_hash_bytes(idx);
+  unsigned radius = vouch_default_radius(algo);
+  enum MHD_Result ret;
+  int ar = arg_uint(conn, "radius", (unsigned)(8 * hb), &radius);
+  if (ar < 0) {
+    vd_index_release(ref);
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "radius must be 0..%zu", 8 * hb);
+  }
+  uint8_t *queries = NULL;
+  size_t nq = 0;
+  unsigned nvar = 1;
+  json_t *hex_list = NULL; /* the query hashes as given (JSON input) */
+  const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+  int is_json = (ctype && strstr(ctype, "json")) || r->body[0] == '{';
+  if (is_json) {
+    json_error_t jerr;
+    json_t *doc = json_loadb(r->body, r->len, 0, &jerr);
+    json_t *arr = doc ? json_object_get(doc, "hashes") : NULL;
+    if (!doc || !json_is_array(arr)) {
+      json_decref(doc);
+      vd_index_release(ref);
+      return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json", "expected {\"hashes\":[HEX,...]}%s%s",
+                           doc ? "" : ": ", doc ? "" : jerr.text);
+    }
+    nq = json_array_size(arr);
+    if (nq == 0 || nq > s->max_batch) {
+      json_decref(doc);
+      vd_index_release(ref);
+      return vd_send_error(conn, nq ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
+                           nq ? "batch_too_large" : "bad_request", "between 1 and %zu hashes per request",
+                           s->max_batch);
+    }
+    queries = malloc(nq * hb);
+    for (size_t i = 0; queries && i < nq; i++) {
+      json_t *h = json_array_get(arr, i);
+      const char *txt = json_string_value(h);
+      if (!txt || vouch_hash_from_hex(txt, strlen(txt), queries + i * hb, hb) != VOUCH_OK) {
+        free(queries);
+        json_decref(doc);
+        vd_index_release(ref);
+        return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_hash",
+                             "hashes[%zu] is not %zu hex digits (a %s hash)", i, 2 * hb,
+                             vouch_algo_name(algo));
+      }
+    }
+    hex_list = json_incref(arr);
+    json_decref(doc);
+  } else {
+    /* an image: hash it with the index's algorithm and all 8 variants */
+    if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {
+      atomic_fetch_sub(&s->inflight, 1);
+      atomic_fetch_add(&s->metrics.rejected_busy, 1);
+      vd_index_release(ref);
+      return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy", "too many requests in progress");
+    }
+    vd_worker *w = vd_worker_get(s);
+    vouch_image img = {0};
+    int exact = 0;
+    const char *ex = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "exact");
+    if (ex && (!strcmp(ex, "1") || !strcmp(ex, "true"))) exact = 1;
+    int rc = w ? vouch_decoder_decode(vd_worker_decoder(w, exact), r->body, r->len, &img) : VOUCH_E_NOMEM;
+    if (rc == VOUCH_OK) {
+      nvar = VOUCH_DIHEDRAL_N;
+      nq = 1;
+      queries = malloc(VOUCH_DIHEDRAL_N * hb);
+      rc = queries ? vouch_hash_image(w->hasher, algo, &img, VOUCH_HASH_DIHEDRAL, queries,
+                                      VOUCH_DIHEDRAL_N * hb, NULL)
+                   : VOUCH_E_NOMEM;
+      if (rc == VOUCH_OK) atomic_fetch_add(&s->metrics.hashes, 1);
+    }
+    char detail[256]; /* copied before the worker goes back to the pool */
+    snprintf(detail, sizeof detail, "%s", w ? vouch_decoder_errmsg(vd_worker_decoder(w, exact)) : "");
+    vouch_image_clear(&img);
+    vd_worker_put(s, w);
+    atomic_fetch_sub(&s->inflight, 1);
+    if (rc != VOUCH_OK) {
+      free(queries);
+      vd_index_release(ref);
+      return vd_image_error(conn, rc, detail);
+    }
+  }
+  if (!queries) {
+    vd_index_release(ref);
+    json_decref(hex_list);
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+  }
+  vouch_search_opts so = {.radius = radius, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
+  vouch_match *m = NULL;
+  size_t nm = 0;
+  int rc = vouch_index_search(idx, queries, nq, nvar, &so, &m, &nm);
+  if (rc != VOUCH_OK) {
+    ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "search failed: %s",
+                        vouch_strerror(rc));
+  } else {
+    json_t *results = json_array();
+    size_t k = 0;
+    char hex[VOUCH_HASH_HEX_BYTES];
+    for (size_t q = 0; q < nq; q++) {
+      json_t *res = json_object();
+      vouch_hash_to_hex(queries + q * nvar * hb, hb, hex, sizeof hex);
+      json_object_set_new(res, "hash", json_string(hex));
+      json_t *arr = json_array();
+      for (; k < nm && m[k].query == q; k++) json_array_append_new(arr, match_json(idx, &m[k], hb));
+      json_object_set_new(res, "matches", arr);
+      json_array_append_new(results, res);
+    }
+    atomic_fetch_add(&s->metrics.matches, nm);
+    json_t *body = json_object();
+    json_object_set_new(body, "results", results);
+    json_object_set_new(body, "radius", json_integer(radius));
+    json_object_set_new(body, "algo", json_string(vouch_algo_name(algo)));
+    ret = vd_send_json(conn, MHD_HTTP_OK, body);
+  }
+  vouch_matches_free(m);
+  free(queries);
+  json_decref(hex_list);
+  vd_index_release(ref);
+  return ret;
+}

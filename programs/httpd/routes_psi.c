@@ -1,0 +1,318 @@
+/* programs/httpd/routes_psi.c -- the server side of private matching.
+ *   GET  /v1/public                        the PSI public data (public; audit root in
+ *                                          the X-Vouch-Audit-Root header)
+ *   POST /v1/vouchers  {"account":ID,"vouchers":[BASE64,...]}   (matcher)
+ *   GET  /v1/accounts/ID/status            (reader) vouchers, openings, threshold
+ * Vouchers are stored per account in the database, one transaction per
+ * batch (a crash or kill mid-batch stores none of it); a voucher already
+ * stored for the account (same bytes) is not stored twice.  The status is
+ * computed by opening the account's stored vouchers with the server key:
+ * below the threshold it says only how many opened; above it, the recovered
+ * matches (hash and match key) are listed, as in `vouch psi open`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "vouchd.h"
+
+#define VD_VOUCHER_MAX_BYTES (64U * 1024U)
+
+static int read_all(const char *path, size_t max, uint8_t **out, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  size_t cap = 65536, n = 0;
+  uint8_t *buf = malloc(cap);
+  while (buf) {
+    if (n == cap) {
+      if (cap >= max) { free(buf); buf = NULL; break; }
+      uint8_t *nb = realloc(buf, cap * 2);
+      if (!nb) { free(buf); buf = NULL; break; }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0) break;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!buf || bad) { free(buf); return -1; }
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+static const char schema[] =
+  "CREATE TABLE IF NOT EXISTS vouchd_vouchers("
+  "  id INTEGER PRIMARY KEY,"
+  "  account TEXT NOT NULL,"
+  "  digest BLOB NOT NULL,"
+  "  data BLOB NOT NULL,"
+  "  received_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+  "  UNIQUE(account, digest));";
+
+static sqlite3 *open_db(vd_server *s) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return NULL;
+  }
+  return db;
+}
+
+int vd_psi_load(vd_server *s, char *err, size_t errcap) {
+  if (!s->psi_key_path && !s->public_path) return 0;
+  if (!s->psi_key_path || !s->public_path) {
+    snprintf(err, errcap, "--psi-key and --public go together");
+    return -1;
+  }
+  uint8_t *kb = NULL, *pb = NULL;
+  size_t kl = 0, pl = 0;
+  if (read_all(s->psi_key_path, 4096, &kb, &kl) != 0) {
+    snprintf(err, errcap, "cannot read %s", s->psi_key_path);
+    return -1;
+  }
+  vouch_psi_server_key *key = NULL;
+  int rc = vouch_psi_server_key_load(&key, kb, kl);
+  sodium_memzero(kb, kl);
+  free(kb);
+  if (rc != VOUCH_OK) {
+    snprintf(err, errcap, "%s: %s", s->psi_key_path, vouch_strerror(rc));
+    return -1;
+  }
+  if (read_all(s->public_path, (size_t)1 << 30, &pb, &pl) != 0) {
+    vouch_psi_server_key_free(key);
+    snprintf(err, errcap, "cannot read %s", s->public_path);
+    return -1;
+  }
+  /* the public data must be this key's (checked by creating a server state) */
+  vouch_psi_server *srv = NULL;
+  rc = vouch_psi_server_create(&srv, key, pb, pl);
+  vouch_psi_server_free(srv);
+  vouch_psi_public *pd = NULL;
+  uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES], root[32];
+  vouch_psi_server_key_signer(key, signer);
+  if (rc == VOUCH_OK) rc = vouch_psi_public_open(&pd, pb, pl, signer);
+  if (rc != VOUCH_OK) {
+    vouch_psi_server_key_free(key);
+    free(pb);
+    snprintf(err, errcap, "%s: %s (not public data of this key?)", s->public_path, vouch_strerror(rc));
+    return -1;
+  }
+  vouch_psi_public_info(pd, NULL, root, NULL);
+  vouch_psi_public_free(pd);
+  sqlite3 *db = open_db(s);
+  if (!db) {
+    vouch_psi_server_key_free(key);
+    free(pb);
+    snprintf(err, errcap, "%s: cannot create the voucher table", s->db_path);
+    return -1;
+  }
+  sqlite3_close(db);
+  vd_psi_free(s);
+  s->psi_key = key;
+  s->public_data = pb;
+  s->public_len = pl;
+  vouch_hash_to_hex(root, 32, s->public_root_hex, sizeof s->public_root_hex);
+  return 0;
+}
+
+void vd_psi_free(vd_server *s) {
+  vouch_psi_server_key_free(s->psi_key);
+  free(s->public_data);
+  s->psi_key = NULL;
+  s->public_data = NULL;
+  s->public_len = 0;
+}
+
+enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn) {
+  if (!s->public_data)
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
+                         "vouchd was started without --psi-key/--public");
+  struct MHD_Response *resp = MHD_create_response_from_buffer(s->public_len, s->public_data, MHD_RESPMEM_PERSISTENT);
+  MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
+  MHD_add_response_header(resp, "X-Vouch-Audit-Root", s->public_root_hex);
+  enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+static int valid_account(const char *a) {
+  size_t n = strlen(a);
+  if (n == 0 || n > 128) return 0;
+  for (const char *p = a; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("._-:@", *p)))
+      return 0;
+  return 1;
+}
+
+enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
+  if (!s->psi_key)
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
+                         "vouchd was started without --psi-key/--public");
+  json_error_t jerr;
+  json_t *doc = r->len ? json_loadb(r->body, r->len, 0, &jerr) : NULL;
+  const char *account = doc ? json_string_value(json_object_get(doc, "account")) : NULL;
+  json_t *arr = doc ? json_object_get(doc, "vouchers") : NULL;
+  if (!account || !json_is_array(arr)) {
+    json_decref(doc);
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json",
+                         "expected {\"account\":ID,\"vouchers\":[BASE64,...]}");
+  }
+  if (!valid_account(account)) {
+    json_decref(doc);
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_account",
+                         "account ids are 1..128 letters, digits and . _ - : @");
+  }
+  size_t n = json_array_size(arr);
+  if (n == 0 || n > s->max_batch) {
+    json_decref(doc);
+    return vd_send_error(conn, n ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
+                         n ? "batch_too_large" : "bad_request", "between 1 and %zu vouchers per request",
+                         s->max_batch);
+  }
+  /* decode and check every voucher's format before storing any */
+  uint8_t **bufs = calloc(n, sizeof *bufs);
+  size_t *lens = calloc(n, sizeof *lens);
+  vouch_psi_server *check = NULL;
+  enum MHD_Result ret = MHD_NO;
+  int bad = -1, rc = bufs && lens ? vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len)
+                                  : VOUCH_E_NOMEM;
+  const char *why = "";
+  for (size_t i = 0; rc == VOUCH_OK && i < n && bad < 0; i++) {
+    const char *b64 = json_string_value(json_array_get(arr, i));
+    size_t bl = b64 ? strlen(b64) : 0;
+    bufs[i] = malloc(bl ? bl : 1);
+    if (!b64 || !bufs[i] ||
+        sodium_base642bin(bufs[i], bl, b64, bl, NULL, &lens[i], NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        lens[i] == 0 || lens[i] > VD_VOUCHER_MAX_BYTES) {
+      bad = (int)i;
+      why = "not base64, or an impossible size";
+      break;
+    }
+    int status;
+    size_t index;
+    int arc = vouch_psi_server_add(check, bufs[i], lens[i], &status, &index);
+    if (arc == VOUCH_E_PSI_FORMAT || arc == VOUCH_E_PSI_AUTH || arc == VOUCH_E_PSI_PARAMS) {
+      bad = (int)i;
+      why = vouch_strerror(arc);
+    } else if (arc != VOUCH_OK) {
+      rc = arc;
+    }
+  }
+  vouch_psi_server_free(check);
+  if (rc != VOUCH_OK) {
+    ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "%s", vouch_strerror(rc));
+  } else if (bad >= 0) {
+    ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_voucher", "vouchers[%d]: %s; nothing was stored", bad, why);
+  } else {
+    sqlite3 *db = open_db(s);
+    sqlite3_stmt *st = NULL;
+    size_t stored = 0;
+    int ok = db && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
+             sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO vouchd_vouchers(account, digest, data) VALUES(?,?,?)", -1,
+                                &st, NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+      uint8_t digest[32];
+      crypto_generichash(digest, sizeof digest, bufs[i], lens[i], NULL, 0);
+      sqlite3_reset(st);
+      sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_blob(st, 2, digest, 32, SQLITE_TRANSIENT);
+      sqlite3_bind_blob(st, 3, bufs[i], (int)lens[i], SQLITE_STATIC);
+      ok = sqlite3_step(st) == SQLITE_DONE;
+      stored += (size_t)sqlite3_changes(db);
+    }
+    sqlite3_finalize(st);
+    if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+      ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:s,s:I,s:I,s:I}", "account", account, "received",
+                                                      (json_int_t)n, "accepted", (json_int_t)stored,
+                                                      "duplicates", (json_int_t)(n - stored)));
+    } else {
+      if (db) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+      ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "%s; nothing was stored",
+                          db ? sqlite3_errmsg(db) : "cannot open the database");
+    }
+    sqlite3_close(db);
+  }
+  for (size_t i = 0; bufs && i < n; i++) free(bufs[i]);
+  free(bufs);
+  free(lens);
+  json_decref(doc);
+  return ret;
+}
+
+enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url) {
+  /* /v1/accounts/ID/status */
+  const char *p = url + strlen("/v1/accounts/");
+  const char *slash = strchr(p, '/');
+  char account[160];
+  if (!slash || strcmp(slash, "/status") != 0 || (size_t)(slash - p) >= sizeof account)
+    return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "expected /v1/accounts/ID/status");
+  memcpy(account, p, (size_t)(slash - p));
+  account[slash - p] = 0;
+  if (!valid_account(account))
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_account", "bad account id");
+  if (!s->psi_key)
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
+                         "vouchd was started without --psi-key/--public");
+  sqlite3 *db = open_db(s);
+  sqlite3_stmt *st = NULL;
+  vouch_psi_server *srv = NULL;
+  if (!db || sqlite3_prepare_v2(db, "SELECT data FROM vouchd_vouchers WHERE account = ? ORDER BY id", -1, &st,
+                                NULL) != SQLITE_OK ||
+      vouch_psi_server_create(&srv, s->psi_key, s->public_data, s->public_len) != VOUCH_OK) {
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "cannot read vouchers");
+  }
+  sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
+  size_t stored = 0, rejected = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int status;
+    size_t index;
+    stored++;
+    if (vouch_psi_server_add(srv, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &status,
+                             &index) != VOUCH_OK)
+      rejected++; /* e.g. vouchers made for an earlier public data */
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  if (stored == 0) {
+    vouch_psi_server_free(srv);
+    return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no vouchers for account %s", account);
+  }
+  vouch_psi_summary sum;
+  int rc = vouch_psi_server_reveal(srv, &sum);
+  if (rc != VOUCH_OK) {
+    vouch_psi_server_free(srv);
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "%s", vouch_strerror(rc));
+  }
+  json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:b}", "account", account, "stored", (json_int_t)stored, "vouchers",
+                        (json_int_t)sum.vouchers, "opened", (json_int_t)sum.opened, "threshold_crossed",
+                        sum.threshold_crossed);
+  if (rejected) json_object_set_new(o, "rejected", json_integer((json_int_t)rejected));
+  if (sum.threshold_crossed) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sum.vouchers; i++) {
+      vouch_psi_payload pl;
+      if (vouch_psi_server_payload(srv, i, &pl) != VOUCH_OK) continue;
+      char hex[2 * VOUCH_PSI_HASH_MAX_BYTES + 1], mk[2 * VOUCH_PSI_MATCH_KEY_BYTES + 1];
+      vouch_hash_to_hex(pl.hash, pl.hash_len, hex, sizeof hex);
+      vouch_hash_to_hex(pl.match_key, sizeof pl.match_key, mk, sizeof mk);
+      json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "voucher", (json_int_t)i, "algo",
+                                           vouch_algo_name(pl.algo), "hash", hex, "match_key", mk));
+    }
+    json_object_set_new(o, "real", json_integer((json_int_t)sum.real));
+    json_object_set_new(o, "synthetic", json_integer((json_int_t)sum.synthetic));
+    json_object_set_new(o, "matches", arr);
+  }
+  vouch_psi_server_free(srv);
+  return vd_send_json(conn, MHD_HTTP_OK, o);
+}

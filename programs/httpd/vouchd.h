@@ -1,0 +1,151 @@
+/* programs/httpd/vouchd.h -- the vouchd HTTP service: shared types.
+ * vouchd is a client of libvouch like the CLI: it uses include/vouch only
+ * (plus SQLite, libmicrohttpd, jansson and libsodium directly). */
+#ifndef VOUCHD_H
+#define VOUCHD_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sqlite3.h>
+#include "vouch/vouch.h"
+#include "vouch/bank.h"
+#include "vouch/index.h"
+#include "vouch/psi.h"
+
+/* Roles, weakest first: each includes the rights of the ones before it. */
+enum { VD_ROLE_NONE = 0, VD_ROLE_READER = 1, VD_ROLE_MATCHER = 2, VD_ROLE_ADMIN = 3 };
+const char *vd_role_name(int role);
+int vd_role_from_name(const char *name);
+
+/* Routes, for metrics and the access log. */
+enum {
+  VD_R_HEALTH, VD_R_METRICS, VD_R_HASH, VD_R_MATCH, VD_R_BANKS, VD_R_INDEX, VD_R_VOUCHERS,
+  VD_R_ACCOUNTS, VD_R_PUBLIC, VD_R_OTHER, VD_R_COUNT
+};
+extern const char *const vd_route_names[VD_R_COUNT];
+
+#define VD_LAT_BUCKETS 12
+typedef struct vd_metrics {
+  atomic_ulong requests[VD_R_COUNT][6]; /* by status class 1xx..5xx, index = status/100 */
+  atomic_ulong lat_bucket[VD_R_COUNT][VD_LAT_BUCKETS + 1];
+  atomic_ulong lat_sum_us[VD_R_COUNT];
+  atomic_ulong matches;
+  atomic_ulong hashes;
+  atomic_ulong rejected_busy;
+  atomic_ulong rejected_size;
+} vd_metrics;
+extern const double vd_lat_bounds[VD_LAT_BUCKETS]; /* seconds */
+
+/* A pool of (decoder, hasher) pairs shared by request threads. */
+typedef struct vd_worker {
+  vouch_decoder *dec;
+  vouch_hasher *hasher;
+  struct vd_worker *next;
+} vd_worker;
+
+typedef struct vd_token {
+  uint8_t hash[32]; /* SHA-256 of the token text */
+  int role;
+  char name[64];
+} vd_token;
+
+typedef struct vd_index_ref vd_index_ref;
+
+typedef struct vd_server {
+  /* configuration */
+  const char *db_path;
+  const char *index_path;
+  const char *listen_host;
+  unsigned port;
+  unsigned threads;
+  size_t max_body;        /* bytes; larger bodies get 413 */
+  size_t max_batch;       /* hashes per /v1/match request */
+  unsigned max_inflight;  /* concurrent heavy requests (hash/match); more get 429 */
+  unsigned max_conns;     /* connections libmicrohttpd accepts at once */
+  int access_log;         /* 1: a JSON line per request on stderr */
+  int auth_required;      /* 0 only for local experiments (--no-auth) */
+  /* state */
+  struct MHD_Daemon *mhd;
+  atomic_uint inflight;
+  atomic_uint conns;
+  vd_metrics metrics;
+  pthread_mutex_t pool_mu;
+  vd_worker *pool;
+  pthread_rwlock_t tokens_lock;
+  vd_token *tokens;
+  size_t ntokens;
+  double started;
+  pthread_mutex_t index_mu;
+  vd_index_ref *index;
+  atomic_ulong index_entries;
+  /* private matching (optional: --psi-key and --public) */
+  const char *psi_key_path;
+  const char *public_path;
+  vouch_psi_server_key *psi_key;
+  uint8_t *public_data;
+  size_t public_len;
+  char public_root_hex[65];
+} vd_server;
+
+/* Per-request state, allocated on the first call of the access handler. */
+typedef struct vd_request {
+  char *body;
+  size_t len, cap;
+  int too_large;
+  double start;
+  int route;
+  int role;
+} vd_request;
+
+/* http.c */
+enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_data_size, void **con_cls);
+void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                     enum MHD_RequestTerminationCode toe);
+void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                    enum MHD_ConnectionNotificationCode toe);
+enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);
+enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
+                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+double vd_now(void);
+
+/* store.c: tokens (hashed at rest) in the service database */
+int vd_store_init(const char *db_path, char *err, size_t errcap);
+int vd_tokens_load(vd_server *s, char *err, size_t errcap);
+int vd_token_check(vd_server *s, const char *header_value); /* -> role, VD_ROLE_NONE if unknown */
+int vd_cmd_token(int argc, char **argv);
+
+/* routes_match.c: the reference-counted index */
+vd_index_ref *vd_index_acquire(vd_server *s);
+void vd_index_release(vd_index_ref *r);
+vouch_index *vd_index_handle(vd_index_ref *r);
+int vd_index_reload(vd_server *s, char *err, size_t errcap);
+void vd_index_drop(vd_server *s);
+enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r);
+
+/* routes_bank.c */
+enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const char *url,
+                               const char *method, vd_request *r);
+enum MHD_Result vd_route_index(vd_server *s, struct MHD_Connection *conn, const char *url,
+                               const char *method, vd_request *r);
+
+/* routes_psi.c */
+int vd_psi_load(vd_server *s, char *err, size_t errcap);
+void vd_psi_free(vd_server *s);
+enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r);
+enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url);
+enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
+
+/* routes */
+vouch_decoder *vd_worker_decoder(vd_worker *w, int exact);
+enum MHD_Result vd_image_error(struct MHD_Connection *conn, int rc, const char *detail);
+vd_worker *vd_worker_get(vd_server *s);
+void vd_worker_put(vd_server *s, vd_worker *w);
+void vd_worker_free(vd_worker *w);
+enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r);
+enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn);
+#endif

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# tests/cli/psi.sh -- `vouch psi setup | voucher | open` end to end.
+# Uses hex hash lists (no images needed); when the shared test images are
+# present, also runs the photo path.
+set -u
+B=${VOUCH_BIN:?VOUCH_BIN not set}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fail=1; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+randhex() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; echo; }
+jq_field() { sed -n "s/.*\"$1\":\\([a-z0-9]*\\).*/\\1/p" | head -1; }
+
+for c in "psi --help" "psi setup --help" "psi voucher --help" "psi open --help"; do
+  $B $c >/dev/null 2>&1; check "$c exits 0" '[ $? -eq 0 ]'
+done
+$B psi setup >/dev/null 2>&1; check "setup without arguments is a usage error" '[ $? -eq 2 ]'
+$B psi frobnicate >/dev/null 2>&1; check "unknown subcommand" '[ $? -eq 2 ]'
+
+cd "$T"
+for i in $(seq 1 200); do randhex; done > db.txt
+head -6 db.txt > match6.txt
+for i in $(seq 1 10); do randhex; done > other.txt
+cat match6.txt other.txt > photos.txt
+
+$B psi setup --hashes db.txt --key server.key -o public.vpd > setup.out 2>/dev/null
+check "setup succeeds" '[ $? -eq 0 ] && [ -s public.vpd ]'
+check "server key created with mode 0600" '[ "$(stat -c %a server.key)" = 600 ]'
+signer=$(awk '/^signer/{print $2}' setup.out)
+check "setup prints the signer" '[ ${#signer} -eq 64 ]'
+
+# t = 5: six distinct matches cross the threshold.
+$B psi voucher --public public.vpd --signer "$signer" --account a5.key --threshold 5 \
+  --hashes photos.txt -o v5 > /dev/null 2>&1
+check "voucher succeeds" '[ $? -eq 0 ] && [ $(ls v5 | wc -l) -eq 16 ]'
+check "account key created with mode 0600" '[ "$(stat -c %a a5.key)" = 600 ]'
+check "all vouchers have the same size" '[ $(stat -c %s v5/* | sort -u | wc -l) -eq 1 ]'
+$B psi open --key server.key --public public.vpd --json v5 > open5.json 2>/dev/null
+rc=$?
+check "open exits 1 when the threshold is crossed" '[ $rc -eq 1 ]'
+check "summary line" 'head -1 open5.json | grep -q "{\"vouchers\":16,\"opened\":6,\"threshold_crossed\":true}"'
+check "six payloads" '[ $(tail -n +2 open5.json | wc -l) -eq 6 ]'
+got=$(tail -n +2 open5.json | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/' | sort)
+check "the payloads are exactly the matching hashes" '[ "$got" = "$(sort match6.txt)" ]'
+
+# t = 6: six matches reveal nothing.
+$B psi voucher --public public.vpd --account a6.key --threshold 6 --hashes photos.txt -o v6 >/dev/null 2>&1
+$B psi open --key server.key --public public.vpd --json v6 > open6.json 2>/dev/null
+rc=$?
+check "t=6 with 6 matches: exit 0" '[ $rc -eq 0 ]'
+check "t=6: counts only" '[ "$(cat open6.json)" = "{\"vouchers\":16,\"opened\":6,\"threshold_crossed\":false}" ]'
+
+# A replayed voucher (same bytes, another name) counts once.
+one=$(ls v6 | head -1)
+cp "v6/$one" "v6/replay-$one"
+$B psi open --key server.key --public public.vpd --json v6 > replay.json 2>/dev/null
+check "replay counted once" '[ "$(jq_field opened < replay.json)" = 6 ] && [ "$(jq_field threshold_crossed < replay.json)" = false ]'
+rm "v6/replay-$one"
+
+# A corrupted voucher is rejected, the others still processed.
+cp -r v5 vbad
+f=$(ls vbad | head -1)
+printf 'XXXX' | dd of="vbad/$f" bs=1 seek=0 conv=notrunc 2>/dev/null
+$B psi open --key server.key --public public.vpd --json vbad > bad.json 2> bad.err
+check "corrupt voucher: exit 2 and a message" '[ $? -eq 2 ] && grep -q rejected bad.err'
+check "corrupt voucher: the others counted" '[ "$(jq_field vouchers < bad.json)" = 15 ]'
+
+# Another server key opens nothing.
+$B psi setup --hashes db.txt --key other.key -o other.vpd >/dev/null 2>&1
+$B psi open --key other.key --public public.vpd --json v5 > wrong.json 2> wrong.err
+check "another server's key is refused for this public data" '[ $? -eq 2 ] && [ ! -s wrong.json ] && grep -q "inconsistent" wrong.err'
+
+# Tampered public data, or the wrong signer, is refused by the client.
+cp public.vpd tampered.vpd
+printf '\001' | dd of=tampered.vpd bs=1 seek=500 conv=notrunc 2>/dev/null
+$B psi voucher --public tampered.vpd --account a7.key --hashes photos.txt -o v7 >/dev/null 2>&1
+check "tampered public data refused" '[ $? -eq 2 ] && [ ! -e v7 ]'
+other_signer=$(randhex)
+$B psi voucher --public public.vpd --signer "$other_signer" --account a7.key --hashes photos.txt -o v7 >/dev/null 2>&1
+check "wrong signer refused" '[ $? -eq 2 ]'
+
+# Synthetic vouchers: rate 1 with a budget of 3 gives 3 synthetic openings
+# among the non-matching photos; the account file remembers the budget.
+$B psi voucher --public public.vpd --account s.key --threshold 2 --dhf 3 --synthetic-rate 1 \
+  --hashes other.txt -o vs >/dev/null 2>&1
+$B psi open --key server.key --public public.vpd --json vs > syn.json 2>/dev/null
+check "synthetic vouchers open (3 of 10)" '[ "$(jq_field opened < syn.json)" = 3 ] && [ "$(jq_field threshold_crossed < syn.json)" = false ]'
+$B psi voucher --public public.vpd --account s.key --threshold 9 --hashes other.txt -o vs2 >/dev/null 2>&1
+check "an account's threshold cannot change" '[ $? -eq 2 ]'
+
+# --index: a bank, an index of it, public data whose audit root is the index's root.
+if $B bank create --db bank.sqlite known >/dev/null 2>&1 &&
+   $B bank import --db bank.sqlite known db.txt >/dev/null 2>&1 &&
+   $B index build --db bank.sqlite -o db.vidx > build.out 2>&1; then
+  $B psi setup --index db.vidx --key server.key -o pidx.vpd > setupidx.out 2>/dev/null
+  check "setup --index succeeds" '[ $? -eq 0 ] && grep -q "^keys 200$" setupidx.out'
+  iroot=$($B index info db.vidx 2>/dev/null | grep -io "[0-9a-f]\{64\}" | head -1)
+  check "audit root is the index's Merkle root" '[ -n "$iroot" ] && grep -q "audit_root $iroot" setupidx.out'
+  $B psi voucher --public pidx.vpd --account ax.key --threshold 5 --hashes photos.txt -o vx >/dev/null 2>&1
+  $B psi open --key server.key --public pidx.vpd --json vx > idx.json 2>/dev/null
+  check "index path: six matches recovered" '[ $(tail -n +2 idx.json | wc -l) -eq 6 ]'
+else
+  bad "could not build an index with vouch bank/index"
+fi
+
+# Photos, when the shared test images are there.
+imgs=${VOUCH_SHARED:-/nonexistent}/testdata/pdq/images/reg-test-input/dih
+if [ -d "$imgs" ]; then
+  ls "$imgs"/*.jpg | head -4 > list.txt
+  $B hash --exact $(cat list.txt) | awk '{print $1}' > ih.txt
+  cat ih.txt db.txt > db2.txt
+  $B psi setup --hashes db2.txt --key server.key -o p2.vpd >/dev/null 2>&1
+  $B psi voucher --public p2.vpd --account ai.key --threshold 3 -o vi $(cat list.txt) >/dev/null 2>&1
+  check "photos: vouchers made" '[ $? -eq 0 ] && [ $(ls vi | wc -l) -eq 4 ]'
+  $B psi open --key server.key --public p2.vpd --json --thumbs th vi > img.json 2>/dev/null
+  check "photos: 4 matches over t=3 recovered with thumbnails" \
+    '[ $(tail -n +2 img.json | wc -l) -eq 4 ] && [ $(ls th/*.pgm | wc -l) -eq 4 ] && grep -q "\"thumb\":\"64x40\"\|\"thumb\":\"40x64\"" img.json'
+else
+  echo "skip photos (no shared test images)"
+fi
+
+exit $fail
