@@ -39,12 +39,26 @@ int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned va
 
 void vouch_matches_free(vouch_match *m) { vouch__free(m); }
 
+/* Loads a hash as native-order words.  Spelled out per size: a loop of
+ * 8-byte copies (or a variable-size memcpy) becomes a call to memcpy. */
+static inline __attribute__((always_inline)) void load_native(const uint8_t *h, unsigned words,
+                                                               uint64_t *w) {
+  if (words == 4) {
+    __builtin_memcpy(&w[0], h, 8);
+    __builtin_memcpy(&w[1], h + 8, 8);
+    __builtin_memcpy(&w[2], h + 16, 8);
+    __builtin_memcpy(&w[3], h + 24, 8);
+  } else {
+    __builtin_memcpy(&w[0], h, 8);
+  }
+}
+
 /* Exact distances of one entry to all variants; native-order words (the
  * distance does not depend on byte order as long as both sides agree). */
 static inline __attribute__((always_inline)) void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
                               unsigned *best, unsigned *bestv) {
   uint64_t ew[4];
-  memcpy(ew, eh, 8 * (size_t)words);
+  load_native(eh, words, ew);
   unsigned b = ~0U, bv = 0;
   for (unsigned v = 0; v < nvar; v++) {
     unsigned d = 0;
@@ -75,7 +89,9 @@ static inline __attribute__((always_inline)) int scan_scalar_body(const vouch_in
   const uint8_t *h = idx->hashes;
   for (size_t i = 0; i < idx->count; i++, h += 8 * words) {
     uint64_t ew[2];
-    memcpy(ew, h, 8 * (size_t)pre);
+    memcpy(&ew[0], h, 8);
+    if (pre == 2)
+      memcpy(&ew[1], h + 8, 8);
     for (unsigned b = 0; b < nq; b++) {
       const uint64_t *qb = qn + (size_t)b * nvar * words;
       /* Lower bound from the first (up to) two words: if every variant
@@ -488,7 +504,7 @@ static inline __attribute__((always_inline)) int mih_verify1(const mih_q *m, uin
   const unsigned words = m->words;
   const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
   uint64_t ew[4];
-  memcpy(ew, h, 8 * (size_t)words);
+  load_native(h, words, ew);
   unsigned d[VOUCH_DIHEDRAL_N];
   for (unsigned u = 0; u <= v; u++) {
     unsigned du = 0;

@@ -177,7 +177,9 @@ static void engines_case(int algo, size_t n, int clustered, uint64_t seed, unsig
       ref_match *ref = reference(is, q, nq, nvar, radius, &nr);
       struct { vouch_index *idx; int engine; unsigned threads; } runs[] = {
           {is, VOUCH_ENGINE_SCAN, 1}, {ia, VOUCH_ENGINE_SCAN, 1}, {is, VOUCH_ENGINE_MIH, 1},
-          {ia, VOUCH_ENGINE_MIH, 3}, {ia, VOUCH_ENGINE_AUTO, 2}};
+          {ia, VOUCH_ENGINE_MIH, 3}, {ia, VOUCH_ENGINE_AUTO, 2},
+          /* one query per thread: the one-query MIH path (others: batches) */
+          {ia, VOUCH_ENGINE_MIH, 6}};
       for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         vouch_search_opts o = {radius, runs[k].engine, runs[k].threads};
         vouch_match *mm = NULL;
