@@ -82,7 +82,10 @@ VOUCH_API int vouch_hashlist_parse(const char *data, size_t len, const vouch_lis
 
 /* ---------------------------------------------------------------- banks */
 
-typedef struct vouch_bank vouch_bank; /* an open bank file */
+/* An open bank file.  A handle is used by one thread at a time; several
+ * handles (threads or processes) may open the same file: SQLite's WAL lets
+ * readers run during an import, and writers wait up to 5 s for each other. */
+typedef struct vouch_bank vouch_bank;
 
 #define VOUCH_BANK_OPEN_CREATE 1U   /* create the file if it does not exist */
 #define VOUCH_BANK_OPEN_READONLY 2U

@@ -39,12 +39,26 @@ int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned va
 
 void vouch_matches_free(vouch_match *m) { vouch__free(m); }
 
+/* Loads a hash as native-order words.  Spelled out per size: a loop of
+ * 8-byte copies (or a variable-size memcpy) becomes a call to memcpy. */
+static inline __attribute__((always_inline)) void load_native(const uint8_t *h, unsigned words,
+                                                               uint64_t *w) {
+  if (words == 4) {
+    __builtin_memcpy(&w[0], h, 8);
+    __builtin_memcpy(&w[1], h + 8, 8);
+    __builtin_memcpy(&w[2], h + 16, 8);
+    __builtin_memcpy(&w[3], h + 24, 8);
+  } else {
+    __builtin_memcpy(&w[0], h, 8);
+  }
+}
+
 /* Exact distances of one entry to all variants; native-order words (the
  * distance does not depend on byte order as long as both sides agree). */
 static inline __attribute__((always_inline)) void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
                               unsigned *best, unsigned *bestv) {
   uint64_t ew[4];
-  memcpy(ew, eh, 8 * (size_t)words);
+  load_native(eh, words, ew);
   unsigned b = ~0U, bv = 0;
   for (unsigned v = 0; v < nvar; v++) {
     unsigned d = 0;
@@ -75,7 +89,9 @@ static inline __attribute__((always_inline)) int scan_scalar_body(const vouch_in
   const uint8_t *h = idx->hashes;
   for (size_t i = 0; i < idx->count; i++, h += 8 * words) {
     uint64_t ew[2];
-    memcpy(ew, h, 8 * (size_t)pre);
+    memcpy(&ew[0], h, 8);
+    if (pre == 2)
+      memcpy(&ew[1], h + 8, 8);
     for (unsigned b = 0; b < nq; b++) {
       const uint64_t *qb = qn + (size_t)b * nvar * words;
       /* Lower bound from the first (up to) two words: if every variant
@@ -276,52 +292,86 @@ void vouch__mih_free(vouch_index *idx) {
 
 #define SLOT_PENDING 0x7FFFFFFFU /* build only: a bucket of one, not yet placed */
 
-/* Builds table j (its slots already allocated and zeroed).  One table at a
- * time keeps the random increments within one table's slots, which fit the
- * caches far better than all tables interleaved. */
+/* Builds table j (its slots already allocated and zeroed).
+ *
+ * Filling 2^len slots in entry order is a random access per entry per pass.
+ * Instead the (key, entry) pairs are first partitioned by the key's top
+ * PART_BITS bits (a sequential histogram and a scatter into 2^PART_BITS
+ * streams); each partition then covers a slot range small enough to stay in
+ * cache while its buckets are counted, laid out and filled.  The scatter is
+ * stable, so entries stay ascending within each bucket. */
+#define PART_BITS 11U
+
 static int build_table(vouch_index *idx, unsigned j) {
   vidx_mih_table *t = &idx->mih[j];
-  const size_t nb = (size_t)1 << t->len;
-  uint64_t w[4];
-  /* pass 1: bucket sizes */
-  for (size_t i = 0; i < idx->count; i++) {
-    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
-    t->slots[vidx_substring(w, t->start, t->len)]++;
-  }
-  /* pass 2: sizes -> empty / pending single / overflow position */
-  size_t pos = 0;
-  for (size_t k = 0; k < nb; k++)
-    if (t->slots[k] >= 2)
-      pos += 1 + t->slots[k];
-  t->ovf_len = pos;
-  t->ovf = vouch__malloc((pos ? pos : 1) * sizeof *t->ovf);
-  if (!t->ovf)
+  const size_t n = idx->count;
+  const unsigned pb = t->len < PART_BITS ? t->len : PART_BITS, shift = t->len - pb;
+  const size_t np = (size_t)1 << pb;
+  uint64_t *pairs = vouch__malloc((n ? n : 1) * sizeof *pairs);
+  size_t *start = vouch__calloc(np + 1, sizeof *start);
+  if (!pairs || !start) {
+    vouch__free(pairs);
+    vouch__free(start);
     return VOUCH_E_NOMEM;
-  vouch__advise_huge(t->ovf, pos * sizeof *t->ovf);
-  pos = 0;
-  for (size_t k = 0; k < nb; k++) {
-    uint32_t c = t->slots[k];
-    if (c == 0) {
-      t->slots[k] = VIDX_SLOT_EMPTY;
-    } else if (c == 1) {
-      t->slots[k] = SLOT_PENDING;
-    } else {
-      t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
-      t->ovf[pos] = 0; /* fill cursor; ends equal to c */
-      pos += 1 + c;
-    }
   }
-  /* pass 3: place entry numbers (ascending within each bucket) */
-  for (size_t i = 0; i < idx->count; i++) {
+  uint64_t w[4];
+  for (size_t i = 0; i < n; i++) {
     vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
-    uint32_t key = vidx_substring(w, t->start, t->len), sl = t->slots[key];
-    if (sl == SLOT_PENDING) {
-      t->slots[key] = (uint32_t)i;
-    } else {
-      uint32_t p = sl & ~VIDX_SLOT_OVF;
-      t->ovf[p + 1 + t->ovf[p]++] = (uint32_t)i;
-    }
+    start[(vidx_substring(w, t->start, t->len) >> shift) + 1]++;
   }
+  for (size_t p = 0; p < np; p++)
+    start[p + 1] += start[p];
+  for (size_t i = 0; i < n; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, w);
+    uint32_t key = vidx_substring(w, t->start, t->len);
+    pairs[start[key >> shift]++] = (uint64_t)key << 32 | (uint32_t)i;
+  }
+  /* start[p] is now the end of partition p */
+  size_t ovf_len = 0;
+  for (size_t i = 0; i < n; i++)
+    t->slots[pairs[i] >> 32]++;
+  for (size_t k = 0; k < ((size_t)1 << t->len); k++)
+    if (t->slots[k] >= 2)
+      ovf_len += 1 + t->slots[k];
+  t->ovf_len = ovf_len;
+  t->ovf = vouch__malloc((ovf_len ? ovf_len : 1) * sizeof *t->ovf);
+  if (!t->ovf) {
+    vouch__free(pairs);
+    vouch__free(start);
+    return VOUCH_E_NOMEM;
+  }
+  vouch__advise_huge(t->ovf, ovf_len * sizeof *t->ovf);
+  /* sizes -> empty / one entry / overflow list, then fill, partition by
+   * partition (overflow lists laid out in key order) */
+  size_t pos = 0, lo = 0;
+  for (size_t p = 0; p < np; p++) {
+    size_t hi = start[p];
+    size_t k0 = p << shift, k1 = (p + 1) << shift;
+    for (size_t k = k0; k < k1; k++) {
+      uint32_t c = t->slots[k];
+      if (c == 0) {
+        t->slots[k] = VIDX_SLOT_EMPTY;
+      } else if (c == 1) {
+        t->slots[k] = SLOT_PENDING;
+      } else {
+        t->slots[k] = VIDX_SLOT_OVF | (uint32_t)pos;
+        t->ovf[pos] = 0; /* fill cursor; ends equal to c */
+        pos += 1 + c;
+      }
+    }
+    for (size_t i = lo; i < hi; i++) {
+      uint32_t key = (uint32_t)(pairs[i] >> 32), id = (uint32_t)pairs[i], sl = t->slots[key];
+      if (sl == SLOT_PENDING) {
+        t->slots[key] = id;
+      } else {
+        uint32_t q = sl & ~VIDX_SLOT_OVF;
+        t->ovf[q + 1 + t->ovf[q]++] = id;
+      }
+    }
+    lo = hi;
+  }
+  vouch__free(pairs);
+  vouch__free(start);
   return VOUCH_OK;
 }
 
@@ -454,7 +504,7 @@ static inline __attribute__((always_inline)) int mih_verify1(const mih_q *m, uin
   const unsigned words = m->words;
   const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
   uint64_t ew[4];
-  memcpy(ew, h, 8 * (size_t)words);
+  load_native(h, words, ew);
   unsigned d[VOUCH_DIHEDRAL_N];
   for (unsigned u = 0; u <= v; u++) {
     unsigned du = 0;

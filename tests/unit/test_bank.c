@@ -9,6 +9,7 @@
 #include "vouch/bank.h"
 #include "vouch/index.h"
 #include "tinytest.h"
+#include "common/internal.h" /* vouch__test_fail_allocs_after */
 
 static char tmpdir[64];
 static const char *tmp_path(const char *name) {
@@ -365,6 +366,42 @@ static void test_not_a_bank(void) {
   }
 }
 
+/* Allocation failures during parse, import and index build: a clean error
+ * and an unchanged bank (ASan reports leaks on the error paths). */
+static void test_alloc_failures(void) {
+  vouch_bank *b = NULL;
+  REQUIRE(vouch_bank_open(&b, tmp_path("af.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "x", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  const char *list = "hash,id,source\n" H1 ",a,s1\n" H2 ",b,\"s1,s2\"\n" H3 ",c,s3\n";
+  int failed = 0;
+  for (long k = 0; k < 40; k++) {
+    vouch_import_stats st;
+    vouch__test_fail_allocs_after(k);
+    int rc = import_str(b, "x", list, "src", 0, &st);
+    vouch__test_fail_allocs_after(-1);
+    CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
+    dump d;
+    bank_dump(b, "x", &d);
+    if (rc != VOUCH_OK) {
+      failed++;
+      CHECK_EQ_INT(d.n, 0);
+    } else {
+      CHECK_EQ_INT(d.n, 3);
+      CHECK_EQ_INT(vouch_bank_remove(b, "x"), VOUCH_OK);
+      CHECK_EQ_INT(vouch_bank_create(b, "x", VOUCH_ALGO_PDQ), VOUCH_OK);
+    }
+  }
+  CHECK(failed > 0);
+  CHECK_EQ_INT(import_str(b, "x", list, "src", 0, NULL), VOUCH_OK);
+  for (long k = 0; k < 40; k++) {
+    vouch__test_fail_allocs_after(k);
+    int rc = vouch_bank_build_index(b, NULL, 0, tmp_path("af.vidx"), NULL, NULL);
+    vouch__test_fail_allocs_after(-1);
+    CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
+  }
+  vouch_bank_free(b);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-bank-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -373,6 +410,7 @@ int main(void) {
   TT_RUN(test_bank_basics);
   TT_RUN(test_roundtrip_formats);
   TT_RUN(test_not_a_bank);
+  TT_RUN(test_alloc_failures);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");

@@ -10,6 +10,7 @@
 #include "vouch/vouch.h"
 #include "vouch/index.h"
 #include "tinytest.h"
+#include "common/internal.h" /* vouch__test_fail_allocs_after */
 
 static uint64_t rng_state;
 static uint64_t rnd(void) {
@@ -176,7 +177,9 @@ static void engines_case(int algo, size_t n, int clustered, uint64_t seed, unsig
       ref_match *ref = reference(is, q, nq, nvar, radius, &nr);
       struct { vouch_index *idx; int engine; unsigned threads; } runs[] = {
           {is, VOUCH_ENGINE_SCAN, 1}, {ia, VOUCH_ENGINE_SCAN, 1}, {is, VOUCH_ENGINE_MIH, 1},
-          {ia, VOUCH_ENGINE_MIH, 3}, {ia, VOUCH_ENGINE_AUTO, 2}};
+          {ia, VOUCH_ENGINE_MIH, 3}, {ia, VOUCH_ENGINE_AUTO, 2},
+          /* one query per thread: the one-query MIH path (others: batches) */
+          {ia, VOUCH_ENGINE_MIH, 6}};
       for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         vouch_search_opts o = {radius, runs[k].engine, runs[k].threads};
         vouch_match *mm = NULL;
@@ -403,6 +406,48 @@ static void test_corrupt(void) {
   free(data);
 }
 
+/* Every allocation failing in turn: open, MIH build, search and write fail
+ * cleanly with VOUCH_E_NOMEM (ASan reports any leak on those paths). */
+static void test_alloc_failures(void) {
+  rng_state = 4242;
+  size_t n = 300;
+  uint8_t *data = make_data(n, 32, 1);
+  const char *path = tmp_path("a.vidx");
+  REQUIRE(write_index(path, VOUCH_ALGO_PDQ, data, n) == VOUCH_OK);
+  uint8_t *q = make_queries(data, n, 32, 20, 8);
+  int nomem = 0, ok = 0;
+  for (long k = 0; k < 200; k++) {
+    vouch_index_config c = vouch_index_config_default();
+    c.build_threads = (unsigned)(k % 2 + 1);
+    vouch_index *idx = NULL;
+    vouch__test_fail_allocs_after(k);
+    int rc = vouch_index_open(&idx, path, &c);
+    vouch_match *m = NULL;
+    size_t nm = 0;
+    if (rc == VOUCH_OK) {
+      vouch_search_opts o = {31, k % 3 == 0 ? VOUCH_ENGINE_SCAN : VOUCH_ENGINE_MIH, 1};
+      rc = vouch_index_search(idx, q, 20, 8, &o, &m, &nm);
+    }
+    vouch__test_fail_allocs_after(-1);
+    CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
+    if (rc == VOUCH_OK) ok++; else nomem++;
+    vouch_matches_free(m);
+    vouch_index_free(idx);
+  }
+  CHECK(nomem > 0 && ok > 0);
+  /* the writer */
+  vouch_index_input in[3] = {{data, 0, 1, "a", "s"}, {data + 32, 0, 2, "b", "s"}, {data + 64, 0, 3, NULL, NULL}};
+  const char *bn[1] = {"b"};
+  for (long k = 0; k < 12; k++) {
+    vouch__test_fail_allocs_after(k);
+    int rc = vouch_index_write(tmp_path("aw.vidx"), VOUCH_ALGO_PDQ, bn, 1, in, 3, NULL, NULL, 0);
+    vouch__test_fail_allocs_after(-1);
+    CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
+  }
+  free(q);
+  free(data);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-index-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -410,6 +455,7 @@ int main(void) {
   TT_RUN(test_small_and_empty);
   TT_RUN(test_roundtrip_metadata);
   TT_RUN(test_corrupt);
+  TT_RUN(test_alloc_failures);
   TT_RUN(test_engines_random);
   TT_RUN(test_engines_clustered);
   char cmd[128];
