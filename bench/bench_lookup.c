@@ -3,6 +3,10 @@
  *
  * usage: bench_lookup INDEX.vidx [--threads T] [--queries N] [--radius R]
  *                     [--seed S] [--write-bodies FILE]
+ *        bench_lookup --make N OUT.vidx [--seed S]
+ *
+ * --make writes an index of N random PDQ hashes (one bank, ids "e<i>"), the
+ * synthetic database the HTTP benchmark uses.
  *
  * Makes N queries of 8 dihedral variants each: half are a random index entry
  * with 0..R bits flipped in variant 0 (so they must match), half random.
@@ -70,7 +74,36 @@ static uint64_t next_rand(uint64_t *s) {
   return z ^ (z >> 31);
 }
 
+static int make_index(size_t n, const char *path, uint64_t seed) {
+  uint8_t *hashes = malloc(n * 32);
+  vouch_index_input *in = malloc(n * sizeof *in);
+  char *ids = malloc(n * 16);
+  if (!hashes || !in || !ids) return 2;
+  for (size_t i = 0; i < n; i++) {
+    for (int b = 0; b < 32; b += 8) {
+      uint64_t r = next_rand(&seed);
+      memcpy(hashes + i * 32 + b, &r, 8);
+    }
+    snprintf(ids + i * 16, 16, "e%u", (unsigned)i);
+    in[i] = (vouch_index_input){hashes + i * 32, 0, (uint64_t)i + 1, ids + i * 16, "bench"};
+  }
+  const char *banks[1] = {"synthetic"};
+  char err[256] = "";
+  double t0 = now();
+  int rc = vouch_index_write(path, VOUCH_ALGO_PDQ, banks, 1, in, n, NULL, err, sizeof err);
+  printf("wrote %s: %zu random PDQ hashes in %.1f s (%s)\n", path, n, now() - t0, rc ? err : "ok");
+  free(hashes);
+  free(in);
+  free(ids);
+  return rc ? 2 : 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 4 && !strcmp(argv[1], "--make")) {
+    uint64_t s = 7;
+    if (argc >= 6 && !strcmp(argv[4], "--seed")) s = (uint64_t)atoll(argv[5]);
+    return make_index((size_t)atof(argv[2]), argv[3], s);
+  }
   if (argc < 2) {
     fprintf(stderr, "usage: bench_lookup INDEX.vidx [--threads T] [--queries N] [--radius R] [--seed S] [--write-bodies FILE]\n");
     return 2;
