@@ -108,6 +108,12 @@ VOUCH_API const char *vouch_decoder_errmsg(const vouch_decoder *dec);
 VOUCH_API int vouch_image_detect_format(const void *data, size_t len);
 VOUCH_API const char *vouch_image_format_name(int format);
 
+/*! vouch_image_full_size() :
+ *  The image's size at full resolution, after orientation: width x height
+ *  themselves for a full decode, the stored size (turned when the decoder
+ *  turned the image by 90 degrees) for a scaled JPEG decode. */
+VOUCH_API void vouch_image_full_size(const vouch_image *img, uint32_t *width, uint32_t *height);
+
 /*! vouch_image_clear() : frees the pixels and zeroes the struct.  NULL is a no-op. */
 VOUCH_API void vouch_image_clear(vouch_image *img);
 

@@ -108,7 +108,7 @@ typedef struct cli_hash_result {
   unsigned nhash;         /* 1, or 8 with dihedral */
   size_t hash_bytes;      /* vouch_algo_bytes(algo) */
   uint8_t hashes[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES];
-  uint32_t width, height; /* decoded size */
+  uint32_t width, height; /* full-resolution size after orientation (even in fast mode) */
   int skipped;            /* a non-image found by walking a directory: not an error */
 } cli_hash_result;
 

@@ -48,8 +48,7 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
   if (rc != VOUCH_OK) {
     snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
   } else {
-    r->width = img.width;
-    r->height = img.height;
+    vouch_image_full_size(&img, &r->width, &r->height);
     uint8_t buf[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
     rc = vouch_hash_image(h, p->opts->algo, &img, p->opts->dihedral ? VOUCH_HASH_DIHEDRAL : 0,
                           buf, sizeof buf, &r->quality);

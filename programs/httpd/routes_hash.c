@@ -108,9 +108,10 @@ enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_requ
       size_t nb = vouch_algo_bytes(algo);
       char hex[VOUCH_HASH_HEX_BYTES];
       vouch_hash_to_hex(out, nb, hex, sizeof hex);
+      uint32_t fw, fh;
+      vouch_image_full_size(&img, &fw, &fh);
       json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:s}", "algo", vouch_algo_name(algo), "hash", hex,
-                            "width", (int)img.width, "height", (int)img.height, "mode",
-                            exact ? "exact" : "fast");
+                            "width", (int)fw, "height", (int)fh, "mode", exact ? "exact" : "fast");
       json_object_set_new(o, "quality", quality >= 0 ? json_integer(quality) : json_null());
       if (dihedral) {
         json_t *arr = json_array();

@@ -77,16 +77,9 @@ int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned
   vouch__luma_from_image_impl(img, h->luma, h->simd);
   if (algo == VOUCH_ALGO_PDQ) {
     uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
-    uint32_t full_w = img->width, full_h = img->height;
+    uint32_t full_w, full_h;
     int denom = img->scale_denom > 1 ? img->scale_denom : 1;
-    if (denom > 1) {
-      /* Full size after orientation: the stored size, swapped when the
-       * decoder turned the image by 90 degrees. */
-      uint32_t sw = img->src_width, sh = img->src_height;
-      uint32_t cw = (sw + (uint32_t)denom - 1) / (uint32_t)denom;
-      if (cw == img->width) { full_w = sw; full_h = sh; }
-      else { full_w = sh; full_h = sw; }
-    }
+    vouch_image_full_size(img, &full_w, &full_h);
     VOUCH_TRY(vouch__pdq_core_scaled(h->dct, NULL, h->luma, h->scratch, img->height, img->width, full_h,
                                      full_w, denom, h->simd, tmp, nv, quality, h->buf64, h->dct16));
     memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);

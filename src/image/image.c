@@ -288,3 +288,21 @@ int vouch_decoder_decode_file(vouch_decoder *dec, const char *path, vouch_image 
   vouch__free(buf);
   return rc;
 }
+
+void vouch_image_full_size(const vouch_image *img, uint32_t *width, uint32_t *height) {
+  uint32_t w = img->width, h = img->height;
+  if (img->scale_denom > 1 && img->src_width && img->src_height) {
+    /* libjpeg's scaled width is ceil(stored / denom); if that is not our
+     * width, the decoder turned the image by 90 degrees. */
+    const uint32_t d = (uint32_t)img->scale_denom;
+    if ((img->src_width + d - 1) / d == img->width) {
+      w = img->src_width;
+      h = img->src_height;
+    } else {
+      w = img->src_height;
+      h = img->src_width;
+    }
+  }
+  if (width) *width = w;
+  if (height) *height = h;
+}

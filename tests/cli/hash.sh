@@ -37,6 +37,10 @@ assert o["dihedral"][0]==o["hash"]
 assert o["dihedral"][1]=="30a10efd71c83f429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af", o["dihedral"][1]
 ' "$T/json"
 
+# fast mode decodes at reduced scale but reports the photo's own size
+$V hash --json "$EX/bridge.jpg" > "$T/json"
+check "fast mode reports full size" python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert (o["width"],o["height"])==(1600,1004), o' "$T/json"
+
 # a bad file in the middle: error on stderr naming it, exit 2, others still printed in order
 printf 'not an image' > "$T/bad.jpg"
 head -c 5000 "$EX/bridge.jpg" > "$T/truncated.jpg"
