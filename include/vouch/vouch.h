@@ -7,4 +7,5 @@
 #include "hash.h"
 #include "merkle.h"
 #include "psi.h"
+#include "classify.h"
 #endif
