@@ -18,6 +18,7 @@ int cmd_bank(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_psi(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

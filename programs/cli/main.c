@@ -15,6 +15,7 @@ static const command commands[] = {
   {"index", cmd_index, "build an index file from banks; show and verify one"},
   {"match", cmd_match, "match photos or hashes against an index (exact, within a radius)"},
   {"psi", cmd_psi, "private matching: safety vouchers with a threshold (setup, voucher, open)"},
+  {"classify", cmd_classify, "Communication Safety: on-device sensitive-image classifier (+ blurred copies)"},
 };
 
 static void usage(FILE *f) {
