@@ -117,7 +117,9 @@ VOUCH_API void vouch_classifier_free(vouch_classifier *clf);
  *  class probabilities (softmax, summing to 1) in vouch_class order.
  *  Allocates nothing.  Not thread-safe on one classifier.
  * @return : VOUCH_OK, VOUCH_E_INVALID (NULL, zero size, channels not 1/3,
- *           stride too small); `probs` is untouched on error. */
+ *           stride too small), VOUCH_E_DB_CORRUPT (the model's output is
+ *           not finite: a model file with absurd weights; never with the
+ *           nsfwjs weights); `probs` is untouched on error. */
 VOUCH_API int vouch_classifier_run(vouch_classifier *clf, const vouch_image *img,
                                    float probs[VOUCH_CLASSIFY_CLASSES]);
 
@@ -138,11 +140,14 @@ VOUCH_API int vouch_classify_is_sensitive(const float probs[VOUCH_CLASSIFY_CLASS
 
 /*! vouch_classify_blur() :
  *  Writes into `out` (overwritten; clear a previous image first) a copy of
- *  `in` with no detail left: the image is averaged down to at most
- *  VOUCH_CLASSIFY_BLUR_CELLS cells on its longer side, then bilinearly
- *  interpolated back to full size.  Same size and channels as `in`.
+ *  `in` with no detail left: the image is averaged down to
+ *  VOUCH_CLASSIFY_BLUR_CELLS cells on its longer side (fewer on a small
+ *  image: a cell is at least VOUCH_CLASSIFY_BLUR_MIN_CELL pixels), then
+ *  bilinearly interpolated back to full size.  Same size and channels as
+ *  `in`.  Allocates `out`'s pixels (release with vouch_image_clear()).
  * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM. */
 #define VOUCH_CLASSIFY_BLUR_CELLS 8U
+#define VOUCH_CLASSIFY_BLUR_MIN_CELL 16U
 VOUCH_API int vouch_classify_blur(const vouch_image *in, vouch_image *out);
 
 #ifdef __cplusplus

@@ -389,6 +389,11 @@ int vouch_classifier_run(vouch_classifier *clf, const vouch_image *img, float pr
   dense(&m->dense[0], clf->pooled, clf->h1, 1);
   dense(&m->dense[1], clf->h1, clf->h2, 1);
   dense(&m->dense[2], clf->h2, logits, 0);
+  /* A valid file with absurd weights can overflow to inf/NaN; the nsfwjs
+   * weights never do (their logits stay within a few tens). */
+  for (unsigned i = 0; i < VOUCH_CLASSIFY_CLASSES; i++)
+    if (!isfinite(logits[i]))
+      return VOUCH_E_DB_CORRUPT;
   double mx = logits[0], sum = 0.0, e[VOUCH_CLASSIFY_CLASSES];
   for (unsigned i = 1; i < VOUCH_CLASSIFY_CLASSES; i++)
     mx = logits[i] > mx ? logits[i] : mx;
@@ -408,9 +413,11 @@ int vouch_classify_blur(const vouch_image *in, vouch_image *out) {
       in->stride < (size_t)in->width * in->channels)
     return VOUCH_E_INVALID;
   const uint32_t w = in->width, h = in->height, ch = in->channels, L = w > h ? w : h;
-  /* Cells: VOUCH_CLASSIFY_BLUR_CELLS on the longer side (fewer for a tiny
-   * image), the shorter side in proportion, at least 1. */
-  uint32_t cells = L < VOUCH_CLASSIFY_BLUR_CELLS ? L : VOUCH_CLASSIFY_BLUR_CELLS;
+  /* Cells: VOUCH_CLASSIFY_BLUR_CELLS on the longer side, fewer for a small
+   * image so that a cell is at least VOUCH_CLASSIFY_BLUR_MIN_CELL pixels
+   * wide; the shorter side in proportion; at least 1. */
+  uint32_t cells = L / VOUCH_CLASSIFY_BLUR_MIN_CELL;
+  cells = cells < 1 ? 1 : cells > VOUCH_CLASSIFY_BLUR_CELLS ? VOUCH_CLASSIFY_BLUR_CELLS : cells;
   uint32_t cw = (uint32_t)(((uint64_t)w * cells + L / 2) / L), chh = (uint32_t)(((uint64_t)h * cells + L / 2) / L);
   cw = cw ? cw : 1;
   chh = chh ? chh : 1;
