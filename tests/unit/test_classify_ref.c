@@ -11,8 +11,8 @@
  *
  * Needs the converted model and the npm packages (scripts/fetch-model.sh) and
  * node; exits 77 (skipped) without them.  Images: examples/, the PDQ test
- * images in shared/ when present, the first VOUCH_CLASSIFY_REF_PHOTOS (12)
- * photos of /work/corpus/photos (or $VOUCH_PHOTOS) when present, and a few
+ * images in shared/ when present, the first 8
+ * photos of /work/corpus/photos (or $VOUCH_PHOTOS; VOUCH_CLASSIFY_REF_PHOTOS=N for more) when present, and a few
  * synthetic images (224x224: no resize; tiny and odd sizes; grey). */
 #include <dirent.h>
 #include <math.h>
@@ -182,7 +182,7 @@ int main(void) {
   const char *photos = getenv("VOUCH_PHOTOS");
   const char *np = getenv("VOUCH_CLASSIFY_REF_PHOTOS");
   added = 0;
-  add_dir(dec, photos ? photos : "/work/corpus/photos", np ? atoi(np) : 12, &added);
+  add_dir(dec, photos ? photos : "/work/corpus/photos", np ? atoi(np) : 8, &added);
   add_synthetic(224, 224, 3, "224x224");
   add_synthetic(1, 1, 3, "1x1");
   add_synthetic(37, 5, 3, "37x5");
