@@ -8,8 +8,8 @@
 #
 # Cache: $VOUCH_CLASSIFY_CACHE, default .cache/classify/ in the source tree
 # (gitignored).  Output: $CACHE/nsfw-mobilenet-v2.vcm.  Idempotent: when the
-# model is there and was made from the same lockfile and converter, it only
-# checks the model's checksum and exits.
+# model is there and was made from the same lockfile and converter, it does
+# nothing (a few milliseconds).
 set -eu
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
@@ -23,6 +23,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends nodejs npm
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
   else
     echo "fetch-model.sh: node and npm are needed (apt-get install nodejs npm)" >&2
     exit 2
