@@ -50,9 +50,9 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--model") && i + 1 < argc)
       model_path = argv[++i];
     else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
-      rounds = atoi(argv[++i]);
+      rounds = (int)strtol(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--js-repeat") && i + 1 < argc)
-      js_repeat = atoi(argv[++i]);
+      js_repeat = (int)strtol(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--js") && i + 1 < argc)
       js = argv[++i];
     else {
@@ -60,6 +60,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  if (js_repeat < 1)
+    js_repeat = 1;
   if (rounds < 1)
     rounds = 1;
   if (vouch_init() < 0)

@@ -182,7 +182,7 @@ int main(void) {
   const char *photos = getenv("VOUCH_PHOTOS");
   const char *np = getenv("VOUCH_CLASSIFY_REF_PHOTOS");
   added = 0;
-  add_dir(dec, photos ? photos : "/work/corpus/photos", np ? atoi(np) : 8, &added);
+  add_dir(dec, photos ? photos : "/work/corpus/photos", np ? (int)strtol(np, NULL, 10) : 8, &added);
   add_synthetic(224, 224, 3, "224x224");
   add_synthetic(1, 1, 3, "1x1");
   add_synthetic(37, 5, 3, "37x5");
