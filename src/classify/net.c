@@ -324,6 +324,9 @@ int vouch_classifier_create(vouch_classifier **out, const vouch_classify_model *
   /* The stem's im2col (112*112*27) and the preprocessed input (224*224*3)
    * also live in these buffers; both are smaller than the largest activation. */
   size_t need = model->max_act;
+  const size_t S = VOUCH_CLASSIFY_INPUT_SIDE, col = (S / 2) * (S / 2) * 27;
+  need = need < S * S * 3 ? S * S * 3 : need;
+  need = need < col ? col : need;
   for (int i = 0; i < 3; i++) {
     c->buf[i] = vouch__malloc(need * sizeof(float));
     if (!c->buf[i]) {
