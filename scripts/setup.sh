@@ -4,6 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
+sh scripts/fetch-model.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 echo
@@ -20,3 +21,6 @@ a,b=[json.loads(l) for l in sys.stdin]
 d=lambda x,y: bin(int(x,16)^int(y,16)).count("1")
 print("distance original vs rotated photo: %d bits" % d(a["hash"], b["hash"]))
 print("distance rot90 variant vs rotated photo: %d bits" % d(a["dihedral"][1], b["hash"]))'
+echo
+echo "== vouch classify: the on-device classifier (nsfwjs MobileNetV2 in C); nothing leaves the machine"
+./build/vouch classify examples/*.jpg || true

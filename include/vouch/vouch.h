@@ -9,4 +9,5 @@
 #include "psi.h"
 #include "audit.h"
 #include "eval.h"
+#include "classify.h"
 #endif

@@ -38,6 +38,7 @@ int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlis
                           int any_jurisdiction, const char *prev_path, const char *audit_out,
                           const char *index_out);
 int cmd_eval(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

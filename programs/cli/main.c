@@ -17,6 +17,7 @@ static const command commands[] = {
   {"psi", cmd_psi, "private matching: safety vouchers with a threshold (setup, voucher, open)"},
   {"audit", cmd_audit, "auditable database: signed source lists, roots, proofs, log, verification"},
   {"eval", cmd_eval, "measure recall under edits, false matches and per-account risk on photos"},
+  {"classify", cmd_classify, "Communication Safety: on-device sensitive-image classifier (+ blurred copies)"},
 };
 
 static void usage(FILE *f) {
