@@ -1,8 +1,10 @@
 #!/bin/sh
-# Second command of the README: builds and runs the whole test suite twice,
-# as a normal optimised build (build/) and under AddressSanitizer +
-# UndefinedBehaviorSanitizer (build-asan/).  Installs dependencies first
-# when run as root.  Exits non-zero if any test fails.
+# Second command of the README: builds and runs the whole test suite three
+# times: the portable scalar build (build-portable/: no SIMD intrinsics or
+# multi-versioned kernels), under AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-asan/), and the normal optimised build (build/), whose summary comes
+# last.  Installs dependencies first when run as root.  Exits non-zero if any
+# test fails.
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then
@@ -16,6 +18,11 @@ status=0
 echo "== release build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$JOBS"
+echo "== portable (scalar) build"
+cmake -S . -B build-portable -DCMAKE_BUILD_TYPE=Release -DVOUCH_PORTABLE=ON >/dev/null
+cmake --build build-portable -j"$JOBS"
+echo "== tests (portable scalar build)"
+ctest --test-dir build-portable --output-on-failure -j"$JOBS" || status=1
 echo "== ASan+UBSan build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVOUCH_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$JOBS"

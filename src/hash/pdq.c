@@ -103,9 +103,10 @@ void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_
     }
     return;
   }
-  int avx2 = 0;
 #ifdef VOUCH_HAVE_AVX2_LUMA
-  avx2 = allow_simd && __builtin_cpu_supports("avx2");
+  const int avx2 = allow_simd && __builtin_cpu_supports("avx2");
+#else
+  (void)allow_simd;
 #endif
   unsigned colour = 0;
   for (uint32_t y = 0; y < h; y++) {
