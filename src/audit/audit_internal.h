@@ -41,4 +41,8 @@ VOUCH_HIDDEN int vouch__attest_merge(const vouch_audit_attestation *att, size_t 
 typedef int (*vouch__cmp_fn)(const void *a, const void *b, const void *ctx);
 VOUCH_HIDDEN int vouch__sort(void *base, size_t n, size_t size, vouch__cmp_fn cmp, const void *ctx);
 
+/* Parses n decimal digits (no sign, no spaces, 1..20 of them) into *out
+ * without overflow.  Returns 1 on success, 0 otherwise.  Text formats only. */
+VOUCH_HIDDEN int vouch__audit_parse_u64(const char *s, size_t n, uint64_t *out);
+
 #endif

@@ -53,21 +53,6 @@ int vouch_audit_inclusion_format(const vouch_audit_inclusion *inc, char **out, s
   return VOUCH_OK;
 }
 
-static int parse_u64(const char *s, size_t n, uint64_t *out) {
-  uint64_t v = 0;
-  if (n == 0 || n > 20)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return 0;
-    uint64_t d = (uint64_t)(s[i] - '0');
-    if (v > (UINT64_MAX - d) / 10)
-      return 0;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return 1;
-}
 
 /* Splits "key value" at the single space; returns 0 if the line is not that. */
 static int kv(const char *line, size_t len, const char *key, const char **val, size_t *vlen) {
@@ -99,15 +84,15 @@ int vouch_audit_inclusion_parse(const char *text, size_t len, vouch_audit_inclus
         return VOUCH_E_AUDIT_FORMAT;
       break;
     case 1:
-      if (!kv(line, l, "version", &v, &vl) || !parse_u64(v, vl, &out->db_version))
+      if (!kv(line, l, "version", &v, &vl) || !vouch__audit_parse_u64(v, vl, &out->db_version))
         return VOUCH_E_AUDIT_FORMAT;
       break;
     case 2:
-      if (!kv(line, l, "size", &v, &vl) || !parse_u64(v, vl, &out->tree_size))
+      if (!kv(line, l, "size", &v, &vl) || !vouch__audit_parse_u64(v, vl, &out->tree_size))
         return VOUCH_E_AUDIT_FORMAT;
       break;
     case 3:
-      if (!kv(line, l, "index", &v, &vl) || !parse_u64(v, vl, &out->index))
+      if (!kv(line, l, "index", &v, &vl) || !vouch__audit_parse_u64(v, vl, &out->index))
         return VOUCH_E_AUDIT_FORMAT;
       break;
     case 4:
@@ -140,4 +125,20 @@ int vouch_audit_inclusion_verify(const vouch_audit_inclusion *inc, const vouch_a
   if (hash)
     *hash = inc->leaf + 10;
   return VOUCH_OK;
+}
+
+int vouch__audit_parse_u64(const char *s, size_t n, uint64_t *out) {
+  uint64_t v = 0;
+  if (n == 0 || n > 20)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+    uint64_t d = (uint64_t)(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10)
+      return 0;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return 1;
 }

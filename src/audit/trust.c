@@ -14,21 +14,6 @@
 #define LINE_MAX_BYTES 512U
 #define FIELDS_MAX 6
 
-static int parse_u64(const char *s, size_t n, uint64_t *out) {
-  uint64_t v = 0;
-  if (n == 0 || n > 20)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return 0;
-    uint64_t d = (uint64_t)(s[i] - '0');
-    if (v > (UINT64_MAX - d) / 10)
-      return 0;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return 1;
-}
 
 static int is(const char *s, size_t n, const char *word) { return strlen(word) == n && memcmp(s, word, n) == 0; }
 
@@ -79,7 +64,7 @@ static int parse_line(const char *line, size_t len, vouch_audit_trust *t, int *s
   }
   if (is(f[0], fl[0], "policy") && nf == 3) {
     uint64_t k;
-    if (t->has_policy || !parse_u64(f[1], fl[1], &k) || k == 0 || k > VOUCH_AUDIT_SOURCES_MAX)
+    if (t->has_policy || !vouch__audit_parse_u64(f[1], fl[1], &k) || k == 0 || k > VOUCH_AUDIT_SOURCES_MAX)
       return VOUCH_E_AUDIT_FORMAT;
     if (is(f[2], fl[2], "distinct-jurisdictions"))
       t->min_policy.distinct_jurisdictions = 1;
@@ -95,7 +80,7 @@ static int parse_line(const char *line, size_t len, vouch_audit_trust *t, int *s
     if (t->npins == VOUCH_AUDIT_TRUST_MAX)
       return VOUCH_E_LIMIT;
     vouch_audit_pin *p = &t->pins[t->npins];
-    if (!parse_u64(f[1], fl[1], &p->db_version) || p->db_version == 0 || !parse_u64(f[2], fl[2], &p->tree_size) ||
+    if (!vouch__audit_parse_u64(f[1], fl[1], &p->db_version) || p->db_version == 0 || !vouch__audit_parse_u64(f[2], fl[2], &p->tree_size) ||
         fl[3] != 64 || vouch_hash_from_hex(f[3], 64, p->root, 32) != VOUCH_OK)
       return VOUCH_E_AUDIT_FORMAT;
     t->npins++;
