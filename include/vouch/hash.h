@@ -91,6 +91,19 @@ VOUCH_API void vouch_hasher_free(vouch_hasher *h); /* NULL is a no-op */
 VOUCH_API int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img,
                                unsigned flags, uint8_t *out, size_t out_cap, int *quality);
 
+/*! vouch_hash_encoded() :
+ *  Decodes `len` bytes of an image file with `dec` and hashes it, as
+ *  vouch_decoder_decode() then vouch_hash_image() would, with the same
+ *  results and the same errors (detail in vouch_decoder_errmsg(dec)).  For
+ *  PDQ with a full-resolution decoder it streams a JPEG's rows straight into
+ *  the filter and never stores the whole image, which saves time and
+ *  memory; other cases decode the whole image.  `width`/`height` (may be
+ *  NULL) receive the image's full-resolution size after orientation.
+ * @return : VOUCH_OK, a vouch_decoder_decode() error, or as vouch_hash_image(). */
+VOUCH_API int vouch_hash_encoded(vouch_hasher *h, vouch_decoder *dec, const void *data, size_t len,
+                                 int algo, unsigned flags, uint8_t *out, size_t out_cap, int *quality,
+                                 uint32_t *width, uint32_t *height);
+
 /*! vouch_pdq_from_luma() :
  *  The PDQ core on a float luma plane (rows x cols, row-major), as the
  *  reference's pdqDihedralHash256esFromFloatLuma: Jarosz tent filter (two

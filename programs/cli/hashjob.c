@@ -5,6 +5,7 @@
  * WINDOW ahead of the oldest result not yet delivered; the calling thread
  * waits for result i, hands it to the callback, frees its slot.  Memory is
  * therefore bounded by WINDOW results whatever the number of files. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,24 +43,27 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
   r->hash_bytes = vouch_algo_bytes(p->opts->algo);
   r->nhash = p->opts->dihedral ? VOUCH_DIHEDRAL_N : 1;
   r->quality = -1;
-  vouch_image img = {0};
-  int rc = vouch_decoder_decode_file(dec, r->path, &img);
-  if (rc == VOUCH_E_IMAGE_FORMAT && p->paths->walked && p->paths->walked[i]) r->skipped = 1;
-  if (rc != VOUCH_OK) {
-    snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
+  /* vouch_hash_encoded() streams a JPEG's rows into PDQ's filter in exact
+   * mode (no whole-image buffer) and decodes whole otherwise. */
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  int rc;
+  if (cli_read_file(r->path, VOUCH_IMAGE_MAX_BYTES, &bytes, &len) != 0) {
+    rc = errno == EFBIG ? VOUCH_E_IMAGE_TOO_LARGE : VOUCH_E_IO;
+    snprintf(s->errbuf, sizeof s->errbuf, "%s", errno == EFBIG ? "file larger than the image size limit" : strerror(errno));
   } else {
-    vouch_image_full_size(&img, &r->width, &r->height);
     uint8_t buf[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
-    rc = vouch_hash_image(h, p->opts->algo, &img, p->opts->dihedral ? VOUCH_HASH_DIHEDRAL : 0,
-                          buf, sizeof buf, &r->quality);
+    rc = vouch_hash_encoded(h, dec, bytes, len, p->opts->algo, p->opts->dihedral ? VOUCH_HASH_DIHEDRAL : 0,
+                            buf, sizeof buf, &r->quality, &r->width, &r->height);
+    if (rc == VOUCH_E_IMAGE_FORMAT && p->paths->walked && p->paths->walked[i]) r->skipped = 1;
     if (rc == VOUCH_OK) {
       for (unsigned v = 0; v < r->nhash; v++)
         memcpy(r->hashes[v], buf + v * r->hash_bytes, r->hash_bytes);
     } else {
-      snprintf(s->errbuf, sizeof s->errbuf, "hashing failed");
+      snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
     }
   }
-  vouch_image_clear(&img);
+  free(bytes);
   r->rc = rc;
   r->errmsg = s->errbuf[0] ? s->errbuf : vouch_strerror(rc);
 }

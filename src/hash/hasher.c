@@ -1,6 +1,7 @@
 /* src/hash/hasher.c -- the reusable hashing workspace and vouch_hash_image(). */
 #include <string.h>
 #include "pdq_internal.h"
+#include "image/image_internal.h"
 
 struct vouch_hasher {
   float dct[16 * 64];   /* PDQ DCT matrix, computed once per hasher */
@@ -90,4 +91,38 @@ int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned
   memcpy(out, tmp, nv * VOUCH_HASH64_BYTES);
   if (quality) *quality = -1;
   return VOUCH_OK;
+}
+
+int vouch_hash_encoded(vouch_hasher *h, vouch_decoder *dec, const void *data, size_t len, int algo,
+                       unsigned flags, uint8_t *out, size_t out_cap, int *quality, uint32_t *width,
+                       uint32_t *height) {
+  if (!h || !dec || !out || (!data && len > 0)) return VOUCH_E_INVALID;
+  const unsigned nv = (flags & VOUCH_HASH_DIHEDRAL) ? VOUCH_DIHEDRAL_N : 1;
+  const size_t hb = vouch_algo_bytes(algo);
+  if (hb == 0 || out_cap < hb * nv) return VOUCH_E_INVALID;
+  if (algo == VOUCH_ALGO_PDQ && dec->opts.min_side == 0 && len <= VOUCH_IMAGE_MAX_BYTES &&
+      vouch_image_detect_format(data, len) == VOUCH_FMT_JPEG) {
+    vouch__jpeg_rows *jr = NULL;
+    uint32_t w = 0, hh = 0, ch = 0;
+    int rc = vouch__jpeg_rows_open(dec, data, len, &jr, &w, &hh, &ch);
+    if (rc == VOUCH_OK) {
+      uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
+      rc = vouch__pdq_exact_jpeg(h->dct, jr, hh, w, ch, h->simd, tmp, nv, quality, h->buf64, h->dct16);
+      vouch__jpeg_rows_close(jr);
+      if (rc == VOUCH_OK) {
+        memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
+        if (width) *width = w;
+        if (height) *height = hh;
+        return VOUCH_OK;
+      }
+    }
+    if (rc != VOUCH_E_UNSUPPORTED) return rc; /* a real decode error: the same as a whole decode */
+    /* otherwise: decode the whole image (CMYK, orientation, grey RGB, tiny) */
+  }
+  vouch_image img = {0};
+  int rc = vouch_decoder_decode(dec, data, len, &img);
+  if (rc == VOUCH_OK) rc = vouch_hash_image(h, algo, &img, flags, out, out_cap, quality);
+  if (rc == VOUCH_OK) vouch_image_full_size(&img, width, height);
+  vouch_image_clear(&img);
+  return rc;
 }

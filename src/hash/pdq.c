@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 #include "pdq_internal.h"
+#include "image/image_internal.h"
 
 /* Hot loops get an AVX2 clone chosen at load time (GCC function
  * multi-versioning); both clones do the same float operations per output. */
@@ -273,11 +274,15 @@ VOUCH__CLONES static void box_along_cols(const float *in, float *out, int rows, 
 /* Where luma rows come from: an 8-bit image (converted row by row) or a
  * float plane. */
 typedef struct {
-  const vouch_image *img; /* NULL: use plane */
+  const vouch_image *img; /* NULL: use plane or jr */
   int grey;               /* take the grey path for an RGB image */
   int simd;
   const float *plane;
   int cols;
+  vouch__jpeg_rows *jr;   /* rows pulled from a JPEG decoder */
+  uint32_t jr_channels;
+  uint8_t *jr_rgb;        /* 8 rows of decoded pixels */
+  unsigned colour;        /* jr: some pixel had R != G or G != B */
 } row_source;
 
 /* Every pixel R == G == B?  Exits at the first colour pixel, so colour
@@ -292,8 +297,28 @@ static int image_is_grey(const vouch_image *img) {
   return 1;
 }
 
-static void source_rows(const row_source *s, int y0, int n, float *dst) {
+static int source_rows(row_source *s, int y0, int n, float *dst) {
   const int c = s->cols;
+  if (s->jr) {
+    const size_t stride = (size_t)c * s->jr_channels;
+    VOUCH_TRY(vouch__jpeg_rows_read(s->jr, s->jr_rgb, stride, (uint32_t)n));
+    for (int k = 0; k < n; k++) {
+      const uint8_t *p = s->jr_rgb + (size_t)k * stride;
+      float *out = dst + (size_t)k * c;
+      if (s->jr_channels == 1) {
+        for (int x = 0; x < c; x++) out[x] = (float)p[x];
+        continue;
+      }
+#ifdef VOUCH_HAVE_AVX2_LUMA
+      if (s->simd) {
+        s->colour |= luma_row_avx2(p, out, (uint32_t)c);
+        continue;
+      }
+#endif
+      s->colour |= luma_row_scalar(p, out, 0, (uint32_t)c);
+    }
+    return VOUCH_OK;
+  }
   for (int k = 0; k < n; k++) {
     float *out = dst + (size_t)k * c;
     if (!s->img) {
@@ -315,6 +340,7 @@ static void source_rows(const row_source *s, int y0, int n, float *dst) {
       (void)luma_row_scalar(p, out, 0, (uint32_t)c);
     }
   }
+  return VOUCH_OK;
 }
 
 #ifdef VOUCH_HAVE_AVX2_LUMA
@@ -440,7 +466,7 @@ VOUCH__CLONES static void col_step(float *sum, const float *add, const float *su
  * row pass, which keeps only the 64 columns jj[] that decimation reads.
  * Writes those into narrow (r x 64).  Bit-identical to running the four full
  * passes one after the other. */
-static int jarosz_exact_stream(const row_source *src, int r, int c, int wr, int wc, const int jj[64],
+static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, const int jj[64],
                                float *narrow) {
   /* ring: a multiple of 8 rows, so each batch of 8 lands contiguously */
   const int ring_rows = ((wc + 9 + 7) / 8) * 8;
@@ -475,7 +501,11 @@ static int jarosz_exact_stream(const row_source *src, int r, int c, int wr, int 
   } while (0)
   for (int t0 = 0; t0 < r; t0 += 8) {
     const int n = r - t0 < 8 ? r - t0 : 8;
-    source_rows(src, t0, n, stage_in);
+    int src_rc = source_rows(src, t0, n, stage_in);
+    if (src_rc != VOUCH_OK) {
+      vouch__free(work);
+      return src_rc;
+    }
     /* first row pass: raw sums, divided afterwards; into the ring */
     if (n == 8) {
       ROWS8(stage_in, RING(t0), NULL, 0);
@@ -684,6 +714,88 @@ static void frac_box(const float *in, size_t istride, float *out, size_t ostride
   }
 }
 
+/* Quality, DCT and bits from the 64x64 buffer. */
+static void pdq_finish(const float dct[16 * 64], const float buf64[64 * 64], float dct16[16 * 16],
+                       uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants, int *quality) {
+  int q = quality_metric(buf64);
+  dct64_to_16(dct, buf64, dct16);
+  for (unsigned v = 0; v < n_variants; v++) {
+    if (v == 0) {
+      bits_from_dct(dct16, out[0]);
+    } else {
+      float tmp[256];
+      dct_variant(dct16, (int)v, tmp);
+      bits_from_dct(tmp, out[v]);
+    }
+  }
+  if (quality) *quality = q;
+}
+
+/* The exact path over any row source (r x c, r and c >= 5).
+ * Decimation reads the filtered image at 64 rows ii[] and 64 columns jj[]
+ * only (cell centres, indices computed in double as the reference).  The
+ * first row and column passes are needed everywhere; the second row pass
+ * only at columns jj[] (its running sums still run over every pixel, in the
+ * reference's order, but only those outputs are divided and stored); the
+ * second column pass then runs on that r x 64 array.  Every output we keep
+ * is bit-identical to the reference's. */
+static int pdq_exact_source(const float dct[16 * 64], row_source *src, int r, int c,
+                            uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants, int *quality,
+                            float buf64[64 * 64], float dct16[16 * 16]) {
+  const int win_rows = vouch__jarosz_window(c, 64), win_cols = vouch__jarosz_window(r, 64);
+  float *work = vouch__malloc(((size_t)64 + 2 * (size_t)r * 64) * sizeof(float));
+  if (!work) return VOUCH_E_NOMEM;
+  float *colsum = work, *narrow1 = colsum + 64, *narrow2 = narrow1 + (size_t)r * 64;
+  int ii[64], jj[64];
+  for (int o = 0; o < 64; o++) {
+    ii[o] = (int)(((o + 0.5) * r) / 64);
+    jj[o] = (int)(((o + 0.5) * c) / 64);
+  }
+  int rc = jarosz_exact_stream(src, r, c, win_rows, win_cols, jj, narrow1);
+  if (rc != VOUCH_OK) {
+    vouch__free(work);
+    return rc;
+  }
+  box_along_cols(narrow1, narrow2, r, 64, win_cols, colsum);
+  for (int oi = 0; oi < 64; oi++)
+    memcpy(buf64 + oi * 64, narrow2 + (size_t)ii[oi] * 64, 64 * sizeof(float));
+  vouch__free(work);
+  pdq_finish(dct, buf64, dct16, out, n_variants, quality);
+  return VOUCH_OK;
+}
+
+int vouch__pdq_exact_jpeg(const float dct[16 * 64], vouch__jpeg_rows *jr, uint32_t rows, uint32_t cols,
+                          uint32_t channels, int simd, uint8_t (*out)[VOUCH_PDQ_BYTES],
+                          unsigned n_variants, int *quality, float buf64[64 * 64],
+                          float dct16[16 * 16]) {
+  if (!jr || !out || (n_variants != 1 && n_variants != VOUCH_DIHEDRAL_N) || (channels != 1 && channels != 3))
+    return VOUCH_E_INVALID;
+  if (rows < VOUCH_PDQ_MIN_SIDE || cols < VOUCH_PDQ_MIN_SIDE || rows > (uint32_t)INT32_MAX / 2 ||
+      cols > (uint32_t)INT32_MAX / 2)
+    return VOUCH_E_UNSUPPORTED; /* tiny or absurd: let the whole-image path answer */
+  row_source src = {.cols = (int)cols, .jr = jr, .jr_channels = channels};
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  src.simd = simd && __builtin_cpu_supports("avx2");
+#else
+  (void)simd;
+#endif
+  size_t bytes;
+  if (!vouch__mul_ok((size_t)cols * channels, 8, &bytes)) return VOUCH_E_LIMIT;
+  src.jr_rgb = vouch__malloc(bytes);
+  if (!src.jr_rgb) return VOUCH_E_NOMEM;
+  uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
+  int q = 0;
+  int rc = pdq_exact_source(dct, &src, (int)rows, (int)cols, tmp, n_variants, &q, buf64, dct16);
+  vouch__free(src.jr_rgb);
+  if (rc != VOUCH_OK) return rc;
+  /* An RGB JPEG whose every pixel turned out grey takes the reference's grey
+   * path, which we can only know at the end: the caller decodes it whole. */
+  if (channels == 3 && src.colour == 0) return VOUCH_E_UNSUPPORTED;
+  memcpy(out, tmp, n_variants * VOUCH_PDQ_BYTES);
+  if (quality) *quality = q;
+  return VOUCH_OK;
+}
+
 int vouch__pdq_core(const float dct[16 * 64], float *luma, float *scratch, uint32_t rows,
                     uint32_t cols, uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
                     int *quality, float buf64[64 * 64], float dct16[16 * 16]) {
@@ -715,28 +827,7 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, flo
   if (rows == 0 || cols == 0 || full_rows > (uint32_t)INT32_MAX / 2 || full_cols > (uint32_t)INT32_MAX / 2)
     return VOUCH_E_INVALID;
   const int r = (int)rows, c = (int)cols;
-  const int wr_full = vouch__jarosz_window((int)full_cols, 64); /* window along each row */
-  const int wc_full = vouch__jarosz_window((int)full_rows, 64); /* window along each column */
-  const int win_rows = wr_full, win_cols = wc_full;
-  /* Work space: column sums (max(c, 64)), division counts (max(r, c)), and two
-   * r x 64 arrays for the last two passes of the exact path. */
-  const size_t nmax = (size_t)(r > c ? r : c), ncol = (size_t)(c > 64 ? c : 64);
-  float *work = vouch__malloc((ncol + nmax + 2 * (size_t)r * 64) * sizeof(float));
-  if (!work) return VOUCH_E_NOMEM;
-  float *colsum = work, *cnt = colsum + ncol, *narrow1 = cnt + nmax, *narrow2 = narrow1 + (size_t)r * 64;
   if (denom == 1) {
-    /* Decimation reads the filtered image at 64 rows ii[] and 64 columns
-     * jj[] only (cell centres, indices computed in double as the reference).
-     * The first row and column passes are needed everywhere; the second row
-     * pass only at columns jj[] (its running sums still run over every pixel,
-     * in the reference's order, but only those outputs are divided and
-     * stored); the second column pass then runs on that r x 64 array.  Every
-     * output we keep is bit-identical to the reference's. */
-    int ii[64], jj[64];
-    for (int o = 0; o < 64; o++) {
-      ii[o] = (int)(((o + 0.5) * r) / 64);
-      jj[o] = (int)(((o + 0.5) * c) / 64);
-    }
     row_source src = {.plane = luma, .cols = c};
 #ifdef VOUCH_HAVE_AVX2_LUMA
     src.simd = simd && __builtin_cpu_supports("avx2");
@@ -746,25 +837,19 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, flo
       src.plane = NULL;
       src.grey = image_is_grey(img);
     }
-    int rc = jarosz_exact_stream(&src, r, c, win_rows, win_cols, jj, narrow1);
-    if (rc != VOUCH_OK) {
-      vouch__free(work);
-      return rc;
-    }
-    box_along_cols(narrow1, narrow2, r, 64, win_cols, colsum);
-    for (int oi = 0; oi < 64; oi++)
-      memcpy(buf64 + oi * 64, narrow2 + (size_t)ii[oi] * 64, 64 * sizeof(float));
-  } else {
+    return pdq_exact_source(dct, &src, r, c, out, n_variants, quality, buf64, dct16);
+  }
+  const int wr_full = vouch__jarosz_window((int)full_cols, 64); /* window along each row */
+  const int wc_full = vouch__jarosz_window((int)full_rows, 64); /* window along each column */
+  const size_t nmax = (size_t)(r > c ? r : c);
+  {
     /* Two passes of a box of the full-resolution width (w / denom scaled
      * pixels, fractional) along rows, then columns.  Centred boxes: the
      * reference's half-pixel shifts of even windows are put back at
      * sampling time instead. */
     const double lr = (double)wr_full / denom, lc = (double)wc_full / denom;
     double *prefix = vouch__malloc(((size_t)nmax + 1) * sizeof(double));
-    if (!prefix) {
-      vouch__free(work);
-      return VOUCH_E_NOMEM;
-    }
+    if (!prefix) return VOUCH_E_NOMEM;
     for (int pass = 0; pass < 2; pass++) {
       for (int y = 0; y < r; y++) frac_box(luma + (size_t)y * c, 1, scratch + (size_t)y * c, 1, c, lr, prefix);
       for (int x = 0; x < c; x++) frac_box(scratch + x, (size_t)c, luma + x, (size_t)c, r, lc, prefix);
@@ -783,19 +868,7 @@ int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, flo
       }
     }
   }
-  vouch__free(work);
-  int q = quality_metric(buf64);
-  dct64_to_16(dct, buf64, dct16);
-  for (unsigned v = 0; v < n_variants; v++) {
-    if (v == 0) {
-      bits_from_dct(dct16, out[0]);
-    } else {
-      float tmp[256];
-      dct_variant(dct16, (int)v, tmp);
-      bits_from_dct(tmp, out[v]);
-    }
-  }
-  if (quality) *quality = q;
+  pdq_finish(dct, buf64, dct16, out, n_variants, quality);
   return VOUCH_OK;
 }
 

@@ -43,6 +43,16 @@ VOUCH_HIDDEN int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_im
                                         uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
                                         int *quality, float buf64[64 * 64], float dct16[16 * 16]);
 
+/* The exact path fed by JPEG rows pulled from the decoder, never storing
+ * the whole image.  @return : VOUCH_OK; VOUCH_E_UNSUPPORTED when the caller
+ * must decode the image whole instead (a tiny image, or an RGB JPEG that is
+ * grey throughout, which takes the reference's grey path); a decode error. */
+struct vouch__jpeg_rows;
+VOUCH_HIDDEN int vouch__pdq_exact_jpeg(const float dct[16 * 64], struct vouch__jpeg_rows *jr, uint32_t rows,
+                                       uint32_t cols, uint32_t channels, int simd,
+                                       uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
+                                       int *quality, float buf64[64 * 64], float dct16[16 * 16]);
+
 /* Test hook: simd = 0 makes a hasher use only the scalar kernels. */
 VOUCH_API void vouch__hasher_set_simd(vouch_hasher *h, int simd);
 

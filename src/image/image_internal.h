@@ -55,4 +55,17 @@ VOUCH_HIDDEN int vouch__decode_bmp(vouch_decoder *dec, const uint8_t *data, size
 VOUCH_HIDDEN int vouch__decode_pnm(vouch_decoder *dec, const uint8_t *data, size_t len,
                                    vouch_image *out, int *orientation);
 
+/* JPEG rows pulled one by one, for hashing at full resolution without a
+ * whole-image buffer (src/image/jpeg.c).  open() returns VOUCH_E_UNSUPPORTED
+ * when the file must be decoded whole instead (CMYK, an EXIF orientation to
+ * apply, a scaled-decode decoder); other codes are real decode errors with
+ * the detail on the decoder, as vouch_decoder_decode() would give.  Rows are
+ * 8-bit, `channels` (1 or 3) per pixel, in stored order. */
+typedef struct vouch__jpeg_rows vouch__jpeg_rows;
+VOUCH_HIDDEN int vouch__jpeg_rows_open(vouch_decoder *dec, const uint8_t *data, size_t len,
+                                       vouch__jpeg_rows **out, uint32_t *width, uint32_t *height,
+                                       uint32_t *channels);
+VOUCH_HIDDEN int vouch__jpeg_rows_read(vouch__jpeg_rows *r, uint8_t *dst, size_t stride, uint32_t n);
+VOUCH_HIDDEN void vouch__jpeg_rows_close(vouch__jpeg_rows *r); /* NULL is a no-op */
+
 #endif /* VOUCH_IMAGE_INTERNAL_H */

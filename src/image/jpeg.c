@@ -262,3 +262,99 @@ int vouch__decode_jpeg(vouch_decoder *dec, const uint8_t *data, size_t len, vouc
   *orientation = c.orientation;
   return VOUCH_OK;
 }
+
+/* ------------------------------------------------------------ row streaming
+ * For hashing at full resolution without storing the image: the caller pulls
+ * rows in order.  Same error manager, warning policy and limits as the
+ * whole-image decode above; each call that runs libjpeg sets its own
+ * setjmp.  Streams only what needs no whole-image step: not CMYK, and not
+ * when an EXIF orientation other than 1 would have to be applied. */
+struct vouch__jpeg_rows {
+  jctx c;
+  uint32_t w, h, ch;
+};
+
+static int rows_open_run(vouch__jpeg_rows *r, const uint8_t *data, size_t len) {
+  jctx *c = &r->c;
+  j_decompress_ptr ci = &c->cinfo;
+  if (setjmp(c->jb))
+    return c->rc;
+  ci->err = jpeg_std_error(&c->jerr);
+  c->jerr.error_exit = j_error_exit;
+  c->jerr.emit_message = j_emit_message;
+  c->jerr.output_message = j_output_message;
+  c->created = 1;
+  jpeg_create_decompress(ci);
+  c->progress.progress_monitor = j_progress;
+  ci->progress = &c->progress;
+  jpeg_mem_src(ci, data, (unsigned long)len);
+  jpeg_save_markers(ci, JPEG_APP0 + 1, 0xFFFF);
+  if (jpeg_read_header(ci, TRUE) != JPEG_HEADER_OK)
+    return vouch__img_fail(c->dec, VOUCH_E_IMAGE_CORRUPT, "JPEG: no image in the data stream");
+  int rc = vouch__img_check_size(c->dec, "JPEG", ci->image_width, ci->image_height);
+  if (rc != VOUCH_OK)
+    return rc;
+  c->eof_benign = !jpeg_has_multiple_scans(ci);
+  for (jpeg_saved_marker_ptr m = ci->marker_list; m; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
+      c->orientation = vouch__exif_orientation(m->data + 6, m->data_length - 6);
+      break;
+    }
+  }
+  if (ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK)
+    return VOUCH_E_UNSUPPORTED; /* not streamed: the caller decodes the whole image */
+  if (c->dec->opts.apply_orientation && c->orientation > 1 && c->orientation <= 8)
+    return VOUCH_E_UNSUPPORTED;
+  ci->out_color_space = ci->jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_start_decompress(ci);
+  if (ci->output_width == 0 || ci->output_height == 0 ||
+      ci->out_color_components != (ci->out_color_space == JCS_GRAYSCALE ? 1 : 3))
+    return vouch__img_fail(c->dec, VOUCH_E_IMAGE_CORRUPT, "JPEG: unexpected output geometry");
+  r->w = ci->output_width;
+  r->h = ci->output_height;
+  r->ch = (uint32_t)ci->out_color_components;
+  return VOUCH_OK;
+}
+
+int vouch__jpeg_rows_open(vouch_decoder *dec, const uint8_t *data, size_t len, vouch__jpeg_rows **out,
+                          uint32_t *width, uint32_t *height, uint32_t *channels) {
+  *out = NULL;
+  if (dec->opts.min_side > 0)
+    return VOUCH_E_UNSUPPORTED; /* scaled decodes are small: no need to stream */
+  vouch__jpeg_rows *r = vouch__calloc(1, sizeof *r);
+  if (!r)
+    return VOUCH_E_NOMEM;
+  r->c.dec = dec;
+  r->c.orientation = 1;
+  dec->errmsg[0] = '\0';
+  int rc = rows_open_run(r, data, len);
+  if (rc != VOUCH_OK) {
+    vouch__jpeg_rows_close(r);
+    return rc;
+  }
+  *width = r->w;
+  *height = r->h;
+  *channels = r->ch;
+  *out = r;
+  return VOUCH_OK;
+}
+
+int vouch__jpeg_rows_read(vouch__jpeg_rows *r, uint8_t *dst, size_t stride, uint32_t n) {
+  jctx *c = &r->c;
+  if (setjmp(c->jb))
+    return c->rc;
+  for (uint32_t i = 0; i < n; i++) {
+    JSAMPROW row = dst + i * stride;
+    if (jpeg_read_scanlines(&c->cinfo, &row, 1) != 1)
+      return vouch__img_fail(c->dec, VOUCH_E_IMAGE_CORRUPT, "JPEG: premature end of data");
+  }
+  return VOUCH_OK;
+}
+
+void vouch__jpeg_rows_close(vouch__jpeg_rows *r) {
+  if (!r)
+    return;
+  if (r->c.created)
+    jpeg_destroy_decompress(&r->c.cinfo);
+  vouch__free(r);
+}

@@ -34,6 +34,39 @@ static int run_once(int exact) {
   return rc;
 }
 
+/* The streamed path: vouch_hash_encoded() on the JPEG bytes. */
+static int run_encoded(void) {
+  vouch_decode_opts o = vouch_decode_opts_default();
+  vouch_decoder *dec = NULL;
+  vouch_hasher *h = NULL;
+  int rc = vouch_decoder_create(&dec, &o);
+  if (rc == VOUCH_OK) rc = vouch_hasher_create(&h);
+  uint8_t out[8 * 32];
+  if (rc == VOUCH_OK)
+    rc = vouch_hash_encoded(h, dec, photo, photo_len, VOUCH_ALGO_PDQ, VOUCH_HASH_DIHEDRAL, out, sizeof out, NULL, NULL, NULL);
+  vouch_hasher_free(h);
+  vouch_decoder_free(dec);
+  return rc;
+}
+
+static void test_encoded_failure_points(void) {
+  long n;
+  int completed = 0;
+  for (n = 0; n < 10000; n++) {
+    vouch__test_fail_allocs_after(n);
+    int rc = run_encoded();
+    vouch__test_fail_allocs_after(-1);
+    CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
+    if (rc == VOUCH_OK) {
+      completed = 1;
+      break;
+    }
+  }
+  fprintf(stderr, "streamed path: %ld allocation failure points, each handled\n", n);
+  CHECK(completed);
+  CHECK(n >= 3);
+}
+
 static void test_every_failure_point(void) {
   for (int exact = 0; exact < 2; exact++) {
     long n;
@@ -66,6 +99,7 @@ int main(void) {
     return 1;
   }
   TT_RUN(test_every_failure_point);
+  TT_RUN(test_encoded_failure_points);
   free(photo);
   TT_MAIN_END;
 }

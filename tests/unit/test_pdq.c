@@ -203,6 +203,89 @@ static void test_hex_and_hamming(void) {
   CHECK_EQ_STR(vouch_dihedral_name(VOUCH_DIH_FLIPMINUS1), "flipminus1");
 }
 
+/* vouch_hash_encoded() (JPEG rows streamed into the filter) must give what
+ * decode + vouch_hash_image() gives, on every reference file, with EXIF
+ * orientation ignored (then it must also be the reference) and applied, and
+ * the same error on every truncation of a JPEG. */
+static void test_encoded_path(void) {
+  char path[2048];
+  snprintf(path, sizeof path, "%s/testdata/pdq/expected/reference_fullres.csv", shared);
+  FILE *f = fopen(path, "r");
+  REQUIRE(f != NULL);
+  vouch_decode_opts o = vouch_decode_opts_default();
+  vouch_decode_opts no = o;
+  no.apply_orientation = 0;
+  vouch_decoder *dec_o = NULL, *dec_n = NULL;
+  vouch_hasher *h = NULL;
+  REQUIRE(vouch_decoder_create(&dec_o, &o) == VOUCH_OK);
+  REQUIRE(vouch_decoder_create(&dec_n, &no) == VOUCH_OK);
+  REQUIRE(vouch_hasher_create(&h) == VOUCH_OK);
+  char line[4096];
+  int rows = 0, same = 0;
+  REQUIRE(fgets(line, sizeof line, f) != NULL);
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = 0;
+    char *fields[12];
+    int nf = 0;
+    for (char *p = line, *t; nf < 12 && (t = strsep(&p, ",")) != NULL;) fields[nf++] = t;
+    REQUIRE(nf == 12);
+    char fp[2048];
+    snprintf(fp, sizeof fp, "%s/testdata/pdq/%s", shared, fields[0]);
+    size_t len = 0;
+    unsigned char *bytes = tt_read_file(fp, &len);
+    REQUIRE(bytes != NULL);
+    rows++;
+    int ok = 1;
+    for (int pass = 0; pass < 2; pass++) {
+      vouch_decoder *dec = pass ? dec_o : dec_n;
+      uint8_t a[8][VOUCH_PDQ_BYTES], b[8][VOUCH_PDQ_BYTES];
+      int qa = -1, qb = -2;
+      uint32_t w = 0, hh = 0;
+      int rc = vouch_hash_encoded(h, dec, bytes, len, VOUCH_ALGO_PDQ, VOUCH_HASH_DIHEDRAL, &a[0][0], sizeof a, &qa, &w, &hh);
+      vouch_image img = {0};
+      int rc2 = vouch_decoder_decode(dec, bytes, len, &img);
+      if (rc2 == VOUCH_OK) rc2 = vouch_hash_image(h, VOUCH_ALGO_PDQ, &img, VOUCH_HASH_DIHEDRAL, &b[0][0], sizeof b, &qb);
+      ok &= rc == VOUCH_OK && rc2 == VOUCH_OK && qa == qb && memcmp(a, b, sizeof a) == 0 && w == img.width && hh == img.height;
+      if (pass == 0) {
+        char hex[VOUCH_HASH_HEX_BYTES];
+        vouch_hash_to_hex(a[0], VOUCH_PDQ_BYTES, hex, sizeof hex);
+        ok &= strcmp(hex, fields[4]) == 0 && qa == atoi(fields[3]);
+      }
+      vouch_image_clear(&img);
+    }
+    if (!ok) fprintf(stderr, "encoded path differs on %s\n", fields[0]);
+    CHECK(ok);
+    same += ok;
+    free(bytes);
+  }
+  fclose(f);
+  fprintf(stderr, "encoded (streamed) path: %d/%d files identical to decode + hash\n", same, rows);
+  /* truncations of a JPEG: the same error code, or the same hash, both ways */
+  snprintf(path, sizeof path, "%s/testdata/pdq/images/bridge-mods/square-512x512.jpg", shared);
+  size_t len = 0;
+  unsigned char *bytes = tt_read_file(path, &len);
+  REQUIRE(bytes != NULL);
+  int agree = 0, cuts = 0;
+  for (size_t cut = 0; cut <= len; cut += len / 40 + 1) {
+    uint8_t a[VOUCH_PDQ_BYTES], b[VOUCH_PDQ_BYTES];
+    memset(a, 0, sizeof a);
+    memset(b, 1, sizeof b);
+    int rc = vouch_hash_encoded(h, dec_n, bytes, cut, VOUCH_ALGO_PDQ, 0, a, sizeof a, NULL, NULL, NULL);
+    vouch_image img = {0};
+    int rc2 = vouch_decoder_decode(dec_n, bytes, cut, &img);
+    if (rc2 == VOUCH_OK) rc2 = vouch_hash_image(h, VOUCH_ALGO_PDQ, &img, 0, b, sizeof b, NULL);
+    vouch_image_clear(&img);
+    cuts++;
+    agree += rc == rc2 && (rc != VOUCH_OK || memcmp(a, b, sizeof a) == 0);
+    if (rc != rc2) fprintf(stderr, "cut at %zu: streamed %d, whole %d\n", cut, rc, rc2);
+  }
+  CHECK_EQ_INT(agree, cuts);
+  free(bytes);
+  vouch_hasher_free(h);
+  vouch_decoder_free(dec_o);
+  vouch_decoder_free(dec_n);
+}
+
 int main(void) {
   TT_RUN(test_hex_and_hamming);
   TT_RUN(test_tiny_and_luma_api);
@@ -212,5 +295,6 @@ int main(void) {
   TT_RUN(test_reference_fullres);
   g_simd = 0; /* the same vectors through the portable scalar kernels */
   TT_RUN(test_reference_fullres);
+  TT_RUN(test_encoded_path);
   TT_MAIN_END;
 }
