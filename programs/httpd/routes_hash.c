@@ -91,41 +91,37 @@ enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_requ
     atomic_fetch_sub(&s->inflight, 1);
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
-  vouch_image img = {0};
+  /* vouch_hash_encoded(): in exact mode a JPEG's rows stream into PDQ's
+   * filter without a whole-image buffer; otherwise a whole decode. */
   vouch_decoder *dec = vd_worker_decoder(w, exact);
-  int rc = vouch_decoder_decode(dec, r->body, r->len, &img);
-  if (rc != VOUCH_OK) {
+  uint8_t out[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
+  int quality = -1;
+  uint32_t fw = 0, fh = 0;
+  int rc = vouch_hash_encoded(w->hasher, dec, r->body, r->len, algo, dihedral ? VOUCH_HASH_DIHEDRAL : 0, out,
+                              sizeof out, &quality, &fw, &fh);
+  if (rc != VOUCH_OK && (vouch_rc_class(rc) == 10 || rc == VOUCH_E_UNSUPPORTED || *vouch_decoder_errmsg(dec))) {
     ret = vd_image_error(conn, rc, vouch_decoder_errmsg(dec));
+  } else if (rc != VOUCH_OK) {
+    ret = vd_send_error(conn, rc == VOUCH_E_NOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        rc == VOUCH_E_NOMEM ? "out_of_memory" : "internal", "hashing failed: %s", vouch_strerror(rc));
   } else {
-    uint8_t out[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
-    int quality = -1;
-    rc = vouch_hash_image(w->hasher, algo, &img, dihedral ? VOUCH_HASH_DIHEDRAL : 0, out, sizeof out,
-                          &quality);
-    if (rc != VOUCH_OK) {
-      ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "hashing failed: %s",
-                          vouch_strerror(rc));
-    } else {
-      size_t nb = vouch_algo_bytes(algo);
-      char hex[VOUCH_HASH_HEX_BYTES];
-      vouch_hash_to_hex(out, nb, hex, sizeof hex);
-      uint32_t fw, fh;
-      vouch_image_full_size(&img, &fw, &fh);
-      json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:s}", "algo", vouch_algo_name(algo), "hash", hex,
-                            "width", (int)fw, "height", (int)fh, "mode", exact ? "exact" : "fast");
-      json_object_set_new(o, "quality", quality >= 0 ? json_integer(quality) : json_null());
-      if (dihedral) {
-        json_t *arr = json_array();
-        for (unsigned v = 0; v < VOUCH_DIHEDRAL_N; v++) {
-          vouch_hash_to_hex(out + v * nb, nb, hex, sizeof hex);
-          json_array_append_new(arr, json_string(hex));
-        }
-        json_object_set_new(o, "dihedral", arr);
+    size_t nb = vouch_algo_bytes(algo);
+    char hex[VOUCH_HASH_HEX_BYTES];
+    vouch_hash_to_hex(out, nb, hex, sizeof hex);
+    json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:s}", "algo", vouch_algo_name(algo), "hash", hex,
+                          "width", (int)fw, "height", (int)fh, "mode", exact ? "exact" : "fast");
+    json_object_set_new(o, "quality", quality >= 0 ? json_integer(quality) : json_null());
+    if (dihedral) {
+      json_t *arr = json_array();
+      for (unsigned v = 0; v < VOUCH_DIHEDRAL_N; v++) {
+        vouch_hash_to_hex(out + v * nb, nb, hex, sizeof hex);
+        json_array_append_new(arr, json_string(hex));
       }
-      atomic_fetch_add(&s->metrics.hashes, 1);
-      ret = vd_send_json(conn, MHD_HTTP_OK, o);
+      json_object_set_new(o, "dihedral", arr);
     }
+    atomic_fetch_add(&s->metrics.hashes, 1);
+    ret = vd_send_json(conn, MHD_HTTP_OK, o);
   }
-  vouch_image_clear(&img);
   vd_worker_put(s, w);
   atomic_fetch_sub(&s->inflight, 1);
   return ret;
