@@ -21,12 +21,15 @@
 #include "errors.h"
 #include "hash.h"
 #include "merkle.h"
+#include "audit.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define VOUCH_BANK_SCHEMA_VERSION 1
+/* 2 adds the signed source lists; a version 1 file is migrated when opened
+ * for writing and read as is (with no signed lists) when opened read-only. */
+#define VOUCH_BANK_SCHEMA_VERSION 2
 #define VOUCH_BANK_NAME_MAX 128U     /* bytes in a bank name */
 #define VOUCH_LIST_FIELD_MAX 4096U   /* bytes in an id, source or tags field */
 #define VOUCH_LIST_LINE_MAX 65536U   /* bytes in one line of a hash list */
@@ -177,6 +180,60 @@ typedef struct vouch_import_stats {
  *           VOUCH_E_NOMEM, VOUCH_E_INVALID. */
 VOUCH_API int vouch_bank_import(vouch_bank *db, const char *name, const char *data, size_t len,
                                 const vouch_import_opts *opts, vouch_import_stats *stats);
+
+/* ---------------------------------------------------------------- signed source lists */
+
+/*! vouch_bank_import_signed() :
+ *  Imports a source's signed list (a ".vsl", vouch/audit.h, docs/audit.md)
+ *  into bank `name`, in one transaction like vouch_bank_import().  The list
+ *  is verified with vouch_audit_list_open() first; it must be of the bank's
+ *  algorithm, and its list version must not be older than one already stored
+ *  in this bank for the same source key (the same version again must be the
+ *  same bytes: re-importing it changes nothing).  The whole signed list is
+ *  stored (source key, name, jurisdiction, list version, date, count, hashes
+ *  digest and the raw bytes, so it can be verified and used again), each of
+ *  its hashes becomes an entry (or an existing entry gets the source's name
+ *  added to its sources, as vouch_bank_import() does), and each entry records
+ *  the stored list that attested it (one link per entry and list).
+ *  `now` is the time to record (0 = time(NULL)); `stats` (may be NULL) gets
+ *  added/merged counts (bad and format are 0).
+ * @return : VOUCH_OK; the vouch_audit_list_open() codes (VOUCH_E_AUDIT_SIGNATURE,
+ *           VOUCH_E_AUDIT_FORMAT, ...) for a list refused; VOUCH_E_ALGO_MISMATCH;
+ *           VOUCH_E_AUDIT_POLICY (version older than the stored one);
+ *           VOUCH_E_AUDIT_FORK (another list with the same version);
+ *           VOUCH_E_NOT_FOUND, VOUCH_E_DB, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+VOUCH_API int vouch_bank_import_signed(vouch_bank *db, const char *name, const uint8_t *vsl, size_t len,
+                                       int64_t now, vouch_import_stats *stats);
+
+/* One stored signed list.  Pointers are valid during the callback only. */
+typedef struct vouch_bank_signed_list {
+  int64_t id;                   /* the list's number in the bank file */
+  const char *bank;             /* the bank it was imported into */
+  const vouch_audit_list *list; /* verified again on reading; hashes point into vsl */
+  const uint8_t *vsl;           /* the signed list, byte for byte as imported */
+  size_t vsl_len;
+  int64_t imported_at;
+  uint64_t entries;             /* entries linked to this list */
+  int current;                  /* 1: the newest list of its source key (what an
+                                   audited index build uses) */
+} vouch_bank_signed_list;
+typedef int (*vouch_bank_signed_list_cb)(void *ctx, const vouch_bank_signed_list *l);
+
+/*! vouch_bank_signed_lists() :
+ *  Calls `cb` for the signed lists stored in the banks among `names` (all
+ *  enabled banks when nnames == 0; a named bank that is disabled contributes
+ *  nothing, as in vouch_bank_build_index()), by source key and newest version
+ *  first.  Every list is verified again (the bank file is untrusted) and must
+ *  agree with its stored columns.  With `current_only`, only the newest list
+ *  of each source key is given (a source stored in several banks counts
+ *  once): the set `vouch index build --db --require-sources` uses.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB_CORRUPT (a stored list
+ *           fails verification or disagrees with its row), VOUCH_E_ALGO_MISMATCH
+ *           (lists of two algorithms), VOUCH_E_AUDIT_FORK (two different lists
+ *           of one source and version in two banks), VOUCH_E_DB, VOUCH_E_NOMEM,
+ *           or the non-zero value `cb` returned. */
+VOUCH_API int vouch_bank_signed_lists(vouch_bank *db, const char *const *names, size_t nnames,
+                                      int current_only, vouch_bank_signed_list_cb cb, void *ctx);
 
 /*! vouch_bank_build_index() :
  *  Writes an index (vouch/index.h) of the enabled entries of the enabled

@@ -34,9 +34,11 @@ int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_roo
 /* `vouch index build --require-sources N --list A.vsl --list B.vsl --audit-out T.vdb`
  * (or --audit-db T.vdb): index exactly the audited live set, each entry's
  * source = its attesting sources.  Returns an exit status. */
-int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlists, unsigned min_sources,
-                          int any_jurisdiction, const char *prev_path, const char *audit_out,
-                          const char *index_out);
+/* With list_bufs (not NULL), the lists are those nlists buffers (e.g. read
+ * from a bank) instead of the files list_paths. */
+int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *const *list_bufs,
+                          const size_t *list_lens, size_t nlists, unsigned min_sources, int any_jurisdiction,
+                          const char *prev_path, const char *audit_out, const char *index_out);
 int cmd_eval(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 

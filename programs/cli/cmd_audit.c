@@ -1387,9 +1387,9 @@ int cli_audit_check_public(const uint8_t *vpd, size_t len, const uint8_t vpd_roo
 
 /* ---------------------------------------------- index integration */
 
-int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlists, unsigned min_sources,
-                          int any_jurisdiction, const char *prev_path, const char *audit_out,
-                          const char *index_out) {
+int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *const *list_bufs,
+                          const size_t *list_lens, size_t nlists, unsigned min_sources, int any_jurisdiction,
+                          const char *prev_path, const char *audit_out, const char *index_out) {
   vouch_audit_db *db = NULL, *prev = NULL;
   loaded_list *ll = NULL;
   vouch_audit_list *lists = NULL;
@@ -1403,8 +1403,8 @@ int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlis
       return exit_for(rc);
   } else {
     if (!audit_out || nlists == 0) {
-      cli_errorf("index build --require-sources: give the signed lists (--list FILE.vsl, one per source) "
-                 "and --audit-out TABLE.vdb");
+      cli_errorf("index build --require-sources: give the signed lists (--list FILE.vsl, one per source, "
+                 "or --db with lists imported by 'bank import --signed') and --audit-out TABLE.vdb");
       return CLI_EXIT_ERROR;
     }
     ll = calloc(nlists, sizeof *ll);
@@ -1412,6 +1412,15 @@ int cli_audit_index_build(const char *table_path, char **list_paths, size_t nlis
     if (!ll || !lists)
       goto out;
     for (size_t i = 0; i < nlists; i++) {
+      if (list_bufs) { /* lists taken from a bank: verified again here */
+        rc = vouch_audit_list_open(list_bufs[i], list_lens[i], &lists[i]);
+        if (rc != VOUCH_OK) {
+          cli_errorf("stored signed list %zu: %s", i + 1, vouch_strerror(rc));
+          ret = exit_for(rc);
+          goto out;
+        }
+        continue;
+      }
       if (load_list(list_paths[i], &ll[i], &rc) != 0) {
         ret = exit_for(rc);
         goto out;

@@ -1,6 +1,7 @@
 /* programs/cli/cmd_bank.c -- `vouch bank`: hash banks in an SQLite file. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,18 @@ static const char bank_usage[] =
   "          added.  Bad lines are reported (with line numbers) and skipped;\n"
   "          --strict imports nothing if any line is bad.  One transaction: an\n"
   "          interrupted import leaves the bank unchanged.  Default source: FILE's name.\n"
+  "  import  --db DB NAME --signed LIST.vsl\n"
+  "          a source's signed list (vouch audit source sign): its signature is\n"
+  "          checked, it must be of the bank's algorithm and not older than a\n"
+  "          list of the same source key already in the bank.  The whole list\n"
+  "          is stored; each of its hashes becomes an entry (source: the\n"
+  "          source's name) linked to the stored list.  One transaction.\n"
+  "  lists   --db DB [NAME...] [--json] [--export DIR [--all]]\n"
+  "          the signed lists stored in the banks (all enabled banks, or those\n"
+  "          named); 'current' marks the newest list of each source key, the\n"
+  "          ones 'vouch index build --db --require-sources N' uses.  --export\n"
+  "          writes the current lists (--all: every stored list) to DIR as\n"
+  "          SOURCE-KEYPREFIX-vVERSION.vsl, byte for byte as imported.\n"
   "  export  --db DB NAME [--format hex|csv|jsonl] [-o FILE]\n"
   "  list    --db DB [--json]          all banks with their entry counts\n"
   "  show    --db DB NAME [--json]     one bank\n"
@@ -36,8 +49,8 @@ static const char bank_usage[] =
   "Exit status: 0 ok, 2 on any error.\n";
 
 typedef struct bank_args {
-  const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash;
-  int strict, json;
+  const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash, *signed_list, *export_dir;
+  int strict, json, all;
   int nops;
   char **ops;
 } bank_args;
@@ -50,6 +63,8 @@ static int parse_args(int argc, char **argv, bank_args *a) {
       {"output", required_argument, 0, 'o'},  {"json", no_argument, 0, 'J'},
       {"id", required_argument, 0, 'i'},      {"entry", required_argument, 0, 'e'},
       {"hash", required_argument, 0, 'H'},    {"help", no_argument, 0, 'h'},
+      {"signed", required_argument, 0, 'G'},  {"export", required_argument, 0, 'X'},
+      {"all", no_argument, 0, 'A'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   optind = 1;
@@ -67,6 +82,9 @@ static int parse_args(int argc, char **argv, bank_args *a) {
     case 'i': a->id = optarg; break;
     case 'e': a->entry = optarg; break;
     case 'H': a->hash = optarg; break;
+    case 'G': a->signed_list = optarg; break;
+    case 'X': a->export_dir = optarg; break;
+    case 'A': a->all = 1; break;
     case 'h': fputs(bank_usage, stdout); return 1;
     default: fputs(bank_usage, stderr); return -1;
     }
@@ -136,7 +154,110 @@ static int parse_format(const char *s, int *out) {
   return -1;
 }
 
+static int do_import_signed(const bank_args *a) {
+  if (need_ops(a, 1, "NAME (and --signed LIST.vsl, no FILE)") != 0) return CLI_EXIT_ERROR;
+  if (a->source || a->strict || a->column || a->format) {
+    cli_errorf("bank import --signed: --source, --strict, --column and --format do not apply "
+               "(the list names its source)");
+    return CLI_EXIT_ERROR;
+  }
+  vouch_bank *b;
+  if (open_bank(a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+  size_t len;
+  char *data = read_all(a->signed_list, &len);
+  if (!data) {
+    vouch_bank_free(b);
+    return CLI_EXIT_ERROR;
+  }
+  vouch_import_stats st;
+  double t0 = cli_now();
+  int rc = vouch_bank_import_signed(b, a->ops[0], (const uint8_t *)data, len, 0, &st);
+  free(data);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", a->signed_list, vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
+    vouch_bank_free(b);
+    return CLI_EXIT_ERROR;
+  }
+  fprintf(stderr, "vouch: %s: signed list stored; %zu added, %zu already in bank '%s' (source added); %.2f s\n",
+          a->signed_list, st.added, st.merged, a->ops[0], cli_now() - t0);
+  vouch_bank_free(b);
+  return CLI_EXIT_OK;
+}
+
+typedef struct lists_ctx {
+  const bank_args *a;
+  size_t exported;
+} lists_ctx;
+
+static void hex_out(FILE *f, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) fprintf(f, "%02x", p[i]);
+}
+
+static int show_list(void *vctx, const vouch_bank_signed_list *sl) {
+  lists_ctx *c = vctx;
+  const vouch_audit_list *l = sl->list;
+  if (c->a->json) {
+    printf("{\"id\":%lld,\"bank\":", (long long)sl->id);
+    cli_json_string(stdout, sl->bank);
+    printf(",\"source\":");
+    cli_json_string(stdout, l->source.name);
+    printf(",\"jurisdiction\":\"%s\",\"source_pk\":\"", l->source.jurisdiction);
+    hex_out(stdout, l->source.pk, sizeof l->source.pk);
+    printf("\",\"list_version\":%llu,\"date\":\"%s\",\"algo\":\"%s\",\"count\":%llu,\"hashes_digest\":\"",
+           (unsigned long long)l->list_version, l->date, vouch_algo_name(l->algo), (unsigned long long)l->count);
+    hex_out(stdout, l->hashes_digest, sizeof l->hashes_digest);
+    printf("\",\"entries\":%llu,\"imported_at\":%lld,\"current\":%s}\n", (unsigned long long)sl->entries,
+           (long long)sl->imported_at, sl->current ? "true" : "false");
+  } else {
+    printf("%-20s %-24s %s v%-6llu %s %8llu hashes  key ", sl->bank, l->source.name, l->source.jurisdiction,
+           (unsigned long long)l->list_version, l->date, (unsigned long long)l->count);
+    hex_out(stdout, l->source.pk, 8);
+    printf("%s\n", sl->current ? "  current" : "");
+  }
+  if (c->a->export_dir && (sl->current || c->a->all)) {
+    char path[4096], key[17];
+    snprintf(key, sizeof key, "%02x%02x%02x%02x%02x%02x%02x%02x", l->source.pk[0], l->source.pk[1],
+             l->source.pk[2], l->source.pk[3], l->source.pk[4], l->source.pk[5], l->source.pk[6],
+             l->source.pk[7]);
+    int n = snprintf(path, sizeof path, "%s/%s-%s-v%llu.vsl", c->a->export_dir, l->source.name, key,
+                     (unsigned long long)l->list_version);
+    if (n < 0 || (size_t)n >= sizeof path) {
+      cli_errorf("bank lists: --export path too long");
+      return -1;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(sl->vsl, 1, sl->vsl_len, f) != sl->vsl_len || fclose(f) != 0) {
+      cli_errorf("%s: %s", path, strerror(errno));
+      return -1;
+    }
+    c->exported++;
+  }
+  return 0;
+}
+
+static int do_lists(const bank_args *a) {
+  if (a->all && !a->export_dir) {
+    cli_errorf("bank lists: --all goes with --export DIR");
+    return CLI_EXIT_ERROR;
+  }
+  vouch_bank *b;
+  if (open_bank(a, VOUCH_BANK_OPEN_READONLY, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+  lists_ctx c = {a, 0};
+  int rc = vouch_bank_signed_lists(b, (const char *const *)a->ops, (size_t)a->nops, 0, show_list, &c);
+  if (rc < 0) { /* show_list reported it */
+    vouch_bank_free(b);
+    return CLI_EXIT_ERROR;
+  }
+  if (rc != VOUCH_OK) return bank_fail(b, rc);
+  if (a->export_dir)
+    fprintf(stderr, "vouch: %zu signed list%s written to %s\n", c.exported, c.exported == 1 ? "" : "s",
+            a->export_dir);
+  vouch_bank_free(b);
+  return CLI_EXIT_OK;
+}
+
 static int do_import(const bank_args *a) {
+  if (a->signed_list) return do_import_signed(a);
   if (need_ops(a, 2, "NAME FILE") != 0) return CLI_EXIT_ERROR;
   const char *file = a->ops[1];
   vouch_import_opts o;
@@ -284,6 +405,8 @@ int cmd_bank(int argc, char **argv) {
     if ((rc = vouch_bank_create(b, a.ops[0], algo)) != VOUCH_OK) return bank_fail(b, rc);
   } else if (!strcmp(sub, "import")) {
     return do_import(&a);
+  } else if (!strcmp(sub, "lists")) {
+    return do_lists(&a);
   } else if (!strcmp(sub, "export")) {
     return do_export(&a);
   } else if (!strcmp(sub, "list") || !strcmp(sub, "show")) {

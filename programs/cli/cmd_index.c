@@ -10,6 +10,8 @@ static const char index_usage[] =
   "usage: vouch index build --db FILE.sqlite [--bank NAME]... -o FILE.vidx\n"
   "       vouch index build --require-sources N --list A.vsl --list B.vsl... [--any-jurisdiction]\n"
   "                         [--audit-prev OLD.vdb] --audit-out NEW.vdb -o FILE.vidx\n"
+  "       vouch index build --db FILE.sqlite [--bank NAME]... --require-sources N [--any-jurisdiction]\n"
+  "                         [--audit-prev OLD.vdb] --audit-out NEW.vdb -o FILE.vidx\n"
   "       vouch index build --audit-db TABLE.vdb -o FILE.vidx\n"
   "       vouch index info FILE.vidx [--verify] [--json]\n"
   "\n"
@@ -21,7 +23,11 @@ static const char index_usage[] =
   "        With --require-sources (or --audit-db), the index holds exactly the hashes\n"
   "        that N sources in N distinct jurisdictions signed (docs/audit.md); each\n"
   "        entry's source is its attestation set, and the audited table is written\n"
-  "        to --audit-out.\n"
+  "        to --audit-out.  With --db and --require-sources, the signed lists are\n"
+  "        those stored in the banks by 'vouch bank import --signed' (the newest\n"
+  "        list of each source key; the entries' enabled flags play no part):\n"
+  "        the same table and index as --list with those lists ('vouch bank\n"
+  "        lists --export DIR' writes them out).\n"
   "info    validates FILE (checksum, structure) and prints its algorithm, entry\n"
   "        count, banks and Merkle root; --verify also recomputes the root.\n"
   "\n"
@@ -29,6 +35,58 @@ static const char index_usage[] =
 
 static void print_root(FILE *f, const uint8_t *root) {
   for (int i = 0; i < 32; i++) fprintf(f, "%02x", root[i]);
+}
+
+/* The signed lists stored in the bank file, copied out of SQLite. */
+typedef struct stored_lists {
+  uint8_t **bufs;
+  size_t *lens;
+  size_t n, cap;
+} stored_lists;
+
+static int keep_list(void *ctx, const vouch_bank_signed_list *l) {
+  stored_lists *s = ctx;
+  if (s->n == s->cap) {
+    size_t nc = s->cap ? s->cap * 2 : 16;
+    uint8_t **nb = realloc(s->bufs, nc * sizeof *nb);
+    if (!nb) return VOUCH_E_NOMEM;
+    s->bufs = nb;
+    size_t *nl = realloc(s->lens, nc * sizeof *nl);
+    if (!nl) return VOUCH_E_NOMEM;
+    s->lens = nl;
+    s->cap = nc;
+  }
+  uint8_t *cp = malloc(l->vsl_len ? l->vsl_len : 1);
+  if (!cp) return VOUCH_E_NOMEM;
+  memcpy(cp, l->vsl, l->vsl_len);
+  s->bufs[s->n] = cp;
+  s->lens[s->n++] = l->vsl_len;
+  return 0;
+}
+
+/* `index build --db DB [--bank NAME]... --require-sources N ...`: the
+ * --list path with the lists stored in the banks. */
+static int bank_audit_build(const char *db, const char **banks, size_t nbanks, unsigned require, int any_jur,
+                            const char *audit_prev, const char *audit_out, const char *out) {
+  vouch_bank *b = NULL;
+  stored_lists s = {0};
+  int ec = CLI_EXIT_ERROR;
+  int rc = vouch_bank_open(&b, db, VOUCH_BANK_OPEN_READONLY);
+  if (rc == VOUCH_OK)
+    rc = vouch_bank_signed_lists(b, banks, nbanks, 1, keep_list, &s);
+  if (rc != VOUCH_OK) {
+    cli_errorf("index build: %s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
+  } else if (s.n == 0) {
+    cli_errorf("index build: %s: no signed lists in the chosen banks (import them with "
+               "'vouch bank import --signed LIST.vsl')", db);
+  } else {
+    ec = cli_audit_index_build(NULL, NULL, s.bufs, s.lens, s.n, require, any_jur, audit_prev, audit_out, out);
+  }
+  for (size_t i = 0; i < s.n; i++) free(s.bufs[i]);
+  free(s.bufs);
+  free(s.lens);
+  vouch_bank_free(b);
+  return ec;
 }
 
 static int do_build(int argc, char **argv) {
@@ -82,11 +140,13 @@ static int do_build(int argc, char **argv) {
   }
   if (require || nlists || audit_db) { /* the audited path (docs/audit.md) */
     int ec = CLI_EXIT_ERROR;
-    if (db || nbanks || !out || optind != argc || (audit_db && (require || nlists)))
-      cli_errorf("index build: --require-sources/--list/--audit-db replace --db and --bank; -o is required");
+    if (db && require && !nlists && !audit_db && out && optind == argc) {
+      ec = bank_audit_build(db, banks, nbanks, (unsigned)require, any_jur, audit_prev, audit_out, out);
+    } else if (db || nbanks || !out || optind != argc || (audit_db && (require || nlists)))
+      cli_errorf("index build: --list/--audit-db replace --db and --bank; -o is required");
     else
-      ec = cli_audit_index_build(audit_db, lists, nlists, require ? (unsigned)require : 2, any_jur, audit_prev,
-                                 audit_out, out);
+      ec = cli_audit_index_build(audit_db, lists, NULL, NULL, nlists, require ? (unsigned)require : 2, any_jur,
+                                 audit_prev, audit_out, out);
     free(banks);
     free(lists);
     return ec;

@@ -1,10 +1,19 @@
 /* src/bank/bank.c -- hash banks in SQLite (see vouch/bank.h).
  *
- * Schema (version 1, PRAGMA user_version; application_id 'VCHB'):
+ * Schema (version 2, PRAGMA user_version; application_id 'VCHB'):
  *   banks(id, name UNIQUE, algo, enabled, created_at)
  *   entries(id, bank_id -> banks ON DELETE CASCADE, hash BLOB, ext_id, tags,
  *           enabled, added_at, UNIQUE(bank_id, hash))
  *   entry_sources(entry_id -> entries ON DELETE CASCADE, source, PK both)
+ *   signed_lists(id, bank_id -> banks ON DELETE CASCADE, source_pk BLOB,
+ *           source_name, jurisdiction, list_version, date, count,
+ *           hashes_digest BLOB, imported_at, vsl BLOB (the whole signed
+ *           list), UNIQUE(bank_id, source_pk, list_version))      [v2]
+ *   entry_lists(entry_id -> entries ON DELETE CASCADE,
+ *           list_id -> signed_lists ON DELETE CASCADE, PK both)  [v2]
+ * A version 1 file (no signed lists) is migrated to version 2 when opened
+ * for writing (one transaction: the two tables are added); opened read-only
+ * it is read as is and simply holds no signed lists.
  * WAL journal, foreign keys on.  An import is one IMMEDIATE transaction, so
  * a killed import leaves the bank exactly as it was (SQLite rolls back the
  * unfinished WAL frames on the next open). */
@@ -17,6 +26,7 @@
 #include <sqlite3.h>
 #include "vouch/bank.h"
 #include "vouch/index.h"
+#include "vouch/audit.h"
 #include "common/internal.h"
 
 #define BANK_APP_ID 0x56434842 /* 'VCHB' */
@@ -24,6 +34,7 @@
 
 struct vouch_bank {
   sqlite3 *db;
+  int schema; /* user_version of the file: 1 (read-only, not migrated) or 2 */
   char errmsg[BANK_ERRMSG_CAP];
 };
 
@@ -85,6 +96,27 @@ static const char *const schema =
     " PRIMARY KEY(entry_id, source)) WITHOUT ROWID;"
     "CREATE INDEX entries_ext ON entries(bank_id, ext_id);";
 
+/* Added by schema version 2 (also the migration from version 1). */
+static const char *const schema_v2 =
+    "CREATE TABLE signed_lists("
+    " id INTEGER PRIMARY KEY,"
+    " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+    " source_pk BLOB NOT NULL,"
+    " source_name TEXT NOT NULL,"
+    " jurisdiction TEXT NOT NULL,"
+    " list_version INTEGER NOT NULL,"
+    " date TEXT NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " hashes_digest BLOB NOT NULL,"
+    " imported_at INTEGER NOT NULL,"
+    " vsl BLOB NOT NULL,"
+    " UNIQUE(bank_id, source_pk, list_version));"
+    "CREATE TABLE entry_lists("
+    " entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,"
+    " list_id INTEGER NOT NULL REFERENCES signed_lists(id) ON DELETE CASCADE,"
+    " PRIMARY KEY(entry_id, list_id)) WITHOUT ROWID;"
+    "CREATE INDEX entry_lists_list ON entry_lists(list_id);";
+
 int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
   if (!out)
     return VOUCH_E_INVALID;
@@ -134,21 +166,48 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
     VOUCH_TRY(exec(b, "PRAGMA journal_mode=WAL"));
     VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
     int rc = exec(b, schema);
-    if (rc == VOUCH_OK) rc = exec(b, "PRAGMA application_id=1447249986; PRAGMA user_version=1");
+    if (rc == VOUCH_OK) rc = exec(b, schema_v2);
+    if (rc == VOUCH_OK) rc = exec(b, "PRAGMA application_id=1447249986; PRAGMA user_version=2");
     if (rc == VOUCH_OK) rc = exec(b, "COMMIT");
     if (rc != VOUCH_OK) {
       (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
       return rc;
     }
+    b->schema = VOUCH_BANK_SCHEMA_VERSION;
     return VOUCH_OK;
   }
   if (app != BANK_APP_ID)
     return fail(b, VOUCH_E_DB_CORRUPT, "%s: an SQLite file, but not a vouch bank", path);
-  if (version != VOUCH_BANK_SCHEMA_VERSION)
-    return fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version %d, this build reads %d", path,
+  if (version != VOUCH_BANK_SCHEMA_VERSION && version != 1)
+    return fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version %d, this build reads 1 and %d", path,
                 version, VOUCH_BANK_SCHEMA_VERSION);
-  if (!(flags & VOUCH_BANK_OPEN_READONLY))
+  b->schema = version;
+  if (!(flags & VOUCH_BANK_OPEN_READONLY)) {
     VOUCH_TRY(exec(b, "PRAGMA journal_mode=WAL"));
+    if (version == 1) { /* migrate: add the signed-list tables */
+      VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
+      /* re-read under the write lock: another process may have migrated it */
+      sqlite3_stmt *vs = NULL;
+      int rc = prepare(b, "PRAGMA user_version", &vs);
+      int v = -1;
+      if (rc == VOUCH_OK) {
+        if (sqlite3_step(vs) == SQLITE_ROW) v = sqlite3_column_int(vs, 0);
+        sqlite3_finalize(vs);
+        if (v == 1) {
+          rc = exec(b, schema_v2);
+          if (rc == VOUCH_OK) rc = exec(b, "PRAGMA user_version=2");
+        } else if (v != VOUCH_BANK_SCHEMA_VERSION) {
+          rc = fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version changed to %d while opening", path, v);
+        }
+      }
+      if (rc == VOUCH_OK) rc = exec(b, "COMMIT");
+      if (rc != VOUCH_OK) {
+        (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+      }
+      b->schema = VOUCH_BANK_SCHEMA_VERSION;
+    }
+  }
   return VOUCH_OK;
 }
 
@@ -402,6 +461,7 @@ typedef struct import_ctx {
   vouch_import_stats *stats;
   sqlite3_stmt *ins, *sel, *fill, *src;
   int64_t now;
+  int64_t last_eid; /* the entry insert_item() added or merged into */
 } import_ctx;
 
 static int import_error(void *vctx, size_t line, const char *msg) {
@@ -501,6 +561,7 @@ static int insert_item(import_ctx *c, const vouch_list_item *it) {
       VOUCH_TRY(step_done(c, c->fill, "merge entry"));
     }
   }
+  c->last_eid = eid;
   /* several sources may come ','-joined (as export writes them) */
   const char *source = it->source ? it->source : c->o->source;
   while (source && *source) {
@@ -588,6 +649,276 @@ rollback:
   sqlite3_finalize(c.fill);
   sqlite3_finalize(c.src);
   (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
+/* ------------------------------------------------------------ signed lists */
+
+static int step_one(vouch_bank *b, sqlite3_stmt *st, const char *what, int *row) {
+  int src = sqlite3_step(st);
+  *row = src == SQLITE_ROW;
+  if (src != SQLITE_DONE && src != SQLITE_ROW)
+    return sqlfail(b, src, what);
+  return VOUCH_OK;
+}
+
+int vouch_bank_import_signed(vouch_bank *b, const char *name, const uint8_t *vsl, size_t len, int64_t now,
+                             vouch_import_stats *stats) {
+  if (!b || !b->db || !name || !vsl)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  vouch_import_stats local;
+  if (!stats)
+    stats = &local;
+  memset(stats, 0, sizeof *stats);
+  if (b->schema < 2)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d opened read-only: no signed lists",
+                b->schema);
+  if (len > (size_t)INT32_MAX)
+    return fail(b, VOUCH_E_LIMIT, "signed list of %zu bytes is too large for the bank", len);
+  vouch_audit_list l;
+  int rc = vouch_audit_list_open(vsl, len, &l);
+  if (rc != VOUCH_OK)
+    return fail(b, rc, "signed list refused: %s", vouch_strerror(rc));
+  vouch_import_opts o;
+  memset(&o, 0, sizeof o);
+  o.source = l.source.name;
+  import_ctx c;
+  memset(&c, 0, sizeof c);
+  c.b = b;
+  c.o = &o;
+  c.stats = stats;
+  c.now = now ? now : (int64_t)time(NULL);
+  sqlite3_stmt *q = NULL, *link = NULL;
+  int64_t list_id = 0;
+  int algo, row;
+  VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
+  if ((rc = find_bank(b, name, &c.bank_id, &algo, NULL)))
+    goto rollback;
+  if (l.algo != algo) {
+    rc = fail(b, VOUCH_E_ALGO_MISMATCH, "signed list of %s hashes, bank '%s' holds %s hashes",
+              vouch_algo_name(l.algo), name, vouch_algo_name(algo));
+    goto rollback;
+  }
+  c.hb = vouch_algo_bytes(algo);
+  /* a source's list version never goes back; one version is one list */
+  if ((rc = prepare(b,
+                    "SELECT list_version, vsl FROM signed_lists WHERE bank_id = ? AND source_pk = ?"
+                    " ORDER BY list_version DESC LIMIT 1",
+                    &q)))
+    goto rollback;
+  sqlite3_bind_int64(q, 1, c.bank_id);
+  sqlite3_bind_blob(q, 2, l.source.pk, VOUCH_AUDIT_PK_BYTES, SQLITE_STATIC);
+  if ((rc = step_one(b, q, "stored lists", &row)))
+    goto rollback;
+  if (row) {
+    uint64_t have = (uint64_t)sqlite3_column_int64(q, 0);
+    const void *old = sqlite3_column_blob(q, 1);
+    size_t old_len = (size_t)sqlite3_column_bytes(q, 1);
+    if (have > l.list_version) {
+      rc = fail(b, VOUCH_E_AUDIT_POLICY,
+                "source '%s': list version %llu is older than version %llu already in bank '%s'",
+                l.source.name, (unsigned long long)l.list_version, (unsigned long long)have, name);
+      goto rollback;
+    }
+    if (have == l.list_version && (old_len != len || !old || memcmp(old, vsl, len) != 0)) {
+      rc = fail(b, VOUCH_E_AUDIT_FORK,
+                "source '%s': bank '%s' already holds a different list of version %llu",
+                l.source.name, name, (unsigned long long)have);
+      goto rollback;
+    }
+  }
+  sqlite3_finalize(q);
+  q = NULL;
+  if ((rc = prepare(b, "SELECT id FROM signed_lists WHERE bank_id = ? AND source_pk = ? AND list_version = ?",
+                    &q)))
+    goto rollback;
+  sqlite3_bind_int64(q, 1, c.bank_id);
+  sqlite3_bind_blob(q, 2, l.source.pk, VOUCH_AUDIT_PK_BYTES, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 3, (sqlite3_int64)l.list_version);
+  if ((rc = step_one(b, q, "stored lists", &row)))
+    goto rollback;
+  if (row) { /* the same list again: its links are re-added (no-ops) */
+    list_id = sqlite3_column_int64(q, 0);
+  } else {
+    sqlite3_finalize(q);
+    q = NULL;
+    if ((rc = prepare(b,
+                      "INSERT INTO signed_lists(bank_id, source_pk, source_name, jurisdiction, list_version,"
+                      " date, count, hashes_digest, imported_at, vsl) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                      &q)))
+      goto rollback;
+    sqlite3_bind_int64(q, 1, c.bank_id);
+    sqlite3_bind_blob(q, 2, l.source.pk, VOUCH_AUDIT_PK_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, l.source.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, l.source.jurisdiction, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)l.list_version);
+    sqlite3_bind_text(q, 6, l.date, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)l.count);
+    sqlite3_bind_blob(q, 8, l.hashes_digest, VOUCH_AUDIT_DIGEST_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 9, c.now);
+    sqlite3_bind_blob(q, 10, vsl, (int)len, SQLITE_STATIC);
+    if ((rc = step_one(b, q, "store signed list", &row)))
+      goto rollback;
+    list_id = sqlite3_last_insert_rowid(b->db);
+  }
+  sqlite3_finalize(q);
+  q = NULL;
+  if ((rc = prepare(b,
+                    "INSERT INTO entries(bank_id, hash, ext_id, tags, enabled, added_at)"
+                    " VALUES(?, ?, ?, ?, 1, ?) ON CONFLICT(bank_id, hash) DO NOTHING",
+                    &c.ins)) ||
+      (rc = prepare(b, "SELECT id FROM entries WHERE bank_id = ? AND hash = ?", &c.sel)) ||
+      (rc = prepare(b, "INSERT OR IGNORE INTO entry_sources(entry_id, source) VALUES(?, ?)", &c.src)) ||
+      (rc = prepare(b, "INSERT OR IGNORE INTO entry_lists(entry_id, list_id) VALUES(?, ?)", &link)))
+    goto rollback;
+  /* the hashes are strictly ascending: B-tree order */
+  for (uint64_t i = 0; i < l.count; i++) {
+    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL};
+    if ((rc = insert_item(&c, &it)))
+      goto rollback;
+    sqlite3_bind_int64(link, 1, c.last_eid);
+    sqlite3_bind_int64(link, 2, list_id);
+    if ((rc = step_done(&c, link, "link entry to its list")))
+      goto rollback;
+  }
+  sqlite3_finalize(c.ins);
+  sqlite3_finalize(c.sel);
+  sqlite3_finalize(c.src);
+  sqlite3_finalize(link);
+  return exec(b, "COMMIT");
+rollback:
+  sqlite3_finalize(q);
+  sqlite3_finalize(c.ins);
+  sqlite3_finalize(c.sel);
+  sqlite3_finalize(c.src);
+  sqlite3_finalize(link);
+  (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+  if (b->errmsg[0] == 0)
+    fail(b, rc, "signed import failed: %s", vouch_strerror(rc));
+  return rc;
+}
+
+int vouch_bank_signed_lists(vouch_bank *b, const char *const *names, size_t nnames, int current_only,
+                            vouch_bank_signed_list_cb cb, void *ctx) {
+  if (!b || !b->db || !cb || (nnames && !names))
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  int rc = VOUCH_OK;
+  int64_t *ids = NULL;
+  size_t nids = 0;
+  if (nnames) {
+    ids = vouch__malloc(nnames * sizeof *ids);
+    if (!ids)
+      return fail(b, VOUCH_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < nnames; i++) {
+      int64_t id;
+      int a, en;
+      if ((rc = find_bank(b, names[i], &id, &a, &en))) {
+        vouch__free(ids);
+        return rc;
+      }
+      if (en)
+        ids[nids++] = id;
+    }
+  }
+  if (b->schema < 2) { /* an unmigrated version 1 file holds no signed lists */
+    vouch__free(ids);
+    return VOUCH_OK;
+  }
+  sqlite3_stmt *st = NULL;
+  if ((rc = prepare(b,
+                    "SELECT l.id, b.id, b.name, b.algo, b.enabled, l.source_pk, l.source_name, l.jurisdiction,"
+                    " l.list_version, l.date, l.count, l.hashes_digest, l.imported_at, l.vsl,"
+                    " (SELECT count(*) FROM entry_lists x WHERE x.list_id = l.id)"
+                    " FROM signed_lists l JOIN banks b ON b.id = l.bank_id"
+                    " ORDER BY l.source_pk, l.list_version DESC, b.name",
+                    &st))) {
+    vouch__free(ids);
+    return rc;
+  }
+  uint8_t cur_pk[VOUCH_AUDIT_PK_BYTES], cur_digest[VOUCH_AUDIT_DIGEST_BYTES];
+  uint64_t cur_version = 0;
+  int have_cur = 0, algo = VOUCH_ALGO_NONE, src;
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t bid = sqlite3_column_int64(st, 1);
+    int chosen = 0;
+    if (nnames) {
+      for (size_t k = 0; k < nids && !chosen; k++)
+        chosen = ids[k] == bid;
+    } else {
+      chosen = sqlite3_column_int(st, 4) != 0;
+    }
+    if (!chosen)
+      continue;
+    int64_t lid = sqlite3_column_int64(st, 0);
+    const char *bname = (const char *)sqlite3_column_text(st, 2);
+    const char *balgo = (const char *)sqlite3_column_text(st, 3);
+    const void *pk = sqlite3_column_blob(st, 5);
+    const char *sname = (const char *)sqlite3_column_text(st, 6);
+    const char *jur = (const char *)sqlite3_column_text(st, 7);
+    uint64_t version = (uint64_t)sqlite3_column_int64(st, 8);
+    const char *date = (const char *)sqlite3_column_text(st, 9);
+    uint64_t count = (uint64_t)sqlite3_column_int64(st, 10);
+    const void *dg = sqlite3_column_blob(st, 11);
+    int dg_len = sqlite3_column_bytes(st, 11);
+    int64_t imported = sqlite3_column_int64(st, 12);
+    const uint8_t *vsl = sqlite3_column_blob(st, 13);
+    size_t vsl_len = (size_t)sqlite3_column_bytes(st, 13);
+    uint64_t linked = (uint64_t)sqlite3_column_int64(st, 14);
+    int pk_len = sqlite3_column_bytes(st, 5);
+    /* the bank file is untrusted: every stored list is verified again and
+     * must agree with the columns describing it */
+    vouch_audit_list l;
+    int bal = balgo ? vouch_algo_from_name(balgo) : VOUCH_ALGO_NONE;
+    if (!bname || !pk || pk_len != VOUCH_AUDIT_PK_BYTES || !sname || !jur || !date || !dg ||
+        dg_len != VOUCH_AUDIT_DIGEST_BYTES || !vsl || bal == VOUCH_ALGO_NONE) {
+      rc = fail(b, VOUCH_E_DB_CORRUPT, "signed list %lld: malformed row", (long long)lid);
+      break;
+    }
+    if ((rc = vouch_audit_list_open(vsl, vsl_len, &l)) != VOUCH_OK) {
+      rc = fail(b, rc == VOUCH_E_NOMEM ? rc : VOUCH_E_DB_CORRUPT, "signed list %lld in bank '%s': %s",
+                (long long)lid, bname, vouch_strerror(rc));
+      break;
+    }
+    if (memcmp(l.source.pk, pk, VOUCH_AUDIT_PK_BYTES) || strcmp(l.source.name, sname) ||
+        strcmp(l.source.jurisdiction, jur) || l.list_version != version || strcmp(l.date, date) ||
+        l.count != count || memcmp(l.hashes_digest, dg, VOUCH_AUDIT_DIGEST_BYTES) || l.algo != bal) {
+      rc = fail(b, VOUCH_E_DB_CORRUPT, "signed list %lld in bank '%s': columns disagree with the list",
+                (long long)lid, bname);
+      break;
+    }
+    if (algo != VOUCH_ALGO_NONE && l.algo != algo) {
+      rc = fail(b, VOUCH_E_ALGO_MISMATCH, "signed lists of %s and %s hashes: choose banks",
+                vouch_algo_name(algo), vouch_algo_name(l.algo));
+      break;
+    }
+    algo = l.algo;
+    int current = 0;
+    if (!have_cur || memcmp(cur_pk, l.source.pk, VOUCH_AUDIT_PK_BYTES) != 0) {
+      current = 1; /* rows come newest first per key */
+      have_cur = 1;
+      memcpy(cur_pk, l.source.pk, VOUCH_AUDIT_PK_BYTES);
+      memcpy(cur_digest, l.hashes_digest, VOUCH_AUDIT_DIGEST_BYTES);
+      cur_version = l.list_version;
+    } else if (l.list_version == cur_version) {
+      /* the same version in another bank must be the same list */
+      if (memcmp(cur_digest, l.hashes_digest, VOUCH_AUDIT_DIGEST_BYTES) != 0) {
+        rc = fail(b, VOUCH_E_AUDIT_FORK, "source '%s': two different lists of version %llu (bank '%s')",
+                  l.source.name, (unsigned long long)version, bname);
+        break;
+      }
+    }
+    if (current_only && !current)
+      continue;
+    vouch_bank_signed_list out = {lid, bname, &l, vsl, vsl_len, imported, linked, current};
+    if ((rc = cb(ctx, &out)) != 0)
+      break;
+  }
+  if (rc == VOUCH_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+    rc = sqlfail(b, src, "read signed lists");
+  sqlite3_finalize(st);
+  vouch__free(ids);
   return rc;
 }
 

@@ -1,6 +1,8 @@
 /* tests/unit/test_bank.c -- the hash-list parser (table of inputs), import
  * round trips through every format, duplicates and sources, enable/disable,
- * index build from banks, and bank files that are not ours. */
+ * index build from banks, bank files that are not ours, and signed source
+ * lists stored in a bank (refusals, versions, provenance, atomicity,
+ * migration of version 1 files). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,8 @@
 #include "vouch/vouch.h"
 #include "vouch/bank.h"
 #include "vouch/index.h"
+#include "vouch/audit.h"
+#include <sqlite3.h>
 #include "tinytest.h"
 #include "common/internal.h" /* vouch__test_fail_allocs_after */
 
@@ -402,6 +406,274 @@ static void test_alloc_failures(void) {
   vouch_bank_free(b);
 }
 
+/* ---- signed source lists ---- */
+
+/* A signed list of the given hex hashes; *out allocated by the library. */
+static uint8_t *signed_list(const vouch_audit_secret_key *k, int algo, uint64_t version, const char *const *hex,
+                            size_t n, size_t *len) {
+  uint8_t h[8][32];
+  size_t hb = vouch_algo_bytes(algo);
+  for (size_t i = 0; i < n; i++)
+    if (vouch_hash_from_hex(hex[i], strlen(hex[i]), h[i], hb) != VOUCH_OK) return NULL;
+  uint8_t flat[8 * 32], *out = NULL;
+  for (size_t i = 0; i < n; i++) memcpy(flat + i * hb, h[i], hb);
+  if (vouch_audit_list_sign(k, algo, version, "2026-11-29", flat, n, &out, len) != VOUCH_OK) return NULL;
+  return out;
+}
+
+typedef struct lists_seen {
+  size_t n, current;
+  char names[512];
+  uint64_t entries;
+} lists_seen;
+
+static int on_list(void *ctx, const vouch_bank_signed_list *l) {
+  lists_seen *s = ctx;
+  s->n++;
+  s->current += l->current != 0;
+  s->entries += l->entries;
+  size_t used = strlen(s->names);
+  snprintf(s->names + used, sizeof s->names - used, "%s:%s:v%llu%s;", l->bank, l->list->source.name,
+           (unsigned long long)l->list->list_version, l->current ? "*" : "");
+  /* the stored bytes verify and are what the struct describes */
+  vouch_audit_list again;
+  if (vouch_audit_list_open(l->vsl, l->vsl_len, &again) != VOUCH_OK ||
+      memcmp(again.hashes_digest, l->list->hashes_digest, 32) != 0)
+    s->names[0] = '!';
+  return 0;
+}
+
+static lists_seen all_lists(vouch_bank *b, int current_only, int *rc) {
+  lists_seen s;
+  memset(&s, 0, sizeof s);
+  *rc = vouch_bank_signed_lists(b, NULL, 0, current_only, on_list, &s);
+  return s;
+}
+
+/* SQL straight on the bank file (what an attacker or a damaged disk does). */
+static int raw_sql(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open(path, &db);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  sqlite3_close(db);
+  return rc;
+}
+static long long raw_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  long long v = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+static void test_signed_lists(void) {
+  vouch_audit_secret_key us, gb;
+  REQUIRE(vouch_audit_keygen(VOUCH_AUDIT_ROLE_SOURCE, "org-us", "US", &us) == VOUCH_OK);
+  REQUIRE(vouch_audit_keygen(VOUCH_AUDIT_ROLE_SOURCE, "org-gb", "GB", &gb) == VOUCH_OK);
+  const char *us_h[] = {H1, H2}, *gb_h[] = {H2, H3}, *gb2_h[] = {H3}, *gbx_h[] = {H1};
+  const char *ph_h[] = {"0123456789abcdef"};
+  size_t us_n, gb_n, gb2_n, gbx_n, ph_n;
+  uint8_t *us1 = signed_list(&us, VOUCH_ALGO_PDQ, 1, us_h, 2, &us_n);
+  uint8_t *gb1 = signed_list(&gb, VOUCH_ALGO_PDQ, 1, gb_h, 2, &gb_n);
+  uint8_t *gb2 = signed_list(&gb, VOUCH_ALGO_PDQ, 2, gb2_h, 1, &gb2_n);
+  uint8_t *gbx = signed_list(&gb, VOUCH_ALGO_PDQ, 1, gbx_h, 1, &gbx_n);
+  uint8_t *ph = signed_list(&us, VOUCH_ALGO_PHASH, 1, ph_h, 1, &ph_n);
+  REQUIRE(us1 && gb1 && gb2 && gbx && ph);
+  const char *path = tmp_path("signed.sqlite");
+  vouch_bank *b = NULL;
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "s", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "s2", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 2);
+  vouch_import_stats st;
+  int rc;
+  dump d;
+
+  /* a bad signature (every byte of the signature, and a hash byte) */
+  int undetected = 0;
+  for (size_t off = us_n - 64; off < us_n + 1; off++) {
+    size_t at = off < us_n ? off : us_n / 2;
+    us1[at] ^= 0x10;
+    if (vouch_bank_import_signed(b, "s", us1, us_n, 0, &st) != VOUCH_E_AUDIT_SIGNATURE) undetected++;
+    us1[at] ^= 0x10;
+  }
+  CHECK_EQ_INT(undetected, 0);
+  CHECK(strstr(vouch_bank_errmsg(b), "signature") != NULL);
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", us1, us_n - 1, 0, &st), VOUCH_E_AUDIT_FORMAT);
+  /* another algorithm than the bank's */
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", ph, ph_n, 0, &st), VOUCH_E_ALGO_MISMATCH);
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "nobank", us1, us_n, 0, &st), VOUCH_E_NOT_FOUND);
+  bank_dump(b, "s", &d);
+  CHECK_EQ_INT(d.n, 0);
+  lists_seen ls = all_lists(b, 0, &rc);
+  CHECK_EQ_INT(rc, VOUCH_OK);
+  CHECK_EQ_INT(ls.n, 0);
+
+  /* stored, with provenance */
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", us1, us_n, 1000, &st), VOUCH_OK);
+  CHECK_EQ_INT(st.added, 2);
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", gb1, gb_n, 1000, &st), VOUCH_OK);
+  CHECK_EQ_INT(st.added, 1);
+  CHECK_EQ_INT(st.merged, 1);
+  bank_dump(b, "s", &d);
+  CHECK_EQ_INT(d.n, 3);
+  CHECK(strstr(d.out, "org-gb,org-us") != NULL); /* H2: both sources */
+  ls = all_lists(b, 0, &rc);
+  CHECK_EQ_INT(rc, VOUCH_OK);
+  CHECK_EQ_INT(ls.n, 2);
+  CHECK_EQ_INT(ls.current, 2);
+  CHECK_EQ_INT(ls.entries, 4);
+  CHECK(ls.names[0] != '!');
+  CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM entry_lists x JOIN entries e ON e.id = x.entry_id"
+                             " WHERE e.hash = x'0000000000000000000000000000000000000000000000000000000000000001'"),
+               2);
+  CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM entry_lists x JOIN signed_lists l ON l.id = x.list_id"
+                             " WHERE l.source_name = 'org-us' AND l.jurisdiction = 'US' AND l.list_version = 1"
+                             " AND l.date = '2026-11-29' AND l.count = 2 AND length(l.hashes_digest) = 32"),
+               2);
+  {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM signed_lists WHERE source_name = 'org-us'"
+                              " AND length(vsl) = %zu", us_n);
+    CHECK_EQ_INT(raw_int(path, sql), 1);
+  }
+
+  /* the same list again: nothing changes; another list of the same version: refused */
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", gb1, gb_n, 0, &st), VOUCH_OK);
+  CHECK_EQ_INT(st.added, 0);
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", gbx, gbx_n, 0, &st), VOUCH_E_AUDIT_FORK);
+  /* versions go forward only */
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", gb2, gb2_n, 0, &st), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s", gb1, gb_n, 0, &st), VOUCH_E_AUDIT_POLICY);
+  CHECK(strstr(vouch_bank_errmsg(b), "older") != NULL);
+  ls = all_lists(b, 0, &rc);
+  CHECK_EQ_INT(ls.n, 3);
+  CHECK_EQ_INT(ls.current, 2);
+  CHECK(strstr(ls.names, "s:org-gb:v2*;s:org-gb:v1;") != NULL);
+  ls = all_lists(b, 1, &rc);
+  CHECK_EQ_INT(rc, VOUCH_OK);
+  CHECK_EQ_INT(ls.n, 2);
+  CHECK(strstr(ls.names, "org-gb:v1") == NULL);
+  /* an older list in another bank is that bank's business; the newest wins overall */
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s2", gb1, gb_n, 0, &st), VOUCH_OK);
+  ls = all_lists(b, 1, &rc);
+  CHECK_EQ_INT(ls.n, 2);
+  CHECK(strstr(ls.names, "org-gb:v2*") != NULL);
+  const char *only_s2[] = {"s2"};
+  memset(&ls, 0, sizeof ls);
+  CHECK_EQ_INT(vouch_bank_signed_lists(b, only_s2, 1, 1, on_list, &ls), VOUCH_OK);
+  CHECK_EQ_INT(ls.n, 1);
+  CHECK(strstr(ls.names, "s2:org-gb:v1*") != NULL);
+  /* the same version in two banks must be the same list */
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "s2", gb2, gb2_n, 0, &st), VOUCH_OK);
+  ls = all_lists(b, 1, &rc);
+  CHECK_EQ_INT(rc, VOUCH_OK);
+  CHECK_EQ_INT(ls.n, 2); /* counted once */
+  vouch_bank_free(b);
+
+  /* atomicity: a failure half-way through the entries rolls everything
+   * back (entry_lists rebuilt so that linking the second entry breaks a
+   * foreign key) */
+  const char *ap = tmp_path("atomic.sqlite");
+  REQUIRE(vouch_bank_open(&b, ap, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "s", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(vouch_bank_import_signed(b, "s", us1, us_n, 0, &st) == VOUCH_OK);
+  vouch_bank_free(b);
+  CHECK_EQ_INT(raw_sql(ap, "CREATE TABLE allowed(id INTEGER PRIMARY KEY);"
+                           "INSERT INTO allowed SELECT id FROM entries;"
+                           "DROP TABLE entry_lists;"
+                           "CREATE TABLE entry_lists(entry_id INTEGER NOT NULL REFERENCES allowed(id),"
+                           " list_id INTEGER NOT NULL REFERENCES signed_lists(id) ON DELETE CASCADE,"
+                           " PRIMARY KEY(entry_id, list_id)) WITHOUT ROWID;"
+                           "INSERT INTO entry_lists SELECT id, 1 FROM entries;"),
+               SQLITE_OK);
+  REQUIRE(vouch_bank_open(&b, ap, 0) == VOUCH_OK);
+  /* gb lists H2 (exists: linked, source added) then H3 (new: link fails) */
+  rc = vouch_bank_import_signed(b, "s", gb1, gb_n, 0, &st);
+  CHECK_EQ_INT(rc, VOUCH_E_DB);
+  bank_dump(b, "s", &d);
+  CHECK_EQ_INT(d.n, 2);
+  CHECK(strstr(d.out, "org-gb") == NULL);
+  vouch_bank_free(b);
+  CHECK_EQ_INT(raw_int(ap, "SELECT count(*) FROM signed_lists"), 1);
+  CHECK_EQ_INT(raw_int(ap, "SELECT count(*) FROM entry_lists"), 2);
+  CHECK_EQ_INT(raw_int(ap, "SELECT count(*) FROM entry_sources WHERE source = 'org-gb'"), 0);
+
+  /* a stored list damaged in the file, or columns that disagree with it */
+  CHECK_EQ_INT(raw_sql(path, "UPDATE signed_lists SET count = 7 WHERE source_name = 'org-us'"), SQLITE_OK);
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
+  ls = all_lists(b, 1, &rc);
+  CHECK_EQ_INT(rc, VOUCH_E_DB_CORRUPT);
+  vouch_bank_free(b);
+  /* the last byte changed (to 0x01 if it was 0x00, as an Ed25519 signature's last byte often is) */
+  CHECK_EQ_INT(raw_sql(path, "UPDATE signed_lists SET count = 2 WHERE source_name = 'org-us';"
+                             "UPDATE signed_lists SET vsl = CAST(substr(vsl, 1, length(vsl) - 1) ||"
+                             " CASE WHEN substr(vsl, -1) = x'00' THEN x'01' ELSE x'00' END AS BLOB)"
+                             " WHERE source_name = 'org-us'"),
+               SQLITE_OK);
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
+  ls = all_lists(b, 1, &rc);
+  CHECK_EQ_INT(rc, VOUCH_E_DB_CORRUPT);
+  CHECK(strstr(vouch_bank_errmsg(b), "signature") != NULL);
+  vouch_bank_free(b);
+
+  vouch_audit_free(us1);
+  vouch_audit_free(gb1);
+  vouch_audit_free(gb2);
+  vouch_audit_free(gbx);
+  vouch_audit_free(ph);
+  vouch_audit_secret_key_wipe(&us);
+  vouch_audit_secret_key_wipe(&gb);
+}
+
+/* A version 1 bank file (before signed lists): read as is when opened
+ * read-only, migrated when opened for writing. */
+static void test_schema_v1(void) {
+  vouch_audit_secret_key us;
+  REQUIRE(vouch_audit_keygen(VOUCH_AUDIT_ROLE_SOURCE, "org-us", "US", &us) == VOUCH_OK);
+  const char *us_h[] = {H1};
+  size_t n;
+  uint8_t *l = signed_list(&us, VOUCH_ALGO_PDQ, 1, us_h, 1, &n);
+  REQUIRE(l != NULL);
+  const char *path = tmp_path("v1.sqlite");
+  vouch_bank *b = NULL;
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "old", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(import_str(b, "old", H2 "\n", "legacy", 1, NULL) == VOUCH_OK);
+  vouch_bank_free(b);
+  /* what version 1 created */
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE entry_lists; DROP TABLE signed_lists; PRAGMA user_version=1"), SQLITE_OK);
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
+  int rc;
+  lists_seen ls = all_lists(b, 0, &rc);
+  CHECK_EQ_INT(rc, VOUCH_OK);
+  CHECK_EQ_INT(ls.n, 0);
+  dump d;
+  bank_dump(b, "old", &d);
+  CHECK_EQ_INT(d.n, 1);
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "old", l, n, 0, NULL), VOUCH_E_DB_VERSION);
+  vouch_bank_free(b);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 1);
+  REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(vouch_bank_import_signed(b, "old", l, n, 0, NULL), VOUCH_OK);
+  bank_dump(b, "old", &d);
+  CHECK_EQ_INT(d.n, 2);
+  ls = all_lists(b, 0, &rc);
+  CHECK_EQ_INT(ls.n, 1);
+  vouch_bank_free(b);
+  /* a later version than ours is still refused */
+  CHECK_EQ_INT(raw_sql(path, "PRAGMA user_version=3"), SQLITE_OK);
+  CHECK_EQ_INT(vouch_bank_open(&b, path, 0), VOUCH_E_DB_VERSION);
+  vouch_bank_free(b);
+  vouch_audit_free(l);
+  vouch_audit_secret_key_wipe(&us);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-bank-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -411,6 +683,8 @@ int main(void) {
   TT_RUN(test_roundtrip_formats);
   TT_RUN(test_not_a_bank);
   TT_RUN(test_alloc_failures);
+  TT_RUN(test_signed_lists);
+  TT_RUN(test_schema_v1);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
