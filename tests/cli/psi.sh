@@ -73,8 +73,8 @@ $B psi open --key other.key --public public.vpd --json v5 > wrong.json 2> wrong.
 check "another server's key is refused for this public data" '[ $? -eq 2 ] && [ ! -s wrong.json ] && grep -q "inconsistent" wrong.err'
 
 # Tampered public data, or the wrong signer, is refused by the client.
-cp public.vpd tampered.vpd
-printf '\001' | dd of=tampered.vpd bs=1 seek=500 conv=notrunc 2>/dev/null
+# (flip the byte's bits: writing a fixed value would change nothing 1 time in 256)
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[500]^=0xFF; open(sys.argv[2],"wb").write(b)' public.vpd tampered.vpd
 $B psi voucher --public tampered.vpd --account a7.key --hashes photos.txt -o v7 >/dev/null 2>&1
 check "tampered public data refused" '[ $? -eq 2 ] && [ ! -e v7 ]'
 other_signer=$(randhex)
