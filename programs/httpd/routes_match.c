@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vouchd.h"
+#include "bodies.h"
 
 struct vd_index_ref {
   vouch_index *idx;
@@ -120,64 +121,11 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   int is_json = (ctype && strstr(ctype, "json")) || r->body[0] == '{';
   if (is_json) {
-    /* {"hashes":[HEX,...]}: each hash is one query.
-     * {"photos":[[HEX x 1..8],...]}: each inner array is one photo's dihedral
-     * variants (vouch hash --dihedral order), matched as one query. */
-    json_error_t jerr;
-    json_t *doc = json_loadb(r->body, r->len, 0, &jerr);
-    json_t *arr = doc ? json_object_get(doc, "hashes") : NULL;
-    json_t *photos = doc ? json_object_get(doc, "photos") : NULL;
-    if (!doc || (!json_is_array(arr) && !json_is_array(photos))) {
-      json_decref(doc);
+    vd_body_error be;
+    if (vd_parse_match_json(r->body, r->len, algo, s->max_batch, &queries, &nq, &nvar, &be) != 0) {
       vd_index_release(ref);
-      return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json",
-                           "expected {\"hashes\":[HEX,...]} or {\"photos\":[[HEX,...],...]}%s%s",
-                           doc ? "" : ": ", doc ? "" : jerr.text);
+      return vd_send_error(conn, be.status, be.code, "%s", be.message);
     }
-    if (photos) {
-      nq = json_array_size(photos);
-      nvar = nq ? (unsigned)json_array_size(json_array_get(photos, 0)) : 0;
-      if (nvar < 1 || nvar > VOUCH_DIHEDRAL_N) {
-        json_decref(doc);
-        vd_index_release(ref);
-        return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json", "each photo is an array of 1 to 8 hashes");
-      }
-    } else {
-      nq = json_array_size(arr);
-    }
-    if (nq == 0 || nq > s->max_batch) {
-      json_decref(doc);
-      vd_index_release(ref);
-      return vd_send_error(conn, nq ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
-                           nq ? "batch_too_large" : "bad_request", "between 1 and %zu queries per request",
-                           s->max_batch);
-    }
-    queries = malloc(nq * nvar * hb);
-    for (size_t i = 0; queries && i < nq; i++) {
-      json_t *group = photos ? json_array_get(photos, i) : NULL;
-      if (photos && (!json_is_array(group) || json_array_size(group) != nvar)) {
-        free(queries);
-        json_decref(doc);
-        vd_index_release(ref);
-        return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json",
-                             "photos[%zu] must have %u hashes like photos[0]", i, nvar);
-      }
-      for (unsigned v = 0; v < nvar; v++) {
-        json_t *h = photos ? json_array_get(group, v) : json_array_get(arr, i);
-        const char *txt = json_string_value(h);
-        if (!txt || vouch_hash_from_hex(txt, strlen(txt), queries + (i * nvar + v) * hb, hb) != VOUCH_OK) {
-          free(queries);
-          json_decref(doc);
-          vd_index_release(ref);
-          if (photos)
-            return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_hash", "photos[%zu][%u] is not %zu hex digits (a %s hash)",
-                                 i, v, 2 * hb, vouch_algo_name(algo));
-          return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_hash", "hashes[%zu] is not %zu hex digits (a %s hash)", i,
-                               2 * hb, vouch_algo_name(algo));
-        }
-      }
-    }
-    json_decref(doc);
   } else {
     /* an image: hash it with the index's algorithm and all 8 variants */
     if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {

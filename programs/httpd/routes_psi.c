@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "vouchd.h"
+#include "bodies.h"
 
 #define VD_VOUCHER_MAX_BYTES (64U * 1024U)
 
@@ -143,60 +144,22 @@ enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn) {
   return ret;
 }
 
-static int valid_account(const char *a) {
-  size_t n = strlen(a);
-  if (n == 0 || n > 128) return 0;
-  for (const char *p = a; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-          strchr("._-:@", *p)))
-      return 0;
-  return 1;
-}
-
 enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
   if (!s->psi_key)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
                          "vouchd was started without --psi-key/--public");
-  json_error_t jerr;
-  json_t *doc = r->len ? json_loadb(r->body, r->len, 0, &jerr) : NULL;
-  const char *account = doc ? json_string_value(json_object_get(doc, "account")) : NULL;
-  json_t *arr = doc ? json_object_get(doc, "vouchers") : NULL;
-  if (!account || !json_is_array(arr)) {
-    json_decref(doc);
-    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json",
-                         "expected {\"account\":ID,\"vouchers\":[BASE64,...]}");
-  }
-  if (!valid_account(account)) {
-    json_decref(doc);
-    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_account",
-                         "account ids are 1..128 letters, digits and . _ - : @");
-  }
-  size_t n = json_array_size(arr);
-  if (n == 0 || n > s->max_batch) {
-    json_decref(doc);
-    return vd_send_error(conn, n ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
-                         n ? "batch_too_large" : "bad_request", "between 1 and %zu vouchers per request",
-                         s->max_batch);
-  }
-  /* decode and check every voucher's format before storing any */
-  uint8_t **bufs = calloc(n, sizeof *bufs);
-  size_t *lens = calloc(n, sizeof *lens);
+  char account[160];
+  uint8_t **bufs = NULL;
+  size_t *lens = NULL, n = 0;
+  vd_body_error be;
+  if (vd_parse_vouchers_json(r->body, r->len, s->max_batch, VD_VOUCHER_MAX_BYTES, account, &bufs, &lens, &n, &be) != 0)
+    return vd_send_error(conn, be.status, be.code, "%s", be.message);
+  /* check every voucher's format before storing any */
   vouch_psi_server *check = NULL;
   enum MHD_Result ret = MHD_NO;
-  int bad = -1, rc = bufs && lens ? vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len)
-                                  : VOUCH_E_NOMEM;
+  int bad = -1, rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
   const char *why = "";
   for (size_t i = 0; rc == VOUCH_OK && i < n && bad < 0; i++) {
-    const char *b64 = json_string_value(json_array_get(arr, i));
-    size_t bl = b64 ? strlen(b64) : 0;
-    bufs[i] = malloc(bl ? bl : 1);
-    if (!b64 || !bufs[i] ||
-        sodium_base642bin(bufs[i], bl, b64, bl, NULL, &lens[i], NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        lens[i] == 0 || lens[i] > VD_VOUCHER_MAX_BYTES) {
-      bad = (int)i;
-      why = "not base64, or an impossible size";
-      break;
-    }
     int status;
     size_t index;
     int arc = vouch_psi_server_add(check, bufs[i], lens[i], &status, &index);
@@ -241,10 +204,7 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
     }
     sqlite3_close(db);
   }
-  for (size_t i = 0; bufs && i < n; i++) free(bufs[i]);
-  free(bufs);
-  free(lens);
-  json_decref(doc);
+  vd_free_vouchers(bufs, lens, n);
   return ret;
 }
 
@@ -257,7 +217,7 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "expected /v1/accounts/ID/status");
   memcpy(account, p, (size_t)(slash - p));
   account[slash - p] = 0;
-  if (!valid_account(account))
+  if (!vd_valid_account(account))
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_account", "bad account id");
   if (!s->psi_key)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
