@@ -132,6 +132,38 @@ static uint8_t cmyk_channel(unsigned v, unsigned k) {
   return (uint8_t)((v * k + 127u) / 255u);
 }
 
+/* Sets up the decompressor with our error manager, progress limit and
+ * memory source, reads the header, checks the size limits and finds the
+ * EXIF orientation.  Shared by the whole-image decode and the row reader;
+ * call it only after the caller's setjmp(c->jb), since libjpeg errors
+ * longjmp there. */
+static int jpeg_header(jctx *c, const uint8_t *data, size_t len) {
+  j_decompress_ptr ci = &c->cinfo;
+  ci->err = jpeg_std_error(&c->jerr);
+  c->jerr.error_exit = j_error_exit;
+  c->jerr.emit_message = j_emit_message;
+  c->jerr.output_message = j_output_message;
+  c->created = 1;
+  jpeg_create_decompress(ci);
+  c->progress.progress_monitor = j_progress;
+  ci->progress = &c->progress;
+  jpeg_mem_src(ci, data, (unsigned long)len);
+  jpeg_save_markers(ci, JPEG_APP0 + 1, 0xFFFF);
+  if (jpeg_read_header(ci, TRUE) != JPEG_HEADER_OK)
+    return vouch__img_fail(c->dec, VOUCH_E_IMAGE_CORRUPT, "JPEG: no image in the data stream");
+  int rc = vouch__img_check_size(c->dec, "JPEG", ci->image_width, ci->image_height);
+  if (rc != VOUCH_OK)
+    return rc;
+  c->eof_benign = !jpeg_has_multiple_scans(ci);
+  for (jpeg_saved_marker_ptr m = ci->marker_list; m; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
+      c->orientation = vouch__exif_orientation(m->data + 6, m->data_length - 6);
+      break;
+    }
+  }
+  return VOUCH_OK;
+}
+
 static int jpeg_run(jctx *c, const uint8_t *data, size_t len) {
   j_decompress_ptr ci = &c->cinfo;
   vouch_image *out = c->out;
@@ -144,31 +176,9 @@ static int jpeg_run(jctx *c, const uint8_t *data, size_t len) {
   if (setjmp(c->jb))
     return c->rc;
 
-  ci->err = jpeg_std_error(&c->jerr);
-  c->jerr.error_exit = j_error_exit;
-  c->jerr.emit_message = j_emit_message;
-  c->jerr.output_message = j_output_message;
-  c->created = 1;
-  jpeg_create_decompress(ci);
-  c->progress.progress_monitor = j_progress;
-  ci->progress = &c->progress;
-  jpeg_mem_src(ci, data, (unsigned long)len);
-  jpeg_save_markers(ci, JPEG_APP0 + 1, 0xFFFF);
-
-  if (jpeg_read_header(ci, TRUE) != JPEG_HEADER_OK)
-    return vouch__img_fail(c->dec, VOUCH_E_IMAGE_CORRUPT, "JPEG: no image in the data stream");
-
-  rc = vouch__img_check_size(c->dec, "JPEG", ci->image_width, ci->image_height);
+  rc = jpeg_header(c, data, len);
   if (rc != VOUCH_OK)
     return rc;
-  c->eof_benign = !jpeg_has_multiple_scans(ci);
-
-  for (jpeg_saved_marker_ptr m = ci->marker_list; m; m = m->next) {
-    if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
-      c->orientation = vouch__exif_orientation(m->data + 6, m->data_length - 6);
-      break;
-    }
-  }
 
   switch (ci->jpeg_color_space) {
   case JCS_GRAYSCALE:
@@ -279,28 +289,9 @@ static int rows_open_run(vouch__jpeg_rows *r, const uint8_t *data, size_t len) {
   j_decompress_ptr ci = &c->cinfo;
   if (setjmp(c->jb))
     return c->rc;
-  ci->err = jpeg_std_error(&c->jerr);
-  c->jerr.error_exit = j_error_exit;
-  c->jerr.emit_message = j_emit_message;
-  c->jerr.output_message = j_output_message;
-  c->created = 1;
-  jpeg_create_decompress(ci);
-  c->progress.progress_monitor = j_progress;
-  ci->progress = &c->progress;
-  jpeg_mem_src(ci, data, (unsigned long)len);
-  jpeg_save_markers(ci, JPEG_APP0 + 1, 0xFFFF);
-  if (jpeg_read_header(ci, TRUE) != JPEG_HEADER_OK)
-    return vouch__img_fail(c->dec, VOUCH_E_IMAGE_CORRUPT, "JPEG: no image in the data stream");
-  int rc = vouch__img_check_size(c->dec, "JPEG", ci->image_width, ci->image_height);
+  int rc = jpeg_header(c, data, len);
   if (rc != VOUCH_OK)
     return rc;
-  c->eof_benign = !jpeg_has_multiple_scans(ci);
-  for (jpeg_saved_marker_ptr m = ci->marker_list; m; m = m->next) {
-    if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
-      c->orientation = vouch__exif_orientation(m->data + 6, m->data_length - 6);
-      break;
-    }
-  }
   if (ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK)
     return VOUCH_E_UNSUPPORTED; /* not streamed: the caller decodes the whole image */
   if (c->dec->opts.apply_orientation && c->orientation > 1 && c->orientation <= 8)
