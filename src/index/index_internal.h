@@ -12,25 +12,26 @@
 #define VIDX_RECORD_BYTES 16U /* u64 entry_id, u32 bank, u32 str_off */
 #define VIDX_CHECKSUM_BYTES 32U
 #define VIDX_ALIGN 64U
-#define VIDX_MIH_MAX_M 64U
-#define VIDX_MIH_MAX_BITS 24U /* longest substring: 2^24 slots */
-#define VIDX_MIH_MAX_COUNT (1U << 30) /* entries: ids and overflow positions fit 31 bits */
+#define VIDX_MIH_MAX_M 64U      /* chunks (tables) */
+#define VIDX_MIH_MAX_BITS 16U   /* longest chunk: 2^16 buckets, a 16-bit payload */
+#define VIDX_MIH_MAX_COUNT 0xFFFFFFF0U /* entries: bucket offsets are 32-bit */
 #define VIDX_ERRMSG_CAP 256U
 
-/* One MIH substring table.  With substrings of about log2(n) bits most
- * buckets hold 0 or 1 entries, so a bucket's slot holds its only entry
- * inline (one memory access per probe) and only buckets of 2 or more go to
- * the overflow array:
- *   slot == VIDX_SLOT_EMPTY        no entry
- *   slot <  2^31                   the one entry number
- *   slot == 2^31 | p               ovf[p] = k >= 2, ovf[p+1 .. p+k] = entries */
-#define VIDX_SLOT_EMPTY 0xFFFFFFFFU
-#define VIDX_SLOT_OVF 0x80000000U
+/* One MIH chunk table (mih.c).  The hash is cut into m chunks; chunks 2k
+ * and 2k+1 form block k (an odd last chunk is a block of its own).  Table j
+ * lists every entry in the order of chunk j's value (the key): bucket K is
+ * positions dir[K] .. dir[K+1]-1.  Position i holds the entry's other chunk
+ * of the block (pay[i], the payload: the bucket scan knows the whole block's
+ * distance without touching the hash) and its entry number (ids, idw bytes
+ * little-endian). */
 typedef struct vidx_mih_table {
-  unsigned start, len;   /* bit range [start, start+len) of the hash, MSB-first */
-  uint32_t *slots;       /* 2^len */
-  uint32_t *ovf;         /* overflow buckets */
-  size_t ovf_len;
+  unsigned start, len;   /* the key: bits [start, start+len) of the hash, MSB-first */
+  unsigned pstart, plen; /* the payload: the block's other chunk; plen 0: none */
+  unsigned block;        /* block number */
+  int second;            /* 1: the block's second chunk */
+  uint32_t *dir;         /* 2^len + 1 */
+  uint16_t *pay;         /* count + 16 (padding for vector loads) */
+  uint8_t *ids;          /* count * idw + 4 */
 } vidx_mih_table;
 
 struct vouch_index {
@@ -53,6 +54,7 @@ struct vouch_index {
   int use_avx2;
   int use_popcnt;        /* the POPCNT instruction (else a libgcc call) */
   unsigned mih_m;        /* 0: no tables */
+  unsigned mih_idw;      /* bytes per entry number in the tables */
   vidx_mih_table mih[VIDX_MIH_MAX_M];
   size_t heap_bytes;
 };
@@ -101,11 +103,13 @@ VOUCH_HIDDEN int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d
  * qno+1, ...) and appends their matches in entry order; MIH one query. */
 VOUCH_HIDDEN int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq,
                                    unsigned nvar, unsigned radius, uint32_t qno, vidx_out *o);
-/* Scratch for MIH: candidate lists; one per worker. */
+/* Scratch for MIH, one per worker (mih.c). */
+typedef struct vidx_mih_probe vidx_mih_probe;
+typedef struct vidx_mih_surv vidx_mih_surv;
 typedef struct vidx_mih_scratch {
-  uint32_t *keys;  uint16_t *kvj;   /* MIH_CHUNK probe keys, (variant << 8 | table) */
-  uint32_t *cand;  uint16_t *cvj;   /* candidates */
-  size_t cand_cap;
+  vidx_mih_probe *probe; /* VIDX_MIH_CHUNK probes */
+  vidx_mih_surv *surv;   /* survivors of the bucket scans */
+  size_t surv_cap;
 } vidx_mih_scratch;
 VOUCH_HIDDEN int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar,
                                   unsigned radius, uint32_t qno, vidx_out *o,

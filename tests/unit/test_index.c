@@ -210,11 +210,11 @@ static void test_engines_random(void) {
 }
 
 static void test_engines_clustered(void) {
-  static const unsigned ms[] = {0, 11, 16, 32, 64};
+  static const unsigned ms[] = {0, 16, 17, 32, 64};
   for (uint64_t seed = 1; seed <= 10; seed++)
     engines_case(VOUCH_ALGO_PDQ, 500 + (size_t)(seed * 131 % 1500), 1, seed + 100,
                  ms[seed % 5]);
-  static const unsigned m64[] = {0, 3, 4, 8, 16};
+  static const unsigned m64[] = {0, 4, 5, 8, 16};
   for (uint64_t seed = 1; seed <= 10; seed++)
     engines_case(VOUCH_ALGO_DHASH, 500 + (size_t)(seed * 171 % 1500), 1, seed + 200,
                  m64[seed % 5]);

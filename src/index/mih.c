@@ -1,0 +1,563 @@
+/* src/index/mih.c -- the sublinear exact engine: multi-index hashing over
+ * chunks, with each bucket carrying the rest of its block.
+ *
+ * Multi-index hashing (Norouzi, Punjani, Fleet 2012/2014) cuts the hash into
+ * substrings and relies on the pigeonhole principle: if the substring
+ * distances sum to at most r and the thresholds t_j satisfy
+ * sum (t_j + 1) > r, some substring j is within t_j, so probing every value
+ * within t_j of the query's substring j, in every table, finds every match.
+ * Its weak point at 10M entries and r = 31 of 256 bits is verification:
+ * thousands of candidates per query, each a random read of its hash.
+ *
+ * Here the pigeonhole is applied twice.  The hash is cut into m chunks of at
+ * most 16 bits (m = 16 for PDQ); chunks 2k and 2k+1 form block k.
+ *   1. Blocks get thresholds T_k with sum (T_k + 1) = r + 1: an entry within
+ *      r of the query has some block k within T_k.
+ *   2. Inside a block the two chunks get thresholds t_a, t_b with
+ *      (t_a + 1) + (t_b + 1) = T_k + 1: a block within T_k has a chunk within
+ *      its threshold.
+ * Table j is the entries in the order of chunk j's value, and stores with
+ * each entry the other chunk of its block (the payload, 2 bytes).  Probing
+ * bucket K of table j (K within t_j of the query's chunk) and scanning the
+ * bucket's payloads gives the exact distance of the whole block, so only
+ * entries whose block is within T_k survive: a sequential scan of a few
+ * hundred bytes per probe instead of a random read per candidate.  At 10M
+ * random PDQ hashes and r = 31 (T = 3, t = 1): 8 x 16 x 17 = 2,176 bucket
+ * reads per 8-variant query, about 150 entries each, and about 800
+ * survivors, each verified against its full hash.
+ *
+ * Exactly once, with no per-query "seen" set: an entry is reported only
+ * through the lowest variant within the radius, the lowest block within its
+ * threshold for that variant, and (inside the block) the lowest chunk within
+ * its threshold.  That triple always probes it; the survivor test rejects
+ * the others (the chunk part already in the bucket scan).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "index_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MIH_X86 1
+#endif
+
+/* ------------------------------------------------------------ parameters */
+
+unsigned vouch__mih_auto_m(size_t count, unsigned bits) {
+  /* Chunks of about log2(n) bits, between 8 and 16: big indexes get 16-bit
+   * chunks (a bucket of n / 65536 entries), small ones shorter chunks so the
+   * bucket directories stay small. */
+  unsigned lg = 0;
+  for (size_t c = count; c > 1; c >>= 1)
+    lg++;
+  unsigned len = lg < 8 ? 8 : lg > VIDX_MIH_MAX_BITS ? VIDX_MIH_MAX_BITS : lg;
+  unsigned m = (bits + len - 1) / len;
+  return m > VIDX_MIH_MAX_M ? VIDX_MIH_MAX_M : m;
+}
+
+/* Threshold of part j of n for `radius`: sum over parts of (t_j + 1) =
+ * radius + 1; -1 for parts that need no probing. */
+int vouch__mih_threshold(unsigned n, unsigned radius, unsigned j) {
+  unsigned q = (radius + 1) / n, rem = (radius + 1) % n;
+  return j < rem ? (int)q : (int)q - 1;
+}
+
+static unsigned nblocks(unsigned m) { return (m + 1) / 2; }
+
+/* Block and chunk thresholds for one radius. */
+static void thresholds(const vouch_index *idx, unsigned radius, int *T, int *t) {
+  const unsigned m = idx->mih_m, nb = nblocks(m);
+  for (unsigned k = 0; k < nb; k++)
+    T[k] = vouch__mih_threshold(nb, radius, k);
+  for (unsigned j = 0; j < m; j++) {
+    const vidx_mih_table *tb = &idx->mih[j];
+    int units = T[tb->block] + 1;
+    if (tb->plen == 0 && !tb->second)
+      t[j] = T[tb->block]; /* a block of one chunk */
+    else
+      t[j] = tb->second ? units / 2 - 1 : (units + 1) / 2 - 1;
+  }
+}
+
+/* ------------------------------------------------------------ tables */
+
+/* Large tables: ask for transparent huge pages, since bucket reads are
+ * random accesses over hundreds of MB and TLB misses would add up. */
+void vouch__advise_huge(void *p, size_t len) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = 2u << 20;
+  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + len) & ~(huge - 1);
+  if (end > a)
+    (void)madvise((void *)a, end - a, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)len;
+#endif
+}
+
+void vouch__mih_free(vouch_index *idx) {
+  for (unsigned j = 0; j < idx->mih_m; j++) {
+    vouch__free(idx->mih[j].dir);
+    vouch__free(idx->mih[j].pay);
+    vouch__free(idx->mih[j].ids);
+  }
+  memset(idx->mih, 0, sizeof idx->mih);
+  idx->mih_m = 0;
+  idx->heap_bytes = 0;
+}
+
+static inline void put_id(uint8_t *p, unsigned w, uint32_t id) {
+  for (unsigned b = 0; b < w; b++)
+    p[b] = (uint8_t)(id >> (8 * b));
+}
+
+static inline uint32_t get_id(const uint8_t *p, unsigned w) {
+  uint32_t x = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+  return w >= 4 ? x : x & ((1U << (8 * w)) - 1);
+}
+
+/* Table j: a counting sort of the entries by key (stable, so each bucket
+ * lists its entries in ascending order). */
+static int build_table(vouch_index *idx, unsigned j) {
+  vidx_mih_table *t = &idx->mih[j];
+  const size_t n = idx->count, nb = (size_t)1 << t->len;
+  const unsigned w = idx->mih_idw;
+  t->dir = vouch__calloc(nb + 1, sizeof *t->dir);
+  t->pay = vouch__malloc((n + 16) * sizeof *t->pay);
+  t->ids = vouch__malloc(n * w + 4);
+  uint32_t *cur = vouch__malloc(nb * sizeof *cur);
+  if (!t->dir || !t->pay || !t->ids || !cur) {
+    vouch__free(cur);
+    return VOUCH_E_NOMEM;
+  }
+  vouch__advise_huge(t->pay, (n + 16) * sizeof *t->pay);
+  vouch__advise_huge(t->ids, n * w + 4);
+  memset(t->pay + n, 0, 16 * sizeof *t->pay);
+  memset(t->ids + n * w, 0, 4);
+  uint64_t wd[4];
+  for (size_t i = 0; i < n; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, wd);
+    t->dir[vidx_substring(wd, t->start, t->len) + 1]++;
+  }
+  for (size_t k = 0; k < nb; k++)
+    t->dir[k + 1] += t->dir[k];
+  memcpy(cur, t->dir, nb * sizeof *cur);
+  for (size_t i = 0; i < n; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, wd);
+    uint32_t p = cur[vidx_substring(wd, t->start, t->len)]++;
+    t->pay[p] = t->plen ? (uint16_t)vidx_substring(wd, t->pstart, t->plen) : 0;
+    put_id(t->ids + (size_t)p * w, w, (uint32_t)i);
+  }
+  vouch__free(cur);
+  return VOUCH_OK;
+}
+
+typedef struct build_job {
+  vouch_index *idx;
+  unsigned first, step;
+  int rc;
+} build_job;
+
+static void *build_tables(void *arg) {
+  build_job *b = arg;
+  for (unsigned j = b->first; j < b->idx->mih_m && b->rc == VOUCH_OK; j += b->step)
+    b->rc = build_table(b->idx, j);
+  return NULL;
+}
+
+#define VIDX_MAX_BUILD_THREADS 16U
+
+int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
+  const unsigned bits = idx->hash_bytes * 8;
+  if (m == 0 || m > VIDX_MIH_MAX_M || m > bits || (bits + m - 1) / m > VIDX_MIH_MAX_BITS)
+    return VOUCH_E_INVALID;
+  if (idx->count > VIDX_MIH_MAX_COUNT)
+    return VOUCH_E_LIMIT;
+  vouch__mih_free(idx);
+  unsigned w = 1;
+  while (w < 4 && (idx->count - 1) >> (8 * w))
+    w++;
+  idx->mih_idw = w;
+  const unsigned base = bits / m, extra = bits % m;
+  unsigned start = 0;
+  for (unsigned j = 0; j < m; j++) {
+    vidx_mih_table *t = &idx->mih[j];
+    t->start = start;
+    t->len = base + (j < extra);
+    start += t->len;
+    t->block = j / 2;
+    t->second = j % 2;
+  }
+  for (unsigned j = 0; j < m; j++) {
+    vidx_mih_table *t = &idx->mih[j];
+    unsigned partner = j ^ 1U;
+    if (partner < m) {
+      t->pstart = idx->mih[partner].start;
+      t->plen = idx->mih[partner].len;
+    }
+  }
+  idx->mih_m = m;
+  unsigned nt = threads ? threads : 1;
+  if (nt > m) nt = m;
+  if (nt > VIDX_MAX_BUILD_THREADS) nt = VIDX_MAX_BUILD_THREADS;
+  build_job jobs[VIDX_MAX_BUILD_THREADS];
+  pthread_t th[VIDX_MAX_BUILD_THREADS];
+  int started[VIDX_MAX_BUILD_THREADS] = {0};
+  for (unsigned t = 0; t < nt; t++)
+    jobs[t] = (build_job){idx, t, nt, VOUCH_OK};
+  for (unsigned t = 1; t < nt; t++)
+    started[t] = pthread_create(&th[t], NULL, build_tables, &jobs[t]) == 0;
+  build_tables(&jobs[0]);
+  int rc = jobs[0].rc;
+  for (unsigned t = 1; t < nt; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      build_tables(&jobs[t]);
+    if (rc == VOUCH_OK)
+      rc = jobs[t].rc;
+  }
+  if (rc != VOUCH_OK) {
+    vouch__mih_free(idx);
+    return rc;
+  }
+  size_t bytes = 0;
+  for (unsigned j = 0; j < m; j++)
+    bytes += (((size_t)1 << idx->mih[j].len) + 1) * sizeof(uint32_t) +
+             (idx->count + 16) * sizeof(uint16_t) + idx->count * w + 4;
+  idx->heap_bytes = bytes;
+  return VOUCH_OK;
+}
+
+/* ------------------------------------------------------------ query */
+
+/* A probe: bucket `a` of table tv >> 3 for variant tv & 7, later the bucket's
+ * positions [a, b); survivors need a payload distance in [lo, hi]. */
+struct vidx_mih_probe {
+  uint32_t a, b;
+  uint16_t tv;
+  uint8_t lo, hi;
+};
+/* A survivor: position `pos` of table tv >> 3 (then the entry number). */
+struct vidx_mih_surv {
+  uint32_t pos;
+  uint16_t tv;
+};
+
+#define VIDX_MIH_CHUNK 4096U
+#define BUCKET_AHEAD 12U
+#define SURV_AHEAD 16U
+#define TV(j, v) ((uint16_t)((j) << 3 | (v)))
+
+void vouch__mih_scratch_free(vidx_mih_scratch *s) {
+  vouch__free(s->probe);
+  vouch__free(s->surv);
+  memset(s, 0, sizeof *s);
+}
+
+static int grow_surv(vidx_mih_scratch *s, size_t need) {
+  if (need <= s->surv_cap)
+    return VOUCH_OK;
+  size_t nc = s->surv_cap ? s->surv_cap : 1024;
+  while (nc < need)
+    nc *= 2;
+  vidx_mih_surv *v = vouch__realloc(s->surv, nc * sizeof *v);
+  if (!v)
+    return VOUCH_E_NOMEM;
+  s->surv = v;
+  s->surv_cap = nc;
+  return VOUCH_OK;
+}
+
+typedef struct mih_q {
+  const vouch_index *idx;
+  unsigned nvar, radius, words;
+  uint32_t qno;
+  uint64_t qn[VOUCH_DIHEDRAL_N * 4]; /* native-order words (distances) */
+  uint16_t qch[VOUCH_DIHEDRAL_N][VIDX_MIH_MAX_M]; /* chunk values per variant */
+  int T[VIDX_MIH_MAX_M], t[VIDX_MIH_MAX_M];
+  int use_avx2;
+  vidx_out *o;
+  vidx_mih_scratch *s;
+} mih_q;
+
+/* Survivors of one bucket: positions i in [a, b) with
+ * lo <= popcount(pay[i] ^ qp) <= hi. */
+static inline __attribute__((always_inline)) size_t scan_scalar(const uint16_t *pay, uint32_t a,
+                                                                uint32_t b, uint16_t qp,
+                                                                unsigned lo, unsigned hi,
+                                                                uint16_t tv, vidx_mih_surv *out) {
+  size_t n = 0;
+  for (uint32_t i = a; i < b; i++) {
+    unsigned d = (unsigned)__builtin_popcount((unsigned)(pay[i] ^ qp));
+    if (d - lo <= hi - lo) {
+      out[n].pos = i;
+      out[n++].tv = tv;
+    }
+  }
+  return n;
+}
+
+#ifdef MIH_X86
+/* 16 payloads per step: popcount by nibble lookup, bytes summed to 16-bit
+ * lanes, both bounds compared at once. */
+__attribute__((target("avx2,popcnt"))) static size_t scan_avx2(const uint16_t *pay, uint32_t a,
+                                                               uint32_t b, uint16_t qp, unsigned lo,
+                                                               unsigned hi, uint16_t tv,
+                                                               vidx_mih_surv *out) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
+                                       2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i nib = _mm256_set1_epi8(0x0f), low = _mm256_set1_epi16(0x00ff);
+  const __m256i q = _mm256_set1_epi16((short)qp);
+  const __m256i lov = _mm256_set1_epi16((short)lo - 1), hiv = _mm256_set1_epi16((short)hi + 1);
+  size_t n = 0;
+  uint32_t i = a;
+  for (; i + 16 <= b; i += 16) {
+    __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)(pay + i)), q);
+    __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
+                                _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+    c = _mm256_add_epi16(_mm256_and_si256(c, low), _mm256_srli_epi16(c, 8));
+    __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi16(c, lov), _mm256_cmpgt_epi16(hiv, c));
+    unsigned mask = (unsigned)_mm256_movemask_epi8(ok) & 0x55555555U;
+    while (mask) {
+      unsigned bit = (unsigned)__builtin_ctz(mask);
+      out[n].pos = i + bit / 2;
+      out[n++].tv = tv;
+      mask &= mask - 1;
+    }
+  }
+  return n + scan_scalar(pay, i, b, qp, lo, hi, tv, out + n);
+}
+#endif
+
+/* Survivor `id` (through variant v, table j): the full check. */
+static inline __attribute__((always_inline)) int verify(const mih_q *m, uint32_t id, unsigned v,
+                                                        unsigned j) {
+  const vouch_index *idx = m->idx;
+  const unsigned words = m->words;
+  const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
+  uint64_t ew[4];
+  __builtin_memcpy(&ew[0], h, 8);
+  if (words == 4) {
+    __builtin_memcpy(&ew[1], h + 8, 8);
+    __builtin_memcpy(&ew[2], h + 16, 8);
+    __builtin_memcpy(&ew[3], h + 24, 8);
+  }
+  unsigned dv = 0;
+  for (unsigned k = 0; k < words; k++)
+    dv += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[v * words + k]);
+  if (dv > m->radius)
+    return VOUCH_OK;
+  for (unsigned u = 0; u < v; u++) {
+    unsigned du = 0;
+    for (unsigned k = 0; k < words; k++)
+      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
+    if (du <= m->radius)
+      return VOUCH_OK; /* a lower variant reports it */
+  }
+  const unsigned blk = idx->mih[j].block;
+  if (blk > 0) {
+    uint64_t ebe[4];
+    vidx_load_words(h, words, ebe);
+    for (unsigned c = 0; c < 2 * blk; c += 2) {
+      const vidx_mih_table *ta = &idx->mih[c], *tb = &idx->mih[c + 1];
+      int d = __builtin_popcount(vidx_substring(ebe, ta->start, ta->len) ^ m->qch[v][c]) +
+              __builtin_popcount(vidx_substring(ebe, tb->start, tb->len) ^ m->qch[v][c + 1]);
+      if (d <= m->T[c / 2])
+        return VOUCH_OK; /* a lower block reports it */
+    }
+  }
+  /* The lower chunk of the same block was excluded by the bucket scan
+   * (its distance is the payload's, required > its threshold). */
+  unsigned best = dv, bv = v;
+  for (unsigned u = v + 1; u < m->nvar; u++) {
+    unsigned du = 0;
+    for (unsigned k = 0; k < words; k++)
+      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
+    if (du < best) {
+      best = du;
+      bv = u;
+    }
+  }
+  return vouch__out_push(m->o, m->qno, id, best, bv);
+}
+
+/* Runs `np` probes through the pipeline: bucket bounds, bucket scans,
+ * entry numbers, verification; each stage prefetches ahead. */
+static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np) {
+  const vouch_index *idx = m->idx;
+  vidx_mih_scratch *s = m->s;
+  vidx_mih_probe *pr = s->probe;
+  /* 1: bucket bounds (the directories were prefetched with the keys) */
+  size_t nb = 0, total = 0;
+  for (size_t k = 0; k < np; k++) {
+    const uint32_t *dir = idx->mih[pr[k].tv >> 3].dir;
+    uint32_t a = dir[pr[k].a], b = dir[pr[k].a + 1];
+    if (a == b)
+      continue;
+    pr[nb] = pr[k];
+    pr[nb].a = a;
+    pr[nb++].b = b;
+    total += b - a;
+  }
+  /* 2: bucket scans */
+  VOUCH_TRY(grow_surv(s, total));
+  size_t ns = 0;
+  for (size_t k = 0; k < nb; k++) {
+    if (k + BUCKET_AHEAD < nb) {
+      const vidx_mih_probe *f = &pr[k + BUCKET_AHEAD];
+      const uint16_t *pay = idx->mih[f->tv >> 3].pay;
+      const char *p0 = (const char *)(pay + f->a), *p1 = (const char *)(pay + f->b);
+      for (unsigned l = 0; p0 < p1 && l < 16; l++, p0 += 64)
+        __builtin_prefetch(p0);
+    }
+    const unsigned j = pr[k].tv >> 3, v = pr[k].tv & 7;
+    const vidx_mih_table *t = &idx->mih[j];
+    const uint16_t qp = t->plen ? m->qch[v][j ^ 1U] : 0;
+#ifdef MIH_X86
+    if (m->use_avx2)
+      ns += scan_avx2(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, pr[k].tv, s->surv + ns);
+    else
+#endif
+      ns += scan_scalar(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, pr[k].tv, s->surv + ns);
+  }
+  /* 3: entry numbers */
+  vidx_mih_surv *sv = s->surv;
+  const unsigned w = idx->mih_idw;
+  for (size_t k = 0; k < ns; k++) {
+    if (k + SURV_AHEAD < ns)
+      __builtin_prefetch(idx->mih[sv[k + SURV_AHEAD].tv >> 3].ids + (size_t)sv[k + SURV_AHEAD].pos * w);
+    sv[k].pos = get_id(idx->mih[sv[k].tv >> 3].ids + (size_t)sv[k].pos * w, w);
+  }
+  /* 4: verification */
+  for (size_t k = 0; k < ns; k++) {
+    if (k + SURV_AHEAD < ns)
+      __builtin_prefetch(idx->hashes + (size_t)sv[k + SURV_AHEAD].pos * idx->hash_bytes);
+    VOUCH_TRY(verify(m, sv[k].pos, sv[k].tv & 7, sv[k].tv >> 3));
+  }
+  return VOUCH_OK;
+}
+
+static inline __attribute__((always_inline)) int mih_query_body(mih_q *m) {
+  const vouch_index *idx = m->idx;
+  vidx_mih_scratch *s = m->s;
+  if (!s->probe) {
+    s->probe = vouch__malloc(VIDX_MIH_CHUNK * sizeof *s->probe);
+    if (!s->probe)
+      return VOUCH_E_NOMEM;
+  }
+  vidx_mih_probe *pr = s->probe;
+  size_t np = 0;
+  for (unsigned v = 0; v < m->nvar; v++) {
+    for (unsigned j = 0; j < idx->mih_m; j++) {
+      const vidx_mih_table *t = &idx->mih[j];
+      if (m->t[j] < 0)
+        continue;
+      const int T = m->T[t->block];
+      /* the block's first chunk, when within its threshold, reports */
+      const int lo = t->second ? m->t[j - 1] + 1 : 0;
+      if (lo > (int)t->plen)
+        continue;
+      const unsigned len = t->len;
+      const int tj = m->t[j] > (int)len ? (int)len : m->t[j];
+      const uint32_t key = m->qch[v][j];
+      const uint16_t tv = TV(j, v);
+      for (int p = 0; p <= tj; p++) {
+        int hi = T - p;
+        if (hi < lo)
+          break;
+        if (hi > (int)t->plen)
+          hi = (int)t->plen;
+        /* every mask of len bits with popcount p (Gosper's hack) */
+        uint64_t mask = ((uint64_t)1 << p) - 1, limit = (uint64_t)1 << len;
+        while (mask < limit) {
+          if (np == VIDX_MIH_CHUNK) {
+            VOUCH_TRY(flush(m, np));
+            np = 0;
+          }
+          uint32_t kk = key ^ (uint32_t)mask;
+          __builtin_prefetch(&t->dir[kk]);
+          pr[np].a = kk;
+          pr[np].tv = tv;
+          pr[np].lo = (uint8_t)lo;
+          pr[np++].hi = (uint8_t)hi;
+          if (p == 0)
+            break;
+          uint64_t c = mask & -mask, r = mask + c;
+          mask = (((r ^ mask) >> 2) >> __builtin_ctzll(c)) | r; /* c is a power of two */
+        }
+      }
+    }
+  }
+  if (np)
+    VOUCH_TRY(flush(m, np));
+  return VOUCH_OK;
+}
+
+#ifdef MIH_X86
+__attribute__((target("popcnt"))) static int mih_query_popcnt(mih_q *m) { return mih_query_body(m); }
+#endif
+static int mih_query_generic(mih_q *m) { return mih_query_body(m); }
+
+int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, unsigned radius,
+                     uint32_t qno, vidx_out *o, vidx_mih_scratch *s) {
+  mih_q m;
+  m.idx = idx;
+  m.nvar = nvar;
+  m.radius = radius;
+  m.words = idx->words;
+  m.qno = qno;
+  m.o = o;
+  m.s = s;
+  m.use_avx2 = idx->use_avx2;
+  memcpy(m.qn, q, (size_t)nvar * idx->hash_bytes);
+  for (unsigned v = 0; v < nvar; v++) {
+    uint64_t be[4];
+    vidx_load_words(q + (size_t)v * idx->hash_bytes, idx->words, be);
+    for (unsigned j = 0; j < idx->mih_m; j++)
+      m.qch[v][j] = (uint16_t)vidx_substring(be, idx->mih[j].start, idx->mih[j].len);
+  }
+  thresholds(idx, radius, m.T, m.t);
+#ifdef MIH_X86
+  if (idx->use_popcnt)
+    return mih_query_popcnt(&m);
+#endif
+  return mih_query_generic(&m);
+}
+
+/* ------------------------------------------------------------ cost model */
+
+static double binom_sum(unsigned len, int t) {
+  double s = 0, c = 1;
+  for (int d = 0; d <= t && d <= (int)len; d++) {
+    s += c;
+    c = c * (double)(len - (unsigned)d) / (double)(d + 1);
+  }
+  return s;
+}
+
+/* Rough costs in nanoseconds, fitted to bench/bench_match.c on the
+ * development machine (docs/matching.md); they only steer AUTO. */
+double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar) {
+  if (idx->mih_m == 0)
+    return 1e300;
+  int T[VIDX_MIH_MAX_M], t[VIDX_MIH_MAX_M];
+  thresholds(idx, radius, T, t);
+  double cost = 0;
+  for (unsigned j = 0; j < idx->mih_m; j++) {
+    if (t[j] < 0)
+      continue;
+    const vidx_mih_table *tb = &idx->mih[j];
+    double probes = binom_sum(tb->len, t[j]);
+    double per_bucket = (double)idx->count / (double)((size_t)1 << tb->len);
+    /* survivors: entries whose block is within T, about n * V(w, T) / 2^w
+     * per block, split over its tables */
+    unsigned wbits = tb->len + tb->plen;
+    double surv = (double)idx->count * binom_sum(wbits, T[tb->block]) / ((double)((size_t)1 << wbits)) /
+                  (tb->plen ? 2.0 : 1.0);
+    cost += probes * (8.0 + 0.5 * per_bucket) + surv * 40.0;
+  }
+  return cost * nvar;
+}
