@@ -118,40 +118,72 @@ static inline uint32_t get_id(const uint8_t *p, unsigned w) {
   return w >= 4 ? x : x & ((1U << (8 * w)) - 1);
 }
 
-/* Table j: a counting sort of the entries by key (stable, so each bucket
- * lists its entries in ascending order). */
+/* Whether table j stores entry numbers: the first table of a two-chunk
+ * block does not.  Both tables of a block list their entries in the order
+ * (key, payload, entry), so the entries with one block value form a run in
+ * each of them, in the same order: the k-th entry of the run (K, P) in the
+ * first table (bucket K, payload P) is the k-th entry of the run (P, K) in
+ * the second (bucket P, payload K), whose number is stored there. */
+static int has_ids(const vidx_mih_table *t) { return t->second || t->plen == 0; }
+
+/* Table j: the entries sorted by (key, payload, entry number), by two
+ * stable counting sorts (payload, then key). */
 static int build_table(vouch_index *idx, unsigned j) {
   vidx_mih_table *t = &idx->mih[j];
-  const size_t n = idx->count, nb = (size_t)1 << t->len;
+  const size_t n = idx->count, nb = (size_t)1 << t->len, np = (size_t)1 << t->plen;
   const unsigned w = idx->mih_idw;
   t->dir = vouch__calloc(nb + 1, sizeof *t->dir);
   t->pay = vouch__malloc((n + 16) * sizeof *t->pay);
-  t->ids = vouch__malloc(n * w + 4);
-  uint32_t *cur = vouch__malloc(nb * sizeof *cur);
-  if (!t->dir || !t->pay || !t->ids || !cur) {
-    vouch__free(cur);
-    return VOUCH_E_NOMEM;
-  }
+  if (has_ids(t))
+    t->ids = vouch__malloc(n * w + 4);
+  uint32_t *cur = vouch__malloc((nb > np ? nb : np) * sizeof *cur);
+  uint32_t *pcnt = vouch__calloc(np + 1, sizeof *pcnt);
+  uint32_t *kp = vouch__malloc((n ? n : 1) * sizeof *kp), *id = vouch__malloc((n ? n : 1) * sizeof *id);
+  int rc = VOUCH_E_NOMEM;
+  if (!t->dir || !t->pay || (has_ids(t) && !t->ids) || !cur || !pcnt || !kp || !id)
+    goto out;
   vouch__advise_huge(t->pay, (n + 16) * sizeof *t->pay);
-  vouch__advise_huge(t->ids, n * w + 4);
   memset(t->pay + n, 0, 16 * sizeof *t->pay);
-  memset(t->ids + n * w, 0, 4);
+  if (t->ids) {
+    vouch__advise_huge(t->ids, n * w + 4);
+    memset(t->ids + n * w, 0, 4);
+  }
   uint64_t wd[4];
   for (size_t i = 0; i < n; i++) {
     vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, wd);
     t->dir[vidx_substring(wd, t->start, t->len) + 1]++;
+    if (t->plen)
+      pcnt[vidx_substring(wd, t->pstart, t->plen) + 1]++;
   }
   for (size_t k = 0; k < nb; k++)
     t->dir[k + 1] += t->dir[k];
-  memcpy(cur, t->dir, nb * sizeof *cur);
+  for (size_t k = 0; k < np; k++)
+    pcnt[k + 1] += pcnt[k];
+  /* by payload: kp = key << 16 | payload */
+  memcpy(cur, pcnt, np * sizeof *cur);
   for (size_t i = 0; i < n; i++) {
     vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, wd);
-    uint32_t p = cur[vidx_substring(wd, t->start, t->len)]++;
-    t->pay[p] = t->plen ? (uint16_t)vidx_substring(wd, t->pstart, t->plen) : 0;
-    put_id(t->ids + (size_t)p * w, w, (uint32_t)i);
+    uint32_t key = vidx_substring(wd, t->start, t->len);
+    uint32_t pv = t->plen ? vidx_substring(wd, t->pstart, t->plen) : 0;
+    uint32_t p = cur[pv]++;
+    kp[p] = key << 16 | pv;
+    id[p] = (uint32_t)i;
   }
+  /* then by key */
+  memcpy(cur, t->dir, nb * sizeof *cur);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t p = cur[kp[i] >> 16]++;
+    t->pay[p] = (uint16_t)kp[i];
+    if (t->ids)
+      put_id(t->ids + (size_t)p * w, w, id[i]);
+  }
+  rc = VOUCH_OK;
+out:
   vouch__free(cur);
-  return VOUCH_OK;
+  vouch__free(pcnt);
+  vouch__free(kp);
+  vouch__free(id);
+  return rc;
 }
 
 typedef struct build_job {
@@ -226,7 +258,7 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   size_t bytes = 0;
   for (unsigned j = 0; j < m; j++)
     bytes += (((size_t)1 << idx->mih[j].len) + 1) * sizeof(uint32_t) +
-             (idx->count + 16) * sizeof(uint16_t) + idx->count * w + 4;
+             (idx->count + 16) * sizeof(uint16_t) + (has_ids(&idx->mih[j]) ? idx->count * w + 4 : 0);
   idx->heap_bytes = bytes;
   return VOUCH_OK;
 }
@@ -237,13 +269,18 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
  * positions [a, b); survivors need a payload distance in [lo, hi]. */
 struct vidx_mih_probe {
   uint32_t a, b;
-  uint16_t tv;
+  uint16_t key, tv;
   uint8_t lo, hi;
 };
-/* A survivor: position `pos` of table tv >> 3 (then the entry number). */
+/* A survivor: position `pos` in bucket `key` of table tv >> 3, then (if
+ * that table keeps no entry numbers) the same entry's position in the
+ * sibling table, then its entry number.  pv, run, a2, b2: the sibling
+ * lookup (payload, rank in the run, sibling bucket). */
 struct vidx_mih_surv {
   uint32_t pos;
-  uint16_t tv;
+  uint16_t tv, key;
+  uint16_t pv;
+  uint32_t run, a2, b2;
 };
 
 #define VIDX_MIH_CHUNK 4096U
@@ -288,13 +325,15 @@ typedef struct mih_q {
 static inline __attribute__((always_inline)) size_t scan_scalar(const uint16_t *pay, uint32_t a,
                                                                 uint32_t b, uint16_t qp,
                                                                 unsigned lo, unsigned hi,
-                                                                uint16_t tv, vidx_mih_surv *out) {
+                                                                const vidx_mih_probe *pr,
+                                                                vidx_mih_surv *out) {
   size_t n = 0;
   for (uint32_t i = a; i < b; i++) {
     unsigned d = (unsigned)__builtin_popcount((unsigned)(pay[i] ^ qp));
     if (d - lo <= hi - lo) {
       out[n].pos = i;
-      out[n++].tv = tv;
+      out[n].key = pr->key;
+      out[n++].tv = pr->tv;
     }
   }
   return n;
@@ -305,7 +344,7 @@ static inline __attribute__((always_inline)) size_t scan_scalar(const uint16_t *
  * lanes, both bounds compared at once. */
 __attribute__((target("avx2,popcnt"))) static size_t scan_avx2(const uint16_t *pay, uint32_t a,
                                                                uint32_t b, uint16_t qp, unsigned lo,
-                                                               unsigned hi, uint16_t tv,
+                                                               unsigned hi, const vidx_mih_probe *pr,
                                                                vidx_mih_surv *out) {
   const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
                                        2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
@@ -324,13 +363,27 @@ __attribute__((target("avx2,popcnt"))) static size_t scan_avx2(const uint16_t *p
     while (mask) {
       unsigned bit = (unsigned)__builtin_ctz(mask);
       out[n].pos = i + bit / 2;
-      out[n++].tv = tv;
+      out[n].key = pr->key;
+      out[n++].tv = pr->tv;
       mask &= mask - 1;
     }
   }
-  return n + scan_scalar(pay, i, b, qp, lo, hi, tv, out + n);
+  return n + scan_scalar(pay, i, b, qp, lo, hi, pr, out + n);
 }
 #endif
+
+/* The first position in [a, b) whose payload is >= x (payloads are
+ * ascending within a run of one key). */
+static inline uint32_t lower_bound16(const uint16_t *pay, uint32_t a, uint32_t b, uint16_t x) {
+  while (a < b) {
+    uint32_t mid = a + (b - a) / 2;
+    if (pay[mid] < x)
+      a = mid + 1;
+    else
+      b = mid;
+  }
+  return a;
+}
 
 /* Survivor `id` (through variant v, table j): the full check. */
 static inline __attribute__((always_inline)) int verify(const mih_q *m, uint32_t id, unsigned v,
@@ -398,6 +451,7 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
     if (a == b)
       continue;
     pr[nb] = pr[k];
+    pr[nb].key = (uint16_t)pr[k].a;
     pr[nb].a = a;
     pr[nb++].b = b;
     total += b - a;
@@ -418,13 +472,54 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
     const uint16_t qp = t->plen ? m->qch[v][j ^ 1U] : 0;
 #ifdef MIH_X86
     if (m->use_avx2)
-      ns += scan_avx2(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, pr[k].tv, s->surv + ns);
+      ns += scan_avx2(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, &pr[k], s->surv + ns);
     else
 #endif
-      ns += scan_scalar(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, pr[k].tv, s->surv + ns);
+      ns += scan_scalar(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, &pr[k], s->surv + ns);
   }
-  /* 3: entry numbers */
+  /* 3: entry numbers; for first tables of a block through the sibling */
   vidx_mih_surv *sv = s->surv;
+  size_t nsib = 0;
+  for (size_t k = 0; k < ns; k++) {
+    const vidx_mih_table *t = &idx->mih[sv[k].tv >> 3];
+    if (has_ids(t))
+      continue;
+    /* rank of this entry among those with its block value */
+    uint16_t pv = t->pay[sv[k].pos];
+    sv[k].pv = pv;
+    sv[k].run = sv[k].pos - lower_bound16(t->pay, t->dir[sv[k].key], sv[k].pos, pv);
+    __builtin_prefetch(&t[1].dir[pv]);
+    nsib++;
+  }
+  if (nsib) {
+    for (size_t k = 0; k < ns; k++) {
+      const vidx_mih_table *t = &idx->mih[sv[k].tv >> 3];
+      if (has_ids(t))
+        continue;
+      sv[k].a2 = t[1].dir[sv[k].pv];
+      sv[k].b2 = t[1].dir[sv[k].pv + 1];
+    }
+    for (size_t k = 0; k < ns; k++) {
+      if (k + SURV_AHEAD < ns) {
+        const vidx_mih_surv *f = &sv[k + SURV_AHEAD];
+        const vidx_mih_table *ft = &idx->mih[f->tv >> 3];
+        if (!has_ids(ft)) {
+          const char *p0 = (const char *)(ft[1].pay + f->a2), *p1 = (const char *)(ft[1].pay + f->b2);
+          for (unsigned l = 0; p0 < p1 && l < 16; l++, p0 += 64)
+            __builtin_prefetch(p0);
+        }
+      }
+      const unsigned j = sv[k].tv >> 3;
+      const vidx_mih_table *t = &idx->mih[j];
+      if (has_ids(t))
+        continue;
+      uint32_t p2 = lower_bound16(t[1].pay, sv[k].a2, sv[k].b2, sv[k].key) + sv[k].run;
+      if (p2 >= sv[k].b2 || t[1].pay[p2] != sv[k].key)
+        return VOUCH_E_INTERNAL; /* the two tables disagree: cannot happen */
+      sv[k].pos = p2;
+      sv[k].tv = TV(j + 1, sv[k].tv & 7);
+    }
+  }
   const unsigned w = idx->mih_idw;
   for (size_t k = 0; k < ns; k++) {
     if (k + SURV_AHEAD < ns)
