@@ -385,6 +385,41 @@ static inline uint32_t lower_bound16(const uint16_t *pay, uint32_t a, uint32_t b
   return a;
 }
 
+/* Where payload x is expected in [a, b) if payloads (of plen bits) are
+ * spread evenly, as they are for hashes that look random. */
+static inline uint32_t guess16(uint32_t a, uint32_t b, uint16_t x, unsigned plen) {
+  uint32_t g = a + (uint32_t)(((uint64_t)(b - a) * x) >> plen);
+  return g < b ? g : (b > a ? b - 1 : a);
+}
+
+/* lower_bound16 starting from a guess: gallops away from it, then bisects,
+ * so a good guess touches one or two cache lines. */
+static inline uint32_t lower_bound16_near(const uint16_t *pay, uint32_t a, uint32_t b, uint16_t x,
+                                          uint32_t g) {
+  if (a >= b)
+    return a;
+  uint32_t step = 1;
+  if (pay[g] < x) { /* answer in (g, b] */
+    uint32_t below = g, at = g + 1; /* pay[below] < x */
+    while (at < b && pay[at] < x) {
+      below = at;
+      at = step < b - at ? at + step : b;
+      step *= 2;
+    }
+    return lower_bound16(pay, below + 1, at, x);
+  }
+  /* pay[g] >= x: answer in [a, g] */
+  uint32_t hi = g;
+  while (hi > a && pay[hi - 1] >= x) {
+    uint32_t nh = step < hi - a ? hi - step : a;
+    if (pay[nh] < x)
+      return lower_bound16(pay, nh + 1, hi, x);
+    hi = nh;
+    step *= 2;
+  }
+  return hi;
+}
+
 /* Survivor `id` (through variant v, table j): the full check. */
 static inline __attribute__((always_inline)) int verify(const mih_q *m, uint32_t id, unsigned v,
                                                         unsigned j) {
@@ -503,17 +538,16 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
       if (k + SURV_AHEAD < ns) {
         const vidx_mih_surv *f = &sv[k + SURV_AHEAD];
         const vidx_mih_table *ft = &idx->mih[f->tv >> 3];
-        if (!has_ids(ft)) {
-          const char *p0 = (const char *)(ft[1].pay + f->a2), *p1 = (const char *)(ft[1].pay + f->b2);
-          for (unsigned l = 0; p0 < p1 && l < 16; l++, p0 += 64)
-            __builtin_prefetch(p0);
-        }
+        if (!has_ids(ft) && f->a2 < f->b2)
+          __builtin_prefetch(ft[1].pay + guess16(f->a2, f->b2, f->key, ft[1].plen));
       }
       const unsigned j = sv[k].tv >> 3;
       const vidx_mih_table *t = &idx->mih[j];
       if (has_ids(t))
         continue;
-      uint32_t p2 = lower_bound16(t[1].pay, sv[k].a2, sv[k].b2, sv[k].key) + sv[k].run;
+      uint32_t p2 = lower_bound16_near(t[1].pay, sv[k].a2, sv[k].b2, sv[k].key,
+                                       guess16(sv[k].a2, sv[k].b2, sv[k].key, t[1].plen)) +
+                    sv[k].run;
       if (p2 >= sv[k].b2 || t[1].pay[p2] != sv[k].key)
         return VOUCH_E_INTERNAL; /* the two tables disagree: cannot happen */
       sv[k].pos = p2;
