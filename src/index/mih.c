@@ -126,21 +126,21 @@ static inline uint32_t get_id(const uint8_t *p, unsigned w) {
  * the second (bucket P, payload K), whose number is stored there. */
 static int has_ids(const vidx_mih_table *t) { return t->second || t->plen == 0; }
 
-/* Table j: the entries sorted by (key, payload, entry number), by two
- * stable counting sorts (payload, then key). */
-static int build_table(vouch_index *idx, unsigned j) {
-  vidx_mih_table *t = &idx->mih[j];
-  const size_t n = idx->count, nb = (size_t)1 << t->len, np = (size_t)1 << t->plen;
-  const unsigned w = idx->mih_idw;
+/* Table t from the block values: key = (vals[i] >> kshift) & 0xffff,
+ * payload = (vals[i] >> pshift) & 0xffff.  The entries are sorted by (key,
+ * payload, entry number) by two stable counting sorts (payload, then key);
+ * kp and id are scratch of n entries. */
+static int fill_table(vidx_mih_table *t, const uint32_t *vals, size_t n, unsigned w,
+                      unsigned kshift, unsigned pshift, uint32_t *kp, uint32_t *id) {
+  const size_t nb = (size_t)1 << t->len, np = (size_t)1 << t->plen;
   t->dir = vouch__calloc(nb + 1, sizeof *t->dir);
   t->pay = vouch__malloc((n + 16) * sizeof *t->pay);
   if (has_ids(t))
     t->ids = vouch__malloc(n * w + 4);
   uint32_t *cur = vouch__malloc((nb > np ? nb : np) * sizeof *cur);
   uint32_t *pcnt = vouch__calloc(np + 1, sizeof *pcnt);
-  uint32_t *kp = vouch__malloc((n ? n : 1) * sizeof *kp), *id = vouch__malloc((n ? n : 1) * sizeof *id);
   int rc = VOUCH_E_NOMEM;
-  if (!t->dir || !t->pay || (has_ids(t) && !t->ids) || !cur || !pcnt || !kp || !id)
+  if (!t->dir || !t->pay || (has_ids(t) && !t->ids) || !cur || !pcnt)
     goto out;
   vouch__advise_huge(t->pay, (n + 16) * sizeof *t->pay);
   memset(t->pay + n, 0, 16 * sizeof *t->pay);
@@ -148,12 +148,10 @@ static int build_table(vouch_index *idx, unsigned j) {
     vouch__advise_huge(t->ids, n * w + 4);
     memset(t->ids + n * w, 0, 4);
   }
-  uint64_t wd[4];
+  const uint32_t km = (uint32_t)nb - 1, pm = (uint32_t)np - 1;
   for (size_t i = 0; i < n; i++) {
-    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, wd);
-    t->dir[vidx_substring(wd, t->start, t->len) + 1]++;
-    if (t->plen)
-      pcnt[vidx_substring(wd, t->pstart, t->plen) + 1]++;
+    t->dir[((vals[i] >> kshift) & km) + 1]++;
+    pcnt[((vals[i] >> pshift) & pm) + 1]++;
   }
   for (size_t k = 0; k < nb; k++)
     t->dir[k + 1] += t->dir[k];
@@ -162,9 +160,7 @@ static int build_table(vouch_index *idx, unsigned j) {
   /* by payload: kp = key << 16 | payload */
   memcpy(cur, pcnt, np * sizeof *cur);
   for (size_t i = 0; i < n; i++) {
-    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, wd);
-    uint32_t key = vidx_substring(wd, t->start, t->len);
-    uint32_t pv = t->plen ? vidx_substring(wd, t->pstart, t->plen) : 0;
+    uint32_t key = (vals[i] >> kshift) & km, pv = (vals[i] >> pshift) & pm;
     uint32_t p = cur[pv]++;
     kp[p] = key << 16 | pv;
     id[p] = (uint32_t)i;
@@ -181,6 +177,30 @@ static int build_table(vouch_index *idx, unsigned j) {
 out:
   vouch__free(cur);
   vouch__free(pcnt);
+  return rc;
+}
+
+/* Block k: its chunk values are read from the hashes once (first chunk in
+ * the high 16 bits), then each of its tables is sorted from them. */
+static int build_block(vouch_index *idx, unsigned k) {
+  const size_t n = idx->count;
+  vidx_mih_table *t0 = &idx->mih[2 * k], *t1 = 2 * k + 1 < idx->mih_m ? &idx->mih[2 * k + 1] : NULL;
+  uint32_t *vals = vouch__malloc((n ? n : 1) * sizeof *vals);
+  uint32_t *kp = vouch__malloc((n ? n : 1) * sizeof *kp), *id = vouch__malloc((n ? n : 1) * sizeof *id);
+  int rc = VOUCH_E_NOMEM;
+  if (!vals || !kp || !id)
+    goto out;
+  uint64_t wd[4];
+  for (size_t i = 0; i < n; i++) {
+    vidx_load_words(idx->hashes + i * idx->hash_bytes, idx->words, wd);
+    uint32_t a = vidx_substring(wd, t0->start, t0->len);
+    vals[i] = t1 ? a << 16 | vidx_substring(wd, t1->start, t1->len) : a << 16;
+  }
+  rc = fill_table(t0, vals, n, idx->mih_idw, 16, 0, kp, id);
+  if (rc == VOUCH_OK && t1)
+    rc = fill_table(t1, vals, n, idx->mih_idw, 0, 16, kp, id);
+out:
+  vouch__free(vals);
   vouch__free(kp);
   vouch__free(id);
   return rc;
@@ -194,8 +214,8 @@ typedef struct build_job {
 
 static void *build_tables(void *arg) {
   build_job *b = arg;
-  for (unsigned j = b->first; j < b->idx->mih_m && b->rc == VOUCH_OK; j += b->step)
-    b->rc = build_table(b->idx, j);
+  for (unsigned k = b->first; k < nblocks(b->idx->mih_m) && b->rc == VOUCH_OK; k += b->step)
+    b->rc = build_block(b->idx, k);
   return NULL;
 }
 
@@ -232,7 +252,7 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   }
   idx->mih_m = m;
   unsigned nt = threads ? threads : 1;
-  if (nt > m) nt = m;
+  if (nt > nblocks(m)) nt = nblocks(m);
   if (nt > VIDX_MAX_BUILD_THREADS) nt = VIDX_MAX_BUILD_THREADS;
   build_job jobs[VIDX_MAX_BUILD_THREADS];
   pthread_t th[VIDX_MAX_BUILD_THREADS];
