@@ -13,7 +13,9 @@
  * variants (ties: the lowest variant number).  Two engines give identical
  * results: a brute-force scan (AVX2 or scalar, chosen at run time) that
  * compares each entry with all variants in one pass, and multi-index hashing
- * (Norouzi, Punjani, Fleet 2012) over m substrings.
+ * (after Norouzi, Punjani, Fleet 2012) over m chunks of at most 16 bits,
+ * paired into blocks whose buckets carry the rest of the block
+ * (docs/matching.md).
  */
 #ifndef VOUCH_INDEX_H
 #define VOUCH_INDEX_H
@@ -84,7 +86,7 @@ typedef enum vouch_engine {
 
 typedef struct vouch_index_config {
   int build_mih;      /* build the multi-index tables at open (needed for MIH) */
-  unsigned mih_m;     /* number of substrings; 0 = chosen from the size */
+  unsigned mih_m;     /* number of chunks (tables), each <= 16 bits; 0 = chosen from the size */
   int force_scalar;   /* never use the AVX2 kernels */
   unsigned build_threads; /* threads building the MIH tables; 0 = 1 */
 } vouch_index_config;
@@ -111,9 +113,10 @@ VOUCH_API void vouch_index_free(vouch_index *idx); /* NULL is a no-op */
 VOUCH_API const char *vouch_index_errmsg(const vouch_index *idx);
 
 /*! vouch_index_build_mih() :
- *  Builds (or rebuilds) the MIH tables with `m` substrings (0 = chosen from
- *  the size) on `threads` threads (0 = 1), for a handle opened with
- *  build_mih = 0.  Not safe while other
+ *  Builds (or rebuilds) the MIH tables with `m` chunks (0 = chosen from
+ *  the size; otherwise chunks must be at most 16 bits: m >= 16 for PDQ,
+ *  >= 4 for 64-bit hashes, <= 64) on `threads` threads (0 = 1), for a
+ *  handle opened with build_mih = 0.  Not safe while other
  *  threads search the same handle.
  * @return : VOUCH_OK, VOUCH_E_INVALID (m impossible), VOUCH_E_LIMIT, VOUCH_E_NOMEM. */
 VOUCH_API int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads);
@@ -129,7 +132,7 @@ VOUCH_API const uint8_t *vouch_index_root(const vouch_index *idx);
 /*! vouch_index_verify_root() : recomputes the Merkle root over the canonical
  *  leaves. @return : VOUCH_OK, VOUCH_E_DB_CORRUPT (differs), VOUCH_E_NOMEM. */
 VOUCH_API int vouch_index_verify_root(vouch_index *idx);
-/*! vouch_index_mih_m() : substrings of the MIH tables, 0 if none were built. */
+/*! vouch_index_mih_m() : chunks (tables) of the MIH index, 0 if none were built. */
 VOUCH_API unsigned vouch_index_mih_m(const vouch_index *idx);
 /*! vouch_index_memory() : bytes of heap the handle holds (MIH tables etc.),
  *  not counting the mapped file. */

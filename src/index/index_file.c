@@ -539,7 +539,7 @@ int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
     m = vouch__mih_auto_m(idx->count, idx->hash_bytes * 8);
   int rc = vouch__mih_build(idx, m, threads);
   if (rc == VOUCH_E_INVALID)
-    return fail(idx, rc, "MIH: %u substrings is not possible for %u-bit hashes (need %u..%u)", m,
+    return fail(idx, rc, "MIH: %u chunks is not possible for %u-bit hashes (need %u..%u)", m,
                 idx->hash_bytes * 8, (idx->hash_bytes * 8 + VIDX_MIH_MAX_BITS - 1) / VIDX_MIH_MAX_BITS,
                 idx->hash_bytes * 8 < VIDX_MIH_MAX_M ? idx->hash_bytes * 8 : VIDX_MIH_MAX_M);
   if (rc == VOUCH_E_LIMIT)
