@@ -89,6 +89,8 @@ VOUCH_HIDDEN unsigned vouch__mih_auto_m(size_t count, unsigned bits);
  * so any entry within radius has some substring j within t_j (pigeonhole).
  * Returns -1 for tables that need no probing. */
 VOUCH_HIDDEN int vouch__mih_threshold(unsigned m, unsigned radius, unsigned j);
+/* sum_{d <= t} C(len, d), as a double */
+VOUCH_HIDDEN double vouch__binom_sum(unsigned len, int t);
 VOUCH_HIDDEN double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar);
 VOUCH_HIDDEN double vouch__scan_cost(const vouch_index *idx, unsigned radius, unsigned nvar);
 

@@ -678,7 +678,7 @@ int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, un
 
 /* ------------------------------------------------------------ cost model */
 
-static double binom_sum(unsigned len, int t) {
+double vouch__binom_sum(unsigned len, int t) {
   double s = 0, c = 1;
   for (int d = 0; d <= t && d <= (int)len; d++) {
     s += c;
@@ -699,14 +699,14 @@ double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar) {
     if (t[j] < 0)
       continue;
     const vidx_mih_table *tb = &idx->mih[j];
-    double probes = binom_sum(tb->len, t[j]);
+    double probes = vouch__binom_sum(tb->len, t[j]);
     double per_bucket = (double)idx->count / (double)((size_t)1 << tb->len);
     /* survivors: entries whose block is within T, about n * V(w, T) / 2^w
      * per block, split over its tables */
     unsigned wbits = tb->len + tb->plen;
-    double surv = (double)idx->count * binom_sum(wbits, T[tb->block]) / ((double)((size_t)1 << wbits)) /
+    double surv = (double)idx->count * vouch__binom_sum(wbits, T[tb->block]) / ((double)((size_t)1 << wbits)) /
                   (tb->plen ? 2.0 : 1.0);
-    cost += probes * (8.0 + 0.5 * per_bucket) + surv * 40.0;
+    cost += probes * (25.0 + 0.47 * per_bucket) + surv * 80.0;
   }
   return cost * nvar;
 }

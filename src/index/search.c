@@ -244,10 +244,19 @@ int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq, uns
 
 /* ------------------------------------------------------------ cost model */
 
+/* Rough costs in nanoseconds, fitted to bench/bench_match.c on the
+ * development machine (docs/matching.md); they only steer AUTO.  A 256-bit
+ * entry costs a lower bound over its first 128 bits, plus the exact
+ * distances when some variant is within the radius there (for random
+ * entries: probability V(128, r) / 2^128 per variant). */
 double vouch__scan_cost(const vouch_index *idx, unsigned radius, unsigned nvar) {
-  (void)radius;
-  double per = idx->use_avx2 ? 1.5 : 3.0;
-  return (double)idx->count * per * (0.5 + (double)nvar / 8.0);
+  const double n = (double)idx->count, scalar = idx->use_avx2 ? 1.0 : 1.9;
+  if (idx->words == 1)
+    return n * scalar * (0.5 + 0.35 * nvar);
+  double pass = (double)nvar * vouch__binom_sum(128, (int)radius) / 3.402823669209385e38; /* 2^128 */
+  if (pass > 1)
+    pass = 1;
+  return n * (scalar * 3.0 * (0.5 + (double)nvar / 8.0) + pass * 30.0);
 }
 
 int vouch_index_engine_for(const vouch_index *idx, unsigned radius, unsigned nvar) {
