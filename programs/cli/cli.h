@@ -71,6 +71,19 @@ int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
  * rename, so a crash never leaves half a file.  Quiet: -1 with errno. */
 int cli_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode);
 
+/* The current signed lists stored in a bank file (of the banks `names`, all
+ * if nnames is 0), copied out: bufs[i] (lens[i] bytes), free with
+ * cli_bank_lists_free().  Returns 0, or -1 after printing an error prefixed
+ * with `who`. */
+typedef struct cli_bank_lists {
+  uint8_t **bufs;
+  size_t *lens;
+  size_t n, cap;
+} cli_bank_lists;
+int cli_bank_lists_load(const char *who, const char *db, const char *const *names, size_t nnames,
+                        cli_bank_lists *out);
+void cli_bank_lists_free(cli_bank_lists *l);
+
 /* Number of online CPUs (at least 1). */
 int cli_ncpu(void);
 

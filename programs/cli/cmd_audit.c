@@ -1149,21 +1149,26 @@ static const char *check_word(int v) { return v < 0 ? "skip" : v == VOUCH_OK ? "
 
 static int audit_verify(int argc, char **argv) {
   const char *sthp = NULL, *dbp = NULL, *logp = NULL, *trusted = NULL, *prevp = NULL, *psi = NULL, *idx = NULL;
+  const char *bankp = NULL;
   int json = 0, help = 0;
   opt o[] = {{"--sth", 1, &sthp, NULL},      {"--db", 1, &dbp, NULL},     {"--log", 1, &logp, NULL},
              {"--trusted", 1, &trusted, NULL}, {"--prev", 1, &prevp, NULL}, {"--psi-digest", 1, &psi, NULL},
-             {"--index-root", 1, &idx, NULL}, {"--json", 0, NULL, &json},  {"--help", 0, NULL, &help}};
+             {"--index-root", 1, &idx, NULL}, {"--json", 0, NULL, &json},  {"--help", 0, NULL, &help},
+             {"--bank", 1, &bankp, NULL}};
   if (wants_help(argc, argv)) {
     printf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog]\n"
            "                          [--trusted FILE] [--prev OLD.vdb] [--index-root HEX]\n"
-           "                          [--psi-digest HEX] [--json] [PUBLIC.vpd] [LIST.vsl...]\n\n"
+           "                          [--psi-digest HEX] [--bank BANKS.sqlite] [--json]\n"
+           "                          [PUBLIC.vpd] [LIST.vsl...]\n\n"
            "Checks what can be checked with the files given and prints each check:\n"
            "  head signature      always (against the key the head names)\n"
            "  table               --db: root recomputed from the leaves, every addition meets the\n"
            "                      rule, the head describes exactly this table\n"
            "  source signatures   --db: every source's list signature against its key\n"
-           "  lists               LIST.vsl...: the lists rebuild exactly this table (with --prev\n"
-           "                      for versions after the first): the auditor's check\n"
+           "  lists               LIST.vsl... and/or --bank: the lists (--bank: the current\n"
+           "                      signed lists stored in every bank of that file) rebuild\n"
+           "                      exactly this table (with --prev for versions after the\n"
+           "                      first): the auditor's check\n"
            "  log                 --log: the head is in the log, the log verifies throughout\n"
            "  trust               --trusted: server key, source keys, rule and pinned roots\n"
            "  public data         PUBLIC.vpd: valid and signed, names the head's root, and is\n"
@@ -1175,7 +1180,7 @@ static int audit_verify(int argc, char **argv) {
   char **ops = malloc((size_t)argc * sizeof *ops);
   int nops;
   uint8_t pd[32], ir[32];
-  if (!ops || parse_opts(argc, argv, o, 9, ops, &nops) != 0 || !sthp || (psi && parse_hex32(psi, pd) != 0) ||
+  if (!ops || parse_opts(argc, argv, o, 10, ops, &nops) != 0 || !sthp || (psi && parse_hex32(psi, pd) != 0) ||
       (idx && parse_hex32(idx, ir) != 0)) {
     cli_errorf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog] [--trusted FILE] "
                "[LIST.vsl...]");
@@ -1188,6 +1193,7 @@ static int audit_verify(int argc, char **argv) {
   vouch_audit_trust trust;
   loaded_list *ll = NULL;
   vouch_audit_list *lists = NULL;
+  cli_bank_lists bl = {0};
   int rc, ret = CLI_EXIT_ERROR, lists_rc = -1;
   if (load_sth(sthp, &sth, &rc) != 0) {
     ret = exit_for(rc);
@@ -1220,11 +1226,28 @@ static int audit_verify(int argc, char **argv) {
     goto out;
   }
   int nlists = 0, public_rc = -1;
-  if (nops > 0) {
-    ll = calloc((size_t)nops, sizeof *ll);
-    lists = calloc((size_t)nops, sizeof *lists);
+  if (bankp && cli_bank_lists_load("audit verify", bankp, NULL, 0, &bl) != 0)
+    goto out;
+  if (nops > 0 || bl.n > 0) {
+    ll = calloc((size_t)nops + bl.n, sizeof *ll);
+    lists = calloc((size_t)nops + bl.n, sizeof *lists);
     if (!ll || !lists)
       goto out;
+    /* the bank's lists first; their buffers move into ll */
+    for (size_t i = 0; i < bl.n; i++) {
+      ll[nlists].buf = bl.bufs[i];
+      ll[nlists].len = bl.lens[i];
+      bl.bufs[i] = NULL;
+      rc = vouch_audit_list_open(ll[nlists].buf, ll[nlists].len, &ll[nlists].list);
+      if (rc != VOUCH_OK) { /* stored lists were verified on import: the bank file was changed */
+        cli_errorf("%s: stored list %zu: %s", bankp, i + 1, vouch_strerror(rc));
+        ret = exit_for(rc);
+        nlists++;
+        goto out;
+      }
+      lists[nlists] = ll[nlists].list;
+      nlists++;
+    }
     for (int i = 0; i < nops; i++) {
       if (read_all(ops[i], &ll[nlists].buf, &ll[nlists].len) != 0)
         goto out;
@@ -1309,8 +1332,9 @@ static int audit_verify(int argc, char **argv) {
     ret = CLI_EXIT_VERIFY;
 out:
   if (ll)
-    for (int i = 0; i < nops; i++)
+    for (size_t i = 0; i < (size_t)nops + bl.n; i++)
       free(ll[i].buf);
+  cli_bank_lists_free(&bl);
   free(ll);
   free(lists);
   free(ops);

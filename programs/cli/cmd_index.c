@@ -37,55 +37,15 @@ static void print_root(FILE *f, const uint8_t *root) {
   for (int i = 0; i < 32; i++) fprintf(f, "%02x", root[i]);
 }
 
-/* The signed lists stored in the bank file, copied out of SQLite. */
-typedef struct stored_lists {
-  uint8_t **bufs;
-  size_t *lens;
-  size_t n, cap;
-} stored_lists;
-
-static int keep_list(void *ctx, const vouch_bank_signed_list *l) {
-  stored_lists *s = ctx;
-  if (s->n == s->cap) {
-    size_t nc = s->cap ? s->cap * 2 : 16;
-    uint8_t **nb = realloc(s->bufs, nc * sizeof *nb);
-    if (!nb) return VOUCH_E_NOMEM;
-    s->bufs = nb;
-    size_t *nl = realloc(s->lens, nc * sizeof *nl);
-    if (!nl) return VOUCH_E_NOMEM;
-    s->lens = nl;
-    s->cap = nc;
-  }
-  uint8_t *cp = malloc(l->vsl_len ? l->vsl_len : 1);
-  if (!cp) return VOUCH_E_NOMEM;
-  memcpy(cp, l->vsl, l->vsl_len);
-  s->bufs[s->n] = cp;
-  s->lens[s->n++] = l->vsl_len;
-  return 0;
-}
-
 /* `index build --db DB [--bank NAME]... --require-sources N ...`: the
  * --list path with the lists stored in the banks. */
 static int bank_audit_build(const char *db, const char **banks, size_t nbanks, unsigned require, int any_jur,
                             const char *audit_prev, const char *audit_out, const char *out) {
-  vouch_bank *b = NULL;
-  stored_lists s = {0};
-  int ec = CLI_EXIT_ERROR;
-  int rc = vouch_bank_open(&b, db, VOUCH_BANK_OPEN_READONLY);
-  if (rc == VOUCH_OK)
-    rc = vouch_bank_signed_lists(b, banks, nbanks, 1, keep_list, &s);
-  if (rc != VOUCH_OK) {
-    cli_errorf("index build: %s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
-  } else if (s.n == 0) {
-    cli_errorf("index build: %s: no signed lists in the chosen banks (import them with "
-               "'vouch bank import --signed LIST.vsl')", db);
-  } else {
-    ec = cli_audit_index_build(NULL, NULL, s.bufs, s.lens, s.n, require, any_jur, audit_prev, audit_out, out);
-  }
-  for (size_t i = 0; i < s.n; i++) free(s.bufs[i]);
-  free(s.bufs);
-  free(s.lens);
-  vouch_bank_free(b);
+  cli_bank_lists s;
+  if (cli_bank_lists_load("index build", db, banks, nbanks, &s) != 0)
+    return CLI_EXIT_ERROR;
+  int ec = cli_audit_index_build(NULL, NULL, s.bufs, s.lens, s.n, require, any_jur, audit_prev, audit_out, out);
+  cli_bank_lists_free(&s);
   return ec;
 }
 

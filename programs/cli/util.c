@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "vouch/bank.h"
 
 static void vmsg(const char *kind, const char *fmt, va_list ap) {
   fprintf(stderr, "vouch: %s", kind);
@@ -279,4 +280,55 @@ int cli_write_file_atomic(const char *path, const void *buf, size_t len, unsigne
   free(tmp);
   if (!ok) errno = saved ? saved : EIO;
   return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ stored lists */
+
+static int keep_list(void *ctx, const vouch_bank_signed_list *l) {
+  cli_bank_lists *s = ctx;
+  if (s->n == s->cap) {
+    size_t nc = s->cap ? s->cap * 2 : 16;
+    uint8_t **nb = realloc(s->bufs, nc * sizeof *nb);
+    if (!nb) return VOUCH_E_NOMEM;
+    s->bufs = nb;
+    size_t *nl = realloc(s->lens, nc * sizeof *nl);
+    if (!nl) return VOUCH_E_NOMEM;
+    s->lens = nl;
+    s->cap = nc;
+  }
+  uint8_t *cp = malloc(l->vsl_len ? l->vsl_len : 1);
+  if (!cp) return VOUCH_E_NOMEM;
+  memcpy(cp, l->vsl, l->vsl_len);
+  s->bufs[s->n] = cp;
+  s->lens[s->n++] = l->vsl_len;
+  return 0;
+}
+
+void cli_bank_lists_free(cli_bank_lists *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->bufs[i]);
+  free(l->bufs);
+  free(l->lens);
+  memset(l, 0, sizeof *l);
+}
+
+int cli_bank_lists_load(const char *who, const char *db, const char *const *names, size_t nnames,
+                        cli_bank_lists *out) {
+  vouch_bank *b = NULL;
+  memset(out, 0, sizeof *out);
+  int rc = vouch_bank_open(&b, db, VOUCH_BANK_OPEN_READONLY);
+  if (rc == VOUCH_OK)
+    rc = vouch_bank_signed_lists(b, names, nnames, 1, keep_list, out);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", who, vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
+    cli_bank_lists_free(out);
+    vouch_bank_free(b);
+    return -1;
+  }
+  vouch_bank_free(b);
+  if (out->n == 0) {
+    cli_errorf("%s: %s: no signed lists in the chosen banks (import them with "
+               "'vouch bank import --signed LIST.vsl')", who, db);
+    return -1;
+  }
+  return 0;
 }

@@ -128,6 +128,19 @@ cmp -s aud-v2.vdb bank-v2.vdb && [ "$(root_of aud-v2.vidx)" = "$(root_of bank-v2
 expect 0 "consistency v1 -> v2" "$V" audit consistency --json --old bank-v1.vdb --new bank-v2.vdb
 grep -q '"ok":true' out.txt && ok "v2 extends v1" || bad "consistency"
 
+# ---- the auditor checks a signed head against the lists stored in the bank
+expect 0 "keygen server" "$V" audit source keygen --server --name operator --jurisdiction CH -o srv.key
+expect 0 "sign-root v2" "$V" audit sign-root --key srv.key --db bank-v2.vdb --time 1764403200 -o v2.vsth
+expect 0 "audit verify --bank" "$V" audit verify --json --sth v2.vsth --db bank-v2.vdb --prev bank-v1.vdb --bank b.sqlite
+grep -q '"lists_rebuild_table":"ok"' out.txt && ok "the bank's current lists rebuild the v2 table" \
+  || { bad "lists check with --bank"; cat out.txt; }
+expect 1 "audit verify --bank against the v1 table fails" "$V" audit verify --json --sth v2.vsth --db bank-v1.vdb \
+  --bank b.sqlite
+grep -q '"lists_rebuild_table":"FAIL"' out.txt && ok "v2 lists do not rebuild v1" || { bad "v1 vs v2 lists"; cat out.txt; }
+expect 0 "a bank file without signed lists" "$V" bank create --db nolists.sqlite plain
+expect 2 "audit verify --bank of a file without lists" "$V" audit verify --sth v2.vsth --db bank-v2.vdb --bank nolists.sqlite
+grep -q "no signed lists" err.txt && ok "says there are no signed lists" || { bad "no-lists message"; cat err.txt; }
+
 # ---- a second bank holding the same source: counted once
 expect 0 "create bank 2" "$V" bank create --db b.sqlite more
 expect 0 "the same gb v2 in bank 2" "$V" bank import --db b.sqlite more --signed gb2.vsl
