@@ -128,19 +128,26 @@ static int has_ids(const vidx_mih_table *t) { return t->second || t->plen == 0; 
 
 /* Table t from the block values: key = (vals[i] >> kshift) & 0xffff,
  * payload = (vals[i] >> pshift) & 0xffff.  The entries are sorted by (key,
- * payload, entry number) by two stable counting sorts (payload, then key);
- * kp and id are scratch of n entries. */
+ * payload, entry number): one stable scatter by the key's top PART_BITS
+ * bits (few enough streams for the caches), then, inside each partition
+ * (small enough to stay in cache), stable counting sorts by the 8-bit
+ * digits of (rest of the key, payload).  kp and id are scratch of n. */
+#define PART_BITS 8U
+
 static int fill_table(vidx_mih_table *t, const uint32_t *vals, size_t n, unsigned w,
                       unsigned kshift, unsigned pshift, uint32_t *kp, uint32_t *id) {
-  const size_t nb = (size_t)1 << t->len, np = (size_t)1 << t->plen;
+  const size_t nb = (size_t)1 << t->len;
+  const unsigned lowb = t->len > PART_BITS ? t->len - PART_BITS : 0;
+  const size_t nparts = nb >> lowb;
+  const uint32_t km = (uint32_t)nb - 1, pm = (1U << t->plen) - 1, lm = (1U << lowb) - 1;
   t->dir = vouch__calloc(nb + 1, sizeof *t->dir);
   t->pay = vouch__malloc((n + 16) * sizeof *t->pay);
   if (has_ids(t))
     t->ids = vouch__malloc(n * w + 4);
-  uint32_t *cur = vouch__malloc((nb > np ? nb : np) * sizeof *cur);
-  uint32_t *pcnt = vouch__calloc(np + 1, sizeof *pcnt);
+  uint32_t cur[1U << PART_BITS];
+  uint32_t *tk = NULL, *ti = NULL;
   int rc = VOUCH_E_NOMEM;
-  if (!t->dir || !t->pay || (has_ids(t) && !t->ids) || !cur || !pcnt)
+  if (!t->dir || !t->pay || (has_ids(t) && !t->ids))
     goto out;
   vouch__advise_huge(t->pay, (n + 16) * sizeof *t->pay);
   memset(t->pay + n, 0, 16 * sizeof *t->pay);
@@ -148,35 +155,61 @@ static int fill_table(vidx_mih_table *t, const uint32_t *vals, size_t n, unsigne
     vouch__advise_huge(t->ids, n * w + 4);
     memset(t->ids + n * w, 0, 4);
   }
-  const uint32_t km = (uint32_t)nb - 1, pm = (uint32_t)np - 1;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++)
     t->dir[((vals[i] >> kshift) & km) + 1]++;
-    pcnt[((vals[i] >> pshift) & pm) + 1]++;
-  }
   for (size_t k = 0; k < nb; k++)
     t->dir[k + 1] += t->dir[k];
-  for (size_t k = 0; k < np; k++)
-    pcnt[k + 1] += pcnt[k];
-  /* by payload: kp = key << 16 | payload */
-  memcpy(cur, pcnt, np * sizeof *cur);
+  size_t maxpart = 0;
+  for (size_t p = 0; p < nparts; p++) {
+    cur[p] = t->dir[p << lowb];
+    size_t sz = t->dir[(p + 1) << lowb] - t->dir[p << lowb];
+    maxpart = sz > maxpart ? sz : maxpart;
+  }
+  /* scatter by partition: kp = (key & lm) << 16 | payload */
   for (size_t i = 0; i < n; i++) {
     uint32_t key = (vals[i] >> kshift) & km, pv = (vals[i] >> pshift) & pm;
-    uint32_t p = cur[pv]++;
-    kp[p] = key << 16 | pv;
+    uint32_t p = cur[key >> lowb]++;
+    kp[p] = (key & lm) << 16 | pv;
     id[p] = (uint32_t)i;
   }
-  /* then by key */
-  memcpy(cur, t->dir, nb * sizeof *cur);
-  for (size_t i = 0; i < n; i++) {
-    uint32_t p = cur[kp[i] >> 16]++;
-    t->pay[p] = (uint16_t)kp[i];
-    if (t->ids)
-      put_id(t->ids + (size_t)p * w, w, id[i]);
+  tk = vouch__malloc((maxpart ? maxpart : 1) * sizeof *tk);
+  ti = vouch__malloc((maxpart ? maxpart : 1) * sizeof *ti);
+  if (!tk || !ti)
+    goto out;
+  for (size_t p = 0; p < nparts; p++) {
+    const size_t s0 = t->dir[p << lowb], m = t->dir[(p + 1) << lowb] - s0;
+    uint32_t *ak = kp + s0, *ai = id + s0, *bk = tk, *bi = ti;
+    for (unsigned shift = 0; shift < 24; shift += 8) {
+      /* digits: payload low / high byte, then the key's low bits */
+      if ((shift == 0 && t->plen == 0) || (shift == 8 && t->plen <= 8) || (shift == 16 && lowb == 0))
+        continue;
+      uint32_t cnt[257] = {0};
+      for (size_t q = 0; q < m; q++)
+        cnt[((ak[q] >> shift) & 255) + 1]++;
+      for (unsigned d = 0; d < 256; d++)
+        cnt[d + 1] += cnt[d];
+      for (size_t q = 0; q < m; q++) {
+        uint32_t to = cnt[(ak[q] >> shift) & 255]++;
+        bk[to] = ak[q];
+        bi[to] = ai[q];
+      }
+      uint32_t *x = ak;
+      ak = bk;
+      bk = x;
+      x = ai;
+      ai = bi;
+      bi = x;
+    }
+    for (size_t q = 0; q < m; q++) {
+      t->pay[s0 + q] = (uint16_t)ak[q];
+      if (t->ids)
+        put_id(t->ids + (s0 + q) * w, w, ai[q]);
+    }
   }
   rc = VOUCH_OK;
 out:
-  vouch__free(cur);
-  vouch__free(pcnt);
+  vouch__free(tk);
+  vouch__free(ti);
   return rc;
 }
 
