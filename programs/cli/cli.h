@@ -84,6 +84,17 @@ int cli_bank_lists_load(const char *who, const char *db, const char *const *name
                         cli_bank_lists *out);
 void cli_bank_lists_free(cli_bank_lists *l);
 
+/* Sub-commands: `vouch WHO NAME ...` runs the entry named argv[1] with
+ * (argc - 1, argv + 1).  No NAME: `usage` on stderr, exit 2; --help, -h or
+ * help: `usage` on stdout, exit 0; an unknown NAME: an error and `usage` on
+ * stderr, exit 2. */
+typedef struct cli_subcmd {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+} cli_subcmd;
+int cli_dispatch(const char *who, const char *usage, const cli_subcmd *cmds, size_t ncmds, int argc,
+                 char **argv);
+
 /* Number of online CPUs (at least 1). */
 int cli_ncpu(void);
 

@@ -447,19 +447,9 @@ static int source_verify(int argc, char **argv) {
 }
 
 static int cmd_source(int argc, char **argv) {
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    FILE *f = argc < 2 ? stderr : stdout;
-    fprintf(f, "usage: vouch audit source keygen|sign|verify ...   ('vouch audit source sign --help')\n");
-    return argc < 2 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-  }
-  if (!strcmp(argv[1], "keygen"))
-    return source_keygen(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "sign"))
-    return source_sign(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "verify"))
-    return source_verify(argc - 1, argv + 1);
-  cli_errorf("unknown 'audit source' command '%s'", argv[1]);
-  return CLI_EXIT_ERROR;
+  static const cli_subcmd cmds[] = {{"keygen", source_keygen}, {"sign", source_sign}, {"verify", source_verify}};
+  return cli_dispatch("audit source", "usage: vouch audit source keygen|sign|verify ...   "
+                      "('vouch audit source sign --help')\n", cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }
 
 /* --------------------------------------------------------------- build */
@@ -1128,19 +1118,9 @@ out:
 }
 
 static int cmd_log(int argc, char **argv) {
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    FILE *f = argc < 2 ? stderr : stdout;
-    fprintf(f, "usage: vouch audit log append|show|verify ...   ('vouch audit log append --help')\n");
-    return argc < 2 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-  }
-  if (!strcmp(argv[1], "append"))
-    return log_append(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "show"))
-    return log_show(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "verify"))
-    return log_verify(argc - 1, argv + 1);
-  cli_errorf("unknown 'audit log' command '%s'", argv[1]);
-  return CLI_EXIT_ERROR;
+  static const cli_subcmd cmds[] = {{"append", log_append}, {"show", log_show}, {"verify", log_verify}};
+  return cli_dispatch("audit log", "usage: vouch audit log append|show|verify ...   "
+                      "('vouch audit log append --help')\n", cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }
 
 /* -------------------------------------------------------------- verify */
@@ -1544,50 +1524,24 @@ out:
 
 /* ---------------------------------------------------------------- main */
 
-static void audit_usage(FILE *f) {
-  fprintf(f, "usage: vouch audit COMMAND ...\n\n"
-             "  source keygen|sign|verify   source keys and signed hash lists\n"
-             "  build                       next table version from signed lists (two-source rule)\n"
-             "  root                        check a table, print its root\n"
-             "  prove                       inclusion proof of one hash\n"
-             "  verify-proof                check an inclusion proof against a signed head\n"
-             "  consistency                 prove a new table version only appends to an old one\n"
-             "  sign-root                   sign a tree head (operator key)\n"
-             "  log append|show|verify      the log of signed heads; fork detection\n"
-             "  verify                      check a head against a table, lists, log and pinned trust\n\n"
-             "'vouch audit COMMAND --help' describes each.  docs/audit.md has the formats.\n"
-             "Exit status: 0 ok, 1 a verification failed, 2 usage or input error.\n");
-}
+static const char audit_usage[] =
+    "usage: vouch audit COMMAND ...\n\n"
+    "  source keygen|sign|verify   source keys and signed hash lists\n"
+    "  build                       next table version from signed lists (two-source rule)\n"
+    "  root                        check a table, print its root\n"
+    "  prove                       inclusion proof of one hash\n"
+    "  verify-proof                check an inclusion proof against a signed head\n"
+    "  consistency                 prove a new table version only appends to an old one\n"
+    "  sign-root                   sign a tree head (operator key)\n"
+    "  log append|show|verify      the log of signed heads; fork detection\n"
+    "  verify                      check a head against a table, lists, log and pinned trust\n\n"
+    "'vouch audit COMMAND --help' describes each.  docs/audit.md has the formats.\n"
+    "Exit status: 0 ok, 1 a verification failed, 2 usage or input error.\n";
 
 int cmd_audit(int argc, char **argv) {
-  if (argc < 2) {
-    audit_usage(stderr);
-    return CLI_EXIT_ERROR;
-  }
-  const char *c = argv[1];
-  if (!strcmp(c, "--help") || !strcmp(c, "-h") || !strcmp(c, "help")) {
-    audit_usage(stdout);
-    return CLI_EXIT_OK;
-  }
-  if (!strcmp(c, "source"))
-    return cmd_source(argc - 1, argv + 1);
-  if (!strcmp(c, "build"))
-    return audit_build(argc - 1, argv + 1);
-  if (!strcmp(c, "root"))
-    return audit_root(argc - 1, argv + 1);
-  if (!strcmp(c, "prove"))
-    return audit_prove(argc - 1, argv + 1);
-  if (!strcmp(c, "verify-proof"))
-    return audit_verify_proof(argc - 1, argv + 1);
-  if (!strcmp(c, "consistency"))
-    return audit_consistency(argc - 1, argv + 1);
-  if (!strcmp(c, "sign-root"))
-    return audit_sign_root(argc - 1, argv + 1);
-  if (!strcmp(c, "log"))
-    return cmd_log(argc - 1, argv + 1);
-  if (!strcmp(c, "verify"))
-    return audit_verify(argc - 1, argv + 1);
-  cli_errorf("unknown 'audit' command '%s'", c);
-  audit_usage(stderr);
-  return CLI_EXIT_ERROR;
+  static const cli_subcmd cmds[] = {
+      {"source", cmd_source},       {"build", audit_build},       {"root", audit_root},
+      {"prove", audit_prove},       {"verify-proof", audit_verify_proof}, {"consistency", audit_consistency},
+      {"sign-root", audit_sign_root}, {"log", cmd_log},           {"verify", audit_verify}};
+  return cli_dispatch("audit", audit_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

@@ -188,13 +188,6 @@ static int do_info(int argc, char **argv) {
 }
 
 int cmd_index(int argc, char **argv) {
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    fputs(index_usage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-  }
-  if (!strcmp(argv[1], "build")) return do_build(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "info")) return do_info(argc - 1, argv + 1);
-  cli_errorf("index: unknown subcommand '%s'", argv[1]);
-  fputs(index_usage, stderr);
-  return CLI_EXIT_ERROR;
+  static const cli_subcmd cmds[] = {{"build", do_build}, {"info", do_info}};
+  return cli_dispatch("index", index_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

@@ -849,21 +849,6 @@ static const char psi_usage[] =
   "'vouch psi COMMAND --help' describes each.\n";
 
 int cmd_psi(int argc, char **argv) {
-  if (argc < 2) {
-    fputs(psi_usage, stderr);
-    return CLI_EXIT_ERROR;
-  }
-  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-    fputs(psi_usage, stdout);
-    return CLI_EXIT_OK;
-  }
-  if (!strcmp(argv[1], "setup"))
-    return psi_setup(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "voucher"))
-    return psi_voucher(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "open"))
-    return psi_open(argc - 1, argv + 1);
-  cli_errorf("unknown psi command '%s'", argv[1]);
-  fputs(psi_usage, stderr);
-  return CLI_EXIT_ERROR;
+  static const cli_subcmd cmds[] = {{"setup", psi_setup}, {"voucher", psi_voucher}, {"open", psi_open}};
+  return cli_dispatch("psi", psi_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

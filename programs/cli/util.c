@@ -153,6 +153,24 @@ int cli_paths_collect(cli_paths *p, char **operands, int n, int recursive) {
   return bad;
 }
 
+int cli_dispatch(const char *who, const char *usage, const cli_subcmd *cmds, size_t ncmds, int argc,
+                 char **argv) {
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    fputs(usage, stdout);
+    return CLI_EXIT_OK;
+  }
+  for (size_t i = 0; i < ncmds; i++)
+    if (!strcmp(argv[1], cmds[i].name))
+      return cmds[i].fn(argc - 1, argv + 1);
+  cli_errorf("unknown '%s' command '%s'", who, argv[1]);
+  fputs(usage, stderr);
+  return CLI_EXIT_ERROR;
+}
+
 int cli_ncpu(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : (int)n;
