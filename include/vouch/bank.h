@@ -235,6 +235,18 @@ typedef int (*vouch_bank_signed_list_cb)(void *ctx, const vouch_bank_signed_list
 VOUCH_API int vouch_bank_signed_lists(vouch_bank *db, const char *const *names, size_t nnames,
                                       int current_only, vouch_bank_signed_list_cb cb, void *ctx);
 
+/*! vouch_bank_signed_list_remove() :
+ *  Removes the stored signed list number `list_id` (vouch_bank_signed_list.id,
+ *  the `id` of `vouch bank lists`) and its provenance links, in one
+ *  transaction: an audited index build no longer uses it.  The entries it
+ *  attested stay, unless `prune_entries`: then the entries that no other
+ *  stored list attests and that have no source but the list's source name
+ *  are deleted too (*pruned, may be NULL, receives how many).
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND (no such list), VOUCH_E_DB,
+ *           VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+VOUCH_API int vouch_bank_signed_list_remove(vouch_bank *db, int64_t list_id, int prune_entries,
+                                            size_t *pruned);
+
 /*! vouch_bank_build_index() :
  *  Writes an index (vouch/index.h) of the enabled entries of the enabled
  *  banks among `names` (all enabled banks when nnames == 0) to `path`.  All

@@ -38,6 +38,11 @@ static const char bank_usage[] =
   "          ones 'vouch index build --db --require-sources N' uses.  --export\n"
   "          writes the current lists (--all: every stored list) to DIR as\n"
   "          SOURCE-KEYPREFIX-vVERSION.vsl, byte for byte as imported.\n"
+  "  lists   --db DB --remove ID [--prune]\n"
+  "          removes stored list ID (the 'id' of 'bank lists') and its links to\n"
+  "          entries, so audited index builds no longer use it; the entries stay\n"
+  "          unless --prune, which also deletes those that no other stored list\n"
+  "          attests and that have no other source.  One transaction.\n"
   "  export  --db DB NAME [--format hex|csv|jsonl] [-o FILE]\n"
   "  list    --db DB [--json]          all banks with their entry counts\n"
   "  show    --db DB NAME [--json]     one bank\n"
@@ -50,7 +55,8 @@ static const char bank_usage[] =
 
 typedef struct bank_args {
   const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash, *signed_list, *export_dir;
-  int strict, json, all;
+  const char *remove;
+  int strict, json, all, prune;
   int nops;
   char **ops;
 } bank_args;
@@ -64,7 +70,8 @@ static int parse_args(int argc, char **argv, bank_args *a) {
       {"id", required_argument, 0, 'i'},      {"entry", required_argument, 0, 'e'},
       {"hash", required_argument, 0, 'H'},    {"help", no_argument, 0, 'h'},
       {"signed", required_argument, 0, 'G'},  {"export", required_argument, 0, 'X'},
-      {"all", no_argument, 0, 'A'},
+      {"all", no_argument, 0, 'A'},          {"remove", required_argument, 0, 'R'},
+      {"prune", no_argument, 0, 'P'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   optind = 1;
@@ -84,6 +91,8 @@ static int parse_args(int argc, char **argv, bank_args *a) {
     case 'H': a->hash = optarg; break;
     case 'G': a->signed_list = optarg; break;
     case 'X': a->export_dir = optarg; break;
+    case 'R': a->remove = optarg; break;
+    case 'P': a->prune = 1; break;
     case 'A': a->all = 1; break;
     case 'h': fputs(bank_usage, stdout); return 1;
     default: fputs(bank_usage, stderr); return -1;
@@ -209,7 +218,8 @@ static int show_list(void *vctx, const vouch_bank_signed_list *sl) {
     printf("\",\"entries\":%llu,\"imported_at\":%lld,\"current\":%s}\n", (unsigned long long)sl->entries,
            (long long)sl->imported_at, sl->current ? "true" : "false");
   } else {
-    printf("%-20s %-24s %s v%-6llu %s %8llu hashes  key ", sl->bank, l->source.name, l->source.jurisdiction,
+    printf("%-5lld %-20s %-24s %s v%-6llu %s %8llu hashes  key ", (long long)sl->id, sl->bank, l->source.name,
+           l->source.jurisdiction,
            (unsigned long long)l->list_version, l->date, (unsigned long long)l->count);
     hex_out(stdout, l->source.pk, 8);
     printf("%s\n", sl->current ? "  current" : "");
@@ -235,7 +245,37 @@ static int show_list(void *vctx, const vouch_bank_signed_list *sl) {
   return 0;
 }
 
+/* `bank lists --remove ID [--prune]` */
+static int do_lists_remove(const bank_args *a) {
+  unsigned long id;
+  if (a->export_dir || a->all || a->json || a->nops) {
+    cli_errorf("bank lists --remove takes only --db, the list's id and --prune");
+    return CLI_EXIT_ERROR;
+  }
+  if (cli_parse_uint(a->remove, 1, 0x7FFFFFFFFFFFFFFFUL, &id) != 0) {
+    cli_errorf("bank lists --remove: '%s' is not a list id (see 'vouch bank lists')", a->remove);
+    return CLI_EXIT_ERROR;
+  }
+  vouch_bank *b;
+  if (open_bank(a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+  size_t pruned = 0;
+  int rc = vouch_bank_signed_list_remove(b, (int64_t)id, a->prune, &pruned);
+  if (rc != VOUCH_OK) return bank_fail(b, rc);
+  if (a->prune)
+    fprintf(stderr, "vouch: removed signed list %lu and %zu entr%s only it attested\n", id, pruned,
+            pruned == 1 ? "y" : "ies");
+  else
+    fprintf(stderr, "vouch: removed signed list %lu (its entries stay)\n", id);
+  vouch_bank_free(b);
+  return CLI_EXIT_OK;
+}
+
 static int do_lists(const bank_args *a) {
+  if (a->remove) return do_lists_remove(a);
+  if (a->prune) {
+    cli_errorf("bank lists: --prune goes with --remove ID");
+    return CLI_EXIT_ERROR;
+  }
   if (a->all && !a->export_dir) {
     cli_errorf("bank lists: --all goes with --export DIR");
     return CLI_EXIT_ERROR;

@@ -799,6 +799,64 @@ rollback:
   return rc;
 }
 
+int vouch_bank_signed_list_remove(vouch_bank *b, int64_t list_id, int prune_entries, size_t *pruned) {
+  if (!b || !b->db)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (pruned)
+    *pruned = 0;
+  if (b->schema < 2)
+    return fail(b, VOUCH_E_NOT_FOUND, "no signed list %lld (this bank file holds none)", (long long)list_id);
+  VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(b, "SELECT source_name FROM signed_lists WHERE id = ?", &st);
+  if (rc == VOUCH_OK) {
+    sqlite3_bind_int64(st, 1, list_id);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_DONE)
+      rc = fail(b, VOUCH_E_NOT_FOUND, "no signed list %lld", (long long)list_id);
+    else if (src != SQLITE_ROW)
+      rc = sqlfail(b, src, "find list");
+  }
+  if (rc == VOUCH_OK && prune_entries) {
+    /* entries of this list only, whose every source is the list's source */
+    sqlite3_stmt *del = NULL;
+    rc = prepare(b,
+                 "DELETE FROM entries WHERE id IN (SELECT entry_id FROM entry_lists WHERE list_id = ?1)"
+                 " AND id NOT IN (SELECT entry_id FROM entry_lists WHERE list_id != ?1)"
+                 " AND NOT EXISTS (SELECT 1 FROM entry_sources s WHERE s.entry_id = entries.id"
+                 "                 AND s.source != ?2)",
+                 &del);
+    if (rc == VOUCH_OK) {
+      sqlite3_bind_int64(del, 1, list_id);
+      sqlite3_bind_text(del, 2, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+      int src = sqlite3_step(del);
+      if (src != SQLITE_DONE)
+        rc = sqlfail(b, src, "prune entries");
+      else if (pruned)
+        *pruned = (size_t)sqlite3_changes(b->db);
+    }
+    sqlite3_finalize(del);
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc == VOUCH_OK && (rc = prepare(b, "DELETE FROM signed_lists WHERE id = ?", &st)) == VOUCH_OK) {
+    sqlite3_bind_int64(st, 1, list_id);
+    int src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+      rc = sqlfail(b, src, "remove list");
+  }
+  sqlite3_finalize(st);
+  if (rc == VOUCH_OK)
+    rc = exec(b, "COMMIT");
+  if (rc != VOUCH_OK) {
+    (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+    if (pruned)
+      *pruned = 0;
+  }
+  return rc;
+}
+
 int vouch_bank_signed_lists(vouch_bank *b, const char *const *names, size_t nnames, int current_only,
                             vouch_bank_signed_list_cb cb, void *ctx) {
   if (!b || !b->db || !cb || (nnames && !names))

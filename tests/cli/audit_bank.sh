@@ -153,6 +153,39 @@ expect 0 "index build over all banks takes the newest gb list" "$V" index build 
   --audit-prev bank-v1.vdb --audit-out all-v2.vdb -o all-v2.vidx
 cmp -s all-v2.vdb bank-v2.vdb && ok "newest list per source key across banks" || bad "older list was used"
 
+# ---- removing one stored list; --prune deletes the entries only it attested
+expect 0 "bank for removal" "$V" bank create --db r.sqlite p
+expect 0 "import us1 signed" "$V" bank import --db r.sqlite p --signed us1.vsl
+expect 0 "import us2 signed" "$V" bank import --db r.sqlite p --signed us2.vsl
+gen 0 10 >manual.txt
+expect 0 "import 10 of us1's hashes from another source" "$V" bank import --db r.sqlite p manual.txt --source manual
+entries() { "$V" bank show --db r.sqlite p --json | sed 's/.*"entries":\([0-9]*\).*/\1/'; }
+listid() { "$V" bank lists --db r.sqlite --json | grep "\"source\":\"$1\"" | sed 's/{"id":\([0-9]*\).*/\1/'; }
+[ "$(entries)" = 150 ] && ok "150 entries before" || bad "entries before: $(entries)"
+expect 0 "audited build, two sources" "$V" index build --db r.sqlite --require-sources 2 --any-jurisdiction \
+  --audit-out r1.vdb -o r1.vidx
+grep -q ": 50 entries" out.txt err.txt && ok "us1 and us2 share 50 hashes" || { bad "two-source build"; cat out.txt err.txt; }
+id1=$(listid org-us1)
+expect 0 "remove us1's list (entries stay)" "$V" bank lists --db r.sqlite --remove "$id1"
+[ "$(nlists r.sqlite)" = 1 ] && [ "$(entries)" = 150 ] && ok "one list left, entries kept" \
+  || bad "after remove: $(nlists r.sqlite) lists, $(entries) entries"
+expect 0 "audited build after the removal" "$V" index build --db r.sqlite --require-sources 2 --any-jurisdiction \
+  --audit-out r2.vdb -o r2.vidx
+grep -q ": 0 entries" out.txt err.txt && ok "the removed list no longer counts" || { bad "build after removal"; cat out.txt err.txt; }
+expect 0 "import us1 signed again" "$V" bank import --db r.sqlite p --signed us1.vsl
+id1=$(listid org-us1)
+expect 0 "remove us1's list with --prune" "$V" bank lists --db r.sqlite --remove "$id1" --prune
+grep -q "40 entries" err.txt && ok "prune reports 40 entries" || { bad "prune message"; cat err.txt; }
+# us1 alone: hashes 0..49; of those, 0..9 also came from 'manual'
+[ "$(entries)" = 110 ] && ok "entries only us1 attested are gone, the others stay" || bad "after prune: $(entries)"
+expect 0 "export after prune" "$V" bank export --db r.sqlite p --format hex -o left.txt
+gen 0 10 | sort >want1.txt; sort left.txt | cut -c1-64 >got.txt
+comm -23 want1.txt got.txt | grep -q . && bad "a manual entry was pruned" || ok "entries with another source kept"
+expect 2 "remove an unknown list" "$V" bank lists --db r.sqlite --remove 999
+grep -q "no signed list 999" err.txt && ok "says which list" || { bad "unknown list message"; cat err.txt; }
+expect 2 "--prune without --remove" "$V" bank lists --db r.sqlite --prune
+expect 2 "--remove with a bad id" "$V" bank lists --db r.sqlite --remove x
+
 # ---- a damaged stored list is caught when read
 if command -v sqlite3 >/dev/null 2>&1; then
   cp b.sqlite d.sqlite

@@ -603,6 +603,38 @@ static void test_signed_lists(void) {
   CHECK_EQ_INT(raw_int(ap, "SELECT count(*) FROM entry_lists"), 2);
   CHECK_EQ_INT(raw_int(ap, "SELECT count(*) FROM entry_sources WHERE source = 'org-gb'"), 0);
 
+  /* removing one stored list; prune deletes only the entries no other list
+   * or source supplied */
+  const char *rp = tmp_path("remove.sqlite");
+  REQUIRE(vouch_bank_open(&b, rp, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "s", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(vouch_bank_import_signed(b, "s", us1, us_n, 0, &st) == VOUCH_OK); /* H1, H2 */
+  REQUIRE(vouch_bank_import_signed(b, "s", gb1, gb_n, 0, &st) == VOUCH_OK); /* H2, H3 */
+  int64_t us_id = raw_int(rp, "SELECT id FROM signed_lists WHERE source_name = 'org-us'");
+  int64_t gb_id = raw_int(rp, "SELECT id FROM signed_lists WHERE source_name = 'org-gb'");
+  size_t pruned = 7;
+  CHECK_EQ_INT(vouch_bank_signed_list_remove(b, 999, 0, &pruned), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(pruned, 0);
+  CHECK(strstr(vouch_bank_errmsg(b), "999") != NULL);
+  CHECK_EQ_INT(vouch_bank_signed_list_remove(b, us_id, 0, &pruned), VOUCH_OK);
+  CHECK_EQ_INT(pruned, 0);
+  CHECK_EQ_INT(raw_int(rp, "SELECT count(*) FROM signed_lists"), 1);
+  CHECK_EQ_INT(raw_int(rp, "SELECT count(*) FROM entries"), 3);
+  CHECK_EQ_INT(raw_int(rp, "SELECT count(*) FROM entry_lists"), 2);
+  CHECK_EQ_INT(vouch_bank_signed_list_remove(b, us_id, 0, NULL), VOUCH_E_NOT_FOUND);
+  /* gb with prune: H3 goes; H2 stays (org-us is also its source) */
+  CHECK_EQ_INT(vouch_bank_signed_list_remove(b, gb_id, 1, &pruned), VOUCH_OK);
+  CHECK_EQ_INT(pruned, 1);
+  bank_dump(b, "s", &d);
+  CHECK_EQ_INT(d.n, 2);
+  CHECK(strstr(d.out, H3) == NULL);
+  CHECK_EQ_INT(raw_int(rp, "SELECT count(*) FROM signed_lists"), 0);
+  CHECK_EQ_INT(raw_int(rp, "SELECT count(*) FROM entry_lists"), 0);
+  vouch_bank_free(b);
+  REQUIRE(vouch_bank_open(&b, rp, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
+  CHECK(vouch_bank_signed_list_remove(b, 1, 0, NULL) != VOUCH_OK); /* a read-only handle */
+  vouch_bank_free(b);
+
   /* a stored list damaged in the file, or columns that disagree with it */
   CHECK_EQ_INT(raw_sql(path, "UPDATE signed_lists SET count = 7 WHERE source_name = 'org-us'"), SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
