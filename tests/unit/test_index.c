@@ -124,13 +124,18 @@ static uint8_t *make_data(size_t n, size_t hb, int clustered) {
     rnd_bytes(d, n * hb);
     return d;
   }
-  size_t ncent = n / 20 + 1;
+  /* clustered == 2: three hashes, most entries exact copies (long runs of
+   * one block value in the MIH tables) */
+  size_t ncent = clustered == 2 ? 3 : n / 20 + 1;
   for (size_t i = 0; i < n; i++) {
     if (i < ncent) {
       rnd_bytes(d + i * hb, hb);
     } else {
       memcpy(d + i * hb, d + (rnd() % ncent) * hb, hb);
-      flip_bits(d + i * hb, hb, (unsigned)(rnd() % (hb == 32 ? 70 : 20)));
+      if (clustered == 2)
+        flip_bits(d + i * hb, hb, rnd() % 4 == 0);
+      else
+        flip_bits(d + i * hb, hb, (unsigned)(rnd() % (hb == 32 ? 70 : 20)));
     }
   }
   return d;
@@ -218,6 +223,11 @@ static void test_engines_clustered(void) {
   for (uint64_t seed = 1; seed <= 10; seed++)
     engines_case(VOUCH_ALGO_DHASH, 500 + (size_t)(seed * 171 % 1500), 1, seed + 200,
                  m64[seed % 5]);
+  /* many exact copies of a few hashes */
+  for (uint64_t seed = 1; seed <= 3; seed++) {
+    engines_case(VOUCH_ALGO_PDQ, 800 * (size_t)seed, 2, seed + 300, ms[seed % 5]);
+    engines_case(VOUCH_ALGO_DHASH, 700 * (size_t)seed, 2, seed + 400, m64[seed % 5]);
+  }
 }
 
 static void test_small_and_empty(void) {
