@@ -286,6 +286,9 @@ enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn) {
   OUT("# TYPE vouchd_connections gauge\nvouchd_connections %u\n", atomic_load(&s->conns));
   OUT("# HELP vouchd_index_entries Entries in the loaded index.\n");
   OUT("# TYPE vouchd_index_entries gauge\nvouchd_index_entries %lu\n", atomic_load(&s->index_entries));
+  OUT("# HELP vouchd_index_memory_bytes Heap held by the loaded index (its search tables).\n");
+  OUT("# TYPE vouchd_index_memory_bytes gauge\nvouchd_index_memory_bytes %lu\n",
+      atomic_load(&s->index_heap_bytes));
   OUT("# TYPE vouchd_uptime_seconds gauge\nvouchd_uptime_seconds %.0f\n", vd_now() - s->started);
 #undef OUT
   struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);

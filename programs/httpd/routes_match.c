@@ -60,6 +60,7 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
   pthread_mutex_unlock(&s->index_mu);
   vd_index_release(old);
   atomic_store(&s->index_entries, (unsigned long)vouch_index_count(idx));
+  atomic_store(&s->index_heap_bytes, (unsigned long)vouch_index_memory(idx));
   return 0;
 }
 

@@ -81,6 +81,7 @@ typedef struct vd_server {
   pthread_mutex_t index_mu;
   vd_index_ref *index;
   atomic_ulong index_entries;
+  atomic_ulong index_heap_bytes; /* search tables of the loaded index */
   /* private matching (optional: --psi-key and --public) */
   const char *psi_key_path;
   const char *public_path;

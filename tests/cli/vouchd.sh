@@ -70,6 +70,7 @@ check "and correct" grep -q '"hash":"d8f8f0cec4f4a84f0637022a078f67f0b36e2ee5b66
 check "metrics 200" test "$(code $U/metrics)" = 200
 check "metrics count hashes" grep -q '^vouchd_requests_total{route="hash",code="2xx"} 1[0-9]' "$T/body"
 check "metrics latency histogram" grep -q 'vouchd_request_duration_seconds_bucket{route="hash",le="+Inf"}' "$T/body"
+check "metrics index memory (no index: 0)" grep -q "^vouchd_index_memory_bytes 0$" "$T/body"
 
 # a token created while running works after SIGHUP, not before
 NEW=$($D token create --db "$T/db.sqlite" --role matcher --name late)

@@ -41,6 +41,7 @@ start
 # ---- banks
 check "reader lists banks" test "$(code -H "$R" $U/v1/banks)" = 200
 check "list shows list-a with 5 entries" test "$(jq_ '[b["entries"] for b in o["banks"] if b["name"]=="list-a"][0]')" = 5
+check "metrics: the loaded index's memory" sh -c "curl -s $U/metrics | grep -q \"^vouchd_index_memory_bytes [1-9]\""
 check "reader cannot create (403)" test "$(code -H "$R" -X POST -d '{"name":"x"}' $U/v1/banks)" = 403
 check "admin creates (201)" test "$(code -H "$A" -X POST -d '{"name":"list-b","algo":"pdq"}' $U/v1/banks)" = 201
 check "duplicate 409" test "$(code -H "$A" -X POST -d '{"name":"list-b"}' $U/v1/banks)" = 409
