@@ -298,9 +298,12 @@ static const char voucher_usage[] =
   "\n"
   "options:\n"
   "  -p, --public FILE        public data from 'vouch psi setup' (validated first)\n"
-  "      --signer HEX         require the public data to be signed by this Ed25519 key\n"
+  "      --signer HEX         require the public data to be signed by this Ed25519 key (the\n"
+  "                           'signer' that 'vouch psi setup' printed)\n"
   "      --trusted FILE       refuse the public data unless the signed head --sth names it and\n"
   "                           verifies against these pinned keys, rule and roots (docs/audit.md)\n"
+  "      --any-signer         accept public data signed by any key (tests and demos only)\n"
+  "                           One of --signer, --trusted or --any-signer is required.\n"
   "      --sth FILE           the signed tree head published with the public data\n"
   "      --log FILE           the audit log, to link the head to older pinned roots\n"
   "  -A, --account FILE       the account's secret key file\n"
@@ -452,9 +455,10 @@ static int psi_voucher(int argc, char **argv) {
     {"algo", required_argument, NULL, 'a'},     {"fast", no_argument, NULL, 'F'},
     {"recursive", no_argument, NULL, 'r'},      {"jobs", required_argument, NULL, 'j'},
     {"trusted", required_argument, NULL, 'T'},  {"sth", required_argument, NULL, 'M'},
-    {"log", required_argument, NULL, 'L'},
+    {"log", required_argument, NULL, 'L'},      {"any-signer", no_argument, NULL, 'Y'},
     {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   const char *pubf = NULL, *signer_hex = NULL, *acctf = NULL, *dir = NULL, *hashes = NULL;
+  int any_signer = 0;
   const char *trusted = NULL, *sthf = NULL, *logf = NULL;
   unsigned long t = VOUCH_PSI_THRESHOLD_DEFAULT, s = 0, jobs = 0;
   int t_given = 0, s_given = 0, algo = VOUCH_ALGO_PDQ, fast = 0, recursive = 0, c;
@@ -464,6 +468,7 @@ static int psi_voucher(int argc, char **argv) {
     switch (c) {
     case 'p': pubf = optarg; break;
     case 'S': signer_hex = optarg; break;
+    case 'Y': any_signer = 1; break;
     case 'T': trusted = optarg; break;
     case 'M': sthf = optarg; break;
     case 'L': logf = optarg; break;
@@ -515,6 +520,15 @@ static int psi_voucher(int argc, char **argv) {
   }
   if (!pubf || !acctf || !dir || (hashes ? optind != argc : optind >= argc)) {
     fputs(voucher_usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  if (!signer_hex && !trusted && !any_signer) {
+    cli_errorf("psi voucher: say whose public data to trust: --signer HEX (the key 'vouch psi setup' "
+               "printed) or --trusted FILE (docs/audit.md); --any-signer accepts any key (tests and demos only)");
+    return CLI_EXIT_ERROR;
+  }
+  if (any_signer && (signer_hex || trusted)) {
+    cli_errorf("psi voucher: --any-signer contradicts --signer and --trusted");
     return CLI_EXIT_ERROR;
   }
   uint8_t signer[32];

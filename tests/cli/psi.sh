@@ -46,7 +46,7 @@ got=$(tail -n +2 open5.json | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/' | sort)
 check "the payloads are exactly the matching hashes" '[ "$got" = "$(sort match6.txt)" ]'
 
 # t = 6: six matches reveal nothing.
-$B psi voucher --public public.vpd --account a6.key --threshold 6 --hashes photos.txt -o v6 >/dev/null 2>&1
+$B psi voucher --public public.vpd --signer "$signer" --account a6.key --threshold 6 --hashes photos.txt -o v6 >/dev/null 2>&1
 $B psi open --key server.key --public public.vpd --json v6 > open6.json 2>/dev/null
 rc=$?
 check "t=6 with 6 matches: exit 0" '[ $rc -eq 0 ]'
@@ -75,19 +75,30 @@ check "another server's key is refused for this public data" '[ $? -eq 2 ] && [ 
 # Tampered public data, or the wrong signer, is refused by the client.
 # (flip the byte's bits: writing a fixed value would change nothing 1 time in 256)
 python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[500]^=0xFF; open(sys.argv[2],"wb").write(b)' public.vpd tampered.vpd
-$B psi voucher --public tampered.vpd --account a7.key --hashes photos.txt -o v7 >/dev/null 2>&1
+$B psi voucher --public tampered.vpd --signer "$signer" --account a7.key --hashes photos.txt -o v7 >/dev/null 2>&1
 check "tampered public data refused" '[ $? -eq 2 ] && [ ! -e v7 ]'
+$B psi voucher --public tampered.vpd --any-signer --account a7.key --hashes photos.txt -o v7 >/dev/null 2>&1
+check "tampered public data refused with --any-signer too" '[ $? -eq 2 ] && [ ! -e v7 ]'
 other_signer=$(randhex)
 $B psi voucher --public public.vpd --signer "$other_signer" --account a7.key --hashes photos.txt -o v7 >/dev/null 2>&1
 check "wrong signer refused" '[ $? -eq 2 ]'
 
+# The client must be told whose public data to trust.
+$B psi voucher --public public.vpd --account a8.key --hashes photos.txt -o v8 >/dev/null 2> notrust.err
+check "no --signer/--trusted/--any-signer: refused, and says what to give" \
+  '[ $? -eq 2 ] && [ ! -e v8 ] && grep -q -- "--signer HEX" notrust.err'
+$B psi voucher --public public.vpd --any-signer --account a8.key --hashes photos.txt -o v8 >/dev/null 2>&1
+check "--any-signer accepts validly signed data" '[ $? -eq 0 ] && [ $(ls v8 | wc -l) -eq 16 ]'
+$B psi voucher --public public.vpd --any-signer --signer "$signer" --account a8.key --hashes photos.txt -o v9 >/dev/null 2>&1
+check "--any-signer with --signer is a usage error" '[ $? -eq 2 ] && [ ! -e v9 ]'
+
 # Synthetic vouchers: rate 1 with a budget of 3 gives 3 synthetic openings
 # among the non-matching photos; the account file remembers the budget.
-$B psi voucher --public public.vpd --account s.key --threshold 2 --dhf 3 --synthetic-rate 1 \
+$B psi voucher --public public.vpd --signer "$signer" --account s.key --threshold 2 --dhf 3 --synthetic-rate 1 \
   --hashes other.txt -o vs >/dev/null 2>&1
 $B psi open --key server.key --public public.vpd --json vs > syn.json 2>/dev/null
 check "synthetic vouchers open (3 of 10)" '[ "$(jq_field opened < syn.json)" = 3 ] && [ "$(jq_field threshold_crossed < syn.json)" = false ]'
-$B psi voucher --public public.vpd --account s.key --threshold 9 --hashes other.txt -o vs2 >/dev/null 2>&1
+$B psi voucher --public public.vpd --signer "$signer" --account s.key --threshold 9 --hashes other.txt -o vs2 >/dev/null 2>&1
 check "an account's threshold cannot change" '[ $? -eq 2 ]'
 
 # --index: a bank, an index of it, public data whose audit root is the index's root.
@@ -98,7 +109,7 @@ if $B bank create --db bank.sqlite known >/dev/null 2>&1 &&
   check "setup --index succeeds" '[ $? -eq 0 ] && grep -q "^keys 200$" setupidx.out'
   iroot=$($B index info db.vidx 2>/dev/null | grep -io "[0-9a-f]\{64\}" | head -1)
   check "audit root is the index's Merkle root" '[ -n "$iroot" ] && grep -q "audit_root $iroot" setupidx.out'
-  $B psi voucher --public pidx.vpd --account ax.key --threshold 5 --hashes photos.txt -o vx >/dev/null 2>&1
+  $B psi voucher --public pidx.vpd --signer "$signer" --account ax.key --threshold 5 --hashes photos.txt -o vx >/dev/null 2>&1
   $B psi open --key server.key --public pidx.vpd --json vx > idx.json 2>/dev/null
   check "index path: six matches recovered" '[ $(tail -n +2 idx.json | wc -l) -eq 6 ]'
 else
@@ -112,7 +123,7 @@ if [ -d "$imgs" ]; then
   $B hash --exact $(cat list.txt) | awk '{print $1}' > ih.txt
   cat ih.txt db.txt > db2.txt
   $B psi setup --hashes db2.txt --key server.key -o p2.vpd >/dev/null 2>&1
-  $B psi voucher --public p2.vpd --account ai.key --threshold 3 -o vi $(cat list.txt) >/dev/null 2>&1
+  $B psi voucher --public p2.vpd --signer "$signer" --account ai.key --threshold 3 -o vi $(cat list.txt) >/dev/null 2>&1
   check "photos: vouchers made" '[ $? -eq 0 ] && [ $(ls vi | wc -l) -eq 4 ]'
   $B psi open --key server.key --public p2.vpd --json --thumbs th vi > img.json 2>/dev/null
   check "photos: 4 matches over t=3 recovered with thumbnails" \

@@ -88,7 +88,7 @@ check "audit root header = the index root" grep -q "$ROOT" "$T/setup.out"
 mkdir -p "$T/photos"
 for i in $(seq 1 4); do cp "$EX/bridge.jpg" "$T/photos/m$i.jpg"; done  # 4 matching photos (repeats count once)
 cp "$EX/bridge-square.jpg" "$EX/wee.jpg" "$EX/bridge-blurred.jpg" "$T/photos/"
-$V psi voucher --public "$T/public.vpd" --account "$T/acct.key" --threshold 2 -o "$T/vv" "$T/photos"/*.jpg > /dev/null 2>&1
+$V psi voucher --public "$T/public.vpd" --signer "$(awk '/^signer/{print $2}' "$T/setup.out")" --account "$T/acct.key" --threshold 2 -o "$T/vv" "$T/photos"/*.jpg > /dev/null 2>&1
 check "7 vouchers written" test "$(ls "$T/vv" | wc -l)" -eq 7
 mkjson() { python3 -c '
 import base64,json,sys
@@ -137,7 +137,7 @@ check "import works after restart" test "$(code -H "$A" -X POST --data-binary @$
 
 # ---- kill -9 during a voucher upload: the batch is stored whole or not at all
 mkdir -p "$T/p2"; for i in $(seq 1 45); do cp "$EX/wee.jpg" "$T/p2/x$i.jpg"; done
-$V psi voucher --public "$T/public.vpd" --account "$T/acct2.key" --threshold 30 -o "$T/vv2" "$T/p2"/*.jpg > /dev/null 2>&1
+$V psi voucher --public "$T/public.vpd" --signer "$(awk '/^signer/{print $2}' "$T/setup.out")" --account "$T/acct2.key" --threshold 30 -o "$T/vv2" "$T/p2"/*.jpg > /dev/null 2>&1
 mkjson dave "$T"/vv2/* > "$T/v3.json"
 curl -s --max-time 60 --limit-rate 100k -H "$M" -X POST --data-binary @"$T/v3.json" $U/v1/vouchers > /dev/null 2>&1 &
 CURL=$!
