@@ -26,11 +26,11 @@
  * little-endian). */
 typedef struct vidx_mih_table {
   unsigned start, len;   /* the key: bits [start, start+len) of the hash, MSB-first */
-  unsigned pstart, plen; /* the payload: the block's other chunk; plen 0: none */
+  unsigned plen;         /* the payload (the block's other chunk) in bits; 0: none */
   unsigned block;        /* block number */
   int second;            /* 1: the block's second chunk */
   uint32_t *dir;         /* 2^len + 1 */
-  uint16_t *pay;         /* count + 16 (padding for vector loads) */
+  uint16_t *pay;         /* count */
   uint8_t *ids;          /* count * idw + 4 */
 } vidx_mih_table;
 
@@ -80,6 +80,21 @@ static inline uint32_t vidx_substring(const uint64_t *w, unsigned start, unsigne
     hi |= w[wi + 1] >> (64 - off);
   return (uint32_t)(hi >> (64 - len));
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define VIDX_X86 1
+/* Popcount of each byte of x (nibble lookup), for the AVX2 kernels of the
+ * scan and of MIH's bucket scan. */
+__attribute__((target("avx2,popcnt"))) static inline __m256i vidx_popcnt_bytes(__m256i x) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
+                                       2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, low));
+  __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), low));
+  return _mm256_add_epi8(lo, hi);
+}
+#endif
 
 VOUCH_HIDDEN int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads);
 VOUCH_HIDDEN void vouch__advise_huge(void *p, size_t len);

@@ -38,10 +38,6 @@
 #include <sys/mman.h>
 #include "index_internal.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define MIH_X86 1
-#endif
 
 /* ------------------------------------------------------------ parameters */
 
@@ -141,7 +137,7 @@ static int fill_table(vidx_mih_table *t, const uint32_t *vals, size_t n, unsigne
   const size_t nparts = nb >> lowb;
   const uint32_t km = (uint32_t)nb - 1, pm = (1U << t->plen) - 1, lm = (1U << lowb) - 1;
   t->dir = vouch__calloc(nb + 1, sizeof *t->dir);
-  t->pay = vouch__malloc((n + 16) * sizeof *t->pay);
+  t->pay = vouch__malloc(n * sizeof *t->pay);
   if (has_ids(t))
     t->ids = vouch__malloc(n * w + 4);
   uint32_t cur[1U << PART_BITS];
@@ -149,8 +145,7 @@ static int fill_table(vidx_mih_table *t, const uint32_t *vals, size_t n, unsigne
   int rc = VOUCH_E_NOMEM;
   if (!t->dir || !t->pay || (has_ids(t) && !t->ids))
     goto out;
-  vouch__advise_huge(t->pay, (n + 16) * sizeof *t->pay);
-  memset(t->pay + n, 0, 16 * sizeof *t->pay);
+  vouch__advise_huge(t->pay, n * sizeof *t->pay);
   if (t->ids) {
     vouch__advise_huge(t->ids, n * w + 4);
     memset(t->ids + n * w, 0, 4);
@@ -278,10 +273,8 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   for (unsigned j = 0; j < m; j++) {
     vidx_mih_table *t = &idx->mih[j];
     unsigned partner = j ^ 1U;
-    if (partner < m) {
-      t->pstart = idx->mih[partner].start;
+    if (partner < m)
       t->plen = idx->mih[partner].len;
-    }
   }
   idx->mih_m = m;
   unsigned nt = threads ? threads : 1;
@@ -311,7 +304,7 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   size_t bytes = 0;
   for (unsigned j = 0; j < m; j++)
     bytes += (((size_t)1 << idx->mih[j].len) + 1) * sizeof(uint32_t) +
-             (idx->count + 16) * sizeof(uint16_t) + (has_ids(&idx->mih[j]) ? idx->count * w + 4 : 0);
+             idx->count * sizeof(uint16_t) + (has_ids(&idx->mih[j]) ? idx->count * w + 4 : 0);
   idx->heap_bytes = bytes;
   return VOUCH_OK;
 }
@@ -392,24 +385,21 @@ static inline __attribute__((always_inline)) size_t scan_scalar(const uint16_t *
   return n;
 }
 
-#ifdef MIH_X86
+#ifdef VIDX_X86
 /* 16 payloads per step: popcount by nibble lookup, bytes summed to 16-bit
  * lanes, both bounds compared at once. */
 __attribute__((target("avx2,popcnt"))) static size_t scan_avx2(const uint16_t *pay, uint32_t a,
                                                                uint32_t b, uint16_t qp, unsigned lo,
                                                                unsigned hi, const vidx_mih_probe *pr,
                                                                vidx_mih_surv *out) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
-                                       2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-  const __m256i nib = _mm256_set1_epi8(0x0f), low = _mm256_set1_epi16(0x00ff);
+  const __m256i low = _mm256_set1_epi16(0x00ff);
   const __m256i q = _mm256_set1_epi16((short)qp);
   const __m256i lov = _mm256_set1_epi16((short)lo - 1), hiv = _mm256_set1_epi16((short)hi + 1);
   size_t n = 0;
   uint32_t i = a;
   for (; i + 16 <= b; i += 16) {
     __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)(pay + i)), q);
-    __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
-                                _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+    __m256i c = vidx_popcnt_bytes(x);
     c = _mm256_add_epi16(_mm256_and_si256(c, low), _mm256_srli_epi16(c, 8));
     __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi16(c, lov), _mm256_cmpgt_epi16(hiv, c));
     unsigned mask = (unsigned)_mm256_movemask_epi8(ok) & 0x55555555U;
@@ -558,7 +548,7 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
     const unsigned j = pr[k].tv >> 3, v = pr[k].tv & 7;
     const vidx_mih_table *t = &idx->mih[j];
     const uint16_t qp = t->plen ? m->qch[v][j ^ 1U] : 0;
-#ifdef MIH_X86
+#ifdef VIDX_X86
     if (m->use_avx2)
       ns += scan_avx2(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, &pr[k], s->surv + ns);
     else
@@ -678,7 +668,7 @@ static inline __attribute__((always_inline)) int mih_query_body(mih_q *m) {
   return VOUCH_OK;
 }
 
-#ifdef MIH_X86
+#ifdef VIDX_X86
 __attribute__((target("popcnt"))) static int mih_query_popcnt(mih_q *m) { return mih_query_body(m); }
 #endif
 static int mih_query_generic(mih_q *m) { return mih_query_body(m); }
@@ -702,7 +692,7 @@ int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, un
       m.qch[v][j] = (uint16_t)vidx_substring(be, idx->mih[j].start, idx->mih[j].len);
   }
   thresholds(idx, radius, m.T, m.t);
-#ifdef MIH_X86
+#ifdef VIDX_X86
   if (idx->use_popcnt)
     return mih_query_popcnt(&m);
 #endif

@@ -11,10 +11,6 @@
 #include <string.h>
 #include "index_internal.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define VIDX_X86 1
-#endif
 
 /* ------------------------------------------------------------ output */
 
@@ -132,14 +128,6 @@ static int scan_scalar(const vouch_index *idx, const uint64_t *qn, unsigned nq, 
 }
 
 #ifdef VIDX_X86
-__attribute__((target("avx2,popcnt"))) static inline __m256i popcnt_bytes(__m256i x) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1,
-                                       2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-  const __m256i low = _mm256_set1_epi8(0x0f);
-  __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(x, low));
-  __m256i hi = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), low));
-  return _mm256_add_epi8(lo, hi);
-}
 
 /* 256-bit hashes.  The first 128 bits of each entry are compared with all 8
  * variants of a query at once (two variants per register); the 8 partial
@@ -166,10 +154,10 @@ __attribute__((target("avx2,popcnt"))) static int scan256_avx2(const vouch_index
   for (size_t i = 0; i < n; i++, h += 32) {
     __m256i e = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)h));
     for (unsigned b = 0; b < nq; b++) {
-      __m256i s0 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][0])), zero);
-      __m256i s1 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][1])), zero);
-      __m256i s2 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][2])), zero);
-      __m256i s3 = _mm256_sad_epu8(popcnt_bytes(_mm256_xor_si256(e, Q[b][3])), zero);
+      __m256i s0 = _mm256_sad_epu8(vidx_popcnt_bytes(_mm256_xor_si256(e, Q[b][0])), zero);
+      __m256i s1 = _mm256_sad_epu8(vidx_popcnt_bytes(_mm256_xor_si256(e, Q[b][1])), zero);
+      __m256i s2 = _mm256_sad_epu8(vidx_popcnt_bytes(_mm256_xor_si256(e, Q[b][2])), zero);
+      __m256i s3 = _mm256_sad_epu8(vidx_popcnt_bytes(_mm256_xor_si256(e, Q[b][3])), zero);
       /* lanes: [v lo, v hi, v' lo, v' hi] (each <= 64) -> 16-bit fields */
       __m256i p = _mm256_or_si256(_mm256_or_si256(s0, _mm256_slli_epi64(s1, 16)),
                                   _mm256_or_si256(_mm256_slli_epi64(s2, 32), _mm256_slli_epi64(s3, 48)));
@@ -204,7 +192,7 @@ __attribute__((target("avx2,popcnt"))) static int scan64_avx2(const vouch_index 
       __m256i mn = _mm256_set1_epi64x(255);
       for (unsigned v = 0; v < nvar; v++) {
         __m256i x = _mm256_xor_si256(e, _mm256_set1_epi64x((long long)qb[v]));
-        mn = _mm256_min_epu32(mn, _mm256_sad_epu8(popcnt_bytes(x), zero));
+        mn = _mm256_min_epu32(mn, _mm256_sad_epu8(vidx_popcnt_bytes(x), zero));
       }
       __m256i gt = _mm256_cmpgt_epi64(mn, rad);
       if (_mm256_movemask_epi8(gt) == -1)
