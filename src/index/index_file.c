@@ -552,7 +552,7 @@ int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
 static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
   vouch_index_config c = cfg ? *cfg : vouch_index_config_default();
   VOUCH_TRY(validate(idx));
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef VIDX_X86
   __builtin_cpu_init();
   idx->use_popcnt = __builtin_cpu_supports("popcnt");
   idx->use_avx2 = !c.force_scalar && __builtin_cpu_supports("avx2") && idx->use_popcnt;

@@ -81,7 +81,9 @@ static inline uint32_t vidx_substring(const uint64_t *w, unsigned start, unsigne
   return (uint32_t)(hi >> (64 - len));
 }
 
-#if defined(__x86_64__) || defined(__i386__)
+/* x86 kernels (AVX2, POPCNT), chosen at run time; none in the portable
+ * build (VOUCH_NO_INTRINSICS), which runs the scalar reference code. */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(VOUCH_NO_INTRINSICS)
 #include <immintrin.h>
 #define VIDX_X86 1
 /* Popcount of each byte of x (nibble lookup), for the AVX2 kernels of the
