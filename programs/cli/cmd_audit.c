@@ -132,19 +132,24 @@ typedef struct {
   vouch_audit_list list;
 } loaded_list;
 
+/* Opens the signed list held in l->buf; a failure is reported under `name`. */
+static int open_list(loaded_list *l, const char *name, int *rc_out) {
+  int rc = vouch_audit_list_open(l->buf, l->len, &l->list);
+  if (rc_out)
+    *rc_out = rc;
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", name, vouch_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
 static int load_list(const char *path, loaded_list *l, int *rc_out) {
   if (rc_out)
     *rc_out = VOUCH_E_IO; /* until the file is read */
   if (read_all(path, &l->buf, &l->len) != 0)
     return -1;
-  int rc = vouch_audit_list_open(l->buf, l->len, &l->list);
-  if (rc_out)
-    *rc_out = rc;
-  if (rc != VOUCH_OK) {
-    cli_errorf("%s: %s", path, vouch_strerror(rc));
-    return -1;
-  }
-  return 0;
+  return open_list(l, path, rc_out);
 }
 
 static int load_db(const char *path, vouch_audit_db **db, int *rc_out) {
@@ -1218,11 +1223,10 @@ static int audit_verify(int argc, char **argv) {
       ll[nlists].buf = bl.bufs[i];
       ll[nlists].len = bl.lens[i];
       bl.bufs[i] = NULL;
-      rc = vouch_audit_list_open(ll[nlists].buf, ll[nlists].len, &ll[nlists].list);
-      if (rc != VOUCH_OK) { /* stored lists were verified on import: the bank file was changed */
-        cli_errorf("%s: stored list %zu: %s", bankp, i + 1, vouch_strerror(rc));
+      char name[4200];
+      snprintf(name, sizeof name, "%s: stored list %zu", bankp, i + 1);
+      if (open_list(&ll[nlists], name, &rc) != 0) { /* verified on import: the bank file was changed */
         ret = exit_for(rc);
-        nlists++;
         goto out;
       }
       lists[nlists] = ll[nlists].list;
@@ -1249,11 +1253,8 @@ static int audit_verify(int argc, char **argv) {
         ll[nlists].buf = NULL;
         continue;
       }
-      rc = vouch_audit_list_open(ll[nlists].buf, ll[nlists].len, &ll[nlists].list);
-      if (rc != VOUCH_OK) {
-        cli_errorf("%s: %s", ops[i], vouch_strerror(rc));
+      if (open_list(&ll[nlists], ops[i], &rc) != 0) {
         ret = exit_for(rc);
-        nlists++;
         goto out;
       }
       lists[nlists] = ll[nlists].list;
