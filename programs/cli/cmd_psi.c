@@ -24,11 +24,18 @@ static int file_exists(const char *path) {
 }
 
 /* Warns when a secret file is readable by others. */
-static void check_secret_mode(const char *path) {
+/* Reads a secret key file (at most `max` bytes), warning when other users
+ * can read it; the caller wipes and frees *buf. */
+static int read_secret(const char *path, size_t max, uint8_t **buf, size_t *len) {
   struct stat st;
   if (stat(path, &st) == 0 && (st.st_mode & 077))
     cli_warnf("%s is readable by other users (mode %03o); it holds a secret key", path,
               (unsigned)(st.st_mode & 0777));
+  if (cli_read_file(path, max, buf, len) != 0) {
+    cli_errorf("%s: cannot read: %s", path, strerror(errno));
+    return -1;
+  }
+  return 0;
 }
 
 static void hex_out(FILE *f, const uint8_t *b, size_t n) {
@@ -61,11 +68,8 @@ static int load_server_key(const char *path, int create, vouch_psi_server_key **
     cli_warnf("created server key %s (mode 0600)", path);
     return 0;
   }
-  check_secret_mode(path);
-  if (cli_read_file(path, 4096, &buf, &len) != 0) {
-    cli_errorf("%s: cannot read: %s", path, strerror(errno));
+  if (read_secret(path, 4096, &buf, &len) != 0)
     return -1;
-  }
   int rc = vouch_psi_server_key_load(key, buf, len);
   sodium_memzero(buf, len);
   free(buf);
@@ -407,11 +411,8 @@ static int load_or_create_account(const char *path, unsigned long t, unsigned lo
   }
   uint8_t *buf;
   size_t len;
-  check_secret_mode(path);
-  if (cli_read_file(path, (size_t)64 << 20, &buf, &len) != 0) {
-    cli_errorf("%s: cannot read: %s", path, strerror(errno));
+  if (read_secret(path, (size_t)64 << 20, &buf, &len) != 0)
     return -1;
-  }
   int rc = vouch_psi_account_load(acct, buf, len);
   sodium_memzero(buf, len);
   free(buf);
