@@ -16,6 +16,7 @@ queries/s (wall and per CPU-second, since the machine may be shared) and the
 ratios vouch / FAISS from bench_match's output.
 """
 import argparse
+import ctypes
 import re
 import sys
 import time
@@ -36,6 +37,21 @@ def load(d):
     db = np.fromfile(f"{d}/db.bin", dtype=np.uint8).reshape(n, 32)
     q = np.fromfile(f"{d}/queries.bin", dtype=np.uint8).reshape(nq * 8, 32)
     return db, q, nq, radius, off
+
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1e3
+    return 0.0
+
+
+def trim():
+    """Give freed heap back to the system so the next RSS delta is the next index's own."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
 
 
 def run(index, q, nq, radius, off, threads, limit):
@@ -67,6 +83,7 @@ def main():
     n = db.shape[0]
     print(f"faiss {faiss.__version__}: n {n}, queries {nq} x 8 variants, radius {radius}")
     best = {}
+    memory = {}
     configs = [("IndexBinaryFlat", None)]
     for nhash, b, nflip in ((16, 16, 1), (11, 23, 2), (8, 32, 3)):
         if nhash * (nflip + 1) > radius and nhash * b <= 256:
@@ -74,6 +91,8 @@ def main():
     if a.only:
         configs = [c for c in configs if any(w in c[0] for w in a.only.split(","))]
     for name, cfg in configs:
+        trim()
+        r0 = rss_mb()
         t0 = time.perf_counter()
         if cfg is None:
             index = faiss.IndexBinaryFlat(256)
@@ -82,6 +101,9 @@ def main():
             index.nflip = cfg[2]
         index.add(db)
         build = time.perf_counter() - t0
+        mem = rss_mb() - r0
+        memory[name] = mem
+        print(f"{name:45s} memory: +{mem:.1f} MB RSS ({mem / (n * 32 / 1e6):.2f}x the hash bytes)")
         limit = a.flat_queries if cfg is None else a.mih_queries
         for th in (int(x) for x in a.threads.split(",")):
             qps, qpc, recall, qn, wall, cpu = run(index, q, nq, radius, off, th, limit)
@@ -103,6 +125,13 @@ def main():
                 fq, fc, fname = best[th]
                 print(f"  vouch {eng:12s} threads {th}: {qps / fq:7.2f}x wall, {qpc / fc:7.2f}x per CPU-second "
                       f"(vs {fname})")
+        m = re.search(r"^memory: hashes ([\d.]+) MB, .*?MIH tables ([\d.]+) MB", text, re.M)
+        if m and memory:
+            mine = float(m.group(1)) + float(m.group(2))
+            print("\nmemory, vouch MIH (hashes + tables, %.1f MB) / FAISS index:" % mine)
+            for name, mem in memory.items():
+                if mem > 0:
+                    print(f"  vs {name:45s} {mine / mem:6.2f}x ({mem:.1f} MB)")
 
 
 if __name__ == "__main__":

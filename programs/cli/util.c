@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "vouch/bank.h"
 
-static void vmsg(const char *kind, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void vmsg(const char *kind, const char *fmt, va_list ap) {
   fprintf(stderr, "vouch: %s", kind);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);

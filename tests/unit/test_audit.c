@@ -518,7 +518,7 @@ static void test_sth_log_fork(void) {
 
   /* Malformed trust files. */
   const char *bad_trust[] = {"server 00\n", "vouch-trust 2\n", "vouch-trust 1\nserver zz\n",
-                             "vouch-trust 1\nsource " /* no key */ "\n",
+                             "vouch-trust 1\nsource \n" /* no key */,
                              "vouch-trust 1\npolicy 0 distinct-jurisdictions\n",
                              "vouch-trust 1\nroot 0 1 00\n", "vouch-trust 1\nfrobnicate\n", ""};
   for (size_t i = 0; i < sizeof bad_trust / sizeof bad_trust[0]; i++)
