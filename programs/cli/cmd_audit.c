@@ -111,21 +111,6 @@ static int parse_hex32(const char *s, uint8_t out[32]) {
 
 /* ------------------------------------------------------------- loaders */
 
-static int load_seckey(const char *path, vouch_audit_secret_key *k) {
-  uint8_t *buf;
-  size_t len;
-  if (read_all(path, &buf, &len) != 0)
-    return -1;
-  int rc = vouch_audit_seckey_decode(buf, len, k);
-  vouch_audit_wipe(buf, len);
-  free(buf);
-  if (rc != VOUCH_OK) {
-    cli_errorf("%s: %s", path, vouch_strerror(rc));
-    return -1;
-  }
-  return 0;
-}
-
 typedef struct {
   uint8_t *buf;
   size_t len;
@@ -152,78 +137,82 @@ static int load_list(const char *path, loaded_list *l, int *rc_out) {
   return open_list(l, path, rc_out);
 }
 
+/* How a decoder says where in the file it failed. */
+enum where_style { AT_FILE, AT_RECORD, AT_LINE };
+
+/* The decoders behind one signature: (bytes, length, object, position of the
+ * failure or NULL). */
+typedef int (*decode_fn)(const uint8_t *buf, size_t len, void *out, size_t *where);
+static int dec_seckey(const uint8_t *b, size_t n, void *out, size_t *w) {
+  (void)w;
+  return vouch_audit_seckey_decode(b, n, out);
+}
+static int dec_db(const uint8_t *b, size_t n, void *out, size_t *w) {
+  (void)w;
+  return vouch_audit_db_parse(b, n, out);
+}
+static int dec_sth(const uint8_t *b, size_t n, void *out, size_t *w) {
+  (void)w;
+  return vouch_audit_sth_decode(b, n, out);
+}
+static int dec_log(const uint8_t *b, size_t n, void *out, size_t *w) { return vouch_audit_log_parse(b, n, out, w); }
+static int dec_trust(const uint8_t *b, size_t n, void *out, size_t *w) {
+  return vouch_audit_trust_parse((const char *)b, n, out, w);
+}
+
+/* Reads the file at `path` and decodes it into `out`.  A failure is reported
+ * as "PATH: error", "PATH: record N: error" or "PATH:N: error" by `style`;
+ * `*rc_out` (if given) is VOUCH_E_IO when the file cannot be read, else the
+ * decoder's code.  `secret`: wipe the bytes read before freeing them. */
+static int load_file(const char *path, decode_fn decode, void *out, enum where_style style, int secret,
+                     int *rc_out) {
+  if (rc_out)
+    *rc_out = VOUCH_E_IO; /* until the file is read */
+  uint8_t *buf;
+  size_t len, where = 0;
+  if (read_all(path, &buf, &len) != 0)
+    return -1;
+  int rc = decode(buf, len, out, &where);
+  if (secret)
+    vouch_audit_wipe(buf, len);
+  free(buf);
+  if (rc_out)
+    *rc_out = rc;
+  if (rc == VOUCH_OK)
+    return 0;
+  if (style == AT_RECORD)
+    cli_errorf("%s: record %zu: %s", path, where, vouch_strerror(rc));
+  else if (style == AT_LINE)
+    cli_errorf("%s:%zu: %s", path, where, vouch_strerror(rc));
+  else
+    cli_errorf("%s: %s", path, vouch_strerror(rc));
+  return -1;
+}
+
+static int load_seckey(const char *path, vouch_audit_secret_key *k) {
+  return load_file(path, dec_seckey, k, AT_FILE, 1, NULL);
+}
 static int load_db(const char *path, vouch_audit_db **db, int *rc_out) {
-  if (rc_out)
-    *rc_out = VOUCH_E_IO; /* until the file is read */
-  uint8_t *buf;
-  size_t len;
-  if (read_all(path, &buf, &len) != 0)
-    return -1;
-  int rc = vouch_audit_db_parse(buf, len, db);
-  free(buf);
-  if (rc_out)
-    *rc_out = rc;
-  if (rc != VOUCH_OK) {
-    cli_errorf("%s: %s", path, vouch_strerror(rc));
-    return -1;
-  }
-  return 0;
+  return load_file(path, dec_db, db, AT_FILE, 0, rc_out);
 }
-
 static int load_sth(const char *path, vouch_audit_sth *sth, int *rc_out) {
-  if (rc_out)
-    *rc_out = VOUCH_E_IO; /* until the file is read */
-  uint8_t *buf;
-  size_t len;
-  if (read_all(path, &buf, &len) != 0)
-    return -1;
-  int rc = vouch_audit_sth_decode(buf, len, sth);
-  free(buf);
-  if (rc_out)
-    *rc_out = rc;
-  if (rc != VOUCH_OK) {
-    cli_errorf("%s: %s", path, vouch_strerror(rc));
-    return -1;
-  }
-  return 0;
+  return load_file(path, dec_sth, sth, AT_FILE, 0, rc_out);
 }
-
 static int load_log(const char *path, vouch_audit_log **log, int *rc_out) {
-  if (rc_out)
-    *rc_out = VOUCH_E_IO; /* until the file is read */
-  uint8_t *buf;
-  size_t len, bad = 0;
-  if (read_all(path, &buf, &len) != 0)
-    return -1;
-  int rc = vouch_audit_log_parse(buf, len, log, &bad);
-  free(buf);
-  if (rc_out)
-    *rc_out = rc;
-  if (rc != VOUCH_OK) {
-    cli_errorf("%s: record %zu: %s", path, bad, vouch_strerror(rc));
-    return -1;
-  }
-  return 0;
+  return load_file(path, dec_log, log, AT_RECORD, 0, rc_out);
 }
+static int load_trust(const char *path, vouch_audit_trust *t) { return load_file(path, dec_trust, t, AT_LINE, 0, NULL); }
 
-static int load_trust(const char *path, vouch_audit_trust *t) {
-  uint8_t *buf;
-  size_t len, line = 0;
-  if (read_all(path, &buf, &len) != 0)
-    return -1;
-  int rc = vouch_audit_trust_parse((const char *)buf, len, t, &line);
-  free(buf);
-  if (rc != VOUCH_OK) {
-    cli_errorf("%s:%zu: %s", path, line, vouch_strerror(rc));
-    return -1;
-  }
-  return 0;
-}
+/* Encodes an object into a buffer freed with vouch_audit_free(). */
+typedef int (*encode_fn)(const void *obj, uint8_t **out, size_t *len);
+static int enc_db(const void *o, uint8_t **b, size_t *n) { return vouch_audit_db_encode(o, b, n); }
+static int enc_log(const void *o, uint8_t **b, size_t *n) { return vouch_audit_log_encode(o, b, n); }
 
-static int save_db(const char *path, const vouch_audit_db *db) {
+/* Encodes `obj` and writes it to `path` atomically. */
+static int save_file(const char *path, encode_fn encode, const void *obj) {
   uint8_t *buf;
   size_t len;
-  if (vouch_audit_db_encode(db, &buf, &len) != VOUCH_OK) {
+  if (encode(obj, &buf, &len) != VOUCH_OK) {
     cli_errorf("out of memory");
     return -1;
   }
@@ -231,6 +220,8 @@ static int save_db(const char *path, const vouch_audit_db *db) {
   vouch_audit_free(buf);
   return r;
 }
+static int save_db(const char *path, const vouch_audit_db *db) { return save_file(path, enc_db, db); }
+static int save_log(const char *path, const vouch_audit_log *log) { return save_file(path, enc_log, log); }
 
 /* ------------------------------------------------------ source keygen */
 
@@ -912,18 +903,6 @@ static void print_sth_json(const vouch_audit_sth *s) {
   json_hex(stdout, "index_root", s->index_root, 32, 1);
   json_hex(stdout, "psi_digest", s->psi_digest, 32, 0);
   printf("}");
-}
-
-static int save_log(const char *path, const vouch_audit_log *log) {
-  uint8_t *buf;
-  size_t len;
-  if (vouch_audit_log_encode(log, &buf, &len) != VOUCH_OK) {
-    cli_errorf("out of memory");
-    return -1;
-  }
-  int r = write_atomic(path, buf, len, 0644);
-  vouch_audit_free(buf);
-  return r;
 }
 
 static int log_append(int argc, char **argv) {
