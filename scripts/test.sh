@@ -3,7 +3,9 @@
 # times: the portable scalar build (build-portable/: no SIMD intrinsics or
 # multi-versioned kernels), under AddressSanitizer + UndefinedBehaviorSanitizer
 # (build-asan/), and the normal optimised build (build/), whose summary comes
-# last.  Installs dependencies first when run as root.  Exits non-zero if any
+# last.  Before that summary it builds the libFuzzer targets with clang
+# (build-fuzz/, ASan+UBSan) and runs each once over its corpus, so the real
+# fuzzers keep compiling and agree with the regression drivers.  Installs dependencies first when run as root.  Exits non-zero if any
 # test fails.
 set -eu
 cd "$(dirname "$0")/.."
@@ -29,6 +31,21 @@ cmake --build build-asan -j"$JOBS"
 echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS" || status=1
+if command -v clang >/dev/null 2>&1; then
+  echo "== libFuzzer targets (clang, ASan+UBSan): each runs once over its corpus"
+  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_FUZZ=ON -DVOUCH_SANITIZE=ON >/dev/null
+  targets=$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done)
+  # shellcheck disable=SC2086
+  cmake --build build-fuzz -j"$JOBS" --target $targets
+  for t in $targets; do
+    c=tests/fuzz/corpus/${t#fuzz_}
+    if ASAN_OPTIONS=detect_leaks=1 build-fuzz/fuzz/"$t" -runs=0 "$c" >build-fuzz/"$t".log 2>&1; then
+      echo "$t: $(ls "$c" | wc -l) inputs ok"
+    else
+      echo "$t: FAILED (build-fuzz/$t.log)"; tail -20 build-fuzz/"$t".log; status=1
+    fi
+  done
+fi
 echo "== tests (release build)"
 ctest --test-dir build --output-on-failure -j"$JOBS" || status=1
 exit $status
