@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "vouch/bank.h"
 #include "vouch/index.h"
@@ -162,6 +163,10 @@ static int do_info(int argc, char **argv) {
     vouch_index_free(idx);
     return CLI_EXIT_ERROR;
   }
+  struct stat st;
+  const double file_bytes = stat(path, &st) == 0 ? (double)st.st_size : 0.0;
+  const double hash_bytes = (double)vouch_index_count(idx) * (double)vouch_algo_bytes(vouch_index_algo(idx));
+  const size_t tables = vouch_index_mih_memory_estimate(idx, 0);
   if (json) {
     printf("{\"path\":");
     cli_json_string(stdout, path);
@@ -173,7 +178,8 @@ static int do_info(int argc, char **argv) {
       if (k) putchar(',');
       cli_json_string(stdout, vouch_index_bank_name(idx, k));
     }
-    printf("],\"root_verified\":%s}\n", verify ? "true" : "false");
+    printf("],\"root_verified\":%s,\"file_bytes\":%.0f,\"hash_bytes\":%.0f,\"mih_tables_bytes\":%zu}\n",
+           verify ? "true" : "false", file_bytes, hash_bytes, tables);
   } else {
     printf("%s: vouch index format %u, %s, %zu entries\nroot: ", path, VOUCH_INDEX_FORMAT_VERSION,
            vouch_algo_name(vouch_index_algo(idx)), vouch_index_count(idx));
@@ -181,7 +187,8 @@ static int do_info(int argc, char **argv) {
     printf("%s\nbanks:", verify ? " (recomputed: ok)" : "");
     for (uint32_t k = 0; k < vouch_index_bank_count(idx); k++)
       printf(" %s", vouch_index_bank_name(idx, k));
-    printf("\n");
+    printf("\nmemory to search it: the file, %.1f MB, mapped (hashes %.1f MB), plus %.1f MB of MIH tables\n",
+           file_bytes / 1e6, hash_bytes / 1e6, (double)tables / 1e6);
   }
   vouch_index_free(idx);
   return CLI_EXIT_OK;

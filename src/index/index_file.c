@@ -643,6 +643,9 @@ const char *vouch_index_bank_name(const vouch_index *idx, uint32_t bank) {
 const uint8_t *vouch_index_root(const vouch_index *idx) { return idx->root; }
 unsigned vouch_index_mih_m(const vouch_index *idx) { return idx->mih_m; }
 size_t vouch_index_memory(const vouch_index *idx) { return idx->heap_bytes + sizeof *idx; }
+size_t vouch_index_mih_memory_estimate(const vouch_index *idx, unsigned m) {
+  return idx ? vouch__mih_estimate(idx, m) : 0;
+}
 const char *vouch_index_simd(const vouch_index *idx) { return idx->use_avx2 ? "avx2" : "scalar"; }
 
 int vouch_index_get(const vouch_index *idx, size_t i, vouch_index_entry *e) {

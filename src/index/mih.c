@@ -249,21 +249,27 @@ static void *build_tables(void *arg) {
 
 #define VIDX_MAX_BUILD_THREADS 16U
 
-int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
-  const unsigned bits = idx->hash_bytes * 8;
-  if (m == 0 || m > VIDX_MIH_MAX_M || m > bits || (bits + m - 1) / m > VIDX_MIH_MAX_BITS)
-    return VOUCH_E_INVALID;
-  if (idx->count > VIDX_MIH_MAX_COUNT)
-    return VOUCH_E_LIMIT;
-  vouch__mih_free(idx);
+/* Entry numbers are stored in the fewest bytes that hold count - 1. */
+static unsigned id_width(size_t count) {
   unsigned w = 1;
-  while (w < 4 && (idx->count - 1) >> (8 * w))
+  while (w < 4 && (count - 1) >> (8 * w))
     w++;
-  idx->mih_idw = w;
+  return w;
+}
+
+/* Whether m chunks of a bits-bit hash are a valid MIH layout. */
+static int layout_ok(unsigned bits, unsigned m) {
+  return m != 0 && m <= VIDX_MIH_MAX_M && m <= bits && (bits + m - 1) / m <= VIDX_MIH_MAX_BITS;
+}
+
+/* The shapes of m tables over a bits-bit hash: chunk j is bits [start,
+ * start + len); chunks 2k and 2k + 1 form block k; each table's payload is
+ * its partner chunk. */
+static void layout(vidx_mih_table *tabs, unsigned bits, unsigned m) {
   const unsigned base = bits / m, extra = bits % m;
   unsigned start = 0;
   for (unsigned j = 0; j < m; j++) {
-    vidx_mih_table *t = &idx->mih[j];
+    vidx_mih_table *t = &tabs[j];
     t->start = start;
     t->len = base + (j < extra);
     start += t->len;
@@ -271,11 +277,44 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
     t->second = j % 2;
   }
   for (unsigned j = 0; j < m; j++) {
-    vidx_mih_table *t = &idx->mih[j];
     unsigned partner = j ^ 1U;
     if (partner < m)
-      t->plen = idx->mih[partner].len;
+      tabs[j].plen = tabs[partner].len;
   }
+}
+
+/* Heap bytes of the tables: directory, payloads and (where stored) entry
+ * numbers; what fill_table() allocates. */
+static size_t tables_bytes(const vidx_mih_table *tabs, unsigned m, size_t count, unsigned w) {
+  size_t bytes = 0;
+  for (unsigned j = 0; j < m; j++)
+    bytes += (((size_t)1 << tabs[j].len) + 1) * sizeof(uint32_t) + count * sizeof(uint16_t) +
+             (has_ids(&tabs[j]) ? count * w + 4 : 0);
+  return bytes;
+}
+
+size_t vouch__mih_estimate(const vouch_index *idx, unsigned m) {
+  const unsigned bits = idx->hash_bytes * 8;
+  if (m == 0)
+    m = vouch__mih_auto_m(idx->count, bits);
+  if (!layout_ok(bits, m) || idx->count > VIDX_MIH_MAX_COUNT)
+    return 0;
+  vidx_mih_table tabs[VIDX_MIH_MAX_M];
+  memset(tabs, 0, sizeof tabs);
+  layout(tabs, bits, m);
+  return tables_bytes(tabs, m, idx->count, id_width(idx->count));
+}
+
+int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
+  const unsigned bits = idx->hash_bytes * 8;
+  if (!layout_ok(bits, m))
+    return VOUCH_E_INVALID;
+  if (idx->count > VIDX_MIH_MAX_COUNT)
+    return VOUCH_E_LIMIT;
+  vouch__mih_free(idx);
+  const unsigned w = id_width(idx->count);
+  idx->mih_idw = w;
+  layout(idx->mih, bits, m);
   idx->mih_m = m;
   unsigned nt = threads ? threads : 1;
   if (nt > nblocks(m)) nt = nblocks(m);
@@ -301,11 +340,7 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
     vouch__mih_free(idx);
     return rc;
   }
-  size_t bytes = 0;
-  for (unsigned j = 0; j < m; j++)
-    bytes += (((size_t)1 << idx->mih[j].len) + 1) * sizeof(uint32_t) +
-             idx->count * sizeof(uint16_t) + (has_ids(&idx->mih[j]) ? idx->count * w + 4 : 0);
-  idx->heap_bytes = bytes;
+  idx->heap_bytes = tables_bytes(idx->mih, m, idx->count, w);
   return VOUCH_OK;
 }
 

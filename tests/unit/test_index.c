@@ -207,6 +207,43 @@ static void engines_case(int algo, size_t n, int clustered, uint64_t seed, unsig
   free(data);
 }
 
+/* vouch_index_mih_memory_estimate() is what a build allocates, for the
+ * automatic m and forced ones, across the entry-number widths; 0 for a
+ * layout that cannot be built. */
+static void test_memory_estimate(void) {
+  const size_t sizes[] = {1, 255, 257, 70000};
+  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+    for (int algo = VOUCH_ALGO_PDQ; algo <= VOUCH_ALGO_PHASH; algo++) {
+      size_t n = sizes[si], hb = vouch_algo_bytes(algo);
+      rng_state = n * 7 + (uint64_t)algo;
+      uint8_t *data = make_data(n, hb, 0);
+      const char *path = tmp_path("m.vidx");
+      REQUIRE(write_index(path, algo, data, n) == VOUCH_OK);
+      vouch_index_config c = vouch_index_config_default();
+      c.build_mih = 0;
+      vouch_index *idx = NULL;
+      REQUIRE(vouch_index_open(&idx, path, &c) == VOUCH_OK);
+      const size_t base = vouch_index_memory(idx);
+      const unsigned ms[] = {0, 16, 17, 32, 64, 4, 5, 8, 65}; /* PDQ: 4, 5 and 8 too long; 65: too many */
+      for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+        unsigned m = ms[k];
+        size_t est = vouch_index_mih_memory_estimate(idx, m);
+        int rc = vouch_index_build_mih(idx, m, 2);
+        if (rc == VOUCH_OK) {
+          CHECK(est > 0);
+          CHECK(vouch_index_memory(idx) - base == est);
+        } else {
+          CHECK_EQ_INT(rc, VOUCH_E_INVALID);
+          CHECK(est == 0);
+        }
+      }
+      vouch_index_free(idx);
+      free(data);
+    }
+  }
+  CHECK(vouch_index_mih_memory_estimate(NULL, 0) == 0);
+}
+
 static void test_engines_random(void) {
   for (uint64_t seed = 1; seed <= 6; seed++) {
     engines_case(VOUCH_ALGO_PDQ, 1 + (size_t)(seed * 397 % 2000), 0, seed, 0);
@@ -466,6 +503,7 @@ int main(void) {
   TT_RUN(test_roundtrip_metadata);
   TT_RUN(test_corrupt);
   TT_RUN(test_alloc_failures);
+  TT_RUN(test_memory_estimate);
   TT_RUN(test_engines_random);
   TT_RUN(test_engines_clustered);
   char cmd[128];
