@@ -140,7 +140,8 @@ VOUCH_API size_t vouch_index_memory(const vouch_index *idx);
 /*! vouch_index_mih_memory_estimate() : bytes of heap the MIH tables of `idx`
  *  take with `m` chunks (0 = the size-based choice of vouch_index_open()),
  *  whether or not they are built: what a server needs on top of the mapped
- *  file.  0 if MIH cannot be built with that m (or `idx` is NULL). */
+ *  file.  0 for an empty index (nothing is built), if MIH cannot be built
+ *  with that m, or if `idx` is NULL. */
 VOUCH_API size_t vouch_index_mih_memory_estimate(const vouch_index *idx, unsigned m);
 /*! vouch_index_simd() : "avx2" or "scalar": the scan kernel in use. */
 VOUCH_API const char *vouch_index_simd(const vouch_index *idx);

@@ -139,6 +139,19 @@ static int do_build(int argc, char **argv) {
   return CLI_EXIT_OK;
 }
 
+/* "512 B", "21.4 kB", "648.9 MB", "1.88 GB" (decimal units) into buf. */
+static const char *fmt_bytes(double b, char buf[32]) {
+  if (b < 1e3)
+    snprintf(buf, 32, "%.0f B", b);
+  else if (b < 1e6)
+    snprintf(buf, 32, "%.1f kB", b / 1e3);
+  else if (b < 1e9)
+    snprintf(buf, 32, "%.1f MB", b / 1e6);
+  else
+    snprintf(buf, 32, "%.2f GB", b / 1e9);
+  return buf;
+}
+
 static int do_info(int argc, char **argv) {
   int verify = 0, json = 0;
   const char *path = NULL;
@@ -187,8 +200,9 @@ static int do_info(int argc, char **argv) {
     printf("%s\nbanks:", verify ? " (recomputed: ok)" : "");
     for (uint32_t k = 0; k < vouch_index_bank_count(idx); k++)
       printf(" %s", vouch_index_bank_name(idx, k));
-    printf("\nmemory to search it: the file, %.1f MB, mapped (hashes %.1f MB), plus %.1f MB of MIH tables\n",
-           file_bytes / 1e6, hash_bytes / 1e6, (double)tables / 1e6);
+    char b1[32], b2[32], b3[32];
+    printf("\nmemory to search it: the file, %s, mapped (hashes %s), plus %s of MIH tables\n",
+           fmt_bytes(file_bytes, b1), fmt_bytes(hash_bytes, b2), fmt_bytes((double)tables, b3));
   }
   vouch_index_free(idx);
   return CLI_EXIT_OK;
