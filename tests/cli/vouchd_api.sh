@@ -80,6 +80,27 @@ check "match one photo given as its 8 variants" test "$(code -H "$M" -X POST --d
 check "... finds bridge.jpg" python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert len(o["results"])==1 and any(m["id"].endswith("/bridge.jpg") for m in o["results"][0]["matches"]), o' "$T/body"
 check "ragged photos 400" test "$(code -H "$M" -X POST -d '{"photos":[["00"],["00","11"]]}' $U/v1/match)" = 400
 
+# the index is swapped (SIGHUP, rebuild) while matching requests run: none
+# is dropped or answered from a half-loaded index
+rm -f "$T/stop"
+for w in 1 2 3; do
+  ( i=0; while [ ! -e "$T/stop" ]; do i=$((i+1))
+      curl -s -o "$T/r$w.$i" -w '%{http_code}\n' --max-time 60 -H "$M" -X POST --data-binary @$T/photo.json $U/v1/match
+    done > "$T/codes$w" ) &
+  eval "W$w=\$!"
+done
+for i in 1 2 3 4 5; do
+  sleep 0.2; kill -HUP "$PID"
+  [ "$i" = 3 ] && curl -s -o /dev/null --max-time 60 -H "$A" -X POST $U/v1/index/rebuild
+done
+sleep 0.2; touch "$T/stop"
+wait $W1 $W2 $W3
+NREQ=$(cat "$T"/codes? | wc -l)
+check "$NREQ requests during 5 reloads and a rebuild: all 200" test "$(cat "$T"/codes? | sort -u)" = 200
+check "... at least 10 of them" test "$NREQ" -ge 10
+check "... all with the same answer" test "$(cat "$T"/r?.* | sort -u | wc -l)" -eq 1
+check "... the answer finds bridge.jpg" grep -q '/bridge.jpg"' "$T/r1.1"
+
 # ---- private matching
 check "public data served" test "$(code $U/v1/public)" = 200
 check "public data = the file" cmp -s "$T/body" "$T/public.vpd"
