@@ -54,13 +54,18 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
   }
   r->idx = idx;
   atomic_init(&r->refs, 1); /* the server's own reference */
+  /* Once published, idx may be replaced and freed by a concurrent reload
+   * (SIGHUP and a rebuild request at once): read it before, and update the
+   * metrics under the lock so they always describe the published index. */
+  const unsigned long entries = (unsigned long)vouch_index_count(idx);
+  const unsigned long heap = (unsigned long)vouch_index_memory(idx);
   pthread_mutex_lock(&s->index_mu);
   vd_index_ref *old = s->index;
   s->index = r;
+  atomic_store(&s->index_entries, entries);
+  atomic_store(&s->index_heap_bytes, heap);
   pthread_mutex_unlock(&s->index_mu);
   vd_index_release(old);
-  atomic_store(&s->index_entries, (unsigned long)vouch_index_count(idx));
-  atomic_store(&s->index_heap_bytes, (unsigned long)vouch_index_memory(idx));
   return 0;
 }
 
@@ -68,6 +73,8 @@ void vd_index_drop(vd_server *s) {
   pthread_mutex_lock(&s->index_mu);
   vd_index_ref *old = s->index;
   s->index = NULL;
+  atomic_store(&s->index_entries, 0UL);
+  atomic_store(&s->index_heap_bytes, 0UL);
   pthread_mutex_unlock(&s->index_mu);
   vd_index_release(old);
 }
