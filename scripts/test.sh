@@ -5,8 +5,10 @@
 # (build-asan/), and the normal optimised build (build/), whose summary comes
 # last.  Before that summary it builds the libFuzzer targets with clang
 # (build-fuzz/, ASan+UBSan) and runs each once over its corpus, so the real
-# fuzzers keep compiling and agree with the regression drivers.  Installs dependencies first when run as root.  Exits non-zero if any
-# test fails.
+# fuzzers keep compiling and agree with the regression drivers, and runs the
+# threaded CLI and vouchd tests under ThreadSanitizer (build-tsan/).
+# Installs dependencies first when run as root.  Exits non-zero if any test
+# fails.
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then
@@ -45,6 +47,15 @@ if command -v clang >/dev/null 2>&1; then
       echo "$t: FAILED (build-fuzz/$t.log)"; tail -20 build-fuzz/"$t".log; status=1
     fi
   done
+fi
+echo "== ThreadSanitizer: the threaded CLI and vouchd tests (scripts/test-tsan.sh runs everything)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$JOBS"
+if build-tsan/vouch --version >/dev/null 2>&1; then
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -R 'cli/(vouchd|vouchd_api|hash|bank_match)$' || status=1
+else
+  echo "ThreadSanitizer binaries do not start on this machine (kernel address-space layout); skipped"
 fi
 echo "== tests (release build)"
 ctest --test-dir build --output-on-failure -j"$JOBS" || status=1
