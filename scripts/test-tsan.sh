@@ -4,11 +4,12 @@
 # swap under load must show no data race.  Not part of scripts/test.sh (it
 # takes about 10 minutes here, and ThreadSanitizer depends on the kernel's
 # address-space layout); run it after changing threaded code.
-# Skips unit/test_classify_ref (the slow reference comparison; no threads).
+# Skips unit/test_classify_ref (the slow reference comparison; no threads)
+# and ct/psi (valgrind on an instrumented binary).
 set -eu
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_TSAN=ON >/dev/null
 cmake --build build-tsan -j"$JOBS"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
-  ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -E classify_ref --timeout 1800
+  ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -E "classify_ref|ct/" --timeout 1800
