@@ -1,9 +1,9 @@
 #!/bin/sh
 # Builds vouch with ThreadSanitizer (build-tsan/) and runs the test suite
 # there: the threaded search, hashing jobs, table builds and vouchd's index
-# swap under load must show no data race.  Not part of scripts/test.sh (it
-# takes about 10 minutes here, and ThreadSanitizer depends on the kernel's
-# address-space layout); run it after changing threaded code.
+# swap under load must show no data race.  scripts/test.sh runs only the
+# threaded CLI and vouchd tests under ThreadSanitizer; this runs all of them
+# (about 4 minutes here).  Run it after changing threaded code.
 # Skips unit/test_classify_ref (the slow reference comparison; no threads)
 # and ct/psi (valgrind on an instrumented binary).
 set -eu
