@@ -6,13 +6,7 @@ D=${VOUCHD_BIN:?}
 V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
-command -v curl >/dev/null || { echo "curl not installed; skipping"; exit 77; }
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { local n=$1; shift; if "$@"; then pass=$((pass+1)); else echo "FAIL: $n" >&2; fail=$((fail+1)); fi; }
+. "$(dirname "$0")/lib/vouchd_harness.sh"
 code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 60 "$@"; }
 jq_() { python3 -c "import json,sys; o=json.load(open('$T/body')); print($1)"; }
 DB=$T/db.sqlite

@@ -11,13 +11,7 @@ V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
 SECS=${VOUCHD_STRESS_SECONDS:-6}
-command -v curl >/dev/null || { echo "curl not installed; skipping"; exit 77; }
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { local n=$1; shift; if "$@"; then pass=$((pass+1)); else echo "FAIL: $n" >&2; fail=$((fail+1)); fi; }
+. "$(dirname "$0")/lib/vouchd_harness.sh"
 
 DB=$T/db.sqlite
 $V hash --exact "$EX"/*.jpg | awk 'BEGIN{print "hash,id"} {print $1","$3}' > "$T/list.csv"
