@@ -72,6 +72,32 @@ static inline void vidx_load_words(const uint8_t *h, unsigned words, uint64_t *w
   }
 }
 
+/* Loads a hash as native-order words, for distances (which do not depend
+ * on byte order as long as both sides agree).  Spelled out per size: a loop
+ * of 8-byte copies (or a variable-size memcpy) becomes a call to memcpy. */
+static inline __attribute__((always_inline)) void vidx_load_native(const uint8_t *h, unsigned words,
+                                                                    uint64_t *w) {
+  if (words == 4) {
+    __builtin_memcpy(&w[0], h, 8);
+    __builtin_memcpy(&w[1], h + 8, 8);
+    __builtin_memcpy(&w[2], h + 16, 8);
+    __builtin_memcpy(&w[3], h + 24, 8);
+  } else {
+    __builtin_memcpy(&w[0], h, 8);
+  }
+}
+
+/* Hamming distance between two hashes of `words` (1 or 4) native-order
+ * words; spelled out per size like vidx_load_native(). */
+static inline __attribute__((always_inline)) unsigned vidx_dist(const uint64_t *a, const uint64_t *b,
+                                                                unsigned words) {
+  unsigned d = (unsigned)__builtin_popcountll(a[0] ^ b[0]);
+  if (words == 4)
+    d += (unsigned)__builtin_popcountll(a[1] ^ b[1]) + (unsigned)__builtin_popcountll(a[2] ^ b[2]) +
+         (unsigned)__builtin_popcountll(a[3] ^ b[3]);
+  return d;
+}
+
 /* Bits [start, start+len) (len <= 32) of a hash held as big-endian words. */
 static inline uint32_t vidx_substring(const uint64_t *w, unsigned start, unsigned len) {
   unsigned wi = start / 64, off = start % 64;

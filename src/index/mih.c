@@ -507,24 +507,13 @@ static inline __attribute__((always_inline)) int verify(const mih_q *m, uint32_t
   const unsigned words = m->words;
   const uint8_t *h = idx->hashes + (size_t)id * idx->hash_bytes;
   uint64_t ew[4];
-  __builtin_memcpy(&ew[0], h, 8);
-  if (words == 4) {
-    __builtin_memcpy(&ew[1], h + 8, 8);
-    __builtin_memcpy(&ew[2], h + 16, 8);
-    __builtin_memcpy(&ew[3], h + 24, 8);
-  }
-  unsigned dv = 0;
-  for (unsigned k = 0; k < words; k++)
-    dv += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[v * words + k]);
+  vidx_load_native(h, words, ew);
+  unsigned dv = vidx_dist(ew, m->qn + v * words, words);
   if (dv > m->radius)
     return VOUCH_OK;
-  for (unsigned u = 0; u < v; u++) {
-    unsigned du = 0;
-    for (unsigned k = 0; k < words; k++)
-      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
-    if (du <= m->radius)
+  for (unsigned u = 0; u < v; u++)
+    if (vidx_dist(ew, m->qn + u * words, words) <= m->radius)
       return VOUCH_OK; /* a lower variant reports it */
-  }
   const unsigned blk = idx->mih[j].block;
   if (blk > 0) {
     uint64_t ebe[4];
@@ -541,9 +530,7 @@ static inline __attribute__((always_inline)) int verify(const mih_q *m, uint32_t
    * (its distance is the payload's, required > its threshold). */
   unsigned best = dv, bv = v;
   for (unsigned u = v + 1; u < m->nvar; u++) {
-    unsigned du = 0;
-    for (unsigned k = 0; k < words; k++)
-      du += (unsigned)__builtin_popcountll(ew[k] ^ m->qn[u * words + k]);
+    unsigned du = vidx_dist(ew, m->qn + u * words, words);
     if (du < best) {
       best = du;
       bv = u;

@@ -34,31 +34,15 @@ int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned va
 
 void vouch_matches_free(vouch_match *m) { vouch__free(m); }
 
-/* Loads a hash as native-order words.  Spelled out per size: a loop of
- * 8-byte copies (or a variable-size memcpy) becomes a call to memcpy. */
-static inline __attribute__((always_inline)) void load_native(const uint8_t *h, unsigned words,
-                                                               uint64_t *w) {
-  if (words == 4) {
-    __builtin_memcpy(&w[0], h, 8);
-    __builtin_memcpy(&w[1], h + 8, 8);
-    __builtin_memcpy(&w[2], h + 16, 8);
-    __builtin_memcpy(&w[3], h + 24, 8);
-  } else {
-    __builtin_memcpy(&w[0], h, 8);
-  }
-}
-
 /* Exact distances of one entry to all variants; native-order words (the
  * distance does not depend on byte order as long as both sides agree). */
 static inline __attribute__((always_inline)) void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,
                               unsigned *best, unsigned *bestv) {
   uint64_t ew[4];
-  load_native(eh, words, ew);
+  vidx_load_native(eh, words, ew);
   unsigned b = ~0U, bv = 0;
   for (unsigned v = 0; v < nvar; v++) {
-    unsigned d = 0;
-    for (unsigned k = 0; k < words; k++)
-      d += (unsigned)__builtin_popcountll(ew[k] ^ qn[v * words + k]);
+    unsigned d = vidx_dist(ew, qn + v * words, words);
     if (d < b) {
       b = d;
       bv = v;
