@@ -23,7 +23,6 @@ static int file_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
-/* Warns when a secret file is readable by others. */
 /* Reads a secret key file (at most `max` bytes), warning when other users
  * can read it; the caller wipes and frees *buf. */
 static int read_secret(const char *path, size_t max, uint8_t **buf, size_t *len) {

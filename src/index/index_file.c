@@ -530,13 +530,17 @@ static int validate(vouch_index *idx) {
   return VOUCH_OK;
 }
 
+/* The m a build uses: as asked, or chosen from the size (0). */
+static unsigned mih_m_for(const vouch_index *idx, unsigned m) {
+  return m ? m : vouch__mih_auto_m(idx->count, idx->hash_bytes * 8);
+}
+
 int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
   if (!idx || idx->hash_bytes == 0)
     return VOUCH_E_INVALID;
   if (idx->count == 0)
-    return VOUCH_OK;
-  if (m == 0)
-    m = vouch__mih_auto_m(idx->count, idx->hash_bytes * 8);
+    return VOUCH_OK; /* nothing to build */
+  m = mih_m_for(idx, m);
   int rc = vouch__mih_build(idx, m, threads);
   if (rc == VOUCH_E_INVALID)
     return fail(idx, rc, "MIH: %u chunks is not possible for %u-bit hashes (need %u..%u)", m,
@@ -644,7 +648,9 @@ const uint8_t *vouch_index_root(const vouch_index *idx) { return idx->root; }
 unsigned vouch_index_mih_m(const vouch_index *idx) { return idx->mih_m; }
 size_t vouch_index_memory(const vouch_index *idx) { return idx->heap_bytes + sizeof *idx; }
 size_t vouch_index_mih_memory_estimate(const vouch_index *idx, unsigned m) {
-  return idx ? vouch__mih_estimate(idx, m) : 0;
+  if (!idx || idx->hash_bytes == 0 || idx->count == 0)
+    return 0; /* as vouch_index_build_mih(): nothing is built */
+  return vouch__mih_estimate(idx, mih_m_for(idx, m));
 }
 const char *vouch_index_simd(const vouch_index *idx) { return idx->use_avx2 ? "avx2" : "scalar"; }
 

@@ -128,6 +128,7 @@ VOUCH_HIDDEN int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads
 VOUCH_HIDDEN void vouch__advise_huge(void *p, size_t len);
 VOUCH_HIDDEN void vouch__mih_free(vouch_index *idx);
 VOUCH_HIDDEN unsigned vouch__mih_auto_m(size_t count, unsigned bits);
+/* Heap bytes vouch__mih_build(idx, m) allocates; 0 if that m is impossible. */
 VOUCH_HIDDEN size_t vouch__mih_estimate(const vouch_index *idx, unsigned m);
 /* Threshold of table j for `radius`: sum over tables of (t_j + 1) = radius + 1,
  * so any entry within radius has some substring j within t_j (pigeonhole).

@@ -295,10 +295,6 @@ static size_t tables_bytes(const vidx_mih_table *tabs, unsigned m, size_t count,
 
 size_t vouch__mih_estimate(const vouch_index *idx, unsigned m) {
   const unsigned bits = idx->hash_bytes * 8;
-  if (idx->count == 0)
-    return 0; /* nothing is built for an empty index */
-  if (m == 0)
-    m = vouch__mih_auto_m(idx->count, bits);
   if (!layout_ok(bits, m) || idx->count > VIDX_MIH_MAX_COUNT)
     return 0;
   vidx_mih_table tabs[VIDX_MIH_MAX_M];
