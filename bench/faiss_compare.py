@@ -127,8 +127,9 @@ def main():
                       f"(vs {fname})")
         m = re.search(r"^memory: hashes ([\d.]+) MB, .*?MIH tables ([\d.]+) MB", text, re.M)
         if m and memory:
-            mine = float(m.group(1)) + float(m.group(2))
-            print("\nmemory, vouch MIH (hashes + tables, %.1f MB) / FAISS index:" % mine)
+            mine = float(m.group(2))
+            print("\nmemory, vouch MIH (its tables, %.1f MB; it reads the hashes of matches only) / FAISS index:"
+                  % mine)
             for name, mem in memory.items():
                 if mem > 0:
                     print(f"  vs {name:45s} {mine / mem:6.2f}x ({mem:.1f} MB)")

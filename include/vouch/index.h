@@ -116,8 +116,10 @@ VOUCH_API const char *vouch_index_errmsg(const vouch_index *idx);
  *  Builds (or rebuilds) the MIH tables with `m` chunks (0 = chosen from
  *  the size; otherwise chunks must be at most 16 bits: m >= 16 for PDQ,
  *  >= 4 for 64-bit hashes, <= 64) on `threads` threads (0 = 1), for a
- *  handle opened with build_mih = 0.  Not safe while other
- *  threads search the same handle.
+ *  handle opened with build_mih = 0.  Then, for a file opened with
+ *  vouch_index_open(), releases the mapping's resident pages
+ *  (MADV_DONTNEED): they come back from the page cache when a search needs
+ *  them.  Not safe while other threads search the same handle.
  * @return : VOUCH_OK, VOUCH_E_INVALID (m impossible), VOUCH_E_LIMIT, VOUCH_E_NOMEM. */
 VOUCH_API int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads);
 
@@ -139,10 +141,18 @@ VOUCH_API unsigned vouch_index_mih_m(const vouch_index *idx);
 VOUCH_API size_t vouch_index_memory(const vouch_index *idx);
 /*! vouch_index_mih_memory_estimate() : bytes of heap the MIH tables of `idx`
  *  take with `m` chunks (0 = the size-based choice of vouch_index_open()),
- *  whether or not they are built: what a server needs on top of the mapped
- *  file.  0 for an empty index (nothing is built), if MIH cannot be built
- *  with that m, or if `idx` is NULL. */
+ *  whether or not they are built.  A MIH search reads only these tables,
+ *  plus the hashes and records of the entries that match (from the mapped
+ *  file; vouch_index_build_mih() lets the mapping's pages go).  0 for an
+ *  empty index (nothing is built), if MIH cannot be built with that m, or
+ *  if `idx` is NULL. */
 VOUCH_API size_t vouch_index_mih_memory_estimate(const vouch_index *idx, unsigned m);
+/*! vouch_index_mih_link_bytes() : the part of
+ *  vouch_index_mih_memory_estimate(idx, m) that is entry references (the
+ *  links between the tables, 3 bytes per entry and block at 10M entries);
+ *  the rest is the tables' payloads (2 bytes per entry and table) and
+ *  bucket directories.  0 where the estimate is 0. */
+VOUCH_API size_t vouch_index_mih_link_bytes(const vouch_index *idx, unsigned m);
 /*! vouch_index_simd() : "avx2" or "scalar": the scan kernel in use. */
 VOUCH_API const char *vouch_index_simd(const vouch_index *idx);
 

@@ -180,6 +180,7 @@ static int do_info(int argc, char **argv) {
   const double file_bytes = stat(path, &st) == 0 ? (double)st.st_size : 0.0;
   const double hash_bytes = (double)vouch_index_count(idx) * (double)vouch_algo_bytes(vouch_index_algo(idx));
   const size_t tables = vouch_index_mih_memory_estimate(idx, 0);
+  const size_t links = vouch_index_mih_link_bytes(idx, 0);
   if (json) {
     printf("{\"path\":");
     cli_json_string(stdout, path);
@@ -191,8 +192,9 @@ static int do_info(int argc, char **argv) {
       if (k) putchar(',');
       cli_json_string(stdout, vouch_index_bank_name(idx, k));
     }
-    printf("],\"root_verified\":%s,\"file_bytes\":%.0f,\"hash_bytes\":%.0f,\"mih_tables_bytes\":%zu}\n",
-           verify ? "true" : "false", file_bytes, hash_bytes, tables);
+    printf("],\"root_verified\":%s,\"file_bytes\":%.0f,\"hash_bytes\":%.0f,\"mih_tables_bytes\":%zu,"
+           "\"mih_links_bytes\":%zu}\n",
+           verify ? "true" : "false", file_bytes, hash_bytes, tables, links);
   } else {
     printf("%s: vouch index format %u, %s, %zu entries\nroot: ", path, VOUCH_INDEX_FORMAT_VERSION,
            vouch_algo_name(vouch_index_algo(idx)), vouch_index_count(idx));
@@ -200,9 +202,11 @@ static int do_info(int argc, char **argv) {
     printf("%s\nbanks:", verify ? " (recomputed: ok)" : "");
     for (uint32_t k = 0; k < vouch_index_bank_count(idx); k++)
       printf(" %s", vouch_index_bank_name(idx, k));
-    char b1[32], b2[32], b3[32];
-    printf("\nmemory to search it: the file, %s, mapped (hashes %s), plus %s of MIH tables\n",
-           fmt_bytes(file_bytes, b1), fmt_bytes(hash_bytes, b2), fmt_bytes((double)tables, b3));
+    char b1[32], b2[32], b3[32], b4[32];
+    printf("\nmemory to search it: MIH tables %s (of which entry links %s); the file, %s with "
+           "%s of hashes, is mapped and read only for matches (the scan reads the hashes)\n",
+           fmt_bytes((double)tables, b1), fmt_bytes((double)links, b2), fmt_bytes(file_bytes, b3),
+           fmt_bytes(hash_bytes, b4));
   }
   vouch_index_free(idx);
   return CLI_EXIT_OK;

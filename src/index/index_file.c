@@ -550,6 +550,11 @@ int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
     return fail(idx, rc, "MIH: more than %u entries; scan instead", VIDX_MIH_MAX_COUNT);
   if (rc != VOUCH_OK)
     return fail(idx, rc, "out of memory building the MIH tables");
+  /* MIH reads only its tables, plus the hashes and records of matches:
+   * let the mapping's pages go (they were all read to validate the file);
+   * whatever a search touches later is faulted back in from the page cache. */
+  if (idx->mapped)
+    (void)madvise((void *)(uintptr_t)idx->base, idx->len, MADV_DONTNEED);
   return VOUCH_OK;
 }
 
@@ -650,7 +655,13 @@ size_t vouch_index_memory(const vouch_index *idx) { return idx->heap_bytes + siz
 size_t vouch_index_mih_memory_estimate(const vouch_index *idx, unsigned m) {
   if (!idx || idx->hash_bytes == 0 || idx->count == 0)
     return 0; /* as vouch_index_build_mih(): nothing is built */
-  return vouch__mih_estimate(idx, mih_m_for(idx, m));
+  return vouch__mih_estimate(idx, mih_m_for(idx, m), NULL);
+}
+size_t vouch_index_mih_link_bytes(const vouch_index *idx, unsigned m) {
+  size_t links = 0; /* stays 0 where the estimate is 0 */
+  if (idx && idx->hash_bytes != 0 && idx->count != 0)
+    (void)vouch__mih_estimate(idx, mih_m_for(idx, m), &links);
+  return links;
 }
 const char *vouch_index_simd(const vouch_index *idx) { return idx->use_avx2 ? "avx2" : "scalar"; }
 

@@ -22,8 +22,14 @@
  * lists every entry in the order of chunk j's value (the key): bucket K is
  * positions dir[K] .. dir[K+1]-1.  Position i holds the entry's other chunk
  * of the block (pay[i], the payload: the bucket scan knows the whole block's
- * distance without touching the hash) and its entry number (ids, idw bytes
- * little-endian). */
+ * distance without touching the hash).  The first table of each block (its
+ * "home") also holds, per position, a link (lnk, idw bytes little-endian):
+ * the same entry's position in the next block's home table, cyclically; the
+ * home of block 0 lists the entries in entry order, so a link into it is
+ * the entry number.  Following the links reads an entry's blocks one after
+ * another, so the search reads the hashes of matches only.  samp[i] is the
+ * key at position i << VIDX_MIH_SAMP_SHIFT, to find a position's key. */
+#define VIDX_MIH_SAMP_SHIFT 8U
 typedef struct vidx_mih_table {
   unsigned start, len;   /* the key: bits [start, start+len) of the hash, MSB-first */
   unsigned plen;         /* the payload (the block's other chunk) in bits; 0: none */
@@ -31,7 +37,8 @@ typedef struct vidx_mih_table {
   int second;            /* 1: the block's second chunk */
   uint32_t *dir;         /* 2^len + 1 */
   uint16_t *pay;         /* count */
-  uint8_t *ids;          /* count * idw + 4 */
+  uint8_t *lnk;          /* home tables: count * idw + 4 */
+  uint16_t *samp;        /* home tables: (count >> VIDX_MIH_SAMP_SHIFT) + 1 */
 } vidx_mih_table;
 
 struct vouch_index {
@@ -54,7 +61,7 @@ struct vouch_index {
   int use_avx2;
   int use_popcnt;        /* the POPCNT instruction (else a libgcc call) */
   unsigned mih_m;        /* 0: no tables */
-  unsigned mih_idw;      /* bytes per entry number in the tables */
+  unsigned mih_idw;      /* bytes per link (entry position) in the tables */
   vidx_mih_table mih[VIDX_MIH_MAX_M];
   size_t heap_bytes;
 };
@@ -129,7 +136,7 @@ VOUCH_HIDDEN void vouch__advise_huge(void *p, size_t len);
 VOUCH_HIDDEN void vouch__mih_free(vouch_index *idx);
 VOUCH_HIDDEN unsigned vouch__mih_auto_m(size_t count, unsigned bits);
 /* Heap bytes vouch__mih_build(idx, m) allocates; 0 if that m is impossible. */
-VOUCH_HIDDEN size_t vouch__mih_estimate(const vouch_index *idx, unsigned m);
+VOUCH_HIDDEN size_t vouch__mih_estimate(const vouch_index *idx, unsigned m, size_t *links);
 /* Threshold of table j for `radius`: sum over tables of (t_j + 1) = radius + 1,
  * so any entry within radius has some substring j within t_j (pigeonhole).
  * Returns -1 for tables that need no probing. */

@@ -23,8 +23,18 @@
  * entries whose block is within T_k survive: a sequential scan of a few
  * hundred bytes per probe instead of a random read per candidate.  At 10M
  * random PDQ hashes and r = 31 (T = 3, t = 1): 8 x 16 x 17 = 2,176 bucket
- * reads per 8-variant query, about 150 entries each, and about 800
- * survivors, each verified against its full hash.
+ * reads per 8-variant query, about 150 entries each, and about 820
+ * survivors.
+ *
+ * The survivors are checked without the hashes.  The first table of each
+ * block (its home) also stores, per entry, a link: the entry's position in
+ * the next block's home.  A survivor walks the links block by block, reading
+ * each block's value from the home's key and payload, until its distance
+ * (with a lower bound for the blocks not yet read) passes the radius: about
+ * 1.5 blocks per survivor at r = 31.  Only an entry that passes every block
+ * is read from the hashes, for the full check.  So searching needs the
+ * payloads (2 bytes per entry and chunk: the hash bytes once over) and the
+ * links, not the hashes, which stay in the mapped file.
  *
  * Exactly once, with no per-query "seen" set: an entry is reported only
  * through the lowest variant within the radius, the lowest block within its
@@ -97,7 +107,8 @@ void vouch__mih_free(vouch_index *idx) {
   for (unsigned j = 0; j < idx->mih_m; j++) {
     vouch__free(idx->mih[j].dir);
     vouch__free(idx->mih[j].pay);
-    vouch__free(idx->mih[j].ids);
+    vouch__free(idx->mih[j].lnk);
+    vouch__free(idx->mih[j].samp);
   }
   memset(idx->mih, 0, sizeof idx->mih);
   idx->mih_m = 0;
@@ -114,13 +125,15 @@ static inline uint32_t get_id(const uint8_t *p, unsigned w) {
   return w >= 4 ? x : x & ((1U << (8 * w)) - 1);
 }
 
-/* Whether table j stores entry numbers: the first table of a two-chunk
- * block does not.  Both tables of a block list their entries in the order
- * (key, payload, entry), so the entries with one block value form a run in
- * each of them, in the same order: the k-th entry of the run (K, P) in the
- * first table (bucket K, payload P) is the k-th entry of the run (P, K) in
- * the second (bucket P, payload K), whose number is stored there. */
-static int has_ids(const vidx_mih_table *t) { return t->second || t->plen == 0; }
+/* Whether table j is its block's home (stores links): the first table of
+ * each block.  Both tables of a block list their entries in the order (key,
+ * payload, entry), so the entries with one block value form a run in each
+ * of them, in the same order: the k-th entry of the run (P, K) in the
+ * second table (bucket P, payload K) is the k-th entry of the run (K, P) in
+ * the first (bucket K, payload P), which holds the links. */
+static int is_home(const vidx_mih_table *t) { return !t->second; }
+
+static size_t nsamp(size_t n) { return (n >> VIDX_MIH_SAMP_SHIFT) + 1; }
 
 /* Table t from the block values: key = (vals[i] >> kshift) & 0xffff,
  * payload = (vals[i] >> pshift) & 0xffff.  The entries are sorted by (key,
@@ -138,17 +151,19 @@ static int fill_table(vidx_mih_table *t, const uint32_t *vals, size_t n, unsigne
   const uint32_t km = (uint32_t)nb - 1, pm = (1U << t->plen) - 1, lm = (1U << lowb) - 1;
   t->dir = vouch__calloc(nb + 1, sizeof *t->dir);
   t->pay = vouch__malloc(n * sizeof *t->pay);
-  if (has_ids(t))
-    t->ids = vouch__malloc(n * w + 4);
+  if (is_home(t)) {
+    t->lnk = vouch__malloc(n * w + 4);
+    t->samp = vouch__malloc(nsamp(n) * sizeof *t->samp);
+  }
   uint32_t cur[1U << PART_BITS];
   uint32_t *tk = NULL, *ti = NULL;
   int rc = VOUCH_E_NOMEM;
-  if (!t->dir || !t->pay || (has_ids(t) && !t->ids))
+  if (!t->dir || !t->pay || (is_home(t) && (!t->lnk || !t->samp)))
     goto out;
   vouch__advise_huge(t->pay, n * sizeof *t->pay);
-  if (t->ids) {
-    vouch__advise_huge(t->ids, n * w + 4);
-    memset(t->ids + n * w, 0, 4);
+  if (t->lnk) {
+    vouch__advise_huge(t->lnk, n * w + 4);
+    memset(t->lnk + n * w, 0, 4);
   }
   for (size_t i = 0; i < n; i++)
     t->dir[((vals[i] >> kshift) & km) + 1]++;
@@ -197,8 +212,17 @@ static int fill_table(vidx_mih_table *t, const uint32_t *vals, size_t n, unsigne
     }
     for (size_t q = 0; q < m; q++) {
       t->pay[s0 + q] = (uint16_t)ak[q];
-      if (t->ids)
-        put_id(t->ids + (s0 + q) * w, w, ai[q]);
+      if (t->lnk) /* entry numbers for now; link_homes() makes them links */
+        put_id(t->lnk + (s0 + q) * w, w, ai[q]);
+    }
+  }
+  if (t->samp) {
+    uint32_t key = 0;
+    for (size_t i = 0; i < nsamp(n); i++) {
+      size_t pos = i << VIDX_MIH_SAMP_SHIFT;
+      while (key + 1 < nb && t->dir[key + 1] <= pos)
+        key++;
+      t->samp[i] = (uint16_t)key;
     }
   }
   rc = VOUCH_OK;
@@ -283,24 +307,107 @@ static void layout(vidx_mih_table *tabs, unsigned bits, unsigned m) {
   }
 }
 
-/* Heap bytes of the tables: directory, payloads and (where stored) entry
- * numbers; what fill_table() allocates. */
-static size_t tables_bytes(const vidx_mih_table *tabs, unsigned m, size_t count, unsigned w) {
-  size_t bytes = 0;
-  for (unsigned j = 0; j < m; j++)
+/* Heap bytes of the tables: directory, payloads and (home tables) links
+ * and key samples; what fill_table() allocates. */
+static size_t tables_bytes(const vidx_mih_table *tabs, unsigned m, size_t count, unsigned w,
+                           size_t *links) {
+  size_t bytes = 0, lb = 0;
+  for (unsigned j = 0; j < m; j++) {
     bytes += (((size_t)1 << tabs[j].len) + 1) * sizeof(uint32_t) + count * sizeof(uint16_t) +
-             (has_ids(&tabs[j]) ? count * w + 4 : 0);
+             (is_home(&tabs[j]) ? count * w + 4 + nsamp(count) * sizeof(uint16_t) : 0);
+    lb += is_home(&tabs[j]) ? count * w + 4 : 0;
+  }
+  if (links)
+    *links = lb;
   return bytes;
 }
 
-size_t vouch__mih_estimate(const vouch_index *idx, unsigned m) {
+/* The home tables hold entry numbers after fill_table(); link_homes()
+ * turns them into links: home k's position p -> the same entry's position
+ * in home k + 1 (the last home keeps entry numbers, which are positions in
+ * home 0).  Home 0 is in entry order: it is sorted by the hash's leading
+ * bits, and the entries of an opened index are in canonical (hash) order.
+ * Per block two passes over the positions, each split over the threads:
+ * inv = home k + 1's entry -> position, then home k's p -> inv[entry]. */
+typedef struct link_job {
+  const vouch_index *idx;
+  uint32_t *inv;
+  unsigned k, pass;
+  size_t lo, hi;
+  int bad;
+} link_job;
+
+static void *link_part(void *arg) {
+  link_job *j = arg;
+  const unsigned w = j->idx->mih_idw;
+  if (j->pass == 0) {
+    const uint8_t *home0 = j->idx->mih[0].lnk;
+    for (size_t p = j->lo; p < j->hi; p++)
+      j->bad |= get_id(home0 + p * w, w) != p;
+  } else if (j->pass == 1) {
+    const uint8_t *next = j->idx->mih[2 * j->k + 2].lnk;
+    for (size_t p = j->lo; p < j->hi; p++)
+      j->inv[get_id(next + p * w, w)] = (uint32_t)p;
+  } else {
+    uint8_t *cur = j->idx->mih[2 * j->k].lnk;
+    for (size_t p = j->lo; p < j->hi; p++) { /* reads w bytes only: the next ones may be another thread's */
+      uint32_t e = 0;
+      for (unsigned b = 0; b < w; b++)
+        e |= (uint32_t)cur[p * w + b] << (8 * b);
+      put_id(cur + p * w, w, j->inv[e]);
+    }
+  }
+  return NULL;
+}
+
+
+/* One pass of link_homes() over all positions, on up to nt threads. */
+static int link_pass(const vouch_index *idx, uint32_t *inv, unsigned k, unsigned pass, unsigned nt) {
+  const size_t n = idx->count;
+  link_job jobs[VIDX_MAX_BUILD_THREADS];
+  pthread_t th[VIDX_MAX_BUILD_THREADS];
+  int started[VIDX_MAX_BUILD_THREADS] = {0};
+  if (n < ((size_t)1 << 16))
+    nt = 1;
+  for (unsigned t = 0; t < nt; t++)
+    jobs[t] = (link_job){idx, inv, k, pass, n * t / nt, n * (t + 1) / nt, 0};
+  for (unsigned t = 1; t < nt; t++)
+    started[t] = pthread_create(&th[t], NULL, link_part, &jobs[t]) == 0;
+  link_part(&jobs[0]);
+  int bad = jobs[0].bad;
+  for (unsigned t = 1; t < nt; t++) {
+    if (started[t])
+      pthread_join(th[t], NULL);
+    else
+      link_part(&jobs[t]);
+    bad |= jobs[t].bad;
+  }
+  return bad ? VOUCH_E_INTERNAL : VOUCH_OK; /* home 0 out of entry order: cannot happen */
+}
+
+static int link_homes(vouch_index *idx, unsigned nt) {
+  if (idx->count == 0)
+    return VOUCH_OK;
+  VOUCH_TRY(link_pass(idx, NULL, 0, 0, nt));
+  uint32_t *inv = vouch__malloc(idx->count * sizeof *inv);
+  if (!inv)
+    return VOUCH_E_NOMEM;
+  for (unsigned k = 0; k + 1 < nblocks(idx->mih_m); k++) {
+    link_pass(idx, inv, k, 1, nt);
+    link_pass(idx, inv, k, 2, nt);
+  }
+  vouch__free(inv);
+  return VOUCH_OK;
+}
+
+size_t vouch__mih_estimate(const vouch_index *idx, unsigned m, size_t *links) {
   const unsigned bits = idx->hash_bytes * 8;
   if (!layout_ok(bits, m) || idx->count > VIDX_MIH_MAX_COUNT)
     return 0;
   vidx_mih_table tabs[VIDX_MIH_MAX_M];
   memset(tabs, 0, sizeof tabs);
   layout(tabs, bits, m);
-  return tables_bytes(tabs, m, idx->count, id_width(idx->count));
+  return tables_bytes(tabs, m, idx->count, id_width(idx->count), links);
 }
 
 int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
@@ -334,11 +441,13 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
     if (rc == VOUCH_OK)
       rc = jobs[t].rc;
   }
+  if (rc == VOUCH_OK)
+    rc = link_homes(idx, threads ? (threads < VIDX_MAX_BUILD_THREADS ? threads : VIDX_MAX_BUILD_THREADS) : 1);
   if (rc != VOUCH_OK) {
     vouch__mih_free(idx);
     return rc;
   }
-  idx->heap_bytes = tables_bytes(idx->mih, m, idx->count, w);
+  idx->heap_bytes = tables_bytes(idx->mih, m, idx->count, w, NULL);
   return VOUCH_OK;
 }
 
@@ -352,14 +461,18 @@ struct vidx_mih_probe {
   uint8_t lo, hi;
 };
 /* A survivor: position `pos` in bucket `key` of table tv >> 3, then (if
- * that table keeps no entry numbers) the same entry's position in the
- * sibling table, then its entry number.  pv, run, a2, b2: the sibling
- * lookup (payload, rank in the run, sibling bucket). */
+ * that is a block's second table) the same entry's position in the block's
+ * home table, then, block after block, its position in the next home.
+ * pv: its payload; run, a2, b2: the home lookup (rank in the run, home
+ * bucket), later the range of keys to search for pos; cur: the block of
+ * pos; dist: the distance of the blocks read so far to variant tv & 7; id:
+ * the entry number, once known. */
 struct vidx_mih_surv {
-  uint32_t pos;
-  uint16_t tv, key;
-  uint16_t pv;
+  uint32_t pos, id;
   uint32_t run, a2, b2;
+  uint16_t tv, key;
+  uint16_t pv, dist;
+  uint16_t cur;
 };
 
 #define VIDX_MIH_CHUNK 4096U
@@ -394,6 +507,7 @@ typedef struct mih_q {
   uint64_t qn[VOUCH_DIHEDRAL_N * 4]; /* native-order words (distances) */
   uint16_t qch[VOUCH_DIHEDRAL_N][VIDX_MIH_MAX_M]; /* chunk values per variant */
   int T[VIDX_MIH_MAX_M], t[VIDX_MIH_MAX_M];
+  unsigned low[VIDX_MIH_MAX_M]; /* sum over blocks j < k of (T_j + 1) */
   int use_avx2;
   vidx_out *o;
   vidx_mih_scratch *s;
@@ -575,59 +689,135 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
 #endif
       ns += scan_scalar(t->pay, pr[k].a, pr[k].b, qp, pr[k].lo, pr[k].hi, &pr[k], s->surv + ns);
   }
-  /* 3: entry numbers; for first tables of a block through the sibling */
+  /* 3: each survivor's block distance; for a block's second table, the
+   * entry's position in the block's home table */
   vidx_mih_surv *sv = s->surv;
   size_t nsib = 0;
   for (size_t k = 0; k < ns; k++) {
-    const vidx_mih_table *t = &idx->mih[sv[k].tv >> 3];
-    if (has_ids(t))
-      continue;
-    /* rank of this entry among those with its block value */
+    const unsigned j = sv[k].tv >> 3, v = sv[k].tv & 7;
+    const vidx_mih_table *t = &idx->mih[j];
     uint16_t pv = t->pay[sv[k].pos];
     sv[k].pv = pv;
+    sv[k].dist = (uint16_t)(__builtin_popcount((unsigned)(sv[k].key ^ m->qch[v][j])) +
+                            (t->plen ? __builtin_popcount((unsigned)(pv ^ m->qch[v][j ^ 1U])) : 0));
+    if (is_home(t))
+      continue;
+    /* rank of this entry among those with its block value */
     sv[k].run = sv[k].pos - lower_bound16(t->pay, t->dir[sv[k].key], sv[k].pos, pv);
-    __builtin_prefetch(&t[1].dir[pv]);
+    __builtin_prefetch(&t[-1].dir[pv]);
     nsib++;
   }
   if (nsib) {
     for (size_t k = 0; k < ns; k++) {
       const vidx_mih_table *t = &idx->mih[sv[k].tv >> 3];
-      if (has_ids(t))
+      if (is_home(t))
         continue;
-      sv[k].a2 = t[1].dir[sv[k].pv];
-      sv[k].b2 = t[1].dir[sv[k].pv + 1];
+      sv[k].a2 = t[-1].dir[sv[k].pv];
+      sv[k].b2 = t[-1].dir[sv[k].pv + 1];
     }
     for (size_t k = 0; k < ns; k++) {
       if (k + SURV_AHEAD < ns) {
         const vidx_mih_surv *f = &sv[k + SURV_AHEAD];
         const vidx_mih_table *ft = &idx->mih[f->tv >> 3];
-        if (!has_ids(ft) && f->a2 < f->b2)
-          __builtin_prefetch(ft[1].pay + guess16(f->a2, f->b2, f->key, ft[1].plen));
+        if (!is_home(ft) && f->a2 < f->b2)
+          __builtin_prefetch(ft[-1].pay + guess16(f->a2, f->b2, f->key, ft[-1].plen));
       }
       const unsigned j = sv[k].tv >> 3;
       const vidx_mih_table *t = &idx->mih[j];
-      if (has_ids(t))
+      if (is_home(t))
         continue;
-      uint32_t p2 = lower_bound16_near(t[1].pay, sv[k].a2, sv[k].b2, sv[k].key,
-                                       guess16(sv[k].a2, sv[k].b2, sv[k].key, t[1].plen)) +
+      uint32_t p1 = lower_bound16_near(t[-1].pay, sv[k].a2, sv[k].b2, sv[k].key,
+                                       guess16(sv[k].a2, sv[k].b2, sv[k].key, t[-1].plen)) +
                     sv[k].run;
-      if (p2 >= sv[k].b2 || t[1].pay[p2] != sv[k].key)
+      if (p1 >= sv[k].b2 || t[-1].pay[p1] != sv[k].key)
         return VOUCH_E_INTERNAL; /* the two tables disagree: cannot happen */
-      sv[k].pos = p2;
-      sv[k].tv = TV(j + 1, sv[k].tv & 7);
+      sv[k].pos = p1;
+      sv[k].tv = TV(j - 1, sv[k].tv & 7);
     }
   }
-  const unsigned w = idx->mih_idw;
+  /* 4: the walk.  Every survivor now sits in its block's home table; each
+   * round follows one link to the next block's home, finds the position's
+   * key (from the samples and the directory) and payload, and adds that
+   * block's distance.  An entry reported through block k has every lower
+   * block j beyond its threshold (else block j reports it), so dist starts
+   * as block k's distance plus sum over j < k of (T_j + 1), and a lower
+   * block's distance replaces its T_j + 1 when it is read.  A survivor
+   * leaves when dist passes the radius, or when it meets a lower block
+   * within its threshold; one that has been through every block is a
+   * match of its variant and gets the full check. */
+  const unsigned nblk = nblocks(idx->mih_m), w = idx->mih_idw;
+  size_t live = 0;
   for (size_t k = 0; k < ns; k++) {
-    if (k + SURV_AHEAD < ns)
-      __builtin_prefetch(idx->mih[sv[k + SURV_AHEAD].tv >> 3].ids + (size_t)sv[k + SURV_AHEAD].pos * w);
-    sv[k].pos = get_id(idx->mih[sv[k].tv >> 3].ids + (size_t)sv[k].pos * w, w);
+    const unsigned blk = idx->mih[sv[k].tv >> 3].block;
+    sv[k].dist = (uint16_t)(sv[k].dist + m->low[blk]);
+    if (sv[k].dist > m->radius)
+      continue;
+    sv[k].cur = (uint16_t)blk;
+    sv[k].id = sv[k].pos; /* right only for block 0; set when the walk passes it */
+    __builtin_prefetch(idx->mih[2 * blk].lnk + (size_t)sv[k].pos * idx->mih_idw);
+    if (nblk == 1) {
+      VOUCH_TRY(verify(m, sv[k].id, sv[k].tv & 7, sv[k].tv >> 3));
+      continue;
+    }
+    sv[live++] = sv[k];
   }
-  /* 4: verification */
-  for (size_t k = 0; k < ns; k++) {
-    if (k + SURV_AHEAD < ns)
-      __builtin_prefetch(idx->hashes + (size_t)sv[k + SURV_AHEAD].pos * idx->hash_bytes);
-    VOUCH_TRY(verify(m, sv[k].pos, sv[k].tv & 7, sv[k].tv >> 3));
+  while (live) {
+    /* the links were prefetched when the positions became known */
+    for (size_t k = 0; k < live; k++) {
+      unsigned c = sv[k].cur;
+      uint32_t p = get_id(idx->mih[2 * c].lnk + (size_t)sv[k].pos * w, w);
+      if (p >= idx->count)
+        return VOUCH_E_INTERNAL; /* a broken link: cannot happen */
+      c = c + 1 == nblk ? 0 : c + 1;
+      sv[k].pos = p;
+      sv[k].cur = (uint16_t)c;
+      if (c == 0)
+        sv[k].id = p;
+      const vidx_mih_table *h = &idx->mih[2 * c];
+      __builtin_prefetch(h->pay + p);
+      __builtin_prefetch(h->lnk + (size_t)p * w);
+      __builtin_prefetch(h->samp + (p >> VIDX_MIH_SAMP_SHIFT));
+    }
+    for (size_t k = 0; k < live; k++) {
+      const vidx_mih_table *h = &idx->mih[2 * sv[k].cur];
+      const size_t i = sv[k].pos >> VIDX_MIH_SAMP_SHIFT;
+      sv[k].a2 = h->samp[i];
+      sv[k].b2 = (i + 1 < nsamp(idx->count) ? h->samp[i + 1] : ((uint32_t)1 << h->len) - 1);
+      __builtin_prefetch(&h->dir[sv[k].a2]);
+    }
+    size_t keep = 0;
+    for (size_t k = 0; k < live; k++) {
+      const unsigned c = sv[k].cur, v = sv[k].tv & 7;
+      const vidx_mih_table *h = &idx->mih[2 * c];
+      const uint32_t p = sv[k].pos;
+      /* the key: the last K in [a2, b2] with dir[K] <= p */
+      uint32_t lo = sv[k].a2, hi = sv[k].b2;
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo + 1) / 2;
+        if (h->dir[mid] <= p)
+          lo = mid;
+        else
+          hi = mid - 1;
+      }
+      unsigned d = (unsigned)__builtin_popcount(lo ^ m->qch[v][2 * c]) +
+                   (h->plen ? (unsigned)__builtin_popcount((unsigned)(h->pay[p] ^ m->qch[v][2 * c + 1])) : 0);
+      unsigned dist = sv[k].dist + d;
+      const unsigned start = idx->mih[sv[k].tv >> 3].block;
+      if (c < start) {
+        if ((int)d <= m->T[c])
+          continue; /* a lower block reports it */
+        dist -= (unsigned)(m->T[c] + 1);
+      }
+      if (dist > m->radius)
+        continue;
+      if ((c + 1 == nblk ? 0 : c + 1) == start) {
+        VOUCH_TRY(verify(m, sv[k].id, v, sv[k].tv >> 3));
+        continue;
+      }
+      sv[k].dist = (uint16_t)dist;
+      sv[keep++] = sv[k];
+    }
+    live = keep;
   }
   return VOUCH_OK;
 }
@@ -712,6 +902,9 @@ int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, un
       m.qch[v][j] = (uint16_t)vidx_substring(be, idx->mih[j].start, idx->mih[j].len);
   }
   thresholds(idx, radius, m.T, m.t);
+  m.low[0] = 0;
+  for (unsigned k = 0; k + 1 < nblocks(idx->mih_m); k++)
+    m.low[k + 1] = m.low[k] + (unsigned)(m.T[k] + 1);
 #ifdef VIDX_X86
   if (idx->use_popcnt)
     return mih_query_popcnt(&m);
@@ -749,7 +942,7 @@ double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar) {
     unsigned wbits = tb->len + tb->plen;
     double surv = (double)idx->count * vouch__binom_sum(wbits, T[tb->block]) / ((double)((size_t)1 << wbits)) /
                   (tb->plen ? 2.0 : 1.0);
-    cost += probes * (25.0 + 0.47 * per_bucket) + surv * 80.0;
+    cost += probes * (25.0 + 0.47 * per_bucket) + surv * 170.0;
   }
   return cost * nvar;
 }

@@ -49,9 +49,9 @@ $V index build --db "$T/b.sqlite" --bank ncmec -o "$T/i.vidx" > "$T/build"; chec
 has "index build prints count" "$T/build" "3 entries"
 $V index info "$T/i.vidx" --verify > "$T/info"; check "index info --verify" 0 $?
 has "index info" "$T/info" "recomputed: ok"
-has "index info memory" "$T/info" "memory to search it: the file, .*, mapped (hashes 96 B), plus [0-9.]* kB of MIH tables"
+has "index info memory" "$T/info" "memory to search it: MIH tables [0-9.]* kB (of which entry links [0-9.]* [kM]*B); the file, .* with 96 B of hashes, is mapped"
 $V index info "$T/i.vidx" --json > "$T/info.json"
-has "index info --json memory" "$T/info.json" '"hash_bytes":96,"mih_tables_bytes":[1-9][0-9]*}'
+has "index info --json memory" "$T/info.json" '"hash_bytes":96,"mih_tables_bytes":[1-9][0-9]*,"mih_links_bytes":[1-9][0-9]*}'
 
 printf '%s\n' $H1N > "$T/q"
 $V match --index "$T/i.vidx" --hashes "$T/q" --json > "$T/m"; check "match finds near duplicate" 1 $?

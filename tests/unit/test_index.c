@@ -155,6 +155,11 @@ static uint8_t *make_queries(const uint8_t *data, size_t n, size_t hb, size_t nq
   return q;
 }
 
+/* Radii engines_case() tries: all of 0..rmax, or (for big indexes, where
+ * the reference loop is slow) this list, cut at rmax. */
+static const unsigned *case_radii;
+static size_t case_nradii;
+
 static void engines_case(int algo, size_t n, int clustered, uint64_t seed, unsigned m) {
   rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
   size_t hb = vouch_algo_bytes(algo);
@@ -177,7 +182,10 @@ static void engines_case(int algo, size_t n, int clustered, uint64_t seed, unsig
   for (unsigned nvar = 1; nvar <= 8; nvar += 7) {
     uint8_t *q = make_queries(data, n, hb, nq, nvar);
     unsigned rmax = bits == 256 ? 64 : 20;
-    for (unsigned radius = 0; radius <= rmax; radius++) {
+    for (unsigned ri = 0; case_radii ? ri < case_nradii : ri <= rmax; ri++) {
+      unsigned radius = case_radii ? case_radii[ri] : ri;
+      if (radius > rmax)
+        break;
       size_t nr;
       ref_match *ref = reference(is, q, nq, nvar, radius, &nr);
       struct { vouch_index *idx; int engine; unsigned threads; } runs[] = {
@@ -228,13 +236,18 @@ static void test_memory_estimate(void) {
       for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
         unsigned m = ms[k];
         size_t est = vouch_index_mih_memory_estimate(idx, m);
+        size_t links = vouch_index_mih_link_bytes(idx, m);
         int rc = vouch_index_build_mih(idx, m, 2);
         if (rc == VOUCH_OK) {
           CHECK(est > 0 || n == 0);
           CHECK(vouch_index_memory(idx) - base == est);
+          /* one link per entry and block, in the bytes of the entry count */
+          unsigned mm = vouch_index_mih_m(idx), w = n > 65536 ? 3 : n > 256 ? 2 : 1;
+          CHECK(links == (n ? (size_t)(mm + 1) / 2 * (n * w + 4) : 0));
         } else {
           CHECK_EQ_INT(rc, VOUCH_E_INVALID);
           CHECK(est == 0);
+          CHECK(links == 0);
         }
       }
       vouch_index_free(idx);
@@ -242,6 +255,7 @@ static void test_memory_estimate(void) {
     }
   }
   CHECK(vouch_index_mih_memory_estimate(NULL, 0) == 0);
+  CHECK(vouch_index_mih_link_bytes(NULL, 0) == 0);
 }
 
 static void test_engines_random(void) {
@@ -265,6 +279,17 @@ static void test_engines_clustered(void) {
     engines_case(VOUCH_ALGO_PDQ, 800 * (size_t)seed, 2, seed + 300, ms[seed % 5]);
     engines_case(VOUCH_ALGO_DHASH, 700 * (size_t)seed, 2, seed + 400, m64[seed % 5]);
   }
+}
+
+/* Past 65,536 entries: 3-byte links, and the links built on threads. */
+static void test_engines_large(void) {
+  static const unsigned radii[] = {0, 1, 3, 4, 7, 10, 15, 16, 20, 31, 32, 33, 40, 64};
+  case_radii = radii;
+  case_nradii = sizeof radii / sizeof radii[0];
+  engines_case(VOUCH_ALGO_PDQ, 70001, 0, 501, 0);
+  engines_case(VOUCH_ALGO_PDQ, 66000, 1, 502, 17);
+  engines_case(VOUCH_ALGO_DHASH, 70002, 1, 503, 0);
+  case_radii = NULL;
 }
 
 static void test_small_and_empty(void) {
@@ -506,6 +531,7 @@ int main(void) {
   TT_RUN(test_memory_estimate);
   TT_RUN(test_engines_random);
   TT_RUN(test_engines_clustered);
+  TT_RUN(test_engines_large);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
