@@ -762,7 +762,7 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
     sv[live++] = sv[k];
   }
   while (live) {
-    /* the links were prefetched when the positions became known */
+    /* the links were prefetched when the survivors were kept */
     for (size_t k = 0; k < live; k++) {
       unsigned c = sv[k].cur;
       uint32_t p = get_id(idx->mih[2 * c].lnk + (size_t)sv[k].pos * w, w);
@@ -775,7 +775,6 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
         sv[k].id = p;
       const vidx_mih_table *h = &idx->mih[2 * c];
       __builtin_prefetch(h->pay + p);
-      __builtin_prefetch(h->lnk + (size_t)p * w);
       __builtin_prefetch(h->samp + (p >> VIDX_MIH_SAMP_SHIFT));
     }
     for (size_t k = 0; k < live; k++) {
@@ -815,6 +814,7 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
         continue;
       }
       sv[k].dist = (uint16_t)dist;
+      __builtin_prefetch(h->lnk + (size_t)p * w); /* the next round's hop */
       sv[keep++] = sv[k];
     }
     live = keep;
