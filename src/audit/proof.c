@@ -7,7 +7,6 @@
  * range, so a proof costs O(n) hashes in all.  Verification follows the
  * bit-walking algorithms of 2.1.3.2 and 2.1.4.2 and never trusts a length or
  * index it was given. */
-#include <pthread.h>
 #include <string.h>
 #include <sodium.h>
 #include "vouch/merkle.h"
@@ -247,10 +246,8 @@ int vouch_merkle_root_mt(const uint8_t *leaves, size_t n, size_t leaf_len, unsig
   uint8_t *heads = vouch__malloc(nblocks * HB);
   sized_stack *s = vouch__malloc(sizeof *s);
   mt_job *jobs = vouch__malloc(threads * sizeof *jobs);
-  pthread_t *tid = vouch__malloc(threads * sizeof *tid);
-  int *started = vouch__calloc(threads, sizeof *started);
   int rc = VOUCH_OK;
-  if (!heads || !s || !jobs || !tid || !started) {
+  if (!heads || !s || !jobs) {
     rc = VOUCH_E_NOMEM;
     goto out;
   }
@@ -263,16 +260,7 @@ int vouch_merkle_root_mt(const uint8_t *leaves, size_t n, size_t leaf_len, unsig
     jobs[t].block_heads = heads;
     next += jobs[t].nblocks;
   }
-  /* Thread 0's share runs on the calling thread. */
-  for (unsigned t = 1; t < threads; t++)
-    started[t] = pthread_create(&tid[t], NULL, mt_worker, &jobs[t]) == 0;
-  mt_worker(&jobs[0]);
-  for (unsigned t = 1; t < threads; t++) {
-    if (started[t])
-      pthread_join(tid[t], NULL);
-    else
-      mt_worker(&jobs[t]);
-  }
+  vouch__run_jobs(mt_worker, jobs, sizeof *jobs, threads);
 
   s->depth = 0;
   for (size_t b = 0; b < nblocks; b++)
@@ -291,7 +279,5 @@ out:
   vouch__free(heads);
   vouch__free(s);
   vouch__free(jobs);
-  vouch__free(tid);
-  vouch__free(started);
   return rc;
 }

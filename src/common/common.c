@@ -1,4 +1,6 @@
-/* src/common/common.c -- version, init, error strings, the allocator. */
+/* src/common/common.c -- version, init, error strings, the allocator, the
+ * job runner. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include "vouch/common.h"
@@ -84,3 +86,19 @@ void *vouch__malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1);
 void *vouch__calloc(size_t n, size_t size) { return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1); }
 void *vouch__realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
 void vouch__free(void *p) { free(p); }
+
+void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, unsigned n) {
+  pthread_t th[VOUCH__MAX_JOB_THREADS];
+  int started[VOUCH__MAX_JOB_THREADS] = {0};
+  char *j = jobs;
+  for (unsigned t = 1; t < n && t < VOUCH__MAX_JOB_THREADS; t++)
+    started[t] = pthread_create(&th[t], NULL, fn, j + t * job_size) == 0;
+  if (n)
+    fn(j);
+  for (unsigned t = 1; t < n; t++) {
+    if (t < VOUCH__MAX_JOB_THREADS && started[t])
+      pthread_join(th[t], NULL);
+    else
+      fn(j + t * job_size); /* no thread for it: its share runs here */
+  }
+}

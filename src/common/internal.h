@@ -24,6 +24,14 @@ VOUCH_HIDDEN void vouch__free(void *p);
  * (declared here, not in include/). */
 VOUCH_API void vouch__test_fail_allocs_after(long n);
 
+/* Runs fn on each of n jobs (an array of job_size-byte elements): job 0 on
+ * the calling thread, the others on threads of their own (up to
+ * VOUCH__MAX_JOB_THREADS; a job whose thread cannot start, or past that,
+ * runs on the calling thread).  Returns when all are done.  Each job
+ * reports its result in its own element. */
+#define VOUCH__MAX_JOB_THREADS 256U
+VOUCH_HIDDEN void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, unsigned n);
+
 /* Returns rc from the enclosing function if the expression is not VOUCH_OK. */
 #define VOUCH_TRY(expr)                 \
   do {                                  \

@@ -42,7 +42,6 @@
  * its threshold.  That triple always probes it; the survivor test rejects
  * the others (the chunk part already in the bucket scan).
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -365,23 +364,14 @@ static void *link_part(void *arg) {
 static int link_pass(const vouch_index *idx, uint32_t *inv, unsigned k, unsigned pass, unsigned nt) {
   const size_t n = idx->count;
   link_job jobs[VIDX_MAX_BUILD_THREADS];
-  pthread_t th[VIDX_MAX_BUILD_THREADS];
-  int started[VIDX_MAX_BUILD_THREADS] = {0};
   if (n < ((size_t)1 << 16))
     nt = 1;
   for (unsigned t = 0; t < nt; t++)
     jobs[t] = (link_job){idx, inv, k, pass, n * t / nt, n * (t + 1) / nt, 0};
-  for (unsigned t = 1; t < nt; t++)
-    started[t] = pthread_create(&th[t], NULL, link_part, &jobs[t]) == 0;
-  link_part(&jobs[0]);
-  int bad = jobs[0].bad;
-  for (unsigned t = 1; t < nt; t++) {
-    if (started[t])
-      pthread_join(th[t], NULL);
-    else
-      link_part(&jobs[t]);
+  vouch__run_jobs(link_part, jobs, sizeof jobs[0], nt);
+  int bad = 0;
+  for (unsigned t = 0; t < nt; t++)
     bad |= jobs[t].bad;
-  }
   return bad ? VOUCH_E_INTERNAL : VOUCH_OK; /* home 0 out of entry order: cannot happen */
 }
 
@@ -425,22 +415,12 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   if (nt > nblocks(m)) nt = nblocks(m);
   if (nt > VIDX_MAX_BUILD_THREADS) nt = VIDX_MAX_BUILD_THREADS;
   build_job jobs[VIDX_MAX_BUILD_THREADS];
-  pthread_t th[VIDX_MAX_BUILD_THREADS];
-  int started[VIDX_MAX_BUILD_THREADS] = {0};
   for (unsigned t = 0; t < nt; t++)
     jobs[t] = (build_job){idx, t, nt, VOUCH_OK};
-  for (unsigned t = 1; t < nt; t++)
-    started[t] = pthread_create(&th[t], NULL, build_tables, &jobs[t]) == 0;
-  build_tables(&jobs[0]);
-  int rc = jobs[0].rc;
-  for (unsigned t = 1; t < nt; t++) {
-    if (started[t])
-      pthread_join(th[t], NULL);
-    else
-      build_tables(&jobs[t]);
-    if (rc == VOUCH_OK)
-      rc = jobs[t].rc;
-  }
+  vouch__run_jobs(build_tables, jobs, sizeof jobs[0], nt);
+  int rc = VOUCH_OK;
+  for (unsigned t = 0; t < nt && rc == VOUCH_OK; t++)
+    rc = jobs[t].rc;
   if (rc == VOUCH_OK)
     rc = link_homes(idx, threads ? (threads < VIDX_MAX_BUILD_THREADS ? threads : VIDX_MAX_BUILD_THREADS) : 1);
   if (rc != VOUCH_OK) {

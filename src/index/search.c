@@ -6,7 +6,6 @@
  * per query ordered by (distance, entry).  The unit tests check the engines,
  * the scalar and AVX2 kernels, against a plain reference loop.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "index_internal.h"
@@ -314,10 +313,8 @@ int vouch_index_search(vouch_index *idx, const uint8_t *queries, size_t nq, unsi
   if (nt > VIDX_MAX_THREADS) nt = VIDX_MAX_THREADS;
   if (nt > nq) nt = (unsigned)nq;
   worker *ws = vouch__calloc(nt, sizeof *ws);
-  pthread_t *th = vouch__calloc(nt, sizeof *th);
-  int *started = vouch__calloc(nt, sizeof *started);
   int rc = VOUCH_OK;
-  if (!ws || !th || !started) {
+  if (!ws) {
     rc = VOUCH_E_NOMEM;
     goto done;
   }
@@ -330,15 +327,7 @@ int vouch_index_search(vouch_index *idx, const uint8_t *queries, size_t nq, unsi
     ws[t].radius = radius;
     ws[t].engine = engine;
   }
-  for (unsigned t = 1; t < nt; t++)
-    started[t] = pthread_create(&th[t], NULL, work, &ws[t]) == 0;
-  work(&ws[0]);
-  for (unsigned t = 1; t < nt; t++) {
-    if (started[t])
-      pthread_join(th[t], NULL);
-    else
-      work(&ws[t]); /* could not start a thread: do its share here */
-  }
+  vouch__run_jobs(work, ws, sizeof *ws, nt);
   size_t total = 0;
   for (unsigned t = 0; t < nt; t++) {
     if (ws[t].rc != VOUCH_OK && rc == VOUCH_OK)
@@ -370,7 +359,5 @@ done:
     for (unsigned t = 0; t < nt; t++)
       vouch__free(ws[t].out.v);
   vouch__free(ws);
-  vouch__free(th);
-  vouch__free(started);
   return rc;
 }
