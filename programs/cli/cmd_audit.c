@@ -163,14 +163,15 @@ static int dec_trust(const uint8_t *b, size_t n, void *out, size_t *w) {
 /* Reads the file at `path` and decodes it into `out`.  A failure is reported
  * as "PATH: error", "PATH: record N: error" or "PATH:N: error" by `style`;
  * `*rc_out` (if given) is VOUCH_E_IO when the file cannot be read, else the
- * decoder's code.  `secret`: wipe the bytes read before freeing them. */
+ * decoder's code.  `secret`: warn if other users may read the file, and wipe the
+ * bytes read before freeing them. */
 static int load_file(const char *path, decode_fn decode, void *out, enum where_style style, int secret,
                      int *rc_out) {
   if (rc_out)
     *rc_out = VOUCH_E_IO; /* until the file is read */
   uint8_t *buf;
   size_t len, where = 0;
-  if (read_all(path, &buf, &len) != 0)
+  if ((secret ? cli_read_secret(path, FILE_MAX, &buf, &len) : read_all(path, &buf, &len)) != 0)
     return -1;
   int rc = decode(buf, len, out, &where);
   if (secret)

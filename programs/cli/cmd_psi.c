@@ -23,20 +23,6 @@ static int file_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
-/* Reads a secret key file (at most `max` bytes), warning when other users
- * can read it; the caller wipes and frees *buf. */
-static int read_secret(const char *path, size_t max, uint8_t **buf, size_t *len) {
-  struct stat st;
-  if (stat(path, &st) == 0 && (st.st_mode & 077))
-    cli_warnf("%s is readable by other users (mode %03o); it holds a secret key", path,
-              (unsigned)(st.st_mode & 0777));
-  if (cli_read_file(path, max, buf, len) != 0) {
-    cli_errorf("%s: cannot read: %s", path, strerror(errno));
-    return -1;
-  }
-  return 0;
-}
-
 static void hex_out(FILE *f, const uint8_t *b, size_t n) {
   for (size_t i = 0; i < n; i++)
     fprintf(f, "%02x", b[i]);
@@ -67,7 +53,7 @@ static int load_server_key(const char *path, int create, vouch_psi_server_key **
     cli_warnf("created server key %s (mode 0600)", path);
     return 0;
   }
-  if (read_secret(path, 4096, &buf, &len) != 0)
+  if (cli_read_secret(path, 4096, &buf, &len) != 0)
     return -1;
   int rc = vouch_psi_server_key_load(key, buf, len);
   sodium_memzero(buf, len);
@@ -410,7 +396,7 @@ static int load_or_create_account(const char *path, unsigned long t, unsigned lo
   }
   uint8_t *buf;
   size_t len;
-  if (read_secret(path, (size_t)64 << 20, &buf, &len) != 0)
+  if (cli_read_secret(path, (size_t)64 << 20, &buf, &len) != 0)
     return -1;
   int rc = vouch_psi_account_load(acct, buf, len);
   sodium_memzero(buf, len);

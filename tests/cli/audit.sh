@@ -57,6 +57,10 @@ expect 0 "sign us2" "$V" audit source sign --key us2.key --list-version 1 $D 202
 expect 0 "sign gb" "$V" audit source sign --key gb.key --list-version 1 $D 2026-11-29 -o gb.vsl gb.txt
 expect 0 "sign gb v2" "$V" audit source sign --key gb.key --list-version 2 $D 2026-11-30 -o gb2.vsl gb2.txt
 expect 0 "sign fr" "$V" audit source sign --key fr.key --list-version 1 $D 2026-11-30 -o fr.vsl fr.txt
+grep -q "readable by other users" err.txt && bad "no mode warning for a 0600 key" || ok "no mode warning for a 0600 key"
+cp fr.key fr-open.key; chmod 644 fr-open.key
+expect 0 "sign with a world-readable key" "$V" audit source sign --key fr-open.key --list-version 1 $D 2026-11-30 -o fr-open.vsl fr.txt
+grep -q "fr-open.key is readable by other users (mode 644)" err.txt && ok "mode warning for a 0644 key" || bad "no mode warning for a 0644 key"
 expect 0 "sign from stdin" sh -c "'$V' audit source sign --key us1.key --list-version 1 $D 2026-11-29 -o stdin.vsl - <us1.txt"
 cmp -s us1.vsl stdin.vsl && ok "signing is deterministic" || bad "same list signed twice differs"
 expect 2 "server key cannot sign a list" "$V" audit source sign --key srv.key --list-version 1 -o x.vsl us1.txt
