@@ -95,7 +95,9 @@ typedef struct vouch_index_config {
 VOUCH_API vouch_index_config vouch_index_config_default(void);
 
 /*! vouch_index_open() :
- *  Maps and validates `path`.  `cfg` may be NULL (defaults).  On most
+ *  Maps and validates `path`.  `cfg` may be NULL (defaults).  With
+ *  build_mih, the mapping's resident pages are let go after validation and
+ *  after the build (vouch_index_build_mih()).  On most
  *  failures *out still receives a handle whose vouch_index_errmsg() says what
  *  was wrong; free it with vouch_index_free() either way.
  * @return : VOUCH_OK, VOUCH_E_IO, VOUCH_E_DB_CORRUPT, VOUCH_E_DB_VERSION,

@@ -530,6 +530,14 @@ static int validate(vouch_index *idx) {
   return VOUCH_OK;
 }
 
+/* Lets the mapped file's resident pages go (a file opened with
+ * vouch_index_open()): what a search reads later comes back from the page
+ * cache. */
+static void release_mapping(const vouch_index *idx) {
+  if (idx->mapped)
+    (void)madvise((void *)(uintptr_t)idx->base, idx->len, MADV_DONTNEED);
+}
+
 /* The m a build uses: as asked, or chosen from the size (0). */
 static unsigned mih_m_for(const vouch_index *idx, unsigned m) {
   return m ? m : vouch__mih_auto_m(idx->count, idx->hash_bytes * 8);
@@ -550,11 +558,8 @@ int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
     return fail(idx, rc, "MIH: more than %u entries; scan instead", VIDX_MIH_MAX_COUNT);
   if (rc != VOUCH_OK)
     return fail(idx, rc, "out of memory building the MIH tables");
-  /* MIH reads only its tables, plus the hashes and records of matches:
-   * let the mapping's pages go (they were all read to validate the file);
-   * whatever a search touches later is faulted back in from the page cache. */
-  if (idx->mapped)
-    (void)madvise((void *)(uintptr_t)idx->base, idx->len, MADV_DONTNEED);
+  /* MIH reads only its tables, plus the hashes and records of matches */
+  release_mapping(idx);
   return VOUCH_OK;
 }
 
@@ -568,8 +573,11 @@ static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
 #else
   idx->use_avx2 = 0;
 #endif
-  if (c.build_mih)
+  if (c.build_mih) {
+    /* validation read the whole file; the build reads only the hashes */
+    release_mapping(idx);
     return vouch_index_build_mih(idx, c.mih_m, c.build_threads);
+  }
   return VOUCH_OK;
 }
 
