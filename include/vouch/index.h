@@ -96,8 +96,7 @@ VOUCH_API vouch_index_config vouch_index_config_default(void);
 
 /*! vouch_index_open() :
  *  Maps and validates `path`.  `cfg` may be NULL (defaults).  With
- *  build_mih, the mapping's resident pages are let go after validation and
- *  after the build (vouch_index_build_mih()).  On most
+ *  build_mih, the MIH tables are built as by vouch_index_build_mih().  On most
  *  failures *out still receives a handle whose vouch_index_errmsg() says what
  *  was wrong; free it with vouch_index_free() either way.
  * @return : VOUCH_OK, VOUCH_E_IO, VOUCH_E_DB_CORRUPT, VOUCH_E_DB_VERSION,
@@ -118,10 +117,10 @@ VOUCH_API const char *vouch_index_errmsg(const vouch_index *idx);
  *  Builds (or rebuilds) the MIH tables with `m` chunks (0 = chosen from
  *  the size; otherwise chunks must be at most 16 bits: m >= 16 for PDQ,
  *  >= 4 for 64-bit hashes, <= 64) on `threads` threads (0 = 1), for a
- *  handle opened with build_mih = 0.  Then, for a file opened with
- *  vouch_index_open(), releases the mapping's resident pages
- *  (MADV_DONTNEED): they come back from the page cache when a search needs
- *  them.  Not safe while other threads search the same handle.
+ *  handle opened with build_mih = 0.  For a file opened with
+ *  vouch_index_open(), releases the mapping's resident pages before the
+ *  build (which reads only the hashes) and after it (MADV_DONTNEED): they
+ *  come back from the page cache when a search needs them.  Not safe while other threads search the same handle.
  * @return : VOUCH_OK, VOUCH_E_INVALID (m impossible), VOUCH_E_LIMIT, VOUCH_E_NOMEM. */
 VOUCH_API int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads);
 

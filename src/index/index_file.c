@@ -549,6 +549,7 @@ int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
   if (idx->count == 0)
     return VOUCH_OK; /* nothing to build */
   m = mih_m_for(idx, m);
+  release_mapping(idx); /* validation read the whole file; the build reads only the hashes */
   int rc = vouch__mih_build(idx, m, threads);
   if (rc == VOUCH_E_INVALID)
     return fail(idx, rc, "MIH: %u chunks is not possible for %u-bit hashes (need %u..%u)", m,
@@ -573,11 +574,8 @@ static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
 #else
   idx->use_avx2 = 0;
 #endif
-  if (c.build_mih) {
-    /* validation read the whole file; the build reads only the hashes */
-    release_mapping(idx);
+  if (c.build_mih)
     return vouch_index_build_mih(idx, c.mih_m, c.build_threads);
-  }
   return VOUCH_OK;
 }
 
