@@ -120,7 +120,8 @@ VOUCH_API const char *vouch_index_errmsg(const vouch_index *idx);
  *  handle opened with build_mih = 0.  For a file opened with
  *  vouch_index_open(), releases the mapping's resident pages before the
  *  build (which reads only the hashes) and after it (MADV_DONTNEED): they
- *  come back from the page cache when a search needs them.  Not safe while other threads search the same handle.
+ *  come back from the page cache when a search needs them.  Not safe while
+ *  other threads search the same handle.
  * @return : VOUCH_OK, VOUCH_E_INVALID (m impossible), VOUCH_E_LIMIT, VOUCH_E_NOMEM. */
 VOUCH_API int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads);
 

@@ -67,9 +67,10 @@ int cli_paths_collect(cli_paths *p, char **operands, int n, int recursive);
  * malloc'd buffer with a NUL after the data (not counted in *len).  Quiet:
  * returns -1 with errno (EFBIG over `max`) and the caller reports. */
 int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *len);
-/* cli_read_file() for a file that holds a secret key: warns when other
- * users may read it, and reports a failure ("PATH: why").  The caller
- * wipes and frees *out. */
+/* cli_read_file() that reports a failure on stderr ("PATH: why"). */
+int cli_read_file_reported(const char *path, size_t max, uint8_t **out, size_t *len);
+/* cli_read_file_reported() for a file that holds a secret key: first warns
+ * when other users may read it.  The caller wipes and frees *out. */
 int cli_read_secret(const char *path, size_t max, uint8_t **out, size_t *len);
 /* Writes `path` through path.tmp.XXXXXX created with `mode`, fsync and
  * rename, so a crash never leaves half a file.  Quiet: -1 with errno. */

@@ -18,11 +18,7 @@
 /* ------------------------------------------------------------- file I/O */
 
 static int read_all(const char *path, uint8_t **out, size_t *len) {
-  if (cli_read_file(path, FILE_MAX, out, len) != 0) {
-    cli_errorf("%s: %s", path, errno == EFBIG ? "file too large" : strerror(errno));
-    return -1;
-  }
-  return 0;
+  return cli_read_file_reported(path, FILE_MAX, out, len);
 }
 
 /* Writes atomically (temp file, fsync, rename); secret keys get mode 0600

@@ -265,16 +265,20 @@ int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
   return 0;
 }
 
-int cli_read_secret(const char *path, size_t max, uint8_t **out, size_t *len) {
-  struct stat st;
-  if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && (st.st_mode & 077))
-    cli_warnf("%s is readable by other users (mode %03o); it holds a secret key", path,
-              (unsigned)(st.st_mode & 0777));
+int cli_read_file_reported(const char *path, size_t max, uint8_t **out, size_t *len) {
   if (cli_read_file(path, max, out, len) != 0) {
     cli_errorf("%s: %s", path, errno == EFBIG ? "file too large" : strerror(errno));
     return -1;
   }
   return 0;
+}
+
+int cli_read_secret(const char *path, size_t max, uint8_t **out, size_t *len) {
+  struct stat st;
+  if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && (st.st_mode & 077))
+    cli_warnf("%s is readable by other users (mode %03o); it holds a secret key", path,
+              (unsigned)(st.st_mode & 0777));
+  return cli_read_file_reported(path, max, out, len);
 }
 
 int cli_write_file_atomic(const char *path, const void *buf, size_t len, unsigned mode) {

@@ -70,6 +70,8 @@ int vouch__mih_threshold(unsigned n, unsigned radius, unsigned j) {
 }
 
 static unsigned nblocks(unsigned m) { return (m + 1) / 2; }
+/* The block after c, cyclically: where a home table's links point. */
+static inline unsigned next_block(unsigned c, unsigned nb) { return c + 1 == nb ? 0 : c + 1; }
 
 /* Block and chunk thresholds for one radius. */
 static void thresholds(const vouch_index *idx, unsigned radius, int *T, int *t) {
@@ -411,18 +413,18 @@ int vouch__mih_build(vouch_index *idx, unsigned m, unsigned threads) {
   idx->mih_idw = w;
   layout(idx->mih, bits, m);
   idx->mih_m = m;
-  unsigned nt = threads ? threads : 1;
-  if (nt > nblocks(m)) nt = nblocks(m);
+  unsigned nt = threads ? threads : 1; /* the links are split over all of them */
   if (nt > VIDX_MAX_BUILD_THREADS) nt = VIDX_MAX_BUILD_THREADS;
+  const unsigned nbt = nt < nblocks(m) ? nt : nblocks(m); /* the tables, a block per job */
   build_job jobs[VIDX_MAX_BUILD_THREADS];
-  for (unsigned t = 0; t < nt; t++)
-    jobs[t] = (build_job){idx, t, nt, VOUCH_OK};
-  vouch__run_jobs(build_tables, jobs, sizeof jobs[0], nt);
+  for (unsigned t = 0; t < nbt; t++)
+    jobs[t] = (build_job){idx, t, nbt, VOUCH_OK};
+  vouch__run_jobs(build_tables, jobs, sizeof jobs[0], nbt);
   int rc = VOUCH_OK;
-  for (unsigned t = 0; t < nt && rc == VOUCH_OK; t++)
+  for (unsigned t = 0; t < nbt && rc == VOUCH_OK; t++)
     rc = jobs[t].rc;
   if (rc == VOUCH_OK)
-    rc = link_homes(idx, threads ? (threads < VIDX_MAX_BUILD_THREADS ? threads : VIDX_MAX_BUILD_THREADS) : 1);
+    rc = link_homes(idx, nt);
   if (rc != VOUCH_OK) {
     vouch__mih_free(idx);
     return rc;
@@ -734,7 +736,7 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
       continue;
     sv[k].cur = (uint16_t)blk;
     sv[k].id = sv[k].pos; /* right only for block 0; set when the walk passes it */
-    __builtin_prefetch(idx->mih[2 * blk].lnk + (size_t)sv[k].pos * idx->mih_idw);
+    __builtin_prefetch(idx->mih[2 * blk].lnk + (size_t)sv[k].pos * w);
     if (nblk == 1) {
       VOUCH_TRY(verify(m, sv[k].id, sv[k].tv & 7, sv[k].tv >> 3));
       continue;
@@ -748,7 +750,7 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
       uint32_t p = get_id(idx->mih[2 * c].lnk + (size_t)sv[k].pos * w, w);
       if (p >= idx->count)
         return VOUCH_E_INTERNAL; /* a broken link: cannot happen */
-      c = c + 1 == nblk ? 0 : c + 1;
+      c = next_block(c, nblk);
       sv[k].pos = p;
       sv[k].cur = (uint16_t)c;
       if (c == 0)
@@ -789,7 +791,7 @@ static inline __attribute__((always_inline)) int flush(const mih_q *m, size_t np
       }
       if (dist > m->radius)
         continue;
-      if ((c + 1 == nblk ? 0 : c + 1) == start) {
+      if (next_block(c, nblk) == start) {
         VOUCH_TRY(verify(m, sv[k].id, v, sv[k].tv >> 3));
         continue;
       }
