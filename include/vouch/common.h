@@ -43,6 +43,10 @@ VOUCH_API const char *vouch_version_string(void);
  * @return : 0 on first success, 1 if already initialised, -1 on failure. */
 VOUCH_API int vouch_init(void);
 
+/*! vouch_free() : releases a buffer the library allocated and documents as
+ *  "free with vouch_free()".  NULL is a no-op. */
+VOUCH_API void vouch_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

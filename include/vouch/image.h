@@ -120,6 +120,14 @@ VOUCH_API void vouch_image_clear(vouch_image *img);
 /*! vouch_image_init() : allocates a zeroed image of the given size (channels 1 or 3). */
 VOUCH_API int vouch_image_init(vouch_image *img, uint32_t width, uint32_t height, uint32_t channels);
 
+/*! vouch_image_encode_png() :
+ *  Encodes `img` (8-bit grey or RGB) as a PNG file in memory, lossless, so
+ *  that decoding it gives back the same pixels.  `*out` is allocated (free
+ *  with vouch_free()); `*len` receives its size.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID (NULL or bad image),
+ *           VOUCH_E_INTERNAL (libpng refused). */
+VOUCH_API int vouch_image_encode_png(const vouch_image *img, uint8_t **out, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

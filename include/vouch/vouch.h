@@ -9,5 +9,6 @@
 #include "psi.h"
 #include "audit.h"
 #include "eval.h"
+#include "attack.h"
 #include "classify.h"
 #endif

@@ -40,6 +40,7 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
                           const size_t *list_lens, size_t nlists, unsigned min_sources, int any_jurisdiction,
                           const char *prev_path, const char *audit_out, const char *index_out);
 int cmd_eval(int argc, char **argv);
+int cmd_eval_attack(int argc, char **argv); /* `vouch eval attack` (cmd_eval_attack.c) */
 int cmd_classify(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */

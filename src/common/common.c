@@ -102,3 +102,5 @@ void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, unsigned 
       fn(j + t * job_size); /* no thread for it: its share runs here */
   }
 }
+
+void vouch_free(void *p) { vouch__free(p); }
