@@ -115,6 +115,28 @@ VOUCH_API int vouch_pdq_from_luma(float *luma, float *scratch, uint32_t rows, ui
                                   uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
                                   int *quality);
 
+/* ------------------------------------------------------------ second hash */
+
+/* The second, independent hash on a photo's visual derivative (the grey
+ * thumbnail of at most 64x64 that a voucher's payload carries, made by
+ * vouch_psi_payload_init()).  It reads the derivative's DCT at exactly the
+ * frequencies PDQ never looks at: the first row and column (pure horizontal
+ * and vertical structure) and the band just above PDQ's 16x16 block, 256
+ * coefficients in all, thresholded at their median.  A forgery made against
+ * PDQ changes PDQ's frequencies only, so it leaves this hash where the
+ * innocent photo had it.  docs/attack.md has the definition and the
+ * measured pass and fail rates. */
+#define VOUCH_DERIV_HASH_BYTES 32U
+/* A derivative passes the check when its second hash is within this distance
+ * of the matched entry's (measured: docs/attack.md). */
+#define VOUCH_DERIV_PASS_MAX 80U
+
+/*! vouch_derivative_hash() :
+ *  The second hash of a w x h grey derivative (row-major, w bytes per row;
+ *  w and h 1..64).  @return : VOUCH_OK or VOUCH_E_INVALID. */
+VOUCH_API int vouch_derivative_hash(const uint8_t *thumb, unsigned w, unsigned h,
+                                    uint8_t out[VOUCH_DERIV_HASH_BYTES]);
+
 #ifdef __cplusplus
 }
 #endif

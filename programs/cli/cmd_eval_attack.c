@@ -104,16 +104,31 @@ typedef struct {
   vouch_attack_result r;
   double seconds;
   int jpeg_distance; /* after a JPEG q90 re-encode of the forgery; -1 if not checked */
+  int second;        /* second-hash distance from the target's derivative; -1 if none given */
 } forgery;
 
+/* The second hash of an image's visual derivative, made exactly as a
+ * voucher's payload makes it. */
+static int deriv_hash(const vouch_image *img, uint8_t out[VOUCH_DERIV_HASH_BYTES]) {
+  static const uint8_t zero[32];
+  vouch_psi_payload p;
+  int rc = vouch_psi_payload_init(&p, VOUCH_ALGO_PDQ, zero, 32, img);
+  if (rc == VOUCH_OK) rc = vouch_derivative_hash(p.thumb, p.thumb_w, p.thumb_h, out);
+  return rc;
+}
+
 static int forge(vouch_transformer *tf, vouch_hasher *h, const vouch_image *src, const uint8_t target[32],
-                 const vouch_attack_params *p, const char *png_path, forgery *f) {
+                 const uint8_t *target_second, const vouch_attack_params *p, const char *png_path, forgery *f) {
   vouch_image out = {0};
   double t0 = cli_now();
   int rc = vouch_attack_pdq(src, target, p, &out, &f->r);
   f->seconds = cli_now() - t0;
   f->jpeg_distance = -1;
+  f->second = -1;
   if (rc != VOUCH_OK) return rc;
+  uint8_t second[VOUCH_DERIV_HASH_BYTES];
+  if (target_second && (rc = deriv_hash(&out, second)) == VOUCH_OK)
+    f->second = (int)vouch_hamming(second, target_second, VOUCH_DERIV_HASH_BYTES);
   /* the figure that counts is what the ordinary hasher says of the image */
   uint8_t hash[32];
   rc = vouch_hash_image(h, VOUCH_ALGO_PDQ, &out, 0, hash, sizeof hash, NULL);
@@ -136,19 +151,24 @@ static void print_forgery(FILE *o, int json, const char *mode, const forgery *f)
   if (json) {
     fprintf(o, "\"%s\":{\"success\":%s,\"distance\":%u,\"start_distance\":%u,\"iterations\":%u,"
                "\"quality\":%d,\"psnr\":%.2f,\"max_change\":%u,\"mean_abs_change\":%.3f,\"seconds\":%.4f,"
-               "\"jpeg90_distance\":%d}",
+               "\"jpeg90_distance\":%d,\"second_distance\":%d}",
             mode, r->success ? "true" : "false", r->distance, r->start_distance, r->iterations, r->quality,
-            isinf(r->psnr) ? 999.0 : r->psnr, r->max_change, r->mean_abs_change, f->seconds, f->jpeg_distance);
+            isinf(r->psnr) ? 999.0 : r->psnr, r->max_change, r->mean_abs_change, f->seconds, f->jpeg_distance,
+            f->second);
   } else {
     fprintf(o, "%s %s d=%u (from %u) psnr=%.1f dB max=%u q=%d %.3fs jpeg90 d=%d", mode,
             r->success ? "ok" : "FAILED", r->distance, r->start_distance, isinf(r->psnr) ? 999.0 : r->psnr,
             r->max_change, r->quality, f->seconds, f->jpeg_distance);
+    if (f->second >= 0)
+      fprintf(o, " second-hash d=%d (%s)", f->second,
+              f->second <= (int)VOUCH_DERIV_PASS_MAX ? "passes" : "fails: suspected forgery");
   }
 }
 
 /* Summary of one mode over all pairs. */
 typedef struct {
   size_t n, ok, jpeg_ok;
+  size_t second_checked, second_failed; /* successful forgeries the second hash checked / threw out */
   double *psnr, *maxc, *secs; /* over successes */
 } tally;
 
@@ -171,6 +191,10 @@ static void tally_add(tally *t, const forgery *f, unsigned radius) {
   t->secs[t->ok] = f->seconds;
   t->ok++;
   if (f->jpeg_distance >= 0 && (unsigned)f->jpeg_distance <= radius) t->jpeg_ok++;
+  if (f->second >= 0) {
+    t->second_checked++;
+    if (f->second > (int)VOUCH_DERIV_PASS_MAX) t->second_failed++;
+  }
 }
 
 static void tally_print(FILE *o, int json, const char *mode, unsigned radius, tally *t) {
@@ -180,13 +204,54 @@ static void tally_print(FILE *o, int json, const char *mode, unsigned radius, ta
   if (json) {
     fprintf(o, "\"%s\":{\"radius\":%u,\"pairs\":%zu,\"success\":%zu,\"success_rate\":%.4f,"
                "\"psnr_median\":%.2f,\"psnr_p10\":%.2f,\"max_change_median\":%.0f,\"seconds_median\":%.4f,"
-               "\"seconds_p90\":%.4f,\"jpeg90_still_matching\":%zu}",
+               "\"seconds_p90\":%.4f,\"jpeg90_still_matching\":%zu,\"second_hash_checked\":%zu,"
+               "\"second_hash_failed\":%zu}",
             mode, radius, t->n, t->ok, pct / 100, t->ok ? p50 : 0, t->ok ? p10 : 0, t->ok ? m50 : 0,
-            t->ok ? s50 : 0, t->ok ? s90 : 0, t->jpeg_ok);
+            t->ok ? s50 : 0, t->ok ? s90 : 0, t->jpeg_ok, t->second_checked, t->second_failed);
   } else {
-    fprintf(o, "| %s | %u | %zu / %zu (%.1f%%) | %.1f | %.1f | %.0f | %.3f / %.3f | %zu of %zu |\n", mode, radius,
-            t->ok, t->n, pct, p50, p10, m50, s50, s90, t->jpeg_ok, t->ok);
+    fprintf(o, "| %s | %u | %zu / %zu (%.1f%%) | %.1f | %.1f | %.0f | %.3f / %.3f | %zu of %zu | %zu of %zu |\n",
+            mode, radius, t->ok, t->n, pct, p50, p10, m50, s50, s90, t->jpeg_ok, t->ok, t->second_failed,
+            t->second_checked);
   }
+}
+
+/* Genuine edits: each photo through the eval suite; the copies PDQ still
+ * matches within the radius are what would open, and the second hash must
+ * pass them. */
+#define MAX_SUITE 64
+typedef struct {
+  size_t suite, matched, passed;
+  uint64_t hist[257];
+  const vouch_transform *tf;
+  size_t matched_by_tf[MAX_SUITE], fail_by_tf[MAX_SUITE];
+} genuine;
+
+static int genuine_edits(vouch_transformer *tf, vouch_hasher *h, const vouch_image *img, const uint8_t pdq[32],
+                         const uint8_t second[VOUCH_DERIV_HASH_BYTES], unsigned radius, genuine *g) {
+  size_t n;
+  g->tf = vouch_transform_default_suite(&n);
+  if (n > MAX_SUITE) n = MAX_SUITE;
+  g->suite = n;
+  for (size_t k = 0; k < n; k++) {
+    vouch_image c = {0};
+    uint8_t hc[32], sc[VOUCH_DERIV_HASH_BYTES];
+    int rc = vouch_transform_apply(tf, img, &g->tf[k], vouch_eval_seed(1, k), &c);
+    if (rc == VOUCH_OK) rc = vouch_hash_image(h, VOUCH_ALGO_PDQ, &c, 0, hc, sizeof hc, NULL);
+    if (rc == VOUCH_OK && vouch_hamming(hc, pdq, 32) <= radius) {
+      rc = deriv_hash(&c, sc);
+      if (rc == VOUCH_OK) {
+        unsigned d = vouch_hamming(sc, second, VOUCH_DERIV_HASH_BYTES);
+        g->hist[d]++;
+        g->matched++;
+        g->matched_by_tf[k]++;
+        if (d <= VOUCH_DERIV_PASS_MAX) g->passed++;
+        else g->fail_by_tf[k]++;
+      }
+    }
+    vouch_image_clear(&c);
+    if (rc != VOUCH_OK) return rc;
+  }
+  return VOUCH_OK;
 }
 
 static int run_single(const attack_opts *o, const char *path, vouch_decoder *dec, vouch_hasher *h,
@@ -199,7 +264,7 @@ static int run_single(const attack_opts *o, const char *path, vouch_decoder *dec
   vouch_image src = {0};
   if (load_photo(dec, path, o->max_side, &src) != VOUCH_OK) return CLI_EXIT_ERROR;
   forgery f;
-  int rc = forge(tf, h, &src, target, &o->radius, o->output, &f);
+  int rc = forge(tf, h, &src, target, NULL, &o->radius, o->output, &f);
   vouch_image_clear(&src);
   if (rc != VOUCH_OK) {
     if (rc != VOUCH_E_IO) cli_errorf("%s: attack failed to run (%s)", path, vouch_strerror(rc));
@@ -233,19 +298,24 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     cli_errorf("out of memory");
     return CLI_EXIT_ERROR;
   }
+  uint8_t (*second)[VOUCH_DERIV_HASH_BYTES] = calloc(n ? n : 1, VOUCH_DERIV_HASH_BYTES);
+  genuine g = {0};
   size_t good = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; second && i < n; i++) {
     vouch_image img = {0};
     if (load_photo(dec, paths->v[i], o->max_side, &img) != VOUCH_OK) continue;
-    if (vouch_hash_image(h, VOUCH_ALGO_PDQ, &img, 0, hash[i], 32, NULL) == VOUCH_OK) ok[i] = 1, good++;
+    if (vouch_hash_image(h, VOUCH_ALGO_PDQ, &img, 0, hash[i], 32, NULL) == VOUCH_OK &&
+        deriv_hash(&img, second[i]) == VOUCH_OK && genuine_edits(tf, h, &img, hash[i], second[i],
+                                                               o->radius.radius, &g) == VOUCH_OK)
+      ok[i] = 1, good++;
     vouch_image_clear(&img);
   }
   if (good < 2) {
-    free(hash), free(ok), free(buf);
+    free(hash), free(ok), free(buf), free(second);
     cli_errorf("need at least 2 photos that decode (got %zu)", good);
     return CLI_EXIT_ERROR;
   }
-  tally tr = {0, 0, 0, buf, buf + n, buf + 2 * n}, te = {0, 0, 0, buf + 3 * n, buf + 4 * n, buf + 5 * n};
+  tally tr = {0, 0, 0, 0, 0, buf, buf + n, buf + 2 * n}, te = {0, 0, 0, 0, 0, buf + 3 * n, buf + 4 * n, buf + 5 * n};
   int status = CLI_EXIT_OK;
   cli_progress prog;
   cli_progress_start(&prog, "forging", good);
@@ -262,8 +332,8 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
       snprintf(p2, sizeof p2, "%s/%04zu-exact.png", o->out_dir, i);
     }
     forgery fr, fe;
-    int rc = forge(tf, h, &src, hash[j], &o->radius, o->out_dir ? p1 : NULL, &fr);
-    if (rc == VOUCH_OK) rc = forge(tf, h, &src, hash[j], &o->exact, o->out_dir ? p2 : NULL, &fe);
+    int rc = forge(tf, h, &src, hash[j], second[j], &o->radius, o->out_dir ? p1 : NULL, &fr);
+    if (rc == VOUCH_OK) rc = forge(tf, h, &src, hash[j], second[j], &o->exact, o->out_dir ? p2 : NULL, &fe);
     vouch_image_clear(&src);
     if (rc != VOUCH_OK) {
       if (rc != VOUCH_E_IO) cli_errorf("%s: attack failed to run (%s)", paths->v[i], vouch_strerror(rc));
@@ -299,14 +369,30 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     tally_print(stdout, 1, "radius", o->radius.radius, &tr);
     fputc(',', stdout);
     tally_print(stdout, 1, "exact", 0, &te);
+    printf(",\"genuine\":{\"suite\":%zu,\"matched\":%zu,\"second_hash_passed\":%zu,\"second_distance_p50\":%ld,"
+           "\"second_distance_p99\":%ld,\"second_distance_max\":%ld,\"pass_max\":%u}",
+           g.suite, g.matched, g.passed, vouch_hist_percentile(g.hist, 257, 0.5),
+           vouch_hist_percentile(g.hist, 257, 0.99), vouch_hist_percentile(g.hist, 257, 1.0), VOUCH_DERIV_PASS_MAX);
     fputs("}}\n", stdout);
   } else {
     printf("\n| forgery | radius | success | PSNR median (dB) | PSNR p10 | max change median | "
-           "seconds median / p90 | still matching after JPEG q90 |\n|---|---|---|---|---|---|---|---|\n");
+           "seconds median / p90 | still matching after JPEG q90 | thrown out by the second hash |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
     tally_print(stdout, 0, "within radius", o->radius.radius, &tr);
     tally_print(stdout, 0, "every bit", 0, &te);
+    printf("\nGenuine edits (the eval suite's %zu transforms of each photo) that PDQ matches within %u: %zu;\n"
+           "the second hash passes %zu of them (%.2f%%): distance median %ld, p99 %ld, max %ld (pass: <= %u).\n",
+           g.suite, o->radius.radius, g.matched, g.passed, g.matched ? 100.0 * (double)g.passed / (double)g.matched : 0,
+           vouch_hist_percentile(g.hist, 257, 0.5), vouch_hist_percentile(g.hist, 257, 0.99),
+           vouch_hist_percentile(g.hist, 257, 1.0), VOUCH_DERIV_PASS_MAX);
+    for (size_t k = 0; k < g.suite; k++)
+      if (g.fail_by_tf[k]) {
+        char name[VOUCH_TRANSFORM_TEXT_BYTES];
+        vouch_transform_format(&g.tf[k], name, sizeof name);
+        printf("  second hash fails %zu of %zu matched copies under %s\n", g.fail_by_tf[k], g.matched_by_tf[k], name);
+      }
   }
-  free(hash), free(ok), free(buf);
+  free(hash), free(ok), free(buf), free(second);
   return status;
 }
 
