@@ -62,11 +62,11 @@ typedef struct {
 
 /* Decodes `path` and reduces it to fit max_side (area average); the copy is
  * the photo from then on. */
-static int load_photo(vouch_decoder *dec, const char *path, uint32_t max_side, vouch_image *out) {
+static int load_photo(vouch_decoder *dec, const char *path, uint32_t max_side, int quiet_format, vouch_image *out) {
   vouch_image img = {0};
   int rc = vouch_decoder_decode_file(dec, path, &img);
   if (rc != VOUCH_OK) {
-    cli_errorf("%s: %s", path, vouch_decoder_errmsg(dec));
+    if (!(quiet_format && rc == VOUCH_E_IMAGE_FORMAT)) cli_errorf("%s: %s", path, vouch_decoder_errmsg(dec));
     return rc;
   }
   img.scale_denom = 1;
@@ -262,7 +262,7 @@ static int run_single(const attack_opts *o, const char *path, vouch_decoder *dec
     return CLI_EXIT_ERROR;
   }
   vouch_image src = {0};
-  if (load_photo(dec, path, o->max_side, &src) != VOUCH_OK) return CLI_EXIT_ERROR;
+  if (load_photo(dec, path, o->max_side, 0, &src) != VOUCH_OK) return CLI_EXIT_ERROR;
   forgery f;
   int rc = forge(tf, h, &src, target, NULL, &o->radius, o->output, &f);
   vouch_image_clear(&src);
@@ -301,9 +301,15 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
   uint8_t (*second)[VOUCH_DERIV_HASH_BYTES] = calloc(n ? n : 1, VOUCH_DERIV_HASH_BYTES);
   genuine g = {0};
   size_t good = 0;
+  int status = CLI_EXIT_OK;
   for (size_t i = 0; second && i < n; i++) {
     vouch_image img = {0};
-    if (load_photo(dec, paths->v[i], o->max_side, &img) != VOUCH_OK) continue;
+    int walked = paths->walked && paths->walked[i]; /* a non-image found in a folder is skipped quietly */
+    int rc = load_photo(dec, paths->v[i], o->max_side, walked, &img);
+    if (rc != VOUCH_OK) {
+      if (!(walked && rc == VOUCH_E_IMAGE_FORMAT)) status = CLI_EXIT_ERROR;
+      continue;
+    }
     if (vouch_hash_image(h, VOUCH_ALGO_PDQ, &img, 0, hash[i], 32, NULL) == VOUCH_OK &&
         deriv_hash(&img, second[i]) == VOUCH_OK && genuine_edits(tf, h, &img, hash[i], second[i],
                                                                o->radius.radius, &g) == VOUCH_OK)
@@ -316,7 +322,6 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     return CLI_EXIT_ERROR;
   }
   tally tr = {0, 0, 0, 0, 0, buf, buf + n, buf + 2 * n}, te = {0, 0, 0, 0, 0, buf + 3 * n, buf + 4 * n, buf + 5 * n};
-  int status = CLI_EXIT_OK;
   cli_progress prog;
   cli_progress_start(&prog, "forging", good);
   size_t done = 0;
@@ -325,7 +330,7 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     size_t j = i;
     do j = (j + 1) % n; while (!ok[j]);
     vouch_image src = {0};
-    if (load_photo(dec, paths->v[i], o->max_side, &src) != VOUCH_OK) continue;
+    if (load_photo(dec, paths->v[i], o->max_side, 0, &src) != VOUCH_OK) continue;
     char p1[4096], p2[4096];
     if (o->out_dir) {
       snprintf(p1, sizeof p1, "%s/%04zu-radius.png", o->out_dir, i);
