@@ -129,7 +129,7 @@ VOUCH_API int vouch_pdq_from_luma(float *luma, float *scratch, uint32_t rows, ui
 #define VOUCH_DERIV_HASH_BYTES 32U
 /* A derivative passes the check when its second hash is within this distance
  * of the matched entry's (measured: docs/attack.md). */
-#define VOUCH_DERIV_PASS_MAX 80U
+#define VOUCH_DERIV_PASS_MAX 70U
 
 /*! vouch_derivative_hash() :
  *  The second hash of a w x h grey derivative (row-major, w bytes per row;

@@ -375,10 +375,12 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     fputc(',', stdout);
     tally_print(stdout, 1, "exact", 0, &te);
     printf(",\"genuine\":{\"suite\":%zu,\"matched\":%zu,\"second_hash_passed\":%zu,\"second_distance_p50\":%ld,"
-           "\"second_distance_p99\":%ld,\"second_distance_max\":%ld,\"pass_max\":%u}",
+           "\"second_distance_p99\":%ld,\"second_distance_max\":%ld,\"pass_max\":%u",
            g.suite, g.matched, g.passed, vouch_hist_percentile(g.hist, 257, 0.5),
            vouch_hist_percentile(g.hist, 257, 0.99), vouch_hist_percentile(g.hist, 257, 1.0), VOUCH_DERIV_PASS_MAX);
-    fputs("}}\n", stdout);
+    fputs(",\"second_distance_hist\":[", stdout);
+    for (int d = 0; d <= 256; d++) printf("%s%llu", d ? "," : "", (unsigned long long)g.hist[d]);
+    fputs("]}}}\n", stdout);
   } else {
     printf("\n| forgery | radius | success | PSNR median (dB) | PSNR p10 | max change median | "
            "seconds median / p90 | still matching after JPEG q90 | thrown out by the second hash |\n"
