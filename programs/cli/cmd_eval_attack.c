@@ -46,6 +46,8 @@ static const char attack_usage[] =
   "      --max-side N      photos larger than N on a side are first reduced to\n"
   "                        fit N x N; that copy is the source (default 1024;\n"
   "                        0 = full size)\n"
+  "      --adaptive        also forge each pair against PDQ and the second hash\n"
+  "                        at once (an attacker who knows the second hash)\n"
   "      --json            one JSON object per pair, then {\"summary\":...}\n"
   "  -h, --help            this help\n"
   "\n"
@@ -53,7 +55,8 @@ static const char attack_usage[] =
   "--target forgery failed, 2 on a usage or input error.\n";
 
 typedef struct {
-  vouch_attack_params radius, exact;
+  vouch_attack_params radius, exact, adaptive;
+  int do_adaptive;
   uint32_t max_side;
   size_t limit;
   int json;
@@ -292,7 +295,7 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
   /* every photo's PDQ hash first: each is the previous photo's target */
   uint8_t (*hash)[32] = calloc(n ? n : 1, 32);
   unsigned char *ok = calloc(n ? n : 1, 1);
-  double *buf = calloc(6 * (n ? n : 1), sizeof(double));
+  double *buf = calloc(9 * (n ? n : 1), sizeof(double));
   if (!hash || !ok || !buf) {
     free(hash), free(ok), free(buf);
     cli_errorf("out of memory");
@@ -321,7 +324,8 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     cli_errorf("need at least 2 photos that decode (got %zu)", good);
     return CLI_EXIT_ERROR;
   }
-  tally tr = {0, 0, 0, 0, 0, buf, buf + n, buf + 2 * n}, te = {0, 0, 0, 0, 0, buf + 3 * n, buf + 4 * n, buf + 5 * n};
+  tally tr = {0, 0, 0, 0, 0, buf, buf + n, buf + 2 * n}, te = {0, 0, 0, 0, 0, buf + 3 * n, buf + 4 * n, buf + 5 * n},
+        ta = {0, 0, 0, 0, 0, buf + 6 * n, buf + 7 * n, buf + 8 * n};
   cli_progress prog;
   cli_progress_start(&prog, "forging", good);
   size_t done = 0;
@@ -331,7 +335,7 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     do j = (j + 1) % n; while (!ok[j]);
     vouch_image src = {0};
     if (load_photo(dec, paths->v[i], o->max_side, 0, &src) != VOUCH_OK) continue;
-    char p1[4096], p2[4096];
+    char p1[4096], p2[4096], p3[4096];
     if (o->out_dir) {
       snprintf(p1, sizeof p1, "%s/%04zu-radius.png", o->out_dir, i);
       snprintf(p2, sizeof p2, "%s/%04zu-exact.png", o->out_dir, i);
@@ -339,6 +343,13 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     forgery fr, fe;
     int rc = forge(tf, h, &src, hash[j], second[j], &o->radius, o->out_dir ? p1 : NULL, &fr);
     if (rc == VOUCH_OK) rc = forge(tf, h, &src, hash[j], second[j], &o->exact, o->out_dir ? p2 : NULL, &fe);
+    forgery fa;
+    if (rc == VOUCH_OK && o->do_adaptive) {
+      vouch_attack_params ap = o->adaptive;
+      ap.second_target = second[j];
+      if (o->out_dir) snprintf(p3, sizeof p3, "%s/%04zu-adaptive.png", o->out_dir, i);
+      rc = forge(tf, h, &src, hash[j], second[j], &ap, o->out_dir ? p3 : NULL, &fa);
+    }
     vouch_image_clear(&src);
     if (rc != VOUCH_OK) {
       if (rc != VOUCH_E_IO) cli_errorf("%s: attack failed to run (%s)", paths->v[i], vouch_strerror(rc));
@@ -347,6 +358,7 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     }
     tally_add(&tr, &fr, o->radius.radius);
     tally_add(&te, &fe, 0);
+    if (o->do_adaptive) tally_add(&ta, &fa, o->radius.radius);
     char hex[65];
     vouch_hash_to_hex(hash[j], 32, hex, sizeof hex);
     if (o->json) {
@@ -358,6 +370,10 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
       print_forgery(stdout, 1, "radius", &fr);
       fputc(',', stdout);
       print_forgery(stdout, 1, "exact", &fe);
+      if (o->do_adaptive) {
+        fputc(',', stdout);
+        print_forgery(stdout, 1, "adaptive", &fa);
+      }
       fputs("}\n", stdout);
     } else {
       printf("%s -> %s\n  ", paths->v[i], hex);
@@ -365,6 +381,11 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
       fputs("\n  ", stdout);
       print_forgery(stdout, 0, "exact ", &fe);
       putchar('\n');
+      if (o->do_adaptive) {
+        fputs("  ", stdout);
+        print_forgery(stdout, 0, "adaptive", &fa);
+        putchar('\n');
+      }
     }
     cli_progress_update(&prog, ++done);
   }
@@ -374,6 +395,10 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     tally_print(stdout, 1, "radius", o->radius.radius, &tr);
     fputc(',', stdout);
     tally_print(stdout, 1, "exact", 0, &te);
+    if (o->do_adaptive) {
+      fputc(',', stdout);
+      tally_print(stdout, 1, "adaptive", o->radius.radius, &ta);
+    }
     printf(",\"genuine\":{\"suite\":%zu,\"matched\":%zu,\"second_hash_passed\":%zu,\"second_distance_p50\":%ld,"
            "\"second_distance_p99\":%ld,\"second_distance_max\":%ld,\"pass_max\":%u",
            g.suite, g.matched, g.passed, vouch_hist_percentile(g.hist, 257, 0.5),
@@ -387,6 +412,7 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
            "|---|---|---|---|---|---|---|---|---|\n");
     tally_print(stdout, 0, "within radius", o->radius.radius, &tr);
     tally_print(stdout, 0, "every bit", 0, &te);
+    if (o->do_adaptive) tally_print(stdout, 0, "adaptive (PDQ and second hash)", o->radius.radius, &ta);
     printf("\nGenuine edits (the eval suite's %zu transforms of each photo) that PDQ matches within %u: %zu;\n"
            "the second hash passes %zu of them (%.2f%%): distance median %ld, p99 %ld, max %ld (pass: <= %u).\n",
            g.suite, o->radius.radius, g.matched, g.passed, g.matched ? 100.0 * (double)g.passed / (double)g.matched : 0,
@@ -416,6 +442,7 @@ int cmd_eval_attack(int argc, char **argv) {
     {"slack", required_argument, NULL, 's'},  {"iters", required_argument, NULL, 'i'},
     {"margin", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'L'},
     {"max-side", required_argument, NULL, 'S'}, {"json", no_argument, NULL, 'J'},
+    {"adaptive", no_argument, NULL, 'A'},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
   attack_opts o;
   memset(&o, 0, sizeof o);
@@ -466,6 +493,7 @@ int cmd_eval_attack(int argc, char **argv) {
       o.max_side = (uint32_t)v;
       break;
     case 'J': o.json = 1; break;
+    case 'A': o.do_adaptive = 1; break;
     case 'h': fputs(attack_usage, stdout); return CLI_EXIT_OK;
     default: fputs(attack_usage, stderr); return CLI_EXIT_ERROR;
     }
@@ -478,6 +506,10 @@ int cmd_eval_attack(int argc, char **argv) {
   o.exact = o.radius;
   o.exact.radius = 0;
   o.exact.slack = 0;
+  o.adaptive = o.radius;
+  o.adaptive.second_radius = VOUCH_DERIV_PASS_MAX;
+  o.adaptive.second_slack = VOUCH_DERIV_PASS_MAX / 2;
+  if (o.adaptive.max_iters == 0) o.adaptive.max_iters = 100;
   if (optind >= argc) {
     cli_errorf("no photos given");
     fputs(attack_usage, stderr);

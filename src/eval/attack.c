@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vouch/attack.h"
+#include "vouch/psi.h"
 #include "common/internal.h"
 #include "hash/pdq_internal.h"
 
@@ -38,7 +39,7 @@ static float median256(const float c[256]) {
   return s[127];
 }
 
-static int bit_of(const uint8_t h[VOUCH_PDQ_BYTES], int k) { return (h[31 - k / 8] >> (k % 8)) & 1; }
+static int bit_of(const uint8_t h[32], int k) { return (h[31 - k / 8] >> (k % 8)) & 1; }
 
 typedef struct {
   int k;
@@ -50,11 +51,12 @@ static int cmp_flip_desc(const void *a, const void *b) {
   return (x < y) - (x > y);
 }
 
-/* Fills dc[256] with the DCT change for this iteration: every mismatched
- * bit but the `slack` costliest goes to margin past the median on the
- * target's side, and matched bits closer than the margin go out to it. */
-static void plan_change(const float c[256], const uint8_t target[VOUCH_PDQ_BYTES], unsigned slack,
-                        float margin_frac, float dc[256]) {
+/* Fills dc[256] with the change of 256 coefficients c (a hash's inputs,
+ * thresholded at their median): every mismatched bit but the `slack`
+ * costliest goes to margin past the median on the target's side, and
+ * matched bits closer than the margin go out to it. */
+static void plan_change(const float c[256], const uint8_t target[32], unsigned slack, float margin_frac,
+                        float dc[256]) {
   const float m = median256(c);
   float dev[256];
   for (int k = 0; k < 256; k++) dev[k] = fabsf(c[k] - m);
@@ -79,38 +81,40 @@ static void plan_change(const float c[256], const uint8_t target[VOUCH_PDQ_BYTES
   }
 }
 
-/* The reference's DCT row i (frequency i + 1) at continuous position y of n
- * samples: sqrt(2/64) cos(pi (i+1) (y + 0.5) / n).  At the 64 sample
- * centres this is the DCT matrix itself. */
-static void basis(uint32_t n, float *out /* n * 16 */) {
-  const double pi = 3.14159265358979323846, s = sqrt(2.0 / 64.0);
+/* cos(pi k (y + 0.5) / n) for k = 0..NF-1 at every position y of n: at
+ * the 64 sample centres, k = 1..16 times sqrt(2/64) is the DCT matrix of
+ * PDQ; k = 0..22 are the second hash's frequencies on the derivative. */
+#define NF 23
+static void basis(uint32_t n, float *out /* n * NF */) {
+  const double pi = 3.14159265358979323846;
   for (uint32_t y = 0; y < n; y++)
-    for (int i = 0; i < 16; i++) out[(size_t)y * 16 + i] = (float)(s * cos(pi * (i + 1) * (y + 0.5) / n));
+    for (int k = 0; k < NF; k++) out[(size_t)y * NF + k] = (float)cos(pi * k * (y + 0.5) / n);
 }
 
-/* delta += the image-domain pattern of dc, kept where no channel clips. */
-static void apply_change(const vouch_image *src, const float dc[256], const float *by, const float *bx,
+/* delta += sum over (k, l) of a[k][l] cos_k(y) cos_l(x), kept where no
+ * channel clips. */
+static void apply_change(const vouch_image *src, const float a[NF * NF], const float *by, const float *bx,
                          float *rowc, float *delta) {
   const uint32_t w = src->width, h = src->height, ch = src->channels;
   for (uint32_t y = 0; y < h; y++) {
-    /* rowc[j] = sum_i dc[i][j] * by_i(y) */
-    const float *b = by + (size_t)y * 16;
-    for (int j = 0; j < 16; j++) {
+    /* rowc[l] = sum_k a[k][l] * cos_k(y) */
+    const float *b = by + (size_t)y * NF;
+    for (int l = 0; l < NF; l++) {
       float s = 0;
-      for (int i = 0; i < 16; i++) s += dc[i * 16 + j] * b[i];
-      rowc[j] = s;
+      for (int k = 0; k < NF; k++) s += a[k * NF + l] * b[k];
+      rowc[l] = s;
     }
     const uint8_t *p = src->pixels + (size_t)y * src->stride;
     float *d = delta + (size_t)y * w;
     for (uint32_t x = 0; x < w; x++) {
-      const float *a = bx + (size_t)x * 16;
+      const float *c = bx + (size_t)x * NF;
       float s = 0;
-      for (int j = 0; j < 16; j++) s += rowc[j] * a[j];
+      for (int l = 0; l < NF; l++) s += rowc[l] * c[l];
       float v = d[x] + s;
       /* no channel may leave [0, 255]: then luma moves by exactly v */
       uint8_t lo = 255, hi = 0;
-      for (uint32_t c = 0; c < ch; c++) {
-        uint8_t q = p[(size_t)x * ch + c];
+      for (uint32_t k = 0; k < ch; k++) {
+        uint8_t q = p[(size_t)x * ch + k];
         if (q < lo) lo = q;
         if (q > hi) hi = q;
       }
@@ -170,15 +174,38 @@ static int hash_now(hash_work *hw, const vouch_image *img, uint8_t hash[VOUCH_PD
   return rc;
 }
 
+/* The second hash's band coefficients of the image's derivative, made as a
+ * voucher's payload makes it. */
+static int second_now(const vouch_image *img, float val[256], unsigned char u[256], unsigned char v[256]) {
+  static const uint8_t zero[VOUCH_PDQ_BYTES];
+  vouch_psi_payload pl;
+  VOUCH_TRY(vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, zero, VOUCH_PDQ_BYTES, img));
+  double dv[256];
+  vouch__derivative_band(pl.thumb, pl.thumb_w, pl.thumb_h, dv, u, v);
+  for (int i = 0; i < 256; i++) val[i] = (float)dv[i];
+  return VOUCH_OK;
+}
+
+static void bits_at_median(const float c[256], uint8_t out[32]) {
+  const float m = median256(c);
+  memset(out, 0, 32);
+  for (int k = 0; k < 256; k++)
+    if (c[k] > m) out[31 - k / 8] |= (uint8_t)(1u << (k % 8));
+}
+
+static unsigned excess(unsigned d, unsigned r) { return d > r ? d - r : 0; }
+
 int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTES], const vouch_attack_params *p,
                      vouch_image *out, vouch_attack_result *res) {
   if (!out) return VOUCH_E_INVALID;
   memset(out, 0, sizeof *out);
   if (!src || !target || !p || !res || !src->pixels) return VOUCH_E_INVALID;
   memset(res, 0, sizeof *res);
+  res->second_distance = -1;
   if (src->channels != 1 && src->channels != 3) return VOUCH_E_INVALID;
   if (src->stride < (size_t)src->width * src->channels) return VOUCH_E_INVALID;
   if (p->radius > 128 || p->slack > p->radius || p->max_iters > VOUCH_ATTACK_ITERS_MAX) return VOUCH_E_INVALID;
+  if (p->second_target && (p->second_radius > 128 || p->second_slack > p->second_radius)) return VOUCH_E_INVALID;
   if (!(p->margin >= 0 && p->margin <= 10)) return VOUCH_E_INVALID;
   if (src->width < 5 || src->height < 5) return VOUCH_E_IMAGE_TOO_SMALL;
   if ((uint64_t)src->width * src->height > VOUCH_IMAGE_MAX_PIXELS_DEFAULT) return VOUCH_E_LIMIT;
@@ -188,7 +215,7 @@ int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTE
 
   hash_work hw;
   vouch__pdq_dct_matrix(hw.dct);
-  float *fbuf = vouch__malloc(sizeof(float) * (3 * npix + 16 * ((size_t)src->width + src->height) + 16));
+  float *fbuf = vouch__malloc(sizeof(float) * (3 * npix + NF * ((size_t)src->width + src->height) + NF));
   size_t stride = (size_t)src->width * src->channels;
   uint8_t *pix = vouch__malloc(stride * src->height);
   uint8_t *best = vouch__malloc(stride * src->height);
@@ -198,36 +225,59 @@ int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTE
     vouch__free(best);
     return VOUCH_E_NOMEM;
   }
-  float *delta = fbuf, *by = delta + npix, *bx = by + 16 * (size_t)src->height, *rowc = bx + 16 * (size_t)src->width;
-  hw.luma = rowc + 16;
+  float *delta = fbuf, *by = delta + npix, *bx = by + NF * (size_t)src->height, *rowc = bx + NF * (size_t)src->width;
+  hw.luma = rowc + NF;
   hw.scratch = hw.luma + npix;
   memset(delta, 0, sizeof(float) * npix);
   basis(src->height, by);
   basis(src->width, bx);
+  const float pdq_scale = 2.0f / 64.0f; /* sqrt(2/64) on each axis */
 
   *out = *src;
   out->pixels = pix;
   out->stride = stride;
-  unsigned best_d = 257;
-  int best_q = 0, rc = VOUCH_OK;
+  unsigned best_score = UINT32_MAX, best_d = 0;
+  int best_q = 0, best_d2 = -1, rc = VOUCH_OK;
   for (unsigned it = 0; it < iters; it++) {
     render(src, delta, out);
-    uint8_t h[VOUCH_PDQ_BYTES];
+    uint8_t h[VOUCH_PDQ_BYTES], h2[32];
+    float c2[256];
+    unsigned char fu[256], fv[256];
     int q = 0;
     rc = hash_now(&hw, out, h, &q);
+    if (rc == VOUCH_OK && p->second_target) rc = second_now(out, c2, fu, fv);
     if (rc != VOUCH_OK) break;
-    unsigned d = vouch_hamming(h, target, VOUCH_PDQ_BYTES);
+    unsigned d = vouch_hamming(h, target, VOUCH_PDQ_BYTES), d2 = 0;
+    if (p->second_target) {
+      bits_at_median(c2, h2);
+      d2 = vouch_hamming(h2, p->second_target, 32);
+    }
     res->iterations = it + 1;
     if (it == 0) res->start_distance = d;
-    if (d < best_d) {
+    unsigned score = excess(d, p->radius) + (p->second_target ? excess(d2, p->second_radius) : 0);
+    if (score < best_score) {
+      best_score = score;
       best_d = d;
+      best_d2 = p->second_target ? (int)d2 : -1;
       best_q = q;
       memcpy(best, pix, stride * src->height);
     }
-    if (d <= p->radius) break;
-    float dc[256];
+    if (score == 0) break;
+    float a[NF * NF], dc[256];
+    memset(a, 0, sizeof a);
     plan_change(hw.dct16, target, p->slack, margin, dc);
-    apply_change(src, dc, by, bx, rowc, delta);
+    for (int i = 0; i < 16; i++)
+      for (int j = 0; j < 16; j++) a[(i + 1) * NF + (j + 1)] = dc[i * 16 + j] * pdq_scale;
+    if (p->second_target) {
+      /* a pattern of amplitude A at (u, v) moves that derivative coefficient
+       * by A times the mean of cos^2 on each axis: 1 at frequency 0, 1/2 else */
+      plan_change(c2, p->second_target, p->second_slack, margin, dc);
+      for (int i = 0; i < 256; i++) {
+        float nu = fu[i] ? 0.5f : 1.0f, nv = fv[i] ? 0.5f : 1.0f;
+        a[fu[i] * NF + fv[i]] += dc[i] / (nu * nv);
+      }
+    }
+    apply_change(src, a, by, bx, rowc, delta);
   }
   vouch__free(fbuf);
   if (rc != VOUCH_OK) {
@@ -239,8 +289,9 @@ int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTE
   memcpy(pix, best, stride * src->height);
   vouch__free(best);
   res->distance = best_d;
+  res->second_distance = best_d2;
   res->quality = best_q;
-  res->success = best_d <= p->radius;
+  res->success = best_score == 0;
   measure(src, out, res);
   return VOUCH_OK;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "vouch/hash.h"
 #include "common/internal.h"
+#include "pdq_internal.h"
 
 #define MAXF 23 /* frequencies 0..22 */
 
@@ -48,8 +49,8 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-int vouch_derivative_hash(const uint8_t *thumb, unsigned w, unsigned h, uint8_t out[VOUCH_DERIV_HASH_BYTES]) {
-  if (!thumb || !out || w < 1 || h < 1 || w > 64 || h > 64) return VOUCH_E_INVALID;
+void vouch__derivative_band(const uint8_t *thumb, unsigned w, unsigned h, double val[256], unsigned char u[256],
+                            unsigned char v[256]) {
   const double pi = 3.14159265358979323846;
   double cx[MAXF][64], cy[MAXF][64], r[64][MAXF], c[MAXF][MAXF];
   for (int k = 0; k < MAXF; k++) {
@@ -57,21 +58,32 @@ int vouch_derivative_hash(const uint8_t *thumb, unsigned w, unsigned h, uint8_t 
     for (unsigned y = 0; y < h; y++) cy[k][y] = cos(pi * k * (y + 0.5) / h);
   }
   for (unsigned y = 0; y < h; y++)
-    for (int v = 0; v < MAXF; v++) {
+    for (int f = 0; f < MAXF; f++) {
       double s = 0;
-      for (unsigned x = 0; x < w; x++) s += thumb[(size_t)y * w + x] * cx[v][x];
-      r[y][v] = s / w;
+      for (unsigned x = 0; x < w; x++) s += thumb[(size_t)y * w + x] * cx[f][x];
+      r[y][f] = s / w;
     }
-  for (int u = 0; u < MAXF; u++)
-    for (int v = 0; v < MAXF; v++) {
+  for (int a = 0; a < MAXF; a++)
+    for (int b = 0; b < MAXF; b++) {
       double s = 0;
-      for (unsigned y = 0; y < h; y++) s += r[y][v] * cy[u][y];
-      c[u][v] = s / h;
+      for (unsigned y = 0; y < h; y++) s += r[y][b] * cy[a][y];
+      c[a][b] = s / h;
     }
   uv sel[256];
   band(sel);
+  for (int i = 0; i < 256; i++) {
+    val[i] = c[sel[i].u][sel[i].v];
+    u[i] = sel[i].u;
+    v[i] = sel[i].v;
+  }
+}
+
+int vouch_derivative_hash(const uint8_t *thumb, unsigned w, unsigned h, uint8_t out[VOUCH_DERIV_HASH_BYTES]) {
+  if (!thumb || !out || w < 1 || h < 1 || w > 64 || h > 64) return VOUCH_E_INVALID;
   double val[256], sorted[256];
-  for (int i = 0; i < 256; i++) val[i] = sorted[i] = c[sel[i].u][sel[i].v];
+  unsigned char u[256], v[256];
+  vouch__derivative_band(thumb, w, h, val, u, v);
+  memcpy(sorted, val, sizeof sorted);
   qsort(sorted, 256, sizeof sorted[0], cmp_double);
   const double median = sorted[127];
   memset(out, 0, VOUCH_DERIV_HASH_BYTES);
