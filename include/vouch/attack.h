@@ -48,10 +48,10 @@ typedef struct vouch_attack_params {
   unsigned max_iters;  /* 1..VOUCH_ATTACK_ITERS_MAX; 0 = VOUCH_ATTACK_ITERS_DEFAULT */
   const uint8_t *second_target; /* NULL: PDQ only.  Else the adaptive attack: the
                           VOUCH_DERIV_HASH_BYTES second hash (vouch_derivative_hash)
-                          of the target's derivative, which the forgery's derivative
-                          must also come within second_radius of */
-  unsigned second_radius; /* 0..128; VOUCH_DERIV_PASS_MAX to pass vouch's check */
-  unsigned second_slack;  /* as slack, for the second hash; <= second_radius */
+                          of the target's derivative, against which the forgery's
+                          derivative must also score at least second_min */
+  int second_min;      /* 0..1000 (vouch_derivative_score); VOUCH_DERIV_PASS_MIN to pass
+                          vouch's check */
   float margin;        /* how far past the median a moved coefficient is put, as a
                           fraction of the image's median |coefficient - median|;
                           0 = the default 0.3.  Larger survives re-encoding
@@ -70,16 +70,16 @@ typedef struct vouch_attack_result {
   double psnr;            /* dB, forged against source over every sample; INFINITY if equal */
   unsigned max_change;    /* largest change of one sample (0..255) */
   double mean_abs_change; /* mean |change| over every sample */
-  int second_distance;    /* with second_target: the forgery's second-hash distance from it;
-                             else -1 */
+  int second_score;       /* with second_target: the forgery's second-hash score against it
+                             (vouch_derivative_score); else -1 */
 } vouch_attack_result;
 
 /*! vouch_attack_pdq() :
  *  Forges a copy of `src` (8-bit grey or RGB, each side >= 5, at most
  *  VOUCH_IMAGE_MAX_PIXELS_DEFAULT pixels) whose PDQ hash, as vouch_hash_image()
  *  computes it at full resolution, is within p->radius of `target` (and,
- *  with p->second_target, whose derivative's second hash is within
- *  p->second_radius of that).  `*out`
+ *  with p->second_target, whose derivative's second hash scores at least
+ *  p->second_min against that).  `*out`
  *  receives the forged image (same size and channels as src; overwritten:
  *  clear a previous image first; release with vouch_image_clear()), also when
  *  the attack fails (then it is the closest image found).  `res` receives the

@@ -119,23 +119,34 @@ VOUCH_API int vouch_pdq_from_luma(float *luma, float *scratch, uint32_t rows, ui
 
 /* The second, independent hash on a photo's visual derivative (the grey
  * thumbnail of at most 64x64 that a voucher's payload carries, made by
- * vouch_psi_payload_init()).  It reads the derivative's DCT at exactly the
- * frequencies PDQ never looks at: the first row and column (pure horizontal
- * and vertical structure) and the band just above PDQ's 16x16 block, 256
- * coefficients in all, thresholded at their median.  A forgery made against
- * PDQ changes PDQ's frequencies only, so it leaves this hash where the
- * innocent photo had it.  docs/attack.md has the definition and the
- * measured pass and fail rates. */
-#define VOUCH_DERIV_HASH_BYTES 32U
-/* A derivative passes the check when its second hash is within this distance
- * of the matched entry's (measured: docs/attack.md). */
-#define VOUCH_DERIV_PASS_MAX 70U
+ * vouch_psi_payload_init()).  Unlike PDQ it keeps magnitudes, not signs:
+ * the derivative's low-frequency DCT coefficients (both axes 0..11, without
+ * the mean), each weighted by its frequency, scaled so the largest is +-127,
+ * one signed byte each; two are compared by the cosine of the angle between
+ * them.  Brightness and contrast do not change it.  A forgery made against
+ * PDQ only moves PDQ's coefficients to just past their median, and a forgery
+ * made against a sign hash moves coefficients only across its threshold; to
+ * pass this check a forgery's coarse structure must really become the
+ * target's.  docs/attack.md has the measured pass and fail rates, and the
+ * adaptive attack. */
+#define VOUCH_DERIV_HASH_BYTES 144U /* byte 0: version; 143 signed bytes */
+#define VOUCH_DERIV_HASH_VERSION 1U
+/* A derivative passes the check when its score against the matched entry's
+ * second hash is at least this (per mille; measured: docs/attack.md). */
+#define VOUCH_DERIV_PASS_MIN 800
 
 /*! vouch_derivative_hash() :
  *  The second hash of a w x h grey derivative (row-major, w bytes per row;
  *  w and h 1..64).  @return : VOUCH_OK or VOUCH_E_INVALID. */
 VOUCH_API int vouch_derivative_hash(const uint8_t *thumb, unsigned w, unsigned h,
                                     uint8_t out[VOUCH_DERIV_HASH_BYTES]);
+
+/*! vouch_derivative_score() :
+ *  How alike two second hashes are: 1000 x the cosine of the angle between
+ *  them, 0 when it is negative or either is flat.  Returns -1 when either
+ *  is NULL or not of VOUCH_DERIV_HASH_VERSION. */
+VOUCH_API int vouch_derivative_score(const uint8_t a[VOUCH_DERIV_HASH_BYTES],
+                                     const uint8_t b[VOUCH_DERIV_HASH_BYTES]);
 
 #ifdef __cplusplus
 }

@@ -107,7 +107,7 @@ typedef struct {
   vouch_attack_result r;
   double seconds;
   int jpeg_distance; /* after a JPEG q90 re-encode of the forgery; -1 if not checked */
-  int second;        /* second-hash distance from the target's derivative; -1 if none given */
+  int second;        /* second-hash score against the target's derivative (0..1000); -1 if none */
 } forgery;
 
 /* The second hash of an image's visual derivative, made exactly as a
@@ -131,7 +131,7 @@ static int forge(vouch_transformer *tf, vouch_hasher *h, const vouch_image *src,
   if (rc != VOUCH_OK) return rc;
   uint8_t second[VOUCH_DERIV_HASH_BYTES];
   if (target_second && (rc = deriv_hash(&out, second)) == VOUCH_OK)
-    f->second = (int)vouch_hamming(second, target_second, VOUCH_DERIV_HASH_BYTES);
+    f->second = vouch_derivative_score(second, target_second);
   /* the figure that counts is what the ordinary hasher says of the image */
   uint8_t hash[32];
   rc = vouch_hash_image(h, VOUCH_ALGO_PDQ, &out, 0, hash, sizeof hash, NULL);
@@ -154,7 +154,7 @@ static void print_forgery(FILE *o, int json, const char *mode, const forgery *f)
   if (json) {
     fprintf(o, "\"%s\":{\"success\":%s,\"distance\":%u,\"start_distance\":%u,\"iterations\":%u,"
                "\"quality\":%d,\"psnr\":%.2f,\"max_change\":%u,\"mean_abs_change\":%.3f,\"seconds\":%.4f,"
-               "\"jpeg90_distance\":%d,\"second_distance\":%d}",
+               "\"jpeg90_distance\":%d,\"second_score\":%d}",
             mode, r->success ? "true" : "false", r->distance, r->start_distance, r->iterations, r->quality,
             isinf(r->psnr) ? 999.0 : r->psnr, r->max_change, r->mean_abs_change, f->seconds, f->jpeg_distance,
             f->second);
@@ -163,8 +163,8 @@ static void print_forgery(FILE *o, int json, const char *mode, const forgery *f)
             r->success ? "ok" : "FAILED", r->distance, r->start_distance, isinf(r->psnr) ? 999.0 : r->psnr,
             r->max_change, r->quality, f->seconds, f->jpeg_distance);
     if (f->second >= 0)
-      fprintf(o, " second-hash d=%d (%s)", f->second,
-              f->second <= (int)VOUCH_DERIV_PASS_MAX ? "passes" : "fails: suspected forgery");
+      fprintf(o, " second-hash score=%d (%s)", f->second,
+              f->second >= VOUCH_DERIV_PASS_MIN ? "passes" : "fails: suspected forgery");
   }
 }
 
@@ -196,7 +196,7 @@ static void tally_add(tally *t, const forgery *f, unsigned radius) {
   if (f->jpeg_distance >= 0 && (unsigned)f->jpeg_distance <= radius) t->jpeg_ok++;
   if (f->second >= 0) {
     t->second_checked++;
-    if (f->second > (int)VOUCH_DERIV_PASS_MAX) t->second_failed++;
+    if (f->second < VOUCH_DERIV_PASS_MIN) t->second_failed++;
   }
 }
 
@@ -224,7 +224,8 @@ static void tally_print(FILE *o, int json, const char *mode, unsigned radius, ta
 #define MAX_SUITE 64
 typedef struct {
   size_t suite, matched, passed;
-  uint64_t hist[257];
+  uint64_t hist[1001];  /* second-hash scores of the matched genuine copies */
+  uint64_t unrel[1001]; /* second-hash scores between each photo and the next (unrelated) one */
   const vouch_transform *tf;
   size_t matched_by_tf[MAX_SUITE], fail_by_tf[MAX_SUITE];
 } genuine;
@@ -243,11 +244,12 @@ static int genuine_edits(vouch_transformer *tf, vouch_hasher *h, const vouch_ima
     if (rc == VOUCH_OK && vouch_hamming(hc, pdq, 32) <= radius) {
       rc = deriv_hash(&c, sc);
       if (rc == VOUCH_OK) {
-        unsigned d = vouch_hamming(sc, second, VOUCH_DERIV_HASH_BYTES);
+        int d = vouch_derivative_score(sc, second);
+        if (d < 0) d = 0;
         g->hist[d]++;
         g->matched++;
         g->matched_by_tf[k]++;
-        if (d <= VOUCH_DERIV_PASS_MAX) g->passed++;
+        if (d >= VOUCH_DERIV_PASS_MIN) g->passed++;
         else g->fail_by_tf[k]++;
       }
     }
@@ -333,6 +335,8 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     if (!ok[i]) continue;
     size_t j = i;
     do j = (j + 1) % n; while (!ok[j]);
+    int us = vouch_derivative_score(second[i], second[j]);
+    g.unrel[us < 0 ? 0 : us]++;
     vouch_image src = {0};
     if (load_photo(dec, paths->v[i], o->max_side, 0, &src) != VOUCH_OK) continue;
     char p1[4096], p2[4096], p3[4096];
@@ -399,12 +403,17 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
       fputc(',', stdout);
       tally_print(stdout, 1, "adaptive", o->radius.radius, &ta);
     }
-    printf(",\"genuine\":{\"suite\":%zu,\"matched\":%zu,\"second_hash_passed\":%zu,\"second_distance_p50\":%ld,"
-           "\"second_distance_p99\":%ld,\"second_distance_max\":%ld,\"pass_max\":%u",
-           g.suite, g.matched, g.passed, vouch_hist_percentile(g.hist, 257, 0.5),
-           vouch_hist_percentile(g.hist, 257, 0.99), vouch_hist_percentile(g.hist, 257, 1.0), VOUCH_DERIV_PASS_MAX);
-    fputs(",\"second_distance_hist\":[", stdout);
-    for (int d = 0; d <= 256; d++) printf("%s%llu", d ? "," : "", (unsigned long long)g.hist[d]);
+    printf(",\"genuine\":{\"suite\":%zu,\"matched\":%zu,\"second_hash_passed\":%zu,\"second_score_p1\":%ld,"
+           "\"second_score_p50\":%ld,\"second_score_min\":%ld,\"pass_min\":%d,\"unrelated_score_p50\":%ld,"
+           "\"unrelated_score_p99\":%ld,\"unrelated_score_max\":%ld",
+           g.suite, g.matched, g.passed, vouch_hist_percentile(g.hist, 1001, 0.01),
+           vouch_hist_percentile(g.hist, 1001, 0.5), vouch_hist_percentile(g.hist, 1001, 0), VOUCH_DERIV_PASS_MIN,
+           vouch_hist_percentile(g.unrel, 1001, 0.5), vouch_hist_percentile(g.unrel, 1001, 0.99),
+           vouch_hist_percentile(g.unrel, 1001, 1.0));
+    fputs(",\"second_score_hist\":[", stdout);
+    for (int d = 0; d <= 1000; d++) printf("%s%llu", d ? "," : "", (unsigned long long)g.hist[d]);
+    fputs("],\"unrelated_score_hist\":[", stdout);
+    for (int d = 0; d <= 1000; d++) printf("%s%llu", d ? "," : "", (unsigned long long)g.unrel[d]);
     fputs("]}}}\n", stdout);
   } else {
     printf("\n| forgery | radius | success | PSNR median (dB) | PSNR p10 | max change median | "
@@ -414,10 +423,12 @@ static int run_pairs(const attack_opts *o, const cli_paths *paths, vouch_decoder
     tally_print(stdout, 0, "every bit", 0, &te);
     if (o->do_adaptive) tally_print(stdout, 0, "adaptive (PDQ and second hash)", o->radius.radius, &ta);
     printf("\nGenuine edits (the eval suite's %zu transforms of each photo) that PDQ matches within %u: %zu;\n"
-           "the second hash passes %zu of them (%.2f%%): distance median %ld, p99 %ld, max %ld (pass: <= %u).\n",
+           "the second hash passes %zu of them (%.2f%%): score median %ld, p1 %ld, min %ld (pass: >= %d).\n"
+           "Unrelated photos (each and the next) score median %ld, p99 %ld, max %ld.\n",
            g.suite, o->radius.radius, g.matched, g.passed, g.matched ? 100.0 * (double)g.passed / (double)g.matched : 0,
-           vouch_hist_percentile(g.hist, 257, 0.5), vouch_hist_percentile(g.hist, 257, 0.99),
-           vouch_hist_percentile(g.hist, 257, 1.0), VOUCH_DERIV_PASS_MAX);
+           vouch_hist_percentile(g.hist, 1001, 0.5), vouch_hist_percentile(g.hist, 1001, 0.01),
+           vouch_hist_percentile(g.hist, 1001, 0), VOUCH_DERIV_PASS_MIN, vouch_hist_percentile(g.unrel, 1001, 0.5),
+           vouch_hist_percentile(g.unrel, 1001, 0.99), vouch_hist_percentile(g.unrel, 1001, 1.0));
     for (size_t k = 0; k < g.suite; k++)
       if (g.fail_by_tf[k]) {
         char name[VOUCH_TRANSFORM_TEXT_BYTES];
@@ -507,8 +518,7 @@ int cmd_eval_attack(int argc, char **argv) {
   o.exact.radius = 0;
   o.exact.slack = 0;
   o.adaptive = o.radius;
-  o.adaptive.second_radius = VOUCH_DERIV_PASS_MAX;
-  o.adaptive.second_slack = VOUCH_DERIV_PASS_MAX / 2;
+  o.adaptive.second_min = VOUCH_DERIV_PASS_MIN;
   if (o.adaptive.max_iters == 0) o.adaptive.max_iters = 100;
   if (optind >= argc) {
     cli_errorf("no photos given");

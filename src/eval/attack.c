@@ -174,23 +174,52 @@ static int hash_now(hash_work *hw, const vouch_image *img, uint8_t hash[VOUCH_PD
   return rc;
 }
 
-/* The second hash's band coefficients of the image's derivative, made as a
- * voucher's payload makes it. */
-static int second_now(const vouch_image *img, float val[256], unsigned char u[256], unsigned char v[256]) {
+/* The second hash's coefficients of the image's derivative, made as a
+ * voucher's payload makes it, and its score against the target. */
+static int second_now(const vouch_image *img, const uint8_t target[VOUCH_DERIV_HASH_BYTES],
+                      double c[VOUCH__DERIV_N], int *score) {
   static const uint8_t zero[VOUCH_PDQ_BYTES];
   vouch_psi_payload pl;
+  uint8_t mine[VOUCH_DERIV_HASH_BYTES];
   VOUCH_TRY(vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, zero, VOUCH_PDQ_BYTES, img));
-  double dv[256];
-  vouch__derivative_band(pl.thumb, pl.thumb_w, pl.thumb_h, dv, u, v);
-  for (int i = 0; i < 256; i++) val[i] = (float)dv[i];
+  vouch__derivative_coeffs(pl.thumb, pl.thumb_w, pl.thumb_h, c);
+  VOUCH_TRY(vouch_derivative_hash(pl.thumb, pl.thumb_w, pl.thumb_h, mine));
+  *score = vouch_derivative_score(mine, target);
   return VOUCH_OK;
 }
 
-static void bits_at_median(const float c[256], uint8_t out[32]) {
-  const float m = median256(c);
-  memset(out, 0, 32);
-  for (int k = 0; k < 256; k++)
-    if (c[k] > m) out[31 - k / 8] |= (uint8_t)(1u << (k % 8));
+/* Adds to a[] the pattern that turns the derivative's weighted coefficient
+ * vector x towards the target's direction t: x* = s t + k r, where s is x's
+ * component along t (at least half of |x|) and r the rest, scaled by k so
+ * that the cosine reaches `aim`.  A pattern of amplitude A at (u, v) moves
+ * that coefficient by A times the mean of cos^2 on each axis (1 at
+ * frequency 0, 1/2 else). */
+static void plan_second(const double c[VOUCH__DERIV_N], const uint8_t target[VOUCH_DERIV_HASH_BYTES], double aim,
+                        float *a) {
+  double x[VOUCH__DERIV_N], t[VOUCH__DERIV_N], tt = 0, xx = 0, xt = 0;
+  for (int i = 0; i < VOUCH__DERIV_N; i++) {
+    x[i] = c[i] * vouch__derivative_weight(i);
+    t[i] = (int8_t)target[1 + i];
+    tt += t[i] * t[i];
+    xx += x[i] * x[i];
+  }
+  if (tt == 0 || xx == 0) return;
+  for (int i = 0; i < VOUCH__DERIV_N; i++) {
+    t[i] /= sqrt(tt);
+    xt += x[i] * t[i];
+  }
+  double s = xt > 0.5 * sqrt(xx) ? xt : 0.5 * sqrt(xx);
+  double rr = xx - xt * xt, k = 1;
+  if (rr > 1e-12) {
+    k = s * sqrt(1.0 / (aim * aim) - 1.0) / sqrt(rr);
+    if (k > 1) k = 1;
+  }
+  for (int i = 0; i < VOUCH__DERIV_N; i++) {
+    double want = s * t[i] + k * (x[i] - xt * t[i]);
+    int u = (i + 1) / VOUCH__DERIV_K, v = (i + 1) % VOUCH__DERIV_K;
+    double nu = u ? 0.5 : 1.0, nv = v ? 0.5 : 1.0;
+    a[u * NF + v] += (float)((want - x[i]) / vouch__derivative_weight(i) / (nu * nv));
+  }
 }
 
 static unsigned excess(unsigned d, unsigned r) { return d > r ? d - r : 0; }
@@ -201,11 +230,11 @@ int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTE
   memset(out, 0, sizeof *out);
   if (!src || !target || !p || !res || !src->pixels) return VOUCH_E_INVALID;
   memset(res, 0, sizeof *res);
-  res->second_distance = -1;
+  res->second_score = -1;
   if (src->channels != 1 && src->channels != 3) return VOUCH_E_INVALID;
   if (src->stride < (size_t)src->width * src->channels) return VOUCH_E_INVALID;
   if (p->radius > 128 || p->slack > p->radius || p->max_iters > VOUCH_ATTACK_ITERS_MAX) return VOUCH_E_INVALID;
-  if (p->second_target && (p->second_radius > 128 || p->second_slack > p->second_radius)) return VOUCH_E_INVALID;
+  if (p->second_target && (p->second_min < 0 || p->second_min > 1000)) return VOUCH_E_INVALID;
   if (!(p->margin >= 0 && p->margin <= 10)) return VOUCH_E_INVALID;
   if (src->width < 5 || src->height < 5) return VOUCH_E_IMAGE_TOO_SMALL;
   if ((uint64_t)src->width * src->height > VOUCH_IMAGE_MAX_PIXELS_DEFAULT) return VOUCH_E_LIMIT;
@@ -237,28 +266,23 @@ int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTE
   out->pixels = pix;
   out->stride = stride;
   unsigned best_score = UINT32_MAX, best_d = 0;
-  int best_q = 0, best_d2 = -1, rc = VOUCH_OK;
+  int best_q = 0, best_s2 = -1, rc = VOUCH_OK;
   for (unsigned it = 0; it < iters; it++) {
     render(src, delta, out);
-    uint8_t h[VOUCH_PDQ_BYTES], h2[32];
-    float c2[256];
-    unsigned char fu[256], fv[256];
-    int q = 0;
+    uint8_t h[VOUCH_PDQ_BYTES];
+    double c2[VOUCH__DERIV_N];
+    int q = 0, s2 = 1000;
     rc = hash_now(&hw, out, h, &q);
-    if (rc == VOUCH_OK && p->second_target) rc = second_now(out, c2, fu, fv);
+    if (rc == VOUCH_OK && p->second_target) rc = second_now(out, p->second_target, c2, &s2);
     if (rc != VOUCH_OK) break;
-    unsigned d = vouch_hamming(h, target, VOUCH_PDQ_BYTES), d2 = 0;
-    if (p->second_target) {
-      bits_at_median(c2, h2);
-      d2 = vouch_hamming(h2, p->second_target, 32);
-    }
+    unsigned d = vouch_hamming(h, target, VOUCH_PDQ_BYTES);
     res->iterations = it + 1;
     if (it == 0) res->start_distance = d;
-    unsigned score = excess(d, p->radius) + (p->second_target ? excess(d2, p->second_radius) : 0);
+    unsigned score = excess(d, p->radius) + (p->second_target ? excess((unsigned)(1000 - s2), (unsigned)(1000 - p->second_min)) : 0);
     if (score < best_score) {
       best_score = score;
       best_d = d;
-      best_d2 = p->second_target ? (int)d2 : -1;
+      best_s2 = p->second_target ? s2 : -1;
       best_q = q;
       memcpy(best, pix, stride * src->height);
     }
@@ -268,14 +292,9 @@ int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTE
     plan_change(hw.dct16, target, p->slack, margin, dc);
     for (int i = 0; i < 16; i++)
       for (int j = 0; j < 16; j++) a[(i + 1) * NF + (j + 1)] = dc[i * 16 + j] * pdq_scale;
-    if (p->second_target) {
-      /* a pattern of amplitude A at (u, v) moves that derivative coefficient
-       * by A times the mean of cos^2 on each axis: 1 at frequency 0, 1/2 else */
-      plan_change(c2, p->second_target, p->second_slack, margin, dc);
-      for (int i = 0; i < 256; i++) {
-        float nu = fu[i] ? 0.5f : 1.0f, nv = fv[i] ? 0.5f : 1.0f;
-        a[fu[i] * NF + fv[i]] += dc[i] / (nu * nv);
-      }
+    if (p->second_target && s2 < p->second_min) {
+      double aim = (p->second_min + 1000) / 2000.0;
+      plan_second(c2, p->second_target, aim, a);
     }
     apply_change(src, a, by, bx, rowc, delta);
   }
@@ -289,7 +308,7 @@ int vouch_attack_pdq(const vouch_image *src, const uint8_t target[VOUCH_PDQ_BYTE
   memcpy(pix, best, stride * src->height);
   vouch__free(best);
   res->distance = best_d;
-  res->second_distance = best_d2;
+  res->second_score = best_s2;
   res->quality = best_q;
   res->success = best_score == 0;
   measure(src, out, res);

@@ -59,10 +59,13 @@ VOUCH_API void vouch__hasher_set_simd(vouch_hasher *h, int simd);
 /* 64-bit hashes (src/hash/hash64.c) from a luma plane. */
 VOUCH_HIDDEN int vouch__hash64_from_luma(int algo, const float *luma, uint32_t rows, uint32_t cols,
                                          uint8_t (*out)[VOUCH_HASH64_BYTES], unsigned n_variants);
-/* The second hash's 256 band coefficients of a w x h derivative (1..64 each
- * side), in the hash's bit order, with their vertical (u) and horizontal (v)
- * frequencies; coefficient = mean over the derivative of
- * value * cos(pi u (y + 0.5) / h) * cos(pi v (x + 0.5) / w).  (derivative.c) */
-VOUCH_HIDDEN void vouch__derivative_band(const uint8_t *thumb, unsigned w, unsigned h, double val[256],
-                                         unsigned char u[256], unsigned char v[256]);
+/* The second hash (derivative.c): K x K low-frequency coefficients of a
+ * derivative but the mean, N = K*K - 1 of them; coefficient i is (u, v) =
+ * ((i + 1) / K, (i + 1) % K), the mean over the derivative of value *
+ * cos(pi u (y + 0.5) / h) * cos(pi v (x + 0.5) / w); its weight in the
+ * descriptor is sqrt(u^2 + v^2). */
+#define VOUCH__DERIV_K 12
+#define VOUCH__DERIV_N (VOUCH__DERIV_K * VOUCH__DERIV_K - 1)
+VOUCH_HIDDEN void vouch__derivative_coeffs(const uint8_t *thumb, unsigned w, unsigned h, double c[VOUCH__DERIV_N]);
+VOUCH_HIDDEN double vouch__derivative_weight(int i);
 #endif

@@ -69,13 +69,28 @@ for p in pairs:
         assert f['success'] is True, p
         assert f['distance'] <= (31 if m=='radius' else 0), p
         # near-duplicate photos (the bridge edits) need no change; unrelated ones must be thrown out
-        if f['start_distance'] > 80: assert f['second_distance'] > s['genuine']['pass_max'], p
+        if f['start_distance'] > 80: assert f['second_score'] < s['genuine']['pass_min'], p
 g=s['genuine']
 assert g['suite']==44 and g['matched'] > 100 and g['second_hash_passed'] >= 0.95*g['matched'], g
 " "$T/pairs.json"
 check "forgeries written" test "$(ls "$T/out" | wc -l)" -eq 10
 $V eval attack "$EX" > "$T/pairs.md"
 check "text summary table" grep -q "^| within radius | 31 | 5 / 5" "$T/pairs.md"
+
+# --- the adaptive attack (told the second hash) gets past both checks, at a visible price
+$V eval attack --json --adaptive "$EX" > "$T/adaptive.json"
+check "adaptive exits 0" test $? -eq 0
+check "adaptive JSON" python3 -c "
+import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1])]
+s=rows[-1]['summary']; pm=s['genuine']['pass_min']
+assert s['adaptive']['pairs']==5, s
+for p in [r for r in rows if 'source' in r]:
+    a=p['adaptive']
+    if a['success']: assert a['distance'] <= 31 and a['second_score'] >= pm, p
+    if p['radius']['start_distance'] > 80 and a['success']: assert a['psnr'] < p['radius']['psnr'], p
+assert s['adaptive']['success'] >= 4, s
+" "$T/adaptive.json"
 
 echo "attack.sh: $pass passed, $fail failed"
 test $fail -eq 0
