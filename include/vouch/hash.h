@@ -120,7 +120,7 @@ VOUCH_API int vouch_pdq_from_luma(float *luma, float *scratch, uint32_t rows, ui
 /* The second, independent hash on a photo's visual derivative (the grey
  * thumbnail of at most 64x64 that a voucher's payload carries, made by
  * vouch_psi_payload_init()).  Unlike PDQ it keeps magnitudes, not signs:
- * the derivative's low-frequency DCT coefficients (both axes 0..11, without
+ * the derivative's low-frequency DCT coefficients (both axes 0..15, without
  * the mean), each weighted by its frequency, scaled so the largest is +-127,
  * one signed byte each; two are compared by the cosine of the angle between
  * them.  Brightness and contrast do not change it.  A forgery made against
@@ -129,7 +129,7 @@ VOUCH_API int vouch_pdq_from_luma(float *luma, float *scratch, uint32_t rows, ui
  * pass this check a forgery's coarse structure must really become the
  * target's.  docs/attack.md has the measured pass and fail rates, and the
  * adaptive attack. */
-#define VOUCH_DERIV_HASH_BYTES 144U /* byte 0: version; 143 signed bytes */
+#define VOUCH_DERIV_HASH_BYTES 256U /* byte 0: version; 255 signed bytes */
 #define VOUCH_DERIV_HASH_VERSION 1U
 /* A derivative passes the check when its score against the matched entry's
  * second hash is at least this (per mille; measured: docs/attack.md). */

@@ -64,7 +64,7 @@ VOUCH_HIDDEN int vouch__hash64_from_luma(int algo, const float *luma, uint32_t r
  * ((i + 1) / K, (i + 1) % K), the mean over the derivative of value *
  * cos(pi u (y + 0.5) / h) * cos(pi v (x + 0.5) / w); its weight in the
  * descriptor is sqrt(u^2 + v^2). */
-#define VOUCH__DERIV_K 12
+#define VOUCH__DERIV_K 16
 #define VOUCH__DERIV_N (VOUCH__DERIV_K * VOUCH__DERIV_K - 1)
 VOUCH_HIDDEN void vouch__derivative_coeffs(const uint8_t *thumb, unsigned w, unsigned h, double c[VOUCH__DERIV_N]);
 VOUCH_HIDDEN double vouch__derivative_weight(int i);
