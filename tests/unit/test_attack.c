@@ -269,6 +269,7 @@ static void test_derivative_hash(void) {
   CHECK_EQ_INT(vouch_derivative_score(s_forged, s_other), ra.second_score);
   CHECK(ra.psnr < r.psnr);
   p.second_min = 1001;
+  vouch_image_clear(&copy);
   CHECK_EQ_INT(vouch_attack_pdq(&src, target, &p, &copy, &ra), VOUCH_E_INVALID);
   vouch_transformer_free(tf);
   vouch_image_clear(&copy);
