@@ -4,8 +4,12 @@ libvouch.so.0 it built, VOUCH_SRC to the source tree and VOUCH_BIN to the
 import os
 import pathlib
 import subprocess
+import sys
 
 import pytest
+
+# the tests test the package next to them (test_install.py checks an installed copy)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 SRC = pathlib.Path(os.environ.get("VOUCH_SRC", pathlib.Path(__file__).resolve().parents[2]))
 BIN = os.environ.get("VOUCH_BIN", str(SRC / "build" / "vouch"))
