@@ -127,7 +127,10 @@ def hash_file(path, algo: str = "pdq", dihedral: bool = False, exact: bool = Fal
     """Reads and hashes one image file; see hash_bytes()."""
     try:
         with open(path, "rb") as f:
-            data = f.read(_ffi.IMAGE_MAX_BYTES + 1)
+            # read(n) would allocate n bytes up front: check the size first
+            if os.fstat(f.fileno()).st_size > _ffi.IMAGE_MAX_BYTES:
+                raise VouchError(12, f"{path}: file larger than the image size limit")
+            data = f.read()
     except OSError as e:
         raise VouchError(50, f"{path}: {e.strerror}") from e
     if len(data) > _ffi.IMAGE_MAX_BYTES:
