@@ -62,7 +62,7 @@ check "libvouch0: no headers, no .so link" bash -c "! grep -qE 'include/|libvouc
 for f in include/vouch/vouch.h include/vouch/index.h 'libvouch\.a' 'libvouch\.so -> ' pkgconfig/vouch.pc cmake/vouch/vouchConfig.cmake; do
   check "libvouch-dev: $f" grep -q "$f" "$T/dev.txt"
 done
-for f in usr/bin/vouch usr/bin/vouchd man1/vouch.1 systemd/system/vouchd.service; do
+for f in usr/bin/vouch usr/bin/vouchd man1/vouch.1 man8/vouchd.8 systemd/system/vouchd.service; do
   check "vouch: $f" grep -q "$f" "$T/bin.txt"
 done
 
