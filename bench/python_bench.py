@@ -87,7 +87,7 @@ def bench_search(a):
 
         def bare():
             out, nout = ffi.new("vouch_match **"), ffi.new("size_t *")
-            if lib.vouch_index_search(idx._idx, buf, len(queries), 8, opts, out, nout) != 0:
+            if lib.vouch_index_search(idx._h, buf, len(queries), 8, opts, out, nout) != 0:
                 sys.exit("vouch_index_search failed")
             lib.vouch_matches_free(out[0])
             return nout[0]

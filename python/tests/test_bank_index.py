@@ -52,6 +52,17 @@ def test_bank_errors(bank, tmp_path):
     assert len(b.export("list-a")) == len(hashes)
     st = b.import_("list-a", ("\n".join(hashes[:2]) + "\n").encode(), source="other")
     assert (st.added, st.merged, st.format) == (0, 2, "hex")
+    with pytest.raises(vouch.VouchError) as e:
+        b.set_enabled("list-a", False, entry="x", by="tag")
+    assert e.value.code == 2
+    with vouch.Bank(db, readonly=True) as ro:
+        assert len(ro.export("list-a")) == len(hashes)
+        with pytest.raises(vouch.VouchError) as e:
+            ro.create("list-b")
+        assert e.value.code_class == 20  # VOUCH_E_DB: a read-only handle
+    with pytest.raises(vouch.VouchError) as e:
+        ro.list()
+    assert e.value.code == 2 and "closed" in str(e.value)
     (tmp_path / "junk.sqlite").write_bytes(b"x" * 4096)
     with pytest.raises(vouch.VouchError) as e:
         vouch.Bank(tmp_path / "junk.sqlite")

@@ -163,6 +163,40 @@ def hamming(a, b) -> int:
     return lib.vouch_hamming(x, y, n)
 
 
+# ---------------------------------------------------------------- handles
+
+class _Handle:
+    """An open library handle (vouch_index, vouch_bank), freed by close(), at
+    the end of a with block, or when the object is collected."""
+    _h = None
+
+    def _open(self, kind: str, path, opener, errmsg, free):
+        out = ffi.new(f"{kind} **")
+        rc = opener(out)
+        if rc != 0:
+            detail = _str(errmsg(out[0])) if out[0] != ffi.NULL else ""
+            free(out[0])
+            raise VouchError(rc, f"{path}: {detail}" if detail else str(path))
+        self._h = ffi.gc(out[0], free)
+
+    def _live(self):
+        if self._h is None:
+            raise VouchError(2, f"{type(self).__name__.lower()} is closed")
+        return self._h
+
+    def close(self):
+        """Releases the handle now (a no-op when already closed)."""
+        if self._h is not None:
+            h, self._h = self._h, None
+            ffi.release(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 # ---------------------------------------------------------------- index
 
 class Match(NamedTuple):
@@ -177,7 +211,7 @@ class Match(NamedTuple):
     entry_id: int     # the entry's number in the bank database
 
 
-class Index:
+class Index(_Handle):
     """An index file (`vouch index build`, Bank.build_index()), opened read-only,
     memory-mapped and validated.  Searches are exact and may run on several
     threads at once."""
@@ -185,32 +219,16 @@ class Index:
     def __init__(self, path, threads: int = 1):
         cfg = lib.vouch_index_config_default()
         cfg.build_threads = max(1, threads)
-        out = ffi.new("vouch_index **")
-        rc = lib.vouch_index_open(out, str(path).encode(), ffi.new("vouch_index_config *", cfg))
-        if rc != 0:
-            detail = _str(lib.vouch_index_errmsg(out[0])) if out[0] != ffi.NULL else ""
-            lib.vouch_index_free(out[0])
-            raise VouchError(rc, f"{path}: {detail}" if detail else str(path))
-        self._idx = ffi.gc(out[0], lib.vouch_index_free)
-        self.algo = _str(lib.vouch_algo_name(lib.vouch_index_algo(self._idx)))
-        self.hash_bytes = lib.vouch_index_hash_bytes(self._idx)
-        self.banks = tuple(_str(lib.vouch_index_bank_name(self._idx, i))
-                           for i in range(lib.vouch_index_bank_count(self._idx)))
+        self._open("vouch_index", path,
+                   lambda out: lib.vouch_index_open(out, str(path).encode(), ffi.new("vouch_index_config *", cfg)),
+                   lib.vouch_index_errmsg, lib.vouch_index_free)
+        self.algo = _str(lib.vouch_algo_name(lib.vouch_index_algo(self._h)))
+        self.hash_bytes = lib.vouch_index_hash_bytes(self._h)
+        self.banks = tuple(_str(lib.vouch_index_bank_name(self._h, i))
+                           for i in range(lib.vouch_index_bank_count(self._h)))
 
     def __len__(self) -> int:
-        return lib.vouch_index_count(self._idx)
-
-    def close(self):
-        """Releases the mapping now (otherwise when the object is collected)."""
-        if self._idx is not None:
-            idx, self._idx = self._idx, None
-            ffi.release(idx)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        return lib.vouch_index_count(self._live())
 
     def _queries(self, hashes):
         """Each query is a hash (hex or bytes), a HashResult (its dihedral variants
@@ -235,13 +253,12 @@ class Index:
         hashes) of at least one variant of each query, as a list of Match,
         ordered by query, then distance, then entry.  The search itself runs
         without the GIL; `threads` > 1 also splits one call over threads."""
-        if self._idx is None:
-            raise VouchError(2, "index is closed")
+        idx = self._live()
         buf, nvar = self._queries(hashes)
         nq = len(buf) // (nvar * self.hash_bytes)
         if nq == 0:
             return []
-        algo = lib.vouch_index_algo(self._idx)
+        algo = lib.vouch_index_algo(idx)
         opts = ffi.new("vouch_search_opts *")
         opts.radius = lib.vouch_default_radius(algo) if radius is None else radius
         if engine not in _ffi.ENGINES:
@@ -250,7 +267,7 @@ class Index:
         opts.threads = threads
         out = ffi.new("vouch_match **")
         nout = ffi.new("size_t *")
-        _check(lib.vouch_index_search(self._idx, buf, nq, nvar, opts, out, nout))
+        _check(lib.vouch_index_search(idx, buf, nq, nvar, opts, out, nout))
         try:
             return [self._match(out[0][i]) for i in range(nout[0])]
         finally:
@@ -258,7 +275,7 @@ class Index:
 
     def _match(self, m) -> Match:
         e = ffi.new("vouch_index_entry *")
-        _check(lib.vouch_index_get(self._idx, m.entry, e))
+        _check(lib.vouch_index_get(self._h, m.entry, e))
         ext = bytes(ffi.buffer(e.ext_id, e.ext_len)).decode("utf-8", "replace") if e.ext_len else None
         src = bytes(ffi.buffer(e.source, e.src_len)).decode("utf-8", "replace") if e.src_len else None
         return Match(m.query, self.banks[e.bank], ext, src, m.distance, m.variant,
@@ -294,50 +311,36 @@ class ImportStats(NamedTuple):
     errors: Tuple[Tuple[int, str], ...]  # (line, message) of each bad line
 
 
-class Bank:
+class Bank(_Handle):
     """A bank file (SQLite): named hash lists with provenance.  One handle is
     used by one thread at a time; open one per thread."""
 
     def __init__(self, path, create: bool = True, readonly: bool = False):
         flags = (_ffi.BANK_OPEN_READONLY if readonly else 0) | (_ffi.BANK_OPEN_CREATE if create and not readonly else 0)
-        out = ffi.new("vouch_bank **")
-        rc = lib.vouch_bank_open(out, str(path).encode(), flags)
-        if rc != 0:
-            detail = _str(lib.vouch_bank_errmsg(out[0])) if out[0] != ffi.NULL else ""
-            lib.vouch_bank_free(out[0])
-            raise VouchError(rc, f"{path}: {detail}" if detail else str(path))
-        self._db = ffi.gc(out[0], lib.vouch_bank_free)
+        self._open("vouch_bank", path, lambda out: lib.vouch_bank_open(out, str(path).encode(), flags),
+                   lib.vouch_bank_errmsg, lib.vouch_bank_free)
         self.path = str(path)
 
-    def close(self):
-        if self._db is not None:
-            db, self._db = self._db, None
-            ffi.release(db)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def _call(self, rc):
-        _check(rc, lambda: _str(lib.vouch_bank_errmsg(self._db)))
+        _check(rc, lambda: _str(lib.vouch_bank_errmsg(self._h)))
 
     def create(self, name: str, algo: str = "pdq"):
-        self._call(lib.vouch_bank_create(self._db, name.encode(), _algo(algo)))
+        self._call(lib.vouch_bank_create(self._live(), name.encode(), _algo(algo)))
 
     def remove(self, name: str):
-        self._call(lib.vouch_bank_remove(self._db, name.encode()))
+        self._call(lib.vouch_bank_remove(self._live(), name.encode()))
 
     def set_enabled(self, name: str, enabled: bool, entry: Optional[str] = None, by: str = "id") -> int:
         """Enables or disables a whole bank, or with `entry` the entries selected
         by it (`by`: "id" external id, "hash" hex hash, "entry" entry number).
         Returns how many entries changed (1 for a whole bank)."""
         if entry is None:
-            self._call(lib.vouch_bank_set_enabled(self._db, name.encode(), 1 if enabled else 0))
+            self._call(lib.vouch_bank_set_enabled(self._live(), name.encode(), 1 if enabled else 0))
             return 1
+        if by not in _ffi.SELECTORS:
+            raise VouchError(2, f"unknown selector {by!r} (id, hash, entry)")
         changed = ffi.new("size_t *")
-        self._call(lib.vouch_bank_entry_set_enabled(self._db, name.encode(), _ffi.SELECTORS[by],
+        self._call(lib.vouch_bank_entry_set_enabled(self._live(), name.encode(), _ffi.SELECTORS[by],
                                                     str(entry).encode(), 1 if enabled else 0, changed))
         return changed[0]
 
@@ -350,7 +353,7 @@ class Bank:
             out.append(BankInfo(_str(i.name), _str(lib.vouch_algo_name(i.algo)), bool(i.enabled),
                                 i.entries, i.enabled_entries, i.created_at))
             return 0
-        self._call(lib.vouch_bank_list(self._db, ffi.NULL, cb, ffi.NULL))
+        self._call(lib.vouch_bank_list(self._live(), ffi.NULL, cb, ffi.NULL))
         return out
 
     def import_(self, name: str, data, source: Optional[str] = None, format: str = "auto",
@@ -392,7 +395,7 @@ class Bank:
         o.error = on_error
         st = ffi.new("vouch_import_stats *")
         buf = ffi.from_buffer(data)
-        self._call(lib.vouch_bank_import(self._db, name.encode(), ffi.cast("const char *", buf), len(buf), o, st))
+        self._call(lib.vouch_bank_import(self._live(), name.encode(), ffi.cast("const char *", buf), len(buf), o, st))
         return ImportStats(st.added, st.merged, st.bad, _str(lib.vouch_list_format_name(st.format)),
                            tuple(errors))
 
@@ -408,7 +411,7 @@ class Bank:
             out.append(Entry(_hex(e.hash, e.hash_bytes), _str(e.ext_id), _str(e.sources), _str(e.tags),
                              bool(e.enabled), e.added_at, e.id))
             return 0
-        self._call(lib.vouch_bank_entries(self._db, name.encode(), cb, ffi.NULL))
+        self._call(lib.vouch_bank_entries(self._live(), name.encode(), cb, ffi.NULL))
         if path is not None:
             _write_entries(path, out, format)
         return out
@@ -419,7 +422,7 @@ class Bank:
         names = [ffi.new("char[]", b.encode()) for b in (banks or [])]
         arr = ffi.new("const char *[]", names) if names else ffi.NULL
         count = ffi.new("size_t *")
-        self._call(lib.vouch_bank_build_index(self._db, arr, len(names), str(path).encode(), ffi.NULL, count))
+        self._call(lib.vouch_bank_build_index(self._live(), arr, len(names), str(path).encode(), ffi.NULL, count))
         return count[0]
 
 

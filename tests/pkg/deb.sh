@@ -10,14 +10,8 @@ set -u
 B=${VOUCH_BUILD:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name" >&2; fail=$((fail + 1)); fi
-}
+# shellcheck source=../cli/lib/check.sh
+. "$SRC/tests/cli/lib/check.sh"
 # bridge.jpg, full-resolution PDQ: the reference's hash (tests/cli/hash.sh)
 REF=f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22
 
