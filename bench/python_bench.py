@@ -8,7 +8,9 @@
    loop on one thread: ratio = Python time / CLI time (1.0 = no overhead; the
    CLI's time includes its start-up).  Then vouch.hash_file() on 1, 2, ...
    --threads Python threads, against `vouch hash -j N`: threads scale only
-   if the binding releases the GIL.
+   if the binding releases the GIL.  "cores" is CPU time over wall time of
+   one run: how many cores the run kept busy, a measure of parallelism that
+   holds on a shared machine better than the rates.
 2. Search: --queries PDQ queries of 8 variants against an index of --entries
    random hashes (radius 31, MIH): Index.search() (one batch, Match objects
    built) against the bare vouch_index_search() call on the same buffer,
@@ -20,6 +22,7 @@ import argparse
 import os
 import pathlib
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -43,6 +46,18 @@ def best(fn, repeat):
     return min(t)
 
 
+def cores(fn, children=False):
+    """CPU time over wall time of one run of fn: how many cores it kept busy
+    (this process's threads, or with `children` its child processes).  On a
+    shared machine this shows parallelism where wall-clock rates cannot: a
+    binding that held the GIL could not use more than one core."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    r0, t0 = resource.getrusage(who), time.perf_counter()
+    fn()
+    r1, t1 = resource.getrusage(who), time.perf_counter()
+    return (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / (t1 - t0)
+
+
 def bench_hash(a, files):
     def cli(jobs):
         p = subprocess.run([a.vouch, "hash", "-j", str(jobs), *files], capture_output=True, text=True)
@@ -58,12 +73,14 @@ def bench_hash(a, files):
     base = None
     for n in range(1, a.threads + 1):
         t_cli = best(lambda: cli(n), a.repeat)
+        c_cli = cores(lambda: cli(n), children=True)
         with ThreadPoolExecutor(n) as ex:
             t_py = best(lambda: list(ex.map(vouch.hash_file, files)), a.repeat)
+            c_py = cores(lambda: list(ex.map(vouch.hash_file, files)))
         base = base or t_py
-        print(f"  {n} thread{'s' if n > 1 else ' '}: vouch hash -j {n} {len(files) / t_cli:8.1f} images/s   "
-              f"python {len(files) / t_py:8.1f} images/s   python/CLI time {t_py / t_cli:5.2f}   "
-              f"python speed-up over 1 thread {base / t_py:4.2f}")
+        print(f"  {n} thread{'s' if n > 1 else ' '}: vouch hash -j {n} {len(files) / t_cli:7.1f} images/s "
+              f"({c_cli:4.2f} cores)   python {len(files) / t_py:7.1f} images/s ({c_py:4.2f} cores)   "
+              f"python/CLI time {t_py / t_cli:5.2f}   python speed-up over 1 thread {base / t_py:4.2f}")
 
 
 def bench_search(a):
