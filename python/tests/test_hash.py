@@ -1,4 +1,7 @@
+import csv
 import json
+import os
+import pathlib
 
 import pytest
 
@@ -70,3 +73,19 @@ def test_file_and_argument_errors(tmp_path):
     with pytest.raises(vouch.VouchError) as e:
         vouch.hash_bytes(pnm(8, 8), algo="sha1")
     assert e.value.code == 2
+
+
+def test_reference_vectors():
+    # Meta's PDQ reference on the shared vectors (as unit/test_pdq): full-resolution
+    # decode, EXIF ignored; hash, quality and all 8 dihedral variants, bit-exact
+    shared = os.environ.get("VOUCH_SHARED")
+    csv_path = pathlib.Path(shared or "/nonexistent") / "testdata" / "pdq" / "expected" / "reference_fullres.csv"
+    if not csv_path.exists():
+        pytest.skip("shared/testdata/pdq absent (VOUCH_SHARED)")
+    rows = list(csv.DictReader(csv_path.open()))
+    assert len(rows) >= 64
+    for row in rows:
+        r = vouch.hash_file(csv_path.parents[1] / row["file"], exact=True, orient=False, dihedral=True)
+        want = [row[k] for k in ("pdq", "rot90", "rot180", "rot270", "flipx", "flipy", "flipplus1", "flipminus1")]
+        assert (r.hash, r.quality, list(r.variants), r.width, r.height) == (
+            row["pdq"], int(row["quality"]), want, int(row["width"]), int(row["height"])), row["file"]
