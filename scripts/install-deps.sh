@@ -6,7 +6,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev \
   libsodium-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev \
   curl imagemagick python3 gnuplot-nox \
-  python3-cffi python3-pytest python3-pip python3-setuptools python3-wheel \
+  python3-cffi python3-pytest python3-pip \
   dpkg-dev file systemd"
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then exec sudo "$0" "$@"; fi

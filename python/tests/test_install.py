@@ -1,9 +1,11 @@
-"""`pip install ./python` (offline: --no-build-isolation, Debian's setuptools)
-gives a package that imports and hashes from outside the source tree."""
+"""`pip install ./python` with no access to any index (the package's own
+build backend needs nothing but the standard library) gives a package that
+imports and hashes from outside the source tree."""
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 
 import vouch
 from conftest import SRC
@@ -11,10 +13,10 @@ from conftest import SRC
 
 def test_pip_install(tmp_path, examples):
     target = tmp_path / "site"
-    # from a copy: the build writes build/ and *.egg-info next to the sources
+    # from a copy, so that nothing is written next to the sources
     src = tmp_path / "python"
-    shutil.copytree(SRC / "python", src, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info", "tests"))
-    p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
+    shutil.copytree(SRC / "python", src, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
                         "--target", str(target), str(src)], capture_output=True, text=True, timeout=300,
                        cwd=tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -25,3 +27,24 @@ def test_pip_install(tmp_path, examples):
                          env=env, cwd=tmp_path, check=True).stdout.split()
     assert out[0].startswith(str(target))
     assert out[1] == vouch.hash_file(examples[0]).hash
+
+
+def test_sdist_builds_and_installs(tmp_path):
+    sys.path.insert(0, str(SRC / "python" / "_build_backend"))
+    try:
+        import vouch_build
+    finally:
+        sys.path.pop(0)
+    name = vouch_build.build_sdist(str(tmp_path))
+    assert name == f"vouch-{vouch.__version__}.tar.gz"
+    with tarfile.open(tmp_path / name) as t:
+        names = set(t.getnames())
+    base = f"vouch-{vouch.__version__}"
+    assert {f"{base}/{p}" for p in ("pyproject.toml", "PKG-INFO", "vouch/__init__.py", "vouch/_ffi.py",
+                                    "_build_backend/vouch_build.py")} <= names
+    p = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target",
+                        str(tmp_path / "site"), str(tmp_path / name)], capture_output=True, text=True, timeout=300,
+                       cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    meta = next((tmp_path / "site").glob("vouch-*.dist-info")) / "METADATA"
+    assert "Requires-Dist: cffi>=1.15" in meta.read_text()

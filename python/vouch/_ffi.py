@@ -6,7 +6,6 @@ in cffi's API mode, which checks every struct field's type and offset, so a
 header change that these lines miss fails the tests instead of corrupting
 memory.
 """
-import ctypes.util
 import os
 
 import cffi
@@ -166,12 +165,11 @@ ffi.cdef(CDEF)
 
 
 def _candidates():
-    """Where the library is looked for, in order (docs in python/README.md)."""
+    """Where the library is looked for, in order (python/README.md): the path
+    in $VOUCH_LIBRARY when set, else the soname through the dynamic linker's
+    search (LD_LIBRARY_PATH, the ldconfig cache)."""
     env = os.environ.get("VOUCH_LIBRARY")
-    if env:
-        return [env]
-    found = ctypes.util.find_library("vouch")
-    return ["libvouch.so.0"] + ([found] if found and found != "libvouch.so.0" else [])
+    return [env] if env else ["libvouch.so.0"]
 
 
 def _load():
