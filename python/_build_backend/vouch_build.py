@@ -28,7 +28,7 @@ def _version():
 
 
 def _metadata(version):
-    lines = [f"Metadata-Version: 2.1", f"Name: {NAME}", f"Version: {version}", f"Summary: {SUMMARY}",
+    lines = ["Metadata-Version: 2.1", f"Name: {NAME}", f"Version: {version}", f"Summary: {SUMMARY}",
              f"Requires-Python: {REQUIRES_PYTHON}"] + [f"Requires-Dist: {r}" for r in REQUIRES]
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         readme = f.read()

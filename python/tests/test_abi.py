@@ -1,8 +1,9 @@
 """The hand-written cdef in vouch/_ffi.py against the real headers: a C
 program repeats the cdef's function prototypes after the headers (C rejects
 a redeclaration whose types differ: "conflicting types") and prints the size
-and every field's offset and size of every struct the cdef declares, which must equal
-what cffi computed from the cdef."""
+and every field's offset and size of every struct the cdef declares, and
+the value of every error code, which must equal what cffi computed from the
+cdef."""
 import os
 import re
 import shutil
@@ -36,6 +37,9 @@ def test_cdef_matches_headers(tmp_path):
             c.append('  printf("%s.%s %%zu %%zu\\n", offsetof(%s, %s), sizeof(((%s *)0)->%s));'
                      % (s, name, s, name, s, name))
             want.append(f"{s}.{name} {field.offset} {ffi.sizeof(field.type)}")
+    for name, value in sorted(ffi.typeof("vouch_rc").relements.items()):
+        c.append('  printf("%s %%d\\n", (int)%s);' % (name, name))
+        want.append(f"{name} {value}")
     c.append("  return 0;\n}\n")
     (tmp_path / "abi.c").write_text("\n".join(c))
     subprocess.run([cc, "-std=c11", "-Wall", "-Werror", "-I", str(SRC / "include"), "-o", str(tmp_path / "abi"),

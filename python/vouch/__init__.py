@@ -28,6 +28,12 @@ def version() -> str:
 
 __version__ = "0.1.0"  # this package; version() is the library's
 
+# The error codes of include/vouch/errors.h without their prefix:
+# vouch.E_IMAGE_EMPTY == 13, and so on (VouchError.code holds one).
+globals().update({n[len("VOUCH_"):]: getattr(lib, n) for n in dir(lib)
+                  if n.startswith("VOUCH_E_") and not n.endswith("_")})
+__all__ += sorted(n for n in globals() if n.startswith("E_"))
+
 
 class VouchError(Exception):
     """A libvouch call failed.  `code` is the vouch_rc (include/vouch/errors.h),
@@ -54,7 +60,7 @@ def _str(p) -> Optional[str]:
 def _algo(name: str) -> int:
     a = lib.vouch_algo_from_name(name.encode())
     if a == 0:
-        raise VouchError(2, f"unknown algorithm {name!r} (pdq, phash, dhash, ahash)")
+        raise VouchError(lib.VOUCH_E_INVALID, f"unknown algorithm {name!r} (pdq, phash, dhash, ahash)")
     return a
 
 
@@ -129,12 +135,12 @@ def hash_file(path, algo: str = "pdq", dihedral: bool = False, exact: bool = Fal
         with open(path, "rb") as f:
             # read(n) would allocate n bytes up front: check the size first
             if os.fstat(f.fileno()).st_size > _ffi.IMAGE_MAX_BYTES:
-                raise VouchError(12, f"{path}: file larger than the image size limit")
+                raise VouchError(lib.VOUCH_E_IMAGE_TOO_LARGE, f"{path}: file larger than the image size limit")
             data = f.read()
     except OSError as e:
-        raise VouchError(50, f"{path}: {e.strerror}") from e
+        raise VouchError(lib.VOUCH_E_IO, f"{path}: {e.strerror}") from e
     if len(data) > _ffi.IMAGE_MAX_BYTES:
-        raise VouchError(12, f"{path}: file larger than the image size limit")
+        raise VouchError(lib.VOUCH_E_IMAGE_TOO_LARGE, f"{path}: file larger than the image size limit")
     try:
         return hash_bytes(data, algo, dihedral, exact, orient)
     except VouchError as e:
@@ -147,12 +153,12 @@ def _hash_bytes_of(h, nbytes: int) -> bytes:
     else:
         s = h.encode() if isinstance(h, str) else None
         if s is None or len(s) != 2 * nbytes:
-            raise VouchError(20, f"not a {2 * nbytes}-digit hex hash: {h!r}")
+            raise VouchError(lib.VOUCH_E_HASH_PARSE, f"not a {2 * nbytes}-digit hex hash: {h!r}")
         out = ffi.new("uint8_t[]", nbytes)
         _check(lib.vouch_hash_from_hex(s, len(s), out, nbytes), f"not a hex hash: {h!r}")
         return bytes(ffi.buffer(out, nbytes))
     if len(b) != nbytes:
-        raise VouchError(20, f"a hash of {len(b)} bytes where {nbytes} were expected")
+        raise VouchError(lib.VOUCH_E_HASH_PARSE, f"a hash of {len(b)} bytes where {nbytes} were expected")
     return b
 
 
@@ -181,7 +187,7 @@ class _Handle:
 
     def _live(self):
         if self._h is None:
-            raise VouchError(2, f"{type(self).__name__.lower()} is closed")
+            raise VouchError(lib.VOUCH_E_INVALID, f"{type(self).__name__.lower()} is closed")
         return self._h
 
     def close(self):
@@ -244,7 +250,7 @@ class Index(_Handle):
             rows.append(b"".join(_hash_bytes_of(v, n) for v in q))
         nvar = len(rows[0]) // n if rows else 1
         if not 1 <= nvar <= _ffi.DIHEDRAL_N or any(len(r) != nvar * n for r in rows):
-            raise VouchError(2, "every query of one search needs the same number (1..8) of variants")
+            raise VouchError(lib.VOUCH_E_INVALID, "every query of one search needs the same number (1..8) of variants")
         return b"".join(rows), nvar
 
     def search(self, hashes, radius: Optional[int] = None, engine: str = "auto",
@@ -262,7 +268,7 @@ class Index(_Handle):
         opts = ffi.new("vouch_search_opts *")
         opts.radius = lib.vouch_default_radius(algo) if radius is None else radius
         if engine not in _ffi.ENGINES:
-            raise VouchError(2, f"unknown engine {engine!r} (auto, scan, mih)")
+            raise VouchError(lib.VOUCH_E_INVALID, f"unknown engine {engine!r} (auto, scan, mih)")
         opts.engine = _ffi.ENGINES[engine]
         opts.threads = threads
         out = ffi.new("vouch_match **")
@@ -338,7 +344,7 @@ class Bank(_Handle):
             self._call(lib.vouch_bank_set_enabled(self._live(), name.encode(), 1 if enabled else 0))
             return 1
         if by not in _ffi.SELECTORS:
-            raise VouchError(2, f"unknown selector {by!r} (id, hash, entry)")
+            raise VouchError(lib.VOUCH_E_INVALID, f"unknown selector {by!r} (id, hash, entry)")
         changed = ffi.new("size_t *")
         self._call(lib.vouch_bank_entry_set_enabled(self._live(), name.encode(), _ffi.SELECTORS[by],
                                                     str(entry).encode(), 1 if enabled else 0, changed))
@@ -371,11 +377,11 @@ class Bank(_Handle):
                 with open(p, "rb") as f:
                     data = f.read()
             except OSError as e:
-                raise VouchError(50, f"{p}: {e.strerror}") from e
+                raise VouchError(lib.VOUCH_E_IO, f"{p}: {e.strerror}") from e
             if source is None:
                 source = os.path.basename(p)
         if format not in _ffi.LIST_FORMATS:
-            raise VouchError(2, f"unknown list format {format!r} (auto, hex, csv, tsv, jsonl)")
+            raise VouchError(lib.VOUCH_E_INVALID, f"unknown list format {format!r} (auto, hex, csv, tsv, jsonl)")
         errors = []
 
         @ffi.callback("int(void *, size_t, const char *)")
@@ -430,7 +436,7 @@ def _write_entries(path, entries, format: str):
     import csv
     import json
     if format not in ("hex", "csv", "jsonl"):
-        raise VouchError(2, f"export format is hex, csv or jsonl, not {format!r}")
+        raise VouchError(lib.VOUCH_E_INVALID, f"export format is hex, csv or jsonl, not {format!r}")
     with open(path, "w", newline="") as f:
         if format == "hex":
             f.writelines(e.hash + "\n" for e in entries)

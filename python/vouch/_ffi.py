@@ -11,6 +11,38 @@ import os
 import cffi
 
 CDEF = r"""
+/* errors.h */
+typedef enum vouch_rc {
+  VOUCH_OK = 0,
+  VOUCH_E_NOMEM = 1,
+  VOUCH_E_INVALID = 2,
+  VOUCH_E_LIMIT = 3,
+  VOUCH_E_UNSUPPORTED = 4,
+  VOUCH_E_INTERNAL = 5,
+  VOUCH_E_NOT_FOUND = 6,
+  VOUCH_E_EXISTS = 7,
+  VOUCH_E_IMAGE_FORMAT = 10,
+  VOUCH_E_IMAGE_CORRUPT = 11,
+  VOUCH_E_IMAGE_TOO_LARGE = 12,
+  VOUCH_E_IMAGE_EMPTY = 13,
+  VOUCH_E_IMAGE_TOO_SMALL = 14,
+  VOUCH_E_HASH_PARSE = 20,
+  VOUCH_E_DB_CORRUPT = 21,
+  VOUCH_E_DB_VERSION = 22,
+  VOUCH_E_DB = 23,
+  VOUCH_E_ALGO_MISMATCH = 24,
+  VOUCH_E_PSI_FORMAT = 30,
+  VOUCH_E_PSI_AUTH = 31,
+  VOUCH_E_PSI_PARAMS = 32,
+  VOUCH_E_AUDIT_PROOF = 40,
+  VOUCH_E_AUDIT_SIGNATURE = 41,
+  VOUCH_E_AUDIT_POLICY = 42,
+  VOUCH_E_AUDIT_FORMAT = 43,
+  VOUCH_E_AUDIT_FORK = 44,
+  VOUCH_E_AUDIT_UNTRUSTED = 45,
+  VOUCH_E_IO = 50,
+  VOUCH_E_MAXCODE_ = 99
+} vouch_rc;
 int vouch_init(void);
 int vouch_version_number(void);
 const char *vouch_version_string(void);
