@@ -5,7 +5,9 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev \
   libsodium-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev \
-  curl imagemagick python3 gnuplot-nox"
+  curl imagemagick python3 gnuplot-nox \
+  python3-cffi python3-pytest python3-pip \
+  dpkg-dev file systemd"
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then exec sudo "$0" "$@"; fi
   echo "install-deps.sh: must run as root (apt-get)" >&2; exit 2

@@ -6,7 +6,9 @@
 # last.  Before that summary it builds the libFuzzer targets with clang
 # (build-fuzz/, ASan+UBSan) and runs each once over its corpus, so the real
 # fuzzers keep compiling and agree with the regression drivers, and runs the
-# threaded CLI and vouchd tests under ThreadSanitizer (build-tsan/).
+# threaded CLI and vouchd tests under ThreadSanitizer (build-tsan/).  The
+# portable and release runs also include the Python package's pytest suite on
+# Debian's python3 (ctest python/pytest) and the Debian package test (pkg/deb).
 # Installs dependencies first when run as root.  Exits non-zero if any test
 # fails.
 set -eu

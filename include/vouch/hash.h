@@ -37,6 +37,15 @@ typedef enum vouch_algo {
  * zeros with quality 0, as in the reference. */
 #define VOUCH_PDQ_MIN_SIDE 5U
 
+/* Fast mode: a decoder created with min_side = VOUCH_FAST_MIN_SIDE decodes
+ * JPEGs at 1/2, 1/4 or 1/8 scale while both sides stay at least this large,
+ * and PDQ reproduces the full-resolution filter on the smaller image.  Chosen
+ * by measuring the distance to a full decode over real photos (median 0 bits,
+ * max 4; docs/hashing.md).  `vouch hash` uses it unless --exact is given. */
+#define VOUCH_FAST_MIN_SIDE 375U
+/*! vouch_fast_min_side() : VOUCH_FAST_MIN_SIDE, for bindings that cannot see macros. */
+VOUCH_API unsigned vouch_fast_min_side(void);
+
 /* The 8 dihedral variants, in the reference's order. */
 #define VOUCH_DIHEDRAL_N 8U
 typedef enum vouch_dihedral {

@@ -11,11 +11,6 @@
 #include <string.h>
 #include "cli.h"
 
-/* Fast mode decodes JPEGs at 1/2, 1/4 or 1/8 scale while both sides stay at
- * least this large.  Chosen by measuring the distance to --exact over real
- * photos (docs/hashing.md). */
-#define CLI_FAST_MIN_SIDE 375U
-
 typedef struct {
   cli_hash_result r;
   char errbuf[256];
@@ -72,7 +67,7 @@ static void *worker(void *arg) {
   pool *p = arg;
   vouch_decode_opts o = vouch_decode_opts_default();
   o.apply_orientation = p->opts->orient;
-  o.min_side = p->opts->exact ? 0 : CLI_FAST_MIN_SIDE;
+  o.min_side = p->opts->exact ? 0 : VOUCH_FAST_MIN_SIDE;
   vouch_decoder *dec = NULL;
   vouch_hasher *h = NULL;
   int init_rc = vouch_decoder_create(&dec, &o);

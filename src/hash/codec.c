@@ -5,6 +5,7 @@
 #include "common/internal.h"
 
 size_t vouch_pdq_bytes(void) { return VOUCH_PDQ_BYTES; }
+unsigned vouch_fast_min_side(void) { return VOUCH_FAST_MIN_SIDE; }
 
 size_t vouch_algo_bytes(int algo) {
   switch (algo) {

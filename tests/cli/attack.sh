@@ -5,6 +5,9 @@
 # the pairs mode forges every pair, the second hash throws the forgeries
 # out and passes genuine edits; usage errors exit 2.
 set -u
+V=${VOUCH_BIN:?}
+SRC=${VOUCH_SRC:?}
+EX=$SRC/examples
 . "$(dirname "$0")/lib/check.sh"
 command -v python3 >/dev/null || { echo "python3 needed; skipping"; exit 77; }
 dist() { python3 -c "import sys; a,b=int(sys.argv[1],16),int(sys.argv[2],16); print(bin(a^b).count('1'))" "$1" "$2"; }
