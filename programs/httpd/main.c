@@ -33,6 +33,13 @@ static const char usage[] =
   "  --max-batch N        most hashes in one /v1/match request (default 10000)\n"
   "  --max-inflight N     most hash/match requests at once (default 4 x threads); more get 429\n"
   "  --max-connections N  most open connections (default 512)\n"
+  "  --body-budget BYTES  request body bytes held across all connections (default 268435456);\n"
+  "                       a request that does not fit gets 503 busy before its body is read\n"
+  "  --max-radius ALGO=N  largest ?radius= for ALGO (defaults pdq=64, phash/dhash/ahash=16)\n"
+  "  --max-matches N      matches listed per query (default 100); more: \"truncated\":true\n"
+  "  --max-matches-request N  matches listed per request (default 10000)\n"
+  "  --max-work-seconds S search time per /v1/match request (default 10); the rest of the\n"
+  "                       queries are left out with \"truncated\":true\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
   "  -h, --help           this help\n";
@@ -69,6 +76,9 @@ int main(int argc, char **argv) {
     {"max-connections", required_argument, NULL, 'c'}, {"no-access-log", no_argument, NULL, 'A'},
     {"no-auth", no_argument, NULL, 'N'},           {"help", no_argument, NULL, 'h'},
     {"psi-key", required_argument, NULL, 'K'},     {"public", required_argument, NULL, 'U'},
+    {"body-budget", required_argument, NULL, 'G'}, {"max-radius", required_argument, NULL, 'R'},
+    {"max-matches", required_argument, NULL, 'm'}, {"max-matches-request", required_argument, NULL, 'M'},
+    {"max-work-seconds", required_argument, NULL, 'W'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -77,6 +87,12 @@ int main(int argc, char **argv) {
   s.max_body = 32u << 20;
   s.max_batch = 10000;
   s.max_conns = 512;
+  s.body_budget = (size_t)256 << 20;
+  s.max_radius[VOUCH_ALGO_PDQ] = 64;
+  s.max_radius[VOUCH_ALGO_PHASH] = s.max_radius[VOUCH_ALGO_DHASH] = s.max_radius[VOUCH_ALGO_AHASH] = 16;
+  s.max_matches = 100;
+  s.max_matches_req = 10000;
+  s.max_work_s = 10;
   s.access_log = 1;
   s.auth_required = 1;
   unsigned inflight = 0;
@@ -96,6 +112,22 @@ int main(int argc, char **argv) {
     case 'N': s.auth_required = 0; break;
     case 'K': s.psi_key_path = optarg; break;
     case 'U': s.public_path = optarg; break;
+    case 'G': s.body_budget = parse_size(optarg, 1024, (size_t)1 << 40, &ok); if (!ok) goto bad; break;
+    case 'm': s.max_matches = parse_size(optarg, 1, 1000000, &ok); if (!ok) goto bad; break;
+    case 'M': s.max_matches_req = parse_size(optarg, 1, 100000000, &ok); if (!ok) goto bad; break;
+    case 'W': s.max_work_s = (double)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
+    case 'R': {
+      const char *eq = strchr(optarg, '=');
+      char an[16];
+      if (!eq || (size_t)(eq - optarg) >= sizeof an) goto bad;
+      memcpy(an, optarg, (size_t)(eq - optarg));
+      an[eq - optarg] = 0;
+      int algo = vouch_algo_from_name(an);
+      if (algo <= VOUCH_ALGO_NONE || algo > VOUCH_ALGO_AHASH) goto bad;
+      s.max_radius[algo] = (unsigned)parse_size(eq + 1, 0, 8 * vouch_algo_bytes(algo), &ok);
+      if (!ok) goto bad;
+      break;
+    }
     case 'h': fputs(usage, stdout); return 0;
     default: fputs(usage, stderr); return 2;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vouchd.h"
+#include "bodies.h"
 
 static enum MHD_Result bank_error(struct MHD_Connection *conn, int rc, vouch_bank *db) {
   const char *detail = db ? vouch_bank_errmsg(db) : "";
@@ -130,7 +131,8 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
       }
     }
   }
-  const int get = !strcmp(method, "GET"), post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE");
+  const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST"),
+            del = !strcmp(method, "DELETE");
   vouch_bank *db = NULL;
   int rc = vouch_bank_open(&db, s->db_path, get ? VOUCH_BANK_OPEN_READONLY : VOUCH_BANK_OPEN_CREATE);
   if (rc != VOUCH_OK) {
@@ -191,6 +193,12 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
     memset(&st, 0, sizeof st);
     if (io.list.format < 0) {
       ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "format must be auto, hex, csv, tsv or jsonl");
+    } else if ((io.source && !vd_utf8_valid(io.source, strlen(io.source))) ||
+               (io.list.column && !vd_utf8_valid(io.list.column, strlen(io.list.column)))) {
+      ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8", "source and column must be UTF-8");
+    } else if (!vd_utf8_valid(r->body, r->len)) {
+      ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8",
+                          "the list is not UTF-8 (ids and sources must be); nothing was imported");
     } else if ((rc = vouch_bank_import(db, name, r->body ? r->body : "", r->len, &io, &st)) != VOUCH_OK) {
       if (rc == VOUCH_E_HASH_PARSE && io.strict)
         ret = vd_send_json(conn, MHD_HTTP_BAD_REQUEST,
@@ -239,9 +247,9 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
       ret = b.oom ? vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory") : bank_error(conn, rc, db);
     } else {
       struct MHD_Response *resp = MHD_create_response_from_buffer(b.len, b.buf, MHD_RESPMEM_MUST_FREE);
-      MHD_add_response_header(resp, "Content-Type", "text/csv");
-      ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-      MHD_destroy_response(resp);
+      if (resp) MHD_add_response_header(resp, "Content-Type", "text/csv");
+      else free(b.buf);
+      ret = vd_queue(conn, MHD_HTTP_OK, resp);
     }
   } else {
     ret = vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint: %s %s", method, url);

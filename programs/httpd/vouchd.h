@@ -17,6 +17,9 @@
 
 /* Roles, weakest first: each includes the rights of the ones before it. */
 enum { VD_ROLE_NONE = 0, VD_ROLE_READER = 1, VD_ROLE_MATCHER = 2, VD_ROLE_ADMIN = 3 };
+/* A device token is outside that order: it is bound to one account and may
+ * only upload that account's vouchers and read its status. */
+enum { VD_ROLE_DEVICE = 4 };
 const char *vd_role_name(int role);
 int vd_role_from_name(const char *name);
 
@@ -36,6 +39,11 @@ typedef struct vd_metrics {
   atomic_ulong hashes;
   atomic_ulong rejected_busy;
   atomic_ulong rejected_size;
+  atomic_ulong rejected_auth;    /* refused from the headers, body never read */
+  atomic_ulong rejected_framing; /* conflicting Content-Length/Transfer-Encoding */
+  atomic_ulong rejected_budget;  /* the global body budget was full */
+  atomic_ulong dropped_slow;     /* connections cut by the header deadline or body rate */
+  atomic_ulong truncated;        /* match answers cut by a limit */
 } vd_metrics;
 extern const double vd_lat_bounds[VD_LAT_BUCKETS]; /* seconds */
 
@@ -50,6 +58,7 @@ typedef struct vd_token {
   uint8_t hash[32]; /* SHA-256 of the token text */
   int role;
   char name[64];
+  char account[160]; /* device tokens: the account they belong to */
 } vd_token;
 
 typedef struct vd_index_ref vd_index_ref;
@@ -65,12 +74,18 @@ typedef struct vd_server {
   size_t max_batch;       /* hashes per /v1/match request */
   unsigned max_inflight;  /* concurrent heavy requests (hash/match); more get 429 */
   unsigned max_conns;     /* connections libmicrohttpd accepts at once */
+  size_t body_budget;     /* bytes of request bodies buffered across all connections */
+  unsigned max_radius[5]; /* per VOUCH_ALGO_*: largest ?radius= accepted */
+  size_t max_matches;     /* matches listed per query */
+  size_t max_matches_req; /* matches listed per request */
+  double max_work_s;      /* seconds of search per /v1/match request */
   int access_log;         /* 1: a JSON line per request on stderr */
   int auth_required;      /* 0 only for local experiments (--no-auth) */
   /* state */
   struct MHD_Daemon *mhd;
   atomic_uint inflight;
   atomic_uint conns;
+  atomic_size_t buffered; /* body bytes reserved by requests in progress */
   vd_metrics metrics;
   pthread_mutex_t pool_mu;
   vd_worker *pool;
@@ -95,10 +110,12 @@ typedef struct vd_server {
 typedef struct vd_request {
   char *body;
   size_t len, cap;
-  int too_large;
+  size_t reserved; /* bytes of s->body_budget this request holds */
+  size_t declared; /* Content-Length, or SIZE_MAX when chunked/absent */
   double start;
   int route;
   int role;
+  char account[160]; /* device tokens: the account the token is bound to */
 } vd_request;
 
 /* http.c */
@@ -109,6 +126,7 @@ void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
                      enum MHD_RequestTerminationCode toe);
 void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                     enum MHD_ConnectionNotificationCode toe);
+enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);
 enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -117,7 +135,8 @@ double vd_now(void);
 /* store.c: tokens (hashed at rest) in the service database */
 int vd_store_init(const char *db_path, char *err, size_t errcap);
 int vd_tokens_load(vd_server *s, char *err, size_t errcap);
-int vd_token_check(vd_server *s, const char *header_value); /* -> role, VD_ROLE_NONE if unknown */
+/* -> role, VD_ROLE_NONE if unknown; a device token's account is copied to account[160] */
+int vd_token_check(vd_server *s, const char *header_value, char *account);
 int vd_cmd_token(int argc, char **argv);
 
 /* routes_match.c: the reference-counted index */
@@ -138,7 +157,9 @@ enum MHD_Result vd_route_index(vd_server *s, struct MHD_Connection *conn, const 
 int vd_psi_load(vd_server *s, char *err, size_t errcap);
 void vd_psi_free(vd_server *s);
 enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r);
-enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url);
+enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url, vd_request *r);
+/* 503 busy_database when SQLite reports the database locked, else 500 database */
+enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what);
 enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
 
 /* routes */
