@@ -24,8 +24,19 @@ double vd_now(void) {
 
 /* Every response goes through here: the one place that queues (and, for
  * work done off the libmicrohttpd threads, hands the response back). */
+static _Thread_local vd_request *capture;
+
+void vd_capture_begin(vd_request *r) { capture = r; }
+void vd_capture_end(void) { capture = NULL; }
+
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp) {
   if (!resp) return MHD_NO;
+  if (capture) {
+    if (capture->resp) MHD_destroy_response(capture->resp); /* the last one wins */
+    capture->resp = resp;
+    capture->resp_status = status;
+    return MHD_YES;
+  }
   enum MHD_Result ret = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
   return ret;
@@ -116,17 +127,8 @@ static int role_allows(int role, int need) {
   return role >= need;
 }
 
-void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                    enum MHD_ConnectionNotificationCode toe) {
-  vd_server *s = cls;
-  (void)conn;
-  (void)socket_context;
-  if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&s->conns, 1);
-  else atomic_fetch_sub(&s->conns, 1);
-}
-
-static enum MHD_Result dispatch(vd_server *s, struct MHD_Connection *conn, const char *url,
-                                const char *method, vd_request *r) {
+enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                            vd_request *r) {
   const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
   switch (r->route) {
   case VD_R_HEALTH:
@@ -292,19 +294,36 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
     r->start = vd_now();
     r->route = route_of(url);
     *con_cls = r;
+    vd_conn_phase(conn, VD_PHASE_BODY);
     return admit(s, conn, url, method, r);
   }
   if (*upload_data_size > 0) {
     if (!take_body(s, r, upload_data, *upload_data_size)) return MHD_NO;
+    vd_conn_bytes(conn, *upload_data_size);
     *upload_data_size = 0;
     return MHD_YES;
   }
   /* the whole request is here */
+  if (r->job_done) { /* back from a worker */
+    struct MHD_Response *resp = r->resp;
+    r->resp = NULL;
+    return resp ? vd_queue(conn, r->resp_status, resp) : MHD_NO;
+  }
+  if (r->queued) return MHD_YES; /* not resumed yet */
+  vd_conn_phase(conn, VD_PHASE_BUSY);
   if (!r->body) { /* routes may read r->body[0] */
     r->body = calloc(1, 1);
     if (!r->body) return MHD_NO;
   }
-  return dispatch(s, conn, url, method, r);
+  if (r->route == VD_R_HEALTH || r->route == VD_R_METRICS || r->route == VD_R_PUBLIC || r->route == VD_R_OTHER)
+    return vd_dispatch(s, conn, url, method, r); /* cheap: answered here, never queued */
+  if (vd_jobs_submit(s, conn, url, method, r) != 0) {
+    atomic_fetch_add(&s->metrics.rejected_busy, 1);
+    return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy",
+                         "%u requests are queued or running (--max-inflight); try again", s->max_inflight);
+  }
+  r->queued = 1;
+  return MHD_YES;
 }
 
 void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -333,6 +352,8 @@ void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
             dt * 1000, r->len, vd_role_name(r->role));
   }
   if (r->reserved) atomic_fetch_sub(&s->buffered, r->reserved);
+  if (r->resp) MHD_destroy_response(r->resp);
+  vd_conn_phase(conn, VD_PHASE_HEADER); /* the next request on this connection */
   const int big = r->cap > (1u << 20);
   free(r->body);
   free(r);
@@ -379,6 +400,20 @@ enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn) {
       atomic_load(&s->metrics.rejected_busy));
   OUT("# TYPE vouchd_rejected_too_large_total counter\nvouchd_rejected_too_large_total %lu\n",
       atomic_load(&s->metrics.rejected_size));
+  OUT("# HELP vouchd_rejected_auth_total Requests refused from their headers (401/403), body unread.\n");
+  OUT("# TYPE vouchd_rejected_auth_total counter\nvouchd_rejected_auth_total %lu\n",
+      atomic_load(&s->metrics.rejected_auth));
+  OUT("# TYPE vouchd_rejected_framing_total counter\nvouchd_rejected_framing_total %lu\n",
+      atomic_load(&s->metrics.rejected_framing));
+  OUT("# HELP vouchd_rejected_budget_total Requests refused because --body-budget was full.\n");
+  OUT("# TYPE vouchd_rejected_budget_total counter\nvouchd_rejected_budget_total %lu\n",
+      atomic_load(&s->metrics.rejected_budget));
+  OUT("# HELP vouchd_dropped_slow_total Connections closed by the header deadline or the body rate.\n");
+  OUT("# TYPE vouchd_dropped_slow_total counter\nvouchd_dropped_slow_total %lu\n",
+      atomic_load(&s->metrics.dropped_slow));
+  OUT("# TYPE vouchd_truncated_total counter\nvouchd_truncated_total %lu\n", atomic_load(&s->metrics.truncated));
+  OUT("# TYPE vouchd_body_bytes_reserved gauge\nvouchd_body_bytes_reserved %zu\n", atomic_load(&s->buffered));
+  OUT("# TYPE vouchd_inflight gauge\nvouchd_inflight %u\n", atomic_load(&s->inflight));
   OUT("# TYPE vouchd_connections gauge\nvouchd_connections %u\n", atomic_load(&s->conns));
   OUT("# HELP vouchd_index_entries Entries in the loaded index.\n");
   OUT("# TYPE vouchd_index_entries gauge\nvouchd_index_entries %lu\n", atomic_load(&s->index_entries));

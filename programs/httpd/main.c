@@ -31,8 +31,15 @@ static const char usage[] =
   "  --threads N          request threads (default: number of cores)\n"
   "  --max-body BYTES     largest request body (default 33554432); larger gets 413\n"
   "  --max-batch N        most hashes in one /v1/match request (default 10000)\n"
-  "  --max-inflight N     most hash/match requests at once (default 4 x threads); more get 429\n"
+  "  --max-inflight N     most heavy requests queued or running at once (default 4 x threads);\n"
+  "                       more get 429 with Retry-After.  Heavy = every route but /healthz,\n"
+  "                       /metrics and /v1/public, which are answered at once even then\n"
   "  --max-connections N  most open connections (default 512)\n"
+  "  --max-connections-per-ip N  most open connections from one address (default 64)\n"
+  "  --header-timeout S   whole request header within S seconds of the connection (or its\n"
+  "                       previous request) or the connection is closed (default 10)\n"
+  "  --min-body-rate B    after S seconds a body must average B bytes/s (default 1024)\n"
+  "  --idle-timeout S     close a connection after S seconds without a byte (default 30)\n"
   "  --body-budget BYTES  request body bytes held across all connections (default 268435456);\n"
   "                       a request that does not fit gets 503 busy before its body is read\n"
   "  --max-radius ALGO=N  largest ?radius= for ALGO (defaults pdq=64, phash/dhash/ahash=16)\n"
@@ -79,6 +86,8 @@ int main(int argc, char **argv) {
     {"body-budget", required_argument, NULL, 'G'}, {"max-radius", required_argument, NULL, 'R'},
     {"max-matches", required_argument, NULL, 'm'}, {"max-matches-request", required_argument, NULL, 'M'},
     {"max-work-seconds", required_argument, NULL, 'W'},
+    {"max-connections-per-ip", required_argument, NULL, 'I'}, {"header-timeout", required_argument, NULL, 'H'},
+    {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -93,6 +102,10 @@ int main(int argc, char **argv) {
   s.max_matches = 100;
   s.max_matches_req = 10000;
   s.max_work_s = 10;
+  s.per_ip_conns = 64;
+  s.header_timeout = 10;
+  s.min_body_rate = 1024;
+  s.idle_timeout = 30;
   s.access_log = 1;
   s.auth_required = 1;
   unsigned inflight = 0;
@@ -115,6 +128,10 @@ int main(int argc, char **argv) {
     case 'G': s.body_budget = parse_size(optarg, 1024, (size_t)1 << 40, &ok); if (!ok) goto bad; break;
     case 'm': s.max_matches = parse_size(optarg, 1, 1000000, &ok); if (!ok) goto bad; break;
     case 'M': s.max_matches_req = parse_size(optarg, 1, 100000000, &ok); if (!ok) goto bad; break;
+    case 'I': s.per_ip_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
+    case 'H': s.header_timeout = (double)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
+    case 'r': s.min_body_rate = parse_size(optarg, 0, (size_t)1 << 30, &ok); if (!ok) goto bad; break;
+    case 'T': s.idle_timeout = (unsigned)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
     case 'W': s.max_work_s = (double)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
     case 'R': {
       const char *eq = strchr(optarg, '=');
@@ -173,7 +190,8 @@ int main(int argc, char **argv) {
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   socklen_t sslen;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                   MHD_ALLOW_SUSPEND_RESUME;
   struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
   struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
   const char *h = host;
@@ -207,11 +225,17 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   s.started = vd_now();
+  pthread_mutex_init(&s.conns_mu, NULL);
+  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0) {
+    fprintf(stderr, "vouchd: cannot start threads\n");
+    return 2;
+  }
   s.mhd = MHD_start_daemon(flags, (uint16_t)s.port, NULL, NULL, vd_handler, &s,
                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s.threads,
                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)s.max_conns,
-                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                           MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s.per_ip_conns,
+                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s.idle_timeout,
                            MHD_OPTION_NOTIFY_COMPLETED, vd_request_done, &s,
                            MHD_OPTION_NOTIFY_CONNECTION, vd_conn_notify, &s,
                            MHD_OPTION_END);
@@ -254,7 +278,13 @@ int main(int argc, char **argv) {
   MHD_socket lsock = MHD_quiesce_daemon(s.mhd);
   if (lsock != MHD_INVALID_SOCKET) close(lsock);
   for (int i = 0; i < 300 && atomic_load(&s.conns) > 0; i++) usleep(100000);
+  /* libmicrohttpd must not stop with a connection suspended: answer what is
+   * still queued with 503 and wait for the running jobs */
+  atomic_store(&s.stopping, 1);
+  while (atomic_load(&s.inflight) > 0) usleep(10000);
   MHD_stop_daemon(s.mhd);
+  vd_jobs_stop(&s);
+  vd_watchdog_stop(&s);
   while (s.pool) {
     vd_worker *w = s.pool;
     s.pool = w->next;

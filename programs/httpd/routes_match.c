@@ -220,12 +220,6 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
     }
   } else {
     /* an image: hash it with the index's algorithm and all 8 variants */
-    if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {
-      atomic_fetch_sub(&s->inflight, 1);
-      atomic_fetch_add(&s->metrics.rejected_busy, 1);
-      vd_index_release(ref);
-      return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy", "too many requests in progress");
-    }
     vd_worker *w = vd_worker_get(s);
     vouch_image img = {0};
     int exact = 0;
@@ -245,7 +239,6 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
     snprintf(detail, sizeof detail, "%s", w ? vouch_decoder_errmsg(vd_worker_decoder(w, exact)) : "");
     vouch_image_clear(&img);
     vd_worker_put(s, w);
-    atomic_fetch_sub(&s->inflight, 1);
     if (rc != VOUCH_OK) {
       free(queries);
       vd_index_release(ref);

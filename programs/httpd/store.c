@@ -3,7 +3,10 @@
  * SHA-256 is stored; a fast hash is right here because tokens are random
  * (no dictionary to try).  Tokens are loaded into memory at start and on
  * SIGHUP, and compared in constant time. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +80,14 @@ static int open_db(const char *path, sqlite3 **db, char *err, size_t errcap) {
 }
 
 int vd_store_init(const char *db_path, char *err, size_t errcap) {
+  /* It holds token hashes and vouchers: only its owner may read it.  SQLite
+   * gives its -wal and -shm files the database file's mode. */
+  int fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
+  else if (errno != EEXIST) {
+    snprintf(err, errcap, "%s: %s", db_path, strerror(errno));
+    return -1;
+  }
   /* The file is first of all a vouch bank database (the bank module marks it
    * with its application id and schema); vouchd's tables live beside. */
   vouch_bank *bank = NULL;

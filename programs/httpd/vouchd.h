@@ -62,6 +62,9 @@ typedef struct vd_token {
 } vd_token;
 
 typedef struct vd_index_ref vd_index_ref;
+typedef struct vd_jobs vd_jobs;
+typedef struct vd_conn vd_conn;
+typedef struct vd_request vd_request;
 
 typedef struct vd_server {
   /* configuration */
@@ -79,6 +82,10 @@ typedef struct vd_server {
   size_t max_matches;     /* matches listed per query */
   size_t max_matches_req; /* matches listed per request */
   double max_work_s;      /* seconds of search per /v1/match request */
+  unsigned per_ip_conns;  /* connections from one address (libmicrohttpd refuses more) */
+  unsigned idle_timeout;  /* seconds without a byte (libmicrohttpd) */
+  double header_timeout;  /* seconds for a whole request header (conns.c) */
+  size_t min_body_rate;   /* bytes/s a body must keep up after header_timeout (conns.c) */
   int access_log;         /* 1: a JSON line per request on stderr */
   int auth_required;      /* 0 only for local experiments (--no-auth) */
   /* state */
@@ -86,6 +93,12 @@ typedef struct vd_server {
   atomic_uint inflight;
   atomic_uint conns;
   atomic_size_t buffered; /* body bytes reserved by requests in progress */
+  atomic_int stopping;
+  vd_jobs *jobs;
+  pthread_mutex_t conns_mu;
+  vd_conn *conn_list;
+  pthread_t watchdog_th;
+  atomic_int watchdog_stop;
   vd_metrics metrics;
   pthread_mutex_t pool_mu;
   vd_worker *pool;
@@ -107,7 +120,7 @@ typedef struct vd_server {
 } vd_server;
 
 /* Per-request state, allocated on the first call of the access handler. */
-typedef struct vd_request {
+struct vd_request {
   char *body;
   size_t len, cap;
   size_t reserved; /* bytes of s->body_budget this request holds */
@@ -116,7 +129,14 @@ typedef struct vd_request {
   int route;
   int role;
   char account[160]; /* device tokens: the account the token is bound to */
-} vd_request;
+  /* a job (jobs.c): set when queued; the worker leaves its answer in resp */
+  int queued, job_done;
+  struct MHD_Connection *conn;
+  const char *url, *method;
+  struct MHD_Response *resp;
+  unsigned resp_status;
+  vd_request *next;
+};
 
 /* http.c */
 enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -124,8 +144,27 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
                            size_t *upload_data_size, void **con_cls);
 void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
                      enum MHD_RequestTerminationCode toe);
+enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                            vd_request *r);
+/* While a worker runs a route, the responses it sends land in r instead. */
+void vd_capture_begin(vd_request *r);
+void vd_capture_end(void);
+
+/* jobs.c */
+int vd_jobs_start(vd_server *s);
+void vd_jobs_stop(vd_server *s);
+/* Queues r and suspends conn; -1 (nothing done) when --max-inflight is full. */
+int vd_jobs_submit(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                   vd_request *r);
+
+/* conns.c: per-connection deadlines */
+enum { VD_PHASE_HEADER, VD_PHASE_BODY, VD_PHASE_BUSY };
 void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                     enum MHD_ConnectionNotificationCode toe);
+void vd_conn_phase(struct MHD_Connection *conn, int phase);
+void vd_conn_bytes(struct MHD_Connection *conn, size_t n);
+int vd_watchdog_start(vd_server *s);
+void vd_watchdog_stop(vd_server *s);
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);
 enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
