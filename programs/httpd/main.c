@@ -73,6 +73,14 @@ static size_t parse_size(const char *s, size_t lo, size_t hi, int *ok) {
   return (size_t)v;
 }
 
+static double parse_seconds(const char *s, double lo, double hi, int *ok) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  *ok = !errno && end != s && *end == 0 && v >= lo && v <= hi;
+  return v;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "token")) return vd_cmd_token(argc - 1, argv + 1);
   static const struct option lo[] = {
@@ -129,10 +137,10 @@ int main(int argc, char **argv) {
     case 'm': s.max_matches = parse_size(optarg, 1, 1000000, &ok); if (!ok) goto bad; break;
     case 'M': s.max_matches_req = parse_size(optarg, 1, 100000000, &ok); if (!ok) goto bad; break;
     case 'I': s.per_ip_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
-    case 'H': s.header_timeout = (double)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
+    case 'H': s.header_timeout = parse_seconds(optarg, 0.1, 3600, &ok); if (!ok) goto bad; break;
     case 'r': s.min_body_rate = parse_size(optarg, 0, (size_t)1 << 30, &ok); if (!ok) goto bad; break;
     case 'T': s.idle_timeout = (unsigned)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
-    case 'W': s.max_work_s = (double)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
+    case 'W': s.max_work_s = parse_seconds(optarg, 0.01, 3600, &ok); if (!ok) goto bad; break;
     case 'R': {
       const char *eq = strchr(optarg, '=');
       char an[16];
