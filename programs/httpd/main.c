@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 #include "vouchd.h"
@@ -79,6 +80,15 @@ static double parse_seconds(const char *s, double lo, double hi, int *ok) {
   double v = strtod(s, &end);
   *ok = !errno && end != s && *end == 0 && v >= lo && v <= hi;
   return v;
+}
+
+/* The same warning as the CLI's cli_read_secret(): the file is fine to use,
+ * but others on the machine can read it. */
+static void warn_if_readable(const char *path, const char *holds) {
+  struct stat st;
+  if (path && stat(path, &st) == 0 && (st.st_mode & 077))
+    fprintf(stderr, "vouchd: warning: %s is readable by other users (mode %03o); it holds %s (chmod 600 %s)\n",
+            path, (unsigned)(st.st_mode & 0777), holds, path);
 }
 
 int main(int argc, char **argv) {
@@ -187,6 +197,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vouchd: %s\n", err);
     return 2;
   }
+  warn_if_readable(s.db_path, "token hashes and vouchers");
+  warn_if_readable(s.psi_key_path, "a secret key");
   if (vd_psi_load(&s, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: %s\n", err);
     return 2;

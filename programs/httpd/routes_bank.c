@@ -24,6 +24,9 @@ static enum MHD_Result bank_error(struct MHD_Connection *conn, int rc, vouch_ban
   case VOUCH_E_HASH_PARSE: return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "%s: %s", vouch_strerror(rc), detail);
   case VOUCH_E_ALGO_MISMATCH: return vd_send_error(conn, MHD_HTTP_CONFLICT, "algo_mismatch", "%s", detail);
   case VOUCH_E_NOMEM: return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+  case VOUCH_E_DB_BUSY:
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database", "the database is locked by another "
+                         "process: %s", detail);
   default: return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "%s: %s", vouch_strerror(rc), detail);
   }
 }

@@ -58,7 +58,7 @@ static sqlite3 *open_db(vd_server *s) {
     sqlite3_close(db);
     return NULL;
   }
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_timeout(db, 5000);
   if (sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
     sqlite3_close(db);
