@@ -224,7 +224,7 @@ static enum MHD_Result admit(vd_server *s, struct MHD_Connection *conn, const ch
     r->role = VD_ROLE_ADMIN;
   } else if (need > VD_ROLE_NONE) {
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    r->role = auth ? vd_token_check(s, auth, r->account) : VD_ROLE_NONE;
+    r->role = auth ? vd_token_check(s, auth, r->account, &r->tok_bucket) : VD_ROLE_NONE;
     if (r->role == VD_ROLE_NONE) {
       atomic_fetch_add(&s->metrics.rejected_auth, 1);
       return vd_send_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
@@ -282,6 +282,16 @@ static int take_body(vd_server *s, vd_request *r, const char *data, size_t n) {
   return 1;
 }
 
+/* A light job: a small JSON lookup at no more than the default radius (a
+ * phone's photo is 8 hashes, ~600 bytes), which the light queue serves first. */
+#define VD_LIGHT_BODY 16384
+static int is_light(vd_server *s, struct MHD_Connection *conn, const vd_request *r) {
+  (void)s;
+  if (r->route != VD_R_MATCH || r->len > VD_LIGHT_BODY || r->body[0] != '{') return 0;
+  const char *rad = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "radius");
+  return !rad || strtoul(rad, NULL, 10) <= vouch_default_radius(VOUCH_ALGO_PDQ);
+}
+
 enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *url,
                            const char *method, const char *version, const char *upload_data,
                            size_t *upload_data_size, void **con_cls) {
@@ -317,10 +327,11 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
   }
   if (r->route == VD_R_HEALTH || r->route == VD_R_METRICS || r->route == VD_R_PUBLIC || r->route == VD_R_OTHER)
     return vd_dispatch(s, conn, url, method, r); /* cheap: answered here, never queued */
-  if (vd_jobs_submit(s, conn, url, method, r) != 0) {
+  if (vd_jobs_submit(s, conn, url, method, r, is_light(s, conn, r)) != 0) {
     atomic_fetch_add(&s->metrics.rejected_busy, 1);
     return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy",
-                         "%u requests are queued or running (--max-inflight); try again", s->max_inflight);
+                         "too many requests queued or running (--max-inflight %u, %u per token); try again",
+                         s->max_inflight, s->max_inflight_token);
   }
   r->queued = 1;
   return MHD_YES;

@@ -35,6 +35,8 @@ static const char usage[] =
   "  --max-inflight N     most heavy requests queued or running at once (default 4 x threads);\n"
   "                       more get 429 with Retry-After.  Heavy = every route but /healthz,\n"
   "                       /metrics and /v1/public, which are answered at once even then\n"
+  "  --max-inflight-per-token N  heavy ones of one token (default max-inflight / 4, at least 2;\n"
+  "                       small JSON lookups count only against --max-inflight)\n"
   "  --max-connections N  most open connections (default 512)\n"
   "  --max-connections-per-ip N  most open connections from one address (default 64)\n"
   "  --header-timeout S   whole request header within S seconds of the connection (or its\n"
@@ -104,7 +106,7 @@ int main(int argc, char **argv) {
     {"body-budget", required_argument, NULL, 'G'}, {"max-radius", required_argument, NULL, 'R'},
     {"max-matches", required_argument, NULL, 'm'}, {"max-matches-request", required_argument, NULL, 'M'},
     {"max-work-seconds", required_argument, NULL, 'W'},
-    {"max-connections-per-ip", required_argument, NULL, 'I'}, {"header-timeout", required_argument, NULL, 'H'},
+    {"max-connections-per-ip", required_argument, NULL, 'I'}, {"max-inflight-per-token", required_argument, NULL, 'k'}, {"header-timeout", required_argument, NULL, 'H'},
     {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
@@ -126,7 +128,7 @@ int main(int argc, char **argv) {
   s.idle_timeout = 30;
   s.access_log = 1;
   s.auth_required = 1;
-  unsigned inflight = 0;
+  unsigned inflight = 0, inflight_tok = 0;
   int ch, ok;
   while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
     switch (ch) {
@@ -146,6 +148,7 @@ int main(int argc, char **argv) {
     case 'G': s.body_budget = parse_size(optarg, 1024, (size_t)1 << 40, &ok); if (!ok) goto bad; break;
     case 'm': s.max_matches = parse_size(optarg, 1, 1000000, &ok); if (!ok) goto bad; break;
     case 'M': s.max_matches_req = parse_size(optarg, 1, 100000000, &ok); if (!ok) goto bad; break;
+    case 'k': inflight_tok = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'I': s.per_ip_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'H': s.header_timeout = parse_seconds(optarg, 0.1, 3600, &ok); if (!ok) goto bad; break;
     case 'r': s.min_body_rate = parse_size(optarg, 0, (size_t)1 << 30, &ok); if (!ok) goto bad; break;
@@ -176,6 +179,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   s.max_inflight = inflight ? inflight : 4 * s.threads;
+  s.max_inflight_token = inflight_tok ? inflight_tok : (s.max_inflight / 4 > 2 ? s.max_inflight / 4 : 2);
   char host[256];
   if (parse_listen(listen, host, sizeof host, &s.port) != 0) {
     fprintf(stderr, "vouchd: --listen wants HOST:PORT, got '%s'\n", listen);

@@ -142,7 +142,7 @@ int vd_tokens_load(vd_server *s, char *err, size_t errcap) {
   return 0;
 }
 
-int vd_token_check(vd_server *s, const char *header, char *account) {
+int vd_token_check(vd_server *s, const char *header, char *account, unsigned *bucket) {
   if (strncmp(header, "Bearer ", 7) != 0) return VD_ROLE_NONE;
   const char *tok = header + 7;
   size_t len = strlen(tok);
@@ -151,6 +151,7 @@ int vd_token_check(vd_server *s, const char *header, char *account) {
   crypto_hash_sha256(h, (const unsigned char *)tok, len);
   int role = VD_ROLE_NONE;
   account[0] = 0;
+  *bucket = h[0];
   pthread_rwlock_rdlock(&s->tokens_lock);
   for (size_t i = 0; i < s->ntokens; i++) /* every entry compared: no early exit */
     if (sodium_memcmp(h, s->tokens[i].hash, 32) == 0) {

@@ -75,7 +75,8 @@ typedef struct vd_server {
   unsigned threads;
   size_t max_body;        /* bytes; larger bodies get 413 */
   size_t max_batch;       /* hashes per /v1/match request */
-  unsigned max_inflight;  /* concurrent heavy requests (hash/match); more get 429 */
+  unsigned max_inflight;  /* heavy requests queued or running; more get 429 */
+  unsigned max_inflight_token; /* ... of one token */
   unsigned max_conns;     /* connections libmicrohttpd accepts at once */
   size_t body_budget;     /* bytes of request bodies buffered across all connections */
   unsigned max_radius[5]; /* per VOUCH_ALGO_*: largest ?radius= accepted */
@@ -94,6 +95,8 @@ typedef struct vd_server {
   atomic_uint conns;
   atomic_size_t buffered; /* body bytes reserved by requests in progress */
   atomic_int stopping;
+  atomic_uint tok_inflight[256]; /* per token, by the first byte of its SHA-256 (a shared bucket only
+                                    makes the limit stricter) */
   vd_jobs *jobs;
   pthread_mutex_t conns_mu;
   vd_conn *conn_list;
@@ -128,6 +131,8 @@ struct vd_request {
   double start;
   int route;
   int role;
+  unsigned tok_bucket;      /* index into s->tok_inflight */
+  atomic_uint *tok_counter; /* the counter a queued job holds, or NULL */
   char account[160]; /* device tokens: the account the token is bound to */
   /* a job (jobs.c): set when queued; the worker leaves its answer in resp */
   int queued, job_done;
@@ -153,9 +158,10 @@ void vd_capture_end(void);
 /* jobs.c */
 int vd_jobs_start(vd_server *s);
 void vd_jobs_stop(vd_server *s);
-/* Queues r and suspends conn; -1 (nothing done) when --max-inflight is full. */
+/* Queues r (on the light queue if `light`) and suspends conn; -1 (nothing
+ * done) when --max-inflight or the token's share is full. */
 int vd_jobs_submit(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
-                   vd_request *r);
+                   vd_request *r, int light);
 
 /* conns.c: per-connection deadlines */
 enum { VD_PHASE_HEADER, VD_PHASE_BODY, VD_PHASE_BUSY };
@@ -175,7 +181,7 @@ double vd_now(void);
 int vd_store_init(const char *db_path, char *err, size_t errcap);
 int vd_tokens_load(vd_server *s, char *err, size_t errcap);
 /* -> role, VD_ROLE_NONE if unknown; a device token's account is copied to account[160] */
-int vd_token_check(vd_server *s, const char *header_value, char *account);
+int vd_token_check(vd_server *s, const char *header_value, char *account, unsigned *bucket);
 int vd_cmd_token(int argc, char **argv);
 
 /* routes_match.c: the reference-counted index */
