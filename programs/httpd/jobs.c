@@ -13,7 +13,12 @@
  * resumes the connection; the access handler queues it on its next call. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "vouchd.h"
+
+#define VD_HEAVY_NICE 10
 
 typedef struct {
   vd_request *head, *tail;
@@ -78,6 +83,11 @@ static void *worker_run(vd_server *s, int light_only) {
 static void *worker(void *arg) {
   worker_arg a = *(worker_arg *)arg;
   free(arg);
+  /* The general workers run at a lower priority than the light-only worker
+   * and libmicrohttpd's threads: when heavy jobs fill the cores, small
+   * lookups and /healthz still get the CPU first.  (Linux: the nice value is
+   * per thread.)  Best effort: nothing depends on it. */
+  if (!a.light_only) (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), VD_HEAVY_NICE);
   return worker_run(a.s, a.light_only);
 }
 
