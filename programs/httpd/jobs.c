@@ -128,9 +128,9 @@ void vd_jobs_stop(vd_server *s) {
 
 int vd_jobs_submit(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
                    vd_request *r, int light) {
-  /* the per-token share applies to heavy jobs (without --no-auth every
-   * request here has a token: admit() checked it) */
-  atomic_uint *mine = s->auth_required && !light ? &s->tok_inflight[r->tok_bucket] : NULL;
+  /* the per-token share applies to the heavy jobs of non-admin tokens
+   * (without --no-auth every request here has a token: admit() checked it) */
+  atomic_uint *mine = s->auth_required && !light && r->role != VD_ROLE_ADMIN ? &s->tok_inflight[r->tok_bucket] : NULL;
   if (mine && atomic_fetch_add(mine, 1) >= s->max_inflight_token) {
     atomic_fetch_sub(mine, 1);
     return -1;

@@ -36,7 +36,7 @@ static const char usage[] =
   "                       more get 429 with Retry-After.  Heavy = every route but /healthz,\n"
   "                       /metrics and /v1/public, which are answered at once even then\n"
   "  --max-inflight-per-token N  heavy ones of one token (default max-inflight / 4, at least 2;\n"
-  "                       small JSON lookups count only against --max-inflight)\n"
+  "                       small JSON lookups and admin tokens count only against --max-inflight)\n"
   "  --max-connections N  most open connections (default 512)\n"
   "  --max-connections-per-ip N  most open connections from one address (default 64)\n"
   "  --header-timeout S   whole request header within S seconds of the connection (or its\n"
