@@ -136,15 +136,19 @@ def report(label, results, n):
     return pct(0.99)
 
 
+def run_all(procs, out):
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return results
+
+
 def main():
     rng = random.Random(7)
     out = mp.Queue()
-    base = [mp.Process(target=honest, args=(t, 100 + i, out, BASE_SECS)) for i, t in enumerate(HONEST)]
-    for p in base:
-        p.start()
-    results = [out.get() for _ in base]
-    for p in base:
-        p.join()
+    results = run_all([mp.Process(target=honest, args=(t, 100 + i, out, BASE_SECS)) for i, t in enumerate(HONEST)], out)
     p99_base = report("baseline (no attack, %.0f s)" % BASE_SECS, results, len(HONEST))
     big = b'{"hashes":[' + b"{}," * ((32 << 20) // 3 - 10) + b"{}]}"
     heavy = json.dumps({"photos": [[rand_hash(rng) for _ in range(8)] for _ in range(2000)]})
@@ -161,11 +165,7 @@ def main():
         mp.Process(target=count, args=(out, "10 endless chunked body", a10_chunked)),
         mp.Process(target=a7_slowloris, args=(out,)),
     ]
-    for p in procs:
-        p.start()
-    results = [out.get() for _ in procs]
-    for p in procs:
-        p.join()
+    results = run_all(procs, out)
     p99 = report("under attack (%.0f s)" % SECS, results, len(HONEST))
     print("p99 under attack / baseline p99: %.2f" % (p99 / p99_base))
     for name, a, b in sorted(r for r in results if r[0] != "honest"):

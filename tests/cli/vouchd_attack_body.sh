@@ -54,34 +54,34 @@ for s in socks:
 print(" ".join("%s:%d" % kv for kv in sorted(codes.items())), flush=True)
 sys.stdin.read()  # hold every connection until the test is done with them
 PY
-mkfifo "$T/hold"
-python3 "$T/flood.py" "$P" 480 - 1 < "$T/hold" > "$T/flood1" &
-FLOOD=$!
-exec 7> "$T/hold"
-for _ in $(seq 1 200); do [ -s "$T/flood1" ] && break; sleep 0.1; done
-check "attack 1: all 480 refused with 401 from the headers ($(cat "$T/flood1"))" test "$(cat "$T/flood1")" = "401:480"
-check "attack 1: /healthz answers in 1 s" healthz_within 1
-H=$(hwm_mb)
-check "attack 1: peak RSS $H MB < 400 MB" test "$H" -lt 400
-exec 7>&-
-wait $FLOOD
+# flood N TOKEN|- MIB OUT: starts the flood, which holds its connections
+# until fd 7 (its stdin) is closed; returns once OUT has the codes
+flood() {
+  rm -f "$T/hold"; mkfifo "$T/hold"
+  python3 "$T/flood.py" "$P" "$1" "$2" "$3" < "$T/hold" > "$4" &
+  FLOOD=$!
+  exec 7> "$T/hold"
+  for _ in $(seq 1 300); do [ -s "$4" ] && break; sleep 0.1; done
+}
+# flood_checks NAME EXPECTED_CODES MAX_MB OUT: what every flood must show, then lets it go
+flood_checks() {
+  check "$1: $2 ($(cat "$4"))" test "$(cat "$4")" = "$2"
+  check "$1: /healthz answers in 1 s" healthz_within 1
+  H=$(hwm_mb)
+  check "$1: peak RSS $H MB < $3 MB" test "$H" -lt "$3"
+  exec 7>&-
+  wait $FLOOD
+}
+flood 480 - 1 "$T/flood1"
+flood_checks "attack 1 (all 480 refused with 401 from the headers)" "401:480" 400 "$T/flood1"
 
 # attack 1 with a valid token: the global body budget (64 MiB here) admits
 # two 32 MiB bodies at a time; the rest get 503 busy before being read
 stop_vouchd
 start_vouchd --db "$DB" --threads 2 --body-budget 67108864
-rm -f "$T/hold"; mkfifo "$T/hold"
-python3 "$T/flood.py" "$P" 30 "$MATCH" 8 < "$T/hold" > "$T/flood2" &
-FLOOD=$!
-exec 7> "$T/hold"
-for _ in $(seq 1 300); do [ -s "$T/flood2" ] && break; sleep 0.1; done
-check "budget: 28 of 30 refused with 503, 2 still reading ($(cat "$T/flood2"))" test "$(cat "$T/flood2")" = "503:28 none:2"
-check "budget: /healthz answers in 1 s" healthz_within 1
+flood 30 "$MATCH" 8 "$T/flood2"
 check "budget: metrics count the refusals" sh -c "curl -s $U/metrics | grep -q '^vouchd_rejected_budget_total 28'"
-H=$(hwm_mb)
-check "budget: peak RSS $H MB < 200 MB" test "$H" -lt 200
-exec 7>&-
-wait $FLOOD
+flood_checks "budget (28 of 30 refused with 503, 2 still reading)" "503:28 none:2" 200 "$T/flood2"
 
 # attack 10: a 200 MB chunked body is cut soon after --max-body (4 MiB here)
 stop_vouchd
