@@ -63,6 +63,8 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "attack 4: ... batch_too_large in ${ms} ms < 5000" sh -c "grep -q batch_too_large '$T/body' && test $ms -lt 5000"
 H=$(hwm_mb)
 check "attack 4: peak RSS $H MB < 400 MB" test "$H" -lt 400
+R=$(rss_mb)
+check "attack 4: memory given back after the request: RSS $R MB < 150 MB" test "$R" -lt 150
 
 # attack 6: 10,000 photos x 8 at radius 64 stop at --max-work-seconds (0.3 here)
 t0=$(date +%s%N)

@@ -18,6 +18,8 @@ start_vouchd() {
 stop_vouchd() { kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=; }
 # peak resident set of the server so far, in MB
 hwm_mb() { awk '/^VmHWM/{print int($2/1024)}' "/proc/$PID/status"; }
+# resident set now, in MB
+rss_mb() { awk '/^VmRSS/{print int($2/1024)}' "/proc/$PID/status"; }
 # healthz_within SECONDS: /healthz answers 200 in time
 healthz_within() { test "$(curl -s -o /dev/null -w '%{http_code}' --max-time "$1" "$U/healthz")" = 200; }
 # code ARGS...: the HTTP status of a curl request; the body lands in $T/body
