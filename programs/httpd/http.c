@@ -208,7 +208,7 @@ static enum MHD_Result admit(vd_server *s, struct MHD_Connection *conn, const ch
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_framing",
                          "conflicting Content-Length / Transfer-Encoding headers");
   }
-  if (!vd_utf8_valid(url, strlen(url)))
+  if (!vouch_utf8_valid(url, strlen(url)))
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8", "the path is not UTF-8 once %%-decoded");
   r->declared = SIZE_MAX;
   if (f.cl) {

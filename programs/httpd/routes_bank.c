@@ -196,10 +196,10 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
     memset(&st, 0, sizeof st);
     if (io.list.format < 0) {
       ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "format must be auto, hex, csv, tsv or jsonl");
-    } else if ((io.source && !vd_utf8_valid(io.source, strlen(io.source))) ||
-               (io.list.column && !vd_utf8_valid(io.list.column, strlen(io.list.column)))) {
+    } else if ((io.source && !vouch_utf8_valid(io.source, strlen(io.source))) ||
+               (io.list.column && !vouch_utf8_valid(io.list.column, strlen(io.list.column)))) {
       ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8", "source and column must be UTF-8");
-    } else if (!vd_utf8_valid(r->body, r->len)) {
+    } else if (!vouch_utf8_valid(r->body, r->len)) {
       ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8",
                           "the list is not UTF-8 (ids and sources must be); nothing was imported");
     } else if ((rc = vouch_bank_import(db, name, r->body ? r->body : "", r->len, &io, &st)) != VOUCH_OK) {
