@@ -4,8 +4,9 @@
  * change run on a pool of --threads workers.  The libmicrohttpd thread that
  * received such a request suspends its connection and goes back to serving
  * the others, so /healthz and /metrics answer while heavy work is queued.
- * Queued plus running jobs are capped by --max-inflight, and the heavy ones
- * of one token by --max-inflight-per-token; one more gets 429 with Retry-After at
+ * Queued plus running jobs are capped by --max-inflight (light and heavy
+ * jobs apart), and the heavy ones of one token by --max-inflight-per-token;
+ * one more gets 429 with Retry-After at
  * once.  Small JSON lookups (the honest phone's one photo) go to a light
  * queue: the general workers take it first, and one more worker takes only
  * it, so a light request never waits behind a queue of heavy ones.  A worker runs the route with its responses
@@ -75,6 +76,7 @@ static void *worker_run(vd_server *s, int light_only) {
     vd_capture_end();
     r->job_done = 1;
     if (r->tok_counter) atomic_fetch_sub(r->tok_counter, 1);
+    atomic_fetch_sub(r->lane_counter, 1);
     atomic_fetch_sub(&s->inflight, 1);
     MHD_resume_connection(r->conn);
   }
@@ -135,12 +137,17 @@ int vd_jobs_submit(vd_server *s, struct MHD_Connection *conn, const char *url, c
     atomic_fetch_sub(mine, 1);
     return -1;
   }
-  if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {
-    atomic_fetch_sub(&s->inflight, 1);
+  /* light and heavy jobs each have --max-inflight slots: heavy work filling
+   * its slots never turns a small lookup away */
+  atomic_uint *lane = light ? &s->inflight_light : &s->inflight_heavy;
+  if (atomic_fetch_add(lane, 1) >= s->max_inflight) {
+    atomic_fetch_sub(lane, 1);
     if (mine) atomic_fetch_sub(mine, 1);
     return -1;
   }
+  atomic_fetch_add(&s->inflight, 1);
   r->tok_counter = mine;
+  r->lane_counter = lane;
   vd_jobs *q = s->jobs;
   r->conn = conn;
   r->url = url; /* both live in the connection until the request completes */

@@ -94,6 +94,7 @@ typedef struct vd_server {
   atomic_uint inflight;
   atomic_uint conns;
   atomic_size_t buffered; /* body bytes reserved by requests in progress */
+  atomic_uint inflight_light, inflight_heavy; /* by queue; s->inflight is their sum */
   atomic_int stopping;
   atomic_uint tok_inflight[256]; /* per token, by the first byte of its SHA-256 (a shared bucket only
                                     makes the limit stricter) */
@@ -133,6 +134,7 @@ struct vd_request {
   int role;
   unsigned tok_bucket;      /* index into s->tok_inflight */
   atomic_uint *tok_counter; /* the counter a queued job holds, or NULL */
+  atomic_uint *lane_counter; /* s->inflight_light or s->inflight_heavy */
   char account[160]; /* device tokens: the account the token is bound to */
   /* a job (jobs.c): set when queued; the worker leaves its answer in resp */
   int queued, job_done;

@@ -96,7 +96,10 @@ ms1=$(( ($(date +%s%N) - t1) / 1000000 ))
 check "attack 5: ... in ${ms1} ms < 1000 (the light queue)" test "$ms1" -lt 1000
 wait $(jobs -p | grep -vx "$PID")
 n200=$(cat "$T"/c* | grep -c '^200$'); n429=$(cat "$T"/c* | grep -c '^429$')
-check "attack 5: $n200 x 200 and $n429 x 429 (8 admitted, 4 refused)" test "$n200" = 8 -a "$n429" = 4
+# (8 admitted and 4 refused when all 12 arrive before the first is done; on a
+# slow machine an early one may finish first and let one more in)
+check "attack 5: $n200 x 200 and $n429 x 429 (at least 8 admitted, some refused)" \
+  test "$n200" -ge 8 -a "$n429" -ge 1 -a $((n200 + n429)) -eq 12
 check "attack 5: 429 carries Retry-After" sh -c "grep -l '^HTTP/1.1 429' '$T'/h* | xargs grep -qi '^Retry-After: 1'"
 # one token alone gets its share of heavy work: --max-inflight-per-token (default 8 / 4 = 2)
 rm -f "$T"/c*
@@ -105,7 +108,8 @@ for j in 1 2 3 4; do
 done
 wait $(jobs -p | grep -vx "$PID")
 n200=$(cat "$T"/c* | grep -c '^200$'); n429=$(cat "$T"/c* | grep -c '^429$')
-check "attack 5: one token: $n200 x 200 and $n429 x 429 (2 admitted, 2 refused)" test "$n200" = 2 -a "$n429" = 2
+check "attack 5: one token: $n200 x 200 and $n429 x 429 (2 admitted, the rest refused)" \
+  test "$n200" -ge 2 -a "$n429" -ge 1 -a $((n200 + n429)) -eq 4
 echo "under load: healthz $ms ms, one-photo lookup $ms1 ms"
 H=$(hwm_mb)
 check "peak RSS $H MB < 1000 MB over the whole run" test "$H" -lt 1000
