@@ -229,12 +229,12 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
   const char *why = "";
   for (size_t i = 0; rc == VOUCH_OK && i < n && bad < 0; i++) {
     int arc = vouch_psi_server_add(check, bufs[i], lens[i], &status, &index);
-    if (arc == VOUCH_E_PSI_FORMAT || arc == VOUCH_E_PSI_AUTH || arc == VOUCH_E_PSI_PARAMS) {
+    if (arc == VOUCH_E_NOMEM) {
+      rc = arc;
+    } else if (arc != VOUCH_OK) { /* malformed, forged, another format, or not this account's */
       bad = (int)i;
       conflict = arc == VOUCH_E_PSI_PARAMS;
       why = vouch_strerror(arc);
-    } else if (arc != VOUCH_OK) {
-      rc = arc;
     }
   }
   vouch_psi_server_free(check);
