@@ -67,12 +67,6 @@ typedef struct vouch_list_opts {
   const char *column;  /* CSV/TSV: the hash column's name (NULL: the usual names) */
 } vouch_list_opts;
 
-/*! vouch_utf8_valid() :
- *  1 iff s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
- *  surrogates or code points past U+10FFFF), else 0.  Lists, ids, sources
- *  and tags are UTF-8; the parser below treats a line that is not as bad. */
-VOUCH_API int vouch_utf8_valid(const char *s, size_t len);
-
 /*! vouch_hashlist_parse() :
  *  Parses `len` bytes of a hash list (UTF-8, optional BOM, LF or CRLF lines;
  *  blank lines and lines starting with '#' are skipped).  CSV/TSV need a
@@ -80,8 +74,7 @@ VOUCH_API int vouch_utf8_valid(const char *s, size_t len);
  *  pdq_hash, signal_value, value, phash, dhash, ahash (any case); id, source
  *  and tags columns are picked up by their usual names.  A CSV/TSV without a
  *  header whose first field is a hash is read as hash[,id].  Calls `item` for
- *  each good line and `error` (may be NULL) for each bad one; a line whose
- *  id, source or tags are not UTF-8 is a bad one.
+ *  each good line and `error` (may be NULL) for each bad one.
  *  `format_out` (may be NULL) receives the format used.
  * @return : VOUCH_OK; VOUCH_E_HASH_PARSE if the header names no hash column
  *           or `error` asked to stop; VOUCH_E_INVALID for bad options;

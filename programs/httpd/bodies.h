@@ -13,6 +13,9 @@ typedef struct vd_body_error {
   char message[256];
 } vd_body_error;
 
+/* 1 iff s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * surrogates or code points past U+10FFFF). */
+int vd_utf8_valid(const char *s, size_t len);
 /* Replaces every byte of an invalid UTF-8 sequence in the C string by '?'. */
 void vd_utf8_scrub(char *s);
 

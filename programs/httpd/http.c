@@ -174,6 +174,16 @@ typedef struct {
   const char *cl;
 } framing;
 
+static enum MHD_Result arg_not_utf8(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  int *bad = cls;
+  (void)kind;
+  if (!vd_utf8_valid(key, strlen(key)) || (value && !vd_utf8_valid(value, strlen(value)))) {
+    *bad = 1;
+    return MHD_NO;
+  }
+  return MHD_YES;
+}
+
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
   framing *f = cls;
   (void)kind;
@@ -208,8 +218,11 @@ static enum MHD_Result admit(vd_server *s, struct MHD_Connection *conn, const ch
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_framing",
                          "conflicting Content-Length / Transfer-Encoding headers");
   }
-  if (!vouch_utf8_valid(url, strlen(url)))
-    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8", "the path is not UTF-8 once %%-decoded");
+  int bad_arg = 0;
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, arg_not_utf8, &bad_arg);
+  if (!vd_utf8_valid(url, strlen(url)) || bad_arg)
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8", "the path or a query argument is not UTF-8 once "
+                         "%%-decoded");
   r->declared = SIZE_MAX;
   if (f.cl) {
     char *end;

@@ -175,6 +175,11 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
   } else if (*name && !*action && del) {
     rc = vouch_bank_remove(db, name);
     ret = rc == VOUCH_OK ? vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "removed", name)) : bank_error(conn, rc, db);
+  } else if (*name && !strcmp(action, "import") && post && !vd_utf8_valid(r->body, r->len)) {
+    /* ids and sources are answered as JSON strings: refuse them here rather
+     * than drop them later (the query arguments were checked by admit()) */
+    ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8",
+                        "the list is not UTF-8 (ids and sources must be); nothing was imported");
   } else if (*name && !strcmp(action, "import") && post) {
     vouch_import_opts io;
     memset(&io, 0, sizeof io);
@@ -196,12 +201,6 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
     memset(&st, 0, sizeof st);
     if (io.list.format < 0) {
       ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "format must be auto, hex, csv, tsv or jsonl");
-    } else if ((io.source && !vouch_utf8_valid(io.source, strlen(io.source))) ||
-               (io.list.column && !vouch_utf8_valid(io.list.column, strlen(io.list.column)))) {
-      ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8", "source and column must be UTF-8");
-    } else if (!vouch_utf8_valid(r->body, r->len)) {
-      ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8",
-                          "the list is not UTF-8 (ids and sources must be); nothing was imported");
     } else if ((rc = vouch_bank_import(db, name, r->body ? r->body : "", r->len, &io, &st)) != VOUCH_OK) {
       if (rc == VOUCH_E_HASH_PARSE && io.strict)
         ret = vd_send_json(conn, MHD_HTTP_BAD_REQUEST,

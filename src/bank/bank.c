@@ -585,8 +585,6 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
                       const vouch_import_opts *opts, vouch_import_stats *stats) {
   if (!b || !name || !opts || (!data && len))
     return VOUCH_E_INVALID;
-  if (opts->source && !vouch_utf8_valid(opts->source, strlen(opts->source)))
-    return fail(b, VOUCH_E_INVALID, "the source name is not UTF-8");
   vouch_import_stats local;
   if (!stats)
     stats = &local;

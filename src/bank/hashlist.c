@@ -147,49 +147,7 @@ static int header(parser *p, size_t line) {
   return VOUCH_E_HASH_PARSE;
 }
 
-/* ---- UTF-8 (RFC 3629 table 4) ---- */
-
-/* Length of the well-formed sequence at s (1..4), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t avail) {
-  const unsigned c = s[0];
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;      /* overlong */
-    else if (c == 0xED) hi = 0x9F; /* surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;      /* overlong */
-    else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
-  } else {
-    return 0;
-  }
-  if (avail < n || s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < n; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-  return n;
-}
-
-int vouch_utf8_valid(const char *s, size_t len) {
-  if (!s) return len == 0;
-  const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq(p + i, len - i);
-    if (!n) return 0;
-    i += n;
-  }
-  return 1;
-}
-
-static int utf8_or_null(const char *s) { return !s || vouch_utf8_valid(s, strlen(s)); }
-
 static int emit(parser *p, size_t line, const char *id, const char *src, const char *tags) {
-  if (!utf8_or_null(id) || !utf8_or_null(src) || !utf8_or_null(tags))
-    return report(p, line, "the id, source or tags are not UTF-8%s", NULL);
   vouch_list_item it = {line, p->hash, id, src, tags};
   return p->item(p->ctx, &it);
 }

@@ -4,7 +4,7 @@
  * success or an error with status 400/413 and a code; on success the counts
  * are within the limits, every hash round-trips through hex, the account is
  * valid and every voucher is within its size bounds.  On every input, also:
- * vouch_utf8_valid() agrees with jansson's own UTF-8 check, vd_utf8_scrub()
+ * vd_utf8_valid() agrees with jansson's own UTF-8 check, vd_utf8_scrub()
  * leaves valid UTF-8 of the same length, and vd_json_count_values() is never
  * below the number of values jansson builds (the bound the server relies on
  * to refuse a huge array before parsing it). */
@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "vouch/bank.h"
 #include "vouch/hash.h"
 #include "../../programs/httpd/bodies.h"
 
@@ -30,7 +29,7 @@ static size_t count_values(json_t *j) {
 
 static void check_text_helpers(const char *p, size_t n) {
   json_t *s = json_stringn(p, n);
-  if (vouch_utf8_valid(p, n) != (s != NULL)) abort();
+  if (vd_utf8_valid(p, n) != (s != NULL)) abort();
   json_decref(s);
   char *copy = malloc(n + 1);
   if (!copy) return;
@@ -38,7 +37,7 @@ static void check_text_helpers(const char *p, size_t n) {
   copy[n] = 0;
   size_t cl = strlen(copy);
   vd_utf8_scrub(copy);
-  if (strlen(copy) != cl || !vouch_utf8_valid(copy, cl)) abort();
+  if (strlen(copy) != cl || !vd_utf8_valid(copy, cl)) abort();
   free(copy);
   json_error_t jerr;
   json_t *doc = json_loadb(p, n, JSON_DECODE_ANY, &jerr);

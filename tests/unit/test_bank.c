@@ -121,33 +121,6 @@ static void test_parser_table(void) {
   CHECK_EQ_INT(s.nbad, 1);
   o.format = 9;
   CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), VOUCH_E_INVALID);
-  /* ids, sources and tags that are not UTF-8 make the line bad (issue 14) */
-  o.format = VOUCH_LIST_AUTO;
-  memset(&s, 0, sizeof s);
-  in = "hash,id,source\n" H1 ",caf\xe9,a\n" H2 ",ok,b\xff\n" H3 ",caf\xc3\xa9,\xe2\x82\xac\n";
-  CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), 0);
-  CHECK_EQ_INT(s.nbad, 2);
-  CHECK_EQ_INT(s.bad_lines[0], 2);
-  CHECK_EQ_INT(s.bad_lines[1], 3);
-}
-
-/* RFC 3629 table 4, boundaries included */
-static void test_utf8(void) {
-  static const struct {
-    const char *s;
-    int ok;
-  } cases[] = {
-    {"", 1}, {"abc", 1}, {"\x7f", 1}, {"\xc2\x80", 1}, {"\xdf\xbf", 1}, {"\xe0\xa0\x80", 1},
-    {"\xed\x9f\xbf", 1}, {"\xee\x80\x80", 1}, {"\xf0\x90\x80\x80", 1}, {"\xf4\x8f\xbf\xbf", 1},
-    {"\x80", 0}, {"\xbf", 0}, {"\xc0\xaf", 0}, {"\xc1\xbf", 0},        /* continuation alone, overlong */
-    {"\xc2", 0}, {"\xe0\x9f\xbf", 0}, {"\xed\xa0\x80", 0},            /* truncated, overlong, surrogate */
-    {"\xf0\x8f\xbf\xbf", 0}, {"\xf4\x90\x80\x80", 0}, {"\xf5\x80\x80\x80", 0}, /* overlong, > U+10FFFF */
-    {"\xff", 0}, {"a\xe2\x82", 0}, {"\xe2\x82\xac\xe2", 0},
-  };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    CHECK_EQ_INT(vouch_utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].ok);
-  CHECK_EQ_INT(vouch_utf8_valid("a\0b", 3), 1); /* NUL is U+0000 */
-  CHECK_EQ_INT(vouch_utf8_valid(NULL, 0), 1);
 }
 
 /* ---- banks ---- */
@@ -738,7 +711,6 @@ int main(void) {
   if (!mkdtemp(tmpdir)) return 1;
   if (vouch_init() < 0) return 1;
   TT_RUN(test_parser_table);
-  TT_RUN(test_utf8);
   TT_RUN(test_bank_basics);
   TT_RUN(test_roundtrip_formats);
   TT_RUN(test_not_a_bank);
