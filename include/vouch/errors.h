@@ -39,6 +39,7 @@ typedef enum vouch_rc {
   VOUCH_E_DB_VERSION = 22,      /* a file format version we do not read */
   VOUCH_E_DB = 23,              /* the SQL store reported an error */
   VOUCH_E_ALGO_MISMATCH = 24,   /* hashes of different algorithms were mixed */
+  VOUCH_E_DB_BUSY = 25,         /* the SQL store stayed locked by another connection (retry) */
 
   VOUCH_E_PSI_FORMAT = 30,      /* peer data (voucher, public data) is malformed */
   VOUCH_E_PSI_AUTH = 31,        /* peer data failed authentication */

@@ -20,10 +20,82 @@ static int fail(vd_body_error *e, unsigned status, const char *code, const char 
   return -1;
 }
 
+/* ---- UTF-8 (RFC 3629 table 4) ---- */
+
+/* Length of the well-formed sequence at s (1..4), or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t avail) {
+  const unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;      /* overlong */
+    else if (c == 0xED) hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;      /* overlong */
+    else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
+  } else {
+    return 0;
+  }
+  if (avail < n || s[1] < lo || s[1] > hi) return 0;
+  for (size_t i = 2; i < n; i++)
+    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+  return n;
+}
+
+int vd_utf8_valid(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_seq(p + i, len - i);
+    if (!n) return 0;
+    i += n;
+  }
+  return 1;
+}
+
+void vd_utf8_scrub(char *s) {
+  unsigned char *p = (unsigned char *)s;
+  size_t len = strlen(s);
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_seq(p + i, len - i);
+    if (n) {
+      i += n;
+    } else {
+      p[i] = '?';
+      i++;
+    }
+  }
+}
+
+size_t vd_json_count_values(const char *body, size_t len) {
+  size_t n = 1;
+  int in_str = 0;
+  for (size_t i = 0; i < len; i++) {
+    const char c = body[i];
+    if (in_str) {
+      if (c == '\\') i++;
+      else if (c == '"') in_str = 0;
+    } else if (c == '"') {
+      in_str = 1;
+    } else if (c == '[' || c == '{' || c == ',') {
+      n++;
+    }
+  }
+  return n;
+}
+
 int vd_parse_match_json(const char *body, size_t len, int algo, size_t max_batch, uint8_t **queries,
                         size_t *nq_out, unsigned *nvar_out, vd_body_error *err) {
   const size_t hb = vouch_algo_bytes(algo);
   *queries = NULL;
+  /* at most max_batch photos of 8 hashes, plus the object, its key and the outer array */
+  if (vd_json_count_values(body, len) > 8 + max_batch * (1 + VOUCH_DIHEDRAL_N))
+    return fail(err, 413, "batch_too_large", "more JSON values than %zu queries can hold; nothing was parsed",
+                max_batch);
   json_error_t jerr;
   json_t *doc = json_loadb(body, len, 0, &jerr);
   json_t *arr = doc ? json_object_get(doc, "hashes") : NULL;
@@ -102,6 +174,11 @@ void vd_free_vouchers(uint8_t **bufs, size_t *lens, size_t n) {
 int vd_parse_vouchers_json(const char *body, size_t len, size_t max_batch, size_t max_bytes,
                            char account[160], uint8_t ***bufs_out, size_t **lens_out, size_t *n_out,
                            vd_body_error *err) {
+  *bufs_out = NULL;
+  *lens_out = NULL;
+  *n_out = 0;
+  if (vd_json_count_values(body, len) > 8 + max_batch)
+    return fail(err, 413, "batch_too_large", "more JSON values than %zu vouchers; nothing was parsed", max_batch);
   json_error_t jerr;
   json_t *doc = len ? json_loadb(body, len, 0, &jerr) : NULL;
   const char *acct = doc ? json_string_value(json_object_get(doc, "account")) : NULL;

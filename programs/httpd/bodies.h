@@ -13,6 +13,17 @@ typedef struct vd_body_error {
   char message[256];
 } vd_body_error;
 
+/* 1 iff s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * surrogates or code points past U+10FFFF). */
+int vd_utf8_valid(const char *s, size_t len);
+/* Replaces every byte of an invalid UTF-8 sequence in the C string by '?'. */
+void vd_utf8_scrub(char *s);
+
+/* An upper bound on the number of JSON values in body[0..len), counted
+ * without building anything: every '[' '{' and ',' outside strings, plus one.
+ * Lets a caller refuse a huge array before jansson materialises it. */
+size_t vd_json_count_values(const char *body, size_t len);
+
 /* {"hashes":[HEX,...]} (each hash one query, nvar = 1) or
  * {"photos":[[HEX x 1..8], ...]} (each inner array one photo's variants).
  * On success *queries (malloc'd, caller frees) holds nq * nvar hashes of

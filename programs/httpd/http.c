@@ -1,11 +1,15 @@
 /* programs/httpd/http.c -- request plumbing: bodies, limits, auth, routing,
  * JSON answers with stable error codes, metrics and the access log. */
+#include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "vouchd.h"
+#include "bodies.h"
 
 const char *const vd_route_names[VD_R_COUNT] = {"healthz", "metrics", "hash", "match", "banks",
                                                 "index", "vouchers", "accounts", "public", "other"};
@@ -18,13 +22,34 @@ double vd_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body) {
-  char *text = json_dumps(body, JSON_COMPACT);
+/* Every response goes through here: the one place that queues (and, for
+ * work done off the libmicrohttpd threads, hands the response back). */
+static _Thread_local vd_request *capture;
+
+void vd_capture_begin(vd_request *r) { capture = r; }
+void vd_capture_end(void) { capture = NULL; }
+
+enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp) {
+  if (!resp) return MHD_NO;
+  if (capture) {
+    if (capture->resp) MHD_destroy_response(capture->resp); /* the last one wins */
+    capture->resp = resp;
+    capture->resp_status = status;
+    return MHD_YES;
+  }
+  enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+/* One JSON document, newline-terminated for shell users, with up to one
+ * extra header. */
+static enum MHD_Result send_json_hdr(struct MHD_Connection *conn, unsigned status, json_t *body,
+                                     const char *hname, const char *hvalue) {
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!text) return MHD_NO;
   size_t len = strlen(text);
-  text[len] = 0;
-  /* one JSON document per response, newline-terminated for shell users */
   char *withnl = realloc(text, len + 2);
   if (!withnl) {
     free(text);
@@ -38,9 +63,12 @@ enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_
     return MHD_NO;
   }
   MHD_add_response_header(resp, "Content-Type", "application/json");
-  enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-  MHD_destroy_response(resp);
-  return ret;
+  if (hname) MHD_add_response_header(resp, hname, hvalue);
+  return vd_queue(conn, status, resp);
+}
+
+enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body) {
+  return send_json_hdr(conn, status, body, NULL, NULL);
 }
 
 enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
@@ -50,28 +78,15 @@ enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, cons
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
-  if (status == MHD_HTTP_UNAUTHORIZED) {
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (!text) return MHD_NO;
-    size_t tl = strlen(text);
-    char *t2 = realloc(text, tl + 2);
-    if (!t2) {
-      free(text);
-      return MHD_NO;
-    }
-    t2[tl] = '\n';
-    t2[tl + 1] = 0;
-    text = t2;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(tl + 1, text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"vouchd\"");
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-  }
-  return vd_send_json(conn, status, body);
+  vd_utf8_scrub(msg);
+  json_t *body = json_pack("{s:{s:s,s:s%}}", "error", "code", code, "message", msg, strlen(msg));
+  if (!body) /* e.g. a message quoting bytes that are not UTF-8 */
+    body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", "(message not UTF-8)");
+  if (status == MHD_HTTP_UNAUTHORIZED)
+    return send_json_hdr(conn, status, body, "WWW-Authenticate", "Bearer realm=\"vouchd\"");
+  if (status == MHD_HTTP_TOO_MANY_REQUESTS || !strcmp(code, "busy") || !strcmp(code, "busy_database"))
+    return send_json_hdr(conn, status, body, "Retry-After", "1");
+  return send_json_hdr(conn, status, body, NULL, NULL);
 }
 
 static int route_of(const char *url) {
@@ -87,34 +102,34 @@ static int route_of(const char *url) {
   return VD_R_OTHER;
 }
 
-/* Least role each route needs; VD_ROLE_NONE = public. */
+/* Least role each route needs; VD_ROLE_NONE = public.  HEAD is GET without
+ * the body, so it needs what GET needs.  VD_ROLE_DEVICE marks the account
+ * routes: the account's own device token, or admin. */
 static int role_needed(int route, const char *method) {
+  const int read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
   switch (route) {
   case VD_R_HEALTH:
   case VD_R_METRICS:
   case VD_R_PUBLIC: return VD_ROLE_NONE;
   case VD_R_HASH:
-  case VD_R_MATCH:
-  case VD_R_VOUCHERS: return VD_ROLE_MATCHER;
-  case VD_R_BANKS: return strcmp(method, "GET") ? VD_ROLE_ADMIN : VD_ROLE_READER;
+  case VD_R_MATCH: return VD_ROLE_MATCHER;
+  case VD_R_VOUCHERS:
+  case VD_R_ACCOUNTS: return VD_ROLE_DEVICE;
+  case VD_R_BANKS: return read ? VD_ROLE_READER : VD_ROLE_ADMIN;
   case VD_R_INDEX: return VD_ROLE_ADMIN;
-  case VD_R_ACCOUNTS: return VD_ROLE_READER;
   default: return VD_ROLE_NONE;
   }
 }
 
-void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                    enum MHD_ConnectionNotificationCode toe) {
-  vd_server *s = cls;
-  (void)conn;
-  (void)socket_context;
-  if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&s->conns, 1);
-  else atomic_fetch_sub(&s->conns, 1);
+static int role_allows(int role, int need) {
+  if (need == VD_ROLE_DEVICE) return role == VD_ROLE_DEVICE || role == VD_ROLE_ADMIN;
+  if (role == VD_ROLE_DEVICE) return need == VD_ROLE_NONE;
+  return role >= need;
 }
 
-static enum MHD_Result dispatch(vd_server *s, struct MHD_Connection *conn, const char *url,
-                                const char *method, vd_request *r) {
-  const int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                            vd_request *r) {
+  const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
   switch (r->route) {
   case VD_R_HEALTH:
     if (!get) break;
@@ -138,7 +153,7 @@ static enum MHD_Result dispatch(vd_server *s, struct MHD_Connection *conn, const
     return vd_route_vouchers(s, conn, r);
   case VD_R_ACCOUNTS:
     if (!get) break;
-    return vd_route_account(s, conn, url);
+    return vd_route_account(s, conn, url, r);
   case VD_R_PUBLIC:
     if (!get) break;
     return vd_route_public(s, conn);
@@ -149,6 +164,145 @@ static enum MHD_Result dispatch(vd_server *s, struct MHD_Connection *conn, const
   }
   return vd_send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
                        "%s is not allowed on %s", method, url);
+}
+
+/* ---- admission: everything decided from the headers, before any body byte is read ---- */
+
+typedef struct {
+  unsigned n_cl, n_te;
+  int cl_differ;
+  const char *cl;
+} framing;
+
+static enum MHD_Result arg_not_utf8(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  int *bad = cls;
+  (void)kind;
+  if (!vd_utf8_valid(key, strlen(key)) || (value && !vd_utf8_valid(value, strlen(value)))) {
+    *bad = 1;
+    return MHD_NO;
+  }
+  return MHD_YES;
+}
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  framing *f = cls;
+  (void)kind;
+  if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+    if (f->cl && strcmp(f->cl, value ? value : "")) f->cl_differ = 1;
+    f->cl = value ? value : "";
+    f->n_cl++;
+  } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+    f->n_te++;
+  }
+  return MHD_YES;
+}
+
+/* Takes `want` bytes from the global body budget; 0 when it would overflow. */
+static int budget_take(vd_server *s, vd_request *r, size_t want) {
+  size_t cur = atomic_load(&s->buffered);
+  do {
+    if (want > s->body_budget || cur > s->body_budget - want) return 0;
+  } while (!atomic_compare_exchange_weak(&s->buffered, &cur, cur + want));
+  r->reserved += want;
+  return 1;
+}
+
+/* First call: the headers are complete and nothing of the body has been read.
+ * A response queued here is sent at once and the body is never read. */
+static enum MHD_Result admit(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                             vd_request *r) {
+  framing f = {0, 0, 0, NULL};
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+  if (f.cl_differ || (f.n_cl && f.n_te) || f.n_te > 1) {
+    atomic_fetch_add(&s->metrics.rejected_framing, 1);
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_framing",
+                         "conflicting Content-Length / Transfer-Encoding headers");
+  }
+  int bad_arg = 0;
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, arg_not_utf8, &bad_arg);
+  if (!vd_utf8_valid(url, strlen(url)) || bad_arg)
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8", "the path or a query argument is not UTF-8 once "
+                         "%%-decoded");
+  r->declared = SIZE_MAX;
+  if (f.cl) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(f.cl, &end, 10);
+    if (errno || end == f.cl || *end || f.cl[0] == '-' || f.cl[0] == '+')
+      return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_framing", "malformed Content-Length");
+    r->declared = v > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)v;
+  }
+  const int need = role_needed(r->route, method);
+  if (!s->auth_required) {
+    r->role = VD_ROLE_ADMIN;
+  } else if (need > VD_ROLE_NONE) {
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    r->role = auth ? vd_token_check(s, auth, r->account, &r->tok_bucket) : VD_ROLE_NONE;
+    if (r->role == VD_ROLE_NONE) {
+      atomic_fetch_add(&s->metrics.rejected_auth, 1);
+      return vd_send_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                           auth ? "unknown or malformed token" : "a bearer token is required");
+    }
+    if (!role_allows(r->role, need)) {
+      atomic_fetch_add(&s->metrics.rejected_auth, 1);
+      if (need == VD_ROLE_DEVICE)
+        return vd_send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden",
+                             "this endpoint needs the account's device token or an admin token");
+      return vd_send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden", "this endpoint needs the %s role",
+                           vd_role_name(need));
+    }
+  }
+  if (r->declared != SIZE_MAX && r->declared > s->max_body) {
+    atomic_fetch_add(&s->metrics.rejected_size, 1);
+    return vd_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                         "request body over the limit of %zu bytes", s->max_body);
+  }
+  /* A declared body takes its whole size from the budget now; a chunked one
+   * takes it as it grows (see take_body). */
+  if (r->declared != SIZE_MAX && r->declared > 0 && !budget_take(s, r, r->declared)) {
+    atomic_fetch_add(&s->metrics.rejected_budget, 1);
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                         "the server holds too many request bodies; try again");
+  }
+  return MHD_YES;
+}
+
+/* Appends upload data.  0 = the connection must be closed: a chunked body
+ * passed --max-body or the budget (a response cannot be queued while the body
+ * is being read, so the connection is dropped instead of reading on). */
+static int take_body(vd_server *s, vd_request *r, const char *data, size_t n) {
+  if (n > s->max_body || r->len > s->max_body - n) {
+    atomic_fetch_add(&s->metrics.rejected_size, 1);
+    return 0;
+  }
+  if (r->len + n + 1 > r->cap) {
+    size_t nc = r->cap ? r->cap : 65536;
+    while (nc < r->len + n + 1) nc *= 2;
+    if (r->declared != SIZE_MAX && nc > r->declared + 1) nc = r->declared + 1;
+    if (nc > s->max_body + 1) nc = s->max_body + 1;
+    if (nc > r->reserved && !budget_take(s, r, nc - r->reserved)) {
+      atomic_fetch_add(&s->metrics.rejected_budget, 1);
+      return 0;
+    }
+    char *nb = realloc(r->body, nc);
+    if (!nb) return 0;
+    r->body = nb;
+    r->cap = nc;
+  }
+  memcpy(r->body + r->len, data, n);
+  r->len += n;
+  r->body[r->len] = 0;
+  return 1;
+}
+
+/* A light job: a small JSON lookup at no more than the default radius (a
+ * phone's photo is 8 hashes, ~600 bytes), which the light queue serves first. */
+#define VD_LIGHT_BODY 16384
+static int is_light(vd_server *s, struct MHD_Connection *conn, const vd_request *r) {
+  (void)s;
+  if (r->route != VD_R_MATCH || r->len > VD_LIGHT_BODY || r->body[0] != '{') return 0;
+  const char *rad = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "radius");
+  return !rad || strtoul(rad, NULL, 10) <= vouch_default_radius(VOUCH_ALGO_PDQ);
 }
 
 enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -163,56 +317,37 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
     r->start = vd_now();
     r->route = route_of(url);
     *con_cls = r;
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > s->max_body) r->too_large = 1;
-    return MHD_YES;
+    vd_conn_phase(conn, VD_PHASE_BODY);
+    return admit(s, conn, url, method, r);
   }
   if (*upload_data_size > 0) {
-    if (!r->too_large) {
-      if (r->len + *upload_data_size > s->max_body) {
-        r->too_large = 1;
-        free(r->body);
-        r->body = NULL;
-        r->len = r->cap = 0;
-      } else {
-        if (r->len + *upload_data_size + 1 > r->cap) {
-          size_t nc = r->cap ? r->cap : 65536;
-          while (nc < r->len + *upload_data_size + 1) nc *= 2;
-          if (nc > s->max_body + 1) nc = s->max_body + 1;
-          char *nb = realloc(r->body, nc);
-          if (!nb) return MHD_NO;
-          r->body = nb;
-          r->cap = nc;
-        }
-        memcpy(r->body + r->len, upload_data, *upload_data_size);
-        r->len += *upload_data_size;
-        r->body[r->len] = 0;
-      }
-    }
+    if (!take_body(s, r, upload_data, *upload_data_size)) return MHD_NO;
+    vd_conn_bytes(conn, *upload_data_size);
     *upload_data_size = 0;
     return MHD_YES;
   }
   /* the whole request is here */
-  if (r->too_large) {
-    atomic_fetch_add(&s->metrics.rejected_size, 1);
-    return vd_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
-                         "request body over the limit of %zu bytes", s->max_body);
+  if (r->job_done) { /* back from a worker */
+    struct MHD_Response *resp = r->resp;
+    r->resp = NULL;
+    return resp ? vd_queue(conn, r->resp_status, resp) : MHD_NO;
   }
-  int need = role_needed(r->route, method);
-  if (need > VD_ROLE_NONE && s->auth_required) {
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth)
-      return vd_send_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized", "a bearer token is required");
-    r->role = vd_token_check(s, auth);
-    if (r->role == VD_ROLE_NONE)
-      return vd_send_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized", "unknown or malformed token");
-    if (r->role < need)
-      return vd_send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden", "this endpoint needs the %s role",
-                           vd_role_name(need));
-  } else if (!s->auth_required) {
-    r->role = VD_ROLE_ADMIN;
+  if (r->queued) return MHD_YES; /* not resumed yet */
+  vd_conn_phase(conn, VD_PHASE_BUSY);
+  if (!r->body) { /* routes may read r->body[0] */
+    r->body = calloc(1, 1);
+    if (!r->body) return MHD_NO;
   }
-  return dispatch(s, conn, url, method, r);
+  if (r->route == VD_R_HEALTH || r->route == VD_R_METRICS || r->route == VD_R_PUBLIC || r->route == VD_R_OTHER)
+    return vd_dispatch(s, conn, url, method, r); /* cheap: answered here, never queued */
+  if (vd_jobs_submit(s, conn, url, method, r, is_light(s, conn, r)) != 0) {
+    atomic_fetch_add(&s->metrics.rejected_busy, 1);
+    return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy",
+                         "too many requests queued or running (--max-inflight %u, %u per token); try again",
+                         s->max_inflight, s->max_inflight_token);
+  }
+  r->queued = 1;
+  return MHD_YES;
 }
 
 void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -240,9 +375,15 @@ void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
             (double)wall.tv_sec + (double)wall.tv_nsec * 1e-9, vd_route_names[r->route], status,
             dt * 1000, r->len, vd_role_name(r->role));
   }
+  if (r->reserved) atomic_fetch_sub(&s->buffered, r->reserved);
+  if (r->resp) MHD_destroy_response(r->resp);
+  vd_conn_phase(conn, VD_PHASE_HEADER); /* the next request on this connection */
+  const int big = r->cap > (1u << 20);
   free(r->body);
   free(r);
   *con_cls = NULL;
+  /* give large freed bodies and parse trees back to the system at once */
+  if (big) malloc_trim(0);
 }
 
 enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn) {
@@ -283,6 +424,20 @@ enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn) {
       atomic_load(&s->metrics.rejected_busy));
   OUT("# TYPE vouchd_rejected_too_large_total counter\nvouchd_rejected_too_large_total %lu\n",
       atomic_load(&s->metrics.rejected_size));
+  OUT("# HELP vouchd_rejected_auth_total Requests refused from their headers (401/403), body unread.\n");
+  OUT("# TYPE vouchd_rejected_auth_total counter\nvouchd_rejected_auth_total %lu\n",
+      atomic_load(&s->metrics.rejected_auth));
+  OUT("# TYPE vouchd_rejected_framing_total counter\nvouchd_rejected_framing_total %lu\n",
+      atomic_load(&s->metrics.rejected_framing));
+  OUT("# HELP vouchd_rejected_budget_total Requests refused because --body-budget was full.\n");
+  OUT("# TYPE vouchd_rejected_budget_total counter\nvouchd_rejected_budget_total %lu\n",
+      atomic_load(&s->metrics.rejected_budget));
+  OUT("# HELP vouchd_dropped_slow_total Connections closed by the header deadline or the body rate.\n");
+  OUT("# TYPE vouchd_dropped_slow_total counter\nvouchd_dropped_slow_total %lu\n",
+      atomic_load(&s->metrics.dropped_slow));
+  OUT("# TYPE vouchd_truncated_total counter\nvouchd_truncated_total %lu\n", atomic_load(&s->metrics.truncated));
+  OUT("# TYPE vouchd_body_bytes_reserved gauge\nvouchd_body_bytes_reserved %zu\n", atomic_load(&s->buffered));
+  OUT("# TYPE vouchd_inflight gauge\nvouchd_inflight %u\n", atomic_load(&s->inflight));
   OUT("# TYPE vouchd_connections gauge\nvouchd_connections %u\n", atomic_load(&s->conns));
   OUT("# HELP vouchd_index_entries Entries in the loaded index.\n");
   OUT("# TYPE vouchd_index_entries gauge\nvouchd_index_entries %lu\n", atomic_load(&s->index_entries));
@@ -297,7 +452,5 @@ enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn) {
     return MHD_NO;
   }
   MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
-  enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return ret;
+  return vd_queue(conn, MHD_HTTP_OK, resp);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 #include "vouchd.h"
@@ -19,6 +20,9 @@ static const char usage[] =
   "The vouch HTTP/JSON service: hashing, matching, banks and voucher intake.\n"
   "API reference: docs/api.md.  Signals: SIGTERM/SIGINT stop gracefully (requests\n"
   "in progress finish); SIGHUP reloads the index and the tokens without dropping requests.\n"
+  "Every token and role is checked from the request headers, before any body is read.\n"
+  "Vouchers and status of an account need its device token (vouchd token create --role\n"
+  "device --account ID) or an admin token; its first voucher fixes its parameters.\n"
   "\n"
   "options:\n"
   "  --db FILE            SQLite database (banks, tokens, vouchers); created if missing\n"
@@ -28,11 +32,28 @@ static const char usage[] =
   "  --public FILE        the public data made with that key, served at /v1/public\n"
   "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; port 0 = any free port)\n"
   "  --port-file FILE     write the port actually bound to FILE (for scripts and tests)\n"
-  "  --threads N          request threads (default: number of cores)\n"
+  "  --threads N          connection threads, and as many workers for heavy requests, plus\n"
+  "                       one worker for small JSON lookups only (default: number of cores)\n"
   "  --max-body BYTES     largest request body (default 33554432); larger gets 413\n"
   "  --max-batch N        most hashes in one /v1/match request (default 10000)\n"
-  "  --max-inflight N     most hash/match requests at once (default 4 x threads); more get 429\n"
+  "  --max-inflight N     most heavy requests queued or running at once (default 4 x threads),\n"
+  "                       and as many small JSON lookups apart; more get 429 with Retry-After.\n"
+  "                       /healthz, /metrics and /v1/public are answered at once even then\n"
+  "  --max-inflight-per-token N  heavy ones of one token (default max-inflight / 4, at least 2;\n"
+  "                       small JSON lookups and admin tokens are not counted per token)\n"
   "  --max-connections N  most open connections (default 512)\n"
+  "  --max-connections-per-ip N  most open connections from one address (default 64)\n"
+  "  --header-timeout S   whole request header within S seconds of the connection (or its\n"
+  "                       previous request) or the connection is closed (default 10)\n"
+  "  --min-body-rate B    after S seconds a body must average B bytes/s (default 1024)\n"
+  "  --idle-timeout S     close a connection after S seconds without a byte (default 30)\n"
+  "  --body-budget BYTES  request body bytes held across all connections (default 268435456);\n"
+  "                       a request that does not fit gets 503 busy before its body is read\n"
+  "  --max-radius ALGO=N  largest ?radius= for ALGO (defaults pdq=64, phash/dhash/ahash=16)\n"
+  "  --max-matches N      matches listed per query (default 100); more: \"truncated\":true\n"
+  "  --max-matches-request N  matches listed per request (default 10000)\n"
+  "  --max-work-seconds S search time per /v1/match request (default 10); the rest of the\n"
+  "                       queries are left out with \"truncated\":true\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
   "  -h, --help           this help\n";
@@ -59,6 +80,23 @@ static size_t parse_size(const char *s, size_t lo, size_t hi, int *ok) {
   return (size_t)v;
 }
 
+static double parse_seconds(const char *s, double lo, double hi, int *ok) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  *ok = !errno && end != s && *end == 0 && v >= lo && v <= hi;
+  return v;
+}
+
+/* The same warning as the CLI's cli_read_secret(): the file is fine to use,
+ * but others on the machine can read it. */
+static void warn_if_readable(const char *path, const char *holds) {
+  struct stat st;
+  if (path && stat(path, &st) == 0 && (st.st_mode & 077))
+    fprintf(stderr, "vouchd: warning: %s is readable by other users (mode %03o); it holds %s (chmod 600 %s)\n",
+            path, (unsigned)(st.st_mode & 0777), holds, path);
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "token")) return vd_cmd_token(argc - 1, argv + 1);
   static const struct option lo[] = {
@@ -69,6 +107,11 @@ int main(int argc, char **argv) {
     {"max-connections", required_argument, NULL, 'c'}, {"no-access-log", no_argument, NULL, 'A'},
     {"no-auth", no_argument, NULL, 'N'},           {"help", no_argument, NULL, 'h'},
     {"psi-key", required_argument, NULL, 'K'},     {"public", required_argument, NULL, 'U'},
+    {"body-budget", required_argument, NULL, 'G'}, {"max-radius", required_argument, NULL, 'R'},
+    {"max-matches", required_argument, NULL, 'm'}, {"max-matches-request", required_argument, NULL, 'M'},
+    {"max-work-seconds", required_argument, NULL, 'W'},
+    {"max-connections-per-ip", required_argument, NULL, 'I'}, {"max-inflight-per-token", required_argument, NULL, 'k'}, {"header-timeout", required_argument, NULL, 'H'},
+    {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -77,9 +120,19 @@ int main(int argc, char **argv) {
   s.max_body = 32u << 20;
   s.max_batch = 10000;
   s.max_conns = 512;
+  s.body_budget = (size_t)256 << 20;
+  s.max_radius[VOUCH_ALGO_PDQ] = 64;
+  s.max_radius[VOUCH_ALGO_PHASH] = s.max_radius[VOUCH_ALGO_DHASH] = s.max_radius[VOUCH_ALGO_AHASH] = 16;
+  s.max_matches = 100;
+  s.max_matches_req = 10000;
+  s.max_work_s = 10;
+  s.per_ip_conns = 64;
+  s.header_timeout = 10;
+  s.min_body_rate = 1024;
+  s.idle_timeout = 30;
   s.access_log = 1;
   s.auth_required = 1;
-  unsigned inflight = 0;
+  unsigned inflight = 0, inflight_tok = 0;
   int ch, ok;
   while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
     switch (ch) {
@@ -96,6 +149,27 @@ int main(int argc, char **argv) {
     case 'N': s.auth_required = 0; break;
     case 'K': s.psi_key_path = optarg; break;
     case 'U': s.public_path = optarg; break;
+    case 'G': s.body_budget = parse_size(optarg, 1024, (size_t)1 << 40, &ok); if (!ok) goto bad; break;
+    case 'm': s.max_matches = parse_size(optarg, 1, 1000000, &ok); if (!ok) goto bad; break;
+    case 'M': s.max_matches_req = parse_size(optarg, 1, 100000000, &ok); if (!ok) goto bad; break;
+    case 'k': inflight_tok = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
+    case 'I': s.per_ip_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
+    case 'H': s.header_timeout = parse_seconds(optarg, 0.1, 3600, &ok); if (!ok) goto bad; break;
+    case 'r': s.min_body_rate = parse_size(optarg, 0, (size_t)1 << 30, &ok); if (!ok) goto bad; break;
+    case 'T': s.idle_timeout = (unsigned)parse_size(optarg, 1, 3600, &ok); if (!ok) goto bad; break;
+    case 'W': s.max_work_s = parse_seconds(optarg, 0.01, 3600, &ok); if (!ok) goto bad; break;
+    case 'R': {
+      const char *eq = strchr(optarg, '=');
+      char an[16];
+      if (!eq || (size_t)(eq - optarg) >= sizeof an) goto bad;
+      memcpy(an, optarg, (size_t)(eq - optarg));
+      an[eq - optarg] = 0;
+      int algo = vouch_algo_from_name(an);
+      if (algo <= VOUCH_ALGO_NONE || algo > VOUCH_ALGO_AHASH) goto bad;
+      s.max_radius[algo] = (unsigned)parse_size(eq + 1, 0, 8 * vouch_algo_bytes(algo), &ok);
+      if (!ok) goto bad;
+      break;
+    }
     case 'h': fputs(usage, stdout); return 0;
     default: fputs(usage, stderr); return 2;
     }
@@ -109,6 +183,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   s.max_inflight = inflight ? inflight : 4 * s.threads;
+  s.max_inflight_token = inflight_tok ? inflight_tok : (s.max_inflight / 4 > 2 ? s.max_inflight / 4 : 2);
   char host[256];
   if (parse_listen(listen, host, sizeof host, &s.port) != 0) {
     fprintf(stderr, "vouchd: --listen wants HOST:PORT, got '%s'\n", listen);
@@ -130,6 +205,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vouchd: %s\n", err);
     return 2;
   }
+  warn_if_readable(s.db_path, "token hashes and vouchers");
+  warn_if_readable(s.psi_key_path, "a secret key");
   if (vd_psi_load(&s, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: %s\n", err);
     return 2;
@@ -141,7 +218,8 @@ int main(int argc, char **argv) {
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   socklen_t sslen;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                   MHD_ALLOW_SUSPEND_RESUME;
   struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
   struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
   const char *h = host;
@@ -175,11 +253,17 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   s.started = vd_now();
+  pthread_mutex_init(&s.conns_mu, NULL);
+  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0) {
+    fprintf(stderr, "vouchd: cannot start threads\n");
+    return 2;
+  }
   s.mhd = MHD_start_daemon(flags, (uint16_t)s.port, NULL, NULL, vd_handler, &s,
                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s.threads,
                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)s.max_conns,
-                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                           MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s.per_ip_conns,
+                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s.idle_timeout,
                            MHD_OPTION_NOTIFY_COMPLETED, vd_request_done, &s,
                            MHD_OPTION_NOTIFY_CONNECTION, vd_conn_notify, &s,
                            MHD_OPTION_END);
@@ -222,7 +306,13 @@ int main(int argc, char **argv) {
   MHD_socket lsock = MHD_quiesce_daemon(s.mhd);
   if (lsock != MHD_INVALID_SOCKET) close(lsock);
   for (int i = 0; i < 300 && atomic_load(&s.conns) > 0; i++) usleep(100000);
+  /* libmicrohttpd must not stop with a connection suspended: answer what is
+   * still queued with 503 and wait for the running jobs */
+  atomic_store(&s.stopping, 1);
+  while (atomic_load(&s.inflight) > 0) usleep(10000);
   MHD_stop_daemon(s.mhd);
+  vd_jobs_stop(&s);
+  vd_watchdog_stop(&s);
   while (s.pool) {
     vd_worker *w = s.pool;
     s.pool = w->next;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vouchd.h"
+#include "bodies.h"
 
 static enum MHD_Result bank_error(struct MHD_Connection *conn, int rc, vouch_bank *db) {
   const char *detail = db ? vouch_bank_errmsg(db) : "";
@@ -23,6 +24,9 @@ static enum MHD_Result bank_error(struct MHD_Connection *conn, int rc, vouch_ban
   case VOUCH_E_HASH_PARSE: return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "%s: %s", vouch_strerror(rc), detail);
   case VOUCH_E_ALGO_MISMATCH: return vd_send_error(conn, MHD_HTTP_CONFLICT, "algo_mismatch", "%s", detail);
   case VOUCH_E_NOMEM: return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+  case VOUCH_E_DB_BUSY:
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database", "the database is locked by another "
+                         "process: %s", detail);
   default: return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "%s: %s", vouch_strerror(rc), detail);
   }
 }
@@ -130,7 +134,8 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
       }
     }
   }
-  const int get = !strcmp(method, "GET"), post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE");
+  const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST"),
+            del = !strcmp(method, "DELETE");
   vouch_bank *db = NULL;
   int rc = vouch_bank_open(&db, s->db_path, get ? VOUCH_BANK_OPEN_READONLY : VOUCH_BANK_OPEN_CREATE);
   if (rc != VOUCH_OK) {
@@ -170,6 +175,11 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
   } else if (*name && !*action && del) {
     rc = vouch_bank_remove(db, name);
     ret = rc == VOUCH_OK ? vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "removed", name)) : bank_error(conn, rc, db);
+  } else if (*name && !strcmp(action, "import") && post && !vd_utf8_valid(r->body, r->len)) {
+    /* ids and sources are answered as JSON strings: refuse them here rather
+     * than drop them later (the query arguments were checked by admit()) */
+    ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_utf8",
+                        "the list is not UTF-8 (ids and sources must be); nothing was imported");
   } else if (*name && !strcmp(action, "import") && post) {
     vouch_import_opts io;
     memset(&io, 0, sizeof io);
@@ -239,9 +249,9 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
       ret = b.oom ? vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory") : bank_error(conn, rc, db);
     } else {
       struct MHD_Response *resp = MHD_create_response_from_buffer(b.len, b.buf, MHD_RESPMEM_MUST_FREE);
-      MHD_add_response_header(resp, "Content-Type", "text/csv");
-      ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-      MHD_destroy_response(resp);
+      if (resp) MHD_add_response_header(resp, "Content-Type", "text/csv");
+      else free(b.buf);
+      ret = vd_queue(conn, MHD_HTTP_OK, resp);
     }
   } else {
     ret = vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint: %s %s", method, url);

@@ -80,15 +80,9 @@ enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_requ
   if (r->len == 0)
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "the body must be an image file");
   const int dihedral = arg_flag(conn, "dihedral"), exact = arg_flag(conn, "exact");
-  if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {
-    atomic_fetch_sub(&s->inflight, 1);
-    atomic_fetch_add(&s->metrics.rejected_busy, 1);
-    return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy", "too many requests in progress");
-  }
   vd_worker *w = vd_worker_get(s);
   enum MHD_Result ret;
   if (!w) {
-    atomic_fetch_sub(&s->inflight, 1);
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
   /* vouch_hash_encoded(): in exact mode a JPEG's rows stream into PDQ's
@@ -123,6 +117,5 @@ enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_requ
     ret = vd_send_json(conn, MHD_HTTP_OK, o);
   }
   vd_worker_put(s, w);
-  atomic_fetch_sub(&s->inflight, 1);
   return ret;
 }

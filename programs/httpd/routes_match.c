@@ -89,6 +89,23 @@ static int arg_uint(struct MHD_Connection *conn, const char *key, unsigned max, 
   return 1;
 }
 
+/* A JSON string of stored text; bytes that are not UTF-8 (entries imported
+ * before imports refused them) become '?' rather than dropping the field. */
+static json_t *text_json(const char *p, size_t n) {
+  json_t *j = json_stringn(p, n);
+  if (j) return j;
+  char *copy = malloc(n + 1);
+  if (!copy) return json_null();
+  memcpy(copy, p, n);
+  copy[n] = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!copy[i]) copy[i] = '?';
+  vd_utf8_scrub(copy);
+  j = json_string(copy);
+  free(copy);
+  return j ? j : json_null();
+}
+
 /* Entry metadata as a JSON object. */
 static json_t *match_json(const vouch_index *idx, const vouch_match *m, size_t hb) {
   vouch_index_entry e;
@@ -97,12 +114,82 @@ static json_t *match_json(const vouch_index *idx, const vouch_match *m, size_t h
   vouch_hash_to_hex(e.hash, hb, hex, sizeof hex);
   json_t *o = json_object();
   json_object_set_new(o, "bank", json_string(vouch_index_bank_name(idx, e.bank)));
-  json_object_set_new(o, "id", json_stringn(e.ext_id, e.ext_len));
+  json_object_set_new(o, "id", text_json(e.ext_id, e.ext_len));
   json_object_set_new(o, "hash", json_string(hex));
-  json_object_set_new(o, "source", json_stringn(e.source, e.src_len));
+  json_object_set_new(o, "source", text_json(e.source, e.src_len));
   json_object_set_new(o, "distance", json_integer(m->distance));
   json_object_set_new(o, "variant", json_string(vouch_dihedral_name(m->variant)));
   return o;
+}
+
+/* Searches in chunks of queries, so matches are held for one chunk at a
+ * time and the work stops at the limits: --max-matches per query,
+ * --max-matches-request per request, --max-work-seconds of search.  Any of
+ * them sets "truncated": true (on the query, or on the whole answer when
+ * queries were left unanswered).  The chunk adapts so that one takes about
+ * 5-20 ms: the time limit is overshot by at most one such chunk whatever the
+ * radius (a radius-64 PDQ query on 100,000 entries costs milliseconds). */
+#define VD_CHUNK_MAX 256
+static enum MHD_Result answer(vd_server *s, struct MHD_Connection *conn, vouch_index *idx, const uint8_t *queries,
+                              size_t nq, unsigned nvar, unsigned radius, int algo) {
+  const double start = vd_now();
+  const size_t hb = vouch_index_hash_bytes(idx);
+  vouch_search_opts so = {.radius = radius, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
+  json_t *results = json_array();
+  size_t listed = 0, total = 0, q = 0, chunk = 4;
+  int truncated = 0;
+  char hex[VOUCH_HASH_HEX_BYTES];
+  while (q < nq) {
+    if (listed >= s->max_matches_req || vd_now() - start > s->max_work_s) {
+      truncated = 1;
+      break;
+    }
+    const size_t nc = nq - q < chunk ? nq - q : chunk;
+    vouch_match *m = NULL;
+    size_t nm = 0;
+    const double t0 = vd_now();
+    int rc = vouch_index_search(idx, queries + q * nvar * hb, nc, nvar, &so, &m, &nm);
+    const double took = vd_now() - t0;
+    if (took < 0.005 && chunk < VD_CHUNK_MAX) chunk *= 2;
+    else if (took > 0.02 && chunk > 1) chunk /= 2;
+    if (rc != VOUCH_OK) {
+      json_decref(results);
+      return vd_send_error(conn, rc == VOUCH_E_NOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           rc == VOUCH_E_NOMEM ? "out_of_memory" : "internal", "search failed: %s",
+                           vouch_strerror(rc));
+    }
+    total += nm;
+    size_t k = 0;
+    for (size_t c = 0; c < nc; c++) {
+      json_t *res = json_object();
+      vouch_hash_to_hex(queries + (q + c) * nvar * hb, hb, hex, sizeof hex);
+      json_object_set_new(res, "hash", json_string(hex));
+      json_t *arr = json_array();
+      size_t here = 0;
+      for (; k < nm && m[k].query == c; k++) {
+        if (here < s->max_matches && listed < s->max_matches_req) {
+          json_array_append_new(arr, match_json(idx, &m[k], hb));
+          here++;
+          listed++;
+        } else {
+          json_object_set_new(res, "truncated", json_true());
+          truncated = 1;
+        }
+      }
+      json_object_set_new(res, "matches", arr);
+      json_array_append_new(results, res);
+    }
+    vouch_matches_free(m);
+    q += nc;
+  }
+  atomic_fetch_add(&s->metrics.matches, total);
+  if (truncated) atomic_fetch_add(&s->metrics.truncated, 1);
+  json_t *body = json_object();
+  json_object_set_new(body, "results", results);
+  json_object_set_new(body, "radius", json_integer(radius));
+  json_object_set_new(body, "algo", json_string(vouch_algo_name(algo)));
+  if (truncated) json_object_set_new(body, "truncated", json_true());
+  return vd_send_json(conn, MHD_HTTP_OK, body);
 }
 
 enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
@@ -118,10 +205,13 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   const size_t hb = vouch_index_hash_bytes(idx);
   unsigned radius = vouch_default_radius(algo);
   enum MHD_Result ret;
-  int ar = arg_uint(conn, "radius", (unsigned)(8 * hb), &radius);
+  const unsigned max_radius = s->max_radius[algo] < 8 * hb ? s->max_radius[algo] : (unsigned)(8 * hb);
+  if (radius > max_radius) radius = max_radius;
+  int ar = arg_uint(conn, "radius", max_radius, &radius);
   if (ar < 0) {
     vd_index_release(ref);
-    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "radius must be 0..%zu", 8 * hb);
+    return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "radius must be 0..%u for %s (--max-radius)",
+                         max_radius, vouch_algo_name(algo));
   }
   uint8_t *queries = NULL;
   size_t nq = 0;
@@ -136,12 +226,6 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
     }
   } else {
     /* an image: hash it with the index's algorithm and all 8 variants */
-    if (atomic_fetch_add(&s->inflight, 1) >= s->max_inflight) {
-      atomic_fetch_sub(&s->inflight, 1);
-      atomic_fetch_add(&s->metrics.rejected_busy, 1);
-      vd_index_release(ref);
-      return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy", "too many requests in progress");
-    }
     vd_worker *w = vd_worker_get(s);
     vouch_image img = {0};
     int exact = 0;
@@ -161,7 +245,6 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
     snprintf(detail, sizeof detail, "%s", w ? vouch_decoder_errmsg(vd_worker_decoder(w, exact)) : "");
     vouch_image_clear(&img);
     vd_worker_put(s, w);
-    atomic_fetch_sub(&s->inflight, 1);
     if (rc != VOUCH_OK) {
       free(queries);
       vd_index_release(ref);
@@ -172,34 +255,7 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
     vd_index_release(ref);
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
-  vouch_search_opts so = {.radius = radius, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
-  vouch_match *m = NULL;
-  size_t nm = 0;
-  int rc = vouch_index_search(idx, queries, nq, nvar, &so, &m, &nm);
-  if (rc != VOUCH_OK) {
-    ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "search failed: %s",
-                        vouch_strerror(rc));
-  } else {
-    json_t *results = json_array();
-    size_t k = 0;
-    char hex[VOUCH_HASH_HEX_BYTES];
-    for (size_t q = 0; q < nq; q++) {
-      json_t *res = json_object();
-      vouch_hash_to_hex(queries + q * nvar * hb, hb, hex, sizeof hex);
-      json_object_set_new(res, "hash", json_string(hex));
-      json_t *arr = json_array();
-      for (; k < nm && m[k].query == q; k++) json_array_append_new(arr, match_json(idx, &m[k], hb));
-      json_object_set_new(res, "matches", arr);
-      json_array_append_new(results, res);
-    }
-    atomic_fetch_add(&s->metrics.matches, nm);
-    json_t *body = json_object();
-    json_object_set_new(body, "results", results);
-    json_object_set_new(body, "radius", json_integer(radius));
-    json_object_set_new(body, "algo", json_string(vouch_algo_name(algo)));
-    ret = vd_send_json(conn, MHD_HTTP_OK, body);
-  }
-  vouch_matches_free(m);
+  ret = answer(s, conn, idx, queries, nq, nvar, radius, algo);
   free(queries);
   vd_index_release(ref);
   return ret;

@@ -58,7 +58,7 @@ static sqlite3 *open_db(vd_server *s) {
     sqlite3_close(db);
     return NULL;
   }
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_timeout(db, 5000);
   if (sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
     sqlite3_close(db);
@@ -137,11 +137,49 @@ enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn) {
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
                          "vouchd was started without --psi-key/--public");
   struct MHD_Response *resp = MHD_create_response_from_buffer(s->public_len, s->public_data, MHD_RESPMEM_PERSISTENT);
+  if (!resp) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
   MHD_add_response_header(resp, "X-Vouch-Audit-Root", s->public_root_hex);
-  enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return ret;
+  return vd_queue(conn, MHD_HTTP_OK, resp);
+}
+
+/* Device tokens act for their own account only (admin tokens for any). */
+static int may_act_for(const vd_request *r, const char *account) {
+  return r->role != VD_ROLE_DEVICE || !strcmp(r->account, account);
+}
+
+/* The stored voucher that fixed the account's parameters (its first), or
+ * none yet: 0 and *len = 0. */
+static int account_anchor(sqlite3 *db, const char *account, uint8_t **buf, size_t *len) {
+  sqlite3_stmt *st = NULL;
+  *buf = NULL;
+  *len = 0;
+  if (sqlite3_prepare_v2(db, "SELECT data FROM vouchd_vouchers WHERE account = ? ORDER BY id LIMIT 1", -1, &st,
+                         NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) > 0) {
+    *len = (size_t)sqlite3_column_bytes(st, 0);
+    *buf = malloc(*len);
+    if (*buf) memcpy(*buf, sqlite3_column_blob(st, 0), *len);
+    else rc = SQLITE_NOMEM;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int db_busy(sqlite3 *db) {
+  int e = db ? sqlite3_errcode(db) : 0;
+  return e == SQLITE_BUSY || e == SQLITE_LOCKED;
+}
+
+enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what) {
+  if (db_busy(db))
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database",
+                         "the database is locked by another process; %s", what);
+  return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "%s; %s",
+                       db ? sqlite3_errmsg(db) : "cannot open the database", what);
 }
 
 enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
@@ -154,34 +192,66 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
   vd_body_error be;
   if (vd_parse_vouchers_json(r->body, r->len, s->max_batch, VD_VOUCHER_MAX_BYTES, account, &bufs, &lens, &n, &be) != 0)
     return vd_send_error(conn, be.status, be.code, "%s", be.message);
-  /* check every voucher's format before storing any */
+  if (!may_act_for(r, account)) {
+    vd_free_vouchers(bufs, lens, n);
+    return vd_send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden", "this device token belongs to account %s, not %s",
+                         r->account, account);
+  }
+  /* One write transaction from the check to the commit, so the voucher that
+   * fixes an account's parameters cannot change under us. */
+  enum MHD_Result ret;
+  sqlite3 *db = open_db(s);
+  uint8_t *anchor = NULL;
+  size_t anchor_len = 0;
+  if (!db || sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+      account_anchor(db, account, &anchor, &anchor_len) != 0) {
+    ret = vd_db_error(conn, db, "nothing was stored");
+    if (db) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    vd_free_vouchers(bufs, lens, n);
+    return ret;
+  }
+  /* Check every voucher before storing any: its format and authentication,
+   * and that it fits the account's parameters (threshold, size, account key),
+   * which its first stored voucher fixed. */
   vouch_psi_server *check = NULL;
-  enum MHD_Result ret = MHD_NO;
-  int bad = -1, rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
+  int bad = -1, conflict = 0, status;
+  size_t index;
+  int rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
+  if (rc == VOUCH_OK && anchor && vouch_psi_server_add(check, anchor, anchor_len, &status, &index) != VOUCH_OK) {
+    /* the anchor no longer opens (public data replaced): start over from this batch */
+    vouch_psi_server_free(check);
+    check = NULL;
+    rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
+    free(anchor);
+    anchor = NULL;
+  }
   const char *why = "";
   for (size_t i = 0; rc == VOUCH_OK && i < n && bad < 0; i++) {
-    int status;
-    size_t index;
     int arc = vouch_psi_server_add(check, bufs[i], lens[i], &status, &index);
-    if (arc == VOUCH_E_PSI_FORMAT || arc == VOUCH_E_PSI_AUTH || arc == VOUCH_E_PSI_PARAMS) {
-      bad = (int)i;
-      why = vouch_strerror(arc);
-    } else if (arc != VOUCH_OK) {
+    if (arc == VOUCH_E_NOMEM) {
       rc = arc;
+    } else if (arc != VOUCH_OK) { /* malformed, forged, another format, or not this account's */
+      bad = (int)i;
+      conflict = arc == VOUCH_E_PSI_PARAMS;
+      why = vouch_strerror(arc);
     }
   }
   vouch_psi_server_free(check);
+  free(anchor);
   if (rc != VOUCH_OK) {
     ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "%s", vouch_strerror(rc));
+  } else if (conflict) {
+    ret = vd_send_error(conn, MHD_HTTP_CONFLICT, "account_mismatch",
+                        "vouchers[%d] does not fit account %s (its threshold, size or account key differ from "
+                        "the account's first voucher, or from the batch's first); nothing was stored", bad, account);
   } else if (bad >= 0) {
     ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_voucher", "vouchers[%d]: %s; nothing was stored", bad, why);
   } else {
-    sqlite3 *db = open_db(s);
     sqlite3_stmt *st = NULL;
     size_t stored = 0;
-    int ok = db && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO vouchd_vouchers(account, digest, data) VALUES(?,?,?)", -1,
-                                &st, NULL) == SQLITE_OK;
+    int ok = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO vouchd_vouchers(account, digest, data) VALUES(?,?,?)",
+                                -1, &st, NULL) == SQLITE_OK;
     for (size_t i = 0; ok && i < n; i++) {
       uint8_t digest[32];
       crypto_generichash(digest, sizeof digest, bufs[i], lens[i], NULL, 0);
@@ -197,18 +267,19 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
       ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:s,s:I,s:I,s:I}", "account", account, "received",
                                                       (json_int_t)n, "accepted", (json_int_t)stored,
                                                       "duplicates", (json_int_t)(n - stored)));
-    } else {
-      if (db) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-      ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "%s; nothing was stored",
-                          db ? sqlite3_errmsg(db) : "cannot open the database");
+      sqlite3_close(db);
+      vd_free_vouchers(bufs, lens, n);
+      return ret;
     }
-    sqlite3_close(db);
+    ret = vd_db_error(conn, db, "nothing was stored");
   }
+  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(db);
   vd_free_vouchers(bufs, lens, n);
   return ret;
 }
 
-enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url) {
+enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url, vd_request *r) {
   /* /v1/accounts/ID/status */
   const char *p = url + strlen("/v1/accounts/");
   const char *slash = strchr(p, '/');
@@ -219,6 +290,9 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
   account[slash - p] = 0;
   if (!vd_valid_account(account))
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_account", "bad account id");
+  if (!may_act_for(r, account))
+    return vd_send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden", "this device token belongs to account %s",
+                         r->account);
   if (!s->psi_key)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
                          "vouchd was started without --psi-key/--public");
@@ -229,8 +303,10 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
                                 NULL) != SQLITE_OK ||
       vouch_psi_server_create(&srv, s->psi_key, s->public_data, s->public_len) != VOUCH_OK) {
     sqlite3_finalize(st);
+    enum MHD_Result ret = vd_db_error(conn, db, "cannot read vouchers");
     sqlite3_close(db);
-    return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "cannot read vouchers");
+    vouch_psi_server_free(srv);
+    return ret;
   }
   sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
   size_t stored = 0, rejected = 0;

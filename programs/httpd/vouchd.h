@@ -17,6 +17,9 @@
 
 /* Roles, weakest first: each includes the rights of the ones before it. */
 enum { VD_ROLE_NONE = 0, VD_ROLE_READER = 1, VD_ROLE_MATCHER = 2, VD_ROLE_ADMIN = 3 };
+/* A device token is outside that order: it is bound to one account and may
+ * only upload that account's vouchers and read its status. */
+enum { VD_ROLE_DEVICE = 4 };
 const char *vd_role_name(int role);
 int vd_role_from_name(const char *name);
 
@@ -36,6 +39,11 @@ typedef struct vd_metrics {
   atomic_ulong hashes;
   atomic_ulong rejected_busy;
   atomic_ulong rejected_size;
+  atomic_ulong rejected_auth;    /* refused from the headers, body never read */
+  atomic_ulong rejected_framing; /* conflicting Content-Length/Transfer-Encoding */
+  atomic_ulong rejected_budget;  /* the global body budget was full */
+  atomic_ulong dropped_slow;     /* connections cut by the header deadline or body rate */
+  atomic_ulong truncated;        /* match answers cut by a limit */
 } vd_metrics;
 extern const double vd_lat_bounds[VD_LAT_BUCKETS]; /* seconds */
 
@@ -50,9 +58,13 @@ typedef struct vd_token {
   uint8_t hash[32]; /* SHA-256 of the token text */
   int role;
   char name[64];
+  char account[160]; /* device tokens: the account they belong to */
 } vd_token;
 
 typedef struct vd_index_ref vd_index_ref;
+typedef struct vd_jobs vd_jobs;
+typedef struct vd_conn vd_conn;
+typedef struct vd_request vd_request;
 
 typedef struct vd_server {
   /* configuration */
@@ -63,14 +75,34 @@ typedef struct vd_server {
   unsigned threads;
   size_t max_body;        /* bytes; larger bodies get 413 */
   size_t max_batch;       /* hashes per /v1/match request */
-  unsigned max_inflight;  /* concurrent heavy requests (hash/match); more get 429 */
+  unsigned max_inflight;  /* heavy requests queued or running; more get 429 */
+  unsigned max_inflight_token; /* ... of one token */
   unsigned max_conns;     /* connections libmicrohttpd accepts at once */
+  size_t body_budget;     /* bytes of request bodies buffered across all connections */
+  unsigned max_radius[5]; /* per VOUCH_ALGO_*: largest ?radius= accepted */
+  size_t max_matches;     /* matches listed per query */
+  size_t max_matches_req; /* matches listed per request */
+  double max_work_s;      /* seconds of search per /v1/match request */
+  unsigned per_ip_conns;  /* connections from one address (libmicrohttpd refuses more) */
+  unsigned idle_timeout;  /* seconds without a byte (libmicrohttpd) */
+  double header_timeout;  /* seconds for a whole request header (conns.c) */
+  size_t min_body_rate;   /* bytes/s a body must keep up after header_timeout (conns.c) */
   int access_log;         /* 1: a JSON line per request on stderr */
   int auth_required;      /* 0 only for local experiments (--no-auth) */
   /* state */
   struct MHD_Daemon *mhd;
   atomic_uint inflight;
   atomic_uint conns;
+  atomic_size_t buffered; /* body bytes reserved by requests in progress */
+  atomic_uint inflight_light, inflight_heavy; /* by queue; s->inflight is their sum */
+  atomic_int stopping;
+  atomic_uint tok_inflight[256]; /* per token, by the first byte of its SHA-256 (a shared bucket only
+                                    makes the limit stricter) */
+  vd_jobs *jobs;
+  pthread_mutex_t conns_mu;
+  vd_conn *conn_list;
+  pthread_t watchdog_th;
+  atomic_int watchdog_stop;
   vd_metrics metrics;
   pthread_mutex_t pool_mu;
   vd_worker *pool;
@@ -92,14 +124,26 @@ typedef struct vd_server {
 } vd_server;
 
 /* Per-request state, allocated on the first call of the access handler. */
-typedef struct vd_request {
+struct vd_request {
   char *body;
   size_t len, cap;
-  int too_large;
+  size_t reserved; /* bytes of s->body_budget this request holds */
+  size_t declared; /* Content-Length, or SIZE_MAX when chunked/absent */
   double start;
   int route;
   int role;
-} vd_request;
+  unsigned tok_bucket;      /* index into s->tok_inflight */
+  atomic_uint *tok_counter; /* the counter a queued job holds, or NULL */
+  atomic_uint *lane_counter; /* s->inflight_light or s->inflight_heavy */
+  char account[160]; /* device tokens: the account the token is bound to */
+  /* a job (jobs.c): set when queued; the worker leaves its answer in resp */
+  int queued, job_done;
+  struct MHD_Connection *conn;
+  const char *url, *method;
+  struct MHD_Response *resp;
+  unsigned resp_status;
+  vd_request *next;
+};
 
 /* http.c */
 enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -107,8 +151,29 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
                            size_t *upload_data_size, void **con_cls);
 void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
                      enum MHD_RequestTerminationCode toe);
+enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                            vd_request *r);
+/* While a worker runs a route, the responses it sends land in r instead. */
+void vd_capture_begin(vd_request *r);
+void vd_capture_end(void);
+
+/* jobs.c */
+int vd_jobs_start(vd_server *s);
+void vd_jobs_stop(vd_server *s);
+/* Queues r (on the light queue if `light`) and suspends conn; -1 (nothing
+ * done) when --max-inflight or the token's share is full. */
+int vd_jobs_submit(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                   vd_request *r, int light);
+
+/* conns.c: per-connection deadlines */
+enum { VD_PHASE_HEADER, VD_PHASE_BODY, VD_PHASE_BUSY };
 void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                     enum MHD_ConnectionNotificationCode toe);
+void vd_conn_phase(struct MHD_Connection *conn, int phase);
+void vd_conn_bytes(struct MHD_Connection *conn, size_t n);
+int vd_watchdog_start(vd_server *s);
+void vd_watchdog_stop(vd_server *s);
+enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);
 enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -117,7 +182,8 @@ double vd_now(void);
 /* store.c: tokens (hashed at rest) in the service database */
 int vd_store_init(const char *db_path, char *err, size_t errcap);
 int vd_tokens_load(vd_server *s, char *err, size_t errcap);
-int vd_token_check(vd_server *s, const char *header_value); /* -> role, VD_ROLE_NONE if unknown */
+/* -> role, VD_ROLE_NONE if unknown; a device token's account is copied to account[160] */
+int vd_token_check(vd_server *s, const char *header_value, char *account, unsigned *bucket);
 int vd_cmd_token(int argc, char **argv);
 
 /* routes_match.c: the reference-counted index */
@@ -138,7 +204,9 @@ enum MHD_Result vd_route_index(vd_server *s, struct MHD_Connection *conn, const 
 int vd_psi_load(vd_server *s, char *err, size_t errcap);
 void vd_psi_free(vd_server *s);
 enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r);
-enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url);
+enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url, vd_request *r);
+/* 503 busy_database when SQLite reports the database locked, else 500 database */
+enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what);
 enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
 
 /* routes */

@@ -55,6 +55,8 @@ static int sqlfail(vouch_bank *b, int src, const char *what) {
     rc = VOUCH_E_DB_CORRUPT;
   else if (prim == SQLITE_NOMEM)
     rc = VOUCH_E_NOMEM;
+  else if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+    rc = VOUCH_E_DB_BUSY;
   return fail(b, rc, "%s: %s", what, b->db ? sqlite3_errmsg(b->db) : sqlite3_errstr(src));
 }
 

@@ -48,6 +48,7 @@ const char *vouch_strerror(int rc) {
   case VOUCH_E_DB_VERSION: return "unsupported file format version";
   case VOUCH_E_DB: return "database error";
   case VOUCH_E_ALGO_MISMATCH: return "hash algorithm mismatch";
+  case VOUCH_E_DB_BUSY: return "database locked by another connection";
   case VOUCH_E_PSI_FORMAT: return "malformed protocol message";
   case VOUCH_E_PSI_AUTH: return "protocol message failed authentication";
   case VOUCH_E_PSI_PARAMS: return "inconsistent protocol parameters";

@@ -17,7 +17,7 @@ $D token create --db "$T/db.sqlite" --role admin --name admin >/dev/null 2>&1; c
 check "token list shows names, not secrets" bash -c "$D token list --db '$T/db.sqlite' | grep -q phone-svc && ! $D token list --db '$T/db.sqlite' | grep -q '$MATCH'"
 check "only hashes at rest" bash -c "! grep -a -q '${MATCH#vd_}' '$T/db.sqlite'*"
 
-$D --db "$T/db.sqlite" --listen 127.0.0.1:0 --port-file "$T/port" --max-body 1000000 --threads 2 2> "$T/log" &
+$D --db "$T/db.sqlite" --listen 127.0.0.1:0 --port-file "$T/port" --max-body 1000000 --threads 2 --max-inflight 32 --max-inflight-per-token 32 2> "$T/log" &
 PID=$!
 for i in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 P=$(cat "$T/port")
@@ -50,7 +50,7 @@ printf 'GARBAGE \x00\x01\x02 / HTTP/9.9\r\n\r\n' | timeout 5 curl -s --max-time 
 printf 'POST /v1/hash HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\nabc' | timeout 5 curl -s --max-time 3 telnet://127.0.0.1:$P >/dev/null 2>&1
 check "still healthy after garbage" test "$(code $U/healthz)" = 200
 
-# concurrent clients get the same answers
+# concurrent clients get the same answers (--max-inflight(-per-token) 32: none is refused)
 CPIDS=
 for i in $(seq 1 12); do
   curl -s --max-time 30 -H "Authorization: Bearer $MATCH" -X POST --data-binary @$EX/bridge-square.jpg "$U/v1/hash?exact=1" > "$T/c$i" &

@@ -30,6 +30,11 @@ ADMIN=$($D token create --db "$DB" --role admin --name admin)
 MATCH=$($D token create --db "$DB" --role matcher --name matcher)
 READ=$($D token create --db "$DB" --role reader --name reader)
 A="Authorization: Bearer $ADMIN"; M="Authorization: Bearer $MATCH"; R="Authorization: Bearer $READ"
+# accounts belong to their device tokens (docs/api.md, "Accounts")
+DALICE="Authorization: Bearer $($D token create --db "$DB" --role device --account alice --name phone-alice)"
+DBOB="Authorization: Bearer $($D token create --db "$DB" --role device --account bob --name phone-bob)"
+DCAROL="Authorization: Bearer $($D token create --db "$DB" --role device --account carol --name phone-carol)"
+DDAVE="Authorization: Bearer $($D token create --db "$DB" --role device --account dave --name phone-dave)"
 start
 
 # ---- banks
@@ -111,13 +116,17 @@ acct=sys.argv[1]; fs=sys.argv[2:]
 print(json.dumps({"account":acct,"vouchers":[base64.b64encode(open(f,"rb").read()).decode() for f in fs]}))' "$@"; }
 mkjson alice $(ls "$T"/vv/* | head -2) > "$T/v1.json"
 mkjson alice "$T"/vv/* > "$T/v2.json"
-check "matcher uploads 2 vouchers" test "$(code -H "$M" -X POST --data-binary @$T/v1.json $U/v1/vouchers)" = 200
+check "matcher may not upload vouchers (403)" test "$(code -H "$M" -X POST --data-binary @$T/v1.json $U/v1/vouchers)" = 403
+check "bob's device may not upload for alice (403)" test "$(code -H "$DBOB" -X POST --data-binary @$T/v1.json $U/v1/vouchers)" = 403
+check "alice's device uploads 2 vouchers" test "$(code -H "$DALICE" -X POST --data-binary @$T/v1.json $U/v1/vouchers)" = 200
 check "2 accepted" test "$(jq_ 'o["accepted"]')" = 2
-check "reader reads status" test "$(code -H "$R" $U/v1/accounts/alice/status)" = 200
+check "reader may not read an account (403)" test "$(code -H "$R" $U/v1/accounts/alice/status)" = 403
+check "bob's device may not read alice (403)" test "$(code -H "$DBOB" $U/v1/accounts/alice/status)" = 403
+check "alice's device reads her status" test "$(code -H "$DALICE" $U/v1/accounts/alice/status)" = 200
 check "below threshold: no matches revealed" python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["threshold_crossed"] is False and "matches" not in o, o' "$T/body"
-check "upload all 7 (2 replays)" test "$(code -H "$M" -X POST --data-binary @$T/v2.json $U/v1/vouchers)" = 200
+check "upload all 7 (2 replays)" test "$(code -H "$DALICE" -X POST --data-binary @$T/v2.json $U/v1/vouchers)" = 200
 check "5 accepted, 2 duplicates" test "$(jq_ 'str(o["accepted"])+","+str(o["duplicates"])')" = "5,2"
-check "status 200" test "$(code -H "$R" $U/v1/accounts/alice/status)" = 200
+check "status 200 (admin)" test "$(code -H "$A" $U/v1/accounts/alice/status)" = 200
 check "threshold crossed, payloads revealed" python3 -c '
 import json,sys
 o=json.load(open(sys.argv[1]))
@@ -125,11 +134,11 @@ assert o["threshold_crossed"] is True and o["stored"]==7, o
 hs={m["hash"] for m in o["matches"]}
 assert "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22" in hs, hs' "$T/body"
 mkjson bob "$T"/vv/* | python3 -c 'import json,sys; o=json.load(sys.stdin); o["vouchers"][3]=o["vouchers"][3][:-40]+"A"*40; print(json.dumps(o))' > "$T/bad.json"
-check "a corrupted voucher 400" test "$(code -H "$M" -X POST --data-binary @$T/bad.json $U/v1/vouchers)" = 400
+check "a corrupted voucher 400" test "$(code -H "$DBOB" -X POST --data-binary @$T/bad.json $U/v1/vouchers)" = 400
 check "names the bad voucher" grep -q 'vouchers\[3\]' "$T/body"
-check "nothing stored for bob" test "$(code -H "$R" $U/v1/accounts/bob/status)" = 404
-check "bad account id 400" test "$(code -H "$M" -X POST -d '{"account":"a b","vouchers":["AA=="]}' $U/v1/vouchers)" = 400
-check "not base64 400" test "$(code -H "$M" -X POST -d '{"account":"carol","vouchers":["!!!"]}' $U/v1/vouchers)" = 400
+check "nothing stored for bob" test "$(code -H "$DBOB" $U/v1/accounts/bob/status)" = 404
+check "bad account id 400" test "$(code -H "$A" -X POST -d '{"account":"a b","vouchers":["AA=="]}' $U/v1/vouchers)" = 400
+check "not base64 400" test "$(code -H "$DCAROL" -X POST -d '{"account":"carol","vouchers":["!!!"]}' $U/v1/vouchers)" = 400
 
 # ---- kill -9 during a large import: the bank is exactly as before, or fully imported
 python3 -c '
@@ -154,16 +163,16 @@ check "import works after restart" test "$(code -H "$A" -X POST --data-binary @$
 mkdir -p "$T/p2"; for i in $(seq 1 45); do cp "$EX/wee.jpg" "$T/p2/x$i.jpg"; done
 $V psi voucher --public "$T/public.vpd" --signer "$(awk '/^signer/{print $2}' "$T/setup.out")" --account "$T/acct2.key" --threshold 30 -o "$T/vv2" "$T/p2"/*.jpg > /dev/null 2>&1
 mkjson dave "$T"/vv2/* > "$T/v3.json"
-curl -s --max-time 60 --limit-rate 100k -H "$M" -X POST --data-binary @"$T/v3.json" $U/v1/vouchers > /dev/null 2>&1 &
+curl -s --max-time 60 --limit-rate 100k -H "$DDAVE" -X POST --data-binary @"$T/v3.json" $U/v1/vouchers > /dev/null 2>&1 &
 CURL=$!
 sleep 0.8
 kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=
 wait $CURL 2>/dev/null
 start
-S=$(curl -s -H "$R" $U/v1/accounts/dave/status | python3 -c 'import json,sys; print(json.load(sys.stdin).get("stored",0))')
+S=$(curl -s -H "$DDAVE" $U/v1/accounts/dave/status | python3 -c 'import json,sys; print(json.load(sys.stdin).get("stored",0))')
 check "after kill -9 the batch is all or nothing ($S stored)" test "$S" = 0 -o "$S" = 45
-check "upload works after restart" test "$(code -H "$M" -X POST --data-binary @$T/v3.json $U/v1/vouchers)" = 200
-curl -s -H "$R" $U/v1/accounts/dave/status > "$T/dave.json"; check "all 45 stored" python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o[\"stored\"]==45, o" "$T/dave.json"
+check "upload works after restart" test "$(code -H "$DDAVE" -X POST --data-binary @$T/v3.json $U/v1/vouchers)" = 200
+curl -s -H "$DDAVE" $U/v1/accounts/dave/status > "$T/dave.json"; check "all 45 stored" python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o[\"stored\"]==45, o" "$T/dave.json"
 
 kill -TERM "$PID"; wait "$PID"; PID=
 echo "$pass passed, $fail failed"
