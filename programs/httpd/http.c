@@ -12,7 +12,7 @@
 #include "bodies.h"
 
 const char *const vd_route_names[VD_R_COUNT] = {"healthz", "metrics", "hash", "match", "banks",
-                                                "index", "vouchers", "accounts", "public", "other"};
+                                                "index", "vouchers", "accounts", "public", "hma", "other"};
 const double vd_lat_bounds[VD_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                               0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
@@ -99,13 +99,15 @@ static int route_of(const char *url) {
   if (!strcmp(url, "/v1/vouchers")) return VD_R_VOUCHERS;
   if (!strncmp(url, "/v1/accounts/", 13)) return VD_R_ACCOUNTS;
   if (!strcmp(url, "/v1/public")) return VD_R_PUBLIC;
+  if (vd_hma_route(url)) return VD_R_HMA;
   return VD_R_OTHER;
 }
 
 /* Least role each route needs; VD_ROLE_NONE = public.  HEAD is GET without
  * the body, so it needs what GET needs.  VD_ROLE_DEVICE marks the account
  * routes: the account's own device token, or admin. */
-static int role_needed(int route, const char *method) {
+static int role_needed(int route, const char *url, const char *method) {
+  if (route == VD_R_HMA) return vd_hma_role(url, method);
   const int read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
   switch (route) {
   case VD_R_HEALTH:
@@ -157,6 +159,8 @@ enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const cha
   case VD_R_PUBLIC:
     if (!get) break;
     return vd_route_public(s, conn);
+  case VD_R_HMA:
+    return vd_route_hma(s, conn, url, method, r);
   case VD_R_OTHER:
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint: %s", url);
   default:
@@ -232,7 +236,7 @@ static enum MHD_Result admit(vd_server *s, struct MHD_Connection *conn, const ch
       return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_framing", "malformed Content-Length");
     r->declared = v > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)v;
   }
-  const int need = role_needed(r->route, method);
+  const int need = role_needed(r->route, url, method);
   if (!s->auth_required) {
     r->role = VD_ROLE_ADMIN;
   } else if (need > VD_ROLE_NONE) {
@@ -340,6 +344,8 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
   }
   if (r->route == VD_R_HEALTH || r->route == VD_R_METRICS || r->route == VD_R_PUBLIC || r->route == VD_R_OTHER)
     return vd_dispatch(s, conn, url, method, r); /* cheap: answered here, never queued */
+  if (r->route == VD_R_HMA && !strcmp(url, "/status")) /* HMA's health check: cheap too */
+    return vd_dispatch(s, conn, url, method, r);
   if (vd_jobs_submit(s, conn, url, method, r, is_light(s, conn, r)) != 0) {
     atomic_fetch_add(&s->metrics.rejected_busy, 1);
     return vd_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, "busy",

@@ -26,7 +26,7 @@ int vd_role_from_name(const char *name);
 /* Routes, for metrics and the access log. */
 enum {
   VD_R_HEALTH, VD_R_METRICS, VD_R_HASH, VD_R_MATCH, VD_R_BANKS, VD_R_INDEX, VD_R_VOUCHERS,
-  VD_R_ACCOUNTS, VD_R_PUBLIC, VD_R_OTHER, VD_R_COUNT
+  VD_R_ACCOUNTS, VD_R_PUBLIC, VD_R_HMA, VD_R_OTHER, VD_R_COUNT
 };
 extern const char *const vd_route_names[VD_R_COUNT];
 
@@ -217,4 +217,11 @@ void vd_worker_put(vd_server *s, vd_worker *w);
 void vd_worker_free(vd_worker *w);
 enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn);
+
+/* routes_hma.c: HMA 2.x's routes (/status, /m/, /h/, /c/) */
+int vd_hma_route(const char *url);                     /* 1 if url is one of them */
+int vd_hma_role(const char *url, const char *method);  /* least role it needs */
+enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn);
+enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                             vd_request *r);
 #endif

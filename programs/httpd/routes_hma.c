@@ -1,0 +1,759 @@
+/* programs/httpd/routes_hma.c -- the routes of Meta's Hasher-Matcher-Actioner
+ * 2.x ("OpenMediaMatch") that an HMA client calls, answered by vouchd with
+ * HMA's paths, parameters and response shapes (docs/hma.md maps each one):
+ *
+ *   GET    /status                          "I-AM-ALIVE", or 503 while no index is loaded or it is stale
+ *   GET    /m/raw_lookup?signal_type&signal[&include_distance][&banks]
+ *   GET    /m/lookup?signal_type&signal[&banks]     (?url= answers 403: fetching is not built in)
+ *   POST   /m/lookup                        multipart/form-data, field "photo"
+ *   POST   /m/compare                       {"pdq":[HEX,HEX]}
+ *   GET    /m/index/status[?signal_type]
+ *   POST   /h/hash                          multipart/form-data, field "photo" (GET ?url=: 403)
+ *   GET    /c/banks, POST /c/banks {"name"[,"enabled"|"enabled_ratio"]}
+ *   GET|PUT|DELETE /c/bank/NAME
+ *   POST   /c/bank/NAME/signal {"pdq":HEX}, POST /c/bank/NAME/content (multipart)
+ *   DELETE /c/bank/NAME/content/ID
+ *   GET    /c/signal_type
+ *
+ * These requests go through the same admission, limits, worker pool and
+ * auth as the /v1 routes (http.c); only /status is answered on the
+ * libmicrohttpd thread.  HMA's own errors are {"message": TEXT}; refusals
+ * made from the headers (401, 403, 413, 429) keep vouchd's error object.
+ *
+ * Multipart bodies are taken apart by libmicrohttpd's post processor, fed
+ * the body vouchd has already buffered under --max-body and --body-budget. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include "vouchd.h"
+#include "bodies.h"
+
+/* HMA's signal type names and the vouch algorithm behind each.  HMA's
+ * video_md5 and vpdq have no vouch algorithm yet: a video module adds its
+ * row here (name, algorithm, content type "video") and hash_upload() below
+ * learns to send "video" uploads to it. */
+typedef struct {
+  const char *name;
+  int algo;
+  const char *content_type;
+} hma_signal;
+static const hma_signal hma_signals[] = {
+    {"pdq", VOUCH_ALGO_PDQ, "photo"},
+};
+#define HMA_NSIGNALS (sizeof hma_signals / sizeof hma_signals[0])
+
+static const hma_signal *signal_by_name(const char *name) {
+  for (size_t i = 0; name && i < HMA_NSIGNALS; i++)
+    if (!strcmp(hma_signals[i].name, name)) return &hma_signals[i];
+  return NULL;
+}
+
+static const char *qarg(struct MHD_Connection *conn, const char *k) {
+  return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, k);
+}
+
+/* HMA's error body. */
+static enum MHD_Result hma_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum MHD_Result hma_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  vd_utf8_scrub(msg);
+  json_t *o = json_pack("{s:s}", "message", msg);
+  if (!o) o = json_pack("{s:s}", "message", "(message not UTF-8)");
+  return vd_send_json(conn, status, o);
+}
+
+static int parse_bool(const char *v, int dflt, int *out) {
+  if (!v) {
+    *out = dflt;
+    return 0;
+  }
+  if (!strcasecmp(v, "true") || !strcmp(v, "1")) *out = 1;
+  else if (!strcasecmp(v, "false") || !strcmp(v, "0")) *out = 0;
+  else return -1;
+  return 0;
+}
+
+/* A signal string as HMA's PDQ signal type accepts it: exactly the hex of
+ * the algorithm's bytes. */
+static int parse_signal(const hma_signal *st, const char *text, uint8_t *out) {
+  const size_t nb = vouch_algo_bytes(st->algo);
+  if (!text || strlen(text) != 2 * nb) return -1;
+  return vouch_hash_from_hex(text, 2 * nb, out, nb) == VOUCH_OK ? 0 : -1;
+}
+
+/* ?banks=A,B: is `bank` listed (or no list given)? */
+static int bank_wanted(const char *list, const char *bank) {
+  if (!list || !*list) return 1;
+  const size_t bl = strlen(bank);
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, ",");
+    if (n == bl && !memcmp(p, bank, n)) return 1;
+    p += n;
+    if (*p == ',') p++;
+  }
+  return 0;
+}
+
+/* ---- staleness: HMA answers 503 while its index cache lags the banks ---- */
+
+static int mtime_of(const char *path, struct timespec *ts) {
+  struct stat st;
+  if (stat(path, &st) != 0) return -1;
+  *ts = st.st_mtim;
+  return 0;
+}
+
+static int ts_after(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* 0 fresh; 1 no index loaded; 2 the bank database (or its WAL) changed after
+ * the index file was written. */
+static int index_state(vd_server *s) {
+  vd_index_ref *ref = vd_index_acquire(s);
+  if (!ref) return 1;
+  vd_index_release(ref);
+  struct timespec ti, td;
+  if (!s->index_path || mtime_of(s->index_path, &ti) != 0) return 2;
+  if (mtime_of(s->db_path, &td) == 0 && ts_after(&td, &ti)) return 2;
+  char wal[4096];
+  if (snprintf(wal, sizeof wal, "%s-wal", s->db_path) < (int)sizeof wal && mtime_of(wal, &td) == 0 &&
+      ts_after(&td, &ti))
+    return 2;
+  return 0;
+}
+
+enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn) {
+  static const char *const text[] = {"I-AM-ALIVE", "INDEX-NOT-LOADED", "INDEX-STALE"};
+  const int st = index_state(s);
+  char body[32];
+  snprintf(body, sizeof body, "%s", text[st]);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+  if (resp) MHD_add_response_header(resp, "Content-Type", "text/plain");
+  return vd_queue(conn, st ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, resp);
+}
+
+/* ---- multipart uploads (libmicrohttpd's post processor) ---- */
+
+typedef struct {
+  char key[16];   /* the one file field seen: "photo", "video", ... */
+  int files;      /* distinct file fields */
+  int bad_key;    /* a file field with a name too long to be a content type */
+  char *data;
+  size_t len, cap, limit;
+  int oom;
+} upload;
+
+static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                   const char *content_type, const char *transfer_encoding, const char *data,
+                                   uint64_t off, size_t size) {
+  upload *u = cls;
+  (void)kind, (void)content_type, (void)transfer_encoding;
+  if (!filename || !key) return MHD_YES; /* plain form fields are ignored, as HMA does */
+  if (off == 0 && (u->files == 0 || strcmp(u->key, key) != 0)) {
+    if (++u->files > 1) return MHD_NO; /* one file per request */
+    if (strlen(key) >= sizeof u->key) {
+      u->bad_key = 1;
+      return MHD_NO;
+    }
+    strcpy(u->key, key);
+  }
+  if (size == 0) return MHD_YES;
+  if (size > u->limit - u->len) return MHD_NO; /* cannot happen: parts are inside the body */
+  if (u->len + size > u->cap) {
+    size_t nc = u->cap ? u->cap : 65536;
+    while (nc < u->len + size) nc *= 2;
+    if (nc > u->limit) nc = u->limit;
+    char *nd = realloc(u->data, nc);
+    if (!nd) {
+      u->oom = 1;
+      return MHD_NO;
+    }
+    u->data = nd;
+    u->cap = nc;
+  }
+  memcpy(u->data + u->len, data, size);
+  u->len += size;
+  return MHD_YES;
+}
+
+/* Hashes the one uploaded file.  On success *nsig signals are in sig
+ * (HMA_NSIGNALS rows of VOUCH_HASH_MAX_BYTES) and their names in names;
+ * otherwise an answer has been queued and -1 is returned with *ret set. */
+static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r, uint8_t *sig,
+                       const hma_signal **names, size_t *nsig, enum MHD_Result *ret) {
+  upload u = {.limit = r->len};
+  struct MHD_PostProcessor *pp = MHD_create_post_processor(conn, 16384, upload_part, &u);
+  const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+  if (!pp || !ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
+    if (pp) MHD_destroy_post_processor(pp);
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Missing multipart/form-data file upload");
+    return -1;
+  }
+  enum MHD_Result pr = MHD_post_process(pp, r->body, r->len);
+  enum MHD_Result fin = MHD_destroy_post_processor(pp);
+  if (u.oom) {
+    free(u.data);
+    *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+    return -1;
+  }
+  if (u.files > 1) {
+    free(u.data);
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Only one file allowed per request");
+    return -1;
+  }
+  if (u.bad_key || (u.files == 1 && strcmp(u.key, "photo") != 0)) {
+    free(u.data);
+    /* the hook for video: "video" uploads go to the video signal types once a row names them */
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", u.bad_key ? "(too long)" : u.key);
+    return -1;
+  }
+  if (pr != MHD_YES || fin != MHD_YES || u.files == 0) {
+    free(u.data);
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, u.files ? "malformed multipart/form-data body"
+                                                         : "Missing multipart/form-data file upload");
+    return -1;
+  }
+  vd_worker *w = vd_worker_get(s);
+  if (!w) {
+    free(u.data);
+    *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+    return -1;
+  }
+  /* HMA hashes photos with the reference PDQ path: vouch's exact mode */
+  vouch_decoder *dec = vd_worker_decoder(w, 1);
+  *nsig = 0;
+  int rc = VOUCH_OK;
+  for (size_t i = 0; i < HMA_NSIGNALS && rc == VOUCH_OK; i++) {
+    if (strcmp(hma_signals[i].content_type, u.key) != 0) continue;
+    int quality = -1;
+    uint32_t fw = 0, fh = 0;
+    rc = vouch_hash_encoded(w->hasher, dec, u.data, u.len, hma_signals[i].algo, 0, sig + *nsig * VOUCH_HASH_MAX_BYTES,
+                            VOUCH_HASH_MAX_BYTES, &quality, &fw, &fh);
+    if (rc == VOUCH_OK) names[(*nsig)++] = &hma_signals[i];
+  }
+  free(u.data);
+  if (rc != VOUCH_OK) {
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s", vouch_decoder_errmsg(dec));
+    vd_worker_put(s, w);
+    *ret = vd_image_error(conn, rc, detail);
+    return -1;
+  }
+  vd_worker_put(s, w);
+  atomic_fetch_add(&s->metrics.hashes, 1);
+  return 0;
+}
+
+/* ---- matching ---- */
+
+typedef struct {
+  uint64_t id;
+  unsigned distance;
+  const char *bank;
+} hit;
+
+/* Searches one signal in the loaded index at HMA's threshold (vouch's
+ * default radius for the algorithm: 31 for PDQ, as HMA).  Answers itself
+ * and returns -1 on failure; else fills *hits (caller frees) and *ref (caller
+ * releases: the bank names point into the index). */
+static int search_signal(vd_server *s, struct MHD_Connection *conn, const hma_signal *st, const uint8_t *q,
+                         const char *banks, hit **hits, size_t *nh, vd_index_ref **ref, enum MHD_Result *ret) {
+  *hits = NULL;
+  *nh = 0;
+  *ref = vd_index_acquire(s);
+  vouch_index *idx = vd_index_handle(*ref);
+  if (!idx || vouch_index_algo(idx) != st->algo) {
+    vd_index_release(*ref);
+    *ref = NULL;
+    *ret = hma_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "index not yet ready");
+    return -1;
+  }
+  vouch_search_opts so = {.radius = vouch_default_radius(st->algo), .engine = VOUCH_ENGINE_AUTO, .threads = 1};
+  vouch_match *m = NULL;
+  size_t nm = 0;
+  int rc = vouch_index_search(idx, q, 1, 1, &so, &m, &nm);
+  if (rc != VOUCH_OK) {
+    vd_index_release(*ref);
+    *ref = NULL;
+    *ret = vd_send_error(conn, rc == VOUCH_E_NOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         rc == VOUCH_E_NOMEM ? "out_of_memory" : "internal", "search failed: %s", vouch_strerror(rc));
+    return -1;
+  }
+  const size_t cap = nm < s->max_matches ? nm : s->max_matches;
+  hit *h = cap ? malloc(cap * sizeof *h) : NULL;
+  if (cap && !h) {
+    vouch_matches_free(m);
+    vd_index_release(*ref);
+    *ref = NULL;
+    *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+    return -1;
+  }
+  size_t n = 0;
+  for (size_t k = 0; k < nm; k++) {
+    vouch_index_entry e;
+    if (vouch_index_get(idx, m[k].entry, &e) != VOUCH_OK) continue;
+    const char *bn = vouch_index_bank_name(idx, e.bank);
+    if (!bank_wanted(banks, bn)) continue;
+    if (n == cap) {
+      atomic_fetch_add(&s->metrics.truncated, 1);
+      break;
+    }
+    h[n++] = (hit){e.entry_id, m[k].distance, bn};
+  }
+  atomic_fetch_add(&s->metrics.matches, nm);
+  vouch_matches_free(m);
+  *hits = h;
+  *nh = n;
+  return 0;
+}
+
+static json_t *distance_str(unsigned d) {
+  char b[16];
+  snprintf(b, sizeof b, "%u", d);
+  return json_string(b);
+}
+
+/* {BANK: [{"bank_content_id": ID, "distance": "D"}, ...], ...} */
+static json_t *by_bank(const hit *h, size_t n) {
+  json_t *o = json_object();
+  for (size_t i = 0; i < n; i++) {
+    json_t *arr = json_object_get(o, h[i].bank);
+    if (!arr) {
+      arr = json_array();
+      json_object_set_new(o, h[i].bank, arr);
+    }
+    json_array_append_new(arr, json_pack("{s:I,s:o}", "bank_content_id", (json_int_t)h[i].id, "distance",
+                                         distance_str(h[i].distance)));
+  }
+  return o;
+}
+
+/* Looks `q` up and adds the by-bank answer to `out` under st's name (or
+ * returns it alone when out is NULL). */
+static int lookup_one(vd_server *s, struct MHD_Connection *conn, const hma_signal *st, const uint8_t *q,
+                      const char *banks, json_t **res, enum MHD_Result *ret) {
+  hit *h;
+  size_t n;
+  vd_index_ref *ref;
+  if (search_signal(s, conn, st, q, banks, &h, &n, &ref, ret) != 0) return -1;
+  *res = by_bank(h, n);
+  free(h);
+  vd_index_release(ref);
+  return 0;
+}
+
+static enum MHD_Result fetch_refused(struct MHD_Connection *conn) {
+  return hma_error(conn, MHD_HTTP_FORBIDDEN, "url fetching is not available in this vouchd: send the file "
+                   "(POST, multipart/form-data) or the signal instead");
+}
+
+static enum MHD_Result route_raw_lookup(vd_server *s, struct MHD_Connection *conn) {
+  const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
+  if (!signal) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal is required");
+  if (!stn) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal_type is required");
+  int with_d;
+  if (parse_bool(qarg(conn, "include_distance"), 0, &with_d) != 0)
+    return hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid boolean parameter - prefer true/false");
+  const hma_signal *st = signal_by_name(stn);
+  if (!st) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
+  uint8_t q[VOUCH_HASH_MAX_BYTES];
+  if (parse_signal(st, signal, q) != 0) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
+  hit *h;
+  size_t n;
+  vd_index_ref *ref;
+  enum MHD_Result ret;
+  if (search_signal(s, conn, st, q, qarg(conn, "banks"), &h, &n, &ref, &ret) != 0) return ret;
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(arr, with_d ? json_pack("{s:I,s:o}", "bank_content_id", (json_int_t)h[i].id, "distance",
+                                                  distance_str(h[i].distance))
+                                      : json_integer((json_int_t)h[i].id));
+  free(h);
+  vd_index_release(ref);
+  return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "matches", arr));
+}
+
+static enum MHD_Result route_lookup_get(vd_server *s, struct MHD_Connection *conn) {
+  if (qarg(conn, "url")) return fetch_refused(conn);
+  const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
+  if (!signal || !stn) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "Either url or both signal and signal_type are required");
+  const hma_signal *st = signal_by_name(stn);
+  if (!st) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
+  uint8_t q[VOUCH_HASH_MAX_BYTES];
+  if (parse_signal(st, signal, q) != 0) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
+  json_t *res;
+  enum MHD_Result ret;
+  if (lookup_one(s, conn, st, q, qarg(conn, "banks"), &res, &ret) != 0) return ret;
+  return vd_send_json(conn, MHD_HTTP_OK, res);
+}
+
+static enum MHD_Result route_lookup_post(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
+  uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
+  const hma_signal *names[HMA_NSIGNALS];
+  size_t ns;
+  enum MHD_Result ret;
+  if (hash_upload(s, conn, r, sig, names, &ns, &ret) != 0) return ret;
+  json_t *out = json_object();
+  for (size_t i = 0; i < ns; i++) {
+    json_t *res;
+    if (lookup_one(s, conn, names[i], sig + i * VOUCH_HASH_MAX_BYTES, qarg(conn, "banks"), &res, &ret) != 0) {
+      json_decref(out);
+      return ret;
+    }
+    json_object_set_new(out, names[i]->name, res);
+  }
+  return vd_send_json(conn, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result route_hash_post(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
+  uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
+  const hma_signal *names[HMA_NSIGNALS];
+  size_t ns;
+  enum MHD_Result ret;
+  if (hash_upload(s, conn, r, sig, names, &ns, &ret) != 0) return ret;
+  json_t *out = json_object();
+  char hex[VOUCH_HASH_HEX_BYTES];
+  for (size_t i = 0; i < ns; i++) {
+    vouch_hash_to_hex(sig + i * VOUCH_HASH_MAX_BYTES, vouch_algo_bytes(names[i]->algo), hex, sizeof hex);
+    json_object_set_new(out, names[i]->name, json_string(hex));
+  }
+  return vd_send_json(conn, MHD_HTTP_OK, out);
+}
+
+static json_t *load_json(const vd_request *r) {
+  json_error_t jerr;
+  return r->len ? json_loadb(r->body, r->len, 0, &jerr) : NULL;
+}
+
+static enum MHD_Result route_compare(struct MHD_Connection *conn, vd_request *r) {
+  json_t *doc = load_json(r);
+  if (!json_is_object(doc)) {
+    json_decref(doc);
+    return hma_error(conn, MHD_HTTP_BAD_REQUEST, "Request input was not a dict");
+  }
+  json_t *out = json_object();
+  const char *k;
+  json_t *v;
+  json_object_foreach(doc, k, v) {
+    const hma_signal *st = signal_by_name(k);
+    enum MHD_Result ret = MHD_NO;
+    uint8_t a[VOUCH_HASH_MAX_BYTES], b[VOUCH_HASH_MAX_BYTES];
+    if (!json_is_array(v)) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Comparison hashes for %s was not a list", k);
+    else if (json_array_size(v) != 2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Comparison hash list length must be exactly 2");
+    else if (!st) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", k);
+    else if (parse_signal(st, json_string_value(json_array_get(v, 0)), a) != 0 ||
+             parse_signal(st, json_string_value(json_array_get(v, 1)), b) != 0)
+      ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s hash", k);
+    else {
+      const unsigned d = vouch_hamming(a, b, vouch_algo_bytes(st->algo));
+      json_object_set_new(out, k, json_pack("[b,{s:i}]", d <= vouch_default_radius(st->algo), "distance", (int)d));
+      continue;
+    }
+    json_decref(out);
+    json_decref(doc);
+    return ret;
+  }
+  json_decref(doc);
+  return vd_send_json(conn, MHD_HTTP_OK, out);
+}
+
+static enum MHD_Result route_index_status(vd_server *s, struct MHD_Connection *conn) {
+  const char *only = qarg(conn, "signal_type");
+  if (only && !signal_by_name(only)) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such signal type '%s'", only);
+  vd_index_ref *ref = vd_index_acquire(s);
+  vouch_index *idx = vd_index_handle(ref);
+  struct timespec ti = {0, 0};
+  const int have_time = s->index_path && mtime_of(s->index_path, &ti) == 0;
+  json_t *out = json_object();
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) {
+    if (only && strcmp(only, hma_signals[i].name) != 0) continue;
+    const int present = idx && vouch_index_algo(idx) == hma_signals[i].algo;
+    json_object_set_new(out, hma_signals[i].name,
+                        json_pack("{s:b,s:I,s:I}", "present", present, "built_to",
+                                  (json_int_t)(present && have_time ? ti.tv_sec : -1), "size",
+                                  (json_int_t)(present ? vouch_index_count(idx) : 0)));
+  }
+  vd_index_release(ref);
+  return vd_send_json(conn, MHD_HTTP_OK, out);
+}
+
+/* ---- curation (/c/) over the bank database ---- */
+
+static enum MHD_Result bank_fail(struct MHD_Connection *conn, int rc, vouch_bank *db, const char *name) {
+  const char *detail = db ? vouch_bank_errmsg(db) : "";
+  switch (rc) {
+  case VOUCH_E_NOT_FOUND: return hma_error(conn, MHD_HTTP_NOT_FOUND, "bank '%s' not found", name ? name : "");
+  case VOUCH_E_EXISTS: return hma_error(conn, MHD_HTTP_FORBIDDEN, "Bank already exists");
+  case VOUCH_E_INVALID:
+  case VOUCH_E_HASH_PARSE: return hma_error(conn, MHD_HTTP_BAD_REQUEST, "%s: %s", vouch_strerror(rc), detail);
+  case VOUCH_E_ALGO_MISMATCH: return hma_error(conn, MHD_HTTP_BAD_REQUEST, "the bank holds another signal type");
+  case VOUCH_E_NOMEM: return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+  case VOUCH_E_DB_BUSY:
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database", "the database is locked: %s", detail);
+  default: return hma_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: %s", vouch_strerror(rc), detail);
+  }
+}
+
+/* HMA's BankConfig: {"name", "matching_enabled_ratio"}; vouch's banks are on or off. */
+static int bank_cfg(void *ctx, const vouch_bank_info *i) {
+  json_array_append_new((json_t *)ctx, json_pack("{s:s,s:f}", "name", i->name, "matching_enabled_ratio",
+                                                 i->enabled ? 1.0 : 0.0));
+  return 0;
+}
+
+static enum MHD_Result send_bank(struct MHD_Connection *conn, vouch_bank *db, const char *name, unsigned status) {
+  json_t *arr = json_array();
+  int rc = vouch_bank_list(db, name, bank_cfg, arr);
+  enum MHD_Result ret = rc == VOUCH_OK && json_array_size(arr) == 1
+                            ? vd_send_json(conn, status, json_incref(json_array_get(arr, 0)))
+                            : bank_fail(conn, rc == VOUCH_OK ? VOUCH_E_NOT_FOUND : rc, db, name);
+  json_decref(arr);
+  return ret;
+}
+
+/* "enabled" (bool or string) / "enabled_ratio" (number): vouch keeps a bank
+ * on (ratio > 0) or off; -1 when neither is given, -2 when malformed. */
+static int enabled_from(json_t *doc) {
+  json_t *ratio = json_object_get(doc, "enabled_ratio"), *en = json_object_get(doc, "enabled");
+  if (ratio) {
+    if (json_is_number(ratio)) return json_number_value(ratio) > 0;
+    if (json_is_string(ratio)) {
+      char *end;
+      errno = 0;
+      double d = strtod(json_string_value(ratio), &end);
+      if (!errno && end != json_string_value(ratio) && !*end) return d > 0;
+    }
+    return -2;
+  }
+  if (en) {
+    if (json_is_boolean(en)) return json_is_true(en);
+    if (json_is_integer(en)) return json_integer_value(en) != 0;
+    int b;
+    if (json_is_string(en) && parse_bool(json_string_value(en), 0, &b) == 0) return b;
+    return -2;
+  }
+  return -1;
+}
+
+typedef struct {
+  uint8_t hash[VOUCH_HASH_MAX_BYTES];
+  size_t nb;
+  int64_t id;
+} find_hash;
+
+static int find_entry(void *ctx, const vouch_bank_entry *e) {
+  find_hash *f = ctx;
+  if (e->hash_bytes == f->nb && !memcmp(e->hash, f->hash, f->nb)) {
+    f->id = e->id;
+    return 1; /* stop */
+  }
+  return 0;
+}
+
+/* Adds the signals to bank `name` and answers {"id": ID, "signals": {...}}.
+ * The bank's algorithm decides which signal it takes; the id is vouch's
+ * entry id (a signal already banked keeps its id). */
+static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, const char *name,
+                                   const hma_signal *const *st, const uint8_t *sig, size_t ns) {
+  if (ns == 0) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No signals given");
+  if (ns > 1) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "a vouch bank holds one signal type");
+  find_hash f = {.nb = vouch_algo_bytes(st[0]->algo), .id = -1};
+  memcpy(f.hash, sig, f.nb);
+  char line[VOUCH_HASH_HEX_BYTES + 2];
+  vouch_hash_to_hex(sig, f.nb, line, sizeof line - 1);
+  const size_t ll = strlen(line);
+  line[ll] = '\n';
+  vouch_import_opts io;
+  memset(&io, 0, sizeof io);
+  io.list.format = VOUCH_LIST_HEX;
+  io.source = "hma";
+  io.strict = 1;
+  vouch_import_stats stats;
+  memset(&stats, 0, sizeof stats);
+  int rc = vouch_bank_import(db, name, line, ll + 1, &io, &stats);
+  if (rc == VOUCH_OK) rc = vouch_bank_entries(db, name, find_entry, &f);
+  if (rc != VOUCH_OK && f.id < 0) return bank_fail(conn, rc, db, name);
+  if (f.id < 0) return hma_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the signal was added but not found again");
+  line[ll] = 0;
+  return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:{s:s}}", "id", (json_int_t)f.id, "signals", st[0]->name, line));
+}
+
+static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn, const char *path,
+                                      const char *method, vd_request *r) {
+  const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST"),
+            put = !strcmp(method, "PUT"), del = !strcmp(method, "DELETE");
+  if (!strcmp(path, "signal_type")) {
+    if (!get) return hma_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    json_t *arr = json_array();
+    for (size_t i = 0; i < HMA_NSIGNALS; i++)
+      json_array_append_new(arr, json_pack("{s:s,s:f}", "name", hma_signals[i].name, "enabled_ratio", 1.0));
+    return vd_send_json(conn, MHD_HTTP_OK, arr);
+  }
+  /* banks | bank/NAME[/signal | /content[/ID]] */
+  char name[160] = "", action[16] = "", sub[32] = "";
+  if (!strcmp(path, "banks")) {
+    if (!get && !post) return hma_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+  } else if (!strncmp(path, "bank/", 5)) {
+    const char *p = path + 5;
+    size_t n = strcspn(p, "/");
+    if (n == 0 || n >= sizeof name) return hma_error(conn, MHD_HTTP_NOT_FOUND, "bad bank name");
+    memcpy(name, p, n);
+    p += n;
+    if (*p == '/') {
+      p++;
+      n = strcspn(p, "/");
+      if (n >= sizeof action) return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
+      memcpy(action, p, n);
+      p += n;
+      if (*p == '/') {
+        p++;
+        if (strlen(p) >= sizeof sub || !*p || strchr(p, '/')) return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
+        strcpy(sub, p);
+      }
+    }
+  } else {
+    return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: /c/%s", path);
+  }
+  vouch_bank *db = NULL;
+  int rc = vouch_bank_open(&db, s->db_path, get ? VOUCH_BANK_OPEN_READONLY : VOUCH_BANK_OPEN_CREATE);
+  if (rc != VOUCH_OK) {
+    enum MHD_Result ret = bank_fail(conn, rc, db, NULL);
+    vouch_bank_free(db);
+    return ret;
+  }
+  enum MHD_Result ret;
+  json_t *doc = NULL;
+  if (!*name && get) {
+    json_t *arr = json_array();
+    rc = vouch_bank_list(db, NULL, bank_cfg, arr);
+    ret = rc == VOUCH_OK ? vd_send_json(conn, MHD_HTTP_OK, arr) : (json_decref(arr), bank_fail(conn, rc, db, NULL));
+  } else if (!*name && post) {
+    doc = load_json(r);
+    const char *bn = json_string_value(json_object_get(doc, "name"));
+    const int en = doc ? enabled_from(doc) : -1;
+    if (!json_is_object(doc) || !bn) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "name is required");
+    else if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio");
+    else if ((rc = vouch_bank_create(db, bn, VOUCH_ALGO_PDQ)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
+    else if (en == 0 && (rc = vouch_bank_set_enabled(db, bn, 0)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
+    else ret = send_bank(conn, db, bn, MHD_HTTP_CREATED);
+  } else if (*name && !*action && get) {
+    ret = send_bank(conn, db, name, MHD_HTTP_OK);
+  } else if (*name && !*action && put) {
+    doc = load_json(r);
+    const int en = json_is_object(doc) ? enabled_from(doc) : -2;
+    const char *nn = json_string_value(json_object_get(doc, "name"));
+    if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object with enabled / enabled_ratio");
+    else if (nn && strcmp(nn, name) != 0) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "vouch banks cannot be renamed");
+    else if (en >= 0 && (rc = vouch_bank_set_enabled(db, name, en)) != VOUCH_OK) ret = bank_fail(conn, rc, db, name);
+    else ret = send_bank(conn, db, name, MHD_HTTP_OK);
+  } else if (*name && !*action && del) {
+    rc = vouch_bank_remove(db, name);
+    /* HMA answers "Done" for a bank that was not there too */
+    ret = rc == VOUCH_OK || rc == VOUCH_E_NOT_FOUND ? vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:s}", "message", "Done"))
+                                                    : bank_fail(conn, rc, db, name);
+  } else if (*name && !strcmp(action, "signal") && !*sub && post) {
+    doc = load_json(r);
+    const hma_signal *st[HMA_NSIGNALS];
+    uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
+    size_t ns = 0;
+    const char *k;
+    json_t *v;
+    ret = MHD_YES;
+    int bad = !json_is_object(doc);
+    if (bad) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected {\"pdq\": HEX}");
+    if (!bad) {
+      json_object_foreach(doc, k, v) {
+        const hma_signal *one = signal_by_name(k);
+        if (!one) {
+          ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such signal type %s", k);
+          bad = 1;
+          break;
+        }
+        if (ns == HMA_NSIGNALS || parse_signal(one, json_string_value(v), sig + ns * VOUCH_HASH_MAX_BYTES) != 0) {
+          ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s signal", k);
+          bad = 1;
+          break;
+        }
+        st[ns++] = one;
+      }
+    }
+    if (!bad) ret = add_signals(conn, db, name, st, sig, ns);
+  } else if (*name && !strcmp(action, "content") && !*sub && post) {
+    if (qarg(conn, "url")) {
+      ret = fetch_refused(conn);
+    } else {
+      json_t *probe = json_array();
+      rc = vouch_bank_list(db, name, bank_cfg, probe); /* HMA checks the bank before reading the upload */
+      const int found = rc == VOUCH_OK && json_array_size(probe) == 1;
+      json_decref(probe);
+      uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
+      const hma_signal *st[HMA_NSIGNALS];
+      size_t ns;
+      if (!found) ret = bank_fail(conn, rc == VOUCH_OK ? VOUCH_E_NOT_FOUND : rc, db, name);
+      else if (hash_upload(s, conn, r, sig, st, &ns, &ret) == 0) ret = add_signals(conn, db, name, st, sig, ns);
+    }
+  } else if (*name && !strcmp(action, "content") && *sub && del) {
+    /* vouch keeps entries for the audit trail: "deleting" disables the entry,
+     * which leaves the index at the next rebuild */
+    char *end;
+    errno = 0;
+    long long id = strtoll(sub, &end, 10);
+    size_t changed = 0;
+    if (errno || *end || id < 0) ret = hma_error(conn, MHD_HTTP_NOT_FOUND, "no such content id '%s'", sub);
+    else if ((rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, 0, &changed)) != VOUCH_OK &&
+             rc != VOUCH_E_NOT_FOUND)
+      ret = bank_fail(conn, rc, db, name);
+    else if (rc == VOUCH_E_NOT_FOUND && !changed) {
+      json_t *probe = json_array();
+      const int bank_there = vouch_bank_list(db, name, bank_cfg, probe) == VOUCH_OK && json_array_size(probe) == 1;
+      json_decref(probe);
+      ret = bank_there ? vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:i}", "deleted", 0))
+                       : bank_fail(conn, VOUCH_E_NOT_FOUND, db, name);
+    } else
+      ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I}", "deleted", (json_int_t)changed));
+  } else {
+    ret = hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s /c/%s", method, path);
+  }
+  json_decref(doc);
+  vouch_bank_free(db);
+  return ret;
+}
+
+/* ---- the hooks http.c calls ---- */
+
+int vd_hma_route(const char *url) {
+  return !strcmp(url, "/status") || !strncmp(url, "/m/", 3) || !strncmp(url, "/h/", 3) || !strncmp(url, "/c/", 3);
+}
+
+int vd_hma_role(const char *url, const char *method) {
+  const int read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+  if (!strcmp(url, "/status")) return VD_ROLE_NONE;
+  if (!strcmp(url, "/m/index/status")) return VD_ROLE_READER;
+  if (!strncmp(url, "/m/", 3) || !strncmp(url, "/h/", 3)) return VD_ROLE_MATCHER;
+  return read ? VD_ROLE_READER : VD_ROLE_ADMIN; /* /c/ */
+}
+
+enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                             vd_request *r) {
+  const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
+  if (!strcmp(url, "/status") && get) return vd_hma_status(s, conn);
+  if (!strcmp(url, "/m/raw_lookup") && get) return route_raw_lookup(s, conn);
+  if (!strcmp(url, "/m/lookup") && get) return route_lookup_get(s, conn);
+  if (!strcmp(url, "/m/lookup") && post) return route_lookup_post(s, conn, r);
+  if (!strcmp(url, "/m/compare") && post) return route_compare(conn, r);
+  if (!strcmp(url, "/m/index/status") && get) return route_index_status(s, conn);
+  if (!strcmp(url, "/h/hash") && get) return qarg(conn, "url") ? fetch_refused(conn) : hma_error(conn, MHD_HTTP_BAD_REQUEST, "url is required");
+  if (!strcmp(url, "/h/hash") && post) return route_hash_post(s, conn, r);
+  if (!strncmp(url, "/c/", 3)) return route_curation(s, conn, url + 3, method, r);
+  return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %s", method, url);
+}
