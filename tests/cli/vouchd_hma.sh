@@ -1,0 +1,151 @@
+#!/bin/bash
+# tests/cli/vouchd_hma.sh -- vouchd's HMA 2.x routes (programs/httpd/routes_hma.c,
+# docs/hma.md), driven with the request and response shapes HMA's own tests
+# use: /status, /c/ bank curation, /h/hash, /m/raw_lookup, /m/lookup (GET and
+# multipart POST), /m/compare, /m/index/status; auth and admission as for /v1.
+set -u
+D=${VOUCHD_BIN:?}
+V=${VOUCH_BIN:?}
+SRC=${VOUCH_SRC:?}
+EX=$SRC/examples
+. "$(dirname "$0")/lib/vouchd_harness.sh"
+code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 60 "$@"; }
+py() { python3 -c "import json,sys; o=json.load(open('$T/body')); $1"; }
+DB=$T/db.sqlite
+$V bank create --db "$DB" placeholder >/dev/null   # the database exists before the tokens
+ADMIN=$($D token create --db "$DB" --role admin --name admin)
+MATCH=$($D token create --db "$DB" --role matcher --name matcher)
+READ=$($D token create --db "$DB" --role reader --name reader)
+A="Authorization: Bearer $ADMIN"; M="Authorization: Bearer $MATCH"; R="Authorization: Bearer $READ"
+$V bank remove --db "$DB" placeholder >/dev/null
+$D --db "$DB" --index "$T/idx.vidx" --listen 127.0.0.1:0 --port-file "$T/port" --threads 2 \
+   --max-body 2000000 2>> "$T/log" &
+PID=$!
+for i in $(seq 1 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+U=http://127.0.0.1:$(cat "$T/port")
+BRIDGE=$($V hash --exact "$EX/bridge.jpg" | awk '{print $1}')
+WEE=$($V hash --exact "$EX/wee.jpg" | awk '{print $1}')
+BLUR=$($V hash --exact "$EX/bridge-blurred.jpg" | awk '{print $1}')
+
+# ---- /status: HMA's readiness answer, open like /healthz
+check "status 503 before an index is loaded" test "$(code $U/status)" = 503
+check "... INDEX-NOT-LOADED" grep -qx 'INDEX-NOT-LOADED' "$T/body"
+
+# ---- /c/: banks
+check "no token: 401" test "$(code -X POST -H 'Content-Type: application/json' -d '{"name":"TEST_BANK"}' $U/c/banks)" = 401
+check "reader cannot create a bank (403)" test "$(code -H "$R" -X POST -H 'Content-Type: application/json' -d '{"name":"TEST_BANK"}' $U/c/banks)" = 403
+check "create bank 201" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d '{"name":"TEST_BANK"}' $U/c/banks)" = 201
+check "... BankConfig shape" py 'assert o=={"name":"TEST_BANK","matching_enabled_ratio":1.0}, o'
+check "create disabled bank (enabled_ratio 0)" test "$(code -H "$A" -X POST -d '{"name":"OFF_BANK","enabled_ratio":0.0}' $U/c/banks)" = 201
+check "... ratio 0" py 'assert o["matching_enabled_ratio"]==0.0, o'
+check "duplicate bank 403 (as HMA)" test "$(code -H "$A" -X POST -d '{"name":"TEST_BANK"}' $U/c/banks)" = 403
+check "... message" py 'assert o=={"message":"Bank already exists"}, o'
+check "create without name 400" test "$(code -H "$A" -X POST -d '{}' $U/c/banks)" = 400
+check "list banks (reader)" test "$(code -H "$R" $U/c/banks)" = 200
+check "... a list of BankConfig" py 'assert sorted(b["name"] for b in o)==["OFF_BANK","TEST_BANK"], o'
+check "show one bank" test "$(code -H "$R" $U/c/bank/TEST_BANK)" = 200
+check "unknown bank 404" test "$(code -H "$R" $U/c/bank/NOPE)" = 404
+check "... HMA's message" py 'assert o=={"message":"bank '"'"'NOPE'"'"' not found"}, o'
+check "PUT enabled false" test "$(code -H "$A" -X PUT -d '{"enabled":false}' $U/c/bank/OFF_BANK)" = 200
+check "PUT rename refused 400" test "$(code -H "$A" -X PUT -d '{"name":"OTHER"}' $U/c/bank/OFF_BANK)" = 400
+
+# ---- /c/: content, by upload and by signal
+check "add content by upload" test "$(code -H "$A" -F "photo=@$EX/bridge.jpg" $U/c/bank/TEST_BANK/content)" = 200
+check "... {id, signals:{pdq}} with the reference PDQ" py 'assert set(o)=={"id","signals"} and o["signals"]=={"pdq":"'$BRIDGE'"}, o'
+ID_BRIDGE=$(py 'print(o["id"])')
+check "add signal" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d "{\"pdq\":\"$WEE\"}" $U/c/bank/TEST_BANK/signal)" = 200
+check "... id and signal" py 'assert o["signals"]=={"pdq":"'$WEE'"} and isinstance(o["id"],int), o'
+ID_WEE=$(py 'print(o["id"])')
+check "bad signal 400" test "$(code -H "$A" -X POST -d '{"pdq":"abc"}' $U/c/bank/TEST_BANK/signal)" = 400
+check "unknown signal type 400" test "$(code -H "$A" -X POST -d '{"md5":"abc"}' $U/c/bank/TEST_BANK/signal)" = 400
+check "no signals 400" test "$(code -H "$A" -X POST -d '{}' $U/c/bank/TEST_BANK/signal)" = 400
+check "content into an unknown bank 404" test "$(code -H "$A" -F "photo=@$EX/wee.jpg" $U/c/bank/NOPE/content)" = 404
+check "content by ?url= refused (no fetching) 403" test "$(code -H "$A" -X POST "$U/c/bank/TEST_BANK/content?url=http://127.0.0.1:1/x.jpg")" = 403
+check "matcher cannot add content (403)" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" $U/c/bank/TEST_BANK/content)" = 403
+
+# ---- /h/hash
+check "hash an upload" test "$(code -H "$M" -F "photo=@$EX/bridge-blurred.jpg" $U/h/hash)" = 200
+check "... {pdq: HEX} = vouch hash --exact" py 'assert o=={"pdq":"'$BLUR'"}, o'
+check "two files 400" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" -F "video=@$EX/wee.jpg" $U/h/hash)" = 400
+check "... HMA's message" py 'assert o=={"message":"Only one file allowed per request"}, o'
+check "video field: no such content type here 400" test "$(code -H "$M" -F "video=@$EX/wee.jpg" $U/h/hash)" = 400
+check "not multipart 400" test "$(code -H "$M" -X POST --data-binary @$EX/wee.jpg -H 'Content-Type: image/jpeg' $U/h/hash)" = 400
+check "... message" py 'assert o=={"message":"Missing multipart/form-data file upload"}, o'
+check "form field but no file 400" test "$(code -H "$M" -F "photo=not a file" $U/h/hash)" = 400
+printf 'not a jpeg at all' > "$T/junk.jpg"
+check "a file that is no image 415" test "$(code -H "$M" -F "photo=@$T/junk.jpg" $U/h/hash)" = 415
+check "GET /h/hash?url= refused 403" test "$(code -H "$M" "$U/h/hash?url=http://127.0.0.1:1/a.jpg")" = 403
+check "reader cannot hash (403)" test "$(code -H "$R" -F "photo=@$EX/wee.jpg" $U/h/hash)" = 403
+
+# ---- matching before the index: HMA's 503
+check "raw_lookup 503 without index" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 503
+check "index/status: not present" test "$(code -H "$R" $U/m/index/status)" = 200
+check "... shape" py 'assert o=={"pdq":{"present":False,"built_to":-1,"size":0}}, o'
+check "rebuild (vouch's own route)" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
+check "status 200 I-AM-ALIVE" test "$(code $U/status)" = 200
+check "... text" grep -qx 'I-AM-ALIVE' "$T/body"
+check "index/status: present, 2 entries" test "$(code -H "$R" "$U/m/index/status?signal_type=pdq")" = 200
+check "... shape" py 'p=o["pdq"]; assert p["present"] is True and p["size"]==2 and p["built_to"]>1700000000, o'
+check "index/status unknown type 400" test "$(code -H "$R" "$U/m/index/status?signal_type=nope")" = 400
+
+# ---- /m/raw_lookup
+check "raw_lookup" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 200
+check "... {matches:[id]}" py 'assert o=={"matches":['$ID_BRIDGE']}, o'
+check "raw_lookup include_distance=True" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BLUR&include_distance=True")" = 200
+check "... [{bank_content_id, distance}]" py 'm=o["matches"]; assert len(m)==1 and m[0]["bank_content_id"]=='$ID_BRIDGE' and 0<int(m[0]["distance"])<=31, o'
+check "raw_lookup banks filter excludes" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE&banks=OFF_BANK")" = 200
+check "... no matches" py 'assert o=={"matches":[]}, o'
+check "raw_lookup without signal 400" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq")" = 400
+check "... message" py 'assert o=={"message":"signal is required"}, o'
+check "raw_lookup unknown type 400" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=tmk&signal=00")" = 400
+check "raw_lookup bad hex 400" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=zz")" = 400
+check "raw_lookup bad bool 400" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE&include_distance=maybe")" = 400
+check "raw_lookup no token 401" test "$(code "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 401
+check "raw_lookup reader 403" test "$(code -H "$R" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 403
+
+# ---- /m/lookup
+check "lookup GET by signal" test "$(code -H "$M" "$U/m/lookup?signal_type=pdq&signal=$WEE")" = 200
+check "... {BANK:[{bank_content_id,distance}]}" py 'assert o=={"TEST_BANK":[{"bank_content_id":'$ID_WEE',"distance":"0"}]}, o'
+check "lookup GET, no match: {}" test "$(code -H "$M" "$U/m/lookup?signal_type=pdq&signal=$(printf '0%.0s' $(seq 64))")" = 200
+check "... empty" py 'assert o=={}, o'
+check "lookup GET needs signal or url 400" test "$(code -H "$M" "$U/m/lookup?signal_type=pdq")" = 400
+check "lookup GET ?url= refused 403" test "$(code -H "$M" "$U/m/lookup?url=http://127.0.0.1:1/a.jpg&content_type=photo")" = 403
+check "lookup POST multipart" test "$(code -H "$M" -F "photo=@$EX/bridge-blurred.jpg" $U/m/lookup)" = 200
+check "... {pdq:{TEST_BANK:[...]}}" py 'm=o["pdq"]["TEST_BANK"]; assert list(o)==["pdq"] and list(o["pdq"])==["TEST_BANK"] and m[0]["bank_content_id"]=='$ID_BRIDGE', o'
+
+# ---- /m/compare
+check "compare" test "$(code -H "$M" -X POST -H 'Content-Type: application/json' -d "{\"pdq\":[\"$BRIDGE\",\"$BLUR\"]}" $U/m/compare)" = 200
+check "... [true, {distance}]" py 'c=o["pdq"]; assert c[0] is True and 0<c[1]["distance"]<=31, o'
+check "compare far apart" test "$(code -H "$M" -X POST -d "{\"pdq\":[\"$BRIDGE\",\"$WEE\"]}" $U/m/compare)" = 200
+check "... false" py 'c=o["pdq"]; assert c[0] is False and c[1]["distance"]>31, o'
+check "compare 3 hashes 400" test "$(code -H "$M" -X POST -d "{\"pdq\":[\"$BRIDGE\",\"$WEE\",\"$WEE\"]}" $U/m/compare)" = 400
+check "compare not a dict 400" test "$(code -H "$M" -X POST -d '[1,2]' $U/m/compare)" = 400
+
+# ---- staleness, removal, bank deletion
+sleep 0.02
+check "add a signal after the build" test "$(code -H "$A" -X POST -d "{\"pdq\":\"$(printf 'f0%.0s' $(seq 32))\"}" $U/c/bank/TEST_BANK/signal)" = 200
+check "status 503 INDEX-STALE" test "$(code $U/status)" = 503
+check "... text" grep -qx 'INDEX-STALE' "$T/body"
+check "delete content" test "$(code -H "$A" -X DELETE $U/c/bank/TEST_BANK/content/$ID_WEE)" = 200
+check "... {deleted:1}" py 'assert o=={"deleted":1}, o'
+check "rebuild" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
+check "status fresh again" test "$(code $U/status)" = 200
+check "deleted content no longer matches" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$WEE")" = 200
+check "... none" py 'assert o=={"matches":[]}, o'
+check "delete bank" test "$(code -H "$A" -X DELETE $U/c/bank/OFF_BANK)" = 200
+check "... Done" py 'assert o=={"message":"Done"}, o'
+check "deleted bank 404" test "$(code -H "$R" $U/c/bank/OFF_BANK)" = 404
+check "signal types" test "$(code -H "$R" $U/c/signal_type)" = 200
+check "... pdq" py 'assert o==[{"name":"pdq","enabled_ratio":1.0}], o'
+
+# ---- admission: the same limits as /v1, decided from the headers
+check "upload over --max-body refused from the header (413)" test "$(code -H "$M" -H 'Content-Type: multipart/form-data; boundary=x' -H 'Content-Length: 9999999' -X POST --data-binary 'x' --max-time 5 $U/m/lookup)" = 413
+head -c 3000000 /dev/zero > "$T/big.bin"
+check "bad token on a big upload: 401 without reading it" test "$(code -H 'Authorization: Bearer nope' -F "photo=@$T/big.bin" $U/m/lookup)" = 401
+printf -- '--b\r\nContent-Disposition: form-data; name="photo"; filename="a"\r\n\r\nabc' > "$T/trunc"
+check "truncated multipart 400/415, no crash" sh -c "c=\$(curl -s -o /dev/null -w '%{http_code}' -H '$M' -H 'Content-Type: multipart/form-data; boundary=b' --data-binary @$T/trunc $U/h/hash); [ \$c = 400 ] || [ \$c = 415 ]"
+check "metrics count the hma route" sh -c "curl -s $U/metrics | grep -q 'route=\"hma\"'"
+check "server still up" test "$(code $U/healthz)" = 200
+kill "$PID"; wait "$PID" 2>/dev/null; PID=
+echo "vouchd_hma: $pass passed, $fail failed"
+[ "$fail" = 0 ]
