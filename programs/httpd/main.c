@@ -54,6 +54,10 @@ static const char usage[] =
   "  --max-matches-request N  matches listed per request (default 10000)\n"
   "  --max-work-seconds S search time per /v1/match request (default 10); the rest of the\n"
   "                       queries are left out with \"truncated\":true\n"
+  "  --fetch-allow HOSTS  comma-separated host names that HMA's ?url= parameters may fetch\n"
+  "                       from (http/https, no redirects, at most --max-body bytes); without\n"
+  "                       it ?url= is refused with 403 (docs/hma.md)\n"
+  "  --fetch-timeout S    seconds for one such fetch (default 10)\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
   "  -h, --help           this help\n";
@@ -112,6 +116,7 @@ int main(int argc, char **argv) {
     {"max-work-seconds", required_argument, NULL, 'W'},
     {"max-connections-per-ip", required_argument, NULL, 'I'}, {"max-inflight-per-token", required_argument, NULL, 'k'}, {"header-timeout", required_argument, NULL, 'H'},
     {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
+    {"fetch-allow", required_argument, NULL, 'F'}, {"fetch-timeout", required_argument, NULL, 'O'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -132,12 +137,18 @@ int main(int argc, char **argv) {
   s.idle_timeout = 30;
   s.access_log = 1;
   s.auth_required = 1;
+  s.fetch_timeout = 10;
   unsigned inflight = 0, inflight_tok = 0;
   int ch, ok;
   while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
     switch (ch) {
     case 'd': s.db_path = optarg; break;
     case 'i': s.index_path = optarg; break;
+    case 'F': s.fetch_allow = optarg; break;
+    case 'O':
+      s.fetch_timeout = parse_seconds(optarg, 0.1, 600, &ok);
+      if (!ok) goto bad;
+      break;
     case 'l': listen = optarg; break;
     case 'P': port_file = optarg; break;
     case 't': s.threads = (unsigned)parse_size(optarg, 1, 256, &ok); if (!ok) goto bad; break;
@@ -254,6 +265,10 @@ int main(int argc, char **argv) {
 
   s.started = vd_now();
   pthread_mutex_init(&s.conns_mu, NULL);
+  if (vd_fetch_init() != 0) { /* before any thread: libcurl's global set-up is not thread-safe */
+    fprintf(stderr, "vouchd: cannot initialise libcurl\n");
+    return 2;
+  }
   if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
@@ -321,6 +336,7 @@ int main(int argc, char **argv) {
   free(s.tokens);
   vd_index_drop(&s);
   vd_psi_free(&s);
+  vd_fetch_cleanup();
   fprintf(stderr, "vouchd: stopped\n");
   return 0;
 bad:

@@ -4,14 +4,14 @@
  *
  *   GET    /status                          "I-AM-ALIVE", or 503 while no index is loaded or it is stale
  *   GET    /m/raw_lookup?signal_type&signal[&include_distance][&banks]
- *   GET    /m/lookup?signal_type&signal[&banks]     (?url= answers 403: fetching is not built in)
+ *   GET    /m/lookup?signal_type&signal[&banks]  or  ?url[&content_type]  (fetch.c, --fetch-allow)
  *   POST   /m/lookup                        multipart/form-data, field "photo"
  *   POST   /m/compare                       {"pdq":[HEX,HEX]}
  *   GET    /m/index/status[?signal_type]
- *   POST   /h/hash                          multipart/form-data, field "photo" (GET ?url=: 403)
+ *   POST   /h/hash                          multipart/form-data, field "photo"; GET /h/hash?url[&content_type]
  *   GET    /c/banks, POST /c/banks {"name"[,"enabled"|"enabled_ratio"]}
  *   GET|PUT|DELETE /c/bank/NAME
- *   POST   /c/bank/NAME/signal {"pdq":HEX}, POST /c/bank/NAME/content (multipart)
+ *   POST   /c/bank/NAME/signal {"pdq":HEX}, POST /c/bank/NAME/content (multipart, or ?url=)
  *   DELETE /c/bank/NAME/content/ID
  *   GET    /c/signal_type
  *
@@ -186,9 +186,50 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
   return MHD_YES;
 }
 
-/* Hashes the one uploaded file.  On success *nsig signals are in sig
- * (HMA_NSIGNALS rows of VOUCH_HASH_MAX_BYTES) and their names in names;
- * otherwise an answer has been queued and -1 is returned with *ret set. */
+/* Hashes `data` as content type `ctype` ("photo"; "video" once a video
+ * signal type is listed) with every signal type of that content type.  On
+ * success *nsig signals are in sig (rows of VOUCH_HASH_MAX_BYTES) and their
+ * types in names; otherwise an answer has been queued and -1 is returned with
+ * *ret set. */
+static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *ctype, const char *data, size_t len,
+                      uint8_t *sig, const hma_signal **names, size_t *nsig, enum MHD_Result *ret) {
+  *nsig = 0;
+  int known = 0;
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) known |= !strcmp(hma_signals[i].content_type, ctype);
+  if (!known) { /* the hook for video: "video" goes to the video signal types once a row names them */
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", ctype);
+    return -1;
+  }
+  vd_worker *w = vd_worker_get(s);
+  if (!w) {
+    *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+    return -1;
+  }
+  /* HMA hashes photos with the reference PDQ path: vouch's exact mode */
+  vouch_decoder *dec = vd_worker_decoder(w, 1);
+  int rc = VOUCH_OK;
+  for (size_t i = 0; i < HMA_NSIGNALS && rc == VOUCH_OK; i++) {
+    if (strcmp(hma_signals[i].content_type, ctype) != 0) continue;
+    int quality = -1;
+    uint32_t fw = 0, fh = 0;
+    rc = vouch_hash_encoded(w->hasher, dec, data, len, hma_signals[i].algo, 0, sig + *nsig * VOUCH_HASH_MAX_BYTES,
+                            VOUCH_HASH_MAX_BYTES, &quality, &fw, &fh);
+    if (rc == VOUCH_OK) names[(*nsig)++] = &hma_signals[i];
+  }
+  if (rc != VOUCH_OK) {
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s", vouch_decoder_errmsg(dec));
+    vd_worker_put(s, w);
+    *ret = vd_image_error(conn, rc, detail);
+    return -1;
+  }
+  vd_worker_put(s, w);
+  atomic_fetch_add(&s->metrics.hashes, 1);
+  return 0;
+}
+
+/* Hashes the one file of a multipart/form-data body; its field name is the
+ * content type, as in HMA. */
 static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r, uint8_t *sig,
                        const hma_signal **names, size_t *nsig, enum MHD_Result *ret) {
   upload u = {.limit = r->len};
@@ -201,57 +242,46 @@ static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r,
   }
   enum MHD_Result pr = MHD_post_process(pp, r->body, r->len);
   enum MHD_Result fin = MHD_destroy_post_processor(pp);
-  if (u.oom) {
-    free(u.data);
+  int rc = -1;
+  if (u.oom)
     *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
-    return -1;
-  }
-  if (u.files > 1) {
-    free(u.data);
+  else if (u.files > 1)
     *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Only one file allowed per request");
-    return -1;
-  }
-  if (u.bad_key || (u.files == 1 && strcmp(u.key, "photo") != 0)) {
-    free(u.data);
-    /* the hook for video: "video" uploads go to the video signal types once a row names them */
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", u.bad_key ? "(too long)" : u.key);
-    return -1;
-  }
-  if (pr != MHD_YES || fin != MHD_YES || u.files == 0) {
-    free(u.data);
+  else if (u.bad_key)
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: (a field name that long)");
+  else if (pr != MHD_YES || fin != MHD_YES || u.files == 0)
     *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, u.files ? "malformed multipart/form-data body"
                                                          : "Missing multipart/form-data file upload");
-    return -1;
-  }
-  vd_worker *w = vd_worker_get(s);
-  if (!w) {
-    free(u.data);
-    *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
-    return -1;
-  }
-  /* HMA hashes photos with the reference PDQ path: vouch's exact mode */
-  vouch_decoder *dec = vd_worker_decoder(w, 1);
-  *nsig = 0;
-  int rc = VOUCH_OK;
-  for (size_t i = 0; i < HMA_NSIGNALS && rc == VOUCH_OK; i++) {
-    if (strcmp(hma_signals[i].content_type, u.key) != 0) continue;
-    int quality = -1;
-    uint32_t fw = 0, fh = 0;
-    rc = vouch_hash_encoded(w->hasher, dec, u.data, u.len, hma_signals[i].algo, 0, sig + *nsig * VOUCH_HASH_MAX_BYTES,
-                            VOUCH_HASH_MAX_BYTES, &quality, &fw, &fh);
-    if (rc == VOUCH_OK) names[(*nsig)++] = &hma_signals[i];
-  }
+  else
+    rc = hash_media(s, conn, u.key, u.data ? u.data : "", u.len, sig, names, nsig, ret);
   free(u.data);
-  if (rc != VOUCH_OK) {
-    char detail[256];
-    snprintf(detail, sizeof detail, "%s", vouch_decoder_errmsg(dec));
-    vd_worker_put(s, w);
-    *ret = vd_image_error(conn, rc, detail);
+  return rc;
+}
+
+/* Fetches ?url= (fetch.c: only from --fetch-allow hosts) and hashes it; the
+ * content type is ?content_type=, else taken from the answer's Content-Type. */
+static int hash_url(vd_server *s, struct MHD_Connection *conn, const char *url, uint8_t *sig,
+                    const hma_signal **names, size_t *nsig, enum MHD_Result *ret) {
+  vd_fetched f;
+  char err[512];
+  unsigned status = vd_fetch(s, url, &f, err, sizeof err);
+  if (status) {
+    *ret = hma_error(conn, status, "%s", err);
     return -1;
   }
-  vd_worker_put(s, w);
-  atomic_fetch_add(&s->metrics.hashes, 1);
-  return 0;
+  const char *ct = qarg(conn, "content_type");
+  if (!ct || !*ct) {
+    if (!strncasecmp(f.content_type, "image", 5)) ct = "photo";
+    else if (!strncasecmp(f.content_type, "video", 5)) ct = "video";
+  }
+  int rc = -1;
+  if (!ct)
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "unsupported url ContentType: '%s', if you know the expected type, "
+                     "provide it with the content_type query param", f.content_type);
+  else
+    rc = hash_media(s, conn, ct, f.data ? f.data : "", f.len, sig, names, nsig, ret);
+  free(f.data);
+  return rc;
 }
 
 /* ---- matching ---- */
@@ -352,11 +382,6 @@ static int lookup_one(vd_server *s, struct MHD_Connection *conn, const hma_signa
   return 0;
 }
 
-static enum MHD_Result fetch_refused(struct MHD_Connection *conn) {
-  return hma_error(conn, MHD_HTTP_FORBIDDEN, "url fetching is not available in this vouchd: send the file "
-                   "(POST, multipart/form-data) or the signal instead");
-}
-
 static enum MHD_Result route_raw_lookup(vd_server *s, struct MHD_Connection *conn) {
   const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
   if (!signal) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal is required");
@@ -383,8 +408,39 @@ static enum MHD_Result route_raw_lookup(vd_server *s, struct MHD_Connection *con
   return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:o}", "matches", arr));
 }
 
+/* {SIGNAL_TYPE: {BANK: [...]}} for the signals of one piece of media; only
+ * the inner object when ?signal_type= names one of them (HMA's GET). */
+static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, const uint8_t *sig,
+                                    const hma_signal *const *names, size_t ns, const char *only) {
+  json_t *out = json_object();
+  enum MHD_Result ret;
+  for (size_t i = 0; i < ns; i++) {
+    json_t *res;
+    if (lookup_one(s, conn, names[i], sig + i * VOUCH_HASH_MAX_BYTES, qarg(conn, "banks"), &res, &ret) != 0) {
+      json_decref(out);
+      return ret;
+    }
+    json_object_set_new(out, names[i]->name, res);
+  }
+  if (only) {
+    json_t *inner = json_object_get(out, only);
+    inner = inner ? json_incref(inner) : json_object();
+    json_decref(out);
+    out = inner;
+  }
+  return vd_send_json(conn, MHD_HTTP_OK, out);
+}
+
 static enum MHD_Result route_lookup_get(vd_server *s, struct MHD_Connection *conn) {
-  if (qarg(conn, "url")) return fetch_refused(conn);
+  const char *url = qarg(conn, "url");
+  if (url && *url) {
+    uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
+    const hma_signal *names[HMA_NSIGNALS];
+    size_t ns;
+    enum MHD_Result ret;
+    if (hash_url(s, conn, url, sig, names, &ns, &ret) != 0) return ret;
+    return lookup_media(s, conn, sig, names, ns, qarg(conn, "signal_type"));
+  }
   const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
   if (!signal || !stn) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "Either url or both signal and signal_type are required");
   const hma_signal *st = signal_by_name(stn);
@@ -403,24 +459,19 @@ static enum MHD_Result route_lookup_post(vd_server *s, struct MHD_Connection *co
   size_t ns;
   enum MHD_Result ret;
   if (hash_upload(s, conn, r, sig, names, &ns, &ret) != 0) return ret;
-  json_t *out = json_object();
-  for (size_t i = 0; i < ns; i++) {
-    json_t *res;
-    if (lookup_one(s, conn, names[i], sig + i * VOUCH_HASH_MAX_BYTES, qarg(conn, "banks"), &res, &ret) != 0) {
-      json_decref(out);
-      return ret;
-    }
-    json_object_set_new(out, names[i]->name, res);
-  }
-  return vd_send_json(conn, MHD_HTTP_OK, out);
+  return lookup_media(s, conn, sig, names, ns, NULL);
 }
 
-static enum MHD_Result route_hash_post(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
+/* GET ?url= or POST multipart: {SIGNAL_TYPE: HEX, ...} */
+static enum MHD_Result route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r, int post) {
   uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
   const hma_signal *names[HMA_NSIGNALS];
   size_t ns;
   enum MHD_Result ret;
-  if (hash_upload(s, conn, r, sig, names, &ns, &ret) != 0) return ret;
+  const char *url = qarg(conn, "url");
+  if (!post && !url) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "url is required");
+  if ((post ? hash_upload(s, conn, r, sig, names, &ns, &ret) : hash_url(s, conn, url, sig, names, &ns, &ret)) != 0)
+    return ret;
   json_t *out = json_object();
   char hex[VOUCH_HASH_HEX_BYTES];
   for (size_t i = 0; i < ns; i++) {
@@ -689,9 +740,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     }
     if (!bad) ret = add_signals(conn, db, name, st, sig, ns);
   } else if (*name && !strcmp(action, "content") && !*sub && post) {
-    if (qarg(conn, "url")) {
-      ret = fetch_refused(conn);
-    } else {
+    {
       json_t *probe = json_array();
       rc = vouch_bank_list(db, name, bank_cfg, probe); /* HMA checks the bank before reading the upload */
       const int found = rc == VOUCH_OK && json_array_size(probe) == 1;
@@ -700,7 +749,9 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
       const hma_signal *st[HMA_NSIGNALS];
       size_t ns;
       if (!found) ret = bank_fail(conn, rc == VOUCH_OK ? VOUCH_E_NOT_FOUND : rc, db, name);
-      else if (hash_upload(s, conn, r, sig, st, &ns, &ret) == 0) ret = add_signals(conn, db, name, st, sig, ns);
+      else if ((qarg(conn, "url") ? hash_url(s, conn, qarg(conn, "url"), sig, st, &ns, &ret)
+                                  : hash_upload(s, conn, r, sig, st, &ns, &ret)) == 0)
+        ret = add_signals(conn, db, name, st, sig, ns);
     }
   } else if (*name && !strcmp(action, "content") && *sub && del) {
     /* vouch keeps entries for the audit trail: "deleting" disables the entry,
@@ -752,8 +803,7 @@ enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const ch
   if (!strcmp(url, "/m/lookup") && post) return route_lookup_post(s, conn, r);
   if (!strcmp(url, "/m/compare") && post) return route_compare(conn, r);
   if (!strcmp(url, "/m/index/status") && get) return route_index_status(s, conn);
-  if (!strcmp(url, "/h/hash") && get) return qarg(conn, "url") ? fetch_refused(conn) : hma_error(conn, MHD_HTTP_BAD_REQUEST, "url is required");
-  if (!strcmp(url, "/h/hash") && post) return route_hash_post(s, conn, r);
+  if (!strcmp(url, "/h/hash") && (get || post)) return route_hash(s, conn, r, post);
   if (!strncmp(url, "/c/", 3)) return route_curation(s, conn, url + 3, method, r);
   return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %s", method, url);
 }

@@ -89,6 +89,8 @@ typedef struct vd_server {
   size_t min_body_rate;   /* bytes/s a body must keep up after header_timeout (conns.c) */
   int access_log;         /* 1: a JSON line per request on stderr */
   int auth_required;      /* 0 only for local experiments (--no-auth) */
+  const char *fetch_allow; /* hosts HMA's ?url= may fetch from (comma-separated); NULL = no fetching */
+  double fetch_timeout;    /* seconds for one such fetch */
   /* state */
   struct MHD_Daemon *mhd;
   atomic_uint inflight;
@@ -217,6 +219,18 @@ void vd_worker_put(vd_server *s, vd_worker *w);
 void vd_worker_free(vd_worker *w);
 enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn);
+
+/* fetch.c: media for HMA's ?url= (libcurl), only from --fetch-allow hosts */
+typedef struct {
+  char *data;
+  size_t len, cap;
+  char content_type[128]; /* the answer's Content-Type, "" if none */
+} vd_fetched;
+int vd_fetch_init(void);
+void vd_fetch_cleanup(void);
+/* 0 with out->data (caller frees) filled; else the HTTP status to answer
+ * with and a message in err. */
+unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *err, size_t errcap);
 
 /* routes_hma.c: HMA 2.x's routes (/status, /m/, /h/, /c/) */
 int vd_hma_route(const char *url);                     /* 1 if url is one of them */

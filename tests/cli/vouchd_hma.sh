@@ -147,6 +147,50 @@ check "truncated multipart 400/415, no crash" sh -c "c=\$(curl -s -o /dev/null -
 check "metrics count the hma route" sh -c "curl -s $U/metrics | grep -q 'route=\"hma\"'"
 check "server still up" test "$(code $U/healthz)" = 200
 kill "$PID"; wait "$PID" 2>/dev/null; PID=
+
+# ---- ?url= with --fetch-allow: a local web server on 127.0.0.1 only
+mkdir -p "$T/www/sub"
+cp "$EX/bridge.jpg" "$EX/bridge-blurred.jpg" "$EX/wee.jpg" "$T/www/"
+echo hello > "$T/www/note.txt"
+head -c 2100000 /dev/urandom > "$T/www/huge.jpg"
+python3 -c '
+import http.server, functools, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+h.func.log_message = lambda *a: None
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()' "$T/www" "$T/wport" 2>/dev/null &
+WPID=$!
+trap 'kill -9 $WPID 2>/dev/null; cleanup' EXIT
+for i in $(seq 1 200); do [ -s "$T/wport" ] && break; sleep 0.05; done
+W=http://127.0.0.1:$(cat "$T/wport")
+rm -f "$T/port"
+$D --db "$DB" --index "$T/idx.vidx" --listen 127.0.0.1:0 --port-file "$T/port" --threads 2 \
+   --max-body 2000000 --fetch-allow example.invalid,127.0.0.1 --fetch-timeout 5 2>> "$T/log" &
+PID=$!
+for i in $(seq 1 200); do [ -s "$T/port" ] && break; sleep 0.05; done
+U=http://127.0.0.1:$(cat "$T/port")
+check "hash by url" test "$(code -H "$M" "$U/h/hash?url=$W/bridge.jpg")" = 200
+check "... = vouch hash --exact" py 'assert o=={"pdq":"'$BRIDGE'"}, o'
+check "lookup by url" test "$(code -H "$M" "$U/m/lookup?url=$W/bridge-blurred.jpg&content_type=photo")" = 200
+check "... {pdq:{TEST_BANK:[bridge]}}" py 'assert o["pdq"]["TEST_BANK"][0]["bank_content_id"]=='$ID_BRIDGE', o'
+check "lookup by url with signal_type: the inner object" test "$(code -H "$M" "$U/m/lookup?url=$W/bridge.jpg&signal_type=pdq")" = 200
+check "... {TEST_BANK:[{id, distance 0}]}" py 'assert o=={"TEST_BANK":[{"bank_content_id":'$ID_BRIDGE',"distance":"0"}]}, o'
+check "bank content by url" test "$(code -H "$A" -X POST "$U/c/bank/TEST_BANK/content?url=$W/wee.jpg")" = 200
+check "... wee's PDQ" py 'assert o["signals"]=={"pdq":"'$WEE'"}, o'
+check "host not in --fetch-allow (localhost) 403" test "$(code -H "$M" "$U/h/hash?url=http://localhost:${W##*:}/bridge.jpg")" = 403
+check "file:// refused 400" test "$(code -H "$M" "$U/h/hash?url=file:///etc/passwd")" = 400
+check "not a URL 400" test "$(code -H "$M" "$U/h/hash?url=bridge.jpg")" = 400
+check "upstream 404: 502" test "$(code -H "$M" "$U/h/hash?url=$W/missing.jpg")" = 502
+check "redirect not followed: 502" test "$(code -H "$M" "$U/h/hash?url=$W/sub")" = 502
+check "text/plain: HMA's unsupported ContentType 400" test "$(code -H "$M" "$U/h/hash?url=$W/note.txt")" = 400
+check "... names the type" py 'assert "unsupported url ContentType" in o["message"], o'
+check "text forced to photo: not an image 415" test "$(code -H "$M" "$U/h/hash?url=$W/note.txt&content_type=photo")" = 415
+check "fetch over --max-body 413" test "$(code -H "$M" "$U/h/hash?url=$W/huge.jpg")" = 413
+check "fetch needs the matcher role (reader 403)" test "$(code -H "$R" "$U/h/hash?url=$W/bridge.jpg")" = 403
+check "server up after the fetches" test "$(code $U/healthz)" = 200
+kill "$PID"; wait "$PID" 2>/dev/null; PID=
+kill "$WPID"; wait "$WPID" 2>/dev/null
 # in sanitizer builds the server reports errors and leaks on its stderr at exit
 check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$T/log'"
 echo "vouchd_hma: $pass passed, $fail failed"
