@@ -200,6 +200,34 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
     *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", ctype);
     return -1;
   }
+  /* ?types=a,b: only those signal types (HMA's selection) */
+  const char *types = qarg(conn, "types");
+  int want[HMA_NSIGNALS], any = 0;
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) want[i] = !types;
+  for (const char *p = types; p && *p;) {
+    size_t n = strcspn(p, ","), k = 0;
+    while (k < n && p[k] == ' ') k++;
+    size_t e = n;
+    while (e > k && p[e - 1] == ' ') e--;
+    if (e > k) {
+      size_t i = 0;
+      while (i < HMA_NSIGNALS && !(strlen(hma_signals[i].name) == e - k && !memcmp(hma_signals[i].name, p + k, e - k) &&
+                                   !strcmp(hma_signals[i].content_type, ctype)))
+        i++;
+      if (i == HMA_NSIGNALS) {
+        *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal type '%.*s' doesn't exist or is disabled", (int)(e - k), p + k);
+        return -1;
+      }
+      want[i] = 1;
+    }
+    p += n;
+    if (*p == ',') p++;
+  }
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) any |= want[i];
+  if (!any) {
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "empty signal type selection");
+    return -1;
+  }
   vd_worker *w = vd_worker_get(s);
   if (!w) {
     *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
@@ -209,7 +237,7 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
   vouch_decoder *dec = vd_worker_decoder(w, 1);
   int rc = VOUCH_OK;
   for (size_t i = 0; i < HMA_NSIGNALS && rc == VOUCH_OK; i++) {
-    if (strcmp(hma_signals[i].content_type, ctype) != 0) continue;
+    if (strcmp(hma_signals[i].content_type, ctype) != 0 || !want[i]) continue;
     int quality = -1;
     uint32_t fw = 0, fh = 0;
     rc = vouch_hash_encoded(w->hasher, dec, data, len, hma_signals[i].algo, 0, sig + *nsig * VOUCH_HASH_MAX_BYTES,
@@ -562,6 +590,14 @@ static int bank_cfg(void *ctx, const vouch_bank_info *i) {
   return 0;
 }
 
+/* HMA's bank names: capitals, digits and '_', not starting with a digit. */
+static int hma_bank_name(const char *n) {
+  if (!n || !*n || (*n >= '0' && *n <= '9') || strlen(n) > VOUCH_BANK_NAME_MAX) return 0;
+  for (const char *p = n; *p; p++)
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) return 0;
+  return 1;
+}
+
 static enum MHD_Result send_bank(struct MHD_Connection *conn, vouch_bank *db, const char *name, unsigned status) {
   json_t *arr = json_array();
   int rc = vouch_bank_list(db, name, bank_cfg, arr);
@@ -572,19 +608,21 @@ static enum MHD_Result send_bank(struct MHD_Connection *conn, vouch_bank *db, co
   return ret;
 }
 
-/* "enabled" (bool or string) / "enabled_ratio" (number): vouch keeps a bank
- * on (ratio > 0) or off; -1 when neither is given, -2 when malformed. */
+/* "enabled" (bool or string) / "enabled_ratio" (0 or 1): vouch keeps a bank
+ * on or off, so a partial ratio is refused; -1 when neither is given, -2
+ * when malformed or partial. */
 static int enabled_from(json_t *doc) {
   json_t *ratio = json_object_get(doc, "enabled_ratio"), *en = json_object_get(doc, "enabled");
   if (ratio) {
-    if (json_is_number(ratio)) return json_number_value(ratio) > 0;
+    double d = -1;
+    if (json_is_number(ratio)) d = json_number_value(ratio);
     if (json_is_string(ratio)) {
       char *end;
       errno = 0;
-      double d = strtod(json_string_value(ratio), &end);
-      if (!errno && end != json_string_value(ratio) && !*end) return d > 0;
+      d = strtod(json_string_value(ratio), &end);
+      if (errno || end == json_string_value(ratio) || *end) d = -1;
     }
-    return -2;
+    return d == 0.0 ? 0 : d == 1.0 ? 1 : -2;
   }
   if (en) {
     if (json_is_boolean(en)) return json_is_true(en);
@@ -596,47 +634,154 @@ static int enabled_from(json_t *doc) {
   return -1;
 }
 
+/* One entry of a bank, found by hash (by_id 0) or by entry id. */
 typedef struct {
+  int by_id;
   uint8_t hash[VOUCH_HASH_MAX_BYTES];
   size_t nb;
   int64_t id;
-} find_hash;
+  int enabled, found;
+} find_one;
 
 static int find_entry(void *ctx, const vouch_bank_entry *e) {
-  find_hash *f = ctx;
-  if (e->hash_bytes == f->nb && !memcmp(e->hash, f->hash, f->nb)) {
+  find_one *f = ctx;
+  if (f->by_id ? e->id == f->id : (e->hash_bytes == f->nb && !memcmp(e->hash, f->hash, f->nb))) {
     f->id = e->id;
+    f->nb = e->hash_bytes;
+    memcpy(f->hash, e->hash, e->hash_bytes < sizeof f->hash ? e->hash_bytes : sizeof f->hash);
+    f->enabled = e->enabled;
+    f->found = 1;
     return 1; /* stop */
   }
   return 0;
 }
 
 /* Adds the signals to bank `name` and answers {"id": ID, "signals": {...}}.
- * The bank's algorithm decides which signal it takes; the id is vouch's
- * entry id (a signal already banked keeps its id). */
+ * The id is vouch's entry id (a signal already banked keeps its id);
+ * `ext_id` (HMA's metadata.content_id, may be NULL) becomes the entry's id
+ * text. */
 static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, const char *name,
-                                   const hma_signal *const *st, const uint8_t *sig, size_t ns) {
+                                   const hma_signal *const *st, const uint8_t *sig, size_t ns, const char *ext_id) {
   if (ns == 0) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No signals given");
   if (ns > 1) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "a vouch bank holds one signal type");
-  find_hash f = {.nb = vouch_algo_bytes(st[0]->algo), .id = -1};
+  find_one f = {.nb = vouch_algo_bytes(st[0]->algo), .id = -1};
   memcpy(f.hash, sig, f.nb);
-  char line[VOUCH_HASH_HEX_BYTES + 2];
-  vouch_hash_to_hex(sig, f.nb, line, sizeof line - 1);
-  const size_t ll = strlen(line);
-  line[ll] = '\n';
+  char hex[VOUCH_HASH_HEX_BYTES];
+  vouch_hash_to_hex(sig, f.nb, hex, sizeof hex);
+  /* one JSON line (vouch's JSONL list format): the id is quoted by jansson */
+  json_t *item = json_pack("{s:s}", "hash", hex);
+  if (ext_id) json_object_set_new(item, "id", json_string(ext_id));
+  char *line = json_dumps(item, JSON_COMPACT);
+  json_decref(item);
+  if (!line) return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   vouch_import_opts io;
   memset(&io, 0, sizeof io);
-  io.list.format = VOUCH_LIST_HEX;
+  io.list.format = VOUCH_LIST_JSONL;
   io.source = "hma";
   io.strict = 1;
   vouch_import_stats stats;
   memset(&stats, 0, sizeof stats);
-  int rc = vouch_bank_import(db, name, line, ll + 1, &io, &stats);
+  int rc = vouch_bank_import(db, name, line, strlen(line), &io, &stats);
+  free(line);
   if (rc == VOUCH_OK) rc = vouch_bank_entries(db, name, find_entry, &f);
-  if (rc != VOUCH_OK && f.id < 0) return bank_fail(conn, rc, db, name);
-  if (f.id < 0) return hma_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the signal was added but not found again");
-  line[ll] = 0;
-  return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:{s:s}}", "id", (json_int_t)f.id, "signals", st[0]->name, line));
+  if (rc != VOUCH_OK && !f.found) return bank_fail(conn, rc, db, name);
+  if (!f.found) return hma_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the signal was added but not found again");
+  return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:{s:s}}", "id", (json_int_t)f.id, "signals", st[0]->name, hex));
+}
+
+/* HMA's optional {"metadata": {"content_id", "content_uri", "json"}} on a
+ * ?url= add.  0 and *content_id (NULL if absent) when acceptable. */
+static int add_metadata(struct MHD_Connection *conn, json_t *doc, const char **content_id, enum MHD_Result *ret) {
+  *content_id = NULL;
+  json_t *md = json_is_object(doc) ? json_object_get(doc, "metadata") : NULL;
+  if (!md || json_is_null(md)) return 0;
+  if (!json_is_object(md)) {
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "metadata should be a json object");
+    return -1;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(md, k, v) {
+    if (strcmp(k, "content_id") != 0 && strcmp(k, "content_uri") != 0 && strcmp(k, "json") != 0) {
+      *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "metadata contains unexpected keys: %s", k);
+      return -1;
+    }
+  }
+  v = json_object_get(md, "content_id");
+  if (v && !json_is_string(v)) {
+    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "metadata.content_id should be a string");
+    return -1;
+  }
+  *content_id = v ? json_string_value(v) : NULL;
+  return 0;
+}
+
+static int bank_exists(vouch_bank *db, const char *name, int *rc) {
+  json_t *probe = json_array();
+  *rc = vouch_bank_list(db, name, bank_cfg, probe);
+  const int found = *rc == VOUCH_OK && json_array_size(probe) == 1;
+  json_decref(probe);
+  if (*rc == VOUCH_OK && !found) *rc = VOUCH_E_NOT_FOUND;
+  return found;
+}
+
+/* GET /c/bank/NAME/content/ID: HMA's BankContent for a vouch entry.  vouch
+ * entries are enabled or disabled with no end time: disable_until_ts is 0
+ * or VD_HMA_DISABLED_TS. */
+#define VD_HMA_DISABLED_TS 2147483647LL
+static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, const char *name, int64_t id) {
+  int rc;
+  if (!bank_exists(db, name, &rc)) return bank_fail(conn, rc, db, name);
+  find_one f = {.by_id = 1, .id = id};
+  rc = vouch_bank_entries(db, name, find_entry, &f);
+  if (!f.found && rc != VOUCH_OK) return bank_fail(conn, rc, db, name);
+  if (!f.found) return hma_error(conn, MHD_HTTP_NOT_FOUND, "content '%lld' not found", (long long)id);
+  json_t *bank = json_array();
+  vouch_bank_list(db, name, bank_cfg, bank);
+  json_t *o = json_pack("{s:I,s:I,s:{},s:n,s:O,s:b}", "id", (json_int_t)f.id, "disable_until_ts",
+                        (json_int_t)(f.enabled ? 0 : VD_HMA_DISABLED_TS), "collab_metadata", "original_media_uri",
+                        "bank", json_array_get(bank, 0), "enabled", f.enabled);
+  json_decref(bank);
+  int with;
+  if (parse_bool(qarg(conn, "include_signals"), 0, &with) == 0 && with) {
+    char hex[VOUCH_HASH_HEX_BYTES];
+    vouch_hash_to_hex(f.hash, f.nb, hex, sizeof hex);
+    const char *stn = "pdq";
+    for (size_t i = 0; i < HMA_NSIGNALS; i++)
+      if (vouch_algo_bytes(hma_signals[i].algo) == f.nb) stn = hma_signals[i].name;
+    json_object_set_new(o, "signals", json_pack("{s:s}", stn, hex));
+  }
+  return vd_send_json(conn, MHD_HTTP_OK, o);
+}
+
+/* PUT /c/bank/NAME/content/ID {"disable_until_ts": 0} enables the entry;
+ * {"enabled": bool} (vouch's addition) enables or disables it.  A future
+ * disable_until_ts is refused: vouch cannot disable until a time. */
+static enum MHD_Result put_content(struct MHD_Connection *conn, vouch_bank *db, const char *name, const char *sub,
+                                   json_t *doc) {
+  int rc;
+  if (!bank_exists(db, name, &rc)) return bank_fail(conn, rc, db, name);
+  json_t *ts = json_object_get(doc, "disable_until_ts"), *en = json_object_get(doc, "enabled");
+  int enable = -1;
+  if (!json_is_object(doc)) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object");
+  if (en && !json_is_boolean(en)) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "enabled must be true or false");
+  if (en) enable = json_is_true(en);
+  if (ts) {
+    if (!json_is_integer(ts) || json_integer_value(ts) < 0)
+      return hma_error(conn, MHD_HTTP_BAD_REQUEST, "disable_until_ts must be a non-negative integer");
+    if (json_integer_value(ts) != 0)
+      return hma_error(conn, MHD_HTTP_BAD_REQUEST, "vouch cannot disable an entry until a time: send "
+                       "{\"disable_until_ts\": 0} to enable it, or {\"enabled\": false}");
+    enable = 1;
+  }
+  size_t changed = 0;
+  if (enable >= 0) {
+    rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, enable, &changed);
+    if (rc == VOUCH_E_NOT_FOUND || (rc == VOUCH_OK && !changed))
+      return hma_error(conn, MHD_HTTP_NOT_FOUND, "content '%s' not found", sub);
+    if (rc != VOUCH_OK) return bank_fail(conn, rc, db, name);
+  }
+  return get_content(conn, db, name, strtoll(sub, NULL, 10));
 }
 
 static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn, const char *path,
@@ -693,7 +838,9 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     const char *bn = json_string_value(json_object_get(doc, "name"));
     const int en = doc ? enabled_from(doc) : -1;
     if (!json_is_object(doc) || !bn) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "name is required");
-    else if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio");
+    else if (!hma_bank_name(bn))
+      ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Bank names must be UPPER_WITH_UNDERSCORE and not start with a digit");
+    else if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio (vouch banks are on, 1.0, or off, 0.0)");
     else if ((rc = vouch_bank_create(db, bn, VOUCH_ALGO_PDQ)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
     else if (en == 0 && (rc = vouch_bank_set_enabled(db, bn, 0)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
     else ret = send_bank(conn, db, bn, MHD_HTTP_CREATED);
@@ -703,7 +850,8 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     doc = load_json(r);
     const int en = json_is_object(doc) ? enabled_from(doc) : -2;
     const char *nn = json_string_value(json_object_get(doc, "name"));
-    if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object with enabled / enabled_ratio");
+    if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object with enabled, or enabled_ratio 1.0 "
+                                 "or 0.0 (vouch banks are on or off)");
     else if (nn && strcmp(nn, name) != 0) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "vouch banks cannot be renamed");
     else if (en >= 0 && (rc = vouch_bank_set_enabled(db, name, en)) != VOUCH_OK) ret = bank_fail(conn, rc, db, name);
     else ret = send_bank(conn, db, name, MHD_HTTP_OK);
@@ -738,40 +886,43 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
         st[ns++] = one;
       }
     }
-    if (!bad) ret = add_signals(conn, db, name, st, sig, ns);
+    if (!bad && !bank_exists(db, name, &rc)) ret = bank_fail(conn, rc, db, name);
+    else if (!bad) ret = add_signals(conn, db, name, st, sig, ns, NULL);
   } else if (*name && !strcmp(action, "content") && !*sub && post) {
-    {
-      json_t *probe = json_array();
-      rc = vouch_bank_list(db, name, bank_cfg, probe); /* HMA checks the bank before reading the upload */
-      const int found = rc == VOUCH_OK && json_array_size(probe) == 1;
-      json_decref(probe);
-      uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
-      const hma_signal *st[HMA_NSIGNALS];
-      size_t ns;
-      if (!found) ret = bank_fail(conn, rc == VOUCH_OK ? VOUCH_E_NOT_FOUND : rc, db, name);
-      else if ((qarg(conn, "url") ? hash_url(s, conn, qarg(conn, "url"), sig, st, &ns, &ret)
-                                  : hash_upload(s, conn, r, sig, st, &ns, &ret)) == 0)
-        ret = add_signals(conn, db, name, st, sig, ns);
-    }
-  } else if (*name && !strcmp(action, "content") && *sub && del) {
+    uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
+    const hma_signal *st[HMA_NSIGNALS];
+    size_t ns;
+    const char *url = qarg(conn, "url"), *cid = NULL;
+    const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (url && ctype && strstr(ctype, "json")) doc = load_json(r); /* metadata comes with ?url= (HMA) */
+    if (!bank_exists(db, name, &rc)) ret = bank_fail(conn, rc, db, name); /* before the upload is hashed */
+    else if (add_metadata(conn, doc, &cid, &ret) != 0) {
+    } else if (!url && !(ctype && !strncasecmp(ctype, "multipart/form-data", 19)))
+      ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Neither `url` nor multipart file upload was received");
+    else if ((url ? hash_url(s, conn, url, sig, st, &ns, &ret) : hash_upload(s, conn, r, sig, st, &ns, &ret)) == 0)
+      ret = add_signals(conn, db, name, st, sig, ns, cid);
+  } else if (*name && !strcmp(action, "content") && *sub) {
     /* vouch keeps entries for the audit trail: "deleting" disables the entry,
      * which leaves the index at the next rebuild */
     char *end;
     errno = 0;
     long long id = strtoll(sub, &end, 10);
     size_t changed = 0;
-    if (errno || *end || id < 0) ret = hma_error(conn, MHD_HTTP_NOT_FOUND, "no such content id '%s'", sub);
-    else if ((rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, 0, &changed)) != VOUCH_OK &&
-             rc != VOUCH_E_NOT_FOUND)
+    if (errno || *end || id < 0 || !(get || put || del)) {
+      ret = hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s /c/%s", method, path);
+    } else if (get) {
+      ret = get_content(conn, db, name, id);
+    } else if (put) {
+      doc = load_json(r);
+      ret = put_content(conn, db, name, sub, doc);
+    } else if (!bank_exists(db, name, &rc)) {
       ret = bank_fail(conn, rc, db, name);
-    else if (rc == VOUCH_E_NOT_FOUND && !changed) {
-      json_t *probe = json_array();
-      const int bank_there = vouch_bank_list(db, name, bank_cfg, probe) == VOUCH_OK && json_array_size(probe) == 1;
-      json_decref(probe);
-      ret = bank_there ? vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:i}", "deleted", 0))
-                       : bank_fail(conn, VOUCH_E_NOT_FOUND, db, name);
-    } else
-      ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I}", "deleted", (json_int_t)changed));
+    } else if ((rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, 0, &changed)) != VOUCH_OK &&
+               rc != VOUCH_E_NOT_FOUND) {
+      ret = bank_fail(conn, rc, db, name);
+    } else {
+      ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I}", "deleted", (json_int_t)(rc == VOUCH_OK ? changed : 0)));
+    }
   } else {
     ret = hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s /c/%s", method, path);
   }

@@ -40,6 +40,9 @@ check "create disabled bank (enabled_ratio 0)" test "$(code -H "$A" -X POST -d '
 check "... ratio 0" py 'assert o["matching_enabled_ratio"]==0.0, o'
 check "duplicate bank 403 (as HMA)" test "$(code -H "$A" -X POST -d '{"name":"TEST_BANK"}' $U/c/banks)" = 403
 check "... message" py 'assert o=={"message":"Bank already exists"}, o'
+check "lower-case bank name 400 (HMA's rule)" test "$(code -H "$A" -X POST -d '{"name":"my_test_bank"}' $U/c/banks)" = 400
+check "bank name starting with a digit 400" test "$(code -H "$A" -X POST -d '{"name":"01_TEST_BANK"}' $U/c/banks)" = 400
+check "partial enabled_ratio refused 400 (vouch: on or off)" test "$(code -H "$A" -X POST -d '{"name":"HALF","enabled_ratio":0.5}' $U/c/banks)" = 400
 check "create without name 400" test "$(code -H "$A" -X POST -d '{}' $U/c/banks)" = 400
 check "list banks (reader)" test "$(code -H "$R" $U/c/banks)" = 200
 check "... a list of BankConfig" py 'assert sorted(b["name"] for b in o)==["OFF_BANK","TEST_BANK"], o'
@@ -56,6 +59,19 @@ ID_BRIDGE=$(py 'print(o["id"])')
 check "add signal" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d "{\"pdq\":\"$WEE\"}" $U/c/bank/TEST_BANK/signal)" = 200
 check "... id and signal" py 'assert o["signals"]=={"pdq":"'$WEE'"} and isinstance(o["id"],int), o'
 ID_WEE=$(py 'print(o["id"])')
+check "get content" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/$ID_BRIDGE?include_signals=true")" = 200
+check "... BankContent shape with signals" py 'assert o["id"]=='$ID_BRIDGE' and o["bank"]=={"name":"TEST_BANK","matching_enabled_ratio":1.0} and o["disable_until_ts"]==0 and o["signals"]=={"pdq":"'$BRIDGE'"}, o'
+check "get content without signals" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/$ID_BRIDGE")" = 200
+check "... no signals key" py 'assert "signals" not in o, o'
+check "get unknown content 404" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/99999")" = 404
+check "get content of unknown bank 404" test "$(code -H "$R" "$U/c/bank/NOPE/content/$ID_BRIDGE")" = 404
+check "PUT content: a future disable_until_ts is refused 400" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":9999999999}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 400
+check "PUT content enabled false" test "$(code -H "$A" -X PUT -d '{"enabled":false}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "... disabled" py 'assert o["enabled"] is False and o["disable_until_ts"]>0, o'
+check "PUT content disable_until_ts 0 enables" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":0}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "... enabled" py 'assert o["enabled"] is True and o["disable_until_ts"]==0, o'
+check "PUT unknown content 404" test "$(code -H "$A" -X PUT -d '{"enabled":true}' $U/c/bank/TEST_BANK/content/99999)" = 404
+check "content POST with neither url nor upload 400" test "$(code -H "$A" -X POST -d '{}' $U/c/bank/TEST_BANK/content)" = 400
 check "bad signal 400" test "$(code -H "$A" -X POST -d '{"pdq":"abc"}' $U/c/bank/TEST_BANK/signal)" = 400
 check "unknown signal type 400" test "$(code -H "$A" -X POST -d '{"md5":"abc"}' $U/c/bank/TEST_BANK/signal)" = 400
 check "no signals 400" test "$(code -H "$A" -X POST -d '{}' $U/c/bank/TEST_BANK/signal)" = 400
@@ -68,6 +84,9 @@ check "hash an upload" test "$(code -H "$M" -F "photo=@$EX/bridge-blurred.jpg" $
 check "... {pdq: HEX} = vouch hash --exact" py 'assert o=={"pdq":"'$BLUR'"}, o'
 check "two files 400" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" -F "video=@$EX/wee.jpg" $U/h/hash)" = 400
 check "... HMA's message" py 'assert o=={"message":"Only one file allowed per request"}, o'
+check "types=pdq" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" "$U/h/hash?types=pdq")" = 200
+check "... {pdq}" py 'assert o=={"pdq":"'$WEE'"}, o'
+check "types=tmk 400" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" "$U/h/hash?types=tmk")" = 400
 check "video field: no such content type here 400" test "$(code -H "$M" -F "video=@$EX/wee.jpg" $U/h/hash)" = 400
 check "not multipart 400" test "$(code -H "$M" -X POST --data-binary @$EX/wee.jpg -H 'Content-Type: image/jpeg' $U/h/hash)" = 400
 check "... message" py 'assert o=={"message":"Missing multipart/form-data file upload"}, o'
@@ -178,6 +197,9 @@ check "lookup by url with signal_type: the inner object" test "$(code -H "$M" "$
 check "... {TEST_BANK:[{id, distance 0}]}" py 'assert o=={"TEST_BANK":[{"bank_content_id":'$ID_BRIDGE',"distance":"0"}]}, o'
 check "bank content by url" test "$(code -H "$A" -X POST "$U/c/bank/TEST_BANK/content?url=$W/wee.jpg")" = 200
 check "... wee's PDQ" py 'assert o["signals"]=={"pdq":"'$WEE'"}, o'
+check "bank content by url with metadata" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d '{"metadata":{"content_id":"1197433091","json":{"asdf":{}}}}' "$U/c/bank/TEST_BANK/content?url=$W/bridge-blurred.jpg&content_type=photo")" = 200
+check "... content_id kept as the entry's id text" sh -c "$V bank export --db '$DB' TEST_BANK --format csv | grep -q '^$BLUR,1197433091,'"
+check "unexpected metadata key 400" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d '{"metadata":{"invalid_metadata":5}}' "$U/c/bank/TEST_BANK/content?url=$W/bridge-blurred.jpg&content_type=photo")" = 400
 check "host not in --fetch-allow (localhost) 403" test "$(code -H "$M" "$U/h/hash?url=http://localhost:${W##*:}/bridge.jpg")" = 403
 check "file:// refused 400" test "$(code -H "$M" "$U/h/hash?url=file:///etc/passwd")" = 400
 check "not a URL 400" test "$(code -H "$M" "$U/h/hash?url=bridge.jpg")" = 400
