@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include "vouchd.h"
 #include "bodies.h"
+#include "hma_parse.h"
 
 /* HMA's signal type names and the vouch algorithm behind each.  HMA's
  * video_md5 and vpdq have no vouch algorithm yet: a video module adds its
@@ -92,15 +93,7 @@ static int parse_signal(const hma_signal *st, const char *text, uint8_t *out) {
 
 /* ?banks=A,B: is `bank` listed (or no list given)? */
 static int bank_wanted(const char *list, const char *bank) {
-  if (!list || !*list) return 1;
-  const size_t bl = strlen(bank);
-  for (const char *p = list; *p;) {
-    size_t n = strcspn(p, ",");
-    if (n == bl && !memcmp(p, bank, n)) return 1;
-    p += n;
-    if (*p == ',') p++;
-  }
-  return 0;
+  return !list || !*list || vd_hma_list_has(list, bank, strlen(bank));
 }
 
 /* ---- staleness: HMA answers 503 while its index cache lags the banks ---- */
@@ -204,24 +197,18 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
   const char *types = qarg(conn, "types");
   int want[HMA_NSIGNALS], any = 0;
   for (size_t i = 0; i < HMA_NSIGNALS; i++) want[i] = !types;
-  for (const char *p = types; p && *p;) {
-    size_t n = strcspn(p, ","), k = 0;
-    while (k < n && p[k] == ' ') k++;
-    size_t e = n;
-    while (e > k && p[e - 1] == ' ') e--;
-    if (e > k) {
-      size_t i = 0;
-      while (i < HMA_NSIGNALS && !(strlen(hma_signals[i].name) == e - k && !memcmp(hma_signals[i].name, p + k, e - k) &&
-                                   !strcmp(hma_signals[i].content_type, ctype)))
-        i++;
-      if (i == HMA_NSIGNALS) {
-        *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal type '%.*s' doesn't exist or is disabled", (int)(e - k), p + k);
-        return -1;
-      }
-      want[i] = 1;
+  const char *cur = types, *it;
+  size_t n;
+  while (vd_hma_list_next(&cur, &it, &n)) {
+    size_t i = 0;
+    while (i < HMA_NSIGNALS && !(strlen(hma_signals[i].name) == n && !memcmp(hma_signals[i].name, it, n) &&
+                                 !strcmp(hma_signals[i].content_type, ctype)))
+      i++;
+    if (i == HMA_NSIGNALS) {
+      *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal type '%.*s' doesn't exist or is disabled", (int)n, it);
+      return -1;
     }
-    p += n;
-    if (*p == ',') p++;
+    want[i] = 1;
   }
   for (size_t i = 0; i < HMA_NSIGNALS; i++) any |= want[i];
   if (!any) {
@@ -590,14 +577,6 @@ static int bank_cfg(void *ctx, const vouch_bank_info *i) {
   return 0;
 }
 
-/* HMA's bank names: capitals, digits and '_', not starting with a digit. */
-static int hma_bank_name(const char *n) {
-  if (!n || !*n || (*n >= '0' && *n <= '9') || strlen(n) > VOUCH_BANK_NAME_MAX) return 0;
-  for (const char *p = n; *p; p++)
-    if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) return 0;
-  return 1;
-}
-
 static enum MHD_Result send_bank(struct MHD_Connection *conn, vouch_bank *db, const char *name, unsigned status) {
   json_t *arr = json_array();
   int rc = vouch_bank_list(db, name, bank_cfg, arr);
@@ -796,30 +775,13 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     return vd_send_json(conn, MHD_HTTP_OK, arr);
   }
   /* banks | bank/NAME[/signal | /content[/ID]] */
-  char name[160] = "", action[16] = "", sub[32] = "";
+  vd_hma_path hp = {"", "", ""};
   if (!strcmp(path, "banks")) {
     if (!get && !post) return hma_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-  } else if (!strncmp(path, "bank/", 5)) {
-    const char *p = path + 5;
-    size_t n = strcspn(p, "/");
-    if (n == 0 || n >= sizeof name) return hma_error(conn, MHD_HTTP_NOT_FOUND, "bad bank name");
-    memcpy(name, p, n);
-    p += n;
-    if (*p == '/') {
-      p++;
-      n = strcspn(p, "/");
-      if (n >= sizeof action) return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
-      memcpy(action, p, n);
-      p += n;
-      if (*p == '/') {
-        p++;
-        if (strlen(p) >= sizeof sub || !*p || strchr(p, '/')) return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
-        strcpy(sub, p);
-      }
-    }
-  } else {
+  } else if (vd_hma_split_path(path, &hp) != 0) {
     return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: /c/%s", path);
   }
+  const char *name = hp.name, *action = hp.action, *sub = hp.sub;
   vouch_bank *db = NULL;
   int rc = vouch_bank_open(&db, s->db_path, get ? VOUCH_BANK_OPEN_READONLY : VOUCH_BANK_OPEN_CREATE);
   if (rc != VOUCH_OK) {
@@ -838,7 +800,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     const char *bn = json_string_value(json_object_get(doc, "name"));
     const int en = doc ? enabled_from(doc) : -1;
     if (!json_is_object(doc) || !bn) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "name is required");
-    else if (!hma_bank_name(bn))
+    else if (!vd_hma_bank_name_ok(bn))
       ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Bank names must be UPPER_WITH_UNDERSCORE and not start with a digit");
     else if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio (vouch banks are on, 1.0, or off, 0.0)");
     else if ((rc = vouch_bank_create(db, bn, VOUCH_ALGO_PDQ)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
