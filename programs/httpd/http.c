@@ -344,7 +344,7 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
   }
   if (r->route == VD_R_HEALTH || r->route == VD_R_METRICS || r->route == VD_R_PUBLIC || r->route == VD_R_OTHER)
     return vd_dispatch(s, conn, url, method, r); /* cheap: answered here, never queued */
-  if (r->route == VD_R_HMA && !strcmp(url, "/status")) /* HMA's health check: cheap too */
+  if (r->route == VD_R_HMA && vd_hma_health(url)) /* HMA's health checks: cheap too */
     return vd_dispatch(s, conn, url, method, r);
   if (vd_jobs_submit(s, conn, url, method, r, is_light(s, conn, r)) != 0) {
     atomic_fetch_add(&s->metrics.rejected_busy, 1);

@@ -2,7 +2,8 @@
  * 2.x ("OpenMediaMatch") that an HMA client calls, answered by vouchd with
  * HMA's paths, parameters and response shapes (docs/hma.md maps each one):
  *
- *   GET    /status                          "I-AM-ALIVE", or 503 while no index is loaded or it is stale
+ *   GET    /status, /readyz                 "I-AM-ALIVE" / "READY", or 503 while no index is loaded or it is stale
+ *   GET    /livez                           "OK"
  *   GET    /m/raw_lookup?signal_type&signal[&include_distance][&banks]
  *   GET    /m/lookup?signal_type&signal[&banks]  or  ?url[&content_type]  (fetch.c, --fetch-allow)
  *   POST   /m/lookup                        multipart/form-data, field "photo"
@@ -125,14 +126,19 @@ static int index_state(vd_server *s) {
   return 0;
 }
 
-enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn) {
-  static const char *const text[] = {"I-AM-ALIVE", "INDEX-NOT-LOADED", "INDEX-STALE"};
-  const int st = index_state(s);
+/* /status and /readyz: 503 while the index is not loaded or stale; /livez: always 200. */
+enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn, const char *url) {
+  static const char *const text[] = {"I-AM-ALIVE", "INDEX-NOT-LOADED", "INDEX-STALE", "READY", "OK"};
+  int st = 4;
+  if (strcmp(url, "/livez") != 0) {
+    st = index_state(s);
+    if (st == 0 && !strcmp(url, "/readyz")) st = 3;
+  }
   char body[32];
   snprintf(body, sizeof body, "%s", text[st]);
   struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
   if (resp) MHD_add_response_header(resp, "Content-Type", "text/plain");
-  return vd_queue(conn, st ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, resp);
+  return vd_queue(conn, st == 1 || st == 2 ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, resp);
 }
 
 /* ---- multipart uploads (libmicrohttpd's post processor) ---- */
@@ -895,13 +901,17 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
 
 /* ---- the hooks http.c calls ---- */
 
+int vd_hma_health(const char *url) {
+  return !strcmp(url, "/status") || !strcmp(url, "/readyz") || !strcmp(url, "/livez");
+}
+
 int vd_hma_route(const char *url) {
-  return !strcmp(url, "/status") || !strncmp(url, "/m/", 3) || !strncmp(url, "/h/", 3) || !strncmp(url, "/c/", 3);
+  return vd_hma_health(url) || !strncmp(url, "/m/", 3) || !strncmp(url, "/h/", 3) || !strncmp(url, "/c/", 3);
 }
 
 int vd_hma_role(const char *url, const char *method) {
   const int read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-  if (!strcmp(url, "/status")) return VD_ROLE_NONE;
+  if (vd_hma_health(url)) return VD_ROLE_NONE;
   if (!strcmp(url, "/m/index/status")) return VD_ROLE_READER;
   if (!strncmp(url, "/m/", 3) || !strncmp(url, "/h/", 3)) return VD_ROLE_MATCHER;
   return read ? VD_ROLE_READER : VD_ROLE_ADMIN; /* /c/ */
@@ -910,7 +920,7 @@ int vd_hma_role(const char *url, const char *method) {
 enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
                              vd_request *r) {
   const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
-  if (!strcmp(url, "/status") && get) return vd_hma_status(s, conn);
+  if (vd_hma_health(url) && get) return vd_hma_status(s, conn, url);
   if (!strcmp(url, "/m/raw_lookup") && get) return route_raw_lookup(s, conn);
   if (!strcmp(url, "/m/lookup") && get) return route_lookup_get(s, conn);
   if (!strcmp(url, "/m/lookup") && post) return route_lookup_post(s, conn, r);

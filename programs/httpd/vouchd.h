@@ -234,8 +234,9 @@ unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *er
 
 /* routes_hma.c: HMA 2.x's routes (/status, /m/, /h/, /c/) */
 int vd_hma_route(const char *url);                     /* 1 if url is one of them */
+int vd_hma_health(const char *url);                    /* 1 for /status, /readyz, /livez (cheap, open) */
 int vd_hma_role(const char *url, const char *method);  /* least role it needs */
-enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn);
+enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn, const char *url);
 enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
                              vd_request *r);
 #endif

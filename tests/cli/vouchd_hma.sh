@@ -30,6 +30,9 @@ BLUR=$($V hash --exact "$EX/bridge-blurred.jpg" | awk '{print $1}')
 # ---- /status: HMA's readiness answer, open like /healthz
 check "status 503 before an index is loaded" test "$(code $U/status)" = 503
 check "... INDEX-NOT-LOADED" grep -qx 'INDEX-NOT-LOADED' "$T/body"
+check "readyz 503 too" test "$(code $U/readyz)" = 503
+check "livez 200 OK" test "$(code $U/livez)" = 200
+check "... OK" grep -qx 'OK' "$T/body"
 
 # ---- /c/: banks
 check "no token: 401" test "$(code -X POST -H 'Content-Type: application/json' -d '{"name":"TEST_BANK"}' $U/c/banks)" = 401
@@ -103,6 +106,8 @@ check "... shape" py 'assert o=={"pdq":{"present":False,"built_to":-1,"size":0}}
 check "rebuild (vouch's own route)" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
 check "status 200 I-AM-ALIVE" test "$(code $U/status)" = 200
 check "... text" grep -qx 'I-AM-ALIVE' "$T/body"
+check "readyz 200 READY" test "$(code $U/readyz)" = 200
+check "... READY" grep -qx 'READY' "$T/body"
 check "index/status: present, 2 entries" test "$(code -H "$R" "$U/m/index/status?signal_type=pdq")" = 200
 check "... shape" py 'p=o["pdq"]; assert p["present"] is True and p["size"]==2 and p["built_to"]>1700000000, o'
 check "index/status unknown type 400" test "$(code -H "$R" "$U/m/index/status?signal_type=nope")" = 400
