@@ -144,27 +144,36 @@ enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn, const c
 /* ---- multipart uploads (libmicrohttpd's post processor) ---- */
 
 typedef struct {
-  char key[16];   /* the one file field seen: "photo", "video", ... */
-  int files;      /* distinct file fields */
+  char key[16];   /* the field name of the file: "photo", "video", ... */
+  char fname[256]; /* its file name (a prefix), to tell two files apart */
+  int files;      /* files seen (each part with a file name) */
   int bad_key;    /* a file field with a name too long to be a content type */
+  size_t cur;     /* bytes of the current file */
   char *data;
   size_t len, cap, limit;
   int oom;
 } upload;
 
+/* libmicrohttpd calls this for each piece of each part.  A file starts at
+ * offset 0 with a field or file name unlike the last one, or after bytes of
+ * the last one: a second file (also under the same field name, as HMA
+ * counts them) stops the parse. */
 static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
                                    const char *content_type, const char *transfer_encoding, const char *data,
                                    uint64_t off, size_t size) {
   upload *u = cls;
   (void)kind, (void)content_type, (void)transfer_encoding;
   if (!filename || !key) return MHD_YES; /* plain form fields are ignored, as HMA does */
-  if (off == 0 && (u->files == 0 || strcmp(u->key, key) != 0)) {
+  if (off == 0 && (u->files == 0 || u->cur > 0 || strcmp(u->key, key) != 0 ||
+                   strncmp(u->fname, filename, sizeof u->fname - 1) != 0)) {
     if (++u->files > 1) return MHD_NO; /* one file per request */
     if (strlen(key) >= sizeof u->key) {
       u->bad_key = 1;
       return MHD_NO;
     }
     strcpy(u->key, key);
+    snprintf(u->fname, sizeof u->fname, "%s", filename);
+    u->cur = 0;
   }
   if (size == 0) return MHD_YES;
   if (size > u->limit - u->len) return MHD_NO; /* cannot happen: parts are inside the body */
@@ -182,6 +191,7 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
   }
   memcpy(u->data + u->len, data, size);
   u->len += size;
+  u->cur += size;
   return MHD_YES;
 }
 

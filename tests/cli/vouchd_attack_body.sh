@@ -21,8 +21,9 @@ check "listening" healthz_within 2
 cat > "$T/flood.py" <<'PY'
 import socket, sys, time
 port, n, token, body_mb = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+path = sys.argv[5] if len(sys.argv) > 5 else "/v1/hash"
 length = 32 * 1024 * 1024 - 1
-hdr = "POST /v1/hash HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n" % length
+hdr = "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n" % (path, length)
 if token != "-": hdr += "Authorization: Bearer %s\r\n" % token
 hdr = (hdr + "\r\n").encode()
 chunk = b"\0" * (1 << 20)
@@ -54,11 +55,11 @@ for s in socks:
 print(" ".join("%s:%d" % kv for kv in sorted(codes.items())), flush=True)
 sys.stdin.read()  # hold every connection until the test is done with them
 PY
-# flood N TOKEN|- MIB OUT: starts the flood, which holds its connections
+# flood N TOKEN|- MIB OUT [PATH]: starts the flood, which holds its connections
 # until fd 7 (its stdin) is closed; returns once OUT has the codes
 flood() {
   rm -f "$T/hold"; mkfifo "$T/hold"
-  python3 "$T/flood.py" "$P" "$1" "$2" "$3" < "$T/hold" > "$4" &
+  python3 "$T/flood.py" "$P" "$1" "$2" "$3" ${5:-/v1/hash} < "$T/hold" > "$4" &
   FLOOD=$!
   exec 7> "$T/hold"
   for _ in $(seq 1 300); do [ -s "$4" ] && break; sleep 0.1; done
@@ -74,6 +75,9 @@ flood_checks() {
 }
 flood 480 - 1 "$T/flood1"
 flood_checks "attack 1 (all 480 refused with 401 from the headers)" "401:480" 400 "$T/flood1"
+# the same on HMA's upload route (multipart bodies are admitted like any other)
+flood 200 - 1 "$T/flood1h" /m/lookup
+flood_checks "attack 1 on POST /m/lookup (all 200 refused with 401)" "401:200" 400 "$T/flood1h"
 
 # attack 1 with a valid token: the global body budget (64 MiB here) admits
 # two 32 MiB bodies at a time; the rest get 503 busy before being read
@@ -89,9 +93,11 @@ start_vouchd --db "$DB" --threads 2 --max-body 4194304
 cat > "$T/chunked.py" <<'PY'
 import socket, sys
 port, token = int(sys.argv[1]), sys.argv[2]
+path = sys.argv[3] if len(sys.argv) > 3 else "/v1/hash"
 s = socket.create_connection(("127.0.0.1", port))
-s.sendall(("POST /v1/hash HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
-           "Transfer-Encoding: chunked\r\n\r\n" % token).encode())
+ctype = "Content-Type: multipart/form-data; boundary=b\r\n" if path != "/v1/hash" else ""
+s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s"
+           "Transfer-Encoding: chunked\r\n\r\n" % (path, token, ctype)).encode())
 chunk = b"100000\r\n" + b"\0" * 0x100000 + b"\r\n"
 sent = 0
 try:
@@ -104,6 +110,8 @@ print(sent >> 20)
 PY
 MB=$(timeout 20 python3 "$T/chunked.py" "$P" "$MATCH")
 check "attack 10: chunked body cut after ${MB} MiB (< 16; limit 4)" test -n "$MB" -a "${MB:-999}" -lt 16
+MB=$(timeout 20 python3 "$T/chunked.py" "$P" "$MATCH" /h/hash)
+check "attack 10 on HMA's POST /h/hash: cut after ${MB} MiB (< 16)" test -n "$MB" -a "${MB:-999}" -lt 16
 check "attack 10: a declared body over the limit gets 413 unread" \
   test "$(head -c 5000000 /dev/zero | code -H "Authorization: Bearer $MATCH" --data-binary @- $U/v1/hash)" = 413
 check "attack 10: still healthy" healthz_within 1
@@ -130,10 +138,13 @@ check "attack 9: Content-Length + chunked 400" test "$(raw 'POST /v1/hash HTTP/1
 check "attack 9: ... with a JSON error" grep -q '"code":"bad_framing"' "$T/raw"
 check "attack 9: two different Content-Lengths 400" test "$(raw 'POST /v1/hash HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef')" = 400
 check "attack 9: refused before the token is even looked at" grep -q '"code":"bad_framing"' "$T/raw"
+check "attack 9: the same on HMA's POST /m/lookup 400" test "$(raw 'POST /m/lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')" = 400
 
 # attack 8: bytes that are not UTF-8
 check "attack 8: GET /%ff 400" test "$(code "$U/%ff")" = 400
 check "attack 8: ... with a JSON error" grep -q '"code":"bad_utf8"' "$T/body"
+check "attack 8: %ff in an HMA query argument 400" test "$(code -H "Authorization: Bearer $MATCH" "$U/m/raw_lookup?signal_type=pdq&banks=%ff&signal=00")" = 400
+check "attack 8: ... bad_utf8" grep -q '"code":"bad_utf8"' "$T/body"
 check "attack 8: raw 0xff in the path 400" test "$(raw 'GET /v1/banks/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n')" = 400
 $V bank create --db "$DB" list >/dev/null 2>&1
 printf 'hash,id\n%s,caf\xe9\n' "$(printf 'ab%.0s' $(seq 32))" > "$T/latin1.csv"

@@ -90,6 +90,20 @@ check "... HMA's message" py 'assert o=={"message":"Only one file allowed per re
 check "types=pdq" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" "$U/h/hash?types=pdq")" = 200
 check "... {pdq}" py 'assert o=={"pdq":"'$WEE'"}, o'
 check "types=tmk 400" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" "$U/h/hash?types=tmk")" = 400
+check "two files under one field 400" test "$(code -H "$M" -F "photo=@$EX/wee.jpg" -F "photo=@$EX/bridge.jpg" $U/h/hash)" = 400
+check "... HMA's message" py 'assert o=={"message":"Only one file allowed per request"}, o'
+python3 -c '
+import sys
+b = b"".join(b"--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\nx\r\n" % i for i in range(30000)) + b"--b--\r\n"
+open(sys.argv[1], "wb").write(b)' "$T/fields"
+t0=$(date +%s%N)
+check "30,000 form fields and no file 400" test "$(code -H "$M" -H 'Content-Type: multipart/form-data; boundary=b' --data-binary @$T/fields $U/h/hash)" = 400
+check "... in $(( ($(date +%s%N) - t0) / 1000000 )) ms < 3000" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000
+python3 -c '
+import sys
+b = b"--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"" + b"a" * 100000 + b"\"\r\n\r\nxyz\r\n--b--\r\n"
+open(sys.argv[1], "wb").write(b)' "$T/longhdr"
+check "a part header over the post processor's buffer 400" test "$(code -H "$M" -H 'Content-Type: multipart/form-data; boundary=b' --data-binary @$T/longhdr $U/h/hash)" = 400
 check "video field: no such content type here 400" test "$(code -H "$M" -F "video=@$EX/wee.jpg" $U/h/hash)" = 400
 check "not multipart 400" test "$(code -H "$M" -X POST --data-binary @$EX/wee.jpg -H 'Content-Type: image/jpeg' $U/h/hash)" = 400
 check "... message" py 'assert o=={"message":"Missing multipart/form-data file upload"}, o'
