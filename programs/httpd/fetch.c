@@ -27,6 +27,22 @@ static int host_allowed(const char *list, const char *host) {
   return 0;
 }
 
+int vd_buf_append(char **data, size_t *len, size_t *cap, size_t limit, const char *p, size_t n) {
+  if (n > limit - *len) return -1;
+  if (*len + n > *cap) {
+    size_t nc = *cap ? *cap : 65536;
+    while (nc < *len + n) nc *= 2;
+    if (nc > limit) nc = limit;
+    char *nd = realloc(*data, nc);
+    if (!nd) return -2;
+    *data = nd;
+    *cap = nc;
+  }
+  memcpy(*data + *len, p, n);
+  *len += n;
+  return 0;
+}
+
 typedef struct {
   vd_fetched *out;
   size_t limit;
@@ -37,25 +53,10 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *cls) {
   sink *k = cls;
   const size_t n = size * nmemb;
   vd_fetched *f = k->out;
-  if (n > k->limit - f->len) {
-    k->too_big = 1;
-    return 0; /* aborts the transfer */
-  }
-  if (f->len + n > f->cap) {
-    size_t nc = f->cap ? f->cap : 65536;
-    while (nc < f->len + n) nc *= 2;
-    if (nc > k->limit) nc = k->limit;
-    char *nd = realloc(f->data, nc);
-    if (!nd) {
-      k->oom = 1;
-      return 0;
-    }
-    f->data = nd;
-    f->cap = nc;
-  }
-  memcpy(f->data + f->len, data, n);
-  f->len += n;
-  return n;
+  const int rc = vd_buf_append(&f->data, &f->len, &f->cap, k->limit, data, n);
+  if (rc == -1) k->too_big = 1;
+  if (rc == -2) k->oom = 1;
+  return rc ? 0 : n; /* 0 aborts the transfer */
 }
 
 unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *err, size_t errcap) {

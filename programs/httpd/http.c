@@ -71,14 +71,28 @@ enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_
   return send_json_hdr(conn, status, body, NULL, NULL);
 }
 
+/* An error message, cut to fit and made valid UTF-8. */
+#define FORMAT_MSG(msg, fmt)            \
+  do {                                  \
+    va_list ap_;                        \
+    va_start(ap_, fmt);                 \
+    vsnprintf(msg, sizeof msg, fmt, ap_); \
+    va_end(ap_);                        \
+    vd_utf8_scrub(msg);                 \
+  } while (0)
+
+enum MHD_Result vd_send_message(struct MHD_Connection *conn, unsigned status, const char *fmt, ...) {
+  char msg[512];
+  FORMAT_MSG(msg, fmt);
+  json_t *o = json_pack("{s:s}", "message", msg);
+  if (!o) o = json_pack("{s:s}", "message", "(message not UTF-8)");
+  return send_json_hdr(conn, status, o, NULL, NULL);
+}
+
 enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
                               const char *fmt, ...) {
   char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  vd_utf8_scrub(msg);
+  FORMAT_MSG(msg, fmt);
   json_t *body = json_pack("{s:{s:s,s:s%}}", "error", "code", code, "message", msg, strlen(msg));
   if (!body) /* e.g. a message quoting bytes that are not UTF-8 */
     body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", "(message not UTF-8)");

@@ -58,20 +58,6 @@ static const char *qarg(struct MHD_Connection *conn, const char *k) {
   return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, k);
 }
 
-/* HMA's error body. */
-static enum MHD_Result hma_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum MHD_Result hma_error(struct MHD_Connection *conn, unsigned status, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  vd_utf8_scrub(msg);
-  json_t *o = json_pack("{s:s}", "message", msg);
-  if (!o) o = json_pack("{s:s}", "message", "(message not UTF-8)");
-  return vd_send_json(conn, status, o);
-}
 
 static int parse_bool(const char *v, int dflt, int *out) {
   if (!v) {
@@ -175,22 +161,10 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
     snprintf(u->fname, sizeof u->fname, "%s", filename);
     u->cur = 0;
   }
-  if (size == 0) return MHD_YES;
-  if (size > u->limit - u->len) return MHD_NO; /* cannot happen: parts are inside the body */
-  if (u->len + size > u->cap) {
-    size_t nc = u->cap ? u->cap : 65536;
-    while (nc < u->len + size) nc *= 2;
-    if (nc > u->limit) nc = u->limit;
-    char *nd = realloc(u->data, nc);
-    if (!nd) {
-      u->oom = 1;
-      return MHD_NO;
-    }
-    u->data = nd;
-    u->cap = nc;
-  }
-  memcpy(u->data + u->len, data, size);
-  u->len += size;
+  /* a part lies inside the body, so the limit (the body's size) is never passed */
+  const int rc = vd_buf_append(&u->data, &u->len, &u->cap, u->limit, data, size);
+  if (rc == -2) u->oom = 1;
+  if (rc) return MHD_NO;
   u->cur += size;
   return MHD_YES;
 }
@@ -206,7 +180,7 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
   int known = 0;
   for (size_t i = 0; i < HMA_NSIGNALS; i++) known |= !strcmp(hma_signals[i].content_type, ctype);
   if (!known) { /* the hook for video: "video" goes to the video signal types once a row names them */
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", ctype);
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", ctype);
     return -1;
   }
   /* ?types=a,b: only those signal types (HMA's selection) */
@@ -221,14 +195,14 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
                                  !strcmp(hma_signals[i].content_type, ctype)))
       i++;
     if (i == HMA_NSIGNALS) {
-      *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal type '%.*s' doesn't exist or is disabled", (int)n, it);
+      *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal type '%.*s' doesn't exist or is disabled", (int)n, it);
       return -1;
     }
     want[i] = 1;
   }
   for (size_t i = 0; i < HMA_NSIGNALS; i++) any |= want[i];
   if (!any) {
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "empty signal type selection");
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "empty signal type selection");
     return -1;
   }
   vd_worker *w = vd_worker_get(s);
@@ -268,7 +242,7 @@ static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r,
   const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (!pp || !ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
     if (pp) MHD_destroy_post_processor(pp);
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Missing multipart/form-data file upload");
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Missing multipart/form-data file upload");
     return -1;
   }
   enum MHD_Result pr = MHD_post_process(pp, r->body, r->len);
@@ -277,11 +251,11 @@ static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r,
   if (u.oom)
     *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   else if (u.files > 1)
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Only one file allowed per request");
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Only one file allowed per request");
   else if (u.bad_key)
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: (a field name that long)");
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: (a field name that long)");
   else if (pr != MHD_YES || fin != MHD_YES || u.files == 0)
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, u.files ? "malformed multipart/form-data body"
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, u.files ? "malformed multipart/form-data body"
                                                          : "Missing multipart/form-data file upload");
   else
     rc = hash_media(s, conn, u.key, u.data ? u.data : "", u.len, sig, names, nsig, ret);
@@ -297,7 +271,7 @@ static int hash_url(vd_server *s, struct MHD_Connection *conn, const char *url, 
   char err[512];
   unsigned status = vd_fetch(s, url, &f, err, sizeof err);
   if (status) {
-    *ret = hma_error(conn, status, "%s", err);
+    *ret = vd_send_message(conn, status, "%s", err);
     return -1;
   }
   const char *ct = qarg(conn, "content_type");
@@ -307,7 +281,7 @@ static int hash_url(vd_server *s, struct MHD_Connection *conn, const char *url, 
   }
   int rc = -1;
   if (!ct)
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "unsupported url ContentType: '%s', if you know the expected type, "
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "unsupported url ContentType: '%s', if you know the expected type, "
                      "provide it with the content_type query param", f.content_type);
   else
     rc = hash_media(s, conn, ct, f.data ? f.data : "", f.len, sig, names, nsig, ret);
@@ -336,7 +310,7 @@ static int search_signal(vd_server *s, struct MHD_Connection *conn, const hma_si
   if (!idx || vouch_index_algo(idx) != st->algo) {
     vd_index_release(*ref);
     *ref = NULL;
-    *ret = hma_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "index not yet ready");
+    *ret = vd_send_message(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "index not yet ready");
     return -1;
   }
   vouch_search_opts so = {.radius = vouch_default_radius(st->algo), .engine = VOUCH_ENGINE_AUTO, .threads = 1};
@@ -415,15 +389,15 @@ static int lookup_one(vd_server *s, struct MHD_Connection *conn, const hma_signa
 
 static enum MHD_Result route_raw_lookup(vd_server *s, struct MHD_Connection *conn) {
   const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
-  if (!signal) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal is required");
-  if (!stn) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "signal_type is required");
+  if (!signal) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal is required");
+  if (!stn) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal_type is required");
   int with_d;
   if (parse_bool(qarg(conn, "include_distance"), 0, &with_d) != 0)
-    return hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid boolean parameter - prefer true/false");
+    return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid boolean parameter - prefer true/false");
   const hma_signal *st = signal_by_name(stn);
-  if (!st) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
+  if (!st) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
   uint8_t q[VOUCH_HASH_MAX_BYTES];
-  if (parse_signal(st, signal, q) != 0) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
+  if (parse_signal(st, signal, q) != 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
   hit *h;
   size_t n;
   vd_index_ref *ref;
@@ -473,11 +447,11 @@ static enum MHD_Result route_lookup_get(vd_server *s, struct MHD_Connection *con
     return lookup_media(s, conn, sig, names, ns, qarg(conn, "signal_type"));
   }
   const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
-  if (!signal || !stn) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "Either url or both signal and signal_type are required");
+  if (!signal || !stn) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Either url or both signal and signal_type are required");
   const hma_signal *st = signal_by_name(stn);
-  if (!st) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
+  if (!st) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
   uint8_t q[VOUCH_HASH_MAX_BYTES];
-  if (parse_signal(st, signal, q) != 0) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
+  if (parse_signal(st, signal, q) != 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
   json_t *res;
   enum MHD_Result ret;
   if (lookup_one(s, conn, st, q, qarg(conn, "banks"), &res, &ret) != 0) return ret;
@@ -500,7 +474,7 @@ static enum MHD_Result route_hash(vd_server *s, struct MHD_Connection *conn, vd_
   size_t ns;
   enum MHD_Result ret;
   const char *url = qarg(conn, "url");
-  if (!post && !url) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "url is required");
+  if (!post && !url) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "url is required");
   if ((post ? hash_upload(s, conn, r, sig, names, &ns, &ret) : hash_url(s, conn, url, sig, names, &ns, &ret)) != 0)
     return ret;
   json_t *out = json_object();
@@ -521,7 +495,7 @@ static enum MHD_Result route_compare(struct MHD_Connection *conn, vd_request *r)
   json_t *doc = load_json(r);
   if (!json_is_object(doc)) {
     json_decref(doc);
-    return hma_error(conn, MHD_HTTP_BAD_REQUEST, "Request input was not a dict");
+    return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Request input was not a dict");
   }
   json_t *out = json_object();
   const char *k;
@@ -530,12 +504,12 @@ static enum MHD_Result route_compare(struct MHD_Connection *conn, vd_request *r)
     const hma_signal *st = signal_by_name(k);
     enum MHD_Result ret = MHD_NO;
     uint8_t a[VOUCH_HASH_MAX_BYTES], b[VOUCH_HASH_MAX_BYTES];
-    if (!json_is_array(v)) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Comparison hashes for %s was not a list", k);
-    else if (json_array_size(v) != 2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Comparison hash list length must be exactly 2");
-    else if (!st) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", k);
+    if (!json_is_array(v)) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Comparison hashes for %s was not a list", k);
+    else if (json_array_size(v) != 2) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Comparison hash list length must be exactly 2");
+    else if (!st) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", k);
     else if (parse_signal(st, json_string_value(json_array_get(v, 0)), a) != 0 ||
              parse_signal(st, json_string_value(json_array_get(v, 1)), b) != 0)
-      ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s hash", k);
+      ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s hash", k);
     else {
       const unsigned d = vouch_hamming(a, b, vouch_algo_bytes(st->algo));
       json_object_set_new(out, k, json_pack("[b,{s:i}]", d <= vouch_default_radius(st->algo), "distance", (int)d));
@@ -551,7 +525,7 @@ static enum MHD_Result route_compare(struct MHD_Connection *conn, vd_request *r)
 
 static enum MHD_Result route_index_status(vd_server *s, struct MHD_Connection *conn) {
   const char *only = qarg(conn, "signal_type");
-  if (only && !signal_by_name(only)) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such signal type '%s'", only);
+  if (only && !signal_by_name(only)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type '%s'", only);
   vd_index_ref *ref = vd_index_acquire(s);
   vouch_index *idx = vd_index_handle(ref);
   struct timespec ti = {0, 0};
@@ -574,15 +548,15 @@ static enum MHD_Result route_index_status(vd_server *s, struct MHD_Connection *c
 static enum MHD_Result bank_fail(struct MHD_Connection *conn, int rc, vouch_bank *db, const char *name) {
   const char *detail = db ? vouch_bank_errmsg(db) : "";
   switch (rc) {
-  case VOUCH_E_NOT_FOUND: return hma_error(conn, MHD_HTTP_NOT_FOUND, "bank '%s' not found", name ? name : "");
-  case VOUCH_E_EXISTS: return hma_error(conn, MHD_HTTP_FORBIDDEN, "Bank already exists");
+  case VOUCH_E_NOT_FOUND: return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "bank '%s' not found", name ? name : "");
+  case VOUCH_E_EXISTS: return vd_send_message(conn, MHD_HTTP_FORBIDDEN, "Bank already exists");
   case VOUCH_E_INVALID:
-  case VOUCH_E_HASH_PARSE: return hma_error(conn, MHD_HTTP_BAD_REQUEST, "%s: %s", vouch_strerror(rc), detail);
-  case VOUCH_E_ALGO_MISMATCH: return hma_error(conn, MHD_HTTP_BAD_REQUEST, "the bank holds another signal type");
+  case VOUCH_E_HASH_PARSE: return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "%s: %s", vouch_strerror(rc), detail);
+  case VOUCH_E_ALGO_MISMATCH: return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "the bank holds another signal type");
   case VOUCH_E_NOMEM: return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   case VOUCH_E_DB_BUSY:
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database", "the database is locked: %s", detail);
-  default: return hma_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: %s", vouch_strerror(rc), detail);
+  default: return vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: %s", vouch_strerror(rc), detail);
   }
 }
 
@@ -657,8 +631,8 @@ static int find_entry(void *ctx, const vouch_bank_entry *e) {
  * text. */
 static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, const char *name,
                                    const hma_signal *const *st, const uint8_t *sig, size_t ns, const char *ext_id) {
-  if (ns == 0) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "No signals given");
-  if (ns > 1) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "a vouch bank holds one signal type");
+  if (ns == 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No signals given");
+  if (ns > 1) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "a vouch bank holds one signal type");
   find_one f = {.nb = vouch_algo_bytes(st[0]->algo), .id = -1};
   memcpy(f.hash, sig, f.nb);
   char hex[VOUCH_HASH_HEX_BYTES];
@@ -680,7 +654,7 @@ static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, 
   free(line);
   if (rc == VOUCH_OK) rc = vouch_bank_entries(db, name, find_entry, &f);
   if (rc != VOUCH_OK && !f.found) return bank_fail(conn, rc, db, name);
-  if (!f.found) return hma_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the signal was added but not found again");
+  if (!f.found) return vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the signal was added but not found again");
   return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:{s:s}}", "id", (json_int_t)f.id, "signals", st[0]->name, hex));
 }
 
@@ -691,20 +665,20 @@ static int add_metadata(struct MHD_Connection *conn, json_t *doc, const char **c
   json_t *md = json_is_object(doc) ? json_object_get(doc, "metadata") : NULL;
   if (!md || json_is_null(md)) return 0;
   if (!json_is_object(md)) {
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "metadata should be a json object");
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "metadata should be a json object");
     return -1;
   }
   const char *k;
   json_t *v;
   json_object_foreach(md, k, v) {
     if (strcmp(k, "content_id") != 0 && strcmp(k, "content_uri") != 0 && strcmp(k, "json") != 0) {
-      *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "metadata contains unexpected keys: %s", k);
+      *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "metadata contains unexpected keys: %s", k);
       return -1;
     }
   }
   v = json_object_get(md, "content_id");
   if (v && !json_is_string(v)) {
-    *ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "metadata.content_id should be a string");
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "metadata.content_id should be a string");
     return -1;
   }
   *content_id = v ? json_string_value(v) : NULL;
@@ -730,7 +704,7 @@ static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, 
   find_one f = {.by_id = 1, .id = id};
   rc = vouch_bank_entries(db, name, find_entry, &f);
   if (!f.found && rc != VOUCH_OK) return bank_fail(conn, rc, db, name);
-  if (!f.found) return hma_error(conn, MHD_HTTP_NOT_FOUND, "content '%lld' not found", (long long)id);
+  if (!f.found) return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "content '%lld' not found", (long long)id);
   json_t *bank = json_array();
   vouch_bank_list(db, name, bank_cfg, bank);
   json_t *o = json_pack("{s:I,s:I,s:{},s:n,s:O,s:b}", "id", (json_int_t)f.id, "disable_until_ts",
@@ -758,14 +732,14 @@ static enum MHD_Result put_content(struct MHD_Connection *conn, vouch_bank *db, 
   if (!bank_exists(db, name, &rc)) return bank_fail(conn, rc, db, name);
   json_t *ts = json_object_get(doc, "disable_until_ts"), *en = json_object_get(doc, "enabled");
   int enable = -1;
-  if (!json_is_object(doc)) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object");
-  if (en && !json_is_boolean(en)) return hma_error(conn, MHD_HTTP_BAD_REQUEST, "enabled must be true or false");
+  if (!json_is_object(doc)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object");
+  if (en && !json_is_boolean(en)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "enabled must be true or false");
   if (en) enable = json_is_true(en);
   if (ts) {
     if (!json_is_integer(ts) || json_integer_value(ts) < 0)
-      return hma_error(conn, MHD_HTTP_BAD_REQUEST, "disable_until_ts must be a non-negative integer");
+      return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "disable_until_ts must be a non-negative integer");
     if (json_integer_value(ts) != 0)
-      return hma_error(conn, MHD_HTTP_BAD_REQUEST, "vouch cannot disable an entry until a time: send "
+      return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "vouch cannot disable an entry until a time: send "
                        "{\"disable_until_ts\": 0} to enable it, or {\"enabled\": false}");
     enable = 1;
   }
@@ -773,7 +747,7 @@ static enum MHD_Result put_content(struct MHD_Connection *conn, vouch_bank *db, 
   if (enable >= 0) {
     rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, enable, &changed);
     if (rc == VOUCH_E_NOT_FOUND || (rc == VOUCH_OK && !changed))
-      return hma_error(conn, MHD_HTTP_NOT_FOUND, "content '%s' not found", sub);
+      return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "content '%s' not found", sub);
     if (rc != VOUCH_OK) return bank_fail(conn, rc, db, name);
   }
   return get_content(conn, db, name, strtoll(sub, NULL, 10));
@@ -784,7 +758,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
   const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST"),
             put = !strcmp(method, "PUT"), del = !strcmp(method, "DELETE");
   if (!strcmp(path, "signal_type")) {
-    if (!get) return hma_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (!get) return vd_send_message(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     json_t *arr = json_array();
     for (size_t i = 0; i < HMA_NSIGNALS; i++)
       json_array_append_new(arr, json_pack("{s:s,s:f}", "name", hma_signals[i].name, "enabled_ratio", 1.0));
@@ -793,9 +767,9 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
   /* banks | bank/NAME[/signal | /content[/ID]] */
   vd_hma_path hp = {"", "", ""};
   if (!strcmp(path, "banks")) {
-    if (!get && !post) return hma_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (!get && !post) return vd_send_message(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
   } else if (vd_hma_split_path(path, &hp) != 0) {
-    return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: /c/%s", path);
+    return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: /c/%s", path);
   }
   const char *name = hp.name, *action = hp.action, *sub = hp.sub;
   vouch_bank *db = NULL;
@@ -815,10 +789,10 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     doc = load_json(r);
     const char *bn = json_string_value(json_object_get(doc, "name"));
     const int en = doc ? enabled_from(doc) : -1;
-    if (!json_is_object(doc) || !bn) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "name is required");
+    if (!json_is_object(doc) || !bn) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "name is required");
     else if (!vd_hma_bank_name_ok(bn))
-      ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Bank names must be UPPER_WITH_UNDERSCORE and not start with a digit");
-    else if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio (vouch banks are on, 1.0, or off, 0.0)");
+      ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Bank names must be UPPER_WITH_UNDERSCORE and not start with a digit");
+    else if (en == -2) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio (vouch banks are on, 1.0, or off, 0.0)");
     else if ((rc = vouch_bank_create(db, bn, VOUCH_ALGO_PDQ)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
     else if (en == 0 && (rc = vouch_bank_set_enabled(db, bn, 0)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
     else ret = send_bank(conn, db, bn, MHD_HTTP_CREATED);
@@ -828,9 +802,9 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     doc = load_json(r);
     const int en = json_is_object(doc) ? enabled_from(doc) : -2;
     const char *nn = json_string_value(json_object_get(doc, "name"));
-    if (en == -2) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object with enabled, or enabled_ratio 1.0 "
+    if (en == -2) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object with enabled, or enabled_ratio 1.0 "
                                  "or 0.0 (vouch banks are on or off)");
-    else if (nn && strcmp(nn, name) != 0) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "vouch banks cannot be renamed");
+    else if (nn && strcmp(nn, name) != 0) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "vouch banks cannot be renamed");
     else if (en >= 0 && (rc = vouch_bank_set_enabled(db, name, en)) != VOUCH_OK) ret = bank_fail(conn, rc, db, name);
     else ret = send_bank(conn, db, name, MHD_HTTP_OK);
   } else if (*name && !*action && del) {
@@ -847,17 +821,17 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     json_t *v;
     ret = MHD_YES;
     int bad = !json_is_object(doc);
-    if (bad) ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "expected {\"pdq\": HEX}");
+    if (bad) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "expected {\"pdq\": HEX}");
     if (!bad) {
       json_object_foreach(doc, k, v) {
         const hma_signal *one = signal_by_name(k);
         if (!one) {
-          ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "No such signal type %s", k);
+          ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type %s", k);
           bad = 1;
           break;
         }
         if (ns == HMA_NSIGNALS || parse_signal(one, json_string_value(v), sig + ns * VOUCH_HASH_MAX_BYTES) != 0) {
-          ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s signal", k);
+          ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s signal", k);
           bad = 1;
           break;
         }
@@ -876,7 +850,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     if (!bank_exists(db, name, &rc)) ret = bank_fail(conn, rc, db, name); /* before the upload is hashed */
     else if (add_metadata(conn, doc, &cid, &ret) != 0) {
     } else if (!url && !(ctype && !strncasecmp(ctype, "multipart/form-data", 19)))
-      ret = hma_error(conn, MHD_HTTP_BAD_REQUEST, "Neither `url` nor multipart file upload was received");
+      ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Neither `url` nor multipart file upload was received");
     else if ((url ? hash_url(s, conn, url, sig, st, &ns, &ret) : hash_upload(s, conn, r, sig, st, &ns, &ret)) == 0)
       ret = add_signals(conn, db, name, st, sig, ns, cid);
   } else if (*name && !strcmp(action, "content") && *sub) {
@@ -887,7 +861,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     long long id = strtoll(sub, &end, 10);
     size_t changed = 0;
     if (errno || *end || id < 0 || !(get || put || del)) {
-      ret = hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s /c/%s", method, path);
+      ret = vd_send_message(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s /c/%s", method, path);
     } else if (get) {
       ret = get_content(conn, db, name, id);
     } else if (put) {
@@ -902,7 +876,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
       ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I}", "deleted", (json_int_t)(rc == VOUCH_OK ? changed : 0)));
     }
   } else {
-    ret = hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s /c/%s", method, path);
+    ret = vd_send_message(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s /c/%s", method, path);
   }
   json_decref(doc);
   vouch_bank_free(db);
@@ -938,5 +912,5 @@ enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const ch
   if (!strcmp(url, "/m/index/status") && get) return route_index_status(s, conn);
   if (!strcmp(url, "/h/hash") && (get || post)) return route_hash(s, conn, r, post);
   if (!strncmp(url, "/c/", 3)) return route_curation(s, conn, url + 3, method, r);
-  return hma_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %s", method, url);
+  return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %s", method, url);
 }

@@ -179,6 +179,9 @@ enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MH
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);
 enum MHD_Result vd_send_error(struct MHD_Connection *conn, unsigned status, const char *code,
                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* HMA's error body, {"message": TEXT} (routes_hma.c) */
+enum MHD_Result vd_send_message(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 double vd_now(void);
 
 /* store.c: tokens (hashed at rest) in the service database */
@@ -227,6 +230,9 @@ typedef struct {
   char content_type[128]; /* the answer's Content-Type, "" if none */
 } vd_fetched;
 int vd_fetch_init(void);
+/* Appends n bytes at p to a buffer growing up to `limit` bytes: 0, -1 when
+ * it would pass the limit, -2 out of memory (nothing appended then). */
+int vd_buf_append(char **data, size_t *len, size_t *cap, size_t limit, const char *p, size_t n);
 void vd_fetch_cleanup(void);
 /* 0 with out->data (caller frees) filled; else the HTTP status to answer
  * with and a message in err. */
