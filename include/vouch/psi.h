@@ -222,8 +222,8 @@ VOUCH_API int vouch_psi_payload_init(vouch_psi_payload *p, int algo, const uint8
  *  (P from the public data).  For band-scheme public data the voucher holds
  *  P probe slot pairs (vouch_psi_probe_keys() of payload->hash); `margin` is
  *  the photo's 256 margins (vouch_hasher_pdq_margins()), or NULL when only
- *  the hash is known (then the probes flip band bits in band order, which
- *  finds far fewer edited copies).  The exact scheme ignores `margin`.
+ *  the hash is known (then all costs are equal and the probes flip the first
+ *  band bits in insertion order, which finds far fewer edited copies).  The exact scheme ignores `margin`.
  *  With probability `synthetic_rate` (0..1), while the account has used
  *  fewer than s, the voucher is synthetic instead (it opens like a match but
  *  carries nothing); the account counts it, so save the account afterwards.
