@@ -10,7 +10,7 @@
  *   --vouchers N  vouchers for the client and server timings (default 300; for P > 1
  *                 6000/P, at least 30)
  *   --probes LIST P values to time (default 1,64,256; 1 = the exact scheme, larger
- *                 P the band scheme with b = 48)
+ *                 P the band scheme with the default b)
  * Every result is checked (vouchers open when they should, the threshold
  * is crossed, payloads are recovered); a wrong result aborts the run. */
 #include <stdio.h>
@@ -214,13 +214,13 @@ static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, 
                      4.0 * P * f->add + 4.0 * P * f->sc_reduce + t * (f->sc_mul + f->sc_add) +
                      3.0 * P * f->sha512_block + (7.0 * P + 4) * f->blake2b_small +
                      f->aead_seal_share + f->aead_seal_payload + 2.0 * P * f->aead_seal_small;
-  printf("\nP = %u probes (%s): voucher %zu B, %zu vouchers timed\n", P,
-         P > 1 ? "band key, b = 48" : "exact key", vlen, nv);
+  printf("\nP = %u probes (%s, b = %u): voucher %zu B, %zu vouchers timed\n", P,
+         P > 1 ? "band key" : "exact key", so.band, vlen, nv);
   printf("client: %.2f ms per voucher (t=%u, s=%u)   floor %.2f ms   ratio %.2f\n", client * 1e3, t,
          s, fl_client * 1e3, client / fl_client);
 
   /* ---- server, one thread ---- */
-  vouch_psi_server *srv;
+  vouch_psi_server *srv = NULL;
   if (vouch_psi_server_create(&srv, sk, pd, pd_len) != VOUCH_OK)
     die("server");
   size_t opened = 0, multi = 0;
@@ -344,7 +344,7 @@ int main(int argc, char **argv) {
   pl->algo = 1;
   pl->hash_len = 32;
   pl->thumb_w = pl->thumb_h = 64;
-  vouch_psi_server *srv;
+  vouch_psi_server *srv = NULL;
 
   /* ---- detection at t = 30 with 3t synthetic openings ---- */
   vouch_psi_server_free(srv);

@@ -49,9 +49,9 @@ extern "C" {
 #define VOUCH_PSI_SCHEME_BAND 1  /* PDQ band key, P probes per voucher */
 #define VOUCH_PSI_BAND_MIN 16U
 #define VOUCH_PSI_BAND_MAX 64U
-#define VOUCH_PSI_BAND_DEFAULT 48U
+#define VOUCH_PSI_BAND_DEFAULT 44U
 #define VOUCH_PSI_PROBES_MAX 1024U
-#define VOUCH_PSI_PROBES_DEFAULT 64U
+#define VOUCH_PSI_PROBES_DEFAULT 96U  /* b and P: chosen from measurements, docs/protocol.md section 12 */
 /* Wire format version (public data and vouchers); version 1 is refused
  * with VOUCH_E_PSI_VERSION. */
 #define VOUCH_PSI_FORMAT_VERSION 2U

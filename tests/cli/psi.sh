@@ -45,8 +45,8 @@ check "six payloads" '[ $(tail -n +2 open5.json | wc -l) -eq 6 ]'
 got=$(tail -n +2 open5.json | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/' | sort)
 check "the payloads are exactly the matching hashes" '[ "$got" = "$(sort match6.txt)" ]'
 
-check "setup defaults to probe mode for PDQ" 'grep -q "^match probe$" setup.out && grep -q "^probes 64$" setup.out && grep -q "^band 48$" setup.out'
-check "probe vouchers: 4388 + 224 P + 8 s bytes (P = 64, s = 15)" '[ "$(stat -c %s v5/* | sort -u)" = $((4388 + 224 * 64 + 8 * 15)) ]'
+check "setup defaults to probe mode for PDQ" 'grep -q "^match probe$" setup.out && grep -q "^probes 96$" setup.out && grep -q "^band 44$" setup.out'
+check "probe vouchers: 4388 + 224 P + 8 s bytes (P = 96, s = 15)" '[ "$(stat -c %s v5/* | sort -u)" = $((4388 + 224 * 96 + 8 * 15)) ]'
 check "each payload opened one slot" '[ $(tail -n +2 open5.json | grep -c "\"slots\":1") -eq 6 ]'
 
 # The post-reveal check: every payload within radius 31 of the database.
