@@ -193,6 +193,28 @@ static int read_index(const char *path, int *algo, uint8_t **hashes, size_t *n, 
   return 0;
 }
 
+/* A numeric option in lo..hi; `given` (may be NULL) is set.  @return 0 or -1 (said why). */
+static int opt_uint(const char *arg, unsigned long lo, unsigned long hi, const char *name,
+                    unsigned long *v, int *given) {
+  if (cli_parse_uint(arg, lo, hi, v) != 0) {
+    cli_errorf("%s must be %lu..%lu", name, lo, hi);
+    return -1;
+  }
+  if (given)
+    *given = 1;
+  return 0;
+}
+
+/* --algo NAME.  @return 0 or -1 (said why). */
+static int opt_algo(const char *arg, int *algo) {
+  *algo = vouch_algo_from_name(arg);
+  if (*algo == VOUCH_ALGO_NONE) {
+    cli_errorf("unknown algorithm '%s'", arg);
+    return -1;
+  }
+  return 0;
+}
+
 /* --match: "exact" or "probe" (the default for PDQ). */
 static int parse_match(const char *s, int *scheme) {
   if (!strcmp(s, "exact"))
@@ -226,28 +248,19 @@ static int psi_setup(int argc, char **argv) {
         return CLI_EXIT_ERROR;
       break;
     case 'B':
-      if (cli_parse_uint(optarg, VOUCH_PSI_BAND_MIN, VOUCH_PSI_BAND_MAX, &band) != 0) {
-        cli_errorf("--band must be %u..%u", VOUCH_PSI_BAND_MIN, VOUCH_PSI_BAND_MAX);
+      if (opt_uint(optarg, VOUCH_PSI_BAND_MIN, VOUCH_PSI_BAND_MAX, "--band", &band, &band_given) != 0)
         return CLI_EXIT_ERROR;
-      }
-      band_given = 1;
       break;
     case 'P':
-      if (cli_parse_uint(optarg, 1, VOUCH_PSI_PROBES_MAX, &probes) != 0) {
-        cli_errorf("--probes must be 1..%u", VOUCH_PSI_PROBES_MAX);
+      if (opt_uint(optarg, 1, VOUCH_PSI_PROBES_MAX, "--probes", &probes, &probes_given) != 0)
         return CLI_EXIT_ERROR;
-      }
-      probes_given = 1;
       break;
     case 'i': index = optarg; break;
     case 'H': hashes = optarg; break;
     case 'U': auditdb = optarg; break;
     case 'a':
-      algo = vouch_algo_from_name(optarg);
-      if (algo == VOUCH_ALGO_NONE) {
-        cli_errorf("unknown algorithm '%s'", optarg);
+      if (opt_algo(optarg, &algo) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'k': keyf = optarg; break;
     case 'o': outf = optarg; break;
@@ -536,18 +549,12 @@ static int psi_voucher(int argc, char **argv) {
     case 'A': acctf = optarg; break;
     case 'o': dir = optarg; break;
     case 't':
-      if (cli_parse_uint(optarg, 1, VOUCH_PSI_THRESHOLD_MAX, &t) != 0) {
-        cli_errorf("--threshold must be 1..%u", VOUCH_PSI_THRESHOLD_MAX);
+      if (opt_uint(optarg, 1, VOUCH_PSI_THRESHOLD_MAX, "--threshold", &t, &t_given) != 0)
         return CLI_EXIT_ERROR;
-      }
-      t_given = 1;
       break;
     case 'D':
-      if (cli_parse_uint(optarg, 1, VOUCH_PSI_DHF_MAX, &s) != 0) {
-        cli_errorf("--dhf must be 1..%u", VOUCH_PSI_DHF_MAX);
+      if (opt_uint(optarg, 1, VOUCH_PSI_DHF_MAX, "--dhf", &s, &s_given) != 0)
         return CLI_EXIT_ERROR;
-      }
-      s_given = 1;
       break;
     case 's': {
       char *end;
@@ -561,11 +568,8 @@ static int psi_voucher(int argc, char **argv) {
     }
     case 'H': hashes = optarg; break;
     case 'a':
-      algo = vouch_algo_from_name(optarg);
-      if (algo == VOUCH_ALGO_NONE) {
-        cli_errorf("unknown algorithm '%s'", optarg);
+      if (opt_algo(optarg, &algo) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'F': fast = 1; break;
     case 'r': recursive = 1; break;
@@ -791,17 +795,12 @@ static int psi_open(int argc, char **argv) {
     case 'i': dbindex = optarg; break;
     case 'H': dbhashes = optarg; break;
     case 'a':
-      dbalgo = vouch_algo_from_name(optarg);
-      if (dbalgo == VOUCH_ALGO_NONE) {
-        cli_errorf("unknown algorithm '%s'", optarg);
+      if (opt_algo(optarg, &dbalgo) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'R':
-      if (cli_parse_uint(optarg, 0, 256, &radius) != 0) {
-        cli_errorf("--radius must be 0..256");
+      if (opt_uint(optarg, 0, 256, "--radius", &radius, NULL) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'k': keyf = optarg; break;
     case 'p': pubf = optarg; break;

@@ -7,6 +7,7 @@
 #include "tinytest.h"
 #include "psi/psi_internal.h"
 #include "vouch/vouch.h"
+#include "psi_world.h"
 
 /* Pinned outputs of this implementation (regression goldens; the transcript
  * was re-pinned for wire format version 2, exact scheme). */
@@ -20,13 +21,6 @@ static void hex2bin(const char *hex, uint8_t *out, size_t n) {
     fprintf(stderr, "bad hex in test: %s\n", hex);
     exit(2);
   }
-}
-
-static void seed_rng(vouch__rng *r, uint32_t seed, uint32_t stream) {
-  uint8_t s[32] = {0};
-  vouch__store32_le(s, seed);
-  vouch__store32_le(s + 4, stream);
-  vouch__rng_seed(r, s);
 }
 
 /* ------------------------------------------------------------------ KATs */
@@ -147,52 +141,7 @@ static void test_aead_commit(void) {
 
 /* ------------------------------------------------------- protocol worlds */
 
-typedef struct world {
-  vouch_psi_server_key *skey;
-  uint8_t *pd;
-  size_t pd_len;
-  vouch_psi_public *pub;
-  vouch_psi_account *acct;
-  uint8_t (*db)[32];     /* hashes in the database (PDQ-sized) */
-  size_t n;
-  vouch__rng rng;
-  size_t vlen;
-} world;
-
 static void random_hash(vouch__rng *r, uint8_t h[32]) { vouch__rng_bytes(r, h, 32); }
-
-static int world_init(world *w, uint32_t seed, size_t n, unsigned t, unsigned s) {
-  memset(w, 0, sizeof *w);
-  seed_rng(&w->rng, seed, 1);
-  w->n = n;
-  w->db = calloc(n ? n : 1, 32);
-  uint8_t *keys = calloc(n ? n : 1, 32);
-  if (!w->db || !keys)
-    return -1;
-  for (size_t i = 0; i < n; i++) {
-    random_hash(&w->rng, w->db[i]);
-    if (vouch_psi_match_key(VOUCH_ALGO_PDQ, w->db[i], 32, keys + 32 * i) != VOUCH_OK)
-      return -1;
-  }
-  int rc = vouch__server_key_generate(&w->skey, &w->rng);
-  if (rc == VOUCH_OK)
-    rc = vouch__setup(w->skey, keys, n, NULL, &w->pd, &w->pd_len, NULL, &w->rng);
-  if (rc == VOUCH_OK)
-    rc = vouch_psi_public_open(&w->pub, w->pd, w->pd_len, NULL);
-  if (rc == VOUCH_OK)
-    rc = vouch__account_create(&w->acct, t, s, &w->rng);
-  free(keys);
-  w->vlen = vouch_psi_voucher_bytes(s, 1);
-  return rc == VOUCH_OK ? 0 : -1;
-}
-
-static void world_free(world *w) {
-  vouch_psi_account_free(w->acct);
-  vouch_psi_public_free(w->pub);
-  vouch_psi_buf_free(w->pd);
-  vouch_psi_server_key_free(w->skey);
-  free(w->db);
-}
 
 /* A voucher for a database hash (i >= 0), a fresh non-matching hash (i < 0),
  * real or synthetic.  Returns a malloc()ed voucher of w->vlen bytes. */
@@ -233,7 +182,7 @@ static int add(vouch_psi_server *srv, const uint8_t *v, size_t len, size_t *inde
 static void test_match_opens_nonmatch_never(void) {
   for (uint32_t seed = 0; seed < 12; seed++) {
     world w;
-    REQUIRE(world_init(&w, seed, 40 + seed * 7, 3, 6) == 0);
+    REQUIRE(world_init(&w, seed, 40 + seed * 7, 3, 6, 0) == 0);
     vouch_psi_server *srv;
     REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
     for (int k = 0; k < 6; k++) {
@@ -262,7 +211,7 @@ static void test_match_opens_nonmatch_never(void) {
 /* r real matches + e synthetic + some non-matching, in a shuffled order. */
 static void threshold_case(uint32_t seed, unsigned t, unsigned s, unsigned r, unsigned e) {
   world w;
-  REQUIRE(world_init(&w, seed, (r > 3 * t ? r : 3 * t) + 10, t, s) == 0);
+  REQUIRE(world_init(&w, seed, (r > 3 * t ? r : 3 * t) + 10, t, s, 0) == 0);
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   unsigned total = r + e + 5;
@@ -355,7 +304,7 @@ static void test_threshold_default_t30(void) {
 static void test_threshold_incremental(void) {
   /* The same server object before and after the (t+1)-th match. */
   world w;
-  REQUIRE(world_init(&w, 77, 20, 3, 9) == 0);
+  REQUIRE(world_init(&w, 77, 20, 3, 9, 0) == 0);
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   vouch_psi_summary sum;
@@ -385,7 +334,7 @@ static void test_threshold_incremental(void) {
 
 static void test_replay_counts_once(void) {
   world w;
-  REQUIRE(world_init(&w, 5, 20, 2, 4) == 0);
+  REQUIRE(world_init(&w, 5, 20, 2, 4, 0) == 0);
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   uint8_t *v = make(&w, 0, 0, NULL), *again = make(&w, 0, 0, NULL), *nm = make(&w, -1, 0, NULL);
@@ -437,7 +386,7 @@ static void test_replay_counts_once(void) {
 
 static void test_same_length(void) {
   world w;
-  REQUIRE(world_init(&w, 9, 30, 30, 90) == 0);
+  REQUIRE(world_init(&w, 9, 30, 30, 90, 0) == 0);
   CHECK_EQ_INT(w.vlen, 4612 + 8 * 90);
   /* The API writes vlen bytes whatever the kind; check every byte is written
    * (no stale data from the buffer) by filling with two patterns. */
@@ -479,7 +428,7 @@ static void test_same_length(void) {
 
 static void test_synthetic_rate_and_budget(void) {
   world w;
-  REQUIRE(world_init(&w, 21, 10, 2, 5) == 0);
+  REQUIRE(world_init(&w, 21, 10, 2, 5, 0) == 0);
   uint8_t *v = malloc(w.vlen);
   REQUIRE(v);
   vouch_psi_payload pl;
@@ -495,7 +444,7 @@ static void test_synthetic_rate_and_budget(void) {
   CHECK_EQ_INT(used, 5);
   world_free(&w);
   free(v);
-  REQUIRE(world_init(&w, 22, 10, 2, 1000) == 0);
+  REQUIRE(world_init(&w, 22, 10, 2, 1000, 0) == 0);
   v = malloc(w.vlen);
   REQUIRE(v);
   nsyn = 0;
@@ -516,7 +465,7 @@ static void test_synthetic_rate_and_budget(void) {
 
 static void test_bitflips_rejected(void) {
   world w;
-  REQUIRE(world_init(&w, 31, 16, 2, 3) == 0);
+  REQUIRE(world_init(&w, 31, 16, 2, 3, 0) == 0);
   for (int kind = 0; kind < 2; kind++) { /* a real match, a synthetic */
     uint8_t *v = make(&w, 2, kind, NULL);
     REQUIRE(v);
@@ -545,7 +494,7 @@ static void test_bitflips_rejected(void) {
 
 static void test_inner_forgery_is_auth_error(void) {
   world w;
-  REQUIRE(world_init(&w, 33, 16, 2, 3) == 0);
+  REQUIRE(world_init(&w, 33, 16, 2, 3, 0) == 0);
   uint8_t *v = make(&w, 1, 0, NULL);
   REQUIRE(v);
   vouch_psi_server *srv;
@@ -562,7 +511,7 @@ static void test_inner_forgery_is_auth_error(void) {
 static void test_wrong_server_key(void) {
   for (uint32_t seed = 40; seed < 44; seed++) {
     world w;
-    REQUIRE(world_init(&w, seed, 12, 2, 6) == 0);
+    REQUIRE(world_init(&w, seed, 12, 2, 6, 0) == 0);
     vouch_psi_server_key *other;
     REQUIRE(vouch__server_key_generate(&other, &w.rng) == VOUCH_OK);
     vouch_psi_server *srv;
@@ -594,8 +543,8 @@ static void test_wrong_server_key(void) {
 static void test_foreign_vouchers(void) {
   /* Vouchers for other public data, or another account, are refused. */
   world a, b;
-  REQUIRE(world_init(&a, 50, 12, 2, 6) == 0);
-  REQUIRE(world_init(&b, 51, 12, 2, 6) == 0);
+  REQUIRE(world_init(&a, 50, 12, 2, 6, 0) == 0);
+  REQUIRE(world_init(&b, 51, 12, 2, 6, 0) == 0);
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, a.skey, a.pd, a.pd_len) == VOUCH_OK);
   uint8_t *vb = make(&b, 0, 0, NULL), *va = make(&a, 0, 0, NULL);
@@ -619,7 +568,7 @@ static void test_foreign_vouchers(void) {
 
 static void test_public_validation(void) {
   world w;
-  REQUIRE(world_init(&w, 60, 30, 2, 3) == 0);
+  REQUIRE(world_init(&w, 60, 30, 2, 3, 0) == 0);
   vouch_psi_public *pd = NULL;
   uint8_t signer[32], other[32] = {0};
   vouch_psi_server_key_signer(w.skey, signer);
@@ -665,7 +614,7 @@ static void test_public_validation(void) {
 
 static void test_keys_roundtrip(void) {
   world w;
-  REQUIRE(world_init(&w, 70, 12, 3, 7) == 0);
+  REQUIRE(world_init(&w, 70, 12, 3, 7, 0) == 0);
   uint8_t kf[VOUCH_PSI_SERVER_KEY_FILE_BYTES];
   vouch_psi_server_key *k2;
   CHECK_EQ_INT(vouch_psi_server_key_save(w.skey, kf, sizeof kf), VOUCH_OK);
@@ -751,7 +700,7 @@ static void test_thumbnail(void) {
 
 static void test_alloc_failures(void) {
   world w;
-  REQUIRE(world_init(&w, 80, 25, 2, 4) == 0);
+  REQUIRE(world_init(&w, 80, 25, 2, 4, 0) == 0);
   uint8_t *keys = calloc(25, 32);
   REQUIRE(keys);
   for (long k = 0; k < 40; k++) {
@@ -795,7 +744,7 @@ static void test_alloc_failures(void) {
  * with a format version change. */
 static void test_transcript_golden(void) {
   world w;
-  REQUIRE(world_init(&w, 2021, 24, 3, 9) == 0);
+  REQUIRE(world_init(&w, 2021, 24, 3, 9, 0) == 0);
   crypto_generichash_blake2b_state st;
   crypto_generichash_blake2b_init(&st, NULL, 0, 32);
   crypto_generichash_blake2b_update(&st, w.pd, w.pd_len);

@@ -14,13 +14,7 @@
 #include "tinytest.h"
 #include "psi/psi_internal.h"
 #include "vouch/vouch.h"
-
-static void seed_rng(vouch__rng *r, uint32_t seed, uint32_t stream) {
-  uint8_t s[32] = {0};
-  vouch__store32_le(s, seed);
-  vouch__store32_le(s + 4, stream);
-  vouch__rng_seed(r, s);
-}
+#include "psi_world.h"
 
 static void flip(uint8_t h[32], unsigned k) { h[31 - k / 8] ^= (uint8_t)(1u << (k % 8)); }
 
@@ -175,54 +169,6 @@ static void test_probe_keys(void) {
 
 /* ---------------------------------------------------------- the world */
 
-typedef struct world {
-  vouch_psi_server_key *skey;
-  uint8_t *pd;
-  size_t pd_len;
-  vouch_psi_public *pub;
-  vouch_psi_account *acct;
-  uint8_t (*db)[32];
-  size_t n;
-  unsigned P;
-  vouch__rng rng;
-  size_t vlen;
-} world;
-
-static int world_init(world *w, uint32_t seed, size_t n, unsigned t, unsigned s, unsigned P) {
-  memset(w, 0, sizeof *w);
-  seed_rng(&w->rng, seed, 3);
-  w->n = n;
-  w->P = P;
-  w->db = calloc(n, 32);
-  uint8_t *keys = calloc(n, 32);
-  if (!w->db || !keys)
-    return -1;
-  vouch_psi_setup_opts o = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, 48, P};
-  for (size_t i = 0; i < n; i++) {
-    vouch__rng_bytes(&w->rng, w->db[i], 32);
-    if (vouch_psi_band_key(VOUCH_ALGO_PDQ, w->db[i], 32, 48, keys + 32 * i) != VOUCH_OK)
-      return -1;
-  }
-  int rc = vouch__server_key_generate(&w->skey, &w->rng);
-  if (rc == VOUCH_OK)
-    rc = vouch__setup(w->skey, keys, n, &o, &w->pd, &w->pd_len, NULL, &w->rng);
-  if (rc == VOUCH_OK)
-    rc = vouch_psi_public_open(&w->pub, w->pd, w->pd_len, NULL);
-  if (rc == VOUCH_OK)
-    rc = vouch__account_create(&w->acct, t, s, &w->rng);
-  free(keys);
-  w->vlen = vouch_psi_voucher_bytes(s, P);
-  return rc == VOUCH_OK ? 0 : -1;
-}
-
-static void world_free(world *w) {
-  vouch_psi_account_free(w->acct);
-  vouch_psi_public_free(w->pub);
-  vouch_psi_buf_free(w->pd);
-  vouch_psi_server_key_free(w->skey);
-  free(w->db);
-}
-
 /* A voucher for database entry e (e < 0: a fresh random hash) with the band
  * bits of ranks `nflip` cheapest flipped, or, with `expensive`, the most
  * expensive band bit flipped instead.  Margins: random, the flipped bits
@@ -279,6 +225,31 @@ static int add(vouch_psi_server *srv, const uint8_t *v, size_t len, unsigned *sl
   return rc == VOUCH_OK ? st : -100 - rc;
 }
 
+/* Makes a voucher (as make()), adds it, checks its status and, when
+ * want_slots >= 0, how many slots opened. */
+static void make_add(world *w, vouch_psi_server *srv, long e, unsigned nflip, int expensive, int synthetic,
+                     int want_status, int want_slots) {
+  uint8_t *v = make(w, e, nflip, expensive, synthetic, NULL);
+  REQUIRE(v);
+  unsigned slots = 99;
+  CHECK_EQ_INT(add(srv, v, w->vlen, &slots), want_status);
+  if (want_slots >= 0)
+    CHECK_EQ_INT(slots, want_slots);
+  free(v);
+}
+
+/* Reveals and checks the summary's counts. */
+static void check_reveal(vouch_psi_server *srv, size_t opened, int crossed, size_t real, size_t multi) {
+  vouch_psi_summary sum;
+  REQUIRE(vouch_psi_server_reveal(srv, &sum) == VOUCH_OK);
+  CHECK_EQ_INT(sum.opened, opened);
+  CHECK_EQ_INT(sum.threshold_crossed, crossed);
+  CHECK_EQ_INT(sum.real, real);
+  CHECK_EQ_INT(sum.multi_opened, multi);
+  if (crossed)
+    CHECK_EQ_INT(sum.synthetic, opened - real);
+}
+
 /* Which of the 2P positions opens for the server (the test does what the
  * server does, position by position). */
 static int opening_position(const world *w, const uint8_t *v) {
@@ -303,34 +274,15 @@ static void test_match_opens_one_slot(void) {
     REQUIRE(world_init(&w, seed, 30 + 5 * seed, 3, 6, 8) == 0);
     vouch_psi_server *srv;
     REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
+    /* 0, 1 or 2 cheap bits flipped: probes {}, {0}, {0,1} are within the 8 */
+    for (unsigned k = 0; k < 6; k++)
+      make_add(&w, srv, (long)(k * 3 % w.n), k % 3, 0, 0, VOUCH_PSI_OPENED, 1);
     for (unsigned k = 0; k < 6; k++) {
-      /* 0, 1 or 2 cheap bits flipped: probes {}, {0}, {0,1} are within the 8 */
-      uint8_t *v = make(&w, (long)(k * 3 % w.n), k % 3, 0, 0, NULL);
-      REQUIRE(v);
-      unsigned slots = 99;
-      CHECK_EQ_INT(add(srv, v, w.vlen, &slots), VOUCH_PSI_OPENED);
-      CHECK_EQ_INT(slots, 1);
-      free(v);
-    }
-    for (int k = 0; k < 6; k++) {
-      uint8_t *v = make(&w, -1, (unsigned)k % 3, 0, 0, NULL); /* unrelated photos */
-      REQUIRE(v);
-      unsigned slots = 99;
-      CHECK_EQ_INT(add(srv, v, w.vlen, &slots), VOUCH_PSI_NOT_OPENED);
-      CHECK_EQ_INT(slots, 0);
-      free(v);
+      make_add(&w, srv, -1, k % 3, 0, 0, VOUCH_PSI_NOT_OPENED, 0); /* unrelated photos */
       /* A database photo with one expensive band bit flipped is beyond the probes. */
-      v = make(&w, (long)(k + 1), 0, 1, 0, NULL);
-      REQUIRE(v);
-      CHECK_EQ_INT(add(srv, v, w.vlen, &slots), VOUCH_PSI_NOT_OPENED);
-      free(v);
+      make_add(&w, srv, (long)(k + 1), 0, 1, 0, VOUCH_PSI_NOT_OPENED, 0);
     }
-    vouch_psi_summary sum;
-    REQUIRE(vouch_psi_server_reveal(srv, &sum) == VOUCH_OK);
-    CHECK_EQ_INT(sum.opened, 6);
-    CHECK_EQ_INT(sum.multi_opened, 0);
-    CHECK_EQ_INT(sum.threshold_crossed, 1);
-    CHECK_EQ_INT(sum.real, 6);
+    check_reveal(srv, 6, 1, 6, 0);
     vouch_psi_server_free(srv);
     world_free(&w);
   }
@@ -426,27 +378,11 @@ static void test_synthetic_one_opening(void) {
   REQUIRE(world_init(&w, 77, 20, 2, 6, 8) == 0);
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
-  for (int i = 0; i < 5; i++) {
-    uint8_t *v = make(&w, -1, 0, 0, 1, NULL);
-    REQUIRE(v);
-    unsigned slots = 0;
-    CHECK_EQ_INT(add(srv, v, w.vlen, &slots), VOUCH_PSI_OPENED);
-    CHECK_EQ_INT(slots, 1);
-    free(v);
-  }
-  for (int i = 0; i < 3; i++) {
-    uint8_t *v = make(&w, i, 1, 0, 0, NULL);
-    REQUIRE(v);
-    CHECK_EQ_INT(add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
-    free(v);
-  }
-  vouch_psi_summary sum;
-  REQUIRE(vouch_psi_server_reveal(srv, &sum) == VOUCH_OK);
-  CHECK_EQ_INT(sum.opened, 8);
-  CHECK_EQ_INT(sum.threshold_crossed, 1);
-  CHECK_EQ_INT(sum.real, 3);
-  CHECK_EQ_INT(sum.synthetic, 5);
-  CHECK_EQ_INT(sum.multi_opened, 0);
+  for (int i = 0; i < 5; i++)
+    make_add(&w, srv, -1, 0, 0, 1, VOUCH_PSI_OPENED, 1);
+  for (int i = 0; i < 3; i++)
+    make_add(&w, srv, i, 1, 0, 0, VOUCH_PSI_OPENED, 1);
+  check_reveal(srv, 8, 1, 3, 0);
   vouch_psi_server_free(srv);
   world_free(&w);
 }
@@ -461,14 +397,7 @@ static void test_two_keys_in_probe_set(void) {
   REQUIRE(vouch_psi_band_positions(48, pos) == VOUCH_OK);
   memcpy(w.db[1], w.db[0], 32);
   flip(w.db[1], pos[10]);
-  uint8_t keys[8 * 32];
-  for (int i = 0; i < 8; i++)
-    REQUIRE(vouch_psi_band_key(VOUCH_ALGO_PDQ, w.db[i], 32, 48, keys + 32 * i) == VOUCH_OK);
-  vouch_psi_buf_free(w.pd);
-  vouch_psi_public_free(w.pub);
-  vouch_psi_setup_opts o = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, 48, 8};
-  REQUIRE(vouch__setup(w.skey, keys, 8, &o, &w.pd, &w.pd_len, NULL, &w.rng) == VOUCH_OK);
-  REQUIRE(vouch_psi_public_open(&w.pub, w.pd, w.pd_len, NULL) == VOUCH_OK);
+  REQUIRE(world_setup(&w) == VOUCH_OK);
   /* The photo is entry 0 with position 10 as its cheapest bit. */
   float margin[VOUCH_PDQ_BITS];
   for (unsigned k = 0; k < VOUCH_PDQ_BITS; k++)
@@ -484,10 +413,7 @@ static void test_two_keys_in_probe_set(void) {
   unsigned slots = 0;
   CHECK_EQ_INT(add(srv, v, w.vlen, &slots), VOUCH_PSI_OPENED);
   CHECK_EQ_INT(slots, 2);
-  vouch_psi_summary sum;
-  REQUIRE(vouch_psi_server_reveal(srv, &sum) == VOUCH_OK);
-  CHECK_EQ_INT(sum.opened, 1);
-  CHECK_EQ_INT(sum.multi_opened, 1);
+  check_reveal(srv, 1, 0, 0, 1);
   vouch_psi_server_free(srv);
   free(v);
   world_free(&w);
@@ -611,14 +537,7 @@ static void test_margins_and_resized_photo(void) {
   world w;
   REQUIRE(world_init(&w, 21, 10, 1, 2, 64) == 0);
   memcpy(w.db[3], h, 32);
-  uint8_t keys[10 * 32];
-  for (int i = 0; i < 10; i++)
-    REQUIRE(vouch_psi_band_key(VOUCH_ALGO_PDQ, w.db[i], 32, 48, keys + 32 * i) == VOUCH_OK);
-  vouch_psi_buf_free(w.pd);
-  vouch_psi_public_free(w.pub);
-  vouch_psi_setup_opts o = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, 48, 64};
-  REQUIRE(vouch__setup(w.skey, keys, 10, &o, &w.pd, &w.pd_len, NULL, &w.rng) == VOUCH_OK);
-  REQUIRE(vouch_psi_public_open(&w.pub, w.pd, w.pd_len, NULL) == VOUCH_OK);
+  REQUIRE(world_setup(&w) == VOUCH_OK);
   vouch_transform t = {VOUCH_TF_RESIZE, 0.5};
   REQUIRE(vouch_transform_apply(NULL, &img, &t, 1, &half) == VOUCH_OK);
   REQUIRE(vouch_hash_image(hs, VOUCH_ALGO_PDQ, &half, 0, h2, 32, NULL) == VOUCH_OK);
