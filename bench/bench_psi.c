@@ -164,8 +164,8 @@ static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, 
     if (vouch_psi_entry_key(so.scheme, so.band, VOUCH_ALGO_PDQ, db + 32 * i, 32, keys + 32 * i) != VOUCH_OK)
       die("keys");
   vouch_psi_server_key *sk;
-  uint8_t *pd;
-  size_t pd_len;
+  uint8_t *pd = NULL;
+  size_t pd_len = 0;
   vouch_psi_public *pub;
   vouch_psi_account *acct;
   if (vouch__server_key_generate(&sk, rng) != VOUCH_OK ||
@@ -330,8 +330,8 @@ int main(int argc, char **argv) {
     if (vouch_psi_match_key(VOUCH_ALGO_PDQ, keys + 32 * i, 32, keys + 32 * i) != VOUCH_OK)
       die("keys");
   vouch_psi_server_key *sk;
-  uint8_t *pd;
-  size_t pd_len;
+  uint8_t *pd = NULL;
+  size_t pd_len = 0;
   vouch_psi_public *pub;
   if (vouch__server_key_generate(&sk, &rng) != VOUCH_OK ||
       vouch__setup(sk, keys, nkeys, NULL, &pd, &pd_len, NULL, &rng) != VOUCH_OK ||
