@@ -44,6 +44,7 @@ typedef enum vouch_rc {
   VOUCH_E_PSI_FORMAT = 30,      /* peer data (voucher, public data) is malformed */
   VOUCH_E_PSI_AUTH = 31,        /* peer data failed authentication */
   VOUCH_E_PSI_PARAMS = 32,      /* protocol parameters are inconsistent */
+  VOUCH_E_PSI_VERSION = 33,     /* protocol data of an older format version (regenerate it) */
 
   VOUCH_E_AUDIT_PROOF = 40,     /* an inclusion or consistency proof does not verify */
   VOUCH_E_AUDIT_SIGNATURE = 41, /* a signature does not verify */

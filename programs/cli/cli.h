@@ -23,7 +23,8 @@ int cmd_audit(int argc, char **argv);
 /* ---- audit integration (programs/cli/cmd_audit.c) ----
  * The match keys of an audited table's live set (for `vouch psi setup
  * --audit-db`), its algorithm and root.  Returns 0, or -1 after a message. */
-int cli_audit_live_keys(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]);
+/* The live hashes of an audited table (vouch_algo_bytes(*algo) bytes each) and its root. */
+int cli_audit_live_hashes(const char *path, int *algo, uint8_t **hashes, size_t *n, uint8_t root[32]);
 /* The client's check before using public data (`vouch psi voucher --trusted`):
  * the head at sth_path is signed, trusted (trusted_path), in the log
  * (log_path, may be NULL), names exactly these public data bytes, and the
@@ -143,6 +144,8 @@ typedef struct cli_hash_result {
   uint8_t hashes[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES];
   uint32_t width, height; /* full-resolution size after orientation (even in fast mode) */
   int skipped;            /* a non-image found by walking a directory: not an error */
+  int have_margins;       /* PDQ: margins[] holds vouch_hasher_pdq_margins() */
+  float margins[VOUCH_PDQ_BITS];
 } cli_hash_result;
 
 /* Return non-zero from the callback to stop early. */

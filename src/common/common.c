@@ -52,6 +52,7 @@ const char *vouch_strerror(int rc) {
   case VOUCH_E_PSI_FORMAT: return "malformed protocol message";
   case VOUCH_E_PSI_AUTH: return "protocol message failed authentication";
   case VOUCH_E_PSI_PARAMS: return "inconsistent protocol parameters";
+  case VOUCH_E_PSI_VERSION: return "protocol data of an older format version (made by an older vouch for exact keys only; regenerate the public data and vouchers)";
   case VOUCH_E_AUDIT_PROOF: return "proof does not verify";
   case VOUCH_E_AUDIT_SIGNATURE: return "signature does not verify";
   case VOUCH_E_AUDIT_POLICY: return "audit policy not met";

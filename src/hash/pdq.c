@@ -640,6 +640,12 @@ static void bits_from_dct(const float c[256], uint8_t out[VOUCH_PDQ_BYTES]) {
       out[31 - k / 8] |= (uint8_t)(1u << (k % 8));
 }
 
+void vouch__pdq_margins(const float c[256], float margin[256]) {
+  const float median = lower_median_256(c);
+  for (int k = 0; k < 256; k++)
+    margin[k] = fabsf(c[k] - median);
+}
+
 /* Dihedral variants straight from the DCT: a flip negates the odd-frequency
  * (even index, since index i is frequency i+1) rows or columns, a transpose
  * swaps i and j.  The sign patterns are the reference's. */

@@ -20,6 +20,8 @@ VOUCH_HIDDEN void vouch__luma_from_image_impl(const vouch_image *img, float *lum
 
 /* The DCT matrix of the reference: 16 x 64, row-major. */
 VOUCH_HIDDEN void vouch__pdq_dct_matrix(float d[16 * 64]);
+/* |c_k - median| per coefficient, median as bits_from_dct() thresholds. */
+VOUCH_HIDDEN void vouch__pdq_margins(const float dct16[256], float margin[256]);
 
 /* Jarosz window size: ceil(old / (2 * new)). */
 VOUCH_HIDDEN int vouch__jarosz_window(int old_dim, int new_dim);

@@ -24,7 +24,10 @@ $V hash --exact "$EX"/*.jpg | awk 'BEGIN{print "hash,id"} {print $1","$3}' > "$T
 $V bank create --db "$DB" list-a >/dev/null
 $V bank import --db "$DB" list-a "$T/list.csv" --source org-a >/dev/null 2>&1
 $V index build --db "$DB" -o "$T/idx.vidx" >/dev/null 2>&1
-$V psi setup --index "$T/idx.vidx" --key "$T/server.key" -o "$T/public.vpd" > "$T/setup.out" 2>&1
+# --match exact: the checks below count bridge.jpg and its blurred and square
+# copies as three distinct matches; with probe keys (the default) the three
+# share one band key and count once (docs/protocol.md section 8).
+$V psi setup --match exact --index "$T/idx.vidx" --key "$T/server.key" -o "$T/public.vpd" > "$T/setup.out" 2>&1
 check "cli set-up" test -s "$T/public.vpd"
 ADMIN=$($D token create --db "$DB" --role admin --name admin)
 MATCH=$($D token create --db "$DB" --role matcher --name matcher)
