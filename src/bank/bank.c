@@ -11,9 +11,14 @@
  *           list), UNIQUE(bank_id, source_pk, list_version))      [v2]
  *   entry_lists(entry_id -> entries ON DELETE CASCADE,
  *           list_id -> signed_lists ON DELETE CASCADE, PK both)  [v2]
- * A version 1 file (no signed lists) is migrated to version 2 when opened
- * for writing (one transaction: the two tables are added); opened read-only
- * it is read as is and simply holds no signed lists.
+ *   tombstones(id, bank_id -> banks ON DELETE CASCADE, hash BLOB, ext_id,
+ *           source, entry_id -> entries ON DELETE SET NULL (the entry the
+ *           deletion disabled), at)                               [v3]
+ *   checkpoints(bank_id -> banks ON DELETE CASCADE, source, checkpoint,
+ *           next, updated_at, PK(bank_id, source))                [v3]
+ * An older file is migrated to version 3 when opened for writing (one
+ * transaction: the missing tables are added); opened read-only it is read as
+ * is and simply holds no signed lists, tombstones or checkpoints.
  * WAL journal, foreign keys on.  An import is one IMMEDIATE transaction, so
  * a killed import leaves the bank exactly as it was (SQLite rolls back the
  * unfinished WAL frames on the next open). */
@@ -29,12 +34,12 @@
 #include "vouch/audit.h"
 #include "common/internal.h"
 
-#define BANK_APP_ID 0x56434842 /* 'VCHB' */
+#define BANK_APP_ID 1447249986 /* 0x56434842, 'VCHB' */
 #define BANK_ERRMSG_CAP 512U
 
 struct vouch_bank {
   sqlite3 *db;
-  int schema; /* user_version of the file: 1 (read-only, not migrated) or 2 */
+  int schema; /* user_version of the file: 1 or 2 (read-only, not migrated) or 3 */
   char errmsg[BANK_ERRMSG_CAP];
 };
 
@@ -117,6 +122,29 @@ static const char *const schema_v2 =
     " PRIMARY KEY(entry_id, list_id)) WITHOUT ROWID;"
     "CREATE INDEX entry_lists_list ON entry_lists(list_id);";
 
+/* Added by schema version 3 (also the migration from versions 1 and 2). */
+static const char *const schema_v3 =
+    "CREATE TABLE tombstones("
+    " id INTEGER PRIMARY KEY,"
+    " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+    " hash BLOB,"
+    " ext_id TEXT,"
+    " source TEXT,"
+    " entry_id INTEGER REFERENCES entries(id) ON DELETE SET NULL,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX tombstones_hash ON tombstones(bank_id, hash);"
+    "CREATE INDEX tombstones_entry ON tombstones(entry_id);"
+    "CREATE TABLE checkpoints("
+    " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+    " source TEXT NOT NULL,"
+    " checkpoint TEXT NOT NULL,"
+    " next TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY(bank_id, source)) WITHOUT ROWID;";
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
   if (!out)
     return VOUCH_E_INVALID;
@@ -167,7 +195,9 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
     VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
     int rc = exec(b, schema);
     if (rc == VOUCH_OK) rc = exec(b, schema_v2);
-    if (rc == VOUCH_OK) rc = exec(b, "PRAGMA application_id=1447249986; PRAGMA user_version=2");
+    if (rc == VOUCH_OK) rc = exec(b, schema_v3);
+    if (rc == VOUCH_OK)
+      rc = exec(b, "PRAGMA application_id=" STR(BANK_APP_ID) "; PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION));
     if (rc == VOUCH_OK) rc = exec(b, "COMMIT");
     if (rc != VOUCH_OK) {
       (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
@@ -178,13 +208,13 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
   }
   if (app != BANK_APP_ID)
     return fail(b, VOUCH_E_DB_CORRUPT, "%s: an SQLite file, but not a vouch bank", path);
-  if (version != VOUCH_BANK_SCHEMA_VERSION && version != 1)
-    return fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version %d, this build reads 1 and %d", path,
+  if (version < 1 || version > VOUCH_BANK_SCHEMA_VERSION)
+    return fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version %d, this build reads 1 to %d", path,
                 version, VOUCH_BANK_SCHEMA_VERSION);
   b->schema = version;
   if (!(flags & VOUCH_BANK_OPEN_READONLY)) {
     VOUCH_TRY(exec(b, "PRAGMA journal_mode=WAL"));
-    if (version == 1) { /* migrate: add the signed-list tables */
+    if (version < VOUCH_BANK_SCHEMA_VERSION) { /* migrate: add the missing tables */
       VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
       /* re-read under the write lock: another process may have migrated it */
       sqlite3_stmt *vs = NULL;
@@ -193,9 +223,10 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
       if (rc == VOUCH_OK) {
         if (sqlite3_step(vs) == SQLITE_ROW) v = sqlite3_column_int(vs, 0);
         sqlite3_finalize(vs);
-        if (v == 1) {
-          rc = exec(b, schema_v2);
-          if (rc == VOUCH_OK) rc = exec(b, "PRAGMA user_version=2");
+        if (v == 1 || v == 2) {
+          rc = v == 1 ? exec(b, schema_v2) : VOUCH_OK;
+          if (rc == VOUCH_OK) rc = exec(b, schema_v3);
+          if (rc == VOUCH_OK) rc = exec(b, "PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION));
         } else if (v != VOUCH_BANK_SCHEMA_VERSION) {
           rc = fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version changed to %d while opening", path, v);
         }
@@ -447,6 +478,8 @@ typedef struct pending {
   uint8_t hash[VOUCH_HASH_MAX_BYTES];
   size_t line;
   size_t ext, src, tags; /* offsets into the string buffer, SIZE_MAX = none */
+  int kind;              /* VOUCH_ITEM_ADD or VOUCH_ITEM_DELETE */
+  int nohash;            /* a DELETE naming only the entry (ext_id) */
 } pending;
 
 typedef struct import_ctx {
@@ -460,6 +493,9 @@ typedef struct import_ctx {
   const vouch_import_opts *o;
   vouch_import_stats *stats;
   sqlite3_stmt *ins, *sel, *fill, *src;
+  /* tombstones (schema 3): only prepared when the list deletes or the bank has some */
+  sqlite3_stmt *t_had, *t_clear, *t_enable, *t_find_hash, *t_find_ext, *t_unsource, *t_disable, *t_add;
+  int tomb;
   int64_t now;
   int64_t last_eid; /* the entry insert_item() added or merged into */
 } import_ctx;
@@ -504,6 +540,16 @@ static size_t keep_str(import_ctx *c, const char *s) {
 
 static int collect_item(void *vctx, const vouch_list_item *it) {
   import_ctx *c = vctx;
+  if (it->kind == VOUCH_ITEM_SKIP) {
+    c->stats->skipped++;
+    return 0;
+  }
+  if (it->kind == VOUCH_ITEM_LOW_QUALITY) {
+    c->stats->low_quality++;
+    return 0;
+  }
+  if (it->kind != VOUCH_ITEM_ADD && it->kind != VOUCH_ITEM_DELETE)
+    return 0;
   if (c->n == c->cap) {
     size_t nc = c->cap ? c->cap * 2 : 4096;
     pending *np = vouch__realloc(c->items, nc * sizeof *np);
@@ -513,8 +559,11 @@ static int collect_item(void *vctx, const vouch_list_item *it) {
   }
   pending *p = &c->items[c->n];
   memset(p->hash, 0, sizeof p->hash);
-  memcpy(p->hash, it->hash, c->hb);
+  p->nohash = it->hash == NULL;
+  if (it->hash)
+    memcpy(p->hash, it->hash, c->hb);
   p->line = it->line;
+  p->kind = it->kind;
   p->ext = keep_str(c, it->ext_id);
   p->src = keep_str(c, it->source);
   p->tags = keep_str(c, it->tags);
@@ -524,12 +573,51 @@ static int collect_item(void *vctx, const vouch_list_item *it) {
   return 0;
 }
 
-/* hashes are zero-padded to VOUCH_HASH_MAX_BYTES, so no length is needed */
+/* hashes are zero-padded to VOUCH_HASH_MAX_BYTES, so no length is needed;
+ * DELETEs that name only an entry go last */
 static int cmp_pending(const void *pa, const void *pb) {
   const pending *a = pa, *b = pb;
+  if (a->nohash != b->nohash) return a->nohash - b->nohash;
   int r = memcmp(a->hash, b->hash, VOUCH_HASH_MAX_BYTES);
   if (r) return r;
   return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* An ADD of an entry that a tombstone disabled: the exchange lists it again. */
+static int revive(import_ctx *c, int64_t eid, const uint8_t *hash) {
+  sqlite3_bind_int64(c->t_had, 1, eid);
+  int src = sqlite3_step(c->t_had);
+  int had = src == SQLITE_ROW && sqlite3_column_int(c->t_had, 0) > 0;
+  sqlite3_reset(c->t_had);
+  if (src != SQLITE_ROW)
+    return sqlfail(c->b, src, "find tombstones");
+  sqlite3_bind_int64(c->t_clear, 1, c->bank_id);
+  sqlite3_bind_int64(c->t_clear, 2, eid);
+  sqlite3_bind_blob(c->t_clear, 3, hash, (int)c->hb, SQLITE_STATIC);
+  VOUCH_TRY(step_done(c, c->t_clear, "clear tombstones"));
+  if (had) {
+    sqlite3_bind_int64(c->t_enable, 1, eid);
+    VOUCH_TRY(step_done(c, c->t_enable, "re-enable entry"));
+    c->stats->reenabled += (size_t)sqlite3_changes(c->b->db);
+  }
+  return VOUCH_OK;
+}
+
+/* Splits a ','-joined source list, calling the source statement for each. */
+static int add_sources(import_ctx *c, int64_t eid, const char *source) {
+  while (source && *source) {
+    const char *comma = strchr(source, ',');
+    size_t l = comma ? (size_t)(comma - source) : strlen(source);
+    while (l && *source == ' ') { source++; l--; }
+    while (l && source[l - 1] == ' ') l--;
+    if (l) {
+      sqlite3_bind_int64(c->src, 1, eid);
+      sqlite3_bind_text(c->src, 2, source, (int)l, SQLITE_STATIC);
+      VOUCH_TRY(step_done(c, c->src, "add source"));
+    }
+    source = comma ? comma + 1 : NULL;
+  }
+  return VOUCH_OK;
 }
 
 static int insert_item(import_ctx *c, const vouch_list_item *it) {
@@ -562,27 +650,121 @@ static int insert_item(import_ctx *c, const vouch_list_item *it) {
     }
   }
   c->last_eid = eid;
+  if (c->tomb)
+    VOUCH_TRY(revive(c, eid, it->hash));
   /* several sources may come ','-joined (as export writes them) */
+  return add_sources(c, eid, it->source ? it->source : c->o->source);
+}
+
+/* A DELETE row: the entries it names lose its source; an entry left with no
+ * source is disabled.  A tombstone records it (and the entry it disabled). */
+static int delete_item(import_ctx *c, const vouch_list_item *it) {
   const char *source = it->source ? it->source : c->o->source;
-  while (source && *source) {
-    const char *comma = strchr(source, ',');
-    size_t l = comma ? (size_t)(comma - source) : strlen(source);
-    while (l && *source == ' ') { source++; l--; }
-    while (l && source[l - 1] == ' ') l--;
-    if (l) {
-      sqlite3_bind_int64(c->src, 1, eid);
-      sqlite3_bind_text(c->src, 2, source, (int)l, SQLITE_STATIC);
-      VOUCH_TRY(step_done(c, c->src, "add source"));
+  sqlite3_stmt *find = it->hash ? c->t_find_hash : c->t_find_ext;
+  sqlite3_bind_int64(find, 1, c->bank_id);
+  if (it->hash)
+    sqlite3_bind_blob(find, 2, it->hash, (int)c->hb, SQLITE_STATIC);
+  else
+    sqlite3_bind_text(find, 2, it->ext_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(find, 3, source, -1, SQLITE_STATIC);
+  int64_t ids[16];
+  size_t nid = 0;
+  int src;
+  while ((src = sqlite3_step(find)) == SQLITE_ROW && nid < 16)
+    ids[nid++] = sqlite3_column_int64(find, 0);
+  sqlite3_reset(find);
+  if (src != SQLITE_DONE && src != SQLITE_ROW)
+    return sqlfail(c->b, src, "find deleted entry");
+  c->stats->tombstones++;
+  for (size_t k = 0; k <= nid; k++) {
+    int64_t disabled = 0;
+    if (k < nid) {
+      sqlite3_bind_int64(c->t_unsource, 1, ids[k]);
+      sqlite3_bind_text(c->t_unsource, 2, source, -1, SQLITE_STATIC);
+      VOUCH_TRY(step_done(c, c->t_unsource, "remove source"));
+      sqlite3_bind_int64(c->t_disable, 1, ids[k]);
+      VOUCH_TRY(step_done(c, c->t_disable, "disable entry"));
+      if (sqlite3_changes(c->b->db) == 1) {
+        disabled = ids[k];
+        c->stats->disabled++;
+      }
+    } else if (nid) {
+      break; /* every matched entry has its tombstone */
     }
-    source = comma ? comma + 1 : NULL;
+    sqlite3_bind_int64(c->t_add, 1, c->bank_id);
+    if (it->hash)
+      sqlite3_bind_blob(c->t_add, 2, it->hash, (int)c->hb, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(c->t_add, 2);
+    sqlite3_bind_text(c->t_add, 3, it->ext_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->t_add, 4, source, -1, SQLITE_STATIC);
+    if (disabled)
+      sqlite3_bind_int64(c->t_add, 5, disabled);
+    else
+      sqlite3_bind_null(c->t_add, 5);
+    sqlite3_bind_int64(c->t_add, 6, c->now);
+    VOUCH_TRY(step_done(c, c->t_add, "record tombstone"));
   }
   return VOUCH_OK;
+}
+
+static int prepare_tombstones(import_ctx *c) {
+  vouch_bank *b = c->b;
+  /* an entry matches a deletion by hash, or by ext_id from the same source */
+  VOUCH_TRY(prepare(b, "SELECT count(*) FROM tombstones WHERE entry_id = ?", &c->t_had));
+  VOUCH_TRY(prepare(b, "DELETE FROM tombstones WHERE bank_id = ?1 AND (entry_id = ?2 OR hash = ?3)", &c->t_clear));
+  VOUCH_TRY(prepare(b, "UPDATE entries SET enabled = 1 WHERE id = ? AND NOT enabled", &c->t_enable));
+  VOUCH_TRY(prepare(b, "SELECT id FROM entries WHERE bank_id = ?1 AND hash = ?2", &c->t_find_hash));
+  VOUCH_TRY(prepare(b,
+                    "SELECT e.id FROM entries e WHERE e.bank_id = ?1 AND e.ext_id = ?2 AND (?3 IS NULL OR"
+                    " EXISTS (SELECT 1 FROM entry_sources s WHERE s.entry_id = e.id AND s.source = ?3))",
+                    &c->t_find_ext));
+  VOUCH_TRY(prepare(b, "DELETE FROM entry_sources WHERE entry_id = ? AND source = ?", &c->t_unsource));
+  VOUCH_TRY(prepare(b,
+                    "UPDATE entries SET enabled = 0 WHERE id = ?1 AND enabled AND NOT EXISTS"
+                    " (SELECT 1 FROM entry_sources s WHERE s.entry_id = ?1)",
+                    &c->t_disable));
+  VOUCH_TRY(prepare(b,
+                    "INSERT INTO tombstones(bank_id, hash, ext_id, source, entry_id, at) VALUES(?,?,?,?,?,?)",
+                    &c->t_add));
+  return VOUCH_OK;
+}
+
+static void import_finalize(import_ctx *c) {
+  sqlite3_stmt **sts[] = {&c->ins, &c->sel, &c->fill, &c->src, &c->t_had, &c->t_clear, &c->t_enable,
+                          &c->t_find_hash, &c->t_find_ext, &c->t_unsource, &c->t_disable, &c->t_add};
+  for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
+    sqlite3_finalize(*sts[i]);
+    *sts[i] = NULL;
+  }
+  vouch__free(c->items);
+  vouch__free(c->str);
+  c->items = NULL;
+  c->str = NULL;
+}
+
+static int store_checkpoint(import_ctx *c, const vouch_list_page *pg) {
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(c->b,
+                    "INSERT INTO checkpoints(bank_id, source, checkpoint, next, updated_at) VALUES(?,?,?,?,?)"
+                    " ON CONFLICT(bank_id, source) DO UPDATE SET checkpoint = excluded.checkpoint,"
+                    " next = excluded.next, updated_at = excluded.updated_at",
+                    &st));
+  sqlite3_bind_int64(st, 1, c->bank_id);
+  sqlite3_bind_text(st, 2, c->o->source ? c->o->source : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, pg->checkpoint, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, pg->next, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, c->now);
+  int rc = step_done(c, st, "store checkpoint");
+  sqlite3_finalize(st);
+  return rc;
 }
 
 int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t len,
                       const vouch_import_opts *opts, vouch_import_stats *stats) {
   if (!b || !name || !opts || (!data && len))
     return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
   vouch_import_stats local;
   if (!stats)
     stats = &local;
@@ -614,19 +796,39 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
   if ((rc = prepare(b, "INSERT OR IGNORE INTO entry_sources(entry_id, source) VALUES(?, ?)", &c.src)))
     goto rollback;
   vouch_list_opts lo = opts->list;
+  vouch_list_page page;
   lo.algo = algo;
+  if (!lo.page)
+    lo.page = &page;
   rc = vouch_hashlist_parse(data, len, &lo, collect_item, import_error, &c, &stats->format);
+  int deletes = 0;
+  for (size_t i = 0; rc == VOUCH_OK && i < c.n && !deletes; i++)
+    deletes = c.items[i].kind == VOUCH_ITEM_DELETE;
+  if (rc == VOUCH_OK && (deletes || lo.page->checkpoint[0] || lo.page->next[0]) && b->schema < 3)
+    rc = fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no tombstones or checkpoints", b->schema);
+  if (rc == VOUCH_OK && b->schema >= 3) {
+    sqlite3_stmt *q = NULL;
+    if ((rc = prepare(b, "SELECT EXISTS(SELECT 1 FROM tombstones WHERE bank_id = ?)", &q)) == VOUCH_OK) {
+      sqlite3_bind_int64(q, 1, c.bank_id);
+      c.tomb = deletes || (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0));
+      sqlite3_finalize(q);
+    }
+    if (rc == VOUCH_OK && c.tomb)
+      rc = prepare_tombstones(&c);
+  }
   if (rc == VOUCH_OK) {
     if (c.n > 1)
       qsort(c.items, c.n, sizeof *c.items, cmp_pending);
     for (size_t i = 0; i < c.n && rc == VOUCH_OK; i++) {
       const pending *p = &c.items[i];
-      vouch_list_item it = {p->line, p->hash, p->ext == SIZE_MAX ? NULL : c.str + p->ext,
+      vouch_list_item it = {p->line, p->nohash ? NULL : p->hash, p->ext == SIZE_MAX ? NULL : c.str + p->ext,
                             p->src == SIZE_MAX ? NULL : c.str + p->src,
-                            p->tags == SIZE_MAX ? NULL : c.str + p->tags};
-      rc = insert_item(&c, &it);
+                            p->tags == SIZE_MAX ? NULL : c.str + p->tags, p->kind, NULL, -1};
+      rc = p->kind == VOUCH_ITEM_DELETE ? delete_item(&c, &it) : insert_item(&c, &it);
     }
   }
+  if (rc == VOUCH_OK && (lo.page->checkpoint[0] || lo.page->next[0]))
+    rc = store_checkpoint(&c, lo.page);
   if (rc == VOUCH_E_HASH_PARSE && !opts->strict && b->errmsg[0] == 0)
     fail(b, rc, "the list has no hash column or is not in a format we read");
   if (rc != VOUCH_OK) {
@@ -634,22 +836,114 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
       fail(b, rc, "import failed: %s", vouch_strerror(rc));
     goto rollback;
   }
-  sqlite3_finalize(c.ins);
-  sqlite3_finalize(c.sel);
-  sqlite3_finalize(c.fill);
-  sqlite3_finalize(c.src);
-  vouch__free(c.items);
-  vouch__free(c.str);
+  import_finalize(&c);
   return exec(b, "COMMIT");
 rollback:
-  vouch__free(c.items);
-  vouch__free(c.str);
-  sqlite3_finalize(c.ins);
-  sqlite3_finalize(c.sel);
-  sqlite3_finalize(c.fill);
-  sqlite3_finalize(c.src);
+  import_finalize(&c);
   (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
+}
+
+int vouch_bank_checkpoint(vouch_bank *b, const char *name, const char *source, vouch_list_page *out,
+                          int64_t *updated_at) {
+  if (!b || !name || !out)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  memset(out, 0, sizeof *out);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_NOT_FOUND, "bank '%s' holds no checkpoints", name);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "SELECT checkpoint, next, updated_at FROM checkpoints WHERE bank_id = ? AND source = ?", &st));
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_text(st, 2, source ? source : "", -1, SQLITE_STATIC);
+  int src = sqlite3_step(st), rc = VOUCH_OK;
+  if (src == SQLITE_ROW) {
+    const char *cp = (const char *)sqlite3_column_text(st, 0), *nx = (const char *)sqlite3_column_text(st, 1);
+    snprintf(out->checkpoint, sizeof out->checkpoint, "%s", cp ? cp : "");
+    snprintf(out->next, sizeof out->next, "%s", nx ? nx : "");
+    if (updated_at) *updated_at = sqlite3_column_int64(st, 2);
+  } else if (src == SQLITE_DONE) {
+    rc = fail(b, VOUCH_E_NOT_FOUND, "bank '%s' has no checkpoint for source '%s'", name, source ? source : "");
+  } else {
+    rc = sqlfail(b, src, "read checkpoint");
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int vouch_bank_tombstones(vouch_bank *b, const char *name, vouch_bank_tombstone_cb cb, void *ctx) {
+  if (!b || !name || !cb)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  if (b->schema < 3)
+    return VOUCH_OK;
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "SELECT hash, ext_id, source, at FROM tombstones WHERE bank_id = ? ORDER BY id", &st));
+  sqlite3_bind_int64(st, 1, id);
+  int src, rc = VOUCH_OK;
+  size_t hb = vouch_algo_bytes(algo);
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    vouch_bank_tombstone t;
+    t.hash = sqlite3_column_blob(st, 0);
+    t.hash_bytes = (size_t)sqlite3_column_bytes(st, 0);
+    t.ext_id = (const char *)sqlite3_column_text(st, 1);
+    t.source = (const char *)sqlite3_column_text(st, 2);
+    t.at = sqlite3_column_int64(st, 3);
+    if (t.hash && t.hash_bytes != hb) {
+      rc = fail(b, VOUCH_E_DB_CORRUPT, "a tombstone of bank '%s' has a hash of %zu bytes", name, t.hash_bytes);
+      break;
+    }
+    if ((rc = cb(ctx, &t)) != 0)
+      break;
+  }
+  if (rc == VOUCH_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+    rc = sqlfail(b, src, "read tombstones");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* CSV field: quoted when it holds a comma, quote or line break. */
+static size_t csv_field(char *out, size_t cap, size_t w, const char *s) {
+  if (!s)
+    return w;
+  int q = strpbrk(s, ",\"\r\n") != NULL;
+  if (q && w < cap) out[w] = '"';
+  w += q;
+  for (; *s; s++) {
+    if (*s == '"') {
+      if (w < cap) out[w] = '"';
+      w++;
+    }
+    if (w < cap) out[w] = *s;
+    w++;
+  }
+  if (q && w < cap) out[w] = '"';
+  return w + q;
+}
+
+size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap) {
+  char hex[VOUCH_HASH_HEX_BYTES], tail[80];
+  if (!e || !e->hash || vouch_hash_to_hex(e->hash, e->hash_bytes, hex, sizeof hex) != VOUCH_OK)
+    return 0;
+  if (!out) cap = 0;
+  size_t w = csv_field(out, cap, 0, hex);
+  const char *cols[3] = {e->ext_id, e->sources, e->tags};
+  for (int i = 0; i < 3; i++) {
+    if (w < cap) out[w] = ',';
+    w = csv_field(out, cap, w + 1, cols[i]);
+  }
+  int n = snprintf(tail, sizeof tail, ",%d,%lld,%lld\n", e->enabled ? 1 : 0, (long long)e->added_at,
+                   (long long)e->id);
+  for (int i = 0; i < n; i++, w++)
+    if (w < cap) out[w] = tail[i];
+  if (cap) out[w < cap ? w : cap - 1] = 0;
+  return w;
 }
 
 /* ------------------------------------------------------------ signed lists */
@@ -774,7 +1068,7 @@ int vouch_bank_import_signed(vouch_bank *b, const char *name, const uint8_t *vsl
     goto rollback;
   /* the hashes are strictly ascending: B-tree order */
   for (uint64_t i = 0; i < l.count; i++) {
-    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL};
+    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL, VOUCH_ITEM_ADD, NULL, -1};
     if ((rc = insert_item(&c, &it)))
       goto rollback;
     sqlite3_bind_int64(link, 1, c.last_eid);
