@@ -6,6 +6,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
+#include "vouch/bank.h"
 #include "vouch/index.h"
 
 static const char match_usage[] =
@@ -25,8 +26,12 @@ static const char match_usage[] =
   "                      --dihedral output), if any\n"
   "      --hashes FILE   read query hashes instead of photos: one per line as hex\n"
   "                      (optionally 'HASH[,V2..V8] [QUALITY] [LABEL]', the\n"
-  "                      text output of vouch hash) or JSON Lines with \"hash\",\n"
-  "                      optional \"dihedral\" and \"path\"/\"id\"; '-' is stdin\n"
+  "                      text output of vouch hash), JSON Lines with \"hash\",\n"
+  "                      optional \"dihedral\" and \"path\"/\"id\", or the lines\n"
+  "                      of python-threatexchange's tx hash ('pdq HASH',\n"
+  "                      'ROTATION pdq HASH': labelled by the rotation); lines\n"
+  "                      of another signal type are skipped and counted;\n"
+  "                      '-' is stdin\n"
   "      --json          one JSON object per match: query, hash, bank, id,\n"
   "                      source, distance, variant, entry\n"
   "      --engine E      auto (default), scan or mih\n"
@@ -74,7 +79,46 @@ static void q_free(queries *q) {
   free(q->label);
 }
 
-/* One line of --hashes input.  Returns 0, or -1 for a bad line. */
+/* A python-threatexchange line (tx hash): SIGNAL_TYPE SIGNAL, or ROTATION
+ * SIGNAL_TYPE SIGNAL, read by the library's list parser. */
+typedef struct tx_line {
+  queries *q;
+  const char *s;
+  size_t len;
+  int rc; /* 0 pushed, 1 another signal type, -1 bad, -2 out of memory */
+} tx_line;
+
+static int tx_item(void *vctx, const vouch_list_item *it) {
+  tx_line *t = vctx;
+  char hex[VOUCH_HASH_HEX_BYTES], label[64];
+  if (it->kind == VOUCH_ITEM_SKIP) {
+    t->rc = 1;
+    return 0;
+  }
+  vouch_hash_to_hex(it->hash, t->q->hb, hex, sizeof hex);
+  const char *lab = hex;
+  size_t w = strcspn(t->s, " \t");
+  if (it->tags && w < sizeof label) { /* a rotation: label the query by it */
+    memcpy(label, t->s, w);
+    label[w] = 0;
+    lab = label;
+  } else if (w == 8 && !strncmp(t->s, "ORIGINAL", 8)) {
+    lab = "ORIGINAL";
+  }
+  t->rc = q_push(t->q, it->hash, 1, lab) ? -2 : 0;
+  return 0;
+}
+
+static int parse_tx_line(queries *q, const char *s, size_t len, int algo) {
+  tx_line t = {q, s, len, -1};
+  vouch_list_opts o = {algo, VOUCH_LIST_TX, NULL, NULL, -1, NULL};
+  if (vouch_hashlist_parse(s, len, &o, tx_item, NULL, &t, NULL) != VOUCH_OK)
+    return -1;
+  return t.rc;
+}
+
+/* One line of --hashes input.  Returns 0, 1 for a line of another signal
+ * type, -1 for a bad line, -2 when out of memory. */
 static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int algo) {
   uint8_t h[8 * VOUCH_HASH_MAX_BYTES];
   char hex[VOUCH_HASH_HEX_BYTES];
@@ -115,7 +159,7 @@ static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int al
     size_t e = p;
     while (e < tok && s[e] != ',') e++;
     if (nvar == 8 || vouch_hash_from_hex(s + p, e - p, h + nvar * q->hb, q->hb) != VOUCH_OK)
-      return -1;
+      return nvar == 0 ? parse_tx_line(q, s, len, algo) : -1;
     nvar++;
     p = e + 1;
   }
@@ -147,6 +191,7 @@ static int read_hashes(queries *q, const char *path, int dihedral, int algo) {
   size_t cap = 0, lineno = 0;
   ssize_t len;
   int bad = 0;
+  size_t other = 0;
   while ((len = getline(&line, &cap, f)) >= 0) {
     lineno++;
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
@@ -159,11 +204,16 @@ static int read_hashes(queries *q, const char *path, int dihedral, int algo) {
       bad++;
       break;
     }
-    if (rc != 0) {
+    if (rc == 1) {
+      other++;
+    } else if (rc != 0) {
       cli_errorf("%s:%zu: not a %s hash line", path, lineno, vouch_algo_name(algo));
       bad++;
     }
   }
+  if (other)
+    cli_warnf("%s: %zu line%s of another signal type skipped (the index holds %s hashes)", path, other,
+              other == 1 ? "" : "s", vouch_algo_name(algo));
   free(line);
   if (f != stdin) fclose(f);
   return bad;
