@@ -10,4 +10,6 @@
 #include "audit.h"
 #include "eval.h"
 #include "classify.h"
+#include "bank.h"
+#include "exchange.h"
 #endif

@@ -66,6 +66,9 @@ static const char bank_usage[] =
   "          page with source S (pages imported without --source: ncmec,\n"
   "          stopncii or tat)\n"
   "  tombstones --db DB NAME         the deletions recorded from exchange pages\n"
+  "  sync    --db DB NAME --type ncmec|stopncii|tat --url URL [--credentials F]\n"
+  "          pull an exchange into the bank from where the last sync stopped\n"
+  "          (vouch bank sync --help)\n"
   "  list    --db DB [--json]          all banks with their entry counts\n"
   "  show    --db DB NAME [--json]     one bank\n"
   "  enable  --db DB NAME [--id EXT_ID | --entry N | --hash HEX]\n"
@@ -533,6 +536,8 @@ int cmd_bank(int argc, char **argv) {
     return argc < 2 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
   }
   const char *sub = argv[1];
+  if (!strcmp(sub, "sync"))
+    return cmd_bank_sync(argc - 1, argv + 1);
   bank_args a;
   int pr = parse_args(argc - 1, argv + 1, &a);
   if (pr != 0) return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;

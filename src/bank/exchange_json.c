@@ -100,6 +100,8 @@ int vouch__parse_json_page(vouch__sink *sk, void *vroot, int format) {
     return VOUCH_E_HASH_PARSE;
   }
   pg.has_more = stop ? json_is_true(more) : pg.next[0] != 0;
+  if (!pg.has_more) /* StopNCII's last page may still carry a token: it leads nowhere */
+    pg.next[0] = 0;
   pg.records = json_array_size(recs);
   if (sk->o->page)
     *sk->o->page = pg;
