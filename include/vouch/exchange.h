@@ -79,6 +79,33 @@ typedef struct vouch_exchange_stats {
 VOUCH_API int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_opts *o,
                                   vouch_exchange_stats *st);
 
+/* ---------------------------------------------------------------- configured exchanges */
+
+/* An exchange configured in the bank file (`vouch exchange add`): what to
+ * pull into which bank.  The credentials are a path to a file the program
+ * reads at sync time; the secret itself is never stored. */
+typedef struct vouch_exchange_config {
+  const char *name;        /* 1..128 of A-Z a-z 0-9 . _ - : @ */
+  int type;                /* VOUCH_LIST_NCMEC, _STOPNCII or _TAT */
+  const char *url;
+  const char *bank;        /* the bank it fills (must exist, deleted with it) */
+  const char *source;      /* NULL: the type's name */
+  const char *credentials; /* a file path, or NULL */
+  int64_t created_at;      /* set by vouch_exchange_config_add() */
+} vouch_exchange_config;
+
+/*! vouch_exchange_config_add() : stores `c` (created_at = now).
+ * @return : VOUCH_OK, VOUCH_E_EXISTS, VOUCH_E_NOT_FOUND (no such bank),
+ *           VOUCH_E_INVALID, VOUCH_E_DB, VOUCH_E_DB_VERSION (a read-only old file). */
+VOUCH_API int vouch_exchange_config_add(vouch_bank *db, const vouch_exchange_config *c);
+/*! vouch_exchange_config_remove() : VOUCH_OK or VOUCH_E_NOT_FOUND (or VOUCH_E_DB). */
+VOUCH_API int vouch_exchange_config_remove(vouch_bank *db, const char *name);
+typedef int (*vouch_exchange_config_cb)(void *ctx, const vouch_exchange_config *c);
+/*! vouch_exchange_configs() : calls `cb` for each configured exchange (by
+ *  name), or for the one named `name` (VOUCH_E_NOT_FOUND if absent).
+ *  Pointers are valid during the callback only. */
+VOUCH_API int vouch_exchange_configs(vouch_bank *db, const char *name, vouch_exchange_config_cb cb, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,8 @@
  *           deletion disabled), at)                               [v3]
  *   checkpoints(bank_id -> banks ON DELETE CASCADE, source, checkpoint,
  *           next, updated_at, PK(bank_id, source))                [v3]
+ *   exchanges(name PK, type, url, bank_id -> banks ON DELETE CASCADE,
+ *           source, credentials (a path, never a secret), created_at) [v3]
  * An older file is migrated to version 3 when opened for writing (one
  * transaction: the missing tables are added); opened read-only it is read as
  * is and simply holds no signed lists, tombstones or checkpoints.
@@ -32,6 +34,7 @@
 #include "vouch/bank.h"
 #include "vouch/index.h"
 #include "vouch/audit.h"
+#include "vouch/exchange.h"
 #include "common/internal.h"
 
 #define BANK_APP_ID 1447249986 /* 0x56434842, 'VCHB' */
@@ -140,7 +143,15 @@ static const char *const schema_v3 =
     " checkpoint TEXT NOT NULL,"
     " next TEXT NOT NULL,"
     " updated_at INTEGER NOT NULL,"
-    " PRIMARY KEY(bank_id, source)) WITHOUT ROWID;";
+    " PRIMARY KEY(bank_id, source)) WITHOUT ROWID;"
+    "CREATE TABLE exchanges("
+    " name TEXT PRIMARY KEY,"
+    " type TEXT NOT NULL,"
+    " url TEXT NOT NULL,"
+    " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+    " source TEXT,"
+    " credentials TEXT,"
+    " created_at INTEGER NOT NULL);";
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -1485,5 +1496,96 @@ done:
   vouch__free(entry_id);
   vouch__free(in);
   vouch__free(sb.p);
+  return rc;
+}
+
+/* ------------------------------------------------------------ configured exchanges */
+
+int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
+  if (!b || !c || !c->url || !c->bank)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (!valid_name(c->name))
+    return fail(b, VOUCH_E_INVALID, "bad exchange name '%s' (1..128 of A-Z a-z 0-9 . _ - : @)", c->name ? c->name : "");
+  if (c->type != VOUCH_LIST_NCMEC && c->type != VOUCH_LIST_STOPNCII && c->type != VOUCH_LIST_TAT)
+    return fail(b, VOUCH_E_INVALID, "exchange type is ncmec, stopncii or tat");
+  if (strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8))
+    return fail(b, VOUCH_E_INVALID, "exchange URL must be http:// or https://");
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no exchanges", b->schema);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, c->bank, &id, &algo, NULL));
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b,
+                    "INSERT INTO exchanges(name, type, url, bank_id, source, credentials, created_at)"
+                    " VALUES(?,?,?,?,?,?,?)",
+                    &st));
+  sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, vouch_list_format_name(c->type), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, c->url, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, id);
+  sqlite3_bind_text(st, 5, c->source, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, c->credentials, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+  int src = sqlite3_step(st), rc = VOUCH_OK;
+  if (src == SQLITE_CONSTRAINT_PRIMARYKEY || src == SQLITE_CONSTRAINT_UNIQUE)
+    rc = fail(b, VOUCH_E_EXISTS, "an exchange named '%s' already exists", c->name);
+  else if (src != SQLITE_DONE)
+    rc = sqlfail(b, src, "add exchange");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int vouch_exchange_config_remove(vouch_bank *b, const char *name) {
+  if (!b || !name)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "DELETE FROM exchanges WHERE name = ?", &st));
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int src = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (src != SQLITE_DONE)
+    return sqlfail(b, src, "remove exchange");
+  return sqlite3_changes(b->db) ? VOUCH_OK : fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+}
+
+int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_config_cb cb, void *ctx) {
+  if (!b || !cb)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return name ? fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name) : VOUCH_OK;
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b,
+                    "SELECT x.name, x.type, x.url, b.name, x.source, x.credentials, x.created_at"
+                    " FROM exchanges x JOIN banks b ON b.id = x.bank_id"
+                    " WHERE ?1 IS NULL OR x.name = ?1 ORDER BY x.name",
+                    &st));
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int src, rc = VOUCH_OK, n = 0;
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *type = (const char *)sqlite3_column_text(st, 1);
+    vouch_exchange_config c = {(const char *)sqlite3_column_text(st, 0), vouch_list_format_from_name(type),
+                               (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                               (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
+                               sqlite3_column_int64(st, 6)};
+    if (!c.name || !c.url || !c.bank ||
+        (c.type != VOUCH_LIST_NCMEC && c.type != VOUCH_LIST_STOPNCII && c.type != VOUCH_LIST_TAT)) {
+      rc = fail(b, VOUCH_E_DB_CORRUPT, "an exchange row is malformed");
+      break;
+    }
+    n++;
+    if ((rc = cb(ctx, &c)) != 0)
+      break;
+  }
+  if (rc == VOUCH_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+    rc = sqlfail(b, src, "list exchanges");
+  sqlite3_finalize(st);
+  if (rc == VOUCH_OK && name && n == 0)
+    rc = fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
   return rc;
 }

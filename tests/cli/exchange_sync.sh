@@ -99,5 +99,30 @@ sync_ 2 "a next page on another host is not followed" far --type tat --url "$URL
 has "says so" "page 1 names a next page on another host \(http://127.0.0.2:"
 grep -q "127.0.0.2" "$T/requests" && bad "followed" || ok "nothing asked of the other host"
 
+# ---- an exchange configured in the bank file, synced by name
+$V bank create --db "$T/b.sqlite" cfg 2>/dev/null
+serve stopncii "" --pages "$F/stopncii_page1.json" "$F/stopncii_page2.json" \
+  --header "Ocp-Apim-Subscription-Key: sub-secret-1" --header "x-functions-key: fn-secret-2"
+chmod 640 "$T/sn.cred"
+$V exchange add --db "$T/b.sqlite" ncii --type stopncii --url "$URL/v1" --bank cfg --credentials "$T/sn.cred" 2>"$T/err"
+[ $? = 2 ] && ok "exchange add refuses a credentials file others can read" || bad "exchange add took a 0640 file"
+chmod 600 "$T/sn.cred"
+$V exchange add --db "$T/b.sqlite" ncii --type stopncii --url "$URL/v1" --bank cfg --source ncii-x \
+  --credentials "$T/sn.cred" 2>"$T/err" && ok "exchange add" || { bad "exchange add"; cat "$T/err"; }
+$V exchange add --db "$T/b.sqlite" ncii --type tat --url "$URL" --bank cfg 2>/dev/null
+[ $? = 2 ] && ok "a second exchange of the same name is refused" || bad "duplicate exchange added"
+$V exchange list --db "$T/b.sqlite" --json > "$T/list"
+has "listed with the credentials' path" "\"name\":\"ncii\",\"type\":\"stopncii\".*\"bank\":\"cfg\",\"source\":\"ncii-x\",\"credentials\":\"$T/sn.cred\"" "$T/list"
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$T/b.sqlite" .dump | grep -q "secret" && bad "a secret is in the bank file" || ok "no secret in the bank file"
+fi
+$V exchange sync --db "$T/b.sqlite" ncii --retry-delay 10 2>"$T/err" && ok "exchange sync by name" || { bad "exchange sync"; cat "$T/err"; }
+has "synced with the stored settings" "sync ncii-x: 2 pages \(2 requests\): 3 added"
+$V bank checkpoint --db "$T/b.sqlite" cfg --source ncii-x > "$T/cp" 2>&1
+has "checkpoint under the configured source" "^checkpoint	1764950000$" "$T/cp"
+$V exchange remove --db "$T/b.sqlite" ncii && ok "exchange remove" || bad "exchange remove"
+$V exchange sync --db "$T/b.sqlite" ncii 2>/dev/null
+[ $? = 2 ] && ok "a removed exchange is unknown" || bad "removed exchange synced"
+
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]

@@ -680,7 +680,7 @@ static void test_schema_v1(void) {
   REQUIRE(import_str(b, "old", H2 "\n", "legacy", 1, NULL) == VOUCH_OK);
   vouch_bank_free(b);
   /* what version 1 created */
-  CHECK_EQ_INT(raw_sql(path, "DROP TABLE tombstones; DROP TABLE checkpoints; DROP TABLE entry_lists;"
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints; DROP TABLE entry_lists;"
                              " DROP TABLE signed_lists; PRAGMA user_version=1"),
                SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
@@ -703,7 +703,8 @@ static void test_schema_v1(void) {
   CHECK_EQ_INT(ls.n, 1);
   vouch_bank_free(b);
   /* a version 2 file (signed lists, no tombstones) is migrated too */
-  CHECK_EQ_INT(raw_sql(path, "DROP TABLE tombstones; DROP TABLE checkpoints; PRAGMA user_version=2"), SQLITE_OK);
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints; PRAGMA user_version=2"),
+               SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
   CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
   CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM tombstones"), 0);
