@@ -32,6 +32,9 @@ static const char match_usage[] =
   "                      'ROTATION pdq HASH': labelled by the rotation); lines\n"
   "                      of another signal type are skipped and counted;\n"
   "                      '-' is stdin\n"
+  "      --min-quality Q skip PDQ queries whose quality is below Q (default 50,\n"
+  "                      python-threatexchange's floor; 0: none): photos, and\n"
+  "                      --hashes lines that carry a quality; skips are counted\n"
   "      --json          one JSON object per match: query, hash, bank, id,\n"
   "                      source, distance, variant, entry\n"
   "      --engine E      auto (default), scan or mih\n"
@@ -48,7 +51,16 @@ typedef struct queries {
   unsigned *nvar;  /* 1 or 8 */
   char **label;
   size_t n, cap, hb;
+  int min_quality; /* PDQ floor, -1: none */
+  size_t low_quality; /* queries skipped below it */
 } queries;
+
+/* A query whose quality is known and below the floor is skipped and counted. */
+static int below_floor(queries *q, int quality) {
+  if (quality < 0 || q->min_quality < 0 || quality >= q->min_quality) return 0;
+  q->low_quality++;
+  return 1;
+}
 
 static int q_push(queries *q, const uint8_t *hashes, unsigned nvar, const char *label) {
   if (q->n == q->cap) {
@@ -143,6 +155,11 @@ static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int al
       }
       nvar = 8;
     }
+    json_t *jq = json_object_get(o, "quality");
+    if (json_is_integer(jq) && below_floor(q, (int)json_integer_value(jq))) {
+      rc = 0;
+      goto out;
+    }
     json_t *jl = json_object_get(o, "path");
     if (!jl || !json_is_string(jl)) jl = json_object_get(o, "id");
     vouch_hash_to_hex(h, q->hb, hex, sizeof hex);
@@ -170,6 +187,9 @@ static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int al
   size_t j = i;
   while (j < len && !isspace((unsigned char)s[j])) j++;
   if (j < len) { /* QUALITY LABEL... */
+    char *end;
+    long qual = strtol(s + i, &end, 10);
+    if (end == s + j && qual >= 0 && qual <= 100 && below_floor(q, (int)qual)) return 0;
     while (j < len && isspace((unsigned char)s[j])) j++;
     label = s + j;
   }
@@ -231,6 +251,7 @@ static int collect_photo(void *vctx, const cli_hash_result *r) {
     c->failed++;
     return 0;
   }
+  if (below_floor(c->q, r->quality)) return 0;
   uint8_t h[8 * VOUCH_HASH_MAX_BYTES];
   for (unsigned v = 0; v < r->nhash; v++) memcpy(h + v * c->q->hb, r->hashes[v], c->q->hb);
   if (q_push(c->q, h, r->nhash, r->path) != 0) {
@@ -282,8 +303,10 @@ int cmd_match(int argc, char **argv) {
       {"json", no_argument, 0, 'J'},         {"engine", required_argument, 0, 'E'},
       {"jobs", required_argument, 0, 'j'},   {"recursive", no_argument, 0, 'r'},
       {"exact", no_argument, 0, 'e'},        {"help", no_argument, 0, 'h'},
+      {"min-quality", required_argument, 0, 'Q'},
       {0, 0, 0, 0}};
   const char *index_path = NULL, *hashes = NULL, *radius_s = NULL;
+  unsigned long min_quality = VOUCH_PDQ_MIN_QUALITY;
   int dihedral = 0, json = 0, recursive = 0, exact = 0, engine = VOUCH_ENGINE_AUTO;
   unsigned long jobs = 0;
   int c;
@@ -309,6 +332,12 @@ int cmd_match(int argc, char **argv) {
       break;
     case 'r': recursive = 1; break;
     case 'e': exact = 1; break;
+    case 'Q':
+      if (cli_parse_uint(optarg, 0, 100, &min_quality) != 0) {
+        cli_errorf("match: --min-quality is 0..100 (0: no floor)");
+        return CLI_EXIT_ERROR;
+      }
+      break;
     case 'h': fputs(match_usage, stdout); return CLI_EXIT_OK;
     default: fputs(match_usage, stderr); return CLI_EXIT_ERROR;
     }
@@ -346,6 +375,7 @@ int cmd_match(int argc, char **argv) {
   int threads = jobs ? (int)jobs : cli_ncpu();
   queries q = {0};
   q.hb = vouch_index_hash_bytes(idx);
+  q.min_quality = algo == VOUCH_ALGO_PDQ && min_quality > 0 ? (int)min_quality : -1;
   int errors = 0;
   if (hashes) {
     errors += read_hashes(&q, hashes, dihedral, algo);
@@ -364,6 +394,9 @@ int cmd_match(int argc, char **argv) {
     errors += hc.failed;
     cli_paths_free(&paths);
   }
+  if (q.low_quality)
+    cli_warnf("%zu quer%s below PDQ quality %d skipped (--min-quality 0 keeps them)", q.low_quality,
+              q.low_quality == 1 ? "y" : "ies", q.min_quality);
   /* MIH tables pay off from a few dozen queries on; fewer are faster scanned */
   if (engine == VOUCH_ENGINE_MIH || (engine == VOUCH_ENGINE_AUTO && q.n >= 64)) {
     rc = vouch_index_build_mih(idx, 0, (unsigned)threads);

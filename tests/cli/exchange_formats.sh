@@ -128,5 +128,14 @@ has "the video_md5 line is skipped, not an error" "1 line of another signal type
 $V match --index "$T/txh.vidx" --hashes "$F/tx_rotations.txt" > "$T/m.out" 2>"$T/m.err"
 [ $? = 1 ] && grep -q "^ORIGINAL" "$T/m.out" && ok "rotation lines are queries labelled by rotation" || { bad "rotations"; cat "$T/m.out" "$T/m.err"; }
 
+# ---- the quality floor for match queries
+printf '{"hash":"%s","quality":30,"path":"low.jpg"}\n%s 90 good.jpg\n%s 20 flat.jpg\n' $P1 $P2 $P1 > "$T/qq"
+$V match --index "$T/txh.vidx" --hashes "$T/qq" > "$T/m.out" 2>"$T/m.err"
+[ $? = 1 ] && [ "$(cut -f1 "$T/m.out")" = good.jpg ] && ok "match: queries below quality 50 skipped" \
+  || { bad "match quality floor"; cat "$T/m.out" "$T/m.err"; }
+has "match says how many it skipped" "2 queries below PDQ quality 50 skipped" "$T/m.err"
+$V match --index "$T/txh.vidx" --hashes "$T/qq" --min-quality 0 > "$T/m.out" 2>/dev/null
+[ "$(wc -l < "$T/m.out")" = 3 ] && ok "match --min-quality 0 keeps them" || bad "min-quality 0: $(cat "$T/m.out")"
+
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]
