@@ -226,6 +226,10 @@ typedef struct vouch_bank_entry {
 typedef int (*vouch_bank_entry_cb)(void *ctx, const vouch_bank_entry *e);
 /*! vouch_bank_entries() : calls `cb` for each entry of bank `name` in hash order. */
 VOUCH_API int vouch_bank_entries(vouch_bank *db, const char *name, vouch_bank_entry_cb cb, void *ctx);
+/*! vouch_bank_entry_get() : calls `cb` for the entry numbered `entry_id` (the
+ *  `entry` an index match reports), e.g. to show its tags and category.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB, VOUCH_E_DB_CORRUPT, or cb's value. */
+VOUCH_API int vouch_bank_entry_get(vouch_bank *db, int64_t entry_id, vouch_bank_entry_cb cb, void *ctx);
 
 typedef struct vouch_import_opts {
   vouch_list_opts list;        /* list.algo is ignored: the bank's algorithm is used */

@@ -35,6 +35,10 @@ static const char match_usage[] =
   "      --min-quality Q skip PDQ queries whose quality is below Q (default 50,\n"
   "                      python-threatexchange's floor; 0: none): photos, and\n"
   "                      --hashes lines that carry a quality; skips are counted\n"
+  "      --db FILE       the bank file the index was built from: each match also\n"
+  "                      carries its entry's tags there (an exchange's category\n"
+  "                      is the tag category:X): a JSON \"tags\" member, or an\n"
+  "                      eighth text column\n"
   "      --json          one JSON object per match: query, hash, bank, id,\n"
   "                      source, distance, variant, entry\n"
   "      --engine E      auto (default), scan or mih\n"
@@ -43,7 +47,7 @@ static const char match_usage[] =
   "  -e, --exact         full-resolution decode (bit-exact PDQ)\n"
   "  -h, --help          this help\n"
   "\n"
-  "Text output: QUERY<TAB>DISTANCE<TAB>BANK<TAB>ID<TAB>HASH<TAB>VARIANT<TAB>SOURCE\n"
+  "Text output: QUERY<TAB>DISTANCE<TAB>BANK<TAB>ID<TAB>HASH<TAB>VARIANT<TAB>SOURCE[<TAB>TAGS]\n"
   "Exit status: 1 if anything matched, 0 if nothing did, 2 on any error (like grep).\n";
 
 typedef struct queries {
@@ -262,7 +266,13 @@ static int collect_photo(void *vctx, const cli_hash_result *r) {
   return 0;
 }
 
-static void print_match(const vouch_index *idx, const char *label, const vouch_match *m, int json) {
+static int copy_tags(void *ctx, const vouch_bank_entry *e) {
+  snprintf(ctx, VOUCH_LIST_FIELD_MAX + 1, "%s", e->tags ? e->tags : "");
+  return 0;
+}
+
+static void print_match(const vouch_index *idx, const char *label, const vouch_match *m, int json,
+                        vouch_bank *db) {
   vouch_index_entry e;
   char hex[VOUCH_HASH_HEX_BYTES], id[VOUCH_INDEX_MAX_STRING + 1], src[VOUCH_INDEX_MAX_STRING + 1];
   vouch_index_get(idx, m->entry, &e);
@@ -281,12 +291,22 @@ static void print_match(const vouch_index *idx, const char *label, const vouch_m
     cli_json_string(stdout, id);
     fputs(",\"source\":", stdout);
     cli_json_string(stdout, src);
-    printf(",\"distance\":%u,\"variant\":\"%s\",\"entry\":%llu}\n", m->distance,
+    printf(",\"distance\":%u,\"variant\":\"%s\",\"entry\":%llu", m->distance,
            vouch_dihedral_name(m->variant), (unsigned long long)e.entry_id);
   } else {
-    printf("%s\t%u\t%s\t%s\t%s\t%s\t%s\n", label, m->distance, bank, id, hex,
+    printf("%s\t%u\t%s\t%s\t%s\t%s\t%s", label, m->distance, bank, id, hex,
            vouch_dihedral_name(m->variant), src);
   }
+  char tags[VOUCH_LIST_FIELD_MAX + 1] = "";
+  if (db && vouch_bank_entry_get(db, (int64_t)e.entry_id, copy_tags, tags) != VOUCH_OK)
+    tags[0] = 0; /* the entry is gone from the bank since the build */
+  if (db && json) {
+    fputs(",\"tags\":", stdout);
+    cli_json_string(stdout, tags);
+  } else if (db) {
+    printf("\t%s", tags);
+  }
+  fputs(json ? "}\n" : "\n", stdout);
 }
 
 static int cmp_by_query(const void *pa, const void *pb) {
@@ -303,9 +323,9 @@ int cmd_match(int argc, char **argv) {
       {"json", no_argument, 0, 'J'},         {"engine", required_argument, 0, 'E'},
       {"jobs", required_argument, 0, 'j'},   {"recursive", no_argument, 0, 'r'},
       {"exact", no_argument, 0, 'e'},        {"help", no_argument, 0, 'h'},
-      {"min-quality", required_argument, 0, 'Q'},
+      {"min-quality", required_argument, 0, 'Q'}, {"db", required_argument, 0, 'D'},
       {0, 0, 0, 0}};
-  const char *index_path = NULL, *hashes = NULL, *radius_s = NULL;
+  const char *index_path = NULL, *hashes = NULL, *radius_s = NULL, *db_path = NULL;
   unsigned long min_quality = VOUCH_PDQ_MIN_QUALITY;
   int dihedral = 0, json = 0, recursive = 0, exact = 0, engine = VOUCH_ENGINE_AUTO;
   unsigned long jobs = 0;
@@ -332,6 +352,7 @@ int cmd_match(int argc, char **argv) {
       break;
     case 'r': recursive = 1; break;
     case 'e': exact = 1; break;
+    case 'D': db_path = optarg; break;
     case 'Q':
       if (cli_parse_uint(optarg, 0, 100, &min_quality) != 0) {
         cli_errorf("match: --min-quality is 0..100 (0: no floor)");
@@ -454,8 +475,17 @@ int cmd_match(int argc, char **argv) {
   }
   if (nall > 1)
     qsort(all, nall, sizeof *all, cmp_by_query);
+  vouch_bank *db = NULL;
+  if (db_path && vouch_bank_open(&db, db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
+    cli_errorf("%s: %s", db_path, vouch_bank_errmsg(db));
+    vouch_bank_free(db);
+    db = NULL;
+    errors++;
+    nall = 0;
+  }
   for (size_t i = 0; i < nall; i++)
-    print_match(idx, q.label[all[i].query], &all[i], json);
+    print_match(idx, q.label[all[i].query], &all[i], json, db);
+  vouch_bank_free(db);
   if (fflush(stdout) != 0) errors++;
   free(all);
   q_free(&q);

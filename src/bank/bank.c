@@ -438,22 +438,14 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
   return rc;
 }
 
-static const char *const entry_sql =
-    "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"
-    " (SELECT group_concat(source, ',') FROM"
-    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source))"
-    " FROM entries e WHERE e.bank_id = ? ORDER BY e.hash";
+#define ENTRY_COLUMNS                                                    \
+  "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"        \
+  " (SELECT group_concat(source, ',') FROM"                              \
+  "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source))"
 
-int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, void *ctx) {
-  if (!b || !name || !cb)
-    return VOUCH_E_INVALID;
-  int64_t id;
-  int algo;
-  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+/* Steps an ENTRY_COLUMNS statement, calling cb for each row. */
+static int each_entry(vouch_bank *b, sqlite3_stmt *st, int algo, vouch_bank_entry_cb cb, void *ctx) {
   size_t hb = vouch_algo_bytes(algo);
-  sqlite3_stmt *st;
-  VOUCH_TRY(prepare(b, entry_sql, &st));
-  sqlite3_bind_int64(st, 1, id);
   int src, rc = VOUCH_OK;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
     vouch_bank_entry e;
@@ -477,6 +469,40 @@ int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, 
     rc = sqlfail(b, src, "read entries");
   sqlite3_finalize(st);
   return rc;
+}
+
+int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, void *ctx) {
+  if (!b || !name || !cb)
+    return VOUCH_E_INVALID;
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, ENTRY_COLUMNS " FROM entries e WHERE e.bank_id = ? ORDER BY e.hash", &st));
+  sqlite3_bind_int64(st, 1, id);
+  return each_entry(b, st, algo, cb, ctx);
+}
+
+int vouch_bank_entry_get(vouch_bank *b, int64_t entry_id, vouch_bank_entry_cb cb, void *ctx) {
+  if (!b || !cb)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "SELECT b.algo FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.id = ?", &st));
+  sqlite3_bind_int64(st, 1, entry_id);
+  int src = sqlite3_step(st);
+  const char *a = src == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  int algo = a ? vouch_algo_from_name(a) : VOUCH_ALGO_NONE;
+  sqlite3_finalize(st);
+  if (src == SQLITE_DONE)
+    return fail(b, VOUCH_E_NOT_FOUND, "no entry %lld", (long long)entry_id);
+  if (src != SQLITE_ROW)
+    return sqlfail(b, src, "find entry");
+  if (algo == VOUCH_ALGO_NONE)
+    return fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: its bank has an unknown algorithm", (long long)entry_id);
+  VOUCH_TRY(prepare(b, ENTRY_COLUMNS " FROM entries e WHERE e.id = ?", &st));
+  sqlite3_bind_int64(st, 1, entry_id);
+  return each_entry(b, st, algo, cb, ctx);
 }
 
 /* ------------------------------------------------------------ import */

@@ -128,6 +128,13 @@ has "the video_md5 line is skipped, not an error" "1 line of another signal type
 $V match --index "$T/txh.vidx" --hashes "$F/tx_rotations.txt" > "$T/m.out" 2>"$T/m.err"
 [ $? = 1 ] && grep -q "^ORIGINAL" "$T/m.out" && ok "rotation lines are queries labelled by rotation" || { bad "rotations"; cat "$T/m.out" "$T/m.err"; }
 
+# ---- match results carry the entry's exchange metadata from the bank file
+$V index build --db "$T/b.sqlite" --bank nc -o "$T/nc.vidx" >/dev/null 2>&1
+echo "pdq $P1" | $V match --index "$T/nc.vidx" --hashes - --db "$T/b.sqlite" --json > "$T/m.out" 2>"$T/m.err"
+has "match --db: the NCMEC category comes with the match" '"id":"7-img-100","source":"ncmec",.*"tags":"category:A1"\}$' "$T/m.out"
+echo "pdq $P1" | $V match --index "$T/nc.vidx" --hashes - --db "$T/b.sqlite" > "$T/m.out" 2>"$T/m.err"
+[ "$(cut -f7,8 "$T/m.out")" = "ncmec	category:A1" ] && ok "match --db: tags as the eighth text column" || bad "text: $(cat "$T/m.out")"
+
 # ---- the quality floor for match queries
 printf '{"hash":"%s","quality":30,"path":"low.jpg"}\n%s 90 good.jpg\n%s 20 flat.jpg\n' $P1 $P2 $P1 > "$T/qq"
 $V match --index "$T/txh.vidx" --hashes "$T/qq" > "$T/m.out" 2>"$T/m.err"
