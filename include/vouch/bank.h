@@ -198,6 +198,16 @@ typedef enum vouch_entry_selector {
 VOUCH_API int vouch_bank_entry_set_enabled(vouch_bank *db, const char *name, int selector,
                                            const char *value, int enabled, size_t *changed);
 
+/*! vouch_bank_entry_disable_until() :
+ *  Keeps the selected entries of bank `name` out of index builds until
+ *  `until` (Unix seconds; 0 clears it), whatever their enabled flag: an
+ *  entry under review, say.  vouch_bank_build_index() compares it with the
+ *  time of the build.  *changed (may be NULL) receives how many matched.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_HASH_PARSE,
+ *           VOUCH_E_DB_VERSION (an old file opened read-only), VOUCH_E_DB. */
+VOUCH_API int vouch_bank_entry_disable_until(vouch_bank *db, const char *name, int selector, const char *value,
+                                             int64_t until, size_t *changed);
+
 typedef struct vouch_bank_info {
   int64_t id;
   const char *name;
@@ -222,6 +232,7 @@ typedef struct vouch_bank_entry {
   const char *tags;     /* NULL when none */
   int enabled;
   int64_t added_at;
+  int64_t disabled_until; /* out of index builds until this time (Unix s); 0: not set */
 } vouch_bank_entry;
 typedef int (*vouch_bank_entry_cb)(void *ctx, const vouch_bank_entry *e);
 /*! vouch_bank_entries() : calls `cb` for each entry of bank `name` in hash order. */
@@ -372,8 +383,8 @@ VOUCH_API int vouch_bank_signed_list_remove(vouch_bank *db, int64_t list_id, int
                                             size_t *pruned);
 
 /*! vouch_bank_build_index() :
- *  Writes an index (vouch/index.h) of the enabled entries of the enabled
- *  banks among `names` (all enabled banks when nnames == 0) to `path`.  All
+ *  Writes an index (vouch/index.h) of the enabled entries (and not disabled
+ *  until a later time) of the enabled banks among `names` (all enabled banks when nnames == 0) to `path`.  All
  *  chosen banks must have one algorithm (VOUCH_E_ALGO_MISMATCH otherwise).
  *  `root` and `count` (may be NULL) receive the Merkle root and entry count.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_ALGO_MISMATCH, VOUCH_E_DB,

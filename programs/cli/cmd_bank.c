@@ -72,15 +72,17 @@ static const char bank_usage[] =
   "  list    --db DB [--json]          all banks with their entry counts\n"
   "  show    --db DB NAME [--json]     one bank\n"
   "  enable  --db DB NAME [--id EXT_ID | --entry N | --hash HEX]\n"
-  "  disable --db DB NAME [--id EXT_ID | --entry N | --hash HEX]\n"
-  "          a whole bank, or the selected entries of it\n"
+  "  disable --db DB NAME [--id EXT_ID | --entry N | --hash HEX [--until WHEN]]\n"
+  "          a whole bank, or the selected entries of it; --until keeps the\n"
+  "          entries out of index builds until WHEN (Unix seconds, YYYY-MM-DD\n"
+  "          or YYYY-MM-DDTHH:MM:SSZ, UTC) and no longer; enable ends it\n"
   "  remove  --db DB NAME              delete a bank and its entries\n"
   "\n"
   "Exit status: 0 ok, 2 on any error.\n";
 
 typedef struct bank_args {
   const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash, *signed_list, *export_dir;
-  const char *remove, *signal_type, *min_quality;
+  const char *remove, *signal_type, *min_quality, *until;
   int strict, json, all, prune;
   int nops;
   char **ops;
@@ -97,7 +99,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
       {"signed", required_argument, 0, 'G'},  {"export", required_argument, 0, 'X'},
       {"all", no_argument, 0, 'A'},          {"remove", required_argument, 0, 'R'},
       {"prune", no_argument, 0, 'P'},          {"signal-type", required_argument, 0, 'T'},
-      {"min-quality", required_argument, 0, 'Q'},
+      {"min-quality", required_argument, 0, 'Q'}, {"until", required_argument, 0, 'U'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   optind = 1;
@@ -122,6 +124,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
     case 'A': a->all = 1; break;
     case 'T': a->signal_type = optarg; break;
     case 'Q': a->min_quality = optarg; break;
+    case 'U': a->until = optarg; break;
     case 'h': fputs(bank_usage, stdout); return 1;
     default: fputs(bank_usage, stderr); return -1;
     }
@@ -133,6 +136,29 @@ static int parse_args(int argc, char **argv, bank_args *a) {
     return -1;
   }
   return 0;
+}
+
+/* --until: Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), in the future. */
+static int parse_until(const char *s, int64_t *out) {
+  unsigned long v;
+  if (cli_parse_uint(s, 1, 0x7FFFFFFFFFFFUL, &v) == 0) {
+    *out = (int64_t)v;
+  } else {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    char tail[8] = "";
+    int n = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                   &tm.tm_min, &tm.tm_sec, tail);
+    if (!(n == 3 && strlen(s) == 10) && !(n == 7 && !strcmp(tail, "Z")))
+      return -1;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
+      return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = (int64_t)timegm(&tm);
+  }
+  return *out > (int64_t)time(NULL) ? 0 : -1;
 }
 
 static int need_ops(const bank_args *a, int n, const char *what) {
@@ -479,6 +505,7 @@ static int export_entry(void *vctx, const vouch_bank_entry *e) {
     if (e->ext_id) { fputs(",\"id\":", c->f); cli_json_string(c->f, e->ext_id); }
     if (e->sources) { fputs(",\"source\":", c->f); cli_json_string(c->f, e->sources); }
     if (e->tags) { fputs(",\"tags\":", c->f); cli_json_string(c->f, e->tags); }
+    if (e->disabled_until) fprintf(c->f, ",\"disabled_until\":%lld", (long long)e->disabled_until);
     fprintf(c->f, ",\"enabled\":%s,\"added_at\":%lld}\n", e->enabled ? "true" : "false",
             (long long)e->added_at);
   }
@@ -577,14 +604,28 @@ int cmd_bank(int argc, char **argv) {
       cli_errorf("bank %s: give at most one of --id, --entry, --hash", sub);
       return CLI_EXIT_ERROR;
     }
+    int64_t until = 0;
+    if (a.until && (en || !(a.id || a.entry || a.hash) || parse_until(a.until, &until) != 0)) {
+      cli_errorf("bank %s: --until goes with disable and --id, --entry or --hash; it takes Unix seconds, "
+                 "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), later than now",
+                 sub);
+      return CLI_EXIT_ERROR;
+    }
     if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
     size_t changed = 0;
-    if (a.id) rc = vouch_bank_entry_set_enabled(b, a.ops[0], VOUCH_SELECT_EXT_ID, a.id, en, &changed);
-    else if (a.entry) rc = vouch_bank_entry_set_enabled(b, a.ops[0], VOUCH_SELECT_ENTRY_ID, a.entry, en, &changed);
-    else if (a.hash) rc = vouch_bank_entry_set_enabled(b, a.ops[0], VOUCH_SELECT_HASH, a.hash, en, &changed);
-    else rc = vouch_bank_set_enabled(b, a.ops[0], en);
+    int sel = a.id ? VOUCH_SELECT_EXT_ID : a.entry ? VOUCH_SELECT_ENTRY_ID : VOUCH_SELECT_HASH;
+    const char *val = a.id ? a.id : a.entry ? a.entry : a.hash;
+    if (!val) rc = vouch_bank_set_enabled(b, a.ops[0], en);
+    else if (until) rc = vouch_bank_entry_disable_until(b, a.ops[0], sel, val, until, &changed);
+    else rc = vouch_bank_entry_set_enabled(b, a.ops[0], sel, val, en, &changed);
+    /* enabling an entry also ends a disable-until */
+    if (rc == VOUCH_OK && val && en && vouch_bank_entry_disable_until(b, a.ops[0], sel, val, 0, NULL) == VOUCH_E_DB)
+      rc = VOUCH_E_DB;
     if (rc != VOUCH_OK) return bank_fail(b, rc);
-    if (a.id || a.entry || a.hash)
+    if (val && until)
+      fprintf(stderr, "vouch: %zu entr%s out of index builds until %s\n", changed, changed == 1 ? "y" : "ies",
+              a.until);
+    else if (val)
       fprintf(stderr, "vouch: %s %zu entr%s\n", en ? "enabled" : "disabled", changed,
               changed == 1 ? "y" : "ies");
   } else if (!strcmp(sub, "remove")) {

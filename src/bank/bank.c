@@ -18,6 +18,7 @@
  *           next, updated_at, PK(bank_id, source))                [v3]
  *   exchanges(name PK, type, url, bank_id -> banks ON DELETE CASCADE,
  *           source, credentials (a path, never a secret), created_at) [v3]
+ *   entries.disabled_until: out of index builds until that time   [v3]
  * An older file is migrated to version 3 when opened for writing (one
  * transaction: the missing tables are added); opened read-only it is read as
  * is and simply holds no signed lists, tombstones or checkpoints.
@@ -151,7 +152,8 @@ static const char *const schema_v3 =
     " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
     " source TEXT,"
     " credentials TEXT,"
-    " created_at INTEGER NOT NULL);";
+    " created_at INTEGER NOT NULL);"
+    "ALTER TABLE entries ADD COLUMN disabled_until INTEGER;";
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -397,6 +399,50 @@ int vouch_bank_entry_set_enabled(vouch_bank *b, const char *name, int selector, 
   return VOUCH_OK;
 }
 
+int vouch_bank_entry_disable_until(vouch_bank *b, const char *name, int selector, const char *value,
+                                   int64_t until, size_t *changed) {
+  if (!b || !name || !value || until < 0)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no disable-until", b->schema);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  const char *col = selector == VOUCH_SELECT_ENTRY_ID ? "id" : selector == VOUCH_SELECT_EXT_ID ? "ext_id"
+                  : selector == VOUCH_SELECT_HASH     ? "hash" : NULL;
+  if (!col)
+    return fail(b, VOUCH_E_INVALID, "bad selector");
+  uint8_t h[VOUCH_HASH_MAX_BYTES];
+  size_t hb = vouch_algo_bytes(algo);
+  if (selector == VOUCH_SELECT_HASH && vouch_hash_from_hex(value, strlen(value), h, hb) != VOUCH_OK)
+    return fail(b, VOUCH_E_HASH_PARSE, "'%s' is not a %s hash", value, vouch_algo_name(algo));
+  char *end = NULL;
+  long long num = selector == VOUCH_SELECT_ENTRY_ID ? strtoll(value, &end, 10) : 0;
+  if (selector == VOUCH_SELECT_ENTRY_ID && (*value == 0 || *end != 0))
+    return fail(b, VOUCH_E_INVALID, "'%s' is not an entry number", value);
+  char sql[128];
+  snprintf(sql, sizeof sql, "UPDATE entries SET disabled_until = ? WHERE bank_id = ? AND %s = ?", col);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, sql, &st));
+  if (until)
+    sqlite3_bind_int64(st, 1, until);
+  else
+    sqlite3_bind_null(st, 1);
+  sqlite3_bind_int64(st, 2, id);
+  if (selector == VOUCH_SELECT_ENTRY_ID) sqlite3_bind_int64(st, 3, num);
+  else if (selector == VOUCH_SELECT_EXT_ID) sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+  else sqlite3_bind_blob(st, 3, h, (int)hb, SQLITE_STATIC);
+  int src = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (src != SQLITE_DONE)
+    return sqlfail(b, src, "disable until");
+  size_t n = (size_t)sqlite3_changes(b->db);
+  if (changed)
+    *changed = n;
+  return n ? VOUCH_OK : fail(b, VOUCH_E_NOT_FOUND, "no entry '%s' in bank '%s'", value, name);
+}
+
 int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void *ctx) {
   if (!b || !cb)
     return VOUCH_E_INVALID;
@@ -438,12 +484,20 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
   return rc;
 }
 
-#define ENTRY_COLUMNS                                                    \
-  "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"        \
-  " (SELECT group_concat(source, ',') FROM"                              \
-  "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source))"
+/* The entry columns each_entry() reads; an unmigrated read-only file has no
+ * disabled_until column. */
+static int prepare_entries(vouch_bank *b, const char *where, sqlite3_stmt **st) {
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"
+           " (SELECT group_concat(source, ',') FROM"
+           "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), %s"
+           " FROM entries e WHERE %s",
+           b->schema >= 3 ? "coalesce(e.disabled_until, 0)" : "0", where);
+  return prepare(b, sql, st);
+}
 
-/* Steps an ENTRY_COLUMNS statement, calling cb for each row. */
+/* Steps a prepare_entries() statement, calling cb for each row. */
 static int each_entry(vouch_bank *b, sqlite3_stmt *st, int algo, vouch_bank_entry_cb cb, void *ctx) {
   size_t hb = vouch_algo_bytes(algo);
   int src, rc = VOUCH_OK;
@@ -457,6 +511,7 @@ static int each_entry(vouch_bank *b, sqlite3_stmt *st, int algo, vouch_bank_entr
     e.enabled = sqlite3_column_int(st, 4);
     e.added_at = sqlite3_column_int64(st, 5);
     e.sources = (const char *)sqlite3_column_text(st, 6);
+    e.disabled_until = sqlite3_column_int64(st, 7);
     if (!e.hash || e.hash_bytes != hb) {
       rc = fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: hash of %zu bytes in a %s bank",
                 (long long)e.id, e.hash_bytes, vouch_algo_name(algo));
@@ -474,11 +529,11 @@ static int each_entry(vouch_bank *b, sqlite3_stmt *st, int algo, vouch_bank_entr
 int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, void *ctx) {
   if (!b || !name || !cb)
     return VOUCH_E_INVALID;
-  int64_t id;
-  int algo;
+  int64_t id = 0;
+  int algo = VOUCH_ALGO_NONE;
   VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
   sqlite3_stmt *st;
-  VOUCH_TRY(prepare(b, ENTRY_COLUMNS " FROM entries e WHERE e.bank_id = ? ORDER BY e.hash", &st));
+  VOUCH_TRY(prepare_entries(b, "e.bank_id = ? ORDER BY e.hash", &st));
   sqlite3_bind_int64(st, 1, id);
   return each_entry(b, st, algo, cb, ctx);
 }
@@ -500,7 +555,7 @@ int vouch_bank_entry_get(vouch_bank *b, int64_t entry_id, vouch_bank_entry_cb cb
     return sqlfail(b, src, "find entry");
   if (algo == VOUCH_ALGO_NONE)
     return fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: its bank has an unknown algorithm", (long long)entry_id);
-  VOUCH_TRY(prepare(b, ENTRY_COLUMNS " FROM entries e WHERE e.id = ?", &st));
+  VOUCH_TRY(prepare_entries(b, "e.id = ?", &st));
   sqlite3_bind_int64(st, 1, entry_id);
   return each_entry(b, st, algo, cb, ctx);
 }
@@ -1434,15 +1489,23 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
   if (algo == VOUCH_ALGO_NONE)
     algo = VOUCH_ALGO_PDQ; /* no banks at all: an empty PDQ index */
   size_t hb = vouch_algo_bytes(algo);
+  /* entries disabled until a later time stay out (schema 3) */
   if ((rc = prepare(b,
-                    "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
-                    " coalesce((SELECT group_concat(source, ',') FROM"
-                    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
-                    " FROM entries e WHERE e.bank_id = ? AND e.enabled",
+                    b->schema >= 3
+                        ? "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
+                          " coalesce((SELECT group_concat(source, ',') FROM"
+                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                          " FROM entries e WHERE e.bank_id = ?1 AND e.enabled"
+                          " AND coalesce(e.disabled_until, 0) <= ?2"
+                        : "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
+                          " coalesce((SELECT group_concat(source, ',') FROM"
+                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                          " FROM entries e WHERE e.bank_id = ?1 AND e.enabled AND ?2 IS NOT NULL",
                     &st)))
     goto done;
   for (size_t k = 0; k < nb; k++) {
     sqlite3_bind_int64(st, 1, ids[k]);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
       if (n == cap) {

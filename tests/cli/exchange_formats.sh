@@ -135,6 +135,18 @@ has "match --db: the NCMEC category comes with the match" '"id":"7-img-100","sou
 echo "pdq $P1" | $V match --index "$T/nc.vidx" --hashes - --db "$T/b.sqlite" > "$T/m.out" 2>"$T/m.err"
 [ "$(cut -f7,8 "$T/m.out")" = "ncmec	category:A1" ] && ok "match --db: tags as the eighth text column" || bad "text: $(cat "$T/m.out")"
 
+# ---- an entry out of index builds until a time
+idx_count() { $V index build --db "$T/b.sqlite" --bank nc -o "$T/nc2.vidx" 2>&1 | grep -Eo '[0-9]+ entries'; }
+[ "$(idx_count)" = "2 entries" ] && ok "index of nc: 2 enabled entries" || bad "nc index: $(idx_count)"
+$V bank disable --db "$T/b.sqlite" nc --hash $P1 --until 2099-01-01 2>/dev/null && ok "disable --until" || bad "disable --until"
+[ "$(idx_count)" = "1 entries" ] && ok "an entry disabled until 2099 stays out of the index" || bad "until: $(idx_count)"
+$V bank export --db "$T/b.sqlite" nc --format jsonl | grep -q "\"disabled_until\":4070908800" && ok "export shows disabled_until" \
+  || bad "disabled_until not exported"
+$V bank disable --db "$T/b.sqlite" nc --hash $P1 --until 2001-01-01 2>/dev/null
+[ $? = 2 ] && ok "--until in the past is refused" || bad "--until in the past taken"
+$V bank enable --db "$T/b.sqlite" nc --hash $P1 2>/dev/null
+[ "$(idx_count)" = "2 entries" ] && ok "enable ends the disable-until" || bad "enable: $(idx_count)"
+
 # ---- the quality floor for match queries
 printf '{"hash":"%s","quality":30,"path":"low.jpg"}\n%s 90 good.jpg\n%s 20 flat.jpg\n' $P1 $P2 $P1 > "$T/qq"
 $V match --index "$T/txh.vidx" --hashes "$T/qq" > "$T/m.out" 2>"$T/m.err"

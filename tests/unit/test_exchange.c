@@ -143,7 +143,7 @@ static void test_quality_floor(void) {
 static void test_csv_line(void) {
   uint8_t h[32];
   memset(h, 0xab, sizeof h);
-  vouch_bank_entry e = {7, h, 32, "id \"1\"", "a,b", NULL, 0, 1700000000};
+  vouch_bank_entry e = {7, h, 32, "id \"1\"", "a,b", NULL, 0, 1700000000, 0};
   char buf[256];
   const char *want = "abababababababababababababababababababababababababababababababab,\"id \"\"1\"\"\",\"a,b\",,0,"
                      "1700000000,7\n";
