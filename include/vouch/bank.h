@@ -198,6 +198,13 @@ typedef enum vouch_entry_selector {
 VOUCH_API int vouch_bank_entry_set_enabled(vouch_bank *db, const char *name, int selector,
                                            const char *value, int enabled, size_t *changed);
 
+/*! vouch_bank_set_radius() :
+ *  Gives bank `name` its own match radius (0..bits of its algorithm; -1
+ *  removes it).  Matchers that read the bank file (vouch match --db) search
+ *  its entries with it instead of their default or --radius.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_DB_VERSION, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_set_radius(vouch_bank *db, const char *name, int radius);
+
 /*! vouch_bank_entry_disable_until() :
  *  Keeps the selected entries of bank `name` out of index builds until
  *  `until` (Unix seconds; 0 clears it), whatever their enabled flag: an
@@ -216,6 +223,7 @@ typedef struct vouch_bank_info {
   int64_t created_at;
   uint64_t entries;          /* all entries */
   uint64_t enabled_entries;  /* entries with the enabled flag */
+  int radius;                /* the bank's own match radius, -1 when it has none */
 } vouch_bank_info;
 /* Return non-zero to stop. */
 typedef int (*vouch_bank_info_cb)(void *ctx, const vouch_bank_info *info);

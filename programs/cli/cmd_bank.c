@@ -76,6 +76,8 @@ static const char bank_usage[] =
   "          a whole bank, or the selected entries of it; --until keeps the\n"
   "          entries out of index builds until WHEN (Unix seconds, YYYY-MM-DD\n"
   "          or YYYY-MM-DDTHH:MM:SSZ, UTC) and no longer; enable ends it\n"
+  "  radius  --db DB NAME N|default    the bank's own match radius, used by\n"
+  "          vouch match --db DB (default: the matcher's)\n"
   "  remove  --db DB NAME              delete a bank and its entries\n"
   "\n"
   "Exit status: 0 ok, 2 on any error.\n";
@@ -545,14 +547,18 @@ static int print_info(void *vctx, const vouch_bank_info *in) {
     fputs("{\"name\":", stdout);
     cli_json_string(stdout, in->name);
     printf(",\"algo\":\"%s\",\"enabled\":%s,\"entries\":%llu,\"enabled_entries\":%llu,"
-           "\"created_at\":%lld}\n",
+           "\"created_at\":%lld",
            vouch_algo_name(in->algo), in->enabled ? "true" : "false",
            (unsigned long long)in->entries, (unsigned long long)in->enabled_entries,
            (long long)in->created_at);
+    if (in->radius >= 0) printf(",\"radius\":%d", in->radius);
+    fputs("}\n", stdout);
   } else {
-    printf("%-24s %-6s %-8s %10llu entries (%llu enabled)\n", in->name, vouch_algo_name(in->algo),
+    printf("%-24s %-6s %-8s %10llu entries (%llu enabled)", in->name, vouch_algo_name(in->algo),
            in->enabled ? "enabled" : "DISABLED", (unsigned long long)in->entries,
            (unsigned long long)in->enabled_entries);
+    if (in->radius >= 0) printf("  radius %d", in->radius);
+    fputc('\n', stdout);
   }
   return 0;
 }
@@ -628,6 +634,16 @@ int cmd_bank(int argc, char **argv) {
     else if (val)
       fprintf(stderr, "vouch: %s %zu entr%s\n", en ? "enabled" : "disabled", changed,
               changed == 1 ? "y" : "ies");
+  } else if (!strcmp(sub, "radius")) {
+    unsigned long r = 0;
+    int clear = a.nops == 2 && !strcmp(a.ops[1], "default");
+    if (need_ops(&a, 2, "NAME RADIUS|default") != 0) return CLI_EXIT_ERROR;
+    if (!clear && cli_parse_uint(a.ops[1], 0, 256, &r) != 0) {
+      cli_errorf("bank radius: '%s' is not a radius (0..bits) or 'default'", a.ops[1]);
+      return CLI_EXIT_ERROR;
+    }
+    if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+    if ((rc = vouch_bank_set_radius(b, a.ops[0], clear ? -1 : (int)r)) != VOUCH_OK) return bank_fail(b, rc);
   } else if (!strcmp(sub, "remove")) {
     if (need_ops(&a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
     if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;

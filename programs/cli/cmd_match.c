@@ -38,7 +38,9 @@ static const char match_usage[] =
   "      --db FILE       the bank file the index was built from: each match also\n"
   "                      carries its entry's tags there (an exchange's category\n"
   "                      is the tag category:X): a JSON \"tags\" member, or an\n"
-  "                      eighth text column\n"
+  "                      eighth text column; and a bank with its own radius\n"
+  "                      (vouch bank radius) is matched with it unless --radius\n"
+  "                      is given\n"
   "      --json          one JSON object per match: query, hash, bank, id,\n"
   "                      source, distance, variant, entry\n"
   "      --engine E      auto (default), scan or mih\n"
@@ -266,6 +268,11 @@ static int collect_photo(void *vctx, const cli_hash_result *r) {
   return 0;
 }
 
+static int bank_radius_of(void *ctx, const vouch_bank_info *in) {
+  *(int *)ctx = in->radius;
+  return 0;
+}
+
 static int copy_tags(void *ctx, const vouch_bank_entry *e) {
   snprintf(ctx, VOUCH_LIST_FIELD_MAX + 1, "%s", e->tags ? e->tags : "");
   return 0;
@@ -393,6 +400,28 @@ int cmd_match(int argc, char **argv) {
     vouch_index_free(idx);
     return CLI_EXIT_ERROR;
   }
+  /* with the bank file: each bank's own radius (vouch bank radius) */
+  vouch_bank *db = NULL;
+  unsigned *bank_radius = NULL, search_radius = (unsigned)radius;
+  if (db_path) {
+    uint32_t nb = vouch_index_bank_count(idx);
+    bank_radius = malloc((nb ? nb : 1) * sizeof *bank_radius);
+    if (!bank_radius || vouch_bank_open(&db, db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
+      cli_errorf("%s: %s", db_path, db ? vouch_bank_errmsg(db) : "out of memory");
+      vouch_bank_free(db);
+      free(bank_radius);
+      vouch_index_free(idx);
+      return CLI_EXIT_ERROR;
+    }
+    for (uint32_t i = 0; i < nb; i++) {
+      int r = -1;
+      if (vouch_bank_list(db, vouch_index_bank_name(idx, i), bank_radius_of, &r) != VOUCH_OK)
+        cli_warnf("%s: no bank '%s' in %s: its entries use radius %lu", index_path, vouch_index_bank_name(idx, i),
+                  db_path, radius);
+      bank_radius[i] = r >= 0 && !radius_s ? (unsigned)r : (unsigned)radius;
+      if (bank_radius[i] > search_radius) search_radius = bank_radius[i];
+    }
+  }
   int threads = jobs ? (int)jobs : cli_ncpu();
   queries q = {0};
   q.hb = vouch_index_hash_bytes(idx);
@@ -447,7 +476,7 @@ int cmd_match(int argc, char **argv) {
         map[k++] = (uint32_t)i;
       }
     if (k) {
-      vouch_search_opts so = {(unsigned)radius, engine, (unsigned)threads};
+      vouch_search_opts so = {search_radius, engine, (unsigned)threads};
       vouch_match *m = NULL;
       size_t nm = 0;
       rc = vouch_index_search(idx, qb, k, nv, &so, &m, &nm);
@@ -462,10 +491,14 @@ int cmd_match(int argc, char **argv) {
         } else {
           all = na;
           for (size_t i = 0; i < nm; i++) {
-            all[nall + i] = m[i];
-            all[nall + i].query = map[m[i].query];
+            if (bank_radius) { /* searched at the largest radius: keep each bank's own */
+              vouch_index_entry e;
+              vouch_index_get(idx, m[i].entry, &e);
+              if (m[i].distance > bank_radius[e.bank]) continue;
+            }
+            all[nall] = m[i];
+            all[nall++].query = map[m[i].query];
           }
-          nall += nm;
         }
       }
       vouch_matches_free(m);
@@ -475,17 +508,10 @@ int cmd_match(int argc, char **argv) {
   }
   if (nall > 1)
     qsort(all, nall, sizeof *all, cmp_by_query);
-  vouch_bank *db = NULL;
-  if (db_path && vouch_bank_open(&db, db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
-    cli_errorf("%s: %s", db_path, vouch_bank_errmsg(db));
-    vouch_bank_free(db);
-    db = NULL;
-    errors++;
-    nall = 0;
-  }
   for (size_t i = 0; i < nall; i++)
     print_match(idx, q.label[all[i].query], &all[i], json, db);
   vouch_bank_free(db);
+  free(bank_radius);
   if (fflush(stdout) != 0) errors++;
   free(all);
   q_free(&q);

@@ -19,6 +19,7 @@
  *   exchanges(name PK, type, url, bank_id -> banks ON DELETE CASCADE,
  *           source, credentials (a path, never a secret), created_at) [v3]
  *   entries.disabled_until: out of index builds until that time   [v3]
+ *   banks.radius: the bank's own match radius (NULL: the caller's) [v3]
  * An older file is migrated to version 3 when opened for writing (one
  * transaction: the missing tables are added); opened read-only it is read as
  * is and simply holds no signed lists, tombstones or checkpoints.
@@ -153,7 +154,8 @@ static const char *const schema_v3 =
     " source TEXT,"
     " credentials TEXT,"
     " created_at INTEGER NOT NULL);"
-    "ALTER TABLE entries ADD COLUMN disabled_until INTEGER;";
+    "ALTER TABLE entries ADD COLUMN disabled_until INTEGER;"
+    "ALTER TABLE banks ADD COLUMN radius INTEGER;";
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -399,6 +401,30 @@ int vouch_bank_entry_set_enabled(vouch_bank *b, const char *name, int selector, 
   return VOUCH_OK;
 }
 
+int vouch_bank_set_radius(vouch_bank *b, const char *name, int radius) {
+  if (!b || !name)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no bank radius", b->schema);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  if (radius < -1 || radius > (int)vouch_algo_bytes(algo) * 8)
+    return fail(b, VOUCH_E_INVALID, "radius %d: %s hashes have %zu bits", radius, vouch_algo_name(algo),
+                vouch_algo_bytes(algo) * 8);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "UPDATE banks SET radius = ? WHERE id = ?", &st));
+  if (radius >= 0)
+    sqlite3_bind_int(st, 1, radius);
+  else
+    sqlite3_bind_null(st, 1);
+  sqlite3_bind_int64(st, 2, id);
+  int src = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return src == SQLITE_DONE ? VOUCH_OK : sqlfail(b, src, "set radius");
+}
+
 int vouch_bank_entry_disable_until(vouch_bank *b, const char *name, int selector, const char *value,
                                    int64_t until, size_t *changed) {
   if (!b || !name || !value || until < 0)
@@ -453,10 +479,16 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
   }
   sqlite3_stmt *st;
   VOUCH_TRY(prepare(b,
-                    "SELECT b.id, b.name, b.algo, b.enabled, b.created_at,"
-                    " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
-                    " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled)"
-                    " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name",
+                    b->schema >= 3
+                        ? "SELECT b.id, b.name, b.algo, b.enabled, b.created_at,"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled),"
+                          " coalesce(b.radius, -1)"
+                          " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name"
+                        : "SELECT b.id, b.name, b.algo, b.enabled, b.created_at,"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled), -1"
+                          " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name",
                     &st));
   if (name)
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -471,6 +503,8 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
     in.created_at = sqlite3_column_int64(st, 4);
     in.entries = (uint64_t)sqlite3_column_int64(st, 5);
     in.enabled_entries = (uint64_t)sqlite3_column_int64(st, 6);
+    int64_t r = sqlite3_column_int64(st, 7);
+    in.radius = r >= 0 && r <= (int64_t)vouch_algo_bytes(in.algo) * 8 ? (int)r : -1;
     if (!in.name || in.algo == VOUCH_ALGO_NONE) {
       rc = fail(b, VOUCH_E_DB_CORRUPT, "a bank row is malformed");
       break;

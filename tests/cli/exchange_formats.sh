@@ -135,6 +135,25 @@ has "match --db: the NCMEC category comes with the match" '"id":"7-img-100","sou
 echo "pdq $P1" | $V match --index "$T/nc.vidx" --hashes - --db "$T/b.sqlite" > "$T/m.out" 2>"$T/m.err"
 [ "$(cut -f7,8 "$T/m.out")" = "ncmec	category:A1" ] && ok "match --db: tags as the eighth text column" || bad "text: $(cat "$T/m.out")"
 
+# ---- a bank's own radius, used by match --db
+P1N=${P1%57}50   # P1 with 3 bits flipped
+$V bank radius --db "$T/b.sqlite" nc 2 2>/dev/null && ok "bank radius" || bad "bank radius"
+$V bank show --db "$T/b.sqlite" nc --json | grep -q '"radius":2}' && ok "show gives the radius" || bad "show: no radius"
+echo "pdq $P1N" | $V match --index "$T/nc.vidx" --hashes - --db "$T/b.sqlite" >/dev/null 2>&1
+[ $? = 0 ] && ok "match --db: distance 3 is outside the bank's radius 2" || bad "bank radius not applied"
+echo "pdq $P1N" | $V match --index "$T/nc.vidx" --hashes - >/dev/null 2>&1
+[ $? = 1 ] && ok "match without --db: the default radius" || bad "default radius"
+echo "pdq $P1N" | $V match --index "$T/nc.vidx" --hashes - --db "$T/b.sqlite" --radius 3 >/dev/null 2>&1
+[ $? = 1 ] && ok "--radius overrides the bank's" || bad "--radius with --db"
+P1F=ccedbe567d${P1#331241a982}   # P1 with its first 40 bits inverted
+$V bank radius --db "$T/b.sqlite" nc 40 2>/dev/null
+echo "pdq $P1F" | $V match --index "$T/nc.vidx" --hashes - --db "$T/b.sqlite" --json 2>/dev/null | grep -q '"distance":40' \
+  && ok "a bank radius above the default widens the search" || bad "radius 40"
+echo "pdq $P1F" | $V match --index "$T/nc.vidx" --hashes - >/dev/null 2>&1
+[ $? = 0 ] && ok "distance 40 is outside the default radius" || bad "default radius matched 40"
+$V bank radius --db "$T/b.sqlite" nc default 2>/dev/null
+$V bank show --db "$T/b.sqlite" nc --json | grep -q '"radius"' && bad "radius not cleared" || ok "radius back to default"
+
 # ---- an entry out of index builds until a time
 idx_count() { $V index build --db "$T/b.sqlite" --bank nc -o "$T/nc2.vidx" 2>&1 | grep -Eo '[0-9]+ entries'; }
 [ "$(idx_count)" = "2 entries" ] && ok "index of nc: 2 enabled entries" || bad "nc index: $(idx_count)"

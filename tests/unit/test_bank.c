@@ -681,7 +681,7 @@ static void test_schema_v1(void) {
   vouch_bank_free(b);
   /* what version 1 created */
   CHECK_EQ_INT(raw_sql(path, "DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints; DROP TABLE entry_lists;"
-                             " ALTER TABLE entries DROP COLUMN disabled_until;"
+                             " ALTER TABLE entries DROP COLUMN disabled_until; ALTER TABLE banks DROP COLUMN radius;"
                              " DROP TABLE signed_lists; PRAGMA user_version=1"),
                SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
@@ -705,7 +705,8 @@ static void test_schema_v1(void) {
   vouch_bank_free(b);
   /* a version 2 file (signed lists, no tombstones) is migrated too */
   CHECK_EQ_INT(raw_sql(path, "DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints;"
-                             " ALTER TABLE entries DROP COLUMN disabled_until; PRAGMA user_version=2"),
+                             " ALTER TABLE entries DROP COLUMN disabled_until; ALTER TABLE banks DROP COLUMN radius;"
+                             " PRAGMA user_version=2"),
                SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
   CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
