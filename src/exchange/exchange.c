@@ -174,6 +174,12 @@ static int fetch(sync_ctx *x, const char *url, body *b) {
   }
 }
 
+static int bank_exists(void *ctx, const vouch_bank_info *in) {
+  (void)ctx;
+  (void)in;
+  return 0;
+}
+
 static void add_stats(vouch_import_stats *t, const vouch_import_stats *s) {
   t->added += s->added;
   t->merged += s->merged;
@@ -238,7 +244,11 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   x.st = st;
   body b = {0};
   const char *source = o->source ? o->source : vouch_list_format_name(o->type);
-  int rc = setup(&x);
+  int rc = vouch_bank_list(db, name, bank_exists, NULL); /* before anything is sent */
+  if (rc != VOUCH_OK)
+    failf(&x, rc, "%s", vouch_bank_errmsg(db));
+  else
+    rc = setup(&x);
   vouch_list_page cp;
   if (rc == VOUCH_OK) {
     curl_easy_setopt(x.c, CURLOPT_WRITEDATA, &b);

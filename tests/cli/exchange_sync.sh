@@ -90,6 +90,11 @@ has "asked for page 2 only" "^/v2/entries\?from=.*start=5" "$T/requests"
 sync_ 0 "ncmec: the next sync asks from the checkpoint" nc --type ncmec --url "$URL" --credentials "$T/nc.cred"
 has "from the stored maxTimestamp" "^/v2/entries\?from=2026-11-03T08%3A00%3A00Z$" "$T/requests"
 
+: > "$T/requests"
+sync_ 2 "a bank that does not exist" nobank --type ncmec --url "$URL" --credentials "$T/nc.cred"
+has "says so" "no bank named 'nobank'"
+[ ! -s "$T/requests" ] && ok "before any request" || bad "requests for a missing bank: $(cat "$T/requests")"
+
 # ---- paging that stalls, a next page on another host
 serve stopncii stall:1 --pages "$F/stopncii_page1.json" "$F/stopncii_page2.json"
 sync_ 2 "a page whose next page is itself" stall --type stopncii --url "$URL/v1"
