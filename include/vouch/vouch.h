@@ -11,4 +11,6 @@
 #include "eval.h"
 #include "attack.h"
 #include "classify.h"
+#include "bank.h"
+#include "exchange.h"
 #endif

@@ -15,6 +15,8 @@
 /* Each subcommand: argv[0] is the subcommand name. */
 int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
+int cmd_bank_sync(int argc, char **argv); /* `vouch bank sync` (cmd_bank_sync.c) */
+int cmd_exchange(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_psi(int argc, char **argv);

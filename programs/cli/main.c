@@ -12,6 +12,7 @@ typedef struct {
 static const command commands[] = {
   {"hash", cmd_hash, "compute perceptual hashes (PDQ, pHash, dHash, aHash) of image files"},
   {"bank", cmd_bank, "hash banks: create, import, export, list, show, enable, disable, remove"},
+  {"exchange", cmd_exchange, "hash-sharing exchanges configured in a bank file: add, list, remove, sync"},
   {"index", cmd_index, "build an index file from banks; show and verify one"},
   {"match", cmd_match, "match photos or hashes against an index (exact, within a radius)"},
   {"psi", cmd_psi, "private matching: safety vouchers with a threshold (setup, voucher, open)"},

@@ -11,9 +11,18 @@
  *           list), UNIQUE(bank_id, source_pk, list_version))      [v2]
  *   entry_lists(entry_id -> entries ON DELETE CASCADE,
  *           list_id -> signed_lists ON DELETE CASCADE, PK both)  [v2]
- * A version 1 file (no signed lists) is migrated to version 2 when opened
- * for writing (one transaction: the two tables are added); opened read-only
- * it is read as is and simply holds no signed lists.
+ *   tombstones(id, bank_id -> banks ON DELETE CASCADE, hash BLOB, ext_id,
+ *           source, entry_id -> entries ON DELETE SET NULL (the entry the
+ *           deletion disabled), at)                               [v3]
+ *   checkpoints(bank_id -> banks ON DELETE CASCADE, source, checkpoint,
+ *           next, updated_at, PK(bank_id, source))                [v3]
+ *   exchanges(name PK, type, url, bank_id -> banks ON DELETE CASCADE,
+ *           source, credentials (a path, never a secret), created_at) [v3]
+ *   entries.disabled_until: out of index builds until that time   [v3]
+ *   banks.radius: the bank's own match radius (NULL: the caller's) [v3]
+ * An older file is migrated to version 3 when opened for writing (one
+ * transaction: the missing tables are added); opened read-only it is read as
+ * is and simply holds no signed lists, tombstones or checkpoints.
  * WAL journal, foreign keys on.  An import is one IMMEDIATE transaction, so
  * a killed import leaves the bank exactly as it was (SQLite rolls back the
  * unfinished WAL frames on the next open). */
@@ -27,14 +36,15 @@
 #include "vouch/bank.h"
 #include "vouch/index.h"
 #include "vouch/audit.h"
+#include "vouch/exchange.h"
 #include "common/internal.h"
 
-#define BANK_APP_ID 0x56434842 /* 'VCHB' */
+#define BANK_APP_ID 1447249986 /* 0x56434842, 'VCHB' */
 #define BANK_ERRMSG_CAP 512U
 
 struct vouch_bank {
   sqlite3 *db;
-  int schema; /* user_version of the file: 1 (read-only, not migrated) or 2 */
+  int schema; /* user_version of the file: 1 or 2 (read-only, not migrated) or 3 */
   char errmsg[BANK_ERRMSG_CAP];
 };
 
@@ -119,6 +129,39 @@ static const char *const schema_v2 =
     " PRIMARY KEY(entry_id, list_id)) WITHOUT ROWID;"
     "CREATE INDEX entry_lists_list ON entry_lists(list_id);";
 
+/* Added by schema version 3 (also the migration from versions 1 and 2). */
+static const char *const schema_v3 =
+    "CREATE TABLE tombstones("
+    " id INTEGER PRIMARY KEY,"
+    " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+    " hash BLOB,"
+    " ext_id TEXT,"
+    " source TEXT,"
+    " entry_id INTEGER REFERENCES entries(id) ON DELETE SET NULL,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX tombstones_hash ON tombstones(bank_id, hash);"
+    "CREATE INDEX tombstones_entry ON tombstones(entry_id);"
+    "CREATE TABLE checkpoints("
+    " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+    " source TEXT NOT NULL,"
+    " checkpoint TEXT NOT NULL,"
+    " next TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY(bank_id, source)) WITHOUT ROWID;"
+    "CREATE TABLE exchanges("
+    " name TEXT PRIMARY KEY,"
+    " type TEXT NOT NULL,"
+    " url TEXT NOT NULL,"
+    " bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+    " source TEXT,"
+    " credentials TEXT,"
+    " created_at INTEGER NOT NULL);"
+    "ALTER TABLE entries ADD COLUMN disabled_until INTEGER;"
+    "ALTER TABLE banks ADD COLUMN radius INTEGER;";
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
   if (!out)
     return VOUCH_E_INVALID;
@@ -169,7 +212,9 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
     VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
     int rc = exec(b, schema);
     if (rc == VOUCH_OK) rc = exec(b, schema_v2);
-    if (rc == VOUCH_OK) rc = exec(b, "PRAGMA application_id=1447249986; PRAGMA user_version=2");
+    if (rc == VOUCH_OK) rc = exec(b, schema_v3);
+    if (rc == VOUCH_OK)
+      rc = exec(b, "PRAGMA application_id=" STR(BANK_APP_ID) "; PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION));
     if (rc == VOUCH_OK) rc = exec(b, "COMMIT");
     if (rc != VOUCH_OK) {
       (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
@@ -180,13 +225,13 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
   }
   if (app != BANK_APP_ID)
     return fail(b, VOUCH_E_DB_CORRUPT, "%s: an SQLite file, but not a vouch bank", path);
-  if (version != VOUCH_BANK_SCHEMA_VERSION && version != 1)
-    return fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version %d, this build reads 1 and %d", path,
+  if (version < 1 || version > VOUCH_BANK_SCHEMA_VERSION)
+    return fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version %d, this build reads 1 to %d", path,
                 version, VOUCH_BANK_SCHEMA_VERSION);
   b->schema = version;
   if (!(flags & VOUCH_BANK_OPEN_READONLY)) {
     VOUCH_TRY(exec(b, "PRAGMA journal_mode=WAL"));
-    if (version == 1) { /* migrate: add the signed-list tables */
+    if (version < VOUCH_BANK_SCHEMA_VERSION) { /* migrate: add the missing tables */
       VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
       /* re-read under the write lock: another process may have migrated it */
       sqlite3_stmt *vs = NULL;
@@ -195,9 +240,10 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
       if (rc == VOUCH_OK) {
         if (sqlite3_step(vs) == SQLITE_ROW) v = sqlite3_column_int(vs, 0);
         sqlite3_finalize(vs);
-        if (v == 1) {
-          rc = exec(b, schema_v2);
-          if (rc == VOUCH_OK) rc = exec(b, "PRAGMA user_version=2");
+        if (v == 1 || v == 2) {
+          rc = v == 1 ? exec(b, schema_v2) : VOUCH_OK;
+          if (rc == VOUCH_OK) rc = exec(b, schema_v3);
+          if (rc == VOUCH_OK) rc = exec(b, "PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION));
         } else if (v != VOUCH_BANK_SCHEMA_VERSION) {
           rc = fail(b, VOUCH_E_DB_VERSION, "%s: bank schema version changed to %d while opening", path, v);
         }
@@ -357,6 +403,74 @@ int vouch_bank_entry_set_enabled(vouch_bank *b, const char *name, int selector, 
   return VOUCH_OK;
 }
 
+int vouch_bank_set_radius(vouch_bank *b, const char *name, int radius) {
+  if (!b || !name)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no bank radius", b->schema);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  if (radius < -1 || radius > (int)vouch_algo_bytes(algo) * 8)
+    return fail(b, VOUCH_E_INVALID, "radius %d: %s hashes have %zu bits", radius, vouch_algo_name(algo),
+                vouch_algo_bytes(algo) * 8);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "UPDATE banks SET radius = ? WHERE id = ?", &st));
+  if (radius >= 0)
+    sqlite3_bind_int(st, 1, radius);
+  else
+    sqlite3_bind_null(st, 1);
+  sqlite3_bind_int64(st, 2, id);
+  int src = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return src == SQLITE_DONE ? VOUCH_OK : sqlfail(b, src, "set radius");
+}
+
+int vouch_bank_entry_disable_until(vouch_bank *b, const char *name, int selector, const char *value,
+                                   int64_t until, size_t *changed) {
+  if (!b || !name || !value || until < 0)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no disable-until", b->schema);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  const char *col = selector == VOUCH_SELECT_ENTRY_ID ? "id" : selector == VOUCH_SELECT_EXT_ID ? "ext_id"
+                  : selector == VOUCH_SELECT_HASH     ? "hash" : NULL;
+  if (!col)
+    return fail(b, VOUCH_E_INVALID, "bad selector");
+  uint8_t h[VOUCH_HASH_MAX_BYTES];
+  size_t hb = vouch_algo_bytes(algo);
+  if (selector == VOUCH_SELECT_HASH && vouch_hash_from_hex(value, strlen(value), h, hb) != VOUCH_OK)
+    return fail(b, VOUCH_E_HASH_PARSE, "'%s' is not a %s hash", value, vouch_algo_name(algo));
+  char *end = NULL;
+  long long num = selector == VOUCH_SELECT_ENTRY_ID ? strtoll(value, &end, 10) : 0;
+  if (selector == VOUCH_SELECT_ENTRY_ID && (*value == 0 || *end != 0))
+    return fail(b, VOUCH_E_INVALID, "'%s' is not an entry number", value);
+  char sql[128];
+  snprintf(sql, sizeof sql, "UPDATE entries SET disabled_until = ? WHERE bank_id = ? AND %s = ?", col);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, sql, &st));
+  if (until)
+    sqlite3_bind_int64(st, 1, until);
+  else
+    sqlite3_bind_null(st, 1);
+  sqlite3_bind_int64(st, 2, id);
+  if (selector == VOUCH_SELECT_ENTRY_ID) sqlite3_bind_int64(st, 3, num);
+  else if (selector == VOUCH_SELECT_EXT_ID) sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+  else sqlite3_bind_blob(st, 3, h, (int)hb, SQLITE_STATIC);
+  int src = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (src != SQLITE_DONE)
+    return sqlfail(b, src, "disable until");
+  size_t n = (size_t)sqlite3_changes(b->db);
+  if (changed)
+    *changed = n;
+  return n ? VOUCH_OK : fail(b, VOUCH_E_NOT_FOUND, "no entry '%s' in bank '%s'", value, name);
+}
+
 int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void *ctx) {
   if (!b || !cb)
     return VOUCH_E_INVALID;
@@ -367,10 +481,16 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
   }
   sqlite3_stmt *st;
   VOUCH_TRY(prepare(b,
-                    "SELECT b.id, b.name, b.algo, b.enabled, b.created_at,"
-                    " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
-                    " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled)"
-                    " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name",
+                    b->schema >= 3
+                        ? "SELECT b.id, b.name, b.algo, b.enabled, b.created_at,"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled),"
+                          " coalesce(b.radius, -1)"
+                          " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name"
+                        : "SELECT b.id, b.name, b.algo, b.enabled, b.created_at,"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
+                          " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled), -1"
+                          " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name",
                     &st));
   if (name)
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -385,6 +505,8 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
     in.created_at = sqlite3_column_int64(st, 4);
     in.entries = (uint64_t)sqlite3_column_int64(st, 5);
     in.enabled_entries = (uint64_t)sqlite3_column_int64(st, 6);
+    int64_t r = sqlite3_column_int64(st, 7);
+    in.radius = r >= 0 && r <= (int64_t)vouch_algo_bytes(in.algo) * 8 ? (int)r : -1;
     if (!in.name || in.algo == VOUCH_ALGO_NONE) {
       rc = fail(b, VOUCH_E_DB_CORRUPT, "a bank row is malformed");
       break;
@@ -398,22 +520,22 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
   return rc;
 }
 
-static const char *const entry_sql =
-    "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"
-    " (SELECT group_concat(source, ',') FROM"
-    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source))"
-    " FROM entries e WHERE e.bank_id = ? ORDER BY e.hash";
+/* The entry columns each_entry() reads; an unmigrated read-only file has no
+ * disabled_until column. */
+static int prepare_entries(vouch_bank *b, const char *where, sqlite3_stmt **st) {
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"
+           " (SELECT group_concat(source, ',') FROM"
+           "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), %s"
+           " FROM entries e WHERE %s",
+           b->schema >= 3 ? "coalesce(e.disabled_until, 0)" : "0", where);
+  return prepare(b, sql, st);
+}
 
-int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, void *ctx) {
-  if (!b || !name || !cb)
-    return VOUCH_E_INVALID;
-  int64_t id;
-  int algo;
-  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+/* Steps a prepare_entries() statement, calling cb for each row. */
+static int each_entry(vouch_bank *b, sqlite3_stmt *st, int algo, vouch_bank_entry_cb cb, void *ctx) {
   size_t hb = vouch_algo_bytes(algo);
-  sqlite3_stmt *st;
-  VOUCH_TRY(prepare(b, entry_sql, &st));
-  sqlite3_bind_int64(st, 1, id);
   int src, rc = VOUCH_OK;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
     vouch_bank_entry e;
@@ -425,6 +547,7 @@ int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, 
     e.enabled = sqlite3_column_int(st, 4);
     e.added_at = sqlite3_column_int64(st, 5);
     e.sources = (const char *)sqlite3_column_text(st, 6);
+    e.disabled_until = sqlite3_column_int64(st, 7);
     if (!e.hash || e.hash_bytes != hb) {
       rc = fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: hash of %zu bytes in a %s bank",
                 (long long)e.id, e.hash_bytes, vouch_algo_name(algo));
@@ -439,6 +562,40 @@ int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, 
   return rc;
 }
 
+int vouch_bank_entries(vouch_bank *b, const char *name, vouch_bank_entry_cb cb, void *ctx) {
+  if (!b || !name || !cb)
+    return VOUCH_E_INVALID;
+  int64_t id = 0;
+  int algo = VOUCH_ALGO_NONE;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare_entries(b, "e.bank_id = ? ORDER BY e.hash", &st));
+  sqlite3_bind_int64(st, 1, id);
+  return each_entry(b, st, algo, cb, ctx);
+}
+
+int vouch_bank_entry_get(vouch_bank *b, int64_t entry_id, vouch_bank_entry_cb cb, void *ctx) {
+  if (!b || !cb)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "SELECT b.algo FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.id = ?", &st));
+  sqlite3_bind_int64(st, 1, entry_id);
+  int src = sqlite3_step(st);
+  const char *a = src == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  int algo = a ? vouch_algo_from_name(a) : VOUCH_ALGO_NONE;
+  sqlite3_finalize(st);
+  if (src == SQLITE_DONE)
+    return fail(b, VOUCH_E_NOT_FOUND, "no entry %lld", (long long)entry_id);
+  if (src != SQLITE_ROW)
+    return sqlfail(b, src, "find entry");
+  if (algo == VOUCH_ALGO_NONE)
+    return fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: its bank has an unknown algorithm", (long long)entry_id);
+  VOUCH_TRY(prepare_entries(b, "e.id = ?", &st));
+  sqlite3_bind_int64(st, 1, entry_id);
+  return each_entry(b, st, algo, cb, ctx);
+}
+
 /* ------------------------------------------------------------ import */
 
 /* Parsed lines are collected first and inserted in hash order: inserting
@@ -449,6 +606,8 @@ typedef struct pending {
   uint8_t hash[VOUCH_HASH_MAX_BYTES];
   size_t line;
   size_t ext, src, tags; /* offsets into the string buffer, SIZE_MAX = none */
+  int kind;              /* VOUCH_ITEM_ADD or VOUCH_ITEM_DELETE */
+  int nohash;            /* a DELETE naming only the entry (ext_id) */
 } pending;
 
 typedef struct import_ctx {
@@ -462,6 +621,9 @@ typedef struct import_ctx {
   const vouch_import_opts *o;
   vouch_import_stats *stats;
   sqlite3_stmt *ins, *sel, *fill, *src;
+  /* tombstones (schema 3): only prepared when the list deletes or the bank has some */
+  sqlite3_stmt *t_had, *t_clear, *t_enable, *t_find_hash, *t_find_ext, *t_unsource, *t_disable, *t_add;
+  int tomb;
   int64_t now;
   int64_t last_eid; /* the entry insert_item() added or merged into */
 } import_ctx;
@@ -506,6 +668,16 @@ static size_t keep_str(import_ctx *c, const char *s) {
 
 static int collect_item(void *vctx, const vouch_list_item *it) {
   import_ctx *c = vctx;
+  if (it->kind == VOUCH_ITEM_SKIP) {
+    c->stats->skipped++;
+    return 0;
+  }
+  if (it->kind == VOUCH_ITEM_LOW_QUALITY) {
+    c->stats->low_quality++;
+    return 0;
+  }
+  if (it->kind != VOUCH_ITEM_ADD && it->kind != VOUCH_ITEM_DELETE)
+    return 0;
   if (c->n == c->cap) {
     size_t nc = c->cap ? c->cap * 2 : 4096;
     pending *np = vouch__realloc(c->items, nc * sizeof *np);
@@ -515,8 +687,11 @@ static int collect_item(void *vctx, const vouch_list_item *it) {
   }
   pending *p = &c->items[c->n];
   memset(p->hash, 0, sizeof p->hash);
-  memcpy(p->hash, it->hash, c->hb);
+  p->nohash = it->hash == NULL;
+  if (it->hash)
+    memcpy(p->hash, it->hash, c->hb);
   p->line = it->line;
+  p->kind = it->kind;
   p->ext = keep_str(c, it->ext_id);
   p->src = keep_str(c, it->source);
   p->tags = keep_str(c, it->tags);
@@ -526,12 +701,51 @@ static int collect_item(void *vctx, const vouch_list_item *it) {
   return 0;
 }
 
-/* hashes are zero-padded to VOUCH_HASH_MAX_BYTES, so no length is needed */
+/* hashes are zero-padded to VOUCH_HASH_MAX_BYTES, so no length is needed;
+ * DELETEs that name only an entry go last */
 static int cmp_pending(const void *pa, const void *pb) {
   const pending *a = pa, *b = pb;
+  if (a->nohash != b->nohash) return a->nohash - b->nohash;
   int r = memcmp(a->hash, b->hash, VOUCH_HASH_MAX_BYTES);
   if (r) return r;
   return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* An ADD of an entry that a tombstone disabled: the exchange lists it again. */
+static int revive(import_ctx *c, int64_t eid, const uint8_t *hash) {
+  sqlite3_bind_int64(c->t_had, 1, eid);
+  int src = sqlite3_step(c->t_had);
+  int had = src == SQLITE_ROW && sqlite3_column_int(c->t_had, 0) > 0;
+  sqlite3_reset(c->t_had);
+  if (src != SQLITE_ROW)
+    return sqlfail(c->b, src, "find tombstones");
+  sqlite3_bind_int64(c->t_clear, 1, c->bank_id);
+  sqlite3_bind_int64(c->t_clear, 2, eid);
+  sqlite3_bind_blob(c->t_clear, 3, hash, (int)c->hb, SQLITE_STATIC);
+  VOUCH_TRY(step_done(c, c->t_clear, "clear tombstones"));
+  if (had) {
+    sqlite3_bind_int64(c->t_enable, 1, eid);
+    VOUCH_TRY(step_done(c, c->t_enable, "re-enable entry"));
+    c->stats->reenabled += (size_t)sqlite3_changes(c->b->db);
+  }
+  return VOUCH_OK;
+}
+
+/* Splits a ','-joined source list, calling the source statement for each. */
+static int add_sources(import_ctx *c, int64_t eid, const char *source) {
+  while (source && *source) {
+    const char *comma = strchr(source, ',');
+    size_t l = comma ? (size_t)(comma - source) : strlen(source);
+    while (l && *source == ' ') { source++; l--; }
+    while (l && source[l - 1] == ' ') l--;
+    if (l) {
+      sqlite3_bind_int64(c->src, 1, eid);
+      sqlite3_bind_text(c->src, 2, source, (int)l, SQLITE_STATIC);
+      VOUCH_TRY(step_done(c, c->src, "add source"));
+    }
+    source = comma ? comma + 1 : NULL;
+  }
+  return VOUCH_OK;
 }
 
 static int insert_item(import_ctx *c, const vouch_list_item *it) {
@@ -564,27 +778,121 @@ static int insert_item(import_ctx *c, const vouch_list_item *it) {
     }
   }
   c->last_eid = eid;
+  if (c->tomb)
+    VOUCH_TRY(revive(c, eid, it->hash));
   /* several sources may come ','-joined (as export writes them) */
+  return add_sources(c, eid, it->source ? it->source : c->o->source);
+}
+
+/* A DELETE row: the entries it names lose its source; an entry left with no
+ * source is disabled.  A tombstone records it (and the entry it disabled). */
+static int delete_item(import_ctx *c, const vouch_list_item *it) {
   const char *source = it->source ? it->source : c->o->source;
-  while (source && *source) {
-    const char *comma = strchr(source, ',');
-    size_t l = comma ? (size_t)(comma - source) : strlen(source);
-    while (l && *source == ' ') { source++; l--; }
-    while (l && source[l - 1] == ' ') l--;
-    if (l) {
-      sqlite3_bind_int64(c->src, 1, eid);
-      sqlite3_bind_text(c->src, 2, source, (int)l, SQLITE_STATIC);
-      VOUCH_TRY(step_done(c, c->src, "add source"));
+  sqlite3_stmt *find = it->hash ? c->t_find_hash : c->t_find_ext;
+  sqlite3_bind_int64(find, 1, c->bank_id);
+  if (it->hash)
+    sqlite3_bind_blob(find, 2, it->hash, (int)c->hb, SQLITE_STATIC);
+  else
+    sqlite3_bind_text(find, 2, it->ext_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(find, 3, source, -1, SQLITE_STATIC);
+  int64_t ids[16];
+  size_t nid = 0;
+  int src;
+  while ((src = sqlite3_step(find)) == SQLITE_ROW && nid < 16)
+    ids[nid++] = sqlite3_column_int64(find, 0);
+  sqlite3_reset(find);
+  if (src != SQLITE_DONE && src != SQLITE_ROW)
+    return sqlfail(c->b, src, "find deleted entry");
+  c->stats->tombstones++;
+  for (size_t k = 0; k <= nid; k++) {
+    int64_t disabled = 0;
+    if (k < nid) {
+      sqlite3_bind_int64(c->t_unsource, 1, ids[k]);
+      sqlite3_bind_text(c->t_unsource, 2, source, -1, SQLITE_STATIC);
+      VOUCH_TRY(step_done(c, c->t_unsource, "remove source"));
+      sqlite3_bind_int64(c->t_disable, 1, ids[k]);
+      VOUCH_TRY(step_done(c, c->t_disable, "disable entry"));
+      if (sqlite3_changes(c->b->db) == 1) {
+        disabled = ids[k];
+        c->stats->disabled++;
+      }
+    } else if (nid) {
+      break; /* every matched entry has its tombstone */
     }
-    source = comma ? comma + 1 : NULL;
+    sqlite3_bind_int64(c->t_add, 1, c->bank_id);
+    if (it->hash)
+      sqlite3_bind_blob(c->t_add, 2, it->hash, (int)c->hb, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(c->t_add, 2);
+    sqlite3_bind_text(c->t_add, 3, it->ext_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(c->t_add, 4, source, -1, SQLITE_STATIC);
+    if (disabled)
+      sqlite3_bind_int64(c->t_add, 5, disabled);
+    else
+      sqlite3_bind_null(c->t_add, 5);
+    sqlite3_bind_int64(c->t_add, 6, c->now);
+    VOUCH_TRY(step_done(c, c->t_add, "record tombstone"));
   }
   return VOUCH_OK;
+}
+
+static int prepare_tombstones(import_ctx *c) {
+  vouch_bank *b = c->b;
+  /* an entry matches a deletion by hash, or by ext_id from the same source */
+  VOUCH_TRY(prepare(b, "SELECT count(*) FROM tombstones WHERE entry_id = ?", &c->t_had));
+  VOUCH_TRY(prepare(b, "DELETE FROM tombstones WHERE bank_id = ?1 AND (entry_id = ?2 OR hash = ?3)", &c->t_clear));
+  VOUCH_TRY(prepare(b, "UPDATE entries SET enabled = 1 WHERE id = ? AND NOT enabled", &c->t_enable));
+  VOUCH_TRY(prepare(b, "SELECT id FROM entries WHERE bank_id = ?1 AND hash = ?2", &c->t_find_hash));
+  VOUCH_TRY(prepare(b,
+                    "SELECT e.id FROM entries e WHERE e.bank_id = ?1 AND e.ext_id = ?2 AND (?3 IS NULL OR"
+                    " EXISTS (SELECT 1 FROM entry_sources s WHERE s.entry_id = e.id AND s.source = ?3))",
+                    &c->t_find_ext));
+  VOUCH_TRY(prepare(b, "DELETE FROM entry_sources WHERE entry_id = ? AND source = ?", &c->t_unsource));
+  VOUCH_TRY(prepare(b,
+                    "UPDATE entries SET enabled = 0 WHERE id = ?1 AND enabled AND NOT EXISTS"
+                    " (SELECT 1 FROM entry_sources s WHERE s.entry_id = ?1)",
+                    &c->t_disable));
+  VOUCH_TRY(prepare(b,
+                    "INSERT INTO tombstones(bank_id, hash, ext_id, source, entry_id, at) VALUES(?,?,?,?,?,?)",
+                    &c->t_add));
+  return VOUCH_OK;
+}
+
+static void import_finalize(import_ctx *c) {
+  sqlite3_stmt **sts[] = {&c->ins, &c->sel, &c->fill, &c->src, &c->t_had, &c->t_clear, &c->t_enable,
+                          &c->t_find_hash, &c->t_find_ext, &c->t_unsource, &c->t_disable, &c->t_add};
+  for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
+    sqlite3_finalize(*sts[i]);
+    *sts[i] = NULL;
+  }
+  vouch__free(c->items);
+  vouch__free(c->str);
+  c->items = NULL;
+  c->str = NULL;
+}
+
+static int store_checkpoint(import_ctx *c, const vouch_list_page *pg) {
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(c->b,
+                    "INSERT INTO checkpoints(bank_id, source, checkpoint, next, updated_at) VALUES(?,?,?,?,?)"
+                    " ON CONFLICT(bank_id, source) DO UPDATE SET checkpoint = excluded.checkpoint,"
+                    " next = excluded.next, updated_at = excluded.updated_at",
+                    &st));
+  sqlite3_bind_int64(st, 1, c->bank_id);
+  sqlite3_bind_text(st, 2, c->o->source ? c->o->source : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, pg->checkpoint, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, pg->next, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, c->now);
+  int rc = step_done(c, st, "store checkpoint");
+  sqlite3_finalize(st);
+  return rc;
 }
 
 int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t len,
                       const vouch_import_opts *opts, vouch_import_stats *stats) {
   if (!b || !name || !opts || (!data && len))
     return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
   vouch_import_stats local;
   if (!stats)
     stats = &local;
@@ -616,19 +924,39 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
   if ((rc = prepare(b, "INSERT OR IGNORE INTO entry_sources(entry_id, source) VALUES(?, ?)", &c.src)))
     goto rollback;
   vouch_list_opts lo = opts->list;
+  vouch_list_page page;
   lo.algo = algo;
+  if (!lo.page)
+    lo.page = &page;
   rc = vouch_hashlist_parse(data, len, &lo, collect_item, import_error, &c, &stats->format);
+  int deletes = 0;
+  for (size_t i = 0; rc == VOUCH_OK && i < c.n && !deletes; i++)
+    deletes = c.items[i].kind == VOUCH_ITEM_DELETE;
+  if (rc == VOUCH_OK && (deletes || lo.page->checkpoint[0] || lo.page->next[0]) && b->schema < 3)
+    rc = fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no tombstones or checkpoints", b->schema);
+  if (rc == VOUCH_OK && b->schema >= 3) {
+    sqlite3_stmt *q = NULL;
+    if ((rc = prepare(b, "SELECT EXISTS(SELECT 1 FROM tombstones WHERE bank_id = ?)", &q)) == VOUCH_OK) {
+      sqlite3_bind_int64(q, 1, c.bank_id);
+      c.tomb = deletes || (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0));
+      sqlite3_finalize(q);
+    }
+    if (rc == VOUCH_OK && c.tomb)
+      rc = prepare_tombstones(&c);
+  }
   if (rc == VOUCH_OK) {
     if (c.n > 1)
       qsort(c.items, c.n, sizeof *c.items, cmp_pending);
     for (size_t i = 0; i < c.n && rc == VOUCH_OK; i++) {
       const pending *p = &c.items[i];
-      vouch_list_item it = {p->line, p->hash, p->ext == SIZE_MAX ? NULL : c.str + p->ext,
+      vouch_list_item it = {p->line, p->nohash ? NULL : p->hash, p->ext == SIZE_MAX ? NULL : c.str + p->ext,
                             p->src == SIZE_MAX ? NULL : c.str + p->src,
-                            p->tags == SIZE_MAX ? NULL : c.str + p->tags};
-      rc = insert_item(&c, &it);
+                            p->tags == SIZE_MAX ? NULL : c.str + p->tags, p->kind, NULL, -1};
+      rc = p->kind == VOUCH_ITEM_DELETE ? delete_item(&c, &it) : insert_item(&c, &it);
     }
   }
+  if (rc == VOUCH_OK && (lo.page->checkpoint[0] || lo.page->next[0]))
+    rc = store_checkpoint(&c, lo.page);
   if (rc == VOUCH_E_HASH_PARSE && !opts->strict && b->errmsg[0] == 0)
     fail(b, rc, "the list has no hash column or is not in a format we read");
   if (rc != VOUCH_OK) {
@@ -636,22 +964,114 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
       fail(b, rc, "import failed: %s", vouch_strerror(rc));
     goto rollback;
   }
-  sqlite3_finalize(c.ins);
-  sqlite3_finalize(c.sel);
-  sqlite3_finalize(c.fill);
-  sqlite3_finalize(c.src);
-  vouch__free(c.items);
-  vouch__free(c.str);
+  import_finalize(&c);
   return exec(b, "COMMIT");
 rollback:
-  vouch__free(c.items);
-  vouch__free(c.str);
-  sqlite3_finalize(c.ins);
-  sqlite3_finalize(c.sel);
-  sqlite3_finalize(c.fill);
-  sqlite3_finalize(c.src);
+  import_finalize(&c);
   (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
+}
+
+int vouch_bank_checkpoint(vouch_bank *b, const char *name, const char *source, vouch_list_page *out,
+                          int64_t *updated_at) {
+  if (!b || !name || !out)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  memset(out, 0, sizeof *out);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_NOT_FOUND, "bank '%s' holds no checkpoints", name);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "SELECT checkpoint, next, updated_at FROM checkpoints WHERE bank_id = ? AND source = ?", &st));
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_text(st, 2, source ? source : "", -1, SQLITE_STATIC);
+  int src = sqlite3_step(st), rc = VOUCH_OK;
+  if (src == SQLITE_ROW) {
+    const char *cp = (const char *)sqlite3_column_text(st, 0), *nx = (const char *)sqlite3_column_text(st, 1);
+    snprintf(out->checkpoint, sizeof out->checkpoint, "%s", cp ? cp : "");
+    snprintf(out->next, sizeof out->next, "%s", nx ? nx : "");
+    if (updated_at) *updated_at = sqlite3_column_int64(st, 2);
+  } else if (src == SQLITE_DONE) {
+    rc = fail(b, VOUCH_E_NOT_FOUND, "bank '%s' has no checkpoint for source '%s'", name, source ? source : "");
+  } else {
+    rc = sqlfail(b, src, "read checkpoint");
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int vouch_bank_tombstones(vouch_bank *b, const char *name, vouch_bank_tombstone_cb cb, void *ctx) {
+  if (!b || !name || !cb)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
+  if (b->schema < 3)
+    return VOUCH_OK;
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "SELECT hash, ext_id, source, at FROM tombstones WHERE bank_id = ? ORDER BY id", &st));
+  sqlite3_bind_int64(st, 1, id);
+  int src, rc = VOUCH_OK;
+  size_t hb = vouch_algo_bytes(algo);
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    vouch_bank_tombstone t;
+    t.hash = sqlite3_column_blob(st, 0);
+    t.hash_bytes = (size_t)sqlite3_column_bytes(st, 0);
+    t.ext_id = (const char *)sqlite3_column_text(st, 1);
+    t.source = (const char *)sqlite3_column_text(st, 2);
+    t.at = sqlite3_column_int64(st, 3);
+    if (t.hash && t.hash_bytes != hb) {
+      rc = fail(b, VOUCH_E_DB_CORRUPT, "a tombstone of bank '%s' has a hash of %zu bytes", name, t.hash_bytes);
+      break;
+    }
+    if ((rc = cb(ctx, &t)) != 0)
+      break;
+  }
+  if (rc == VOUCH_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+    rc = sqlfail(b, src, "read tombstones");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* CSV field: quoted when it holds a comma, quote or line break. */
+static size_t csv_field(char *out, size_t cap, size_t w, const char *s) {
+  if (!s)
+    return w;
+  int q = strpbrk(s, ",\"\r\n") != NULL;
+  if (q && w < cap) out[w] = '"';
+  w += q;
+  for (; *s; s++) {
+    if (*s == '"') {
+      if (w < cap) out[w] = '"';
+      w++;
+    }
+    if (w < cap) out[w] = *s;
+    w++;
+  }
+  if (q && w < cap) out[w] = '"';
+  return w + q;
+}
+
+size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap) {
+  char hex[VOUCH_HASH_HEX_BYTES], tail[80];
+  if (!e || !e->hash || vouch_hash_to_hex(e->hash, e->hash_bytes, hex, sizeof hex) != VOUCH_OK)
+    return 0;
+  if (!out) cap = 0;
+  size_t w = csv_field(out, cap, 0, hex);
+  const char *cols[3] = {e->ext_id, e->sources, e->tags};
+  for (int i = 0; i < 3; i++) {
+    if (w < cap) out[w] = ',';
+    w = csv_field(out, cap, w + 1, cols[i]);
+  }
+  int n = snprintf(tail, sizeof tail, ",%d,%lld,%lld\n", e->enabled ? 1 : 0, (long long)e->added_at,
+                   (long long)e->id);
+  for (int i = 0; i < n; i++, w++)
+    if (w < cap) out[w] = tail[i];
+  if (cap) out[w < cap ? w : cap - 1] = 0;
+  return w;
 }
 
 /* ------------------------------------------------------------ signed lists */
@@ -776,7 +1196,7 @@ int vouch_bank_import_signed(vouch_bank *b, const char *name, const uint8_t *vsl
     goto rollback;
   /* the hashes are strictly ascending: B-tree order */
   for (uint64_t i = 0; i < l.count; i++) {
-    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL};
+    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL, VOUCH_ITEM_ADD, NULL, -1};
     if ((rc = insert_item(&c, &it)))
       goto rollback;
     sqlite3_bind_int64(link, 1, c.last_eid);
@@ -1105,15 +1525,23 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
   if (algo == VOUCH_ALGO_NONE)
     algo = VOUCH_ALGO_PDQ; /* no banks at all: an empty PDQ index */
   size_t hb = vouch_algo_bytes(algo);
+  /* entries disabled until a later time stay out (schema 3) */
   if ((rc = prepare(b,
-                    "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
-                    " coalesce((SELECT group_concat(source, ',') FROM"
-                    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
-                    " FROM entries e WHERE e.bank_id = ? AND e.enabled",
+                    b->schema >= 3
+                        ? "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
+                          " coalesce((SELECT group_concat(source, ',') FROM"
+                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                          " FROM entries e WHERE e.bank_id = ?1 AND e.enabled"
+                          " AND coalesce(e.disabled_until, 0) <= ?2"
+                        : "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
+                          " coalesce((SELECT group_concat(source, ',') FROM"
+                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                          " FROM entries e WHERE e.bank_id = ?1 AND e.enabled AND ?2 IS NOT NULL",
                     &st)))
     goto done;
   for (size_t k = 0; k < nb; k++) {
     sqlite3_bind_int64(st, 1, ids[k]);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
       if (n == cap) {
@@ -1193,5 +1621,96 @@ done:
   vouch__free(entry_id);
   vouch__free(in);
   vouch__free(sb.p);
+  return rc;
+}
+
+/* ------------------------------------------------------------ configured exchanges */
+
+int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
+  if (!b || !c || !c->url || !c->bank)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (!valid_name(c->name))
+    return fail(b, VOUCH_E_INVALID, "bad exchange name '%s' (1..128 of A-Z a-z 0-9 . _ - : @)", c->name ? c->name : "");
+  if (c->type != VOUCH_LIST_NCMEC && c->type != VOUCH_LIST_STOPNCII && c->type != VOUCH_LIST_TAT)
+    return fail(b, VOUCH_E_INVALID, "exchange type is ncmec, stopncii or tat");
+  if (strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8))
+    return fail(b, VOUCH_E_INVALID, "exchange URL must be http:// or https://");
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no exchanges", b->schema);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(find_bank(b, c->bank, &id, &algo, NULL));
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b,
+                    "INSERT INTO exchanges(name, type, url, bank_id, source, credentials, created_at)"
+                    " VALUES(?,?,?,?,?,?,?)",
+                    &st));
+  sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, vouch_list_format_name(c->type), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, c->url, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, id);
+  sqlite3_bind_text(st, 5, c->source, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, c->credentials, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+  int src = sqlite3_step(st), rc = VOUCH_OK;
+  if (src == SQLITE_CONSTRAINT_PRIMARYKEY || src == SQLITE_CONSTRAINT_UNIQUE)
+    rc = fail(b, VOUCH_E_EXISTS, "an exchange named '%s' already exists", c->name);
+  else if (src != SQLITE_DONE)
+    rc = sqlfail(b, src, "add exchange");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int vouch_exchange_config_remove(vouch_bank *b, const char *name) {
+  if (!b || !name)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "DELETE FROM exchanges WHERE name = ?", &st));
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int src = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (src != SQLITE_DONE)
+    return sqlfail(b, src, "remove exchange");
+  return sqlite3_changes(b->db) ? VOUCH_OK : fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+}
+
+int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_config_cb cb, void *ctx) {
+  if (!b || !cb)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 3)
+    return name ? fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name) : VOUCH_OK;
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b,
+                    "SELECT x.name, x.type, x.url, b.name, x.source, x.credentials, x.created_at"
+                    " FROM exchanges x JOIN banks b ON b.id = x.bank_id"
+                    " WHERE ?1 IS NULL OR x.name = ?1 ORDER BY x.name",
+                    &st));
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int src, rc = VOUCH_OK, n = 0;
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *type = (const char *)sqlite3_column_text(st, 1);
+    vouch_exchange_config c = {(const char *)sqlite3_column_text(st, 0), vouch_list_format_from_name(type),
+                               (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                               (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
+                               sqlite3_column_int64(st, 6)};
+    if (!c.name || !c.url || !c.bank ||
+        (c.type != VOUCH_LIST_NCMEC && c.type != VOUCH_LIST_STOPNCII && c.type != VOUCH_LIST_TAT)) {
+      rc = fail(b, VOUCH_E_DB_CORRUPT, "an exchange row is malformed");
+      break;
+    }
+    n++;
+    if ((rc = cb(ctx, &c)) != 0)
+      break;
+  }
+  if (rc == VOUCH_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+    rc = sqlfail(b, src, "list exchanges");
+  sqlite3_finalize(st);
+  if (rc == VOUCH_OK && name && n == 0)
+    rc = fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
   return rc;
 }
