@@ -5,6 +5,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev \
   libsodium-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev \
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
   curl imagemagick python3 gnuplot-nox"
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then exec sudo "$0" "$@"; fi

@@ -150,4 +150,18 @@ typedef int (*cli_hash_cb)(void *ctx, const cli_hash_result *r);
 /* Returns the number of files that failed, or -1 if the run could not start. */
 long cli_hash_run(const cli_paths *paths, const cli_hash_opts *opts, cli_hash_cb cb, void *ctx);
 
+/* ---- videos and file digests (programs/cli/hashvideo.c) ---- */
+typedef struct cli_video_opts {
+  double seconds_per_hash; /* 0: every frame */
+  uint32_t downsample;     /* 0: own size; N: N x N */
+  int rotate;              /* apply the display matrix */
+  const char *out_dir;     /* -o DIR: write DIR/NAME.txt instead of printing */
+} cli_video_opts;
+/* The vPDQ of one video file; on error, a detail in err. */
+int cli_vpdq_file(const char *path, const cli_video_opts *o, vouch_vpdq *out, char *err, size_t err_cap);
+/* `vouch hash --algo vpdq`: returns the number of files that failed. */
+long cli_hash_videos(const cli_paths *paths, const cli_video_opts *o, int json, FILE *out);
+/* `vouch hash --algo md5|sha1|sha256`: returns the number of files that failed. */
+long cli_hash_digests(const cli_paths *paths, int algo, int json, FILE *out);
+
 #endif

@@ -94,6 +94,34 @@ void vouch__luma_from_image(const vouch_image *img, float *luma) {
   vouch__luma_from_image_impl(img, luma, 1);
 }
 
+/* Luma of every row of an RGB plane; returns non-zero if any pixel has
+ * R != G or G != B. */
+static unsigned luma_rows_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, float *luma,
+                              int allow_simd) {
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  const int avx2 = allow_simd && __builtin_cpu_supports("avx2");
+#else
+  (void)allow_simd;
+#endif
+  unsigned colour = 0;
+  for (uint32_t y = 0; y < h; y++) {
+    const uint8_t *p = rgb + (size_t)y * stride;
+    float *out = luma + (size_t)y * w;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    if (avx2) {
+      colour |= luma_row_avx2(p, out, w);
+      continue;
+    }
+#endif
+    colour |= luma_row_scalar(p, out, 0, w);
+  }
+  return colour;
+}
+
+void vouch__luma_from_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, float *luma) {
+  (void)luma_rows_rgb(rgb, stride, w, h, luma, 1);
+}
+
 void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_simd) {
   const uint32_t w = img->width, h = img->height;
   if (img->channels == 1) {
@@ -104,24 +132,7 @@ void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_
     }
     return;
   }
-#ifdef VOUCH_HAVE_AVX2_LUMA
-  const int avx2 = allow_simd && __builtin_cpu_supports("avx2");
-#else
-  (void)allow_simd;
-#endif
-  unsigned colour = 0;
-  for (uint32_t y = 0; y < h; y++) {
-    const uint8_t *p = img->pixels + (size_t)y * img->stride;
-    float *out = luma + (size_t)y * w;
-#ifdef VOUCH_HAVE_AVX2_LUMA
-    if (avx2) {
-      colour |= luma_row_avx2(p, out, w);
-      continue;
-    }
-#endif
-    colour |= luma_row_scalar(p, out, 0, w);
-  }
-  if (colour == 0) {
+  if (luma_rows_rgb(img->pixels, img->stride, w, h, luma, allow_simd) == 0) {
     /* Every pixel has R == G == B: the grey path (see the header). */
     for (uint32_t y = 0; y < h; y++) {
       const uint8_t *p = img->pixels + (size_t)y * img->stride;

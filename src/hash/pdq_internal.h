@@ -18,6 +18,11 @@ VOUCH_HIDDEN void vouch__luma_from_image(const vouch_image *img, float *luma);
 /* allow_simd = 0 forces the scalar loop (tests compare the two). */
 VOUCH_HIDDEN void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_simd);
 
+/* Luma of an RGB24 plane (w x h, `stride` bytes per row) by the reference's
+ * formula only, with no grey path: the path of the vPDQ reference
+ * (fillFloatLumaFromRGB on the RGB24 frames swscale makes). */
+VOUCH_HIDDEN void vouch__luma_from_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, float *luma);
+
 /* The DCT matrix of the reference: 16 x 64, row-major. */
 VOUCH_HIDDEN void vouch__pdq_dct_matrix(float d[16 * 64]);
 
