@@ -41,7 +41,7 @@ typedef struct vouch_video_opts {
   int apply_rotation;       /* 1 (default): turn frames by the stream's display matrix
                                (multiples of 90 degrees); 0: stored order, as the
                                reference (which ignores rotation) */
-  int threads;              /* decoder threads (slice threading); 1 (default) */
+  int threads;              /* decoder threads (1..64; frame and slice threading); 1 (default) */
   uint32_t max_side;        /* limits, see above; 0 is invalid */
   uint64_t max_frame_pixels;
   double max_seconds;

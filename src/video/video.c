@@ -246,11 +246,13 @@ static int setup(vouch_video *v, const char *name) {
   e = avcodec_parameters_to_context(v->cc, par);
   if (e < 0) return fail(v, VOUCH_E_VIDEO_CORRUPT, "codec parameters rejected (%s)", averr(e, eb));
   v->cc->max_pixels = (int64_t)o->max_frame_pixels;
-  /* Slice threads only, as the reference: frames come out in the same
-   * order and with the same pixels whatever the thread count. */
-  if (o->threads > 1 && (codec->capabilities & AV_CODEC_CAP_SLICE_THREADS)) {
+  /* Threads: the decoder's output frames and their order do not depend on
+   * them (FFmpeg's decoders are bit-exact whatever the threading); the
+   * reference uses slice threads, we also allow frame threads, which most
+   * streams need to use more than one core. */
+  if (o->threads > 1) {
     v->cc->thread_count = o->threads;
-    v->cc->thread_type = FF_THREAD_SLICE;
+    v->cc->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   } else {
     v->cc->thread_count = 1;
   }

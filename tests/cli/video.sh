@@ -1,0 +1,109 @@
+#!/bin/bash
+# tests/cli/video.sh -- `vouch hash --algo vpdq` and the exact digests end to
+# end: output shapes (text, JSON, -o DIR as the reference names files),
+# frame selection, downscaling, rotation, damaged files, exit statuses.
+# Videos: tests/golden/videos/ (made by tests/golden/make_videos.sh).
+set -u
+V=${VOUCH_BIN:?}
+SRC=${VOUCH_SRC:?}
+G=$SRC/tests/golden/videos
+EX=$SRC/examples
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+pass=0
+check() { # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name" >&2; fail=$((fail + 1)); fi
+}
+LINE='^[0-9]+,[0-9]{1,3},[0-9a-f]{64},[0-9]+\.[0-9]{3}$'
+
+$V hash --help > "$T/help"; check "help mentions --seconds-per-hash" grep -q -- --seconds-per-hash "$T/help"
+$V hash --seconds-per-hash 1 "$G/h264.mp4" 2>/dev/null; check "video options need --algo vpdq" test $? -eq 2
+$V hash --algo vpdq --seconds-per-hash -1 "$G/h264.mp4" 2>/dev/null; check "negative seconds exit 2" test $? -eq 2
+$V hash --algo vpdq --downsample x "$G/h264.mp4" 2>/dev/null; check "bad downsample exits 2" test $? -eq 2
+
+# text: '# PATH', then one line per frame in the reference's format
+$V hash --algo vpdq "$G/h264.mp4" > "$T/h264.txt"; check "h264 exits 0" test $? -eq 0
+check "first line names the file" test "$(head -1 "$T/h264.txt")" = "# $G/h264.mp4"
+check "12 frame lines" test "$(grep -cE "$LINE" "$T/h264.txt")" -eq 12
+check "frames 0..11 with 12 fps timestamps" test "$(sed -n '2p;13p' "$T/h264.txt" | cut -d, -f1,4 | tr '\n' ' ')" = "0,0.000 11,0.917 "
+
+# every container and codec of the golden set decodes, and frames agree
+# across codecs (the same test pattern): frame 0 within distance 31 of H.264's
+h0=$(sed -n 2p "$T/h264.txt" | cut -d, -f3)
+for f in mpeg4.mkv mjpeg.mov mpeg4.avi ffv1.mkv vp9.webm anim.gif; do
+  $V hash --algo vpdq "$G/$f" > "$T/o.txt"; check "$f exits 0" test $? -eq 0
+  check "$f has 12 frames" test "$(grep -cE "$LINE" "$T/o.txt")" -eq 12
+  h=$(sed -n 2p "$T/o.txt" | cut -d, -f3)
+  check "$f frame 0 near h264's" python3 -c "assert bin(int('$h',16)^int('$h0',16)).count('1') <= 31"
+done
+
+# --seconds-per-hash 0.5 at 12 fps: every 6th frame
+$V hash --algo vpdq --seconds-per-hash 0.5 "$G/h264.mp4" > "$T/half.txt"
+check "one frame per half second" test "$(grep -E "$LINE" "$T/half.txt" | cut -d, -f1 | tr '\n' ' ')" = "0 6 "
+check "selected frames hash as in the full run" test "$(sed -n 8p "$T/h264.txt")" = "$(sed -n 3p "$T/half.txt")"
+
+# --downsample: other hashes, same frames
+$V hash --algo vpdq --downsample 16 "$G/h264.mp4" > "$T/ds.txt"
+check "downsampled: 12 frames" test "$(grep -cE "$LINE" "$T/ds.txt")" -eq 12
+check "downsampled hash differs" test "$(sed -n 2p "$T/ds.txt")" != "$(sed -n 2p "$T/h264.txt")"
+
+# rotation: the turned copy hashes differently unless told to ignore it
+$V hash --algo vpdq "$G/rot90.mp4" | sed 1d > "$T/rot.txt"
+$V hash --algo vpdq --no-rotate "$G/rot90.mp4" | sed 1d > "$T/norot.txt"
+check "rotation applied" test "$(head -1 "$T/rot.txt")" != "$(sed -n 2p "$T/h264.txt")"
+check "--no-rotate gives the stored frames" test "$(cat "$T/norot.txt")" = "$(sed 1d "$T/h264.txt")"
+
+# JSON: one line per video with the issue's fields
+$V hash --algo vpdq --json "$G/rot90.mp4" "$G/h264.mp4" > "$T/j"
+check "two JSON lines" test "$(wc -l < "$T/j")" -eq 2
+check "JSON fields" python3 - "$T/j" "$G" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+a, b = lines
+assert a["path"] == sys.argv[2] + "/rot90.mp4" and a["algo"] == "vpdq"
+assert (a["width"], a["height"]) == (32, 48) and (b["width"], b["height"]) == (48, 32)
+assert abs(b["duration"] - 1.0) < 0.01
+assert [f["frame"] for f in b["frames"]] == list(range(12))
+f = b["frames"][11]
+assert set(f) == {"frame", "quality", "hash", "seconds"} and abs(f["seconds"] - 0.917) < 1e-9
+assert len(f["hash"]) == 64 and 0 <= f["quality"] <= 100
+PY
+
+# -o DIR: DIR/NAME.txt as the reference's -d (extension stripped), no stdout
+mkdir "$T/out"
+$V hash --algo vpdq -o "$T/out" "$G/h264.mp4" "$G/mpeg4.mkv" > "$T/stdout"; check "-o exits 0" test $? -eq 0
+check "-o prints nothing" test ! -s "$T/stdout"
+check "-o writes h264.txt = the text lines" test "$(cat "$T/out/h264.txt")" = "$(sed 1d "$T/h264.txt")"
+check "-o writes mpeg4.txt" test -s "$T/out/mpeg4.txt"
+
+# damaged and foreign files: clear errors, exit 2, the other files still hashed
+$V hash --algo vpdq "$G/truncated-data.mp4" "$G/h264.mp4" > "$T/o" 2> "$T/e"; check "truncated exits 2" test $? -eq 2
+check "truncated: corrupt or truncated" grep -q "truncated-data.mp4: corrupt or truncated video" "$T/e"
+check "the good file still hashed" test "$(grep -cE "$LINE" "$T/o")" -eq 12
+$V hash --algo vpdq "$G/truncated-half.mp4" 2> "$T/e"; check "half file exits 2" test $? -eq 2
+check "half file: corrupt" grep -q "corrupt or truncated video" "$T/e"
+$V hash --algo vpdq "$G/not-video.txt" 2> "$T/e"; check "text file exits 2" test $? -eq 2
+check "text file: not a video" grep -q "not a video we can decode" "$T/e"
+$V hash --algo vpdq --json "$G/not-video.txt" 2>/dev/null > "$T/j"
+check "JSON error line" python3 -c "
+import json; e=[json.loads(l) for l in open('$T/j')]
+assert [x['error'] for x in e] == ['not a video we can decode'] and e[0]['detail'], e"
+$V hash --algo vpdq "$T/missing.mp4" 2>/dev/null; check "missing video exits 2" test $? -eq 2
+
+# exact digests agree with coreutils on any file
+for a in md5 sha1 sha256; do
+  $V hash --algo $a "$G/h264.mp4" "$EX/wee.jpg" > "$T/d"; check "$a exits 0" test $? -eq 0
+  check "$a = ${a}sum" test "$(cut -d' ' -f1 "$T/d")" = "$(${a}sum "$G/h264.mp4" "$EX/wee.jpg" | cut -d' ' -f1)"
+  check "$a text shape" grep -qE "^[0-9a-f]+ - $EX/wee.jpg\$" "$T/d"
+done
+: > "$T/empty"
+check "md5 of an empty file" test "$($V hash --algo md5 "$T/empty" | cut -d' ' -f1)" = d41d8cd98f00b204e9800998ecf8427e
+$V hash --algo sha256 --json "$EX/wee.jpg" > "$T/j"
+check "digest JSON" python3 -c "
+import json; d=json.load(open('$T/j')); assert d['algo']=='sha256' and len(d['hash'])==64"
+$V hash --algo sha1 "$T/missing" 2>/dev/null; check "missing file exits 2" test $? -eq 2
+
+echo "$pass passed, $fail failed"
+test $fail -eq 0
