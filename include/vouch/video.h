@@ -145,9 +145,10 @@ VOUCH_API int vouch_vpdq_hash_video(vouch_video *v, double seconds_per_hash, vou
 
 /*! vouch_vpdq_hash_rgb() :
  *  PDQ of one RGB24 frame the way vPDQ does it: luma by the reference's
- *  formula with no grey shortcut, then PDQ.  `scratch` holds 2*w*h floats.
- *  Frames under 5 pixels a side hash to zeros with quality 0. */
-VOUCH_API int vouch_vpdq_hash_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, float *scratch,
+ *  formula with no grey shortcut, then PDQ (the same result as
+ *  vouch_pdq_from_luma() on that luma plane, without storing it).  Frames
+ *  under 5 pixels a side hash to zeros with quality 0. */
+VOUCH_API int vouch_vpdq_hash_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h,
                                   uint8_t hash[VOUCH_PDQ_BYTES], int *quality);
 
 /* Longest line vouch_vpdq_format_line() writes, with its newline and NUL:

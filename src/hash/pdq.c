@@ -94,34 +94,6 @@ void vouch__luma_from_image(const vouch_image *img, float *luma) {
   vouch__luma_from_image_impl(img, luma, 1);
 }
 
-/* Luma of every row of an RGB plane; returns non-zero if any pixel has
- * R != G or G != B. */
-static unsigned luma_rows_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, float *luma,
-                              int allow_simd) {
-#ifdef VOUCH_HAVE_AVX2_LUMA
-  const int avx2 = allow_simd && __builtin_cpu_supports("avx2");
-#else
-  (void)allow_simd;
-#endif
-  unsigned colour = 0;
-  for (uint32_t y = 0; y < h; y++) {
-    const uint8_t *p = rgb + (size_t)y * stride;
-    float *out = luma + (size_t)y * w;
-#ifdef VOUCH_HAVE_AVX2_LUMA
-    if (avx2) {
-      colour |= luma_row_avx2(p, out, w);
-      continue;
-    }
-#endif
-    colour |= luma_row_scalar(p, out, 0, w);
-  }
-  return colour;
-}
-
-void vouch__luma_from_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, float *luma) {
-  (void)luma_rows_rgb(rgb, stride, w, h, luma, 1);
-}
-
 void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_simd) {
   const uint32_t w = img->width, h = img->height;
   if (img->channels == 1) {
@@ -132,7 +104,24 @@ void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_
     }
     return;
   }
-  if (luma_rows_rgb(img->pixels, img->stride, w, h, luma, allow_simd) == 0) {
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  const int avx2 = allow_simd && __builtin_cpu_supports("avx2");
+#else
+  (void)allow_simd;
+#endif
+  unsigned colour = 0;
+  for (uint32_t y = 0; y < h; y++) {
+    const uint8_t *p = img->pixels + (size_t)y * img->stride;
+    float *out = luma + (size_t)y * w;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    if (avx2) {
+      colour |= luma_row_avx2(p, out, w);
+      continue;
+    }
+#endif
+    colour |= luma_row_scalar(p, out, 0, w);
+  }
+  if (colour == 0) {
     /* Every pixel has R == G == B: the grey path (see the header). */
     for (uint32_t y = 0; y < h; y++) {
       const uint8_t *p = img->pixels + (size_t)y * img->stride;
@@ -773,6 +762,26 @@ static int pdq_exact_source(const float dct[16 * 64], row_source *src, int r, in
   vouch__free(work);
   pdq_finish(dct, buf64, dct16, out, n_variants, quality);
   return VOUCH_OK;
+}
+
+int vouch__pdq_exact_rgb(const float dct[16 * 64], const vouch_image *img, int simd, uint8_t out[VOUCH_PDQ_BYTES],
+                         int *quality, float buf64[64 * 64], float dct16[16 * 16]) {
+  if (!img || img->channels != 3 || img->stride < (size_t)img->width * 3U) return VOUCH_E_INVALID;
+  if (img->width < VOUCH_PDQ_MIN_SIDE || img->height < VOUCH_PDQ_MIN_SIDE) {
+    memset(out, 0, VOUCH_PDQ_BYTES);
+    *quality = 0;
+    return VOUCH_OK;
+  }
+  if (img->width > (uint32_t)INT32_MAX / 2 || img->height > (uint32_t)INT32_MAX / 2) return VOUCH_E_INVALID;
+  /* grey = 0: luma by the formula even when R == G == B everywhere */
+  row_source src = {.img = img, .cols = (int)img->width};
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  src.simd = simd && __builtin_cpu_supports("avx2");
+#else
+  (void)simd;
+#endif
+  return pdq_exact_source(dct, &src, (int)img->height, (int)img->width, (uint8_t(*)[VOUCH_PDQ_BYTES])out, 1, quality,
+                          buf64, dct16);
 }
 
 int vouch__pdq_exact_jpeg(const float dct[16 * 64], vouch__jpeg_rows *jr, uint32_t rows, uint32_t cols,

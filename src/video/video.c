@@ -192,6 +192,12 @@ static int setup(vouch_video *v, const char *name) {
   }
   if (ifmt->flags & AVFMT_NOFILE)
     return fail(v, VOUCH_E_VIDEO_FORMAT, "format '%s' opens files by name: refused", ifmt->name);
+  /* Playlists and lists of other files: their media is elsewhere, and we
+   * never open anything by name (io_open_refused is the second line). */
+  static const char *const refused[] = {"hls", "dash", "concat", "ffconcat"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+    if (!strcmp(ifmt->name, refused[i]))
+      return fail(v, VOUCH_E_VIDEO_FORMAT, "'%s' is a list of other files, not a video: refused", ifmt->name);
   v->fmt = avformat_alloc_context();
   if (!v->fmt) return VOUCH_E_NOMEM;
   v->fmt->pb = v->avio;

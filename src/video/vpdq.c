@@ -5,8 +5,11 @@
  * Per frame the reference fills a float luma plane from the RGB24 frame with
  * PDQ's fillFloatLumaFromRGB (0.299 R + 0.587 G + 0.114 B in float, no
  * special case for grey frames) and runs pdqHash256FromFloatLuma on it.  We
- * use the same luma (vouch__luma_from_rgb) and our PDQ core, which is
- * bit-exact with the reference's on the same luma (tests/unit/test_pdq.c).
+ * compute the same luma row by row and feed it to our exact streaming PDQ
+ * (vouch__pdq_exact_rgb), which is bit-exact with the reference's PDQ on
+ * the same luma (tests/unit/test_pdq.c; tests/unit/test_video.c checks
+ * this path against a float plane made by the formula and
+ * vouch_pdq_from_luma()).
  *
  * Frame selection (filehasher.cpp): with S seconds per hash, the frames
  * whose number is a multiple of max(1, (int)(S * frame rate)); S = 0 keeps
@@ -20,7 +23,7 @@
 #include "video_internal.h"
 #include "hash/pdq_internal.h"
 
-/* PDQ scratch for one frame size. */
+/* PDQ's fixed-size scratch and its DCT matrix, made once per video. */
 typedef struct {
   float dct[16 * 64];
   float buf64[64 * 64];
@@ -28,27 +31,20 @@ typedef struct {
 } pdq_work;
 
 static int hash_rgb(pdq_work *w, const uint8_t *rgb, size_t stride, uint32_t width, uint32_t height,
-                    float *scratch, uint8_t hash[VOUCH_PDQ_BYTES], int *quality) {
-  float *luma = scratch;
-  float *tmp = scratch + (size_t)width * height;
-  if (width >= VOUCH_PDQ_MIN_SIDE && height >= VOUCH_PDQ_MIN_SIDE)
-    vouch__luma_from_rgb(rgb, stride, width, height, luma);
-  return vouch__pdq_core(w->dct, luma, tmp, height, width, (uint8_t(*)[VOUCH_PDQ_BYTES])hash, 1, quality, w->buf64,
-                         w->dct16);
+                    uint8_t hash[VOUCH_PDQ_BYTES], int *quality) {
+  /* a read-only view: the exact path only reads the pixels */
+  const vouch_image view = {.width = width, .height = height, .channels = 3, .stride = stride,
+                            .pixels = (uint8_t *)(uintptr_t)rgb};
+  return vouch__pdq_exact_rgb(w->dct, &view, 1, hash, quality, w->buf64, w->dct16);
 }
 
-int vouch_vpdq_hash_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, float *scratch,
-                        uint8_t hash[VOUCH_PDQ_BYTES], int *quality) {
-  if (!hash || !quality || (w && h && (!rgb || !scratch || stride < (size_t)w * 3U))) return VOUCH_E_INVALID;
-  if (w < VOUCH_PDQ_MIN_SIDE || h < VOUCH_PDQ_MIN_SIDE) {
-    memset(hash, 0, VOUCH_PDQ_BYTES);
-    *quality = 0;
-    return VOUCH_OK;
-  }
+int vouch_vpdq_hash_rgb(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h, uint8_t hash[VOUCH_PDQ_BYTES],
+                        int *quality) {
+  if (!hash || !quality || (w && h && (!rgb || stride < (size_t)w * 3U))) return VOUCH_E_INVALID;
   pdq_work *work = vouch__malloc(sizeof *work);
   if (!work) return VOUCH_E_NOMEM;
   vouch__pdq_dct_matrix(work->dct);
-  int rc = hash_rgb(work, rgb, stride, w, h, scratch, hash, quality);
+  int rc = hash_rgb(work, rgb, stride, w, h, hash, quality);
   vouch__free(work);
   return rc;
 }
@@ -85,33 +81,30 @@ int vouch_vpdq_hash_video(vouch_video *v, double seconds_per_hash, vouch_vpdq *o
   double mod_d = seconds_per_hash * fps;
   uint64_t mod = mod_d >= 1.0 ? (mod_d < 1e18 ? (uint64_t)mod_d : UINT64_C(1000000000000000000)) : 1;
   const float fps_f = (float)fps;
-  size_t nplane;
-  if (!vouch__mul_ok((size_t)info.out_width * 2U, info.out_height, &nplane)) return VOUCH_E_NOMEM;
-  float *scratch = vouch__malloc((nplane ? nplane : 1) * sizeof(float));
   pdq_work *work = vouch__malloc(sizeof *work);
   int rc = VOUCH_OK;
-  if (!scratch || !work) {
+  if (!work) {
     rc = VOUCH_E_NOMEM;
     goto done;
   }
   vouch__pdq_dct_matrix(work->dct);
-  for (;;) {
+  for (uint64_t next = 0;; next++) {
     vouch_video_frame f;
     int eof = 0;
-    /* which frame comes next is only known by counting: frames are
-     * numbered in decode order from 0 */
-    rc = vouch_video_next(v, 1, &f, &eof);
+    /* frames are numbered in decode order from 0, so the next one is
+     * `next`: only the selected ones are converted to RGB */
+    const int selected = next % mod == 0;
+    rc = vouch_video_next(v, selected, &f, &eof);
     if (rc != VOUCH_OK || eof) break;
-    if (f.index % mod != 0) continue;
+    if (!selected) continue;
     vouch_vpdq_frame hf = {.frame = f.index, .seconds = (float)f.index / fps_f};
-    rc = hash_rgb(work, f.rgb, f.stride, f.width, f.height, scratch, hf.hash, &hf.quality);
+    rc = hash_rgb(work, f.rgb, f.stride, f.width, f.height, hf.hash, &hf.quality);
     if (rc == VOUCH_OK) rc = push_frame(out, &hf);
     if (rc != VOUCH_OK) break;
   }
   if (rc == VOUCH_E_LIMIT) rc = VOUCH_E_VIDEO_TOO_LONG;
   if (rc == VOUCH_OK && out->n == 0) rc = VOUCH_E_VIDEO_CORRUPT;
 done:
-  vouch__free(scratch);
   vouch__free(work);
   if (rc != VOUCH_OK) {
     vouch__free(out->frames);

@@ -62,7 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(info.width >= 1 && info.height >= 1 && info.width <= o.max_side && info.height <= o.max_side);
   FUZZ_CHECK(info.out_width == info.width && info.out_height == info.height);
   FUZZ_CHECK(info.rotation == 0 || info.rotation == 90 || info.rotation == 180 || info.rotation == 270);
-  static float scratch[2 * 65536];
   uint8_t kept[MAX_KEPT][VOUCH_PDQ_BYTES];
   int kept_q[MAX_KEPT];
   uint64_t n = 0;
@@ -83,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(f.rgb != NULL && f.stride >= (size_t)f.width * 3U);
     FUZZ_CHECK((double)f.index / info.frame_rate <= o.max_seconds);
     if (n < MAX_KEPT)
-      FUZZ_CHECK(vouch_vpdq_hash_rgb(f.rgb, f.stride, f.width, f.height, scratch, kept[n], &kept_q[n]) == VOUCH_OK);
+      FUZZ_CHECK(vouch_vpdq_hash_rgb(f.rgb, f.stride, f.width, f.height, kept[n], &kept_q[n]) == VOUCH_OK);
     n++;
     FUZZ_CHECK(n <= o.max_total_pixels);
   }

@@ -13,7 +13,8 @@ FF="ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc=size=48x32:rate=1
 # so a rerun with the same FFmpeg gives the same bytes
 BX="-fflags +bitexact -flags:v +bitexact -map_metadata -1"
 $FF $BX -c:v libx264 -pix_fmt yuv420p -preset veryfast -x264-params threads=1 "$G/h264.mp4"
-# the same stream with a display matrix asking for a quarter turn clockwise
+# the same stream with a display matrix of a quarter turn (ffprobe: rotation=90,
+# counter-clockwise; ffmpeg shows it turned, 32x48)
 ffmpeg -hide_banner -loglevel error -y -i "$G/h264.mp4" -c copy -fflags +bitexact -metadata:s:v:0 rotate=90 "$G/rot90.mp4"
 $FF $BX -c:v mpeg4 -q:v 4 "$G/mpeg4.mkv"
 $FF $BX -c:v mjpeg -q:v 4 "$G/mjpeg.mov"

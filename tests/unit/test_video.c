@@ -1,0 +1,291 @@
+/* tests/unit/test_video.c -- the video module: digests (known answers),
+ * vPDQ's frame hash against PDQ on a luma plane, file and memory input,
+ * limits, rotation, damaged files, the vPDQ text form.
+ * Videos: tests/golden/videos/ (tests/golden/make_videos.sh). */
+#include <math.h>
+#include "tinytest.h"
+#include "vouch/vouch.h"
+
+static char golden[1024];
+
+static const char *gpath(const char *name) {
+  static char p[1100];
+  snprintf(p, sizeof p, "%s/%s", golden, name);
+  return p;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* ------------------------------------------------------------ digests */
+
+static void test_digest_known_answers(void) {
+  static const struct { int algo; const char *msg, *want; } kat[] = {
+    /* RFC 1321, FIPS 180-2 appendix examples */
+    {VOUCH_DIGEST_MD5, "", "d41d8cd98f00b204e9800998ecf8427e"},
+    {VOUCH_DIGEST_MD5, "abc", "900150983cd24fb0d6963f7d28e17f72"},
+    {VOUCH_DIGEST_SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+    {VOUCH_DIGEST_SHA256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+    {VOUCH_DIGEST_SHA256, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+  };
+  for (size_t i = 0; i < sizeof kat / sizeof kat[0]; i++) {
+    uint8_t d[VOUCH_DIGEST_MAX_BYTES];
+    char h[2 * VOUCH_DIGEST_MAX_BYTES + 1];
+    CHECK_EQ_INT(vouch_digest_buffer(kat[i].algo, kat[i].msg, strlen(kat[i].msg), d, sizeof d), VOUCH_OK);
+    hex(d, vouch_digest_bytes(kat[i].algo), h);
+    CHECK_EQ_STR(h, kat[i].want);
+    /* streaming, one byte at a time, twice on one context (final resets it) */
+    vouch_digest *ctx = NULL;
+    REQUIRE(vouch_digest_create(&ctx, kat[i].algo) == VOUCH_OK);
+    for (int round = 0; round < 2; round++) {
+      for (const char *p = kat[i].msg; *p; p++) vouch_digest_update(ctx, p, 1);
+      uint8_t e[VOUCH_DIGEST_MAX_BYTES];
+      CHECK_EQ_INT(vouch_digest_final(ctx, e, sizeof e), VOUCH_OK);
+      CHECK(memcmp(d, e, vouch_digest_bytes(kat[i].algo)) == 0);
+    }
+    vouch_digest_free(ctx);
+  }
+  uint8_t d[32];
+  CHECK_EQ_INT(vouch_digest_buffer(VOUCH_DIGEST_SHA256, "abc", 3, d, 31), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_digest_buffer(99, "abc", 3, d, 32), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_digest_from_name("SHA-1"), VOUCH_DIGEST_SHA1);
+  CHECK_EQ_INT(vouch_digest_from_name("sha512"), 0);
+  CHECK_EQ_STR(vouch_digest_name(VOUCH_DIGEST_MD5), "md5");
+  CHECK_EQ_INT(vouch_digest_file(VOUCH_DIGEST_MD5, "/nonexistent/x", d, sizeof d), VOUCH_E_IO);
+}
+
+/* ------------------------------------------------------------ frame hash */
+
+/* vouch_vpdq_hash_rgb() == PDQ on the plane 0.299f R + 0.587f G + 0.114f B
+ * (left to right, float) -- also for a frame that is grey throughout, where
+ * the image path would take the reference image pipeline's grey shortcut. */
+static void test_frame_hash_is_pdq_of_formula_luma(void) {
+  const uint32_t sizes[][2] = {{64, 48}, {131, 77}, {5, 5}, {720, 16}};
+  uint32_t seed = 12345;
+  for (size_t s = 0; s < 4; s++) {
+    for (int grey = 0; grey < 2; grey++) {
+      const uint32_t w = sizes[s][0], h = sizes[s][1];
+      const size_t stride = (size_t)w * 3 + 5; /* padded rows */
+      uint8_t *rgb = malloc(stride * h);
+      float *luma = malloc(sizeof(float) * w * h), *tmp = malloc(sizeof(float) * w * h);
+      REQUIRE(rgb && luma && tmp);
+      for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+          uint8_t *p = rgb + y * stride + 3 * x;
+          for (int c = 0; c < 3; c++) {
+            seed = seed * 1103515245u + 12345u;
+            p[c] = (uint8_t)((seed >> 16) ^ (x * 7 + y * 3));
+          }
+          if (grey) p[1] = p[2] = p[0];
+          luma[y * w + x] = 0.299f * (float)p[0] + 0.587f * (float)p[1] + 0.114f * (float)p[2];
+        }
+      uint8_t a[VOUCH_PDQ_BYTES], b[1][VOUCH_PDQ_BYTES];
+      int qa = -1, qb = -2;
+      CHECK_EQ_INT(vouch_vpdq_hash_rgb(rgb, stride, w, h, a, &qa), VOUCH_OK);
+      CHECK_EQ_INT(vouch_pdq_from_luma(luma, tmp, h, w, b, 1, &qb), VOUCH_OK);
+      CHECK(memcmp(a, b[0], VOUCH_PDQ_BYTES) == 0);
+      CHECK_EQ_INT(qa, qb);
+      free(rgb);
+      free(luma);
+      free(tmp);
+    }
+  }
+  uint8_t z[VOUCH_PDQ_BYTES], rgb[4 * 4 * 3] = {0};
+  int q = -1;
+  CHECK_EQ_INT(vouch_vpdq_hash_rgb(rgb, 12, 4, 4, z, &q), VOUCH_OK);
+  CHECK_EQ_INT(q, 0);
+  CHECK_EQ_INT(vouch_vpdq_hash_rgb(rgb, 11, 4, 4, z, &q), VOUCH_E_INVALID);
+}
+
+/* ------------------------------------------------------------ decoding */
+
+static int hash_file(const char *path, const vouch_video_opts *o, double s, vouch_vpdq *out) {
+  vouch_video *v = NULL;
+  int rc = vouch_video_open_file(&v, path, o);
+  if (rc == VOUCH_OK) rc = vouch_vpdq_hash_video(v, s, out);
+  vouch_video_free(v);
+  return rc;
+}
+
+static void test_file_and_memory_agree(void) {
+  size_t len = 0;
+  unsigned char *bytes = tt_read_file(gpath("h264.mp4"), &len);
+  REQUIRE(bytes != NULL);
+  vouch_vpdq a = {0}, b = {0};
+  CHECK_EQ_INT(hash_file(gpath("h264.mp4"), NULL, 0, &a), VOUCH_OK);
+  vouch_video *v = NULL;
+  CHECK_EQ_INT(vouch_video_open_memory(&v, bytes, len, NULL), VOUCH_OK);
+  vouch_video_info info;
+  vouch_video_get_info(v, &info);
+  CHECK_EQ_INT(info.width, 48);
+  CHECK_EQ_INT(info.height, 32);
+  CHECK(fabs(info.frame_rate - 12.0) < 1e-9);
+  CHECK(fabs(info.duration - 1.0) < 0.01);
+  CHECK_EQ_STR(info.codec, "h264");
+  CHECK_EQ_INT(vouch_vpdq_hash_video(v, 0, &b), VOUCH_OK);
+  vouch_video_free(v);
+  CHECK_EQ_INT(a.n, 12);
+  CHECK_EQ_INT(b.n, a.n);
+  for (size_t i = 0; i < a.n && i < b.n; i++) {
+    CHECK(memcmp(a.frames[i].hash, b.frames[i].hash, VOUCH_PDQ_BYTES) == 0);
+    CHECK_EQ_INT(a.frames[i].frame, i);
+    CHECK(a.frames[i].seconds == (float)i / 12.0f);
+  }
+  /* one per half second at 12 fps: frames 0 and 6, hashed as in the full run */
+  vouch_vpdq c = {0};
+  CHECK_EQ_INT(hash_file(gpath("h264.mp4"), NULL, 0.5, &c), VOUCH_OK);
+  CHECK_EQ_INT(c.n, 2);
+  if (c.n == 2 && a.n == 12) {
+    CHECK_EQ_INT(c.frames[1].frame, 6);
+    CHECK(memcmp(c.frames[1].hash, a.frames[6].hash, VOUCH_PDQ_BYTES) == 0);
+  }
+  vouch_vpdq_clear(&a);
+  vouch_vpdq_clear(&b);
+  vouch_vpdq_clear(&c);
+  free(bytes);
+}
+
+static void test_limits(void) {
+  vouch_video_opts o = vouch_video_opts_default();
+  vouch_vpdq h = {0};
+  vouch_video *v = NULL;
+  o.max_side = 40; /* the video is 48x32 */
+  CHECK_EQ_INT(vouch_video_open_file(&v, gpath("h264.mp4"), &o), VOUCH_E_VIDEO_TOO_LARGE);
+  CHECK(strstr(vouch_video_errmsg(v), "48x32") != NULL);
+  vouch_video_free(v);
+  o = vouch_video_opts_default();
+  o.max_frame_pixels = 48 * 32 - 1;
+  CHECK_EQ_INT(hash_file(gpath("h264.mp4"), &o, 0, &h), VOUCH_E_VIDEO_TOO_LARGE);
+  o = vouch_video_opts_default();
+  o.max_seconds = 0.5; /* declared duration 1 s */
+  CHECK_EQ_INT(hash_file(gpath("h264.mp4"), &o, 0, &h), VOUCH_E_VIDEO_TOO_LONG);
+  o = vouch_video_opts_default();
+  o.max_total_pixels = 48 * 32 * 5; /* five frames' worth */
+  v = NULL;
+  REQUIRE(vouch_video_open_file(&v, gpath("h264.mp4"), &o) == VOUCH_OK);
+  vouch_video_frame f;
+  int eof = 0, rc = VOUCH_OK, n = 0;
+  while ((rc = vouch_video_next(v, 0, &f, &eof)) == VOUCH_OK && !eof) n++;
+  CHECK_EQ_INT(n, 5);
+  CHECK_EQ_INT(rc, VOUCH_E_VIDEO_TOO_LONG);
+  CHECK_EQ_INT(vouch_video_next(v, 0, &f, &eof), VOUCH_E_VIDEO_TOO_LONG); /* sticky */
+  vouch_video_free(v);
+  CHECK(h.frames == NULL && h.n == 0);
+  o = vouch_video_opts_default();
+  o.max_side = 0;
+  v = NULL;
+  CHECK_EQ_INT(vouch_video_open_file(&v, gpath("h264.mp4"), &o), VOUCH_E_INVALID);
+  vouch_video_free(v);
+}
+
+static void test_damaged_and_foreign(void) {
+  vouch_vpdq h = {0};
+  CHECK_EQ_INT(hash_file(gpath("truncated-data.mp4"), NULL, 0, &h), VOUCH_E_VIDEO_CORRUPT);
+  CHECK_EQ_INT(hash_file(gpath("truncated-half.mp4"), NULL, 0, &h), VOUCH_E_VIDEO_CORRUPT);
+  CHECK_EQ_INT(hash_file(gpath("not-video.txt"), NULL, 0, &h), VOUCH_E_VIDEO_FORMAT);
+  CHECK_EQ_INT(hash_file(gpath("missing.mp4"), NULL, 0, &h), VOUCH_E_IO);
+  CHECK(h.frames == NULL);
+  vouch_video *v = NULL;
+  CHECK_EQ_INT(vouch_video_open_memory(&v, "", 0, NULL), VOUCH_E_VIDEO_FORMAT);
+  vouch_video_free(v);
+  /* an HLS playlist naming another file: FFmpeg must not open it */
+  static const char m3u8[] = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nh264.mp4\n#EXT-X-ENDLIST\n";
+  v = NULL;
+  int rc = vouch_video_open_memory(&v, m3u8, sizeof m3u8 - 1, NULL);
+  CHECK_EQ_INT(rc, VOUCH_E_VIDEO_FORMAT);
+  vouch_video_free(v);
+  static const char concat[] = "ffconcat version 1.0\nfile h264.mp4\n";
+  v = NULL;
+  CHECK_EQ_INT(vouch_video_open_memory(&v, concat, sizeof concat - 1, NULL), VOUCH_E_VIDEO_FORMAT);
+  vouch_video_free(v);
+}
+
+/* rot90.mp4 is h264.mp4 with a display matrix of a quarter turn counter-
+ * clockwise (ffprobe: rotation=90): its frames are h264.mp4's turned 270
+ * degrees clockwise, as `ffmpeg` itself shows them (checked by hand against
+ * ffmpeg's autorotated output, byte for byte); with rotation off they are
+ * the same as h264.mp4's. */
+static void test_rotation(void) {
+  vouch_video *a = NULL, *b = NULL, *c = NULL;
+  vouch_video_opts off = vouch_video_opts_default();
+  off.apply_rotation = 0;
+  REQUIRE(vouch_video_open_file(&a, gpath("h264.mp4"), NULL) == VOUCH_OK);
+  REQUIRE(vouch_video_open_file(&b, gpath("rot90.mp4"), NULL) == VOUCH_OK);
+  REQUIRE(vouch_video_open_file(&c, gpath("rot90.mp4"), &off) == VOUCH_OK);
+  vouch_video_info ib;
+  vouch_video_get_info(b, &ib);
+  CHECK_EQ_INT(ib.rotation, 270);
+  CHECK_EQ_INT(ib.width, 32);
+  CHECK_EQ_INT(ib.height, 48);
+  vouch_video_frame fa, fb, fc;
+  int eof = 0;
+  REQUIRE(vouch_video_next(a, 1, &fa, &eof) == VOUCH_OK && !eof);
+  REQUIRE(vouch_video_next(b, 1, &fb, &eof) == VOUCH_OK && !eof);
+  REQUIRE(vouch_video_next(c, 1, &fc, &eof) == VOUCH_OK && !eof);
+  REQUIRE(fb.width == 32 && fb.height == 48 && fc.width == 48 && fc.height == 32);
+  size_t bad = 0, bad_c = 0;
+  for (uint32_t y = 0; y < 32; y++)
+    for (uint32_t x = 0; x < 48; x++) {
+      /* counter-clockwise: source (x, y) lands at (y, 47 - x) */
+      bad += memcmp(fa.rgb + y * fa.stride + 3 * x, fb.rgb + (47 - x) * fb.stride + 3 * y, 3) != 0;
+      bad_c += memcmp(fa.rgb + y * fa.stride + 3 * x, fc.rgb + y * fc.stride + 3 * x, 3) != 0;
+    }
+  CHECK_EQ_INT(bad, 0);
+  CHECK_EQ_INT(bad_c, 0);
+  vouch_video_free(a);
+  vouch_video_free(b);
+  vouch_video_free(c);
+}
+
+/* ------------------------------------------------------------ text form */
+
+static void test_text_form(void) {
+  static const char text[] =
+      "# comment\r\n"
+      "0,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.000\r\n"
+      "\n"
+      "30,49,0000000000000000000000000000000000000000000000000000000000000001,1.000\n";
+  vouch_vpdq h;
+  size_t line = 0;
+  REQUIRE(vouch_vpdq_parse(text, sizeof text - 1, &h, &line) == VOUCH_OK);
+  CHECK_EQ_INT(h.n, 2);
+  CHECK_EQ_INT(h.frames[1].frame, 30);
+  CHECK_EQ_INT(h.frames[1].quality, 49);
+  CHECK_EQ_INT(h.frames[1].hash[31], 1);
+  char buf[VOUCH_VPDQ_LINE_BYTES];
+  CHECK(vouch_vpdq_format_line(&h.frames[0], buf, sizeof buf) > 0);
+  CHECK_EQ_STR(buf, "0,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.000\n");
+  CHECK_EQ_INT(vouch_vpdq_format_line(&h.frames[0], buf, 20), 0);
+  vouch_vpdq_clear(&h);
+  static const struct { const char *t; size_t line; } bad[] = {
+    {"", 0},                                                                                 /* no frame */
+    {"0,100,e271,0.000\n", 1},                                                               /* short hash */
+    {"0,101,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.000\n", 1},   /* quality */
+    {"0,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,-1\n", 1},      /* seconds */
+    {"0,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c\n", 1},         /* 3 fields */
+    {"5,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.1\n"
+     "5,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.2\n", 2},     /* order */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    line = 99;
+    CHECK_EQ_INT(vouch_vpdq_parse(bad[i].t, strlen(bad[i].t), &h, &line), VOUCH_E_HASH_PARSE);
+    CHECK_EQ_INT(line, bad[i].line);
+    CHECK(h.frames == NULL && h.n == 0);
+  }
+}
+
+int main(void) {
+  const char *src = getenv("VOUCH_SRC");
+  snprintf(golden, sizeof golden, "%s/tests/golden/videos", src ? src : ".");
+  vouch_video_silence_log();
+  TT_RUN(test_digest_known_answers);
+  TT_RUN(test_frame_hash_is_pdq_of_formula_luma);
+  TT_RUN(test_file_and_memory_agree);
+  TT_RUN(test_limits);
+  TT_RUN(test_damaged_and_foreign);
+  TT_RUN(test_rotation);
+  TT_RUN(test_text_form);
+  TT_MAIN_END;
+}
