@@ -174,6 +174,92 @@ VOUCH_API size_t vouch_vpdq_format_line(const vouch_vpdq_frame *f, char *buf, si
  *           at all), VOUCH_E_LIMIT (more than VOUCH_VPDQ_MAX_FRAMES). */
 VOUCH_API int vouch_vpdq_parse(const char *text, size_t len, vouch_vpdq *out, size_t *line);
 
+/* ------------------------------------------------------------ matching
+ *
+ * The semantics of python-threatexchange's vPDQ matcher (and HMA's): frames
+ * under a quality of 50 are dropped, then frames with the same hash are
+ * counted once (the video's "unique frames").  A query frame matches a video
+ * when some unique frame of the video is within the radius (inclusive,
+ * default 31).  query_pct is the share of the query's unique frames that
+ * match, index_pct the share of the video's unique frames that some query
+ * frame is within the radius of; a video matches when query_pct >=
+ * query_match and index_pct >= index_match (defaults 80 and 0). */
+#define VOUCH_VPDQ_QUALITY_MIN 50
+#define VOUCH_VPDQ_RADIUS 31U
+#define VOUCH_VPDQ_QUERY_MATCH_DEFAULT 80.0
+#define VOUCH_VPDQ_INDEX_MATCH_DEFAULT 0.0
+
+typedef struct vouch_vpdq_similarity {
+  size_t query_unique, query_matched;   /* unique frames of the query; how many match */
+  size_t target_unique, target_matched; /* the same for the other video */
+  double query_pct, target_pct;         /* 100 * matched / unique (0 when unique is 0) */
+} vouch_vpdq_similarity;
+
+/*! vouch_vpdq_compare() :
+ *  The two percentages between two videos by the plain loop (every unique
+ *  frame against every unique frame), as python-threatexchange's
+ *  match_VPDQ_hash_brute.  @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_vpdq_compare(const vouch_vpdq *query, const vouch_vpdq *target, unsigned radius,
+                                 int quality_min, vouch_vpdq_similarity *out);
+
+struct vouch_index; /* vouch/index.h */
+
+/*! vouch_vpdq_index_write() :
+ *  Writes a PDQ index (vouch/index.h, docs/index-format.md) of the unique
+ *  frames (quality >= quality_min) of `n` videos: one entry per unique frame
+ *  of each video, with bank `bank`, entry id i + 1 for videos[i] and external
+ *  id names[i], so the PDQ engines search the frames and each hit names its
+ *  video.  `root`, `count` (may be NULL) get the Merkle root and the number
+ *  of entries; `err` (may be NULL) a message on failure.
+ * @return : as vouch_index_write(); VOUCH_E_INVALID for NULL arguments. */
+VOUCH_API int vouch_vpdq_index_write(const char *path, const char *bank, const vouch_vpdq *videos,
+                                     const char *const *names, size_t n, int quality_min,
+                                     uint8_t root[32], size_t *count, char *err, size_t err_cap);
+
+/* A database of videos over an open index whose entries are video frames:
+ * the entries with the same bank and entry id are the unique frames of one
+ * video (as vouch_vpdq_index_write() makes them). */
+typedef struct vouch_vpdq_db vouch_vpdq_db;
+
+/*! vouch_vpdq_db_open() : groups the entries of `idx` (borrowed: it must
+ *  outlive the handle) by video.  @return : VOUCH_OK, VOUCH_E_INVALID (not a
+ *  PDQ index), VOUCH_E_NOMEM. */
+VOUCH_API int vouch_vpdq_db_open(vouch_vpdq_db **out, struct vouch_index *idx);
+VOUCH_API void vouch_vpdq_db_free(vouch_vpdq_db *db); /* NULL is a no-op */
+/*! vouch_vpdq_db_videos() : the number of videos. */
+VOUCH_API size_t vouch_vpdq_db_videos(const vouch_vpdq_db *db);
+
+typedef struct vouch_vpdq_match_opts {
+  unsigned radius;     /* VOUCH_VPDQ_RADIUS */
+  int quality_min;     /* VOUCH_VPDQ_QUALITY_MIN: query frames below are dropped */
+  double query_match;  /* VOUCH_VPDQ_QUERY_MATCH_DEFAULT */
+  double index_match;  /* VOUCH_VPDQ_INDEX_MATCH_DEFAULT */
+  unsigned threads;    /* search threads; 0 or 1 = the calling thread */
+} vouch_vpdq_match_opts;
+VOUCH_API vouch_vpdq_match_opts vouch_vpdq_match_opts_default(void);
+
+typedef struct vouch_vpdq_video_match {
+  uint32_t entry;        /* one index entry of the video (vouch_index_get: bank, ext id) */
+  uint64_t entry_id;     /* the video's entry id */
+  size_t index_unique;   /* the video's unique frames */
+  size_t query_matched;  /* query unique frames within the radius of one of its frames */
+  size_t index_matched;  /* its unique frames within the radius of a query frame */
+  double query_pct, index_pct;
+  int match;             /* both percentages pass the thresholds */
+} vouch_vpdq_video_match;
+
+/*! vouch_vpdq_db_match() :
+ *  Searches the query's unique frames in the index (exact: every frame
+ *  within the radius is found, by the index's engines) and reports every
+ *  video with at least one matching frame in *out (free with
+ *  vouch_vpdq_video_matches_free()), matches first, then by query_pct and
+ *  index_pct (highest first), then entry.  *query_unique (may be NULL) gets
+ *  the query's unique frame count.
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM, VOUCH_E_LIMIT. */
+VOUCH_API int vouch_vpdq_db_match(vouch_vpdq_db *db, const vouch_vpdq *query, const vouch_vpdq_match_opts *opts,
+                                  vouch_vpdq_video_match **out, size_t *n, size_t *query_unique);
+VOUCH_API void vouch_vpdq_video_matches_free(vouch_vpdq_video_match *m); /* NULL is a no-op */
+
 /* ------------------------------------------------------------ file digests */
 
 typedef enum vouch_digest_algo {

@@ -3,8 +3,11 @@
  * limits, rotation, damaged files, the vPDQ text form.
  * Videos: tests/golden/videos/ (tests/golden/make_videos.sh). */
 #include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include "tinytest.h"
 #include "vouch/vouch.h"
+#include "vouch/index.h"
 
 static char golden[1024];
 
@@ -276,6 +279,118 @@ static void test_text_form(void) {
   }
 }
 
+/* ------------------------------------------------------------ matching */
+
+/* Random videos, some related (frames copied with a few bits flipped, some
+ * repeated, some of low quality): the index path must give, for every
+ * video, the counts of the plain pairwise loop, and report exactly the
+ * videos the loop finds a frame match with. */
+static uint32_t rng = 2463534242u;
+static uint32_t next_rand(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 17;
+  rng ^= rng << 5;
+  return rng;
+}
+
+static void random_video(vouch_vpdq *v, size_t n, const vouch_vpdq *like) {
+  memset(v, 0, sizeof *v);
+  v->frames = calloc(n, sizeof *v->frames);
+  v->n = v->cap = n;
+  for (size_t i = 0; i < n; i++) {
+    vouch_vpdq_frame *f = &v->frames[i];
+    f->frame = i;
+    f->quality = next_rand() % 5 == 0 ? 30 : 90;
+    if (i > 0 && next_rand() % 4 == 0) {
+      memcpy(f->hash, v->frames[i - 1].hash, VOUCH_PDQ_BYTES); /* a repeated frame */
+    } else if (like && like->n && next_rand() % 3 != 0) {
+      memcpy(f->hash, like->frames[next_rand() % like->n].hash, VOUCH_PDQ_BYTES);
+      for (unsigned k = next_rand() % 40; k; k--) f->hash[next_rand() % 32] ^= (uint8_t)(1u << (next_rand() % 8));
+    } else {
+      for (int b = 0; b < 32; b++) f->hash[b] = (uint8_t)next_rand();
+    }
+  }
+}
+
+static void test_index_matches_plain_loop(void) {
+  enum { NV = 40, NQ = 6 };
+  vouch_vpdq db[NV], q[NQ];
+  char names[NV][16];
+  const char *pn[NV];
+  for (int i = 0; i < NV; i++) {
+    random_video(&db[i], 20 + next_rand() % 60, i >= 5 ? &db[next_rand() % 5] : NULL);
+    snprintf(names[i], sizeof names[i], "video%02d", i);
+    pn[i] = names[i];
+  }
+  for (int i = 0; i < NQ; i++) random_video(&q[i], 10 + next_rand() % 50, i < NQ - 1 ? &db[next_rand() % NV] : NULL);
+  /* query 0: an edited copy of video 3 (every frame a few bits off) */
+  free(q[0].frames);
+  q[0] = db[3];
+  q[0].frames = malloc(db[3].n * sizeof *q[0].frames);
+  REQUIRE(q[0].frames != NULL);
+  memcpy(q[0].frames, db[3].frames, db[3].n * sizeof *q[0].frames);
+  for (size_t k = 0; k < q[0].n; k++) q[0].frames[k].hash[next_rand() % 32] ^= 0x11;
+  char path[] = "/tmp/vouch-test-vpdq-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  char err[256] = "";
+  size_t count = 0;
+  int rc = vouch_vpdq_index_write(path, "videos", db, pn, NV, VOUCH_VPDQ_QUALITY_MIN, NULL, &count, err, sizeof err);
+  CHECK_EQ_INT(rc, VOUCH_OK);
+  vouch_index *idx = NULL;
+  REQUIRE(vouch_index_open(&idx, path, NULL) == VOUCH_OK);
+  vouch_vpdq_db *vdb = NULL;
+  REQUIRE(vouch_vpdq_db_open(&vdb, idx) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_vpdq_db_videos(vdb), NV);
+  size_t matched_videos = 0;
+  for (int i = 0; i < NQ; i++) {
+    vouch_vpdq_video_match *m = NULL;
+    size_t nm = 0, qu = 0;
+    REQUIRE(vouch_vpdq_db_match(vdb, &q[i], NULL, &m, &nm, &qu) == VOUCH_OK);
+    size_t expect_hit = 0;
+    for (int v = 0; v < NV; v++) {
+      vouch_vpdq_similarity s;
+      REQUIRE(vouch_vpdq_compare(&q[i], &db[v], VOUCH_VPDQ_RADIUS, VOUCH_VPDQ_QUALITY_MIN, &s) == VOUCH_OK);
+      CHECK_EQ_INT(s.query_unique, qu);
+      const vouch_vpdq_video_match *x = NULL;
+      for (size_t k = 0; k < nm; k++)
+        if (m[k].entry_id == (uint64_t)v + 1) x = &m[k];
+      if (s.query_matched == 0) {
+        CHECK(x == NULL);
+        continue;
+      }
+      expect_hit++;
+      REQUIRE(x != NULL);
+      CHECK_EQ_INT(x->query_matched, s.query_matched);
+      CHECK_EQ_INT(x->index_matched, s.target_matched);
+      CHECK_EQ_INT(x->index_unique, s.target_unique);
+      CHECK(x->query_pct == s.query_pct && x->index_pct == s.target_pct);
+      CHECK_EQ_INT(x->match, s.query_pct >= 80.0);
+      vouch_index_entry e;
+      CHECK(vouch_index_get(idx, x->entry, &e) == VOUCH_OK && e.ext_len == strlen(names[v]) &&
+            memcmp(e.ext_id, names[v], e.ext_len) == 0);
+      matched_videos += x->match;
+    }
+    CHECK_EQ_INT(nm, expect_hit);
+    for (size_t k = 1; k < nm; k++) CHECK(m[k - 1].match >= m[k].match);
+    vouch_vpdq_video_matches_free(m);
+  }
+  CHECK(matched_videos > 0); /* the related queries do match */
+  /* a video matches itself fully */
+  vouch_vpdq_video_match *m = NULL;
+  size_t nm = 0;
+  REQUIRE(vouch_vpdq_db_match(vdb, &db[7], NULL, &m, &nm, NULL) == VOUCH_OK);
+  REQUIRE(nm >= 1);
+  CHECK(m[0].entry_id == 8 && m[0].query_pct == 100.0 && m[0].index_pct == 100.0 && m[0].match);
+  vouch_vpdq_video_matches_free(m);
+  vouch_vpdq_db_free(vdb);
+  vouch_index_free(idx);
+  unlink(path);
+  for (int i = 0; i < NV; i++) free(db[i].frames);
+  for (int i = 0; i < NQ; i++) free(q[i].frames);
+}
+
 int main(void) {
   const char *src = getenv("VOUCH_SRC");
   snprintf(golden, sizeof golden, "%s/tests/golden/videos", src ? src : ".");
@@ -287,5 +402,6 @@ int main(void) {
   TT_RUN(test_damaged_and_foreign);
   TT_RUN(test_rotation);
   TT_RUN(test_text_form);
+  TT_RUN(test_index_matches_plain_loop);
   TT_MAIN_END;
 }
