@@ -161,6 +161,9 @@ typedef struct cli_video_opts {
 int cli_vpdq_file(const char *path, const cli_video_opts *o, vouch_vpdq *out, char *err, size_t err_cap);
 /* `vouch hash --algo vpdq`: returns the number of files that failed. */
 long cli_hash_videos(const cli_paths *paths, const cli_video_opts *o, int json, FILE *out);
+/* `vouch index video` and `vouch match --vpdq` (programs/cli/matchvideo.c). */
+int cmd_index_video(int argc, char **argv);
+int cmd_match_video(int argc, char **argv);
 /* `vouch hash --algo md5|sha1|sha256`: returns the number of files that failed. */
 long cli_hash_digests(const cli_paths *paths, int algo, int json, FILE *out);
 

@@ -92,6 +92,23 @@ import json; e=[json.loads(l) for l in open('$T/j')]
 assert [x['error'] for x in e] == ['not a video we can decode'] and e[0]['detail'], e"
 $V hash --algo vpdq "$T/missing.mp4" 2>/dev/null; check "missing video exits 2" test $? -eq 2
 
+# video index and matching: an index of two videos (one from its vPDQ file,
+# one hashed on the spot); the same video's frames match it 100/100, an
+# unrelated list matches nothing, thresholds apply
+$V index video -o "$T/v.vidx" "$T/out/h264.txt" "$G/vp9.webm" > "$T/o"; check "index video exits 0" test $? -eq 0
+check "index video counts" grep -q "2 videos, 24 frames" "$T/o"
+$V match --vpdq --index "$T/v.vidx" "$G/h264.mp4" > "$T/m"; check "a known video matches (exit 1)" test $? -eq 1
+check "it matches its own entry 100/100" grep -qP "^$G/h264.mp4\tmatch\t100.000\t100.000\tvideos\th264\$" "$T/m"
+$V match --vpdq --index "$T/v.vidx" --json --hashes "$T/out/h264.txt" > "$T/m"
+check "match --hashes JSON" python3 -c "
+import json; m=[json.loads(l) for l in open('$T/m')]
+assert m[0]['id']=='h264' and m[0]['match'] is True and m[0]['query_match']==100.0 and m[0]['index_frames']>0, m"
+printf '0,100,%064x,0.000\n' 7 > "$T/other.txt"
+$V match --vpdq --index "$T/v.vidx" --hashes "$T/other.txt" > "$T/m"; check "an unrelated list: exit 0" test $? -eq 0
+check "and prints nothing" test ! -s "$T/m"
+$V match --vpdq --index "$T/v.vidx" --query-match 101 "$G/h264.mp4" 2>/dev/null; check "bad threshold exits 2" test $? -eq 2
+$V match --vpdq --index "$T/v.vidx" "$G/not-video.txt" 2>/dev/null; check "a non-video query exits 2" test $? -eq 2
+
 # exact digests agree with coreutils on any file
 for a in md5 sha1 sha256; do
   $V hash --algo $a "$G/h264.mp4" "$EX/wee.jpg" > "$T/d"; check "$a exits 0" test $? -eq 0
