@@ -168,8 +168,11 @@ VOUCH_API size_t vouch_vpdq_format_line(const vouch_vpdq_frame *f, char *buf, si
  *  line per frame; CR LF accepted; empty lines and lines starting with '#'
  *  skipped) from `len` bytes at `text`.  `*out` is overwritten.  Frame
  *  numbers must be strictly increasing, qualities 0..100, seconds finite
- *  and non-negative.  On error, `*line` (may be NULL) receives the 1-based
- *  line number.
+ *  and non-negative.  Text starting with '{' is read as python-threatexchange's
+ *  JSON form instead: {"FRAME": {"quality": Q, "hash": "HEX", "timestamp":
+ *  SECONDS}, ...} (frames sorted by number).  On error, `*line` (may be
+ *  NULL) receives the 1-based line number (JSON: where the syntax error is,
+ *  else 1).
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_HASH_PARSE (includes no frame
  *           at all), VOUCH_E_LIMIT (more than VOUCH_VPDQ_MAX_FRAMES). */
 VOUCH_API int vouch_vpdq_parse(const char *text, size_t len, vouch_vpdq *out, size_t *line);

@@ -51,9 +51,10 @@ static const char index_video_usage[] =
   "Writes a PDQ index of the unique frames (quality >= Q, default 50; equal\n"
   "hashes once) of each video, for 'vouch match --vpdq'.  PATH is a vPDQ file in\n"
   "the reference's text form (FRAME,QUALITY,PDQHEX,SECONDS lines, as 'vouch hash\n"
-  "--algo vpdq -o DIR' or vpdq-hash-video write them) or a video, hashed here at\n"
-  "its own size, every frame.  Each video is named by its file name without the\n"
-  "extension (the entry's id); --bank names the bank (default 'videos').\n"
+  "--algo vpdq -o DIR' or vpdq-hash-video write them) or python-threatexchange's\n"
+  "JSON form, or a video, hashed here at its own size, every frame.  Each video\n"
+  "is named by its file name without the extension (the entry's id); --bank\n"
+  "names the bank (default 'videos').\n"
   "Prints the number of videos, frames and the Merkle root.\n";
 
 int cmd_index_video(int argc, char **argv) {
@@ -133,7 +134,8 @@ static const char match_video_usage[] =
   "\n"
   "options:\n"
   "      --index FILE        the index of video frames\n"
-  "      --hashes            the PATHs are vPDQ files (the reference's text form)\n"
+  "      --hashes            the PATHs are vPDQ files (the reference's text form or\n"
+  "                          python-threatexchange's JSON form)\n"
   "      --query-match P     percent, default 80\n"
   "      --index-match P     percent, default 0\n"
   "      --radius N          frame match distance, inclusive (default 31)\n"

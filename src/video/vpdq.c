@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "video_internal.h"
 #include "hash/pdq_internal.h"
 
@@ -182,10 +184,74 @@ static int parse_line(const char *p, const char *end, vouch_vpdq_frame *f) {
   return 0;
 }
 
+static int cmp_frame(const void *pa, const void *pb) {
+  const vouch_vpdq_frame *a = pa, *b = pb;
+  return a->frame < b->frame ? -1 : a->frame > b->frame;
+}
+
+/* python-threatexchange's JSON form (vpdq_to_json):
+ * {"FRAME": {"quality": Q, "hash": "HEX", "timestamp": SECONDS}, ...} */
+static int parse_json(const char *text, size_t len, vouch_vpdq *out, size_t *line) {
+  json_error_t je;
+  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  if (!root || !json_is_object(root)) {
+    if (line) *line = root ? 1 : (size_t)(je.line > 0 ? je.line : 1);
+    json_decref(root);
+    return VOUCH_E_HASH_PARSE;
+  }
+  int rc = VOUCH_OK;
+  const char *key;
+  json_t *val;
+  json_object_foreach(root, key, val) {
+    vouch_vpdq_frame f;
+    uint64_t frame, quality;
+    json_t *q = json_object_get(val, "quality"), *h = json_object_get(val, "hash"),
+           *t = json_object_get(val, "timestamp");
+    if (parse_u64(key, key + strlen(key), &frame) != 0 || !json_is_integer(q) || !json_is_string(h) ||
+        !json_is_number(t) || json_integer_value(q) < 0 || json_integer_value(q) > 100 ||
+        json_string_length(h) != 2 * VOUCH_PDQ_BYTES ||
+        vouch_hash_from_hex(json_string_value(h), 2 * VOUCH_PDQ_BYTES, f.hash, VOUCH_PDQ_BYTES) != VOUCH_OK) {
+      rc = VOUCH_E_HASH_PARSE;
+      break;
+    }
+    const double secs = json_number_value(t);
+    if (!isfinite(secs) || secs < 0 || secs > 1e9) {
+      rc = VOUCH_E_HASH_PARSE;
+      break;
+    }
+    quality = (uint64_t)json_integer_value(q);
+    f.frame = frame;
+    f.quality = (int)quality;
+    /* -0.0 passes the sign test but would print as "-0.000" (found by fuzz_vpdq_text) */
+    f.seconds = secs == 0 ? 0.0f : (float)secs;
+    rc = push_frame(out, &f);
+    if (rc != VOUCH_OK) break;
+  }
+  json_decref(root);
+  if (rc == VOUCH_OK && out->n) {
+    qsort(out->frames, out->n, sizeof *out->frames, cmp_frame);
+    for (size_t i = 1; i < out->n; i++)
+      if (out->frames[i].frame == out->frames[i - 1].frame) rc = VOUCH_E_HASH_PARSE; /* "1" and "01" */
+  }
+  if (rc != VOUCH_OK && line) *line = 1;
+  return rc;
+}
+
 int vouch_vpdq_parse(const char *text, size_t len, vouch_vpdq *out, size_t *line) {
   if (!out || (!text && len)) return VOUCH_E_INVALID;
   memset(out, 0, sizeof *out);
   out->duration = -1.0;
+  size_t skip = 0;
+  while (skip < len && (text[skip] == ' ' || text[skip] == '\t' || text[skip] == '\r' || text[skip] == '\n')) skip++;
+  if (skip < len && text[skip] == '{') {
+    int jrc = parse_json(text, len, out, line);
+    if (jrc == VOUCH_OK && out->n == 0) jrc = VOUCH_E_HASH_PARSE;
+    if (jrc != VOUCH_OK) {
+      vouch_vpdq_clear(out);
+      out->duration = -1.0;
+    }
+    return jrc;
+  }
   size_t lineno = 0;
   int rc = VOUCH_OK;
   const char *p = text, *end = text + len;

@@ -103,6 +103,17 @@ $V match --vpdq --index "$T/v.vidx" --json --hashes "$T/out/h264.txt" > "$T/m"
 check "match --hashes JSON" python3 -c "
 import json; m=[json.loads(l) for l in open('$T/m')]
 assert m[0]['id']=='h264' and m[0]['match'] is True and m[0]['query_match']==100.0 and m[0]['index_frames']>0, m"
+# the same list in python-threatexchange's JSON form
+python3 - "$T/out/h264.txt" "$T/h264.json" <<'PY'
+import json, sys
+d = {}
+for line in open(sys.argv[1]):
+    f, q, h, s = line.strip().split(",")
+    d[f] = {"quality": int(q), "hash": h, "timestamp": float(s)}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+$V match --vpdq --index "$T/v.vidx" --hashes "$T/h264.json" > "$T/m"; check "JSON list matches (exit 1)" test $? -eq 1
+check "JSON list: h264 100/100" grep -qP "\tmatch\t100.000\t100.000\tvideos\th264\$" "$T/m"
 printf '0,100,%064x,0.000\n' 7 > "$T/other.txt"
 $V match --vpdq --index "$T/v.vidx" --hashes "$T/other.txt" > "$T/m"; check "an unrelated list: exit 0" test $? -eq 0
 check "and prints nothing" test ! -s "$T/m"

@@ -271,6 +271,31 @@ static void test_text_form(void) {
     {"5,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.1\n"
      "5,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.2\n", 2},     /* order */
   };
+  /* python-threatexchange's JSON form, frames out of order */
+  static const char js[] =
+      "{\"30\": {\"quality\": 49, \"hash\": "
+      "\"0000000000000000000000000000000000000000000000000000000000000001\", \"timestamp\": 1.0},"
+      " \"0\": {\"quality\": 100, \"hash\": "
+      "\"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c\", \"timestamp\": 0}}";
+  REQUIRE(vouch_vpdq_parse(js, sizeof js - 1, &h, &line) == VOUCH_OK);
+  CHECK_EQ_INT(h.n, 2);
+  CHECK_EQ_INT(h.frames[0].frame, 0);
+  CHECK_EQ_INT(h.frames[1].frame, 30);
+  CHECK_EQ_INT(h.frames[1].quality, 49);
+  CHECK(h.frames[1].seconds == 1.0f);
+  vouch_vpdq_clear(&h);
+  static const char *const bad_json[] = {
+    "{}", "{\"0\": {\"quality\": 100, \"hash\": \"e2\", \"timestamp\": 0}}",
+    "{\"x\": {\"quality\": 100, \"hash\": \"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c\", \"timestamp\": 0}}",
+    "{\"0\": {\"quality\": 100, \"hash\": \"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c\"}}",
+    "{\"1\": {\"quality\": 1, \"hash\": \"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c\", \"timestamp\": 0},"
+    " \"01\": {\"quality\": 1, \"hash\": \"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c\", \"timestamp\": 0}}",
+    "{\"0\": ",
+  };
+  for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+    CHECK_EQ_INT(vouch_vpdq_parse(bad_json[i], strlen(bad_json[i]), &h, &line), VOUCH_E_HASH_PARSE);
+    CHECK(h.frames == NULL && h.n == 0);
+  }
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     line = 99;
     CHECK_EQ_INT(vouch_vpdq_parse(bad[i].t, strlen(bad[i].t), &h, &line), VOUCH_E_HASH_PARSE);
