@@ -157,6 +157,9 @@ typedef struct cli_video_opts {
   int rotate;              /* apply the display matrix */
   const char *out_dir;     /* -o DIR: write DIR/NAME.txt instead of printing */
 } cli_video_opts;
+/* The name the reference gives a video's hash file: the path's last
+ * component without its extension (vpdq-hash-video -d).  malloc'd. */
+char *cli_video_stem(const char *path);
 /* The vPDQ of one video file; on error, a detail in err. */
 int cli_vpdq_file(const char *path, const cli_video_opts *o, vouch_vpdq *out, char *err, size_t err_cap);
 /* `vouch hash --algo vpdq`: returns the number of files that failed. */

@@ -5,16 +5,21 @@
 #include <string.h>
 #include "cli.h"
 
-/* DIR/NAME.txt as the reference's -d names it: the path's last component
- * without what follows its last '.'. */
-static char *reference_out_name(const char *dir, const char *path) {
+char *cli_video_stem(const char *path) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
   const char *dot = strrchr(base, '.');
-  size_t blen = dot ? (size_t)(dot - base) : strlen(base);
-  size_t n = strlen(dir) + 1 + blen + 5;
+  return strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+/* DIR/NAME.txt as the reference's -d names it. */
+static char *reference_out_name(const char *dir, const char *path) {
+  char *stem = cli_video_stem(path);
+  if (!stem) return NULL;
+  size_t n = strlen(dir) + strlen(stem) + 6;
   char *s = malloc(n);
-  if (s) snprintf(s, n, "%s/%.*s.txt", dir, (int)blen, base);
+  if (s) snprintf(s, n, "%s/%s.txt", dir, stem);
+  free(stem);
   return s;
 }
 

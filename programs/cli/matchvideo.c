@@ -12,15 +12,6 @@
  * list received from a partner is far smaller). */
 #define CLI_VPDQ_TEXT_MAX ((size_t)512 << 20)
 
-/* The name the reference gives a video's hash file: the last path
- * component without its extension (vpdq-hash-video -d). */
-static char *video_name(const char *path) {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  const char *dot = strrchr(base, '.');
-  return strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
-}
-
 /* A vPDQ from a file: the reference's text form if it parses as one, else
  * the file is hashed as a video.  Returns 0, or -1 after a message. */
 static int load_vpdq(const char *path, const cli_video_opts *vo, vouch_vpdq *out) {
@@ -91,7 +82,7 @@ int cmd_index_video(int argc, char **argv) {
   int ec = videos && names ? CLI_EXIT_OK : CLI_EXIT_ERROR;
   size_t frames = 0;
   for (size_t i = 0; i < n && ec == CLI_EXIT_OK; i++) {
-    names[i] = video_name(argv[optind + (int)i]);
+    names[i] = cli_video_stem(argv[optind + (int)i]);
     if (!names[i] || load_vpdq(argv[optind + (int)i], &vo, &videos[i]) != 0) ec = CLI_EXIT_ERROR;
     frames += videos[i].n;
   }

@@ -8,6 +8,7 @@
 #include "tinytest.h"
 #include "vouch/vouch.h"
 #include "vouch/index.h"
+#include "common/internal.h"
 
 static char golden[1024];
 
@@ -416,6 +417,43 @@ static void test_index_matches_plain_loop(void) {
   for (int i = 0; i < NQ; i++) free(q[i].frames);
 }
 
+/* Every allocation of ours failing in turn (FFmpeg's own allocations are
+ * not ours to fail): opening, decoding, hashing, matching end in VOUCH_OK or
+ * VOUCH_E_NOMEM, never anything else; the ASan build checks for leaks. */
+static int alloc_run(const unsigned char *bytes, size_t len) {
+  vouch_video *v = NULL;
+  vouch_vpdq h = {0}, p = {0};
+  int rc = vouch_video_open_memory(&v, bytes, len, NULL);
+  if (rc == VOUCH_OK) rc = vouch_vpdq_hash_video(v, 0, &h);
+  vouch_video_free(v);
+  static const char text[] = "0,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.000\n";
+  if (rc == VOUCH_OK) rc = vouch_vpdq_parse(text, sizeof text - 1, &p, NULL);
+  vouch_vpdq_similarity sim;
+  if (rc == VOUCH_OK) rc = vouch_vpdq_compare(&h, &p, 31, 50, &sim);
+  uint8_t d[32];
+  if (rc == VOUCH_OK) rc = vouch_digest_buffer(VOUCH_DIGEST_SHA256, bytes, len, d, sizeof d);
+  vouch_vpdq_clear(&h);
+  vouch_vpdq_clear(&p);
+  return rc;
+}
+
+static void test_alloc_failures(void) {
+  size_t len = 0;
+  unsigned char *bytes = tt_read_file(gpath("h264.mp4"), &len);
+  REQUIRE(bytes != NULL);
+  int done = 0;
+  for (long n = 0; n < 1000 && !done; n++) {
+    vouch__test_fail_allocs_after(n);
+    int rc = alloc_run(bytes, len);
+    vouch__test_fail_allocs_after(-1);
+    if (rc != VOUCH_OK && rc != VOUCH_E_NOMEM) fprintf(stderr, "allocation %ld: rc %d\n", n, rc);
+    CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
+    done = rc == VOUCH_OK;
+  }
+  CHECK(done);
+  free(bytes);
+}
+
 int main(void) {
   const char *src = getenv("VOUCH_SRC");
   snprintf(golden, sizeof golden, "%s/tests/golden/videos", src ? src : ".");
@@ -428,5 +466,6 @@ int main(void) {
   TT_RUN(test_rotation);
   TT_RUN(test_text_form);
   TT_RUN(test_index_matches_plain_loop);
+  TT_RUN(test_alloc_failures);
   TT_MAIN_END;
 }
