@@ -22,6 +22,21 @@
 static const char *shared;
 static int videos_seen;
 
+/* Under AddressSanitizer (a Debug build) PDQ runs some 10x slower: there we
+ * hash only the first SANITIZED_VIDEOS videos, enough for memory errors;
+ * the release build checks agreement on all of them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+#define SANITIZED_VIDEOS 2
+
 static int cmp_uint(const void *a, const void *b) {
   unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
   return x < y ? -1 : x > y;
@@ -108,12 +123,16 @@ static void test_reference_videos(void) {
   }
   closedir(d);
   for (size_t i = 0; i < n; i++) {
-    compare_one(names[i], 0);
-    compare_one(names[i], 128);
-    videos_seen++;
+    if (!SANITIZED || i < SANITIZED_VIDEOS) {
+      compare_one(names[i], 0);
+      compare_one(names[i], 128);
+      videos_seen++;
+    }
     free(names[i]);
   }
-  CHECK(videos_seen >= 8); /* the shared set has 8 videos */
+  if (SANITIZED) fprintf(stderr, "  sanitizer build: %d of %zu videos compared\n", videos_seen, n);
+  CHECK(n >= 8); /* the shared set has 8 videos */
+  CHECK(videos_seen == (SANITIZED ? (int)(n < SANITIZED_VIDEOS ? n : SANITIZED_VIDEOS) : (int)n));
 }
 
 int main(void) {
