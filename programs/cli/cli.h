@@ -156,6 +156,7 @@ typedef struct cli_video_opts {
   uint32_t downsample;     /* 0: own size; N: N x N */
   int rotate;              /* apply the display matrix */
   const char *out_dir;     /* -o DIR: write DIR/NAME.txt instead of printing */
+  int threads;             /* decoder threads; 0 = 1 */
 } cli_video_opts;
 /* The name the reference gives a video's hash file: the path's last
  * component without its extension (vpdq-hash-video -d).  malloc'd. */

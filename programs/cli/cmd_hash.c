@@ -32,7 +32,8 @@ static const char hash_usage[] =
   "  -e, --exact       decode at full resolution: bit-exact with the PDQ reference.\n"
   "                    The default (fast) mode decodes JPEGs at a reduced scale\n"
   "                    (libjpeg-turbo scaled DCT); see docs/hashing.md for its distance\n"
-  "  -j, --jobs N      threads (default: all cores)\n"
+  "  -j, --jobs N      threads (default: all cores); for vpdq, the video decoder's\n"
+  "                    threads (frames and hashes are the same whatever N)\n"
   "  -r, --recursive   walk directories (sorted, hidden files skipped; files\n"
   "                    that are not images are skipped and counted)\n"
   "      --json        JSON Lines output; a file that fails gives {\"path\":..,\"error\":..}\n"
@@ -175,6 +176,8 @@ int cmd_hash(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   o.jobs = (int)jobs;
+  /* videos: one at a time, the decoder on -j threads (all cores by default) */
+  vo.threads = jobs ? (int)jobs : cli_ncpu();
   o.progress_label = "hashing";
   cli_paths paths = {0};
   int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);

@@ -77,6 +77,7 @@ int cli_vpdq_file(const char *path, const cli_video_opts *o, vouch_vpdq *out, ch
   vouch_video_opts vo = vouch_video_opts_default();
   vo.out_side = o->downsample;
   vo.apply_rotation = o->rotate;
+  vo.threads = o->threads > 0 ? (o->threads > 64 ? 64 : o->threads) : 1;
   vouch_video *v = NULL;
   int rc = vouch_video_open_file(&v, path, &vo);
   if (rc == VOUCH_OK) rc = vouch_vpdq_hash_video(v, o->seconds_per_hash, out);
