@@ -166,6 +166,13 @@ int cli_vpdq_file(const char *path, const cli_video_opts *o, vouch_vpdq *out, ch
 /* `vouch hash --algo vpdq`: returns the number of files that failed. */
 long cli_hash_videos(const cli_paths *paths, const cli_video_opts *o, int json, FILE *out);
 /* `vouch index video` and `vouch match --vpdq` (programs/cli/matchvideo.c). */
+struct vouch_bank;
+/* The algorithm of bank `name`, or VOUCH_ALGO_NONE. */
+int cli_bank_algo(struct vouch_bank *b, const char *name);
+/* `vouch bank import` into a vpdq bank: each file (vPDQ text, JSON, or a
+ * video) is one video, named `id` or its file-name stem.  Exit status. */
+int cli_bank_import_videos(struct vouch_bank *b, const char *bank, char **files, int n, const char *source,
+                           const char *id);
 int cmd_index_video(int argc, char **argv);
 int cmd_match_video(int argc, char **argv);
 /* `vouch hash --algo md5|sha1|sha256`: returns the number of files that failed. */

@@ -15,8 +15,8 @@ static const char bank_usage[] =
   "sources, an external id, tags, an added-at time and an enabled flag.\n"
   "\n"
   "subcommands:\n"
-  "  create  --db DB NAME [--algo pdq|phash|dhash|ahash]\n"
-  "          a new empty bank (creates DB if needed)\n"
+  "  create  --db DB NAME [--algo pdq|phash|dhash|ahash|vpdq]\n"
+  "          a new empty bank (creates DB if needed); a vpdq bank holds videos\n"
   "  import  --db DB NAME FILE|- [--source S] [--strict] [--column C] [--format F]\n"
   "          add the hashes of a list; formats (detected): hex per line\n"
   "          (optionally followed by an id), CSV/TSV with a header naming the hash\n"
@@ -26,6 +26,12 @@ static const char bank_usage[] =
   "          added.  Bad lines are reported (with line numbers) and skipped;\n"
   "          --strict imports nothing if any line is bad.  One transaction: an\n"
   "          interrupted import leaves the bank unchanged.  Default source: FILE's name.\n"
+  "  import  --db DB NAME FILE... [--source S] [--id ID]    (a vpdq bank)\n"
+  "          each FILE is one video: a vPDQ file (the reference's text form or\n"
+  "          python-threatexchange's JSON) or a video, hashed here; its id is\n"
+  "          --id or the file name without extension.  The same video again\n"
+  "          gets the new source added.  'vouch index build' then indexes the\n"
+  "          unique frames of the enabled videos for 'vouch match --vpdq'.\n"
   "  import  --db DB NAME --signed LIST.vsl\n"
   "          a source's signed list (vouch audit source sign): its signature is\n"
   "          checked, it must be of the bank's algorithm and not older than a\n"
@@ -298,6 +304,16 @@ static int do_lists(const bank_args *a) {
 
 static int do_import(const bank_args *a) {
   if (a->signed_list) return do_import_signed(a);
+  if (a->nops >= 2) { /* a bank of videos takes vPDQ files or videos (matchvideo.c) */
+    vouch_bank *vb;
+    if (open_bank(a, 0, &vb) != VOUCH_OK) return CLI_EXIT_ERROR;
+    if (cli_bank_algo(vb, a->ops[0]) == VOUCH_ALGO_VPDQ) {
+      int ec = cli_bank_import_videos(vb, a->ops[0], a->ops + 1, a->nops - 1, a->source, a->id);
+      vouch_bank_free(vb);
+      return ec;
+    }
+    vouch_bank_free(vb);
+  }
   if (need_ops(a, 2, "NAME FILE") != 0) return CLI_EXIT_ERROR;
   const char *file = a->ops[1];
   vouch_import_opts o;
@@ -436,7 +452,7 @@ int cmd_bank(int argc, char **argv) {
   int rc;
   if (!strcmp(sub, "create")) {
     if (need_ops(&a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
-    int algo = vouch_algo_from_name(a.algo ? a.algo : "pdq");
+    int algo = vouch_bank_algo_from_name(a.algo ? a.algo : "pdq");
     if (algo == VOUCH_ALGO_NONE) {
       cli_errorf("bank create: unknown algorithm '%s'", a.algo);
       return CLI_EXIT_ERROR;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cli.h"
 #include "vouch/index.h"
+#include "vouch/bank.h"
 
 /* Largest vPDQ text file we read (24 h at 60 fps is ~400 MB of lines; a
  * list received from a partner is far smaller). */
@@ -34,6 +35,54 @@ static int load_vpdq(const char *path, const cli_video_opts *vo, vouch_vpdq *out
     return -1;
   }
   return 0;
+}
+
+/* ---------------------------------------------------------------- bank import */
+
+static int info_algo(void *ctx, const vouch_bank_info *in) {
+  *(int *)ctx = in->algo;
+  return 0;
+}
+
+int cli_bank_algo(vouch_bank *b, const char *name) {
+  int algo = VOUCH_ALGO_NONE;
+  if (vouch_bank_list(b, name, info_algo, &algo) != VOUCH_OK) return VOUCH_ALGO_NONE;
+  return algo;
+}
+
+int cli_bank_import_videos(vouch_bank *b, const char *bank, char **files, int n, const char *source, const char *id) {
+  if (id && n != 1) {
+    cli_errorf("bank import: --id names one video: give one FILE");
+    return CLI_EXIT_ERROR;
+  }
+  cli_video_opts vo = {.rotate = 1};
+  int errors = 0;
+  size_t added = 0, merged = 0;
+  for (int i = 0; i < n; i++) {
+    vouch_vpdq v;
+    char *stem = cli_video_stem(files[i]);
+    if (!stem || load_vpdq(files[i], &vo, &v) != 0) {
+      free(stem);
+      errors++;
+      continue;
+    }
+    const char *base = strrchr(files[i], '/');
+    int is_new = 0;
+    int rc = vouch_bank_import_video(b, bank, &v, id ? id : stem, source ? source : (base ? base + 1 : files[i]), NULL,
+                                     0, &is_new, NULL);
+    vouch_vpdq_clear(&v);
+    if (rc != VOUCH_OK) {
+      cli_errorf("%s: %s: %s", files[i], vouch_strerror(rc), vouch_bank_errmsg(b));
+      errors++;
+    } else {
+      added += is_new;
+      merged += !is_new;
+    }
+    free(stem);
+  }
+  fprintf(stderr, "vouch: %zu videos added, %zu already in bank '%s' (source added), %d failed\n", added, merged, bank,
+          errors);
+  return errors ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
 static const char index_video_usage[] =

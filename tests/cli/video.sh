@@ -120,6 +120,29 @@ check "and prints nothing" test ! -s "$T/m"
 $V match --vpdq --index "$T/v.vidx" --query-match 101 "$G/h264.mp4" 2>/dev/null; check "bad threshold exits 2" test $? -eq 2
 $V match --vpdq --index "$T/v.vidx" "$G/not-video.txt" 2>/dev/null; check "a non-video query exits 2" test $? -eq 2
 
+# a bank of videos: vPDQ files and videos in, the same video twice is one
+# entry with both sources, hash lists refused, index build + match --vpdq
+B=$T/b.sqlite
+$V bank create --db "$B" --algo vpdq known; check "create a vpdq bank" test $? -eq 0
+$V bank import --db "$B" known "$T/out/h264.txt" "$G/vp9.webm" --source partner-x 2> "$T/e"; check "import 2 videos" test $? -eq 0
+check "2 added" grep -q "2 videos added, 0 already" "$T/e"
+$V bank import --db "$B" known "$T/h264.json" --id h264 --source partner-y 2> "$T/e"
+check "the same video as JSON merges" grep -q "0 videos added, 1 already" "$T/e"
+check "bank list: vpdq, 2 entries" grep -qE "^known +vpdq +enabled +2 entries" <($V bank list --db "$B")
+$V bank export --db "$B" known --format csv > "$T/x.csv"
+check "export names both sources" grep -q "h264,\"partner-x,partner-y\"\|h264,partner-x,partner-y" "$T/x.csv"
+printf '%064x\n' 5 > "$T/one.txt"
+$V bank import --db "$B" known "$T/one.txt" 2>/dev/null; check "a hash list is not a video (exit 2)" test $? -eq 2
+$V index build --db "$B" -o "$T/b.vidx" > /dev/null 2>&1; check "index build of a vpdq bank" test $? -eq 0
+$V match --vpdq --index "$T/b.vidx" --json "$G/h264.mp4" > "$T/m"; check "match against the bank (exit 1)" test $? -eq 1
+check "bank match names bank, id and 100/100" python3 -c "
+import json; m=[json.loads(l) for l in open('$T/m')]
+x=[r for r in m if r['id']=='h264'][0]; assert x['bank']=='known' and x['query_match']==100.0 and x['index_match']==100.0, m"
+$V bank disable --db "$B" known --id h264 2>/dev/null && $V index build --db "$B" -o "$T/b.vidx" > /dev/null 2>&1
+$V match --vpdq --index "$T/b.vidx" --json "$G/h264.mp4" > "$T/m"
+check "a disabled video is not matched" python3 -c "
+import json; assert all(json.loads(l)['id'] != 'h264' for l in open('$T/m'))"
+
 # exact digests agree with coreutils on any file
 for a in md5 sha1 sha256; do
   $V hash --algo $a "$G/h264.mp4" "$EX/wee.jpg" > "$T/d"; check "$a exits 0" test $? -eq 0

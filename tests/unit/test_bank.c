@@ -488,7 +488,7 @@ static void test_signed_lists(void) {
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
   REQUIRE(vouch_bank_create(b, "s", VOUCH_ALGO_PDQ) == VOUCH_OK);
   REQUIRE(vouch_bank_create(b, "s2", VOUCH_ALGO_PDQ) == VOUCH_OK);
-  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
   vouch_import_stats st;
   int rc;
   dump d;
@@ -678,7 +678,8 @@ static void test_schema_v1(void) {
   REQUIRE(import_str(b, "old", H2 "\n", "legacy", 1, NULL) == VOUCH_OK);
   vouch_bank_free(b);
   /* what version 1 created */
-  CHECK_EQ_INT(raw_sql(path, "DROP TABLE entry_lists; DROP TABLE signed_lists; PRAGMA user_version=1"), SQLITE_OK);
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE video_frames; DROP TABLE entry_lists; DROP TABLE signed_lists;"
+                             " PRAGMA user_version=1"), SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
   int rc;
   lists_seen ls = all_lists(b, 0, &rc);
@@ -691,7 +692,7 @@ static void test_schema_v1(void) {
   vouch_bank_free(b);
   CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 1);
   REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
-  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
   CHECK_EQ_INT(vouch_bank_import_signed(b, "old", l, n, 0, NULL), VOUCH_OK);
   bank_dump(b, "old", &d);
   CHECK_EQ_INT(d.n, 2);
@@ -699,7 +700,7 @@ static void test_schema_v1(void) {
   CHECK_EQ_INT(ls.n, 1);
   vouch_bank_free(b);
   /* a later version than ours is still refused */
-  CHECK_EQ_INT(raw_sql(path, "PRAGMA user_version=3"), SQLITE_OK);
+  CHECK_EQ_INT(raw_sql(path, "PRAGMA user_version=4"), SQLITE_OK);
   CHECK_EQ_INT(vouch_bank_open(&b, path, 0), VOUCH_E_DB_VERSION);
   vouch_bank_free(b);
   vouch_audit_free(l);

@@ -8,6 +8,7 @@
 #include "tinytest.h"
 #include "vouch/vouch.h"
 #include "vouch/index.h"
+#include "vouch/bank.h"
 #include "common/internal.h"
 
 static char golden[1024];
@@ -417,6 +418,99 @@ static void test_index_matches_plain_loop(void) {
   for (int i = 0; i < NQ; i++) free(q[i].frames);
 }
 
+/* A bank of videos: import (new, merged, refused into other banks), frames
+ * read back, the index of unique frames, matching by entry id, and the
+ * migration of a version 2 bank file. */
+static void test_video_bank(void) {
+  char dir[] = "/tmp/vouch-test-vbank-XXXXXX";
+  REQUIRE(mkdtemp(dir) != NULL);
+  char path[256], idx_path[256];
+  snprintf(path, sizeof path, "%s/b.sqlite", dir);
+  snprintf(idx_path, sizeof idx_path, "%s/v.vidx", dir);
+  vouch_bank *b = NULL;
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_algo_from_name("VPDQ"), VOUCH_ALGO_VPDQ);
+  CHECK_EQ_INT(vouch_algo_from_name("vpdq"), VOUCH_ALGO_NONE); /* not a single-hash algorithm */
+  REQUIRE(vouch_bank_create(b, "videos", VOUCH_ALGO_VPDQ) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "photos", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  vouch_vpdq v[3];
+  for (int i = 0; i < 3; i++) random_video(&v[i], 30 + 10 * (size_t)i, NULL);
+  int added = -1;
+  int64_t e0 = 0, e1 = 0, e0b = 0;
+  CHECK_EQ_INT(vouch_bank_import_video(b, "videos", &v[0], "clip-a", "org-a", NULL, 0, &added, &e0), VOUCH_OK);
+  CHECK_EQ_INT(added, 1);
+  CHECK_EQ_INT(vouch_bank_import_video(b, "videos", &v[1], "clip-b", "org-a", "t1", 0, &added, &e1), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_import_video(b, "videos", &v[0], "clip-a", "org-b", NULL, 0, &added, &e0b), VOUCH_OK);
+  CHECK_EQ_INT(added, 0); /* the same video: one entry, two sources */
+  CHECK_EQ_INT(e0b, e0);
+  CHECK_EQ_INT(vouch_bank_import_video(b, "photos", &v[2], "x", NULL, NULL, 0, NULL, NULL), VOUCH_E_ALGO_MISMATCH);
+  CHECK_EQ_INT(vouch_bank_import_video(b, "nope", &v[2], "x", NULL, NULL, 0, NULL, NULL), VOUCH_E_NOT_FOUND);
+  vouch_import_opts io = {0};
+
+  static const char line[] = "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c\n";
+  CHECK_EQ_INT(vouch_bank_import(b, "videos", line, sizeof line - 1, &io, NULL), VOUCH_E_ALGO_MISMATCH);
+  vouch_vpdq back;
+  REQUIRE(vouch_bank_video(b, e1, &back) == VOUCH_OK);
+  CHECK_EQ_INT(back.n, v[1].n);
+  for (size_t i = 0; i < back.n && i < v[1].n; i++)
+    CHECK(back.frames[i].frame == v[1].frames[i].frame && back.frames[i].quality == v[1].frames[i].quality &&
+          memcmp(back.frames[i].hash, v[1].frames[i].hash, 32) == 0 && back.frames[i].seconds == v[1].frames[i].seconds);
+  vouch_vpdq_clear(&back);
+  CHECK_EQ_INT(vouch_bank_video(b, 999999, &back), VOUCH_E_NOT_FOUND);
+  /* mixing a video bank and a photo bank in one index is refused */
+  const char *both[2] = {"videos", "photos"};
+  CHECK_EQ_INT(vouch_bank_build_index(b, both, 2, idx_path, NULL, NULL), VOUCH_E_ALGO_MISMATCH);
+  size_t count = 0;
+  REQUIRE(vouch_bank_build_index(b, both, 1, idx_path, NULL, &count) == VOUCH_OK);
+  vouch_index *idx = NULL;
+  REQUIRE(vouch_index_open(&idx, idx_path, NULL) == VOUCH_OK);
+  vouch_vpdq_db *vdb = NULL;
+  REQUIRE(vouch_vpdq_db_open(&vdb, idx) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_vpdq_db_videos(vdb), 2);
+  for (int i = 0; i < 2; i++) {
+    vouch_vpdq_video_match *m = NULL;
+    size_t nm = 0;
+    REQUIRE(vouch_vpdq_db_match(vdb, &v[i], NULL, &m, &nm, NULL) == VOUCH_OK);
+    REQUIRE(nm >= 1);
+    vouch_vpdq_similarity sim;
+    REQUIRE(vouch_vpdq_compare(&v[i], &v[i], 31, 50, &sim) == VOUCH_OK);
+    CHECK(m[0].entry_id == (uint64_t)(i == 0 ? e0 : e1) && m[0].match && m[0].index_unique == sim.target_unique);
+    vouch_index_entry e;
+    CHECK(vouch_index_get(idx, m[0].entry, &e) == VOUCH_OK);
+    const char *want_id = i == 0 ? "clip-a" : "clip-b", *want_src = i == 0 ? "org-a,org-b" : "org-a";
+    CHECK(e.ext_len == strlen(want_id) && memcmp(e.ext_id, want_id, e.ext_len) == 0);
+    CHECK(e.src_len == strlen(want_src) && memcmp(e.source, want_src, e.src_len) == 0);
+    vouch_vpdq_video_matches_free(m);
+  }
+  vouch_vpdq_db_free(vdb);
+  vouch_index_free(idx);
+  /* a disabled video leaves the index */
+  char e1s[32];
+  snprintf(e1s, sizeof e1s, "%lld", (long long)e1);
+  CHECK_EQ_INT(vouch_bank_entry_set_enabled(b, "videos", VOUCH_SELECT_ENTRY_ID, e1s, 0, NULL), VOUCH_OK);
+  size_t count2 = 0;
+  REQUIRE(vouch_bank_build_index(b, both, 1, idx_path, NULL, &count2) == VOUCH_OK);
+  CHECK(count2 > 0 && count2 < count);
+  vouch_bank_free(b);
+  /* a version 2 file (before video banks) is migrated when opened for writing */
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "sqlite3 %s 'DELETE FROM banks; DROP TABLE video_frames; PRAGMA user_version=2'", path);
+  if (system(cmd) == 0) {
+    b = NULL;
+    REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
+    CHECK_EQ_INT(vouch_bank_create(b, "v2", VOUCH_ALGO_VPDQ), VOUCH_E_DB_VERSION);
+    vouch_bank_free(b);
+    b = NULL;
+    REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
+    CHECK_EQ_INT(vouch_bank_create(b, "v2", VOUCH_ALGO_VPDQ), VOUCH_OK);
+    CHECK_EQ_INT(vouch_bank_import_video(b, "v2", &v[2], "c", NULL, NULL, 0, NULL, NULL), VOUCH_OK);
+    vouch_bank_free(b);
+  }
+  for (int i = 0; i < 3; i++) free(v[i].frames);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK(system(cmd) == 0);
+}
+
 /* Every allocation of ours failing in turn (FFmpeg's own allocations are
  * not ours to fail): opening, decoding, hashing, matching end in VOUCH_OK or
  * VOUCH_E_NOMEM, never anything else; the ASan build checks for leaks. */
@@ -466,6 +560,7 @@ int main(void) {
   TT_RUN(test_rotation);
   TT_RUN(test_text_form);
   TT_RUN(test_index_matches_plain_loop);
+  TT_RUN(test_video_bank);
   TT_RUN(test_alloc_failures);
   TT_MAIN_END;
 }
