@@ -190,6 +190,12 @@ static int setup(vouch_video *v, const char *name) {
     if (e == AVERROR(EIO) && v->fp) return fail(v, VOUCH_E_IO, "reading failed: %s", strerror(errno));
     return fail(v, VOUCH_E_VIDEO_FORMAT, "not a container format FFmpeg recognises (%s)", averr(e, eb));
   }
+  /* Still images (FFmpeg reads a JPEG or PNG as a one-frame "image pipe"):
+   * not videos, so that a directory of photos and videos hashes the videos
+   * only.  Animated GIF and APNG have demuxers of their own and stay. */
+  const size_t nl = strlen(ifmt->name);
+  if (!strcmp(ifmt->name, "image2") || (nl > 5 && !strcmp(ifmt->name + nl - 5, "_pipe")))
+    return fail(v, VOUCH_E_VIDEO_FORMAT, "a still image ('%s'), not a video", ifmt->name);
   if (ifmt->flags & AVFMT_NOFILE)
     return fail(v, VOUCH_E_VIDEO_FORMAT, "format '%s' opens files by name: refused", ifmt->name);
   /* Playlists and lists of other files: their media is elsewhere, and we

@@ -84,6 +84,11 @@ check "truncated: corrupt or truncated" grep -q "truncated-data.mp4: corrupt or 
 check "the good file still hashed" test "$(grep -cE "$LINE" "$T/o")" -eq 12
 $V hash --algo vpdq "$G/truncated-half.mp4" 2> "$T/e"; check "half file exits 2" test $? -eq 2
 check "half file: corrupt" grep -q "corrupt or truncated video" "$T/e"
+$V hash --algo vpdq "$EX/wee.jpg" 2> "$T/e"; check "a photo is not a video (exit 2)" test $? -eq 2
+check "photo: still image" grep -q "a still image" "$T/e"
+mkdir "$T/mixed" && cp "$EX/wee.jpg" "$G/h264.mp4" "$T/mixed/"
+$V hash --algo vpdq -r "$T/mixed" > "$T/o"; check "-r over photos and videos: exit 0" test $? -eq 0
+check "-r hashes the video only" test "$(grep -c '^# ' "$T/o")" -eq 1
 $V hash --algo vpdq "$G/not-video.txt" 2> "$T/e"; check "text file exits 2" test $? -eq 2
 check "text file: not a video" grep -q "not a video we can decode" "$T/e"
 $V hash --algo vpdq --json "$G/not-video.txt" 2>/dev/null > "$T/j"

@@ -201,6 +201,19 @@ static void test_damaged_and_foreign(void) {
   int rc = vouch_video_open_memory(&v, m3u8, sizeof m3u8 - 1, NULL);
   CHECK_EQ_INT(rc, VOUCH_E_VIDEO_FORMAT);
   vouch_video_free(v);
+  /* a still image is not a video (FFmpeg would read it as one frame) */
+  char jpg[1100];
+  snprintf(jpg, sizeof jpg, "%s/../../examples/wee.jpg", golden);
+  size_t jlen = 0;
+  unsigned char *jbytes = tt_read_file(jpg, &jlen);
+  if (jbytes) {
+    v = NULL;
+    CHECK_EQ_INT(vouch_video_open_memory(&v, jbytes, jlen, NULL), VOUCH_E_VIDEO_FORMAT);
+    CHECK(strstr(vouch_video_errmsg(v), "still image") != NULL);
+    vouch_video_free(v);
+    free(jbytes);
+  }
+  CHECK(jbytes != NULL);
   static const char concat[] = "ffconcat version 1.0\nfile h264.mp4\n";
   v = NULL;
   CHECK_EQ_INT(vouch_video_open_memory(&v, concat, sizeof concat - 1, NULL), VOUCH_E_VIDEO_FORMAT);
