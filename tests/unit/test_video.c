@@ -203,7 +203,7 @@ static void test_damaged_and_foreign(void) {
   vouch_video_free(v);
   /* a still image is not a video (FFmpeg would read it as one frame) */
   char jpg[1100];
-  snprintf(jpg, sizeof jpg, "%s/../../examples/wee.jpg", golden);
+  snprintf(jpg, sizeof jpg, "%s/../../../examples/wee.jpg", golden);
   size_t jlen = 0;
   unsigned char *jbytes = tt_read_file(jpg, &jlen);
   if (jbytes) {
