@@ -257,7 +257,7 @@ static int setup(vouch_video *v, const char *name) {
   if (!v->cc) return VOUCH_E_NOMEM;
   e = avcodec_parameters_to_context(v->cc, par);
   if (e < 0) return fail(v, VOUCH_E_VIDEO_CORRUPT, "codec parameters rejected (%s)", averr(e, eb));
-  v->cc->max_pixels = (int64_t)o->max_frame_pixels;
+  v->cc->max_pixels = o->max_frame_pixels > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)o->max_frame_pixels;
   /* Threads: the decoder's output frames and their order do not depend on
    * them (FFmpeg's decoders are bit-exact whatever the threading); the
    * reference uses slice threads, we also allow frame threads, which most
@@ -417,7 +417,7 @@ static int take_frame(vouch_video *v, int convert, vouch_video_frame *f) {
   if ((uint32_t)fr->width > o->max_side || (uint32_t)fr->height > o->max_side || px > o->max_frame_pixels)
     return fail(v, VOUCH_E_VIDEO_TOO_LARGE, "frame %llu is %dx%d, over the limits", (unsigned long long)v->decoded,
                 fr->width, fr->height);
-  if (v->total_pixels > o->max_total_pixels - px)
+  if (px > o->max_total_pixels || v->total_pixels > o->max_total_pixels - px)
     return fail(v, VOUCH_E_VIDEO_TOO_LONG, "more than %llu decoded pixels", (unsigned long long)o->max_total_pixels);
   v->total_pixels += px;
   /* The reference's timestamp of this frame is index / frame rate. */

@@ -178,6 +178,10 @@ static void test_limits(void) {
   CHECK_EQ_INT(vouch_video_next(v, 0, &f, &eof), VOUCH_E_VIDEO_TOO_LONG); /* sticky */
   vouch_video_free(v);
   CHECK(h.frames == NULL && h.n == 0);
+  /* a total below one frame's pixels stops the first frame */
+  o = vouch_video_opts_default();
+  o.max_total_pixels = 100;
+  CHECK_EQ_INT(hash_file(gpath("h264.mp4"), &o, 0, &h), VOUCH_E_VIDEO_TOO_LONG);
   o = vouch_video_opts_default();
   o.max_side = 0;
   v = NULL;
