@@ -173,6 +173,10 @@ int cli_bank_algo(struct vouch_bank *b, const char *name);
  * video) is one video, named `id` or its file-name stem.  Exit status. */
 int cli_bank_import_videos(struct vouch_bank *b, const char *bank, char **files, int n, const char *source,
                            const char *id);
+/* `vouch bank export --videos DIR` of a vpdq bank: DIR/ID.txt per video in
+ * the reference's text form (entry-N.txt when the id is not a plain file
+ * name).  Exit status. */
+int cli_bank_export_videos(struct vouch_bank *b, const char *bank, const char *dir);
 int cmd_index_video(int argc, char **argv);
 int cmd_match_video(int argc, char **argv);
 /* `vouch hash --algo md5|sha1|sha256`: returns the number of files that failed. */

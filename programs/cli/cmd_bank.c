@@ -50,6 +50,8 @@ static const char bank_usage[] =
   "          unless --prune, which also deletes those that no other stored list\n"
   "          attests and that have no other source.  One transaction.\n"
   "  export  --db DB NAME [--format hex|csv|jsonl] [-o FILE]\n"
+  "  export  --db DB NAME --videos DIR     (a vpdq bank) DIR/ID.txt per video, in the\n"
+  "          reference's text form (entry-N.txt when ID is not a plain file name)\n"
   "  list    --db DB [--json]          all banks with their entry counts\n"
   "  show    --db DB NAME [--json]     one bank\n"
   "  enable  --db DB NAME [--id EXT_ID | --entry N | --hash HEX]\n"
@@ -61,7 +63,7 @@ static const char bank_usage[] =
 
 typedef struct bank_args {
   const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash, *signed_list, *export_dir;
-  const char *remove;
+  const char *remove, *videos_dir;
   int strict, json, all, prune;
   int nops;
   char **ops;
@@ -77,7 +79,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
       {"hash", required_argument, 0, 'H'},    {"help", no_argument, 0, 'h'},
       {"signed", required_argument, 0, 'G'},  {"export", required_argument, 0, 'X'},
       {"all", no_argument, 0, 'A'},          {"remove", required_argument, 0, 'R'},
-      {"prune", no_argument, 0, 'P'},
+      {"prune", no_argument, 0, 'P'},        {"videos", required_argument, 0, 'V'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   optind = 1;
@@ -99,6 +101,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
     case 'X': a->export_dir = optarg; break;
     case 'R': a->remove = optarg; break;
     case 'P': a->prune = 1; break;
+    case 'V': a->videos_dir = optarg; break;
     case 'A': a->all = 1; break;
     case 'h': fputs(bank_usage, stdout); return 1;
     default: fputs(bank_usage, stderr); return -1;
@@ -396,6 +399,13 @@ static int export_entry(void *vctx, const vouch_bank_entry *e) {
 
 static int do_export(const bank_args *a) {
   if (need_ops(a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
+  if (a->videos_dir) { /* a bank of videos, one vPDQ file each (matchvideo.c) */
+    vouch_bank *vb;
+    if (open_bank(a, VOUCH_BANK_OPEN_READONLY, &vb) != VOUCH_OK) return CLI_EXIT_ERROR;
+    int ec = cli_bank_export_videos(vb, a->ops[0], a->videos_dir);
+    vouch_bank_free(vb);
+    return ec;
+  }
   export_ctx c = {stdout, VOUCH_LIST_HEX};
   if (a->format && (parse_format(a->format, &c.format) != 0 || c.format == VOUCH_LIST_AUTO ||
                     c.format == VOUCH_LIST_TSV)) {

@@ -85,6 +85,78 @@ int cli_bank_import_videos(vouch_bank *b, const char *bank, char **files, int n,
   return errors ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
+/* ---------------------------------------------------------------- bank export */
+
+typedef struct {
+  int64_t *ids;
+  char **names;
+  size_t n, cap;
+  int nomem;
+} video_list;
+
+static int collect_video(void *ctx, const vouch_bank_entry *e) {
+  video_list *l = ctx;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 64;
+    int64_t *ni = realloc(l->ids, nc * sizeof *ni);
+    if (ni) l->ids = ni;
+    char **nn = realloc(l->names, nc * sizeof *nn);
+    if (nn) l->names = nn;
+    if (!ni || !nn) return l->nomem = 1;
+    l->cap = nc;
+  }
+  l->ids[l->n] = e->id;
+  l->names[l->n] = strdup(e->ext_id ? e->ext_id : "");
+  if (!l->names[l->n]) return l->nomem = 1;
+  l->n++;
+  return 0;
+}
+
+/* A file name from a partner's id only when it is plainly safe. */
+static int safe_name(const char *s) {
+  if (!*s || *s == '.' || strlen(s) > 200) return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+          *s == '_' || *s == '-'))
+      return 0;
+  return 1;
+}
+
+int cli_bank_export_videos(vouch_bank *b, const char *bank, const char *dir) {
+  video_list l = {0};
+  int rc = vouch_bank_entries(b, bank, collect_video, &l);
+  int errors = 0;
+  if (rc != VOUCH_OK || l.nomem) {
+    cli_errorf("bank export: %s", l.nomem ? "out of memory" : vouch_bank_errmsg(b));
+    errors++;
+  }
+  for (size_t i = 0; i < l.n && !errors; i++) {
+    vouch_vpdq v;
+    char path[4096];
+    if (safe_name(l.names[i])) snprintf(path, sizeof path, "%s/%s.txt", dir, l.names[i]);
+    else snprintf(path, sizeof path, "%s/entry-%lld.txt", dir, (long long)l.ids[i]);
+    rc = vouch_bank_video(b, l.ids[i], &v);
+    FILE *f = rc == VOUCH_OK ? fopen(path, "w") : NULL;
+    if (!f) {
+      cli_errorf("%s: %s", path, rc == VOUCH_OK ? strerror(errno) : vouch_bank_errmsg(b));
+      errors++;
+    } else {
+      char line[VOUCH_VPDQ_LINE_BYTES];
+      for (size_t k = 0; k < v.n; k++) fwrite(line, 1, vouch_vpdq_format_line(&v.frames[k], line, sizeof line), f);
+      if (ferror(f) | (fclose(f) != 0)) {
+        cli_errorf("%s: write error", path);
+        errors++;
+      }
+    }
+    vouch_vpdq_clear(&v);
+  }
+  for (size_t i = 0; i < l.n; i++) free(l.names[i]);
+  free(l.names);
+  free(l.ids);
+  if (!errors) fprintf(stderr, "vouch: %zu videos written to %s\n", l.n, dir);
+  return errors ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
 static const char index_video_usage[] =
   "usage: vouch index video -o FILE.vidx [--bank NAME] [--quality Q] PATH...\n"
   "\n"

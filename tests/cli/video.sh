@@ -138,6 +138,16 @@ $V bank export --db "$B" known --format csv > "$T/x.csv"
 check "export names both sources" grep -q "h264,\"partner-x,partner-y\"\|h264,partner-x,partner-y" "$T/x.csv"
 printf '%064x\n' 5 > "$T/one.txt"
 $V bank import --db "$B" known "$T/one.txt" 2>/dev/null; check "a hash list is not a video (exit 2)" test $? -eq 2
+mkdir "$T/exp"
+$V bank export --db "$B" known --videos "$T/exp" 2>/dev/null; check "export videos" test $? -eq 0
+check "exported h264.txt = the imported vPDQ" test "$(cat "$T/exp/h264.txt")" = "$(cat "$T/out/h264.txt")"
+check "exported vp9.txt" test -s "$T/exp/vp9.txt"
+$V bank import --db "$B" known "$T/exp/h264.txt" --source partner-z 2> "$T/e"
+check "re-importing the export merges" grep -q "0 videos added, 1 already" "$T/e"
+# an id that is no plain file name is not used as one
+$V bank import --db "$B" known "$T/other.txt" --id "../../evil" --source partner-w 2>/dev/null
+mkdir "$T/exp2/" && $V bank export --db "$B" known --videos "$T/exp2" 2>/dev/null
+check "unsafe id exported as entry-N.txt" bash -c "ls '$T/exp2' | grep -q '^entry-[0-9]*.txt\$' && test ! -e '$T/evil.txt'"
 $V index build --db "$B" -o "$T/b.vidx" > /dev/null 2>&1; check "index build of a vpdq bank" test $? -eq 0
 $V match --vpdq --index "$T/b.vidx" --json "$G/h264.mp4" > "$T/m"; check "match against the bank (exit 1)" test $? -eq 1
 check "bank match names bank, id and 100/100" python3 -c "
