@@ -1062,6 +1062,68 @@ static int bl_push(banklist *l, int64_t id, const char *name) {
   return VOUCH_OK;
 }
 
+/* The rows of an index being built: hashes of hb bytes and, per row, the
+ * offsets of its id and sources in `sb`, its bank and its entry id. */
+typedef struct index_rows {
+  size_t hb;
+  uint8_t *hashes;
+  size_t *ext_off, *src_off;
+  uint32_t *bank_of;
+  uint64_t *entry_id;
+  size_t n, cap;
+  strbuf sb;
+} index_rows;
+
+/* Appends a row whose id and sources are the offsets eo and so in rows->sb. */
+static int rows_push(index_rows *r, const void *hash, size_t eo, size_t so, uint32_t bank, uint64_t entry_id) {
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 4096;
+    uint8_t *nh = vouch__realloc(r->hashes, cap * r->hb);
+    if (nh) r->hashes = nh;
+    size_t *ne = vouch__realloc(r->ext_off, cap * sizeof *ne);
+    if (ne) r->ext_off = ne;
+    size_t *ns = vouch__realloc(r->src_off, cap * sizeof *ns);
+    if (ns) r->src_off = ns;
+    uint32_t *nb = vouch__realloc(r->bank_of, cap * sizeof *nb);
+    if (nb) r->bank_of = nb;
+    uint64_t *ni = vouch__realloc(r->entry_id, cap * sizeof *ni);
+    if (ni) r->entry_id = ni;
+    if (!nh || !ne || !ns || !nb || !ni) return VOUCH_E_NOMEM;
+    r->cap = cap;
+  }
+  memcpy(r->hashes + r->n * r->hb, hash, r->hb);
+  r->ext_off[r->n] = eo;
+  r->src_off[r->n] = so;
+  r->bank_of[r->n] = bank;
+  r->entry_id[r->n] = entry_id;
+  r->n++;
+  return VOUCH_OK;
+}
+
+/* Writes the rows as an index of `algo` over the banks `bl`. */
+static int rows_write(vouch_bank *b, const index_rows *r, int algo, const banklist *bl, const char *path,
+                      uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count) {
+  vouch_index_input *in = vouch__malloc((r->n ? r->n : 1) * sizeof *in);
+  if (!in) return fail(b, VOUCH_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < r->n; i++)
+    in[i] = (vouch_index_input){.hash = r->hashes + i * r->hb, .bank = r->bank_of[i], .entry_id = r->entry_id[i],
+                                .ext_id = r->sb.p + r->ext_off[i], .source = r->sb.p + r->src_off[i]};
+  int rc = vouch_index_write(path, algo, (const char *const *)bl->names, (uint32_t)bl->n, in, r->n, root, b->errmsg,
+                             sizeof b->errmsg);
+  vouch__free(in);
+  if (rc == VOUCH_OK && count) *count = r->n;
+  return rc;
+}
+
+static void rows_free(index_rows *r) {
+  vouch__free(r->hashes);
+  vouch__free(r->ext_off);
+  vouch__free(r->src_off);
+  vouch__free(r->bank_of);
+  vouch__free(r->entry_id);
+  vouch__free(r->sb.p);
+}
+
 /* ------------------------------------------------------------ video banks */
 
 /* The entry hash of a video: SHA-256 of its vPDQ in the reference's text form. */
@@ -1220,12 +1282,7 @@ static int build_video_index(vouch_bank *b, const banklist *bl, const char *path
                              size_t *count) {
   int rc = VOUCH_OK;
   sqlite3_stmt *st = NULL, *fs = NULL;
-  uint8_t *hashes = NULL;
-  size_t n = 0, cap = 0, *ext_off = NULL, *src_off = NULL, nin = 0;
-  uint32_t *bank_of = NULL;
-  uint64_t *eid_of = NULL;
-  vouch_index_input *in = NULL;
-  strbuf sb = {0};
+  index_rows rows = {.hb = VOUCH_PDQ_BYTES};
   if ((rc = prepare(b,
                     "SELECT e.id, coalesce(e.ext_id, ''),"
                     " coalesce((SELECT group_concat(source, ',') FROM"
@@ -1244,7 +1301,7 @@ static int build_video_index(vouch_bank *b, const banklist *bl, const char *path
         rc = fail(b, VOUCH_E_DB_CORRUPT, "video %lld: id or sources too long for an index", (long long)eid);
         break;
       }
-      const size_t eo = sb_add(&sb, ext), so = sb_add(&sb, srcs);
+      const size_t eo = sb_add(&rows.sb, ext), so = sb_add(&rows.sb, srcs);
       if (eo == SIZE_MAX || so == SIZE_MAX) {
         rc = fail(b, VOUCH_E_NOMEM, "out of memory");
         break;
@@ -1254,37 +1311,18 @@ static int build_video_index(vouch_bank *b, const banklist *bl, const char *path
       int fsrc;
       /* frames come sorted by hash: a hash equal to the previous one of the
        * same video is not unique */
-      const size_t first = n;
+      const size_t first = rows.n;
       while ((fsrc = sqlite3_step(fs)) == SQLITE_ROW) {
         const void *h = sqlite3_column_blob(fs, 0);
         if (!h || sqlite3_column_bytes(fs, 0) != (int)VOUCH_PDQ_BYTES) {
           rc = fail(b, VOUCH_E_DB_CORRUPT, "video %lld: a frame hash has the wrong size", (long long)eid);
           break;
         }
-        if (n > first && cmp_frame_hash(hashes + (n - 1) * VOUCH_PDQ_BYTES, h) == 0) continue;
-        if (n == cap) {
-          cap = cap ? cap * 2 : 4096;
-          uint8_t *nh = vouch__realloc(hashes, cap * VOUCH_PDQ_BYTES);
-          if (nh) hashes = nh;
-          size_t *ne = vouch__realloc(ext_off, cap * sizeof *ext_off);
-          if (ne) ext_off = ne;
-          size_t *ns = vouch__realloc(src_off, cap * sizeof *src_off);
-          if (ns) src_off = ns;
-          uint32_t *nb = vouch__realloc(bank_of, cap * sizeof *bank_of);
-          if (nb) bank_of = nb;
-          uint64_t *ni = vouch__realloc(eid_of, cap * sizeof *eid_of);
-          if (ni) eid_of = ni;
-          if (!nh || !ne || !ns || !nb || !ni) {
-            rc = fail(b, VOUCH_E_NOMEM, "out of memory");
-            break;
-          }
+        if (rows.n > first && cmp_frame_hash(rows.hashes + (rows.n - 1) * VOUCH_PDQ_BYTES, h) == 0) continue;
+        if (rows_push(&rows, h, eo, so, (uint32_t)k, (uint64_t)eid) != VOUCH_OK) {
+          rc = fail(b, VOUCH_E_NOMEM, "out of memory");
+          break;
         }
-        memcpy(hashes + n * VOUCH_PDQ_BYTES, h, VOUCH_PDQ_BYTES);
-        ext_off[n] = eo;
-        src_off[n] = so;
-        bank_of[n] = (uint32_t)k;
-        eid_of[n] = (uint64_t)eid;
-        n++;
       }
       if (rc == VOUCH_OK && fsrc != SQLITE_DONE) rc = sqlfail(b, fsrc, "read frames");
       sqlite3_reset(fs);
@@ -1292,28 +1330,11 @@ static int build_video_index(vouch_bank *b, const banklist *bl, const char *path
     if (rc == VOUCH_OK && src != SQLITE_DONE) rc = sqlfail(b, src, "read videos");
     sqlite3_reset(st);
   }
-  if (rc != VOUCH_OK) goto done;
-  in = vouch__malloc((n ? n : 1) * sizeof *in);
-  if (!in) {
-    rc = fail(b, VOUCH_E_NOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++)
-    in[nin++] = (vouch_index_input){.hash = hashes + i * VOUCH_PDQ_BYTES, .bank = bank_of[i], .entry_id = eid_of[i],
-                                    .ext_id = sb.p + ext_off[i], .source = sb.p + src_off[i]};
-  rc = vouch_index_write(path, VOUCH_ALGO_PDQ, (const char *const *)bl->names, (uint32_t)bl->n, in, nin, root,
-                         b->errmsg, sizeof b->errmsg);
-  if (rc == VOUCH_OK && count) *count = nin;
+  if (rc == VOUCH_OK) rc = rows_write(b, &rows, VOUCH_ALGO_PDQ, bl, path, root, count);
 done:
   if (st) sqlite3_finalize(st);
   if (fs) sqlite3_finalize(fs);
-  vouch__free(hashes);
-  vouch__free(ext_off);
-  vouch__free(src_off);
-  vouch__free(bank_of);
-  vouch__free(eid_of);
-  vouch__free(in);
-  vouch__free(sb.p);
+  rows_free(&rows);
   return rc;
 }
 
@@ -1324,13 +1345,7 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
   b->errmsg[0] = 0;
   int rc = VOUCH_OK, algo = VOUCH_ALGO_NONE;
   banklist bl = {0};
-  uint8_t *hashes = NULL;
-  size_t *ext_off = NULL, *src_off = NULL;
-  uint32_t *bank_of = NULL;
-  uint64_t *entry_id = NULL;
-  vouch_index_input *in = NULL;
-  strbuf sb = {0};
-  size_t n = 0, cap = 0;
+  index_rows rows = {0};
   sqlite3_stmt *st = NULL;
   /* the chosen banks: explicit (must exist; disabled ones contribute
    * nothing) or all enabled ones */
@@ -1383,7 +1398,6 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     st = NULL;
   }
   const size_t nb = bl.n;
-  char **bnames = bl.names;
   int64_t *ids = bl.ids;
   if (algo == VOUCH_ALGO_NONE)
     algo = VOUCH_ALGO_PDQ; /* no banks at all: an empty PDQ index */
@@ -1391,7 +1405,8 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     rc = build_video_index(b, &bl, path, root, count);
     goto done;
   }
-  size_t hb = vouch_algo_bytes(algo);
+  const size_t hb = vouch_algo_bytes(algo);
+  rows.hb = hb;
   if ((rc = prepare(b,
                     "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
                     " coalesce((SELECT group_concat(source, ',') FROM"
@@ -1403,23 +1418,6 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     sqlite3_bind_int64(st, 1, ids[k]);
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 4096;
-        uint8_t *nh = vouch__realloc(hashes, cap * hb);
-        if (nh) hashes = nh;
-        size_t *ne = vouch__realloc(ext_off, cap * sizeof *ext_off);
-        if (ne) ext_off = ne;
-        size_t *ns = vouch__realloc(src_off, cap * sizeof *src_off);
-        if (ns) src_off = ns;
-        uint32_t *nbk = vouch__realloc(bank_of, cap * sizeof *bank_of);
-        if (nbk) bank_of = nbk;
-        uint64_t *nid = vouch__realloc(entry_id, cap * sizeof *entry_id);
-        if (nid) entry_id = nid;
-        if (!nh || !ne || !ns || !nbk || !nid) {
-          rc = fail(b, VOUCH_E_NOMEM, "out of memory");
-          goto done;
-        }
-      }
       const void *h = sqlite3_column_blob(st, 1);
       if (!h || (size_t)sqlite3_column_bytes(st, 1) != hb) {
         rc = fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: hash has the wrong size",
@@ -1433,16 +1431,12 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
                   (long long)sqlite3_column_int64(st, 0));
         goto done;
       }
-      memcpy(hashes + n * hb, h, hb);
-      ext_off[n] = sb_add(&sb, ext);
-      src_off[n] = sb_add(&sb, srcs);
-      if (ext_off[n] == SIZE_MAX || src_off[n] == SIZE_MAX) {
+      const size_t eo = sb_add(&rows.sb, ext), so = sb_add(&rows.sb, srcs);
+      if (eo == SIZE_MAX || so == SIZE_MAX ||
+          rows_push(&rows, h, eo, so, (uint32_t)k, (uint64_t)sqlite3_column_int64(st, 0)) != VOUCH_OK) {
         rc = fail(b, VOUCH_E_NOMEM, "out of memory");
         goto done;
       }
-      bank_of[n] = (uint32_t)k;
-      entry_id[n] = (uint64_t)sqlite3_column_int64(st, 0);
-      n++;
     }
     if (src != SQLITE_DONE) {
       rc = sqlfail(b, src, "read entries");
@@ -1450,22 +1444,7 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     }
     sqlite3_reset(st);
   }
-  in = vouch__malloc((n ? n : 1) * sizeof *in);
-  if (!in) {
-    rc = fail(b, VOUCH_E_NOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++) {
-    in[i].hash = hashes + i * hb;
-    in[i].bank = bank_of[i];
-    in[i].entry_id = entry_id[i];
-    in[i].ext_id = sb.p + ext_off[i];
-    in[i].source = sb.p + src_off[i];
-  }
-  rc = vouch_index_write(path, algo, (const char *const *)bnames, (uint32_t)nb, in, n, root,
-                         b->errmsg, sizeof b->errmsg);
-  if (rc == VOUCH_OK && count)
-    *count = n;
+  rc = rows_write(b, &rows, algo, &bl, path, root, count);
 done:
   if (st)
     sqlite3_finalize(st);
@@ -1473,12 +1452,6 @@ done:
     vouch__free(bl.names[k]);
   vouch__free(bl.ids);
   vouch__free(bl.names);
-  vouch__free(hashes);
-  vouch__free(ext_off);
-  vouch__free(src_off);
-  vouch__free(bank_of);
-  vouch__free(entry_id);
-  vouch__free(in);
-  vouch__free(sb.p);
+  rows_free(&rows);
   return rc;
 }
