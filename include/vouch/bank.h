@@ -22,14 +22,16 @@
 #include "hash.h"
 #include "merkle.h"
 #include "audit.h"
+#include "video.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* 2 adds the signed source lists, 3 the exchange checkpoints and tombstones;
- * an older file is migrated when opened for writing and read as is (with no
- * signed lists, checkpoints or tombstones) when opened read-only. */
+/* 2 adds the signed source lists, 3 the exchange checkpoints and tombstones
+ * and the frames of videos (banks of algorithm vpdq); an older file is
+ * migrated when opened for writing and read as is (with no signed lists,
+ * checkpoints, tombstones or videos) when opened read-only. */
 #define VOUCH_BANK_SCHEMA_VERSION 3
 #define VOUCH_BANK_NAME_MAX 128U     /* bytes in a bank name */
 #define VOUCH_LIST_FIELD_MAX 4096U   /* bytes in an id, source or tags field */
@@ -390,11 +392,47 @@ VOUCH_API int vouch_bank_signed_lists(vouch_bank *db, const char *const *names, 
 VOUCH_API int vouch_bank_signed_list_remove(vouch_bank *db, int64_t list_id, int prune_entries,
                                             size_t *pruned);
 
+/* ---------------------------------------------------------------- video banks
+ *
+ * A bank of algorithm VOUCH_ALGO_VPDQ holds videos: one entry per video,
+ * whose hash is the SHA-256 of the video's vPDQ in the reference's text
+ * form (so the same list imported twice is one entry with both sources),
+ * with all its frames.  Hash-list imports into such a bank are refused
+ * (VOUCH_E_ALGO_MISMATCH); vouch_bank_build_index() indexes the unique
+ * frames of its enabled videos for vouch_vpdq_db_match() (vouch/video.h). */
+
+/*! vouch_bank_algo_from_name() : the algorithms a bank can have: those of
+ *  vouch_algo_from_name(), and "vpdq" (VOUCH_ALGO_VPDQ); else VOUCH_ALGO_NONE. */
+VOUCH_API int vouch_bank_algo_from_name(const char *name);
+
+/*! vouch_bank_import_video() :
+ *  Adds one video (`video`, at least one frame) to bank `name` (algorithm
+ *  vpdq) in one transaction.  `ext_id` (the video's id), `source` and `tags`
+ *  may be NULL.  The same video again (same frames) adds `source` to the
+ *  existing entry.  `now` is the time to record (0 = time(NULL)); `added`
+ *  (may be NULL) gets 1 for a new entry, 0 for a merge; `entry_id` (may be
+ *  NULL) the entry's id.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_ALGO_MISMATCH (not a vpdq
+ *           bank), VOUCH_E_INVALID, VOUCH_E_DB_VERSION (a file opened
+ *           read-only before version 3), VOUCH_E_DB, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_import_video(vouch_bank *db, const char *name, const vouch_vpdq *video, const char *ext_id,
+                                      const char *source, const char *tags, int64_t now, int *added,
+                                      int64_t *entry_id);
+
+/*! vouch_bank_video() : the frames of video entry `entry_id` into `*out`
+ *  (overwritten; clear it with vouch_vpdq_clear()).
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB_CORRUPT, VOUCH_E_DB, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_video(vouch_bank *db, int64_t entry_id, vouch_vpdq *out);
+
 /*! vouch_bank_build_index() :
  *  Writes an index (vouch/index.h) of the enabled entries (and not disabled
  *  until a later time) of the enabled banks among `names` (all enabled banks when nnames == 0) to `path`.  All
  *  chosen banks must have one algorithm (VOUCH_E_ALGO_MISMATCH otherwise).
  *  `root` and `count` (may be NULL) receive the Merkle root and entry count.
+ *  For vpdq banks the index is a PDQ index of the unique frames (quality >=
+ *  VOUCH_VPDQ_QUALITY_MIN, equal hashes once) of each enabled video, each
+ *  entry carrying the video's entry id, external id and sources: the index
+ *  vouch_vpdq_db_open() reads.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_ALGO_MISMATCH, VOUCH_E_DB,
  *           VOUCH_E_DB_CORRUPT, VOUCH_E_IO, VOUCH_E_NOMEM. */
 VOUCH_API int vouch_bank_build_index(vouch_bank *db, const char *const *names, size_t nnames,

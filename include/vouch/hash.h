@@ -24,7 +24,13 @@ typedef enum vouch_algo {
   VOUCH_ALGO_PDQ = 1,
   VOUCH_ALGO_PHASH = 2,
   VOUCH_ALGO_DHASH = 3,
-  VOUCH_ALGO_AHASH = 4
+  VOUCH_ALGO_AHASH = 4,
+  /* A video's vPDQ: a list of PDQ frame hashes (vouch/video.h), the
+   * algorithm of video banks (vouch/bank.h).  Not one hash: its
+   * vouch_algo_bytes() is 0, so every single-hash API refuses it, and
+   * vouch_algo_from_name() does not return it (vouch_bank_algo_from_name()
+   * does). */
+  VOUCH_ALGO_VPDQ = 5
 } vouch_algo;
 
 #define VOUCH_PDQ_BYTES 32U
@@ -63,7 +69,7 @@ typedef enum vouch_dihedral {
 VOUCH_API size_t vouch_pdq_bytes(void);
 /*! vouch_algo_bytes() : 32 for PDQ, 8 for the 64-bit hashes, 0 for an unknown algo. */
 VOUCH_API size_t vouch_algo_bytes(int algo);
-/*! vouch_algo_name() : "pdq", "phash", "dhash", "ahash", or "unknown". */
+/*! vouch_algo_name() : "pdq", "phash", "dhash", "ahash", "vpdq", or "unknown". */
 VOUCH_API const char *vouch_algo_name(int algo);
 /*! vouch_algo_from_name() : the algo for a name (case-insensitive), or VOUCH_ALGO_NONE. */
 VOUCH_API int vouch_algo_from_name(const char *name);

@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "image.h"
 #include "hash.h"
+#include "video.h"
 #include "merkle.h"
 #include "psi.h"
 #include "audit.h"

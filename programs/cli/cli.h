@@ -156,4 +156,36 @@ typedef int (*cli_hash_cb)(void *ctx, const cli_hash_result *r);
 /* Returns the number of files that failed, or -1 if the run could not start. */
 long cli_hash_run(const cli_paths *paths, const cli_hash_opts *opts, cli_hash_cb cb, void *ctx);
 
+/* ---- videos and file digests (programs/cli/hashvideo.c) ---- */
+typedef struct cli_video_opts {
+  double seconds_per_hash; /* 0: every frame */
+  uint32_t downsample;     /* 0: own size; N: N x N */
+  int rotate;              /* apply the display matrix */
+  const char *out_dir;     /* -o DIR: write DIR/NAME.txt instead of printing */
+  int threads;             /* decoder threads; 0 = 1 */
+} cli_video_opts;
+/* The name the reference gives a video's hash file: the path's last
+ * component without its extension (vpdq-hash-video -d).  malloc'd. */
+char *cli_video_stem(const char *path);
+/* The vPDQ of one video file; on error, a detail in err. */
+int cli_vpdq_file(const char *path, const cli_video_opts *o, vouch_vpdq *out, char *err, size_t err_cap);
+/* `vouch hash --algo vpdq`: returns the number of files that failed. */
+long cli_hash_videos(const cli_paths *paths, const cli_video_opts *o, int json, FILE *out);
+/* `vouch index video` and `vouch match --vpdq` (programs/cli/matchvideo.c). */
+struct vouch_bank;
+/* The algorithm of bank `name`, or VOUCH_ALGO_NONE. */
+int cli_bank_algo(struct vouch_bank *b, const char *name);
+/* `vouch bank import` into a vpdq bank: each file (vPDQ text, JSON, or a
+ * video) is one video, named `id` or its file-name stem.  Exit status. */
+int cli_bank_import_videos(struct vouch_bank *b, const char *bank, char **files, int n, const char *source,
+                           const char *id);
+/* `vouch bank export --videos DIR` of a vpdq bank: DIR/ID.txt per video in
+ * the reference's text form (entry-N.txt when the id is not a plain file
+ * name).  Exit status. */
+int cli_bank_export_videos(struct vouch_bank *b, const char *bank, const char *dir);
+int cmd_index_video(int argc, char **argv);
+int cmd_match_video(int argc, char **argv);
+/* `vouch hash --algo md5|sha1|sha256`: returns the number of files that failed. */
+long cli_hash_digests(const cli_paths *paths, int algo, int json, FILE *out);
+
 #endif

@@ -15,8 +15,8 @@ static const char bank_usage[] =
   "sources, an external id, tags, an added-at time and an enabled flag.\n"
   "\n"
   "subcommands:\n"
-  "  create  --db DB NAME [--algo pdq|phash|dhash|ahash]\n"
-  "          a new empty bank (creates DB if needed)\n"
+  "  create  --db DB NAME [--algo pdq|phash|dhash|ahash|vpdq]\n"
+  "          a new empty bank (creates DB if needed); a vpdq bank holds videos\n"
   "  import  --db DB NAME FILE|- [--source S] [--strict] [--column C] [--format F]\n"
   "          [--signal-type T] [--min-quality Q]\n"
   "          add the hashes of a list; formats (detected, docs/exchanges.md):\n"
@@ -41,6 +41,12 @@ static const char bank_usage[] =
   "          or tat, so that its pages share one source.  F: auto hex csv tsv\n"
   "          jsonl tx te ncmec stopncii tat.  T: the signal type of rows that\n"
   "          name none (a file named simple.TYPE.te sets it to TYPE).\n"
+  "  import  --db DB NAME FILE... [--source S] [--id ID]    (a vpdq bank)\n"
+  "          each FILE is one video: a vPDQ file (the reference's text form or\n"
+  "          python-threatexchange's JSON) or a video, hashed here; its id is\n"
+  "          --id or the file name without extension.  The same video again\n"
+  "          gets the new source added.  'vouch index build' then indexes the\n"
+  "          unique frames of the enabled videos for 'vouch match --vpdq'.\n"
   "  import  --db DB NAME --signed LIST.vsl\n"
   "          a source's signed list (vouch audit source sign): its signature is\n"
   "          checked, it must be of the bank's algorithm and not older than a\n"
@@ -69,6 +75,8 @@ static const char bank_usage[] =
   "  sync    --db DB NAME --type ncmec|stopncii|tat --url URL [--credentials F]\n"
   "          pull an exchange into the bank from where the last sync stopped\n"
   "          (vouch bank sync --help)\n"
+  "  export  --db DB NAME --videos DIR     (a vpdq bank) DIR/ID.txt per video, in the\n"
+  "          reference's text form (entry-N.txt when ID is not a plain file name)\n"
   "  list    --db DB [--json]          all banks with their entry counts\n"
   "  show    --db DB NAME [--json]     one bank\n"
   "  enable  --db DB NAME [--id EXT_ID | --entry N | --hash HEX]\n"
@@ -84,7 +92,7 @@ static const char bank_usage[] =
 
 typedef struct bank_args {
   const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash, *signed_list, *export_dir;
-  const char *remove, *signal_type, *min_quality, *until;
+  const char *remove, *signal_type, *min_quality, *until, *videos_dir;
   int strict, json, all, prune;
   int nops;
   char **ops;
@@ -102,6 +110,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
       {"all", no_argument, 0, 'A'},          {"remove", required_argument, 0, 'R'},
       {"prune", no_argument, 0, 'P'},          {"signal-type", required_argument, 0, 'T'},
       {"min-quality", required_argument, 0, 'Q'}, {"until", required_argument, 0, 'U'},
+      {"videos", required_argument, 0, 'V'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   optind = 1;
@@ -123,6 +132,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
     case 'X': a->export_dir = optarg; break;
     case 'R': a->remove = optarg; break;
     case 'P': a->prune = 1; break;
+    case 'V': a->videos_dir = optarg; break;
     case 'A': a->all = 1; break;
     case 'T': a->signal_type = optarg; break;
     case 'Q': a->min_quality = optarg; break;
@@ -379,6 +389,16 @@ static void print_import(const char *file, const char *bank, const vouch_import_
 
 static int do_import(const bank_args *a) {
   if (a->signed_list) return do_import_signed(a);
+  if (a->nops >= 2) { /* a bank of videos takes vPDQ files or videos (matchvideo.c) */
+    vouch_bank *vb;
+    if (open_bank(a, 0, &vb) != VOUCH_OK) return CLI_EXIT_ERROR;
+    if (cli_bank_algo(vb, a->ops[0]) == VOUCH_ALGO_VPDQ) {
+      int ec = cli_bank_import_videos(vb, a->ops[0], a->ops + 1, a->nops - 1, a->source, a->id);
+      vouch_bank_free(vb);
+      return ec;
+    }
+    vouch_bank_free(vb);
+  }
   if (need_ops(a, 2, "NAME FILE") != 0) return CLI_EXIT_ERROR;
   const char *file = a->ops[1];
   vouch_import_opts o;
@@ -516,6 +536,13 @@ static int export_entry(void *vctx, const vouch_bank_entry *e) {
 
 static int do_export(const bank_args *a) {
   if (need_ops(a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
+  if (a->videos_dir) { /* a bank of videos, one vPDQ file each (matchvideo.c) */
+    vouch_bank *vb;
+    if (open_bank(a, VOUCH_BANK_OPEN_READONLY, &vb) != VOUCH_OK) return CLI_EXIT_ERROR;
+    int ec = cli_bank_export_videos(vb, a->ops[0], a->videos_dir);
+    vouch_bank_free(vb);
+    return ec;
+  }
   export_ctx c = {stdout, VOUCH_LIST_HEX};
   if (a->format && (parse_format(a->format, &c.format) != 0 || c.format == VOUCH_LIST_AUTO ||
                     c.format == VOUCH_LIST_TSV)) {
@@ -578,7 +605,7 @@ int cmd_bank(int argc, char **argv) {
   int rc;
   if (!strcmp(sub, "create")) {
     if (need_ops(&a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
-    int algo = vouch_algo_from_name(a.algo ? a.algo : "pdq");
+    int algo = vouch_bank_algo_from_name(a.algo ? a.algo : "pdq");
     if (algo == VOUCH_ALGO_NONE) {
       cli_errorf("bank create: unknown algorithm '%s'", a.algo);
       return CLI_EXIT_ERROR;

@@ -12,6 +12,8 @@
 static const char match_usage[] =
   "usage: vouch match --index FILE.vidx [OPTIONS] PATH...\n"
   "       vouch match --index FILE.vidx [OPTIONS] --hashes FILE|-\n"
+  "       vouch match --vpdq --index FILE.vidx [OPTIONS] VIDEO...|--hashes VPDQ.txt...\n"
+  "                       (videos: 'vouch match --vpdq --help')\n"
   "\n"
   "Finds every index entry within Hamming distance RADIUS of each photo (hashed\n"
   "with the index's algorithm) or of each hash read with --hashes.  The search\n"
@@ -324,6 +326,8 @@ static int cmp_by_query(const void *pa, const void *pb) {
 }
 
 int cmd_match(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+    if (!strcmp(argv[i], "--vpdq")) return cmd_match_video(argc, argv);
   static const struct option opts[] = {
       {"index", required_argument, 0, 'I'},  {"radius", required_argument, 0, 'R'},
       {"dihedral", no_argument, 0, 'd'},     {"hashes", required_argument, 0, 'H'},

@@ -1,6 +1,6 @@
 /* src/bank/bank.c -- hash banks in SQLite (see vouch/bank.h).
  *
- * Schema (version 2, PRAGMA user_version; application_id 'VCHB'):
+ * Schema (version 3, PRAGMA user_version; application_id 'VCHB'):
  *   banks(id, name UNIQUE, algo, enabled, created_at)
  *   entries(id, bank_id -> banks ON DELETE CASCADE, hash BLOB, ext_id, tags,
  *           enabled, added_at, UNIQUE(bank_id, hash))
@@ -20,9 +20,11 @@
  *           source, credentials (a path, never a secret), created_at) [v3]
  *   entries.disabled_until: out of index builds until that time   [v3]
  *   banks.radius: the bank's own match radius (NULL: the caller's) [v3]
+ *   video_frames(entry_id -> entries ON DELETE CASCADE, frame, quality,
+ *           hash BLOB, seconds, PK(entry_id, frame))             [v3]
  * An older file is migrated to version 3 when opened for writing (one
  * transaction: the missing tables are added); opened read-only it is read as
- * is and simply holds no signed lists, tombstones or checkpoints.
+ * is and simply holds no signed lists, tombstones, checkpoints or videos.
  * WAL journal, foreign keys on.  An import is one IMMEDIATE transaction, so
  * a killed import leaves the bank exactly as it was (SQLite rolls back the
  * unfinished WAL frames on the next open). */
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
@@ -157,7 +160,15 @@ static const char *const schema_v3 =
     " credentials TEXT,"
     " created_at INTEGER NOT NULL);"
     "ALTER TABLE entries ADD COLUMN disabled_until INTEGER;"
-    "ALTER TABLE banks ADD COLUMN radius INTEGER;";
+    "ALTER TABLE banks ADD COLUMN radius INTEGER;"
+    /* the frames of the videos of vpdq banks */
+    "CREATE TABLE video_frames("
+    " entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,"
+    " frame INTEGER NOT NULL,"
+    " quality INTEGER NOT NULL,"
+    " hash BLOB NOT NULL,"
+    " seconds REAL NOT NULL,"
+    " PRIMARY KEY(entry_id, frame)) WITHOUT ROWID;";
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -292,7 +303,7 @@ static int find_bank(vouch_bank *b, const char *name, int64_t *id, int *algo, in
   if (src == SQLITE_ROW) {
     *id = sqlite3_column_int64(st, 0);
     const char *a = (const char *)sqlite3_column_text(st, 1);
-    *algo = a ? vouch_algo_from_name(a) : VOUCH_ALGO_NONE;
+    *algo = vouch_bank_algo_from_name(a);
     if (enabled) *enabled = sqlite3_column_int(st, 2);
     if (*algo == VOUCH_ALGO_NONE)
       rc = fail(b, VOUCH_E_DB_CORRUPT, "bank '%s': unknown algorithm in the bank file", name);
@@ -305,14 +316,25 @@ static int find_bank(vouch_bank *b, const char *name, int64_t *id, int *algo, in
   return rc;
 }
 
+int vouch_bank_algo_from_name(const char *name) {
+  if (name && !strcasecmp(name, "vpdq")) return VOUCH_ALGO_VPDQ;
+  return vouch_algo_from_name(name);
+}
+
+/* Bytes of an entry's hash: the algorithm's, or for a video the SHA-256 of
+ * its vPDQ text. */
+static size_t entry_hash_bytes(int algo) { return algo == VOUCH_ALGO_VPDQ ? 32U : vouch_algo_bytes(algo); }
+
 int vouch_bank_create(vouch_bank *b, const char *name, int algo) {
   if (!b || !b->db)
     return VOUCH_E_INVALID;
   if (!valid_name(name))
     return fail(b, VOUCH_E_INVALID, "bad bank name '%s' (1..128 of A-Z a-z 0-9 . _ - : @)",
                 name ? name : "");
-  if (vouch_algo_bytes(algo) == 0)
+  if (entry_hash_bytes(algo) == 0)
     return fail(b, VOUCH_E_INVALID, "unknown algorithm");
+  if (algo == VOUCH_ALGO_VPDQ && b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d opened read-only: no video banks", b->schema);
   sqlite3_stmt *st;
   VOUCH_TRY(prepare(b, "INSERT INTO banks(name, algo, enabled, created_at) VALUES(?, ?, 1, ?)", &st));
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -363,7 +385,7 @@ int vouch_bank_entry_set_enabled(vouch_bank *b, const char *name, int selector, 
   VOUCH_TRY(find_bank(b, name, &id, &algo, NULL));
   sqlite3_stmt *st;
   uint8_t h[VOUCH_HASH_MAX_BYTES];
-  size_t hb = vouch_algo_bytes(algo);
+  size_t hb = entry_hash_bytes(algo);
   const char *sql;
   switch (selector) {
   case VOUCH_SELECT_ENTRY_ID: sql = "UPDATE entries SET enabled = ? WHERE bank_id = ? AND id = ?"; break;
@@ -500,7 +522,7 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
     in.id = sqlite3_column_int64(st, 0);
     in.name = (const char *)sqlite3_column_text(st, 1);
     const char *a = (const char *)sqlite3_column_text(st, 2);
-    in.algo = a ? vouch_algo_from_name(a) : VOUCH_ALGO_NONE;
+    in.algo = vouch_bank_algo_from_name(a);
     in.enabled = sqlite3_column_int(st, 3);
     in.created_at = sqlite3_column_int64(st, 4);
     in.entries = (uint64_t)sqlite3_column_int64(st, 5);
@@ -535,7 +557,7 @@ static int prepare_entries(vouch_bank *b, const char *where, sqlite3_stmt **st) 
 
 /* Steps a prepare_entries() statement, calling cb for each row. */
 static int each_entry(vouch_bank *b, sqlite3_stmt *st, int algo, vouch_bank_entry_cb cb, void *ctx) {
-  size_t hb = vouch_algo_bytes(algo);
+  size_t hb = entry_hash_bytes(algo);
   int src, rc = VOUCH_OK;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
     vouch_bank_entry e;
@@ -583,7 +605,7 @@ int vouch_bank_entry_get(vouch_bank *b, int64_t entry_id, vouch_bank_entry_cb cb
   sqlite3_bind_int64(st, 1, entry_id);
   int src = sqlite3_step(st);
   const char *a = src == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-  int algo = a ? vouch_algo_from_name(a) : VOUCH_ALGO_NONE;
+  int algo = a ? vouch_bank_algo_from_name(a) : VOUCH_ALGO_NONE;
   sqlite3_finalize(st);
   if (src == SQLITE_DONE)
     return fail(b, VOUCH_E_NOT_FOUND, "no entry %lld", (long long)entry_id);
@@ -907,6 +929,10 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
   VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
   int rc = find_bank(b, name, &c.bank_id, &algo, NULL);
   if (rc) goto rollback;
+  if (algo == VOUCH_ALGO_VPDQ) {
+    rc = fail(b, VOUCH_E_ALGO_MISMATCH, "bank '%s' holds videos: import vPDQ files (vouch_bank_import_video)", name);
+    goto rollback;
+  }
   c.hb = vouch_algo_bytes(algo);
   (void)exec(b, "PRAGMA cache_size=-65536");
   if ((rc = prepare(b,
@@ -1454,6 +1480,283 @@ static int bl_push(banklist *l, int64_t id, const char *name) {
   return VOUCH_OK;
 }
 
+/* The rows of an index being built: hashes of hb bytes and, per row, the
+ * offsets of its id and sources in `sb`, its bank and its entry id. */
+typedef struct index_rows {
+  size_t hb;
+  uint8_t *hashes;
+  size_t *ext_off, *src_off;
+  uint32_t *bank_of;
+  uint64_t *entry_id;
+  size_t n, cap;
+  strbuf sb;
+} index_rows;
+
+/* Appends a row whose id and sources are the offsets eo and so in rows->sb. */
+static int rows_push(index_rows *r, const void *hash, size_t eo, size_t so, uint32_t bank, uint64_t entry_id) {
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 4096;
+    uint8_t *nh = vouch__realloc(r->hashes, cap * r->hb);
+    if (nh) r->hashes = nh;
+    size_t *ne = vouch__realloc(r->ext_off, cap * sizeof *ne);
+    if (ne) r->ext_off = ne;
+    size_t *ns = vouch__realloc(r->src_off, cap * sizeof *ns);
+    if (ns) r->src_off = ns;
+    uint32_t *nb = vouch__realloc(r->bank_of, cap * sizeof *nb);
+    if (nb) r->bank_of = nb;
+    uint64_t *ni = vouch__realloc(r->entry_id, cap * sizeof *ni);
+    if (ni) r->entry_id = ni;
+    if (!nh || !ne || !ns || !nb || !ni) return VOUCH_E_NOMEM;
+    r->cap = cap;
+  }
+  memcpy(r->hashes + r->n * r->hb, hash, r->hb);
+  r->ext_off[r->n] = eo;
+  r->src_off[r->n] = so;
+  r->bank_of[r->n] = bank;
+  r->entry_id[r->n] = entry_id;
+  r->n++;
+  return VOUCH_OK;
+}
+
+/* Writes the rows as an index of `algo` over the banks `bl`. */
+static int rows_write(vouch_bank *b, const index_rows *r, int algo, const banklist *bl, const char *path,
+                      uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count) {
+  vouch_index_input *in = vouch__malloc((r->n ? r->n : 1) * sizeof *in);
+  if (!in) return fail(b, VOUCH_E_NOMEM, "out of memory");
+  for (size_t i = 0; i < r->n; i++)
+    in[i] = (vouch_index_input){.hash = r->hashes + i * r->hb, .bank = r->bank_of[i], .entry_id = r->entry_id[i],
+                                .ext_id = r->sb.p + r->ext_off[i], .source = r->sb.p + r->src_off[i]};
+  int rc = vouch_index_write(path, algo, (const char *const *)bl->names, (uint32_t)bl->n, in, r->n, root, b->errmsg,
+                             sizeof b->errmsg);
+  vouch__free(in);
+  if (rc == VOUCH_OK && count) *count = r->n;
+  return rc;
+}
+
+static void rows_free(index_rows *r) {
+  vouch__free(r->hashes);
+  vouch__free(r->ext_off);
+  vouch__free(r->src_off);
+  vouch__free(r->bank_of);
+  vouch__free(r->entry_id);
+  vouch__free(r->sb.p);
+}
+
+/* ------------------------------------------------------------ video banks */
+
+/* The entry hash of a video: SHA-256 of its vPDQ in the reference's text form. */
+static int video_digest(const vouch_vpdq *v, uint8_t out[32]) {
+  vouch_digest *d;
+  VOUCH_TRY(vouch_digest_create(&d, VOUCH_DIGEST_SHA256));
+  char line[VOUCH_VPDQ_LINE_BYTES];
+  for (size_t i = 0; i < v->n; i++) {
+    size_t len = vouch_vpdq_format_line(&v->frames[i], line, sizeof line);
+    vouch_digest_update(d, line, len);
+  }
+  int rc = vouch_digest_final(d, out, 32);
+  vouch_digest_free(d);
+  return rc;
+}
+
+int vouch_bank_import_video(vouch_bank *b, const char *name, const vouch_vpdq *video, const char *ext_id,
+                            const char *source, const char *tags, int64_t now, int *added, int64_t *entry_id) {
+  if (!b || !name || !video || !video->n || !video->frames) return VOUCH_E_INVALID;
+  if ((ext_id && strlen(ext_id) > VOUCH_LIST_FIELD_MAX) || (source && strlen(source) > VOUCH_LIST_FIELD_MAX) ||
+      (tags && strlen(tags) > VOUCH_LIST_FIELD_MAX))
+    return fail(b, VOUCH_E_INVALID, "id, source or tags longer than %u bytes", VOUCH_LIST_FIELD_MAX);
+  if (b->schema < 3)
+    return fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d opened read-only: no video banks", b->schema);
+  uint8_t h[32];
+  VOUCH_TRY(video_digest(video, h));
+  if (!now) now = (int64_t)time(NULL);
+  VOUCH_TRY(exec(b, "BEGIN IMMEDIATE"));
+  int64_t bank_id, eid = 0;
+  int algo, is_new = 0, src;
+  sqlite3_stmt *st = NULL;
+  int rc = find_bank(b, name, &bank_id, &algo, NULL);
+  if (rc == VOUCH_OK && algo != VOUCH_ALGO_VPDQ)
+    rc = fail(b, VOUCH_E_ALGO_MISMATCH, "bank '%s' holds %s hashes, not videos", name, vouch_algo_name(algo));
+  if (rc == VOUCH_OK) rc = prepare(b, "SELECT id FROM entries WHERE bank_id = ? AND hash = ?", &st);
+  if (rc == VOUCH_OK) {
+    sqlite3_bind_int64(st, 1, bank_id);
+    sqlite3_bind_blob(st, 2, h, 32, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) eid = sqlite3_column_int64(st, 0);
+    else if (src != SQLITE_DONE) rc = sqlfail(b, src, "find video");
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  if (rc == VOUCH_OK && !eid) {
+    is_new = 1;
+    rc = prepare(b, "INSERT INTO entries(bank_id, hash, ext_id, tags, enabled, added_at) VALUES(?, ?, ?, ?, 1, ?)", &st);
+    if (rc == VOUCH_OK) {
+      sqlite3_bind_int64(st, 1, bank_id);
+      sqlite3_bind_blob(st, 2, h, 32, SQLITE_STATIC);
+      sqlite3_bind_text(st, 3, ext_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 4, tags, -1, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 5, now);
+      src = sqlite3_step(st);
+      if (src != SQLITE_DONE) rc = sqlfail(b, src, "add video");
+      eid = sqlite3_last_insert_rowid(b->db);
+      sqlite3_finalize(st);
+      st = NULL;
+    }
+    if (rc == VOUCH_OK)
+      rc = prepare(b, "INSERT INTO video_frames(entry_id, frame, quality, hash, seconds) VALUES(?, ?, ?, ?, ?)", &st);
+    for (size_t i = 0; rc == VOUCH_OK && i < video->n; i++) {
+      const vouch_vpdq_frame *f = &video->frames[i];
+      if (f->frame > (uint64_t)INT64_MAX || f->quality < 0 || f->quality > 100) {
+        rc = fail(b, VOUCH_E_INVALID, "frame %zu: number or quality out of range", i);
+        break;
+      }
+      sqlite3_bind_int64(st, 1, eid);
+      sqlite3_bind_int64(st, 2, (sqlite3_int64)f->frame);
+      sqlite3_bind_int(st, 3, f->quality);
+      sqlite3_bind_blob(st, 4, f->hash, VOUCH_PDQ_BYTES, SQLITE_STATIC);
+      sqlite3_bind_double(st, 5, (double)f->seconds);
+      src = sqlite3_step(st);
+      if (src == SQLITE_CONSTRAINT_PRIMARYKEY)
+        rc = fail(b, VOUCH_E_INVALID, "frame %llu appears twice", (unsigned long long)f->frame);
+      else if (src != SQLITE_DONE)
+        rc = sqlfail(b, src, "add frame");
+      sqlite3_reset(st);
+    }
+    if (st) sqlite3_finalize(st);
+    st = NULL;
+  }
+  if (rc == VOUCH_OK && source && *source) {
+    rc = prepare(b, "INSERT OR IGNORE INTO entry_sources(entry_id, source) VALUES(?, ?)", &st);
+    if (rc == VOUCH_OK) {
+      sqlite3_bind_int64(st, 1, eid);
+      sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+      src = sqlite3_step(st);
+      if (src != SQLITE_DONE) rc = sqlfail(b, src, "add source");
+      sqlite3_finalize(st);
+    }
+  }
+  if (rc == VOUCH_OK) rc = exec(b, "COMMIT");
+  if (rc != VOUCH_OK) {
+    (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+  }
+  if (added) *added = is_new;
+  if (entry_id) *entry_id = eid;
+  return VOUCH_OK;
+}
+
+int vouch_bank_video(vouch_bank *b, int64_t entry_id, vouch_vpdq *out) {
+  if (!b || !out) return VOUCH_E_INVALID;
+  memset(out, 0, sizeof *out);
+  out->duration = -1.0;
+  if (b->schema < 3) return fail(b, VOUCH_E_NOT_FOUND, "no video %lld", (long long)entry_id);
+  sqlite3_stmt *st;
+  VOUCH_TRY(prepare(b, "SELECT frame, quality, hash, seconds FROM video_frames WHERE entry_id = ? ORDER BY frame", &st));
+  sqlite3_bind_int64(st, 1, entry_id);
+  int src, rc = VOUCH_OK;
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    const void *h = sqlite3_column_blob(st, 2);
+    const sqlite3_int64 fr = sqlite3_column_int64(st, 0);
+    const int q = sqlite3_column_int(st, 1);
+    if (!h || sqlite3_column_bytes(st, 2) != (int)VOUCH_PDQ_BYTES || fr < 0 || q < 0 || q > 100) {
+      rc = fail(b, VOUCH_E_DB_CORRUPT, "video %lld: a malformed frame row", (long long)entry_id);
+      break;
+    }
+    if (out->n == out->cap) {
+      size_t nc = out->cap ? out->cap * 2 : 256;
+      if (nc > VOUCH_VPDQ_MAX_FRAMES) {
+        rc = fail(b, VOUCH_E_DB_CORRUPT, "video %lld: more than %u frames", (long long)entry_id, VOUCH_VPDQ_MAX_FRAMES);
+        break;
+      }
+      vouch_vpdq_frame *nf = vouch__realloc(out->frames, nc * sizeof *nf);
+      if (!nf) {
+        rc = fail(b, VOUCH_E_NOMEM, "out of memory");
+        break;
+      }
+      out->frames = nf;
+      out->cap = nc;
+    }
+    vouch_vpdq_frame *f = &out->frames[out->n++];
+    f->frame = (uint64_t)fr;
+    f->quality = q;
+    memcpy(f->hash, h, VOUCH_PDQ_BYTES);
+    f->seconds = (float)sqlite3_column_double(st, 3);
+  }
+  if (rc == VOUCH_OK && src != SQLITE_DONE) rc = sqlfail(b, src, "read frames");
+  sqlite3_finalize(st);
+  if (rc == VOUCH_OK && out->n == 0) rc = fail(b, VOUCH_E_NOT_FOUND, "no video %lld", (long long)entry_id);
+  if (rc != VOUCH_OK) {
+    vouch_vpdq_clear(out);
+    out->duration = -1.0;
+  }
+  return rc;
+}
+
+static int cmp_frame_hash(const void *a, const void *b) { return memcmp(a, b, VOUCH_PDQ_BYTES); }
+
+/* The index of a vpdq bank's enabled videos: one PDQ entry per unique frame
+ * (quality >= VOUCH_VPDQ_QUALITY_MIN) with the video's entry id, external
+ * id and sources. */
+static int build_video_index(vouch_bank *b, const banklist *bl, const char *path, uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                             size_t *count) {
+  int rc = VOUCH_OK;
+  sqlite3_stmt *st = NULL, *fs = NULL;
+  index_rows rows = {.hb = VOUCH_PDQ_BYTES};
+  if ((rc = prepare(b,
+                    "SELECT e.id, coalesce(e.ext_id, ''),"
+                    " coalesce((SELECT group_concat(source, ',') FROM"
+                    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                    " FROM entries e WHERE e.bank_id = ? AND e.enabled"
+                    " AND coalesce(e.disabled_until, 0) <= CAST(strftime('%s', 'now') AS INTEGER) ORDER BY e.id",
+                    &st)) ||
+      (rc = prepare(b, "SELECT hash FROM video_frames WHERE entry_id = ? AND quality >= ? ORDER BY hash", &fs)))
+    goto done;
+  for (size_t k = 0; k < bl->n && rc == VOUCH_OK; k++) {
+    sqlite3_bind_int64(st, 1, bl->ids[k]);
+    int src;
+    while (rc == VOUCH_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+      const int64_t eid = sqlite3_column_int64(st, 0);
+      const char *ext = (const char *)sqlite3_column_text(st, 1), *srcs = (const char *)sqlite3_column_text(st, 2);
+      if (!ext || !srcs || strlen(ext) > VOUCH_INDEX_MAX_STRING || strlen(srcs) > VOUCH_INDEX_MAX_STRING) {
+        rc = fail(b, VOUCH_E_DB_CORRUPT, "video %lld: id or sources too long for an index", (long long)eid);
+        break;
+      }
+      const size_t eo = sb_add(&rows.sb, ext), so = sb_add(&rows.sb, srcs);
+      if (eo == SIZE_MAX || so == SIZE_MAX) {
+        rc = fail(b, VOUCH_E_NOMEM, "out of memory");
+        break;
+      }
+      sqlite3_bind_int64(fs, 1, eid);
+      sqlite3_bind_int(fs, 2, VOUCH_VPDQ_QUALITY_MIN);
+      int fsrc;
+      /* frames come sorted by hash: a hash equal to the previous one of the
+       * same video is not unique */
+      const size_t first = rows.n;
+      while ((fsrc = sqlite3_step(fs)) == SQLITE_ROW) {
+        const void *h = sqlite3_column_blob(fs, 0);
+        if (!h || sqlite3_column_bytes(fs, 0) != (int)VOUCH_PDQ_BYTES) {
+          rc = fail(b, VOUCH_E_DB_CORRUPT, "video %lld: a frame hash has the wrong size", (long long)eid);
+          break;
+        }
+        if (rows.n > first && cmp_frame_hash(rows.hashes + (rows.n - 1) * VOUCH_PDQ_BYTES, h) == 0) continue;
+        if (rows_push(&rows, h, eo, so, (uint32_t)k, (uint64_t)eid) != VOUCH_OK) {
+          rc = fail(b, VOUCH_E_NOMEM, "out of memory");
+          break;
+        }
+      }
+      if (rc == VOUCH_OK && fsrc != SQLITE_DONE) rc = sqlfail(b, fsrc, "read frames");
+      sqlite3_reset(fs);
+    }
+    if (rc == VOUCH_OK && src != SQLITE_DONE) rc = sqlfail(b, src, "read videos");
+    sqlite3_reset(st);
+  }
+  if (rc == VOUCH_OK) rc = rows_write(b, &rows, VOUCH_ALGO_PDQ, bl, path, root, count);
+done:
+  if (st) sqlite3_finalize(st);
+  if (fs) sqlite3_finalize(fs);
+  rows_free(&rows);
+  return rc;
+}
+
 int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nnames, const char *path,
                            uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count) {
   if (!b || !path || (nnames && !names))
@@ -1461,13 +1764,7 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
   b->errmsg[0] = 0;
   int rc = VOUCH_OK, algo = VOUCH_ALGO_NONE;
   banklist bl = {0};
-  uint8_t *hashes = NULL;
-  size_t *ext_off = NULL, *src_off = NULL;
-  uint32_t *bank_of = NULL;
-  uint64_t *entry_id = NULL;
-  vouch_index_input *in = NULL;
-  strbuf sb = {0};
-  size_t n = 0, cap = 0;
+  index_rows rows = {0};
   sqlite3_stmt *st = NULL;
   /* the chosen banks: explicit (must exist; disabled ones contribute
    * nothing) or all enabled ones */
@@ -1494,7 +1791,7 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
       const char *a = (const char *)sqlite3_column_text(st, 2);
-      int al = a ? vouch_algo_from_name(a) : VOUCH_ALGO_NONE;
+      int al = vouch_bank_algo_from_name(a);
       const char *nm = (const char *)sqlite3_column_text(st, 1);
       if (al == VOUCH_ALGO_NONE || !nm) {
         rc = fail(b, VOUCH_E_DB_CORRUPT, "a bank row is malformed");
@@ -1520,11 +1817,15 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     st = NULL;
   }
   const size_t nb = bl.n;
-  char **bnames = bl.names;
   int64_t *ids = bl.ids;
   if (algo == VOUCH_ALGO_NONE)
     algo = VOUCH_ALGO_PDQ; /* no banks at all: an empty PDQ index */
-  size_t hb = vouch_algo_bytes(algo);
+  if (algo == VOUCH_ALGO_VPDQ) {
+    rc = build_video_index(b, &bl, path, root, count);
+    goto done;
+  }
+  const size_t hb = vouch_algo_bytes(algo);
+  rows.hb = hb;
   /* entries disabled until a later time stay out (schema 3) */
   if ((rc = prepare(b,
                     b->schema >= 3
@@ -1544,23 +1845,6 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 4096;
-        uint8_t *nh = vouch__realloc(hashes, cap * hb);
-        if (nh) hashes = nh;
-        size_t *ne = vouch__realloc(ext_off, cap * sizeof *ext_off);
-        if (ne) ext_off = ne;
-        size_t *ns = vouch__realloc(src_off, cap * sizeof *src_off);
-        if (ns) src_off = ns;
-        uint32_t *nbk = vouch__realloc(bank_of, cap * sizeof *bank_of);
-        if (nbk) bank_of = nbk;
-        uint64_t *nid = vouch__realloc(entry_id, cap * sizeof *entry_id);
-        if (nid) entry_id = nid;
-        if (!nh || !ne || !ns || !nbk || !nid) {
-          rc = fail(b, VOUCH_E_NOMEM, "out of memory");
-          goto done;
-        }
-      }
       const void *h = sqlite3_column_blob(st, 1);
       if (!h || (size_t)sqlite3_column_bytes(st, 1) != hb) {
         rc = fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: hash has the wrong size",
@@ -1574,16 +1858,12 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
                   (long long)sqlite3_column_int64(st, 0));
         goto done;
       }
-      memcpy(hashes + n * hb, h, hb);
-      ext_off[n] = sb_add(&sb, ext);
-      src_off[n] = sb_add(&sb, srcs);
-      if (ext_off[n] == SIZE_MAX || src_off[n] == SIZE_MAX) {
+      const size_t eo = sb_add(&rows.sb, ext), so = sb_add(&rows.sb, srcs);
+      if (eo == SIZE_MAX || so == SIZE_MAX ||
+          rows_push(&rows, h, eo, so, (uint32_t)k, (uint64_t)sqlite3_column_int64(st, 0)) != VOUCH_OK) {
         rc = fail(b, VOUCH_E_NOMEM, "out of memory");
         goto done;
       }
-      bank_of[n] = (uint32_t)k;
-      entry_id[n] = (uint64_t)sqlite3_column_int64(st, 0);
-      n++;
     }
     if (src != SQLITE_DONE) {
       rc = sqlfail(b, src, "read entries");
@@ -1591,22 +1871,7 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     }
     sqlite3_reset(st);
   }
-  in = vouch__malloc((n ? n : 1) * sizeof *in);
-  if (!in) {
-    rc = fail(b, VOUCH_E_NOMEM, "out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++) {
-    in[i].hash = hashes + i * hb;
-    in[i].bank = bank_of[i];
-    in[i].entry_id = entry_id[i];
-    in[i].ext_id = sb.p + ext_off[i];
-    in[i].source = sb.p + src_off[i];
-  }
-  rc = vouch_index_write(path, algo, (const char *const *)bnames, (uint32_t)nb, in, n, root,
-                         b->errmsg, sizeof b->errmsg);
-  if (rc == VOUCH_OK && count)
-    *count = n;
+  rc = rows_write(b, &rows, algo, &bl, path, root, count);
 done:
   if (st)
     sqlite3_finalize(st);
@@ -1614,13 +1879,7 @@ done:
     vouch__free(bl.names[k]);
   vouch__free(bl.ids);
   vouch__free(bl.names);
-  vouch__free(hashes);
-  vouch__free(ext_off);
-  vouch__free(src_off);
-  vouch__free(bank_of);
-  vouch__free(entry_id);
-  vouch__free(in);
-  vouch__free(sb.p);
+  rows_free(&rows);
   return rc;
 }
 

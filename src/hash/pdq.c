@@ -770,6 +770,26 @@ static int pdq_exact_source(const float dct[16 * 64], row_source *src, int r, in
   return VOUCH_OK;
 }
 
+int vouch__pdq_exact_rgb(const float dct[16 * 64], const vouch_image *img, int simd, uint8_t out[VOUCH_PDQ_BYTES],
+                         int *quality, float buf64[64 * 64], float dct16[16 * 16]) {
+  if (!img || img->channels != 3 || img->stride < (size_t)img->width * 3U) return VOUCH_E_INVALID;
+  if (img->width < VOUCH_PDQ_MIN_SIDE || img->height < VOUCH_PDQ_MIN_SIDE) {
+    memset(out, 0, VOUCH_PDQ_BYTES);
+    *quality = 0;
+    return VOUCH_OK;
+  }
+  if (img->width > (uint32_t)INT32_MAX / 2 || img->height > (uint32_t)INT32_MAX / 2) return VOUCH_E_INVALID;
+  /* grey = 0: luma by the formula even when R == G == B everywhere */
+  row_source src = {.img = img, .cols = (int)img->width};
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  src.simd = simd && __builtin_cpu_supports("avx2");
+#else
+  (void)simd;
+#endif
+  return pdq_exact_source(dct, &src, (int)img->height, (int)img->width, (uint8_t(*)[VOUCH_PDQ_BYTES])out, 1, quality,
+                          buf64, dct16);
+}
+
 int vouch__pdq_exact_jpeg(const float dct[16 * 64], vouch__jpeg_rows *jr, uint32_t rows, uint32_t cols,
                           uint32_t channels, int simd, uint8_t (*out)[VOUCH_PDQ_BYTES],
                           unsigned n_variants, int *quality, float buf64[64 * 64],

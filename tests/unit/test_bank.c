@@ -680,7 +680,7 @@ static void test_schema_v1(void) {
   REQUIRE(import_str(b, "old", H2 "\n", "legacy", 1, NULL) == VOUCH_OK);
   vouch_bank_free(b);
   /* what version 1 created */
-  CHECK_EQ_INT(raw_sql(path, "DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints; DROP TABLE entry_lists;"
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE video_frames; DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints; DROP TABLE entry_lists;"
                              " ALTER TABLE entries DROP COLUMN disabled_until; ALTER TABLE banks DROP COLUMN radius;"
                              " DROP TABLE signed_lists; PRAGMA user_version=1"),
                SQLITE_OK);
@@ -704,13 +704,14 @@ static void test_schema_v1(void) {
   CHECK_EQ_INT(ls.n, 1);
   vouch_bank_free(b);
   /* a version 2 file (signed lists, no tombstones) is migrated too */
-  CHECK_EQ_INT(raw_sql(path, "DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints;"
-                             " ALTER TABLE entries DROP COLUMN disabled_until; ALTER TABLE banks DROP COLUMN radius;"
-                             " PRAGMA user_version=2"),
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE video_frames; DROP TABLE exchanges; DROP TABLE tombstones;"
+                             " DROP TABLE checkpoints; ALTER TABLE entries DROP COLUMN disabled_until;"
+                             " ALTER TABLE banks DROP COLUMN radius; PRAGMA user_version=2"),
                SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
   CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
   CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM tombstones"), 0);
+  CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM video_frames"), 0);
   vouch_bank_free(b);
   /* a later version than ours is still refused */
   CHECK_EQ_INT(raw_sql(path, "PRAGMA user_version=" "99"), SQLITE_OK);
