@@ -7,7 +7,10 @@
  *   --threads T   threads for the setup (default 2)
  * Single-threaded figures are CPU time of the measuring thread (robust on a
  * shared machine); the setup prints wall-clock and whole-process CPU time.
- *   --vouchers N  vouchers for the client and server timings (default 300)
+ *   --vouchers N  vouchers for the client and server timings (default 300; for P > 1
+ *                 6000/P, at least 30)
+ *   --probes LIST P values to time (default 1,64,256; 1 = the exact scheme, larger
+ *                 P the band scheme with the default b)
  * Every result is checked (vouchers open when they should, the threshold
  * is crossed, payloads are recovered); a wrong result aborts the run. */
 #include <stdio.h>
@@ -120,58 +123,61 @@ static void measure_floor(floor_ops *f, size_t share_len) {
   free(vb);
 }
 
-int main(int argc, char **argv) {
-  size_t nsetup = 200000, nv = 300;
-  unsigned threads = 2;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--setup") && i + 1 < argc)
-      nsetup = strtoul(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-      threads = (unsigned)strtoul(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--vouchers") && i + 1 < argc)
-      nv = strtoul(argv[++i], NULL, 10);
-    else {
-      fprintf(stderr, "usage: bench_psi [--setup N] [--threads T] [--vouchers N]\n");
-      return 2;
-    }
+/* A photo for the band world: a random hash and random margins; a match is
+ * database entry e with its two lowest-margin band bits flipped (so probe 3,
+ * not the first, is the database's key). */
+static void band_photo(vouch__rng *rng, const uint8_t *db, long e, vouch_psi_payload *pl,
+                       float margin[VOUCH_PDQ_BITS]) {
+  uint8_t r[VOUCH_PDQ_BITS];
+  unsigned pos[2];
+  vouch__rng_bytes(rng, r, sizeof r);
+  for (unsigned k = 0; k < VOUCH_PDQ_BITS; k++)
+    margin[k] = 20.0f + (float)r[k];
+  if (e < 0) {
+    vouch__rng_bytes(rng, pl->hash, 32);
+    return;
   }
-  if (vouch_init() < 0)
-    die("init");
-  const unsigned t = 30, s = 90;
-  const size_t share_len = VOUCH__SHARE_BYTES(s), vlen = VOUCH_PSI_VOUCHER_BYTES(s);
-  floor_ops f;
-  measure_floor(&f, share_len);
-  printf("libsodium operations (best of 3, this machine, this run):\n");
-  printf("  scalarmult %.1f us, scalarmult_base %.1f us, add %.1f us, from_hash %.1f us,\n"
-         "  is_valid_point %.1f us, scalar_mul %.0f ns, scalar_add %.0f ns, BLAKE2b(128 B) %.0f ns,\n"
-         "  XChaCha20-Poly1305 seal %zu B %.1f us, open %.1f us; payload %u B %.1f us\n",
-         f.smul * 1e6, f.smul_base * 1e6, f.add * 1e6, f.from_hash * 1e6, f.valid_point * 1e6,
-         f.sc_mul * 1e9, f.sc_add * 1e9, f.blake2b_small * 1e9, share_len, f.aead_seal_share * 1e6,
-         f.aead_open_share * 1e6, VOUCH__PAYLOAD_BYTES, f.aead_seal_payload * 1e6);
+  memcpy(pl->hash, db + 32 * (size_t)e, 32);
+  if (vouch_psi_band_positions(2, pos) != VOUCH_OK)
+    die("band positions");
+  for (int i = 0; i < 2; i++) {
+    pl->hash[31 - pos[i] / 8] ^= (uint8_t)(1u << (pos[i] % 8));
+    margin[pos[i]] = 1.0f + (float)i;
+  }
+}
 
-  /* ---- a world: 5,000 keys, t = 30, s = 90 ---- */
-  vouch__rng rng;
-  uint8_t seed[32] = {'b', 'e', 'n', 'c', 'h'};
-  vouch__rng_seed(&rng, seed);
-  const size_t nkeys = 5000;
+/* Client and server timing for P probes (P = 1: the exact scheme). */
+static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, unsigned s,
+                         const uint8_t *db, size_t nkeys, vouch__rng *rng) {
+  const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(s, P), share_len = VOUCH__SHARE_BYTES(s);
+  vouch_psi_setup_opts so = {0};
+  if (P > 1) {
+    so.algo = VOUCH_ALGO_PDQ;
+    so.scheme = VOUCH_PSI_SCHEME_BAND;
+    so.band = VOUCH_PSI_BAND_DEFAULT;
+  }
+  so.probes = P;
   uint8_t *keys = malloc(nkeys * 32);
   if (!keys)
     die("out of memory");
-  vouch__rng_bytes(&rng, keys, nkeys * 32);
+  for (size_t i = 0; i < nkeys; i++)
+    if (vouch_psi_entry_key(so.scheme, so.band, VOUCH_ALGO_PDQ, db + 32 * i, 32, keys + 32 * i) != VOUCH_OK)
+      die("keys");
   vouch_psi_server_key *sk;
-  uint8_t *pd;
-  size_t pd_len;
+  uint8_t *pd = NULL;
+  size_t pd_len = 0;
   vouch_psi_public *pub;
   vouch_psi_account *acct;
-  if (vouch__server_key_generate(&sk, &rng) != VOUCH_OK ||
-      vouch__setup(sk, keys, nkeys, NULL, &pd, &pd_len, NULL, &rng) != VOUCH_OK ||
+  if (vouch__server_key_generate(&sk, rng) != VOUCH_OK ||
+      vouch__setup(sk, keys, nkeys, &so, &pd, &pd_len, NULL, rng) != VOUCH_OK ||
       vouch_psi_public_open(&pub, pd, pd_len, NULL) != VOUCH_OK ||
-      vouch__account_create(&acct, t, s, &rng) != VOUCH_OK)
+      vouch__account_create(&acct, t, s, rng) != VOUCH_OK)
     die("world");
 
   /* ---- client ---- */
   uint8_t *vs = malloc(nv * vlen);
   vouch_psi_payload *pl = calloc(1, sizeof *pl);
+  float margin[VOUCH_PDQ_BITS];
   if (!vs || !pl)
     die("out of memory");
   pl->algo = 1;
@@ -183,32 +189,41 @@ int main(int argc, char **argv) {
     size_t b1 = b0 + nv / 3 > nv ? nv : b0 + nv / 3;
     t0 = now();
     for (size_t i = b0; i < b1; i++) {
-      if (i % 3 == 0)
-        memcpy(pl->match_key, keys + 32 * (i % nkeys), 32); /* a third match */
-      else
-        vouch__rng_bytes(&rng, pl->match_key, 32);
+      int match = i % 3 == 0; /* a third match */
+      if (P > 1) {
+        band_photo(rng, db, match ? (long)(i % nkeys) : -1, pl, margin);
+      } else if (match) {
+        memcpy(pl->match_key, keys + 32 * (i % nkeys), 32);
+      } else {
+        vouch__rng_bytes(rng, pl->match_key, 32);
+      }
       int mode = i % 10 == 9 ? 1 : 0; /* a tenth synthetic (same cost by design) */
       if (mode == 1 && (i / 10) >= s)
         mode = 0;
-      if (vouch__voucher_make(acct, pub, pl, 0, mode, vs + i * vlen, vlen, NULL, &rng) != VOUCH_OK)
+      if (vouch__voucher_make(acct, pub, pl, margin, 0, mode, vs + i * vlen, vlen, NULL, rng) != VOUCH_OK)
         die("voucher");
     }
     double dt = (now() - t0) / (double)(b1 - b0);
     if (b1 > b0 && dt < client)
       client = dt;
   }
-  /* Floor: protocol.md section 10, client row. */
-  double fl_client = 2 * f.from_hash + 6 * f.smul + 2 * f.smul_base + 4 * f.add + 4 * f.sc_reduce +
-                     t * (f.sc_mul + f.sc_add) + 3 * f.sha512_block + 8 * f.blake2b_small +
-                     f.aead_seal_share + f.aead_seal_payload + 2 * f.aead_seal_small;
-  printf("\nclient: %.1f us per voucher (t=%u, s=%u, %zu B)   floor %.1f us   ratio %.2f\n",
-         client * 1e6, t, s, vlen, fl_client * 1e6, client / fl_client);
+  /* Floor: protocol.md section 10, client row, for P probes.  BLAKE2b: per
+   * probe 1 band key + 2 cuckoo, per slot 1 wrap key + 1 commitment; plus x,
+   * synthetic seed and two commitments. */
+  double fl_client = (P + 1) * f->from_hash + 6.0 * P * f->smul + 2.0 * P * f->smul_base +
+                     4.0 * P * f->add + 4.0 * P * f->sc_reduce + t * (f->sc_mul + f->sc_add) +
+                     3.0 * P * f->sha512_block + (7.0 * P + 4) * f->blake2b_small +
+                     f->aead_seal_share + f->aead_seal_payload + 2.0 * P * f->aead_seal_small;
+  printf("\nP = %u probes (%s, b = %u): voucher %zu B, %zu vouchers timed\n", P,
+         P > 1 ? "band key" : "exact key", so.band, vlen, nv);
+  printf("client: %.2f ms per voucher (t=%u, s=%u)   floor %.2f ms   ratio %.2f\n", client * 1e3, t,
+         s, fl_client * 1e3, client / fl_client);
 
   /* ---- server, one thread ---- */
-  vouch_psi_server *srv;
+  vouch_psi_server *srv = NULL;
   if (vouch_psi_server_create(&srv, sk, pd, pd_len) != VOUCH_OK)
     die("server");
-  size_t opened = 0;
+  size_t opened = 0, multi = 0;
   double server = 1e30;
   for (size_t b0 = 0; b0 < nv; b0 += nv / 3) {
     size_t b1 = b0 + nv / 3 > nv ? nv : b0 + nv / 3;
@@ -227,13 +242,109 @@ int main(int argc, char **argv) {
   size_t expect_open = 0;
   for (size_t i = 0; i < nv; i++)
     expect_open += (i % 3 == 0) || (i % 10 == 9 && i / 10 < s);
-  if (opened != expect_open)
+  for (size_t i = 0; i < nv; i++) {
+    vouch_psi_voucher_info info;
+    if (vouch_psi_server_info(srv, i, &info) != VOUCH_OK)
+      die("info");
+    multi += info.slots_opened > 1;
+  }
+  if (opened != expect_open || multi != 0)
     die("wrong number of openings");
   double frac = (double)opened / (double)nv;
-  double fl_server = 2 * f.smul + 4 * f.blake2b_small + f.blake2b_voucher +
-                     frac * (f.aead_open_small + f.aead_open_share);
-  printf("server: %.0f vouchers/s per core (%.1f us each, %.0f%% opened)   floor %.1f us   ratio %.2f\n",
-         1.0 / server, server * 1e6, 100 * frac, fl_server * 1e6, server / fl_server);
+  double fl_server = 2.0 * P * f->smul + 4.0 * P * f->blake2b_small +
+                     f->blake2b_voucher * (double)vlen / (double)(share_len + 400) +
+                     frac * (f->aead_open_small + f->aead_open_share);
+  printf("server: %.0f vouchers/s per core (%.2f ms each, %.0f%% opened)   floor %.2f ms   ratio %.2f\n",
+         1.0 / server, server * 1e3, 100 * frac, fl_server * 1e3, server / fl_server);
+  vouch_psi_server_free(srv);
+  free(vs);
+  free(pl);
+  free(keys);
+  vouch_psi_account_free(acct);
+  vouch_psi_public_free(pub);
+  vouch_psi_buf_free(pd);
+  vouch_psi_server_key_free(sk);
+}
+
+int main(int argc, char **argv) {
+  size_t nsetup = 200000, nv = 300;
+  unsigned threads = 2, probes[16] = {1, 64, 256}, np = 3;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--setup") && i + 1 < argc)
+      nsetup = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = (unsigned)strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--vouchers") && i + 1 < argc)
+      nv = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--probes") && i + 1 < argc) {
+      char *p = argv[++i];
+      for (np = 0; np < 16 && *p;) {
+        unsigned long v = strtoul(p, &p, 10);
+        if (v < 1 || v > VOUCH_PSI_PROBES_MAX)
+          die("--probes: each P in 1..1024");
+        probes[np++] = (unsigned)v;
+        if (*p == ',')
+          p++;
+        else if (*p)
+          die("--probes: a comma-separated list");
+      }
+    } else {
+      fprintf(stderr, "usage: bench_psi [--setup N] [--threads T] [--vouchers N] [--probes P,P,...]\n");
+      return 2;
+    }
+  }
+  if (vouch_init() < 0)
+    die("init");
+  const unsigned t = 30, s = 90;
+  const size_t share_len = VOUCH__SHARE_BYTES(s);
+  floor_ops f;
+  measure_floor(&f, share_len);
+  printf("libsodium operations (best of 3, this machine, this run):\n");
+  printf("  scalarmult %.1f us, scalarmult_base %.1f us, add %.1f us, from_hash %.1f us,\n"
+         "  is_valid_point %.1f us, scalar_mul %.0f ns, scalar_add %.0f ns, BLAKE2b(128 B) %.0f ns,\n"
+         "  XChaCha20-Poly1305 seal %zu B %.1f us, open %.1f us; payload %u B %.1f us\n",
+         f.smul * 1e6, f.smul_base * 1e6, f.add * 1e6, f.from_hash * 1e6, f.valid_point * 1e6,
+         f.sc_mul * 1e9, f.sc_add * 1e9, f.blake2b_small * 1e9, share_len, f.aead_seal_share * 1e6,
+         f.aead_open_share * 1e6, VOUCH__PAYLOAD_BYTES, f.aead_seal_payload * 1e6);
+
+  /* ---- a world: 5,000 keys, t = 30, s = 90 ---- */
+  vouch__rng rng;
+  uint8_t seed[32] = {'b', 'e', 'n', 'c', 'h'};
+  vouch__rng_seed(&rng, seed);
+  const size_t nkeys = 5000;
+  uint8_t *keys = malloc(nkeys * 32);
+  if (!keys)
+    die("out of memory");
+  vouch__rng_bytes(&rng, keys, nkeys * 32); /* database hashes (exact keys below) */
+
+  /* ---- client and server per P; fewer vouchers for large P (at least 30) ---- */
+  for (unsigned i = 0; i < np; i++) {
+    size_t n = probes[i] > 1 ? 6000 / probes[i] : nv;
+    if (n > nv)
+      n = nv;
+    if (n < 30)
+      n = 30;
+    bench_probes(&f, probes[i], n, t, s, keys, nkeys, &rng);
+  }
+  for (size_t i = 0; i < nkeys; i++) /* the rest of the benchmark uses exact keys */
+    if (vouch_psi_match_key(VOUCH_ALGO_PDQ, keys + 32 * i, 32, keys + 32 * i) != VOUCH_OK)
+      die("keys");
+  vouch_psi_server_key *sk;
+  uint8_t *pd = NULL;
+  size_t pd_len = 0;
+  vouch_psi_public *pub;
+  if (vouch__server_key_generate(&sk, &rng) != VOUCH_OK ||
+      vouch__setup(sk, keys, nkeys, NULL, &pd, &pd_len, NULL, &rng) != VOUCH_OK ||
+      vouch_psi_public_open(&pub, pd, pd_len, NULL) != VOUCH_OK)
+    die("world");
+  const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(s, 1);
+  vouch_psi_payload *pl = calloc(1, sizeof *pl);
+  if (!pl)
+    die("out of memory");
+  pl->algo = 1;
+  pl->hash_len = 32;
+  pl->thumb_w = pl->thumb_h = 64;
+  vouch_psi_server *srv = NULL;
 
   /* ---- detection at t = 30 with 3t synthetic openings ---- */
   vouch_psi_server_free(srv);
@@ -252,7 +363,7 @@ int main(int argc, char **argv) {
       memcpy(pl->match_key, keys + 32 * (size_t)(100 + i), 32);
     else
       vouch__rng_bytes(&rng, pl->match_key, 32);
-    if (vouch__voucher_make(a2, pub, pl, 0, i > t, v, vlen, NULL, &rng) != VOUCH_OK ||
+    if (vouch__voucher_make(a2, pub, pl, NULL, 0, i > t, v, vlen, NULL, &rng) != VOUCH_OK ||
         vouch_psi_server_add(srv, v, vlen, &st, &idx) != VOUCH_OK || st != VOUCH_PSI_OPENED)
       die("detection setup");
   }
@@ -279,7 +390,7 @@ int main(int argc, char **argv) {
   double fl_setup = (double)nsetup * (f.from_hash + f.smul + 2 * f.blake2b_small + 3 * f.sha512_block) +
                     (double)(m - nsetup) * (f.from_hash + f.blake2b_small);
   for (unsigned th = 1; th <= threads; th += threads > 1 ? threads - 1 : 1) {
-    vouch_psi_setup_opts so = {1, th, NULL};
+    vouch_psi_setup_opts so = {1, th, NULL, VOUCH_PSI_SCHEME_EXACT, 0, 1};
     uint8_t *out;
     size_t out_len;
     double w0 = wall(), c0 = proc_cpu();
@@ -305,10 +416,8 @@ int main(int argc, char **argv) {
       break;
   }
   free(big);
-  free(vs);
   free(pl);
   free(keys);
-  vouch_psi_account_free(acct);
   vouch_psi_public_free(pub);
   vouch_psi_buf_free(pd);
   vouch_psi_server_key_free(sk);

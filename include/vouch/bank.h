@@ -22,14 +22,17 @@
 #include "hash.h"
 #include "merkle.h"
 #include "audit.h"
+#include "video.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* 2 adds the signed source lists; a version 1 file is migrated when opened
- * for writing and read as is (with no signed lists) when opened read-only. */
-#define VOUCH_BANK_SCHEMA_VERSION 2
+/* 2 adds the signed source lists, 3 the exchange checkpoints and tombstones
+ * and the frames of videos (banks of algorithm vpdq); an older file is
+ * migrated when opened for writing and read as is (with no signed lists,
+ * checkpoints, tombstones or videos) when opened read-only. */
+#define VOUCH_BANK_SCHEMA_VERSION 3
 #define VOUCH_BANK_NAME_MAX 128U     /* bytes in a bank name */
 #define VOUCH_LIST_FIELD_MAX 4096U   /* bytes in an id, source or tags field */
 #define VOUCH_LIST_LINE_MAX 65536U   /* bytes in one line of a hash list */
@@ -37,24 +40,84 @@ extern "C" {
 /* ---------------------------------------------------------------- list parser */
 
 typedef enum vouch_list_format {
-  VOUCH_LIST_AUTO = 0,  /* detect from the first non-blank, non-comment line */
+  VOUCH_LIST_AUTO = 0,  /* detect from the content (docs/exchanges.md) */
   VOUCH_LIST_HEX = 1,   /* one hex hash per line, optionally followed by an id */
-  VOUCH_LIST_CSV = 2,   /* comma-separated, RFC 4180 quoting, header line */
+  VOUCH_LIST_CSV = 2,   /* comma-separated, RFC 4180 quoting, header line; with a
+                           signal_type column (tx dataset --csv) rows are filtered */
   VOUCH_LIST_TSV = 3,   /* tab-separated, header line */
-  VOUCH_LIST_JSONL = 4  /* one JSON object per line: "hash", optional "id"/"path", "source", "tags" */
+  VOUCH_LIST_JSONL = 4, /* one JSON object per line: "hash", optional "id"/"path", "source", "tags" */
+  VOUCH_LIST_TX = 5,    /* python-threatexchange lines (tx hash, local_file collabs):
+                           "<signal_type> <signal>", "<ROTATION> <signal_type> <signal>"
+                           or a bare signal */
+  VOUCH_LIST_TE_STATE = 6, /* ThreatExchange state file simple.<TYPE>.te: header-less CSV
+                              "indicator,first_descriptor_id,added_on,labels" (or with the
+                              indicator id first) */
+  VOUCH_LIST_NCMEC = 7,    /* NCMEC hash-sharing v2 XML page (queryResult) */
+  VOUCH_LIST_STOPNCII = 8, /* StopNCII FetchHashes JSON page (hashRecords) */
+  VOUCH_LIST_TAT = 9       /* Tech Against Terrorism hash-list JSON page (results) */
 } vouch_list_format;
-/*! vouch_list_format_name() : "auto", "hex", "csv", "tsv", "jsonl". */
+#define VOUCH_LIST_FORMAT_LAST VOUCH_LIST_TAT
+/*! vouch_list_format_name() : "auto", "hex", "csv", "tsv", "jsonl", "tx", "te",
+ *  "ncmec", "stopncii", "tat" ("unknown" for anything else). */
 VOUCH_API const char *vouch_list_format_name(int format);
+/*! vouch_list_format_from_name() : the format for one of those names, or -1. */
+VOUCH_API int vouch_list_format_from_name(const char *name);
+
+/*! vouch_list_detect() :
+ *  The exchange page format of `len` bytes (VOUCH_LIST_NCMEC, _STOPNCII,
+ *  _TAT), or VOUCH_LIST_AUTO when they are a line format (the parser picks
+ *  which from the first line).  Programs use it to name a page's default
+ *  source after its exchange. */
+VOUCH_API int vouch_list_detect(const char *data, size_t len);
+
+/*! vouch_signal_type_algo() :
+ *  Maps a signal type as the exchanges name it (python-threatexchange "pdq",
+ *  "video_md5"; ThreatExchange "HASH_PDQ"; StopNCII "ImagePDQ"; TAT "PDQ";
+ *  NCMEC fingerprint "pdq", "md5"; vouch's own algorithm names; any case) to
+ *  the vouch algorithm hashing it.
+ * @return : a VOUCH_ALGO_*; VOUCH_ALGO_NONE for a known signal type that this
+ *           build does not hash (rows of it are skipped, not errors); -1 for a
+ *           name that is no signal type we know. */
+VOUCH_API int vouch_signal_type_algo(const char *name, size_t len);
+
+/* PDQ rows whose list gives a quality below this are skipped by default
+ * (python-threatexchange's floor). */
+#define VOUCH_PDQ_MIN_QUALITY 50
+
+/* What a parsed row asks for. */
+typedef enum vouch_list_kind {
+  VOUCH_ITEM_ADD = 0,         /* a hash to add (hash is set) */
+  VOUCH_ITEM_DELETE = 1,      /* the exchange deleted or withdrew it: hash, or only
+                                 ext_id (+ source) when the exchange names the entry */
+  VOUCH_ITEM_SKIP = 2,        /* a row of another signal type (hash is NULL) */
+  VOUCH_ITEM_LOW_QUALITY = 3  /* quality below the floor (hash is set) */
+} vouch_list_kind;
 
 /* One parsed line.  Pointers are valid during the callback only; strings are
  * NUL-terminated and NULL when absent. */
 typedef struct vouch_list_item {
-  size_t line;          /* 1-based line number */
-  const uint8_t *hash;  /* vouch_algo_bytes(algo) bytes */
+  size_t line;          /* 1-based line number (JSON pages: the record's number) */
+  const uint8_t *hash;  /* vouch_algo_bytes(algo) bytes; NULL for SKIP and id-only DELETE */
   const char *ext_id;
   const char *source;
-  const char *tags;
+  const char *tags;     /* ','-joined; an exchange's category comes first as "category:X" */
+  int kind;             /* vouch_list_kind */
+  const char *signal_type; /* the row's signal type as the list names it, or NULL */
+  int quality;          /* 0..100, or -1 when the list gives none */
 } vouch_list_item;
+
+/* Paging state an exchange page carries (empty strings when it carries none). */
+#define VOUCH_LIST_CHECKPOINT_MAX 512U
+typedef struct vouch_list_page {
+  char checkpoint[VOUCH_LIST_CHECKPOINT_MAX]; /* resume point for the next sync: NCMEC
+                                                 maxTimestamp, StopNCII nextSetTimestamp,
+                                                 TAT checkpoint */
+  char next[VOUCH_LIST_CHECKPOINT_MAX];       /* the next page of this pass: NCMEC
+                                                 paging/next, StopNCII nextPageToken, TAT
+                                                 next ("" on the last page) */
+  int has_more;                               /* 1 if the page says more follow */
+  size_t records;                             /* records the page holds */
+} vouch_list_page;
 
 /* Return non-zero to stop parsing (vouch_hashlist_parse() then returns that value). */
 typedef int (*vouch_list_item_cb)(void *ctx, const vouch_list_item *item);
@@ -65,20 +128,30 @@ typedef struct vouch_list_opts {
   int algo;            /* VOUCH_ALGO_*: decides the hash length */
   int format;          /* vouch_list_format */
   const char *column;  /* CSV/TSV: the hash column's name (NULL: the usual names) */
+  const char *signal_type; /* the signal type of rows that name none (a TE state
+                              file's TYPE, e.g. "HASH_PDQ"); NULL: the bank's own */
+  int min_quality;     /* PDQ rows with a quality below it are LOW_QUALITY items:
+                          0 = VOUCH_PDQ_MIN_QUALITY, negative = no floor */
+  vouch_list_page *page; /* receives an exchange page's paging state (may be NULL) */
 } vouch_list_opts;
 
 /*! vouch_hashlist_parse() :
  *  Parses `len` bytes of a hash list (UTF-8, optional BOM, LF or CRLF lines;
  *  blank lines and lines starting with '#' are skipped).  CSV/TSV need a
  *  header naming the hash column: opts->column, else one of hash, pdq,
- *  pdq_hash, signal_value, value, phash, dhash, ahash (any case); id, source
- *  and tags columns are picked up by their usual names.  A CSV/TSV without a
- *  header whose first field is a hash is read as hash[,id].  Calls `item` for
- *  each good line and `error` (may be NULL) for each bad one.
- *  `format_out` (may be NULL) receives the format used.
- * @return : VOUCH_OK; VOUCH_E_HASH_PARSE if the header names no hash column
- *           or `error` asked to stop; VOUCH_E_INVALID for bad options;
- *           VOUCH_E_NOMEM; or the non-zero value `item` returned. */
+ *  pdq_hash, signal_value, signal_str, value, phash, dhash, ahash (any case);
+ *  id, source (collab), tags, category, quality and signal_type columns are
+ *  picked up by their usual names.  A CSV/TSV without a header whose first
+ *  field is a hash is read as hash[,id].  The exchange formats (tx lines, TE
+ *  state files, NCMEC XML, StopNCII and TAT JSON pages) are described in
+ *  docs/exchanges.md.  Calls `item` for each row (its kind says whether it
+ *  adds, deletes, is of another signal type or below the quality floor) and
+ *  `error` (may be NULL) for each malformed one.  `format_out` (may be NULL)
+ *  receives the format used.
+ * @return : VOUCH_OK; VOUCH_E_HASH_PARSE if the header names no hash column,
+ *           an XML/JSON page is malformed as a whole, or `error` asked to stop;
+ *           VOUCH_E_INVALID for bad options; VOUCH_E_NOMEM; or the non-zero
+ *           value `item` returned. */
 VOUCH_API int vouch_hashlist_parse(const char *data, size_t len, const vouch_list_opts *opts,
                                    vouch_list_item_cb item, vouch_list_error_cb error, void *ctx,
                                    int *format_out);
@@ -127,6 +200,23 @@ typedef enum vouch_entry_selector {
 VOUCH_API int vouch_bank_entry_set_enabled(vouch_bank *db, const char *name, int selector,
                                            const char *value, int enabled, size_t *changed);
 
+/*! vouch_bank_set_radius() :
+ *  Gives bank `name` its own match radius (0..bits of its algorithm; -1
+ *  removes it).  Matchers that read the bank file (vouch match --db) search
+ *  its entries with it instead of their default or --radius.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_DB_VERSION, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_set_radius(vouch_bank *db, const char *name, int radius);
+
+/*! vouch_bank_entry_disable_until() :
+ *  Keeps the selected entries of bank `name` out of index builds until
+ *  `until` (Unix seconds; 0 clears it), whatever their enabled flag: an
+ *  entry under review, say.  vouch_bank_build_index() compares it with the
+ *  time of the build.  *changed (may be NULL) receives how many matched.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_HASH_PARSE,
+ *           VOUCH_E_DB_VERSION (an old file opened read-only), VOUCH_E_DB. */
+VOUCH_API int vouch_bank_entry_disable_until(vouch_bank *db, const char *name, int selector, const char *value,
+                                             int64_t until, size_t *changed);
+
 typedef struct vouch_bank_info {
   int64_t id;
   const char *name;
@@ -135,6 +225,7 @@ typedef struct vouch_bank_info {
   int64_t created_at;
   uint64_t entries;          /* all entries */
   uint64_t enabled_entries;  /* entries with the enabled flag */
+  int radius;                /* the bank's own match radius, -1 when it has none */
 } vouch_bank_info;
 /* Return non-zero to stop. */
 typedef int (*vouch_bank_info_cb)(void *ctx, const vouch_bank_info *info);
@@ -151,10 +242,15 @@ typedef struct vouch_bank_entry {
   const char *tags;     /* NULL when none */
   int enabled;
   int64_t added_at;
+  int64_t disabled_until; /* out of index builds until this time (Unix s); 0: not set */
 } vouch_bank_entry;
 typedef int (*vouch_bank_entry_cb)(void *ctx, const vouch_bank_entry *e);
 /*! vouch_bank_entries() : calls `cb` for each entry of bank `name` in hash order. */
 VOUCH_API int vouch_bank_entries(vouch_bank *db, const char *name, vouch_bank_entry_cb cb, void *ctx);
+/*! vouch_bank_entry_get() : calls `cb` for the entry numbered `entry_id` (the
+ *  `entry` an index match reports), e.g. to show its tags and category.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB, VOUCH_E_DB_CORRUPT, or cb's value. */
+VOUCH_API int vouch_bank_entry_get(vouch_bank *db, int64_t entry_id, vouch_bank_entry_cb cb, void *ctx);
 
 typedef struct vouch_import_opts {
   vouch_list_opts list;        /* list.algo is ignored: the bank's algorithm is used */
@@ -164,22 +260,71 @@ typedef struct vouch_import_opts {
   void *error_ctx;
   int64_t now;                 /* added-at time to record; 0 = time(NULL) */
 } vouch_import_opts;
+/* The list options an import uses: list.signal_type, list.min_quality and
+ * list.page work as in vouch_hashlist_parse(). */
 
 typedef struct vouch_import_stats {
   size_t added;    /* new entries */
   size_t merged;   /* lines whose hash was already in the bank */
   size_t bad;      /* lines skipped as malformed */
   int format;      /* the format detected */
+  size_t skipped;  /* rows of another signal type */
+  size_t low_quality; /* rows below the quality floor */
+  size_t tombstones;  /* delete/withdraw rows recorded */
+  size_t disabled;    /* entries those rows disabled */
+  size_t reenabled;   /* entries an exchange had deleted and now lists again */
 } vouch_import_stats;
 
 /*! vouch_bank_import() :
  *  Imports a hash list (vouch_hashlist_parse()) into bank `name` in one
  *  transaction: either every good line is in the bank afterwards, or (on any
  *  error, strict-mode bad line, crash or kill) the bank is as before.
+ *  Rows of another signal type and rows below the quality floor are counted
+ *  (stats->skipped, stats->low_quality), not added.  A DELETE row (an
+ *  exchange's deleted or withdrawn entry) disables the entry with that hash,
+ *  or with that ext_id and source, and records a tombstone (kept in the bank
+ *  file, see vouch_bank_tombstones()); a later ADD row of the same hash or
+ *  entry re-enables an entry that only a tombstone had disabled (never one a
+ *  user disabled).  For one hash the last row of the list wins.  When the
+ *  list is an exchange page with a checkpoint, the checkpoint is stored for
+ *  (bank, opts->source) in the same transaction (vouch_bank_checkpoint()).
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_HASH_PARSE, VOUCH_E_DB,
  *           VOUCH_E_NOMEM, VOUCH_E_INVALID. */
 VOUCH_API int vouch_bank_import(vouch_bank *db, const char *name, const char *data, size_t len,
                                 const vouch_import_opts *opts, vouch_import_stats *stats);
+
+/*! vouch_bank_checkpoint() :
+ *  The paging state last stored for (bank `name`, `source`): `out` receives
+ *  the checkpoint and next-page strings (has_more and records are 0), and
+ *  *updated_at (may be NULL) the time it was stored.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND (no bank, or no checkpoint for that
+ *           source), VOUCH_E_DB, VOUCH_E_INVALID. */
+VOUCH_API int vouch_bank_checkpoint(vouch_bank *db, const char *name, const char *source,
+                                    vouch_list_page *out, int64_t *updated_at);
+
+/* One recorded deletion.  Pointers are valid during the callback only. */
+typedef struct vouch_bank_tombstone {
+  const uint8_t *hash;  /* NULL when the exchange named only the entry */
+  size_t hash_bytes;
+  const char *ext_id;   /* NULL when none */
+  const char *source;   /* NULL when none */
+  int64_t at;           /* when it was recorded */
+} vouch_bank_tombstone;
+typedef int (*vouch_bank_tombstone_cb)(void *ctx, const vouch_bank_tombstone *t);
+/*! vouch_bank_tombstones() : calls `cb` for each tombstone of bank `name`. */
+VOUCH_API int vouch_bank_tombstones(vouch_bank *db, const char *name, vouch_bank_tombstone_cb cb, void *ctx);
+
+/* The CSV export format of a bank, one line per entry, shared by `vouch bank
+ * export --format csv` and vouchd's GET /v1/banks/NAME/export.  It imports
+ * back unchanged (the sources column is read as ','-joined sources). */
+#define VOUCH_BANK_CSV_HEADER "hash,id,sources,tags,enabled,added_at,entry\n"
+/*! vouch_bank_entry_csv() :
+ *  Writes entry `e` as one CSV line (with its '\n', RFC 4180 quoting) to
+ *  `out` of `cap` bytes, NUL-terminated, like snprintf: the return value is
+ *  the line's full length, and the line is complete only if it is < cap
+ *  (out may be NULL with cap 0 to measure).  0 for a bad entry. */
+VOUCH_API size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap);
+#define VOUCH_BANK_CSV_LINE_MAX (3U * 2U * VOUCH_LIST_FIELD_MAX + 256U)
 
 /* ---------------------------------------------------------------- signed source lists */
 
@@ -247,11 +392,47 @@ VOUCH_API int vouch_bank_signed_lists(vouch_bank *db, const char *const *names, 
 VOUCH_API int vouch_bank_signed_list_remove(vouch_bank *db, int64_t list_id, int prune_entries,
                                             size_t *pruned);
 
+/* ---------------------------------------------------------------- video banks
+ *
+ * A bank of algorithm VOUCH_ALGO_VPDQ holds videos: one entry per video,
+ * whose hash is the SHA-256 of the video's vPDQ in the reference's text
+ * form (so the same list imported twice is one entry with both sources),
+ * with all its frames.  Hash-list imports into such a bank are refused
+ * (VOUCH_E_ALGO_MISMATCH); vouch_bank_build_index() indexes the unique
+ * frames of its enabled videos for vouch_vpdq_db_match() (vouch/video.h). */
+
+/*! vouch_bank_algo_from_name() : the algorithms a bank can have: those of
+ *  vouch_algo_from_name(), and "vpdq" (VOUCH_ALGO_VPDQ); else VOUCH_ALGO_NONE. */
+VOUCH_API int vouch_bank_algo_from_name(const char *name);
+
+/*! vouch_bank_import_video() :
+ *  Adds one video (`video`, at least one frame) to bank `name` (algorithm
+ *  vpdq) in one transaction.  `ext_id` (the video's id), `source` and `tags`
+ *  may be NULL.  The same video again (same frames) adds `source` to the
+ *  existing entry.  `now` is the time to record (0 = time(NULL)); `added`
+ *  (may be NULL) gets 1 for a new entry, 0 for a merge; `entry_id` (may be
+ *  NULL) the entry's id.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_ALGO_MISMATCH (not a vpdq
+ *           bank), VOUCH_E_INVALID, VOUCH_E_DB_VERSION (a file opened
+ *           read-only before version 3), VOUCH_E_DB, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_import_video(vouch_bank *db, const char *name, const vouch_vpdq *video, const char *ext_id,
+                                      const char *source, const char *tags, int64_t now, int *added,
+                                      int64_t *entry_id);
+
+/*! vouch_bank_video() : the frames of video entry `entry_id` into `*out`
+ *  (overwritten; clear it with vouch_vpdq_clear()).
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB_CORRUPT, VOUCH_E_DB, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_video(vouch_bank *db, int64_t entry_id, vouch_vpdq *out);
+
 /*! vouch_bank_build_index() :
- *  Writes an index (vouch/index.h) of the enabled entries of the enabled
- *  banks among `names` (all enabled banks when nnames == 0) to `path`.  All
+ *  Writes an index (vouch/index.h) of the enabled entries (and not disabled
+ *  until a later time) of the enabled banks among `names` (all enabled banks when nnames == 0) to `path`.  All
  *  chosen banks must have one algorithm (VOUCH_E_ALGO_MISMATCH otherwise).
  *  `root` and `count` (may be NULL) receive the Merkle root and entry count.
+ *  For vpdq banks the index is a PDQ index of the unique frames (quality >=
+ *  VOUCH_VPDQ_QUALITY_MIN, equal hashes once) of each enabled video, each
+ *  entry carrying the video's entry id, external id and sources: the index
+ *  vouch_vpdq_db_open() reads.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_ALGO_MISMATCH, VOUCH_E_DB,
  *           VOUCH_E_DB_CORRUPT, VOUCH_E_IO, VOUCH_E_NOMEM. */
 VOUCH_API int vouch_bank_build_index(vouch_bank *db, const char *const *names, size_t nnames,

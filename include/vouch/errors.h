@@ -3,7 +3,7 @@
  *
  * Codes have explicit numbers that are never renumbered; a retired code stays
  * as a placeholder.  The tens digit groups codes by class:
- *   0x  general      1x  image input     2x  hash lists and databases
+ *   0x  general      1x  image and video input     2x  hash lists and databases
  *   3x  private matching (peer data)     4x  audit (proofs, signatures)
  *   5x  I/O
  * vouch_rc_class(rc) gives back the class (0, 10, 20, ...), which programs
@@ -33,6 +33,10 @@ typedef enum vouch_rc {
   VOUCH_E_IMAGE_TOO_LARGE = 12, /* width, height or pixel count over the limits */
   VOUCH_E_IMAGE_EMPTY = 13,     /* zero bytes, or zero width/height */
   VOUCH_E_IMAGE_TOO_SMALL = 14, /* below what the algorithm can hash */
+  VOUCH_E_VIDEO_FORMAT = 15,    /* not a container with a video stream we can decode */
+  VOUCH_E_VIDEO_CORRUPT = 16,   /* the demuxer or decoder rejected the data (corrupt or truncated) */
+  VOUCH_E_VIDEO_TOO_LARGE = 17, /* a frame's width, height or pixel count over the limits */
+  VOUCH_E_VIDEO_TOO_LONG = 18,  /* duration or total decoded pixels over the limits */
 
   VOUCH_E_HASH_PARSE = 20,      /* a hash text or list line is malformed */
   VOUCH_E_DB_CORRUPT = 21,      /* an index or database file fails validation */
@@ -44,6 +48,7 @@ typedef enum vouch_rc {
   VOUCH_E_PSI_FORMAT = 30,      /* peer data (voucher, public data) is malformed */
   VOUCH_E_PSI_AUTH = 31,        /* peer data failed authentication */
   VOUCH_E_PSI_PARAMS = 32,      /* protocol parameters are inconsistent */
+  VOUCH_E_PSI_VERSION = 33,     /* protocol data of an older format version (regenerate it) */
 
   VOUCH_E_AUDIT_PROOF = 40,     /* an inclusion or consistency proof does not verify */
   VOUCH_E_AUDIT_SIGNATURE = 41, /* a signature does not verify */

@@ -136,6 +136,44 @@ VOUCH_API int vouch_eval_photo(vouch_transformer *tf, vouch_hasher *h, const vou
                                uint8_t (*orig)[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES],
                                int *quality, vouch_eval_dist *dist);
 
+/* Private matching (docs/protocol.md section 4): the probe rank of each copy. */
+typedef struct vouch_eval_probe_opts {
+  const unsigned *bands;  /* band widths b to measure */
+  size_t n_bands;
+  unsigned max_probes;    /* ranks are looked for up to here (1..VOUCH_PSI_PROBES_MAX) */
+} vouch_eval_probe_opts;
+
+typedef struct vouch_eval_probe_out {
+  int32_t *rank;          /* n_tf * n_bands, transform-major: the rank of the probe of
+                             the copy (its own margins) that equals the original's band
+                             key, or -1 beyond max_probes */
+  float orig_margin[256]; /* the original's PDQ margins (vouch_hasher_pdq_margins) */
+  int have_margins;
+} vouch_eval_probe_out;
+
+/*! vouch_eval_photo_probes() :
+ *  vouch_eval_photo() plus, when `po` is not NULL and PDQ is among the
+ *  algorithms, the private path's view: for every copy and band width, the
+ *  rank at which the copy's probes (vouch_psi_probe_keys(), the code vouchers
+ *  use) meet the original's band key (vouch_psi_band_key()), without
+ *  dihedral variants.  A voucher with P probes opens iff rank < P.
+ * @return : as vouch_eval_photo(); VOUCH_E_INVALID for bad `po`/`pout`. */
+VOUCH_API int vouch_eval_photo_probes(vouch_transformer *tf, vouch_hasher *h, const vouch_image *img,
+                                      const vouch_transform *suite, size_t n_tf, const int *algos,
+                                      size_t n_algo, uint64_t seed,
+                                      uint8_t (*orig)[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES],
+                                      int *quality, vouch_eval_dist *dist,
+                                      const vouch_eval_probe_opts *po, vouch_eval_probe_out *pout);
+
+/*! vouch_eval_probe_rank() :
+ *  The rank (0-based) of the probe of `copy` (with its margins; NULL = all
+ *  equal) equal to the band key of `orig`, or -1 if none of the first
+ *  max_probes is.  `scratch` holds 32 * max_probes bytes.
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_eval_probe_rank(const uint8_t orig[VOUCH_PDQ_BYTES], const uint8_t copy[VOUCH_PDQ_BYTES],
+                                    const float *copy_margin, unsigned band, unsigned max_probes,
+                                    uint8_t *scratch, int32_t *rank);
+
 /*! vouch_eval_seed() : mixes a seed with an index (SplitMix64 finaliser). */
 VOUCH_API uint64_t vouch_eval_seed(uint64_t seed, uint64_t index);
 

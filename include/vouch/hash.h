@@ -24,10 +24,17 @@ typedef enum vouch_algo {
   VOUCH_ALGO_PDQ = 1,
   VOUCH_ALGO_PHASH = 2,
   VOUCH_ALGO_DHASH = 3,
-  VOUCH_ALGO_AHASH = 4
+  VOUCH_ALGO_AHASH = 4,
+  /* A video's vPDQ: a list of PDQ frame hashes (vouch/video.h), the
+   * algorithm of video banks (vouch/bank.h).  Not one hash: its
+   * vouch_algo_bytes() is 0, so every single-hash API refuses it, and
+   * vouch_algo_from_name() does not return it (vouch_bank_algo_from_name()
+   * does). */
+  VOUCH_ALGO_VPDQ = 5
 } vouch_algo;
 
 #define VOUCH_PDQ_BYTES 32U
+#define VOUCH_PDQ_BITS 256U
 #define VOUCH_HASH64_BYTES 8U
 #define VOUCH_HASH_MAX_BYTES 32U
 /* Hex text capacity for the largest hash, including the NUL. */
@@ -62,7 +69,7 @@ typedef enum vouch_dihedral {
 VOUCH_API size_t vouch_pdq_bytes(void);
 /*! vouch_algo_bytes() : 32 for PDQ, 8 for the 64-bit hashes, 0 for an unknown algo. */
 VOUCH_API size_t vouch_algo_bytes(int algo);
-/*! vouch_algo_name() : "pdq", "phash", "dhash", "ahash", or "unknown". */
+/*! vouch_algo_name() : "pdq", "phash", "dhash", "ahash", "vpdq", or "unknown". */
 VOUCH_API const char *vouch_algo_name(int algo);
 /*! vouch_algo_from_name() : the algo for a name (case-insensitive), or VOUCH_ALGO_NONE. */
 VOUCH_API int vouch_algo_from_name(const char *name);
@@ -112,6 +119,17 @@ VOUCH_API int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img
 VOUCH_API int vouch_hash_encoded(vouch_hasher *h, vouch_decoder *dec, const void *data, size_t len,
                                  int algo, unsigned flags, uint8_t *out, size_t out_cap, int *quality,
                                  uint32_t *width, uint32_t *height);
+
+/*! vouch_hasher_pdq_margins() :
+ *  After vouch_hash_image() or vouch_hash_encoded() hashed with PDQ on `h`:
+ *  for each bit k of the original-orientation hash (bit k is bit k%8 of
+ *  byte 31 - k/8, coefficient k = 16*i + j of the 16x16 DCT), the margin
+ *  |c_k - median|, where median is the value PDQ thresholds at.  Bits with
+ *  small margins are the ones edits flip first; vouch_psi_probe_keys()
+ *  uses them.  A tiny image (all-zero hash) has all margins 0.
+ * @return : VOUCH_OK, or VOUCH_E_INVALID if the last hash on `h` was not a
+ *           successful PDQ hash. */
+VOUCH_API int vouch_hasher_pdq_margins(const vouch_hasher *h, float margin[VOUCH_PDQ_BITS]);
 
 /*! vouch_pdq_from_luma() :
  *  The PDQ core on a float luma plane (rows x cols, row-major), as the

@@ -44,16 +44,28 @@ extern "C" {
 #define VOUCH_PSI_ID_BYTES 16U
 #define VOUCH_PSI_SIGN_PK_BYTES 32U
 
+/* Key schemes (docs/protocol.md section 4). */
+#define VOUCH_PSI_SCHEME_EXACT 0 /* the exact hash bits; one probe */
+#define VOUCH_PSI_SCHEME_BAND 1  /* PDQ band key, P probes per voucher */
+#define VOUCH_PSI_BAND_MIN 16U
+#define VOUCH_PSI_BAND_MAX 64U
+#define VOUCH_PSI_BAND_DEFAULT 44U
+#define VOUCH_PSI_PROBES_MAX 1024U
+#define VOUCH_PSI_PROBES_DEFAULT 96U  /* b and P: chosen from measurements, docs/protocol.md section 12 */
+/* Wire format version (public data and vouchers); version 1 is refused
+ * with VOUCH_E_PSI_VERSION. */
+#define VOUCH_PSI_FORMAT_VERSION 2U
+
 /* Public data size for m slots, and m for n keys (docs/protocol.md section 5). */
-#define VOUCH_PSI_PUBLIC_BYTES(m) (208U + 32U * (size_t)(m))
-/* Voucher size for DHF width s (docs/protocol.md section 6). */
-#define VOUCH_PSI_VOUCHER_BYTES(s) (4612U + 8U * (size_t)(s))
+#define VOUCH_PSI_PUBLIC_BYTES(m) (224U + 32U * (size_t)(m))
+/* Voucher size for DHF width s and P probes (docs/protocol.md section 6). */
+#define VOUCH_PSI_VOUCHER_BYTES(s, probes) (4388U + 224U * (size_t)(probes) + 8U * (size_t)(s))
 /* Server key file size. */
 #define VOUCH_PSI_SERVER_KEY_FILE_BYTES 96U
 
 VOUCH_API size_t vouch_psi_slots_for(size_t n);
 VOUCH_API size_t vouch_psi_public_bytes(size_t m);
-VOUCH_API size_t vouch_psi_voucher_bytes(unsigned s);
+VOUCH_API size_t vouch_psi_voucher_bytes(unsigned s, unsigned probes);
 
 /* ---- match keys ---- */
 
@@ -64,6 +76,39 @@ VOUCH_API size_t vouch_psi_voucher_bytes(unsigned s);
  * @return : VOUCH_OK, or VOUCH_E_INVALID (hash_len 0 or > 32). */
 VOUCH_API int vouch_psi_match_key(int algo, const uint8_t *hash, size_t hash_len,
                                   uint8_t out[VOUCH_PSI_MATCH_KEY_BYTES]);
+
+/*! vouch_psi_band_key() :
+ *  The band key of a PDQ hash (docs/protocol.md section 4): a domain-separated
+ *  BLAKE2b of the bits of its b lowest-frequency DCT coefficients.  What a
+ *  database entry contributes in the band scheme.
+ * @return : VOUCH_OK, or VOUCH_E_INVALID (not PDQ, hash_len != 32, b out of
+ *           VOUCH_PSI_BAND_MIN..MAX). */
+VOUCH_API int vouch_psi_band_key(int algo, const uint8_t *hash, size_t hash_len, unsigned b,
+                                 uint8_t out[VOUCH_PSI_MATCH_KEY_BYTES]);
+
+/*! vouch_psi_probe_keys() :
+ *  The client's P probe keys for a PDQ hash: its band key with the cheapest
+ *  sets of band bits flipped, cheapest first, cost = the sum of the flipped
+ *  bits' quantised margins (`margin`: 256 floats from
+ *  vouch_hasher_pdq_margins(); NULL = all margins equal).  Key 0 is the band
+ *  key itself.  `keys` receives 32 * probes bytes; `flips` (may be NULL)
+ *  receives, per probe, the flipped band bits (bit r = band position r).
+ *  This is the code vouchers use, and what `vouch eval` measures.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+VOUCH_API int vouch_psi_probe_keys(int algo, const uint8_t *hash, size_t hash_len,
+                                   const float *margin, unsigned b, unsigned probes,
+                                   uint8_t *keys, uint64_t *flips);
+
+/*! vouch_psi_band_positions() : the coefficient index (16 i + j) of band
+ *  positions 0..b-1.  @return VOUCH_OK or VOUCH_E_INVALID. */
+VOUCH_API int vouch_psi_band_positions(unsigned b, unsigned *pos);
+
+/*! vouch_psi_entry_key() :
+ *  The key a database entry contributes under a scheme: vouch_psi_match_key()
+ *  for VOUCH_PSI_SCHEME_EXACT, vouch_psi_band_key(band) for VOUCH_PSI_SCHEME_BAND.
+ * @return : VOUCH_OK or VOUCH_E_INVALID. */
+VOUCH_API int vouch_psi_entry_key(int scheme, unsigned band, int algo, const uint8_t *hash,
+                                  size_t hash_len, uint8_t out[VOUCH_PSI_MATCH_KEY_BYTES]);
 
 /* ---- server key ---- */
 
@@ -90,6 +135,10 @@ typedef struct vouch_psi_setup_opts {
   const uint8_t *audit_root; /* 32 bytes to publish as the audit root (e.g. the
                                 index's Merkle root); NULL = the Merkle root over
                                 the sorted, deduplicated match keys */
+  int scheme;               /* VOUCH_PSI_SCHEME_EXACT (0, with probes 1) or _BAND; the
+                               keys must have been made with vouch_psi_entry_key() */
+  unsigned band;            /* band scheme: b (VOUCH_PSI_BAND_MIN..MAX); exact: 0 */
+  unsigned probes;          /* band scheme: P (1..VOUCH_PSI_PROBES_MAX); exact: 0 or 1 */
 } vouch_psi_setup_opts;
 
 /*! vouch_psi_setup() :
@@ -100,6 +149,8 @@ typedef struct vouch_psi_setup_opts {
  *  the public data (opts->audit_root, or the Merkle root over the sorted,
  *  deduplicated keys).  `opts` may be NULL.
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_LIMIT (n > VOUCH_PSI_SET_MAX),
+ *           VOUCH_E_INVALID (scheme, band or probes out of range; the band
+ *           scheme needs algo VOUCH_ALGO_PDQ),
  *           VOUCH_E_INTERNAL (cuckoo insertion failed 16 times: report it). */
 VOUCH_API int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
                               const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,
@@ -115,7 +166,8 @@ typedef struct vouch_psi_public vouch_psi_public;
  *  identity, no duplicate points; docs/protocol.md section 5) and keeps a
  *  copy.  `signer` may be NULL; otherwise the data must be signed by it.
  *  Validation costs one point decode per slot (a few seconds for 1M keys).
- * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT, VOUCH_E_PSI_AUTH. */
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT, VOUCH_E_PSI_AUTH,
+ *           VOUCH_E_PSI_VERSION (an older format: regenerate it). */
 VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_public_open(vouch_psi_public **out, const uint8_t *buf,
                                                       size_t len,
                                                       const uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]);
@@ -123,6 +175,10 @@ VOUCH_API void vouch_psi_public_free(vouch_psi_public *pd); /* NULL is a no-op *
 /*! vouch_psi_public_info() : slots, audit root, signer; any pointer may be NULL. */
 VOUCH_API void vouch_psi_public_info(const vouch_psi_public *pd, size_t *slots, uint8_t root[32],
                                      uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]);
+/*! vouch_psi_public_scheme() : algo, key scheme, band width b and probes P
+ *  of the public data; any pointer may be NULL. */
+VOUCH_API void vouch_psi_public_scheme(const vouch_psi_public *pd, int *algo, int *scheme,
+                                       unsigned *band, unsigned *probes);
 
 /* ---- client account ---- */
 
@@ -154,24 +210,32 @@ typedef struct vouch_psi_payload {
 } vouch_psi_payload;
 
 /*! vouch_psi_payload_init() :
- *  Fills `p` for a photo: hash, match key (vouch_psi_match_key) and, when
+ *  Fills `p` for a photo: hash, match key (vouch_psi_match_key; a voucher
+ *  made for band-scheme public data replaces it with the band key) and, when
  *  `img` is not NULL, a grey thumbnail of at most 64x64 keeping the aspect
  *  ratio (area average).  @return : VOUCH_OK or VOUCH_E_INVALID. */
 VOUCH_API int vouch_psi_payload_init(vouch_psi_payload *p, int algo, const uint8_t *hash,
                                      size_t hash_len, const vouch_image *img);
 
 /*! vouch_psi_voucher_make() :
- *  Writes one voucher of vouch_psi_voucher_bytes(s) bytes for `payload`.
+ *  Writes one voucher of vouch_psi_voucher_bytes(s, P) bytes for `payload`
+ *  (P from the public data).  For band-scheme public data the voucher holds
+ *  P probe slot pairs (vouch_psi_probe_keys() of payload->hash); `margin` is
+ *  the photo's 256 margins (vouch_hasher_pdq_margins()), or NULL when only
+ *  the hash is known (then all costs are equal and the probes flip the first
+ *  band bits in insertion order, which finds far fewer edited copies).  The exact scheme ignores `margin`.
  *  With probability `synthetic_rate` (0..1), while the account has used
  *  fewer than s, the voucher is synthetic instead (it opens like a match but
  *  carries nothing); the account counts it, so save the account afterwards.
  *  `synthetic` may be NULL; otherwise it says which kind was written (the
  *  client's own knowledge: never send it).
- * @return : VOUCH_OK, VOUCH_E_INVALID (small cap, rate out of range),
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID (small cap, rate out of
+ *           range, a band scheme and a payload that is not a PDQ hash),
  *           VOUCH_E_PSI_FORMAT (the slot's point does not decode). */
 VOUCH_API int vouch_psi_voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
-                                     const vouch_psi_payload *payload, double synthetic_rate,
-                                     uint8_t *out, size_t cap, int *synthetic);
+                                     const vouch_psi_payload *payload, const float *margin,
+                                     double synthetic_rate, uint8_t *out, size_t cap,
+                                     int *synthetic);
 
 /* ---- server ---- */
 
@@ -188,7 +252,8 @@ typedef enum vouch_psi_status {
  *  `key` must stay valid while the server object is used; `pd` is the public
  *  data this key produced (only its id is kept, no copy).
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID, VOUCH_E_PSI_FORMAT (not
- *           public data), VOUCH_E_PSI_PARAMS (made with another key). */
+ *           public data), VOUCH_E_PSI_VERSION (an older format),
+ *           VOUCH_E_PSI_PARAMS (made with another key). */
 VOUCH_API int vouch_psi_server_create(vouch_psi_server **out, const vouch_psi_server_key *key,
                                       const uint8_t *pd, size_t pd_len);
 VOUCH_API void vouch_psi_server_free(vouch_psi_server *srv); /* NULL is a no-op */
@@ -197,7 +262,8 @@ VOUCH_API void vouch_psi_server_free(vouch_psi_server *srv); /* NULL is a no-op 
  *  Processes one voucher.  `*status` gets a vouch_psi_status, `*index` the
  *  voucher's number (0, 1, ... in call order; counted even when not opened).
  * @return : VOUCH_OK; VOUCH_E_PSI_FORMAT (malformed, or not for this public
- *           data); VOUCH_E_PSI_PARAMS (t, s or account differ from earlier
+ *           data); VOUCH_E_PSI_VERSION (a version-1 voucher: made by an older
+ *           vouch for exact keys only); VOUCH_E_PSI_PARAMS (t, s or account differ from earlier
  *           vouchers); VOUCH_E_PSI_AUTH (the outer layer opened but the
  *           inner one is forged); VOUCH_E_LIMIT; VOUCH_E_NOMEM.  On error
  *           the voucher is not counted. */
@@ -210,6 +276,9 @@ typedef struct vouch_psi_summary {
   int threshold_crossed;  /* 1 iff the account key was recovered */
   size_t real;            /* when crossed: payloads recovered */
   size_t synthetic;       /* when crossed: openings identified as synthetic */
+  size_t multi_opened;    /* distinct openings that opened more than one slot */
+  size_t confirmed;       /* after vouch_psi_server_confirm(): real payloads within the radius */
+  size_t collisions;      /* after vouch_psi_server_confirm(): real payloads farther (key collisions) */
 } vouch_psi_summary;
 
 /*! vouch_psi_server_reveal() :
@@ -224,6 +293,32 @@ VOUCH_API int vouch_psi_server_reveal(vouch_psi_server *srv, vouch_psi_summary *
  * @return : VOUCH_OK, or VOUCH_E_NOT_FOUND (not a recovered real match). */
 VOUCH_API int vouch_psi_server_payload(const vouch_psi_server *srv, size_t index,
                                        vouch_psi_payload *out);
+
+/* What the server knows about one voucher. */
+typedef struct vouch_psi_voucher_info {
+  unsigned slots_opened;  /* slots that opened (0: not opened; normally 1) */
+  int real;               /* 1 after a reveal that recovered its payload */
+  int confirmed;          /* after vouch_psi_server_confirm(): 1 within the radius,
+                             0 key collision, -1 not checked (or not real) */
+  unsigned distance;      /* after confirm: distance to the nearest database hash */
+} vouch_psi_voucher_info;
+
+/*! vouch_psi_server_info() : what the server knows about voucher `index`.
+ * @return : VOUCH_OK, or VOUCH_E_NOT_FOUND (no such voucher). */
+VOUCH_API int vouch_psi_server_info(const vouch_psi_server *srv, size_t index,
+                                    vouch_psi_voucher_info *out);
+
+/*! vouch_psi_server_confirm() :
+ *  The post-reveal check (docs/protocol.md section 7): after a reveal that
+ *  crossed the threshold, compares every recovered payload's hash with the
+ *  `n` database hashes (`hash_len` bytes each, back to back, of the payload's
+ *  algorithm): within `radius` bits of one, it is confirmed; otherwise it
+ *  is a key collision.  Updates sum->confirmed and sum->collisions (sum may
+ *  be NULL).  Linear in n per payload.
+ * @return : VOUCH_OK, VOUCH_E_INVALID. */
+VOUCH_API int vouch_psi_server_confirm(vouch_psi_server *srv, const uint8_t *hashes,
+                                       size_t hash_len, size_t n, unsigned radius,
+                                       vouch_psi_summary *sum);
 
 #ifdef __cplusplus
 }

@@ -5,10 +5,13 @@
 #include "errors.h"
 #include "image.h"
 #include "hash.h"
+#include "video.h"
 #include "merkle.h"
 #include "psi.h"
 #include "audit.h"
 #include "eval.h"
 #include "attack.h"
 #include "classify.h"
+#include "bank.h"
+#include "exchange.h"
 #endif

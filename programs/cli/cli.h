@@ -15,6 +15,8 @@
 /* Each subcommand: argv[0] is the subcommand name. */
 int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
+int cmd_bank_sync(int argc, char **argv); /* `vouch bank sync` (cmd_bank_sync.c) */
+int cmd_exchange(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_psi(int argc, char **argv);
@@ -23,7 +25,8 @@ int cmd_audit(int argc, char **argv);
 /* ---- audit integration (programs/cli/cmd_audit.c) ----
  * The match keys of an audited table's live set (for `vouch psi setup
  * --audit-db`), its algorithm and root.  Returns 0, or -1 after a message. */
-int cli_audit_live_keys(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]);
+/* The live hashes of an audited table (vouch_algo_bytes(*algo) bytes each) and its root. */
+int cli_audit_live_hashes(const char *path, int *algo, uint8_t **hashes, size_t *n, uint8_t root[32]);
 /* The client's check before using public data (`vouch psi voucher --trusted`):
  * the head at sth_path is signed, trusted (trusted_path), in the log
  * (log_path, may be NULL), names exactly these public data bytes, and the
@@ -143,6 +146,8 @@ typedef struct cli_hash_result {
   uint8_t hashes[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES];
   uint32_t width, height; /* full-resolution size after orientation (even in fast mode) */
   int skipped;            /* a non-image found by walking a directory: not an error */
+  int have_margins;       /* PDQ: margins[] holds vouch_hasher_pdq_margins() */
+  float margins[VOUCH_PDQ_BITS];
 } cli_hash_result;
 
 /* Return non-zero from the callback to stop early. */
@@ -150,5 +155,37 @@ typedef int (*cli_hash_cb)(void *ctx, const cli_hash_result *r);
 
 /* Returns the number of files that failed, or -1 if the run could not start. */
 long cli_hash_run(const cli_paths *paths, const cli_hash_opts *opts, cli_hash_cb cb, void *ctx);
+
+/* ---- videos and file digests (programs/cli/hashvideo.c) ---- */
+typedef struct cli_video_opts {
+  double seconds_per_hash; /* 0: every frame */
+  uint32_t downsample;     /* 0: own size; N: N x N */
+  int rotate;              /* apply the display matrix */
+  const char *out_dir;     /* -o DIR: write DIR/NAME.txt instead of printing */
+  int threads;             /* decoder threads; 0 = 1 */
+} cli_video_opts;
+/* The name the reference gives a video's hash file: the path's last
+ * component without its extension (vpdq-hash-video -d).  malloc'd. */
+char *cli_video_stem(const char *path);
+/* The vPDQ of one video file; on error, a detail in err. */
+int cli_vpdq_file(const char *path, const cli_video_opts *o, vouch_vpdq *out, char *err, size_t err_cap);
+/* `vouch hash --algo vpdq`: returns the number of files that failed. */
+long cli_hash_videos(const cli_paths *paths, const cli_video_opts *o, int json, FILE *out);
+/* `vouch index video` and `vouch match --vpdq` (programs/cli/matchvideo.c). */
+struct vouch_bank;
+/* The algorithm of bank `name`, or VOUCH_ALGO_NONE. */
+int cli_bank_algo(struct vouch_bank *b, const char *name);
+/* `vouch bank import` into a vpdq bank: each file (vPDQ text, JSON, or a
+ * video) is one video, named `id` or its file-name stem.  Exit status. */
+int cli_bank_import_videos(struct vouch_bank *b, const char *bank, char **files, int n, const char *source,
+                           const char *id);
+/* `vouch bank export --videos DIR` of a vpdq bank: DIR/ID.txt per video in
+ * the reference's text form (entry-N.txt when the id is not a plain file
+ * name).  Exit status. */
+int cli_bank_export_videos(struct vouch_bank *b, const char *bank, const char *dir);
+int cmd_index_video(int argc, char **argv);
+int cmd_match_video(int argc, char **argv);
+/* `vouch hash --algo md5|sha1|sha256`: returns the number of files that failed. */
+long cli_hash_digests(const cli_paths *paths, int algo, int json, FILE *out);
 
 #endif

@@ -1303,23 +1303,18 @@ out:
 
 /* ------------------------------------------------ PSI integration */
 
-int cli_audit_live_keys(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]) {
+int cli_audit_live_hashes(const char *path, int *algo, uint8_t **hashes, size_t *n, uint8_t root[32]) {
   vouch_audit_db *db;
   int rc = VOUCH_OK;
   if (load_db(path, &db, &rc) != 0)
     return -1;
   *algo = vouch_audit_db_algo(db);
   size_t hb = vouch_algo_bytes(*algo), live = (size_t)vouch_audit_db_live_count(db);
-  uint8_t *h = malloc((live ? live : 1) * hb);
-  *keys = malloc((live ? live : 1) * VOUCH_PSI_MATCH_KEY_BYTES);
-  int ok = h && *keys && vouch_audit_db_live(db, h, (live ? live : 1) * hb) == VOUCH_OK;
-  for (size_t i = 0; ok && i < live; i++)
-    ok = vouch_psi_match_key(*algo, h + i * hb, hb, *keys + i * VOUCH_PSI_MATCH_KEY_BYTES) == VOUCH_OK;
-  free(h);
-  if (!ok) {
-    cli_errorf("%s: cannot derive match keys", path);
-    free(*keys);
-    *keys = NULL;
+  *hashes = malloc((live ? live : 1) * hb);
+  if (!*hashes || vouch_audit_db_live(db, *hashes, (live ? live : 1) * hb) != VOUCH_OK) {
+    cli_errorf("%s: cannot read the live hashes", path);
+    free(*hashes);
+    *hashes = NULL;
     vouch_audit_db_free(db);
     return -1;
   }

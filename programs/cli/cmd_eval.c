@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "eval_private.h"
 
 #define MAX_ALGOS 4
 #define NBINS 257 /* distances 0..256 */
@@ -70,6 +71,11 @@ static const char eval_usage[] =
   "      --db N            database size N for the risk model (default 200000)\n"
   "      --photos M        photos per account per year (default 5000)\n"
   "      --threshold T     matches needed to flag an account (default 30)\n"
+  "      --bands LIST      private matching (PDQ): band widths b to measure (default 44)\n"
+  "      --probes LIST     private matching: probe counts P to report (default\n"
+  "                        1,16,32,64,96,128,256,512); recall per transform, the probe-rank\n"
+  "                        distribution and, with pairs, false openings and the tail estimate\n"
+  "      --no-private      leave the private-matching section out\n"
   "      --report DIR      write DIR/report.md, DIR/results.json, data files and\n"
   "                        PNG plots (needs gnuplot; skipped with a note if absent)\n"
   "  risk only:\n"
@@ -97,6 +103,8 @@ typedef struct {
   size_t list_n;
   uint64_t n_db, m_photos, acct_t;
   const char *report_dir;
+  int private_on;           /* PDQ among the algorithms: measure the private path too */
+  evp_opts priv;
 } eval_opts;
 
 /* Standard thresholds: PDQ 31 (Meta's recommended match distance), 10 for
@@ -127,6 +135,8 @@ typedef struct {
   photo_info *info;
   uint8_t (*hashes)[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES]; /* n * n_algo */
   vouch_eval_dist *dist;                                     /* n * n_tf * n_algo */
+  int32_t *ranks;                                            /* n * n_tf * n_bands (private) */
+  float (*margins)[256];                                     /* n: the originals' PDQ margins */
   size_t next, done;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -178,9 +188,15 @@ static void eval_one(work *w, vouch_decoder *dec, vouch_hasher *h, vouch_transfo
   pi->width = use->width;
   pi->height = use->height;
   uint64_t seed = vouch_eval_seed(o->seed, fnv1a(base_name(path)));
-  rc = vouch_eval_photo(tf, h, use, o->suite, o->n_tf, o->algos, o->n_algo, seed,
-                        w->hashes + i * o->n_algo, &pi->quality,
-                        o->n_tf ? w->dist + i * o->n_tf * o->n_algo : NULL);
+  vouch_eval_probe_opts po = {o->priv.bands, o->priv.n_bands, o->priv.max_p};
+  vouch_eval_probe_out *pout = o->private_on ? malloc(sizeof *pout) : NULL;
+  if (pout) pout->rank = o->n_tf ? w->ranks + i * o->n_tf * o->priv.n_bands : NULL;
+  rc = o->private_on && !pout ? VOUCH_E_NOMEM
+       : vouch_eval_photo_probes(tf, h, use, o->suite, o->n_tf, o->algos, o->n_algo, seed,
+                                 w->hashes + i * o->n_algo, &pi->quality,
+                                 o->n_tf ? w->dist + i * o->n_tf * o->n_algo : NULL, pout ? &po : NULL, pout);
+  if (rc == VOUCH_OK && pout) memcpy(w->margins[i], pout->orig_margin, sizeof w->margins[i]);
+  free(pout);
   if (rc != VOUCH_OK) snprintf(pi->err, sizeof pi->err, "evaluation failed");
   pi->rc = rc;
   vouch_image_clear(&small);
@@ -818,6 +834,37 @@ static void report_risk(const eval_opts *o, const results *r, outputs *out) {
   fprintf(js, "}");
 }
 
+/* The private path (eval_private.c): recall per transform, false openings. */
+static int excluded_cb(const void *ctx, size_t i, size_t j) { return is_excluded(ctx, i, j); }
+
+static int report_private(const eval_opts *o, const cli_paths *paths, const work *w, const exclusions *ex,
+                          outputs *out) {
+  size_t n = paths->n, pdq_a = 0;
+  for (size_t a = 0; a < o->n_algo; a++)
+    if (o->algos[a] == VOUCH_ALGO_PDQ) pdq_a = a;
+  int *ok = calloc(n, sizeof *ok);
+  uint8_t (*hash)[32] = calloc(n, sizeof *hash);
+  uint16_t *plain = calloc(n * (o->n_tf ? o->n_tf : 1), sizeof *plain);
+  const char **names = calloc(n, sizeof *names);
+  int rc = -1;
+  if (ok && hash && plain && names) {
+    for (size_t i = 0; i < n; i++) {
+      ok[i] = w->info[i].rc == VOUCH_OK;
+      names[i] = base_name(paths->v[i]);
+      memcpy(hash[i], w->hashes[i * o->n_algo + pdq_a][0], 32);
+      for (size_t t = 0; t < o->n_tf; t++) plain[i * o->n_tf + t] = w->dist[(i * o->n_tf + t) * o->n_algo + pdq_a].plain;
+    }
+    evp_data d = {n, ok, (const uint8_t(*)[32])hash, (const float(*)[256])w->margins, o->n_tf, o->suite, w->ranks,
+                  plain, excluded_cb, ex, names, o->n_db, o->m_photos, o->acct_t};
+    rc = evp_report(&o->priv, &d, o->mode & 2, out->md, out->js);
+  }
+  free(ok);
+  free(hash);
+  free(plain);
+  free(names);
+  return rc;
+}
+
 /* ------------------------------------------------------------ plots */
 
 /* Runs `gnuplot plots.gp` in `dir` with its messages in dir/gnuplot.log.
@@ -1092,7 +1139,10 @@ int cmd_eval(int argc, char **argv) {
     {"threshold", required_argument, NULL, 'T'}, {"report", required_argument, NULL, 'R'},
     {"matches", required_argument, NULL, 'X'},   {"pairs", required_argument, NULL, 'K'},
     {"rate", required_argument, NULL, 'P'},      {"list-transforms", no_argument, NULL, 'Z'},
+    {"bands", required_argument, NULL, 'B'},     {"probes", required_argument, NULL, 'Q'},
+    {"no-private", no_argument, NULL, 'U'},
     {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+  int no_private = 0;
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(eval_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
@@ -1121,6 +1171,7 @@ int cmd_eval(int argc, char **argv) {
   o.m_photos = 5000;
   o.acct_t = 30;
   o.jobs = 0;
+  evp_defaults(&o.priv);
   int have_rate = 0, have_x = 0, have_k = 0, list_tf = !strcmp(sub, "--list-transforms");
   double rate = 0;
   uint64_t x = 0, k = 0, v;
@@ -1189,6 +1240,19 @@ int cmd_eval(int argc, char **argv) {
       break;
     }
     case 'Z': list_tf = 1; break;
+    case 'B':
+      if (evp_parse_bands(&o.priv, optarg) != 0) {
+        free(owned_suite);
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'Q':
+      if (evp_parse_probes(&o.priv, optarg) != 0) {
+        free(owned_suite);
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'U': no_private = 1; break;
     case 'h':
       fputs(eval_usage, stdout);
       free(owned_suite);
@@ -1231,6 +1295,8 @@ int cmd_eval(int argc, char **argv) {
     o.suite = vouch_transform_default_suite(&o.n_tf);
   }
 
+  for (size_t a = 0; a < o.n_algo && !no_private; a++)
+    if (o.algos[a] == VOUCH_ALGO_PDQ) o.private_on = 1;
   int rc_exit = CLI_EXIT_ERROR;
   cli_paths paths = {0};
   exclusions ex = {0};
@@ -1263,7 +1329,12 @@ int cmd_eval(int argc, char **argv) {
   w.hashes = calloc(paths.n * o.n_algo, sizeof *w.hashes);
   w.dist = o.n_tf ? calloc(paths.n * o.n_tf * o.n_algo, sizeof *w.dist) : NULL;
   r.rob = o.n_tf ? calloc(o.n_tf * o.n_algo * 2, sizeof *r.rob) : NULL;
-  if (!w.info || !w.hashes || (o.n_tf && (!w.dist || !r.rob))) {
+  if (o.private_on) {
+    w.ranks = calloc(paths.n * (o.n_tf ? o.n_tf : 1) * o.priv.n_bands, sizeof *w.ranks);
+    w.margins = calloc(paths.n, sizeof *w.margins);
+  }
+  if (!w.info || !w.hashes || (o.n_tf && (!w.dist || !r.rob)) ||
+      (o.private_on && (!w.ranks || !w.margins))) {
     cli_errorf("out of memory");
     goto done;
   }
@@ -1337,6 +1408,10 @@ int cmd_eval(int argc, char **argv) {
     report_fp(&o, &paths, &w, &r, &ex, &out);
     report_risk(&o, &r, &out);
   }
+  if (o.private_on && report_private(&o, &paths, &w, &ex, &out) != 0) {
+    cli_errorf("out of memory");
+    goto done;
+  }
   if (r.n_failed) {
     fprintf(out.md, "\n## Photos left out\n\n");
     for (size_t i = 0; i < paths.n; i++)
@@ -1371,6 +1446,8 @@ done:
   free(w.info);
   free(w.hashes);
   free(w.dist);
+  free(w.ranks);
+  free(w.margins);
   free(r.rob);
   free(r.near);
   for (size_t a = 0; a < MAX_ALGOS; a++) free(r.top[a]);

@@ -1,5 +1,8 @@
-/* programs/cli/cmd_hash.c -- `vouch hash`: perceptual hashes of image files. */
+/* programs/cli/cmd_hash.c -- `vouch hash`: perceptual hashes of image files,
+ * vPDQ of videos and exact digests of any file (hashvideo.c). */
+#include <errno.h>
 #include <getopt.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -10,23 +13,43 @@ static const char hash_usage[] =
   "Computes a perceptual hash of each image file (JPEG, PNG, WebP, GIF, BMP, PNM;\n"
   "the format is read from the bytes).  PATH may be a file, a directory (with -r)\n"
   "or '-' to read one path per line from standard input.  Output is in input order:\n"
-  "  HASH QUALITY PATH        (text; QUALITY is '-' for the 64-bit hashes)\n"
+  "  HASH QUALITY PATH        (text; QUALITY is '-' for the 64-bit hashes and digests)\n"
   "  {\"path\":..,\"algo\":..,\"hash\":..,\"quality\":..}   (--json, one object per line)\n"
   "\n"
+  "--algo vpdq hashes videos (any container and codec FFmpeg reads: MP4, MOV, MKV,\n"
+  "WebM, AVI, animated GIF, ...) as Meta's vPDQ: PDQ of every frame, or of one frame\n"
+  "per --seconds-per-hash S.  Per video, a line '# PATH' then one line per frame:\n"
+  "  FRAME,QUALITY,PDQHEX,SECONDS   (the reference's format; seconds with 3 decimals)\n"
+  "  {\"path\",\"algo\":\"vpdq\",\"frames\":[{\"frame\",\"quality\",\"hash\",\"seconds\"}..],\n"
+  "   \"width\",\"height\",\"duration\"}   (--json, one object per video)\n"
+  "--algo md5, sha1 or sha256 gives the exact digest of any file.\n"
+  "\n"
   "options:\n"
-  "  -a, --algo ALGO   pdq (default), phash, dhash or ahash\n"
+  "  -a, --algo ALGO   pdq (default), phash, dhash, ahash; vpdq; md5, sha1, sha256\n"
   "  -d, --dihedral    also compute the 8 rotations/flips: original, rot90, rot180,\n"
   "                    rot270, flipx, flipy, flipplus1, flipminus1 (PDQ's order);\n"
   "                    text output then prints them comma-separated in the HASH field\n"
   "  -e, --exact       decode at full resolution: bit-exact with the PDQ reference.\n"
   "                    The default (fast) mode decodes JPEGs at a reduced scale\n"
   "                    (libjpeg-turbo scaled DCT); see docs/hashing.md for its distance\n"
-  "  -j, --jobs N      threads (default: all cores)\n"
+  "  -j, --jobs N      threads (default: all cores); for vpdq, the video decoder's\n"
+  "                    threads (frames and hashes are the same whatever N)\n"
   "  -r, --recursive   walk directories (sorted, hidden files skipped; files\n"
-  "                    that are not images are skipped and counted)\n"
+  "                    that are not images are skipped and counted; with vpdq,\n"
+  "                    files that are not videos, photos included, are skipped)\n"
   "      --json        JSON Lines output; a file that fails gives {\"path\":..,\"error\":..}\n"
   "      --no-orient   ignore EXIF orientation (the PDQ reference ignores it)\n"
   "  -h, --help        this help\n"
+  "\n"
+  "vpdq options (docs/video.md):\n"
+  "      --seconds-per-hash S  one frame every S seconds: the frames whose number is a\n"
+  "                    multiple of int(S * frame rate) (the reference's -r); 0 (default)\n"
+  "                    hashes every frame\n"
+  "      --downsample N  scale frames to N x N before hashing (the reference's -s);\n"
+  "                    0 (default): the video's own size\n"
+  "  -o, --output-dir DIR  write DIR/NAME.txt per video (NAME: the file name without\n"
+  "                    its extension), as the reference's -d, instead of printing\n"
+  "      --no-rotate   ignore the stream's rotation (the reference ignores it)\n"
   "\n"
   "Exit status: 0 if every file was hashed, 2 if any file failed or on a usage error.\n"
   "A file that fails is reported on stderr and the other files are still hashed.\n";
@@ -92,20 +115,43 @@ int cmd_hash(int argc, char **argv) {
     {"exact", no_argument, NULL, 'e'},      {"jobs", required_argument, NULL, 'j'},
     {"recursive", no_argument, NULL, 'r'},  {"json", no_argument, NULL, 'J'},
     {"no-orient", no_argument, NULL, 'O'},  {"help", no_argument, NULL, 'h'},
+    {"seconds-per-hash", required_argument, NULL, 'S'}, {"downsample", required_argument, NULL, 'D'},
+    {"output-dir", required_argument, NULL, 'o'}, {"no-rotate", no_argument, NULL, 'R'},
     {NULL, 0, NULL, 0}};
   cli_hash_opts o = {.algo = VOUCH_ALGO_PDQ, .orient = 1};
-  int json = 0, recursive = 0, ch;
-  unsigned long jobs = 0;
+  cli_video_opts vo = {.rotate = 1};
+  int json = 0, recursive = 0, ch, vpdq = 0, digest = 0;
+  unsigned long jobs = 0, side = 0;
+  char *end;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "a:dej:rh", longopts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "a:dej:o:rh", longopts, NULL)) != -1) {
     switch (ch) {
     case 'a':
+      vpdq = !strcasecmp(optarg, "vpdq");
+      digest = vouch_digest_from_name(optarg);
       o.algo = vouch_algo_from_name(optarg);
-      if (o.algo == VOUCH_ALGO_NONE) {
-        cli_errorf("unknown algorithm '%s' (pdq, phash, dhash, ahash)", optarg);
+      if (o.algo == VOUCH_ALGO_NONE && !vpdq && !digest) {
+        cli_errorf("unknown algorithm '%s' (pdq, phash, dhash, ahash, vpdq, md5, sha1, sha256)", optarg);
         return CLI_EXIT_ERROR;
       }
       break;
+    case 'S':
+      errno = 0;
+      vo.seconds_per_hash = strtod(optarg, &end);
+      if (errno || end == optarg || *end || !(vo.seconds_per_hash >= 0) || vo.seconds_per_hash > 86400) {
+        cli_errorf("--seconds-per-hash needs a number of seconds from 0 to 86400");
+        return CLI_EXIT_ERROR;
+      }
+      break;
+    case 'D':
+      if (cli_parse_uint(optarg, 0, VOUCH_VIDEO_MAX_SIDE_DEFAULT, &side) != 0) {
+        cli_errorf("--downsample needs a side from 0 to %u", VOUCH_VIDEO_MAX_SIDE_DEFAULT);
+        return CLI_EXIT_ERROR;
+      }
+      vo.downsample = (uint32_t)side;
+      break;
+    case 'o': vo.out_dir = optarg; break;
+    case 'R': vo.rotate = 0; break;
     case 'd': o.dihedral = 1; break;
     case 'e': o.exact = 1; break;
     case 'j':
@@ -126,12 +172,21 @@ int cmd_hash(int argc, char **argv) {
     fputs(hash_usage, stderr);
     return CLI_EXIT_ERROR;
   }
+  if (!vpdq && (vo.out_dir || vo.seconds_per_hash > 0 || vo.downsample || !vo.rotate)) {
+    cli_errorf("--seconds-per-hash, --downsample, --output-dir and --no-rotate go with --algo vpdq");
+    return CLI_EXIT_ERROR;
+  }
   o.jobs = (int)jobs;
+  /* videos: one at a time, the decoder on -j threads (all cores by default) */
+  vo.threads = jobs ? (int)jobs : cli_ncpu();
   o.progress_label = "hashing";
   cli_paths paths = {0};
   int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
   hash_ctx ctx = {.json = json, .out = stdout};
-  long failed = cli_hash_run(&paths, &o, print_result, &ctx);
+  long failed;
+  if (vpdq) failed = cli_hash_videos(&paths, &vo, json, stdout);
+  else if (digest) failed = cli_hash_digests(&paths, digest, json, stdout);
+  else failed = cli_hash_run(&paths, &o, print_result, &ctx);
   cli_paths_free(&paths);
   if (ctx.skipped)
     cli_warnf("skipped %zu file%s found in directories that %s not images", ctx.skipped,

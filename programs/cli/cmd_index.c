@@ -15,6 +15,7 @@ static const char index_usage[] =
   "                         [--audit-prev OLD.vdb] --audit-out NEW.vdb -o FILE.vidx\n"
   "       vouch index build --audit-db TABLE.vdb -o FILE.vidx\n"
   "       vouch index info FILE.vidx [--verify] [--json]\n"
+  "       vouch index video -o FILE.vidx [--bank NAME] [--quality Q] VPDQ.txt|VIDEO...\n"
   "\n"
   "build   writes an index of the enabled entries of the enabled banks (all of\n"
   "        them, or those named with --bank; they must share one algorithm).\n"
@@ -29,6 +30,8 @@ static const char index_usage[] =
   "        list of each source key; the entries' enabled flags play no part):\n"
   "        the same table and index as --list with those lists ('vouch bank\n"
   "        lists --export DIR' writes them out).\n"
+  "video   writes an index of the unique frames of videos (vPDQ files or videos)\n"
+  "        for 'vouch match --vpdq' ('vouch index video --help').\n"
   "info    validates FILE (checksum, structure) and prints its algorithm, entry\n"
   "        count, banks and Merkle root; --verify also recomputes the root.\n"
   "\n"
@@ -213,6 +216,6 @@ static int do_info(int argc, char **argv) {
 }
 
 int cmd_index(int argc, char **argv) {
-  static const cli_subcmd cmds[] = {{"build", do_build}, {"info", do_info}};
+  static const cli_subcmd cmds[] = {{"build", do_build}, {"info", do_info}, {"video", cmd_index_video}};
   return cli_dispatch("index", index_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

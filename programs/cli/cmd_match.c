@@ -6,11 +6,14 @@
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
+#include "vouch/bank.h"
 #include "vouch/index.h"
 
 static const char match_usage[] =
   "usage: vouch match --index FILE.vidx [OPTIONS] PATH...\n"
   "       vouch match --index FILE.vidx [OPTIONS] --hashes FILE|-\n"
+  "       vouch match --vpdq --index FILE.vidx [OPTIONS] VIDEO...|--hashes VPDQ.txt...\n"
+  "                       (videos: 'vouch match --vpdq --help')\n"
   "\n"
   "Finds every index entry within Hamming distance RADIUS of each photo (hashed\n"
   "with the index's algorithm) or of each hash read with --hashes.  The search\n"
@@ -25,8 +28,21 @@ static const char match_usage[] =
   "                      --dihedral output), if any\n"
   "      --hashes FILE   read query hashes instead of photos: one per line as hex\n"
   "                      (optionally 'HASH[,V2..V8] [QUALITY] [LABEL]', the\n"
-  "                      text output of vouch hash) or JSON Lines with \"hash\",\n"
-  "                      optional \"dihedral\" and \"path\"/\"id\"; '-' is stdin\n"
+  "                      text output of vouch hash), JSON Lines with \"hash\",\n"
+  "                      optional \"dihedral\" and \"path\"/\"id\", or the lines\n"
+  "                      of python-threatexchange's tx hash ('pdq HASH',\n"
+  "                      'ROTATION pdq HASH': labelled by the rotation); lines\n"
+  "                      of another signal type are skipped and counted;\n"
+  "                      '-' is stdin\n"
+  "      --min-quality Q skip PDQ queries whose quality is below Q (default 50,\n"
+  "                      python-threatexchange's floor; 0: none): photos, and\n"
+  "                      --hashes lines that carry a quality; skips are counted\n"
+  "      --db FILE       the bank file the index was built from: each match also\n"
+  "                      carries its entry's tags there (an exchange's category\n"
+  "                      is the tag category:X): a JSON \"tags\" member, or an\n"
+  "                      eighth text column; and a bank with its own radius\n"
+  "                      (vouch bank radius) is matched with it unless --radius\n"
+  "                      is given\n"
   "      --json          one JSON object per match: query, hash, bank, id,\n"
   "                      source, distance, variant, entry\n"
   "      --engine E      auto (default), scan or mih\n"
@@ -35,7 +51,7 @@ static const char match_usage[] =
   "  -e, --exact         full-resolution decode (bit-exact PDQ)\n"
   "  -h, --help          this help\n"
   "\n"
-  "Text output: QUERY<TAB>DISTANCE<TAB>BANK<TAB>ID<TAB>HASH<TAB>VARIANT<TAB>SOURCE\n"
+  "Text output: QUERY<TAB>DISTANCE<TAB>BANK<TAB>ID<TAB>HASH<TAB>VARIANT<TAB>SOURCE[<TAB>TAGS]\n"
   "Exit status: 1 if anything matched, 0 if nothing did, 2 on any error (like grep).\n";
 
 typedef struct queries {
@@ -43,7 +59,16 @@ typedef struct queries {
   unsigned *nvar;  /* 1 or 8 */
   char **label;
   size_t n, cap, hb;
+  int min_quality; /* PDQ floor, -1: none */
+  size_t low_quality; /* queries skipped below it */
 } queries;
+
+/* A query whose quality is known and below the floor is skipped and counted. */
+static int below_floor(queries *q, int quality) {
+  if (quality < 0 || q->min_quality < 0 || quality >= q->min_quality) return 0;
+  q->low_quality++;
+  return 1;
+}
 
 static int q_push(queries *q, const uint8_t *hashes, unsigned nvar, const char *label) {
   if (q->n == q->cap) {
@@ -74,7 +99,46 @@ static void q_free(queries *q) {
   free(q->label);
 }
 
-/* One line of --hashes input.  Returns 0, or -1 for a bad line. */
+/* A python-threatexchange line (tx hash): SIGNAL_TYPE SIGNAL, or ROTATION
+ * SIGNAL_TYPE SIGNAL, read by the library's list parser. */
+typedef struct tx_line {
+  queries *q;
+  const char *s;
+  size_t len;
+  int rc; /* 0 pushed, 1 another signal type, -1 bad, -2 out of memory */
+} tx_line;
+
+static int tx_item(void *vctx, const vouch_list_item *it) {
+  tx_line *t = vctx;
+  char hex[VOUCH_HASH_HEX_BYTES], label[64];
+  if (it->kind == VOUCH_ITEM_SKIP) {
+    t->rc = 1;
+    return 0;
+  }
+  vouch_hash_to_hex(it->hash, t->q->hb, hex, sizeof hex);
+  const char *lab = hex;
+  size_t w = strcspn(t->s, " \t");
+  if (it->tags && w < sizeof label) { /* a rotation: label the query by it */
+    memcpy(label, t->s, w);
+    label[w] = 0;
+    lab = label;
+  } else if (w == 8 && !strncmp(t->s, "ORIGINAL", 8)) {
+    lab = "ORIGINAL";
+  }
+  t->rc = q_push(t->q, it->hash, 1, lab) ? -2 : 0;
+  return 0;
+}
+
+static int parse_tx_line(queries *q, const char *s, size_t len, int algo) {
+  tx_line t = {q, s, len, -1};
+  vouch_list_opts o = {algo, VOUCH_LIST_TX, NULL, NULL, -1, NULL};
+  if (vouch_hashlist_parse(s, len, &o, tx_item, NULL, &t, NULL) != VOUCH_OK)
+    return -1;
+  return t.rc;
+}
+
+/* One line of --hashes input.  Returns 0, 1 for a line of another signal
+ * type, -1 for a bad line, -2 when out of memory. */
 static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int algo) {
   uint8_t h[8 * VOUCH_HASH_MAX_BYTES];
   char hex[VOUCH_HASH_HEX_BYTES];
@@ -99,6 +163,11 @@ static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int al
       }
       nvar = 8;
     }
+    json_t *jq = json_object_get(o, "quality");
+    if (json_is_integer(jq) && below_floor(q, (int)json_integer_value(jq))) {
+      rc = 0;
+      goto out;
+    }
     json_t *jl = json_object_get(o, "path");
     if (!jl || !json_is_string(jl)) jl = json_object_get(o, "id");
     vouch_hash_to_hex(h, q->hb, hex, sizeof hex);
@@ -115,7 +184,7 @@ static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int al
     size_t e = p;
     while (e < tok && s[e] != ',') e++;
     if (nvar == 8 || vouch_hash_from_hex(s + p, e - p, h + nvar * q->hb, q->hb) != VOUCH_OK)
-      return -1;
+      return nvar == 0 ? parse_tx_line(q, s, len, algo) : -1;
     nvar++;
     p = e + 1;
   }
@@ -126,6 +195,9 @@ static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int al
   size_t j = i;
   while (j < len && !isspace((unsigned char)s[j])) j++;
   if (j < len) { /* QUALITY LABEL... */
+    char *end;
+    long qual = strtol(s + i, &end, 10);
+    if (end == s + j && qual >= 0 && qual <= 100 && below_floor(q, (int)qual)) return 0;
     while (j < len && isspace((unsigned char)s[j])) j++;
     label = s + j;
   }
@@ -147,6 +219,7 @@ static int read_hashes(queries *q, const char *path, int dihedral, int algo) {
   size_t cap = 0, lineno = 0;
   ssize_t len;
   int bad = 0;
+  size_t other = 0;
   while ((len = getline(&line, &cap, f)) >= 0) {
     lineno++;
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
@@ -159,11 +232,16 @@ static int read_hashes(queries *q, const char *path, int dihedral, int algo) {
       bad++;
       break;
     }
-    if (rc != 0) {
+    if (rc == 1) {
+      other++;
+    } else if (rc != 0) {
       cli_errorf("%s:%zu: not a %s hash line", path, lineno, vouch_algo_name(algo));
       bad++;
     }
   }
+  if (other)
+    cli_warnf("%s: %zu line%s of another signal type skipped (the index holds %s hashes)", path, other,
+              other == 1 ? "" : "s", vouch_algo_name(algo));
   free(line);
   if (f != stdin) fclose(f);
   return bad;
@@ -181,6 +259,7 @@ static int collect_photo(void *vctx, const cli_hash_result *r) {
     c->failed++;
     return 0;
   }
+  if (below_floor(c->q, r->quality)) return 0;
   uint8_t h[8 * VOUCH_HASH_MAX_BYTES];
   for (unsigned v = 0; v < r->nhash; v++) memcpy(h + v * c->q->hb, r->hashes[v], c->q->hb);
   if (q_push(c->q, h, r->nhash, r->path) != 0) {
@@ -191,7 +270,18 @@ static int collect_photo(void *vctx, const cli_hash_result *r) {
   return 0;
 }
 
-static void print_match(const vouch_index *idx, const char *label, const vouch_match *m, int json) {
+static int bank_radius_of(void *ctx, const vouch_bank_info *in) {
+  *(int *)ctx = in->radius;
+  return 0;
+}
+
+static int copy_tags(void *ctx, const vouch_bank_entry *e) {
+  snprintf(ctx, VOUCH_LIST_FIELD_MAX + 1, "%s", e->tags ? e->tags : "");
+  return 0;
+}
+
+static void print_match(const vouch_index *idx, const char *label, const vouch_match *m, int json,
+                        vouch_bank *db) {
   vouch_index_entry e;
   char hex[VOUCH_HASH_HEX_BYTES], id[VOUCH_INDEX_MAX_STRING + 1], src[VOUCH_INDEX_MAX_STRING + 1];
   vouch_index_get(idx, m->entry, &e);
@@ -210,12 +300,22 @@ static void print_match(const vouch_index *idx, const char *label, const vouch_m
     cli_json_string(stdout, id);
     fputs(",\"source\":", stdout);
     cli_json_string(stdout, src);
-    printf(",\"distance\":%u,\"variant\":\"%s\",\"entry\":%llu}\n", m->distance,
+    printf(",\"distance\":%u,\"variant\":\"%s\",\"entry\":%llu", m->distance,
            vouch_dihedral_name(m->variant), (unsigned long long)e.entry_id);
   } else {
-    printf("%s\t%u\t%s\t%s\t%s\t%s\t%s\n", label, m->distance, bank, id, hex,
+    printf("%s\t%u\t%s\t%s\t%s\t%s\t%s", label, m->distance, bank, id, hex,
            vouch_dihedral_name(m->variant), src);
   }
+  char tags[VOUCH_LIST_FIELD_MAX + 1] = "";
+  if (db && vouch_bank_entry_get(db, (int64_t)e.entry_id, copy_tags, tags) != VOUCH_OK)
+    tags[0] = 0; /* the entry is gone from the bank since the build */
+  if (db && json) {
+    fputs(",\"tags\":", stdout);
+    cli_json_string(stdout, tags);
+  } else if (db) {
+    printf("\t%s", tags);
+  }
+  fputs(json ? "}\n" : "\n", stdout);
 }
 
 static int cmp_by_query(const void *pa, const void *pb) {
@@ -226,14 +326,18 @@ static int cmp_by_query(const void *pa, const void *pb) {
 }
 
 int cmd_match(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+    if (!strcmp(argv[i], "--vpdq")) return cmd_match_video(argc, argv);
   static const struct option opts[] = {
       {"index", required_argument, 0, 'I'},  {"radius", required_argument, 0, 'R'},
       {"dihedral", no_argument, 0, 'd'},     {"hashes", required_argument, 0, 'H'},
       {"json", no_argument, 0, 'J'},         {"engine", required_argument, 0, 'E'},
       {"jobs", required_argument, 0, 'j'},   {"recursive", no_argument, 0, 'r'},
       {"exact", no_argument, 0, 'e'},        {"help", no_argument, 0, 'h'},
+      {"min-quality", required_argument, 0, 'Q'}, {"db", required_argument, 0, 'D'},
       {0, 0, 0, 0}};
-  const char *index_path = NULL, *hashes = NULL, *radius_s = NULL;
+  const char *index_path = NULL, *hashes = NULL, *radius_s = NULL, *db_path = NULL;
+  unsigned long min_quality = VOUCH_PDQ_MIN_QUALITY;
   int dihedral = 0, json = 0, recursive = 0, exact = 0, engine = VOUCH_ENGINE_AUTO;
   unsigned long jobs = 0;
   int c;
@@ -259,6 +363,13 @@ int cmd_match(int argc, char **argv) {
       break;
     case 'r': recursive = 1; break;
     case 'e': exact = 1; break;
+    case 'D': db_path = optarg; break;
+    case 'Q':
+      if (cli_parse_uint(optarg, 0, 100, &min_quality) != 0) {
+        cli_errorf("match: --min-quality is 0..100 (0: no floor)");
+        return CLI_EXIT_ERROR;
+      }
+      break;
     case 'h': fputs(match_usage, stdout); return CLI_EXIT_OK;
     default: fputs(match_usage, stderr); return CLI_EXIT_ERROR;
     }
@@ -293,9 +404,32 @@ int cmd_match(int argc, char **argv) {
     vouch_index_free(idx);
     return CLI_EXIT_ERROR;
   }
+  /* with the bank file: each bank's own radius (vouch bank radius) */
+  vouch_bank *db = NULL;
+  unsigned *bank_radius = NULL, search_radius = (unsigned)radius;
+  if (db_path) {
+    uint32_t nb = vouch_index_bank_count(idx);
+    bank_radius = malloc((nb ? nb : 1) * sizeof *bank_radius);
+    if (!bank_radius || vouch_bank_open(&db, db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
+      cli_errorf("%s: %s", db_path, db ? vouch_bank_errmsg(db) : "out of memory");
+      vouch_bank_free(db);
+      free(bank_radius);
+      vouch_index_free(idx);
+      return CLI_EXIT_ERROR;
+    }
+    for (uint32_t i = 0; i < nb; i++) {
+      int r = -1;
+      if (vouch_bank_list(db, vouch_index_bank_name(idx, i), bank_radius_of, &r) != VOUCH_OK)
+        cli_warnf("%s: no bank '%s' in %s: its entries use radius %lu", index_path, vouch_index_bank_name(idx, i),
+                  db_path, radius);
+      bank_radius[i] = r >= 0 && !radius_s ? (unsigned)r : (unsigned)radius;
+      if (bank_radius[i] > search_radius) search_radius = bank_radius[i];
+    }
+  }
   int threads = jobs ? (int)jobs : cli_ncpu();
   queries q = {0};
   q.hb = vouch_index_hash_bytes(idx);
+  q.min_quality = algo == VOUCH_ALGO_PDQ && min_quality > 0 ? (int)min_quality : -1;
   int errors = 0;
   if (hashes) {
     errors += read_hashes(&q, hashes, dihedral, algo);
@@ -314,6 +448,9 @@ int cmd_match(int argc, char **argv) {
     errors += hc.failed;
     cli_paths_free(&paths);
   }
+  if (q.low_quality)
+    cli_warnf("%zu quer%s below PDQ quality %d skipped (--min-quality 0 keeps them)", q.low_quality,
+              q.low_quality == 1 ? "y" : "ies", q.min_quality);
   /* MIH tables pay off from a few dozen queries on; fewer are faster scanned */
   if (engine == VOUCH_ENGINE_MIH || (engine == VOUCH_ENGINE_AUTO && q.n >= 64)) {
     rc = vouch_index_build_mih(idx, 0, (unsigned)threads);
@@ -343,7 +480,7 @@ int cmd_match(int argc, char **argv) {
         map[k++] = (uint32_t)i;
       }
     if (k) {
-      vouch_search_opts so = {(unsigned)radius, engine, (unsigned)threads};
+      vouch_search_opts so = {search_radius, engine, (unsigned)threads};
       vouch_match *m = NULL;
       size_t nm = 0;
       rc = vouch_index_search(idx, qb, k, nv, &so, &m, &nm);
@@ -358,10 +495,14 @@ int cmd_match(int argc, char **argv) {
         } else {
           all = na;
           for (size_t i = 0; i < nm; i++) {
-            all[nall + i] = m[i];
-            all[nall + i].query = map[m[i].query];
+            if (bank_radius) { /* searched at the largest radius: keep each bank's own */
+              vouch_index_entry e;
+              vouch_index_get(idx, m[i].entry, &e);
+              if (m[i].distance > bank_radius[e.bank]) continue;
+            }
+            all[nall] = m[i];
+            all[nall++].query = map[m[i].query];
           }
-          nall += nm;
         }
       }
       vouch_matches_free(m);
@@ -372,7 +513,9 @@ int cmd_match(int argc, char **argv) {
   if (nall > 1)
     qsort(all, nall, sizeof *all, cmp_by_query);
   for (size_t i = 0; i < nall; i++)
-    print_match(idx, q.label[all[i].query], &all[i], json);
+    print_match(idx, q.label[all[i].query], &all[i], json, db);
+  vouch_bank_free(db);
+  free(bank_radius);
   if (fflush(stdout) != 0) errors++;
   free(all);
   q_free(&q);

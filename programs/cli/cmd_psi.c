@@ -86,19 +86,27 @@ static const char setup_usage[] =
   "  -k, --key FILE      server key (secret)\n"
   "  -o, --output FILE   public data to write\n"
   "  -j, --jobs N        threads for the blinding (default: all cores)\n"
+  "  -m, --match MODE    probe (default for PDQ): the band key of the b lowest-frequency PDQ\n"
+  "                      bits; clients put P probes of it in each voucher, so edited copies\n"
+  "                      are found; exact (any algorithm): the exact hash bits only\n"
+  "      --band B        probe mode: band width b, 16..64 (default 44)\n"
+  "      --probes P      probe mode: probes per voucher, 1..1024 (default 96); vouchers are\n"
+  "                      about 4.4 KB + 224 B * P, and the server does 2P scalar\n"
+  "                      multiplications per voucher (docs/protocol.md section 12)\n"
   "  -h, --help          this help\n"
   "\n"
   "Prints the signer's public key (clients pin it with --signer) and the audit root.\n"
   "Exit status: 0 on success, 2 on error.\n";
 
-static int read_hash_list(const char *path, int algo, uint8_t **keys, size_t *n) {
+/* Reads one hex hash per line into *hashes (hb bytes each). */
+static int read_hash_list(const char *path, int algo, uint8_t **hashes, size_t *n) {
   FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
   size_t hb = vouch_algo_bytes(algo), cap = 0, lineno = 0;
   char *line = NULL;
   size_t lcap = 0;
   ssize_t got;
   int bad = 0;
-  *keys = NULL;
+  *hashes = NULL;
   *n = 0;
   if (!f) {
     cli_errorf("%s: %s", path, strerror(errno));
@@ -120,33 +128,34 @@ static int read_hash_list(const char *path, int algo, uint8_t **keys, size_t *n)
     }
     if (*n == cap) {
       cap = cap ? cap * 2 : 1024;
-      uint8_t *nk = realloc(*keys, cap * VOUCH_PSI_MATCH_KEY_BYTES);
+      uint8_t *nk = realloc(*hashes, cap * hb);
       if (!nk) {
         cli_errorf("out of memory");
         bad = 1;
         break;
       }
-      *keys = nk;
+      *hashes = nk;
     }
     if (*n >= VOUCH_PSI_SET_MAX) {
       cli_errorf("%s: more than %u hashes", path, VOUCH_PSI_SET_MAX);
       bad = 1;
       break;
     }
-    vouch_psi_match_key(algo, h, hb, *keys + VOUCH_PSI_MATCH_KEY_BYTES * (*n)++);
+    memcpy(*hashes + hb * (*n)++, h, hb);
   }
   free(line);
   if (f != stdin)
     fclose(f);
   if (bad) {
-    free(*keys);
-    *keys = NULL;
+    free(*hashes);
+    *hashes = NULL;
     return -1;
   }
   return 0;
 }
 
-static int read_index(const char *path, int *algo, uint8_t **keys, size_t *n, uint8_t root[32]) {
+/* Reads the hashes of a .vidx index; root (may be NULL) gets its Merkle root. */
+static int read_index(const char *path, int *algo, uint8_t **hashes, size_t *n, uint8_t root[32]) {
   vouch_index *idx = NULL;
   int rc = vouch_index_open(&idx, path, NULL);
   if (rc != VOUCH_OK) {
@@ -161,25 +170,61 @@ static int read_index(const char *path, int *algo, uint8_t **keys, size_t *n, ui
     vouch_index_free(idx);
     return -1;
   }
-  *keys = malloc((cnt ? cnt : 1) * VOUCH_PSI_MATCH_KEY_BYTES);
-  if (!*keys) {
+  *hashes = malloc((cnt ? cnt : 1) * hb);
+  if (!*hashes) {
     cli_errorf("out of memory");
     vouch_index_free(idx);
     return -1;
   }
   for (size_t i = 0; i < cnt; i++) {
     vouch_index_entry e;
-    if (vouch_index_get(idx, i, &e) != VOUCH_OK ||
-        vouch_psi_match_key(*algo, e.hash, hb, *keys + VOUCH_PSI_MATCH_KEY_BYTES * i) != VOUCH_OK) {
+    if (vouch_index_get(idx, i, &e) != VOUCH_OK) {
       cli_errorf("%s: entry %zu unreadable", path, i);
-      free(*keys);
+      free(*hashes);
       vouch_index_free(idx);
       return -1;
     }
+    memcpy(*hashes + hb * i, e.hash, hb);
   }
-  memcpy(root, vouch_index_root(idx), 32);
+  if (root)
+    memcpy(root, vouch_index_root(idx), 32);
   *n = cnt;
   vouch_index_free(idx);
+  return 0;
+}
+
+/* A numeric option in lo..hi; `given` (may be NULL) is set.  @return 0 or -1 (said why). */
+static int opt_uint(const char *arg, unsigned long lo, unsigned long hi, const char *name,
+                    unsigned long *v, int *given) {
+  if (cli_parse_uint(arg, lo, hi, v) != 0) {
+    cli_errorf("%s must be %lu..%lu", name, lo, hi);
+    return -1;
+  }
+  if (given)
+    *given = 1;
+  return 0;
+}
+
+/* --algo NAME.  @return 0 or -1 (said why). */
+static int opt_algo(const char *arg, int *algo) {
+  *algo = vouch_algo_from_name(arg);
+  if (*algo == VOUCH_ALGO_NONE) {
+    cli_errorf("unknown algorithm '%s'", arg);
+    return -1;
+  }
+  return 0;
+}
+
+/* --match: "exact" or "probe" (the default for PDQ). */
+static int parse_match(const char *s, int *scheme) {
+  if (!strcmp(s, "exact"))
+    *scheme = VOUCH_PSI_SCHEME_EXACT;
+  else if (!strcmp(s, "probe"))
+    *scheme = VOUCH_PSI_SCHEME_BAND;
+  else {
+    cli_errorf("--match must be 'exact' or 'probe'");
+    return -1;
+  }
   return 0;
 }
 
@@ -188,23 +233,34 @@ static int psi_setup(int argc, char **argv) {
     {"index", required_argument, NULL, 'i'}, {"hashes", required_argument, NULL, 'H'},
     {"algo", required_argument, NULL, 'a'},  {"key", required_argument, NULL, 'k'},
     {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
-    {"audit-db", required_argument, NULL, 'U'},
+    {"audit-db", required_argument, NULL, 'U'}, {"match", required_argument, NULL, 'm'},
+    {"band", required_argument, NULL, 'B'},   {"probes", required_argument, NULL, 'P'},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
   const char *index = NULL, *hashes = NULL, *keyf = NULL, *outf = NULL, *auditdb = NULL;
-  int algo = VOUCH_ALGO_PDQ, c;
-  unsigned long jobs = 0;
+  int algo = VOUCH_ALGO_PDQ, c, scheme = -1;
+  unsigned long jobs = 0, band = VOUCH_PSI_BAND_DEFAULT, probes = VOUCH_PSI_PROBES_DEFAULT;
+  int band_given = 0, probes_given = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "i:a:k:o:j:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "i:a:k:o:j:m:h", opts, NULL)) != -1) {
     switch (c) {
+    case 'm':
+      if (parse_match(optarg, &scheme) != 0)
+        return CLI_EXIT_ERROR;
+      break;
+    case 'B':
+      if (opt_uint(optarg, VOUCH_PSI_BAND_MIN, VOUCH_PSI_BAND_MAX, "--band", &band, &band_given) != 0)
+        return CLI_EXIT_ERROR;
+      break;
+    case 'P':
+      if (opt_uint(optarg, 1, VOUCH_PSI_PROBES_MAX, "--probes", &probes, &probes_given) != 0)
+        return CLI_EXIT_ERROR;
+      break;
     case 'i': index = optarg; break;
     case 'H': hashes = optarg; break;
     case 'U': auditdb = optarg; break;
     case 'a':
-      algo = vouch_algo_from_name(optarg);
-      if (algo == VOUCH_ALGO_NONE) {
-        cli_errorf("unknown algorithm '%s'", optarg);
+      if (opt_algo(optarg, &algo) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'k': keyf = optarg; break;
     case 'o': outf = optarg; break;
@@ -222,27 +278,54 @@ static int psi_setup(int argc, char **argv) {
     fputs(setup_usage, stderr);
     return CLI_EXIT_ERROR;
   }
-  uint8_t *keys = NULL, root[32], *pd = NULL;
+  uint8_t *hs = NULL, *keys = NULL, root[32], *pd = NULL;
   size_t n = 0, pd_len = 0;
   int have_root = 0;
   if (index) {
-    if (read_index(index, &algo, &keys, &n, root) != 0)
+    if (read_index(index, &algo, &hs, &n, root) != 0)
       return CLI_EXIT_ERROR;
     have_root = 1;
   } else if (auditdb) {
-    if (cli_audit_live_keys(auditdb, &algo, &keys, &n, root) != 0)
+    if (cli_audit_live_hashes(auditdb, &algo, &hs, &n, root) != 0)
       return CLI_EXIT_ERROR;
     have_root = 1;
-  } else if (read_hash_list(hashes, algo, &keys, &n) != 0) {
+  } else if (read_hash_list(hashes, algo, &hs, &n) != 0) {
     return CLI_EXIT_ERROR;
   }
+  if (scheme < 0)
+    scheme = algo == VOUCH_ALGO_PDQ ? VOUCH_PSI_SCHEME_BAND : VOUCH_PSI_SCHEME_EXACT;
+  if (scheme == VOUCH_PSI_SCHEME_BAND && algo != VOUCH_ALGO_PDQ) {
+    cli_errorf("--match probe needs PDQ hashes (these are %s); use --match exact", vouch_algo_name(algo));
+    free(hs);
+    return CLI_EXIT_ERROR;
+  }
+  if (scheme == VOUCH_PSI_SCHEME_EXACT && (band_given || probes_given)) {
+    cli_errorf("--band and --probes belong to --match probe");
+    free(hs);
+    return CLI_EXIT_ERROR;
+  }
+  /* One key per entry (docs/protocol.md section 4). */
+  size_t hb = vouch_algo_bytes(algo);
+  keys = malloc((n ? n : 1) * VOUCH_PSI_MATCH_KEY_BYTES);
+  for (size_t i = 0; keys && i < n; i++)
+    if (vouch_psi_entry_key(scheme, scheme ? (unsigned)band : 0, algo, hs + hb * i, hb,
+                            keys + VOUCH_PSI_MATCH_KEY_BYTES * i) != VOUCH_OK) {
+      cli_errorf("entry %zu: cannot derive its key", i);
+      free(keys);
+      keys = NULL;
+      break;
+    }
+  free(hs);
+  if (!keys)
+    return CLI_EXIT_ERROR;
   vouch_psi_server_key *key = NULL;
   if (load_server_key(keyf, 1, &key) != 0) {
     free(keys);
     return CLI_EXIT_ERROR;
   }
   vouch_psi_setup_opts so = {algo, jobs ? (unsigned)jobs : (unsigned)cli_ncpu(),
-                             have_root ? root : NULL};
+                             have_root ? root : NULL, scheme,
+                             scheme ? (unsigned)band : 0U, scheme ? (unsigned)probes : 1U};
   double t0 = cli_now();
   uint8_t used_root[32];
   int rc = vouch_psi_setup(key, keys, n, &so, &pd, &pd_len, used_root);
@@ -261,8 +344,12 @@ static int psi_setup(int argc, char **argv) {
   }
   uint8_t signer[32];
   vouch_psi_server_key_signer(key, signer);
-  printf("keys %zu\nslots %zu\nbytes %zu\nseconds %.3f\nsigner ", n,
-         (pd_len - 208) / 32, pd_len, dt);
+  printf("keys %zu\nslots %zu\nbytes %zu\nseconds %.3f\nmatch %s\n", n,
+         (pd_len - VOUCH_PSI_PUBLIC_BYTES(0)) / 32, pd_len, dt, scheme ? "probe" : "exact");
+  if (scheme)
+    printf("band %lu\nprobes %lu\nvoucher_bytes %zu\n", band, probes,
+           vouch_psi_voucher_bytes(VOUCH_PSI_DHF_DEFAULT(VOUCH_PSI_THRESHOLD_DEFAULT), (unsigned)probes));
+  printf("signer ");
   hex_out(stdout, signer, 32);
   printf("\naudit_root ");
   hex_out(stdout, used_root, 32);
@@ -324,7 +411,7 @@ typedef struct voucher_ctx {
 } voucher_ctx;
 
 static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash, size_t hlen,
-                const vouch_image *img) {
+                const float *margin, const vouch_image *img) {
   vouch_psi_payload *pl = malloc(sizeof *pl);
   if (!pl) {
     cli_errorf("out of memory");
@@ -333,7 +420,7 @@ static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash,
   }
   int rc = vouch_psi_payload_init(pl, algo, hash, hlen, img);
   if (rc == VOUCH_OK)
-    rc = vouch_psi_voucher_make(c->acct, c->pd, pl, c->rate, c->buf, c->vlen, NULL);
+    rc = vouch_psi_voucher_make(c->acct, c->pd, pl, margin, c->rate, c->buf, c->vlen, NULL);
   sodium_memzero(pl, sizeof *pl);
   free(pl);
   if (rc != VOUCH_OK) {
@@ -376,7 +463,8 @@ static int on_hashed(void *vctx, const cli_hash_result *r) {
   int have = vouch_decoder_decode_file(c->thumb_dec, r->path, &img) == VOUCH_OK;
   if (!have)
     cli_warnf("%s: no thumbnail (%s)", r->path, vouch_decoder_errmsg(c->thumb_dec));
-  int rc = emit(c, r->path, r->algo, r->hashes[0], r->hash_bytes, have ? &img : NULL);
+  int rc = emit(c, r->path, r->algo, r->hashes[0], r->hash_bytes, r->have_margins ? r->margins : NULL,
+                have ? &img : NULL);
   vouch_image_clear(&img);
   return rc;
 }
@@ -461,18 +549,12 @@ static int psi_voucher(int argc, char **argv) {
     case 'A': acctf = optarg; break;
     case 'o': dir = optarg; break;
     case 't':
-      if (cli_parse_uint(optarg, 1, VOUCH_PSI_THRESHOLD_MAX, &t) != 0) {
-        cli_errorf("--threshold must be 1..%u", VOUCH_PSI_THRESHOLD_MAX);
+      if (opt_uint(optarg, 1, VOUCH_PSI_THRESHOLD_MAX, "--threshold", &t, &t_given) != 0)
         return CLI_EXIT_ERROR;
-      }
-      t_given = 1;
       break;
     case 'D':
-      if (cli_parse_uint(optarg, 1, VOUCH_PSI_DHF_MAX, &s) != 0) {
-        cli_errorf("--dhf must be 1..%u", VOUCH_PSI_DHF_MAX);
+      if (opt_uint(optarg, 1, VOUCH_PSI_DHF_MAX, "--dhf", &s, &s_given) != 0)
         return CLI_EXIT_ERROR;
-      }
-      s_given = 1;
       break;
     case 's': {
       char *end;
@@ -486,11 +568,8 @@ static int psi_voucher(int argc, char **argv) {
     }
     case 'H': hashes = optarg; break;
     case 'a':
-      algo = vouch_algo_from_name(optarg);
-      if (algo == VOUCH_ALGO_NONE) {
-        cli_errorf("unknown algorithm '%s'", optarg);
+      if (opt_algo(optarg, &algo) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'F': fast = 1; break;
     case 'r': recursive = 1; break;
@@ -550,13 +629,22 @@ static int psi_voucher(int argc, char **argv) {
     vouch_psi_public_free(ctx.pd);
     return CLI_EXIT_ERROR;
   }
-  unsigned as;
+  unsigned as, probes;
+  int pd_algo, scheme, status = CLI_EXIT_ERROR;
   vouch_psi_account_params(ctx.acct, NULL, &as, NULL);
-  ctx.vlen = vouch_psi_voucher_bytes(as);
+  vouch_psi_public_scheme(ctx.pd, &pd_algo, &scheme, NULL, &probes);
+  ctx.vlen = vouch_psi_voucher_bytes(as, probes);
+  (void)pd_algo;
+  if (scheme == VOUCH_PSI_SCHEME_BAND && algo != VOUCH_ALGO_PDQ) {
+    cli_errorf("%s: the public data matches PDQ probes; --algo must be pdq", pubf);
+    goto out;
+  }
+  if (scheme == VOUCH_PSI_SCHEME_BAND && hashes)
+    cli_warnf("--hashes: no DCT margins without the photos; the %u probes flip band bits in band "
+              "order, which finds far fewer edited copies than probes made from the photos", probes);
   ctx.buf = malloc(ctx.vlen);
   ctx.dir = dir;
   ctx.rate = rate;
-  int status = CLI_EXIT_ERROR;
   if (!ctx.buf) {
     cli_errorf("out of memory");
     goto out;
@@ -593,7 +681,7 @@ static int psi_voucher(int argc, char **argv) {
         ctx.failed++;
         continue;
       }
-      if (emit(&ctx, what, algo, h, hb, NULL) != 0)
+      if (emit(&ctx, what, algo, h, hb, NULL, NULL) != 0)
         break;
     }
     free(line);
@@ -632,23 +720,32 @@ out:
 /* /////////////////////////////////////////////////////////////////// open */
 
 static const char open_usage[] =
-  "usage: vouch psi open --key SERVER.key --public PUBLIC.vpd [--json] [--thumbs DIR] DIR\n"
+  "usage: vouch psi open --key SERVER.key --public PUBLIC.vpd [--index FILE.vidx | --hashes FILE]\n"
+  "                      [--radius R] [--json] [--thumbs DIR] DIR\n"
   "\n"
   "Server side.  Processes the vouchers (*" VOUCHER_EXT ") of one account in DIR: counts the\n"
   "ones that open (matches and synthetic vouchers, each distinct photo key once),\n"
   "and when more than the account's threshold t real matches are present, recovers\n"
   "the account key and prints the matched payloads.  With t or fewer real matches it\n"
-  "learns, and prints, only the counts.\n"
+  "learns, and prints, only the counts.  With --index or --hashes (the database the\n"
+  "public data was made from) each recovered payload's full hash is checked: within\n"
+  "--radius of a database hash it is 'confirmed', otherwise it is a 'collision' (its key\n"
+  "matched, its hash is not near): docs/protocol.md section 7.\n"
   "\n"
-  "output (--json): first {\"vouchers\":N,\"opened\":M,\"threshold_crossed\":BOOL},\n"
-  "then, only when crossed, one {\"voucher\":FILE,\"hash\":HEX,\"match_key\":HEX,\n"
-  "\"algo\":NAME,\"thumb\":\"WxH\"} per recovered payload.\n"
+  "output (--json): first {\"vouchers\":N,\"opened\":M,\"multi_opened\":K,\"threshold_crossed\":BOOL}\n"
+  "(plus \"confirmed\" and \"collisions\" when checked), then, only when crossed, one\n"
+  "{\"voucher\":FILE,\"hash\":HEX,\"match_key\":HEX,\"algo\":NAME,\"thumb\":\"WxH\",\"slots\":N\n"
+  "[,\"check\":\"confirmed\"|\"collision\",\"distance\":D]} per recovered payload.\n"
   "\n"
   "options:\n"
   "  -k, --key FILE      server key (secret)\n"
   "  -p, --public FILE   the public data the vouchers were made for\n"
   "      --json          JSON Lines output\n"
   "      --thumbs DIR    also write each recovered thumbnail as DIR/FILE.pgm\n"
+  "  -i, --index FILE    check payloads against the hashes of this .vidx index\n"
+  "      --hashes FILE   ... or of this hash list (one hex hash per line)\n"
+  "  -a, --algo ALGO     the algorithm of --hashes (default pdq)\n"
+  "  -R, --radius R      the check's radius (default 31, the plain matcher's)\n"
   "  -h, --help          this help\n"
   "\n"
   "Exit status: 0 threshold not crossed, 1 crossed (payloads printed), 2 on error.\n"
@@ -684,12 +781,27 @@ static int psi_open(int argc, char **argv) {
   static const struct option opts[] = {
     {"key", required_argument, NULL, 'k'}, {"public", required_argument, NULL, 'p'},
     {"json", no_argument, NULL, 'J'},      {"thumbs", required_argument, NULL, 'T'},
+    {"index", required_argument, NULL, 'i'}, {"hashes", required_argument, NULL, 'H'},
+    {"algo", required_argument, NULL, 'a'}, {"radius", required_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
-  const char *keyf = NULL, *pubf = NULL, *thumbs = NULL;
-  int json = 0, c;
+  const char *keyf = NULL, *pubf = NULL, *thumbs = NULL, *dbindex = NULL, *dbhashes = NULL;
+  int json = 0, c, dbalgo = VOUCH_ALGO_PDQ;
+  unsigned long radius = 31;
+  uint8_t *db = NULL;
+  size_t ndb = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "k:p:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "k:p:i:a:R:h", opts, NULL)) != -1) {
     switch (c) {
+    case 'i': dbindex = optarg; break;
+    case 'H': dbhashes = optarg; break;
+    case 'a':
+      if (opt_algo(optarg, &dbalgo) != 0)
+        return CLI_EXIT_ERROR;
+      break;
+    case 'R':
+      if (opt_uint(optarg, 0, 256, "--radius", &radius, NULL) != 0)
+        return CLI_EXIT_ERROR;
+      break;
     case 'k': keyf = optarg; break;
     case 'p': pubf = optarg; break;
     case 'J': json = 1; break;
@@ -698,19 +810,26 @@ static int psi_open(int argc, char **argv) {
     default: fputs(open_usage, stderr); return CLI_EXIT_ERROR;
     }
   }
-  if (!keyf || !pubf || optind != argc - 1) {
+  if (!keyf || !pubf || optind != argc - 1 || (dbindex && dbhashes)) {
     fputs(open_usage, stderr);
     return CLI_EXIT_ERROR;
   }
+  if ((dbindex && read_index(dbindex, &dbalgo, &db, &ndb, NULL) != 0) ||
+      (dbhashes && read_hash_list(dbhashes, dbalgo, &db, &ndb) != 0))
+    return CLI_EXIT_ERROR;
+  const int check = dbindex || dbhashes;
   const char *dir = argv[optind];
   vouch_psi_server_key *key = NULL;
-  if (load_server_key(keyf, 0, &key) != 0)
+  if (load_server_key(keyf, 0, &key) != 0) {
+    free(db);
     return CLI_EXIT_ERROR;
+  }
   uint8_t *pd;
   size_t pdlen;
   if (cli_read_file(pubf, PSI_FILE_MAX, &pd, &pdlen) != 0) {
     cli_errorf("%s: cannot read: %s", pubf, strerror(errno));
     vouch_psi_server_key_free(key);
+    free(db);
     return CLI_EXIT_ERROR;
   }
   vouch_psi_server *srv = NULL;
@@ -719,6 +838,7 @@ static int psi_open(int argc, char **argv) {
   if (rc != VOUCH_OK) {
     cli_errorf("%s: %s", pubf, vouch_strerror(rc));
     vouch_psi_server_key_free(key);
+    free(db);
     return CLI_EXIT_ERROR;
   }
   /* The voucher files, sorted. */
@@ -791,15 +911,29 @@ static int psi_open(int argc, char **argv) {
     free(counted);
     goto out;
   }
-  if (json)
-    printf("{\"vouchers\":%zu,\"opened\":%zu,\"threshold_crossed\":%s}\n", sum.vouchers,
-           sum.opened, sum.threshold_crossed ? "true" : "false");
-  else
-    printf("vouchers %zu\nopened %zu\nthreshold_crossed %s\n", sum.vouchers, sum.opened,
-           sum.threshold_crossed ? "yes" : "no");
+  if (check && sum.threshold_crossed &&
+      vouch_psi_server_confirm(srv, db, vouch_algo_bytes(dbalgo), ndb, (unsigned)radius, &sum) != VOUCH_OK) {
+    cli_errorf("the post-reveal check failed");
+    free(index_of);
+    free(counted);
+    goto out;
+  }
+  if (json) {
+    printf("{\"vouchers\":%zu,\"opened\":%zu,\"multi_opened\":%zu,\"threshold_crossed\":%s", sum.vouchers,
+           sum.opened, sum.multi_opened, sum.threshold_crossed ? "true" : "false");
+    if (check && sum.threshold_crossed)
+      printf(",\"confirmed\":%zu,\"collisions\":%zu", sum.confirmed, sum.collisions);
+    printf("}\n");
+  } else {
+    printf("vouchers %zu\nopened %zu\nmulti_opened %zu\nthreshold_crossed %s\n", sum.vouchers,
+           sum.opened, sum.multi_opened, sum.threshold_crossed ? "yes" : "no");
+  }
   if (sum.threshold_crossed) {
-    if (!json)
+    if (!json) {
       printf("real %zu\nsynthetic %zu\n", sum.real, sum.synthetic);
+      if (check)
+        printf("confirmed %zu\ncollisions %zu\n", sum.confirmed, sum.collisions);
+    }
     if (thumbs && mkdir(thumbs, 0700) != 0 && errno != EEXIST)
       cli_errorf("%s: %s", thumbs, strerror(errno));
     vouch_psi_payload *p = malloc(sizeof *p);
@@ -809,13 +943,23 @@ static int psi_open(int argc, char **argv) {
       char hex[VOUCH_HASH_HEX_BYTES], mk[2 * VOUCH_PSI_MATCH_KEY_BYTES + 1];
       vouch_hash_to_hex(p->hash, p->hash_len, hex, sizeof hex);
       vouch_hash_to_hex(p->match_key, 32, mk, sizeof mk);
+      vouch_psi_voucher_info info;
+      if (vouch_psi_server_info(srv, index_of[i], &info) != VOUCH_OK)
+        continue;
+      const char *verdict = info.confirmed == 1 ? "confirmed" : "collision";
       if (json) {
         fputs("{\"voucher\":", stdout);
         cli_json_string(stdout, names[i]);
-        printf(",\"hash\":\"%s\",\"match_key\":\"%s\",\"algo\":\"%s\",\"thumb\":\"%ux%u\"}\n", hex,
-               mk, vouch_algo_name(p->algo), p->thumb_w, p->thumb_h);
+        printf(",\"hash\":\"%s\",\"match_key\":\"%s\",\"algo\":\"%s\",\"thumb\":\"%ux%u\",\"slots\":%u", hex,
+               mk, vouch_algo_name(p->algo), p->thumb_w, p->thumb_h, info.slots_opened);
+        if (check)
+          printf(",\"check\":\"%s\",\"distance\":%u", verdict, info.distance);
+        printf("}\n");
+      } else if (check) {
+        printf("%s %s %s %s distance %u slots %u\n", info.confirmed == 1 ? "match" : "collision", names[i],
+               vouch_algo_name(p->algo), hex, info.distance, info.slots_opened);
       } else {
-        printf("match %s %s %s\n", names[i], vouch_algo_name(p->algo), hex);
+        printf("match %s %s %s slots %u\n", names[i], vouch_algo_name(p->algo), hex, info.slots_opened);
       }
       if (thumbs && p->thumb_w && write_pgm(thumbs, names[i], p) != 0)
         cli_errorf("%s: cannot write thumbnail", thumbs);
@@ -833,6 +977,7 @@ out:
   free(names);
   vouch_psi_server_free(srv);
   vouch_psi_server_key_free(key);
+  free(db);
   return status;
 }
 

@@ -38,6 +38,7 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
   r->hash_bytes = vouch_algo_bytes(p->opts->algo);
   r->nhash = p->opts->dihedral ? VOUCH_DIHEDRAL_N : 1;
   r->quality = -1;
+  r->have_margins = 0;
   /* vouch_hash_encoded() streams a JPEG's rows into PDQ's filter in exact
    * mode (no whole-image buffer) and decodes whole otherwise. */
   uint8_t *bytes = NULL;
@@ -54,6 +55,7 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
     if (rc == VOUCH_OK) {
       for (unsigned v = 0; v < r->nhash; v++)
         memcpy(r->hashes[v], buf + v * r->hash_bytes, r->hash_bytes);
+      r->have_margins = vouch_hasher_pdq_margins(h, r->margins) == VOUCH_OK;
     } else {
       snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
     }

@@ -10,8 +10,9 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-  {"hash", cmd_hash, "compute perceptual hashes (PDQ, pHash, dHash, aHash) of image files"},
+  {"hash", cmd_hash, "hash image files (PDQ, pHash, dHash, aHash), videos (vPDQ), any file (MD5, SHA-1, SHA-256)"},
   {"bank", cmd_bank, "hash banks: create, import, export, list, show, enable, disable, remove"},
+  {"exchange", cmd_exchange, "hash-sharing exchanges configured in a bank file: add, list, remove, sync"},
   {"index", cmd_index, "build an index file from banks; show and verify one"},
   {"match", cmd_match, "match photos or hashes against an index (exact, within a radius)"},
   {"psi", cmd_psi, "private matching: safety vouchers with a threshold (setup, voucher, open)"},
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
     cli_errorf("library initialisation failed");
     return CLI_EXIT_ERROR;
   }
+  vouch_video_silence_log(); /* FFmpeg would print its own messages on stderr */
   if (argc < 2) {
     usage(stderr);
     return CLI_EXIT_ERROR;

@@ -204,6 +204,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vouchd: library initialisation failed\n");
     return 2;
   }
+  vouch_video_silence_log(); /* FFmpeg would print its own messages on stderr */
   char err[512];
   pthread_mutex_init(&s.pool_mu, NULL);
   pthread_rwlock_init(&s.tokens_lock, NULL);

@@ -3,10 +3,11 @@
  *   POST   /v1/banks            {"name","algo"}   create (admin)
  *   GET    /v1/banks/NAME                    one bank (reader)
  *   DELETE /v1/banks/NAME                    remove (admin)
- *   POST   /v1/banks/NAME/import?source=&strict=&format=&column=   body: a hash list (admin)
+ *   POST   /v1/banks/NAME/import?source=&strict=&format=&column=&signal_type=&min_quality=
+ *                                          body: a hash list or exchange page (admin)
  *   POST   /v1/banks/NAME/enable | /disable  the whole bank (admin)
  *   POST   /v1/banks/NAME/entries/enable | /entries/disable  {"by":"entry|id|hash","value":..} (admin)
- *   GET    /v1/banks/NAME/export             CSV: hash,id,sources,tags,enabled (reader)
+ *   GET    /v1/banks/NAME/export             CSV: VOUCH_BANK_CSV_HEADER, as `vouch bank export` (reader)
  *   POST   /v1/index/rebuild    {"banks":[..]} optional   (admin)
  * Each request opens the bank database (SQLite, WAL) and closes it; an
  * import is one transaction, so a crash or kill leaves the bank as before. */
@@ -65,33 +66,19 @@ static void sb_put(strbuf *b, const char *s, size_t n) {
   b->len += n;
 }
 
-/* CSV field: quoted when it holds a comma, quote or newline. */
-static void sb_csv(strbuf *b, const char *s) {
-  if (!s) return;
-  if (!strpbrk(s, ",\"\r\n")) {
-    sb_put(b, s, strlen(s));
-    return;
-  }
-  sb_put(b, "\"", 1);
-  for (const char *p = s; *p; p++) {
-    if (*p == '"') sb_put(b, "\"", 1);
-    sb_put(b, p, 1);
-  }
-  sb_put(b, "\"", 1);
-}
-
 static int export_entry(void *ctx, const vouch_bank_entry *e) {
   strbuf *b = ctx;
-  char hex[VOUCH_HASH_HEX_BYTES];
-  vouch_hash_to_hex(e->hash, e->hash_bytes, hex, sizeof hex);
-  sb_put(b, hex, strlen(hex));
-  sb_put(b, ",", 1);
-  sb_csv(b, e->ext_id);
-  sb_put(b, ",", 1);
-  sb_csv(b, e->sources);
-  sb_put(b, ",", 1);
-  sb_csv(b, e->tags);
-  sb_put(b, e->enabled ? ",1\n" : ",0\n", 3);
+  char line[1024];
+  size_t n = vouch_bank_entry_csv(e, line, sizeof line);
+  if (n < sizeof line) {
+    sb_put(b, line, n);
+    return b->oom;
+  }
+  char *big = malloc(n + 1); /* a long line (many sources): write it again at its size */
+  if (!big) return b->oom = 1;
+  vouch_bank_entry_csv(e, big, n + 1);
+  sb_put(b, big, n);
+  free(big);
   return b->oom;
 }
 
@@ -185,13 +172,13 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
     memset(&io, 0, sizeof io);
     const char *fmt = arg(conn, "format"), *strict = arg(conn, "strict");
     io.list.format = VOUCH_LIST_AUTO;
-    if (fmt) {
-      static const int fmts[] = {VOUCH_LIST_AUTO, VOUCH_LIST_HEX, VOUCH_LIST_CSV, VOUCH_LIST_TSV, VOUCH_LIST_JSONL};
-      io.list.format = -1;
-      for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++)
-        if (!strcmp(fmt, vouch_list_format_name(fmts[i]))) io.list.format = fmts[i];
-    }
+    if (fmt)
+      io.list.format = vouch_list_format_from_name(fmt);
     io.list.column = arg(conn, "column");
+    io.list.signal_type = arg(conn, "signal_type");
+    const char *mq = arg(conn, "min_quality");
+    if (mq) /* 0 turns the floor off, as vouch bank import --min-quality 0 */
+      io.list.min_quality = !strcmp(mq, "0") ? -1 : atoi(mq) > 0 && atoi(mq) <= 100 ? atoi(mq) : -2;
     io.source = arg(conn, "source");
     io.strict = strict && (!strcmp(strict, "1") || !strcmp(strict, "true"));
     import_errs errs = {json_array(), 0};
@@ -199,8 +186,10 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
     io.error_ctx = &errs;
     vouch_import_stats st;
     memset(&st, 0, sizeof st);
-    if (io.list.format < 0) {
-      ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "format must be auto, hex, csv, tsv or jsonl");
+    if (io.list.format < 0 || io.list.min_quality == -2) {
+      ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
+                          "format must be auto, hex, csv, tsv, jsonl, tx, te, ncmec, stopncii or tat;"
+                          " min_quality 0..100");
     } else if ((rc = vouch_bank_import(db, name, r->body ? r->body : "", r->len, &io, &st)) != VOUCH_OK) {
       if (rc == VOUCH_E_HASH_PARSE && io.strict)
         ret = vd_send_json(conn, MHD_HTTP_BAD_REQUEST,
@@ -210,8 +199,11 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
         ret = bank_error(conn, rc, db);
     } else {
       ret = vd_send_json(conn, MHD_HTTP_OK,
-                         json_pack("{s:I,s:I,s:I,s:s,s:O}", "added", (json_int_t)st.added, "merged",
-                                   (json_int_t)st.merged, "bad", (json_int_t)st.bad, "format",
+                         json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:O}", "added", (json_int_t)st.added,
+                                   "merged", (json_int_t)st.merged, "bad", (json_int_t)st.bad, "skipped",
+                                   (json_int_t)st.skipped, "low_quality", (json_int_t)st.low_quality,
+                                   "tombstones", (json_int_t)st.tombstones, "disabled", (json_int_t)st.disabled,
+                                   "reenabled", (json_int_t)st.reenabled, "format",
                                    vouch_list_format_name(st.format), "errors", errs.errors));
     }
     json_decref(errs.errors);
@@ -242,7 +234,7 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
     json_decref(doc);
   } else if (*name && !strcmp(action, "export") && get) {
     strbuf b = {0};
-    sb_put(&b, "hash,id,sources,tags,enabled\n", 29);
+    sb_put(&b, VOUCH_BANK_CSV_HEADER, strlen(VOUCH_BANK_CSV_HEADER));
     rc = vouch_bank_entries(db, name, export_entry, &b);
     if (rc != VOUCH_OK || b.oom) {
       free(b.buf);

@@ -74,6 +74,7 @@ enum MHD_Result vd_image_error(struct MHD_Connection *conn, int rc, const char *
 
 enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
   const char *algo_name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "algo");
+  if (vd_is_video_algo(algo_name)) return vd_route_hash_video(s, conn, r, algo_name); /* routes_video.c */
   int algo = algo_name ? vouch_algo_from_name(algo_name) : VOUCH_ALGO_PDQ;
   if (algo == VOUCH_ALGO_NONE)
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "unknown algo '%s'", algo_name);

@@ -13,7 +13,22 @@
 struct vd_index_ref {
   vouch_index *idx;
   atomic_int refs;
+  /* the index's entries grouped by video, made by the first video match
+   * (routes_video.c) and kept with the index */
+  pthread_mutex_t vdb_mu;
+  vouch_vpdq_db *vdb;
+  int vdb_rc;
 };
+
+int vd_index_video_db(vd_index_ref *r, vouch_vpdq_db **out) {
+  pthread_mutex_lock(&r->vdb_mu);
+  if (!r->vdb && r->vdb_rc == VOUCH_OK) r->vdb_rc = vouch_vpdq_db_open(&r->vdb, r->idx);
+  int rc = r->vdb ? VOUCH_OK : r->vdb_rc;
+  if (r->vdb_rc == VOUCH_E_NOMEM) r->vdb_rc = VOUCH_OK; /* try again next time */
+  *out = r->vdb;
+  pthread_mutex_unlock(&r->vdb_mu);
+  return rc;
+}
 
 vd_index_ref *vd_index_acquire(vd_server *s) {
   pthread_mutex_lock(&s->index_mu);
@@ -25,6 +40,8 @@ vd_index_ref *vd_index_acquire(vd_server *s) {
 
 void vd_index_release(vd_index_ref *r) {
   if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+    vouch_vpdq_db_free(r->vdb);
+    pthread_mutex_destroy(&r->vdb_mu);
     vouch_index_free(r->idx);
     free(r);
   }
@@ -54,6 +71,9 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
   }
   r->idx = idx;
   atomic_init(&r->refs, 1); /* the server's own reference */
+  pthread_mutex_init(&r->vdb_mu, NULL);
+  r->vdb = NULL;
+  r->vdb_rc = VOUCH_OK;
   /* Once published, idx may be replaced and freed by a concurrent reload
    * (SIGHUP and a rebuild request at once): read it before, and update the
    * metrics under the lock so they always describe the published index. */
@@ -193,6 +213,8 @@ static enum MHD_Result answer(vd_server *s, struct MHD_Connection *conn, vouch_i
 }
 
 enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
+  const char *algo_arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "algo");
+  if (algo_arg && !strcmp(algo_arg, "vpdq")) return vd_route_match_video(s, conn, r); /* routes_video.c */
   if (r->len == 0)
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
                          "the body must be an image, or JSON {\"hashes\":[HEX,...]}");

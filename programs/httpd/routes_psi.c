@@ -16,7 +16,8 @@
 #include "vouchd.h"
 #include "bodies.h"
 
-#define VD_VOUCHER_MAX_BYTES (64U * 1024U)
+/* The largest voucher the protocol allows (s and P at their maxima). */
+#define VD_VOUCHER_MAX_BYTES VOUCH_PSI_VOUCHER_BYTES(VOUCH_PSI_DHF_MAX, VOUCH_PSI_PROBES_MAX)
 
 static int read_all(const char *path, size_t max, uint8_t **out, size_t *len) {
   FILE *f = fopen(path, "rb");

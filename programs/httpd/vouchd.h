@@ -245,4 +245,12 @@ int vd_hma_role(const char *url, const char *method);  /* least role it needs */
 enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn, const char *url);
 enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
                              vd_request *r);
+
+/* routes_video.c: POST /v1/hash with algo=vpdq (a video body) or md5|sha1|sha256 (any body). */
+int vd_is_video_algo(const char *algo);
+enum MHD_Result vd_route_hash_video(vd_server *s, struct MHD_Connection *conn, vd_request *r, const char *algo);
+/* routes_video.c: POST /v1/match?algo=vpdq (a video body, or a vPDQ list in text or JSON form). */
+enum MHD_Result vd_route_match_video(vd_server *s, struct MHD_Connection *conn, vd_request *r);
+/* routes_match.c: the loaded index's entries grouped by video (made once per index). */
+int vd_index_video_db(vd_index_ref *r, vouch_vpdq_db **out);
 #endif

@@ -46,3 +46,12 @@ def test_cdef_matches_headers(tmp_path):
                     str(tmp_path / "abi.c")], check=True, capture_output=True, timeout=120)
     got = subprocess.run([str(tmp_path / "abi")], check=True, capture_output=True, text=True).stdout
     assert got.splitlines() == want
+
+
+def test_csv_header_matches_bank_h():
+    """vouch._BANK_CSV_HEADER repeats the VOUCH_BANK_CSV_HEADER macro, which
+    ABI mode cannot read."""
+    import vouch
+    with open(os.path.join(SRC, "include", "vouch", "bank.h")) as f:
+        m = re.search(r'#define VOUCH_BANK_CSV_HEADER "([^"]*)\\n"', f.read())
+    assert m and vouch._BANK_CSV_HEADER == m.group(1) + "\n"

@@ -307,6 +307,7 @@ class Entry(NamedTuple):
     enabled: bool
     added_at: int
     entry: int               # the entry's number in the bank file
+    disabled_until: int = 0  # out of index builds until this time (Unix s); 0: not set
 
 
 class ImportStats(NamedTuple):
@@ -408,18 +409,24 @@ class Bank(_Handle):
     def export(self, name: str, path=None, format: str = "hex"):
         """The entries of bank `name` in hash order, as a list of Entry.  With
         `path`, also writes them there as `vouch bank export` does: "hex" (one
-        hash per line), "csv" (hash,id,source,tags,enabled,added_at,entry) or
+        hash per line), "csv" (the library's VOUCH_BANK_CSV_HEADER columns) or
         "jsonl"."""
-        out = []
+        out, csv_lines = [], []
 
         @ffi.callback("int(void *, const vouch_bank_entry *)")
         def cb(_ctx, e):
             out.append(Entry(_hex(e.hash, e.hash_bytes), _str(e.ext_id), _str(e.sources), _str(e.tags),
-                             bool(e.enabled), e.added_at, e.id))
+                             bool(e.enabled), e.added_at, e.id, e.disabled_until))
+            if path is not None and format == "csv":
+                # the library writes the CSV line, as for `vouch bank export` and vouchd
+                n = lib.vouch_bank_entry_csv(e, ffi.NULL, 0)
+                buf = ffi.new("char[]", n + 1)
+                lib.vouch_bank_entry_csv(e, buf, n + 1)
+                csv_lines.append(ffi.string(buf).decode())
             return 0
         self._call(lib.vouch_bank_entries(self._live(), name.encode(), cb, ffi.NULL))
         if path is not None:
-            _write_entries(path, out, format)
+            _write_entries(path, out, format, csv_lines)
         return out
 
     def build_index(self, path, banks=None) -> int:
@@ -432,8 +439,12 @@ class Bank(_Handle):
         return count[0]
 
 
-def _write_entries(path, entries, format: str):
-    import csv
+# VOUCH_BANK_CSV_HEADER of vouch/bank.h (a macro: ABI mode cannot read it;
+# tests/test_abi.py checks the two agree)
+_BANK_CSV_HEADER = "hash,id,sources,tags,enabled,added_at,entry\n"
+
+
+def _write_entries(path, entries, format: str, csv_lines):
     import json
     if format not in ("hex", "csv", "jsonl"):
         raise VouchError(lib.VOUCH_E_INVALID, f"export format is hex, csv or jsonl, not {format!r}")
@@ -441,13 +452,13 @@ def _write_entries(path, entries, format: str):
         if format == "hex":
             f.writelines(e.hash + "\n" for e in entries)
         elif format == "csv":
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["hash", "id", "source", "tags", "enabled", "added_at", "entry"])
-            for e in entries:
-                w.writerow([e.hash, e.id or "", e.sources or "", e.tags or "", int(e.enabled), e.added_at, e.entry])
+            f.write(_BANK_CSV_HEADER)
+            f.writelines(csv_lines)
         else:
             for e in entries:
                 d = {"hash": e.hash, "entry": e.entry}
                 d.update({k: v for k, v in (("id", e.id), ("source", e.sources), ("tags", e.tags)) if v is not None})
+                if e.disabled_until:
+                    d["disabled_until"] = e.disabled_until
                 d.update(enabled=e.enabled, added_at=e.added_at)
                 f.write(json.dumps(d, separators=(",", ":")) + "\n")

@@ -138,6 +138,7 @@ typedef struct vouch_bank_info {
   int64_t created_at;
   uint64_t entries;
   uint64_t enabled_entries;
+  int radius;
 } vouch_bank_info;
 typedef int (*vouch_bank_info_cb)(void *ctx, const vouch_bank_info *info);
 int vouch_bank_list(vouch_bank *db, const char *name, vouch_bank_info_cb cb, void *ctx);
@@ -150,14 +151,19 @@ typedef struct vouch_bank_entry {
   const char *tags;
   int enabled;
   int64_t added_at;
+  int64_t disabled_until;
 } vouch_bank_entry;
 typedef int (*vouch_bank_entry_cb)(void *ctx, const vouch_bank_entry *e);
 int vouch_bank_entries(vouch_bank *db, const char *name, vouch_bank_entry_cb cb, void *ctx);
 typedef int (*vouch_list_error_cb)(void *ctx, size_t line, const char *msg);
+typedef struct vouch_list_page vouch_list_page;
 typedef struct vouch_list_opts {
   int algo;
   int format;
   const char *column;
+  const char *signal_type;
+  int min_quality;
+  vouch_list_page *page;
 } vouch_list_opts;
 typedef struct vouch_import_opts {
   vouch_list_opts list;
@@ -172,10 +178,16 @@ typedef struct vouch_import_stats {
   size_t merged;
   size_t bad;
   int format;
+  size_t skipped;
+  size_t low_quality;
+  size_t tombstones;
+  size_t disabled;
+  size_t reenabled;
 } vouch_import_stats;
 int vouch_bank_import(vouch_bank *db, const char *name, const char *data, size_t len,
                       const vouch_import_opts *opts, vouch_import_stats *stats);
 const char *vouch_list_format_name(int format);
+size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap);
 int vouch_bank_build_index(vouch_bank *db, const char *const *names, size_t nnames,
                            const char *path, uint8_t root[32], size_t *count);
 """

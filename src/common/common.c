@@ -43,6 +43,10 @@ const char *vouch_strerror(int rc) {
   case VOUCH_E_IMAGE_TOO_LARGE: return "image too large";
   case VOUCH_E_IMAGE_EMPTY: return "empty image";
   case VOUCH_E_IMAGE_TOO_SMALL: return "image too small";
+  case VOUCH_E_VIDEO_FORMAT: return "not a video we can decode";
+  case VOUCH_E_VIDEO_CORRUPT: return "corrupt or truncated video";
+  case VOUCH_E_VIDEO_TOO_LARGE: return "video frame too large";
+  case VOUCH_E_VIDEO_TOO_LONG: return "video too long";
   case VOUCH_E_HASH_PARSE: return "malformed hash";
   case VOUCH_E_DB_CORRUPT: return "corrupt database or index file";
   case VOUCH_E_DB_VERSION: return "unsupported file format version";
@@ -52,6 +56,7 @@ const char *vouch_strerror(int rc) {
   case VOUCH_E_PSI_FORMAT: return "malformed protocol message";
   case VOUCH_E_PSI_AUTH: return "protocol message failed authentication";
   case VOUCH_E_PSI_PARAMS: return "inconsistent protocol parameters";
+  case VOUCH_E_PSI_VERSION: return "protocol data of an older format version (made by an older vouch for exact keys only; regenerate the public data and vouchers)";
   case VOUCH_E_AUDIT_PROOF: return "proof does not verify";
   case VOUCH_E_AUDIT_SIGNATURE: return "signature does not verify";
   case VOUCH_E_AUDIT_POLICY: return "audit policy not met";

@@ -1,13 +1,50 @@
 /* src/eval/photo.c -- one photo through the whole transform suite. */
 #include <string.h>
 #include "eval_internal.h"
+#include "vouch/psi.h"
+
+int vouch_eval_probe_rank(const uint8_t orig[VOUCH_PDQ_BYTES], const uint8_t copy[VOUCH_PDQ_BYTES],
+                          const float *copy_margin, unsigned band, unsigned max_probes,
+                          uint8_t *scratch, int32_t *rank) {
+  uint8_t key[VOUCH_PSI_MATCH_KEY_BYTES];
+  *rank = -1;
+  VOUCH_TRY(vouch_psi_band_key(VOUCH_ALGO_PDQ, orig, VOUCH_PDQ_BYTES, band, key));
+  VOUCH_TRY(vouch_psi_probe_keys(VOUCH_ALGO_PDQ, copy, VOUCH_PDQ_BYTES, copy_margin, band, max_probes,
+                                 scratch, NULL));
+  for (unsigned p = 0; p < max_probes; p++)
+    if (memcmp(scratch + (size_t)VOUCH_PSI_MATCH_KEY_BYTES * p, key, VOUCH_PSI_MATCH_KEY_BYTES) == 0) {
+      *rank = (int32_t)p;
+      break;
+    }
+  return VOUCH_OK;
+}
 
 int vouch_eval_photo(vouch_transformer *tf, vouch_hasher *h, const vouch_image *img,
                      const vouch_transform *suite, size_t n_tf, const int *algos, size_t n_algo,
                      uint64_t seed, uint8_t (*orig)[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES],
                      int *quality, vouch_eval_dist *dist) {
+  return vouch_eval_photo_probes(tf, h, img, suite, n_tf, algos, n_algo, seed, orig, quality, dist,
+                                 NULL, NULL);
+}
+
+int vouch_eval_photo_probes(vouch_transformer *tf, vouch_hasher *h, const vouch_image *img,
+                            const vouch_transform *suite, size_t n_tf, const int *algos,
+                            size_t n_algo, uint64_t seed,
+                            uint8_t (*orig)[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES], int *quality,
+                            vouch_eval_dist *dist, const vouch_eval_probe_opts *po,
+                            vouch_eval_probe_out *pout) {
   if (!h || !img || (n_tf && (!suite || !dist)) || (n_algo && !algos) || n_algo == 0)
     return VOUCH_E_INVALID;
+  if (po && (!pout || !po->bands || po->n_bands == 0 || po->max_probes < 1 ||
+             po->max_probes > VOUCH_PSI_PROBES_MAX || (n_tf && !pout->rank)))
+    return VOUCH_E_INVALID;
+  uint8_t *scratch = NULL;
+  float margin[VOUCH_PDQ_BITS];
+  if (po) {
+    scratch = vouch__malloc((size_t)VOUCH_PSI_MATCH_KEY_BYTES * po->max_probes);
+    if (!scratch) return VOUCH_E_NOMEM;
+    pout->have_margins = 0;
+  }
   for (size_t a = 0; a < n_algo; a++)
     if (vouch_algo_bytes(algos[a]) == 0) return VOUCH_E_INVALID;
   uint8_t(*mine)[VOUCH_DIHEDRAL_N][VOUCH_HASH_MAX_BYTES] = orig;
@@ -26,6 +63,8 @@ int vouch_eval_photo(vouch_transformer *tf, vouch_hasher *h, const vouch_image *
     memset(mine[a], 0, sizeof mine[a]);
     for (unsigned v = 0; v < VOUCH_DIHEDRAL_N; v++) memcpy(mine[a][v], buf + v * hb, hb);
     if (algos[a] == VOUCH_ALGO_PDQ && quality) *quality = q;
+    if (algos[a] == VOUCH_ALGO_PDQ && po)
+      pout->have_margins = vouch_hasher_pdq_margins(h, pout->orig_margin) == VOUCH_OK;
   }
   for (size_t i = 0; i < n_tf && rc == VOUCH_OK; i++) {
     vouch_image t;
@@ -43,9 +82,17 @@ int vouch_eval_photo(vouch_transformer *tf, vouch_hasher *h, const vouch_image *
       }
       dist[i * n_algo + a].plain = (uint16_t)plain;
       dist[i * n_algo + a].dihedral = (uint16_t)best;
+      if (algos[a] == VOUCH_ALGO_PDQ && po) {
+        rc = vouch_hasher_pdq_margins(h, margin);
+        for (size_t b = 0; b < po->n_bands && rc == VOUCH_OK; b++)
+          rc = vouch_eval_probe_rank(mine[a][0], hx, margin, po->bands[b], po->max_probes, scratch,
+                                     &pout->rank[i * po->n_bands + b]);
+        if (rc != VOUCH_OK) break;
+      }
     }
     vouch_image_clear(&t);
   }
   if (!orig) vouch__free(mine);
+  vouch__free(scratch);
   return rc;
 }

@@ -23,6 +23,7 @@ const char *vouch_algo_name(int algo) {
   case VOUCH_ALGO_PHASH: return "phash";
   case VOUCH_ALGO_DHASH: return "dhash";
   case VOUCH_ALGO_AHASH: return "ahash";
+  case VOUCH_ALGO_VPDQ: return "vpdq";
   default: return "unknown";
   }
 }

@@ -6,7 +6,8 @@
 struct vouch_hasher {
   float dct[16 * 64];   /* PDQ DCT matrix, computed once per hasher */
   float buf64[64 * 64];
-  float dct16[16 * 16];
+  float dct16[16 * 16];  /* the last PDQ hash's coefficients (original orientation) */
+  int pdq_last;          /* 1: dct16 belongs to a successful PDQ hash (vouch_hasher_pdq_margins) */
   float *luma;          /* grows to the largest image seen */
   float *scratch;
   size_t cap;           /* floats in luma and in scratch */
@@ -53,8 +54,8 @@ static int reserve(vouch_hasher *h, size_t n) {
   return VOUCH_OK;
 }
 
-int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned flags,
-                     uint8_t *out, size_t out_cap, int *quality) {
+static int hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned flags,
+                      uint8_t *out, size_t out_cap, int *quality) {
   if (!h || !img || !out) return VOUCH_E_INVALID;
   const size_t hb = vouch_algo_bytes(algo);
   if (hb == 0) return VOUCH_E_INVALID;
@@ -93,9 +94,25 @@ int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned
   return VOUCH_OK;
 }
 
-int vouch_hash_encoded(vouch_hasher *h, vouch_decoder *dec, const void *data, size_t len, int algo,
-                       unsigned flags, uint8_t *out, size_t out_cap, int *quality, uint32_t *width,
-                       uint32_t *height) {
+/* Starts a hash: the margins are valid only after a successful PDQ hash
+ * (tiny images leave the coefficients at zero, as their hash is all zero). */
+static void pdq_begin(vouch_hasher *h) {
+  h->pdq_last = 0;
+  memset(h->dct16, 0, sizeof h->dct16);
+}
+
+int vouch_hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigned flags,
+                     uint8_t *out, size_t out_cap, int *quality) {
+  if (!h) return VOUCH_E_INVALID;
+  pdq_begin(h);
+  int rc = hash_image(h, algo, img, flags, out, out_cap, quality);
+  h->pdq_last = rc == VOUCH_OK && algo == VOUCH_ALGO_PDQ;
+  return rc;
+}
+
+static int hash_encoded(vouch_hasher *h, vouch_decoder *dec, const void *data, size_t len, int algo,
+                        unsigned flags, uint8_t *out, size_t out_cap, int *quality, uint32_t *width,
+                        uint32_t *height) {
   if (!h || !dec || !out || (!data && len > 0)) return VOUCH_E_INVALID;
   const unsigned nv = (flags & VOUCH_HASH_DIHEDRAL) ? VOUCH_DIHEDRAL_N : 1;
   const size_t hb = vouch_algo_bytes(algo);
@@ -121,8 +138,24 @@ int vouch_hash_encoded(vouch_hasher *h, vouch_decoder *dec, const void *data, si
   }
   vouch_image img = {0};
   int rc = vouch_decoder_decode(dec, data, len, &img);
-  if (rc == VOUCH_OK) rc = vouch_hash_image(h, algo, &img, flags, out, out_cap, quality);
+  if (rc == VOUCH_OK) rc = hash_image(h, algo, &img, flags, out, out_cap, quality);
   if (rc == VOUCH_OK) vouch_image_full_size(&img, width, height);
   vouch_image_clear(&img);
   return rc;
+}
+
+int vouch_hash_encoded(vouch_hasher *h, vouch_decoder *dec, const void *data, size_t len, int algo,
+                       unsigned flags, uint8_t *out, size_t out_cap, int *quality, uint32_t *width,
+                       uint32_t *height) {
+  if (!h) return VOUCH_E_INVALID;
+  pdq_begin(h);
+  int rc = hash_encoded(h, dec, data, len, algo, flags, out, out_cap, quality, width, height);
+  h->pdq_last = rc == VOUCH_OK && algo == VOUCH_ALGO_PDQ;
+  return rc;
+}
+
+int vouch_hasher_pdq_margins(const vouch_hasher *h, float margin[VOUCH_PDQ_BITS]) {
+  if (!h || !margin || !h->pdq_last) return VOUCH_E_INVALID;
+  vouch__pdq_margins(h->dct16, margin);
+  return VOUCH_OK;
 }

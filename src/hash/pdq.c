@@ -640,6 +640,12 @@ static void bits_from_dct(const float c[256], uint8_t out[VOUCH_PDQ_BYTES]) {
       out[31 - k / 8] |= (uint8_t)(1u << (k % 8));
 }
 
+void vouch__pdq_margins(const float c[256], float margin[256]) {
+  const float median = lower_median_256(c);
+  for (int k = 0; k < 256; k++)
+    margin[k] = fabsf(c[k] - median);
+}
+
 /* Dihedral variants straight from the DCT: a flip negates the odd-frequency
  * (even index, since index i is frequency i+1) rows or columns, a transpose
  * swaps i and j.  The sign patterns are the reference's. */
@@ -762,6 +768,26 @@ static int pdq_exact_source(const float dct[16 * 64], row_source *src, int r, in
   vouch__free(work);
   pdq_finish(dct, buf64, dct16, out, n_variants, quality);
   return VOUCH_OK;
+}
+
+int vouch__pdq_exact_rgb(const float dct[16 * 64], const vouch_image *img, int simd, uint8_t out[VOUCH_PDQ_BYTES],
+                         int *quality, float buf64[64 * 64], float dct16[16 * 16]) {
+  if (!img || img->channels != 3 || img->stride < (size_t)img->width * 3U) return VOUCH_E_INVALID;
+  if (img->width < VOUCH_PDQ_MIN_SIDE || img->height < VOUCH_PDQ_MIN_SIDE) {
+    memset(out, 0, VOUCH_PDQ_BYTES);
+    *quality = 0;
+    return VOUCH_OK;
+  }
+  if (img->width > (uint32_t)INT32_MAX / 2 || img->height > (uint32_t)INT32_MAX / 2) return VOUCH_E_INVALID;
+  /* grey = 0: luma by the formula even when R == G == B everywhere */
+  row_source src = {.img = img, .cols = (int)img->width};
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  src.simd = simd && __builtin_cpu_supports("avx2");
+#else
+  (void)simd;
+#endif
+  return pdq_exact_source(dct, &src, (int)img->height, (int)img->width, (uint8_t(*)[VOUCH_PDQ_BYTES])out, 1, quality,
+                          buf64, dct16);
 }
 
 int vouch__pdq_exact_jpeg(const float dct[16 * 64], vouch__jpeg_rows *jr, uint32_t rows, uint32_t cols,

@@ -18,8 +18,18 @@ VOUCH_HIDDEN void vouch__luma_from_image(const vouch_image *img, float *luma);
 /* allow_simd = 0 forces the scalar loop (tests compare the two). */
 VOUCH_HIDDEN void vouch__luma_from_image_impl(const vouch_image *img, float *luma, int allow_simd);
 
+/* PDQ of an RGB image (channels 3) on the exact streaming path, with luma
+ * made row by row by the formula and no grey path (as
+ * vouch__luma_from_rgb() then vouch__pdq_core(), without the float plane).
+ * simd = 0 forces the scalar kernels. */
+VOUCH_HIDDEN int vouch__pdq_exact_rgb(const float dct[16 * 64], const vouch_image *img, int simd,
+                                      uint8_t out[VOUCH_PDQ_BYTES], int *quality, float buf64[64 * 64],
+                                      float dct16[16 * 16]);
+
 /* The DCT matrix of the reference: 16 x 64, row-major. */
 VOUCH_HIDDEN void vouch__pdq_dct_matrix(float d[16 * 64]);
+/* |c_k - median| per coefficient, median as bits_from_dct() thresholds. */
+VOUCH_HIDDEN void vouch__pdq_margins(const float dct16[256], float margin[256]);
 
 /* Jarosz window size: ceil(old / (2 * new)). */
 VOUCH_HIDDEN int vouch__jarosz_window(int old_dim, int new_dim);

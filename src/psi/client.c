@@ -314,26 +314,69 @@ static int make_slot(uint8_t out[VOUCH__V_SLOT], const uint8_t Hp[32], const uin
   return fail;
 }
 
+/* Constant-time shuffle of n slots (SLOT_WORDS words each): Fisher-Yates,
+ * where step i swaps slot i with slot j = floor(u (i+1) / 2^64) through a
+ * masked swap with every slot k < i, so no branch or address depends on j. */
+#define SLOT_WORDS (VOUCH__V_SLOT / 8U)
+static void shuffle_slots(uint64_t *w, size_t n, vouch__rng *rng) {
+  uint8_t rb[8];
+  for (size_t i = n; i-- > 1;) {
+    vouch__rng_bytes(rng, rb, 8);
+    uint64_t j = (uint64_t)(((unsigned __int128)vouch__load64_le(rb) * (i + 1)) >> 64);
+    uint64_t *a = w + SLOT_WORDS * i;
+    for (size_t k = 0; k < i; k++) {
+      uint64_t d = (uint64_t)k ^ j;
+      uint64_t mask = ((d | (0 - d)) >> 63) - 1; /* all ones iff k == j */
+      uint64_t *b = w + SLOT_WORDS * k;
+      for (size_t x = 0; x < SLOT_WORDS; x++) {
+        uint64_t t = (a[x] ^ b[x]) & mask;
+        a[x] ^= t;
+        b[x] ^= t;
+      }
+    }
+  }
+  sodium_memzero(rb, sizeof rb);
+}
+
 int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
-                        const vouch_psi_payload *payload, double rate, int mode, uint8_t *out,
-                        size_t cap, int *synthetic, vouch__rng *rng) {
-  const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(a->s);
+                        const vouch_psi_payload *payload, const float *margin, double rate,
+                        int mode, uint8_t *out, size_t cap, int *synthetic, vouch__rng *rng) {
+  const unsigned P = pd ? pd->probes : 1;
+  const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(a->s, P);
   const size_t share_len = VOUCH__SHARE_BYTES(a->s);
+  const size_t inner_off = VOUCH__V_INNER_OFF(P);
   static const uint8_t zero_nonce[24];
-  if (!out || cap < vlen || !payload || !payload_valid(payload) || !(rate >= 0.0 && rate <= 1.0) ||
-      mode < -1 || mode > 1)
+  if (!pd || !out || cap < vlen || !payload || !payload_valid(payload) ||
+      !(rate >= 0.0 && rate <= 1.0) || mode < -1 || mode > 1)
+    return VOUCH_E_INVALID;
+  if (pd->scheme == VOUCH_PSI_SCHEME_BAND &&
+      (payload->algo != VOUCH_ALGO_PDQ || payload->hash_len != VOUCH_PDQ_BYTES))
     return VOUCH_E_INVALID;
 
   uint8_t *share = vouch__malloc(share_len);
   uint8_t *plain = vouch__malloc(VOUCH__PAYLOAD_BYTES);
   uint8_t *zplain = vouch__calloc(1, VOUCH__PAYLOAD_BYTES);
   uint64_t *pw = vouch__malloc(sizeof(uint64_t) * a->t);
-  if (!share || !plain || !zplain || !pw) {
+  uint8_t *pkeys = vouch__malloc(32U * (size_t)P);
+  uint64_t *slotw = vouch__malloc(sizeof(uint64_t) * SLOT_WORDS * 2U * (size_t)P);
+  int prc = VOUCH_E_NOMEM;
+  if (pkeys) {
+    if (pd->scheme == VOUCH_PSI_SCHEME_BAND)
+      prc = vouch_psi_probe_keys(payload->algo, payload->hash, payload->hash_len, margin, pd->band,
+                                 P, pkeys, NULL);
+    else {
+      memcpy(pkeys, payload->match_key, 32);
+      prc = VOUCH_OK;
+    }
+  }
+  if (!share || !plain || !zplain || !pw || !slotw || prc != VOUCH_OK) {
     vouch__free(share);
     vouch__free(plain);
     vouch__free(zplain);
     vouch__free(pw);
-    return VOUCH_E_NOMEM;
+    vouch__free(pkeys);
+    vouch__free(slotw);
+    return prc != VOUCH_OK ? prc : VOUCH_E_NOMEM;
   }
 
   /* Real or synthetic: one secret bit, used only through masks. */
@@ -358,13 +401,16 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   h[7] = (uint8_t)(a->t >> 8);
   h[8] = (uint8_t)a->s;
   h[9] = (uint8_t)(a->s >> 8);
+  h[10] = (uint8_t)P;
+  h[11] = (uint8_t)(P >> 8);
+  h[12] = (uint8_t)pd->scheme;
   memcpy(h + 16, pd->id, 16);
   memcpy(h + 32, a->id, 16);
   vouch__rng_bytes(rng, h + 48, 16);
 
   /* Share layer: x, y = f(x), DHF(x), payload. */
   uint8_t rnd[64], xs[32], y[32], ysyn[32], tmp[32], sseed[32];
-  const uint8_t *k = payload->match_key;
+  const uint8_t *k = pkeys; /* the photo's own key: exact, or probe 0 = its band key */
   /* A synthetic share is pseudorandom but a function of (xkey, k): the same
    * photo made synthetic twice gives the same share, so a repeated opening
    * is not by itself a sign of a real match (docs/protocol.md section 8). */
@@ -401,6 +447,7 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   uint8_t pkey[32], rkey[32];
   uint8_t *pct = share + 40 + 8 * (size_t)a->s;
   payload_encode(payload, plain);
+  memcpy(plain + 4, k, 32); /* the key this voucher was made for */
   cmov(plain, plain, zplain, VOUCH__PAYLOAD_BYTES, m8);
   vouch__rng_bytes(rng, rnd, 32);
   cmov(pkey, a->adkey, rnd, 32, m8);
@@ -409,33 +456,37 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
               VOUCH__PAYLOAD_BYTES);
   vouch__rng_bytes(rng, rkey, 32);
 
-  /* Slots.  Real: (H(k), P_h0(k)) and (H(k), P_h1(k)).  Synthetic: (G, L),
-   * which opens, and (H(k), R) for a random point R, which does not. */
+  /* Slots: for probe i and cuckoo function j, slot 2i+j.  Real: (H(k_i),
+   * P_hj(k_i)).  Synthetic: slot 0 is (G, L), which opens; every other slot
+   * is (H(k_i), R) for a random point R, which does not.  Fresh beta, gamma
+   * per slot (make_slot). */
   uint32_t sl[2];
-  uint8_t H[32], R[32], Hp[32], Pp[32], slots[2][VOUCH__V_SLOT];
+  uint8_t H[32], R[32], Hp[32], Pp[32], slot[VOUCH__V_SLOT];
   int fail = 0;
-  vouch__cuckoo_slots(pd->seed, pd->m, k, sl);
-  vouch__hash_to_group(H, k, 32);
   vouch__rng_bytes(rng, rnd, 64);
   crypto_core_ristretto255_from_hash(R, rnd);
-  for (int j = 0; j < 2; j++) {
-    const uint8_t *Pj = pd->table + 32 * (size_t)sl[j];
-    uint8_t mo = (uint8_t)(m8 & (j == 0 ? 0xff : 0x00)); /* synthetic, opening slot */
-    uint8_t mr = (uint8_t)(m8 & (j == 1 ? 0xff : 0x00)); /* synthetic, closed slot */
-    cmov(Hp, H, base_point, 32, mo);
-    cmov(Pp, Pj, pd->L, 32, mo);
-    cmov(Pp, Pp, R, 32, mr);
-    fail |= make_slot(slots[j], Hp, Pp, pd->L, h, rkey, rng);
+  for (unsigned i = 0; i < P; i++) {
+    const uint8_t *ki = pkeys + 32 * (size_t)i;
+    vouch__cuckoo_slots(pd->seed, pd->m, ki, sl);
+    vouch__hash_to_group(H, ki, 32);
+    for (unsigned j = 0; j < 2; j++) {
+      const uint8_t *Pj = pd->table + 32 * (size_t)sl[j];
+      const int first = i == 0 && j == 0;
+      uint8_t mo = (uint8_t)(m8 & (first ? 0xff : 0x00)); /* synthetic, opening slot */
+      uint8_t mr = (uint8_t)(m8 & (first ? 0x00 : 0xff)); /* synthetic, closed slot */
+      cmov(Hp, H, base_point, 32, mo);
+      cmov(Pp, Pj, pd->L, 32, mo);
+      cmov(Pp, Pp, R, 32, mr);
+      fail |= make_slot(slot, Hp, Pp, pd->L, h, rkey, rng);
+      memcpy(slotw + SLOT_WORDS * (2 * (size_t)i + j), slot, VOUCH__V_SLOT);
+    }
   }
-  /* Random order, so the position that opens says nothing. */
-  vouch__rng_bytes(rng, rnd, 1);
-  uint8_t sw = (uint8_t)(0 - (rnd[0] & 1));
-  cmov(out + VOUCH__V_HEADER, slots[0], slots[1], VOUCH__V_SLOT, sw);
-  cmov(out + VOUCH__V_HEADER + VOUCH__V_SLOT, slots[1], slots[0], VOUCH__V_SLOT, sw);
+  /* Uniform order, so the position that opens says nothing. */
+  shuffle_slots(slotw, 2 * (size_t)P, rng);
+  memcpy(out + VOUCH__V_HEADER, slotw, 2U * VOUCH__V_SLOT * (size_t)P);
 
   /* Inner layer, bound to everything before it. */
-  vouch__seal(out + VOUCH__V_INNER_OFF, rkey, zero_nonce, out, VOUCH__V_INNER_OFF, share,
-              share_len);
+  vouch__seal(out + inner_off, rkey, zero_nonce, out, inner_off, share, share_len);
 
   VOUCH__CT_PUBLIC(&fail, sizeof fail); /* cannot fail for valid points */
   if (synthetic)
@@ -452,7 +503,10 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   sodium_memzero(rkey, sizeof rkey);
   sodium_memzero(Hp, sizeof Hp);
   sodium_memzero(Pp, sizeof Pp);
-  sodium_memzero(slots, sizeof slots);
+  sodium_memzero(slot, sizeof slot);
+  sodium_memzero(H, sizeof H);
+  sodium_memzero(slotw, sizeof(uint64_t) * SLOT_WORDS * 2U * (size_t)P);
+  sodium_memzero(pkeys, 32U * (size_t)P);
   sodium_memzero(share, share_len);
   sodium_memzero(plain, VOUCH__PAYLOAD_BYTES);
   sodium_memzero(pw, sizeof(uint64_t) * a->t);
@@ -461,6 +515,8 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   vouch__free(plain);
   vouch__free(zplain);
   vouch__free(pw);
+  vouch__free(pkeys);
+  vouch__free(slotw);
   if (fail) {
     sodium_memzero(out, vlen);
     return VOUCH_E_PSI_FORMAT;
@@ -469,7 +525,7 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
 }
 
 int vouch_psi_voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
-                           const vouch_psi_payload *payload, double synthetic_rate, uint8_t *out,
-                           size_t cap, int *synthetic) {
-  return vouch__voucher_make(a, pd, payload, synthetic_rate, -1, out, cap, synthetic, NULL);
+                           const vouch_psi_payload *payload, const float *margin,
+                           double synthetic_rate, uint8_t *out, size_t cap, int *synthetic) {
+  return vouch__voucher_make(a, pd, payload, margin, synthetic_rate, -1, out, cap, synthetic, NULL);
 }

@@ -203,7 +203,9 @@ size_t vouch_psi_slots_for(size_t n) {
   return m < 16 ? 16 : m;
 }
 size_t vouch_psi_public_bytes(size_t m) { return VOUCH_PSI_PUBLIC_BYTES(m); }
-size_t vouch_psi_voucher_bytes(unsigned s) { return VOUCH_PSI_VOUCHER_BYTES(s); }
+size_t vouch_psi_voucher_bytes(unsigned s, unsigned probes) {
+  return VOUCH_PSI_VOUCHER_BYTES(s, probes);
+}
 
 int vouch_psi_match_key(int algo, const uint8_t *hash, size_t hash_len,
                         uint8_t out[VOUCH_PSI_MATCH_KEY_BYTES]) {
@@ -213,6 +215,15 @@ int vouch_psi_match_key(int algo, const uint8_t *hash, size_t hash_len,
   vouch__kdf_part parts[2] = {{head, 2}, {hash, hash_len}};
   vouch__kdf(out, VOUCH_PSI_MATCH_KEY_BYTES, "mkey", NULL, 0, parts, 2);
   return VOUCH_OK;
+}
+
+int vouch_psi_entry_key(int scheme, unsigned band, int algo, const uint8_t *hash, size_t hash_len,
+                        uint8_t out[VOUCH_PSI_MATCH_KEY_BYTES]) {
+  if (scheme == VOUCH_PSI_SCHEME_EXACT)
+    return vouch_psi_match_key(algo, hash, hash_len, out);
+  if (scheme == VOUCH_PSI_SCHEME_BAND)
+    return vouch_psi_band_key(algo, hash, hash_len, band, out);
+  return VOUCH_E_INVALID;
 }
 
 void vouch_psi_buf_free(uint8_t *buf) { vouch__free(buf); }

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include "common/internal.h"
 #include "vouch/psi.h"
+#include "vouch/hash.h"
 
 /* Constant-time testing (tests/ct/): under VOUCH_CTGRIND, values that become
  * public by protocol design (whether a voucher opened, an opened voucher's
@@ -88,20 +89,28 @@ VOUCH_HIDDEN void vouch__cuckoo_slots(const uint8_t seed[32], uint32_t m,
 
 /* ---- formats ---- */
 #define VOUCH__PD_MAGIC "VOUCHPSI"
-#define VOUCH__PD_HEADER 144U
-#define VOUCH__PD_VERSION 1U
+#define VOUCH__PD_HEADER 160U
+#define VOUCH__PD_VERSION 2U
 #define VOUCH__V_MAGIC "VVC1"
-#define VOUCH__V_VERSION 1U
+#define VOUCH__V_VERSION 2U
 #define VOUCH__V_HEADER 64U
 #define VOUCH__V_WRAP (32U + VOUCH__SEAL_OVERHEAD)     /* 80 */
 #define VOUCH__V_SLOT (32U + VOUCH__V_WRAP)           /* 112 */
-#define VOUCH__V_INNER_OFF (VOUCH__V_HEADER + 2U * VOUCH__V_SLOT) /* 288 */
+#define VOUCH__V_INNER_OFF(P) (VOUCH__V_HEADER + 2U * VOUCH__V_SLOT * (size_t)(P)) /* 64 + 224P */
 #define VOUCH__PAYLOAD_BYTES (4U + 32U + 32U + VOUCH_PSI_THUMB_BYTES) /* 4164 */
 #define VOUCH__PAYLOAD_CT (VOUCH__NONCE_BYTES + VOUCH__SEAL_OVERHEAD + VOUCH__PAYLOAD_BYTES) /* 4236 */
 #define VOUCH__SHARE_BYTES(s) (8U + 32U + 8U * (size_t)(s) + VOUCH__PAYLOAD_CT)
-_Static_assert(VOUCH__V_INNER_OFF + VOUCH__SEAL_OVERHEAD + 8U + 32U + VOUCH__PAYLOAD_CT == 4612U,
+_Static_assert(VOUCH__V_HEADER + VOUCH__SEAL_OVERHEAD + 8U + 32U + VOUCH__PAYLOAD_CT == 4388U,
                "voucher size formula in psi.h");
 
+/* The probe flips of docs/protocol.md section 4: flips[i] = band bits
+ * flipped by probe i (flips[0] = 0).  @return VOUCH_OK, _E_INVALID, _E_NOMEM. */
+VOUCH_HIDDEN int vouch__probe_flips(const float *margin, unsigned b, unsigned P, uint64_t *flips);
+
+/* Parses and checks the public data header (version, scheme, sizes); no
+ * signature or point checks.  @return VOUCH_OK, _E_PSI_FORMAT, _E_PSI_VERSION. */
+VOUCH_HIDDEN int vouch__pd_header(const uint8_t *buf, size_t len, int *algo, int *scheme,
+                                  unsigned *band, unsigned *probes, uint32_t *m);
 VOUCH_HIDDEN void vouch__pd_id(const uint8_t *pd, size_t len, uint8_t id[16]);
 
 /* ---- internal entry points with an explicit generator (tests) ---- */
@@ -120,7 +129,8 @@ VOUCH_HIDDEN int vouch__setup(const vouch_psi_server_key *key, const uint8_t *ke
 VOUCH_HIDDEN int vouch__account_create(vouch_psi_account **out, unsigned t, unsigned s,
                                        vouch__rng *rng);
 VOUCH_HIDDEN int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
-                                     const vouch_psi_payload *payload, double rate, int mode,
+                                     const vouch_psi_payload *payload, const float *margin,
+                                     double rate, int mode,
                                      uint8_t *out, size_t cap, int *synthetic, vouch__rng *rng);
 /* The account's secret regions (tests/ct marks them undefined): up to 4
  * (pointer, length) pairs; returns how many. */

@@ -11,11 +11,16 @@ typedef struct opened {
   uint8_t header[VOUCH__V_HEADER];
   uint8_t pct[VOUCH__PAYLOAD_CT]; /* payload ciphertext (nonce, commitment, ct, tag) */
   int real;                       /* after a reveal that crossed the threshold */
+  unsigned slots_opened;          /* slots of this voucher that opened (>= 1) */
+  int confirmed;                  /* -1 not checked, 1 within the radius, 0 key collision */
+  unsigned distance;              /* after confirm */
 } opened;
 
 struct vouch_psi_server {
   const vouch_psi_server_key *key;
   uint8_t pdid[16];
+  unsigned probes;                /* P of the public data */
+  int scheme;
   int have_params;
   unsigned t, s;
   uint8_t account[16];
@@ -34,11 +39,12 @@ struct vouch_psi_server {
 int vouch_psi_server_create(vouch_psi_server **out, const vouch_psi_server_key *key,
                             const uint8_t *pd, size_t pd_len) {
   *out = NULL;
-  if (!key || !pd || pd_len < VOUCH_PSI_PUBLIC_BYTES(16))
+  int algo, scheme;
+  unsigned band, probes;
+  uint32_t m;
+  if (!key || !pd)
     return VOUCH_E_INVALID;
-  if (memcmp(pd, VOUCH__PD_MAGIC, 8) != 0 || pd[8] != VOUCH__PD_VERSION ||
-      pd_len != VOUCH_PSI_PUBLIC_BYTES(vouch__load32_le(pd + 12)))
-    return VOUCH_E_PSI_FORMAT;
+  VOUCH_TRY(vouch__pd_header(pd, pd_len, &algo, &scheme, &band, &probes, &m));
   /* The public data must be this key's: L = alpha*G. */
   uint8_t L[32];
   crypto_scalarmult_ristretto255_base(L, key->alpha);
@@ -50,6 +56,8 @@ int vouch_psi_server_create(vouch_psi_server **out, const vouch_psi_server_key *
   if (!srv)
     return VOUCH_E_NOMEM;
   srv->key = key;
+  srv->probes = probes;
+  srv->scheme = scheme;
   vouch__pd_id(pd, pd_len, srv->pdid);
   *out = srv;
   return VOUCH_OK;
@@ -163,20 +171,25 @@ static int scalar_canonical(const uint8_t s[32]) {
 
 int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, int *status,
                          size_t *index) {
-  static const uint8_t zero6[6];
-  uint8_t S[32], K[32], rkey[32], share_rkey[32];
+  static const uint8_t zero3[3];
+  uint8_t S[32], K[32], rkey[32], rk[32], share_rkey[32];
   static const uint8_t zero_nonce[24];
   uint8_t *share = NULL;
   int rc = VOUCH_OK;
   *status = VOUCH_PSI_NOT_OPENED;
   *index = 0;
-  if (!v || len < VOUCH__V_HEADER || memcmp(v, VOUCH__V_MAGIC, 4) != 0 ||
-      v[4] != VOUCH__V_VERSION || v[5] != 0 || memcmp(v + 10, zero6, 6) != 0)
+  if (!v || len < 5 || memcmp(v, VOUCH__V_MAGIC, 4) != 0)
     return VOUCH_E_PSI_FORMAT;
-  unsigned t = vouch__load16_le(v + 6), s = vouch__load16_le(v + 8);
-  if (t < 1 || t > VOUCH_PSI_THRESHOLD_MAX || s < 1 || s > VOUCH_PSI_DHF_MAX ||
-      len != VOUCH_PSI_VOUCHER_BYTES(s) || memcmp(v + 16, srv->pdid, 16) != 0)
+  if (v[4] < VOUCH__V_VERSION)
+    return VOUCH_E_PSI_VERSION; /* version 1: exact keys, two slots; never misread it */
+  if (len < VOUCH__V_HEADER || v[4] != VOUCH__V_VERSION || v[5] != 0 || memcmp(v + 13, zero3, 3) != 0)
     return VOUCH_E_PSI_FORMAT;
+  unsigned t = vouch__load16_le(v + 6), s = vouch__load16_le(v + 8), P = vouch__load16_le(v + 10);
+  if (t < 1 || t > VOUCH_PSI_THRESHOLD_MAX || s < 1 || s > VOUCH_PSI_DHF_MAX || P != srv->probes ||
+      v[12] != srv->scheme || len != VOUCH_PSI_VOUCHER_BYTES(s, P) ||
+      memcmp(v + 16, srv->pdid, 16) != 0)
+    return VOUCH_E_PSI_FORMAT;
+  const size_t inner_off = VOUCH__V_INNER_OFF(P);
   if (srv->have_params && (t != srv->t || s != srv->s || memcmp(v + 32, srv->account, 16) != 0))
     return VOUCH_E_PSI_PARAMS;
   if (srv->nv >= VOUCH_PSI_ACCOUNT_VOUCHERS_MAX)
@@ -193,10 +206,12 @@ int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, in
     return VOUCH_OK;
   }
 
-  /* Outer layer: alpha*Q for both positions. */
+  /* Outer layer: alpha*Q for every one of the 2P positions (all of them,
+   * so the number of slots that open is known). */
   int opened_at = -1, bad_point = 0;
-  for (int pos = 0; pos < 2; pos++) {
-    const uint8_t *Q = v + VOUCH__V_HEADER + VOUCH__V_SLOT * (size_t)pos;
+  unsigned n_open = 0;
+  for (size_t pos = 0; pos < 2U * (size_t)P; pos++) {
+    const uint8_t *Q = v + VOUCH__V_HEADER + VOUCH__V_SLOT * pos;
     int f = crypto_scalarmult_ristretto255(S, srv->key->alpha, Q);
     VOUCH__CT_PUBLIC(&f, sizeof f); /* fails iff Q is not a valid point: public */
     if (f != 0) {
@@ -205,12 +220,17 @@ int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, in
     }
     vouch__kdf_part parts[3] = {{S, 32}, {Q, 32}, {v, VOUCH__V_HEADER}};
     vouch__kdf(K, 32, "wrap", NULL, 0, parts, 3);
-    if (opened_at < 0 && vouch__open(rkey, K, zero_nonce, v, VOUCH__V_HEADER, Q + 32,
-                                     VOUCH__V_WRAP) == 0)
-      opened_at = pos;
+    if (vouch__open(rk, K, zero_nonce, v, VOUCH__V_HEADER, Q + 32, VOUCH__V_WRAP) == 0) {
+      n_open++;
+      if (opened_at < 0) {
+        opened_at = (int)pos;
+        memcpy(rkey, rk, 32);
+      }
+    }
   }
   sodium_memzero(S, sizeof S);
   sodium_memzero(K, sizeof K);
+  sodium_memzero(rk, sizeof rk);
   if (bad_point) {
     rc = VOUCH_E_PSI_FORMAT;
     goto done;
@@ -233,8 +253,7 @@ int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, in
     goto done;
   }
   memcpy(share_rkey, rkey, 32);
-  if (vouch__open(share, share_rkey, zero_nonce, v, VOUCH__V_INNER_OFF, v + VOUCH__V_INNER_OFF,
-                  len - VOUCH__V_INNER_OFF) != 0) {
+  if (vouch__open(share, share_rkey, zero_nonce, v, inner_off, v + inner_off, len - inner_off) != 0) {
     rc = VOUCH_E_PSI_AUTH; /* the outer layer opened: this is a forgery */
     goto done;
   }
@@ -273,6 +292,8 @@ int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, in
   memset(o, 0, sizeof *o);
   o->index = srv->nv;
   o->x = x;
+  o->slots_opened = n_open;
+  o->confirmed = -1;
   memcpy(o->y, share + 8, 32);
   memcpy(o->header, v, VOUCH__V_HEADER);
   memcpy(o->pct, share + 40 + 8 * (size_t)s, VOUCH__PAYLOAD_CT);
@@ -417,8 +438,11 @@ int vouch_psi_server_reveal(vouch_psi_server *srv, vouch_psi_summary *sum) {
   sum->opened = srv->nop;
   srv->crossed = 0;
   srv->nreal = 0;
-  for (size_t i = 0; i < srv->nop; i++)
+  for (size_t i = 0; i < srv->nop; i++) {
     srv->op[i].real = 0;
+    srv->op[i].confirmed = -1;
+    sum->multi_opened += srv->op[i].slots_opened > 1;
+  }
   if (!srv->have_params || srv->nop <= srv->t)
     return VOUCH_OK;
 
@@ -486,4 +510,55 @@ int vouch_psi_server_payload(const vouch_psi_server *srv, size_t index, vouch_ps
       return VOUCH_OK;
     }
   return VOUCH_E_NOT_FOUND;
+}
+
+int vouch_psi_server_info(const vouch_psi_server *srv, size_t index, vouch_psi_voucher_info *out) {
+  if (!srv || !out || index >= srv->nv)
+    return VOUCH_E_NOT_FOUND;
+  memset(out, 0, sizeof *out);
+  out->confirmed = -1;
+  for (size_t i = 0; i < srv->nop; i++)
+    if (srv->op[i].index == index) {
+      out->slots_opened = srv->op[i].slots_opened;
+      out->real = srv->crossed && srv->op[i].real;
+      out->confirmed = out->real ? srv->op[i].confirmed : -1;
+      out->distance = srv->op[i].distance;
+    }
+  return VOUCH_OK;
+}
+
+static unsigned hamming(const uint8_t *a, const uint8_t *b, size_t n) {
+  unsigned d = 0;
+  for (size_t i = 0; i < n; i++)
+    d += (unsigned)__builtin_popcount((unsigned)(a[i] ^ b[i]));
+  return d;
+}
+
+int vouch_psi_server_confirm(vouch_psi_server *srv, const uint8_t *hashes, size_t hash_len,
+                             size_t n, unsigned radius, vouch_psi_summary *sum) {
+  if (!srv || (n > 0 && !hashes) || hash_len < 1 || hash_len > VOUCH_PSI_HASH_MAX_BYTES)
+    return VOUCH_E_INVALID;
+  size_t confirmed = 0, collisions = 0;
+  for (size_t i = 0; i < srv->nop; i++) {
+    opened *o = &srv->op[i];
+    if (!srv->crossed || !o->real)
+      continue;
+    const vouch_psi_payload *p = &srv->payloads[i];
+    unsigned best = UINT32_MAX;
+    if (p->hash_len == hash_len)
+      for (size_t e = 0; e < n && best > 0; e++) {
+        unsigned dist = hamming(p->hash, hashes + hash_len * e, hash_len);
+        if (dist < best)
+          best = dist;
+      }
+    o->distance = best;
+    o->confirmed = best <= radius;
+    confirmed += o->confirmed == 1;
+    collisions += o->confirmed == 0;
+  }
+  if (sum) {
+    sum->confirmed = confirmed;
+    sum->collisions = collisions;
+  }
+  return VOUCH_OK;
 }

@@ -171,6 +171,17 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
     return VOUCH_E_LIMIT;
   if (n > 0 && !keys)
     return VOUCH_E_INVALID;
+  int scheme = opts ? opts->scheme : VOUCH_PSI_SCHEME_EXACT;
+  unsigned band = opts ? opts->band : 0, probes = opts ? opts->probes : 1;
+  if (scheme == VOUCH_PSI_SCHEME_EXACT) {
+    if (band != 0 || probes > 1)
+      return VOUCH_E_INVALID;
+    probes = 1;
+  } else if (scheme != VOUCH_PSI_SCHEME_BAND || !opts || opts->algo != VOUCH_ALGO_PDQ ||
+             band < VOUCH_PSI_BAND_MIN || band > VOUCH_PSI_BAND_MAX || probes < 1 ||
+             probes > VOUCH_PSI_PROBES_MAX) {
+    return VOUCH_E_INVALID;
+  }
 
   /* 1. deduplicate */
   sorted = vouch__malloc(n * 32);
@@ -252,11 +263,15 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   memcpy(buf, VOUCH__PD_MAGIC, 8);
   buf[8] = VOUCH__PD_VERSION;
   buf[9] = (uint8_t)(opts ? opts->algo : 0);
+  buf[10] = (uint8_t)scheme;
+  buf[11] = (uint8_t)band;
   vouch__store32_le(buf + 12, (uint32_t)m);
   memcpy(buf + 16, seed, 32);
   crypto_scalarmult_ristretto255_base(buf + 48, key->alpha);
   memcpy(buf + 80, root, 32);
   memcpy(buf + 112, key->sign_pk, 32);
+  buf[144] = (uint8_t)probes;
+  buf[145] = (uint8_t)(probes >> 8);
   crypto_sign_ed25519_detached(buf + len - 64, NULL, buf, len - 64, key->sign_sk);
   if (audit_root)
     memcpy(audit_root, root, 32);
@@ -280,19 +295,47 @@ int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t
 
 /* ///////////////////////////////////////////////////////// public data */
 
+int vouch__pd_header(const uint8_t *buf, size_t len, int *algo, int *scheme, unsigned *band,
+                     unsigned *probes, uint32_t *m) {
+  static const uint8_t zero14[14];
+  if (!buf || len < 9 || memcmp(buf, VOUCH__PD_MAGIC, 8) != 0)
+    return VOUCH_E_PSI_FORMAT;
+  if (buf[8] < VOUCH__PD_VERSION)
+    return VOUCH_E_PSI_VERSION;
+  if (buf[8] != VOUCH__PD_VERSION || len < VOUCH_PSI_PUBLIC_BYTES(16) ||
+      memcmp(buf + 146, zero14, 14) != 0)
+    return VOUCH_E_PSI_FORMAT;
+  *algo = buf[9];
+  *scheme = buf[10];
+  *band = buf[11];
+  *probes = vouch__load16_le(buf + 144);
+  *m = vouch__load32_le(buf + 12);
+  if (*scheme == VOUCH_PSI_SCHEME_EXACT) {
+    if (*band != 0 || *probes != 1)
+      return VOUCH_E_PSI_FORMAT;
+  } else if (*scheme != VOUCH_PSI_SCHEME_BAND || *algo != VOUCH_ALGO_PDQ ||
+             *band < VOUCH_PSI_BAND_MIN || *band > VOUCH_PSI_BAND_MAX || *probes < 1 ||
+             *probes > VOUCH_PSI_PROBES_MAX) {
+    return VOUCH_E_PSI_FORMAT;
+  }
+  if (*m < 16 || *m > VOUCH_PSI_SLOTS_MAX || len != VOUCH_PSI_PUBLIC_BYTES(*m))
+    return VOUCH_E_PSI_FORMAT;
+  return VOUCH_OK;
+}
+
 
 int vouch_psi_public_open(vouch_psi_public **out, const uint8_t *buf, size_t len,
                           const uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]) {
-  static const uint8_t zero2[2];
   uint8_t *sorted = NULL;
   int rc = VOUCH_E_PSI_FORMAT;
+  int algo, scheme;
+  unsigned band, probes;
+  uint32_t m;
   *out = NULL;
-  if (!buf || len < VOUCH_PSI_PUBLIC_BYTES(16) || memcmp(buf, VOUCH__PD_MAGIC, 8) != 0 ||
-      buf[8] != VOUCH__PD_VERSION || memcmp(buf + 10, zero2, 2) != 0)
-    return VOUCH_E_PSI_FORMAT;
-  uint32_t m = vouch__load32_le(buf + 12);
-  if (m < 16 || m > VOUCH_PSI_SLOTS_MAX || len != VOUCH_PSI_PUBLIC_BYTES(m))
-    return VOUCH_E_PSI_FORMAT;
+  rc = vouch__pd_header(buf, len, &algo, &scheme, &band, &probes, &m);
+  if (rc != VOUCH_OK)
+    return rc;
+  rc = VOUCH_E_PSI_FORMAT;
   if (crypto_sign_ed25519_verify_detached(buf + len - 64, buf, len - 64, buf + 112) != 0)
     return VOUCH_E_PSI_AUTH;
   if (signer && memcmp(signer, buf + 112, 32) != 0)
@@ -331,6 +374,10 @@ int vouch_psi_public_open(vouch_psi_public **out, const uint8_t *buf, size_t len
   memcpy(pd->buf, buf, len);
   pd->len = len;
   pd->m = m;
+  pd->algo = algo;
+  pd->scheme = scheme;
+  pd->band = band;
+  pd->probes = probes;
   pd->seed = pd->buf + 16;
   pd->L = pd->buf + 48;
   pd->table = pd->buf + VOUCH__PD_HEADER;
@@ -347,6 +394,18 @@ void vouch_psi_public_free(vouch_psi_public *pd) {
     return;
   vouch__free(pd->buf);
   vouch__free(pd);
+}
+
+void vouch_psi_public_scheme(const vouch_psi_public *pd, int *algo, int *scheme, unsigned *band,
+                             unsigned *probes) {
+  if (algo)
+    *algo = pd->algo;
+  if (scheme)
+    *scheme = pd->scheme;
+  if (band)
+    *band = pd->band;
+  if (probes)
+    *probes = pd->probes;
 }
 
 void vouch_psi_public_info(const vouch_psi_public *pd, size_t *slots, uint8_t root[32],

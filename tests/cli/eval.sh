@@ -60,6 +60,9 @@ if command -v gnuplot >/dev/null; then
 else
   check "plots skipped with a note" grep -q "Plots skipped" "$T/r/report.md"
 fi
+check "the private-matching section is in the report" grep -q "^## Private matching: band key with probes" "$T/r/report.md"
+check "... with the trade-off table and the probe ranks" sh -c 'grep -q "^### Trade-off" "$0" && grep -q "^### Probe rank" "$0" && grep -q "^### False openings" "$0"' "$T/r/report.md"
+check "... and in results.json" python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["private"]; assert o["rows"] and o["rows"][0]["band"] == 44 and len(o["rank_hist"]) == 1, o' "$T/r/results.json"
 check "results.json holds consistent numbers" python3 - "$T/r/results.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -19,7 +19,7 @@ $V hash --help > "$T/help" ; check "help exits 0" test $? -eq 0
 check "help mentions --dihedral" grep -q -- --dihedral "$T/help"
 $V hash --bogus 2>/dev/null; check "unknown option exits 2" test $? -eq 2
 $V hash 2>/dev/null; check "no operands exits 2" test $? -eq 2
-$V hash --algo md5 "$EX/wee.jpg" 2>/dev/null; check "bad algo exits 2" test $? -eq 2
+$V hash --algo md6 "$EX/wee.jpg" 2>/dev/null; check "bad algo exits 2" test $? -eq 2
 
 # text output: HASH QUALITY PATH, one line per file, input order
 $V hash --exact "$EX/bridge.jpg" "$EX/wee.jpg" > "$T/out"; check "two good files exit 0" test $? -eq 0

@@ -40,17 +40,59 @@ check "all vouchers have the same size" '[ $(stat -c %s v5/* | sort -u | wc -l) 
 $B psi open --key server.key --public public.vpd --json v5 > open5.json 2>/dev/null
 rc=$?
 check "open exits 1 when the threshold is crossed" '[ $rc -eq 1 ]'
-check "summary line" 'head -1 open5.json | grep -q "{\"vouchers\":16,\"opened\":6,\"threshold_crossed\":true}"'
+check "summary line" 'head -1 open5.json | grep -q "{\"vouchers\":16,\"opened\":6,\"multi_opened\":0,\"threshold_crossed\":true}"'
 check "six payloads" '[ $(tail -n +2 open5.json | wc -l) -eq 6 ]'
 got=$(tail -n +2 open5.json | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/' | sort)
 check "the payloads are exactly the matching hashes" '[ "$got" = "$(sort match6.txt)" ]'
+
+check "setup defaults to probe mode for PDQ" 'grep -q "^match probe$" setup.out && grep -q "^probes 96$" setup.out && grep -q "^band 44$" setup.out'
+check "probe vouchers: 4388 + 224 P + 8 s bytes (P = 96, s = 15)" '[ "$(stat -c %s v5/* | sort -u)" = $((4388 + 224 * 96 + 8 * 15)) ]'
+check "each payload opened one slot" '[ $(tail -n +2 open5.json | grep -c "\"slots\":1") -eq 6 ]'
+
+# The post-reveal check: every payload within radius 31 of the database.
+$B psi open --key server.key --public public.vpd --hashes db.txt --json v5 > check5.json 2>/dev/null
+check "post-reveal check: six confirmed, no collision" \
+  'head -1 check5.json | grep -q "\"confirmed\":6,\"collisions\":0" && [ $(grep -c "\"check\":\"confirmed\",\"distance\":0" check5.json) -eq 6 ]'
+# A photo with the same band as a database entry but 32 other bits changed
+# (bytes 0..3 are coefficients 224..255, outside the band): its key opens,
+# and the check calls it a collision, at distance 32.
+far=$(head -1 db.txt | python3 -c 'import sys; h=sys.stdin.read().strip(); b=bytearray.fromhex(h); b[0]^=0xff; b[1]^=0xff; b[2]^=0xff; b[3]^=0xff; print(b.hex())')
+{ sed -n 2,6p db.txt; echo "$far"; } > coll.txt
+$B psi voucher --public public.vpd --signer "$signer" --account ac.key --threshold 5 --hashes coll.txt -o vc >/dev/null 2>&1
+$B psi open --key server.key --public public.vpd --hashes db.txt vc > coll.out 2>/dev/null
+check "a band-key collision is reported as a collision, not a match" \
+  'grep -q "^confirmed 5$" coll.out && grep -q "^collisions 1$" coll.out && grep -q "^collision .* $far distance 32 slots 1$" coll.out'
+
+# --match exact: one slot pair per voucher, the exact hash bits.
+$B psi setup --hashes db.txt --key server.key --match exact -o exact.vpd > setupx.out 2>/dev/null
+check "setup --match exact" '[ $? -eq 0 ] && grep -q "^match exact$" setupx.out'
+$B psi voucher --public exact.vpd --signer "$signer" --account ae.key --threshold 5 --hashes photos.txt -o ve >/dev/null 2>&1
+$B psi open --key server.key --public exact.vpd --json ve > exact.json 2>/dev/null
+check "exact vouchers: 4612 + 8 s bytes, six matches" \
+  '[ "$(stat -c %s ve/* | sort -u)" = $((4612 + 8 * 15)) ] && [ $(tail -n +2 exact.json | wc -l) -eq 6 ]'
+$B psi setup --hashes db.txt --key server.key --match exact --probes 8 -o x.vpd >/dev/null 2>&1
+check "--probes with --match exact is an error" '[ $? -eq 2 ]'
+$B psi setup --hashes db.txt --key server.key --match fuzzy -o x.vpd >/dev/null 2>&1
+check "--match fuzzy is an error" '[ $? -eq 2 ]'
+$B psi open --key server.key --public exact.vpd --json v5 > /dev/null 2> mixed.err
+check "probe vouchers against exact public data: rejected" '[ $? -eq 2 ] && grep -q rejected mixed.err'
+
+# Version 1 data (exact keys, two slots) is refused with a clear error, not misread.
+f=$(ls ve | head -1)
+mkdir vold
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[4]=1; open(sys.argv[2],"wb").write(b)' "ve/$f" "vold/$f"
+$B psi open --key server.key --public exact.vpd vold > /dev/null 2> old.err
+check "a version-1 voucher is refused as an older format" '[ $? -eq 2 ] && grep -q "older format version" old.err'
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[8]=1; open(sys.argv[2],"wb").write(b)' public.vpd old.vpd
+$B psi voucher --public old.vpd --signer "$signer" --account a9.key --hashes photos.txt -o v10 >/dev/null 2> oldpd.err
+check "version-1 public data is refused as an older format" '[ $? -eq 2 ] && [ ! -e v10 ] && grep -q "older format version" oldpd.err'
 
 # t = 6: six matches reveal nothing.
 $B psi voucher --public public.vpd --signer "$signer" --account a6.key --threshold 6 --hashes photos.txt -o v6 >/dev/null 2>&1
 $B psi open --key server.key --public public.vpd --json v6 > open6.json 2>/dev/null
 rc=$?
 check "t=6 with 6 matches: exit 0" '[ $rc -eq 0 ]'
-check "t=6: counts only" '[ "$(cat open6.json)" = "{\"vouchers\":16,\"opened\":6,\"threshold_crossed\":false}" ]'
+check "t=6: counts only" '[ "$(cat open6.json)" = "{\"vouchers\":16,\"opened\":6,\"multi_opened\":0,\"threshold_crossed\":false}" ]'
 
 # A replayed voucher (same bytes, another name) counts once.
 one=$(ls v6 | head -1)

@@ -40,7 +40,7 @@ check "not an image 415" test "$(code -H "Authorization: Bearer $MATCH" -X POST 
 head -c 3000 "$EX/bridge.jpg" > "$T/trunc.jpg"
 check "truncated JPEG 422" test "$(code -H "Authorization: Bearer $MATCH" -X POST --data-binary @$T/trunc.jpg $U/v1/hash)" = 422
 check "empty body 400" test "$(code -H "Authorization: Bearer $MATCH" -X POST $U/v1/hash)" = 400
-check "unknown algo 400" test "$(code -H "Authorization: Bearer $MATCH" -X POST --data-binary @$EX/wee.jpg "$U/v1/hash?algo=md5")" = 400
+check "unknown algo 400" test "$(code -H "Authorization: Bearer $MATCH" -X POST --data-binary @$EX/wee.jpg "$U/v1/hash?algo=md6")" = 400
 head -c 2000000 /dev/zero > "$T/big"
 check "body over --max-body 413" test "$(code -H "Authorization: Bearer $MATCH" -X POST --data-binary @$T/big $U/v1/hash)" = 413
 check "unknown endpoint 404" test "$(code $U/nope)" = 404

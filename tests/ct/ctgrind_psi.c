@@ -24,16 +24,22 @@ int main(void) {
   if (vouch_init() < 0)
     return 2;
   vouch__rng rng;
-  uint8_t seed[32] = {'c', 't'}, keys[6 * 32];
+  /* The band scheme with P = 4 probes: probe enumeration, 8 slots, the
+   * shuffle and the synthetic voucher's opening slot all run on secrets. */
+  uint8_t seed[32] = {'c', 't'}, hashes[6 * 32], keys[6 * 32];
   vouch__rng_seed(&rng, seed);
-  vouch__rng_bytes(&rng, keys, sizeof keys);
+  vouch__rng_bytes(&rng, hashes, sizeof hashes);
+  vouch_psi_setup_opts so = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, VOUCH_PSI_BAND_DEFAULT, 4};
+  for (int i = 0; i < 6; i++)
+    if (vouch_psi_band_key(VOUCH_ALGO_PDQ, hashes + 32 * i, 32, so.band, keys + 32 * i) != VOUCH_OK)
+      return 2;
   vouch_psi_server_key *sk;
   uint8_t *pd;
   size_t pd_len;
   vouch_psi_public *pub;
   vouch_psi_account *acct;
   if (vouch__server_key_generate(&sk, &rng) != VOUCH_OK ||
-      vouch__setup(sk, keys, 6, NULL, &pd, &pd_len, NULL, &rng) != VOUCH_OK ||
+      vouch__setup(sk, keys, 6, &so, &pd, &pd_len, NULL, &rng) != VOUCH_OK ||
       vouch_psi_public_open(&pub, pd, pd_len, NULL) != VOUCH_OK ||
       vouch__account_create(&acct, 3, 9, &rng) != VOUCH_OK)
     return 2;
@@ -42,15 +48,18 @@ int main(void) {
   void *ptr[4];
   size_t len[4];
   size_t nr = vouch__account_secret_regions(acct, ptr, len);
-  const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(9);
+  const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(9, 4);
+  float margin[VOUCH_PDQ_BITS];
+  for (unsigned k = 0; k < VOUCH_PDQ_BITS; k++)
+    margin[k] = (float)((k * 37) % 101);
   uint8_t *v[8];
   for (int i = 0; i < 8; i++) {
     vouch_psi_payload pl;
     uint8_t h[32] = {(uint8_t)i};
+    if (i < 2) /* two photos in the database */
+      memcpy(h, hashes + 32 * (size_t)i, 32);
     if (vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, h, 32, NULL) != VOUCH_OK)
       return 2;
-    if (i < 2) /* two photos in the database */
-      memcpy(pl.match_key, keys + 32 * (size_t)i, 32);
     v[i] = malloc(vlen);
     if (!v[i])
       return 2;
@@ -60,7 +69,7 @@ int main(void) {
     rng.pos = sizeof rng.buf; /* next bytes come from the (secret) key */
     int syn;
     /* rate 0.5 and mode -1: the real/synthetic choice comes from the secret stream */
-    if (vouch__voucher_make(acct, pub, &pl, 0.5, -1, v[i], vlen, &syn, &rng) != VOUCH_OK)
+    if (vouch__voucher_make(acct, pub, &pl, margin, 0.5, -1, v[i], vlen, &syn, &rng) != VOUCH_OK)
       return 3;
     PUBLIC(v[i], vlen); /* sent to the server */
     PUBLIC(&syn, sizeof syn);

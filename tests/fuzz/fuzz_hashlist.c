@@ -1,8 +1,11 @@
 /* tests/fuzz/fuzz_hashlist.c -- the hash-list parser on arbitrary bytes.
- * The first byte picks the algorithm and the forced format; the rest is the
- * list.  Invariants: no crash; every item has a hash and a line number that
- * increases and lies within the input's line count; parsing twice gives the
- * same items; item + bad line counts never exceed the number of lines. */
+ * The first byte picks the algorithm and the forced format (every format,
+ * the exchange pages included); the rest is the list.  Invariants: no
+ * crash; every item is of a known kind, an ADD or LOW_QUALITY item has a
+ * hash, a SKIP item none, a DELETE item a hash or an id; in the line formats
+ * line numbers increase and lie within the input's line count and item +
+ * bad line counts never exceed the number of lines; parsing twice gives the
+ * same items. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +14,25 @@
 
 typedef struct acc {
   size_t items, bad, last_line;
+  int page; /* a whole-document format: line numbers are records or XML lines */
   uint64_t digest;
 } acc;
 
 static int on_item(void *ctx, const vouch_list_item *it) {
   acc *a = ctx;
-  if (!it->hash || it->line == 0 || it->line <= a->last_line) abort();
+  if (it->line == 0 || (!a->page && it->line <= a->last_line)) abort();
+  switch (it->kind) {
+  case VOUCH_ITEM_ADD:
+  case VOUCH_ITEM_LOW_QUALITY: if (!it->hash) abort(); break;
+  case VOUCH_ITEM_SKIP: if (it->hash) abort(); break;
+  case VOUCH_ITEM_DELETE: if (!it->hash && !it->ext_id) abort(); break;
+  default: abort();
+  }
+  if (it->kind == VOUCH_ITEM_LOW_QUALITY && (it->quality < 0 || it->quality >= VOUCH_PDQ_MIN_QUALITY)) abort();
   a->last_line = it->line;
   a->items++;
-  for (size_t i = 0; i < 8; i++) a->digest = a->digest * 31 + it->hash[i];
+  a->digest = a->digest * 5 + (uint64_t)it->kind;
+  for (size_t i = 0; it->hash && i < 8; i++) a->digest = a->digest * 31 + it->hash[i];
   if (it->ext_id) a->digest += strlen(it->ext_id);
   if (it->source) a->digest += 7 * strlen(it->source);
   if (it->tags) a->digest += 13 * strlen(it->tags);
@@ -35,17 +48,24 @@ static int on_error(void *ctx, size_t line, const char *msg) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   static const int algos[4] = {VOUCH_ALGO_PDQ, VOUCH_ALGO_PHASH, VOUCH_ALGO_DHASH, VOUCH_ALGO_AHASH};
-  vouch_list_opts o = {algos[data[0] & 3], (data[0] >> 2) % 5, (data[0] & 0x80) ? "hash" : NULL};
+  vouch_list_page pg;
+  vouch_list_opts o = {algos[data[0] & 3], (data[0] >> 2) % (VOUCH_LIST_FORMAT_LAST + 1),
+                       (data[0] & 0x80) ? "hash" : NULL, NULL, 0, &pg};
   const char *text = (const char *)data + 1;
   size_t len = size - 1;
   size_t lines = 1;
   for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
   acc a = {0}, b = {0};
   int f1 = -1, f2 = -1;
+  int forced = o.format;
+  a.page = b.page = forced == VOUCH_LIST_NCMEC || forced == VOUCH_LIST_STOPNCII || forced == VOUCH_LIST_TAT ||
+                    (forced == VOUCH_LIST_AUTO && memchr(text, '<', len) != NULL) ||
+                    (forced == VOUCH_LIST_AUTO && memchr(text, '{', len) != NULL);
   int r1 = vouch_hashlist_parse(text, len, &o, on_item, on_error, &a, &f1);
   int r2 = vouch_hashlist_parse(text, len, &o, on_item, on_error, &b, &f2);
   if (r1 != r2 || f1 != f2 || a.items != b.items || a.bad != b.bad || a.digest != b.digest) abort();
-  if (a.items + a.bad > lines || a.last_line > lines) abort();
+  if (!a.page && (a.items + a.bad > lines || a.last_line > lines)) abort();
+  if (memchr(pg.checkpoint, 0, sizeof pg.checkpoint) == NULL || memchr(pg.next, 0, sizeof pg.next) == NULL) abort();
   if (r1 != VOUCH_OK && r1 != VOUCH_E_HASH_PARSE && r1 != VOUCH_E_NOMEM) abort();
   return 0;
 }

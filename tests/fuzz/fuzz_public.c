@@ -45,9 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&pl, 0, sizeof pl);
     pl.algo = 1;
     pl.hash_len = 32;
-    uint8_t v[VOUCH_PSI_VOUCHER_BYTES(1)];
-    if (vouch__voucher_make(a, pd, &pl, 0, 0, v, sizeof v, NULL, &r) != VOUCH_OK)
+    unsigned probes;
+    vouch_psi_public_scheme(pd, NULL, NULL, NULL, &probes);
+    size_t vlen = vouch_psi_voucher_bytes(1, probes);
+    uint8_t *v = malloc(vlen);
+    if (!v || vouch__voucher_make(a, pd, &pl, NULL, 0, 0, v, vlen, NULL, &r) != VOUCH_OK)
       abort(); /* validated public data must be usable */
+    free(v);
     vouch_psi_account_free(a);
     vouch_psi_public_free(pd);
   } else if (pd) {

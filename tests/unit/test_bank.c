@@ -38,8 +38,10 @@ typedef struct seen {
 
 static int on_item(void *ctx, const vouch_list_item *it) {
   seen *s = ctx;
-  char hex[65];
-  vouch_hash_to_hex(it->hash, 32, hex, sizeof hex);
+  char hex[65] = "skip";
+  if (it->hash) vouch_hash_to_hex(it->hash, 32, hex, sizeof hex);
+  if (it->kind == VOUCH_ITEM_DELETE) memcpy(hex, "del:", 4);
+  if (it->kind == VOUCH_ITEM_LOW_QUALITY) memcpy(hex, "lowq", 4);
   s->len += (size_t)snprintf(s->out + s->len, sizeof s->out - s->len, "%zu:%.8s:%s:%s:%s;", it->line,
                              hex, it->ext_id ? it->ext_id : "-", it->source ? it->source : "-",
                              it->tags ? it->tags : "-");
@@ -79,14 +81,14 @@ static void test_parser_table(void) {
       {"{\"path\":\"/a/b.jpg\",\"algo\":\"pdq\",\"hash\":\"" H1 "\",\"quality\":100}\n"
        "{\"hash\":\"" H2 "\",\"id\":17,\"source\":\"s\",\"tags\":[\"t1\",\"t2\"]}\n"
        "{\"hash\":\"abc\"}\n[1]\n{\"algo\":\"phash\",\"hash\":\"" H1 "\"}\n{bad json\n",
-       VOUCH_LIST_JSONL, "1:f8f8f0ce:/a/b.jpg:-:-;2:00000000:17:s:t1,t2;", 4, 0, NULL},
+       VOUCH_LIST_JSONL, "1:f8f8f0ce:/a/b.jpg:-:-;2:00000000:17:s:t1,t2;5:skip:-:-:-;", 3, 0, NULL},
       {"", VOUCH_LIST_HEX, "", 0, 0, NULL},
       {"\n\n#x\n", VOUCH_LIST_HEX, "", 0, 0, NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     seen s;
     memset(&s, 0, sizeof s);
-    vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, cases[i].column};
+    vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, cases[i].column, NULL, 0, NULL};
     int fmt = -1;
     int rc = vouch_hashlist_parse(cases[i].in, strlen(cases[i].in), &o, on_item, on_error, &s, &fmt);
     if (rc != cases[i].rc || strcmp(s.out, cases[i].want) || s.nbad != cases[i].nbad ||
@@ -100,7 +102,7 @@ static void test_parser_table(void) {
   /* bad line numbers are reported */
   seen s;
   memset(&s, 0, sizeof s);
-  vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, NULL};
+  vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, NULL, NULL, 0, NULL};
   const char *in = H1 "\nx\n\n" H2 "\nyy\n";
   CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), 0);
   CHECK_EQ_INT(s.nbad, 2);
@@ -119,7 +121,7 @@ static void test_parser_table(void) {
   in = "{\"hash\":\"" H1 "\"}\n";
   CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), 0);
   CHECK_EQ_INT(s.nbad, 1);
-  o.format = 9;
+  o.format = VOUCH_LIST_FORMAT_LAST + 1;
   CHECK_EQ_INT(vouch_hashlist_parse(in, strlen(in), &o, on_item, on_error, &s, NULL), VOUCH_E_INVALID);
 }
 
@@ -488,7 +490,7 @@ static void test_signed_lists(void) {
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
   REQUIRE(vouch_bank_create(b, "s", VOUCH_ALGO_PDQ) == VOUCH_OK);
   REQUIRE(vouch_bank_create(b, "s2", VOUCH_ALGO_PDQ) == VOUCH_OK);
-  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
   vouch_import_stats st;
   int rc;
   dump d;
@@ -678,7 +680,10 @@ static void test_schema_v1(void) {
   REQUIRE(import_str(b, "old", H2 "\n", "legacy", 1, NULL) == VOUCH_OK);
   vouch_bank_free(b);
   /* what version 1 created */
-  CHECK_EQ_INT(raw_sql(path, "DROP TABLE entry_lists; DROP TABLE signed_lists; PRAGMA user_version=1"), SQLITE_OK);
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE video_frames; DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints; DROP TABLE entry_lists;"
+                             " ALTER TABLE entries DROP COLUMN disabled_until; ALTER TABLE banks DROP COLUMN radius;"
+                             " DROP TABLE signed_lists; PRAGMA user_version=1"),
+               SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
   int rc;
   lists_seen ls = all_lists(b, 0, &rc);
@@ -691,15 +696,25 @@ static void test_schema_v1(void) {
   vouch_bank_free(b);
   CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 1);
   REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
-  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
   CHECK_EQ_INT(vouch_bank_import_signed(b, "old", l, n, 0, NULL), VOUCH_OK);
   bank_dump(b, "old", &d);
   CHECK_EQ_INT(d.n, 2);
   ls = all_lists(b, 0, &rc);
   CHECK_EQ_INT(ls.n, 1);
   vouch_bank_free(b);
+  /* a version 2 file (signed lists, no tombstones) is migrated too */
+  CHECK_EQ_INT(raw_sql(path, "DROP TABLE video_frames; DROP TABLE exchanges; DROP TABLE tombstones;"
+                             " DROP TABLE checkpoints; ALTER TABLE entries DROP COLUMN disabled_until;"
+                             " ALTER TABLE banks DROP COLUMN radius; PRAGMA user_version=2"),
+               SQLITE_OK);
+  REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
+  CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM tombstones"), 0);
+  CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM video_frames"), 0);
+  vouch_bank_free(b);
   /* a later version than ours is still refused */
-  CHECK_EQ_INT(raw_sql(path, "PRAGMA user_version=3"), SQLITE_OK);
+  CHECK_EQ_INT(raw_sql(path, "PRAGMA user_version=" "99"), SQLITE_OK);
   CHECK_EQ_INT(vouch_bank_open(&b, path, 0), VOUCH_E_DB_VERSION);
   vouch_bank_free(b);
   vouch_audit_free(l);

@@ -1,0 +1,112 @@
+/*
+ * vouch/exchange.h -- pulling a hash exchange into a bank (`vouch bank sync`).
+ *
+ * A sync fetches an exchange's pages over HTTP(S) with libcurl, from where the
+ * previous sync of the same (bank, source) stopped, and imports each page
+ * with vouch_bank_import() (docs/exchanges.md): one transaction per page,
+ * which also stores the page's checkpoint and next page.  So an interrupted
+ * sync loses nothing it committed and the next one resumes at the page that
+ * failed, never applying a page twice or skipping one.  Deleted and withdrawn
+ * entries disable (tombstone) entries as in an import.
+ *
+ * Exchanges and their paging:
+ *   NCMEC     GET URL/v2/entries?from=CHECKPOINT, then the page's paging/next
+ *             (a path on the same host); HTTP basic authentication.
+ *   StopNCII  GET URL/FetchHashes?startTimestamp=CHECKPOINT&pageSize=N, then
+ *             &nextPageToken=NEXT while hasMoreRecords; two key headers.
+ *   TAT       GET URL[?after=CHECKPOINT], then the page's "next" URL (which
+ *             must be on URL's scheme, host and port); a bearer token.
+ * Secrets come in as header lines or a user:password the caller read (from
+ * a file, say); the library never stores, prints or logs them.
+ *
+ * Errors name the page: a page that stays unavailable after the retries, a
+ * malformed page, a page whose next page is itself or the one before
+ * (paging stalls), one that says more follow but names none, or a next URL
+ * on another host: the sync stops there with an error, never skipping.
+ */
+#ifndef VOUCH_EXCHANGE_H
+#define VOUCH_EXCHANGE_H
+
+#include "common.h"
+#include "errors.h"
+#include "bank.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VOUCH_EXCHANGE_PAGE_MAX (256U << 20) /* bytes in one page */
+#define VOUCH_EXCHANGE_ERRMSG_MAX 512U
+
+typedef struct vouch_exchange_opts {
+  int type;                   /* VOUCH_LIST_NCMEC, VOUCH_LIST_STOPNCII or VOUCH_LIST_TAT */
+  const char *url;            /* the exchange's base URL (see above) */
+  const char *source;         /* source of the entries and key of the checkpoint;
+                                 NULL: "ncmec", "stopncii" or "tat" */
+  const char *const *headers; /* extra request header lines ("Name: value"), e.g. keys */
+  size_t nheaders;
+  const char *userpwd;        /* "user:password" for HTTP basic authentication, or NULL */
+  unsigned page_size;         /* StopNCII pageSize; 0 = 800 */
+  unsigned max_pages;         /* stop with VOUCH_E_LIMIT after this many; 0 = 100000 */
+  unsigned retries;           /* further tries of a page after a 429, a 5xx or a
+                                 transport error; 0 = none */
+  unsigned retry_delay_ms;    /* the first wait between tries (doubled each time) */
+  long timeout_ms;            /* per request; 0 = 60000 */
+  int min_quality;            /* as vouch_list_opts.min_quality */
+  vouch_list_error_cb error;  /* malformed records (line = record number), may be NULL */
+  void *error_ctx;
+  int64_t now;                /* time to record; 0 = time(NULL) */
+} vouch_exchange_opts;
+
+typedef struct vouch_exchange_stats {
+  size_t pages;               /* pages fetched and imported */
+  size_t requests;            /* HTTP requests made (retries included) */
+  vouch_import_stats total;   /* the pages' import counts added up (format: the type) */
+  vouch_list_page last;       /* the last page's paging state */
+  char errmsg[VOUCH_EXCHANGE_ERRMSG_MAX]; /* why it stopped, naming the page ("" if ok) */
+} vouch_exchange_stats;
+
+/*! vouch_exchange_sync() :
+ *  Pulls the exchange described by `o` into bank `name` of `db`, from the
+ *  checkpoint stored for (name, source) (vouch_bank_checkpoint()), until a
+ *  page says it is the last.  `st` (required) receives the counts and, on
+ *  failure, a message naming the page.
+ * @return : VOUCH_OK; VOUCH_E_IO (HTTP or transport failure after retries,
+ *           a next URL on another host, paging that stalls); VOUCH_E_HASH_PARSE
+ *           (a malformed page); VOUCH_E_LIMIT (max_pages, or a page over
+ *           VOUCH_EXCHANGE_PAGE_MAX); VOUCH_E_INVALID; VOUCH_E_NOMEM; or a
+ *           vouch_bank_import() code. */
+VOUCH_API int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_opts *o,
+                                  vouch_exchange_stats *st);
+
+/* ---------------------------------------------------------------- configured exchanges */
+
+/* An exchange configured in the bank file (`vouch exchange add`): what to
+ * pull into which bank.  The credentials are a path to a file the program
+ * reads at sync time; the secret itself is never stored. */
+typedef struct vouch_exchange_config {
+  const char *name;        /* 1..128 of A-Z a-z 0-9 . _ - : @ */
+  int type;                /* VOUCH_LIST_NCMEC, _STOPNCII or _TAT */
+  const char *url;
+  const char *bank;        /* the bank it fills (must exist, deleted with it) */
+  const char *source;      /* NULL: the type's name */
+  const char *credentials; /* a file path, or NULL */
+  int64_t created_at;      /* set by vouch_exchange_config_add() */
+} vouch_exchange_config;
+
+/*! vouch_exchange_config_add() : stores `c` (created_at = now).
+ * @return : VOUCH_OK, VOUCH_E_EXISTS, VOUCH_E_NOT_FOUND (no such bank),
+ *           VOUCH_E_INVALID, VOUCH_E_DB, VOUCH_E_DB_VERSION (a read-only old file). */
+VOUCH_API int vouch_exchange_config_add(vouch_bank *db, const vouch_exchange_config *c);
+/*! vouch_exchange_config_remove() : VOUCH_OK or VOUCH_E_NOT_FOUND (or VOUCH_E_DB). */
+VOUCH_API int vouch_exchange_config_remove(vouch_bank *db, const char *name);
+typedef int (*vouch_exchange_config_cb)(void *ctx, const vouch_exchange_config *c);
+/*! vouch_exchange_configs() : calls `cb` for each configured exchange (by
+ *  name), or for the one named `name` (VOUCH_E_NOT_FOUND if absent).
+ *  Pointers are valid during the callback only. */
+VOUCH_API int vouch_exchange_configs(vouch_bank *db, const char *name, vouch_exchange_config_cb cb, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VOUCH_EXCHANGE_H */
