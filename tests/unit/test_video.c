@@ -511,7 +511,9 @@ static void test_video_bank(void) {
   vouch_bank_free(b);
   /* a version 2 file (before video banks) is migrated when opened for writing */
   char cmd[512];
-  snprintf(cmd, sizeof cmd, "sqlite3 %s 'DELETE FROM banks; DROP TABLE video_frames; PRAGMA user_version=2'", path);
+  snprintf(cmd, sizeof cmd, "sqlite3 %s 'DELETE FROM banks; DROP TABLE video_frames; DROP TABLE exchanges; DROP TABLE tombstones;"
+           " DROP TABLE checkpoints; ALTER TABLE entries DROP COLUMN disabled_until;"
+           " ALTER TABLE banks DROP COLUMN radius; PRAGMA user_version=2'", path);
   if (system(cmd) == 0) {
     b = NULL;
     REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
