@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "vouchd.h"
 #include "bodies.h"
 #include "hma_parse.h"
@@ -610,6 +611,7 @@ typedef struct {
   size_t nb;
   int64_t id;
   int enabled, found;
+  int64_t disabled_until;
 } find_one;
 
 static int find_entry(void *ctx, const vouch_bank_entry *e) {
@@ -619,6 +621,7 @@ static int find_entry(void *ctx, const vouch_bank_entry *e) {
     f->nb = e->hash_bytes;
     memcpy(f->hash, e->hash, e->hash_bytes < sizeof f->hash ? e->hash_bytes : sizeof f->hash);
     f->enabled = e->enabled;
+    f->disabled_until = e->disabled_until;
     f->found = 1;
     return 1; /* stop */
   }
@@ -694,10 +697,10 @@ static int bank_exists(vouch_bank *db, const char *name, int *rc) {
   return found;
 }
 
-/* GET /c/bank/NAME/content/ID: HMA's BankContent for a vouch entry.  vouch
- * entries are enabled or disabled with no end time: disable_until_ts is 0
- * or VD_HMA_DISABLED_TS. */
-#define VD_HMA_DISABLED_TS 2147483647LL
+/* GET /c/bank/NAME/content/ID: HMA's BankContent for a vouch entry:
+ * disable_until_ts is the entry's disabled_until (0: none), and "enabled"
+ * (vouch's own flag, which HMA lacks) is false for an entry removed with
+ * DELETE. */
 static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, const char *name, int64_t id) {
   int rc;
   if (!bank_exists(db, name, &rc)) return bank_fail(conn, rc, db, name);
@@ -708,7 +711,7 @@ static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, 
   json_t *bank = json_array();
   vouch_bank_list(db, name, bank_cfg, bank);
   json_t *o = json_pack("{s:I,s:I,s:{},s:n,s:O,s:b}", "id", (json_int_t)f.id, "disable_until_ts",
-                        (json_int_t)(f.enabled ? 0 : VD_HMA_DISABLED_TS), "collab_metadata", "original_media_uri",
+                        (json_int_t)f.disabled_until, "collab_metadata", "original_media_uri",
                         "bank", json_array_get(bank, 0), "enabled", f.enabled);
   json_decref(bank);
   int with;
@@ -723,29 +726,39 @@ static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, 
   return vd_send_json(conn, MHD_HTTP_OK, o);
 }
 
-/* PUT /c/bank/NAME/content/ID {"disable_until_ts": 0} enables the entry;
- * {"enabled": bool} (vouch's addition) enables or disables it.  A future
- * disable_until_ts is refused: vouch cannot disable until a time. */
+/* PUT /c/bank/NAME/content/ID {"disable_until_ts": T}: keeps the entry out
+ * of index builds until T (0 clears it; at most five years ahead, as HMA);
+ * {"enabled": bool} (vouch's addition) sets its enabled flag. */
+#define VD_HMA_MAX_DISABLE_S (5LL * 366 * 24 * 3600)
 static enum MHD_Result put_content(struct MHD_Connection *conn, vouch_bank *db, const char *name, const char *sub,
                                    json_t *doc) {
   int rc;
   if (!bank_exists(db, name, &rc)) return bank_fail(conn, rc, db, name);
-  json_t *ts = json_object_get(doc, "disable_until_ts"), *en = json_object_get(doc, "enabled");
-  int enable = -1;
   if (!json_is_object(doc)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object");
+  json_t *ts = json_object_get(doc, "disable_until_ts"), *en = json_object_get(doc, "enabled");
   if (en && !json_is_boolean(en)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "enabled must be true or false");
-  if (en) enable = json_is_true(en);
+  json_int_t until = 0;
   if (ts) {
-    if (!json_is_integer(ts) || json_integer_value(ts) < 0)
-      return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "disable_until_ts must be a non-negative integer");
-    if (json_integer_value(ts) != 0)
-      return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "vouch cannot disable an entry until a time: send "
-                       "{\"disable_until_ts\": 0} to enable it, or {\"enabled\": false}");
-    enable = 1;
+    until = json_is_integer(ts) ? json_integer_value(ts) : -1;
+    if (json_is_string(ts)) {
+      char *end;
+      errno = 0;
+      long long v = strtoll(json_string_value(ts), &end, 10);
+      until = errno || end == json_string_value(ts) || *end ? -1 : (json_int_t)v;
+    }
+    if (until < 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "disable_until_ts must be a non-negative integer");
+    if (until > (json_int_t)time(NULL) + VD_HMA_MAX_DISABLE_S)
+      return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "disable_until_ts must be less than 5 years in the future");
   }
   size_t changed = 0;
-  if (enable >= 0) {
-    rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, enable, &changed);
+  if (en) {
+    rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, json_is_true(en), &changed);
+    if (rc == VOUCH_E_NOT_FOUND || (rc == VOUCH_OK && !changed))
+      return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "content '%s' not found", sub);
+    if (rc != VOUCH_OK) return bank_fail(conn, rc, db, name);
+  }
+  if (ts) {
+    rc = vouch_bank_entry_disable_until(db, name, VOUCH_SELECT_ENTRY_ID, sub, (int64_t)until, &changed);
     if (rc == VOUCH_E_NOT_FOUND || (rc == VOUCH_OK && !changed))
       return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "content '%s' not found", sub);
     if (rc != VOUCH_OK) return bank_fail(conn, rc, db, name);

@@ -68,10 +68,16 @@ check "get content without signals" test "$(code -H "$R" "$U/c/bank/TEST_BANK/co
 check "... no signals key" py 'assert "signals" not in o, o'
 check "get unknown content 404" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/99999")" = 404
 check "get content of unknown bank 404" test "$(code -H "$R" "$U/c/bank/NOPE/content/$ID_BRIDGE")" = 404
-check "PUT content: a future disable_until_ts is refused 400" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":9999999999}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 400
-check "PUT content enabled false" test "$(code -H "$A" -X PUT -d '{"enabled":false}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
-check "... disabled" py 'assert o["enabled"] is False and o["disable_until_ts"]>0, o'
-check "PUT content disable_until_ts 0 enables" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":0}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "PUT content: disable_until_ts over 5 years ahead 400 (HMA's rule)" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":9999999999}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 400
+check "PUT content: negative disable_until_ts 400" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":-1}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 400
+UNTIL=$(( $(date +%s) + 365 * 86400 ))
+check "PUT content disable_until_ts a year ahead" test "$(code -H "$A" -X PUT -d "{\"disable_until_ts\":$UNTIL}" $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "... echoed" py 'assert o["disable_until_ts"]=='$UNTIL' and o["enabled"] is True, o'
+check "PUT content disable_until_ts 0 clears it" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":0}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "... cleared" py 'assert o["disable_until_ts"]==0, o'
+check "PUT content enabled false (vouch's flag)" test "$(code -H "$A" -X PUT -d '{"enabled":false}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "... disabled" py 'assert o["enabled"] is False, o'
+check "PUT content enabled true" test "$(code -H "$A" -X PUT -d '{"enabled":true}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
 check "... enabled" py 'assert o["enabled"] is True and o["disable_until_ts"]==0, o'
 check "PUT unknown content 404" test "$(code -H "$A" -X PUT -d '{"enabled":true}' $U/c/bank/TEST_BANK/content/99999)" = 404
 check "content POST with neither url nor upload 400" test "$(code -H "$A" -X POST -d '{}' $U/c/bank/TEST_BANK/content)" = 400
@@ -164,12 +170,18 @@ sleep 0.02
 check "add a signal after the build" test "$(code -H "$A" -X POST -d "{\"pdq\":\"$(printf 'f0%.0s' $(seq 32))\"}" $U/c/bank/TEST_BANK/signal)" = 200
 check "status 503 INDEX-STALE" test "$(code $U/status)" = 503
 check "... text" grep -qx 'INDEX-STALE' "$T/body"
+check "disable bridge for a day" test "$(code -H "$A" -X PUT -d "{\"disable_until_ts\":$(( $(date +%s) + 86400 ))}" $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
 check "delete content" test "$(code -H "$A" -X DELETE $U/c/bank/TEST_BANK/content/$ID_WEE)" = 200
 check "... {deleted:1}" py 'assert o=={"deleted":1}, o'
 check "rebuild" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
 check "status fresh again" test "$(code $U/status)" = 200
 check "deleted content no longer matches" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$WEE")" = 200
 check "... none" py 'assert o=={"matches":[]}, o'
+check "content disabled until tomorrow is out of the index" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 200
+check "... none" py 'assert o=={"matches":[]}, o'
+check "clear it and rebuild" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X PUT -d '{\"disable_until_ts\":0}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)\" = 200 && test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X POST $U/v1/index/rebuild)\" = 200"
+check "bridge matches again" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 200
+check "... {matches:[id]}" py 'assert o=={"matches":['$ID_BRIDGE']}, o'
 check "delete bank" test "$(code -H "$A" -X DELETE $U/c/bank/OFF_BANK)" = 200
 check "... Done" py 'assert o=={"message":"Done"}, o'
 check "deleted bank 404" test "$(code -H "$R" $U/c/bank/OFF_BANK)" = 404
