@@ -18,7 +18,7 @@ static const char usage[] =
   "       vouchd token create|list|revoke --db FILE ...   (API tokens; see 'vouchd token --help')\n"
   "\n"
   "The vouch HTTP/JSON service: hashing, matching, banks and voucher intake.\n"
-  "API reference: docs/api.md.  Signals: SIGTERM/SIGINT stop gracefully (requests\n"
+  "API reference: docs/api.md (HMA 2.x routes: docs/hma.md).  Signals: SIGTERM/SIGINT stop gracefully (requests\n"
   "in progress finish); SIGHUP reloads the index and the tokens without dropping requests.\n"
   "Every token and role is checked from the request headers, before any body is read.\n"
   "Vouchers and status of an account need its device token (vouchd token create --role\n"
