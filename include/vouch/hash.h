@@ -175,6 +175,21 @@ VOUCH_API int vouch_derivative_hash(const uint8_t *thumb, unsigned w, unsigned h
 VOUCH_API int vouch_derivative_score(const uint8_t a[VOUCH_DERIV_HASH_BYTES],
                                      const uint8_t b[VOUCH_DERIV_HASH_BYTES]);
 
+/* The second-hash check of one opened payload against its matched entry. */
+typedef enum vouch_deriv_verdict {
+  VOUCH_DERIV_UNKNOWN = 0, /* the entry has no second hash, or the payload no derivative */
+  VOUCH_DERIV_PASS = 1,    /* score >= VOUCH_DERIV_PASS_MIN */
+  VOUCH_DERIV_FAIL = 2     /* below: a suspected forgery, never shown to a reviewer as a match */
+} vouch_deriv_verdict;
+
+/*! vouch_derivative_verdict() :
+ *  The verdict for a w x h derivative (w or h 0: none) against the matched
+ *  entry's second hash `entry` (NULL: none).  `score` (may be NULL) receives
+ *  vouch_derivative_score(), or -1 when the verdict is UNKNOWN.
+ * @return : a vouch_deriv_verdict. */
+VOUCH_API int vouch_derivative_verdict(const uint8_t *thumb, unsigned w, unsigned h,
+                                       const uint8_t *entry, int *score);
+
 #ifdef __cplusplus
 }
 #endif

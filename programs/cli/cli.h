@@ -133,6 +133,7 @@ typedef struct cli_hash_opts {
   int orient;     /* apply EXIF orientation */
   int jobs;       /* threads; 0 = all cores */
   const char *progress_label; /* NULL: no progress bar */
+  int derivative; /* also the second hash of the visual derivative (PDQ only) */
 } cli_hash_opts;
 
 typedef struct cli_hash_result {
@@ -148,6 +149,8 @@ typedef struct cli_hash_result {
   int skipped;            /* a non-image found by walking a directory: not an error */
   int have_margins;       /* PDQ: margins[] holds vouch_hasher_pdq_margins() */
   float margins[VOUCH_PDQ_BITS];
+  int have_second;        /* with opts->derivative: second[] holds vouch_derivative_hash() */
+  uint8_t second[VOUCH_DERIV_HASH_BYTES];
 } cli_hash_result;
 
 /* Return non-zero from the callback to stop early. */

@@ -37,6 +37,11 @@ static const char hash_usage[] =
   "  -r, --recursive   walk directories (sorted, hidden files skipped; files\n"
   "                    that are not images are skipped and counted; with vpdq,\n"
   "                    files that are not videos, photos included, are skipped)\n"
+  "      --derivative  also the second hash of the photo's visual derivative (the\n"
+  "                    thumbnail a voucher carries; docs/attack.md), 512 hex digits:\n"
+  "                    HASH QUALITY SECOND PATH, or \"derivative\" in JSON.  A source\n"
+  "                    supplies it next to the match hash; 'vouch psi open --second'\n"
+  "                    checks opened payloads against it\n"
   "      --json        JSON Lines output; a file that fails gives {\"path\":..,\"error\":..}\n"
   "      --no-orient   ignore EXIF orientation (the PDQ reference ignores it)\n"
   "  -h, --help        this help\n"
@@ -88,6 +93,11 @@ static int print_result(void *vctx, const cli_hash_result *r) {
     if (r->quality >= 0) fprintf(c->out, ",\"quality\":%d", r->quality);
     else fputs(",\"quality\":null", c->out);
     fprintf(c->out, ",\"width\":%u,\"height\":%u", r->width, r->height);
+    if (r->have_second) {
+      char sec[2 * VOUCH_DERIV_HASH_BYTES + 1];
+      vouch_hash_to_hex(r->second, VOUCH_DERIV_HASH_BYTES, sec, sizeof sec);
+      fprintf(c->out, ",\"derivative\":\"%s\"", sec);
+    }
     if (r->nhash > 1) {
       fputs(",\"dihedral\":[", c->out);
       for (unsigned v = 0; v < r->nhash; v++) {
@@ -104,6 +114,11 @@ static int print_result(void *vctx, const cli_hash_result *r) {
     }
     if (r->quality >= 0) fprintf(c->out, " %d ", r->quality);
     else fputs(" - ", c->out);
+    if (r->have_second) {
+      char sec[2 * VOUCH_DERIV_HASH_BYTES + 1];
+      vouch_hash_to_hex(r->second, VOUCH_DERIV_HASH_BYTES, sec, sizeof sec);
+      fprintf(c->out, "%s ", sec);
+    }
     fprintf(c->out, "%s\n", r->path);
   }
   return 0;
@@ -117,7 +132,7 @@ int cmd_hash(int argc, char **argv) {
     {"no-orient", no_argument, NULL, 'O'},  {"help", no_argument, NULL, 'h'},
     {"seconds-per-hash", required_argument, NULL, 'S'}, {"downsample", required_argument, NULL, 'D'},
     {"output-dir", required_argument, NULL, 'o'}, {"no-rotate", no_argument, NULL, 'R'},
-    {NULL, 0, NULL, 0}};
+    {"derivative", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
   cli_hash_opts o = {.algo = VOUCH_ALGO_PDQ, .orient = 1};
   cli_video_opts vo = {.rotate = 1};
   int json = 0, recursive = 0, ch, vpdq = 0, digest = 0;
@@ -153,6 +168,7 @@ int cmd_hash(int argc, char **argv) {
     case 'o': vo.out_dir = optarg; break;
     case 'R': vo.rotate = 0; break;
     case 'd': o.dihedral = 1; break;
+    case 'V': o.derivative = 1; break;
     case 'e': o.exact = 1; break;
     case 'j':
       if (cli_parse_uint(optarg, 1, 1024, &jobs) != 0) {
@@ -170,6 +186,10 @@ int cmd_hash(int argc, char **argv) {
   if (optind >= argc) {
     cli_errorf("no input files");
     fputs(hash_usage, stderr);
+    return CLI_EXIT_ERROR;
+  }
+  if (o.derivative && (vpdq || digest || o.algo != VOUCH_ALGO_PDQ)) {
+    cli_errorf("--derivative goes with --algo pdq");
     return CLI_EXIT_ERROR;
   }
   if (!vpdq && (vo.out_dir || vo.seconds_per_hash > 0 || vo.downsample || !vo.rotate)) {

@@ -698,7 +698,7 @@ static int psi_voucher(int argc, char **argv) {
       cli_paths_free(&paths);
       goto out;
     }
-    cli_hash_opts ho = {algo, 0, !fast, 1, (int)jobs, "vouchers"};
+    cli_hash_opts ho = {algo, 0, !fast, 1, (int)jobs, "vouchers", 0};
     long nf = cli_hash_run(&paths, &ho, on_hashed, &ctx);
     cli_paths_free(&paths);
     vouch_decoder_free(ctx.thumb_dec);
@@ -721,7 +721,7 @@ out:
 
 static const char open_usage[] =
   "usage: vouch psi open --key SERVER.key --public PUBLIC.vpd [--index FILE.vidx | --hashes FILE]\n"
-  "                      [--radius R] [--json] [--thumbs DIR] DIR\n"
+  "                      [--radius R] [--second FILE] [--json] [--thumbs DIR] DIR\n"
   "\n"
   "Server side.  Processes the vouchers (*" VOUCHER_EXT ") of one account in DIR: counts the\n"
   "ones that open (matches and synthetic vouchers, each distinct photo key once),\n"
@@ -731,11 +731,17 @@ static const char open_usage[] =
   "public data was made from) each recovered payload's full hash is checked: within\n"
   "--radius of a database hash it is 'confirmed', otherwise it is a 'collision' (its key\n"
   "matched, its hash is not near): docs/protocol.md section 7.\n"
+  "With --second, each recovered PDQ payload's visual derivative is also checked\n"
+  "against the second hash of the database entry nearest its hash (within --radius):\n"
+  "'pass', 'fail' (a suspected forgery: never to be shown to a reviewer as a match)\n"
+  "or 'unknown' (no such entry, or no derivative): docs/attack.md.\n"
   "\n"
   "output (--json): first {\"vouchers\":N,\"opened\":M,\"multi_opened\":K,\"threshold_crossed\":BOOL}\n"
   "(plus \"confirmed\" and \"collisions\" when checked), then, only when crossed, one\n"
   "{\"voucher\":FILE,\"hash\":HEX,\"match_key\":HEX,\"algo\":NAME,\"thumb\":\"WxH\",\"slots\":N\n"
-  "[,\"check\":\"confirmed\"|\"collision\",\"distance\":D]} per recovered payload.\n"
+  "[,\"check\":\"confirmed\"|\"collision\",\"distance\":D]\n"
+  "[,\"second\":\"pass\"|\"fail\"|\"unknown\",\"second_score\":S]} per recovered payload, and\n"
+  "with --second a last {\"second_hash\":{\"pass\":N,\"fail\":N,\"unknown\":N}}.\n"
   "\n"
   "options:\n"
   "  -k, --key FILE      server key (secret)\n"
@@ -746,6 +752,8 @@ static const char open_usage[] =
   "      --hashes FILE   ... or of this hash list (one hex hash per line)\n"
   "  -a, --algo ALGO     the algorithm of --hashes (default pdq)\n"
   "  -R, --radius R      the check's radius (default 31, the plain matcher's)\n"
+  "      --second FILE   entries' second hashes, one per line: PDQHEX [QUALITY] SECONDHEX\n"
+  "                      (what 'vouch hash --derivative' prints, path and all)\n"
   "  -h, --help          this help\n"
   "\n"
   "Exit status: 0 threshold not crossed, 1 crossed (payloads printed), 2 on error.\n"
@@ -777,14 +785,89 @@ static int write_pgm(const char *dir, const char *name, const vouch_psi_payload 
   return rc;
 }
 
+/* Entries' second hashes for `psi open --second`: PDQ hash and second hash
+ * per line, as `vouch hash --derivative` prints them. */
+typedef struct second_list {
+  uint8_t (*pdq)[VOUCH_PDQ_BYTES];
+  uint8_t (*sec)[VOUCH_DERIV_HASH_BYTES];
+  size_t n, cap;
+} second_list;
+
+static const char *const second_name[] = {"unknown", "pass", "fail"};
+
+static int read_second_list(const char *path, second_list *sl) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  if (cli_read_file_reported(path, (size_t)1 << 30, &buf, &len) != 0)
+    return -1;
+  int rc = 0;
+  size_t lineno = 0;
+  for (char *save = NULL, *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    lineno++;
+    char *tok[3], *ts = NULL;
+    int nt = 0;
+    for (char *t = strtok_r(line, " \t\r", &ts); t && nt < 3; t = strtok_r(NULL, " \t\r", &ts)) tok[nt++] = t;
+    if (nt == 0 || tok[0][0] == '#')
+      continue;
+    /* PDQHEX [QUALITY] SECONDHEX [PATH] */
+    int si = nt >= 3 && strlen(tok[1]) <= 3 ? 2 : 1;
+    if (si >= nt || strlen(tok[0]) != 2 * VOUCH_PDQ_BYTES || strlen(tok[si]) != 2 * VOUCH_DERIV_HASH_BYTES) {
+      cli_errorf("%s:%zu: expected PDQHEX [QUALITY] SECONDHEX", path, lineno);
+      rc = -1;
+      break;
+    }
+    if (sl->n == sl->cap) {
+      size_t cap = sl->cap ? 2 * sl->cap : 256;
+      void *a = realloc(sl->pdq, cap * sizeof *sl->pdq), *b = a ? realloc(sl->sec, cap * sizeof *sl->sec) : NULL;
+      if (a) sl->pdq = a;
+      if (b) sl->sec = b;
+      if (!a || !b) {
+        cli_errorf("out of memory");
+        rc = -1;
+        break;
+      }
+      sl->cap = cap;
+    }
+    if (vouch_hash_from_hex(tok[0], 2 * VOUCH_PDQ_BYTES, sl->pdq[sl->n], VOUCH_PDQ_BYTES) != VOUCH_OK ||
+        vouch_hash_from_hex(tok[si], 2 * VOUCH_DERIV_HASH_BYTES, sl->sec[sl->n], VOUCH_DERIV_HASH_BYTES) != VOUCH_OK ||
+        sl->sec[sl->n][0] != VOUCH_DERIV_HASH_VERSION) {
+      cli_errorf("%s:%zu: not a PDQ hash and a version-%u second hash", path, lineno, VOUCH_DERIV_HASH_VERSION);
+      rc = -1;
+      break;
+    }
+    sl->n++;
+  }
+  free(buf);
+  return rc;
+}
+
+/* The verdict for a payload: against the second hash of the entry nearest
+ * its PDQ hash, if one is within the radius. */
+static int second_check(const second_list *sl, const vouch_psi_payload *p, unsigned radius, int *score) {
+  *score = -1;
+  if (p->algo != VOUCH_ALGO_PDQ || p->hash_len != VOUCH_PDQ_BYTES)
+    return VOUCH_DERIV_UNKNOWN;
+  size_t best = SIZE_MAX;
+  unsigned bd = radius + 1;
+  for (size_t j = 0; j < sl->n; j++) {
+    unsigned d = vouch_hamming(p->hash, sl->pdq[j], VOUCH_PDQ_BYTES);
+    if (d < bd) bd = d, best = j;
+  }
+  if (best == SIZE_MAX)
+    return VOUCH_DERIV_UNKNOWN;
+  return vouch_derivative_verdict(p->thumb, p->thumb_w, p->thumb_h, sl->sec[best], score);
+}
+
 static int psi_open(int argc, char **argv) {
   static const struct option opts[] = {
     {"key", required_argument, NULL, 'k'}, {"public", required_argument, NULL, 'p'},
     {"json", no_argument, NULL, 'J'},      {"thumbs", required_argument, NULL, 'T'},
     {"index", required_argument, NULL, 'i'}, {"hashes", required_argument, NULL, 'H'},
     {"algo", required_argument, NULL, 'a'}, {"radius", required_argument, NULL, 'R'},
-    {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
-  const char *keyf = NULL, *pubf = NULL, *thumbs = NULL, *dbindex = NULL, *dbhashes = NULL;
+    {"second", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+  const char *keyf = NULL, *pubf = NULL, *thumbs = NULL, *dbindex = NULL, *dbhashes = NULL, *secondf = NULL;
+  second_list sl = {0};
   int json = 0, c, dbalgo = VOUCH_ALGO_PDQ;
   unsigned long radius = 31;
   uint8_t *db = NULL;
@@ -806,6 +889,7 @@ static int psi_open(int argc, char **argv) {
     case 'p': pubf = optarg; break;
     case 'J': json = 1; break;
     case 'T': thumbs = optarg; break;
+    case 'S': secondf = optarg; break;
     case 'h': fputs(open_usage, stdout); return CLI_EXIT_OK;
     default: fputs(open_usage, stderr); return CLI_EXIT_ERROR;
     }
@@ -817,11 +901,19 @@ static int psi_open(int argc, char **argv) {
   if ((dbindex && read_index(dbindex, &dbalgo, &db, &ndb, NULL) != 0) ||
       (dbhashes && read_hash_list(dbhashes, dbalgo, &db, &ndb) != 0))
     return CLI_EXIT_ERROR;
+  if (secondf && read_second_list(secondf, &sl) != 0) {
+    free(db);
+    free(sl.pdq);
+    free(sl.sec);
+    return CLI_EXIT_ERROR;
+  }
   const int check = dbindex || dbhashes;
   const char *dir = argv[optind];
   vouch_psi_server_key *key = NULL;
   if (load_server_key(keyf, 0, &key) != 0) {
     free(db);
+    free(sl.pdq);
+    free(sl.sec);
     return CLI_EXIT_ERROR;
   }
   uint8_t *pd;
@@ -830,6 +922,8 @@ static int psi_open(int argc, char **argv) {
     cli_errorf("%s: cannot read: %s", pubf, strerror(errno));
     vouch_psi_server_key_free(key);
     free(db);
+    free(sl.pdq);
+    free(sl.sec);
     return CLI_EXIT_ERROR;
   }
   vouch_psi_server *srv = NULL;
@@ -839,6 +933,8 @@ static int psi_open(int argc, char **argv) {
     cli_errorf("%s: %s", pubf, vouch_strerror(rc));
     vouch_psi_server_key_free(key);
     free(db);
+    free(sl.pdq);
+    free(sl.sec);
     return CLI_EXIT_ERROR;
   }
   /* The voucher files, sorted. */
@@ -904,6 +1000,7 @@ static int psi_open(int argc, char **argv) {
     free(path);
   }
   vouch_psi_summary sum;
+  size_t second_count[3] = {0, 0, 0};
   rc = vouch_psi_server_reveal(srv, &sum);
   if (rc != VOUCH_OK) {
     cli_errorf("%s", vouch_strerror(rc));
@@ -946,6 +1043,11 @@ static int psi_open(int argc, char **argv) {
       vouch_psi_voucher_info info;
       if (vouch_psi_server_info(srv, index_of[i], &info) != VOUCH_OK)
         continue;
+      int sscore = -1, sv = VOUCH_DERIV_UNKNOWN;
+      if (secondf) {
+        sv = second_check(&sl, p, (unsigned)radius, &sscore);
+        second_count[sv]++;
+      }
       const char *verdict = info.confirmed == 1 ? "confirmed" : "collision";
       if (json) {
         fputs("{\"voucher\":", stdout);
@@ -954,12 +1056,19 @@ static int psi_open(int argc, char **argv) {
                mk, vouch_algo_name(p->algo), p->thumb_w, p->thumb_h, info.slots_opened);
         if (check)
           printf(",\"check\":\"%s\",\"distance\":%u", verdict, info.distance);
+        if (secondf)
+          printf(",\"second\":\"%s\",\"second_score\":%d", second_name[sv], sscore);
         printf("}\n");
       } else if (check) {
-        printf("%s %s %s %s distance %u slots %u\n", info.confirmed == 1 ? "match" : "collision", names[i],
+        printf("%s %s %s %s distance %u slots %u", info.confirmed == 1 ? "match" : "collision", names[i],
                vouch_algo_name(p->algo), hex, info.distance, info.slots_opened);
       } else {
-        printf("match %s %s %s slots %u\n", names[i], vouch_algo_name(p->algo), hex, info.slots_opened);
+        printf("match %s %s %s slots %u", names[i], vouch_algo_name(p->algo), hex, info.slots_opened);
+      }
+      if (!json) {
+        if (secondf)
+          printf(" second %s%s", second_name[sv], sv == VOUCH_DERIV_FAIL ? " (suspected forgery)" : "");
+        putchar('\n');
       }
       if (thumbs && p->thumb_w && write_pgm(thumbs, names[i], p) != 0)
         cli_errorf("%s: cannot write thumbnail", thumbs);
@@ -967,6 +1076,12 @@ static int psi_open(int argc, char **argv) {
     if (p)
       sodium_memzero(p, sizeof *p);
     free(p);
+    if (secondf && json)
+      printf("{\"second_hash\":{\"pass\":%zu,\"fail\":%zu,\"unknown\":%zu}}\n", second_count[VOUCH_DERIV_PASS],
+             second_count[VOUCH_DERIV_FAIL], second_count[VOUCH_DERIV_UNKNOWN]);
+    else if (secondf)
+      printf("second_pass %zu\nsecond_fail %zu\nsecond_unknown %zu\n", second_count[VOUCH_DERIV_PASS],
+             second_count[VOUCH_DERIV_FAIL], second_count[VOUCH_DERIV_UNKNOWN]);
   }
   free(index_of);
   free(counted);
@@ -978,6 +1093,8 @@ out:
   vouch_psi_server_free(srv);
   vouch_psi_server_key_free(key);
   free(db);
+  free(sl.pdq);
+  free(sl.sec);
   return status;
 }
 

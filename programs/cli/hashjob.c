@@ -29,6 +29,24 @@ typedef struct {
   pthread_cond_t cv;
 } pool;
 
+/* The second hash of the image's visual derivative, made as a voucher's
+ * payload makes it (vouch_psi_payload_init()), from a second decode. */
+static int derivative_of(vouch_decoder *dec, const uint8_t *bytes, size_t len, cli_hash_result *r, slot *s) {
+  vouch_image img = {0};
+  int rc = vouch_decoder_decode(dec, bytes, len, &img);
+  if (rc == VOUCH_OK) {
+    vouch_psi_payload *pl = malloc(sizeof *pl);
+    rc = pl ? vouch_psi_payload_init(pl, r->algo, r->hashes[0], r->hash_bytes, &img) : VOUCH_E_NOMEM;
+    if (rc == VOUCH_OK) rc = vouch_derivative_hash(pl->thumb, pl->thumb_w, pl->thumb_h, r->second);
+    r->have_second = rc == VOUCH_OK;
+    free(pl);
+  } else {
+    snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
+  }
+  vouch_image_clear(&img);
+  return rc;
+}
+
 static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t i, slot *s) {
   cli_hash_result *r = &s->r;
   memset(r, 0, sizeof *r);
@@ -56,6 +74,7 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
       for (unsigned v = 0; v < r->nhash; v++)
         memcpy(r->hashes[v], buf + v * r->hash_bytes, r->hash_bytes);
       r->have_margins = vouch_hasher_pdq_margins(h, r->margins) == VOUCH_OK;
+      if (p->opts->derivative) rc = derivative_of(dec, bytes, len, r, s);
     } else {
       snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
     }

@@ -75,3 +75,13 @@ int vouch_derivative_score(const uint8_t a[VOUCH_DERIV_HASH_BYTES], const uint8_
   double cs = (double)ab / sqrt((double)aa * (double)bb);
   return cs <= 0 ? 0 : (int)lrint(cs * 1000.0);
 }
+
+int vouch_derivative_verdict(const uint8_t *thumb, unsigned w, unsigned h, const uint8_t *entry, int *score) {
+  uint8_t mine[VOUCH_DERIV_HASH_BYTES];
+  int sc = -1;
+  if (thumb && entry && w && h && vouch_derivative_hash(thumb, w, h, mine) == VOUCH_OK)
+    sc = vouch_derivative_score(mine, entry);
+  if (score) *score = sc;
+  if (sc < 0) return VOUCH_DERIV_UNKNOWN;
+  return sc >= VOUCH_DERIV_PASS_MIN ? VOUCH_DERIV_PASS : VOUCH_DERIV_FAIL;
+}
