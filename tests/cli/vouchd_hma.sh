@@ -104,7 +104,8 @@ b = b"".join(b"--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\nx\r\n"
 open(sys.argv[1], "wb").write(b)' "$T/fields"
 t0=$(date +%s%N)
 check "30,000 form fields and no file 400" test "$(code -H "$M" -H 'Content-Type: multipart/form-data; boundary=b' --data-binary @$T/fields $U/h/hash)" = 400
-check "... in $(( ($(date +%s%N) - t0) / 1000000 )) ms < 3000" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "... in $ms ms < $((3000 * ${VOUCH_TIME_SCALE:-1}))" test "$ms" -lt $((3000 * ${VOUCH_TIME_SCALE:-1}))
 python3 -c '
 import sys
 b = b"--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"" + b"a" * 100000 + b"\"\r\n\r\nxyz\r\n--b--\r\n"
