@@ -197,7 +197,21 @@ VOUCH_API int vouch_psi_account_load(vouch_psi_account **out, const uint8_t *buf
 /*! vouch_psi_account_params() : t, s and synthetic vouchers used so far; any pointer may be NULL. */
 VOUCH_API void vouch_psi_account_params(const vouch_psi_account *a, unsigned *t, unsigned *s,
                                         unsigned *synthetic_used);
+/*! vouch_psi_account_made() : vouchers made with this account so far (the library
+ *  size the default synthetic rate is calibrated on; 0 for a version-1 account file). */
+VOUCH_API uint32_t vouch_psi_account_made(const vouch_psi_account *a);
 VOUCH_API void vouch_psi_account_free(vouch_psi_account *a); /* NULL is a no-op */
+
+/* Pass as `synthetic_rate` for the calibrated default (docs/protocol.md section 6). */
+#define VOUCH_PSI_SYNTHETIC_AUTO (-1.0)
+/*! vouch_psi_synthetic_rate() :
+ *  The calibrated probability that voucher number `made` (0 for an account's
+ *  first) of an account with threshold t is synthetic:
+ *  min(1, scale * 2t^2 / (made + 2t)^2).  At scale 1 the first voucher is
+ *  synthetic with probability 1/2 and the expected total over any library is
+ *  below t + 1 (about scale * t for a large one).  Returns 0 for t = 0 or a
+ *  negative scale. */
+VOUCH_API double vouch_psi_synthetic_rate(unsigned t, uint64_t made, double scale);
 
 /* What a voucher carries for the server (readable only above the threshold). */
 typedef struct vouch_psi_payload {
@@ -224,9 +238,13 @@ VOUCH_API int vouch_psi_payload_init(vouch_psi_payload *p, int algo, const uint8
  *  the photo's 256 margins (vouch_hasher_pdq_margins()), or NULL when only
  *  the hash is known (then all costs are equal and the probes flip the first
  *  band bits in insertion order, which finds far fewer edited copies).  The exact scheme ignores `margin`.
- *  With probability `synthetic_rate` (0..1), while the account has used
- *  fewer than s, the voucher is synthetic instead (it opens like a match but
- *  carries nothing); the account counts it, so save the account afterwards.
+ *  With probability `synthetic_rate` (0..1, or VOUCH_PSI_SYNTHETIC_AUTO: the
+ *  calibrated rate vouch_psi_synthetic_rate(t, made, 1)), while the account
+ *  has used fewer than s, the voucher is synthetic instead (it opens like a
+ *  match but carries nothing).  The coin is a keyed hash of the photo's key
+ *  under the account secret, so one photo always draws the same coin: at the
+ *  same rate it is always the same kind.  The account counts vouchers and
+ *  synthetics, so save the account afterwards.
  *  `synthetic` may be NULL; otherwise it says which kind was written (the
  *  client's own knowledge: never send it).
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID (small cap, rate out of

@@ -370,7 +370,8 @@ static const char voucher_usage[] =
   "Photos are hashed (PDQ at full resolution unless --fast) and a grey thumbnail\n"
   "of at most 64x64 goes into the encrypted payload.  The account key (Shamir\n"
   "polynomial, detectable-hash key) is created on first use (mode 0600) and\n"
-  "updated afterwards (it counts synthetic vouchers).  Prints 'PATH -> FILE'.\n"
+  "updated afterwards (it counts vouchers and synthetic vouchers).  Prints\n"
+  "'PATH -> FILE'.\n"
   "\n"
   "options:\n"
   "  -p, --public FILE        public data from 'vouch psi setup' (validated first)\n"
@@ -388,8 +389,10 @@ static const char voucher_usage[] =
   "                           learning anything; T+1 reveal (default 30)\n"
   "      --dhf S              for a new account: synthetic openings detection tolerates\n"
   "                           (default 3T); vouchers grow by 8 bytes per unit\n"
-  "  -s, --synthetic-rate P   probability of a synthetic voucher (default 0; at most S\n"
-  "                           per account)\n"
+  "  -s, --synthetic-rate P   probability of a synthetic voucher: 'auto' (default: the\n"
+  "                           calibrated rate 2T^2/(n+2T)^2 for the account's n-th voucher,\n"
+  "                           about T synthetics in all) or a number in [0, 1]; at most S\n"
+  "                           per account; one photo always draws the same coin\n"
   "      --hashes FILE        make vouchers from hex hashes (one per line) instead of photos\n"
   "  -a, --algo ALGO          pdq (default), phash, dhash, ahash\n"
   "      --fast               scaled decode (faster, not bit-exact with the reference)\n"
@@ -536,7 +539,7 @@ static int psi_voucher(int argc, char **argv) {
   const char *trusted = NULL, *sthf = NULL, *logf = NULL;
   unsigned long t = VOUCH_PSI_THRESHOLD_DEFAULT, s = 0, jobs = 0;
   int t_given = 0, s_given = 0, algo = VOUCH_ALGO_PDQ, fast = 0, recursive = 0, c;
-  double rate = 0.0;
+  double rate = VOUCH_PSI_SYNTHETIC_AUTO;
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:A:o:t:s:a:rj:h", opts, NULL)) != -1) {
     switch (c) {
@@ -559,9 +562,13 @@ static int psi_voucher(int argc, char **argv) {
     case 's': {
       char *end;
       errno = 0;
+      if (strcmp(optarg, "auto") == 0) {
+        rate = VOUCH_PSI_SYNTHETIC_AUTO;
+        break;
+      }
       rate = strtod(optarg, &end);
       if (errno || *end || !(rate >= 0.0 && rate <= 1.0)) {
-        cli_errorf("--synthetic-rate must be a number in [0, 1]");
+        cli_errorf("--synthetic-rate must be 'auto' or a number in [0, 1]");
         return CLI_EXIT_ERROR;
       }
       break;
