@@ -42,6 +42,7 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
                           const char *prev_path, const char *audit_out, const char *index_out);
 int cmd_eval(int argc, char **argv);
 int cmd_eval_attack(int argc, char **argv); /* `vouch eval attack` (cmd_eval_attack.c) */
+int cmd_eval_leakage(int argc, char **argv); /* `vouch eval leakage` (cmd_eval_leakage.c) */
 int cmd_classify(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
