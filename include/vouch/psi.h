@@ -139,6 +139,12 @@ typedef struct vouch_psi_setup_opts {
                                keys must have been made with vouch_psi_entry_key() */
   unsigned band;            /* band scheme: b (VOUCH_PSI_BAND_MIN..MAX); exact: 0 */
   unsigned probes;          /* band scheme: P (1..VOUCH_PSI_PROBES_MAX); exact: 0 or 1 */
+  const uint8_t *dummy_seed; /* 32 bytes the dummy labels come from (keep it for the
+                                auditors, never give it to clients); NULL = random,
+                                wiped after setup (then no blinding proof can be made) */
+  uint8_t *labels;          /* NULL, or room for labels_cap labels of 32 bytes: receives
+                               each slot's label (its match key, or its dummy label) */
+  size_t labels_cap;        /* slots labels can hold; at least vouch_psi_slots_for(n) */
 } vouch_psi_setup_opts;
 
 /*! vouch_psi_setup() :
@@ -156,6 +162,35 @@ VOUCH_API int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *ke
                               const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,
                               uint8_t audit_root[32]);
 VOUCH_API void vouch_psi_buf_free(uint8_t *buf); /* NULL is a no-op */
+
+/* ---- proof of honest blinding (docs/protocol.md section 13) ---- */
+
+#define VOUCH_PSI_BLINDING_PROOF_BYTES 64U
+
+/*! vouch_psi_dummy_label() : the label of dummy slot `slot`, from the setup's dummy seed:
+ *  KDF_32("dummy-label", key = seed, LE64(slot)).  A dummy slot holds alpha * H(label). */
+VOUCH_API void vouch_psi_dummy_label(const uint8_t seed[32], uint64_t slot, uint8_t label[32]);
+
+/*! vouch_psi_blinding_prove() :
+ *  A batched Chaum-Pedersen proof that every table point of the public data
+ *  `pd` is alpha * H(labels[i]) for the alpha of its L.  `labels` holds one
+ *  32-byte label per slot, in slot order (what setup wrote into opts->labels).
+ *  Costs about 2m scalar multiplications and m hashes to the group.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT (not public data),
+ *           VOUCH_E_PSI_PARAMS (pd was made with another key). */
+VOUCH_API int vouch_psi_blinding_prove(const vouch_psi_server_key *key, const uint8_t *pd, size_t pd_len,
+                                       const uint8_t *labels,
+                                       uint8_t proof[VOUCH_PSI_BLINDING_PROOF_BYTES]);
+/*! vouch_psi_blinding_verify() :
+ *  Checks a proof from vouch_psi_blinding_prove() against the public data
+ *  (its L, its table, everything else in its signed bytes) and the labels.
+ *  Does not check the signature or the labels' origin (the caller compares the
+ *  labels with the audited database and the dummy seed).
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT (not public data, a
+ *           point that does not decode), VOUCH_E_PSI_AUTH (the proof fails). */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_blinding_verify(const uint8_t *pd, size_t pd_len,
+                                                          const uint8_t *labels,
+                                                          const uint8_t proof[VOUCH_PSI_BLINDING_PROOF_BYTES]);
 
 /* ---- public data, client side ---- */
 

@@ -325,7 +325,8 @@ static int psi_setup(int argc, char **argv) {
   }
   vouch_psi_setup_opts so = {algo, jobs ? (unsigned)jobs : (unsigned)cli_ncpu(),
                              have_root ? root : NULL, scheme,
-                             scheme ? (unsigned)band : 0U, scheme ? (unsigned)probes : 1U};
+                             scheme ? (unsigned)band : 0U, scheme ? (unsigned)probes : 1U,
+                             NULL, NULL, 0};
   double t0 = cli_now();
   uint8_t used_root[32];
   int rc = vouch_psi_setup(key, keys, n, &so, &pd, &pd_len, used_root);

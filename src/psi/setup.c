@@ -128,6 +128,7 @@ typedef struct blind_job {
   const uint32_t *occupant; /* key index per slot, or UINT32_MAX */
   const uint8_t *dummy_seed;
   uint8_t *table;
+  uint8_t *labels;          /* NULL, or the label of every slot */
   uint32_t lo, hi;          /* slot range */
   int rc;
 } blind_job;
@@ -143,13 +144,16 @@ static void *blind_range(void *arg) {
       if (crypto_scalarmult_ristretto255(out, j->key->alpha, h) != 0)
         j->rc = VOUCH_E_INTERNAL; /* identity: probability 2^-252 */
     } else {
-      /* Dummy slot: a uniform point from a PRF of the slot number. */
-      uint8_t idx[8];
-      vouch__store64_le(idx, i);
-      vouch__kdf_part part = {idx, 8};
-      vouch__kdf(wide, 64, "dummy", j->dummy_seed, 32, &part, 1);
-      crypto_core_ristretto255_from_hash(out, wide);
+      /* Dummy slot: alpha * H(dummy label), the label a PRF of the slot
+       * number under the dummy seed (so the blinding proof covers it). */
+      vouch_psi_dummy_label(j->dummy_seed, i, wide);
+      vouch__hash_to_group(h, wide, 32);
+      if (crypto_scalarmult_ristretto255(out, j->key->alpha, h) != 0)
+        j->rc = VOUCH_E_INTERNAL;
     }
+    if (j->labels)
+      memcpy(j->labels + 32 * (size_t)i,
+             j->occupant[i] != UINT32_MAX ? j->keys + 32 * (size_t)j->occupant[i] : wide, 32);
   }
   sodium_memzero(wide, sizeof wide);
   return NULL;
@@ -227,7 +231,14 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   }
 
   /* 4. blind keys, fill dummies (in parallel over slot ranges) */
-  vouch__rng_bytes(rng, dummy_seed, sizeof dummy_seed);
+  if (opts && opts->labels && opts->labels_cap < m) {
+    rc = VOUCH_E_INVALID;
+    goto done;
+  }
+  if (opts && opts->dummy_seed)
+    memcpy(dummy_seed, opts->dummy_seed, 32);
+  else
+    vouch__rng_bytes(rng, dummy_seed, sizeof dummy_seed);
   uint8_t *table = buf + VOUCH__PD_HEADER;
   unsigned nt = opts && opts->threads > 1 ? opts->threads : 1;
   if (nt > SETUP_MAX_THREADS)
@@ -238,7 +249,7 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   pthread_t tids[SETUP_MAX_THREADS];
   unsigned started = 0;
   for (unsigned t = 0; t < nt; t++) {
-    jobs[t] = (blind_job){key, sorted, occupant, dummy_seed, table,
+    jobs[t] = (blind_job){key, sorted, occupant, dummy_seed, table, opts ? opts->labels : NULL,
                           (uint32_t)(m * t / nt), (uint32_t)(m * (t + 1) / nt), VOUCH_OK};
   }
   for (unsigned t = 1; t < nt; t++) {
