@@ -390,7 +390,7 @@ int main(int argc, char **argv) {
   double fl_setup = (double)nsetup * (f.from_hash + f.smul + 2 * f.blake2b_small + 3 * f.sha512_block) +
                     (double)(m - nsetup) * (f.from_hash + f.blake2b_small);
   for (unsigned th = 1; th <= threads; th += threads > 1 ? threads - 1 : 1) {
-    vouch_psi_setup_opts so = {1, th, NULL, VOUCH_PSI_SCHEME_EXACT, 0, 1, NULL, NULL, 0};
+    vouch_psi_setup_opts so = {1, th, NULL, VOUCH_PSI_SCHEME_EXACT, 0, 1, NULL, NULL, 0, NULL, 0, NULL};
     uint8_t *out;
     size_t out_len;
     double w0 = wall(), c0 = proc_cpu();

@@ -57,7 +57,9 @@ extern "C" {
 #define VOUCH_PSI_FORMAT_VERSION 2U
 
 /* Public data size for m slots, and m for n keys (docs/protocol.md section 5). */
-#define VOUCH_PSI_PUBLIC_BYTES(m) (224U + 32U * (size_t)(m))
+#define VOUCH_PSI_PUBLIC_BYTES(m) (320U + 32U * (size_t)(m))
+/* Size of the auditors' file setup writes (docs/protocol.md section 13). */
+#define VOUCH_PSI_AUDIT_BYTES(m) (72U + 4U * (size_t)(m))
 /* Voucher size for DHF width s and P probes (docs/protocol.md section 6). */
 #define VOUCH_PSI_VOUCHER_BYTES(s, probes) (4388U + 224U * (size_t)(probes) + 8U * (size_t)(s))
 /* Server key file size. */
@@ -145,6 +147,11 @@ typedef struct vouch_psi_setup_opts {
   uint8_t *labels;          /* NULL, or room for labels_cap labels of 32 bytes: receives
                                each slot's label (its match key, or its dummy label) */
   size_t labels_cap;        /* slots labels can hold; at least vouch_psi_slots_for(n) */
+  uint8_t *audit_out;       /* NULL, or room for VOUCH_PSI_AUDIT_BYTES(m) bytes (m <=
+                               vouch_psi_slots_for(n)): receives the auditors' file (the
+                               dummy seed and the slot map; secret from clients) */
+  size_t audit_cap;         /* bytes audit_out can hold */
+  size_t *audit_len;        /* NULL, or receives the auditors' file length */
 } vouch_psi_setup_opts;
 
 /*! vouch_psi_setup() :
@@ -175,22 +182,39 @@ VOUCH_API void vouch_psi_dummy_label(const uint8_t seed[32], uint64_t slot, uint
  *  A batched Chaum-Pedersen proof that every table point of the public data
  *  `pd` is alpha * H(labels[i]) for the alpha of its L.  `labels` holds one
  *  32-byte label per slot, in slot order (what setup wrote into opts->labels).
- *  Costs about 2m scalar multiplications and m hashes to the group.
+ *  Setup already puts this proof into the public data; this call is for
+ *  tests and tools.  Costs m scalar multiplications and m hashes to the group.
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT (not public data),
  *           VOUCH_E_PSI_PARAMS (pd was made with another key). */
 VOUCH_API int vouch_psi_blinding_prove(const vouch_psi_server_key *key, const uint8_t *pd, size_t pd_len,
                                        const uint8_t *labels,
                                        uint8_t proof[VOUCH_PSI_BLINDING_PROOF_BYTES]);
 /*! vouch_psi_blinding_verify() :
- *  Checks a proof from vouch_psi_blinding_prove() against the public data
- *  (its L, its table, everything else in its signed bytes) and the labels.
- *  Does not check the signature or the labels' origin (the caller compares the
- *  labels with the audited database and the dummy seed).
- * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT (not public data, a
- *           point that does not decode), VOUCH_E_PSI_AUTH (the proof fails). */
+ *  Checks `proof` (NULL: the proof inside the public data) against the
+ *  public data (its L, its table, its other signed bytes) and the labels.
+ *  Does not check the signature or the labels' origin (vouch_psi_blinding_audit does).
+ *  Costs 2m scalar multiplications and m hashes to the group.
+ * @return : VOUCH_OK, VOUCH_E_PSI_FORMAT (not public data, a point that does
+ *           not decode), VOUCH_E_PSI_VERSION, VOUCH_E_PSI_AUTH (the proof fails). */
 VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_blinding_verify(const uint8_t *pd, size_t pd_len,
                                                           const uint8_t *labels,
-                                                          const uint8_t proof[VOUCH_PSI_BLINDING_PROOF_BYTES]);
+                                                          const uint8_t *proof);
+/*! vouch_psi_blinding_audit() :
+ *  The auditor's check: `keys` are the database's match keys (n of 32 bytes,
+ *  derived with the public data's scheme; duplicates allowed) and `audit` the
+ *  file setup wrote for auditors.  Checks that the file is for this public
+ *  data, that its dummy seed is the one committed in it, that its slot map
+ *  puts every distinct key exactly once, in one of the key's two cuckoo
+ *  slots, and a dummy label everywhere else, and that the proof in the
+ *  public data holds for these labels.  Does not check the signature.
+ * @return : VOUCH_OK; VOUCH_E_NOMEM; VOUCH_E_PSI_FORMAT (a malformed file or
+ *           public data); VOUCH_E_PSI_VERSION (older public data: no proof);
+ *           VOUCH_E_PSI_PARAMS (the file is for other public data, or its seed
+ *           is not the committed one, or the slot map does not hold exactly
+ *           these keys); VOUCH_E_PSI_AUTH (the proof fails). */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_blinding_audit(const uint8_t *pd, size_t pd_len,
+                                                         const uint8_t *keys, size_t n,
+                                                         const uint8_t *audit, size_t audit_len);
 
 /* ---- public data, client side ---- */
 

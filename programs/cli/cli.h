@@ -25,6 +25,8 @@ int cmd_audit(int argc, char **argv);
  * --audit-db`), its algorithm and root.  Returns 0, or -1 after a message. */
 /* The live hashes of an audited table (vouch_algo_bytes(*algo) bytes each) and its root. */
 int cli_audit_live_hashes(const char *path, int *algo, uint8_t **hashes, size_t *n, uint8_t root[32]);
+/* The PSI match key of each of n hashes (vouch_psi_entry_key); malloc()ed, NULL after a message. */
+uint8_t *cli_psi_entry_keys(int scheme, unsigned band, int algo, const uint8_t *hashes, size_t n);
 /* The client's check before using public data (`vouch psi voucher --trusted`):
  * the head at sth_path is signed, trusted (trusted_path), in the log
  * (log_path, may be NULL), names exactly these public data bytes, and the

@@ -17,19 +17,24 @@ void vouch_psi_dummy_label(const uint8_t seed[32], uint64_t slot, uint8_t label[
   vouch__kdf(label, 32, "dummy-label", seed, 32, &part, 1);
 }
 
-/* The transcript seed: KDF_32("dleq", signed bytes of pd || labels). */
-static void transcript_seed(const uint8_t *pd, size_t signed_len, const uint8_t *labels, size_t m,
-                            uint8_t seed[32]) {
-  vouch__kdf_part parts[2] = {{pd, signed_len}, {labels, 32 * m}};
-  vouch__kdf(seed, 32, "dleq", NULL, 0, parts, 2);
+void vouch__dseed_commit(const uint8_t seed[32], uint8_t out[32]) {
+  vouch__kdf_part part = {seed, 32};
+  vouch__kdf(out, 32, "dseed-commit", NULL, 0, &part, 1);
 }
 
-/* A and B over all slots.  Returns VOUCH_E_PSI_FORMAT if a table point does
- * not decode. */
+/* The transcript seed: KDF_32("dleq", header before the proof || table ||
+ * labels): every signed byte except the proof itself. */
+static void transcript_seed(const uint8_t *pd, size_t m, const uint8_t *labels, uint8_t seed[32]) {
+  vouch__kdf_part parts[3] = {
+    {pd, VOUCH__PD_PROOF}, {pd + VOUCH__PD_HEADER, 32 * m}, {labels, 32 * m}};
+  vouch__kdf(seed, 32, "dleq", NULL, 0, parts, 3);
+}
+
+/* A and, if B is not NULL, B over all slots.  Returns VOUCH_E_PSI_FORMAT if
+ * a table point does not decode. */
 static int combine(const uint8_t *table, const uint8_t *labels, size_t m, const uint8_t seed[32],
-                   uint8_t A[32], uint8_t B[32]) {
+                   uint8_t A[32], uint8_t *B) {
   uint8_t e[32] = {0}, h[32], t[32], idx[8];
-  int first = 1;
   for (size_t i = 0; i < m; i++) {
     vouch__store64_le(idx, i);
     vouch__kdf_part part = {idx, 8};
@@ -37,17 +42,18 @@ static int combine(const uint8_t *table, const uint8_t *labels, size_t m, const 
     vouch__hash_to_group(h, labels + 32 * i, 32);
     if (crypto_scalarmult_ristretto255(t, e, h) != 0)
       return VOUCH_E_PSI_FORMAT; /* e = 0: probability 2^-128 */
-    if (first)
+    if (i == 0)
       memcpy(A, t, 32);
     else
       crypto_core_ristretto255_add(A, A, t);
+    if (!B)
+      continue;
     if (crypto_scalarmult_ristretto255(t, e, table + 32 * i) != 0)
       return VOUCH_E_PSI_FORMAT; /* not a valid point, or the identity */
-    if (first)
+    if (i == 0)
       memcpy(B, t, 32);
     else
       crypto_core_ristretto255_add(B, B, t);
-    first = 0;
   }
   return VOUCH_OK;
 }
@@ -78,9 +84,21 @@ int vouch_psi_blinding_prove(const vouch_psi_server_key *key, const uint8_t *pd,
   if (memcmp(L, pd + 48, 32) != 0)
     return VOUCH_E_PSI_PARAMS;
   uint8_t seed[32], A[32], B[32], k[32], T1[32], T2[32], c[32], ca[32];
-  transcript_seed(pd, pd_len - 64, labels, m, seed);
-  VOUCH_TRY(combine(pd + VOUCH__PD_HEADER, labels, m, seed, A, B));
-  vouch__rng_scalar(NULL, k);
+  transcript_seed(pd, m, labels, seed);
+  /* The prover knows alpha: B = alpha*A, one multiplication instead of m
+   * (for an honest table this is the B the verifier computes; for any
+   * other table the verifier's B differs and the proof fails). */
+  VOUCH_TRY(combine(pd + VOUCH__PD_HEADER, labels, m, seed, A, NULL));
+  if (crypto_scalarmult_ristretto255(B, key->alpha, A) != 0)
+    return VOUCH_E_INTERNAL;
+  /* Deterministic nonce (as in RFC 6979 / EdDSA): a keyed hash of the
+   * transcript under alpha, so setup stays reproducible under a seeded
+   * generator and k never repeats for two different statements. */
+  uint8_t kw[64];
+  vouch__kdf_part kparts[3] = {{seed, 32}, {A, 32}, {B, 32}};
+  vouch__kdf(kw, 64, "dleq-k", key->alpha, 32, kparts, 3);
+  crypto_core_ristretto255_scalar_reduce(k, kw);
+  sodium_memzero(kw, sizeof kw);
   crypto_scalarmult_ristretto255_base(T1, k);
   int rc = crypto_scalarmult_ristretto255(T2, k, A) == 0 ? VOUCH_OK : VOUCH_E_INTERNAL;
   challenge(seed, L, A, B, T1, T2, c);
@@ -93,27 +111,22 @@ int vouch_psi_blinding_prove(const vouch_psi_server_key *key, const uint8_t *pd,
   return rc;
 }
 
-/* 1 iff s is a canonical scalar (< l). */
-static int scalar_canonical(const uint8_t s[32]) {
-  uint8_t wide[64] = {0}, red[32];
-  memcpy(wide, s, 32);
-  crypto_core_ristretto255_scalar_reduce(red, wide);
-  return memcmp(red, s, 32) == 0;
-}
 
 int vouch_psi_blinding_verify(const uint8_t *pd, size_t pd_len, const uint8_t *labels,
-                              const uint8_t proof[VOUCH_PSI_BLINDING_PROOF_BYTES]) {
+                              const uint8_t *proof) {
   uint32_t m;
-  if (!labels || !proof)
+  if (!labels)
     return VOUCH_E_INVALID;
   VOUCH_TRY(parse(pd, pd_len, &m));
+  if (!proof)
+    proof = pd + VOUCH__PD_PROOF;
   const uint8_t *L = pd + 48, *c = proof, *z = proof + 32;
   if (!crypto_core_ristretto255_is_valid_point(L))
     return VOUCH_E_PSI_FORMAT;
-  if (!scalar_canonical(c) || !scalar_canonical(z))
+  if (!vouch__scalar_canonical(c) || !vouch__scalar_canonical(z))
     return VOUCH_E_PSI_AUTH;
   uint8_t seed[32], A[32], B[32], T1[32], T2[32], zg[32], cl[32], c2[32];
-  transcript_seed(pd, pd_len - 64, labels, m, seed);
+  transcript_seed(pd, m, labels, seed);
   VOUCH_TRY(combine(pd + VOUCH__PD_HEADER, labels, m, seed, A, B));
   /* T1 = z G - c L, T2 = z A - c B; the identity is a valid T here, but
    * libsodium refuses to output it: treat that as a failed proof. */
@@ -125,4 +138,69 @@ int vouch_psi_blinding_verify(const uint8_t *pd, size_t pd_len, const uint8_t *l
   crypto_core_ristretto255_sub(T2, zg, cl);
   challenge(seed, L, A, B, T1, T2, c2);
   return sodium_memcmp(c2, c, 32) == 0 ? VOUCH_OK : VOUCH_E_PSI_AUTH;
+}
+
+int vouch_psi_blinding_audit(const uint8_t *pd, size_t pd_len, const uint8_t *keys, size_t n,
+                             const uint8_t *audit, size_t audit_len) {
+  static const uint8_t zero7[7];
+  uint32_t m;
+  if ((n && !keys) || !audit)
+    return VOUCH_E_INVALID;
+  VOUCH_TRY(parse(pd, pd_len, &m));
+  if (audit_len < VOUCH__AUDIT_HEADER || memcmp(audit, VOUCH__AUDIT_MAGIC, 8) != 0 || audit[8] != 1 ||
+      memcmp(audit + 9, zero7, 7) != 0 || audit_len != VOUCH_PSI_AUDIT_BYTES(vouch__load32_le(audit + 64)))
+    return VOUCH_E_PSI_FORMAT;
+  uint8_t id[16], commit[32];
+  vouch__pd_id(pd, pd_len, id);
+  vouch__dseed_commit(audit + 32, commit);
+  if (vouch__load32_le(audit + 64) != m || memcmp(id, audit + 16, 16) != 0 ||
+      memcmp(commit, pd + VOUCH__PD_COMMIT, 32) != 0)
+    return VOUCH_E_PSI_PARAMS;
+  /* the distinct keys, sorted (the order setup numbers them in) */
+  uint8_t *sorted = vouch__malloc(32 * (n ? n : 1)), *labels = vouch__malloc(32 * (size_t)m);
+  uint8_t *used = vouch__calloc(n ? n : 1, 1);
+  int rc = VOUCH_OK;
+  if (!sorted || !labels || !used) {
+    rc = VOUCH_E_NOMEM;
+    goto done;
+  }
+  if (n)
+    memcpy(sorted, keys, 32 * n);
+  size_t u = vouch__sort_unique32(sorted, n);
+  if (vouch__load32_le(audit + 68) != u) {
+    rc = VOUCH_E_PSI_PARAMS;
+    goto done;
+  }
+  const uint8_t *cseed = pd + 16, *map = audit + VOUCH__AUDIT_HEADER;
+  size_t placed = 0;
+  for (uint32_t i = 0; i < m; i++) {
+    uint32_t k = vouch__load32_le(map + 4 * (size_t)i);
+    if (k == UINT32_MAX) {
+      vouch_psi_dummy_label(audit + 32, i, labels + 32 * (size_t)i);
+      continue;
+    }
+    uint32_t sl[2];
+    if (k >= u || used[k]) {
+      rc = VOUCH_E_PSI_PARAMS;
+      goto done;
+    }
+    vouch__cuckoo_slots(cseed, m, sorted + 32 * (size_t)k, sl);
+    if (sl[0] != i && sl[1] != i) { /* clients would never look there */
+      rc = VOUCH_E_PSI_PARAMS;
+      goto done;
+    }
+    used[k] = 1;
+    placed++;
+    memcpy(labels + 32 * (size_t)i, sorted + 32 * (size_t)k, 32);
+  }
+  if (placed != u) {
+    rc = VOUCH_E_PSI_PARAMS;
+    goto done;
+  }
+  rc = vouch_psi_blinding_verify(pd, pd_len, labels, NULL);
+done:
+  vouch__free(sorted);
+  vouch__free(labels);
+  vouch__free(used);
+  return rc;
 }

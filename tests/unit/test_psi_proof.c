@@ -12,8 +12,8 @@
 
 typedef struct pworld {
   vouch_psi_server_key *key;
-  uint8_t *pd, *labels, *keys;
-  size_t pd_len, n, m;
+  uint8_t *pd, *labels, *keys, *audit;
+  size_t pd_len, n, m, audit_len;
   uint8_t dseed[32];
 } pworld;
 
@@ -27,7 +27,8 @@ static int pw_init(pworld *w, uint32_t seed, size_t n, vouch_psi_server_key *key
   w->keys = malloc(32 * n);
   size_t cap = vouch_psi_slots_for(n);
   w->labels = malloc(32 * cap);
-  if (!w->keys || !w->labels)
+  w->audit = malloc(VOUCH_PSI_AUDIT_BYTES(cap));
+  if (!w->keys || !w->labels || !w->audit)
     return -1;
   vouch__rng_bytes(&r, w->keys, 32 * n);
   vouch__rng_bytes(&r, w->dseed, 32);
@@ -35,7 +36,8 @@ static int pw_init(pworld *w, uint32_t seed, size_t n, vouch_psi_server_key *key
     w->key = key;
   else if (vouch__server_key_generate(&w->key, &r) != VOUCH_OK)
     return -1;
-  vouch_psi_setup_opts o = {0, 1, NULL, VOUCH_PSI_SCHEME_EXACT, 0, 1, w->dseed, w->labels, cap};
+  vouch_psi_setup_opts o = {0, 1, NULL, VOUCH_PSI_SCHEME_EXACT, 0, 1, w->dseed, w->labels, cap,
+                            w->audit, VOUCH_PSI_AUDIT_BYTES(cap), &w->audit_len};
   if (vouch__setup(w->key, w->keys, n, &o, &w->pd, &w->pd_len, NULL, &r) != VOUCH_OK)
     return -1;
   w->m = vouch__load32_le(w->pd + 12);
@@ -49,6 +51,7 @@ static void pw_free(pworld *w, int free_key) {
   vouch_psi_buf_free(w->pd);
   free(w->labels);
   free(w->keys);
+  free(w->audit);
 }
 
 static void test_dummy_label_kat(void) {
@@ -170,12 +173,98 @@ static void test_proof_does_not_transfer(void) {
   pw_free(&c, 1);
 }
 
+/* Puts a fresh proof into the (modified) public data and points the
+ * auditors' file at it, as a cheating server that publishes both would. */
+static void republish(pworld *w) {
+  REQUIRE(vouch_psi_blinding_prove(w->key, w->pd, w->pd_len, w->labels, w->pd + VOUCH__PD_PROOF) == VOUCH_OK);
+  crypto_sign_ed25519_detached(w->pd + w->pd_len - 64, NULL, w->pd, w->pd_len - 64, w->key->sign_sk);
+  vouch__pd_id(w->pd, w->pd_len, w->audit + 16);
+}
+
+/* The auditor's check over the database keys and the auditors' file. */
+static void test_audit(void) {
+  pworld w, o;
+  REQUIRE(pw_init(&w, 30, 80, NULL) == 0);
+  REQUIRE(pw_init(&o, 31, 80, w.key) == 0);
+  CHECK_EQ_INT(w.audit_len, VOUCH_PSI_AUDIT_BYTES(w.m));
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n, w.audit, w.audit_len), VOUCH_OK);
+  /* the proof setup wrote verifies on its own too, and the data still opens */
+  CHECK_EQ_INT(vouch_psi_blinding_verify(w.pd, w.pd_len, w.labels, NULL), VOUCH_OK);
+  vouch_psi_public *pub = NULL;
+  CHECK_EQ_INT(vouch_psi_public_open(&pub, w.pd, w.pd_len, NULL), VOUCH_OK);
+  vouch_psi_public_free(pub);
+  /* duplicates in the database are fine (setup removes them too) */
+  uint8_t *dup = malloc(32 * (w.n + 1));
+  REQUIRE(dup);
+  memcpy(dup, w.keys, 32 * w.n);
+  memcpy(dup + 32 * w.n, w.keys + 32 * 5, 32);
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, dup, w.n + 1, w.audit, w.audit_len), VOUCH_OK);
+  /* a key missing from the audited database, or one more */
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n - 1, w.audit, w.audit_len),
+               VOUCH_E_PSI_PARAMS);
+  memcpy(dup + 32 * w.n, o.keys, 32);
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, dup, w.n + 1, w.audit, w.audit_len),
+               VOUCH_E_PSI_PARAMS);
+  /* the same number of keys, one of them another */
+  memcpy(dup, w.keys, 32 * w.n);
+  memcpy(dup, o.keys, 32);
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, dup, w.n, w.audit, w.audit_len), VOUCH_E_PSI_PARAMS);
+  free(dup);
+  /* the auditors' file of other public data */
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n, o.audit, o.audit_len), VOUCH_E_PSI_PARAMS);
+  /* another dummy seed than the committed one */
+  uint8_t *a2 = malloc(w.audit_len);
+  REQUIRE(a2);
+  memcpy(a2, w.audit, w.audit_len);
+  a2[40] ^= 1;
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n, a2, w.audit_len), VOUCH_E_PSI_PARAMS);
+  /* a slot map that moves a key out of its cuckoo slots */
+  memcpy(a2, w.audit, w.audit_len);
+  size_t ks = 0, ds = 0;
+  while (vouch__load32_le(a2 + 72 + 4 * ks) == UINT32_MAX)
+    ks++;
+  while (vouch__load32_le(a2 + 72 + 4 * ds) != UINT32_MAX || ds == ks + 1 || ds + 1 == ks)
+    ds++;
+  uint32_t kv = vouch__load32_le(a2 + 72 + 4 * ks);
+  vouch__store32_le(a2 + 72 + 4 * ks, UINT32_MAX);
+  vouch__store32_le(a2 + 72 + 4 * ds, kv);
+  int rc = vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n, a2, w.audit_len);
+  CHECK(rc == VOUCH_E_PSI_PARAMS || rc == VOUCH_E_PSI_AUTH);
+  /* malformed files */
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n, w.audit, w.audit_len - 1), VOUCH_E_PSI_FORMAT);
+  memcpy(a2, w.audit, w.audit_len);
+  a2[8] = 2;
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n, a2, w.audit_len), VOUCH_E_PSI_FORMAT);
+  free(a2);
+  /* older public data (version 2: no proof) is refused as such */
+  uint8_t *old = malloc(w.pd_len);
+  REQUIRE(old);
+  memcpy(old, w.pd, w.pd_len);
+  old[8] = 2;
+  CHECK_EQ_INT(vouch_psi_blinding_audit(old, w.pd_len, w.keys, w.n, w.audit, w.audit_len), VOUCH_E_PSI_VERSION);
+  free(old);
+  /* a server that re-blinds one key's slot under another secret and
+   * publishes a fresh proof and a matching auditors' file: caught */
+  size_t slot = ks;
+  uint8_t beta[32], h[32];
+  crypto_core_ristretto255_scalar_random(beta);
+  vouch__hash_to_group(h, w.labels + 32 * slot, 32);
+  REQUIRE(crypto_scalarmult_ristretto255(w.pd + VOUCH__PD_HEADER + 32 * slot, beta, h) == 0);
+  republish(&w);
+  vouch_psi_public *pub2 = NULL;
+  CHECK_EQ_INT(vouch_psi_public_open(&pub2, w.pd, w.pd_len, NULL), VOUCH_OK); /* a client cannot tell */
+  vouch_psi_public_free(pub2);
+  CHECK_EQ_INT(vouch_psi_blinding_audit(w.pd, w.pd_len, w.keys, w.n, w.audit, w.audit_len), VOUCH_E_PSI_AUTH);
+  pw_free(&o, 0);
+  pw_free(&w, 1);
+}
+
 static void test_setup_labels_cap(void) {
   pworld w;
   REQUIRE(pw_init(&w, 20, 10, NULL) == 0);
   uint8_t *pd = NULL;
   size_t len = 0;
-  vouch_psi_setup_opts o = {0, 1, NULL, VOUCH_PSI_SCHEME_EXACT, 0, 1, w.dseed, w.labels, w.m - 1};
+  vouch_psi_setup_opts o = {0, 1, NULL, VOUCH_PSI_SCHEME_EXACT, 0, 1, w.dseed, w.labels, w.m - 1, NULL, 0, NULL};
   CHECK_EQ_INT(vouch_psi_setup(w.key, w.keys, w.n, &o, &pd, &len, NULL), VOUCH_E_INVALID);
   CHECK(pd == NULL);
   pw_free(&w, 1);
@@ -189,6 +278,7 @@ int main(void) {
   TT_RUN(test_honest_verifies);
   TT_RUN(test_other_secret_caught);
   TT_RUN(test_proof_does_not_transfer);
+  TT_RUN(test_audit);
   TT_RUN(test_setup_labels_cap);
   TT_MAIN_END;
 }
