@@ -18,25 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include "psi/psi_internal.h"
-
-/* Single-threaded timings use this thread's CPU time, so that other
- * processes on a shared machine do not inflate them; the multi-threaded
- * setup also reports wall-clock time (wall()). */
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-static double wall(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-static double proc_cpu(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_clock.h"
 
 static void die(const char *what) {
   fprintf(stderr, "bench_psi: %s\n", what);

@@ -16,17 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include "psi/psi_internal.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-static double wall(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_clock.h"
 
 static void die(const char *what) {
   fprintf(stderr, "bench_psi_proof: %s\n", what);

@@ -69,7 +69,7 @@ static int load_server_key(const char *path, int create, vouch_psi_server_key **
 
 static const char setup_usage[] =
   "usage: vouch psi setup (--index FILE.vidx | --hashes FILE | --audit-db TABLE.vdb) --key SERVER.key\n"
-  "                       -o PUBLIC.vpd\n"
+  "                       -o PUBLIC.vpd [--auditor-out FILE]\n"
   "\n"
   "Server side.  Builds the public data clients need to make safety vouchers:\n"
   "the database's match keys blinded with the server's secret and placed in a\n"
@@ -99,7 +99,8 @@ static const char setup_usage[] =
   "                      audit verify --blinding'); give it to auditors, never to clients\n"
   "  -h, --help          this help\n"
   "\n"
-  "Prints the signer's public key (clients pin it with --signer) and the audit root.\n"
+  "Prints the signer's public key (clients pin it with --signer), the audit root and\n"
+  "the auditors' file written.\n"
   "Exit status: 0 on success, 2 on error.\n";
 
 /* Reads one hex hash per line into *hashes (hb bytes each). */
