@@ -57,7 +57,9 @@ extern "C" {
 #define VOUCH_PSI_FORMAT_VERSION 2U
 
 /* Public data size for m slots, and m for n keys (docs/protocol.md section 5). */
-#define VOUCH_PSI_PUBLIC_BYTES(m) (224U + 32U * (size_t)(m))
+#define VOUCH_PSI_PUBLIC_BYTES(m) (320U + 32U * (size_t)(m))
+/* Size of the auditors' file setup writes (docs/protocol.md section 13). */
+#define VOUCH_PSI_AUDIT_BYTES(m) (72U + 4U * (size_t)(m))
 /* Voucher size for DHF width s and P probes (docs/protocol.md section 6). */
 #define VOUCH_PSI_VOUCHER_BYTES(s, probes) (4388U + 224U * (size_t)(probes) + 8U * (size_t)(s))
 /* Server key file size. */
@@ -139,6 +141,17 @@ typedef struct vouch_psi_setup_opts {
                                keys must have been made with vouch_psi_entry_key() */
   unsigned band;            /* band scheme: b (VOUCH_PSI_BAND_MIN..MAX); exact: 0 */
   unsigned probes;          /* band scheme: P (1..VOUCH_PSI_PROBES_MAX); exact: 0 or 1 */
+  const uint8_t *dummy_seed; /* 32 bytes the dummy labels come from (keep it for the
+                                auditors, never give it to clients); NULL = random,
+                                wiped after setup (then no blinding proof can be made) */
+  uint8_t *labels;          /* NULL, or room for labels_cap labels of 32 bytes: receives
+                               each slot's label (its match key, or its dummy label) */
+  size_t labels_cap;        /* slots labels can hold; at least vouch_psi_slots_for(n) */
+  uint8_t *audit_out;       /* NULL, or room for VOUCH_PSI_AUDIT_BYTES(m) bytes (m <=
+                               vouch_psi_slots_for(n)): receives the auditors' file (the
+                               dummy seed and the slot map; secret from clients) */
+  size_t audit_cap;         /* bytes audit_out can hold */
+  size_t *audit_len;        /* NULL, or receives the auditors' file length */
 } vouch_psi_setup_opts;
 
 /*! vouch_psi_setup() :
@@ -156,6 +169,52 @@ VOUCH_API int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *ke
                               const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,
                               uint8_t audit_root[32]);
 VOUCH_API void vouch_psi_buf_free(uint8_t *buf); /* NULL is a no-op */
+
+/* ---- proof of honest blinding (docs/protocol.md section 13) ---- */
+
+#define VOUCH_PSI_BLINDING_PROOF_BYTES 64U
+
+/*! vouch_psi_dummy_label() : the label of dummy slot `slot`, from the setup's dummy seed:
+ *  KDF_32("dummy-label", key = seed, LE64(slot)).  A dummy slot holds alpha * H(label). */
+VOUCH_API void vouch_psi_dummy_label(const uint8_t seed[32], uint64_t slot, uint8_t label[32]);
+
+/*! vouch_psi_blinding_prove() :
+ *  A batched Chaum-Pedersen proof that every table point of the public data
+ *  `pd` is alpha * H(labels[i]) for the alpha of its L.  `labels` holds one
+ *  32-byte label per slot, in slot order (what setup wrote into opts->labels).
+ *  Setup already puts this proof into the public data; this call is for
+ *  tests and tools.  Costs m scalar multiplications and m hashes to the group.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_PSI_FORMAT (not public data),
+ *           VOUCH_E_PSI_PARAMS (pd was made with another key). */
+VOUCH_API int vouch_psi_blinding_prove(const vouch_psi_server_key *key, const uint8_t *pd, size_t pd_len,
+                                       const uint8_t *labels,
+                                       uint8_t proof[VOUCH_PSI_BLINDING_PROOF_BYTES]);
+/*! vouch_psi_blinding_verify() :
+ *  Checks `proof` (NULL: the proof inside the public data) against the
+ *  public data (its L, its table, its other signed bytes) and the labels.
+ *  Does not check the signature or the labels' origin (vouch_psi_blinding_audit does).
+ *  Costs 2m scalar multiplications and m hashes to the group.
+ * @return : VOUCH_OK, VOUCH_E_PSI_FORMAT (not public data, a point that does
+ *           not decode), VOUCH_E_PSI_VERSION, VOUCH_E_PSI_AUTH (the proof fails). */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_blinding_verify(const uint8_t *pd, size_t pd_len,
+                                                          const uint8_t *labels,
+                                                          const uint8_t *proof);
+/*! vouch_psi_blinding_audit() :
+ *  The auditor's check: `keys` are the database's match keys (n of 32 bytes,
+ *  derived with the public data's scheme; duplicates allowed) and `audit` the
+ *  file setup wrote for auditors.  Checks that the file is for this public
+ *  data, that its dummy seed is the one committed in it, that its slot map
+ *  puts every distinct key exactly once, in one of the key's two cuckoo
+ *  slots, and a dummy label everywhere else, and that the proof in the
+ *  public data holds for these labels.  Does not check the signature.
+ * @return : VOUCH_OK; VOUCH_E_NOMEM; VOUCH_E_PSI_FORMAT (a malformed file or
+ *           public data); VOUCH_E_PSI_VERSION (older public data: no proof);
+ *           VOUCH_E_PSI_PARAMS (the file is for other public data, or its seed
+ *           is not the committed one, or the slot map does not hold exactly
+ *           these keys); VOUCH_E_PSI_AUTH (the proof fails). */
+VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_blinding_audit(const uint8_t *pd, size_t pd_len,
+                                                         const uint8_t *keys, size_t n,
+                                                         const uint8_t *audit, size_t audit_len);
 
 /* ---- public data, client side ---- */
 
@@ -197,7 +256,21 @@ VOUCH_API int vouch_psi_account_load(vouch_psi_account **out, const uint8_t *buf
 /*! vouch_psi_account_params() : t, s and synthetic vouchers used so far; any pointer may be NULL. */
 VOUCH_API void vouch_psi_account_params(const vouch_psi_account *a, unsigned *t, unsigned *s,
                                         unsigned *synthetic_used);
+/*! vouch_psi_account_made() : vouchers made with this account so far (the library
+ *  size the default synthetic rate is calibrated on; 0 for a version-1 account file). */
+VOUCH_API uint32_t vouch_psi_account_made(const vouch_psi_account *a);
 VOUCH_API void vouch_psi_account_free(vouch_psi_account *a); /* NULL is a no-op */
+
+/* Pass as `synthetic_rate` for the calibrated default (docs/protocol.md section 6). */
+#define VOUCH_PSI_SYNTHETIC_AUTO (-1.0)
+/*! vouch_psi_synthetic_rate() :
+ *  The calibrated probability that voucher number `made` (0 for an account's
+ *  first) of an account with threshold t is synthetic:
+ *  min(1, scale * 2t^2 / (made + 2t)^2).  At scale 1 the first voucher is
+ *  synthetic with probability 1/2 and the expected total over any library is
+ *  below t + 1 (about scale * t for a large one).  Returns 0 for t = 0 or a
+ *  negative scale. */
+VOUCH_API double vouch_psi_synthetic_rate(unsigned t, uint64_t made, double scale);
 
 /* What a voucher carries for the server (readable only above the threshold). */
 typedef struct vouch_psi_payload {
@@ -224,9 +297,13 @@ VOUCH_API int vouch_psi_payload_init(vouch_psi_payload *p, int algo, const uint8
  *  the photo's 256 margins (vouch_hasher_pdq_margins()), or NULL when only
  *  the hash is known (then all costs are equal and the probes flip the first
  *  band bits in insertion order, which finds far fewer edited copies).  The exact scheme ignores `margin`.
- *  With probability `synthetic_rate` (0..1), while the account has used
- *  fewer than s, the voucher is synthetic instead (it opens like a match but
- *  carries nothing); the account counts it, so save the account afterwards.
+ *  With probability `synthetic_rate` (0..1, or VOUCH_PSI_SYNTHETIC_AUTO: the
+ *  calibrated rate vouch_psi_synthetic_rate(t, made, 1)), while the account
+ *  has used fewer than s, the voucher is synthetic instead (it opens like a
+ *  match but carries nothing).  The coin is a keyed hash of the photo's key
+ *  under the account secret, so one photo always draws the same coin: at the
+ *  same rate it is always the same kind.  The account counts vouchers and
+ *  synthetics, so save the account afterwards.
  *  `synthetic` may be NULL; otherwise it says which kind was written (the
  *  client's own knowledge: never send it).
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID (small cap, rate out of

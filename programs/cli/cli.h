@@ -27,6 +27,8 @@ int cmd_audit(int argc, char **argv);
  * --audit-db`), its algorithm and root.  Returns 0, or -1 after a message. */
 /* The live hashes of an audited table (vouch_algo_bytes(*algo) bytes each) and its root. */
 int cli_audit_live_hashes(const char *path, int *algo, uint8_t **hashes, size_t *n, uint8_t root[32]);
+/* The PSI match key of each of n hashes (vouch_psi_entry_key); malloc()ed, NULL after a message. */
+uint8_t *cli_psi_entry_keys(int scheme, unsigned band, int algo, const uint8_t *hashes, size_t n);
 /* The client's check before using public data (`vouch psi voucher --trusted`):
  * the head at sth_path is signed, trusted (trusted_path), in the log
  * (log_path, may be NULL), names exactly these public data bytes, and the
@@ -44,6 +46,7 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
                           const char *prev_path, const char *audit_out, const char *index_out);
 int cmd_eval(int argc, char **argv);
 int cmd_eval_attack(int argc, char **argv); /* `vouch eval attack` (cmd_eval_attack.c) */
+int cmd_eval_leakage(int argc, char **argv); /* `vouch eval leakage` (cmd_eval_leakage.c) */
 int cmd_classify(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */

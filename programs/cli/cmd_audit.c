@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "cli.h"
 #include "vouch/index.h"
 
@@ -1108,18 +1109,54 @@ static int cmd_log(int argc, char **argv) {
 
 static const char *check_word(int v) { return v < 0 ? "skip" : v == VOUCH_OK ? "ok" : "FAIL"; }
 
+/* --blinding: the proof of honest blinding over the table's live set
+ * (docs/protocol.md section 13).  Returns a VOUCH_* code (0 = passed), or
+ * -1 after a message if a file cannot be read. */
+static int blinding_check(const char *auditp, const char *dbp, const uint8_t *pdbuf, size_t pdlen) {
+  uint8_t *audit = NULL, *hs = NULL, *keys = NULL, root[32];
+  size_t alen = 0, n = 0;
+  int algo, scheme, rc;
+  unsigned band;
+  vouch_psi_public *pub = NULL;
+  rc = vouch_psi_public_open(&pub, pdbuf, pdlen, NULL);
+  if (rc != VOUCH_OK)
+    return rc;
+  vouch_psi_public_scheme(pub, NULL, &scheme, &band, NULL);
+  vouch_psi_public_free(pub);
+  if (read_all(auditp, &audit, &alen) != 0)
+    return -1;
+  if (cli_audit_live_hashes(dbp, &algo, &hs, &n, root) != 0) {
+    free(audit);
+    return -1;
+  }
+  keys = cli_psi_entry_keys(scheme, band, algo, hs, n);
+  free(hs);
+  if (!keys) {
+    free(audit);
+    return -1;
+  }
+  rc = vouch_psi_blinding_audit(pdbuf, pdlen, keys, n, audit, alen);
+  sodium_memzero(audit, alen);
+  free(audit);
+  free(keys);
+  return rc;
+}
+
 static int audit_verify(int argc, char **argv) {
   const char *sthp = NULL, *dbp = NULL, *logp = NULL, *trusted = NULL, *prevp = NULL, *psi = NULL, *idx = NULL;
-  const char *bankp = NULL;
+  const char *bankp = NULL, *blindp = NULL;
+  uint8_t *pdbuf = NULL;
+  size_t pdlen = 0;
   int json = 0, help = 0;
   opt o[] = {{"--sth", 1, &sthp, NULL},      {"--db", 1, &dbp, NULL},     {"--log", 1, &logp, NULL},
              {"--trusted", 1, &trusted, NULL}, {"--prev", 1, &prevp, NULL}, {"--psi-digest", 1, &psi, NULL},
              {"--index-root", 1, &idx, NULL}, {"--json", 0, NULL, &json},  {"--help", 0, NULL, &help},
-             {"--bank", 1, &bankp, NULL}};
+             {"--bank", 1, &bankp, NULL},     {"--blinding", 1, &blindp, NULL}};
   if (wants_help(argc, argv)) {
     printf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog]\n"
            "                          [--trusted FILE] [--prev OLD.vdb] [--index-root HEX]\n"
            "                          [--psi-digest HEX] [--bank BANKS.sqlite] [--json]\n"
+           "                          [--blinding PUBLIC.vpd.auditor]\n"
            "                          [PUBLIC.vpd] [LIST.vsl...]\n\n"
            "Checks what can be checked with the files given and prints each check:\n"
            "  head signature      always (against the key the head names)\n"
@@ -1135,13 +1172,18 @@ static int audit_verify(int argc, char **argv) {
            "  public data         PUBLIC.vpd: valid and signed, names the head's root, and is\n"
            "                      exactly the data the head binds (SHA-256 of the file)\n"
            "  index/psi           the head binds this index root / PSI public data digest\n"
+           "  blinding proof      --blinding FILE with --db and PUBLIC.vpd: the auditors' file\n"
+           "                      'psi setup' wrote is for this public data and its committed\n"
+           "                      dummy seed, its slot map holds exactly the keys of the table's\n"
+           "                      live set (plus dummies), and the proof in the public data that\n"
+           "                      every slot is blinded with the secret of L holds\n"
            "Exit 1 if any check fails, 2 on unreadable input.\n");
     return CLI_EXIT_OK;
   }
   char **ops = malloc((size_t)argc * sizeof *ops);
   int nops;
   uint8_t pd[32], ir[32];
-  if (!ops || parse_opts(argc, argv, o, 10, ops, &nops) != 0 || !sthp || (psi && parse_hex32(psi, pd) != 0) ||
+  if (!ops || parse_opts(argc, argv, o, 11, ops, &nops) != 0 || !sthp || (psi && parse_hex32(psi, pd) != 0) ||
       (idx && parse_hex32(idx, ir) != 0)) {
     cli_errorf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog] [--trusted FILE] "
                "[LIST.vsl...]");
@@ -1186,7 +1228,7 @@ static int audit_verify(int argc, char **argv) {
     ret = exit_for(rc);
     goto out;
   }
-  int nlists = 0, public_rc = -1;
+  int nlists = 0, public_rc = -1, blind_rc = -1;
   if (bankp && cli_bank_lists_load("audit verify", bankp, NULL, 0, &bl) != 0)
     goto out;
   if (nops > 0 || bl.n > 0) {
@@ -1225,7 +1267,12 @@ static int audit_verify(int argc, char **argv) {
           vouch_audit_digest(ll[nlists].buf, ll[nlists].len, pd);
           psi = ops[i];
         }
-        free(ll[nlists].buf);
+        if (!pdbuf) { /* kept for --blinding */
+          pdbuf = ll[nlists].buf;
+          pdlen = ll[nlists].len;
+        } else {
+          free(ll[nlists].buf);
+        }
         ll[nlists].buf = NULL;
         continue;
       }
@@ -1243,12 +1290,23 @@ static int audit_verify(int argc, char **argv) {
     if (nlists > 0)
       lists_rc = vouch_audit_db_check_lists(db, prev, lists, (size_t)nlists);
   }
+  if (blindp) {
+    if (!dbp || !pdbuf) {
+      cli_errorf("--blinding needs --db TABLE.vdb and the PUBLIC.vpd");
+      goto out;
+    }
+    blind_rc = blinding_check(blindp, dbp, pdbuf, pdlen);
+    if (blind_rc < 0)
+      goto out;
+  }
   vouch_audit_report r;
   rc = vouch_audit_check(&sth, db, log, trusted ? &trust : NULL, idx ? ir : NULL, psi ? pd : NULL, &r);
   if (rc == VOUCH_OK && lists_rc > 0)
     rc = lists_rc;
   if (rc == VOUCH_OK && public_rc > 0)
     rc = public_rc;
+  if (rc == VOUCH_OK && blind_rc > 0) /* a proof or map that does not hold is a failed check (exit 1) */
+    rc = blind_rc == VOUCH_E_PSI_FORMAT ? blind_rc : VOUCH_E_AUDIT_PROOF;
   struct {
     const char *name;
     int v;
@@ -1258,7 +1316,7 @@ static int audit_verify(int argc, char **argv) {
               {"trusted_server", r.trusted_server}, {"trusted_sources", r.trusted_sources},
               {"trusted_rule", r.trusted_policy},   {"pinned_roots", r.pins},
               {"public_data", public_rc},           {"index_root", r.index_root},
-              {"psi_digest", r.psi_digest}};
+              {"psi_digest", r.psi_digest},         {"blinding_proof", blind_rc}};
   size_t nrows = sizeof rows / sizeof rows[0];
   if (json) {
     printf("{\"ok\":%s,\"version\":%llu,\"tree_size\":%llu,", rc == VOUCH_OK ? "true" : "false",
@@ -1288,6 +1346,7 @@ static int audit_verify(int argc, char **argv) {
   if (rc != VOUCH_OK && ret == CLI_EXIT_OK)
     ret = CLI_EXIT_VERIFY;
 out:
+  free(pdbuf);
   if (ll)
     for (size_t i = 0; i < (size_t)nops + bl.n; i++)
       free(ll[i].buf);

@@ -38,6 +38,8 @@ static const char eval_usage[] =
   "usage: vouch eval robustness|false-positives|all [OPTIONS] DIR...\n"
   "       vouch eval risk (--matches X --pairs K | --rate P) [OPTIONS]\n"
   "       vouch eval attack [OPTIONS] DIR...   (forged PDQ collisions: see --help)\n"
+  "       vouch eval leakage [OPTIONS]         (what the opened count tells the server\n"
+  "                                             below the threshold: see --help)\n"
   "\n"
   "Measures perceptual matching on a folder of photos (walked recursively;\n"
   "files that are not images are skipped and counted).\n"
@@ -1151,6 +1153,7 @@ int cmd_eval(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   const char *sub = argv[1];
   if (!strcmp(sub, "attack")) return cmd_eval_attack(argc - 1, argv + 1);
+  if (!strcmp(sub, "leakage")) return cmd_eval_leakage(argc - 1, argv + 1);
   int risk_only = 0;
   if (!strcmp(sub, "robustness")) o.mode = 1;
   else if (!strcmp(sub, "false-positives")) o.mode = 2;
@@ -1158,7 +1161,7 @@ int cmd_eval(int argc, char **argv) {
   else if (!strcmp(sub, "risk")) risk_only = 1;
   else if (!strcmp(sub, "--list-transforms")) o.mode = 1; /* handled below */
   else {
-    cli_errorf("unknown eval subcommand '%s' (robustness, false-positives, all, risk, attack)", sub);
+    cli_errorf("unknown eval subcommand '%s' (robustness, false-positives, all, risk, attack, leakage)", sub);
     return CLI_EXIT_ERROR;
   }
   static const int all_algos[] = {VOUCH_ALGO_PDQ, VOUCH_ALGO_PHASH, VOUCH_ALGO_DHASH, VOUCH_ALGO_AHASH};

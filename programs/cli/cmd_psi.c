@@ -69,7 +69,7 @@ static int load_server_key(const char *path, int create, vouch_psi_server_key **
 
 static const char setup_usage[] =
   "usage: vouch psi setup (--index FILE.vidx | --hashes FILE | --audit-db TABLE.vdb) --key SERVER.key\n"
-  "                       -o PUBLIC.vpd\n"
+  "                       -o PUBLIC.vpd [--auditor-out FILE]\n"
   "\n"
   "Server side.  Builds the public data clients need to make safety vouchers:\n"
   "the database's match keys blinded with the server's secret and placed in a\n"
@@ -93,9 +93,14 @@ static const char setup_usage[] =
   "      --probes P      probe mode: probes per voucher, 1..1024 (default 96); vouchers are\n"
   "                      about 4.4 KB + 224 B * P, and the server does 2P scalar\n"
   "                      multiplications per voucher (docs/protocol.md section 12)\n"
+  "      --auditor-out FILE  where to write the auditors' file (default: OUTPUT.auditor,\n"
+  "                      mode 0600): the dummy seed and the slot map an auditor needs to\n"
+  "                      check the proof of honest blinding in the public data ('vouch\n"
+  "                      audit verify --blinding'); give it to auditors, never to clients\n"
   "  -h, --help          this help\n"
   "\n"
-  "Prints the signer's public key (clients pin it with --signer) and the audit root.\n"
+  "Prints the signer's public key (clients pin it with --signer), the audit root and\n"
+  "the auditors' file written.\n"
   "Exit status: 0 on success, 2 on error.\n";
 
 /* Reads one hex hash per line into *hashes (hb bytes each). */
@@ -228,6 +233,22 @@ static int parse_match(const char *s, int *scheme) {
   return 0;
 }
 
+uint8_t *cli_psi_entry_keys(int scheme, unsigned band, int algo, const uint8_t *hashes, size_t n) {
+  /* One key per entry (docs/protocol.md section 4). */
+  size_t hb = vouch_algo_bytes(algo);
+  uint8_t *keys = malloc((n ? n : 1) * VOUCH_PSI_MATCH_KEY_BYTES);
+  if (!keys)
+    cli_errorf("out of memory");
+  for (size_t i = 0; keys && i < n; i++)
+    if (vouch_psi_entry_key(scheme, band, algo, hashes + hb * i, hb, keys + VOUCH_PSI_MATCH_KEY_BYTES * i) !=
+        VOUCH_OK) {
+      cli_errorf("entry %zu: cannot derive its key", i);
+      free(keys);
+      keys = NULL;
+    }
+  return keys;
+}
+
 static int psi_setup(int argc, char **argv) {
   static const struct option opts[] = {
     {"index", required_argument, NULL, 'i'}, {"hashes", required_argument, NULL, 'H'},
@@ -235,8 +256,9 @@ static int psi_setup(int argc, char **argv) {
     {"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
     {"audit-db", required_argument, NULL, 'U'}, {"match", required_argument, NULL, 'm'},
     {"band", required_argument, NULL, 'B'},   {"probes", required_argument, NULL, 'P'},
+    {"auditor-out", required_argument, NULL, 'O'},
     {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-  const char *index = NULL, *hashes = NULL, *keyf = NULL, *outf = NULL, *auditdb = NULL;
+  const char *index = NULL, *hashes = NULL, *keyf = NULL, *outf = NULL, *auditdb = NULL, *audf = NULL;
   int algo = VOUCH_ALGO_PDQ, c, scheme = -1;
   unsigned long jobs = 0, band = VOUCH_PSI_BAND_DEFAULT, probes = VOUCH_PSI_PROBES_DEFAULT;
   int band_given = 0, probes_given = 0;
@@ -264,6 +286,7 @@ static int psi_setup(int argc, char **argv) {
       break;
     case 'k': keyf = optarg; break;
     case 'o': outf = optarg; break;
+    case 'O': audf = optarg; break;
     case 'j':
       if (cli_parse_uint(optarg, 1, 256, &jobs) != 0) {
         cli_errorf("bad --jobs '%s'", optarg);
@@ -304,17 +327,7 @@ static int psi_setup(int argc, char **argv) {
     free(hs);
     return CLI_EXIT_ERROR;
   }
-  /* One key per entry (docs/protocol.md section 4). */
-  size_t hb = vouch_algo_bytes(algo);
-  keys = malloc((n ? n : 1) * VOUCH_PSI_MATCH_KEY_BYTES);
-  for (size_t i = 0; keys && i < n; i++)
-    if (vouch_psi_entry_key(scheme, scheme ? (unsigned)band : 0, algo, hs + hb * i, hb,
-                            keys + VOUCH_PSI_MATCH_KEY_BYTES * i) != VOUCH_OK) {
-      cli_errorf("entry %zu: cannot derive its key", i);
-      free(keys);
-      keys = NULL;
-      break;
-    }
+  keys = cli_psi_entry_keys(scheme, scheme ? (unsigned)band : 0, algo, hs, n);
   free(hs);
   if (!keys)
     return CLI_EXIT_ERROR;
@@ -325,7 +338,25 @@ static int psi_setup(int argc, char **argv) {
   }
   vouch_psi_setup_opts so = {algo, jobs ? (unsigned)jobs : (unsigned)cli_ncpu(),
                              have_root ? root : NULL, scheme,
-                             scheme ? (unsigned)band : 0U, scheme ? (unsigned)probes : 1U};
+                             scheme ? (unsigned)band : 0U, scheme ? (unsigned)probes : 1U,
+                             NULL, NULL, 0, NULL, 0, NULL};
+  /* The auditors' file: the dummy seed and the slot map (section 13). */
+  size_t audit_cap = VOUCH_PSI_AUDIT_BYTES(vouch_psi_slots_for(n)), audit_len = 0;
+  uint8_t *audit = malloc(audit_cap);
+  char *audpath = audf ? strdup(audf) : malloc(strlen(outf) + sizeof ".auditor");
+  if (!audit || !audpath) {
+    cli_errorf("out of memory");
+    free(audit);
+    free(audpath);
+    free(keys);
+    vouch_psi_server_key_free(key);
+    return CLI_EXIT_ERROR;
+  }
+  if (!audf)
+    sprintf(audpath, "%s.auditor", outf);
+  so.audit_out = audit;
+  so.audit_cap = audit_cap;
+  so.audit_len = &audit_len;
   double t0 = cli_now();
   uint8_t used_root[32];
   int rc = vouch_psi_setup(key, keys, n, &so, &pd, &pd_len, used_root);
@@ -333,11 +364,19 @@ static int psi_setup(int argc, char **argv) {
   free(keys);
   if (rc != VOUCH_OK) {
     cli_errorf("setup failed: %s", vouch_strerror(rc));
+    free(audit);
+    free(audpath);
     vouch_psi_server_key_free(key);
     return CLI_EXIT_ERROR;
   }
-  if (cli_write_file_atomic(outf, pd, pd_len, 0644) != 0) {
-    cli_errorf("%s: cannot write: %s", outf, strerror(errno));
+  int wr = cli_write_file_atomic(audpath, audit, audit_len, 0600) != 0 ? 1
+           : cli_write_file_atomic(outf, pd, pd_len, 0644) != 0      ? 2
+                                                                      : 0;
+  sodium_memzero(audit, audit_cap);
+  free(audit);
+  if (wr) {
+    cli_errorf("%s: cannot write: %s", wr == 1 ? audpath : outf, strerror(errno));
+    free(audpath);
     vouch_psi_buf_free(pd);
     vouch_psi_server_key_free(key);
     return CLI_EXIT_ERROR;
@@ -353,7 +392,8 @@ static int psi_setup(int argc, char **argv) {
   hex_out(stdout, signer, 32);
   printf("\naudit_root ");
   hex_out(stdout, used_root, 32);
-  printf("\n");
+  printf("\nauditor_file %s\n", audpath);
+  free(audpath);
   vouch_psi_buf_free(pd);
   vouch_psi_server_key_free(key);
   return CLI_EXIT_OK;
@@ -370,7 +410,8 @@ static const char voucher_usage[] =
   "Photos are hashed (PDQ at full resolution unless --fast) and a grey thumbnail\n"
   "of at most 64x64 goes into the encrypted payload.  The account key (Shamir\n"
   "polynomial, detectable-hash key) is created on first use (mode 0600) and\n"
-  "updated afterwards (it counts synthetic vouchers).  Prints 'PATH -> FILE'.\n"
+  "updated afterwards (it counts vouchers and synthetic vouchers).  Prints\n"
+  "'PATH -> FILE'.\n"
   "\n"
   "options:\n"
   "  -p, --public FILE        public data from 'vouch psi setup' (validated first)\n"
@@ -388,8 +429,10 @@ static const char voucher_usage[] =
   "                           learning anything; T+1 reveal (default 30)\n"
   "      --dhf S              for a new account: synthetic openings detection tolerates\n"
   "                           (default 3T); vouchers grow by 8 bytes per unit\n"
-  "  -s, --synthetic-rate P   probability of a synthetic voucher (default 0; at most S\n"
-  "                           per account)\n"
+  "  -s, --synthetic-rate P   probability of a synthetic voucher: 'auto' (default: the\n"
+  "                           calibrated rate 2T^2/(n+2T)^2 for the account's n-th voucher,\n"
+  "                           about T synthetics in all) or a number in [0, 1]; at most S\n"
+  "                           per account; one photo always draws the same coin\n"
   "      --hashes FILE        make vouchers from hex hashes (one per line) instead of photos\n"
   "  -a, --algo ALGO          pdq (default), phash, dhash, ahash\n"
   "      --fast               scaled decode (faster, not bit-exact with the reference)\n"
@@ -536,7 +579,7 @@ static int psi_voucher(int argc, char **argv) {
   const char *trusted = NULL, *sthf = NULL, *logf = NULL;
   unsigned long t = VOUCH_PSI_THRESHOLD_DEFAULT, s = 0, jobs = 0;
   int t_given = 0, s_given = 0, algo = VOUCH_ALGO_PDQ, fast = 0, recursive = 0, c;
-  double rate = 0.0;
+  double rate = VOUCH_PSI_SYNTHETIC_AUTO;
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:A:o:t:s:a:rj:h", opts, NULL)) != -1) {
     switch (c) {
@@ -559,9 +602,13 @@ static int psi_voucher(int argc, char **argv) {
     case 's': {
       char *end;
       errno = 0;
+      if (strcmp(optarg, "auto") == 0) {
+        rate = VOUCH_PSI_SYNTHETIC_AUTO;
+        break;
+      }
       rate = strtod(optarg, &end);
       if (errno || *end || !(rate >= 0.0 && rate <= 1.0)) {
-        cli_errorf("--synthetic-rate must be a number in [0, 1]");
+        cli_errorf("--synthetic-rate must be 'auto' or a number in [0, 1]");
         return CLI_EXIT_ERROR;
       }
       break;

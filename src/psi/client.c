@@ -11,6 +11,7 @@
 
 struct vouch_psi_account {
   unsigned t, s, synth_used;
+  uint32_t made;           /* vouchers made so far (the library size the rate is calibrated on) */
   uint8_t id[16];
   uint8_t xkey[32];
   uint8_t adkey[32];       /* KDF("adkey", a0) */
@@ -92,12 +93,13 @@ int vouch_psi_account_save(const vouch_psi_account *a, uint8_t *buf, size_t cap)
     return VOUCH_E_INVALID;
   memset(buf, 0, ACCT_HEAD);
   memcpy(buf, ACCT_MAGIC, 8);
-  buf[8] = 1;
+  buf[8] = 2;
   buf[12] = (uint8_t)a->t;
   buf[13] = (uint8_t)(a->t >> 8);
   buf[14] = (uint8_t)a->s;
   buf[15] = (uint8_t)(a->s >> 8);
   vouch__store32_le(buf + 16, a->synth_used);
+  vouch__store32_le(buf + 20, a->made);
   uint8_t *p = buf + ACCT_HEAD;
   memcpy(p, a->id, 16);
   memcpy(p + 16, a->xkey, 32);
@@ -115,8 +117,9 @@ int vouch_psi_account_load(vouch_psi_account **out, const uint8_t *buf, size_t l
   uint8_t sum[16], wide[64] = {0}, canon[32];
   vouch_psi_account *a;
   *out = NULL;
-  if (!buf || len < ACCT_HEAD || memcmp(buf, ACCT_MAGIC, 8) != 0 || buf[8] != 1 ||
-      buf[9] || buf[10] || buf[11] || memcmp(buf + 20, zero, 4) != 0)
+  /* Version 1 had no voucher count (bytes 20..23 zero): it loads as 0. */
+  if (!buf || len < ACCT_HEAD || memcmp(buf, ACCT_MAGIC, 8) != 0 || buf[8] < 1 || buf[8] > 2 ||
+      buf[9] || buf[10] || buf[11] || (buf[8] == 1 && memcmp(buf + 20, zero, 4) != 0))
     return VOUCH_E_PSI_FORMAT;
   unsigned t = vouch__load16_le(buf + 12), s = vouch__load16_le(buf + 14);
   uint32_t used = vouch__load32_le(buf + 16);
@@ -128,6 +131,7 @@ int vouch_psi_account_load(vouch_psi_account **out, const uint8_t *buf, size_t l
     return VOUCH_E_PSI_FORMAT;
   VOUCH_TRY(account_alloc(&a, t, s));
   a->synth_used = used;
+  a->made = vouch__load32_le(buf + 20);
   const uint8_t *p = buf + ACCT_HEAD;
   memcpy(a->id, p, 16);
   memcpy(a->xkey, p + 16, 32);
@@ -162,6 +166,20 @@ void vouch_psi_account_params(const vouch_psi_account *a, unsigned *t, unsigned 
     *s = a->s;
   if (synthetic_used)
     *synthetic_used = a->synth_used;
+}
+
+uint32_t vouch_psi_account_made(const vouch_psi_account *a) {
+  return a->made;
+}
+
+double vouch_psi_synthetic_rate(unsigned t, uint64_t made, double scale) {
+  if (t < 1 || !(scale >= 0.0))
+    return 0.0;
+  /* p_n = scale * 2t^2 / (n + 2t)^2: 1/2 for the first voucher at scale 1,
+   * and sum over all n of about scale * t (docs/protocol.md section 6). */
+  double c = 2.0 * (double)t, d = (double)made + c;
+  double p = scale * c * (double)t / (d * d);
+  return p < 1.0 ? p : 1.0;
 }
 
 void vouch_psi_account_free(vouch_psi_account *a) {
@@ -347,8 +365,10 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   const size_t inner_off = VOUCH__V_INNER_OFF(P);
   static const uint8_t zero_nonce[24];
   if (!pd || !out || cap < vlen || !payload || !payload_valid(payload) ||
-      !(rate >= 0.0 && rate <= 1.0) || mode < -1 || mode > 1)
+      !((rate >= 0.0 && rate <= 1.0) || rate == VOUCH_PSI_SYNTHETIC_AUTO) || mode < -1 || mode > 1)
     return VOUCH_E_INVALID;
+  if (rate == VOUCH_PSI_SYNTHETIC_AUTO)
+    rate = vouch_psi_synthetic_rate(a->t, a->made, 1.0);
   if (pd->scheme == VOUCH_PSI_SCHEME_BAND &&
       (payload->algo != VOUCH_ALGO_PDQ || payload->hash_len != VOUCH_PDQ_BYTES))
     return VOUCH_E_INVALID;
@@ -379,9 +399,13 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
     return prc != VOUCH_OK ? prc : VOUCH_E_NOMEM;
   }
 
-  /* Real or synthetic: one secret bit, used only through masks. */
+  /* Real or synthetic: one secret bit, used only through masks.  The coin
+   * is a keyed hash of the photo's own key under the account's xkey, so every
+   * upload of one photo, from any device of the account, draws the same coin
+   * (docs/protocol.md section 6). */
   uint8_t rb[8];
-  vouch__rng_bytes(rng, rb, 8);
+  vouch__kdf_part cpart = {pkeys, 32};
+  vouch__kdf(rb, 8, "coin", a->xkey, 32, &cpart, 1);
   uint64_t u = vouch__load64_le(rb) >> 2;                       /* 62 bits */
   uint64_t thr = (uint64_t)ldexp(rate, 62);                     /* rate * 2^62 */
   uint64_t syn = (u - thr) >> 63;                               /* u < thr */
@@ -389,6 +413,7 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
     syn = (uint64_t)mode;                                      /* tests only */
   syn &= ((uint64_t)a->synth_used - a->s) >> 63;                /* budget left */
   a->synth_used += (unsigned)syn;
+  a->made += a->made != UINT32_MAX;
   const uint8_t m8 = (uint8_t)(0 - syn);
   const uint64_t m64 = 0 - syn;
 

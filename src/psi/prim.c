@@ -1,6 +1,7 @@
 /* src/psi/prim.c -- protocol building blocks over libsodium: the generator,
  * expand_message_xmd and hash-to-group, the BLAKE2b KDF, the committing
  * AEAD, GF(2^61-1) inversion, cuckoo slots (docs/protocol.md sections 3, 5). */
+#include <stdlib.h>
 #include <string.h>
 #include "psi_internal.h"
 
@@ -227,3 +228,22 @@ int vouch_psi_entry_key(int scheme, unsigned band, int algo, const uint8_t *hash
 }
 
 void vouch_psi_buf_free(uint8_t *buf) { vouch__free(buf); }
+
+int vouch__scalar_canonical(const uint8_t s[32]) {
+  uint8_t wide[64] = {0}, c[32];
+  memcpy(wide, s, 32);
+  crypto_core_ristretto255_scalar_reduce(c, wide);
+  return memcmp(c, s, 32) == 0;
+}
+
+static int cmp32(const void *a, const void *b) { return memcmp(a, b, 32); }
+
+size_t vouch__sort_unique32(uint8_t *keys, size_t n) {
+  if (n)
+    qsort(keys, n, 32, cmp32);
+  size_t u = 0;
+  for (size_t i = 0; i < n; i++)
+    if (u == 0 || memcmp(keys + 32 * (u - 1), keys + 32 * i, 32) != 0)
+      memmove(keys + 32 * u++, keys + 32 * i, 32);
+  return u;
+}

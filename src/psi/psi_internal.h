@@ -89,8 +89,12 @@ VOUCH_HIDDEN void vouch__cuckoo_slots(const uint8_t seed[32], uint32_t m,
 
 /* ---- formats ---- */
 #define VOUCH__PD_MAGIC "VOUCHPSI"
-#define VOUCH__PD_HEADER 160U
-#define VOUCH__PD_VERSION 2U
+#define VOUCH__PD_HEADER 256U
+#define VOUCH__PD_VERSION 3U
+#define VOUCH__PD_COMMIT 160U  /* 32: KDF_32("dseed-commit", dummy seed) */
+#define VOUCH__PD_PROOF 192U   /* 64: the blinding proof c || z */
+#define VOUCH__AUDIT_MAGIC "VPDAUDIT"
+#define VOUCH__AUDIT_HEADER 72U
 #define VOUCH__V_MAGIC "VVC1"
 #define VOUCH__V_VERSION 2U
 #define VOUCH__V_HEADER 64U
@@ -122,6 +126,12 @@ struct vouch_psi_server_key {
 };
 
 /* mode for vouch__voucher_make: -1 random per rate, 0 force real, 1 force synthetic */
+/* 1 iff s is a canonical scalar (< l); not constant time. */
+VOUCH_HIDDEN int vouch__scalar_canonical(const uint8_t s[32]);
+/* Sorts n 32-byte keys and removes duplicates; returns how many are left. */
+VOUCH_HIDDEN size_t vouch__sort_unique32(uint8_t *keys, size_t n);
+/* The dummy-seed commitment written at VOUCH__PD_COMMIT. */
+VOUCH_HIDDEN void vouch__dseed_commit(const uint8_t seed[32], uint8_t out[32]);
 VOUCH_HIDDEN int vouch__server_key_generate(vouch_psi_server_key **out, vouch__rng *rng);
 VOUCH_HIDDEN int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
                               const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,

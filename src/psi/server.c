@@ -162,12 +162,6 @@ static int grow_opened(vouch_psi_server *srv) {
   return VOUCH_OK;
 }
 
-static int scalar_canonical(const uint8_t s[32]) {
-  uint8_t wide[64] = {0}, c[32];
-  memcpy(wide, s, 32);
-  crypto_core_ristretto255_scalar_reduce(c, wide);
-  return memcmp(c, s, 32) == 0;
-}
 
 int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, int *status,
                          size_t *index) {
@@ -259,7 +253,7 @@ int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, in
   }
   VOUCH__CT_PUBLIC(share, share_len); /* the server is entitled to an opened share */
   uint64_t x = vouch__load64_le(share);
-  int malformed = x == 0 || x >= VOUCH__P61 || !scalar_canonical(share + 8);
+  int malformed = x == 0 || x >= VOUCH__P61 || !vouch__scalar_canonical(share + 8);
   for (unsigned j = 0; j < s; j++)
     malformed |= vouch__load64_le(share + 40 + 8 * (size_t)j) >= VOUCH__P61;
   if (malformed) {

@@ -128,6 +128,7 @@ typedef struct blind_job {
   const uint32_t *occupant; /* key index per slot, or UINT32_MAX */
   const uint8_t *dummy_seed;
   uint8_t *table;
+  uint8_t *labels;          /* NULL, or the label of every slot */
   uint32_t lo, hi;          /* slot range */
   int rc;
 } blind_job;
@@ -143,13 +144,16 @@ static void *blind_range(void *arg) {
       if (crypto_scalarmult_ristretto255(out, j->key->alpha, h) != 0)
         j->rc = VOUCH_E_INTERNAL; /* identity: probability 2^-252 */
     } else {
-      /* Dummy slot: a uniform point from a PRF of the slot number. */
-      uint8_t idx[8];
-      vouch__store64_le(idx, i);
-      vouch__kdf_part part = {idx, 8};
-      vouch__kdf(wide, 64, "dummy", j->dummy_seed, 32, &part, 1);
-      crypto_core_ristretto255_from_hash(out, wide);
+      /* Dummy slot: alpha * H(dummy label), the label a PRF of the slot
+       * number under the dummy seed (so the blinding proof covers it). */
+      vouch_psi_dummy_label(j->dummy_seed, i, wide);
+      vouch__hash_to_group(h, wide, 32);
+      if (crypto_scalarmult_ristretto255(out, j->key->alpha, h) != 0)
+        j->rc = VOUCH_E_INTERNAL;
     }
+    if (j->labels)
+      memcpy(j->labels + 32 * (size_t)i,
+             j->occupant[i] != UINT32_MAX ? j->keys + 32 * (size_t)j->occupant[i] : wide, 32);
   }
   sodium_memzero(wide, sizeof wide);
   return NULL;
@@ -160,7 +164,7 @@ static void *blind_range(void *arg) {
 int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
                  const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,
                  uint8_t audit_root[32], vouch__rng *rng) {
-  uint8_t *sorted = NULL, *buf = NULL;
+  uint8_t *sorted = NULL, *buf = NULL, *labels = NULL;
   uint32_t *occupant = NULL;
   uint32_t(*slots)[2] = NULL;
   uint8_t seed[32], dummy_seed[32], root[32];
@@ -189,11 +193,7 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
     return VOUCH_E_NOMEM;
   if (n)
     memcpy(sorted, keys, n * 32);
-  qsort(sorted, n, 32, cmp32);
-  size_t u = 0;
-  for (size_t i = 0; i < n; i++)
-    if (u == 0 || memcmp(sorted + 32 * (u - 1), sorted + 32 * i, 32) != 0)
-      memmove(sorted + 32 * u++, sorted + 32 * i, 32);
+  size_t u = vouch__sort_unique32(sorted, n);
   if (opts && opts->audit_root) {
     memcpy(root, opts->audit_root, 32);
   } else {
@@ -227,7 +227,20 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   }
 
   /* 4. blind keys, fill dummies (in parallel over slot ranges) */
-  vouch__rng_bytes(rng, dummy_seed, sizeof dummy_seed);
+  if ((opts && opts->labels && opts->labels_cap < m) ||
+      (opts && opts->audit_out && opts->audit_cap < VOUCH_PSI_AUDIT_BYTES(m))) {
+    rc = VOUCH_E_INVALID;
+    goto done;
+  }
+  labels = opts && opts->labels ? opts->labels : vouch__malloc(32 * m);
+  if (!labels) {
+    rc = VOUCH_E_NOMEM;
+    goto done;
+  }
+  if (opts && opts->dummy_seed)
+    memcpy(dummy_seed, opts->dummy_seed, 32);
+  else
+    vouch__rng_bytes(rng, dummy_seed, sizeof dummy_seed);
   uint8_t *table = buf + VOUCH__PD_HEADER;
   unsigned nt = opts && opts->threads > 1 ? opts->threads : 1;
   if (nt > SETUP_MAX_THREADS)
@@ -238,7 +251,7 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   pthread_t tids[SETUP_MAX_THREADS];
   unsigned started = 0;
   for (unsigned t = 0; t < nt; t++) {
-    jobs[t] = (blind_job){key, sorted, occupant, dummy_seed, table,
+    jobs[t] = (blind_job){key, sorted, occupant, dummy_seed, table, labels,
                           (uint32_t)(m * t / nt), (uint32_t)(m * (t + 1) / nt), VOUCH_OK};
   }
   for (unsigned t = 1; t < nt; t++) {
@@ -272,7 +285,27 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   memcpy(buf + 112, key->sign_pk, 32);
   buf[144] = (uint8_t)probes;
   buf[145] = (uint8_t)(probes >> 8);
+  vouch__dseed_commit(dummy_seed, buf + VOUCH__PD_COMMIT);
+  /* 5b. the proof of honest blinding (section 13), then the signature over all */
+  rc = vouch_psi_blinding_prove(key, buf, len, labels, buf + VOUCH__PD_PROOF);
+  if (rc != VOUCH_OK)
+    goto done;
   crypto_sign_ed25519_detached(buf + len - 64, NULL, buf, len - 64, key->sign_sk);
+  if (opts && opts->audit_out) {
+    /* The auditors' file: pdid, dummy seed, slot map. */
+    uint8_t *a = opts->audit_out;
+    memset(a, 0, VOUCH__AUDIT_HEADER);
+    memcpy(a, VOUCH__AUDIT_MAGIC, 8);
+    a[8] = 1;
+    vouch__pd_id(buf, len, a + 16);
+    memcpy(a + 32, dummy_seed, 32);
+    vouch__store32_le(a + 64, (uint32_t)m);
+    vouch__store32_le(a + 68, (uint32_t)u);
+    for (size_t i = 0; i < m; i++)
+      vouch__store32_le(a + VOUCH__AUDIT_HEADER + 4 * i, occupant[i]);
+    if (opts->audit_len)
+      *opts->audit_len = VOUCH_PSI_AUDIT_BYTES(m);
+  }
   if (audit_root)
     memcpy(audit_root, root, 32);
   *out = buf;
@@ -280,6 +313,8 @@ int vouch__setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
   buf = NULL;
 done:
   sodium_memzero(dummy_seed, sizeof dummy_seed);
+  if (labels && !(opts && opts->labels == labels))
+    vouch__free(labels);
   vouch__free(sorted);
   vouch__free(occupant);
   vouch__free(slots);

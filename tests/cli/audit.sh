@@ -204,6 +204,19 @@ if "$V" psi --help >/dev/null 2>&1; then
     || bad "public data rows"
   expect 0 "psi setup from another table" "$V" psi setup --audit-db v1.vdb --key psi.key -o pub1.vpd -j 1
   expect 1 "audit verify refuses other public data" "$V" audit verify --sth v2p.vsth pub1.vpd
+  # The proof of honest blinding (docs/protocol.md section 13): the auditors' file setup wrote.
+  [ "$(stat -c %a pub.vpd.auditor 2>/dev/null)" = 600 ] && ok "setup wrote the auditors' file, mode 0600" \
+    || bad "auditors' file"
+  expect 0 "blinding proof verifies over the table's live set" "$V" audit verify --sth v2p.vsth --db v2.vdb \
+    --blinding pub.vpd.auditor pub.vpd
+  grep -q "^ok   blinding_proof" out.txt && ok "blinding_proof row printed" || bad "blinding_proof row"
+  expect 1 "blinding: the auditors' file of other public data" "$V" audit verify --sth v2p.vsth --db v2.vdb \
+    --blinding pub1.vpd.auditor pub.vpd
+  expect 1 "blinding: another table's live set" "$V" audit verify --sth v2p.vsth --db v1.vdb \
+    --blinding pub.vpd.auditor pub.vpd
+  grep -q "^FAIL blinding_proof" out.txt && ok "blinding_proof row fails" || bad "blinding_proof FAIL row"
+  expect 2 "--blinding without the public data is a usage error" "$V" audit verify --sth v2p.vsth --db v2.vdb \
+    --blinding pub.vpd.auditor
   size=$(stat -c %s pub.vpd)
   flip pub.vpd $((size - 100)) pubt.vpd
   expect 2 "a tampered table point is refused (PSI signature)" "$V" psi voucher --public pubt.vpd --account acct.key -o vdir \

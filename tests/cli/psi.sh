@@ -31,8 +31,12 @@ check "server key created with mode 0600" '[ "$(stat -c %a server.key)" = 600 ]'
 signer=$(awk '/^signer/{print $2}' setup.out)
 check "setup prints the signer" '[ ${#signer} -eq 64 ]'
 
+# The tests below that count openings exactly pass --synthetic-rate 0: they
+# test matching, and synthetic vouchers (on by default) would add a random
+# number of openings and could turn a match into a synthetic. The default is
+# tested on its own further down.
 # t = 5: six distinct matches cross the threshold.
-$B psi voucher --public public.vpd --signer "$signer" --account a5.key --threshold 5 \
+$B psi voucher --public public.vpd --signer "$signer" --account a5.key --threshold 5 --synthetic-rate 0 \
   --hashes photos.txt -o v5 > /dev/null 2>&1
 check "voucher succeeds" '[ $? -eq 0 ] && [ $(ls v5 | wc -l) -eq 16 ]'
 check "account key created with mode 0600" '[ "$(stat -c %a a5.key)" = 600 ]'
@@ -58,7 +62,7 @@ check "post-reveal check: six confirmed, no collision" \
 # and the check calls it a collision, at distance 32.
 far=$(head -1 db.txt | python3 -c 'import sys; h=sys.stdin.read().strip(); b=bytearray.fromhex(h); b[0]^=0xff; b[1]^=0xff; b[2]^=0xff; b[3]^=0xff; print(b.hex())')
 { sed -n 2,6p db.txt; echo "$far"; } > coll.txt
-$B psi voucher --public public.vpd --signer "$signer" --account ac.key --threshold 5 --hashes coll.txt -o vc >/dev/null 2>&1
+$B psi voucher --public public.vpd --signer "$signer" --account ac.key --threshold 5 --synthetic-rate 0 --hashes coll.txt -o vc >/dev/null 2>&1
 $B psi open --key server.key --public public.vpd --hashes db.txt vc > coll.out 2>/dev/null
 check "a band-key collision is reported as a collision, not a match" \
   'grep -q "^confirmed 5$" coll.out && grep -q "^collisions 1$" coll.out && grep -q "^collision .* $far distance 32 slots 1$" coll.out'
@@ -66,7 +70,7 @@ check "a band-key collision is reported as a collision, not a match" \
 # --match exact: one slot pair per voucher, the exact hash bits.
 $B psi setup --hashes db.txt --key server.key --match exact -o exact.vpd > setupx.out 2>/dev/null
 check "setup --match exact" '[ $? -eq 0 ] && grep -q "^match exact$" setupx.out'
-$B psi voucher --public exact.vpd --signer "$signer" --account ae.key --threshold 5 --hashes photos.txt -o ve >/dev/null 2>&1
+$B psi voucher --public exact.vpd --signer "$signer" --account ae.key --threshold 5 --synthetic-rate 0 --hashes photos.txt -o ve >/dev/null 2>&1
 $B psi open --key server.key --public exact.vpd --json ve > exact.json 2>/dev/null
 check "exact vouchers: 4612 + 8 s bytes, six matches" \
   '[ "$(stat -c %s ve/* | sort -u)" = $((4612 + 8 * 15)) ] && [ $(tail -n +2 exact.json | wc -l) -eq 6 ]'
@@ -88,7 +92,7 @@ $B psi voucher --public old.vpd --signer "$signer" --account a9.key --hashes pho
 check "version-1 public data is refused as an older format" '[ $? -eq 2 ] && [ ! -e v10 ] && grep -q "older format version" oldpd.err'
 
 # t = 6: six matches reveal nothing.
-$B psi voucher --public public.vpd --signer "$signer" --account a6.key --threshold 6 --hashes photos.txt -o v6 >/dev/null 2>&1
+$B psi voucher --public public.vpd --signer "$signer" --account a6.key --threshold 6 --synthetic-rate 0 --hashes photos.txt -o v6 >/dev/null 2>&1
 $B psi open --key server.key --public public.vpd --json v6 > open6.json 2>/dev/null
 rc=$?
 check "t=6 with 6 matches: exit 0" '[ $rc -eq 0 ]'
@@ -143,6 +147,28 @@ check "synthetic vouchers open (3 of 10)" '[ "$(jq_field opened < syn.json)" = 3
 $B psi voucher --public public.vpd --signer "$signer" --account s.key --threshold 9 --hashes other.txt -o vs2 >/dev/null 2>&1
 check "an account's threshold cannot change" '[ $? -eq 2 ]'
 
+# The default rate (auto): a fresh account with t = 30 and 40 photos that match
+# nothing makes synthetic vouchers (expected 11.6; none at all has probability
+# below 1e-5), fewer than s = 90.
+for i in $(seq 1 40); do randhex; done > inno.txt
+$B psi voucher --public public.vpd --signer "$signer" --account d.key --hashes inno.txt -o vd >/dev/null 2>&1
+$B psi open --key server.key --public public.vpd --json vd > dflt.json 2>/dev/null
+n_d=$(jq_field opened < dflt.json)
+check "default: an innocent account of 40 photos shows synthetic openings (got $n_d)" \
+  '[ "$n_d" -ge 1 ] && [ "$n_d" -lt 40 ] && [ "$(jq_field threshold_crossed < dflt.json)" = false ]'
+# Re-uploads decide the same way: the same 40 photos again, at a fixed rate,
+# from a copy of the account (another device) and from the account itself,
+# open the same photos (every second-round opening is a duplicate of the first).
+cp d.key d2.key
+$B psi voucher --public public.vpd --signer "$signer" --account d.key --synthetic-rate 0.5 --hashes inno.txt -o vr1 >/dev/null 2>&1
+$B psi voucher --public public.vpd --signer "$signer" --account d2.key --synthetic-rate 0.5 --hashes inno.txt -o vr2 >/dev/null 2>&1
+$B psi open --key server.key --public public.vpd --json vr1 > r1.json 2>/dev/null
+mkdir vr12 && cp vr1/* vr2/* vr12/
+$B psi open --key server.key --public public.vpd --json vr12 > r12.json 2>/dev/null
+n_r1=$(jq_field opened < r1.json)
+check "re-uploads from two devices open the same photos ($n_r1 of 40 at rate 0.5)" \
+  '[ "$n_r1" -ge 5 ] && [ "$n_r1" -le 35 ] && [ "$(jq_field opened < r12.json)" = "$n_r1" ] && [ "$(jq_field vouchers < r12.json)" = 80 ]'
+
 # --index: a bank, an index of it, public data whose audit root is the index's root.
 if $B bank create --db bank.sqlite known >/dev/null 2>&1 &&
    $B bank import --db bank.sqlite known db.txt >/dev/null 2>&1 &&
@@ -151,7 +177,7 @@ if $B bank create --db bank.sqlite known >/dev/null 2>&1 &&
   check "setup --index succeeds" '[ $? -eq 0 ] && grep -q "^keys 200$" setupidx.out'
   iroot=$($B index info db.vidx 2>/dev/null | grep -io "[0-9a-f]\{64\}" | head -1)
   check "audit root is the index's Merkle root" '[ -n "$iroot" ] && grep -q "audit_root $iroot" setupidx.out'
-  $B psi voucher --public pidx.vpd --signer "$signer" --account ax.key --threshold 5 --hashes photos.txt -o vx >/dev/null 2>&1
+  $B psi voucher --public pidx.vpd --signer "$signer" --account ax.key --threshold 5 --synthetic-rate 0 --hashes photos.txt -o vx >/dev/null 2>&1
   $B psi open --key server.key --public pidx.vpd --json vx > idx.json 2>/dev/null
   check "index path: six matches recovered" '[ $(tail -n +2 idx.json | wc -l) -eq 6 ]'
 else
@@ -165,7 +191,7 @@ if [ -d "$imgs" ]; then
   $B hash --exact $(cat list.txt) | awk '{print $1}' > ih.txt
   cat ih.txt db.txt > db2.txt
   $B psi setup --hashes db2.txt --key server.key -o p2.vpd >/dev/null 2>&1
-  $B psi voucher --public p2.vpd --signer "$signer" --account ai.key --threshold 3 -o vi $(cat list.txt) >/dev/null 2>&1
+  $B psi voucher --public p2.vpd --signer "$signer" --account ai.key --threshold 3 --synthetic-rate 0 -o vi $(cat list.txt) >/dev/null 2>&1
   check "photos: vouchers made" '[ $? -eq 0 ] && [ $(ls vi | wc -l) -eq 4 ]'
   $B psi open --key server.key --public p2.vpd --json --thumbs th vi > img.json 2>/dev/null
   check "photos: 4 matches over t=3 recovered with thumbnails" \

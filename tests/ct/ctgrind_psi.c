@@ -29,7 +29,7 @@ int main(void) {
   uint8_t seed[32] = {'c', 't'}, hashes[6 * 32], keys[6 * 32];
   vouch__rng_seed(&rng, seed);
   vouch__rng_bytes(&rng, hashes, sizeof hashes);
-  vouch_psi_setup_opts so = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, VOUCH_PSI_BAND_DEFAULT, 4};
+  vouch_psi_setup_opts so = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, VOUCH_PSI_BAND_DEFAULT, 4, NULL, NULL, 0, NULL, 0, NULL};
   for (int i = 0; i < 6; i++)
     if (vouch_psi_band_key(VOUCH_ALGO_PDQ, hashes + 32 * i, 32, so.band, keys + 32 * i) != VOUCH_OK)
       return 2;

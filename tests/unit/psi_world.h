@@ -31,7 +31,7 @@ typedef struct world {
 /* (Re)builds the public data from w->db (after a test changed entries). */
 static int world_setup(world *w) {
   uint8_t *keys = calloc(w->n ? w->n : 1, 32);
-  vouch_psi_setup_opts o = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, 48, w->P};
+  vouch_psi_setup_opts o = {VOUCH_ALGO_PDQ, 1, NULL, VOUCH_PSI_SCHEME_BAND, 48, w->P, NULL, NULL, 0, NULL, 0, NULL};
   int rc = keys ? VOUCH_OK : VOUCH_E_NOMEM;
   for (size_t i = 0; rc == VOUCH_OK && i < w->n; i++)
     rc = vouch_psi_entry_key(w->P ? VOUCH_PSI_SCHEME_BAND : VOUCH_PSI_SCHEME_EXACT, 48, VOUCH_ALGO_PDQ,

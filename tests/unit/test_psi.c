@@ -3,6 +3,8 @@
  * values computed independently with Python's hashlib.blake2b), protocol
  * properties over many seeds (deterministic ChaCha20 generator), malformed
  * input, allocation failure, and a pinned whole-protocol transcript. */
+#include <math.h>
+#include <string.h>
 #include <sodium.h>
 #include "tinytest.h"
 #include "psi/psi_internal.h"
@@ -10,9 +12,12 @@
 #include "psi_world.h"
 
 /* Pinned outputs of this implementation (regression goldens; the transcript
- * was re-pinned for wire format version 2, exact scheme). */
+ * was re-pinned for wire format version 2, exact scheme, and again when the
+ * synthetic coin moved from the generator to a keyed hash of the photo key,
+ * when dummy slots became alpha * H(dummy label), and for public data
+ * version 3 with the dummy-seed commitment and the blinding proof). */
 #define H2G_GOLDEN "2a07670437d57022d1e46245a7c45a6b9e0ff82c2748b5b415d76b08e0a3ec24"
-#define TRANSCRIPT_GOLDEN "2a73dba2fd507ec305a4dc5b6cdb72066031dd8f45446ab1f516de0c3d4816d1"
+#define TRANSCRIPT_GOLDEN "fa5384c0927ec46f662e46735498430e19758591314e4b5725887de8d3e41298"
 
 static void hex2bin(const char *hex, uint8_t *out, size_t n) {
   size_t bl;
@@ -426,15 +431,25 @@ static void test_same_length(void) {
   world_free(&w);
 }
 
+/* A payload for distinct photo number i (not in any test database). */
+static void photo_payload(vouch_psi_payload *pl, uint32_t i) {
+  uint8_t h[32];
+  memset(h, 0xa5, sizeof h);
+  h[0] = (uint8_t)i;
+  h[1] = (uint8_t)(i >> 8);
+  h[2] = (uint8_t)(i >> 16);
+  REQUIRE(vouch_psi_payload_init(pl, VOUCH_ALGO_PDQ, h, 32, NULL) == VOUCH_OK);
+}
+
 static void test_synthetic_rate_and_budget(void) {
   world w;
   REQUIRE(world_init(&w, 21, 10, 2, 5, 0) == 0);
   uint8_t *v = malloc(w.vlen);
   REQUIRE(v);
   vouch_psi_payload pl;
-  REQUIRE(vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, w.db[0], 32, NULL) == VOUCH_OK);
   int nsyn = 0, syn;
   for (int i = 0; i < 40; i++) {
+    photo_payload(&pl, (uint32_t)i);
     CHECK_EQ_INT(vouch__voucher_make(w.acct, w.pub, &pl, NULL, 1.0, -1, v, w.vlen, &syn, &w.rng), VOUCH_OK);
     nsyn += syn;
   }
@@ -442,23 +457,94 @@ static void test_synthetic_rate_and_budget(void) {
   unsigned used;
   vouch_psi_account_params(w.acct, NULL, NULL, &used);
   CHECK_EQ_INT(used, 5);
+  CHECK_EQ_INT(vouch_psi_account_made(w.acct), 40);
   world_free(&w);
   free(v);
   REQUIRE(world_init(&w, 22, 10, 2, 1000, 0) == 0);
   v = malloc(w.vlen);
   REQUIRE(v);
+  /* The coin depends on the photo: 400 distinct photos at rate 1/4. */
   nsyn = 0;
+  int first[400];
   for (int i = 0; i < 400; i++) {
+    photo_payload(&pl, (uint32_t)i);
     CHECK_EQ_INT(vouch__voucher_make(w.acct, w.pub, &pl, NULL, 0.25, -1, v, w.vlen, &syn, &w.rng), VOUCH_OK);
+    first[i] = syn;
     nsyn += syn;
   }
   CHECK(nsyn > 60 && nsyn < 140); /* Binomial(400, 1/4): mean 100, sd 8.7 */
+  /* Re-uploads of the same photos (another generator, as on another device)
+   * decide exactly as before at the same rate. */
+  vouch__rng other;
+  seed_rng(&other, 777, 1);
+  int same = 1;
+  for (int i = 0; i < 400; i++) {
+    photo_payload(&pl, (uint32_t)i);
+    CHECK_EQ_INT(vouch__voucher_make(w.acct, w.pub, &pl, NULL, 0.25, -1, v, w.vlen, &syn, &other), VOUCH_OK);
+    same &= syn == first[i];
+  }
+  CHECK(same);
+  vouch__rng_wipe(&other);
   nsyn = 0;
   for (int i = 0; i < 50; i++) {
+    photo_payload(&pl, (uint32_t)i);
     CHECK_EQ_INT(vouch__voucher_make(w.acct, w.pub, &pl, NULL, 0.0, -1, v, w.vlen, &syn, &w.rng), VOUCH_OK);
     nsyn += syn;
   }
   CHECK_EQ_INT(nsyn, 0);
+  free(v);
+  world_free(&w);
+}
+
+/* The calibrated default: the schedule's values, and the count it gives on a
+ * fresh account (t = 10: expected sum over 200 photos 9.09, sd about 2.4). */
+static void test_synthetic_default(void) {
+  CHECK(vouch_psi_synthetic_rate(30, 0, 1.0) == 0.5);
+  CHECK(fabs(vouch_psi_synthetic_rate(30, 60, 1.0) - 1800.0 / 14400.0) < 1e-15);
+  CHECK(vouch_psi_synthetic_rate(30, 0, 4.0) == 1.0);
+  CHECK(vouch_psi_synthetic_rate(30, 5, 0.0) == 0.0);
+  CHECK(vouch_psi_synthetic_rate(0, 5, 1.0) == 0.0);
+  double sum = 0;
+  for (uint64_t n = 0; n < 1000000; n += 1)
+    sum += vouch_psi_synthetic_rate(30, n, 1.0);
+  sum += 1800.0 / (1000000.0 + 60.0 - 0.5); /* the tail, within 1e-9 */
+  CHECK(sum > 30.0 && sum < 30.3); /* 2t^2 (1/(2t) + 1/(2(2t)^2) + ...) = t + 1/4 */
+  world w;
+  REQUIRE(world_init(&w, 23, 10, 10, 30, 0) == 0);
+  uint8_t *v = malloc(w.vlen);
+  REQUIRE(v);
+  vouch_psi_payload pl;
+  int nsyn = 0, syn;
+  for (int i = 0; i < 200; i++) {
+    photo_payload(&pl, (uint32_t)i);
+    CHECK_EQ_INT(vouch_psi_voucher_make(w.acct, w.pub, &pl, NULL, VOUCH_PSI_SYNTHETIC_AUTO, v, w.vlen,
+                                        &syn), VOUCH_OK);
+    nsyn += syn;
+  }
+  CHECK(nsyn >= 2 && nsyn <= 20);
+  CHECK_EQ_INT(vouch_psi_account_made(w.acct), 200);
+  /* the count survives a save and load */
+  size_t fl = vouch_psi_account_file_bytes(w.acct);
+  uint8_t *file = malloc(fl);
+  REQUIRE(file);
+  CHECK_EQ_INT(vouch_psi_account_save(w.acct, file, fl), VOUCH_OK);
+  vouch_psi_account *a2 = NULL;
+  CHECK_EQ_INT(vouch_psi_account_load(&a2, file, fl), VOUCH_OK);
+  CHECK_EQ_INT(vouch_psi_account_made(a2), 200);
+  vouch_psi_account_free(a2);
+  /* a version-1 file (no count) still loads, with count 0; a version-1 file
+   * with a count field is malformed */
+  vouch__kdf_part part = {file, fl - 16};
+  file[8] = 1;
+  vouch__kdf(file + fl - 16, 16, "acct-sum", NULL, 0, &part, 1);
+  CHECK_EQ_INT(vouch_psi_account_load(&a2, file, fl), VOUCH_E_PSI_FORMAT);
+  memset(file + 20, 0, 4);
+  vouch__kdf(file + fl - 16, 16, "acct-sum", NULL, 0, &part, 1);
+  CHECK_EQ_INT(vouch_psi_account_load(&a2, file, fl), VOUCH_OK);
+  CHECK_EQ_INT(vouch_psi_account_made(a2), 0);
+  vouch_psi_account_free(a2);
+  CHECK_EQ_INT(vouch_psi_voucher_make(w.acct, w.pub, &pl, NULL, -0.5, v, w.vlen, NULL), VOUCH_E_INVALID);
+  free(file);
   free(v);
   world_free(&w);
 }
@@ -594,7 +680,7 @@ static void test_public_validation(void) {
   /* correctly signed but with a duplicate point, the identity, L in the table */
   size_t m = 0;
   vouch_psi_public_info(w.pub, &m, NULL, NULL);
-  const size_t tab = 160, siglen = w.pd_len - 64;
+  const size_t tab = VOUCH__PD_HEADER, siglen = w.pd_len - 64;
   for (int bad = 0; bad < 4; bad++) {
     memcpy(c, w.pd, w.pd_len);
     if (bad == 0)
@@ -792,6 +878,7 @@ int main(void) {
   TT_RUN(test_replay_counts_once);
   TT_RUN(test_same_length);
   TT_RUN(test_synthetic_rate_and_budget);
+  TT_RUN(test_synthetic_default);
   TT_RUN(test_bitflips_rejected);
   TT_RUN(test_inner_forgery_is_auth_error);
   TT_RUN(test_wrong_server_key);

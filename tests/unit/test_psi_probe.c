@@ -491,7 +491,7 @@ static void test_versions(void) {
   unsigned band, probes;
   vouch_psi_public_scheme(w.pub, &algo, &scheme, &band, &probes);
   CHECK(algo == VOUCH_ALGO_PDQ && scheme == VOUCH_PSI_SCHEME_BAND && band == 48 && probes == 4);
-  vouch_psi_setup_opts o = {VOUCH_ALGO_PHASH, 1, NULL, VOUCH_PSI_SCHEME_BAND, 48, 4};
+  vouch_psi_setup_opts o = {VOUCH_ALGO_PHASH, 1, NULL, VOUCH_PSI_SCHEME_BAND, 48, 4, NULL, NULL, 0, NULL, 0, NULL};
   uint8_t *out;
   size_t out_len;
   CHECK_EQ_INT(vouch_psi_setup(w.skey, NULL, 0, &o, &out, &out_len, NULL), VOUCH_E_INVALID);
