@@ -29,21 +29,14 @@ typedef struct {
   pthread_cond_t cv;
 } pool;
 
-/* The second hash of the image's visual derivative, made as a voucher's
- * payload makes it (vouch_psi_payload_init()), from a second decode. */
-static int derivative_of(vouch_decoder *dec, const uint8_t *bytes, size_t len, cli_hash_result *r, slot *s) {
-  vouch_image img = {0};
-  int rc = vouch_decoder_decode(dec, bytes, len, &img);
-  if (rc == VOUCH_OK) {
-    vouch_psi_payload *pl = malloc(sizeof *pl);
-    rc = pl ? vouch_psi_payload_init(pl, r->algo, r->hashes[0], r->hash_bytes, &img) : VOUCH_E_NOMEM;
-    if (rc == VOUCH_OK) rc = vouch_derivative_hash(pl->thumb, pl->thumb_w, pl->thumb_h, r->second);
-    r->have_second = rc == VOUCH_OK;
-    free(pl);
-  } else {
-    snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
-  }
-  vouch_image_clear(&img);
+/* The second hash of the decoded image's visual derivative, made as a
+ * voucher's payload makes it (vouch_psi_payload_init()). */
+static int derivative_of(const vouch_image *img, cli_hash_result *r) {
+  vouch_psi_payload *pl = malloc(sizeof *pl);
+  int rc = pl ? vouch_psi_payload_init(pl, r->algo, r->hashes[0], r->hash_bytes, img) : VOUCH_E_NOMEM;
+  if (rc == VOUCH_OK) rc = vouch_derivative_hash(pl->thumb, pl->thumb_w, pl->thumb_h, r->second);
+  r->have_second = rc == VOUCH_OK;
+  free(pl);
   return rc;
 }
 
@@ -67,17 +60,28 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
     snprintf(s->errbuf, sizeof s->errbuf, "%s", errno == EFBIG ? "file larger than the image size limit" : strerror(errno));
   } else {
     uint8_t buf[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
-    rc = vouch_hash_encoded(h, dec, bytes, len, p->opts->algo, p->opts->dihedral ? VOUCH_HASH_DIHEDRAL : 0,
-                            buf, sizeof buf, &r->quality, &r->width, &r->height);
+    const unsigned flags = p->opts->dihedral ? VOUCH_HASH_DIHEDRAL : 0;
+    vouch_image img = {0};
+    if (p->opts->derivative) {
+      /* the derivative needs the decoded image: decode once, then hash it
+       * (the same results as vouch_hash_encoded()) */
+      rc = vouch_decoder_decode(dec, bytes, len, &img);
+      if (rc == VOUCH_OK) rc = vouch_hash_image(h, p->opts->algo, &img, flags, buf, sizeof buf, &r->quality);
+      if (rc == VOUCH_OK) vouch_image_full_size(&img, &r->width, &r->height);
+    } else {
+      rc = vouch_hash_encoded(h, dec, bytes, len, p->opts->algo, flags, buf, sizeof buf, &r->quality, &r->width,
+                              &r->height);
+    }
     if (rc == VOUCH_E_IMAGE_FORMAT && p->paths->walked && p->paths->walked[i]) r->skipped = 1;
     if (rc == VOUCH_OK) {
       for (unsigned v = 0; v < r->nhash; v++)
         memcpy(r->hashes[v], buf + v * r->hash_bytes, r->hash_bytes);
       r->have_margins = vouch_hasher_pdq_margins(h, r->margins) == VOUCH_OK;
-      if (p->opts->derivative) rc = derivative_of(dec, bytes, len, r, s);
+      if (p->opts->derivative) rc = derivative_of(&img, r);
     } else {
       snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
     }
+    vouch_image_clear(&img);
   }
   free(bytes);
   r->rc = rc;
