@@ -125,6 +125,13 @@ double cli_now(void);
 /* Parses a non-negative integer in [lo, hi]; returns 0 on success. */
 int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
 
+/* Makes a decoded photo the working original `vouch eval` measures: no
+ * scaled-decode emulation from here on, and a photo larger than max_side on
+ * a side reduced (area average) to fit max_side x max_side (0: keep its
+ * size).  `img` is replaced by the reduced copy; on error it is unchanged.
+ * Returns VOUCH_OK or vouch_image_resample()'s error. */
+int cli_image_fit(vouch_image *img, uint32_t max_side);
+
 /* ---- hashing many files (programs/cli/hashjob.c) ----
  * Decodes and hashes `paths` on `jobs` threads and calls `cb` on the calling
  * thread once per path, in input order.  A file that fails still gets a

@@ -159,7 +159,7 @@ static void eval_one(work *w, vouch_decoder *dec, vouch_hasher *h, vouch_transfo
   photo_info *pi = &w->info[i];
   const eval_opts *o = w->o;
   const char *path = w->paths->v[i];
-  vouch_image img = {0}, small = {0};
+  vouch_image img = {0};
   int rc = vouch_decoder_decode_file(dec, path, &img);
   if (rc != VOUCH_OK) {
     pi->rc = rc;
@@ -169,39 +169,27 @@ static void eval_one(work *w, vouch_decoder *dec, vouch_hasher *h, vouch_transfo
   }
   pi->src_width = img.scale_denom > 1 ? img.width * (uint32_t)img.scale_denom : img.width;
   pi->src_height = img.scale_denom > 1 ? img.height * (uint32_t)img.scale_denom : img.height;
-  /* The working copy is the original from here on: no scaled-decode emulation. */
-  img.scale_denom = 1;
-  img.src_width = img.width;
-  img.src_height = img.height;
-  const vouch_image *use = &img;
-  uint32_t side = img.width > img.height ? img.width : img.height;
-  if (o->max_side && side > o->max_side) {
-    double s = (double)o->max_side / side;
-    uint32_t nw = (uint32_t)floor(img.width * s + 0.5), nh = (uint32_t)floor(img.height * s + 0.5);
-    rc = vouch_image_resample(&img, nw ? nw : 1, nh ? nh : 1, &small);
-    if (rc != VOUCH_OK) {
-      pi->rc = rc;
-      snprintf(pi->err, sizeof pi->err, "reducing to the working size failed");
-      vouch_image_clear(&img);
-      return;
-    }
-    use = &small;
+  rc = cli_image_fit(&img, o->max_side);
+  if (rc != VOUCH_OK) {
+    pi->rc = rc;
+    snprintf(pi->err, sizeof pi->err, "reducing to the working size failed");
+    vouch_image_clear(&img);
+    return;
   }
-  pi->width = use->width;
-  pi->height = use->height;
+  pi->width = img.width;
+  pi->height = img.height;
   uint64_t seed = vouch_eval_seed(o->seed, fnv1a(base_name(path)));
   vouch_eval_probe_opts po = {o->priv.bands, o->priv.n_bands, o->priv.max_p};
   vouch_eval_probe_out *pout = o->private_on ? malloc(sizeof *pout) : NULL;
   if (pout) pout->rank = o->n_tf ? w->ranks + i * o->n_tf * o->priv.n_bands : NULL;
   rc = o->private_on && !pout ? VOUCH_E_NOMEM
-       : vouch_eval_photo_probes(tf, h, use, o->suite, o->n_tf, o->algos, o->n_algo, seed,
+       : vouch_eval_photo_probes(tf, h, &img, o->suite, o->n_tf, o->algos, o->n_algo, seed,
                                  w->hashes + i * o->n_algo, &pi->quality,
                                  o->n_tf ? w->dist + i * o->n_tf * o->n_algo : NULL, pout ? &po : NULL, pout);
   if (rc == VOUCH_OK && pout) memcpy(w->margins[i], pout->orig_margin, sizeof w->margins[i]);
   free(pout);
   if (rc != VOUCH_OK) snprintf(pi->err, sizeof pi->err, "evaluation failed");
   pi->rc = rc;
-  vouch_image_clear(&small);
   vouch_image_clear(&img);
 }
 

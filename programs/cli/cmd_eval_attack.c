@@ -72,20 +72,14 @@ static int load_photo(vouch_decoder *dec, const char *path, uint32_t max_side, i
     if (!(quiet_format && rc == VOUCH_E_IMAGE_FORMAT)) cli_errorf("%s: %s", path, vouch_decoder_errmsg(dec));
     return rc;
   }
-  img.scale_denom = 1;
-  img.src_width = img.width;
-  img.src_height = img.height;
-  uint32_t side = img.width > img.height ? img.width : img.height;
-  if (!max_side || side <= max_side) {
-    *out = img;
-    return VOUCH_OK;
+  rc = cli_image_fit(&img, max_side);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: reducing to %u pixels failed", path, max_side);
+    vouch_image_clear(&img);
+    return rc;
   }
-  double s = (double)max_side / side;
-  uint32_t w = (uint32_t)floor(img.width * s + 0.5), h = (uint32_t)floor(img.height * s + 0.5);
-  rc = vouch_image_resample(&img, w ? w : 1, h ? h : 1, out);
-  vouch_image_clear(&img);
-  if (rc != VOUCH_OK) cli_errorf("%s: reducing to %u pixels failed", path, max_side);
-  return rc;
+  *out = img;
+  return VOUCH_OK;
 }
 
 static int write_png(const vouch_image *img, const char *path) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -365,4 +366,22 @@ int cli_bank_lists_load(const char *who, const char *db, const char *const *name
     return -1;
   }
   return 0;
+}
+
+int cli_image_fit(vouch_image *img, uint32_t max_side) {
+  img->scale_denom = 1;
+  img->src_width = img->width;
+  img->src_height = img->height;
+  uint32_t side = img->width > img->height ? img->width : img->height;
+  if (!max_side || side <= max_side)
+    return VOUCH_OK;
+  double s = (double)max_side / side;
+  uint32_t w = (uint32_t)floor(img->width * s + 0.5), h = (uint32_t)floor(img->height * s + 0.5);
+  vouch_image small = {0};
+  int rc = vouch_image_resample(img, w ? w : 1, h ? h : 1, &small);
+  if (rc == VOUCH_OK) {
+    vouch_image_clear(img);
+    *img = small;
+  }
+  return rc;
 }
