@@ -26,19 +26,6 @@ vouch_attack_params vouch_attack_params_default(void) {
   return p;
 }
 
-static int cmp_float(const void *a, const void *b) {
-  float x = *(const float *)a, y = *(const float *)b;
-  return (x > y) - (x < y);
-}
-
-/* The element of rank 127 of 256 values, as PDQ's threshold. */
-static float median256(const float c[256]) {
-  float s[256];
-  memcpy(s, c, sizeof s);
-  qsort(s, 256, sizeof s[0], cmp_float);
-  return s[127];
-}
-
 static int bit_of(const uint8_t h[32], int k) { return (h[31 - k / 8] >> (k % 8)) & 1; }
 
 typedef struct {
@@ -57,10 +44,10 @@ static int cmp_flip_desc(const void *a, const void *b) {
  * matched bits closer than the margin go out to it. */
 static void plan_change(const float c[256], const uint8_t target[32], unsigned slack, float margin_frac,
                         float dc[256]) {
-  const float m = median256(c);
+  const float m = vouch__pdq_lower_median(c);
   float dev[256];
   for (int k = 0; k < 256; k++) dev[k] = fabsf(c[k] - m);
-  const float eps = margin_frac * median256(dev) + 1e-3f;
+  const float eps = margin_frac * vouch__pdq_lower_median(dev) + 1e-3f;
   flip mis[256];
   int nmis = 0;
   for (int k = 0; k < 256; k++) {

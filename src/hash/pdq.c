@@ -606,7 +606,7 @@ static int quality_metric(const float a[64 * 64]) {
 
 /* The element of rank 127 (0-based) of 256 values: what the reference's
  * Torben median returns for an even count (the lower median). */
-static float lower_median_256(const float v[256]) {
+float vouch__pdq_lower_median(const float v[256]) {
   float a[256];
   memcpy(a, v, sizeof a);
   int lo = 0, hi = 255;
@@ -633,7 +633,7 @@ static float lower_median_256(const float v[256]) {
 }
 
 static void bits_from_dct(const float c[256], uint8_t out[VOUCH_PDQ_BYTES]) {
-  const float median = lower_median_256(c);
+  const float median = vouch__pdq_lower_median(c);
   memset(out, 0, VOUCH_PDQ_BYTES);
   for (int k = 0; k < 256; k++)
     if (c[k] > median)
@@ -641,7 +641,7 @@ static void bits_from_dct(const float c[256], uint8_t out[VOUCH_PDQ_BYTES]) {
 }
 
 void vouch__pdq_margins(const float c[256], float margin[256]) {
-  const float median = lower_median_256(c);
+  const float median = vouch__pdq_lower_median(c);
   for (int k = 0; k < 256; k++)
     margin[k] = fabsf(c[k] - median);
 }

@@ -26,6 +26,10 @@ VOUCH_HIDDEN int vouch__pdq_exact_rgb(const float dct[16 * 64], const vouch_imag
                                       uint8_t out[VOUCH_PDQ_BYTES], int *quality, float buf64[64 * 64],
                                       float dct16[16 * 16]);
 
+/* The element of rank 127 (0-based) of 256 values: PDQ's threshold (the
+ * reference's lower median). */
+VOUCH_HIDDEN float vouch__pdq_lower_median(const float v[256]);
+
 /* The DCT matrix of the reference: 16 x 64, row-major. */
 VOUCH_HIDDEN void vouch__pdq_dct_matrix(float d[16 * 64]);
 /* |c_k - median| per coefficient, median as bits_from_dct() thresholds. */
