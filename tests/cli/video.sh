@@ -8,14 +8,7 @@ V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 G=$SRC/tests/golden/videos
 EX=$SRC/examples
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name" >&2; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/lib/check.sh"
 LINE='^[0-9]+,[0-9]{1,3},[0-9a-f]{64},[0-9]+\.[0-9]{3}$'
 
 $V hash --help > "$T/help"; check "help mentions --seconds-per-hash" grep -q -- --seconds-per-hash "$T/help"
