@@ -169,13 +169,24 @@ VOUCH_API size_t vouch_vpdq_format_line(const vouch_vpdq_frame *f, char *buf, si
  *  skipped) from `len` bytes at `text`.  `*out` is overwritten.  Frame
  *  numbers must be strictly increasing, qualities 0..100, seconds finite
  *  and non-negative.  Text starting with '{' is read as python-threatexchange's
- *  JSON form instead: {"FRAME": {"quality": Q, "hash": "HEX", "timestamp":
- *  SECONDS}, ...} (frames sorted by number).  On error, `*line` (may be
+ *  older JSON form instead: {"FRAME": {"quality": Q, "hash": "HEX", "timestamp":
+ *  SECONDS}, ...} (frames sorted by number); text starting with '[' as its
+ *  current one (vouch_vpdq_format_compact()), frame i being the i-th item.  On error, `*line` (may be
  *  NULL) receives the 1-based line number (JSON: where the syntax error is,
  *  else 1).
  * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_HASH_PARSE (includes no frame
  *           at all), VOUCH_E_LIMIT (more than VOUCH_VPDQ_MAX_FRAMES). */
 VOUCH_API int vouch_vpdq_parse(const char *text, size_t len, vouch_vpdq *out, size_t *line);
+
+/*! vouch_vpdq_format_compact() :
+ *  `h` in python-threatexchange's current signal form, the one HMA stores
+ *  and its `vpdq` signal type exchanges: a JSON array with one string
+ *  "PDQHEX,QUALITY,SECONDS" per frame, seconds as Python writes a float with
+ *  format "{:.3}" ("0.0", "12.5", "1.23e+02").  vouch_vpdq_parse() reads it
+ *  back (frame numbers become positions, as the form has none).  `*out` is
+ *  NUL-terminated, `*len` (may be NULL) its length; free it with vouch_free().
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM, VOUCH_E_LIMIT. */
+VOUCH_API int vouch_vpdq_format_compact(const vouch_vpdq *h, char **out, size_t *len);
 
 /* ------------------------------------------------------------ matching
  *

@@ -237,14 +237,122 @@ static int parse_json(const char *text, size_t len, vouch_vpdq *out, size_t *lin
   return rc;
 }
 
+/* Seconds as Python writes a float with format "{:.3}" (vpdq_util's
+ * VPDQ_TIMESTAMP_PRECISION): three significant digits; scientific when the
+ * decimal exponent is below -4 or at least 2 ("1e+02", "1.23e+02"), else
+ * fixed with at least one digit after the point ("0.0", "12.5", "3.33"). */
+static void python_g3(double x, char *buf, size_t cap) {
+  if (x == 0) {
+    snprintf(buf, cap, "0.0");
+    return;
+  }
+  char e[32];
+  snprintf(e, sizeof e, "%.2e", x); /* rounded to 3 significant digits: "d.dde+XX" */
+  const char *ep = strchr(e, 'e');
+  const int exp10 = ep ? atoi(ep + 1) : 0;
+  if (exp10 < -4 || exp10 >= 2) {
+    char mant[16];
+    size_t m = ep ? (size_t)(ep - e) : strlen(e);
+    if (m >= sizeof mant) m = sizeof mant - 1;
+    memcpy(mant, e, m);
+    mant[m] = 0;
+    while (m > 1 && mant[m - 1] == '0') mant[--m] = 0;
+    if (m > 1 && mant[m - 1] == '.') mant[--m] = 0;
+    const unsigned ax = (unsigned)(exp10 < 0 ? -exp10 : exp10) % 1000u; /* |exponent| <= 308 */
+    snprintf(buf, cap, "%.12se%c%02u", mant, exp10 < 0 ? '-' : '+', ax);
+    return;
+  }
+  snprintf(buf, cap, "%.*f", 2 - exp10, x);
+  size_t n = strlen(buf);
+  while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.') buf[--n] = 0;
+}
+
+int vouch_vpdq_format_compact(const vouch_vpdq *h, char **out, size_t *len) {
+  if (!out) return VOUCH_E_INVALID;
+  *out = NULL;
+  if (len) *len = 0;
+  if (!h || (h->n && !h->frames)) return VOUCH_E_INVALID;
+  /* each item: '"' 64 hex ',' 3 digits ',' seconds '"' ", " */
+  const size_t per = 2 * VOUCH_PDQ_BYTES + 48;
+  if (h->n > (SIZE_MAX - 4) / per) return VOUCH_E_LIMIT;
+  char *buf = vouch__malloc(h->n * per + 4);
+  if (!buf) return VOUCH_E_NOMEM;
+  size_t n = 0;
+  buf[n++] = '[';
+  for (size_t i = 0; i < h->n; i++) {
+    const vouch_vpdq_frame *f = &h->frames[i];
+    char hex[VOUCH_HASH_HEX_BYTES], secs[24];
+    vouch_hash_to_hex(f->hash, VOUCH_PDQ_BYTES, hex, sizeof hex);
+    python_g3((double)f->seconds, secs, sizeof secs);
+    n += (size_t)snprintf(buf + n, per + 1, "%s\"%s,%d,%s\"", i ? ", " : "", hex, f->quality, secs);
+  }
+  buf[n++] = ']';
+  buf[n] = 0;
+  *out = buf;
+  if (len) *len = n;
+  return VOUCH_OK;
+}
+
+/* Seconds in a compact item: a Python float's text (digits, '.', an
+ * exponent), finite and non-negative. */
+static int parse_py_seconds(const char *p, size_t n, float *out) {
+  char buf[48];
+  if (n == 0 || n >= sizeof buf) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (!strchr("0123456789.eE+-", p[i])) return -1;
+  memcpy(buf, p, n);
+  buf[n] = 0;
+  char *end;
+  const double d = strtod(buf, &end);
+  if (*end || !isfinite(d) || d < 0 || d > 1e9) return -1;
+  *out = d == 0 ? 0.0f : (float)d;
+  return 0;
+}
+
+/* python-threatexchange's current form (VpdqCompactFeature, vpdq_to_json):
+ * a JSON array of "PDQHEX,QUALITY,SECONDS" strings.  It carries no frame
+ * numbers: frame i is the i-th item. */
+static int parse_compact(const char *text, size_t len, vouch_vpdq *out, size_t *line) {
+  json_error_t je;
+  json_t *root = json_loadb(text, len, 0, &je);
+  if (!root || !json_is_array(root)) {
+    if (line) *line = root ? 1 : (size_t)(je.line > 0 ? je.line : 1);
+    json_decref(root);
+    return VOUCH_E_HASH_PARSE;
+  }
+  int rc = json_array_size(root) > VOUCH_VPDQ_MAX_FRAMES ? VOUCH_E_LIMIT : VOUCH_OK;
+  size_t i;
+  json_t *item;
+  json_array_foreach(root, i, item) {
+    if (rc != VOUCH_OK) break;
+    const char *s = json_string_value(item);
+    const size_t n = s ? json_string_length(item) : 0;
+    const char *c1 = s ? memchr(s, ',', n) : NULL;
+    const char *c2 = c1 ? memchr(c1 + 1, ',', n - (size_t)(c1 + 1 - s)) : NULL;
+    uint64_t q;
+    vouch_vpdq_frame f = {.frame = i};
+    if (!c2 || c1 - s != 2 * (ptrdiff_t)VOUCH_PDQ_BYTES ||
+        vouch_hash_from_hex(s, 2 * VOUCH_PDQ_BYTES, f.hash, VOUCH_PDQ_BYTES) != VOUCH_OK ||
+        parse_u64(c1 + 1, c2, &q) != 0 || q > 100 || parse_py_seconds(c2 + 1, n - (size_t)(c2 + 1 - s), &f.seconds) != 0) {
+      rc = VOUCH_E_HASH_PARSE;
+      break;
+    }
+    f.quality = (int)q;
+    rc = push_frame(out, &f);
+  }
+  json_decref(root);
+  if (rc != VOUCH_OK && line) *line = 1;
+  return rc;
+}
+
 int vouch_vpdq_parse(const char *text, size_t len, vouch_vpdq *out, size_t *line) {
   if (!out || (!text && len)) return VOUCH_E_INVALID;
   memset(out, 0, sizeof *out);
   out->duration = -1.0;
   size_t skip = 0;
   while (skip < len && (text[skip] == ' ' || text[skip] == '\t' || text[skip] == '\r' || text[skip] == '\n')) skip++;
-  if (skip < len && text[skip] == '{') {
-    int jrc = parse_json(text, len, out, line);
+  if (skip < len && (text[skip] == '{' || text[skip] == '[')) {
+    int jrc = text[skip] == '{' ? parse_json(text, len, out, line) : parse_compact(text, len, out, line);
     if (jrc == VOUCH_OK && out->n == 0) jrc = VOUCH_E_HASH_PARSE;
     if (jrc != VOUCH_OK) {
       vouch_vpdq_clear(out);

@@ -6,7 +6,9 @@
  *   - success gives at least one frame, strictly increasing frame numbers,
  *     qualities 0..100 and finite non-negative seconds;
  *   - formatting every frame and parsing the text again gives the same
- *     frames (seconds to the printed 3 decimals).
+ *     frames (seconds to the printed 3 decimals), and so does the compact
+ *     JSON form (vouch_vpdq_format_compact(); seconds to 3 significant
+ *     digits, frames numbered by position).
  * Replayed over tests/fuzz/corpus/vpdq_text/ in ordinary test runs. */
 #include <math.h>
 #include <stdint.h>
@@ -51,6 +53,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(memcmp(g.frames[i].hash, h.frames[i].hash, VOUCH_PDQ_BYTES) == 0);
     FUZZ_CHECK(fabsf(g.frames[i].seconds - h.frames[i].seconds) <= 0.00051f + 1e-6f * h.frames[i].seconds);
   }
+  vouch_vpdq_clear(&g);
+  /* the compact JSON form (HMA's vpdq signal) round-trips too, frames
+   * renumbered by position, seconds to Python's 3 significant digits */
+  char *js = NULL;
+  size_t jlen = 0;
+  FUZZ_CHECK(vouch_vpdq_format_compact(&h, &js, &jlen) == VOUCH_OK);
+  FUZZ_CHECK(vouch_vpdq_parse(js, jlen, &g, NULL) == VOUCH_OK);
+  FUZZ_CHECK(g.n == h.n);
+  for (size_t i = 0; i < h.n; i++) {
+    FUZZ_CHECK(g.frames[i].frame == i && g.frames[i].quality == h.frames[i].quality);
+    FUZZ_CHECK(memcmp(g.frames[i].hash, h.frames[i].hash, VOUCH_PDQ_BYTES) == 0);
+    FUZZ_CHECK(fabsf(g.frames[i].seconds - h.frames[i].seconds) <= 0.006f * h.frames[i].seconds + 1e-6f);
+  }
+  vouch_free(js);
   vouch_vpdq_clear(&g);
   vouch_vpdq_clear(&h);
   free(text);

@@ -323,6 +323,75 @@ static void test_text_form(void) {
   }
 }
 
+/* python-threatexchange's current signal form: known answers for the
+ * seconds (Python's f"{x:.3}", printed by python3 for each value), a round
+ * trip, and refusals. */
+static void test_compact_form(void) {
+  static const struct {
+    float secs;
+    const char *py;
+  } kat[] = {{0.0f, "0.0"},     {0.5f, "0.5"},      {1.0f, "1.0"},         {12.5f, "12.5"},
+             {99.96f, "1e+02"}, {100.0f, "1e+02"},  {123.4f, "1.23e+02"},  {1000.0f, "1e+03"},
+             {0.0001f, "0.0001"}, {1e-05f, "1e-05"}, {3.3333333f, "3.33"}, {0.033333335f, "0.0333"},
+             {59.94f, "59.9"}};
+  const size_t n = sizeof kat / sizeof kat[0];
+  vouch_vpdq h = {0};
+  h.frames = calloc(n, sizeof *h.frames);
+  REQUIRE(h.frames != NULL);
+  h.n = h.cap = n;
+  for (size_t i = 0; i < n; i++) {
+    h.frames[i].frame = i;
+    h.frames[i].quality = (int)(i * 7 % 101);
+    h.frames[i].seconds = kat[i].secs;
+    for (size_t b = 0; b < VOUCH_PDQ_BYTES; b++) h.frames[i].hash[b] = (uint8_t)(i * 31 + b);
+  }
+  char *js = NULL;
+  size_t len = 0;
+  REQUIRE(vouch_vpdq_format_compact(&h, &js, &len) == VOUCH_OK);
+  CHECK_EQ_INT(len, strlen(js));
+  CHECK(js[0] == '[' && js[len - 1] == ']');
+  /* each item ends with its seconds as Python writes them */
+  const char *p = js;
+  for (size_t i = 0; i < n; i++) {
+    char hex[VOUCH_HASH_HEX_BYTES], want[128];
+    vouch_hash_to_hex(h.frames[i].hash, VOUCH_PDQ_BYTES, hex, sizeof hex);
+    snprintf(want, sizeof want, "\"%s,%d,%s\"", hex, h.frames[i].quality, kat[i].py);
+    const char *at = strstr(p, want);
+    CHECK(at != NULL);
+    if (at) p = at + strlen(want);
+  }
+  vouch_vpdq back;
+  size_t line = 0;
+  REQUIRE(vouch_vpdq_parse(js, len, &back, &line) == VOUCH_OK);
+  CHECK_EQ_INT(back.n, n);
+  for (size_t i = 0; i < n && i < back.n; i++) {
+    CHECK_EQ_INT(back.frames[i].frame, i);
+    CHECK_EQ_INT(back.frames[i].quality, h.frames[i].quality);
+    CHECK(memcmp(back.frames[i].hash, h.frames[i].hash, VOUCH_PDQ_BYTES) == 0);
+    CHECK(fabs((double)back.frames[i].seconds - (double)h.frames[i].seconds) <= 0.01 * h.frames[i].seconds + 1e-9);
+  }
+  vouch_vpdq_clear(&back);
+  vouch_free(js);
+  vouch_vpdq_clear(&h);
+  static const char *const bad[] = {
+      "[]", "[1]", "[\"e2,1,0.0\"]",
+      "[\"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,101,0.0\"]",
+      "[\"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,1,-1.0\"]",
+      "[\"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,1,nan\"]",
+      "[\"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,1\"]",
+      "[\"e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,1,0.0\",",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK_EQ_INT(vouch_vpdq_parse(bad[i], strlen(bad[i]), &back, &line), VOUCH_E_HASH_PARSE);
+    CHECK(back.frames == NULL && back.n == 0);
+  }
+  vouch_vpdq empty = {0};
+  char *e = NULL;
+  REQUIRE(vouch_vpdq_format_compact(&empty, &e, NULL) == VOUCH_OK);
+  CHECK(strcmp(e, "[]") == 0);
+  vouch_free(e);
+}
+
 /* ------------------------------------------------------------ matching */
 
 /* Random videos, some related (frames copied with a few bits flipped, some
@@ -578,6 +647,7 @@ int main(void) {
   TT_RUN(test_damaged_and_foreign);
   TT_RUN(test_rotation);
   TT_RUN(test_text_form);
+  TT_RUN(test_compact_form);
   TT_RUN(test_index_matches_plain_loop);
   TT_RUN(test_video_bank);
   TT_RUN(test_alloc_failures);
