@@ -35,10 +35,10 @@
 #include "bodies.h"
 #include "hma_parse.h"
 
-/* HMA's signal type names and the vouch algorithm behind each.  HMA's
- * video_md5 and vpdq have no vouch algorithm yet: a video module adds its
- * row here (name, algorithm, content type "video") and hash_upload() below
- * learns to send "video" uploads to it. */
+/* HMA's signal type names and the vouch algorithm behind each.  A pdq
+ * signal is the hex of one hash; a vpdq signal is a video's frames, in
+ * python-threatexchange's JSON form (vouch_vpdq_format_compact()).  HMA's
+ * video_md5 is not served: vouch has no banks of exact digests yet. */
 typedef struct {
   const char *name;
   int algo;
@@ -46,13 +46,43 @@ typedef struct {
 } hma_signal;
 static const hma_signal hma_signals[] = {
     {"pdq", VOUCH_ALGO_PDQ, "photo"},
+    {"vpdq", VOUCH_ALGO_VPDQ, "video"},
 };
 #define HMA_NSIGNALS (sizeof hma_signals / sizeof hma_signals[0])
+
+/* One signal's value: the hash bytes of a fixed-size type, or a video's frames. */
+typedef struct {
+  const hma_signal *st;
+  uint8_t hash[VOUCH_HASH_MAX_BYTES];
+  vouch_vpdq video; /* vpdq: OWNED, sigs_clear() */
+} hma_sig;
+
+static void sigs_clear(hma_sig *sig, size_t n) {
+  for (size_t i = 0; i < n; i++) vouch_vpdq_clear(&sig[i].video);
+}
+
+static int is_video(const hma_signal *st) { return st->algo == VOUCH_ALGO_VPDQ; }
 
 static const hma_signal *signal_by_name(const char *name) {
   for (size_t i = 0; name && i < HMA_NSIGNALS; i++)
     if (!strcmp(hma_signals[i].name, name)) return &hma_signals[i];
   return NULL;
+}
+
+static const hma_signal *signal_by_algo(int algo) {
+  for (size_t i = 0; i < HMA_NSIGNALS; i++)
+    if (hma_signals[i].algo == algo) return &hma_signals[i];
+  return NULL;
+}
+
+/* Does the loaded index serve signal type st?  A vouch index is of one
+ * algorithm; an index of video frames is a PDQ index too, told apart by the
+ * algorithm of its banks (vd_index_is_video()). */
+static int index_serves(vd_server *s, vd_index_ref *ref, const hma_signal *st) {
+  vouch_index *idx = vd_index_handle(ref);
+  if (!idx) return 0;
+  if (is_video(st)) return vouch_index_algo(idx) == VOUCH_ALGO_PDQ && vd_index_is_video(s, ref);
+  return vouch_index_algo(idx) == st->algo && !vd_index_is_video(s, ref);
 }
 
 static const char *qarg(struct MHD_Connection *conn, const char *k) {
@@ -71,12 +101,18 @@ static int parse_bool(const char *v, int dflt, int *out) {
   return 0;
 }
 
-/* A signal string as HMA's PDQ signal type accepts it: exactly the hex of
- * the algorithm's bytes. */
-static int parse_signal(const hma_signal *st, const char *text, uint8_t *out) {
+/* A signal string as HMA's signal types accept it: for pdq exactly the hex
+ * of the hash; for vpdq python-threatexchange's JSON of the frames (the
+ * reference's text form and the older JSON object are read too).  On
+ * success out->video is owned by the caller. */
+static int parse_signal(const hma_signal *st, const char *text, hma_sig *out) {
+  memset(out, 0, sizeof *out);
+  out->st = st;
+  if (!text) return -1;
+  if (is_video(st)) return vouch_vpdq_parse(text, strlen(text), &out->video, NULL) == VOUCH_OK ? 0 : -1;
   const size_t nb = vouch_algo_bytes(st->algo);
-  if (!text || strlen(text) != 2 * nb) return -1;
-  return vouch_hash_from_hex(text, 2 * nb, out, nb) == VOUCH_OK ? 0 : -1;
+  if (strlen(text) != 2 * nb) return -1;
+  return vouch_hash_from_hex(text, 2 * nb, out->hash, nb) == VOUCH_OK ? 0 : -1;
 }
 
 /* ?banks=A,B: is `bank` listed (or no list given)? */
@@ -170,17 +206,16 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
   return MHD_YES;
 }
 
-/* Hashes `data` as content type `ctype` ("photo"; "video" once a video
- * signal type is listed) with every signal type of that content type.  On
- * success *nsig signals are in sig (rows of VOUCH_HASH_MAX_BYTES) and their
- * types in names; otherwise an answer has been queued and -1 is returned with
- * *ret set. */
+/* Hashes `data` as content type `ctype` ("photo" or "video") with every
+ * signal type of that content type.  On success *nsig signals are in sig
+ * (clear them with sigs_clear()); otherwise an answer has been queued and -1
+ * is returned with *ret set. */
 static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *ctype, const char *data, size_t len,
-                      uint8_t *sig, const hma_signal **names, size_t *nsig, enum MHD_Result *ret) {
+                      hma_sig *sig, size_t *nsig, enum MHD_Result *ret) {
   *nsig = 0;
   int known = 0;
   for (size_t i = 0; i < HMA_NSIGNALS; i++) known |= !strcmp(hma_signals[i].content_type, ctype);
-  if (!known) { /* the hook for video: "video" goes to the video signal types once a row names them */
+  if (!known) {
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", ctype);
     return -1;
   }
@@ -206,6 +241,22 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "empty signal type selection");
     return -1;
   }
+  if (!strcmp(ctype, "video")) {
+    /* vpdq as HMA computes it: one frame per second (?seconds_per_hash= may change it) */
+    for (size_t i = 0; i < HMA_NSIGNALS; i++) {
+      if (strcmp(hma_signals[i].content_type, ctype) != 0 || !want[i]) continue;
+      memset(&sig[*nsig], 0, sizeof sig[*nsig]);
+      sig[*nsig].st = &hma_signals[i];
+      if (vd_video_vpdq(conn, data, len, 1.0, &sig[*nsig].video, ret) != 0) {
+        sigs_clear(sig, *nsig);
+        *nsig = 0;
+        return -1;
+      }
+      (*nsig)++;
+    }
+    atomic_fetch_add(&s->metrics.hashes, 1);
+    return 0;
+  }
   vd_worker *w = vd_worker_get(s);
   if (!w) {
     *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
@@ -218,9 +269,10 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
     if (strcmp(hma_signals[i].content_type, ctype) != 0 || !want[i]) continue;
     int quality = -1;
     uint32_t fw = 0, fh = 0;
-    rc = vouch_hash_encoded(w->hasher, dec, data, len, hma_signals[i].algo, 0, sig + *nsig * VOUCH_HASH_MAX_BYTES,
-                            VOUCH_HASH_MAX_BYTES, &quality, &fw, &fh);
-    if (rc == VOUCH_OK) names[(*nsig)++] = &hma_signals[i];
+    memset(&sig[*nsig], 0, sizeof sig[*nsig]);
+    rc = vouch_hash_encoded(w->hasher, dec, data, len, hma_signals[i].algo, 0, sig[*nsig].hash, VOUCH_HASH_MAX_BYTES,
+                            &quality, &fw, &fh);
+    if (rc == VOUCH_OK) sig[(*nsig)++].st = &hma_signals[i];
   }
   if (rc != VOUCH_OK) {
     char detail[256];
@@ -236,8 +288,8 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
 
 /* Hashes the one file of a multipart/form-data body; its field name is the
  * content type, as in HMA. */
-static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r, uint8_t *sig,
-                       const hma_signal **names, size_t *nsig, enum MHD_Result *ret) {
+static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r, hma_sig *sig, size_t *nsig,
+                       enum MHD_Result *ret) {
   upload u = {.limit = r->len};
   struct MHD_PostProcessor *pp = MHD_create_post_processor(conn, 16384, upload_part, &u);
   const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -259,15 +311,15 @@ static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r,
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, u.files ? "malformed multipart/form-data body"
                                                          : "Missing multipart/form-data file upload");
   else
-    rc = hash_media(s, conn, u.key, u.data ? u.data : "", u.len, sig, names, nsig, ret);
+    rc = hash_media(s, conn, u.key, u.data ? u.data : "", u.len, sig, nsig, ret);
   free(u.data);
   return rc;
 }
 
 /* Fetches ?url= (fetch.c: only from --fetch-allow hosts) and hashes it; the
  * content type is ?content_type=, else taken from the answer's Content-Type. */
-static int hash_url(vd_server *s, struct MHD_Connection *conn, const char *url, uint8_t *sig,
-                    const hma_signal **names, size_t *nsig, enum MHD_Result *ret) {
+static int hash_url(vd_server *s, struct MHD_Connection *conn, const char *url, hma_sig *sig, size_t *nsig,
+                    enum MHD_Result *ret) {
   vd_fetched f;
   char err[512];
   unsigned status = vd_fetch(s, url, &f, err, sizeof err);
@@ -285,7 +337,7 @@ static int hash_url(vd_server *s, struct MHD_Connection *conn, const char *url, 
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "unsupported url ContentType: '%s', if you know the expected type, "
                      "provide it with the content_type query param", f.content_type);
   else
-    rc = hash_media(s, conn, ct, f.data ? f.data : "", f.len, sig, names, nsig, ret);
+    rc = hash_media(s, conn, ct, f.data ? f.data : "", f.len, sig, nsig, ret);
   free(f.data);
   return rc;
 }
@@ -294,69 +346,116 @@ static int hash_url(vd_server *s, struct MHD_Connection *conn, const char *url, 
 
 typedef struct {
   uint64_t id;
-  unsigned distance;
+  char distance[32]; /* HMA's distance text: "D" for pdq, "Q%[I%]" for vpdq */
   const char *bank;
 } hit;
 
-/* Searches one signal in the loaded index at HMA's threshold (vouch's
- * default radius for the algorithm: 31 for PDQ, as HMA).  Answers itself
- * and returns -1 on failure; else fills *hits (caller frees) and *ref (caller
- * releases: the bank names point into the index). */
-static int search_signal(vd_server *s, struct MHD_Connection *conn, const hma_signal *st, const uint8_t *q,
-                         const char *banks, hit **hits, size_t *nh, vd_index_ref **ref, enum MHD_Result *ret) {
-  *hits = NULL;
+/* The hits of one search, at most `max` (--max-matches). */
+typedef struct {
+  hit *h;
+  size_t n, cap, max;
+  int oom;
+} hits;
+
+/* Adds one hit if its bank is wanted; non-zero to stop (the cap is reached,
+ * or out of memory). */
+static int add_hit(vd_server *s, hits *hs, const char *banks, const char *bank, uint64_t id, const char *distance) {
+  if (!bank_wanted(banks, bank)) return 0;
+  if (hs->n == hs->max) {
+    atomic_fetch_add(&s->metrics.truncated, 1);
+    return 1;
+  }
+  if (hs->n == hs->cap) {
+    size_t nc = hs->cap ? 2 * hs->cap : 16;
+    if (nc > hs->max) nc = hs->max;
+    hit *g = realloc(hs->h, nc * sizeof *g);
+    if (!g) return hs->oom = 1;
+    hs->h = g;
+    hs->cap = nc;
+  }
+  hit *e = &hs->h[hs->n++];
+  e->id = id;
+  e->bank = bank;
+  snprintf(e->distance, sizeof e->distance, "%s", distance);
+  return 0;
+}
+
+static int search_failed(struct MHD_Connection *conn, int rc, enum MHD_Result *ret) {
+  *ret = vd_send_error(conn, rc == VOUCH_E_NOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                       rc == VOUCH_E_NOMEM ? "out_of_memory" : "internal", "search failed: %s", vouch_strerror(rc));
+  return -1;
+}
+
+/* A pdq signal at HMA's threshold (vouch's default radius: 31, as HMA). */
+static int search_hash(vd_server *s, vouch_index *idx, const hma_sig *q, const char *banks, hits *hs) {
+  vouch_search_opts so = {.radius = vouch_default_radius(q->st->algo), .engine = VOUCH_ENGINE_AUTO, .threads = 1};
+  vouch_match *m = NULL;
+  size_t nm = 0;
+  int rc = vouch_index_search(idx, q->hash, 1, 1, &so, &m, &nm);
+  if (rc != VOUCH_OK) return rc;
+  for (size_t k = 0; k < nm; k++) {
+    vouch_index_entry e;
+    char d[16];
+    if (vouch_index_get(idx, m[k].entry, &e) != VOUCH_OK) continue;
+    snprintf(d, sizeof d, "%u", m[k].distance);
+    if (add_hit(s, hs, banks, vouch_index_bank_name(idx, e.bank), (uint64_t)e.entry_id, d)) break;
+  }
+  atomic_fetch_add(&s->metrics.matches, nm);
+  vouch_matches_free(m);
+  return hs->oom ? VOUCH_E_NOMEM : VOUCH_OK;
+}
+
+/* A vpdq signal with python-threatexchange's defaults (quality 50, radius
+ * 31, 80% of the query's unique frames, 0% of the video's); the distance
+ * is its VPDQSimilarityInfo text, "QUERY%[INDEX%]". */
+static int search_video(vd_server *s, vd_index_ref *ref, const hma_sig *q, const char *banks, hits *hs) {
+  vouch_index *idx = vd_index_handle(ref);
+  vouch_vpdq_db *db = NULL;
+  int rc = vd_index_video_db(ref, &db);
+  if (rc != VOUCH_OK) return rc;
+  vouch_vpdq_match_opts mo = vouch_vpdq_match_opts_default();
+  vouch_vpdq_video_match *m = NULL;
+  size_t nm = 0, qu = 0, matched = 0;
+  rc = vouch_vpdq_db_match(db, &q->video, &mo, &m, &nm, &qu);
+  if (rc != VOUCH_OK) return rc;
+  for (size_t k = 0; k < nm; k++) {
+    vouch_index_entry e;
+    if (!m[k].match || vouch_index_get(idx, m[k].entry, &e) != VOUCH_OK) continue;
+    matched++;
+    char d[32];
+    snprintf(d, sizeof d, "%.0f%%[%.0f%%]", m[k].query_pct, m[k].index_pct);
+    if (add_hit(s, hs, banks, vouch_index_bank_name(idx, e.bank), (uint64_t)e.entry_id, d)) break;
+  }
+  atomic_fetch_add(&s->metrics.matches, matched);
+  vouch_vpdq_video_matches_free(m);
+  return hs->oom ? VOUCH_E_NOMEM : VOUCH_OK;
+}
+
+/* Searches one signal in the loaded index.  Answers itself and returns -1
+ * on failure; else fills *hits (caller frees) and *ref (caller releases:
+ * the bank names point into the index). */
+static int search_signal(vd_server *s, struct MHD_Connection *conn, const hma_sig *q, const char *banks, hit **out,
+                         size_t *nh, vd_index_ref **ref, enum MHD_Result *ret) {
+  *out = NULL;
   *nh = 0;
   *ref = vd_index_acquire(s);
-  vouch_index *idx = vd_index_handle(*ref);
-  if (!idx || vouch_index_algo(idx) != st->algo) {
+  if (!index_serves(s, *ref, q->st)) {
     vd_index_release(*ref);
     *ref = NULL;
     *ret = vd_send_message(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "index not yet ready");
     return -1;
   }
-  vouch_search_opts so = {.radius = vouch_default_radius(st->algo), .engine = VOUCH_ENGINE_AUTO, .threads = 1};
-  vouch_match *m = NULL;
-  size_t nm = 0;
-  int rc = vouch_index_search(idx, q, 1, 1, &so, &m, &nm);
+  hits hs = {.max = s->max_matches};
+  int rc = is_video(q->st) ? search_video(s, *ref, q, banks, &hs) : search_hash(s, vd_index_handle(*ref), q, banks, &hs);
   if (rc != VOUCH_OK) {
+    free(hs.h);
     vd_index_release(*ref);
     *ref = NULL;
-    *ret = vd_send_error(conn, rc == VOUCH_E_NOMEM ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR,
-                         rc == VOUCH_E_NOMEM ? "out_of_memory" : "internal", "search failed: %s", vouch_strerror(rc));
-    return -1;
+    return search_failed(conn, rc, ret);
   }
-  const size_t cap = nm < s->max_matches ? nm : s->max_matches;
-  hit *h = cap ? malloc(cap * sizeof *h) : NULL;
-  if (cap && !h) {
-    vouch_matches_free(m);
-    vd_index_release(*ref);
-    *ref = NULL;
-    *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
-    return -1;
-  }
-  size_t n = 0;
-  for (size_t k = 0; k < nm; k++) {
-    vouch_index_entry e;
-    if (vouch_index_get(idx, m[k].entry, &e) != VOUCH_OK) continue;
-    const char *bn = vouch_index_bank_name(idx, e.bank);
-    if (!bank_wanted(banks, bn)) continue;
-    if (n == cap) {
-      atomic_fetch_add(&s->metrics.truncated, 1);
-      break;
-    }
-    h[n++] = (hit){e.entry_id, m[k].distance, bn};
-  }
-  atomic_fetch_add(&s->metrics.matches, nm);
-  vouch_matches_free(m);
-  *hits = h;
-  *nh = n;
+  *out = hs.h;
+  *nh = hs.n;
   return 0;
-}
-
-static json_t *distance_str(unsigned d) {
-  char b[16];
-  snprintf(b, sizeof b, "%u", d);
-  return json_string(b);
 }
 
 /* {BANK: [{"bank_content_id": ID, "distance": "D"}, ...], ...} */
@@ -368,46 +467,56 @@ static json_t *by_bank(const hit *h, size_t n) {
       arr = json_array();
       json_object_set_new(o, h[i].bank, arr);
     }
-    json_array_append_new(arr, json_pack("{s:I,s:o}", "bank_content_id", (json_int_t)h[i].id, "distance",
-                                         distance_str(h[i].distance)));
+    json_array_append_new(arr, json_pack("{s:I,s:s}", "bank_content_id", (json_int_t)h[i].id, "distance",
+                                         h[i].distance));
   }
   return o;
 }
 
-/* Looks `q` up and adds the by-bank answer to `out` under st's name (or
- * returns it alone when out is NULL). */
-static int lookup_one(vd_server *s, struct MHD_Connection *conn, const hma_signal *st, const uint8_t *q,
-                      const char *banks, json_t **res, enum MHD_Result *ret) {
+/* Looks `q` up and returns the by-bank answer in *res. */
+static int lookup_one(vd_server *s, struct MHD_Connection *conn, const hma_sig *q, const char *banks, json_t **res,
+                      enum MHD_Result *ret) {
   hit *h;
   size_t n;
   vd_index_ref *ref;
-  if (search_signal(s, conn, st, q, banks, &h, &n, &ref, ret) != 0) return -1;
+  if (search_signal(s, conn, q, banks, &h, &n, &ref, ret) != 0) return -1;
   *res = by_bank(h, n);
   free(h);
   vd_index_release(ref);
   return 0;
 }
 
-static enum MHD_Result route_raw_lookup(vd_server *s, struct MHD_Connection *conn) {
+/* ?signal_type=&signal= into *q (cleared by the caller); -1 with the answer sent. */
+static int query_signal(struct MHD_Connection *conn, hma_sig *q, enum MHD_Result *ret) {
   const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
-  if (!signal) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal is required");
-  if (!stn) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal_type is required");
+  memset(q, 0, sizeof *q);
+  const hma_signal *st = signal_by_name(stn);
+  if (!st) *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
+  else if (parse_signal(st, signal, q) != 0)
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
+  else return 0;
+  return -1;
+}
+
+static enum MHD_Result route_raw_lookup(vd_server *s, struct MHD_Connection *conn) {
+  if (!qarg(conn, "signal")) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal is required");
+  if (!qarg(conn, "signal_type")) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal_type is required");
   int with_d;
   if (parse_bool(qarg(conn, "include_distance"), 0, &with_d) != 0)
     return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid boolean parameter - prefer true/false");
-  const hma_signal *st = signal_by_name(stn);
-  if (!st) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
-  uint8_t q[VOUCH_HASH_MAX_BYTES];
-  if (parse_signal(st, signal, q) != 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
+  hma_sig q;
+  enum MHD_Result ret;
+  if (query_signal(conn, &q, &ret) != 0) return ret;
   hit *h;
   size_t n;
   vd_index_ref *ref;
-  enum MHD_Result ret;
-  if (search_signal(s, conn, st, q, qarg(conn, "banks"), &h, &n, &ref, &ret) != 0) return ret;
+  const int rc = search_signal(s, conn, &q, qarg(conn, "banks"), &h, &n, &ref, &ret);
+  sigs_clear(&q, 1);
+  if (rc != 0) return ret;
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(arr, with_d ? json_pack("{s:I,s:o}", "bank_content_id", (json_int_t)h[i].id, "distance",
-                                                  distance_str(h[i].distance))
+    json_array_append_new(arr, with_d ? json_pack("{s:I,s:s}", "bank_content_id", (json_int_t)h[i].id, "distance",
+                                                  h[i].distance)
                                       : json_integer((json_int_t)h[i].id));
   free(h);
   vd_index_release(ref);
@@ -415,19 +524,22 @@ static enum MHD_Result route_raw_lookup(vd_server *s, struct MHD_Connection *con
 }
 
 /* {SIGNAL_TYPE: {BANK: [...]}} for the signals of one piece of media; only
- * the inner object when ?signal_type= names one of them (HMA's GET). */
-static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, const uint8_t *sig,
-                                    const hma_signal *const *names, size_t ns, const char *only) {
+ * the inner object when ?signal_type= names one of them (HMA's GET).
+ * Clears sig. */
+static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, hma_sig *sig, size_t ns,
+                                    const char *only) {
   json_t *out = json_object();
   enum MHD_Result ret;
   for (size_t i = 0; i < ns; i++) {
     json_t *res;
-    if (lookup_one(s, conn, names[i], sig + i * VOUCH_HASH_MAX_BYTES, qarg(conn, "banks"), &res, &ret) != 0) {
+    if (lookup_one(s, conn, &sig[i], qarg(conn, "banks"), &res, &ret) != 0) {
       json_decref(out);
+      sigs_clear(sig, ns);
       return ret;
     }
-    json_object_set_new(out, names[i]->name, res);
+    json_object_set_new(out, sig[i].st->name, res);
   }
+  sigs_clear(sig, ns);
   if (only) {
     json_t *inner = json_object_get(out, only);
     inner = inner ? json_incref(inner) : json_object();
@@ -439,50 +551,63 @@ static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, c
 
 static enum MHD_Result route_lookup_get(vd_server *s, struct MHD_Connection *conn) {
   const char *url = qarg(conn, "url");
-  if (url && *url) {
-    uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
-    const hma_signal *names[HMA_NSIGNALS];
-    size_t ns;
-    enum MHD_Result ret;
-    if (hash_url(s, conn, url, sig, names, &ns, &ret) != 0) return ret;
-    return lookup_media(s, conn, sig, names, ns, qarg(conn, "signal_type"));
-  }
-  const char *signal = qarg(conn, "signal"), *stn = qarg(conn, "signal_type");
-  if (!signal || !stn) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Either url or both signal and signal_type are required");
-  const hma_signal *st = signal_by_name(stn);
-  if (!st) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", stn);
-  uint8_t q[VOUCH_HASH_MAX_BYTES];
-  if (parse_signal(st, signal, q) != 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid signal: not a %s hash", st->name);
-  json_t *res;
+  hma_sig sig[HMA_NSIGNALS];
+  size_t ns;
   enum MHD_Result ret;
-  if (lookup_one(s, conn, st, q, qarg(conn, "banks"), &res, &ret) != 0) return ret;
-  return vd_send_json(conn, MHD_HTTP_OK, res);
+  if (url && *url) {
+    if (hash_url(s, conn, url, sig, &ns, &ret) != 0) return ret;
+    return lookup_media(s, conn, sig, ns, qarg(conn, "signal_type"));
+  }
+  if (!qarg(conn, "signal") || !qarg(conn, "signal_type"))
+    return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Either url or both signal and signal_type are required");
+  if (query_signal(conn, &sig[0], &ret) != 0) return ret;
+  json_t *res;
+  const int rc = lookup_one(s, conn, &sig[0], qarg(conn, "banks"), &res, &ret);
+  sigs_clear(sig, 1);
+  return rc != 0 ? ret : vd_send_json(conn, MHD_HTTP_OK, res);
 }
 
 static enum MHD_Result route_lookup_post(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
-  uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
-  const hma_signal *names[HMA_NSIGNALS];
+  hma_sig sig[HMA_NSIGNALS];
   size_t ns;
   enum MHD_Result ret;
-  if (hash_upload(s, conn, r, sig, names, &ns, &ret) != 0) return ret;
-  return lookup_media(s, conn, sig, names, ns, NULL);
+  if (hash_upload(s, conn, r, sig, &ns, &ret) != 0) return ret;
+  return lookup_media(s, conn, sig, ns, NULL);
 }
 
-/* GET ?url= or POST multipart: {SIGNAL_TYPE: HEX, ...} */
+/* A signal's HMA string: hex, or vpdq's JSON (NULL when out of memory). */
+static json_t *signal_json(const hma_sig *g) {
+  if (is_video(g->st)) {
+    char *js = NULL;
+    if (vouch_vpdq_format_compact(&g->video, &js, NULL) != VOUCH_OK) return NULL;
+    json_t *o = json_string(js);
+    vouch_free(js);
+    return o;
+  }
+  char hex[VOUCH_HASH_HEX_BYTES];
+  vouch_hash_to_hex(g->hash, vouch_algo_bytes(g->st->algo), hex, sizeof hex);
+  return json_string(hex);
+}
+
+/* GET ?url= or POST multipart: {SIGNAL_TYPE: SIGNAL, ...} */
 static enum MHD_Result route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r, int post) {
-  uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
-  const hma_signal *names[HMA_NSIGNALS];
+  hma_sig sig[HMA_NSIGNALS];
   size_t ns;
   enum MHD_Result ret;
   const char *url = qarg(conn, "url");
   if (!post && !url) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "url is required");
-  if ((post ? hash_upload(s, conn, r, sig, names, &ns, &ret) : hash_url(s, conn, url, sig, names, &ns, &ret)) != 0)
-    return ret;
+  if ((post ? hash_upload(s, conn, r, sig, &ns, &ret) : hash_url(s, conn, url, sig, &ns, &ret)) != 0) return ret;
   json_t *out = json_object();
-  char hex[VOUCH_HASH_HEX_BYTES];
+  int oom = 0;
   for (size_t i = 0; i < ns; i++) {
-    vouch_hash_to_hex(sig + i * VOUCH_HASH_MAX_BYTES, vouch_algo_bytes(names[i]->algo), hex, sizeof hex);
-    json_object_set_new(out, names[i]->name, json_string(hex));
+    json_t *v = signal_json(&sig[i]);
+    oom |= !v;
+    if (v) json_object_set_new(out, sig[i].st->name, v);
+  }
+  sigs_clear(sig, ns);
+  if (oom) {
+    json_decref(out);
+    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
   return vd_send_json(conn, MHD_HTTP_OK, out);
 }
@@ -490,6 +615,21 @@ static enum MHD_Result route_hash(vd_server *s, struct MHD_Connection *conn, vd_
 static json_t *load_json(const vd_request *r) {
   json_error_t jerr;
   return r->len ? json_loadb(r->body, r->len, 0, &jerr) : NULL;
+}
+
+/* [matched, similarity]: {"distance": D} for pdq; python-threatexchange's
+ * VPDQSimilarityInfo fields for vpdq. */
+static json_t *compare_pair(const hma_sig *a, const hma_sig *b) {
+  if (!is_video(a->st)) {
+    const unsigned d = vouch_hamming(a->hash, b->hash, vouch_algo_bytes(a->st->algo));
+    return json_pack("[b,{s:i}]", d <= vouch_default_radius(a->st->algo), "distance", (int)d);
+  }
+  vouch_vpdq_similarity sim;
+  if (vouch_vpdq_compare(&a->video, &b->video, VOUCH_VPDQ_RADIUS, VOUCH_VPDQ_QUALITY_MIN, &sim) != VOUCH_OK)
+    return NULL;
+  return json_pack("[b,{s:f,s:f}]",
+                   sim.query_pct >= VOUCH_VPDQ_QUERY_MATCH_DEFAULT && sim.target_pct >= VOUCH_VPDQ_INDEX_MATCH_DEFAULT,
+                   "query_match_percent", sim.query_pct, "compared_match_percent", sim.target_pct);
 }
 
 static enum MHD_Result route_compare(struct MHD_Connection *conn, vd_request *r) {
@@ -504,16 +644,22 @@ static enum MHD_Result route_compare(struct MHD_Connection *conn, vd_request *r)
   json_object_foreach(doc, k, v) {
     const hma_signal *st = signal_by_name(k);
     enum MHD_Result ret = MHD_NO;
-    uint8_t a[VOUCH_HASH_MAX_BYTES], b[VOUCH_HASH_MAX_BYTES];
+    hma_sig a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    json_t *res = NULL;
     if (!json_is_array(v)) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Comparison hashes for %s was not a list", k);
     else if (json_array_size(v) != 2) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Comparison hash list length must be exactly 2");
     else if (!st) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such SignalType '%s'", k);
-    else if (parse_signal(st, json_string_value(json_array_get(v, 0)), a) != 0 ||
-             parse_signal(st, json_string_value(json_array_get(v, 1)), b) != 0)
+    else if (parse_signal(st, json_string_value(json_array_get(v, 0)), &a) != 0 ||
+             parse_signal(st, json_string_value(json_array_get(v, 1)), &b) != 0)
       ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s hash", k);
-    else {
-      const unsigned d = vouch_hamming(a, b, vouch_algo_bytes(st->algo));
-      json_object_set_new(out, k, json_pack("[b,{s:i}]", d <= vouch_default_radius(st->algo), "distance", (int)d));
+    else if (!(res = compare_pair(&a, &b)))
+      ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+    sigs_clear(&a, 1);
+    sigs_clear(&b, 1);
+    if (res) {
+      json_object_set_new(out, k, res);
       continue;
     }
     json_decref(out);
@@ -534,11 +680,14 @@ static enum MHD_Result route_index_status(vd_server *s, struct MHD_Connection *c
   json_t *out = json_object();
   for (size_t i = 0; i < HMA_NSIGNALS; i++) {
     if (only && strcmp(only, hma_signals[i].name) != 0) continue;
-    const int present = idx && vouch_index_algo(idx) == hma_signals[i].algo;
+    const int present = index_serves(s, ref, &hma_signals[i]);
+    size_t size = present ? vouch_index_count(idx) : 0;
+    vouch_vpdq_db *vdb = NULL;
+    if (present && is_video(&hma_signals[i])) /* videos, not frames */
+      size = vd_index_video_db(ref, &vdb) == VOUCH_OK ? vouch_vpdq_db_videos(vdb) : 0;
     json_object_set_new(out, hma_signals[i].name,
                         json_pack("{s:b,s:I,s:I}", "present", present, "built_to",
-                                  (json_int_t)(present && have_time ? ti.tv_sec : -1), "size",
-                                  (json_int_t)(present ? vouch_index_count(idx) : 0)));
+                                  (json_int_t)(present && have_time ? ti.tv_sec : -1), "size", (json_int_t)size));
   }
   vd_index_release(ref);
   return vd_send_json(conn, MHD_HTTP_OK, out);
@@ -632,14 +781,25 @@ static int find_entry(void *ctx, const vouch_bank_entry *e) {
  * The id is vouch's entry id (a signal already banked keeps its id);
  * `ext_id` (HMA's metadata.content_id, may be NULL) becomes the entry's id
  * text. */
-static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, const char *name,
-                                   const hma_signal *const *st, const uint8_t *sig, size_t ns, const char *ext_id) {
+static enum MHD_Result add_video(struct MHD_Connection *conn, vouch_bank *db, const char *name, const hma_sig *sig,
+                                 const char *ext_id) {
+  int64_t id = -1;
+  int rc = vouch_bank_import_video(db, name, &sig->video, ext_id, "hma", NULL, 0, NULL, &id);
+  if (rc != VOUCH_OK) return bank_fail(conn, rc, db, name);
+  json_t *js = signal_json(sig);
+  if (!js) return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+  return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:{s:o}}", "id", (json_int_t)id, "signals", sig->st->name, js));
+}
+
+static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, const char *name, const hma_sig *sig,
+                                   size_t ns, const char *ext_id) {
   if (ns == 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No signals given");
   if (ns > 1) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "a vouch bank holds one signal type");
-  find_one f = {.nb = vouch_algo_bytes(st[0]->algo), .id = -1};
-  memcpy(f.hash, sig, f.nb);
+  if (is_video(sig->st)) return add_video(conn, db, name, sig, ext_id);
+  find_one f = {.nb = vouch_algo_bytes(sig->st->algo), .id = -1};
+  memcpy(f.hash, sig->hash, f.nb);
   char hex[VOUCH_HASH_HEX_BYTES];
-  vouch_hash_to_hex(sig, f.nb, hex, sizeof hex);
+  vouch_hash_to_hex(sig->hash, f.nb, hex, sizeof hex);
   /* one JSON line (vouch's JSONL list format): the id is quoted by jansson */
   json_t *item = json_pack("{s:s}", "hash", hex);
   if (ext_id) json_object_set_new(item, "id", json_string(ext_id));
@@ -658,7 +818,7 @@ static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, 
   if (rc == VOUCH_OK) rc = vouch_bank_entries(db, name, find_entry, &f);
   if (rc != VOUCH_OK && !f.found) return bank_fail(conn, rc, db, name);
   if (!f.found) return vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the signal was added but not found again");
-  return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:{s:s}}", "id", (json_int_t)f.id, "signals", st[0]->name, hex));
+  return vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:{s:s}}", "id", (json_int_t)f.id, "signals", sig->st->name, hex));
 }
 
 /* HMA's optional {"metadata": {"content_id", "content_uri", "json"}} on a
@@ -686,6 +846,18 @@ static int add_metadata(struct MHD_Connection *conn, json_t *doc, const char **c
   }
   *content_id = v ? json_string_value(v) : NULL;
   return 0;
+}
+
+static int algo_cb(void *ctx, const vouch_bank_info *i) {
+  *(int *)ctx = i->algo;
+  return 0;
+}
+
+/* The algorithm of bank `name`, VOUCH_ALGO_NONE if unknown. */
+static int bank_algo(vouch_bank *db, const char *name) {
+  int algo = VOUCH_ALGO_NONE;
+  vouch_bank_list(db, name, algo_cb, &algo);
+  return algo;
 }
 
 static int bank_exists(vouch_bank *db, const char *name, int *rc) {
@@ -716,12 +888,15 @@ static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, 
   json_decref(bank);
   int with;
   if (parse_bool(qarg(conn, "include_signals"), 0, &with) == 0 && with) {
-    char hex[VOUCH_HASH_HEX_BYTES];
-    vouch_hash_to_hex(f.hash, f.nb, hex, sizeof hex);
-    const char *stn = "pdq";
-    for (size_t i = 0; i < HMA_NSIGNALS; i++)
-      if (vouch_algo_bytes(hma_signals[i].algo) == f.nb) stn = hma_signals[i].name;
-    json_object_set_new(o, "signals", json_pack("{s:s}", stn, hex));
+    const hma_signal *st = signal_by_algo(bank_algo(db, name));
+    hma_sig g;
+    memset(&g, 0, sizeof g);
+    g.st = st ? st : &hma_signals[0];
+    memcpy(g.hash, f.hash, f.nb < sizeof g.hash ? f.nb : sizeof g.hash);
+    json_t *v = NULL;
+    if (!is_video(g.st) || vouch_bank_video(db, f.id, &g.video) == VOUCH_OK) v = signal_json(&g);
+    sigs_clear(&g, 1);
+    json_object_set_new(o, "signals", v ? json_pack("{s:o}", g.st->name, v) : json_object());
   }
   return vd_send_json(conn, MHD_HTTP_OK, o);
 }
@@ -802,11 +977,15 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     doc = load_json(r);
     const char *bn = json_string_value(json_object_get(doc, "name"));
     const int en = doc ? enabled_from(doc) : -1;
+    /* vouch's addition: a bank holds one signal type, pdq unless "signal_type" says */
+    json_t *stj = json_object_get(doc, "signal_type");
+    const hma_signal *bst = stj ? signal_by_name(json_string_value(stj)) : &hma_signals[0];
     if (!json_is_object(doc) || !bn) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "name is required");
+    else if (!bst) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type (a vouch bank holds pdq or vpdq)");
     else if (!vd_hma_bank_name_ok(bn))
       ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Bank names must be UPPER_WITH_UNDERSCORE and not start with a digit");
     else if (en == -2) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio (vouch banks are on, 1.0, or off, 0.0)");
-    else if ((rc = vouch_bank_create(db, bn, VOUCH_ALGO_PDQ)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
+    else if ((rc = vouch_bank_create(db, bn, bst->algo)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
     else if (en == 0 && (rc = vouch_bank_set_enabled(db, bn, 0)) != VOUCH_OK) ret = bank_fail(conn, rc, db, bn);
     else ret = send_bank(conn, db, bn, MHD_HTTP_CREATED);
   } else if (*name && !*action && get) {
@@ -827,8 +1006,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
                                                     : bank_fail(conn, rc, db, name);
   } else if (*name && !strcmp(action, "signal") && !*sub && post) {
     doc = load_json(r);
-    const hma_signal *st[HMA_NSIGNALS];
-    uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
+    hma_sig sig[HMA_NSIGNALS];
     size_t ns = 0;
     const char *k;
     json_t *v;
@@ -843,19 +1021,20 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
           bad = 1;
           break;
         }
-        if (ns == HMA_NSIGNALS || parse_signal(one, json_string_value(v), sig + ns * VOUCH_HASH_MAX_BYTES) != 0) {
+        if (ns == HMA_NSIGNALS || parse_signal(one, json_string_value(v), &sig[ns]) != 0) {
+          if (ns < HMA_NSIGNALS) sigs_clear(&sig[ns], 1);
           ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Invalid %s signal", k);
           bad = 1;
           break;
         }
-        st[ns++] = one;
+        ns++;
       }
     }
     if (!bad && !bank_exists(db, name, &rc)) ret = bank_fail(conn, rc, db, name);
-    else if (!bad) ret = add_signals(conn, db, name, st, sig, ns, NULL);
+    else if (!bad) ret = add_signals(conn, db, name, sig, ns, NULL);
+    sigs_clear(sig, ns);
   } else if (*name && !strcmp(action, "content") && !*sub && post) {
-    uint8_t sig[HMA_NSIGNALS * VOUCH_HASH_MAX_BYTES];
-    const hma_signal *st[HMA_NSIGNALS];
+    hma_sig sig[HMA_NSIGNALS];
     size_t ns;
     const char *url = qarg(conn, "url"), *cid = NULL;
     const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -864,8 +1043,10 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     else if (add_metadata(conn, doc, &cid, &ret) != 0) {
     } else if (!url && !(ctype && !strncasecmp(ctype, "multipart/form-data", 19)))
       ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Neither `url` nor multipart file upload was received");
-    else if ((url ? hash_url(s, conn, url, sig, st, &ns, &ret) : hash_upload(s, conn, r, sig, st, &ns, &ret)) == 0)
-      ret = add_signals(conn, db, name, st, sig, ns, cid);
+    else if ((url ? hash_url(s, conn, url, sig, &ns, &ret) : hash_upload(s, conn, r, sig, &ns, &ret)) == 0) {
+      ret = add_signals(conn, db, name, sig, ns, cid);
+      sigs_clear(sig, ns);
+    }
   } else if (*name && !strcmp(action, "content") && *sub) {
     /* vouch keeps entries for the audit trail: "deleting" disables the entry,
      * which leaves the index at the next rebuild */

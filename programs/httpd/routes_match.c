@@ -18,6 +18,7 @@ struct vd_index_ref {
   pthread_mutex_t vdb_mu;
   vouch_vpdq_db *vdb;
   int vdb_rc;
+  int kind; /* 0 not judged yet, 1 photos, 2 video frames (vd_index_is_video) */
 };
 
 int vd_index_video_db(vd_index_ref *r, vouch_vpdq_db **out) {
@@ -28,6 +29,31 @@ int vd_index_video_db(vd_index_ref *r, vouch_vpdq_db **out) {
   *out = r->vdb;
   pthread_mutex_unlock(&r->vdb_mu);
   return rc;
+}
+
+static int vpdq_bank(void *ctx, const vouch_bank_info *i) {
+  *(int *)ctx = i->algo == VOUCH_ALGO_VPDQ;
+  return 0;
+}
+
+int vd_index_is_video(vd_server *s, vd_index_ref *r) {
+  if (!r) return 0;
+  pthread_mutex_lock(&r->vdb_mu);
+  if (!r->kind) {
+    /* video frames when every bank of the index is a vpdq bank of --db */
+    vouch_bank *db = NULL;
+    const uint32_t nb = vouch_index_bank_count(r->idx);
+    int all = nb > 0 && vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK;
+    for (uint32_t b = 0; all && b < nb; b++) {
+      int v = 0;
+      all = vouch_bank_list(db, vouch_index_bank_name(r->idx, b), vpdq_bank, &v) == VOUCH_OK && v;
+    }
+    vouch_bank_free(db);
+    r->kind = all ? 2 : 1;
+  }
+  const int video = r->kind == 2;
+  pthread_mutex_unlock(&r->vdb_mu);
+  return video;
 }
 
 vd_index_ref *vd_index_acquire(vd_server *s) {
@@ -74,6 +100,7 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
   pthread_mutex_init(&r->vdb_mu, NULL);
   r->vdb = NULL;
   r->vdb_rc = VOUCH_OK;
+  r->kind = 0;
   /* Once published, idx may be replaced and freed by a concurrent reload
    * (SIGHUP and a rebuild request at once): read it before, and update the
    * metrics under the lock so they always describe the published index. */

@@ -40,12 +40,12 @@ static enum MHD_Result hash_digest(vd_server *s, struct MHD_Connection *conn, co
                       json_pack("{s:s,s:s,s:I}", "algo", vouch_digest_name(algo), "hash", hex, "bytes", (json_int_t)r->len));
 }
 
-/* The vPDQ of a video body (query seconds_per_hash, downsample); on failure
- * the answer has been sent and *sent is set. */
-static int body_vpdq(struct MHD_Connection *conn, const vd_request *r, vouch_vpdq *h, enum MHD_Result *sent) {
+/* The vPDQ of the video in data[0, len) (query seconds_per_hash, default
+ * `seconds`; downsample); on failure the answer has been sent and *sent is set. */
+int vd_video_vpdq(struct MHD_Connection *conn, const void *data, size_t len, double seconds, vouch_vpdq *h,
+                  enum MHD_Result *sent) {
   const char *sp = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "seconds_per_hash");
   const char *ds = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "downsample");
-  double seconds = 0;
   vouch_video_opts o = vouch_video_opts_default();
   o.max_seconds = VD_VIDEO_MAX_SECONDS;
   o.max_total_pixels = VD_VIDEO_MAX_TOTAL_PIXELS;
@@ -65,16 +65,20 @@ static int body_vpdq(struct MHD_Connection *conn, const vd_request *r, vouch_vpd
     }
     o.out_side = (uint32_t)n;
   }
-  if (r->len == 0) {
+  if (len == 0) {
     *sent = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "the body must be a video file");
     return -1;
   }
   vouch_video *v = NULL;
-  int rc = vouch_video_open_memory(&v, r->body, r->len, &o);
+  int rc = vouch_video_open_memory(&v, data, len, &o);
   if (rc == VOUCH_OK) rc = vouch_vpdq_hash_video(v, seconds, h);
   if (rc != VOUCH_OK) *sent = video_error(conn, rc, vouch_video_errmsg(v));
   vouch_video_free(v);
   return rc == VOUCH_OK ? 0 : -1;
+}
+
+static int body_vpdq(struct MHD_Connection *conn, const vd_request *r, vouch_vpdq *h, enum MHD_Result *sent) {
+  return vd_video_vpdq(conn, r->body, r->len, 0, h, sent);
 }
 
 static enum MHD_Result hash_vpdq(vd_server *s, struct MHD_Connection *conn, const vd_request *r) {

@@ -195,6 +195,9 @@ int vd_cmd_token(int argc, char **argv);
 vd_index_ref *vd_index_acquire(vd_server *s);
 void vd_index_release(vd_index_ref *r);
 vouch_index *vd_index_handle(vd_index_ref *r);
+/* Is the index one of video frames (all its banks vpdq banks in --db)?
+ * Judged once per loaded index; 0 without an index. */
+int vd_index_is_video(vd_server *s, vd_index_ref *r);
 int vd_index_reload(vd_server *s, char *err, size_t errcap);
 void vd_index_drop(vd_server *s);
 enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r);
@@ -249,6 +252,10 @@ enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const ch
 /* routes_video.c: POST /v1/hash with algo=vpdq (a video body) or md5|sha1|sha256 (any body). */
 int vd_is_video_algo(const char *algo);
 enum MHD_Result vd_route_hash_video(vd_server *s, struct MHD_Connection *conn, vd_request *r, const char *algo);
+/* The vPDQ of a video in memory, under vouchd's per-request limits (query
+ * seconds_per_hash overrides `seconds`, downsample); -1 with *sent answered. */
+int vd_video_vpdq(struct MHD_Connection *conn, const void *data, size_t len, double seconds, vouch_vpdq *h,
+                  enum MHD_Result *sent);
 /* routes_video.c: POST /v1/match?algo=vpdq (a video body, or a vPDQ list in text or JSON form). */
 enum MHD_Result vd_route_match_video(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 /* routes_match.c: the loaded index's entries grouped by video (made once per index). */

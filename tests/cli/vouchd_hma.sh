@@ -111,7 +111,7 @@ import sys
 b = b"--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"" + b"a" * 100000 + b"\"\r\n\r\nxyz\r\n--b--\r\n"
 open(sys.argv[1], "wb").write(b)' "$T/longhdr"
 check "a part header over the post processor's buffer 400" test "$(code -H "$M" -H 'Content-Type: multipart/form-data; boundary=b' --data-binary @$T/longhdr $U/h/hash)" = 400
-check "video field: no such content type here 400" test "$(code -H "$M" -F "video=@$EX/wee.jpg" $U/h/hash)" = 400
+check "an unknown content type (field name) 400" test "$(code -H "$M" -F "audio=@$EX/wee.jpg" $U/h/hash)" = 400
 check "not multipart 400" test "$(code -H "$M" -X POST --data-binary @$EX/wee.jpg -H 'Content-Type: image/jpeg' $U/h/hash)" = 400
 check "... message" py 'assert o=={"message":"Missing multipart/form-data file upload"}, o'
 check "form field but no file 400" test "$(code -H "$M" -F "photo=not a file" $U/h/hash)" = 400
@@ -123,7 +123,7 @@ check "reader cannot hash (403)" test "$(code -H "$R" -F "photo=@$EX/wee.jpg" $U
 # ---- matching before the index: HMA's 503
 check "raw_lookup 503 without index" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 503
 check "index/status: not present" test "$(code -H "$R" $U/m/index/status)" = 200
-check "... shape" py 'assert o=={"pdq":{"present":False,"built_to":-1,"size":0}}, o'
+check "... shape" py 'assert o=={"pdq":{"present":False,"built_to":-1,"size":0},"vpdq":{"present":False,"built_to":-1,"size":0}}, o'
 check "rebuild (vouch's own route)" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
 check "status 200 I-AM-ALIVE" test "$(code $U/status)" = 200
 check "... text" grep -qx 'I-AM-ALIVE' "$T/body"
@@ -187,7 +187,7 @@ check "delete bank" test "$(code -H "$A" -X DELETE $U/c/bank/OFF_BANK)" = 200
 check "... Done" py 'assert o=={"message":"Done"}, o'
 check "deleted bank 404" test "$(code -H "$R" $U/c/bank/OFF_BANK)" = 404
 check "signal types" test "$(code -H "$R" $U/c/signal_type)" = 200
-check "... pdq" py 'assert o==[{"name":"pdq","enabled_ratio":1.0}], o'
+check "... pdq, vpdq" py 'assert o==[{"name":"pdq","enabled_ratio":1.0},{"name":"vpdq","enabled_ratio":1.0}], o'
 
 # ---- admission: the same limits as /v1, decided from the headers
 check "upload over --max-body refused from the header (413)" test "$(code -H "$M" -H 'Content-Type: multipart/form-data; boundary=x' -H 'Content-Length: 9999999' -X POST --data-binary 'x' --max-time 5 $U/m/lookup)" = 413
