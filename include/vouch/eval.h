@@ -25,6 +25,7 @@
 #include "errors.h"
 #include "image.h"
 #include "hash.h"
+#include "video.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -235,6 +236,39 @@ VOUCH_API int vouch_risk_account(const vouch_risk_in *in, vouch_risk_out *out);
  *  found by bisection on log p.  Returns 0 when no p > 1e-300 is small
  *  enough (e.g. t == 0). */
 VOUCH_API double vouch_risk_rate_for_target(const vouch_risk_in *in, double log10_target);
+
+/* ---------------------------------------------------------------- video edits
+ *
+ * The edits `vouch eval video` applies before hashing a video again; each is
+ * followed by an in-memory re-encode (vouch_video_recoder) as a platform's
+ * transcoder would do: recode alone (quantiser 4), bitrate-low (quantiser
+ * 24), half-size (2x2 box), crop (10% off every side), logo (an opaque
+ * striped box over the bottom-right corner, 1/4 wide and 1/8 high), clip
+ * (the middle half of the frames, numbered again from 0). */
+enum {
+  VOUCH_VEDIT_RECODE = 0,
+  VOUCH_VEDIT_BITRATE,
+  VOUCH_VEDIT_HALF,
+  VOUCH_VEDIT_CROP,
+  VOUCH_VEDIT_LOGO,
+  VOUCH_VEDIT_CLIP,
+  VOUCH_VEDIT_COUNT
+};
+/*! vouch_eval_video_edit_name() : "recode", "bitrate-low", "half-size", "crop", "logo", "clip"; "unknown". */
+VOUCH_API const char *vouch_eval_video_edit_name(int edit);
+/*! vouch_eval_video_edit_from_name() : the edit of a name, or -1. */
+VOUCH_API int vouch_eval_video_edit_from_name(const char *name);
+
+/*! vouch_eval_video_edited() :
+ *  The vPDQ of video file `path` after `edit` and the re-encode, with vPDQ's
+ *  frame selection (`seconds_per_hash` as in vouch_vpdq_hash_video(), on the
+ *  edited video's frames) and timestamps.  `opts` (may be NULL) limits the
+ *  decode.  `*out` is overwritten; clear it with vouch_vpdq_clear().
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM, VOUCH_E_UNSUPPORTED,
+ *           a vouch_video_open_file() or vouch_video_next() error, or
+ *           VOUCH_E_VIDEO_CORRUPT when no frame came out. */
+VOUCH_API int vouch_eval_video_edited(const char *path, const vouch_video_opts *opts, int edit,
+                                      double seconds_per_hash, vouch_vpdq *out);
 
 #ifdef __cplusplus
 }

@@ -114,6 +114,48 @@ VOUCH_API int vouch_video_next(vouch_video *v, int convert, vouch_video_frame *f
  *  stderr call it once at start-up. */
 VOUCH_API void vouch_video_silence_log(void);
 
+/* ------------------------------------------------------------ re-encoding
+ *
+ * What a platform's transcoder does to an uploaded video, for evaluations
+ * (vouch_eval_video_edited()): RGB24 frames are encoded in memory with
+ * FFmpeg's MPEG-4 Part 2 encoder at a fixed quantiser (one thread, no
+ * B-frames: the same frames give the same result on every run) and decoded
+ * back to RGB24, SWS_AREA as the vPDQ reference converts.  No container is
+ * written. */
+typedef struct vouch_video_recoder vouch_video_recoder;
+
+/* Called for each decoded frame, in order; the frame is valid during the
+ * call only.  Return VOUCH_OK to go on, an error code to stop with it. */
+typedef int (*vouch_video_frame_cb)(void *ctx, const vouch_video_frame *frame);
+
+/*! vouch_video_recoder_create() :
+ *  A re-encoder for `width` x `height` RGB24 frames (2..16384; odd sizes lose
+ *  their last column or row: the encoder needs even ones) at `fps` frames a
+ *  second (0 < fps <= 1000) with quantiser `qscale` (1 best .. 31 worst;
+ *  about 2-5 is a streaming service's quality, 20 and above visibly blocky).
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_UNSUPPORTED (no MPEG-4
+ *           encoder in this FFmpeg), VOUCH_E_NOMEM. */
+VOUCH_API int vouch_video_recoder_create(vouch_video_recoder **out, uint32_t width, uint32_t height, double fps,
+                                         int qscale);
+
+/*! vouch_video_recoder_push() :
+ *  Encodes one frame (`rgb`, `stride` bytes a row, at least the recoder's
+ *  size) and hands every frame the decoder has ready to `cb` (may be NULL).
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM, VOUCH_E_INTERNAL,
+ *           VOUCH_E_VIDEO_CORRUPT, or cb's error. */
+VOUCH_API int vouch_video_recoder_push(vouch_video_recoder *r, const uint8_t *rgb, size_t stride,
+                                       vouch_video_frame_cb cb, void *ctx);
+
+/*! vouch_video_recoder_finish() : flushes encoder and decoder, handing the
+ *  last frames to `cb`; afterwards only _frames() and _free() may be called.
+ * @return : as vouch_video_recoder_push(). */
+VOUCH_API int vouch_video_recoder_finish(vouch_video_recoder *r, vouch_video_frame_cb cb, void *ctx);
+
+/*! vouch_video_recoder_frames() : frames decoded so far. */
+VOUCH_API uint64_t vouch_video_recoder_frames(const vouch_video_recoder *r);
+
+VOUCH_API void vouch_video_recoder_free(vouch_video_recoder *r); /* NULL is a no-op */
+
 /* ------------------------------------------------------------ vPDQ */
 
 typedef struct vouch_vpdq_frame {

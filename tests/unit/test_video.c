@@ -392,6 +392,56 @@ static void test_compact_form(void) {
   vouch_free(e);
 }
 
+/* ------------------------------------------------------------ edits */
+
+/* Re-encoding keeps a video's frames (count, size) and, at a streaming
+ * quality, its vPDQ within matching distance; each edit changes what it
+ * says it changes; the same input gives the same output twice. */
+static void test_edits(void) {
+  vouch_vpdq orig = {0};
+  REQUIRE(hash_file(gpath("h264.mp4"), NULL, 0, &orig) == VOUCH_OK);
+  for (int e = 0; e < VOUCH_VEDIT_COUNT; e++) {
+    CHECK_EQ_INT(vouch_eval_video_edit_from_name(vouch_eval_video_edit_name(e)), e);
+    vouch_vpdq a = {0}, b = {0};
+    REQUIRE(vouch_eval_video_edited(gpath("h264.mp4"), NULL, e, 0, &a) == VOUCH_OK);
+    REQUIRE(vouch_eval_video_edited(gpath("h264.mp4"), NULL, e, 0, &b) == VOUCH_OK);
+    CHECK_EQ_INT(a.n, b.n); /* deterministic */
+    for (size_t i = 0; i < a.n && i < b.n; i++) CHECK(memcmp(a.frames[i].hash, b.frames[i].hash, VOUCH_PDQ_BYTES) == 0);
+    if (e == VOUCH_VEDIT_CLIP) {
+      CHECK(a.n >= orig.n / 2 - 1 && a.n <= orig.n / 2 + 1);
+      CHECK(a.frames[0].frame == 0);
+    } else {
+      CHECK_EQ_INT(a.n, orig.n);
+    }
+    if (e == VOUCH_VEDIT_HALF) CHECK(a.width == orig.width / 2 && a.height == orig.height / 2);
+    if (e == VOUCH_VEDIT_CROP) CHECK(a.width == orig.width - 2 * (orig.width / 10));
+    if (e == VOUCH_VEDIT_RECODE || e == VOUCH_VEDIT_LOGO) CHECK(a.width == orig.width && a.height == orig.height);
+    if (e == VOUCH_VEDIT_RECODE) {
+      vouch_vpdq_similarity sim;
+      REQUIRE(vouch_vpdq_compare(&a, &orig, VOUCH_VPDQ_RADIUS, 0, &sim) == VOUCH_OK);
+      CHECK(sim.query_pct >= 80.0);
+    }
+    vouch_vpdq_clear(&a);
+    vouch_vpdq_clear(&b);
+  }
+  /* one hash a second: frames 0, 12, ... of the edited video */
+  vouch_vpdq s = {0};
+  REQUIRE(vouch_eval_video_edited(gpath("h264.mp4"), NULL, VOUCH_VEDIT_RECODE, 0.5, &s) == VOUCH_OK);
+  CHECK(s.n >= 2 && s.frames[1].frame == 6);
+  vouch_vpdq_clear(&s);
+  CHECK_EQ_INT(vouch_eval_video_edited(gpath("not-video.txt"), NULL, VOUCH_VEDIT_RECODE, 0, &s), VOUCH_E_VIDEO_FORMAT);
+  CHECK(s.frames == NULL && s.n == 0);
+  CHECK_EQ_INT(vouch_eval_video_edited(gpath("h264.mp4"), NULL, VOUCH_VEDIT_COUNT, 0, &s), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_eval_video_edit_from_name("sepia"), -1);
+  /* the recoder refuses what it cannot encode */
+  vouch_video_recoder *r = NULL;
+  CHECK_EQ_INT(vouch_video_recoder_create(&r, 1, 8, 25, 4), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_video_recoder_create(&r, 8, 8, 0, 4), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_video_recoder_create(&r, 8, 8, 25, 32), VOUCH_E_INVALID);
+  CHECK(r == NULL);
+  vouch_vpdq_clear(&orig);
+}
+
 /* ------------------------------------------------------------ matching */
 
 /* Random videos, some related (frames copied with a few bits flipped, some
@@ -648,6 +698,7 @@ int main(void) {
   TT_RUN(test_rotation);
   TT_RUN(test_text_form);
   TT_RUN(test_compact_form);
+  TT_RUN(test_edits);
   TT_RUN(test_index_matches_plain_loop);
   TT_RUN(test_video_bank);
   TT_RUN(test_alloc_failures);
