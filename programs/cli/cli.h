@@ -47,6 +47,11 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
 int cmd_eval(int argc, char **argv);
 int cmd_eval_attack(int argc, char **argv); /* `vouch eval attack` (cmd_eval_attack.c) */
 int cmd_eval_leakage(int argc, char **argv); /* `vouch eval leakage` (cmd_eval_leakage.c) */
+int cmd_eval_video(int argc, char **argv);   /* `vouch eval video` (cmd_eval_video.c) */
+/* eval's plots (cmd_eval.c): runs `gnuplot plots.gp` in dir (0 made, 1 gnuplot failed, -1 not
+ * installed); opens dir/name for writing (path gets the name; reported on failure). */
+int cli_run_gnuplot(const char *dir);
+FILE *cli_open_in(const char *dir, const char *name, char *path, size_t cap);
 int cmd_classify(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */

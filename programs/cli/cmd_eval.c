@@ -40,6 +40,7 @@ static const char eval_usage[] =
   "       vouch eval attack [OPTIONS] DIR...   (forged PDQ collisions: see --help)\n"
   "       vouch eval leakage [OPTIONS]         (what the opened count tells the server\n"
   "                                             below the threshold: see --help)\n"
+  "       vouch eval video [OPTIONS] DIR...    (edited and re-encoded videos: see --help)\n"
   "\n"
   "Measures perceptual matching on a folder of photos (walked recursively;\n"
   "files that are not images are skipped and counted).\n"
@@ -860,7 +861,7 @@ static int report_private(const eval_opts *o, const cli_paths *paths, const work
 /* Runs `gnuplot plots.gp` in `dir` with its messages in dir/gnuplot.log.
  * Returns 0 on success, 1 if gnuplot failed, -1 if it could not be run
  * (not installed). */
-static int run_gnuplot(const char *dir) {
+int cli_run_gnuplot(const char *dir) {
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
@@ -881,7 +882,7 @@ static int run_gnuplot(const char *dir) {
   return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
-static FILE *open_in(const char *dir, const char *name, char *path, size_t cap) {
+FILE *cli_open_in(const char *dir, const char *name, char *path, size_t cap) {
   snprintf(path, cap, "%s/%s", dir, name);
   FILE *f = fopen(path, "w");
   if (!f) cli_errorf("%s: %s", path, strerror(errno));
@@ -894,7 +895,7 @@ static int write_plots(const eval_opts *o, const results *r, const char *dir, FI
   char path[4096];
   int kinds[VOUCH_TF_KIND_END_];
   size_t nk = families(o, kinds);
-  FILE *gp = open_in(dir, "plots.gp", path, sizeof path);
+  FILE *gp = cli_open_in(dir, "plots.gp", path, sizeof path);
   if (!gp) return -1;
   fprintf(gp, "# gnuplot script written by vouch eval; run from this folder: gnuplot plots.gp\n"
               "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
@@ -908,7 +909,7 @@ static int write_plots(const eval_opts *o, const results *r, const char *dir, FI
     char name[64];
     /* Histograms: same photo transformed (pooled) vs unrelated pairs. */
     snprintf(name, sizeof name, "hist_%s.dat", an);
-    FILE *f = open_in(dir, name, path, sizeof path);
+    FILE *f = cli_open_in(dir, name, path, sizeof path);
     if (!f) {
       fclose(gp);
       return -1;
@@ -940,7 +941,7 @@ static int write_plots(const eval_opts *o, const results *r, const char *dir, FI
     /* Recall vs threshold per transform family, and the false-match rate. */
     if (o->n_tf) {
       snprintf(name, sizeof name, "recall_%s.dat", an);
-      f = open_in(dir, name, path, sizeof path);
+      f = cli_open_in(dir, name, path, sizeof path);
       if (!f) {
         fclose(gp);
         return -1;
@@ -988,7 +989,7 @@ static int write_plots(const eval_opts *o, const results *r, const char *dir, FI
     }
   }
   fclose(gp);
-  int rc = run_gnuplot(dir);
+  int rc = cli_run_gnuplot(dir);
   if (rc < 0) {
     fprintf(md, "\n*Plots skipped: gnuplot was not found. The data files (hist_*.dat, recall_*.dat) and\n"
                 "plots.gp are in the report folder; `gnuplot plots.gp` there makes the PNGs.*\n");
@@ -1142,6 +1143,7 @@ int cmd_eval(int argc, char **argv) {
   const char *sub = argv[1];
   if (!strcmp(sub, "attack")) return cmd_eval_attack(argc - 1, argv + 1);
   if (!strcmp(sub, "leakage")) return cmd_eval_leakage(argc - 1, argv + 1);
+  if (!strcmp(sub, "video")) return cmd_eval_video(argc - 1, argv + 1);
   int risk_only = 0;
   if (!strcmp(sub, "robustness")) o.mode = 1;
   else if (!strcmp(sub, "false-positives")) o.mode = 2;
@@ -1149,7 +1151,7 @@ int cmd_eval(int argc, char **argv) {
   else if (!strcmp(sub, "risk")) risk_only = 1;
   else if (!strcmp(sub, "--list-transforms")) o.mode = 1; /* handled below */
   else {
-    cli_errorf("unknown eval subcommand '%s' (robustness, false-positives, all, risk, attack, leakage)", sub);
+    cli_errorf("unknown eval subcommand '%s' (robustness, false-positives, all, risk, attack, leakage, video)", sub);
     return CLI_EXIT_ERROR;
   }
   static const int all_algos[] = {VOUCH_ALGO_PDQ, VOUCH_ALGO_PHASH, VOUCH_ALGO_DHASH, VOUCH_ALGO_AHASH};
@@ -1377,9 +1379,9 @@ int cmd_eval(int argc, char **argv) {
 
   char path[4096];
   if (o.report_dir) {
-    out.md = open_in(o.report_dir, "report.md", path, sizeof path);
+    out.md = cli_open_in(o.report_dir, "report.md", path, sizeof path);
     if (!out.md) goto done;
-    out.js = open_in(o.report_dir, "results.json", path, sizeof path);
+    out.js = cli_open_in(o.report_dir, "results.json", path, sizeof path);
   } else {
     out.md = stdout;
     out.js = fopen("/dev/null", "w");
@@ -1412,7 +1414,7 @@ int cmd_eval(int argc, char **argv) {
   fprintf(out.js, "}\n");
   if (o.report_dir) {
     if (o.mode & 2) {
-      FILE *pf = open_in(o.report_dir, "pairs.tsv", path, sizeof path);
+      FILE *pf = cli_open_in(o.report_dir, "pairs.tsv", path, sizeof path);
       if (!pf) goto done;
       fprintf(pf, "# closest pairs (score = min distance / standard threshold); status\nphoto_a\tphoto_b");
       for (size_t a = 0; a < o.n_algo; a++) fprintf(pf, "\t%s", vouch_algo_name(o.algos[a]));
