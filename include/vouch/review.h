@@ -150,7 +150,9 @@ VOUCH_API int vouch_review_seconds(vouch_review *rv, vouch_second_list **out);
 
 /*! vouch_review_enqueue() :
  *  Adds a matched payload to the queue unless the account already has one
- *  with the same algorithm and hash; `added` (may be NULL) receives 1 or 0.
+ *  with the same algorithm, hash and derivative (a forgery colliding with a
+ *  genuine photo is a payload of its own); `added` (may be NULL) receives 1
+ *  or 0.
  * @return : VOUCH_OK, VOUCH_E_INVALID (an empty or long account, a field over
  *           its limit, a derivative over 64 x 64), VOUCH_E_DB*. */
 VOUCH_API int vouch_review_enqueue(vouch_review *rv, const vouch_review_item *item, int *added);

@@ -2,7 +2,9 @@
  * (review.h), in SQLite tables beside the bank's:
  *   review_items(id, account, algo, hash, thumb_w, thumb_h, thumb, verdict,
  *                score, bank, entry_id, source, distance, created_at,
- *                UNIQUE(account, algo, hash))
+ *                UNIQUE(account, algo, hash, thumb))
+ *     (the derivative is part of the key: a forgery that collides with a
+ *     genuine photo bit for bit is a payload of its own, not a repeat)
  *   review_decisions(id, item, decision, reviewer, note, decided_at, supersedes)
  *   review_views(id, item, reviewer, viewed_at)
  *   review_seconds(id, pdq, second)
@@ -26,11 +28,11 @@ static const char schema[] =
   "  account TEXT NOT NULL,"
   "  algo INTEGER NOT NULL,"
   "  hash BLOB NOT NULL,"
-  "  thumb_w INTEGER NOT NULL, thumb_h INTEGER NOT NULL, thumb BLOB,"
+  "  thumb_w INTEGER NOT NULL, thumb_h INTEGER NOT NULL, thumb BLOB NOT NULL,"
   "  verdict INTEGER NOT NULL, score INTEGER NOT NULL,"
   "  bank TEXT, entry_id TEXT, source TEXT, distance INTEGER NOT NULL,"
   "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
-  "  UNIQUE(account, algo, hash));"
+  "  UNIQUE(account, algo, hash, thumb));"
   "CREATE TABLE IF NOT EXISTS review_decisions("
   "  id INTEGER PRIMARY KEY,"
   "  item INTEGER NOT NULL REFERENCES review_items(id),"
@@ -230,7 +232,7 @@ int vouch_review_enqueue(vouch_review *rv, const vouch_review_item *it, int *add
   sqlite3_bind_int(st, 4, has_thumb ? it->thumb_w : 0);
   sqlite3_bind_int(st, 5, has_thumb ? it->thumb_h : 0);
   if (has_thumb) sqlite3_bind_blob(st, 6, it->thumb, it->thumb_w * it->thumb_h, SQLITE_TRANSIENT);
-  else sqlite3_bind_null(st, 6);
+  else sqlite3_bind_zeroblob(st, 6, 0);
   sqlite3_bind_int(st, 7, it->verdict);
   sqlite3_bind_int(st, 8, it->score);
   bind_text_or_null(st, 9, it->bank);

@@ -271,6 +271,33 @@ static void test_store(void) {
   CHECK_EQ_INT(vouch_review_decisions(rv, NULL, on_decision, &s), VOUCH_OK);
   CHECK_EQ_INT(s.n, 3);
 
+  /* a forgery colliding bit for bit with a genuine photo is queued apart */
+  memset(&it, 0, sizeof it);
+  it.account = "carol";
+  it.algo = VOUCH_ALGO_PDQ;
+  it.hash_len = VOUCH_PDQ_BYTES;
+  it.thumb_w = 16;
+  it.thumb_h = 8;
+  it.thumb = thumb;
+  it.distance = -1;
+  CHECK_EQ_INT(vouch_review_enqueue(rv, &it, &added), VOUCH_OK);
+  CHECK_EQ_INT(added, 1);
+  uint8_t thumb2[16 * 8];
+  thumb_pattern(thumb2, 16, 8, 0);
+  it.thumb = thumb2;
+  CHECK_EQ_INT(vouch_review_enqueue(rv, &it, &added), VOUCH_OK);
+  CHECK_EQ_INT(added, 1);
+  CHECK_EQ_INT(vouch_review_enqueue(rv, &it, &added), VOUCH_OK);
+  CHECK_EQ_INT(added, 0);
+  it.thumb_w = it.thumb_h = 0; /* none, twice: once */
+  CHECK_EQ_INT(vouch_review_enqueue(rv, &it, &added), VOUCH_OK);
+  CHECK_EQ_INT(added, 1);
+  CHECK_EQ_INT(vouch_review_enqueue(rv, &it, &added), VOUCH_OK);
+  CHECK_EQ_INT(added, 0);
+  memset(&s, 0, sizeof s);
+  CHECK_EQ_INT(vouch_review_items(rv, "carol", 0, on_item, &s), VOUCH_OK);
+  CHECK_EQ_INT(s.n, 3);
+
   /* second hashes stored and read back */
   uint8_t t[32 * 32], sec[VOUCH_DERIV_HASH_BYTES];
   thumb_pattern(t, 32, 32, 0);
