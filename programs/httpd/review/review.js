@@ -88,12 +88,13 @@
           item: it.id, decision: choice.value, note: note.value,
           supersedes: it.decision ? it.decision.id : 0,
         });
-        status("recorded decision " + d.id + " (" + d.decision + ") on item " + it.id);
         await load();
+        status("recorded decision " + d.id + " (" + d.decision + ") on item " + it.id);
       } catch (e) {
         if (e.code === "stale_decision") {
-          status("item " + it.id + " was decided by someone else meanwhile; the queue was reloaded, nothing was lost", true);
           await load();
+          status("item " + it.id + " was decided by someone else meanwhile; the queue was reloaded with that " +
+            "decision and yours was not recorded: decide again if you disagree", true);
         } else {
           err.textContent = e.message;
           button.disabled = false;
