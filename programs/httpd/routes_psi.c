@@ -216,7 +216,7 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
    * and that it fits the account's parameters (threshold, size, account key),
    * which its first stored voucher fixed. */
   vouch_psi_server *check = NULL;
-  int bad = -1, conflict = 0, status;
+  int bad = -1, conflict = 0, status, opened_any = 0;
   size_t index;
   int rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
   if (rc == VOUCH_OK && anchor && vouch_psi_server_add(check, anchor, anchor_len, &status, &index) != VOUCH_OK) {
@@ -230,6 +230,7 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
   const char *why = "";
   for (size_t i = 0; rc == VOUCH_OK && i < n && bad < 0; i++) {
     int arc = vouch_psi_server_add(check, bufs[i], lens[i], &status, &index);
+    if (arc == VOUCH_OK && status != VOUCH_PSI_NOT_OPENED) opened_any = 1;
     if (arc == VOUCH_E_NOMEM) {
       rc = arc;
     } else if (arc != VOUCH_OK) { /* malformed, forged, another format, or not this account's */
@@ -270,7 +271,10 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
                                                       "duplicates", (json_int_t)(n - stored)));
       sqlite3_close(db);
       vd_free_vouchers(bufs, lens, n);
-      if (stored) vd_review_feed(s, account); /* past the threshold: its matches wait for review */
+      /* past the threshold, its matches wait for review: reopen the account
+       * only when this batch added an opening (a batch of non-matches changes
+       * nothing, and reopening costs what a status does) */
+      if (stored && opened_any) vd_review_feed(s, account);
       return ret;
     }
     ret = vd_db_error(conn, db, "nothing was stored");
