@@ -29,6 +29,7 @@ static _Thread_local vd_request *capture;
 
 void vd_capture_begin(vd_request *r) { capture = r; }
 void vd_capture_end(void) { capture = NULL; }
+vd_request *vd_capture_current(void) { return capture; }
 
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp) {
   if (!resp) return MHD_NO;

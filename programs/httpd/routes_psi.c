@@ -271,10 +271,7 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
                                                       "duplicates", (json_int_t)(n - stored)));
       sqlite3_close(db);
       vd_free_vouchers(bufs, lens, n);
-      /* past the threshold, its matches wait for review: reopen the account
-       * only when this batch added an opening (a batch of non-matches changes
-       * nothing, and reopening costs what a status does) */
-      if (stored && opened_any) vd_review_feed(s, account);
+      if (stored && opened_any) vd_review_feed(s, account); /* routes_review.c: past the threshold, queue its matches */
       return ret;
     }
     ret = vd_db_error(conn, db, "nothing was stored");
@@ -283,38 +280,6 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
   sqlite3_close(db);
   vd_free_vouchers(bufs, lens, n);
   return ret;
-}
-
-/* Opens every stored voucher of `account` with the server key: *srv (free
- * it) holds them, not yet revealed.  0; -2 when the database is locked, -1
- * when it cannot be read otherwise. */
-int vd_account_open(vd_server *s, const char *account, vouch_psi_server **srv, size_t *stored, size_t *rejected) {
-  sqlite3 *db = open_db(s);
-  sqlite3_stmt *st = NULL;
-  *srv = NULL;
-  *stored = *rejected = 0;
-  if (!db || sqlite3_prepare_v2(db, "SELECT data FROM vouchd_vouchers WHERE account = ? ORDER BY id", -1, &st,
-                                NULL) != SQLITE_OK ||
-      vouch_psi_server_create(srv, s->psi_key, s->public_data, s->public_len) != VOUCH_OK) {
-    const int busy = db_busy(db);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    vouch_psi_server_free(*srv);
-    *srv = NULL;
-    return busy ? -2 : -1;
-  }
-  sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    int status;
-    size_t index;
-    (*stored)++;
-    if (vouch_psi_server_add(*srv, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &status,
-                             &index) != VOUCH_OK)
-      (*rejected)++; /* e.g. vouchers made for an earlier public data */
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return 0;
 }
 
 enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url, vd_request *r) {
@@ -334,14 +299,30 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
   if (!s->psi_key)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
                          "vouchd was started without --psi-key/--public");
+  sqlite3 *db = open_db(s);
+  sqlite3_stmt *st = NULL;
   vouch_psi_server *srv = NULL;
+  if (!db || sqlite3_prepare_v2(db, "SELECT data FROM vouchd_vouchers WHERE account = ? ORDER BY id", -1, &st,
+                                NULL) != SQLITE_OK ||
+      vouch_psi_server_create(&srv, s->psi_key, s->public_data, s->public_len) != VOUCH_OK) {
+    sqlite3_finalize(st);
+    enum MHD_Result ret = vd_db_error(conn, db, "cannot read vouchers");
+    sqlite3_close(db);
+    vouch_psi_server_free(srv);
+    return ret;
+  }
+  sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
   size_t stored = 0, rejected = 0;
-  const int orc = vd_account_open(s, account, &srv, &stored, &rejected);
-  if (orc == -2)
-    return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database",
-                         "the database is locked by another process; cannot read vouchers");
-  if (orc != 0)
-    return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "cannot read vouchers");
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int status;
+    size_t index;
+    stored++;
+    if (vouch_psi_server_add(srv, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &status,
+                             &index) != VOUCH_OK)
+      rejected++; /* e.g. vouchers made for an earlier public data */
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
   if (stored == 0) {
     vouch_psi_server_free(srv);
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no vouchers for account %s", account);
@@ -358,7 +339,7 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
   if (rejected) json_object_set_new(o, "rejected", json_integer((json_int_t)rejected));
   if (sum.threshold_crossed) {
     json_t *arr = json_array();
-    vd_review_ctx *rc_ctx = vd_review_ctx_new(s);
+    vd_review_ctx *review = vd_review_ctx_new(s);
     for (size_t i = 0; i < sum.vouchers; i++) {
       vouch_psi_payload pl;
       if (vouch_psi_server_payload(srv, i, &pl) != VOUCH_OK) continue;
@@ -367,11 +348,11 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
       vouch_hash_to_hex(pl.match_key, sizeof pl.match_key, mk, sizeof mk);
       json_t *m = json_pack("{s:I,s:s,s:s,s:s}", "voucher", (json_int_t)i, "algo", vouch_algo_name(pl.algo), "hash",
                             hex, "match_key", mk);
-      vd_review_payload(rc_ctx, account, &pl, m); /* second-hash verdict, matched entry; queued for review */
+      vd_review_payload(review, account, &pl, m); /* second-hash verdict, matched entry; queued for review */
       json_array_append_new(arr, m);
     }
-    vd_review_ctx_summary(rc_ctx, o);
-    vd_review_ctx_free(rc_ctx);
+    vd_review_ctx_summary(review, o);
+    vd_review_ctx_free(review);
     json_object_set_new(o, "real", json_integer((json_int_t)sum.real));
     json_object_set_new(o, "synthetic", json_integer((json_int_t)sum.synthetic));
     json_object_set_new(o, "matches", arr);

@@ -309,20 +309,21 @@ void vd_review_ctx_summary(vd_review_ctx *c, json_t *status) {
                                 (json_int_t)c->counts[VOUCH_DERIV_UNKNOWN]));
 }
 
+/* Feeding the queue is computing the account's status: vd_route_account()
+ * opens the vouchers and, past the threshold, passes every payload to
+ * vd_review_payload(), which queues it.  Its answer goes into a request of
+ * our own and is dropped; the caller's capture is put back after. */
 void vd_review_feed(vd_server *s, const char *account) {
-  vouch_psi_server *srv = NULL;
-  size_t stored, rejected;
-  vouch_psi_summary sum;
-  if (vd_account_open(s, account, &srv, &stored, &rejected) != 0) return;
-  if (vouch_psi_server_reveal(srv, &sum) == VOUCH_OK && sum.threshold_crossed) {
-    vd_review_ctx *c = vd_review_ctx_new(s);
-    for (size_t i = 0; c && i < sum.vouchers; i++) {
-      vouch_psi_payload pl;
-      if (vouch_psi_server_payload(srv, i, &pl) == VOUCH_OK) vd_review_payload(c, account, &pl, NULL);
-    }
-    vd_review_ctx_free(c);
-  }
-  vouch_psi_server_free(srv);
+  char url[64 + VOUCH_REVIEW_ACCOUNT_MAX];
+  snprintf(url, sizeof url, "/v1/accounts/%s/status", account);
+  vd_request *outer = vd_capture_current(), status;
+  memset(&status, 0, sizeof status);
+  status.role = VD_ROLE_ADMIN;
+  vd_capture_begin(&status);
+  vd_route_account(s, NULL, url, &status);
+  vd_capture_end();
+  if (outer) vd_capture_begin(outer);
+  if (status.resp) MHD_destroy_response(status.resp);
 }
 
 /* ---------------------------------------------------------------- JSON API */

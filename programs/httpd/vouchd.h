@@ -161,6 +161,7 @@ enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const cha
 /* While a worker runs a route, the responses it sends land in r instead. */
 void vd_capture_begin(vd_request *r);
 void vd_capture_end(void);
+vd_request *vd_capture_current(void); /* the request being captured, or NULL */
 
 /* jobs.c */
 int vd_jobs_start(vd_server *s);
@@ -216,9 +217,6 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
 /* 503 busy_database when SQLite reports the database locked, else 500 database */
 enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what);
 enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
-/* Opens every stored voucher of an account (not revealed yet): 0, -2 database
- * locked, -1 other database error. */
-int vd_account_open(vd_server *s, const char *account, vouch_psi_server **srv, size_t *stored, size_t *rejected);
 
 /* routes_review.c: the review console (docs/review.md) */
 int vd_review_route(const char *url);        /* VD_R_REVIEW, VD_R_REVIEW_PAGE or -1 */
@@ -236,7 +234,9 @@ vd_review_ctx *vd_review_ctx_new(vd_server *s); /* NULL-safe below when out of m
 void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_payload *pl, json_t *match);
 void vd_review_ctx_summary(vd_review_ctx *c, json_t *status); /* "second_hash": {pass, fail, unknown} */
 void vd_review_ctx_free(vd_review_ctx *c);
-/* After vouchers were stored: if the account is past its threshold, queue its matches. */
+/* After vouchers were stored: if the account is past its threshold, queue
+ * its matches (by computing its status, vd_route_account(), whose answer is
+ * dropped).  Called from a route run by a worker (jobs.c). */
 void vd_review_feed(vd_server *s, const char *account);
 
 /* routes */
