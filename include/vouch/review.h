@@ -130,7 +130,9 @@ typedef struct vouch_review_decision {
  *  Opens (creating the file and the review_* tables if needed) the review
  *  store in the SQLite file `path`.  On failure *out may still receive a
  *  handle for vouch_review_errmsg(); free it.
- * @return : VOUCH_OK, VOUCH_E_DB, VOUCH_E_DB_BUSY, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+ * @return : VOUCH_OK, VOUCH_E_DB, VOUCH_E_DB_BUSY, VOUCH_E_NOMEM, VOUCH_E_INVALID,
+ *           VOUCH_E_UNSUPPORTED (a postgresql:// URI: the review store is
+ *           SQLite only for now). */
 VOUCH_API int vouch_review_open(vouch_review **out, const char *path);
 VOUCH_API void vouch_review_free(vouch_review *rv); /* NULL is a no-op */
 /*! vouch_review_errmsg() : detail of the last failure ("" if none, never NULL). */

@@ -338,6 +338,7 @@ static enum MHD_Result review_error(struct MHD_Connection *conn, vouch_review *r
   case VOUCH_E_LIMIT: return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_list", "%s", msg);
   case VOUCH_E_DB_BUSY: return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database", "%s", msg);
   case VOUCH_E_NOMEM: return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "%s", msg);
+  case VOUCH_E_UNSUPPORTED: return vd_send_error(conn, MHD_HTTP_NOT_IMPLEMENTED, "not_implemented", "%s", msg);
   default: return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "%s", msg);
   }
 }

@@ -98,6 +98,9 @@ int vouch_review_open(vouch_review **out, const char *path) {
   vouch_review *rv = vouch__calloc(1, sizeof *rv);
   if (!rv) return VOUCH_E_NOMEM;
   *out = rv;
+  /* the store is SQLite only: never make a file named after a server URI */
+  if (!strncmp(path, "postgresql:", 11) || !strncmp(path, "postgres:", 9))
+    return fail(rv, VOUCH_E_UNSUPPORTED, "the review store needs an SQLite file, not %.40s", path);
   if (sqlite3_open_v2(path, &rv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK) {
     if (!rv->db) return fail(rv, VOUCH_E_NOMEM, "cannot open %s", path);

@@ -156,6 +156,10 @@ static void test_store(void) {
   REQUIRE(fd >= 0);
   close(fd);
   vouch_review *rv = NULL;
+  CHECK_EQ_INT(vouch_review_open(&rv, "postgresql://localhost/vouch"), VOUCH_E_UNSUPPORTED);
+  CHECK(strstr(vouch_review_errmsg(rv), "SQLite") != NULL);
+  vouch_review_free(rv);
+  rv = NULL;
   REQUIRE(vouch_review_open(&rv, path) == VOUCH_OK);
   uint8_t thumb[16 * 8];
   thumb_pattern(thumb, 16, 8, 1);
