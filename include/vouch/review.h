@@ -203,6 +203,10 @@ VOUCH_API int vouch_review_decisions(vouch_review *rv, const char *account, vouc
  *  Records that `reviewer` was shown item `item` (append-only, like the
  *  decisions).  @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_DB*. */
 VOUCH_API int vouch_review_log_view(vouch_review *rv, const char *reviewer, int64_t item);
+/*! vouch_review_log_views() :
+ *  vouch_review_log_view() for `n` items at once, in one transaction (all
+ *  logged or none).  @return : as vouch_review_log_view(). */
+VOUCH_API int vouch_review_log_views(vouch_review *rv, const char *reviewer, const int64_t *items, size_t n);
 /*! vouch_review_views() : how many views were logged (of `item`, or all when item is 0). */
 VOUCH_API int vouch_review_views(vouch_review *rv, int64_t item, size_t *n);
 

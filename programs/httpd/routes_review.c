@@ -377,19 +377,21 @@ static json_t *item_json(const vouch_review_item *it) {
   return o;
 }
 
-typedef struct {
-  vouch_review *rv;
-  const char *reviewer; /* non-NULL: log a view of each item listed */
-  json_t *items;
-  int view_rc;
-} list_ctx;
-
 static int on_item(void *ctx, const vouch_review_item *it) {
-  list_ctx *l = ctx;
-  if (l->reviewer && (l->view_rc = vouch_review_log_view(l->rv, l->reviewer, it->id)) != VOUCH_OK)
-    return l->view_rc; /* a view that cannot be logged is not shown */
-  json_array_append_new(l->items, item_json(it));
+  json_array_append_new(ctx, item_json(it));
   return 0;
+}
+
+/* Logs a view of every item in `items` by `reviewer`, in one transaction:
+ * a listing whose views cannot be logged is not shown. */
+static int log_views(vouch_review *rv, const char *reviewer, json_t *items) {
+  const size_t n = json_array_size(items);
+  int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+  if (!ids) return VOUCH_E_NOMEM;
+  for (size_t i = 0; i < n; i++) ids[i] = (int64_t)json_integer_value(json_object_get(json_array_get(items, i), "id"));
+  int rc = vouch_review_log_views(rv, reviewer, ids, n);
+  free(ids);
+  return rc;
 }
 
 static int on_decision(void *ctx, const vouch_review_decision *d) {
@@ -424,22 +426,23 @@ static enum MHD_Result route_queue(struct MHD_Connection *conn, vouch_review *rv
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_account", "bad account id");
   const char *open = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "open");
   const unsigned flags = open && !strcmp(open, "1") ? VOUCH_REVIEW_OPEN_ONLY : 0;
-  list_ctx l = {rv, reviewer, json_array(), VOUCH_OK};
-  int rc = vouch_review_items(rv, account, flags, on_item, &l);
+  json_t *items = json_array();
+  int rc = vouch_review_items(rv, account, flags, on_item, items);
+  if (rc == VOUCH_OK) rc = log_views(rv, reviewer, items);
   size_t failed = 0;
   if (rc == VOUCH_OK) rc = vouch_review_count_failed(rv, account, &failed);
   json_t *by = json_object();
-  for (size_t i = 0; rc == VOUCH_OK && i < json_array_size(l.items); i++)
-    json_object_set_new(by, json_string_value(json_object_get(json_array_get(l.items, i), "account")),
+  for (size_t i = 0; rc == VOUCH_OK && i < json_array_size(items); i++)
+    json_object_set_new(by, json_string_value(json_object_get(json_array_get(items, i), "account")),
                         json_integer(0));
   if (rc == VOUCH_OK) rc = failed_by_account(rv, by);
   if (rc != VOUCH_OK) {
-    json_decref(l.items);
+    json_decref(items);
     json_decref(by);
     return review_error(conn, rv, rc);
   }
   return vd_send_json(conn, MHD_HTTP_OK,
-                      json_pack("{s:s,s:o,s:I,s:o}", "reviewer", reviewer, "items", l.items, "suspected_forgeries",
+                      json_pack("{s:s,s:o,s:I,s:o}", "reviewer", reviewer, "items", items, "suspected_forgeries",
                                 (json_int_t)failed, "suspected_forgeries_by_account", by));
 }
 
@@ -491,19 +494,19 @@ static enum MHD_Result route_export(struct MHD_Connection *conn, vouch_review *r
   const char *account;
   if (account_arg(conn, &account) != 0)
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_account", "bad account id");
-  list_ctx l = {rv, reviewer, json_array(), VOUCH_OK};
-  json_t *decisions = json_array();
+  json_t *items = json_array(), *decisions = json_array();
   /* the report holds suspected forgeries too (marked by their verdict): what was withheld, and why */
-  int rc = vouch_review_items(rv, account, VOUCH_REVIEW_WITH_FAILED, on_item, &l);
+  int rc = vouch_review_items(rv, account, VOUCH_REVIEW_WITH_FAILED, on_item, items);
   if (rc == VOUCH_OK) rc = vouch_review_decisions(rv, account, on_decision, decisions);
+  if (rc == VOUCH_OK) rc = log_views(rv, reviewer, items);
   if (rc != VOUCH_OK) {
-    json_decref(l.items);
+    json_decref(items);
     json_decref(decisions);
     return review_error(conn, rv, rc);
   }
   return vd_send_json(conn, MHD_HTTP_OK,
                       json_pack("{s:o,s:s,s:I,s:o,s:o}", "account", text_or_null(account), "exported_by", reviewer,
-                                "exported_at", (json_int_t)time(NULL), "items", l.items, "decisions", decisions));
+                                "exported_at", (json_int_t)time(NULL), "items", items, "decisions", decisions));
 }
 
 static enum MHD_Result route_seconds(struct MHD_Connection *conn, vouch_review *rv, const vd_request *r) {

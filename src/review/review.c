@@ -405,6 +405,17 @@ int vouch_review_log_view(vouch_review *rv, const char *reviewer, int64_t item) 
   return rc;
 }
 
+int vouch_review_log_views(vouch_review *rv, const char *reviewer, const int64_t *items, size_t n) {
+  if (!rv || (n && !items)) return VOUCH_E_INVALID;
+  if (n == 0) return VOUCH_OK;
+  if (sqlite3_exec(rv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(rv, "begin");
+  int rc = VOUCH_OK;
+  for (size_t i = 0; i < n && rc == VOUCH_OK; i++) rc = vouch_review_log_view(rv, reviewer, items[i]);
+  if (rc == VOUCH_OK && sqlite3_exec(rv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = db_fail(rv, "commit");
+  if (rc != VOUCH_OK) sqlite3_exec(rv->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
 int vouch_review_views(vouch_review *rv, int64_t item, size_t *n) {
   if (!rv || !n) return VOUCH_E_INVALID;
   *n = 0;

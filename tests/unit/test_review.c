@@ -259,6 +259,13 @@ static void test_store(void) {
   CHECK_EQ_INT(nv, 2);
   CHECK_EQ_INT(vouch_review_views(rv, c, &nv), VOUCH_OK);
   CHECK_EQ_INT(nv, 0);
+  const int64_t both[2] = {a, c}, badv[2] = {c, -1};
+  CHECK_EQ_INT(vouch_review_log_views(rv, "rita", both, 2), VOUCH_OK);
+  CHECK_EQ_INT(vouch_review_log_views(rv, "rita", badv, 2), VOUCH_E_INVALID); /* all or none */
+  CHECK_EQ_INT(vouch_review_views(rv, c, &nv), VOUCH_OK);
+  CHECK_EQ_INT(nv, 1);
+  CHECK_EQ_INT(vouch_review_views(rv, 0, &nv), VOUCH_OK);
+  CHECK_EQ_INT(nv, 4);
   vouch_review_free(rv);
 
   /* the database itself refuses to change or drop a decision or a view */
