@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include "vouch/vouch.h"
 #include "vouch/review.h"
+#include "common/internal.h" /* vouch__test_fail_allocs_after */
 #include "tinytest.h"
 
 static void thumb_pattern(uint8_t *t, unsigned w, unsigned h, unsigned seed) {
@@ -342,10 +343,78 @@ static void test_store(void) {
   unlink(side);
 }
 
+/* Every allocation of a parse, a store open and an enqueue fails in turn:
+ * each gives VOUCH_E_NOMEM (or another clean error) and leaks nothing (ASan). */
+static void test_alloc_fail(void) {
+  uint8_t t[32 * 32], sec[VOUCH_DERIV_HASH_BYTES];
+  thumb_pattern(t, 32, 32, 0);
+  REQUIRE(vouch_derivative_hash(t, 32, 32, sec) == VOUCH_OK);
+  char text[4000] = "";
+  for (int i = 0; i < 4; i++) {
+    char line[800];
+    make_line(line, sizeof line, (uint8_t)(0x40 + i), sec, NULL);
+    strcat(text, line);
+    strcat(text, "\n");
+  }
+  int ok = 0;
+  for (long n = 0; n < 50 && !ok; n++) {
+    vouch_second_list *l = NULL;
+    vouch__test_fail_allocs_after(n);
+    int rc = vouch_second_list_parse(text, strlen(text), &l, NULL);
+    vouch__test_fail_allocs_after(-1);
+    if (rc == VOUCH_OK) {
+      ok = 1;
+      CHECK_EQ_INT(vouch_second_list_count(l), 4);
+    } else {
+      CHECK_EQ_INT(rc, VOUCH_E_NOMEM);
+      CHECK(l == NULL);
+    }
+    vouch_second_list_free(l);
+  }
+  CHECK(ok);
+  char path[] = "/tmp/vouch_test_review_af_XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  ok = 0;
+  for (long n = 0; n < 50 && !ok; n++) {
+    vouch_review *rv = NULL;
+    vouch__test_fail_allocs_after(n);
+    int rc = vouch_review_open(&rv, path);
+    vouch__test_fail_allocs_after(-1);
+    if (rc == VOUCH_OK) {
+      ok = 1;
+      vouch_second_list *l = NULL;
+      CHECK_EQ_INT(vouch_review_set_seconds(rv, text, strlen(text), NULL, NULL), VOUCH_OK);
+      for (long m = 0; m < 50; m++) {
+        vouch__test_fail_allocs_after(m);
+        rc = vouch_review_seconds(rv, &l);
+        vouch__test_fail_allocs_after(-1);
+        if (rc == VOUCH_OK) break;
+        CHECK_EQ_INT(rc, VOUCH_E_NOMEM);
+        CHECK(l == NULL);
+      }
+      CHECK_EQ_INT(vouch_second_list_count(l), 4);
+      vouch_second_list_free(l);
+    } else {
+      CHECK_EQ_INT(rc, VOUCH_E_NOMEM);
+    }
+    vouch_review_free(rv);
+  }
+  CHECK(ok);
+  unlink(path);
+  char side[64];
+  snprintf(side, sizeof side, "%s-wal", path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", path);
+  unlink(side);
+}
+
 int main(void) {
   vouch_init();
   TT_RUN(test_parse);
   TT_RUN(test_verdict);
   TT_RUN(test_store);
+  TT_RUN(test_alloc_fail);
   TT_MAIN_END;
 }
