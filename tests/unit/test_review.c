@@ -17,6 +17,16 @@ static void thumb_pattern(uint8_t *t, unsigned w, unsigned h, unsigned seed) {
       t[y * w + x] = (uint8_t)(seed == 0 ? (x * 255 / (w - 1)) : ((x / 8 + y / 8) % 2 ? 230 : 20));
 }
 
+/* Removes a scratch SQLite file and its WAL companions. */
+static void remove_db(const char *path) {
+  static const char *const ext[3] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    char p[128];
+    snprintf(p, sizeof p, "%s%s", path, ext[i]);
+    unlink(p);
+  }
+}
+
 static void hex(const uint8_t *b, size_t n, char *out) { vouch_hash_to_hex(b, n, out, 2 * n + 1); }
 
 /* A line "PDQHEX [QUALITY] SECONDHEX path" for pdq filled with `fill`. */
@@ -335,12 +345,7 @@ static void test_store(void) {
   CHECK_EQ_INT(vouch_second_list_count(l), 2);
   vouch_second_list_free(l);
   vouch_review_free(rv);
-  unlink(path);
-  char side[64];
-  snprintf(side, sizeof side, "%s-wal", path);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", path);
-  unlink(side);
+  remove_db(path);
 }
 
 /* Every allocation of a parse, a store open and an enqueue fails in turn:
@@ -402,12 +407,7 @@ static void test_alloc_fail(void) {
     vouch_review_free(rv);
   }
   CHECK(ok);
-  unlink(path);
-  char side[64];
-  snprintf(side, sizeof side, "%s-wal", path);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", path);
-  unlink(side);
+  remove_db(path);
 }
 
 int main(void) {
