@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
+#include <sqlite3.h> /* reviewer tokens: their own table */
 #include "vouchd.h"
 #include "bodies.h"
 #include "vouch/review.h"
