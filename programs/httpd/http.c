@@ -407,7 +407,7 @@ void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     fprintf(stderr,
             "{\"ts\":%.3f,\"route\":\"%s\",\"status\":%u,\"ms\":%.3f,\"bytes_in\":%zu,\"role\":\"%s\"}\n",
             (double)wall.tv_sec + (double)wall.tv_nsec * 1e-9, vd_route_names[r->route], status,
-            dt * 1000, r->len, vd_role_name(r->role));
+            dt * 1000, r->len, r->role == VD_ROLE_REVIEWER ? "reviewer" : vd_role_name(r->role));
   }
   if (r->reserved) atomic_fetch_sub(&s->buffered, r->reserved);
   if (r->resp) MHD_destroy_response(r->resp);
