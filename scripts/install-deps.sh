@@ -8,7 +8,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
   curl imagemagick python3 gnuplot-nox \
   python3-cffi python3-pytest python3-pip \
-  dpkg-dev file systemd"
+  dpkg-dev file systemd \
+  chromium"
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then exec sudo "$0" "$@"; fi
   echo "install-deps.sh: must run as root (apt-get)" >&2; exit 2
@@ -23,3 +24,5 @@ if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing
 fi
+# The review console's browser test: puppeteer-core from npm (pinned lockfile)
+sh "$(dirname "$0")/install-browser-deps.sh"

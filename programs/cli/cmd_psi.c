@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "vouch/index.h"
 #include "vouch/psi.h"
+#include "vouch/review.h"
 
 #define PSI_FILE_MAX ((size_t)8 << 30) /* public data for 64M keys is ~4.6 GB */
 #define VOUCHER_EXT ".vvc"
@@ -833,76 +834,23 @@ static int write_pgm(const char *dir, const char *name, const vouch_psi_payload 
 }
 
 /* Entries' second hashes for `psi open --second`: PDQ hash and second hash
- * per line, as `vouch hash --derivative` prints them. */
-typedef struct second_list {
-  uint8_t (*pdq)[VOUCH_PDQ_BYTES];
-  uint8_t (*sec)[VOUCH_DERIV_HASH_BYTES];
-  size_t n, cap;
-} second_list;
-
+ * per line, as `vouch hash --derivative` prints them (the parser and the
+ * verdict are the library's: vouch/review.h). */
 static const char *const second_name[] = {"unknown", "pass", "fail"};
 
-static int read_second_list(const char *path, second_list *sl) {
+static int read_second_list(const char *path, vouch_second_list **sl) {
   uint8_t *buf = NULL;
-  size_t len = 0;
+  size_t len = 0, bad = 0;
   if (cli_read_file_reported(path, (size_t)1 << 30, &buf, &len) != 0)
     return -1;
-  int rc = 0;
-  size_t lineno = 0;
-  for (char *save = NULL, *line = strtok_r((char *)buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    lineno++;
-    char *tok[3], *ts = NULL;
-    int nt = 0;
-    for (char *t = strtok_r(line, " \t\r", &ts); t && nt < 3; t = strtok_r(NULL, " \t\r", &ts)) tok[nt++] = t;
-    if (nt == 0 || tok[0][0] == '#')
-      continue;
-    /* PDQHEX [QUALITY] SECONDHEX [PATH] */
-    int si = nt >= 3 && strlen(tok[1]) <= 3 ? 2 : 1;
-    if (si >= nt || strlen(tok[0]) != 2 * VOUCH_PDQ_BYTES || strlen(tok[si]) != 2 * VOUCH_DERIV_HASH_BYTES) {
-      cli_errorf("%s:%zu: expected PDQHEX [QUALITY] SECONDHEX", path, lineno);
-      rc = -1;
-      break;
-    }
-    if (sl->n == sl->cap) {
-      size_t cap = sl->cap ? 2 * sl->cap : 256;
-      void *a = realloc(sl->pdq, cap * sizeof *sl->pdq), *b = a ? realloc(sl->sec, cap * sizeof *sl->sec) : NULL;
-      if (a) sl->pdq = a;
-      if (b) sl->sec = b;
-      if (!a || !b) {
-        cli_errorf("out of memory");
-        rc = -1;
-        break;
-      }
-      sl->cap = cap;
-    }
-    if (vouch_hash_from_hex(tok[0], 2 * VOUCH_PDQ_BYTES, sl->pdq[sl->n], VOUCH_PDQ_BYTES) != VOUCH_OK ||
-        vouch_hash_from_hex(tok[si], 2 * VOUCH_DERIV_HASH_BYTES, sl->sec[sl->n], VOUCH_DERIV_HASH_BYTES) != VOUCH_OK ||
-        sl->sec[sl->n][0] != VOUCH_DERIV_HASH_VERSION) {
-      cli_errorf("%s:%zu: not a PDQ hash and a version-%u second hash", path, lineno, VOUCH_DERIV_HASH_VERSION);
-      rc = -1;
-      break;
-    }
-    sl->n++;
-  }
+  int rc = vouch_second_list_parse((const char *)buf, len, sl, &bad);
   free(buf);
-  return rc;
-}
-
-/* The verdict for a payload: against the second hash of the entry nearest
- * its PDQ hash, if one is within the radius. */
-static int second_check(const second_list *sl, const vouch_psi_payload *p, unsigned radius, int *score) {
-  *score = -1;
-  if (p->algo != VOUCH_ALGO_PDQ || p->hash_len != VOUCH_PDQ_BYTES)
-    return VOUCH_DERIV_UNKNOWN;
-  size_t best = SIZE_MAX;
-  unsigned bd = radius + 1;
-  for (size_t j = 0; j < sl->n; j++) {
-    unsigned d = vouch_hamming(p->hash, sl->pdq[j], VOUCH_PDQ_BYTES);
-    if (d < bd) bd = d, best = j;
-  }
-  if (best == SIZE_MAX)
-    return VOUCH_DERIV_UNKNOWN;
-  return vouch_derivative_verdict(p->thumb, p->thumb_w, p->thumb_h, sl->sec[best], score);
+  if (rc == VOUCH_E_HASH_PARSE)
+    cli_errorf("%s:%zu: expected PDQHEX [QUALITY] SECONDHEX (a version-%u second hash)", path, bad,
+               VOUCH_DERIV_HASH_VERSION);
+  else if (rc != VOUCH_OK)
+    cli_errorf("%s:%zu: %s", path, bad, vouch_strerror(rc));
+  return rc == VOUCH_OK ? 0 : -1;
 }
 
 static int psi_open(int argc, char **argv) {
@@ -914,7 +862,7 @@ static int psi_open(int argc, char **argv) {
     {"second", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
   const char *keyf = NULL, *pubf = NULL, *thumbs = NULL, *dbindex = NULL, *dbhashes = NULL, *secondf = NULL;
-  second_list sl = {0};
+  vouch_second_list *sl = NULL;
   int json = 0, c, dbalgo = VOUCH_ALGO_PDQ;
   unsigned long radius = 31;
   uint8_t *db = NULL;
@@ -950,8 +898,7 @@ static int psi_open(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   if (secondf && read_second_list(secondf, &sl) != 0) {
     free(db);
-    free(sl.pdq);
-    free(sl.sec);
+    vouch_second_list_free(sl);
     return CLI_EXIT_ERROR;
   }
   const int check = dbindex || dbhashes;
@@ -959,8 +906,7 @@ static int psi_open(int argc, char **argv) {
   vouch_psi_server_key *key = NULL;
   if (load_server_key(keyf, 0, &key) != 0) {
     free(db);
-    free(sl.pdq);
-    free(sl.sec);
+    vouch_second_list_free(sl);
     return CLI_EXIT_ERROR;
   }
   uint8_t *pd;
@@ -969,8 +915,7 @@ static int psi_open(int argc, char **argv) {
     cli_errorf("%s: cannot read: %s", pubf, strerror(errno));
     vouch_psi_server_key_free(key);
     free(db);
-    free(sl.pdq);
-    free(sl.sec);
+    vouch_second_list_free(sl);
     return CLI_EXIT_ERROR;
   }
   vouch_psi_server *srv = NULL;
@@ -980,8 +925,7 @@ static int psi_open(int argc, char **argv) {
     cli_errorf("%s: %s", pubf, vouch_strerror(rc));
     vouch_psi_server_key_free(key);
     free(db);
-    free(sl.pdq);
-    free(sl.sec);
+    vouch_second_list_free(sl);
     return CLI_EXIT_ERROR;
   }
   /* The voucher files, sorted. */
@@ -1092,7 +1036,7 @@ static int psi_open(int argc, char **argv) {
         continue;
       int sscore = -1, sv = VOUCH_DERIV_UNKNOWN;
       if (secondf) {
-        sv = second_check(&sl, p, (unsigned)radius, &sscore);
+        sv = vouch_second_list_verdict(sl, p, (unsigned)radius, &sscore, NULL);
         second_count[sv]++;
       }
       const char *verdict = info.confirmed == 1 ? "confirmed" : "collision";
@@ -1140,8 +1084,7 @@ out:
   vouch_psi_server_free(srv);
   vouch_psi_server_key_free(key);
   free(db);
-  free(sl.pdq);
-  free(sl.sec);
+  vouch_second_list_free(sl);
   return status;
 }
 

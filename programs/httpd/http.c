@@ -12,7 +12,8 @@
 #include "bodies.h"
 
 const char *const vd_route_names[VD_R_COUNT] = {"healthz", "metrics", "hash", "match", "banks",
-                                                "index", "vouchers", "accounts", "public", "hma", "other"};
+                                                "index", "vouchers", "accounts", "public", "hma", "review", "review_page",
+                                                "other"};
 const double vd_lat_bounds[VD_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                               0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
@@ -28,6 +29,7 @@ static _Thread_local vd_request *capture;
 
 void vd_capture_begin(vd_request *r) { capture = r; }
 void vd_capture_end(void) { capture = NULL; }
+vd_request *vd_capture_current(void) { return capture; }
 
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp) {
   if (!resp) return MHD_NO;
@@ -114,6 +116,7 @@ static int route_of(const char *url) {
   if (!strncmp(url, "/v1/accounts/", 13)) return VD_R_ACCOUNTS;
   if (!strcmp(url, "/v1/public")) return VD_R_PUBLIC;
   if (vd_hma_route(url)) return VD_R_HMA;
+  if (vd_review_route(url) >= 0) return vd_review_route(url);
   return VD_R_OTHER;
 }
 
@@ -122,6 +125,7 @@ static int route_of(const char *url) {
  * routes: the account's own device token, or admin. */
 static int role_needed(int route, const char *url, const char *method) {
   if (route == VD_R_HMA) return vd_hma_role(url, method);
+  if (route == VD_R_REVIEW || route == VD_R_REVIEW_PAGE) return vd_review_role(url, method);
   const int read = !strcmp(method, "GET") || !strcmp(method, "HEAD");
   switch (route) {
   case VD_R_HEALTH:
@@ -138,6 +142,7 @@ static int role_needed(int route, const char *url, const char *method) {
 }
 
 static int role_allows(int role, int need) {
+  if (need == VD_ROLE_REVIEWER || role == VD_ROLE_REVIEWER) return role == need || need == VD_ROLE_NONE;
   if (need == VD_ROLE_DEVICE) return role == VD_ROLE_DEVICE || role == VD_ROLE_ADMIN;
   if (role == VD_ROLE_DEVICE) return need == VD_ROLE_NONE;
   return role >= need;
@@ -175,6 +180,10 @@ enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const cha
     return vd_route_public(s, conn);
   case VD_R_HMA:
     return vd_route_hma(s, conn, url, method, r);
+  case VD_R_REVIEW:
+    return vd_route_review(s, conn, url, method, r);
+  case VD_R_REVIEW_PAGE:
+    return vd_route_review_page(conn, url, method);
   case VD_R_OTHER:
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint: %s", url);
   default:
@@ -255,7 +264,11 @@ static enum MHD_Result admit(vd_server *s, struct MHD_Connection *conn, const ch
     r->role = VD_ROLE_ADMIN;
   } else if (need > VD_ROLE_NONE) {
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    r->role = auth ? vd_token_check(s, auth, r->account, &r->tok_bucket) : VD_ROLE_NONE;
+    /* reviewer tokens: their own table, looked up on the review routes only;
+     * r->account gets the reviewer's name */
+    r->role = auth && need == VD_ROLE_REVIEWER ? vd_review_token_check(s, auth, r->account, &r->tok_bucket)
+                                               : VD_ROLE_NONE;
+    if (auth && r->role == VD_ROLE_NONE) r->role = vd_token_check(s, auth, r->account, &r->tok_bucket);
     if (r->role == VD_ROLE_NONE) {
       atomic_fetch_add(&s->metrics.rejected_auth, 1);
       return vd_send_error(conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
@@ -267,7 +280,7 @@ static enum MHD_Result admit(vd_server *s, struct MHD_Connection *conn, const ch
         return vd_send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden",
                              "this endpoint needs the account's device token or an admin token");
       return vd_send_error(conn, MHD_HTTP_FORBIDDEN, "forbidden", "this endpoint needs the %s role",
-                           vd_role_name(need));
+                           need == VD_ROLE_REVIEWER ? "reviewer" : vd_role_name(need));
     }
   }
   if (r->declared != SIZE_MAX && r->declared > s->max_body) {
@@ -356,7 +369,8 @@ enum MHD_Result vd_handler(void *cls, struct MHD_Connection *conn, const char *u
     r->body = calloc(1, 1);
     if (!r->body) return MHD_NO;
   }
-  if (r->route == VD_R_HEALTH || r->route == VD_R_METRICS || r->route == VD_R_PUBLIC || r->route == VD_R_OTHER)
+  if (r->route == VD_R_HEALTH || r->route == VD_R_METRICS || r->route == VD_R_PUBLIC || r->route == VD_R_OTHER ||
+      r->route == VD_R_REVIEW_PAGE)
     return vd_dispatch(s, conn, url, method, r); /* cheap: answered here, never queued */
   if (r->route == VD_R_HMA && vd_hma_health(url)) /* HMA's health checks: cheap too */
     return vd_dispatch(s, conn, url, method, r);
@@ -393,7 +407,7 @@ void vd_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     fprintf(stderr,
             "{\"ts\":%.3f,\"route\":\"%s\",\"status\":%u,\"ms\":%.3f,\"bytes_in\":%zu,\"role\":\"%s\"}\n",
             (double)wall.tv_sec + (double)wall.tv_nsec * 1e-9, vd_route_names[r->route], status,
-            dt * 1000, r->len, vd_role_name(r->role));
+            dt * 1000, r->len, r->role == VD_ROLE_REVIEWER ? "reviewer" : vd_role_name(r->role));
   }
   if (r->reserved) atomic_fetch_sub(&s->buffered, r->reserved);
   if (r->resp) MHD_destroy_response(r->resp);

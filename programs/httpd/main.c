@@ -16,6 +16,7 @@
 static const char usage[] =
   "usage: vouchd --db FILE.sqlite [--index FILE.vidx] [--listen HOST:PORT] [OPTIONS]\n"
   "       vouchd token create|list|revoke --db FILE ...   (API tokens; see 'vouchd token --help')\n"
+  "       vouchd reviewer create|list|revoke --db FILE ... (review console tokens: docs/review.md)\n"
   "\n"
   "The vouch HTTP/JSON service: hashing, matching, banks and voucher intake.\n"
   "API reference: docs/api.md; the HMA 2.x routes (/status, /m/, /h/, /c/): docs/hma.md.\n"
@@ -104,6 +105,7 @@ static void warn_if_readable(const char *path, const char *holds) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "token")) return vd_cmd_token(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "reviewer")) return vd_cmd_reviewer(argc - 1, argv + 1);
   static const struct option lo[] = {
     {"db", required_argument, NULL, 'd'},          {"index", required_argument, NULL, 'i'},
     {"listen", required_argument, NULL, 'l'},      {"port-file", required_argument, NULL, 'P'},

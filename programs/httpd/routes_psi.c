@@ -216,7 +216,7 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
    * and that it fits the account's parameters (threshold, size, account key),
    * which its first stored voucher fixed. */
   vouch_psi_server *check = NULL;
-  int bad = -1, conflict = 0, status;
+  int bad = -1, conflict = 0, status, opened_any = 0;
   size_t index;
   int rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
   if (rc == VOUCH_OK && anchor && vouch_psi_server_add(check, anchor, anchor_len, &status, &index) != VOUCH_OK) {
@@ -230,6 +230,7 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
   const char *why = "";
   for (size_t i = 0; rc == VOUCH_OK && i < n && bad < 0; i++) {
     int arc = vouch_psi_server_add(check, bufs[i], lens[i], &status, &index);
+    if (arc == VOUCH_OK && status != VOUCH_PSI_NOT_OPENED) opened_any = 1;
     if (arc == VOUCH_E_NOMEM) {
       rc = arc;
     } else if (arc != VOUCH_OK) { /* malformed, forged, another format, or not this account's */
@@ -270,6 +271,7 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
                                                       "duplicates", (json_int_t)(n - stored)));
       sqlite3_close(db);
       vd_free_vouchers(bufs, lens, n);
+      if (stored && opened_any) vd_review_feed(s, account); /* routes_review.c: past the threshold, queue its matches */
       return ret;
     }
     ret = vd_db_error(conn, db, "nothing was stored");
@@ -337,15 +339,20 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
   if (rejected) json_object_set_new(o, "rejected", json_integer((json_int_t)rejected));
   if (sum.threshold_crossed) {
     json_t *arr = json_array();
+    vd_review_ctx *review = vd_review_ctx_new(s);
     for (size_t i = 0; i < sum.vouchers; i++) {
       vouch_psi_payload pl;
       if (vouch_psi_server_payload(srv, i, &pl) != VOUCH_OK) continue;
       char hex[2 * VOUCH_PSI_HASH_MAX_BYTES + 1], mk[2 * VOUCH_PSI_MATCH_KEY_BYTES + 1];
       vouch_hash_to_hex(pl.hash, pl.hash_len, hex, sizeof hex);
       vouch_hash_to_hex(pl.match_key, sizeof pl.match_key, mk, sizeof mk);
-      json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s}", "voucher", (json_int_t)i, "algo",
-                                           vouch_algo_name(pl.algo), "hash", hex, "match_key", mk));
+      json_t *m = json_pack("{s:I,s:s,s:s,s:s}", "voucher", (json_int_t)i, "algo", vouch_algo_name(pl.algo), "hash",
+                            hex, "match_key", mk);
+      vd_review_payload(review, account, &pl, m); /* second-hash verdict, matched entry; queued for review */
+      json_array_append_new(arr, m);
     }
+    vd_review_ctx_summary(review, o);
+    vd_review_ctx_free(review);
     json_object_set_new(o, "real", json_integer((json_int_t)sum.real));
     json_object_set_new(o, "synthetic", json_integer((json_int_t)sum.synthetic));
     json_object_set_new(o, "matches", arr);

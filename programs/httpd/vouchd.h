@@ -20,13 +20,16 @@ enum { VD_ROLE_NONE = 0, VD_ROLE_READER = 1, VD_ROLE_MATCHER = 2, VD_ROLE_ADMIN 
 /* A device token is outside that order: it is bound to one account and may
  * only upload that account's vouchers and read its status. */
 enum { VD_ROLE_DEVICE = 4 };
+/* A reviewer token (routes_review.c, its own table) is outside it too: it may
+ * only use the review routes, and nothing else may. */
+enum { VD_ROLE_REVIEWER = 5 };
 const char *vd_role_name(int role);
 int vd_role_from_name(const char *name);
 
 /* Routes, for metrics and the access log. */
 enum {
   VD_R_HEALTH, VD_R_METRICS, VD_R_HASH, VD_R_MATCH, VD_R_BANKS, VD_R_INDEX, VD_R_VOUCHERS,
-  VD_R_ACCOUNTS, VD_R_PUBLIC, VD_R_HMA, VD_R_OTHER, VD_R_COUNT
+  VD_R_ACCOUNTS, VD_R_PUBLIC, VD_R_HMA, VD_R_REVIEW, VD_R_REVIEW_PAGE, VD_R_OTHER, VD_R_COUNT
 };
 extern const char *const vd_route_names[VD_R_COUNT];
 
@@ -158,6 +161,7 @@ enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const cha
 /* While a worker runs a route, the responses it sends land in r instead. */
 void vd_capture_begin(vd_request *r);
 void vd_capture_end(void);
+vd_request *vd_capture_current(void); /* the request being captured, or NULL */
 
 /* jobs.c */
 int vd_jobs_start(vd_server *s);
@@ -216,6 +220,27 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
 /* 503 busy_database when SQLite reports the database locked, else 500 database */
 enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what);
 enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
+
+/* routes_review.c: the review console (docs/review.md) */
+int vd_review_route(const char *url);        /* VD_R_REVIEW, VD_R_REVIEW_PAGE or -1 */
+int vd_review_role(const char *url, const char *method); /* least role a review route needs */
+/* "Bearer TOKEN" of a reviewer: VD_ROLE_REVIEWER and its name in name[160], else VD_ROLE_NONE */
+int vd_review_token_check(vd_server *s, const char *header, char *name, unsigned *bucket);
+enum MHD_Result vd_route_review(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                                vd_request *r);
+enum MHD_Result vd_route_review_page(struct MHD_Connection *conn, const char *url, const char *method);
+int vd_cmd_reviewer(int argc, char **argv); /* vouchd reviewer create|list|revoke */
+/* Annotating an account's opened payloads: second-hash verdict and matched
+ * entry into a match object, and the payload queued for review. */
+typedef struct vd_review_ctx vd_review_ctx;
+vd_review_ctx *vd_review_ctx_new(vd_server *s); /* NULL-safe below when out of memory */
+void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_payload *pl, json_t *match);
+void vd_review_ctx_summary(vd_review_ctx *c, json_t *status); /* "second_hash": {pass, fail, unknown} */
+void vd_review_ctx_free(vd_review_ctx *c);
+/* After vouchers were stored: if the account is past its threshold, queue
+ * its matches (by computing its status, vd_route_account(), whose answer is
+ * dropped).  Called from a route run by a worker (jobs.c). */
+void vd_review_feed(vd_server *s, const char *account);
 
 /* routes */
 vouch_decoder *vd_worker_decoder(vd_worker *w, int exact);
