@@ -63,7 +63,9 @@ int vouch_bank_open(vouch_bank **out, const char *path, unsigned flags) {
     return VOUCH_E_NOMEM;
   if (!path)
     return vouch__bank_fail(b, VOUCH_E_INVALID, "no path");
-  return vouch__store_open_sqlite(path, flags, &b->db, &b->schema, b->errmsg, sizeof b->errmsg);
+  return vouch__store_is_pg(path) ? vouch__store_open_pg(path, flags, &b->db, &b->schema, b->errmsg, sizeof b->errmsg)
+                                  : vouch__store_open_sqlite(path, flags, &b->db, &b->schema, b->errmsg,
+                                                             sizeof b->errmsg);
 }
 
 void vouch_bank_free(vouch_bank *b) {
@@ -303,11 +305,11 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
                           " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
                           " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled <> 0),"
                           " coalesce(b.radius, -1)"
-                          " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name"
+                          " FROM banks b WHERE CAST(?1 AS TEXT) IS NULL OR b.name = ?1 ORDER BY b.name"
                         : "SELECT b.id, b.name, b.algo, b.enabled, b.created_at,"
                           " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id),"
                           " (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled <> 0), -1"
-                          " FROM banks b WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.name",
+                          " FROM banks b WHERE CAST(?1 AS TEXT) IS NULL OR b.name = ?1 ORDER BY b.name",
                     &st));
   if (name)
     vouch__bind_text(st, 1, name, -1);
@@ -344,7 +346,7 @@ static int prepare_entries(vouch_bank *b, const char *where, vouch__stmt **st) {
   snprintf(sql, sizeof sql,
            "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"
            " (SELECT group_concat(source, ',') FROM"
-           "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), %s"
+           "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), %s"
            " FROM entries e WHERE %s",
            b->schema >= 3 ? "coalesce(e.disabled_until, 0)" : "0", where);
   return vouch__bank_prepare(b, sql, st);

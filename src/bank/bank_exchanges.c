@@ -72,7 +72,7 @@ int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_confi
   VOUCH_TRY(vouch__bank_prepare(b,
                     "SELECT x.name, x.type, x.url, b.name, x.source, x.credentials, x.created_at"
                     " FROM exchanges x JOIN banks b ON b.id = x.bank_id"
-                    " WHERE ?1 IS NULL OR x.name = ?1 ORDER BY x.name",
+                    " WHERE CAST(?1 AS TEXT) IS NULL OR x.name = ?1 ORDER BY x.name",
                     &st));
   vouch__bind_text(st, 1, name, -1);
   int src, rc = VOUCH_OK, n = 0;

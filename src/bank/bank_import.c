@@ -242,7 +242,7 @@ static int prepare_tombstones(vouch__import_ctx *c) {
   VOUCH_TRY(vouch__bank_prepare(b, "UPDATE entries SET enabled = 1 WHERE id = ? AND enabled = 0", &c->t_enable));
   VOUCH_TRY(vouch__bank_prepare(b, "SELECT id FROM entries WHERE bank_id = ?1 AND hash = ?2", &c->t_find_hash));
   VOUCH_TRY(vouch__bank_prepare(b,
-                    "SELECT e.id FROM entries e WHERE e.bank_id = ?1 AND e.ext_id = ?2 AND (?3 IS NULL OR"
+                    "SELECT e.id FROM entries e WHERE e.bank_id = ?1 AND e.ext_id = ?2 AND (CAST(?3 AS TEXT) IS NULL OR"
                     " EXISTS (SELECT 1 FROM entry_sources s WHERE s.entry_id = e.id AND s.source = ?3))",
                     &c->t_find_ext));
   VOUCH_TRY(vouch__bank_prepare(b, "DELETE FROM entry_sources WHERE entry_id = ? AND source = ?", &c->t_unsource));

@@ -135,7 +135,7 @@ static int build_video_index(vouch_bank *b, const banklist *bl, const char *path
   if ((rc = vouch__bank_prepare(b,
                     "SELECT e.id, coalesce(e.ext_id, ''),"
                     " coalesce((SELECT group_concat(source, ',') FROM"
-                    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
                     " FROM entries e WHERE e.bank_id = ? AND e.enabled <> 0"
                     " AND coalesce(e.disabled_until, 0) <= ? ORDER BY e.id",
                     &st)) ||
@@ -264,12 +264,12 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
                     b->schema >= 3
                         ? "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
                           " coalesce((SELECT group_concat(source, ',') FROM"
-                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
                           " FROM entries e WHERE e.bank_id = ?1 AND e.enabled <> 0"
                           " AND coalesce(e.disabled_until, 0) <= ?2"
                         : "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
                           " coalesce((SELECT group_concat(source, ',') FROM"
-                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source)), '')"
+                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
                           " FROM entries e WHERE e.bank_id = ?1 AND e.enabled <> 0 AND ?2 IS NOT NULL",
                     &st)))
     goto done;
