@@ -14,7 +14,7 @@
 #include "vouchd.h"
 
 static const char usage[] =
-  "usage: vouchd --db FILE.sqlite [--index FILE.vidx] [--listen HOST:PORT] [OPTIONS]\n"
+  "usage: vouchd --db FILE.sqlite|postgresql://... [--index FILE.vidx] [--listen HOST:PORT] [OPTIONS]\n"
   "       vouchd token create|list|revoke --db FILE ...   (API tokens; see 'vouchd token --help')\n"
   "\n"
   "The vouch HTTP/JSON service: hashing, matching, banks and voucher intake.\n"
@@ -26,7 +26,8 @@ static const char usage[] =
   "device --account ID) or an admin token; its first voucher fixes its parameters.\n"
   "\n"
   "options:\n"
-  "  --db FILE            SQLite database (banks, tokens, vouchers); created if missing\n"
+  "  --db FILE|URI        SQLite database (banks, tokens, vouchers), created if missing; or\n"
+  "                       a postgresql:// URI (libpq) shared by several vouchd (docs/deploy.md)\n"
   "  --index FILE         index file for /v1/match (vouch index build); POST /v1/index/rebuild\n"
   "                       rewrites it from the banks\n"
   "  --psi-key FILE       server key of private matching (vouch psi setup), for /v1/vouchers\n"

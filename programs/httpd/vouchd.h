@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <sqlite3.h>
 #include "vouch/vouch.h"
 #include "vouch/bank.h"
 #include "vouch/index.h"
@@ -211,7 +210,7 @@ void vd_psi_free(vd_server *s);
 enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url, vd_request *r);
 /* 503 busy_database when SQLite reports the database locked, else 500 database */
-enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what);
+enum MHD_Result vd_db_error(struct MHD_Connection *conn, vouch_bank *db, int rc, const char *what);
 enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
 
 /* routes */

@@ -58,6 +58,7 @@ typedef struct vouch__db_ops {
   int (*commit)(vouch__db *db);
   void (*rollback)(vouch__db *db);
   void (*close)(vouch__db *db);
+  int (*service_schema)(vouch__db *db); /* vouchd's tables exist after it (bank_service.c) */
 } vouch__db_ops;
 
 /* Every backend's connection and statement starts with these. */
@@ -104,6 +105,7 @@ static inline const char *vouch__db_errmsg(vouch__db *d) { return d->ops->errmsg
 static inline int vouch__begin(vouch__db *d) { return d->ops->begin(d); }
 static inline int vouch__commit(vouch__db *d) { return d->ops->commit(d); }
 static inline void vouch__rollback(vouch__db *d) { d->ops->rollback(d); }
+static inline int vouch__db_service_schema(vouch__db *d) { return d->ops->service_schema(d); }
 static inline void vouch__db_close(vouch__db *d) {
   if (d) d->ops->close(d);
 }

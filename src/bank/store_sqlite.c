@@ -50,6 +50,8 @@ typedef struct sq_stmt {
 #define SQ(d) (((sq_db *)(d))->db)
 #define ST(s) (((sq_stmt *)(s))->st)
 
+static int pragma_int(sqlite3 *db, const char *sql, int *v);
+
 static int map_rc(int src) {
   switch (src & 0xff) {
   case SQLITE_OK: return VOUCH__DB_OK;
@@ -112,11 +114,53 @@ static void sq_close(vouch__db *d) {
   vouch__free(d);
 }
 
+/* vouchd's tables, created on first use; a token table made before device
+ * tokens (no `account`, a CHECK refusing the role) is copied into the new
+ * shape in one transaction. */
+#define TOKENS_TABLE(name)                                                            \
+  "CREATE TABLE IF NOT EXISTS " name "("                                              \
+  "  id INTEGER PRIMARY KEY,"                                                         \
+  "  name TEXT NOT NULL UNIQUE,"                                                      \
+  "  role TEXT NOT NULL CHECK(role IN ('reader','matcher','admin','device')),"        \
+  "  sha256 BLOB NOT NULL UNIQUE CHECK(length(sha256) = 32),"                         \
+  "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"                     \
+  "  account TEXT CHECK((role = 'device') = (account IS NOT NULL)));"
+
+static const char service_tables[] = TOKENS_TABLE("vouchd_tokens")
+  "CREATE TABLE IF NOT EXISTS vouchd_vouchers("
+  "  id INTEGER PRIMARY KEY,"
+  "  account TEXT NOT NULL,"
+  "  digest BLOB NOT NULL,"
+  "  data BLOB NOT NULL,"
+  "  received_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+  "  UNIQUE(account, digest));";
+
+static const char migrate_tokens[] =
+  "BEGIN IMMEDIATE;" TOKENS_TABLE("vouchd_tokens_v2")
+  "INSERT INTO vouchd_tokens_v2(id, name, role, sha256, created_at)"
+  "  SELECT id, name, role, sha256, created_at FROM vouchd_tokens;"
+  "DROP TABLE vouchd_tokens;"
+  "ALTER TABLE vouchd_tokens_v2 RENAME TO vouchd_tokens;"
+  "COMMIT;";
+
+static int sq_service_schema(vouch__db *d) {
+  int rc = sq_exec(d, service_tables);
+  if (rc != VOUCH__DB_OK) return rc;
+  int has_account;
+  rc = pragma_int(SQ(d), "SELECT count(*) FROM pragma_table_info('vouchd_tokens') WHERE name = 'account'",
+                  &has_account);
+  if (rc == VOUCH__DB_OK && !has_account) {
+    rc = sq_exec(d, migrate_tokens);
+    if (rc != VOUCH__DB_OK) sq_rollback(d);
+  }
+  return rc;
+}
+
 static const vouch__db_ops sqlite_ops = {
   "sqlite",       sq_exec,       sq_prepare,   sq_bind_int64, sq_bind_double, sq_bind_text, sq_bind_blob,
   sq_bind_null,   sq_step,       sq_reset,     sq_finalize,   sq_col_int64,   sq_col_double, sq_col_text,
   sq_col_blob,    sq_col_bytes,  sq_changes,   sq_errmsg,     sq_begin,       sq_commit,    sq_rollback,
-  sq_close};
+  sq_close,       sq_service_schema};
 
 static const char *const schema =
     "CREATE TABLE banks("
