@@ -44,6 +44,8 @@ typedef struct pg_db {
   PGconn *c;
   int in_tx;
   int64_t changes;
+  unsigned long long nstmt; /* names of server-side prepared statements */
+  unsigned long long epoch; /* bumped by each connection reset: prepared statements are gone */
   char err[PG_ERR_CAP];
 } pg_db;
 
@@ -57,6 +59,10 @@ typedef struct pg_stmt {
   Oid *types;
   PGresult *res;
   int row, nrows;
+  int runs;       /* executions so far */
+  char name[32];  /* server-side prepared statement, once it has run twice */
+  int prepared;   /* 1: prepared as `name`; -1: not preparable (a NULL parameter's type was inferred) */
+  unsigned long long epoch; /* the connection epoch it was prepared in */
 } pg_stmt;
 
 #define PGD(d) ((pg_db *)(d))
@@ -85,7 +91,10 @@ static int res_fail(pg_db *d, PGresult *r) {
 
 /* A broken connection is reset when no transaction was open on it. */
 static void heal(pg_db *d) {
-  if (PQstatus(d->c) == CONNECTION_BAD && !d->in_tx) PQreset(d->c);
+  if (PQstatus(d->c) == CONNECTION_BAD && !d->in_tx) {
+    PQreset(d->c);
+    d->epoch++;
+  }
 }
 
 static int pg_exec(vouch__db *db, const char *sql) {
@@ -214,8 +223,29 @@ static void pg_bind_text(vouch__stmt *st, int i, const char *t, int n) {
 static void pg_bind_blob(vouch__stmt *st, int i, const void *p, int n) { bind_raw(PGS(st), i, p, n, OID_BYTEA); }
 static void pg_bind_null(vouch__stmt *st, int i) { bind_raw(PGS(st), i, NULL, 0, 0); }
 
+/* A statement run more than once (the rows of an import) is prepared on
+ * the server at its second run, with the parameter types of that run, and
+ * executed by name afterwards: no parse and plan per row.  A statement whose
+ * run had a NULL parameter (its type left to inference) is never prepared,
+ * since a later binary value might not be of the inferred type. */
 static PGresult *run_params(pg_stmt *s) {
   pg_db *d = PGD(s->base.db);
+  s->runs++;
+  if (s->prepared == 1 && s->epoch != d->epoch) s->prepared = 0; /* the connection was reset since */
+  if (s->prepared == 0 && s->runs >= 2) {
+    int typed = 1;
+    for (int i = 0; i < s->nparams; i++) typed &= s->types[i] != 0;
+    s->prepared = -1;
+    if (typed) {
+      snprintf(s->name, sizeof s->name, "vouch_s%llu", ++d->nstmt);
+      s->epoch = d->epoch;
+      PGresult *p = PQprepare(d->c, s->name, s->sql, s->nparams, s->types);
+      if (p && PQresultStatus(p) == PGRES_COMMAND_OK) s->prepared = 1;
+      PQclear(p);
+    }
+  }
+  if (s->prepared == 1)
+    return PQexecPrepared(d->c, s->name, s->nparams, (const char *const *)s->vals, s->lens, s->fmts, 1);
   return PQexecParams(d->c, s->sql, s->nparams, s->types, (const char *const *)s->vals, s->lens, s->fmts, 1);
 }
 
@@ -235,6 +265,7 @@ static int pg_step(vouch__stmt *st) {
         !strncmp(s->sql, "SELECT", 6)) { /* reads are safe to retry on a fresh connection */
       PQclear(r);
       PQreset(d->c);
+      d->epoch++;
       r = run_params(s);
       es = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     }
@@ -261,7 +292,14 @@ static void pg_reset(vouch__stmt *st) { clear_result(PGS(st)); }
 
 static void pg_finalize(vouch__stmt *st) {
   pg_stmt *s = PGS(st);
+  pg_db *d = PGD(st->db);
   clear_result(s);
+  if (s->prepared == 1 && s->epoch == d->epoch && PQstatus(d->c) == CONNECTION_OK &&
+      PQtransactionStatus(d->c) != PQTRANS_INERROR) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
+    PQclear(PQexec(d->c, sql));
+  }
   for (int i = 0; i < s->nparams; i++) vouch__free(s->vals[i]);
   vouch__free(s->vals);
   vouch__free(s->lens);
