@@ -445,6 +445,40 @@ VOUCH_API int vouch_bank_build_index(vouch_bank *db, const char *const *names, s
                                      const char *path, uint8_t root[VOUCH_MERKLE_HASH_BYTES],
                                      size_t *count);
 
+/* ---------------------------------------------------------------- replicas
+ *
+ * Several processes (vouchd replicas) on one PostgreSQL database.  These
+ * calls return VOUCH_E_UNSUPPORTED on an SQLite bank file. */
+
+/*! vouch_bank_change_seq() :
+ *  The database's change counter: it grows by one with every committed
+ *  transaction that changed banks, entries, their sources or video frames
+ *  (from any client, psql included: a trigger keeps it).
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_change_seq(vouch_bank *db, int64_t *seq);
+/*! vouch_bank_wait_change() :
+ *  Waits up to `timeout_ms` for a committed change (LISTEN/NOTIFY on this
+ *  handle's connection; the first call starts listening and reports a
+ *  change, since earlier ones were not watched).  *changed is 1 when one or
+ *  more changes were committed.  Use the handle for nothing else meanwhile.
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_wait_change(vouch_bank *db, int timeout_ms, int *changed);
+/*! vouch_bank_build_lock() / vouch_bank_build_unlock() :
+ *  The database-wide index-builder lock (a PostgreSQL session advisory
+ *  lock): one holder at a time among all replicas; `wait` 0 only tries
+ *  (*got says whether it was taken), 1 waits.  Held until unlocked or the
+ *  handle is freed.
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_build_lock(vouch_bank *db, int wait, int *got);
+VOUCH_API int vouch_bank_build_unlock(vouch_bank *db);
+/*! vouch_bank_build_index_seq() :
+ *  vouch_bank_build_index() from one consistent snapshot of the database,
+ *  and *seq (may be NULL) the change counter of that snapshot: the index
+ *  holds every change up to it.  On SQLite *seq is -1.
+ * @return : as vouch_bank_build_index(). */
+VOUCH_API int vouch_bank_build_index_seq(vouch_bank *db, const char *const *names, size_t nnames, const char *path,
+                                         uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count, int64_t *seq);
+
 /* ---------------------------------------------------------------- service state
  *
  * What vouchd keeps beside the banks, in the same database (an SQLite bank

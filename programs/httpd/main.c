@@ -62,6 +62,10 @@ static const char usage[] =
   "  --fetch-timeout S    seconds for one such fetch (default 10)\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
+  "  --no-follow          with a postgresql:// --db and --index: do not follow the database\n"
+  "                       (by default a replica rebuilds --index from one snapshot after\n"
+  "                       every committed bank change, LISTEN/NOTIFY, one replica at a time\n"
+  "                       under an advisory lock; /status says INDEX-STALE until it is loaded)\n"
   "  -h, --help           this help\n";
 
 static int parse_listen(const char *spec, char *host, size_t hostcap, unsigned *port) {
@@ -119,9 +123,11 @@ int main(int argc, char **argv) {
     {"max-connections-per-ip", required_argument, NULL, 'I'}, {"max-inflight-per-token", required_argument, NULL, 'k'}, {"header-timeout", required_argument, NULL, 'H'},
     {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {"fetch-allow", required_argument, NULL, 'F'}, {"fetch-timeout", required_argument, NULL, 'O'},
+    {"no-follow", no_argument, NULL, 'Z'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
+  int no_follow = 0;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   s.threads = ncpu > 0 ? (unsigned)ncpu : 1;
   s.max_body = 32u << 20;
@@ -159,6 +165,7 @@ int main(int argc, char **argv) {
     case 'f': inflight = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'c': s.max_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'A': s.access_log = 0; break;
+    case 'Z': no_follow = 1; break;
     case 'N': s.auth_required = 0; break;
     case 'K': s.psi_key_path = optarg; break;
     case 'U': s.public_path = optarg; break;
@@ -272,7 +279,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vouchd: cannot initialise libcurl\n");
     return 2;
   }
-  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0) {
+  const int on_pg = !strncmp(s.db_path, "postgresql://", 13) || !strncmp(s.db_path, "postgres://", 11);
+  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 ||
+      (on_pg && s.index_path && !no_follow && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
   }
@@ -331,6 +340,7 @@ int main(int argc, char **argv) {
   MHD_stop_daemon(s.mhd);
   vd_jobs_stop(&s);
   vd_watchdog_stop(&s);
+  vd_follow_stop(&s);
   while (s.pool) {
     vd_worker *w = s.pool;
     s.pool = w->next;

@@ -122,6 +122,12 @@ typedef struct vd_server {
   uint8_t *public_data;
   size_t public_len;
   char public_root_hex[65];
+  /* replica following a PostgreSQL database (replica.c) */
+  int following;
+  pthread_t follow_th;
+  atomic_int follow_stop;
+  atomic_llong index_seq; /* change counter the loaded index holds (-1: none yet) */
+  atomic_llong db_seq;    /* the database's, last seen */
 } vd_server;
 
 /* Per-request state, allocated on the first call of the access handler. */
@@ -173,6 +179,9 @@ void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_contex
 void vd_conn_phase(struct MHD_Connection *conn, int phase);
 void vd_conn_bytes(struct MHD_Connection *conn, size_t n);
 int vd_watchdog_start(vd_server *s);
+/* replica.c: follow a PostgreSQL database's changes, rebuilding --index */
+int vd_follow_start(vd_server *s);
+void vd_follow_stop(vd_server *s);
 void vd_watchdog_stop(vd_server *s);
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);

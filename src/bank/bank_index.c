@@ -316,3 +316,19 @@ done:
   return rc;
 }
 
+
+int vouch_bank_build_index_seq(vouch_bank *b, const char *const *names, size_t nnames, const char *path,
+                               uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count, int64_t *seq) {
+  if (seq) *seq = -1;
+  if (!b || !b->db || !b->db->pg) return vouch_bank_build_index(b, names, nnames, path, root, count);
+  /* one snapshot for the counter and the rows */
+  VOUCH_TRY(vouch__bank_exec(b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  int64_t s = 0;
+  int dbrc = vouch__pg_change_seq(b->db, &s);
+  int rc = dbrc == VOUCH__DB_OK ? VOUCH_OK : vouch__bank_dbfail(b, dbrc, "change counter");
+  if (rc == VOUCH_OK) rc = vouch_bank_build_index(b, names, nnames, path, root, count);
+  if (rc == VOUCH_OK) rc = vouch__bank_exec(b, "COMMIT");
+  if (rc != VOUCH_OK) vouch__rollback(b->db);
+  else if (seq) *seq = s;
+  return rc;
+}

@@ -77,6 +77,12 @@ VOUCH_HIDDEN int vouch__store_open_sqlite(const char *path, unsigned flags, vouc
                                           char *err, size_t errcap);
 VOUCH_HIDDEN int vouch__store_open_pg(const char *uri, unsigned flags, vouch__db **out, int *schema, char *err,
                                       size_t errcap);
+/* PostgreSQL only (replicas): the change counter (migration 3); waiting up
+ * to timeout_ms for a NOTIFY on vouch_changes (the first call LISTENs and
+ * reports a change); advisory lock `key`: op 0 unlock, 1 try, 2 wait. */
+VOUCH_HIDDEN int vouch__pg_change_seq(vouch__db *db, int64_t *seq);
+VOUCH_HIDDEN int vouch__pg_wait_change(vouch__db *db, int timeout_ms, int *changed);
+VOUCH_HIDDEN int vouch__pg_advisory(vouch__db *db, int64_t key, int op, int *got);
 /* 1 when `path` names a PostgreSQL database (postgresql:// or postgres://). */
 VOUCH_HIDDEN int vouch__store_is_pg(const char *path);
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/select.h>
 #include <libpq-fe.h>
 #include "store.h"
 
@@ -46,6 +47,8 @@ typedef struct pg_db {
   int64_t changes;
   unsigned long long nstmt; /* names of server-side prepared statements */
   unsigned long long epoch; /* bumped by each connection reset: prepared statements are gone */
+  int listening;            /* LISTEN vouch_changes issued (in listen_epoch) */
+  unsigned long long listen_epoch;
   char err[PG_ERR_CAP];
 } pg_db;
 
@@ -415,6 +418,82 @@ static const vouch__db_ops pg_ops = {
   pg_col_blob,   pg_col_bytes,  pg_changes,   pg_errmsg,     pg_begin,       pg_commit,    pg_rollback,
   pg_close,      pg_service_schema};
 
+/* ------------------------------------------------------------ replicas */
+
+int vouch__pg_change_seq(vouch__db *db, int64_t *seq) {
+  pg_db *d = PGD(db);
+  heal(d);
+  PGresult *r = PQexec(d->c, "SELECT seq FROM vouch_state WHERE id = 1");
+  if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    int rc = res_fail(d, r);
+    PQclear(r);
+    return rc;
+  }
+  *seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return VOUCH__DB_OK;
+}
+
+int vouch__pg_wait_change(vouch__db *db, int timeout_ms, int *changed) {
+  pg_db *d = PGD(db);
+  *changed = 0;
+  heal(d);
+  if (!d->listening || d->listen_epoch != d->epoch) { /* (again after a reset) */
+    int rc = pg_exec(db, "LISTEN vouch_changes");
+    if (rc != VOUCH__DB_OK) return rc;
+    d->listening = 1;
+    d->listen_epoch = d->epoch;
+    *changed = 1; /* changes may have been missed while not listening */
+    return VOUCH__DB_OK;
+  }
+  PGnotify *n;
+  for (;;) {
+    if (!PQconsumeInput(d->c)) {
+      set_err(d, PQerrorMessage(d->c));
+      return VOUCH__DB_ERROR;
+    }
+    while ((n = PQnotifies(d->c)) != NULL) {
+      *changed = 1;
+      PQfreemem(n);
+    }
+    if (*changed || timeout_ms <= 0) return VOUCH__DB_OK;
+    int sock = PQsocket(d->c);
+    if (sock < 0) {
+      set_err(d, "no connection");
+      return VOUCH__DB_ERROR;
+    }
+    fd_set fds;
+    FD_ZERO(&fds);
+    FD_SET(sock, &fds);
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    int k = select(sock + 1, &fds, NULL, NULL, &tv);
+    if (k < 0) {
+      set_err(d, "select failed");
+      return VOUCH__DB_ERROR;
+    }
+    timeout_ms = 0; /* one wait, then drain what arrived */
+  }
+}
+
+int vouch__pg_advisory(vouch__db *db, int64_t key, int op, int *got) {
+  char sql[96];
+  snprintf(sql, sizeof sql, op == 0 ? "SELECT pg_advisory_unlock(%lld)" : op == 1 ? "SELECT pg_try_advisory_lock(%lld)"
+                                                                                  : "SELECT pg_advisory_lock(%lld)",
+           (long long)key);
+  pg_db *d = PGD(db);
+  heal(d);
+  PGresult *r = PQexec(d->c, sql);
+  if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+    int rc = res_fail(d, r);
+    PQclear(r);
+    return rc;
+  }
+  const char *v = PQgetvalue(r, 0, 0);
+  if (got) *got = op == 2 || v[0] == 't';
+  PQclear(r);
+  return VOUCH__DB_OK;
+}
+
 /* ------------------------------------------------------------ migrations */
 
 /* Version 1: the bank tables (SQLite bank schema 3). */
@@ -512,7 +591,30 @@ static const char migration_2[] =
     " received_at BIGINT NOT NULL,"
     " UNIQUE(account, digest));";
 
-static const char *const migrations[] = {migration_1, migration_2};
+/* Version 3: the change counter replicas follow.  Every transaction that
+ * changes banks, entries, their sources or video frames bumps vouch_state.seq
+ * once (a statement trigger, the first time in the transaction) and sends a
+ * NOTIFY on channel vouch_changes, delivered at commit. */
+static const char migration_3[] =
+    "CREATE TABLE vouch_state(id INTEGER PRIMARY KEY CHECK(id = 1), seq BIGINT NOT NULL);"
+    "INSERT INTO vouch_state VALUES(1, 0);"
+    "CREATE FUNCTION vouch_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF coalesce(current_setting('vouch.touched', true), '') <> 'on' THEN"
+    "  UPDATE vouch_state SET seq = seq + 1 WHERE id = 1;"
+    "  PERFORM set_config('vouch.touched', 'on', true);"
+    "  PERFORM pg_notify('vouch_changes', '');"
+    " END IF;"
+    " RETURN NULL; END $$;"
+    "CREATE TRIGGER banks_touch AFTER INSERT OR UPDATE OR DELETE ON banks"
+    " FOR EACH STATEMENT EXECUTE FUNCTION vouch_touch();"
+    "CREATE TRIGGER entries_touch AFTER INSERT OR UPDATE OR DELETE ON entries"
+    " FOR EACH STATEMENT EXECUTE FUNCTION vouch_touch();"
+    "CREATE TRIGGER entry_sources_touch AFTER INSERT OR UPDATE OR DELETE ON entry_sources"
+    " FOR EACH STATEMENT EXECUTE FUNCTION vouch_touch();"
+    "CREATE TRIGGER video_frames_touch AFTER INSERT OR UPDATE OR DELETE ON video_frames"
+    " FOR EACH STATEMENT EXECUTE FUNCTION vouch_touch();";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3};
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* The newest applied version (0: no vouch tables), or -1 with err set. */
