@@ -795,6 +795,91 @@ static void test_pg_schema(void) {
   vouch_bank_free(b);
 }
 
+static int count_tokens(void *ctx, const vouch_bank_token *t) {
+  (void)t;
+  (*(int *)ctx)++;
+  return 0;
+}
+
+static int first_len(void *ctx, const uint8_t *first, size_t len) {
+  *(size_t *)ctx = first ? len : 0;
+  return 0;
+}
+
+/* Service state (tokens, vouchers) on either backend; the replica calls on
+ * PostgreSQL (change counter, LISTEN/NOTIFY, the builder lock), refused on
+ * SQLite. */
+static void test_service_and_replicas(void) {
+  vouch_bank *b = NULL, *b2 = NULL;
+  const char *path = bank_path("svc.sqlite");
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  uint8_t h1[32], h2[32];
+  memset(h1, 1, 32);
+  memset(h2, 2, 32);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "ops", "admin", h1, NULL), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "ops", "reader", h2, NULL), VOUCH_E_EXISTS);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "x", "device", h2, NULL), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "x", "root", h2, NULL), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "phone", "device", h2, "alice"), VOUCH_OK);
+  int nt = 0;
+  CHECK_EQ_INT(vouch_bank_tokens(b, count_tokens, &nt), VOUCH_OK);
+  CHECK_EQ_INT(nt, 2);
+  CHECK_EQ_INT(vouch_bank_token_remove(b, "ops"), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_token_remove(b, "ops"), VOUCH_E_NOT_FOUND);
+  const uint8_t v1[] = "voucher-one", v2[] = "voucher-two";
+  const uint8_t *vs[] = {v1, v2, v1};
+  size_t lens[] = {sizeof v1, sizeof v2, sizeof v1}, stored = 9, first = 9;
+  CHECK_EQ_INT(vouch_bank_vouchers_store(b, "alice", vs, lens, 3, first_len, &first, &stored), VOUCH_OK);
+  CHECK_EQ_INT(first, 0);
+  CHECK_EQ_INT(stored, 2);
+  CHECK_EQ_INT(vouch_bank_vouchers_store(b, "alice", vs, lens, 2, first_len, &first, &stored), VOUCH_OK);
+  CHECK_EQ_INT(first, sizeof v1);
+  CHECK_EQ_INT(stored, 0);
+  int64_t seq = 0;
+  int changed = -1, got = -1;
+  if (!pg_host()) {
+    CHECK_EQ_INT(vouch_bank_change_seq(b, &seq), VOUCH_E_UNSUPPORTED);
+    CHECK_EQ_INT(vouch_bank_build_lock(b, 0, &got), VOUCH_E_UNSUPPORTED);
+    CHECK_EQ_INT(vouch_bank_build_index_seq(b, NULL, 0, tmp_path("svc.vidx"), NULL, NULL, &seq), VOUCH_OK);
+    CHECK_EQ_INT(seq, -1);
+    vouch_bank_free(b);
+    return;
+  }
+  REQUIRE(vouch_bank_open(&b2, path, 0) == VOUCH_OK);
+  /* the first wait starts listening and reports a change; then none */
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 0, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 1);
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 100, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 0);
+  int64_t s0 = 0, s1 = 0;
+  CHECK_EQ_INT(vouch_bank_change_seq(b, &s0), VOUCH_OK);
+  /* vouchers are no bank change */
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 100, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 0);
+  CHECK_EQ_INT(vouch_bank_create(b, "r", VOUCH_ALGO_PDQ), VOUCH_OK);
+  CHECK_EQ_INT(import_str(b, "r", H1 "\n" H2 "\n", "s", 0, NULL), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_change_seq(b2, &s1), VOUCH_OK);
+  CHECK_EQ_INT(s1, s0 + 2); /* two transactions: the create and the import */
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 2000, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 1);
+  size_t n = 0;
+  CHECK_EQ_INT(vouch_bank_build_index_seq(b2, NULL, 0, tmp_path("svc.vidx"), NULL, &n, &seq), VOUCH_OK);
+  CHECK_EQ_INT(seq, s1);
+  CHECK_EQ_INT(n, 2);
+  /* one builder at a time */
+  CHECK_EQ_INT(vouch_bank_build_lock(b, 0, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 1);
+  CHECK_EQ_INT(vouch_bank_build_lock(b2, 0, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 0);
+  CHECK_EQ_INT(vouch_bank_build_unlock(b), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_build_lock(b2, 0, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 1);
+  vouch_bank_free(b2); /* a freed handle's lock is released with its connection */
+  CHECK_EQ_INT(vouch_bank_build_lock(b, 1, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 1);
+  vouch_bank_free(b);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-bank-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -807,6 +892,7 @@ int main(void) {
   TT_RUN(test_signed_lists);
   if (!pg_host()) TT_RUN(test_schema_v1);
   if (pg_host()) TT_RUN(test_pg_schema);
+  TT_RUN(test_service_and_replicas);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
