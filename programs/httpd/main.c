@@ -62,6 +62,10 @@ static const char usage[] =
   "  --fetch-timeout S    seconds for one such fetch (default 10)\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
+  "  --roles LIST         route families this replica serves, of hash,match,curate,vouchers\n"
+  "                       (default all; others answer 404 not_served; /healthz, /metrics\n"
+  "                       and HMA's /status always answer); a replica without match does\n"
+  "                       not follow the database\n"
   "  --no-follow          with a postgresql:// --db and --index: do not follow the database\n"
   "                       (by default a replica rebuilds --index from one snapshot after\n"
   "                       every committed bank change, LISTEN/NOTIFY, one replica at a time\n"
@@ -123,11 +127,12 @@ int main(int argc, char **argv) {
     {"max-connections-per-ip", required_argument, NULL, 'I'}, {"max-inflight-per-token", required_argument, NULL, 'k'}, {"header-timeout", required_argument, NULL, 'H'},
     {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {"fetch-allow", required_argument, NULL, 'F'}, {"fetch-timeout", required_argument, NULL, 'O'},
-    {"no-follow", no_argument, NULL, 'Z'},
+    {"no-follow", no_argument, NULL, 'Z'},         {"roles", required_argument, NULL, 'Y'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
   int no_follow = 0;
+  s.serve = VD_SERVE_ALL;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   s.threads = ncpu > 0 ? (unsigned)ncpu : 1;
   s.max_body = 32u << 20;
@@ -166,6 +171,12 @@ int main(int argc, char **argv) {
     case 'c': s.max_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'A': s.access_log = 0; break;
     case 'Z': no_follow = 1; break;
+    case 'Y':
+      if (vd_roles_parse(optarg, &s.serve) != 0) {
+        fprintf(stderr, "vouchd: --roles is a comma-separated list of hash, match, curate, vouchers\n");
+        return 2;
+      }
+      break;
     case 'N': s.auth_required = 0; break;
     case 'K': s.psi_key_path = optarg; break;
     case 'U': s.public_path = optarg; break;
@@ -281,7 +292,7 @@ int main(int argc, char **argv) {
   }
   const int on_pg = !strncmp(s.db_path, "postgresql://", 13) || !strncmp(s.db_path, "postgres://", 11);
   if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 ||
-      (on_pg && s.index_path && !no_follow && vd_follow_start(&s) != 0)) {
+      (on_pg && s.index_path && !no_follow && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
   }

@@ -79,3 +79,43 @@ void vd_follow_stop(vd_server *s) {
   pthread_join(s->follow_th, NULL);
   s->following = 0;
 }
+
+/* --roles: which route families this replica serves. */
+static const char *const role_names_[] = {"hash", "match", "curate", "vouchers"};
+
+int vd_roles_parse(const char *spec, unsigned *out) {
+  unsigned m = 0;
+  const char *p = spec;
+  while (p && *p) {
+    size_t l = strcspn(p, ",");
+    unsigned bit = 0;
+    for (unsigned k = 0; k < 4; k++)
+      if (strlen(role_names_[k]) == l && !strncmp(p, role_names_[k], l)) bit = 1u << k;
+    if (!bit) return -1;
+    m |= bit;
+    p += l;
+    if (*p == ',') p++;
+  }
+  if (!m) return -1;
+  *out = m;
+  return 0;
+}
+
+int vd_route_served(const vd_server *s, int route, const char *url) {
+  unsigned need = 0;
+  switch (route) {
+  case VD_R_HASH: need = VD_SERVE_HASH; break;
+  case VD_R_MATCH: need = VD_SERVE_MATCH; break;
+  case VD_R_BANKS:
+  case VD_R_INDEX: need = VD_SERVE_CURATE; break;
+  case VD_R_VOUCHERS:
+  case VD_R_ACCOUNTS:
+  case VD_R_PUBLIC: need = VD_SERVE_VOUCHERS; break;
+  case VD_R_HMA:
+    need = !strncmp(url, "/h/", 3) ? VD_SERVE_HASH : !strncmp(url, "/m/", 3) ? VD_SERVE_MATCH
+         : !strncmp(url, "/c/", 3) ? VD_SERVE_CURATE : 0;
+    break;
+  default: break;
+  }
+  return !need || (s->serve & need);
+}

@@ -100,6 +100,7 @@ static int ts_after(const struct timespec *a, const struct timespec *b) {
 /* 0 fresh; 1 no index loaded; 2 the bank database (or its WAL) changed after
  * the index file was written. */
 static int index_state(vd_server *s) {
+  if (!(s->serve & VD_SERVE_MATCH)) return 0; /* --roles without match: no index to be ready with */
   vd_index_ref *ref = vd_index_acquire(s);
   if (!ref) return 1;
   vd_index_release(ref);

@@ -128,6 +128,7 @@ typedef struct vd_server {
   atomic_int follow_stop;
   atomic_llong index_seq; /* change counter the loaded index holds (-1: none yet) */
   atomic_llong db_seq;    /* the database's, last seen */
+  unsigned serve;         /* --roles: VD_SERVE_* bits */
 } vd_server;
 
 /* Per-request state, allocated on the first call of the access handler. */
@@ -179,6 +180,14 @@ void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_contex
 void vd_conn_phase(struct MHD_Connection *conn, int phase);
 void vd_conn_bytes(struct MHD_Connection *conn, size_t n);
 int vd_watchdog_start(vd_server *s);
+/* replica.c: --roles (route families served; health, metrics and status always are) */
+#define VD_SERVE_HASH 1u
+#define VD_SERVE_MATCH 2u
+#define VD_SERVE_CURATE 4u
+#define VD_SERVE_VOUCHERS 8u
+#define VD_SERVE_ALL 15u
+int vd_roles_parse(const char *spec, unsigned *out);
+int vd_route_served(const vd_server *s, int route, const char *url);
 /* replica.c: follow a PostgreSQL database's changes, rebuilding --index */
 int vd_follow_start(vd_server *s);
 void vd_follow_stop(vd_server *s);

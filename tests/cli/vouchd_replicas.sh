@@ -106,6 +106,17 @@ for k in 0 1 2; do check "entry added after the restart matches on replica $k wi
 check "identical answers at the end" same_answers
 check "the base entries are all still there" test "$($V bank show --db "$DB" list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')" = 202
 
+# --roles: a replica for hashing and vouchers only answers 404 on the others and is ready without an index
+$D --db "$DB" --roles hash,vouchers --listen 127.0.0.1:0 --port-file "$T/port3" --threads 2 --no-access-log 2>>"$T/log3" &
+PIDS+=($!)
+for i in $(seq 1 200); do [ -s "$T/port3" ] && break; sleep 0.05; done
+U3=http://127.0.0.1:$(cat "$T/port3")
+check "--roles hash,vouchers: match not served (404)" test "$(curl -s -o "$T/ns" -w '%{http_code}' -H "$M" -X POST -d "{\"hashes\":[\"$(hx base1)\"]}" $U3/v1/match)" = 404
+check "--roles: says not_served" grep -q not_served "$T/ns"
+check "--roles hash,vouchers: banks not served (404)" test "$(curl -s -o /dev/null -w '%{http_code}' -H "$A" $U3/v1/banks)" = 404
+check "--roles hash,vouchers: ready without an index" test "$(curl -s -o /dev/null -w '%{http_code}' $U3/readyz)" = 200
+$D --db "$DB" --roles bogus --listen 127.0.0.1:0 2>/dev/null; check "--roles bogus refused (2)" test $? = 2
+
 stop_all
 echo "vouchd_replicas: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
