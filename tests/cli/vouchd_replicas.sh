@@ -6,7 +6,8 @@
 #  (b) a replica killed with -9 and restarted serves the same answers;
 #  (c) PostgreSQL restarted: matching goes on from memory meanwhile, and a
 #      change made afterwards reaches every replica within 5 s;
-#  and the answers of the three replicas are identical throughout.
+#  a client matching on two replicas meanwhile gets only 200s, and the answers
+#  of the three replicas are identical throughout.
 # Skipped (77) only when the PostgreSQL server binaries or curl are absent.
 set -u
 D=${VOUCHD_BIN:?}
@@ -83,6 +84,18 @@ check "disable through replica 1" test "$(curl -s -o /dev/null -w '%{http_code}'
 for k in 0 1 2; do check "disabled entry gone on replica $k within 5 s" within 5 $k "$(hx base2)" ""; done
 check "identical answers after add and disable" same_answers
 
+# a client keeps matching on replicas 0 and 2 through (b) and (c): every answer must be a 200
+client() {
+  local body="{\"hashes\":[\"$(hx base7)\"]}"
+  while [ ! -f "$T/client.stop" ]; do
+    for k in 0 2; do
+      curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 -H "$M" -X POST -d "$body" "$(url $k)/v1/match?radius=0" >> "$T/client.codes"
+    done
+    sleep 0.1
+  done
+}
+client & CLIENT=$!
+
 # (b) kill -9 a replica and restart it
 kill -9 "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null; PIDS[1]=0
 check "the others still answer while replica 1 is down" test "$(match 2 "$(hx added1)")" = added1
@@ -104,6 +117,9 @@ done
 check "add through replica 2 after the PostgreSQL restart ($code)" test "$code" = 200
 for k in 0 1 2; do check "entry added after the restart matches on replica $k within 5 s" within 5 $k "$(hx added2)" added2; done
 check "identical answers at the end" same_answers
+touch "$T/client.stop"; wait $CLIENT
+check "the client's $(wc -l < "$T/client.codes") requests during the failures all answered 200" \
+  test "$(grep -vc '^200$' "$T/client.codes")" = 0 -a "$(wc -l < "$T/client.codes")" -gt 10
 check "the base entries are all still there" test "$($V bank show --db "$DB" list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')" = 202
 
 # --roles: a replica for hashing and vouchers only answers 404 on the others and is ready without an index
