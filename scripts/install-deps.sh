@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev \
-  libsodium-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libxml2-dev libcurl4-openssl-dev \
+  libsodium-dev libsqlite3-dev sqlite3 libpq-dev postgresql libmicrohttpd-dev libjansson-dev libxml2-dev libcurl4-openssl-dev \
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg \
   curl imagemagick python3 gnuplot-nox \
   python3-cffi python3-pytest python3-pip \

@@ -1,7 +1,8 @@
 /*
  * vouch/bank.h -- hash banks: named lists of hashes with provenance, stored
- * in one SQLite file (WAL journal, foreign keys on), and the parser for the
- * hash-list formats we import.
+ * in one SQLite file (WAL journal, foreign keys on) or in a PostgreSQL
+ * database (a postgresql:// URI wherever a bank path is taken), and the
+ * parser for the hash-list formats we import.
  *
  * A bank is a named list of hashes of one algorithm.  Each entry has the hash
  * (unique within its bank), the sources that supplied it (a duplicate import
@@ -168,7 +169,12 @@ typedef struct vouch_bank vouch_bank;
 
 /*! vouch_bank_open() :
  *  Opens (or with VOUCH_BANK_OPEN_CREATE creates) the bank file at `path`
- *  and checks it is a vouch bank of a schema version we read.  On most
+ *  and checks it is a vouch bank of a schema version we read.  A `path`
+ *  starting with postgresql:// or postgres:// is a libpq connection URI
+ *  instead: the database's vouch tables are created or migrated (versioned
+ *  migrations, one transaction under an advisory lock) unless
+ *  VOUCH_BANK_OPEN_READONLY, and a database of a schema version this build
+ *  does not know is refused (VOUCH_E_DB_VERSION).  On most
  *  failures *out still receives a handle for vouch_bank_errmsg(); free it
  *  either way.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB, VOUCH_E_DB_CORRUPT,
@@ -438,6 +444,91 @@ VOUCH_API int vouch_bank_video(vouch_bank *db, int64_t entry_id, vouch_vpdq *out
 VOUCH_API int vouch_bank_build_index(vouch_bank *db, const char *const *names, size_t nnames,
                                      const char *path, uint8_t root[VOUCH_MERKLE_HASH_BYTES],
                                      size_t *count);
+
+/* ---------------------------------------------------------------- replicas
+ *
+ * Several processes (vouchd replicas) on one PostgreSQL database.  These
+ * calls return VOUCH_E_UNSUPPORTED on an SQLite bank file. */
+
+/*! vouch_bank_change_seq() :
+ *  The database's change counter: it grows by one with every committed
+ *  transaction that changed banks, entries, their sources or video frames
+ *  (from any client, psql included: a trigger keeps it).
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_change_seq(vouch_bank *db, int64_t *seq);
+/*! vouch_bank_wait_change() :
+ *  Waits up to `timeout_ms` for a committed change (LISTEN/NOTIFY on this
+ *  handle's connection; the first call starts listening and reports a
+ *  change, since earlier ones were not watched).  *changed is 1 when one or
+ *  more changes were committed.  Use the handle for nothing else meanwhile.
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_wait_change(vouch_bank *db, int timeout_ms, int *changed);
+/*! vouch_bank_build_lock() / vouch_bank_build_unlock() :
+ *  The database-wide index-builder lock (a PostgreSQL session advisory
+ *  lock): one holder at a time among all replicas; `wait` 0 only tries
+ *  (*got says whether it was taken), 1 waits.  Held until unlocked or the
+ *  handle is freed.
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_build_lock(vouch_bank *db, int wait, int *got);
+VOUCH_API int vouch_bank_build_unlock(vouch_bank *db);
+/*! vouch_bank_build_index_seq() :
+ *  vouch_bank_build_index() from one consistent snapshot of the database,
+ *  and *seq (may be NULL) the change counter of that snapshot: the index
+ *  holds every change up to it.  On SQLite *seq is -1.
+ * @return : as vouch_bank_build_index(). */
+VOUCH_API int vouch_bank_build_index_seq(vouch_bank *db, const char *const *names, size_t nnames, const char *path,
+                                         uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count, int64_t *seq);
+
+/* ---------------------------------------------------------------- service state
+ *
+ * What vouchd keeps beside the banks, in the same database (an SQLite bank
+ * file or a postgresql:// database), so that several vouchd replicas on one
+ * PostgreSQL share it: API tokens (only their SHA-256) and the safety
+ * vouchers devices upload, per account.  The tables are created on first use
+ * (SQLite) or by the versioned migrations (PostgreSQL). */
+
+/* One API token.  Pointers are valid during the callback only. */
+typedef struct vouch_bank_token {
+  const char *name;
+  const char *role;       /* "reader", "matcher", "admin" or "device" */
+  const uint8_t *sha256;  /* 32 bytes: SHA-256 of the token */
+  const char *account;    /* the account of a device token; NULL for the other roles */
+  int64_t created_at;
+} vouch_bank_token;
+typedef int (*vouch_bank_token_cb)(void *ctx, const vouch_bank_token *t);
+
+/*! vouch_bank_token_add() :
+ *  Stores a token's hash under a unique `name`.  A "device" token needs an
+ *  `account` and no other role has one.
+ * @return : VOUCH_OK, VOUCH_E_EXISTS (the name or hash is taken),
+ *           VOUCH_E_INVALID, VOUCH_E_DB, VOUCH_E_DB_BUSY. */
+VOUCH_API int vouch_bank_token_add(vouch_bank *db, const char *name, const char *role, const uint8_t sha256[32],
+                                   const char *account);
+/*! vouch_bank_token_remove() : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_token_remove(vouch_bank *db, const char *name);
+/*! vouch_bank_tokens() : calls `cb` for each stored token, oldest first
+ *  (rows of a malformed hash or role are skipped). */
+VOUCH_API int vouch_bank_tokens(vouch_bank *db, vouch_bank_token_cb cb, void *ctx);
+
+/* Called with the account's first stored voucher (NULL, 0 when it has none)
+ * inside the storing transaction: return 0 to store the batch, anything else
+ * to store nothing (vouch_bank_vouchers_store() then returns that value). */
+typedef int (*vouch_bank_voucher_check_cb)(void *ctx, const uint8_t *first, size_t first_len);
+/*! vouch_bank_vouchers_store() :
+ *  Stores `n` vouchers of `account` in one write transaction: `check` (may
+ *  be NULL) sees the account's first stored voucher and may refuse the
+ *  batch; a voucher already stored for the account (same bytes) is not
+ *  stored again.  *stored (may be NULL) receives how many were new.
+ * @return : VOUCH_OK, check's non-zero value, VOUCH_E_INVALID, VOUCH_E_DB,
+ *           VOUCH_E_DB_BUSY, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_vouchers_store(vouch_bank *db, const char *account, const uint8_t *const *vouchers,
+                                        const size_t *lens, size_t n, vouch_bank_voucher_check_cb check,
+                                        void *ctx, size_t *stored);
+typedef int (*vouch_bank_voucher_cb)(void *ctx, const uint8_t *voucher, size_t len);
+/*! vouch_bank_vouchers() : calls `cb` for each stored voucher of `account`,
+ *  in the order they were stored.
+ * @return : VOUCH_OK, VOUCH_E_DB, VOUCH_E_DB_BUSY, or cb's non-zero value. */
+VOUCH_API int vouch_bank_vouchers(vouch_bank *db, const char *account, vouch_bank_voucher_cb cb, void *ctx);
 
 #ifdef __cplusplus
 }

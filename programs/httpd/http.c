@@ -151,6 +151,8 @@ static int role_allows(int role, int need) {
 enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
                             vd_request *r) {
   const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
+  if (!vd_route_served(s, r->route, url))
+    return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_served", "this replica does not serve %s (see its --roles)", url);
   switch (r->route) {
   case VD_R_HEALTH:
     if (!get) break;

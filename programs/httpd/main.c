@@ -14,7 +14,7 @@
 #include "vouchd.h"
 
 static const char usage[] =
-  "usage: vouchd --db FILE.sqlite [--index FILE.vidx] [--listen HOST:PORT] [OPTIONS]\n"
+  "usage: vouchd --db FILE.sqlite|postgresql://... [--index FILE.vidx] [--listen HOST:PORT] [OPTIONS]\n"
   "       vouchd token create|list|revoke --db FILE ...   (API tokens; see 'vouchd token --help')\n"
   "       vouchd reviewer create|list|revoke --db FILE ... (review console tokens: docs/review.md)\n"
   "\n"
@@ -27,7 +27,8 @@ static const char usage[] =
   "device --account ID) or an admin token; its first voucher fixes its parameters.\n"
   "\n"
   "options:\n"
-  "  --db FILE            SQLite database (banks, tokens, vouchers); created if missing\n"
+  "  --db FILE|URI        SQLite database (banks, tokens, vouchers), created if missing; or\n"
+  "                       a postgresql:// URI (libpq) shared by several vouchd (docs/deploy.md)\n"
   "  --index FILE         index file for /v1/match (vouch index build); POST /v1/index/rebuild\n"
   "                       rewrites it from the banks\n"
   "  --psi-key FILE       server key of private matching (vouch psi setup), for /v1/vouchers\n"
@@ -62,6 +63,14 @@ static const char usage[] =
   "  --fetch-timeout S    seconds for one such fetch (default 10)\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
+  "  --roles LIST         route families this replica serves, of hash,match,curate,vouchers\n"
+  "                       (default all; others answer 404 not_served; /healthz, /metrics\n"
+  "                       and HMA's /status always answer); a replica without match does\n"
+  "                       not follow the database\n"
+  "  --no-follow          with a postgresql:// --db and --index: do not follow the database\n"
+  "                       (by default a replica rebuilds --index from one snapshot after\n"
+  "                       every committed bank change, LISTEN/NOTIFY, one replica at a time\n"
+  "                       under an advisory lock; /status says INDEX-STALE until it is loaded)\n"
   "  -h, --help           this help\n";
 
 static int parse_listen(const char *spec, char *host, size_t hostcap, unsigned *port) {
@@ -120,9 +129,12 @@ int main(int argc, char **argv) {
     {"max-connections-per-ip", required_argument, NULL, 'I'}, {"max-inflight-per-token", required_argument, NULL, 'k'}, {"header-timeout", required_argument, NULL, 'H'},
     {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {"fetch-allow", required_argument, NULL, 'F'}, {"fetch-timeout", required_argument, NULL, 'O'},
+    {"no-follow", no_argument, NULL, 'Z'},         {"roles", required_argument, NULL, 'Y'},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
+  int no_follow = 0;
+  s.serve = VD_SERVE_ALL;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   s.threads = ncpu > 0 ? (unsigned)ncpu : 1;
   s.max_body = 32u << 20;
@@ -160,6 +172,13 @@ int main(int argc, char **argv) {
     case 'f': inflight = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'c': s.max_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'A': s.access_log = 0; break;
+    case 'Z': no_follow = 1; break;
+    case 'Y':
+      if (vd_roles_parse(optarg, &s.serve) != 0) {
+        fprintf(stderr, "vouchd: --roles is a comma-separated list of hash, match, curate, vouchers\n");
+        return 2;
+      }
+      break;
     case 'N': s.auth_required = 0; break;
     case 'K': s.psi_key_path = optarg; break;
     case 'U': s.public_path = optarg; break;
@@ -273,7 +292,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vouchd: cannot initialise libcurl\n");
     return 2;
   }
-  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0) {
+  const int on_pg = !strncmp(s.db_path, "postgresql://", 13) || !strncmp(s.db_path, "postgres://", 11);
+  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 ||
+      (on_pg && s.index_path && !no_follow && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
   }
@@ -332,6 +353,7 @@ int main(int argc, char **argv) {
   MHD_stop_daemon(s.mhd);
   vd_jobs_stop(&s);
   vd_watchdog_stop(&s);
+  vd_follow_stop(&s);
   while (s.pool) {
     vd_worker *w = s.pool;
     s.pool = w->next;

@@ -136,9 +136,12 @@ static int ts_after(const struct timespec *a, const struct timespec *b) {
 /* 0 fresh; 1 no index loaded; 2 the bank database (or its WAL) changed after
  * the index file was written. */
 static int index_state(vd_server *s) {
+  if (!(s->serve & VD_SERVE_MATCH)) return 0; /* --roles without match: no index to be ready with */
   vd_index_ref *ref = vd_index_acquire(s);
   if (!ref) return 1;
   vd_index_release(ref);
+  if (s->following) /* a replica of a PostgreSQL database: its change counter */
+    return atomic_load(&s->index_seq) >= 0 && atomic_load(&s->index_seq) >= atomic_load(&s->db_seq) ? 0 : 2;
   struct timespec ti, td;
   if (!s->index_path || mtime_of(s->index_path, &ti) != 0) return 2;
   if (mtime_of(s->db_path, &td) == 0 && ts_after(&td, &ti)) return 2;

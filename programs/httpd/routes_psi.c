@@ -44,28 +44,20 @@ static int read_all(const char *path, size_t max, uint8_t **out, size_t *len) {
   return 0;
 }
 
-static const char schema[] =
-  "CREATE TABLE IF NOT EXISTS vouchd_vouchers("
-  "  id INTEGER PRIMARY KEY,"
-  "  account TEXT NOT NULL,"
-  "  digest BLOB NOT NULL,"
-  "  data BLOB NOT NULL,"
-  "  received_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
-  "  UNIQUE(account, digest));";
-
-static sqlite3 *open_db(vd_server *s) {
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-    sqlite3_close(db);
-    return NULL;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-    sqlite3_close(db);
+/* The service database, per request: an SQLite bank file or a postgresql://
+ * database (vouch/bank.h service state). */
+static vouch_bank *open_db(vd_server *s) {
+  vouch_bank *db = NULL;
+  if (vouch_bank_open(&db, s->db_path, 0) != VOUCH_OK) {
+    vouch_bank_free(db);
     return NULL;
   }
   return db;
+}
+
+static int no_voucher(void *ctx, const uint8_t *v, size_t len) {
+  (void)ctx, (void)v, (void)len;
+  return 1;
 }
 
 int vd_psi_load(vd_server *s, char *err, size_t errcap) {
@@ -109,14 +101,15 @@ int vd_psi_load(vd_server *s, char *err, size_t errcap) {
   }
   vouch_psi_public_info(pd, NULL, root, NULL);
   vouch_psi_public_free(pd);
-  sqlite3 *db = open_db(s);
-  if (!db) {
+  vouch_bank *db = open_db(s);
+  if (!db || vouch_bank_vouchers(db, "", no_voucher, NULL) != VOUCH_OK) { /* creates the table */
+    vouch_bank_free(db);
     vouch_psi_server_key_free(key);
     free(pb);
     snprintf(err, errcap, "%s: cannot create the voucher table", s->db_path);
     return -1;
   }
-  sqlite3_close(db);
+  vouch_bank_free(db);
   vd_psi_free(s);
   s->psi_key = key;
   s->public_data = pb;
@@ -149,38 +142,54 @@ static int may_act_for(const vd_request *r, const char *account) {
   return r->role != VD_ROLE_DEVICE || !strcmp(r->account, account);
 }
 
-/* The stored voucher that fixed the account's parameters (its first), or
- * none yet: 0 and *len = 0. */
-static int account_anchor(sqlite3 *db, const char *account, uint8_t **buf, size_t *len) {
-  sqlite3_stmt *st = NULL;
-  *buf = NULL;
-  *len = 0;
-  if (sqlite3_prepare_v2(db, "SELECT data FROM vouchd_vouchers WHERE account = ? ORDER BY id LIMIT 1", -1, &st,
-                         NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) > 0) {
-    *len = (size_t)sqlite3_column_bytes(st, 0);
-    *buf = malloc(*len);
-    if (*buf) memcpy(*buf, sqlite3_column_blob(st, 0), *len);
-    else rc = SQLITE_NOMEM;
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int db_busy(sqlite3 *db) {
-  int e = db ? sqlite3_errcode(db) : 0;
-  return e == SQLITE_BUSY || e == SQLITE_LOCKED;
-}
-
-enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what) {
-  if (db_busy(db))
+enum MHD_Result vd_db_error(struct MHD_Connection *conn, vouch_bank *db, int rc, const char *what) {
+  if (rc == VOUCH_E_DB_BUSY)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy_database",
                          "the database is locked by another process; %s", what);
   return vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "database", "%s; %s",
-                       db ? sqlite3_errmsg(db) : "cannot open the database", what);
+                       db ? vouch_bank_errmsg(db) : "cannot open the database", what);
+}
+
+/* Checks a batch against the account's first stored voucher, inside the
+ * storing transaction: format and authentication of each voucher, and that
+ * it fits the account's parameters (threshold, size, account key). */
+typedef struct batch_check {
+  vd_server *s;
+  uint8_t **bufs;
+  size_t *lens, n;
+  int bad, conflict, rc;
+  const char *why;
+  int opened_any; /* a voucher of the batch opened (a match or a synthetic voucher) */
+} batch_check;
+
+#define CHECK_REFUSED 1
+
+static int check_batch(void *ctx, const uint8_t *anchor, size_t anchor_len) {
+  batch_check *c = ctx;
+  vouch_psi_server *check = NULL;
+  int status;
+  size_t index;
+  int rc = vouch_psi_server_create(&check, c->s->psi_key, c->s->public_data, c->s->public_len);
+  if (rc == VOUCH_OK && anchor && vouch_psi_server_add(check, anchor, anchor_len, &status, &index) != VOUCH_OK) {
+    /* the anchor no longer opens (public data replaced): start over from this batch */
+    vouch_psi_server_free(check);
+    check = NULL;
+    rc = vouch_psi_server_create(&check, c->s->psi_key, c->s->public_data, c->s->public_len);
+  }
+  for (size_t i = 0; rc == VOUCH_OK && i < c->n && c->bad < 0; i++) {
+    int arc = vouch_psi_server_add(check, c->bufs[i], c->lens[i], &status, &index);
+    if (arc == VOUCH_OK && status != VOUCH_PSI_NOT_OPENED) c->opened_any = 1;
+    if (arc == VOUCH_E_NOMEM) {
+      rc = arc;
+    } else if (arc != VOUCH_OK) { /* malformed, forged, another format, or not this account's */
+      c->bad = (int)i;
+      c->conflict = arc == VOUCH_E_PSI_PARAMS;
+      c->why = vouch_strerror(arc);
+    }
+  }
+  vouch_psi_server_free(check);
+  c->rc = rc;
+  return rc != VOUCH_OK || c->bad >= 0 ? CHECK_REFUSED : 0;
 }
 
 enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
@@ -201,85 +210,46 @@ enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_
   /* One write transaction from the check to the commit, so the voucher that
    * fixes an account's parameters cannot change under us. */
   enum MHD_Result ret;
-  sqlite3 *db = open_db(s);
-  uint8_t *anchor = NULL;
-  size_t anchor_len = 0;
-  if (!db || sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-      account_anchor(db, account, &anchor, &anchor_len) != 0) {
-    ret = vd_db_error(conn, db, "nothing was stored");
-    if (db) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(db);
-    vd_free_vouchers(bufs, lens, n);
-    return ret;
-  }
-  /* Check every voucher before storing any: its format and authentication,
-   * and that it fits the account's parameters (threshold, size, account key),
-   * which its first stored voucher fixed. */
-  vouch_psi_server *check = NULL;
-  int bad = -1, conflict = 0, status, opened_any = 0;
-  size_t index;
-  int rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
-  if (rc == VOUCH_OK && anchor && vouch_psi_server_add(check, anchor, anchor_len, &status, &index) != VOUCH_OK) {
-    /* the anchor no longer opens (public data replaced): start over from this batch */
-    vouch_psi_server_free(check);
-    check = NULL;
-    rc = vouch_psi_server_create(&check, s->psi_key, s->public_data, s->public_len);
-    free(anchor);
-    anchor = NULL;
-  }
-  const char *why = "";
-  for (size_t i = 0; rc == VOUCH_OK && i < n && bad < 0; i++) {
-    int arc = vouch_psi_server_add(check, bufs[i], lens[i], &status, &index);
-    if (arc == VOUCH_OK && status != VOUCH_PSI_NOT_OPENED) opened_any = 1;
-    if (arc == VOUCH_E_NOMEM) {
-      rc = arc;
-    } else if (arc != VOUCH_OK) { /* malformed, forged, another format, or not this account's */
-      bad = (int)i;
-      conflict = arc == VOUCH_E_PSI_PARAMS;
-      why = vouch_strerror(arc);
-    }
-  }
-  vouch_psi_server_free(check);
-  free(anchor);
-  if (rc != VOUCH_OK) {
-    ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "%s", vouch_strerror(rc));
-  } else if (conflict) {
+  vouch_bank *db = open_db(s);
+  batch_check c = {s, bufs, lens, n, -1, 0, VOUCH_OK, "", 0};
+  size_t stored = 0;
+  int rc = db ? vouch_bank_vouchers_store(db, account, (const uint8_t *const *)bufs, lens, n, check_batch, &c, &stored)
+              : VOUCH_E_DB;
+  if (rc == CHECK_REFUSED && c.rc != VOUCH_OK) {
+    ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "%s", vouch_strerror(c.rc));
+  } else if (rc == CHECK_REFUSED && c.conflict) {
     ret = vd_send_error(conn, MHD_HTTP_CONFLICT, "account_mismatch",
                         "vouchers[%d] does not fit account %s (its threshold, size or account key differ from "
-                        "the account's first voucher, or from the batch's first); nothing was stored", bad, account);
-  } else if (bad >= 0) {
-    ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_voucher", "vouchers[%d]: %s; nothing was stored", bad, why);
+                        "the account's first voucher, or from the batch's first); nothing was stored", c.bad, account);
+  } else if (rc == CHECK_REFUSED) {
+    ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_voucher", "vouchers[%d]: %s; nothing was stored", c.bad, c.why);
+  } else if (rc != VOUCH_OK) {
+    ret = vd_db_error(conn, db, rc, "nothing was stored");
   } else {
-    sqlite3_stmt *st = NULL;
-    size_t stored = 0;
-    int ok = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO vouchd_vouchers(account, digest, data) VALUES(?,?,?)",
-                                -1, &st, NULL) == SQLITE_OK;
-    for (size_t i = 0; ok && i < n; i++) {
-      uint8_t digest[32];
-      crypto_generichash(digest, sizeof digest, bufs[i], lens[i], NULL, 0);
-      sqlite3_reset(st);
-      sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_blob(st, 2, digest, 32, SQLITE_TRANSIENT);
-      sqlite3_bind_blob(st, 3, bufs[i], (int)lens[i], SQLITE_STATIC);
-      ok = sqlite3_step(st) == SQLITE_DONE;
-      stored += (size_t)sqlite3_changes(db);
-    }
-    sqlite3_finalize(st);
-    if (ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-      ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:s,s:I,s:I,s:I}", "account", account, "received",
-                                                      (json_int_t)n, "accepted", (json_int_t)stored,
-                                                      "duplicates", (json_int_t)(n - stored)));
-      sqlite3_close(db);
-      vd_free_vouchers(bufs, lens, n);
-      if (stored && opened_any) vd_review_feed(s, account); /* routes_review.c: past the threshold, queue its matches */
-      return ret;
-    }
-    ret = vd_db_error(conn, db, "nothing was stored");
+    ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:s,s:I,s:I,s:I}", "account", account, "received",
+                                                    (json_int_t)n, "accepted", (json_int_t)stored,
+                                                    "duplicates", (json_int_t)(n - stored)));
   }
-  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_close(db);
+  vouch_bank_free(db);
   vd_free_vouchers(bufs, lens, n);
+  /* routes_review.c: past the threshold, queue its matches (only when this batch added an opening) */
+  if (rc == VOUCH_OK && stored && c.opened_any) vd_review_feed(s, account);
   return ret;
+}
+
+typedef struct opened {
+  vouch_psi_server *srv;
+  size_t stored, rejected;
+} opened;
+
+static int open_voucher(void *ctx, const uint8_t *v, size_t len) {
+  opened *o = ctx;
+  int status;
+  size_t index;
+  o->stored++;
+  if (vouch_psi_server_add(o->srv, v, len, &status, &index) != VOUCH_OK)
+    o->rejected++; /* e.g. vouchers made for an earlier public data */
+  return 0;
 }
 
 enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url, vd_request *r) {
@@ -299,30 +269,19 @@ enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, cons
   if (!s->psi_key)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "psi_not_configured",
                          "vouchd was started without --psi-key/--public");
-  sqlite3 *db = open_db(s);
-  sqlite3_stmt *st = NULL;
-  vouch_psi_server *srv = NULL;
-  if (!db || sqlite3_prepare_v2(db, "SELECT data FROM vouchd_vouchers WHERE account = ? ORDER BY id", -1, &st,
-                                NULL) != SQLITE_OK ||
-      vouch_psi_server_create(&srv, s->psi_key, s->public_data, s->public_len) != VOUCH_OK) {
-    sqlite3_finalize(st);
-    enum MHD_Result ret = vd_db_error(conn, db, "cannot read vouchers");
-    sqlite3_close(db);
-    vouch_psi_server_free(srv);
+  vouch_bank *db = open_db(s);
+  opened op = {NULL, 0, 0};
+  int lrc = db ? vouch_psi_server_create(&op.srv, s->psi_key, s->public_data, s->public_len) : VOUCH_E_DB;
+  if (lrc == VOUCH_OK) lrc = vouch_bank_vouchers(db, account, open_voucher, &op);
+  if (lrc != VOUCH_OK) {
+    enum MHD_Result ret = vd_db_error(conn, db, lrc, "cannot read vouchers");
+    vouch_bank_free(db);
+    vouch_psi_server_free(op.srv);
     return ret;
   }
-  sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT);
-  size_t stored = 0, rejected = 0;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    int status;
-    size_t index;
-    stored++;
-    if (vouch_psi_server_add(srv, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &status,
-                             &index) != VOUCH_OK)
-      rejected++; /* e.g. vouchers made for an earlier public data */
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  vouch_bank_free(db);
+  vouch_psi_server *srv = op.srv;
+  size_t stored = op.stored, rejected = op.rejected;
   if (stored == 0) {
     vouch_psi_server_free(srv);
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no vouchers for account %s", account);

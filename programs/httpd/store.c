@@ -1,4 +1,6 @@
-/* programs/httpd/store.c -- API tokens in the service database.
+/* programs/httpd/store.c -- API tokens in the service database (through
+ * the library's service-state calls, vouch/bank.h: an SQLite bank file or a
+ * postgresql:// database shared by replicas).
  * A token is "vd_" + 43 base64url characters (32 random bytes).  Only its
  * SHA-256 is stored; a fast hash is right here because tokens are random
  * (no dictionary to try).  Tokens are loaded into memory at start and on
@@ -24,72 +26,19 @@ int vd_role_from_name(const char *name) {
   return VD_ROLE_NONE;
 }
 
-/* A device token names its account; no other role does. */
-#define TOKENS_TABLE(name)                                                            \
-  "CREATE TABLE IF NOT EXISTS " name "("                                              \
-  "  id INTEGER PRIMARY KEY,"                                                         \
-  "  name TEXT NOT NULL UNIQUE,"                                                      \
-  "  role TEXT NOT NULL CHECK(role IN ('reader','matcher','admin','device')),"        \
-  "  sha256 BLOB NOT NULL UNIQUE CHECK(length(sha256) = 32),"                         \
-  "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"                     \
-  "  account TEXT CHECK((role = 'device') = (account IS NOT NULL)));"
-
-static const char schema[] =
-  "PRAGMA journal_mode=WAL;"
-  "PRAGMA foreign_keys=ON;" TOKENS_TABLE("vouchd_tokens");
-
-/* Databases made before device tokens have a table without `account` whose
- * CHECK refuses the role: copy it into the new shape, in one transaction. */
-static const char migrate_tokens[] =
-  "BEGIN IMMEDIATE;" TOKENS_TABLE("vouchd_tokens_v2")
-  "INSERT INTO vouchd_tokens_v2(id, name, role, sha256, created_at)"
-  "  SELECT id, name, role, sha256, created_at FROM vouchd_tokens;"
-  "DROP TABLE vouchd_tokens;"
-  "ALTER TABLE vouchd_tokens_v2 RENAME TO vouchd_tokens;"
-  "COMMIT;";
-
-static int has_account_column(sqlite3 *db) {
-  sqlite3_stmt *st = NULL;
-  int found = 0;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('vouchd_tokens') WHERE name = 'account'", -1, &st,
-                         NULL) == SQLITE_OK)
-    found = sqlite3_step(st) == SQLITE_ROW;
-  sqlite3_finalize(st);
-  return found;
-}
-
-static int open_db(const char *path, sqlite3 **db, char *err, size_t errcap) {
-  if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-    snprintf(err, errcap, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "cannot open");
-    sqlite3_close(*db);
-    *db = NULL;
-    return -1;
+/* The service database: a vouch bank file (created owner-only: it holds
+ * token hashes and vouchers) or a postgresql:// database. */
+static int open_store(const char *db_path, vouch_bank **out, char *err, size_t errcap) {
+  *out = NULL;
+  if (strncmp(db_path, "postgresql://", 13) && strncmp(db_path, "postgres://", 11)) {
+    /* SQLite gives its -wal and -shm files the database file's mode */
+    int fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
+    else if (errno != EEXIST) {
+      snprintf(err, errcap, "%s: %s", db_path, strerror(errno));
+      return -1;
+    }
   }
-  sqlite3_busy_timeout(*db, 5000);
-  char *msg = NULL;
-  if (sqlite3_exec(*db, schema, NULL, NULL, &msg) != SQLITE_OK ||
-      (!has_account_column(*db) && sqlite3_exec(*db, migrate_tokens, NULL, NULL, &msg) != SQLITE_OK)) {
-    sqlite3_exec(*db, "ROLLBACK", NULL, NULL, NULL);
-    snprintf(err, errcap, "%s: %s", path, msg ? msg : "schema error");
-    sqlite3_free(msg);
-    sqlite3_close(*db);
-    *db = NULL;
-    return -1;
-  }
-  return 0;
-}
-
-int vd_store_init(const char *db_path, char *err, size_t errcap) {
-  /* It holds token hashes and vouchers: only its owner may read it.  SQLite
-   * gives its -wal and -shm files the database file's mode. */
-  int fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) close(fd);
-  else if (errno != EEXIST) {
-    snprintf(err, errcap, "%s: %s", db_path, strerror(errno));
-    return -1;
-  }
-  /* The file is first of all a vouch bank database (the bank module marks it
-   * with its application id and schema); vouchd's tables live beside. */
   vouch_bank *bank = NULL;
   int brc = vouch_bank_open(&bank, db_path, VOUCH_BANK_OPEN_CREATE);
   if (brc != VOUCH_OK) {
@@ -97,47 +46,72 @@ int vd_store_init(const char *db_path, char *err, size_t errcap) {
     vouch_bank_free(bank);
     return -1;
   }
+  *out = bank;
+  return 0;
+}
+
+static int count_token(void *ctx, const vouch_bank_token *t) {
+  (void)t;
+  (*(size_t *)ctx)++;
+  return 0;
+}
+
+int vd_store_init(const char *db_path, char *err, size_t errcap) {
+  vouch_bank *bank;
+  if (open_store(db_path, &bank, err, errcap) != 0) return -1;
+  /* the service tables exist afterwards (SQLite creates them on first use) */
+  size_t n = 0;
+  int rc = vouch_bank_tokens(bank, count_token, &n);
+  if (rc != VOUCH_OK) snprintf(err, errcap, "%s: %s", db_path, vouch_bank_errmsg(bank));
   vouch_bank_free(bank);
-  sqlite3 *db;
-  if (open_db(db_path, &db, err, errcap) != 0) return -1;
-  sqlite3_close(db);
+  return rc == VOUCH_OK ? 0 : -1;
+}
+
+typedef struct token_list {
+  vd_token *list;
+  size_t n, cap;
+  int oom;
+} token_list;
+
+static int load_token(void *ctx, const vouch_bank_token *bt) {
+  token_list *l = ctx;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    vd_token *nl = realloc(l->list, cap * sizeof *nl);
+    if (!nl) {
+      l->oom = 1;
+      return 1;
+    }
+    l->list = nl;
+    l->cap = cap;
+  }
+  vd_token *t = &l->list[l->n];
+  memset(t, 0, sizeof *t);
+  snprintf(t->name, sizeof t->name, "%s", bt->name);
+  t->role = vd_role_from_name(bt->role);
+  if (bt->account) snprintf(t->account, sizeof t->account, "%s", bt->account);
+  if (t->role == VD_ROLE_DEVICE && !t->account[0]) return 0;
+  memcpy(t->hash, bt->sha256, 32);
+  l->n++;
   return 0;
 }
 
 int vd_tokens_load(vd_server *s, char *err, size_t errcap) {
-  sqlite3 *db;
-  if (open_db(s->db_path, &db, err, errcap) != 0) return -1;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "SELECT name, role, sha256, account FROM vouchd_tokens", -1, &st, NULL) != SQLITE_OK) {
-    snprintf(err, errcap, "%s", sqlite3_errmsg(db));
-    sqlite3_close(db);
+  vouch_bank *bank;
+  if (open_store(s->db_path, &bank, err, errcap) != 0) return -1;
+  token_list l = {0};
+  int rc = vouch_bank_tokens(bank, load_token, &l);
+  if (rc != VOUCH_OK || l.oom) {
+    snprintf(err, errcap, "%s: %s", s->db_path, l.oom ? "out of memory" : vouch_bank_errmsg(bank));
+    vouch_bank_free(bank);
+    free(l.list);
     return -1;
   }
-  vd_token *list = NULL;
-  size_t n = 0, cap = 0;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    if (n == cap) {
-      cap = cap ? 2 * cap : 16;
-      vd_token *nl = realloc(list, cap * sizeof *nl);
-      if (!nl) break;
-      list = nl;
-    }
-    vd_token *t = &list[n];
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
-    t->role = vd_role_from_name((const char *)sqlite3_column_text(st, 1));
-    if (sqlite3_column_text(st, 3))
-      snprintf(t->account, sizeof t->account, "%s", (const char *)sqlite3_column_text(st, 3));
-    if (sqlite3_column_bytes(st, 2) != 32 || (t->role == VD_ROLE_DEVICE && !t->account[0])) continue;
-    memcpy(t->hash, sqlite3_column_blob(st, 2), 32);
-    n++;
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  vouch_bank_free(bank);
   pthread_rwlock_wrlock(&s->tokens_lock);
   free(s->tokens);
-  s->tokens = list;
-  s->ntokens = n;
+  s->tokens = l.list;
+  s->ntokens = l.n;
   pthread_rwlock_unlock(&s->tokens_lock);
   return 0;
 }
@@ -163,7 +137,7 @@ int vd_token_check(vd_server *s, const char *header, char *account, unsigned *bu
 }
 
 static const char token_usage[] =
-  "usage: vouchd token create --db FILE --role reader|matcher|admin --name NAME\n"
+  "usage: vouchd token create --db FILE|postgresql://... --role reader|matcher|admin --name NAME\n"
   "       vouchd token create --db FILE --role device --account ID --name NAME\n"
   "       vouchd token list   --db FILE\n"
   "       vouchd token revoke --db FILE --name NAME\n"
@@ -172,6 +146,13 @@ static const char token_usage[] =
   "A device token belongs to one account: it may upload that account's vouchers\n"
   "and read its status, and nothing else (an admin token may do both for any account).\n"
   "A running vouchd picks up changes on SIGHUP.\n";
+
+static int print_token(void *ctx, const vouch_bank_token *t) {
+  (void)ctx;
+  printf("%s\t%s\t%lld%s%s\n", t->name, t->role, (long long)t->created_at, t->account ? "\t" : "",
+         t->account ? t->account : "");
+  return 0;
+}
 
 int vd_cmd_token(int argc, char **argv) {
   static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
@@ -207,25 +188,23 @@ int vd_cmd_token(int argc, char **argv) {
     return 2;
   }
   char err[512] = "";
-  sqlite3 *db;
-  if (sodium_init() < 0 || vd_store_init(db_path, err, sizeof err) != 0 ||
-      open_db(db_path, &db, err, sizeof err) != 0) {
+  vouch_bank *db;
+  if (sodium_init() < 0 || vd_store_init(db_path, err, sizeof err) != 0 || open_store(db_path, &db, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd token: %s\n", err);
     return 2;
   }
   int rc = 0;
-  sqlite3_stmt *st = NULL;
   if (!strcmp(verb, "create")) {
     if (!role || vd_role_from_name(role) == VD_ROLE_NONE || !name || !*name) {
       fprintf(stderr, "vouchd token create: needs --role reader|matcher|admin|device and --name NAME\n");
-      sqlite3_close(db);
+      vouch_bank_free(db);
       return 2;
     }
     if ((vd_role_from_name(role) == VD_ROLE_DEVICE) != (account != NULL) ||
         (account && !vd_valid_account(account))) {
       fprintf(stderr, "vouchd token create: --role device goes with --account ID (1..128 letters, digits and "
                       "._-:@), and only it\n");
-      sqlite3_close(db);
+      vouch_bank_free(db);
       return 2;
     }
     uint8_t raw[32], h[32];
@@ -236,33 +215,25 @@ int vd_cmd_token(int argc, char **argv) {
     sodium_memzero(raw, sizeof raw);
     snprintf(token, sizeof token, "vd_%s", b64);
     crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
-    sqlite3_prepare_v2(db, "INSERT INTO vouchd_tokens(name, role, sha256, account) VALUES(?,?,?,?)", -1, &st, NULL);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 3, h, 32, SQLITE_TRANSIENT);
-    if (account) sqlite3_bind_text(st, 4, account, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-      fprintf(stderr, "vouchd token create: %s\n", sqlite3_errmsg(db));
+    if (vouch_bank_token_add(db, name, role, h, account) != VOUCH_OK) {
+      fprintf(stderr, "vouchd token create: %s\n", vouch_bank_errmsg(db));
       rc = 2;
     } else {
       printf("%s\n", token);
     }
     sodium_memzero(token, sizeof token);
   } else if (!strcmp(verb, "list")) {
-    sqlite3_prepare_v2(db, "SELECT name, role, created_at, account FROM vouchd_tokens ORDER BY id", -1, &st, NULL);
-    while (sqlite3_step(st) == SQLITE_ROW)
-      printf("%s\t%s\t%lld%s%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-             (long long)sqlite3_column_int64(st, 2), sqlite3_column_text(st, 3) ? "\t" : "",
-             sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "");
+    if (vouch_bank_tokens(db, print_token, NULL) != VOUCH_OK) {
+      fprintf(stderr, "vouchd token list: %s\n", vouch_bank_errmsg(db));
+      rc = 2;
+    }
   } else if (!strcmp(verb, "revoke")) {
     if (!name) {
       fprintf(stderr, "vouchd token revoke: needs --name NAME\n");
-      sqlite3_close(db);
+      vouch_bank_free(db);
       return 2;
     }
-    sqlite3_prepare_v2(db, "DELETE FROM vouchd_tokens WHERE name = ?", -1, &st, NULL);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
+    if (vouch_bank_token_remove(db, name) != VOUCH_OK) {
       fprintf(stderr, "vouchd token revoke: no token named '%s'\n", name);
       rc = 2;
     }
@@ -271,7 +242,6 @@ int vd_cmd_token(int argc, char **argv) {
     fputs(token_usage, stderr);
     rc = 2;
   }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  vouch_bank_free(db);
   return rc;
 }

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include <sqlite3.h>
 #include "vouch/vouch.h"
 #include "vouch/bank.h"
 #include "vouch/index.h"
@@ -126,6 +125,13 @@ typedef struct vd_server {
   uint8_t *public_data;
   size_t public_len;
   char public_root_hex[65];
+  /* replica following a PostgreSQL database (replica.c) */
+  int following;
+  pthread_t follow_th;
+  atomic_int follow_stop;
+  atomic_llong index_seq; /* change counter the loaded index holds (-1: none yet) */
+  atomic_llong db_seq;    /* the database's, last seen */
+  unsigned serve;         /* --roles: VD_SERVE_* bits */
 } vd_server;
 
 /* Per-request state, allocated on the first call of the access handler. */
@@ -178,6 +184,17 @@ void vd_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_contex
 void vd_conn_phase(struct MHD_Connection *conn, int phase);
 void vd_conn_bytes(struct MHD_Connection *conn, size_t n);
 int vd_watchdog_start(vd_server *s);
+/* replica.c: --roles (route families served; health, metrics and status always are) */
+#define VD_SERVE_HASH 1u
+#define VD_SERVE_MATCH 2u
+#define VD_SERVE_CURATE 4u
+#define VD_SERVE_VOUCHERS 8u
+#define VD_SERVE_ALL 15u
+int vd_roles_parse(const char *spec, unsigned *out);
+int vd_route_served(const vd_server *s, int route, const char *url);
+/* replica.c: follow a PostgreSQL database's changes, rebuilding --index */
+int vd_follow_start(vd_server *s);
+void vd_follow_stop(vd_server *s);
 void vd_watchdog_stop(vd_server *s);
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);
@@ -218,7 +235,7 @@ void vd_psi_free(vd_server *s);
 enum MHD_Result vd_route_vouchers(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 enum MHD_Result vd_route_account(vd_server *s, struct MHD_Connection *conn, const char *url, vd_request *r);
 /* 503 busy_database when SQLite reports the database locked, else 500 database */
-enum MHD_Result vd_db_error(struct MHD_Connection *conn, sqlite3 *db, const char *what);
+enum MHD_Result vd_db_error(struct MHD_Connection *conn, vouch_bank *db, int rc, const char *what);
 enum MHD_Result vd_route_public(vd_server *s, struct MHD_Connection *conn);
 
 /* routes_review.c: the review console (docs/review.md) */

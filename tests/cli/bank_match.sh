@@ -6,6 +6,8 @@ set -u
 V=${VOUCH_BIN:?VOUCH_BIN not set}
 T=$(mktemp -d /tmp/vouch-cli-bank.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# the bank under test: a file, or a postgresql:// URI (tests/cli/bank_pg.sh)
+DB=${VOUCH_TEST_BANK_DB:-$T/b.sqlite}
 fails=0
 check() { # check DESC EXPECTED_STATUS ACTUAL_STATUS
   if [ "$2" != "$3" ]; then echo "FAIL: $1 (status $3, want $2)"; fails=$((fails+1)); else echo "ok: $1"; fi
@@ -22,30 +24,30 @@ H1N=f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b25
 $V bank --help >/dev/null; check "bank --help" 0 $?
 $V index --help >/dev/null; check "index --help" 0 $?
 $V match --help >/dev/null; check "match --help" 0 $?
-$V bank create --db "$T/b.sqlite" ncmec; check "create" 0 $?
-$V bank create --db "$T/b.sqlite" ncmec 2>/dev/null; check "create twice" 2 $?
-$V bank create --db "$T/b.sqlite" --algo phash p64; check "create phash" 0 $?
+$V bank create --db "$DB" ncmec; check "create" 0 $?
+$V bank create --db "$DB" ncmec 2>/dev/null; check "create twice" 2 $?
+$V bank create --db "$DB" --algo phash p64; check "create phash" 0 $?
 printf 'hash,id,source\n%s,A1,ncmec\n%s,A2,"ncmec,tx"\nbad,A3,x\n' $H1 $H2 > "$T/l.csv"
-$V bank import --db "$T/b.sqlite" ncmec "$T/l.csv" 2>"$T/err"; check "import csv with a bad line" 0 $?
+$V bank import --db "$DB" ncmec "$T/l.csv" 2>"$T/err"; check "import csv with a bad line" 0 $?
 has "bad line reported with its number" "$T/err" "l.csv:4:"
-$V bank import --db "$T/b.sqlite" ncmec "$T/l.csv" --strict 2>/dev/null; check "strict import fails" 2 $?
-printf '%s\n' $H3 | $V bank import --db "$T/b.sqlite" ncmec - --source stdin-list 2>/dev/null; check "import stdin" 0 $?
-$V bank list --db "$T/b.sqlite" > "$T/list"; check "list" 0 $?
+$V bank import --db "$DB" ncmec "$T/l.csv" --strict 2>/dev/null; check "strict import fails" 2 $?
+printf '%s\n' $H3 | $V bank import --db "$DB" ncmec - --source stdin-list 2>/dev/null; check "import stdin" 0 $?
+$V bank list --db "$DB" > "$T/list"; check "list" 0 $?
 has "list counts" "$T/list" "3 entries (3 enabled)"
-$V bank show --db "$T/b.sqlite" ncmec --json > "$T/show"; check "show" 0 $?
+$V bank show --db "$DB" ncmec --json > "$T/show"; check "show" 0 $?
 has "show json" "$T/show" '"entries":3'
-$V bank show --db "$T/b.sqlite" nobank 2>/dev/null; check "show missing bank" 2 $?
-$V bank export --db "$T/b.sqlite" ncmec --format jsonl > "$T/exp.jsonl"; check "export jsonl" 0 $?
+$V bank show --db "$DB" nobank 2>/dev/null; check "show missing bank" 2 $?
+$V bank export --db "$DB" ncmec --format jsonl > "$T/exp.jsonl"; check "export jsonl" 0 $?
 has "export has sources" "$T/exp.jsonl" '"source":"ncmec,tx"'
-$V bank export --db "$T/b.sqlite" ncmec --format csv -o "$T/exp.csv"; check "export csv" 0 $?
-$V bank create --db "$T/b.sqlite" copy && $V bank import --db "$T/b.sqlite" copy "$T/exp.csv" 2>/dev/null
-$V bank export --db "$T/b.sqlite" copy --format csv | cut -d, -f1-4 > "$T/c1"
+$V bank export --db "$DB" ncmec --format csv -o "$T/exp.csv"; check "export csv" 0 $?
+$V bank create --db "$DB" copy && $V bank import --db "$DB" copy "$T/exp.csv" 2>/dev/null
+$V bank export --db "$DB" copy --format csv | cut -d, -f1-4 > "$T/c1"
 cut -d, -f1-4 "$T/exp.csv" > "$T/c2"
 cmp -s "$T/c1" "$T/c2"; check "csv export/import round trip" 0 $?
-$V bank remove --db "$T/b.sqlite" copy; check "remove" 0 $?
+$V bank remove --db "$DB" copy; check "remove" 0 $?
 
-$V index build --db "$T/b.sqlite" -o "$T/i.vidx" 2>/dev/null; check "index of mixed algorithms refused" 2 $?
-$V index build --db "$T/b.sqlite" --bank ncmec -o "$T/i.vidx" > "$T/build"; check "index build" 0 $?
+$V index build --db "$DB" -o "$T/i.vidx" 2>/dev/null; check "index of mixed algorithms refused" 2 $?
+$V index build --db "$DB" --bank ncmec -o "$T/i.vidx" > "$T/build"; check "index build" 0 $?
 has "index build prints count" "$T/build" "3 entries"
 $V index info "$T/i.vidx" --verify > "$T/info"; check "index info --verify" 0 $?
 has "index info" "$T/info" "recomputed: ok"
@@ -68,16 +70,16 @@ $V match --index "$T/i.vidx" --hashes "$T/q" --radius 999 2>/dev/null; check "ra
 $V match --index "$T/nonexistent.vidx" --hashes "$T/q" 2>/dev/null; check "missing index" 2 $?
 
 # disable one entry by id, then the whole bank: matches disappear after rebuild
-$V bank disable --db "$T/b.sqlite" ncmec --id A1 2>/dev/null; check "disable entry" 0 $?
-$V index build --db "$T/b.sqlite" --bank ncmec -o "$T/i.vidx" >/dev/null
+$V bank disable --db "$DB" ncmec --id A1 2>/dev/null; check "disable entry" 0 $?
+$V index build --db "$DB" --bank ncmec -o "$T/i.vidx" >/dev/null
 $V match --index "$T/i.vidx" --hashes "$T/q" >/dev/null; check "disabled entry not matched" 0 $?
-$V bank enable --db "$T/b.sqlite" ncmec --hash $H1 2>/dev/null; check "enable entry by hash" 0 $?
-$V bank disable --db "$T/b.sqlite" ncmec; check "disable bank" 0 $?
-$V index build --db "$T/b.sqlite" -o "$T/i.vidx" >/dev/null; check "index of enabled banks" 0 $?
+$V bank enable --db "$DB" ncmec --hash $H1 2>/dev/null; check "enable entry by hash" 0 $?
+$V bank disable --db "$DB" ncmec; check "disable bank" 0 $?
+$V index build --db "$DB" -o "$T/i.vidx" >/dev/null; check "index of enabled banks" 0 $?
 $V index info "$T/i.vidx" > "$T/info"
 has "only the phash bank" "$T/info" "phash, 0 entries"
-$V bank enable --db "$T/b.sqlite" ncmec
-$V index build --db "$T/b.sqlite" --bank ncmec -o "$T/i.vidx" >/dev/null
+$V bank enable --db "$DB" ncmec
+$V index build --db "$DB" --bank ncmec -o "$T/i.vidx" >/dev/null
 $V match --index "$T/i.vidx" --hashes "$T/q" >/dev/null; check "re-enabled entry matched" 1 $?
 
 # damaged index files: clean error, status 2, never a crash

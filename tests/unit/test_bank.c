@@ -24,6 +24,47 @@ static const char *tmp_path(const char *name) {
   return p;
 }
 
+/* With VOUCH_TEST_PG_HOST set (tests/cli/bank_pg.sh: a scratch PostgreSQL
+ * started by tests/cli/lib/pg_harness.sh), the banks of the tests that do
+ * not depend on the SQLite file format live in PostgreSQL databases, one per
+ * name, created fresh on first use with createdb from VOUCH_TEST_PG_BIN.
+ * (test_signed_lists inspects and damages its bank file with raw SQLite
+ * statements, so it stays on SQLite; cli/audit_bank.sh runs the stored-list
+ * commands on PostgreSQL.) */
+static const char *pg_host(void) {
+  const char *h = getenv("VOUCH_TEST_PG_HOST");
+  return h && *h ? h : NULL;
+}
+
+static int pg_sh(const char *tool, const char *args) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s/%s' -h '%s' -p '%s' -U vouch %s >/dev/null 2>&1", getenv("VOUCH_TEST_PG_BIN"), tool,
+           pg_host(), getenv("VOUCH_TEST_PG_PORT"), args);
+  return system(cmd);
+}
+
+static const char *bank_path(const char *name) {
+  if (!pg_host()) return tmp_path(name);
+  static char buf[8][512];
+  static int k;
+  char db[64];
+  snprintf(db, sizeof db, "vt_%.*s", (int)strcspn(name, "."), name);
+  static char made[32][64];
+  static int nmade;
+  int seen_before = 0;
+  for (int i = 0; i < nmade; i++) seen_before |= !strcmp(made[i], db);
+  if (!seen_before && nmade < 32) {
+    char args[128];
+    snprintf(args, sizeof args, "--if-exists %s", db);
+    (void)pg_sh("dropdb", args);
+    if (pg_sh("createdb", db) != 0) fprintf(stderr, "createdb %s failed\n", db);
+    snprintf(made[nmade++], sizeof made[0], "%s", db);
+  }
+  char *p = buf[k++ % 8];
+  snprintf(p, 512, "postgresql:///%s?host=%s&port=%s&user=vouch", db, pg_host(), getenv("VOUCH_TEST_PG_PORT"));
+  return p;
+}
+
 #define H1 "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 #define H2 "0000000000000000000000000000000000000000000000000000000000000001"
 #define H3 "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
@@ -161,9 +202,11 @@ static int import_str(vouch_bank *b, const char *bank, const char *text, const c
 
 static void test_bank_basics(void) {
   vouch_bank *b = NULL;
-  CHECK_EQ_INT(vouch_bank_open(&b, tmp_path("none.sqlite"), 0), VOUCH_E_NOT_FOUND);
-  vouch_bank_free(b);
-  REQUIRE(vouch_bank_open(&b, tmp_path("b.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  if (!pg_host()) {
+    CHECK_EQ_INT(vouch_bank_open(&b, tmp_path("none.sqlite"), 0), VOUCH_E_NOT_FOUND);
+    vouch_bank_free(b);
+  }
+  REQUIRE(vouch_bank_open(&b, bank_path("b.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
   CHECK_EQ_INT(vouch_bank_create(b, "ncmec", VOUCH_ALGO_PDQ), VOUCH_OK);
   CHECK_EQ_INT(vouch_bank_create(b, "ncmec", VOUCH_ALGO_PDQ), VOUCH_E_EXISTS);
   CHECK_EQ_INT(vouch_bank_create(b, "bad name", VOUCH_ALGO_PDQ), VOUCH_E_INVALID);
@@ -277,7 +320,7 @@ static int write_entry(void *ctx, const vouch_bank_entry *e) {
 
 static void test_roundtrip_formats(void) {
   vouch_bank *b = NULL;
-  REQUIRE(vouch_bank_open(&b, tmp_path("r.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_open(&b, bank_path("r.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
   REQUIRE(vouch_bank_create(b, "src", VOUCH_ALGO_PDQ) == VOUCH_OK);
   /* 300 entries with ids, tags and one or two sources */
   writer w = {0};
@@ -376,7 +419,7 @@ static void test_not_a_bank(void) {
  * and an unchanged bank (ASan reports leaks on the error paths). */
 static void test_alloc_failures(void) {
   vouch_bank *b = NULL;
-  REQUIRE(vouch_bank_open(&b, tmp_path("af.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_open(&b, bank_path("af.sqlite"), VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
   REQUIRE(vouch_bank_create(b, "x", VOUCH_ALGO_PDQ) == VOUCH_OK);
   const char *list = "hash,id,source\n" H1 ",a,s1\n" H2 ",b,\"s1,s2\"\n" H3 ",c,s3\n";
   int failed = 0;
@@ -721,6 +764,122 @@ static void test_schema_v1(void) {
   vouch_audit_secret_key_wipe(&us);
 }
 
+/* PostgreSQL: an empty database is no bank to read, a schema version this
+ * build does not know is refused, a hash of the wrong size is caught. */
+static void test_pg_schema(void) {
+  vouch_bank *b = NULL;
+  const char *path = bank_path("pgschema.sqlite");
+  CHECK_EQ_INT(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY), VOUCH_E_NOT_FOUND);
+  vouch_bank_free(b);
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_create(b, "w", VOUCH_ALGO_PDQ), VOUCH_OK);
+  vouch_bank_free(b);
+  /* a second open migrates nothing and succeeds */
+  REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
+  vouch_bank_free(b);
+  CHECK_EQ_INT(pg_sh("psql", "-d vt_pgschema -v ON_ERROR_STOP=1 -c \"INSERT INTO entries(bank_id,hash,enabled,added_at)"
+                             " VALUES(1,'\\\\x0102',1,0)\""),
+               0);
+  REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
+  dump d;
+  memset(&d, 0, sizeof d);
+  CHECK_EQ_INT(vouch_bank_entries(b, "w", dump_entry, &d), VOUCH_E_DB_CORRUPT);
+  CHECK_EQ_INT(vouch_bank_build_index(b, NULL, 0, tmp_path("pg.vidx"), NULL, NULL), VOUCH_E_DB_CORRUPT);
+  vouch_bank_free(b);
+  /* a replica refuses a schema it does not know, read-only or not */
+  CHECK_EQ_INT(pg_sh("psql", "-d vt_pgschema -v ON_ERROR_STOP=1 -c \"INSERT INTO vouch_schema VALUES(99, 0)\""), 0);
+  CHECK_EQ_INT(vouch_bank_open(&b, path, 0), VOUCH_E_DB_VERSION);
+  CHECK(strstr(vouch_bank_errmsg(b), "99") != NULL);
+  vouch_bank_free(b);
+  CHECK_EQ_INT(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY), VOUCH_E_DB_VERSION);
+  vouch_bank_free(b);
+}
+
+static int count_tokens(void *ctx, const vouch_bank_token *t) {
+  (void)t;
+  (*(int *)ctx)++;
+  return 0;
+}
+
+static int first_len(void *ctx, const uint8_t *first, size_t len) {
+  *(size_t *)ctx = first ? len : 0;
+  return 0;
+}
+
+/* Service state (tokens, vouchers) on either backend; the replica calls on
+ * PostgreSQL (change counter, LISTEN/NOTIFY, the builder lock), refused on
+ * SQLite. */
+static void test_service_and_replicas(void) {
+  vouch_bank *b = NULL, *b2 = NULL;
+  const char *path = bank_path("svc.sqlite");
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  uint8_t h1[32], h2[32];
+  memset(h1, 1, 32);
+  memset(h2, 2, 32);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "ops", "admin", h1, NULL), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "ops", "reader", h2, NULL), VOUCH_E_EXISTS);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "x", "device", h2, NULL), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "x", "root", h2, NULL), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_bank_token_add(b, "phone", "device", h2, "alice"), VOUCH_OK);
+  int nt = 0;
+  CHECK_EQ_INT(vouch_bank_tokens(b, count_tokens, &nt), VOUCH_OK);
+  CHECK_EQ_INT(nt, 2);
+  CHECK_EQ_INT(vouch_bank_token_remove(b, "ops"), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_token_remove(b, "ops"), VOUCH_E_NOT_FOUND);
+  const uint8_t v1[] = "voucher-one", v2[] = "voucher-two";
+  const uint8_t *vs[] = {v1, v2, v1};
+  size_t lens[] = {sizeof v1, sizeof v2, sizeof v1}, stored = 9, first = 9;
+  CHECK_EQ_INT(vouch_bank_vouchers_store(b, "alice", vs, lens, 3, first_len, &first, &stored), VOUCH_OK);
+  CHECK_EQ_INT(first, 0);
+  CHECK_EQ_INT(stored, 2);
+  CHECK_EQ_INT(vouch_bank_vouchers_store(b, "alice", vs, lens, 2, first_len, &first, &stored), VOUCH_OK);
+  CHECK_EQ_INT(first, sizeof v1);
+  CHECK_EQ_INT(stored, 0);
+  int64_t seq = 0;
+  int changed = -1, got = -1;
+  if (!pg_host()) {
+    CHECK_EQ_INT(vouch_bank_change_seq(b, &seq), VOUCH_E_UNSUPPORTED);
+    CHECK_EQ_INT(vouch_bank_build_lock(b, 0, &got), VOUCH_E_UNSUPPORTED);
+    CHECK_EQ_INT(vouch_bank_build_index_seq(b, NULL, 0, tmp_path("svc.vidx"), NULL, NULL, &seq), VOUCH_OK);
+    CHECK_EQ_INT(seq, -1);
+    vouch_bank_free(b);
+    return;
+  }
+  REQUIRE(vouch_bank_open(&b2, path, 0) == VOUCH_OK);
+  /* the first wait starts listening and reports a change; then none */
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 0, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 1);
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 100, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 0);
+  int64_t s0 = 0, s1 = 0;
+  CHECK_EQ_INT(vouch_bank_change_seq(b, &s0), VOUCH_OK);
+  /* vouchers are no bank change */
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 100, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 0);
+  CHECK_EQ_INT(vouch_bank_create(b, "r", VOUCH_ALGO_PDQ), VOUCH_OK);
+  CHECK_EQ_INT(import_str(b, "r", H1 "\n" H2 "\n", "s", 0, NULL), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_change_seq(b2, &s1), VOUCH_OK);
+  CHECK_EQ_INT(s1, s0 + 2); /* two transactions: the create and the import */
+  CHECK_EQ_INT(vouch_bank_wait_change(b2, 2000, &changed), VOUCH_OK);
+  CHECK_EQ_INT(changed, 1);
+  size_t n = 0;
+  CHECK_EQ_INT(vouch_bank_build_index_seq(b2, NULL, 0, tmp_path("svc.vidx"), NULL, &n, &seq), VOUCH_OK);
+  CHECK_EQ_INT(seq, s1);
+  CHECK_EQ_INT(n, 2);
+  /* one builder at a time */
+  CHECK_EQ_INT(vouch_bank_build_lock(b, 0, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 1);
+  CHECK_EQ_INT(vouch_bank_build_lock(b2, 0, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 0);
+  CHECK_EQ_INT(vouch_bank_build_unlock(b), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_build_lock(b2, 0, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 1);
+  vouch_bank_free(b2); /* a freed handle's lock is released with its connection */
+  CHECK_EQ_INT(vouch_bank_build_lock(b, 1, &got), VOUCH_OK);
+  CHECK_EQ_INT(got, 1);
+  vouch_bank_free(b);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-bank-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -728,10 +887,12 @@ int main(void) {
   TT_RUN(test_parser_table);
   TT_RUN(test_bank_basics);
   TT_RUN(test_roundtrip_formats);
-  TT_RUN(test_not_a_bank);
+  if (!pg_host()) TT_RUN(test_not_a_bank);
   TT_RUN(test_alloc_failures);
   TT_RUN(test_signed_lists);
-  TT_RUN(test_schema_v1);
+  if (!pg_host()) TT_RUN(test_schema_v1);
+  if (pg_host()) TT_RUN(test_pg_schema);
+  TT_RUN(test_service_and_replicas);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
