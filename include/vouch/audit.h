@@ -268,6 +268,28 @@ VOUCH_API int vouch_audit_db_check_lists(const vouch_audit_db *db, const vouch_a
  *  `*bad` (may be NULL) receives the first failing record's number. */
 VOUCH_API int vouch_audit_db_verify_sources(const vouch_audit_db *db, size_t *bad);
 
+/* The one bank name of an audited index. */
+#define VOUCH_AUDIT_INDEX_BANK "audited"
+
+/*! vouch_audit_index_write() :
+ *  Writes the index file `path` (vouch_index_write(), vouch/index.h) of the
+ *  live set of `db`: exactly the live hashes, in bank VOUCH_AUDIT_INDEX_BANK,
+ *  each entry with
+ *    source   = its attestation set: the names of the sources whose signed
+ *               lists put it in (the leaf's source bits), in source order,
+ *               joined with ',';
+ *    ext_id   = "leaf:N", N the table leaf that added it;
+ *    entry_id = N + 1.
+ *  The index's canonical leaf includes all three, so the index root commits
+ *  to who attested each hash and where the table added it.  The same table
+ *  always gives the same file and root.  `root` (may be NULL) receives the
+ *  index root; on failure `err` (may be NULL) may receive vouch_index_write()'s
+ *  detail and no file is left behind.
+ * @return : VOUCH_OK, VOUCH_E_INVALID (db or path NULL), VOUCH_E_NOMEM,
+ *           vouch_index_write()'s codes (VOUCH_E_LIMIT, VOUCH_E_IO). */
+VOUCH_API int vouch_audit_index_write(const vouch_audit_db *db, const char *path,
+                                      uint8_t root[VOUCH_MERKLE_HASH_BYTES], char *err, size_t err_cap);
+
 /* ===================================================== signed tree heads */
 
 #define VOUCH_AUDIT_STH_BYTES 268U

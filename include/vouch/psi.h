@@ -314,6 +314,15 @@ VOUCH_API int vouch_psi_voucher_make(vouch_psi_account *a, const vouch_psi_publi
                                      double synthetic_rate, uint8_t *out, size_t cap,
                                      int *synthetic);
 
+/*! vouch_psi_voucher_id() :
+ *  The voucher id: the 16 random bytes at offset 48 of the voucher header
+ *  (docs/protocol.md section 6) that name one voucher, e.g. in a file name.
+ *  Reads only the header: the voucher is not opened or authenticated.
+ * @return : VOUCH_OK, VOUCH_E_PSI_FORMAT (shorter than a header or not a
+ *           voucher), VOUCH_E_PSI_VERSION (a version-1 voucher); `id` is
+ *           left untouched on error. */
+VOUCH_API int vouch_psi_voucher_id(const uint8_t *voucher, size_t len, uint8_t id[VOUCH_PSI_ID_BYTES]);
+
 /* ---- server ---- */
 
 typedef struct vouch_psi_server vouch_psi_server;

@@ -1428,10 +1428,6 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
   vouch_audit_db *db = NULL, *prev = NULL;
   loaded_list *ll = NULL;
   vouch_audit_list *lists = NULL;
-  vouch_index_input *in = NULL;
-  char **src = NULL, (*ext)[32] = NULL;
-  uint8_t *live = NULL;
-  size_t n = 0;
   int rc, ret = CLI_EXIT_ERROR;
   if (table_path) {
     if (load_db(table_path, &db, &rc) != 0)
@@ -1475,56 +1471,18 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
     if (save_db(audit_out, db) != 0)
       goto out;
   }
-  int algo = vouch_audit_db_algo(db);
-  size_t hb = vouch_algo_bytes(algo);
-  n = (size_t)vouch_audit_db_live_count(db);
-  live = malloc((n ? n : 1) * hb);
-  in = calloc(n ? n : 1, sizeof *in);
-  src = calloc(n ? n : 1, sizeof *src);
-  ext = calloc(n ? n : 1, sizeof *ext);
-  if (!live || !in || !src || !ext || vouch_audit_db_live(db, live, (n ? n : 1) * hb) != VOUCH_OK) {
+  uint8_t iroot[32], troot[32];
+  char err[256] = "";
+  rc = vouch_audit_index_write(db, index_out, iroot, err, sizeof err);
+  if (rc == VOUCH_E_NOMEM && !err[0]) {
     cli_errorf("out of memory");
     goto out;
   }
-  /* Each entry records its attestation set: the names of the sources whose
-   * signed lists put it in (the index's canonical leaf includes `source`, so
-   * the index root commits to it), and the table leaf that added it. */
-  size_t ns = vouch_audit_db_nsources(db);
-  for (size_t i = 0; i < n; i++) {
-    uint64_t leaf;
-    vouch_audit_leaf lf;
-    if (vouch_audit_db_find(db, live + i * hb, &leaf) != VOUCH_OK || vouch_audit_db_leaf(db, leaf, &lf) != VOUCH_OK)
-      goto out;
-    src[i] = malloc(ns * (VOUCH_AUDIT_NAME_MAX + 1) + 1);
-    if (!src[i])
-      goto out;
-    size_t used = 0;
-    for (size_t k = 0; k < ns; k++) {
-      vouch_audit_source_record r;
-      if (!(lf.sources >> k & 1) || vouch_audit_db_source(db, k, &r) != VOUCH_OK)
-        continue;
-      size_t nl = strlen(r.source.name); /* <= VOUCH_AUDIT_NAME_MAX: fits the allocation */
-      if (used)
-        src[i][used++] = ',';
-      memcpy(src[i] + used, r.source.name, nl);
-      used += nl;
-    }
-    src[i][used] = 0;
-    snprintf(ext[i], sizeof ext[i], "leaf:%llu", (unsigned long long)leaf);
-    in[i].hash = live + i * hb;
-    in[i].bank = 0;
-    in[i].entry_id = leaf + 1;
-    in[i].ext_id = ext[i];
-    in[i].source = src[i];
-  }
-  const char *banks[1] = {"audited"};
-  uint8_t iroot[32], troot[32];
-  char err[256] = "";
-  rc = vouch_index_write(index_out, algo, banks, 1, in, n, iroot, err, sizeof err);
   if (rc != VOUCH_OK) {
     cli_errorf("index build: %s%s%s", vouch_strerror(rc), err[0] ? ": " : "", err);
     goto out;
   }
+  size_t n = (size_t)vouch_audit_db_live_count(db);
   vouch_audit_db_root(db, troot);
   vouch_audit_policy p = vouch_audit_db_policy(db);
   printf("%s: %zu entries (audited table version %llu, rule %u sources%s), root ", index_out, n,
@@ -1541,13 +1499,6 @@ out:
       free(ll[i].buf);
   free(ll);
   free(lists);
-  if (src)
-    for (size_t i = 0; i < n; i++)
-      free(src[i]);
-  free(src);
-  free(ext);
-  free(in);
-  free(live);
   vouch_audit_db_free(db);
   vouch_audit_db_free(prev);
   return ret;

@@ -1,9 +1,14 @@
 /* tests/unit/test_audit.c -- keys, signed lists, the two-source rule, the
  * audited table, tree heads, the log, fork detection, trust pins. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "vouch/audit.h"
 #include "vouch/hash.h"
+#include "vouch/index.h"
 #include "common/internal.h"
 #include "tinytest.h"
 
@@ -532,6 +537,90 @@ static void test_sth_log_fork(void) {
   free_all(&b, 4);
 }
 
+/* vouch_audit_index_write(): the index holds exactly the live set, each
+ * entry's source its attestation set (names in source-number order), ext id
+ * "leaf:N" of the adding leaf, entry id N + 1; the same table gives the same
+ * root; allocation failures leave no file. */
+static void test_index_write(void) {
+  lists4 a = {0};
+  vouch_audit_db *v1 = build_v1(&a);
+  REQUIRE(v1);
+  char dir[] = "/tmp/vouch-test-audit-XXXXXX", path[64], path2[64];
+  REQUIRE(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/a.vidx", dir);
+  snprintf(path2, sizeof path2, "%s/b.vidx", dir);
+  uint8_t root[32], root2[32];
+  char err[128];
+  CHECK_EQ_INT(vouch_audit_index_write(v1, path, root, err, sizeof err), VOUCH_OK);
+  CHECK_EQ_INT(vouch_audit_index_write(v1, path2, root2, NULL, 0), VOUCH_OK);
+  CHECK(memcmp(root, root2, 32) == 0);
+  CHECK_EQ_INT(vouch_audit_index_write(NULL, path, root, NULL, 0), VOUCH_E_INVALID);
+
+  /* The names of the sources, by number. */
+  char names[4][VOUCH_AUDIT_NAME_MAX + 1];
+  size_t ns = vouch_audit_db_nsources(v1);
+  REQUIRE(ns == 3);
+  for (size_t k = 0; k < ns; k++) {
+    vouch_audit_source_record r;
+    REQUIRE(vouch_audit_db_source(v1, k, &r) == VOUCH_OK);
+    snprintf(names[k], sizeof names[k], "%s", r.source.name);
+  }
+  vouch_index *idx = NULL;
+  REQUIRE(vouch_index_open(&idx, path, NULL) == VOUCH_OK);
+  CHECK(memcmp(vouch_index_root(idx), root, 32) == 0);
+  CHECK(vouch_index_verify_root(idx) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_index_count(idx), 40);
+  CHECK_EQ_INT(vouch_index_bank_count(idx), 1);
+  CHECK(strcmp(vouch_index_bank_name(idx, 0), "audited") == 0);
+  int wrong = 0;
+  for (size_t i = 0; i < vouch_index_count(idx); i++) {
+    vouch_index_entry e;
+    uint64_t leaf;
+    vouch_audit_leaf lf;
+    if (vouch_index_get(idx, i, &e) != VOUCH_OK || vouch_audit_db_find(v1, e.hash, &leaf) != VOUCH_OK ||
+        vouch_audit_db_leaf(v1, leaf, &lf) != VOUCH_OK) {
+      wrong++;
+      continue;
+    }
+    char want[4 * (VOUCH_AUDIT_NAME_MAX + 1)] = "", ext[32];
+    for (size_t k = 0; k < ns; k++)
+      if (lf.sources >> k & 1) {
+        if (want[0])
+          strcat(want, ",");
+        strcat(want, names[k]);
+      }
+    snprintf(ext, sizeof ext, "leaf:%llu", (unsigned long long)leaf);
+    /* 80..99 are in all three lists, 100..119 in US2 and GB only. */
+    size_t commas = 0;
+    for (size_t c = 0; c < e.src_len; c++)
+      commas += e.source[c] == ',';
+    wrong += e.entry_id != leaf + 1 || e.bank != 0 || e.ext_len != strlen(ext) ||
+             memcmp(e.ext_id, ext, e.ext_len) != 0 || e.src_len != strlen(want) ||
+             memcmp(e.source, want, e.src_len) != 0 || (commas != 1 && commas != 2);
+  }
+  CHECK_EQ_INT(wrong, 0);
+  vouch_index_free(idx);
+
+  /* Allocation failures: VOUCH_E_NOMEM and no file, or success. */
+  int unexpected = 0;
+  for (long k = 0; k < 12; k++) {
+    char p3[80];
+    snprintf(p3, sizeof p3, "%s/f%ld.vidx", dir, k);
+    vouch__test_fail_allocs_after(k);
+    int rc = vouch_audit_index_write(v1, p3, root2, NULL, 0);
+    vouch__test_fail_allocs_after(-1);
+    int exists = access(p3, F_OK) == 0;
+    unexpected += rc == VOUCH_OK ? !exists || memcmp(root, root2, 32) != 0 : rc != VOUCH_E_NOMEM || exists;
+    remove(p3);
+  }
+  CHECK_EQ_INT(unexpected, 0);
+  remove(path);
+  remove(path2);
+  rmdir(dir);
+  vouch_audit_db_free(v1);
+  free_all(&a, 3);
+}
+
 static void test_alloc_failures(void) {
   lists4 a = {0};
   vouch_audit_db *v1 = build_v1(&a);
@@ -571,6 +660,7 @@ int main(void) {
   TT_RUN(test_db);
   TT_RUN(test_table_rules);
   TT_RUN(test_sth_log_fork);
+  TT_RUN(test_index_write);
   TT_RUN(test_alloc_failures);
   vouch_audit_secret_key_wipe(&k_us1);
   vouch_audit_secret_key_wipe(&k_us2);
