@@ -1,4 +1,4 @@
-/* src/audit/proof.c -- RFC 9162 inclusion and consistency proofs, and the
+/* src/merkle/proof.c -- RFC 9162 inclusion and consistency proofs, and the
  * multi-threaded tree head (see vouch/merkle.h).
  *
  * Generation follows the recursive definitions of RFC 9162 2.1.3.1 (PATH)
