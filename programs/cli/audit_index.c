@@ -109,7 +109,7 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
       goto out;
     }
     vouch_audit_policy pol = {(uint8_t)min_sources, (uint8_t)(any_jurisdiction ? 0 : 1)};
-    rc = vouch_audit_db_build(prev, lists, nlists, pol, &db);
+    rc = vouch_audit_db_build(&db, prev, lists, nlists, pol);
     if (rc != VOUCH_OK) {
       cli_errorf("index build: audited table: %s", vouch_strerror(rc));
       goto out;

@@ -53,7 +53,7 @@ static int log_append(int argc, char **argv) {
       ret = audit_exit_for(rc);
       goto out;
     }
-  } else if (vouch_audit_log_create(sth.server_pk, &log) != VOUCH_OK) {
+  } else if (vouch_audit_log_create(&log, sth.server_pk) != VOUCH_OK) {
     goto out;
   }
   rc = vouch_audit_sth_matches_db(&sth, db);

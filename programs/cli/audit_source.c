@@ -160,7 +160,7 @@ static int source_sign(int argc, char **argv) {
   }
   vouch_audit_secret_key_wipe(&k);
   free(h);
-  vouch_audit_free(list);
+  vouch_free(list);
   return ret;
 }
 

@@ -50,7 +50,7 @@ int audit_build(int argc, char **argv) {
     goto out;
   }
   vouch_audit_policy pol = {(uint8_t)k, (uint8_t)(any ? 0 : 1)};
-  rc = vouch_audit_db_build(prev, lists, (size_t)nops, pol, &db);
+  rc = vouch_audit_db_build(&db, prev, lists, (size_t)nops, pol);
   if (rc != VOUCH_OK) {
     cli_errorf("build failed: %s", vouch_strerror(rc));
     goto out;
@@ -209,7 +209,7 @@ int audit_prove(int argc, char **argv) {
     fputs(text, stdout);
     ret = CLI_EXIT_OK;
   }
-  vouch_audit_free(text);
+  vouch_free(text);
   vouch_audit_db_free(db);
   return ret;
 }

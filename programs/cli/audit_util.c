@@ -141,13 +141,13 @@ static int dec_seckey(const uint8_t *b, size_t n, void *out, size_t *w) {
 }
 static int dec_db(const uint8_t *b, size_t n, void *out, size_t *w) {
   (void)w;
-  return vouch_audit_db_parse(b, n, out);
+  return vouch_audit_db_parse(out, b, n);
 }
 static int dec_sth(const uint8_t *b, size_t n, void *out, size_t *w) {
   (void)w;
   return vouch_audit_sth_decode(b, n, out);
 }
-static int dec_log(const uint8_t *b, size_t n, void *out, size_t *w) { return vouch_audit_log_parse(b, n, out, w); }
+static int dec_log(const uint8_t *b, size_t n, void *out, size_t *w) { return vouch_audit_log_parse(out, b, n, w); }
 static int dec_trust(const uint8_t *b, size_t n, void *out, size_t *w) {
   return vouch_audit_trust_parse((const char *)b, n, out, w);
 }
@@ -196,7 +196,7 @@ int audit_load_log(const char *path, vouch_audit_log **log, int *rc_out) {
 }
 int audit_load_trust(const char *path, vouch_audit_trust *t) { return load_file(path, dec_trust, t, AT_LINE, 0, NULL); }
 
-/* Encodes an object into a buffer freed with vouch_audit_free(). */
+/* Encodes an object into a buffer freed with vouch_free(). */
 typedef int (*encode_fn)(const void *obj, uint8_t **out, size_t *len);
 static int enc_db(const void *o, uint8_t **b, size_t *n) { return vouch_audit_db_encode(o, b, n); }
 static int enc_log(const void *o, uint8_t **b, size_t *n) { return vouch_audit_log_encode(o, b, n); }
@@ -210,7 +210,7 @@ static int save_file(const char *path, encode_fn encode, const void *obj) {
     return -1;
   }
   int r = audit_write_atomic(path, buf, len, 0644);
-  vouch_audit_free(buf);
+  vouch_free(buf);
   return r;
 }
 int audit_save_db(const char *path, const vouch_audit_db *db) { return save_file(path, enc_db, db); }

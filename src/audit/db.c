@@ -245,8 +245,8 @@ static int policy_ok(vouch_audit_policy p) {
   return p.min_sources >= 1 && p.min_sources <= VOUCH_AUDIT_SOURCES_MAX && p.distinct_jurisdictions <= 1;
 }
 
-int vouch_audit_db_build(const vouch_audit_db *prev, const vouch_audit_list *lists, size_t nlists,
-                         vouch_audit_policy policy, vouch_audit_db **out) {
+int vouch_audit_db_build(vouch_audit_db **out, const vouch_audit_db *prev, const vouch_audit_list *lists,
+                         size_t nlists, vouch_audit_policy policy) {
   if (!out || !policy_ok(policy) || (nlists && !lists))
     return VOUCH_E_INVALID;
   *out = NULL;
@@ -447,7 +447,7 @@ int vouch_audit_db_encode(const vouch_audit_db *db, uint8_t **out, size_t *out_l
   return VOUCH_OK;
 }
 
-int vouch_audit_db_parse(const uint8_t *buf, size_t len, vouch_audit_db **out) {
+int vouch_audit_db_parse(vouch_audit_db **out, const uint8_t *buf, size_t len) {
   if (!buf || !out)
     return VOUCH_E_INVALID;
   *out = NULL;
@@ -577,7 +577,7 @@ int vouch_audit_db_check_lists(const vouch_audit_db *db, const vouch_audit_db *p
   if ((db->version > 1) != (prev != NULL) || (prev && prev->version + 1 != db->version))
     return VOUCH_E_INVALID;
   vouch_audit_db *re = NULL;
-  int rc = vouch_audit_db_build(prev, lists, nlists, db->policy, &re);
+  int rc = vouch_audit_db_build(&re, prev, lists, nlists, db->policy);
   if (rc == VOUCH_E_ALGO_MISMATCH || rc == VOUCH_E_INVALID)
     return VOUCH_E_AUDIT_POLICY;
   VOUCH_TRY(rc);

@@ -131,7 +131,7 @@ struct vouch_audit_log {
   size_t proofs_n, proofs_cap; /* in hashes */
 };
 
-int vouch_audit_log_create(const uint8_t server_pk[VOUCH_AUDIT_PK_BYTES], vouch_audit_log **out) {
+int vouch_audit_log_create(vouch_audit_log **out, const uint8_t server_pk[VOUCH_AUDIT_PK_BYTES]) {
   if (!server_pk || !out)
     return VOUCH_E_INVALID;
   vouch_audit_log *log = vouch__calloc(1, sizeof *log);
@@ -240,7 +240,7 @@ int vouch_audit_log_append(vouch_audit_log *log, const vouch_audit_sth *sth, con
   return push(log, sth, bytes, proof, proof_n);
 }
 
-int vouch_audit_log_parse(const uint8_t *buf, size_t len, vouch_audit_log **out, size_t *bad_record) {
+int vouch_audit_log_parse(vouch_audit_log **out, const uint8_t *buf, size_t len, size_t *bad_record) {
   if (!buf || !out)
     return VOUCH_E_INVALID;
   *out = NULL;
@@ -254,7 +254,7 @@ int vouch_audit_log_parse(const uint8_t *buf, size_t len, vouch_audit_log **out,
   if (count > VOUCH_AUDIT_LOG_MAX)
     return VOUCH_E_LIMIT;
   vouch_audit_log *log;
-  VOUCH_TRY(vouch_audit_log_create(buf + 8, &log));
+  VOUCH_TRY(vouch_audit_log_create(&log, buf + 8));
   size_t o = LOG_HEADER_BYTES;
   int rc = VOUCH_OK;
   for (uint64_t i = 0; i < count; i++) {

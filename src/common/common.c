@@ -1,6 +1,8 @@
 /* src/common/common.c -- version, init, error strings, the allocator, the
  * job runner. */
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include "vouch/common.h"
@@ -110,3 +112,13 @@ void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, unsigned 
 }
 
 void vouch_free(void *p) { vouch__free(p); }
+
+int vouch__errf(char *buf, size_t cap, int rc, const char *fmt, ...) {
+  if (!buf || cap == 0)
+    return rc;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, cap, fmt, ap);
+  va_end(ap);
+  return rc;
+}

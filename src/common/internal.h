@@ -32,6 +32,14 @@ VOUCH_API void vouch__test_fail_allocs_after(long n);
 #define VOUCH__MAX_JOB_THREADS 256U
 VOUCH_HIDDEN void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, unsigned n);
 
+/* Error detail (vouch/errors.h, "Error detail"): formats the detail into
+ * buf (cap bytes, always NUL-terminated; nothing if buf is NULL or cap 0)
+ * and returns rc, so a failure reads `return vouch__errf(h->errmsg, sizeof
+ * h->errmsg, VOUCH_E_IO, "%s: ...", path);`.  For handles' errmsg fields and
+ * callers' err/err_cap buffers alike. */
+VOUCH_HIDDEN int vouch__errf(char *buf, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Returns rc from the enclosing function if the expression is not VOUCH_OK. */
 #define VOUCH_TRY(expr)                 \
   do {                                  \

@@ -823,7 +823,7 @@ static void test_alloc_failures(void) {
     int rc = vouch__setup(w.skey, keys, 25, NULL, &pd, &len, NULL, &w.rng);
     vouch__test_fail_allocs_after(-1);
     CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
-    vouch_psi_buf_free(pd);
+    vouch_free(pd);
   }
   vouch_psi_payload pl;
   REQUIRE(vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, w.db[0], 32, NULL) == VOUCH_OK);
