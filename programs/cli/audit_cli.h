@@ -39,13 +39,15 @@ typedef struct audit_opt {
   const char **value;
   int *flag;
 } audit_opt;
-/* Parses argv with getopt_long: options in any order before or between
- * operands, "--" ends them.  *ops receives the operands in order (moved to
- * the front of argv + 1), *nops their count.  Returns -1 after a message
- * on a usage error. */
-int audit_parse_opts(int argc, char **argv, const audit_opt *opts, size_t nopts, char ***ops, int *nops);
-/* --help or -h anywhere in argv. */
-int audit_wants_help(int argc, char **argv);
+/* The start of every subcommand: with --help or -h anywhere in argv, prints
+ * `help` on stdout and returns 1; otherwise parses argv with getopt_long
+ * (options in any order before or between operands, "--" ends them; *ops
+ * receives the operands in order, moved to the front of argv + 1, *nops
+ * their count) and returns 0, or -1 after a message on a usage error. */
+int audit_args(int argc, char **argv, const audit_opt *opts, size_t nopts, const char *help, char ***ops,
+               int *nops);
+/* "usage: SYNOPSIS" on stderr; returns the usage exit status (2). */
+int audit_usage(const char *synopsis);
 /* 64 hex digits into 32 bytes; 0 or -1. */
 int audit_parse_hex32(const char *s, uint8_t out[32]);
 
@@ -70,6 +72,15 @@ int audit_load_trust(const char *path, vouch_audit_trust *t);
 /* Encode and write atomically. */
 int audit_save_db(const char *path, const vouch_audit_db *db);
 int audit_save_log(const char *path, const vouch_audit_log *log);
+/* The next table version: opens the signed lists (the files `paths`, or
+ * with `bufs` the n buffers bufs/lens, e.g. read from a bank), loads the
+ * previous version from prev_path (may be NULL), builds with `pol` and
+ * writes the table to out_path.  A build failure is reported as
+ * "WHAT: error".  *db and *prev receive the new and the previous table
+ * (NULL if not made; free both either way).  Returns an exit status. */
+int audit_build_next(char *const *paths, uint8_t *const *bufs, const size_t *lens, size_t n, const char *prev_path,
+                     vouch_audit_policy pol, const char *out_path, const char *what, vouch_audit_db **db,
+                     vouch_audit_db **prev);
 
 /* ---- subcommands: argv[0] is the subcommand's name; each returns an exit status ---- */
 int audit_cmd_source(int argc, char **argv);   /* source keygen|sign|verify (audit_source.c) */

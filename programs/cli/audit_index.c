@@ -72,8 +72,6 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
                           const size_t *list_lens, size_t nlists, unsigned min_sources, int any_jurisdiction,
                           const char *prev_path, const char *audit_out, const char *index_out) {
   vouch_audit_db *db = NULL, *prev = NULL;
-  audit_loaded_list *ll = NULL;
-  vouch_audit_list *lists = NULL;
   int rc, ret = CLI_EXIT_ERROR;
   if (table_path) {
     if (audit_load_db(table_path, &db, &rc) != 0)
@@ -84,38 +82,13 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
                  "or --db with lists imported by 'bank import --signed') and --audit-out TABLE.vdb");
       return CLI_EXIT_ERROR;
     }
-    ll = calloc(nlists, sizeof *ll);
-    lists = calloc(nlists, sizeof *lists);
-    if (!ll || !lists)
-      goto out;
-    for (size_t i = 0; i < nlists; i++) {
-      if (list_bufs) { /* lists taken from a bank: verified again here */
-        rc = vouch_audit_list_open(list_bufs[i], list_lens[i], &lists[i]);
-        if (rc != VOUCH_OK) {
-          cli_errorf("stored signed list %zu: %s", i + 1, vouch_strerror(rc));
-          ret = audit_exit_for(rc);
-          goto out;
-        }
-        continue;
-      }
-      if (audit_load_list(list_paths[i], &ll[i], &rc) != 0) {
-        ret = audit_exit_for(rc);
-        goto out;
-      }
-      lists[i] = ll[i].list;
-    }
-    if (prev_path && audit_load_db(prev_path, &prev, &rc) != 0) {
-      ret = audit_exit_for(rc);
-      goto out;
-    }
     vouch_audit_policy pol = {(uint8_t)min_sources, (uint8_t)(any_jurisdiction ? 0 : 1)};
-    rc = vouch_audit_db_build(&db, prev, lists, nlists, pol);
-    if (rc != VOUCH_OK) {
-      cli_errorf("index build: audited table: %s", vouch_strerror(rc));
+    int ec = audit_build_next(list_paths, list_bufs, list_lens, nlists, prev_path, pol, audit_out,
+                              "index build: audited table", &db, &prev);
+    if (ec != CLI_EXIT_OK) {
+      ret = ec;
       goto out;
     }
-    if (audit_save_db(audit_out, db) != 0)
-      goto out;
   }
   uint8_t iroot[32], troot[32];
   char err[256] = "";
@@ -140,11 +113,6 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
   printf("%s%s\n", audit_out && !table_path ? " -> " : "", audit_out && !table_path ? audit_out : "");
   ret = CLI_EXIT_OK;
 out:
-  if (ll)
-    for (size_t i = 0; i < nlists; i++)
-      free(ll[i].buf);
-  free(ll);
-  free(lists);
   vouch_audit_db_free(db);
   vouch_audit_db_free(prev);
   return ret;

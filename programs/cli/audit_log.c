@@ -28,18 +28,17 @@ static int log_append(int argc, char **argv) {
              {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit log append --log LOG.vlog --sth HEAD.vsth --db TABLE.vdb\n\n"
-           "Appends the signed head of TABLE to the log (created if absent, for the head's\n"
-           "key), with the consistency proof from the previous head, computed from TABLE and\n"
-           "checked before anything is written.  Refuses a gap, another key, a rule change,\n"
-           "a rewrite of earlier leaves, and a second head for a version already logged (a fork).\n");
+  int parsed = audit_args(argc, argv, o, 4,
+                          "usage: vouch audit log append --log LOG.vlog --sth HEAD.vsth --db TABLE.vdb\n\n"
+                          "Appends the signed head of TABLE to the log (created if absent, for the head's\n"
+                          "key), with the consistency proof from the previous head, computed from TABLE and\n"
+                          "checked before anything is written.  Refuses a gap, another key, a rule change,\n"
+                          "a rewrite of earlier leaves, and a second head for a version already logged (a fork).\n",
+                          &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 4, &ops, &nops) != 0 || nops || !logp || !sthp || !dbp) {
-    cli_errorf("usage: vouch audit log append --log LOG.vlog --sth HEAD.vsth --db TABLE.vdb");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops || !logp || !sthp || !dbp)
+    return audit_usage("vouch audit log append --log LOG.vlog --sth HEAD.vsth --db TABLE.vdb");
   vouch_audit_sth sth;
   vouch_audit_db *db = NULL;
   vouch_audit_log *log = NULL;
@@ -94,15 +93,14 @@ static int log_show(int argc, char **argv) {
   audit_opt o[] = {{"--json", 0, NULL, &json}, {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit log show [--json] LOG.vlog\n\n"
-           "Verifies the log and prints its heads, one per line (--json: JSON Lines).\n");
+  int parsed = audit_args(argc, argv, o, 2,
+                          "usage: vouch audit log show [--json] LOG.vlog\n\n"
+                          "Verifies the log and prints its heads, one per line (--json: JSON Lines).\n",
+                          &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 2, &ops, &nops) != 0 || nops != 1) {
-    cli_errorf("usage: vouch audit log show [--json] LOG.vlog");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops != 1)
+    return audit_usage("vouch audit log show [--json] LOG.vlog");
   vouch_audit_log *log;
   int rc = VOUCH_OK;
   if (audit_load_log(ops[0], &log, &rc) != 0)
@@ -133,19 +131,18 @@ static int log_verify(int argc, char **argv) {
              {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit log verify [--trusted FILE] [--against OTHER.vlog] [--json] LOG.vlog\n\n"
-           "Checks every head's signature, that versions follow without gaps, and every\n"
-           "consistency proof between successive heads.  --trusted: the log's key must be a\n"
-           "pinned server key and every pinned root must be in the log.  --against: a second\n"
-           "copy of the log (another mirror, or an older download); any version with two\n"
-           "different heads is a fork.  Exit 1 on any failure.\n");
+  int parsed = audit_args(argc, argv, o, 4,
+                      "usage: vouch audit log verify [--trusted FILE] [--against OTHER.vlog] [--json] LOG.vlog\n\n"
+                      "Checks every head's signature, that versions follow without gaps, and every\n"
+                      "consistency proof between successive heads.  --trusted: the log's key must be a\n"
+                      "pinned server key and every pinned root must be in the log.  --against: a second\n"
+                      "copy of the log (another mirror, or an older download); any version with two\n"
+                      "different heads is a fork.  Exit 1 on any failure.\n",
+                      &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 4, &ops, &nops) != 0 || nops != 1) {
-    cli_errorf("usage: vouch audit log verify [--trusted FILE] [--against OTHER.vlog] LOG.vlog");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops != 1)
+    return audit_usage("vouch audit log verify [--trusted FILE] [--against OTHER.vlog] LOG.vlog");
   vouch_audit_log *log = NULL, *other = NULL;
   int rc = VOUCH_OK, ret = CLI_EXIT_OK;
   const char *what = "log";

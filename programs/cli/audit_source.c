@@ -14,17 +14,16 @@ static int source_keygen(int argc, char **argv) {
              {"--server", 0, NULL, &server}, {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit source keygen --name NAME --jurisdiction CC [--server] -o KEYFILE\n\n"
-           "Creates an Ed25519 key for a source (or, with --server, for the database operator).\n"
-           "Writes the secret key to KEYFILE (mode 0600) and the public key to KEYFILE.pub.\n"
-           "NAME: 1-64 of [A-Za-z0-9._-]; CC: ISO 3166-1 alpha-2 code, capitals (US, GB, ...).\n");
+  int parsed = audit_args(argc, argv, o, 5,
+                      "usage: vouch audit source keygen --name NAME --jurisdiction CC [--server] -o KEYFILE\n\n"
+                      "Creates an Ed25519 key for a source (or, with --server, for the database operator).\n"
+                      "Writes the secret key to KEYFILE (mode 0600) and the public key to KEYFILE.pub.\n"
+                      "NAME: 1-64 of [A-Za-z0-9._-]; CC: ISO 3166-1 alpha-2 code, capitals (US, GB, ...).\n",
+                      &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 5, &ops, &nops) != 0 || nops || !name || !jur || !out) {
-    cli_errorf("usage: vouch audit source keygen --name NAME --jurisdiction CC [--server] -o KEYFILE");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops || !name || !jur || !out)
+    return audit_usage("vouch audit source keygen --name NAME --jurisdiction CC [--server] -o KEYFILE");
   vouch_audit_secret_key k;
   int rc = vouch_audit_keygen(server ? VOUCH_AUDIT_ROLE_SERVER : VOUCH_AUDIT_ROLE_SOURCE, name, jur, &k);
   if (rc != VOUCH_OK) {
@@ -112,21 +111,20 @@ static int source_sign(int argc, char **argv) {
              {"--algo", 1, &algo_s, NULL}, {"-o", 1, &out, NULL}, {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit source sign --key KEYFILE --list-version N [--date YYYY-MM-DD]\n"
-           "                               [--algo pdq|phash|dhash|ahash] -o LIST.vsl [HASHES|-]\n\n"
-           "Signs the list of hashes a source supplies: hex hashes, one per line (first field;\n"
-           "'#' comments and blank lines skipped), read from HASHES or stdin.  The list is\n"
-           "sorted and deduplicated, so the same set always gives the same signed bytes.\n"
-           "--date defaults to today (UTC).\n");
-    return CLI_EXIT_OK;
-  }
   unsigned long version;
-  if (audit_parse_opts(argc, argv, o, 6, &ops, &nops) != 0 || nops > 1 || !key || !ver || !out ||
-      cli_parse_uint(ver, 0, ~0UL, &version) != 0) {
-    cli_errorf("usage: vouch audit source sign --key KEYFILE --list-version N [--date D] -o LIST.vsl [HASHES]");
-    return CLI_EXIT_ERROR;
-  }
+  int parsed = audit_args(argc, argv, o, 6,
+                      "usage: vouch audit source sign --key KEYFILE --list-version N [--date YYYY-MM-DD]\n"
+                      "                               [--algo pdq|phash|dhash|ahash] -o LIST.vsl [HASHES|-]\n\n"
+                      "Signs the list of hashes a source supplies: hex hashes, one per line (first field;\n"
+                      "'#' comments and blank lines skipped), read from HASHES or stdin.  The list is\n"
+                      "sorted and deduplicated, so the same set always gives the same signed bytes.\n"
+                      "--date defaults to today (UTC).\n",
+                      &ops, &nops);
+  if (parsed > 0)
+    return CLI_EXIT_OK;
+  if (parsed < 0 || nops > 1 || !key || !ver || !out ||
+      cli_parse_uint(ver, 0, ~0UL, &version) != 0)
+    return audit_usage("vouch audit source sign --key KEYFILE --list-version N [--date D] -o LIST.vsl [HASHES]");
   int algo = vouch_algo_from_name(algo_s);
   if (algo == VOUCH_ALGO_NONE) {
     cli_errorf("unknown --algo '%s'", algo_s);
@@ -171,16 +169,15 @@ static int source_verify(int argc, char **argv) {
   audit_opt o[] = {{"--json", 0, NULL, &json}, {"--help", 0, NULL, &help}};
   char **ops;
   int nops, ret = CLI_EXIT_OK;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit source verify [--json] LIST.vsl...\n\n"
-           "Checks each signed list (format, canonical order, signature against the key it\n"
-           "names) and prints who signed it.  Exit 1 if any list fails.\n");
+  int parsed = audit_args(argc, argv, o, 2,
+                          "usage: vouch audit source verify [--json] LIST.vsl...\n\n"
+                          "Checks each signed list (format, canonical order, signature against the key it\n"
+                          "names) and prints who signed it.  Exit 1 if any list fails.\n",
+                          &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 2, &ops, &nops) != 0 || nops == 0) {
-    cli_errorf("usage: vouch audit source verify [--json] LIST.vsl...");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops == 0)
+    return audit_usage("vouch audit source verify [--json] LIST.vsl...");
   for (int i = 0; i < nops; i++) {
     audit_loaded_list l = {0};
     int rc = VOUCH_OK;

@@ -13,49 +13,28 @@ int audit_build(int argc, char **argv) {
   int any = 0, help = 0;
   audit_opt o[] = {{"--require-sources", 1, &req, NULL}, {"--any-jurisdiction", 0, NULL, &any},
              {"--prev", 1, &prev_path, NULL}, {"-o", 1, &out, NULL}, {"--help", 0, NULL, &help}};
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit build [--require-sources N] [--any-jurisdiction] [--prev OLD.vdb]\n"
-           "                         -o NEW.vdb LIST.vsl...\n\n"
-           "Builds the next version of the audited table from the sources' signed lists.\n"
-           "A hash enters only if at least N sources (default 2) in N different jurisdictions\n"
-           "list it (--any-jurisdiction: N sources, wherever they are).  With --prev, the new\n"
-           "version appends to OLD: removals of entries no longer attested, then additions.\n"
-           "The rule is recorded in the table and in every tree head signed over it.\n");
-    return CLI_EXIT_OK;
-  }
   char **ops;
   int nops;
   unsigned long k;
-  if (audit_parse_opts(argc, argv, o, 5, &ops, &nops) != 0 || !out ||
+  int parsed = audit_args(argc, argv, o, 5,
+                          "usage: vouch audit build [--require-sources N] [--any-jurisdiction] [--prev OLD.vdb]\n"
+                          "                         -o NEW.vdb LIST.vsl...\n\n"
+                          "Builds the next version of the audited table from the sources' signed lists.\n"
+                          "A hash enters only if at least N sources (default 2) in N different jurisdictions\n"
+                          "list it (--any-jurisdiction: N sources, wherever they are).  With --prev, the new\n"
+                          "version appends to OLD: removals of entries no longer attested, then additions.\n"
+                          "The rule is recorded in the table and in every tree head signed over it.\n",
+                          &ops, &nops);
+  if (parsed > 0)
+    return CLI_EXIT_OK;
+  if (parsed < 0 || !out ||
       cli_parse_uint(req, 1, VOUCH_AUDIT_SOURCES_MAX, &k) != 0 || (nops == 0 && !prev_path) ||
-      nops > (int)VOUCH_AUDIT_SOURCES_MAX) {
-    cli_errorf("usage: vouch audit build [--require-sources N] [--prev OLD.vdb] -o NEW.vdb LIST.vsl...");
-    return CLI_EXIT_ERROR;
-  }
-  audit_loaded_list *ll = calloc((size_t)nops + 1, sizeof *ll);
-  vouch_audit_list *lists = calloc((size_t)nops + 1, sizeof *lists);
+      nops > (int)VOUCH_AUDIT_SOURCES_MAX)
+    return audit_usage("vouch audit build [--require-sources N] [--prev OLD.vdb] -o NEW.vdb LIST.vsl...");
   vouch_audit_db *prev = NULL, *db = NULL;
-  int ret = CLI_EXIT_ERROR, rc = VOUCH_OK;
-  if (!ll || !lists)
-    goto out;
-  for (int i = 0; i < nops; i++) {
-    if (audit_load_list(ops[i], &ll[i], &rc) != 0) {
-      ret = audit_exit_for(rc);
-      goto out;
-    }
-    lists[i] = ll[i].list;
-  }
-  if (prev_path && audit_load_db(prev_path, &prev, &rc) != 0) {
-    ret = audit_exit_for(rc);
-    goto out;
-  }
   vouch_audit_policy pol = {(uint8_t)k, (uint8_t)(any ? 0 : 1)};
-  rc = vouch_audit_db_build(&db, prev, lists, (size_t)nops, pol);
-  if (rc != VOUCH_OK) {
-    cli_errorf("build failed: %s", vouch_strerror(rc));
-    goto out;
-  }
-  if (audit_save_db(out, db) != 0)
+  int ret = audit_build_next(ops, NULL, NULL, (size_t)nops, prev_path, pol, out, "build failed", &db, &prev);
+  if (ret != CLI_EXIT_OK)
     goto out;
   uint8_t root[32];
   vouch_audit_db_root(db, root);
@@ -68,11 +47,6 @@ int audit_build(int argc, char **argv) {
   printf("\nwrote %s\n", out);
   ret = CLI_EXIT_OK;
 out:
-  if (ll)
-    for (int i = 0; i < nops; i++)
-      free(ll[i].buf);
-  free(ll);
-  free(lists);
   vouch_audit_db_free(prev);
   vouch_audit_db_free(db);
   return ret;
@@ -85,17 +59,16 @@ int audit_root(int argc, char **argv) {
   audit_opt o[] = {{"--json", 0, NULL, &json}, {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit root [--json] TABLE.vdb\n\n"
-           "Parses and fully checks the table (root recomputed from the leaves, every\n"
-           "addition meets the table's rule, every removal removes a live entry) and prints\n"
-           "its version, size, rule, sources and root.\n");
+  int parsed = audit_args(argc, argv, o, 2,
+                          "usage: vouch audit root [--json] TABLE.vdb\n\n"
+                          "Parses and fully checks the table (root recomputed from the leaves, every\n"
+                          "addition meets the table's rule, every removal removes a live entry) and prints\n"
+                          "its version, size, rule, sources and root.\n",
+                          &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 2, &ops, &nops) != 0 || nops != 1) {
-    cli_errorf("usage: vouch audit root [--json] TABLE.vdb");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops != 1)
+    return audit_usage("vouch audit root [--json] TABLE.vdb");
   vouch_audit_db *db;
   int rc = VOUCH_OK;
   if (audit_load_db(ops[0], &db, &rc) != 0)
@@ -159,17 +132,16 @@ int audit_prove(int argc, char **argv) {
              {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit prove --db TABLE.vdb [--json | -o PROOF.txt] HASH\n\n"
-           "Prints the inclusion proof (RFC 9162) of the live entry HASH: the leaf that\n"
-           "added it and the audit path to the root.  Check it with\n"
-           "'vouch audit verify-proof --sth HEAD.vsth PROOF.txt'.  Exit 2 if HASH is not live.\n");
+  int parsed = audit_args(argc, argv, o, 4,
+                          "usage: vouch audit prove --db TABLE.vdb [--json | -o PROOF.txt] HASH\n\n"
+                          "Prints the inclusion proof (RFC 9162) of the live entry HASH: the leaf that\n"
+                          "added it and the audit path to the root.  Check it with\n"
+                          "'vouch audit verify-proof --sth HEAD.vsth PROOF.txt'.  Exit 2 if HASH is not live.\n",
+                          &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 4, &ops, &nops) != 0 || nops != 1 || !dbp) {
-    cli_errorf("usage: vouch audit prove --db TABLE.vdb [--json | -o PROOF.txt] HASH");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops != 1 || !dbp)
+    return audit_usage("vouch audit prove --db TABLE.vdb [--json | -o PROOF.txt] HASH");
   vouch_audit_db *db;
   int rc = VOUCH_OK;
   if (audit_load_db(dbp, &db, &rc) != 0)
@@ -220,17 +192,16 @@ int audit_verify_proof(int argc, char **argv) {
   audit_opt o[] = {{"--sth", 1, &sthp, NULL}, {"--json", 0, NULL, &json}, {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit verify-proof --sth HEAD.vsth [--json] PROOF.txt\n\n"
-           "Checks an inclusion proof against a signed tree head: the head's signature, that\n"
-           "the proof is for the head's version and size, that the leaf is an addition, and\n"
-           "that the audit path leads to the head's root.  Exit 1 if anything fails.\n");
+  int parsed = audit_args(argc, argv, o, 3,
+                          "usage: vouch audit verify-proof --sth HEAD.vsth [--json] PROOF.txt\n\n"
+                          "Checks an inclusion proof against a signed tree head: the head's signature, that\n"
+                          "the proof is for the head's version and size, that the leaf is an addition, and\n"
+                          "that the audit path leads to the head's root.  Exit 1 if anything fails.\n",
+                          &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 3, &ops, &nops) != 0 || nops != 1 || !sthp) {
-    cli_errorf("usage: vouch audit verify-proof --sth HEAD.vsth PROOF.txt");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops != 1 || !sthp)
+    return audit_usage("vouch audit verify-proof --sth HEAD.vsth PROOF.txt");
   vouch_audit_sth sth;
   int rc = VOUCH_OK;
   if (audit_load_sth(sthp, &sth, &rc) != 0)
@@ -278,17 +249,16 @@ int audit_consistency(int argc, char **argv) {
              {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit consistency --old OLD.vdb --new NEW.vdb [--json]\n\n"
-           "Proves and checks that NEW only appends to OLD (RFC 9162 consistency proof), and\n"
-           "lists what the appended leaves do: which hashes were removed and which added.\n"
-           "Exit 1 if NEW rewrites anything OLD contained.\n");
+  int parsed = audit_args(argc, argv, o, 4,
+                          "usage: vouch audit consistency --old OLD.vdb --new NEW.vdb [--json]\n\n"
+                          "Proves and checks that NEW only appends to OLD (RFC 9162 consistency proof), and\n"
+                          "lists what the appended leaves do: which hashes were removed and which added.\n"
+                          "Exit 1 if NEW rewrites anything OLD contained.\n",
+                          &ops, &nops);
+  if (parsed > 0)
     return CLI_EXIT_OK;
-  }
-  if (audit_parse_opts(argc, argv, o, 4, &ops, &nops) != 0 || nops || !oldp || !newp) {
-    cli_errorf("usage: vouch audit consistency --old OLD.vdb --new NEW.vdb [--json]");
-    return CLI_EXIT_ERROR;
-  }
+  if (parsed < 0 || nops || !oldp || !newp)
+    return audit_usage("vouch audit consistency --old OLD.vdb --new NEW.vdb [--json]");
   vouch_audit_db *a = NULL, *b = NULL;
   int rc = VOUCH_OK;
   if (audit_load_db(oldp, &a, &rc) != 0)
@@ -371,24 +341,23 @@ int audit_sign_root(int argc, char **argv) {
              {"--psi", 1, &psif, NULL},       {"--help", 0, NULL, &help}};
   char **ops;
   int nops;
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit sign-root --key SERVERKEY --db TABLE.vdb [--time UNIX]\n"
-           "                             [--index-root HEX] [--psi PUBLIC.vpd | --psi-digest HEX] -o HEAD.vsth\n\n"
-           "Signs the tree head of TABLE with the operator's key: version, size, root, rule,\n"
-           "the digest of the sources' signed lists, and optionally the root of the index\n"
-           "and the digest (SHA-256 of the whole file) of the PSI public data built from it.\n"
-           "--psi checks first that the public data is valid and names TABLE's root\n"
-           "('vouch psi setup --audit-db TABLE.vdb').  --time defaults to now.\n");
-    return CLI_EXIT_OK;
-  }
   unsigned long t = (unsigned long)time(NULL);
   uint8_t ir[32], pd[32];
-  if (audit_parse_opts(argc, argv, o, 8, &ops, &nops) != 0 || nops || !key || !dbp || !out ||
+  int parsed = audit_args(argc, argv, o, 8,
+                          "usage: vouch audit sign-root --key SERVERKEY --db TABLE.vdb [--time UNIX]\n"
+                          "                             [--index-root HEX] [--psi PUBLIC.vpd | --psi-digest HEX] -o HEAD.vsth\n\n"
+                          "Signs the tree head of TABLE with the operator's key: version, size, root, rule,\n"
+                          "the digest of the sources' signed lists, and optionally the root of the index\n"
+                          "and the digest (SHA-256 of the whole file) of the PSI public data built from it.\n"
+                          "--psi checks first that the public data is valid and names TABLE's root\n"
+                          "('vouch psi setup --audit-db TABLE.vdb').  --time defaults to now.\n",
+                          &ops, &nops);
+  if (parsed > 0)
+    return CLI_EXIT_OK;
+  if (parsed < 0 || nops || !key || !dbp || !out ||
       (ts && cli_parse_uint(ts, 0, ~0UL, &t) != 0) || (idx && audit_parse_hex32(idx, ir) != 0) ||
-      (psi && audit_parse_hex32(psi, pd) != 0) || (psi && psif)) {
-    cli_errorf("usage: vouch audit sign-root --key SERVERKEY --db TABLE.vdb [--time UNIX] -o HEAD.vsth");
-    return CLI_EXIT_ERROR;
-  }
+      (psi && audit_parse_hex32(psi, pd) != 0) || (psi && psif))
+    return audit_usage("vouch audit sign-root --key SERVERKEY --db TABLE.vdb [--time UNIX] -o HEAD.vsth");
   vouch_audit_secret_key k;
   vouch_audit_db *db;
   int rc = VOUCH_OK;

@@ -44,7 +44,11 @@ int audit_exit_for(int rc) {
 
 #define AUDIT_OPTS_MAX 16
 
-int audit_parse_opts(int argc, char **argv, const audit_opt *opts, size_t nopts, char ***ops, int *nops) {
+/* Parses argv with getopt_long: options in any order before or between
+ * operands, "--" ends them.  *ops receives the operands in order (moved to
+ * the front of argv + 1), *nops their count.  Returns -1 after a message
+ * on a usage error. */
+static int audit_parse_opts(int argc, char **argv, const audit_opt *opts, size_t nopts, char ***ops, int *nops) {
   struct option lo[AUDIT_OPTS_MAX + 1];
   char shorts[2 + 2 * AUDIT_OPTS_MAX + 1] = "-:"; /* operands in order (code 1); ':' for a missing value */
   size_t ns = 2, nl = 0;
@@ -96,11 +100,25 @@ int audit_parse_opts(int argc, char **argv, const audit_opt *opts, size_t nopts,
   return 0;
 }
 
-int audit_wants_help(int argc, char **argv) {
+static int audit_wants_help(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
       return 1;
   return 0;
+}
+
+int audit_args(int argc, char **argv, const audit_opt *opts, size_t nopts, const char *help, char ***ops,
+               int *nops) {
+  if (audit_wants_help(argc, argv)) {
+    fputs(help, stdout);
+    return 1;
+  }
+  return audit_parse_opts(argc, argv, opts, nopts, ops, nops) != 0 ? -1 : 0;
+}
+
+int audit_usage(const char *synopsis) {
+  cli_errorf("usage: %s", synopsis);
+  return CLI_EXIT_ERROR;
 }
 
 int audit_parse_hex32(const char *s, uint8_t out[32]) {
@@ -215,3 +233,50 @@ static int save_file(const char *path, encode_fn encode, const void *obj) {
 }
 int audit_save_db(const char *path, const vouch_audit_db *db) { return save_file(path, enc_db, db); }
 int audit_save_log(const char *path, const vouch_audit_log *log) { return save_file(path, enc_log, log); }
+
+/* ---------------------------------------------------------- next version */
+
+int audit_build_next(char *const *paths, uint8_t *const *bufs, const size_t *lens, size_t n, const char *prev_path,
+                     vouch_audit_policy pol, const char *out_path, const char *what, vouch_audit_db **db,
+                     vouch_audit_db **prev) {
+  audit_loaded_list *ll = calloc(n + 1, sizeof *ll);
+  vouch_audit_list *lists = calloc(n + 1, sizeof *lists);
+  int rc = VOUCH_OK, ret = CLI_EXIT_ERROR;
+  *db = *prev = NULL;
+  if (!ll || !lists)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    if (bufs) { /* lists taken from a bank: verified again here */
+      rc = vouch_audit_list_open(bufs[i], lens[i], &lists[i]);
+      if (rc != VOUCH_OK) {
+        cli_errorf("stored signed list %zu: %s", i + 1, vouch_strerror(rc));
+        ret = audit_exit_for(rc);
+        goto out;
+      }
+      continue;
+    }
+    if (audit_load_list(paths[i], &ll[i], &rc) != 0) {
+      ret = audit_exit_for(rc);
+      goto out;
+    }
+    lists[i] = ll[i].list;
+  }
+  if (prev_path && audit_load_db(prev_path, prev, &rc) != 0) {
+    ret = audit_exit_for(rc);
+    goto out;
+  }
+  rc = vouch_audit_db_build(db, *prev, lists, n, pol);
+  if (rc != VOUCH_OK) {
+    cli_errorf("%s: %s", what, vouch_strerror(rc));
+    goto out;
+  }
+  if (audit_save_db(out_path, *db) == 0)
+    ret = CLI_EXIT_OK;
+out:
+  if (ll)
+    for (size_t i = 0; i < n; i++)
+      free(ll[i].buf);
+  free(ll);
+  free(lists);
+  return ret;
+}

@@ -7,6 +7,16 @@
 
 /* -------------------------------------------------------------- verify */
 
+/* A file the check needs cannot be read or parsed: says so in the output's
+ * form and returns the exit status. */
+static int load_failed(int json, const char *what, int rc) {
+  if (json)
+    printf("{\"ok\":false,\"failed\":\"%s\",\"error\":\"%s\"}\n", what, vouch_strerror(rc));
+  else
+    printf("FAIL %s: %s\n", what, vouch_strerror(rc));
+  return audit_exit_for(rc);
+}
+
 static const char *check_word(int v) { return v < 0 ? "skip" : v == VOUCH_OK ? "ok" : "FAIL"; }
 
 /* --blinding: the proof of honest blinding over the table's live set
@@ -52,43 +62,42 @@ int audit_verify(int argc, char **argv) {
              {"--trusted", 1, &trusted, NULL}, {"--prev", 1, &prevp, NULL}, {"--psi-digest", 1, &psi, NULL},
              {"--index-root", 1, &idx, NULL}, {"--json", 0, NULL, &json},  {"--help", 0, NULL, &help},
              {"--bank", 1, &bankp, NULL},     {"--blinding", 1, &blindp, NULL}};
-  if (audit_wants_help(argc, argv)) {
-    printf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog]\n"
-           "                          [--trusted FILE] [--prev OLD.vdb] [--index-root HEX]\n"
-           "                          [--psi-digest HEX] [--bank BANKS.sqlite] [--json]\n"
-           "                          [--blinding PUBLIC.vpd.auditor]\n"
-           "                          [PUBLIC.vpd] [LIST.vsl...]\n\n"
-           "Checks what can be checked with the files given and prints each check:\n"
-           "  head signature      always (against the key the head names)\n"
-           "  table               --db: root recomputed from the leaves, every addition meets the\n"
-           "                      rule, the head describes exactly this table\n"
-           "  source signatures   --db: every source's list signature against its key\n"
-           "  lists               LIST.vsl... and/or --bank: the lists (--bank: the current\n"
-           "                      signed lists stored in every bank of that file) rebuild\n"
-           "                      exactly this table (with --prev for versions after the\n"
-           "                      first): the auditor's check\n"
-           "  log                 --log: the head is in the log, the log verifies throughout\n"
-           "  trust               --trusted: server key, source keys, rule and pinned roots\n"
-           "  public data         PUBLIC.vpd: valid and signed, names the head's root, and is\n"
-           "                      exactly the data the head binds (SHA-256 of the file)\n"
-           "  index/psi           the head binds this index root / PSI public data digest\n"
-           "  blinding proof      --blinding FILE with --db and PUBLIC.vpd: the auditors' file\n"
-           "                      'psi setup' wrote is for this public data and its committed\n"
-           "                      dummy seed, its slot map holds exactly the keys of the table's\n"
-           "                      live set (plus dummies), and the proof in the public data that\n"
-           "                      every slot is blinded with the secret of L holds\n"
-           "Exit 1 if any check fails, 2 on unreadable input.\n");
-    return CLI_EXIT_OK;
-  }
   char **ops;
   int nops;
   uint8_t pd[32], ir[32];
-  if (audit_parse_opts(argc, argv, o, 11, &ops, &nops) != 0 || !sthp || (psi && audit_parse_hex32(psi, pd) != 0) ||
-      (idx && audit_parse_hex32(idx, ir) != 0)) {
-    cli_errorf("usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog] [--trusted FILE] "
+  int parsed = audit_args(argc, argv, o, 11,
+                          "usage: vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog]\n"
+                          "                          [--trusted FILE] [--prev OLD.vdb] [--index-root HEX]\n"
+                          "                          [--psi-digest HEX] [--bank BANKS.sqlite] [--json]\n"
+                          "                          [--blinding PUBLIC.vpd.auditor]\n"
+                          "                          [PUBLIC.vpd] [LIST.vsl...]\n\n"
+                          "Checks what can be checked with the files given and prints each check:\n"
+                          "  head signature      always (against the key the head names)\n"
+                          "  table               --db: root recomputed from the leaves, every addition meets the\n"
+                          "                      rule, the head describes exactly this table\n"
+                          "  source signatures   --db: every source's list signature against its key\n"
+                          "  lists               LIST.vsl... and/or --bank: the lists (--bank: the current\n"
+                          "                      signed lists stored in every bank of that file) rebuild\n"
+                          "                      exactly this table (with --prev for versions after the\n"
+                          "                      first): the auditor's check\n"
+                          "  log                 --log: the head is in the log, the log verifies throughout\n"
+                          "  trust               --trusted: server key, source keys, rule and pinned roots\n"
+                          "  public data         PUBLIC.vpd: valid and signed, names the head's root, and is\n"
+                          "                      exactly the data the head binds (SHA-256 of the file)\n"
+                          "  index/psi           the head binds this index root / PSI public data digest\n"
+                          "  blinding proof      --blinding FILE with --db and PUBLIC.vpd: the auditors' file\n"
+                          "                      'psi setup' wrote is for this public data and its committed\n"
+                          "                      dummy seed, its slot map holds exactly the keys of the table's\n"
+                          "                      live set (plus dummies), and the proof in the public data that\n"
+                          "                      every slot is blinded with the secret of L holds\n"
+                          "Exit 1 if any check fails, 2 on unreadable input.\n",
+                          &ops, &nops);
+  if (parsed > 0)
+    return CLI_EXIT_OK;
+  if (parsed < 0 || !sthp || (psi && audit_parse_hex32(psi, pd) != 0) ||
+      (idx && audit_parse_hex32(idx, ir) != 0))
+    return audit_usage("vouch audit verify --sth HEAD.vsth [--db TABLE.vdb] [--log LOG.vlog] [--trusted FILE] "
                "[LIST.vsl...]");
-    return CLI_EXIT_ERROR;
-  }
   vouch_audit_sth sth;
   vouch_audit_db *db = NULL, *prev = NULL;
   vouch_audit_log *log = NULL;
@@ -98,27 +107,15 @@ int audit_verify(int argc, char **argv) {
   cli_bank_lists bl = {0};
   int rc, ret = CLI_EXIT_ERROR, lists_rc = -1;
   if (audit_load_sth(sthp, &sth, &rc) != 0) {
-    ret = audit_exit_for(rc);
-    if (json)
-      printf("{\"ok\":false,\"failed\":\"head\",\"error\":\"%s\"}\n", vouch_strerror(rc));
-    else
-      printf("FAIL head: %s\n", vouch_strerror(rc));
+    ret = load_failed(json, "head", rc);
     goto out;
   }
   if (dbp && audit_load_db(dbp, &db, &rc) != 0) {
-    ret = audit_exit_for(rc);
-    if (json)
-      printf("{\"ok\":false,\"failed\":\"table\",\"error\":\"%s\"}\n", vouch_strerror(rc));
-    else
-      printf("FAIL table: %s\n", vouch_strerror(rc));
+    ret = load_failed(json, "table", rc);
     goto out;
   }
   if (logp && audit_load_log(logp, &log, &rc) != 0) {
-    ret = audit_exit_for(rc);
-    if (json)
-      printf("{\"ok\":false,\"failed\":\"log\",\"error\":\"%s\"}\n", vouch_strerror(rc));
-    else
-      printf("FAIL log: %s\n", vouch_strerror(rc));
+    ret = load_failed(json, "log", rc);
     goto out;
   }
   if (trusted && audit_load_trust(trusted, &trust) != 0)

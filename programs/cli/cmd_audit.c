@@ -9,7 +9,7 @@
 
 /* ---------------------------------------------------------------- main */
 
-static const char audit_usage[] =
+static const char audit_help[] =
     "usage: vouch audit COMMAND ...\n\n"
     "  source keygen|sign|verify   source keys and signed hash lists\n"
     "  build                       next table version from signed lists (two-source rule)\n"
@@ -28,5 +28,5 @@ int cmd_audit(int argc, char **argv) {
       {"source", audit_cmd_source},       {"build", audit_build},       {"root", audit_root},
       {"prove", audit_prove},       {"verify-proof", audit_verify_proof}, {"consistency", audit_consistency},
       {"sign-root", audit_sign_root}, {"log", audit_cmd_log},           {"verify", audit_verify}};
-  return cli_dispatch("audit", audit_usage, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
+  return cli_dispatch("audit", audit_help, cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

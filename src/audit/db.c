@@ -550,26 +550,30 @@ static int leaf_hashes(const vouch_audit_db *db, uint8_t **out) {
   return VOUCH_OK;
 }
 
+/* An inclusion proof of leaf k, or (consistency) a consistency proof from
+ * the first k leaves, over the table's leaf hashes. */
+static int prove(const vouch_audit_db *db, int consistency, uint64_t k,
+                 uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES], size_t *proof_n) {
+  uint8_t *lh;
+  VOUCH_TRY(leaf_hashes(db, &lh));
+  int rc = consistency ? vouch_merkle_consistency_proof(lh, db->nleaves, k, proof, proof_n)
+                       : vouch_merkle_inclusion_proof(lh, db->nleaves, k, proof, proof_n);
+  vouch__free(lh);
+  return rc;
+}
+
 int vouch_audit_db_prove(const vouch_audit_db *db, uint64_t i,
                          uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES], size_t *proof_n) {
   if (i >= db->nleaves)
     return VOUCH_E_INVALID;
-  uint8_t *lh;
-  VOUCH_TRY(leaf_hashes(db, &lh));
-  int rc = vouch_merkle_inclusion_proof(lh, db->nleaves, i, proof, proof_n);
-  vouch__free(lh);
-  return rc;
+  return prove(db, 0, i, proof, proof_n);
 }
 
 int vouch_audit_db_consistency(const vouch_audit_db *db, uint64_t old_size,
                                uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES], size_t *proof_n) {
   if (old_size == 0 || old_size > db->nleaves)
     return VOUCH_E_INVALID;
-  uint8_t *lh;
-  VOUCH_TRY(leaf_hashes(db, &lh));
-  int rc = vouch_merkle_consistency_proof(lh, db->nleaves, old_size, proof, proof_n);
-  vouch__free(lh);
-  return rc;
+  return prove(db, 1, old_size, proof, proof_n);
 }
 
 int vouch_audit_db_check_lists(const vouch_audit_db *db, const vouch_audit_db *prev,

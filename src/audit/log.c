@@ -201,24 +201,8 @@ static int push(vouch_audit_log *log, const vouch_audit_sth *sth, const uint8_t 
                 const uint8_t *proof, size_t proof_n) {
   if (log->n >= VOUCH_AUDIT_LOG_MAX)
     return VOUCH_E_LIMIT;
-  if (log->n == log->cap) {
-    size_t nc = log->cap ? log->cap * 2 : 8;
-    log_record *r = vouch__realloc(log->rec, nc * sizeof *r);
-    if (!r)
-      return VOUCH_E_NOMEM;
-    log->rec = r;
-    log->cap = nc;
-  }
-  if (log->proofs_n + proof_n > log->proofs_cap) {
-    size_t nc = log->proofs_cap ? log->proofs_cap * 2 : 64;
-    while (nc < log->proofs_n + proof_n)
-      nc *= 2;
-    uint8_t *p = vouch__realloc(log->proofs, nc * VOUCH_MERKLE_HASH_BYTES);
-    if (!p)
-      return VOUCH_E_NOMEM;
-    log->proofs = p;
-    log->proofs_cap = nc;
-  }
+  VOUCH_TRY(vouch__grow(&log->rec, &log->cap, log->n + 1, sizeof *log->rec, 8));
+  VOUCH_TRY(vouch__grow(&log->proofs, &log->proofs_cap, log->proofs_n + proof_n, VOUCH_MERKLE_HASH_BYTES, 64));
   log_record *r = &log->rec[log->n];
   r->sth = *sth;
   memcpy(r->bytes, bytes, VOUCH_AUDIT_STH_BYTES);

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include "vouch/common.h"
@@ -121,4 +122,23 @@ int vouch__errf(char *buf, size_t cap, int rc, const char *fmt, ...) {
   vsnprintf(buf, cap, fmt, ap);
   va_end(ap);
   return rc;
+}
+
+int vouch__grow(void *pp, size_t *cap, size_t need, size_t size, size_t first) {
+  if (need <= *cap)
+    return VOUCH_OK;
+  size_t nc = *cap ? *cap : (first ? first : 1), bytes;
+  while (nc < need) {
+    if (!vouch__mul_ok(nc, 2, &nc))
+      return VOUCH_E_NOMEM;
+  }
+  if (!vouch__mul_ok(nc, size, &bytes))
+    return VOUCH_E_NOMEM;
+  void *p, *np;
+  memcpy(&p, pp, sizeof p); /* the caller's pointer, whatever its type */
+  if (!(np = vouch__realloc(p, bytes)))
+    return VOUCH_E_NOMEM;
+  memcpy(pp, &np, sizeof np);
+  *cap = nc;
+  return VOUCH_OK;
 }

@@ -40,6 +40,13 @@ VOUCH_HIDDEN void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_si
 VOUCH_HIDDEN int vouch__errf(char *buf, size_t cap, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Grows the array whose pointer is at `pp` (any object pointer type:
+ * `&o->v`) and whose capacity in elements is *cap to hold at least `need`
+ * elements of `size` bytes: capacity doubles, starting from `first`.
+ * @return : VOUCH_OK (also when there was room), or VOUCH_E_NOMEM with the
+ *           array and *cap unchanged. */
+VOUCH_HIDDEN int vouch__grow(void *pp, size_t *cap, size_t need, size_t size, size_t first);
+
 /* Returns rc from the enclosing function if the expression is not VOUCH_OK. */
 #define VOUCH_TRY(expr)                 \
   do {                                  \

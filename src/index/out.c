@@ -4,14 +4,8 @@
 #include "index_internal.h"
 
 int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned var) {
-  if (o->n == o->cap) {
-    size_t nc = o->cap ? o->cap * 2 : 256;
-    vouch_match *nv = vouch__realloc(o->v, nc * sizeof *nv);
-    if (!nv)
-      return VOUCH_E_NOMEM;
-    o->v = nv;
-    o->cap = nc;
-  }
+  if (o->n == o->cap) /* checked here: this runs once per match */
+    VOUCH_TRY(vouch__grow(&o->v, &o->cap, o->n + 1, sizeof *o->v, 256));
   vouch_match *m = &o->v[o->n++];
   m->query = q;
   m->entry = e;
