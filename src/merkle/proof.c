@@ -28,6 +28,15 @@ static int subtree_head(const uint8_t *leaf_hashes, uint64_t lo, uint64_t hi, ui
 
 /* ---------------------------------------------------------------- inclusion */
 
+/* Appends hash h to the proof (*pn hashes so far). */
+static int push(uint8_t *proof, size_t *pn, const uint8_t h[HB]) {
+  if (*pn >= VOUCH_MERKLE_PROOF_MAX)
+    return VOUCH_E_INTERNAL;
+  memcpy(proof + *pn * HB, h, HB);
+  (*pn)++;
+  return VOUCH_OK;
+}
+
 /* PATH(m, D[lo:hi]); appends to proof in the RFC's order (deepest first). */
 static int path_rec(const uint8_t *lh, uint64_t m, uint64_t lo, uint64_t hi, uint8_t *proof, size_t *pn) {
   uint64_t n = hi - lo;
@@ -42,11 +51,7 @@ static int path_rec(const uint8_t *lh, uint64_t m, uint64_t lo, uint64_t hi, uin
     VOUCH_TRY(path_rec(lh, m - k, lo + k, hi, proof, pn));
     VOUCH_TRY(subtree_head(lh, lo, lo + k, sib));
   }
-  if (*pn >= VOUCH_MERKLE_PROOF_MAX)
-    return VOUCH_E_INTERNAL;
-  memcpy(proof + *pn * HB, sib, HB);
-  (*pn)++;
-  return VOUCH_OK;
+  return push(proof, pn, sib);
 }
 
 int vouch_merkle_inclusion_proof(const uint8_t *leaf_hashes, uint64_t n, uint64_t index,
@@ -115,11 +120,7 @@ static int subproof_rec(const uint8_t *lh, uint64_t m, uint64_t lo, uint64_t hi,
       VOUCH_TRY(subtree_head(lh, lo, lo + k, h));
     }
   }
-  if (*pn >= VOUCH_MERKLE_PROOF_MAX)
-    return VOUCH_E_INTERNAL;
-  memcpy(proof + *pn * HB, h, HB);
-  (*pn)++;
-  return VOUCH_OK;
+  return push(proof, pn, h);
 }
 
 int vouch_merkle_consistency_proof(const uint8_t *leaf_hashes, uint64_t n, uint64_t old_size,
