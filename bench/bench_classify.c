@@ -67,8 +67,8 @@ int main(int argc, char **argv) {
   if (vouch_init() < 0)
     return 1;
   vouch_classify_model *model = NULL;
-  const char *why = NULL;
-  if (vouch_classify_model_load_file(&model, model_path, &why) != VOUCH_OK) {
+  char why[VOUCH_ERRMSG_MAX];
+  if (vouch_classify_model_load_file(&model, model_path, why, sizeof why) != VOUCH_OK) {
     fprintf(stderr, "bench_classify: %s: %s (run scripts/fetch-model.sh)\n", model_path, why);
     return 1;
   }

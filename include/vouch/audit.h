@@ -53,7 +53,8 @@ extern "C" {
 VOUCH_API size_t vouch_audit_pk_bytes(void);
 VOUCH_API size_t vouch_audit_sig_bytes(void);
 
-/*! vouch_audit_free() : frees a buffer the audit functions allocated (NULL is a no-op). */
+/*! vouch_audit_free() : the same as vouch_free(), which frees the buffers
+ *  the audit functions allocate (an older name, kept for existing programs). */
 VOUCH_API void vouch_audit_free(void *p);
 /*! vouch_audit_digest() : SHA-256 of `len` bytes, as used for the PSI
  *  digest a tree head binds (the whole .vpd file). */
@@ -125,7 +126,7 @@ typedef struct vouch_audit_list {
 /*! vouch_audit_list_sign() :
  *  Builds and signs the canonical list of `n` hashes (any order; sorted and
  *  deduplicated here) of algorithm `algo`, with `list_version` and `date`
- *  ("YYYY-MM-DD").  `*out` is allocated; free it with vouch_audit_free().
+ *  ("YYYY-MM-DD").  `*out` is allocated; free it with vouch_free().
  * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_LIMIT or VOUCH_E_NOMEM. */
 VOUCH_API int vouch_audit_list_sign(const vouch_audit_secret_key *key, int algo, uint64_t list_version,
                                     const char *date, const uint8_t *hashes, size_t n, uint8_t **out,
@@ -208,8 +209,8 @@ typedef struct vouch_audit_source_record {
  *  same bytes.
  * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_ALGO_MISMATCH,
  *           VOUCH_E_AUDIT_POLICY (policy changed), VOUCH_E_LIMIT, VOUCH_E_NOMEM. */
-VOUCH_API int vouch_audit_db_build(const vouch_audit_db *prev, const vouch_audit_list *lists, size_t nlists,
-                                   vouch_audit_policy policy, vouch_audit_db **out);
+VOUCH_API int vouch_audit_db_build(vouch_audit_db **out, const vouch_audit_db *prev, const vouch_audit_list *lists,
+                                   size_t nlists, vouch_audit_policy policy);
 
 /*! vouch_audit_db_parse() :
  *  Parses an encoded table (copied), checks the stored root against the
@@ -217,9 +218,9 @@ VOUCH_API int vouch_audit_db_build(const vouch_audit_db *prev, const vouch_audit
  *  additions add non-live ones, and that every addition meets the policy.
  * @return : VOUCH_OK, VOUCH_E_AUDIT_FORMAT, VOUCH_E_DB_VERSION,
  *           VOUCH_E_AUDIT_PROOF (root mismatch), VOUCH_E_AUDIT_POLICY, VOUCH_E_NOMEM. */
-VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_db_parse(const uint8_t *buf, size_t len, vouch_audit_db **out);
+VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_db_parse(vouch_audit_db **out, const uint8_t *buf, size_t len);
 
-/*! vouch_audit_db_encode() : `*out` allocated, free with vouch_audit_free(). */
+/*! vouch_audit_db_encode() : `*out` allocated, free with vouch_free(). */
 VOUCH_API int vouch_audit_db_encode(const vouch_audit_db *db, uint8_t **out, size_t *out_len);
 VOUCH_API void vouch_audit_db_free(vouch_audit_db *db); /* NULL is a no-op */
 
@@ -267,6 +268,28 @@ VOUCH_API int vouch_audit_db_check_lists(const vouch_audit_db *db, const vouch_a
  *  against the key it names.  @return : VOUCH_OK or VOUCH_E_AUDIT_SIGNATURE;
  *  `*bad` (may be NULL) receives the first failing record's number. */
 VOUCH_API int vouch_audit_db_verify_sources(const vouch_audit_db *db, size_t *bad);
+
+/* The one bank name of an audited index. */
+#define VOUCH_AUDIT_INDEX_BANK "audited"
+
+/*! vouch_audit_index_write() :
+ *  Writes the index file `path` (vouch_index_write(), vouch/index.h) of the
+ *  live set of `db`: exactly the live hashes, in bank VOUCH_AUDIT_INDEX_BANK,
+ *  each entry with
+ *    source   = its attestation set: the names of the sources whose signed
+ *               lists put it in (the leaf's source bits), in source order,
+ *               joined with ',';
+ *    ext_id   = "leaf:N", N the table leaf that added it;
+ *    entry_id = N + 1.
+ *  The index's canonical leaf includes all three, so the index root commits
+ *  to who attested each hash and where the table added it.  The same table
+ *  always gives the same file and root.  `root` (may be NULL) receives the
+ *  index root; on failure `err` (may be NULL) may receive vouch_index_write()'s
+ *  detail and no file is left behind.
+ * @return : VOUCH_OK, VOUCH_E_INVALID (db or path NULL), VOUCH_E_NOMEM,
+ *           vouch_index_write()'s codes (VOUCH_E_LIMIT, VOUCH_E_IO). */
+VOUCH_API int vouch_audit_index_write(const vouch_audit_db *db, const char *path,
+                                      uint8_t root[VOUCH_MERKLE_HASH_BYTES], char *err, size_t err_cap);
 
 /* ===================================================== signed tree heads */
 
@@ -320,7 +343,7 @@ typedef struct vouch_audit_inclusion {
 /*! vouch_audit_inclusion_make() : the proof for leaf `i` of `db`. */
 VOUCH_API int vouch_audit_inclusion_make(const vouch_audit_db *db, uint64_t i, vouch_audit_inclusion *out);
 /*! vouch_audit_inclusion_format() : the text form; `*out` allocated, free
- *  with vouch_audit_free(); NUL-terminated, `*out_len` without the NUL. */
+ *  with vouch_free(); NUL-terminated, `*out_len` without the NUL. */
 VOUCH_API int vouch_audit_inclusion_format(const vouch_audit_inclusion *inc, char **out, size_t *out_len);
 /*! vouch_audit_inclusion_parse() : parses the text form.
  * @return : VOUCH_OK or VOUCH_E_AUDIT_FORMAT. */
@@ -340,7 +363,7 @@ VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_inclusion_verify(const vouch_audit_i
 typedef struct vouch_audit_log vouch_audit_log;
 
 /*! vouch_audit_log_create() : an empty log for the server key `server_pk`. */
-VOUCH_API int vouch_audit_log_create(const uint8_t server_pk[VOUCH_AUDIT_PK_BYTES], vouch_audit_log **out);
+VOUCH_API int vouch_audit_log_create(vouch_audit_log **out, const uint8_t server_pk[VOUCH_AUDIT_PK_BYTES]);
 /*! vouch_audit_log_parse() :
  *  Parses a log and verifies it completely: each head signed by the log's
  *  key, versions 1, 2, 3... without gaps, the rule and algorithm unchanged,
@@ -349,7 +372,7 @@ VOUCH_API int vouch_audit_log_create(const uint8_t server_pk[VOUCH_AUDIT_PK_BYTE
  * @return : VOUCH_OK, VOUCH_E_AUDIT_FORMAT, VOUCH_E_DB_VERSION, VOUCH_E_LIMIT,
  *           VOUCH_E_AUDIT_SIGNATURE, VOUCH_E_AUDIT_PROOF, VOUCH_E_AUDIT_FORK
  *           (two heads for one version), VOUCH_E_AUDIT_POLICY, VOUCH_E_NOMEM. */
-VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_log_parse(const uint8_t *buf, size_t len, vouch_audit_log **out,
+VOUCH_API VOUCH_WARN_UNUSED int vouch_audit_log_parse(vouch_audit_log **out, const uint8_t *buf, size_t len,
                                                       size_t *bad_record);
 VOUCH_API int vouch_audit_log_encode(const vouch_audit_log *log, uint8_t **out, size_t *out_len);
 VOUCH_API void vouch_audit_log_free(vouch_audit_log *log); /* NULL is a no-op */

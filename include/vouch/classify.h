@@ -72,17 +72,18 @@ typedef struct vouch_classify_model vouch_classify_model;
  * @return : VOUCH_OK; VOUCH_E_INVALID (NULL arguments); VOUCH_E_NOMEM;
  *           VOUCH_E_DB_VERSION (a format version or architecture we do not
  *           read); VOUCH_E_DB_CORRUPT (anything else wrong).  `*out` is
- *           NULL on error.  `errmsg` (may be NULL) receives a static
- *           description of what failed, or "" on success. */
+ *           NULL on error.  `err` (may be NULL; err_cap bytes,
+ *           VOUCH_ERRMSG_MAX is always enough) receives what failed, or ""
+ *           on success. */
 VOUCH_API int vouch_classify_model_load(vouch_classify_model **out, const void *data, size_t len,
-                                        const char **errmsg);
+                                        char *err, size_t err_cap);
 
 /*! vouch_classify_model_load_file() : reads `path` (up to
  *  VOUCH_CLASSIFY_MODEL_MAX_BYTES) and loads it.
  * @return : as vouch_classify_model_load(), or VOUCH_E_IO (cannot read),
  *           VOUCH_E_LIMIT (file too large). */
 VOUCH_API int vouch_classify_model_load_file(vouch_classify_model **out, const char *path,
-                                             const char **errmsg);
+                                             char *err, size_t err_cap);
 
 /*! vouch_classify_model_free() : NULL is a no-op.  Free the classifiers
  *  using the model first. */

@@ -8,6 +8,43 @@
  *   5x  I/O
  * vouch_rc_class(rc) gives back the class (0, 10, 20, ...), which programs
  * map to exit statuses and the service to HTTP statuses.
+ *
+ * The conventions every public header follows (the API idiom):
+ *
+ * Results.  A call that can fail returns a vouch_rc (as int); a call that
+ *   cannot fail returns void or the value itself.  On error, outputs are
+ *   left untouched or set to NULL, as each function says.
+ *
+ * Error detail.  The code is the contract; text is for people.  Where a
+ *   failure has more to say than vouch_strerror(rc), the text comes one of
+ *   two ways, never through a global:
+ *   - on the handle the call was made on: vouch_<object>_errmsg(handle),
+ *     never NULL, "" when there is nothing to add, valid until the next call
+ *     on that handle (vouch_index_errmsg(), vouch_decoder_errmsg(),
+ *     vouch_video_errmsg(), vouch_bank_errmsg()).  A constructor that can
+ *     explain its failure hands back the handle anyway (vouch_index_open());
+ *   - for a call without a handle: the last two parameters `char *err,
+ *     size_t err_cap`, a buffer of the caller's; err may be NULL; when
+ *     err_cap > 0 it always receives a NUL-terminated string, "" on success
+ *     or with nothing to add.  VOUCH_ERRMSG_MAX bytes always hold the whole
+ *     text (vouch_index_write(), vouch_audit_index_write(),
+ *     vouch_vpdq_index_write(), vouch_classify_model_load()).
+ *   Where in untrusted input a parser stopped is not text but a number: a
+ *   `size_t *` out-parameter named for what it counts (bad_line,
+ *   bad_record), which may be NULL.
+ *
+ * Memory.  A buffer the library allocates for the caller (`uint8_t **out`,
+ *   `char **out`) is freed with vouch_free().  An object has its own
+ *   vouch_<object>_free() (opaque handles, and arrays of result structs such
+ *   as vouch_matches_free()).  Every free accepts NULL.  (vouch_audit_free()
+ *   and vouch_psi_buf_free() are older names of vouch_free(), kept for
+ *   existing programs.)
+ *
+ * Argument order.  A constructor (create, open, load, parse, build) takes
+ *   its `vouch_<object> **out` first.  Every other call takes its handle
+ *   first, then inputs, then outputs (output buffers with their capacity or
+ *   length right after them), then err/err_cap.  Array sizes in prototypes
+ *   are named constants (VOUCH_MERKLE_HASH_BYTES, VOUCH_PSI_ID_BYTES, ...).
  */
 #ifndef VOUCH_ERRORS_H
 #define VOUCH_ERRORS_H
@@ -61,6 +98,9 @@ typedef enum vouch_rc {
 
   VOUCH_E_MAXCODE_ = 99         /* never use: marks the end of the range */
 } vouch_rc;
+
+/* Bytes of a caller's err buffer that always hold a whole detail text. */
+#define VOUCH_ERRMSG_MAX 256U
 
 /*! vouch_strerror() : a static, never-NULL description of `rc`. */
 VOUCH_API const char *vouch_strerror(int rc);

@@ -43,6 +43,9 @@ extern "C" {
 #define VOUCH_PSI_HASH_MAX_BYTES 32U
 #define VOUCH_PSI_ID_BYTES 16U
 #define VOUCH_PSI_SIGN_PK_BYTES 32U
+#define VOUCH_PSI_ROOT_BYTES 32U  /* the audit root the public data publishes (a Merkle root) */
+#define VOUCH_PSI_SEED_BYTES 32U  /* the dummy seed */
+#define VOUCH_PSI_LABEL_BYTES 32U /* a slot's label: its match key, or a dummy label */
 
 /* Key schemes (docs/protocol.md section 4). */
 #define VOUCH_PSI_SCHEME_EXACT 0 /* the exact hash bits; one probe */
@@ -134,17 +137,17 @@ VOUCH_API void vouch_psi_server_key_free(vouch_psi_server_key *key); /* NULL is 
 typedef struct vouch_psi_setup_opts {
   int algo;                 /* written into the public data; 0 = unspecified */
   unsigned threads;         /* worker threads for the blinding; 0 or 1 = calling thread only */
-  const uint8_t *audit_root; /* 32 bytes to publish as the audit root (e.g. the
+  const uint8_t *audit_root; /* VOUCH_PSI_ROOT_BYTES to publish as the audit root (e.g. the
                                 index's Merkle root); NULL = the Merkle root over
                                 the sorted, deduplicated match keys */
   int scheme;               /* VOUCH_PSI_SCHEME_EXACT (0, with probes 1) or _BAND; the
                                keys must have been made with vouch_psi_entry_key() */
   unsigned band;            /* band scheme: b (VOUCH_PSI_BAND_MIN..MAX); exact: 0 */
   unsigned probes;          /* band scheme: P (1..VOUCH_PSI_PROBES_MAX); exact: 0 or 1 */
-  const uint8_t *dummy_seed; /* 32 bytes the dummy labels come from (keep it for the
+  const uint8_t *dummy_seed; /* VOUCH_PSI_SEED_BYTES the dummy labels come from (keep it for the
                                 auditors, never give it to clients); NULL = random,
                                 wiped after setup (then no blinding proof can be made) */
-  uint8_t *labels;          /* NULL, or room for labels_cap labels of 32 bytes: receives
+  uint8_t *labels;          /* NULL, or room for labels_cap labels (VOUCH_PSI_LABEL_BYTES each): receives
                                each slot's label (its match key, or its dummy label) */
   size_t labels_cap;        /* slots labels can hold; at least vouch_psi_slots_for(n) */
   uint8_t *audit_out;       /* NULL, or room for VOUCH_PSI_AUDIT_BYTES(m) bytes (m <=
@@ -157,7 +160,7 @@ typedef struct vouch_psi_setup_opts {
 /*! vouch_psi_setup() :
  *  Builds the public data from `n` match keys (32 bytes each, back to back;
  *  duplicates allowed, they are removed).  `*out` receives a buffer of
- *  `*out_len` bytes allocated by the library: release it with vouch_psi_buf_free().
+ *  `*out_len` bytes allocated by the library: release it with vouch_free().
  *  `audit_root` may be NULL; otherwise it receives the audit root written in
  *  the public data (opts->audit_root, or the Merkle root over the sorted,
  *  deduplicated keys).  `opts` may be NULL.
@@ -167,8 +170,8 @@ typedef struct vouch_psi_setup_opts {
  *           VOUCH_E_INTERNAL (cuckoo insertion failed 16 times: report it). */
 VOUCH_API int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
                               const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,
-                              uint8_t audit_root[32]);
-VOUCH_API void vouch_psi_buf_free(uint8_t *buf); /* NULL is a no-op */
+                              uint8_t audit_root[VOUCH_PSI_ROOT_BYTES]);
+VOUCH_API void vouch_psi_buf_free(uint8_t *buf); /* the same as vouch_free() (an older name) */
 
 /* ---- proof of honest blinding (docs/protocol.md section 13) ---- */
 
@@ -176,7 +179,8 @@ VOUCH_API void vouch_psi_buf_free(uint8_t *buf); /* NULL is a no-op */
 
 /*! vouch_psi_dummy_label() : the label of dummy slot `slot`, from the setup's dummy seed:
  *  KDF_32("dummy-label", key = seed, LE64(slot)).  A dummy slot holds alpha * H(label). */
-VOUCH_API void vouch_psi_dummy_label(const uint8_t seed[32], uint64_t slot, uint8_t label[32]);
+VOUCH_API void vouch_psi_dummy_label(const uint8_t seed[VOUCH_PSI_SEED_BYTES], uint64_t slot,
+                                      uint8_t label[VOUCH_PSI_LABEL_BYTES]);
 
 /*! vouch_psi_blinding_prove() :
  *  A batched Chaum-Pedersen proof that every table point of the public data
@@ -232,7 +236,7 @@ VOUCH_API VOUCH_WARN_UNUSED int vouch_psi_public_open(vouch_psi_public **out, co
                                                       const uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]);
 VOUCH_API void vouch_psi_public_free(vouch_psi_public *pd); /* NULL is a no-op */
 /*! vouch_psi_public_info() : slots, audit root, signer; any pointer may be NULL. */
-VOUCH_API void vouch_psi_public_info(const vouch_psi_public *pd, size_t *slots, uint8_t root[32],
+VOUCH_API void vouch_psi_public_info(const vouch_psi_public *pd, size_t *slots, uint8_t root[VOUCH_PSI_ROOT_BYTES],
                                      uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]);
 /*! vouch_psi_public_scheme() : algo, key scheme, band width b and probes P
  *  of the public data; any pointer may be NULL. */
@@ -313,6 +317,15 @@ VOUCH_API int vouch_psi_voucher_make(vouch_psi_account *a, const vouch_psi_publi
                                      const vouch_psi_payload *payload, const float *margin,
                                      double synthetic_rate, uint8_t *out, size_t cap,
                                      int *synthetic);
+
+/*! vouch_psi_voucher_id() :
+ *  The voucher id: the 16 random bytes at offset 48 of the voucher header
+ *  (docs/protocol.md section 6) that name one voucher, e.g. in a file name.
+ *  Reads only the header: the voucher is not opened or authenticated.
+ * @return : VOUCH_OK, VOUCH_E_PSI_FORMAT (shorter than a header or not a
+ *           voucher), VOUCH_E_PSI_VERSION (a version-1 voucher); `id` is
+ *           left untouched on error. */
+VOUCH_API int vouch_psi_voucher_id(const uint8_t *voucher, size_t len, uint8_t id[VOUCH_PSI_ID_BYTES]);
 
 /* ---- server ---- */
 

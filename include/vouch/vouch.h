@@ -7,6 +7,7 @@
 #include "hash.h"
 #include "video.h"
 #include "merkle.h"
+#include "index.h"
 #include "psi.h"
 #include "audit.h"
 #include "eval.h"

@@ -22,7 +22,7 @@ int cmd_match(int argc, char **argv);
 int cmd_psi(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 
-/* ---- audit integration (programs/cli/cmd_audit.c) ----
+/* ---- audit integration (programs/cli/audit_index.c) ----
  * The match keys of an audited table's live set (for `vouch psi setup
  * --audit-db`), its algorithm and root.  Returns 0, or -1 after a message. */
 /* The live hashes of an audited table (vouch_algo_bytes(*algo) bytes each) and its root. */

@@ -270,8 +270,8 @@ int cmd_classify(int argc, char **argv) {
   if (!model_path || !*model_path)
     model_path = VOUCH_CLASSIFY_MODEL_DEFAULT;
   vouch_classify_model *model = NULL;
-  const char *why = NULL;
-  int rc = vouch_classify_model_load_file(&model, model_path, &why);
+  char why[VOUCH_ERRMSG_MAX];
+  int rc = vouch_classify_model_load_file(&model, model_path, why, sizeof why);
   if (rc != VOUCH_OK) {
     cli_errorf("model %s: %s (%s)%s", model_path, vouch_strerror(rc), why,
                rc == VOUCH_E_IO ? "; run scripts/fetch-model.sh, or give --model FILE" : "");

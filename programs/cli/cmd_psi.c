@@ -473,8 +473,10 @@ static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash,
     return 0;
   }
   char name[2 * VOUCH_PSI_ID_BYTES + sizeof VOUCHER_EXT];
+  uint8_t id[VOUCH_PSI_ID_BYTES];
+  (void)vouch_psi_voucher_id(c->buf, c->vlen, id); /* cannot fail on a voucher just made */
   for (unsigned i = 0; i < VOUCH_PSI_ID_BYTES; i++)
-    snprintf(name + 2 * i, 3, "%02x", c->buf[48 + i]);
+    snprintf(name + 2 * i, 3, "%02x", id[i]);
   memcpy(name + 2 * VOUCH_PSI_ID_BYTES, VOUCHER_EXT, sizeof VOUCHER_EXT);
   size_t pl_ = strlen(c->dir) + 1 + sizeof name;
   char *path = malloc(pl_);

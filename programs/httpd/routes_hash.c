@@ -6,40 +6,30 @@
 /* Fast mode as in the CLI: JPEGs decoded at reduced scale, both sides >= 375. */
 #define VD_FAST_MIN_SIDE 375U
 
-typedef struct {
-  vd_worker base;
-  vouch_decoder *exact;
-} vd_worker2;
-
 vd_worker *vd_worker_get(vd_server *s) {
   pthread_mutex_lock(&s->pool_mu);
   vd_worker *w = s->pool;
   if (w) s->pool = w->next;
   pthread_mutex_unlock(&s->pool_mu);
   if (w) return w;
-  vd_worker2 *w2 = calloc(1, sizeof *w2);
-  if (!w2) return NULL;
+  w = calloc(1, sizeof *w);
+  if (!w) return NULL;
   vouch_decode_opts fast = vouch_decode_opts_default(), exact = vouch_decode_opts_default();
   fast.min_side = VD_FAST_MIN_SIDE;
-  if (vouch_decoder_create(&w2->base.dec, &fast) != VOUCH_OK ||
-      vouch_decoder_create(&w2->exact, &exact) != VOUCH_OK ||
-      vouch_hasher_create(&w2->base.hasher) != VOUCH_OK) {
-    vouch_decoder_free(w2->base.dec);
-    vouch_decoder_free(w2->exact);
-    vouch_hasher_free(w2->base.hasher);
-    free(w2);
+  if (vouch_decoder_create(&w->dec, &fast) != VOUCH_OK || vouch_decoder_create(&w->exact, &exact) != VOUCH_OK ||
+      vouch_hasher_create(&w->hasher) != VOUCH_OK) {
+    vd_worker_free(w);
     return NULL;
   }
-  return &w2->base;
+  return w;
 }
 
 void vd_worker_free(vd_worker *w) {
   if (!w) return;
-  vd_worker2 *w2 = (vd_worker2 *)w;
-  vouch_decoder_free(w2->base.dec);
-  vouch_decoder_free(w2->exact);
-  vouch_hasher_free(w2->base.hasher);
-  free(w2);
+  vouch_decoder_free(w->dec);
+  vouch_decoder_free(w->exact);
+  vouch_hasher_free(w->hasher);
+  free(w);
 }
 
 void vd_worker_put(vd_server *s, vd_worker *w) {
@@ -51,7 +41,7 @@ void vd_worker_put(vd_server *s, vd_worker *w) {
 }
 
 vouch_decoder *vd_worker_decoder(vd_worker *w, int exact) {
-  return exact ? ((vd_worker2 *)w)->exact : w->dec;
+  return exact ? w->exact : w->dec;
 }
 
 static int arg_flag(struct MHD_Connection *conn, const char *key) {

@@ -49,9 +49,10 @@ typedef struct vd_metrics {
 } vd_metrics;
 extern const double vd_lat_bounds[VD_LAT_BUCKETS]; /* seconds */
 
-/* A pool of (decoder, hasher) pairs shared by request threads. */
+/* A pool of decoders and hashers shared by request threads. */
 typedef struct vd_worker {
-  vouch_decoder *dec;
+  vouch_decoder *dec;   /* fast mode (scaled JPEG decode) */
+  vouch_decoder *exact; /* full resolution (?exact=1) */
   vouch_hasher *hasher;
   struct vd_worker *next;
 } vd_worker;

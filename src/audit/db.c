@@ -245,8 +245,8 @@ static int policy_ok(vouch_audit_policy p) {
   return p.min_sources >= 1 && p.min_sources <= VOUCH_AUDIT_SOURCES_MAX && p.distinct_jurisdictions <= 1;
 }
 
-int vouch_audit_db_build(const vouch_audit_db *prev, const vouch_audit_list *lists, size_t nlists,
-                         vouch_audit_policy policy, vouch_audit_db **out) {
+int vouch_audit_db_build(vouch_audit_db **out, const vouch_audit_db *prev, const vouch_audit_list *lists,
+                         size_t nlists, vouch_audit_policy policy) {
   if (!out || !policy_ok(policy) || (nlists && !lists))
     return VOUCH_E_INVALID;
   *out = NULL;
@@ -447,7 +447,7 @@ int vouch_audit_db_encode(const vouch_audit_db *db, uint8_t **out, size_t *out_l
   return VOUCH_OK;
 }
 
-int vouch_audit_db_parse(const uint8_t *buf, size_t len, vouch_audit_db **out) {
+int vouch_audit_db_parse(vouch_audit_db **out, const uint8_t *buf, size_t len) {
   if (!buf || !out)
     return VOUCH_E_INVALID;
   *out = NULL;
@@ -550,26 +550,30 @@ static int leaf_hashes(const vouch_audit_db *db, uint8_t **out) {
   return VOUCH_OK;
 }
 
+/* An inclusion proof of leaf k, or (consistency) a consistency proof from
+ * the first k leaves, over the table's leaf hashes. */
+static int prove(const vouch_audit_db *db, int consistency, uint64_t k,
+                 uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES], size_t *proof_n) {
+  uint8_t *lh;
+  VOUCH_TRY(leaf_hashes(db, &lh));
+  int rc = consistency ? vouch_merkle_consistency_proof(lh, db->nleaves, k, proof, proof_n)
+                       : vouch_merkle_inclusion_proof(lh, db->nleaves, k, proof, proof_n);
+  vouch__free(lh);
+  return rc;
+}
+
 int vouch_audit_db_prove(const vouch_audit_db *db, uint64_t i,
                          uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES], size_t *proof_n) {
   if (i >= db->nleaves)
     return VOUCH_E_INVALID;
-  uint8_t *lh;
-  VOUCH_TRY(leaf_hashes(db, &lh));
-  int rc = vouch_merkle_inclusion_proof(lh, db->nleaves, i, proof, proof_n);
-  vouch__free(lh);
-  return rc;
+  return prove(db, 0, i, proof, proof_n);
 }
 
 int vouch_audit_db_consistency(const vouch_audit_db *db, uint64_t old_size,
                                uint8_t proof[VOUCH_MERKLE_PROOF_MAX * VOUCH_MERKLE_HASH_BYTES], size_t *proof_n) {
   if (old_size == 0 || old_size > db->nleaves)
     return VOUCH_E_INVALID;
-  uint8_t *lh;
-  VOUCH_TRY(leaf_hashes(db, &lh));
-  int rc = vouch_merkle_consistency_proof(lh, db->nleaves, old_size, proof, proof_n);
-  vouch__free(lh);
-  return rc;
+  return prove(db, 1, old_size, proof, proof_n);
 }
 
 int vouch_audit_db_check_lists(const vouch_audit_db *db, const vouch_audit_db *prev,
@@ -577,7 +581,7 @@ int vouch_audit_db_check_lists(const vouch_audit_db *db, const vouch_audit_db *p
   if ((db->version > 1) != (prev != NULL) || (prev && prev->version + 1 != db->version))
     return VOUCH_E_INVALID;
   vouch_audit_db *re = NULL;
-  int rc = vouch_audit_db_build(prev, lists, nlists, db->policy, &re);
+  int rc = vouch_audit_db_build(&re, prev, lists, nlists, db->policy);
   if (rc == VOUCH_E_ALGO_MISMATCH || rc == VOUCH_E_INVALID)
     return VOUCH_E_AUDIT_POLICY;
   VOUCH_TRY(rc);

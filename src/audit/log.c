@@ -131,7 +131,7 @@ struct vouch_audit_log {
   size_t proofs_n, proofs_cap; /* in hashes */
 };
 
-int vouch_audit_log_create(const uint8_t server_pk[VOUCH_AUDIT_PK_BYTES], vouch_audit_log **out) {
+int vouch_audit_log_create(vouch_audit_log **out, const uint8_t server_pk[VOUCH_AUDIT_PK_BYTES]) {
   if (!server_pk || !out)
     return VOUCH_E_INVALID;
   vouch_audit_log *log = vouch__calloc(1, sizeof *log);
@@ -201,24 +201,8 @@ static int push(vouch_audit_log *log, const vouch_audit_sth *sth, const uint8_t 
                 const uint8_t *proof, size_t proof_n) {
   if (log->n >= VOUCH_AUDIT_LOG_MAX)
     return VOUCH_E_LIMIT;
-  if (log->n == log->cap) {
-    size_t nc = log->cap ? log->cap * 2 : 8;
-    log_record *r = vouch__realloc(log->rec, nc * sizeof *r);
-    if (!r)
-      return VOUCH_E_NOMEM;
-    log->rec = r;
-    log->cap = nc;
-  }
-  if (log->proofs_n + proof_n > log->proofs_cap) {
-    size_t nc = log->proofs_cap ? log->proofs_cap * 2 : 64;
-    while (nc < log->proofs_n + proof_n)
-      nc *= 2;
-    uint8_t *p = vouch__realloc(log->proofs, nc * VOUCH_MERKLE_HASH_BYTES);
-    if (!p)
-      return VOUCH_E_NOMEM;
-    log->proofs = p;
-    log->proofs_cap = nc;
-  }
+  VOUCH_TRY(vouch__grow(&log->rec, &log->cap, log->n + 1, sizeof *log->rec, 8));
+  VOUCH_TRY(vouch__grow(&log->proofs, &log->proofs_cap, log->proofs_n + proof_n, VOUCH_MERKLE_HASH_BYTES, 64));
   log_record *r = &log->rec[log->n];
   r->sth = *sth;
   memcpy(r->bytes, bytes, VOUCH_AUDIT_STH_BYTES);
@@ -240,7 +224,7 @@ int vouch_audit_log_append(vouch_audit_log *log, const vouch_audit_sth *sth, con
   return push(log, sth, bytes, proof, proof_n);
 }
 
-int vouch_audit_log_parse(const uint8_t *buf, size_t len, vouch_audit_log **out, size_t *bad_record) {
+int vouch_audit_log_parse(vouch_audit_log **out, const uint8_t *buf, size_t len, size_t *bad_record) {
   if (!buf || !out)
     return VOUCH_E_INVALID;
   *out = NULL;
@@ -254,7 +238,7 @@ int vouch_audit_log_parse(const uint8_t *buf, size_t len, vouch_audit_log **out,
   if (count > VOUCH_AUDIT_LOG_MAX)
     return VOUCH_E_LIMIT;
   vouch_audit_log *log;
-  VOUCH_TRY(vouch_audit_log_create(buf + 8, &log));
+  VOUCH_TRY(vouch_audit_log_create(&log, buf + 8));
   size_t o = LOG_HEADER_BYTES;
   int rc = VOUCH_OK;
   for (uint64_t i = 0; i < count; i++) {

@@ -120,7 +120,7 @@ static size_t copy_plain(float *dst, const float *src, size_t n) {
     goto done;            \
   } while (0)
 
-int vouch_classify_model_load(vouch_classify_model **out, const void *data, size_t len, const char **errmsg) {
+int vouch_classify_model_load(vouch_classify_model **out, const void *data, size_t len, char *err, size_t err_cap) {
   const char *why = "";
   int rc = VOUCH_OK;
   vouch_classify_model *m = NULL;
@@ -128,8 +128,7 @@ int vouch_classify_model_load(vouch_classify_model **out, const void *data, size
   shape exp[VOUCH__CLS_TENSORS];
   const uint8_t *p = data;
 
-  if (errmsg)
-    *errmsg = "";
+  vouch__errf(err, err_cap, VOUCH_OK, "%s", "");
   if (!out)
     return VOUCH_E_INVALID;
   *out = NULL;
@@ -288,24 +287,19 @@ done:
     vouch_classify_model_free(m);
     m = NULL;
   }
-  if (errmsg)
-    *errmsg = why;
+  vouch__errf(err, err_cap, rc, "%s", why);
   *out = m;
   return rc;
 }
 
-int vouch_classify_model_load_file(vouch_classify_model **out, const char *path, const char **errmsg) {
-  if (errmsg)
-    *errmsg = "";
+int vouch_classify_model_load_file(vouch_classify_model **out, const char *path, char *err, size_t err_cap) {
+  vouch__errf(err, err_cap, VOUCH_OK, "%s", "");
   if (!out || !path)
     return VOUCH_E_INVALID;
   *out = NULL;
   FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (errmsg)
-      *errmsg = "cannot open the model file";
-    return VOUCH_E_IO;
-  }
+  if (!f)
+    return vouch__errf(err, err_cap, VOUCH_E_IO, "cannot open the model file");
   size_t cap = 1U << 20, len = 0;
   uint8_t *buf = vouch__malloc(cap);
   int rc = VOUCH_OK;
@@ -335,9 +329,10 @@ int vouch_classify_model_load_file(vouch_classify_model **out, const char *path,
   if (!buf)
     rc = VOUCH_E_NOMEM;
   if (rc == VOUCH_OK)
-    rc = vouch_classify_model_load(out, buf, len, errmsg);
-  else if (errmsg)
-    *errmsg = rc == VOUCH_E_LIMIT ? "model file too large" : rc == VOUCH_E_IO ? "cannot read the model file" : "out of memory";
+    rc = vouch_classify_model_load(out, buf, len, err, err_cap);
+  else
+    vouch__errf(err, err_cap, rc, "%s",
+                rc == VOUCH_E_LIMIT ? "model file too large" : rc == VOUCH_E_IO ? "cannot read the model file" : "out of memory");
   vouch__free(buf);
   return rc;
 }

@@ -1,6 +1,9 @@
 /* src/common/common.c -- version, init, error strings, the allocator, the
  * job runner. */
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include "vouch/common.h"
@@ -110,3 +113,32 @@ void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, unsigned 
 }
 
 void vouch_free(void *p) { vouch__free(p); }
+
+int vouch__errf(char *buf, size_t cap, int rc, const char *fmt, ...) {
+  if (!buf || cap == 0)
+    return rc;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, cap, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int vouch__grow(void *pp, size_t *cap, size_t need, size_t size, size_t first) {
+  if (need <= *cap)
+    return VOUCH_OK;
+  size_t nc = *cap ? *cap : (first ? first : 1), bytes;
+  while (nc < need) {
+    if (!vouch__mul_ok(nc, 2, &nc))
+      return VOUCH_E_NOMEM;
+  }
+  if (!vouch__mul_ok(nc, size, &bytes))
+    return VOUCH_E_NOMEM;
+  void *p, *np;
+  memcpy(&p, pp, sizeof p); /* the caller's pointer, whatever its type */
+  if (!(np = vouch__realloc(p, bytes)))
+    return VOUCH_E_NOMEM;
+  memcpy(pp, &np, sizeof np);
+  *cap = nc;
+  return VOUCH_OK;
+}

@@ -32,6 +32,21 @@ VOUCH_API void vouch__test_fail_allocs_after(long n);
 #define VOUCH__MAX_JOB_THREADS 256U
 VOUCH_HIDDEN void vouch__run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, unsigned n);
 
+/* Error detail (vouch/errors.h, "Error detail"): formats the detail into
+ * buf (cap bytes, always NUL-terminated; nothing if buf is NULL or cap 0)
+ * and returns rc, so a failure reads `return vouch__errf(h->errmsg, sizeof
+ * h->errmsg, VOUCH_E_IO, "%s: ...", path);`.  For handles' errmsg fields and
+ * callers' err/err_cap buffers alike. */
+VOUCH_HIDDEN int vouch__errf(char *buf, size_t cap, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Grows the array whose pointer is at `pp` (any object pointer type:
+ * `&o->v`) and whose capacity in elements is *cap to hold at least `need`
+ * elements of `size` bytes: capacity doubles, starting from `first`.
+ * @return : VOUCH_OK (also when there was room), or VOUCH_E_NOMEM with the
+ *           array and *cap unchanged. */
+VOUCH_HIDDEN int vouch__grow(void *pp, size_t *cap, size_t need, size_t size, size_t first);
+
 /* Returns rc from the enclosing function if the expression is not VOUCH_OK. */
 #define VOUCH_TRY(expr)                 \
   do {                                  \

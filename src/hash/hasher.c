@@ -67,11 +67,12 @@ static int hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigne
     return VOUCH_E_INVALID;
   size_t n;
   if (!vouch__mul_ok(img->width, img->height, &n)) return VOUCH_E_LIMIT;
+  const vouch__pdq_work work = {h->dct, h->buf64, h->dct16, h->simd};
   if (algo == VOUCH_ALGO_PDQ && img->scale_denom <= 1) {
     /* Exact path: streams luma rows from the image, no full-size planes. */
     uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
-    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, img, NULL, NULL, img->height, img->width, img->height,
-                                     img->width, 1, h->simd, tmp, nv, quality, h->buf64, h->dct16));
+    vouch__pdq_input in = {.img = img, .rows = img->height, .cols = img->width, .denom = 1};
+    VOUCH_TRY(vouch__pdq_core_scaled(&work, &in, tmp, nv, quality));
     memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
     return VOUCH_OK;
   }
@@ -82,8 +83,8 @@ static int hash_image(vouch_hasher *h, int algo, const vouch_image *img, unsigne
     uint32_t full_w, full_h;
     int denom = img->scale_denom > 1 ? img->scale_denom : 1;
     vouch_image_full_size(img, &full_w, &full_h);
-    VOUCH_TRY(vouch__pdq_core_scaled(h->dct, NULL, h->luma, h->scratch, img->height, img->width, full_h,
-                                     full_w, denom, h->simd, tmp, nv, quality, h->buf64, h->dct16));
+    vouch__pdq_input in = {NULL, h->luma, h->scratch, img->height, img->width, full_h, full_w, denom};
+    VOUCH_TRY(vouch__pdq_core_scaled(&work, &in, tmp, nv, quality));
     memcpy(out, tmp, nv * VOUCH_PDQ_BYTES);
     return VOUCH_OK;
   }

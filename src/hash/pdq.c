@@ -825,15 +825,20 @@ int vouch__pdq_exact_jpeg(const float dct[16 * 64], vouch__jpeg_rows *jr, uint32
 int vouch__pdq_core(const float dct[16 * 64], float *luma, float *scratch, uint32_t rows,
                     uint32_t cols, uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
                     int *quality, float buf64[64 * 64], float dct16[16 * 16]) {
-  return vouch__pdq_core_scaled(dct, NULL, luma, scratch, rows, cols, rows, cols, 1, 1, out,
-                                n_variants, quality, buf64, dct16);
+  vouch__pdq_work w = {dct, buf64, dct16, 1};
+  vouch__pdq_input in = {NULL, luma, scratch, rows, cols, rows, cols, 1};
+  return vouch__pdq_core_scaled(&w, &in, out, n_variants, quality);
 }
 
-int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img, float *luma,
-                           float *scratch, uint32_t rows, uint32_t cols, uint32_t full_rows,
-                           uint32_t full_cols, int denom, int simd, uint8_t (*out)[VOUCH_PDQ_BYTES],
-                           unsigned n_variants, int *quality, float buf64[64 * 64],
-                           float dct16[16 * 16]) {
+int vouch__pdq_core_scaled(const vouch__pdq_work *w, const vouch__pdq_input *in, uint8_t (*out)[VOUCH_PDQ_BYTES],
+                           unsigned n_variants, int *quality) {
+  if (!w || !in)
+    return VOUCH_E_INVALID;
+  const float *dct = w->dct;
+  float *buf64 = w->buf64, *dct16 = w->dct16, *luma = in->luma, *scratch = in->scratch;
+  const vouch_image *img = in->img;
+  uint32_t rows = in->rows, cols = in->cols, full_rows = in->full_rows, full_cols = in->full_cols;
+  const int denom = in->denom, simd = w->simd;
   if (!out || (n_variants != 1 && n_variants != VOUCH_DIHEDRAL_N) || denom < 1)
     return VOUCH_E_INVALID;
   if (img && denom != 1)

@@ -44,18 +44,29 @@ VOUCH_HIDDEN int vouch__pdq_core(const float dct[16 * 64], float *luma, float *s
                                  unsigned n_variants, int *quality, float buf64[64 * 64],
                                  float dct16[16 * 16]);
 
-/* The same on an image decoded at 1/denom scale whose full size is
- * full_rows x full_cols: emulates the full-resolution filter and sampling
- * (fast mode; not bit-exact).  denom == 1 is exactly vouch__pdq_core().
- * With denom == 1, `img` may be given instead of a luma plane: luma rows are
- * then made on the fly (luma and scratch may be NULL).  simd = 0 forces the
- * portable scalar kernels (tests and fuzzers compare them with AVX2). */
-VOUCH_HIDDEN int vouch__pdq_core_scaled(const float dct[16 * 64], const vouch_image *img,
-                                        float *luma, float *scratch,
-                                        uint32_t rows, uint32_t cols, uint32_t full_rows,
-                                        uint32_t full_cols, int denom, int simd,
-                                        uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants,
-                                        int *quality, float buf64[64 * 64], float dct16[16 * 16]);
+/* What a PDQ run works with, kept by the caller between hashes. */
+typedef struct vouch__pdq_work {
+  const float *dct; /* the 16 x 64 DCT matrix (vouch__pdq_dct_matrix()) */
+  float *buf64;     /* 64 x 64 floats of work */
+  float *dct16;     /* 16 x 16 floats: receives the DCT (vouch__pdq_margins() reads it) */
+  int simd;         /* 0 forces the portable scalar kernels (tests and fuzzers compare them with AVX2) */
+} vouch__pdq_work;
+
+/* What vouch__pdq_core_scaled() hashes. */
+typedef struct vouch__pdq_input {
+  const vouch_image *img; /* denom 1 only, instead of a luma plane: luma rows are made on the fly */
+  float *luma;            /* a rows x cols luma plane (NULL with img) */
+  float *scratch;         /* as large as luma; needed when denom > 1 */
+  uint32_t rows, cols;
+  uint32_t full_rows, full_cols; /* the full-resolution size (read when denom > 1) */
+  int denom;                     /* the plane is a decode at 1/denom scale */
+} vouch__pdq_input;
+
+/* PDQ of an image decoded at 1/denom scale whose full size is full_rows x
+ * full_cols: emulates the full-resolution filter and sampling (fast mode;
+ * not bit-exact).  denom == 1 is exactly vouch__pdq_core(). */
+VOUCH_HIDDEN int vouch__pdq_core_scaled(const vouch__pdq_work *w, const vouch__pdq_input *in,
+                                        uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants, int *quality);
 
 /* The exact path fed by JPEG rows pulled from the decoder, never storing
  * the whole image.  @return : VOUCH_OK; VOUCH_E_UNSUPPORTED when the caller

@@ -17,16 +17,6 @@ unsigned vouch_default_radius(int algo) {
   return algo == VOUCH_ALGO_PDQ ? VOUCH_RADIUS_PDQ : VOUCH_RADIUS_64;
 }
 
-static void seterr(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *buf, size_t cap, const char *fmt, ...) {
-  if (!buf || cap == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, cap, fmt, ap);
-  va_end(ap);
-}
-
 static size_t align_up(size_t x) { return (x + VIDX_ALIGN - 1) & ~(size_t)(VIDX_ALIGN - 1); }
 
 static void store16_be(uint8_t *p, uint16_t v) {
@@ -169,12 +159,10 @@ int vouch_index_write(const char *path, int algo, const char *const *bank_names,
                       char *err, size_t err_cap) {
   size_t hb = vouch_algo_bytes(algo);
   if (!path || hb == 0 || (n && !in) || (nbanks && !bank_names)) {
-    seterr(err, err_cap, "invalid arguments");
-    return VOUCH_E_INVALID;
+    return vouch__errf(err, err_cap, VOUCH_E_INVALID, "invalid arguments");
   }
   if (n > VOUCH_INDEX_MAX_ENTRIES || nbanks > VOUCH_INDEX_MAX_BANKS) {
-    seterr(err, err_cap, "too many entries or banks");
-    return VOUCH_E_LIMIT;
+    return vouch__errf(err, err_cap, VOUCH_E_LIMIT, "too many entries or banks");
   }
   int rc = VOUCH_OK;
   witem *items = NULL;
@@ -187,16 +175,14 @@ int vouch_index_write(const char *path, int algo, const char *const *bank_names,
   bank_len = vouch__calloc(nbanks ? nbanks : 1, sizeof *bank_len);
   items = vouch__malloc((n ? n : 1) * sizeof *items);
   if (!bank_len || !items) {
-    rc = VOUCH_E_NOMEM;
-    seterr(err, err_cap, "out of memory");
+    rc = vouch__errf(err, err_cap, VOUCH_E_NOMEM, "out of memory");
     goto fail;
   }
   size_t strings_len = 0;
   for (uint32_t b = 0; b < nbanks; b++) {
     bank_len[b] = bank_names[b] ? strlen(bank_names[b]) : 0;
     if (bank_len[b] == 0 || bank_len[b] > VOUCH_INDEX_MAX_STRING) {
-      rc = VOUCH_E_INVALID;
-      seterr(err, err_cap, "bank %u: name empty or too long", (unsigned)b);
+      rc = vouch__errf(err, err_cap, VOUCH_E_INVALID, "bank %u: name empty or too long", (unsigned)b);
       goto fail;
     }
     strings_len += bank_len[b];
@@ -209,21 +195,19 @@ int vouch_index_write(const char *path, int algo, const char *const *bank_names,
     items[i].src_len = in[i].source ? strlen(in[i].source) : 0;
     if (!in[i].hash || in[i].bank >= nbanks || items[i].ext_len > VOUCH_INDEX_MAX_STRING ||
         items[i].src_len > VOUCH_INDEX_MAX_STRING) {
-      rc = VOUCH_E_INVALID;
-      seterr(err, err_cap, "entry %zu: bad bank, hash or string length", i);
+      rc = vouch__errf(err, err_cap, VOUCH_E_INVALID, "entry %zu: bad bank, hash or string length", i);
       goto fail;
     }
     strings_len += 4 + items[i].ext_len + items[i].src_len;
   }
   if (strings_len > UINT32_MAX) {
-    rc = VOUCH_E_LIMIT;
-    seterr(err, err_cap, "string table over 4 GiB");
+    rc = vouch__errf(err, err_cap, VOUCH_E_LIMIT, "string table over 4 GiB");
     goto fail;
   }
   if (n > 1)
     qsort(items, n, sizeof *items, cmp_items);
   if ((rc = merkle_of(algo, items, n, bank_names, bank_len, root)) != VOUCH_OK) {
-    seterr(err, err_cap, "out of memory");
+    vouch__errf(err, err_cap, rc, "out of memory");
     goto fail;
   }
 
@@ -244,16 +228,14 @@ int vouch_index_write(const char *path, int algo, const char *const *bank_names,
   memcpy(tmp + plen, ".tmp.XXXXXX", 12);
   fd = mkstemp(tmp);
   if (fd < 0) {
-    rc = VOUCH_E_IO;
-    seterr(err, err_cap, "%s: %s", tmp, strerror(errno));
+    rc = vouch__errf(err, err_cap, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
     vouch__free(tmp);
     tmp = NULL;
     goto fail;
   }
   w.f = fdopen(fd, "wb");
   if (!w.f) {
-    rc = VOUCH_E_IO;
-    seterr(err, err_cap, "%s: %s", tmp, strerror(errno));
+    rc = vouch__errf(err, err_cap, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
     goto fail;
   }
   fd = -1;
@@ -314,20 +296,17 @@ int vouch_index_write(const char *path, int algo, const char *const *bank_names,
   if (!w.failed && fwrite(sum, 1, sizeof sum, w.f) != sizeof sum)
     w.failed = 1;
   if (w.failed || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) {
-    rc = VOUCH_E_IO;
-    seterr(err, err_cap, "%s: write failed: %s", tmp, strerror(errno));
+    rc = vouch__errf(err, err_cap, VOUCH_E_IO, "%s: write failed: %s", tmp, strerror(errno));
     goto fail;
   }
   if (fclose(w.f) != 0) {
     w.f = NULL;
-    rc = VOUCH_E_IO;
-    seterr(err, err_cap, "%s: close failed: %s", tmp, strerror(errno));
+    rc = vouch__errf(err, err_cap, VOUCH_E_IO, "%s: close failed: %s", tmp, strerror(errno));
     goto fail;
   }
   w.f = NULL;
   if (rename(tmp, path) != 0) {
-    rc = VOUCH_E_IO;
-    seterr(err, err_cap, "rename to %s: %s", path, strerror(errno));
+    rc = vouch__errf(err, err_cap, VOUCH_E_IO, "rename to %s: %s", path, strerror(errno));
     goto fail;
   }
   /* make the rename durable */
@@ -378,14 +357,7 @@ vouch_index_config vouch_index_config_default(void) {
   return c;
 }
 
-static int fail(vouch_index *idx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(vouch_index *idx, int rc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(idx->errmsg, sizeof idx->errmsg, fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define fail(idx, rc, ...) vouch__errf((idx)->errmsg, sizeof (idx)->errmsg, (rc), __VA_ARGS__)
 
 /* Reads the string of record i: u16le ext_len, ext, u16le src_len, src.
  * Returns 0 if it lies outside the string pool. */

@@ -141,12 +141,19 @@ VOUCH_HIDDEN size_t vouch__mih_estimate(const vouch_index *idx, unsigned m, size
  * so any entry within radius has some substring j within t_j (pigeonhole).
  * Returns -1 for tables that need no probing. */
 VOUCH_HIDDEN int vouch__mih_threshold(unsigned m, unsigned radius, unsigned j);
-/* sum_{d <= t} C(len, d), as a double */
-VOUCH_HIDDEN double vouch__binom_sum(unsigned len, int t);
+/* sum_{d <= t} C(len, d), as a double (both engines' cost models). */
+static inline double vouch__binom_sum(unsigned len, int t) {
+  double s = 0, c = 1;
+  for (int d = 0; d <= t && d <= (int)len; d++) {
+    s += c;
+    c = c * (double)(len - (unsigned)d) / (double)(d + 1);
+  }
+  return s;
+}
 VOUCH_HIDDEN double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar);
 VOUCH_HIDDEN double vouch__scan_cost(const vouch_index *idx, unsigned radius, unsigned nvar);
 
-/* A growable match list for one worker. */
+/* A growable match list for one worker (out.c). */
 typedef struct vidx_out {
   vouch_match *v;
   size_t n, cap;

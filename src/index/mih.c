@@ -896,15 +896,6 @@ int vouch__mih_query(const vouch_index *idx, const uint8_t *q, unsigned nvar, un
 
 /* ------------------------------------------------------------ cost model */
 
-double vouch__binom_sum(unsigned len, int t) {
-  double s = 0, c = 1;
-  for (int d = 0; d <= t && d <= (int)len; d++) {
-    s += c;
-    c = c * (double)(len - (unsigned)d) / (double)(d + 1);
-  }
-  return s;
-}
-
 /* Rough costs in nanoseconds, fitted to bench/bench_match.c on the
  * development machine (docs/matching.md); they only steer AUTO. */
 double vouch__mih_cost(const vouch_index *idx, unsigned radius, unsigned nvar) {

@@ -11,28 +11,6 @@
 #include "index_internal.h"
 
 
-/* ------------------------------------------------------------ output */
-
-int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d, unsigned var) {
-  if (o->n == o->cap) {
-    size_t nc = o->cap ? o->cap * 2 : 256;
-    vouch_match *nv = vouch__realloc(o->v, nc * sizeof *nv);
-    if (!nv)
-      return VOUCH_E_NOMEM;
-    o->v = nv;
-    o->cap = nc;
-  }
-  vouch_match *m = &o->v[o->n++];
-  m->query = q;
-  m->entry = e;
-  m->distance = (uint16_t)d;
-  m->variant = (uint8_t)var;
-  m->pad_ = 0;
-  return VOUCH_OK;
-}
-
-void vouch_matches_free(vouch_match *m) { vouch__free(m); }
-
 /* Exact distances of one entry to all variants; native-order words (the
  * distance does not depend on byte order as long as both sides agree). */
 static inline __attribute__((always_inline)) void exact_best(const uint8_t *eh, const uint64_t *qn, unsigned words, unsigned nvar,

@@ -431,7 +431,7 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   h[12] = (uint8_t)pd->scheme;
   memcpy(h + 16, pd->id, 16);
   memcpy(h + 32, a->id, 16);
-  vouch__rng_bytes(rng, h + 48, 16);
+  vouch__rng_bytes(rng, h + VOUCH__V_ID_OFF, VOUCH_PSI_ID_BYTES);
 
   /* Share layer: x, y = f(x), DHF(x), payload. */
   uint8_t rnd[64], xs[32], y[32], ysyn[32], tmp[32], sseed[32];

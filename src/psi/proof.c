@@ -10,7 +10,8 @@
 #include <string.h>
 #include "psi_internal.h"
 
-void vouch_psi_dummy_label(const uint8_t seed[32], uint64_t slot, uint8_t label[32]) {
+void vouch_psi_dummy_label(const uint8_t seed[VOUCH_PSI_SEED_BYTES], uint64_t slot,
+                           uint8_t label[VOUCH_PSI_LABEL_BYTES]) {
   uint8_t idx[8];
   vouch__store64_le(idx, slot);
   vouch__kdf_part part = {idx, 8};

@@ -98,6 +98,7 @@ VOUCH_HIDDEN void vouch__cuckoo_slots(const uint8_t seed[32], uint32_t m,
 #define VOUCH__V_MAGIC "VVC1"
 #define VOUCH__V_VERSION 2U
 #define VOUCH__V_HEADER 64U
+#define VOUCH__V_ID_OFF 48U /* the voucher id, VOUCH_PSI_ID_BYTES */
 #define VOUCH__V_WRAP (32U + VOUCH__SEAL_OVERHEAD)     /* 80 */
 #define VOUCH__V_SLOT (32U + VOUCH__V_WRAP)           /* 112 */
 #define VOUCH__V_INNER_OFF(P) (VOUCH__V_HEADER + 2U * VOUCH__V_SLOT * (size_t)(P)) /* 64 + 224P */

@@ -163,21 +163,33 @@ static int grow_opened(vouch_psi_server *srv) {
 }
 
 
-int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, int *status,
-                         size_t *index) {
+/* The fixed fields of a voucher header (docs/protocol.md section 6). */
+static int header_check(const uint8_t *v, size_t len) {
   static const uint8_t zero3[3];
-  uint8_t S[32], K[32], rkey[32], rk[32], share_rkey[32];
-  static const uint8_t zero_nonce[24];
-  uint8_t *share = NULL;
-  int rc = VOUCH_OK;
-  *status = VOUCH_PSI_NOT_OPENED;
-  *index = 0;
   if (!v || len < 5 || memcmp(v, VOUCH__V_MAGIC, 4) != 0)
     return VOUCH_E_PSI_FORMAT;
   if (v[4] < VOUCH__V_VERSION)
     return VOUCH_E_PSI_VERSION; /* version 1: exact keys, two slots; never misread it */
   if (len < VOUCH__V_HEADER || v[4] != VOUCH__V_VERSION || v[5] != 0 || memcmp(v + 13, zero3, 3) != 0)
     return VOUCH_E_PSI_FORMAT;
+  return VOUCH_OK;
+}
+
+int vouch_psi_voucher_id(const uint8_t *voucher, size_t len, uint8_t id[VOUCH_PSI_ID_BYTES]) {
+  VOUCH_TRY(header_check(voucher, len));
+  memcpy(id, voucher + VOUCH__V_ID_OFF, VOUCH_PSI_ID_BYTES);
+  return VOUCH_OK;
+}
+
+int vouch_psi_server_add(vouch_psi_server *srv, const uint8_t *v, size_t len, int *status,
+                         size_t *index) {
+  uint8_t S[32], K[32], rkey[32], rk[32], share_rkey[32];
+  static const uint8_t zero_nonce[24];
+  uint8_t *share = NULL;
+  int rc = VOUCH_OK;
+  *status = VOUCH_PSI_NOT_OPENED;
+  *index = 0;
+  VOUCH_TRY(header_check(v, len));
   unsigned t = vouch__load16_le(v + 6), s = vouch__load16_le(v + 8), P = vouch__load16_le(v + 10);
   if (t < 1 || t > VOUCH_PSI_THRESHOLD_MAX || s < 1 || s > VOUCH_PSI_DHF_MAX || P != srv->probes ||
       v[12] != srv->scheme || len != VOUCH_PSI_VOUCHER_BYTES(s, P) ||

@@ -7,6 +7,8 @@
 #include "public_internal.h"
 #include "vouch/merkle.h"
 
+_Static_assert(VOUCH_PSI_ROOT_BYTES == VOUCH_MERKLE_HASH_BYTES, "the audit root is a Merkle root");
+
 /* ///////////////////////////////////////////////////////////// server key */
 
 #define SRVKEY_MAGIC "VSRVKEY1"
@@ -324,7 +326,7 @@ done:
 
 int vouch_psi_setup(const vouch_psi_server_key *key, const uint8_t *keys, size_t n,
                     const vouch_psi_setup_opts *opts, uint8_t **out, size_t *out_len,
-                    uint8_t audit_root[32]) {
+                    uint8_t audit_root[VOUCH_PSI_ROOT_BYTES]) {
   return vouch__setup(key, keys, n, opts, out, out_len, audit_root, NULL);
 }
 
@@ -443,7 +445,7 @@ void vouch_psi_public_scheme(const vouch_psi_public *pd, int *algo, int *scheme,
     *probes = pd->probes;
 }
 
-void vouch_psi_public_info(const vouch_psi_public *pd, size_t *slots, uint8_t root[32],
+void vouch_psi_public_info(const vouch_psi_public *pd, size_t *slots, uint8_t root[VOUCH_PSI_ROOT_BYTES],
                            uint8_t signer[VOUCH_PSI_SIGN_PK_BYTES]) {
   if (slots)
     *slots = pd->m;

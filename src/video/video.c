@@ -83,14 +83,7 @@ vouch_video_opts vouch_video_opts_default(void) {
 
 void vouch_video_silence_log(void) { av_log_set_level(AV_LOG_QUIET); }
 
-static int fail(vouch_video *v, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(vouch_video *v, int rc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define fail(v, rc, ...) vouch__errf((v)->errmsg, sizeof (v)->errmsg, (rc), __VA_ARGS__)
 
 /* FFmpeg's text for an AVERROR code. */
 static const char *averr(int e, char buf[AV_ERROR_MAX_STRING_SIZE]) {

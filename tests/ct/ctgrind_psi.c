@@ -98,7 +98,7 @@ int main(void) {
     free(v[i]);
   vouch_psi_account_free(acct);
   vouch_psi_public_free(pub);
-  vouch_psi_buf_free(pd);
+  vouch_free(pd);
   vouch_psi_server_key_free(sk);
   return opened >= 2 ? 0 : 5;
 }

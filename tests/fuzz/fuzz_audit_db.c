@@ -10,13 +10,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (vouch_init() < 0)
     abort();
   vouch_audit_db *db = NULL;
-  if (vouch_audit_db_parse(data, size, &db) != VOUCH_OK)
+  if (vouch_audit_db_parse(&db, data, size) != VOUCH_OK)
     return 0;
   uint8_t *enc = NULL;
   size_t len = 0;
   if (vouch_audit_db_encode(db, &enc, &len) != VOUCH_OK || len != size || memcmp(enc, data, size) != 0)
     abort();
-  vouch_audit_free(enc);
+  vouch_free(enc);
   size_t hb = vouch_algo_bytes(vouch_audit_db_algo(db));
   uint64_t n = vouch_audit_db_live_count(db);
   uint8_t *live = malloc((size_t)(n ? n : 1) * hb), root[32];

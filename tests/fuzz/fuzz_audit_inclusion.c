@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort();
   if (vouch_audit_inclusion_parse(text, len, &b) != VOUCH_OK || memcmp(&a, &b, sizeof a) != 0)
     abort();
-  vouch_audit_free(text);
+  vouch_free(text);
   vouch_audit_sth sth;
   memset(&sth, 0, sizeof sth);
   sth.algo = 1;

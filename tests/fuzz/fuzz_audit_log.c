@@ -10,13 +10,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort();
   vouch_audit_log *log = NULL;
   size_t bad;
-  if (vouch_audit_log_parse(data, size, &log, &bad) != VOUCH_OK)
+  if (vouch_audit_log_parse(&log, data, size, &bad) != VOUCH_OK)
     return 0;
   uint8_t *enc = NULL;
   size_t len = 0;
   if (vouch_audit_log_encode(log, &enc, &len) != VOUCH_OK || len != size || memcmp(enc, data, size) != 0)
     abort();
-  vouch_audit_free(enc);
+  vouch_free(enc);
   if (vouch_audit_log_compare(log, log, NULL) != VOUCH_OK)
     abort();
   for (size_t i = 0; i < vouch_audit_log_count(log); i++) {

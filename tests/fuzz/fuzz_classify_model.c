@@ -29,9 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     crypto_hash_sha256_final(&st, buf + 72);
   }
   vouch_classify_model *m = NULL;
-  const char *why = NULL;
-  int rc = vouch_classify_model_load(&m, buf, size, &why);
-  if (!why)
+  char why[VOUCH_ERRMSG_MAX];
+  memset(why, 'x', sizeof why);
+  int rc = vouch_classify_model_load(&m, buf, size, why, sizeof why);
+  if (!memchr(why, 0, sizeof why)) /* always a terminated string */
     abort();
   if (rc != VOUCH_OK) {
     if (m || !why[0] || (rc != VOUCH_E_DB_CORRUPT && rc != VOUCH_E_DB_VERSION && rc != VOUCH_E_NOMEM))

@@ -36,7 +36,7 @@ static int world_setup(world *w) {
   for (size_t i = 0; rc == VOUCH_OK && i < w->n; i++)
     rc = vouch_psi_entry_key(w->P ? VOUCH_PSI_SCHEME_BAND : VOUCH_PSI_SCHEME_EXACT, 48, VOUCH_ALGO_PDQ,
                              w->db[i], 32, keys + 32 * i);
-  vouch_psi_buf_free(w->pd);
+  vouch_free(w->pd);
   vouch_psi_public_free(w->pub);
   w->pd = NULL;
   w->pub = NULL;
@@ -70,7 +70,7 @@ static int world_init(world *w, uint32_t seed, size_t n, unsigned t, unsigned s,
 static void world_free(world *w) {
   vouch_psi_account_free(w->acct);
   vouch_psi_public_free(w->pub);
-  vouch_psi_buf_free(w->pd);
+  vouch_free(w->pd);
   vouch_psi_server_key_free(w->skey);
   free(w->db);
 }

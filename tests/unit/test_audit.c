@@ -1,9 +1,14 @@
 /* tests/unit/test_audit.c -- keys, signed lists, the two-source rule, the
  * audited table, tree heads, the log, fork detection, trust pins. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "vouch/audit.h"
 #include "vouch/hash.h"
+#include "vouch/index.h"
 #include "common/internal.h"
 #include "tinytest.h"
 
@@ -111,7 +116,7 @@ static void test_lists(void) {
   uint8_t h[HB] = {0};
   CHECK(vouch_audit_list_sign(&k_srv, VOUCH_ALGO_PDQ, 1, "2026-11-29", h, 1, &o, &len) == VOUCH_E_INVALID);
   CHECK(vouch_audit_list_sign(&k_us1, VOUCH_ALGO_PDQ, 1, "2026-13-01", h, 1, &o, &len) == VOUCH_E_INVALID);
-  vouch_audit_free(buf);
+  vouch_free(buf);
 }
 
 static void test_select(void) {
@@ -170,7 +175,7 @@ static void open_all(lists4 *s, size_t n) {
 }
 static void free_all(lists4 *s, size_t n) {
   for (size_t i = 0; i < n; i++)
-    vouch_audit_free(s->buf[i]);
+    vouch_free(s->buf[i]);
 }
 
 static int in_db(const vouch_audit_db *db, uint32_t i) {
@@ -188,7 +193,7 @@ static vouch_audit_db *build_v1(lists4 *a) {
   open_all(a, 3);
   vouch_audit_db *db = NULL;
   vouch_audit_policy pol = VOUCH_AUDIT_POLICY_DEFAULT;
-  CHECK(vouch_audit_db_build(NULL, a->L, 3, pol, &db) == VOUCH_OK);
+  CHECK(vouch_audit_db_build(&db, NULL, a->L, 3, pol) == VOUCH_OK);
   return db;
 }
 
@@ -200,7 +205,7 @@ static vouch_audit_db *build_v2(const vouch_audit_db *v1, lists4 *b) {
   open_all(b, 4);
   vouch_audit_db *db = NULL;
   vouch_audit_policy pol = VOUCH_AUDIT_POLICY_DEFAULT;
-  CHECK(vouch_audit_db_build(v1, b->L, 4, pol, &db) == VOUCH_OK);
+  CHECK(vouch_audit_db_build(&db, v1, b->L, 4, pol) == VOUCH_OK);
   return db;
 }
 
@@ -222,7 +227,7 @@ static void test_db(void) {
   size_t len = 0;
   REQUIRE(vouch_audit_db_encode(v1, &enc, &len) == VOUCH_OK);
   vouch_audit_db *p = NULL;
-  REQUIRE(vouch_audit_db_parse(enc, len, &p) == VOUCH_OK);
+  REQUIRE(vouch_audit_db_parse(&p, enc, len) == VOUCH_OK);
   uint8_t r1[32], r2[32], r3[32];
   vouch_audit_db_root(v1, r1);
   vouch_audit_db_root(p, r2);
@@ -238,19 +243,19 @@ static void test_db(void) {
   /* Deterministic: building again gives the same bytes. */
   vouch_audit_db *again = NULL;
   vouch_audit_policy pol = VOUCH_AUDIT_POLICY_DEFAULT;
-  REQUIRE(vouch_audit_db_build(NULL, a.L, 3, pol, &again) == VOUCH_OK);
+  REQUIRE(vouch_audit_db_build(&again, NULL, a.L, 3, pol) == VOUCH_OK);
   uint8_t *enc2 = NULL;
   size_t len2 = 0;
   REQUIRE(vouch_audit_db_encode(again, &enc2, &len2) == VOUCH_OK);
   CHECK(len == len2 && memcmp(enc, enc2, len) == 0);
-  vouch_audit_free(enc2);
+  vouch_free(enc2);
   vouch_audit_db_free(again);
   /* Lists given in another order: same table. */
   vouch_audit_list rev[3] = {a.L[2], a.L[0], a.L[1]};
-  REQUIRE(vouch_audit_db_build(NULL, rev, 3, pol, &again) == VOUCH_OK);
+  REQUIRE(vouch_audit_db_build(&again, NULL, rev, 3, pol) == VOUCH_OK);
   REQUIRE(vouch_audit_db_encode(again, &enc2, &len2) == VOUCH_OK);
   CHECK(len == len2 && memcmp(enc, enc2, len) == 0);
-  vouch_audit_free(enc2);
+  vouch_free(enc2);
   vouch_audit_db_free(again);
 
   /* Auditor: the lists rebuild the table; a different list does not. */
@@ -303,7 +308,7 @@ static void test_db(void) {
   /* A policy change between versions is refused. */
   vouch_audit_db *x = NULL;
   vouch_audit_policy p3 = {3, 1};
-  CHECK(vouch_audit_db_build(v1, b.L, 4, p3, &x) == VOUCH_E_AUDIT_POLICY);
+  CHECK(vouch_audit_db_build(&x, v1, b.L, 4, p3) == VOUCH_E_AUDIT_POLICY);
 
   /* Tampering with any byte of the table is detected by the parser, the
    * source signatures, or the signed head that names its root. */
@@ -313,7 +318,7 @@ static void test_db(void) {
   for (size_t i = 0; i < len; i++) {
     enc[i] ^= 0x10;
     vouch_audit_db *t = NULL;
-    if (vouch_audit_db_parse(enc, len, &t) == VOUCH_OK) {
+    if (vouch_audit_db_parse(&t, enc, len) == VOUCH_OK) {
       if (vouch_audit_sth_matches_db(&sth, t) == VOUCH_OK && vouch_audit_db_verify_sources(t, NULL) == VOUCH_OK)
         undetected++;
       vouch_audit_db_free(t);
@@ -321,7 +326,7 @@ static void test_db(void) {
     enc[i] ^= 0x10;
   }
   CHECK_EQ_INT(undetected, 0);
-  vouch_audit_free(enc);
+  vouch_free(enc);
   vouch_audit_db_free(v1);
   vouch_audit_db_free(v2);
   free_all(&a, 3);
@@ -353,8 +358,8 @@ static void test_table_rules(void) {
   REQUIRE(vouch_merkle_root(enc + leaves_off, (size_t)vouch_audit_db_size(v1), ll, root) == VOUCH_OK);
   memcpy(enc + len - 32, root, 32);
   vouch_audit_db *t = NULL;
-  CHECK_EQ_INT(vouch_audit_db_parse(enc, len, &t), VOUCH_E_AUDIT_POLICY);
-  vouch_audit_free(enc);
+  CHECK_EQ_INT(vouch_audit_db_parse(&t, enc, len), VOUCH_E_AUDIT_POLICY);
+  vouch_free(enc);
   vouch_audit_db_free(v1);
   free_all(&a, 3);
 }
@@ -385,7 +390,7 @@ static void test_sth_log_fork(void) {
 
   /* The log: v1 then v2 with the consistency proof. */
   vouch_audit_log *log = NULL;
-  REQUIRE(vouch_audit_log_create(k_srv.id.pk, &log) == VOUCH_OK);
+  REQUIRE(vouch_audit_log_create(&log, k_srv.id.pk) == VOUCH_OK);
   uint8_t proof[VOUCH_MERKLE_PROOF_MAX * 32];
   size_t pn;
   CHECK(vouch_audit_log_append(log, &s2, NULL, 0) != VOUCH_OK); /* must start at version 1 */
@@ -413,7 +418,7 @@ static void test_sth_log_fork(void) {
   CHECK_EQ_INT(vouch_audit_log_check_sth(log, &s2), VOUCH_OK);
   CHECK_EQ_INT(vouch_audit_log_check_sth(log, &s2b), VOUCH_E_AUDIT_FORK);
   vouch_audit_log *other = NULL;
-  REQUIRE(vouch_audit_log_create(k_srv.id.pk, &other) == VOUCH_OK);
+  REQUIRE(vouch_audit_log_create(&other, k_srv.id.pk) == VOUCH_OK);
   REQUIRE(vouch_audit_log_append(other, &s1, NULL, 0) == VOUCH_OK);
   REQUIRE(vouch_audit_log_append(other, &s2b, proof, pn) == VOUCH_OK);
   uint64_t fv = 0;
@@ -426,21 +431,21 @@ static void test_sth_log_fork(void) {
   REQUIRE(vouch_audit_log_encode(log, &lb, &ll) == VOUCH_OK);
   vouch_audit_log *pl = NULL;
   size_t badrec;
-  REQUIRE(vouch_audit_log_parse(lb, ll, &pl, &badrec) == VOUCH_OK);
+  REQUIRE(vouch_audit_log_parse(&pl, lb, ll, &badrec) == VOUCH_OK);
   CHECK_EQ_INT(vouch_audit_log_count(pl), 2);
   CHECK_EQ_INT(vouch_audit_log_compare(log, pl, NULL), VOUCH_OK);
   vouch_audit_log_free(pl);
   undetected = 0;
   for (size_t i = 0; i < ll; i++) {
     lb[i] ^= 0x20;
-    if (vouch_audit_log_parse(lb, ll, &pl, NULL) == VOUCH_OK) {
+    if (vouch_audit_log_parse(&pl, lb, ll, NULL) == VOUCH_OK) {
       undetected++;
       vouch_audit_log_free(pl);
     }
     lb[i] ^= 0x20;
   }
   CHECK_EQ_INT(undetected, 0);
-  CHECK(vouch_audit_log_parse(lb, ll - 1, &pl, NULL) != VOUCH_OK);
+  CHECK(vouch_audit_log_parse(&pl, lb, ll - 1, NULL) != VOUCH_OK);
   /* A log file holding two heads for version 2 (a fork inside one file). */
   uint8_t *forked = malloc(ll + VOUCH_AUDIT_STH_BYTES + 1);
   REQUIRE(forked);
@@ -448,10 +453,10 @@ static void test_sth_log_fork(void) {
   vouch_audit_sth_encode(&s2b, forked + ll);
   forked[ll + VOUCH_AUDIT_STH_BYTES] = 0;
   vouch__store64_le(forked + 40, 3);
-  CHECK_EQ_INT(vouch_audit_log_parse(forked, ll + VOUCH_AUDIT_STH_BYTES + 1, &pl, &badrec), VOUCH_E_AUDIT_FORK);
+  CHECK_EQ_INT(vouch_audit_log_parse(&pl, forked, ll + VOUCH_AUDIT_STH_BYTES + 1, &badrec), VOUCH_E_AUDIT_FORK);
   CHECK_EQ_INT(badrec, 2);
   free(forked);
-  vouch_audit_free(lb);
+  vouch_free(lb);
 
   /* Trust: pins, keys, policy. */
   char text[2048];
@@ -532,6 +537,90 @@ static void test_sth_log_fork(void) {
   free_all(&b, 4);
 }
 
+/* vouch_audit_index_write(): the index holds exactly the live set, each
+ * entry's source its attestation set (names in source-number order), ext id
+ * "leaf:N" of the adding leaf, entry id N + 1; the same table gives the same
+ * root; allocation failures leave no file. */
+static void test_index_write(void) {
+  lists4 a = {0};
+  vouch_audit_db *v1 = build_v1(&a);
+  REQUIRE(v1);
+  char dir[] = "/tmp/vouch-test-audit-XXXXXX", path[64], path2[64];
+  REQUIRE(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/a.vidx", dir);
+  snprintf(path2, sizeof path2, "%s/b.vidx", dir);
+  uint8_t root[32], root2[32];
+  char err[128];
+  CHECK_EQ_INT(vouch_audit_index_write(v1, path, root, err, sizeof err), VOUCH_OK);
+  CHECK_EQ_INT(vouch_audit_index_write(v1, path2, root2, NULL, 0), VOUCH_OK);
+  CHECK(memcmp(root, root2, 32) == 0);
+  CHECK_EQ_INT(vouch_audit_index_write(NULL, path, root, NULL, 0), VOUCH_E_INVALID);
+
+  /* The names of the sources, by number. */
+  char names[4][VOUCH_AUDIT_NAME_MAX + 1];
+  size_t ns = vouch_audit_db_nsources(v1);
+  REQUIRE(ns == 3);
+  for (size_t k = 0; k < ns; k++) {
+    vouch_audit_source_record r;
+    REQUIRE(vouch_audit_db_source(v1, k, &r) == VOUCH_OK);
+    snprintf(names[k], sizeof names[k], "%s", r.source.name);
+  }
+  vouch_index *idx = NULL;
+  REQUIRE(vouch_index_open(&idx, path, NULL) == VOUCH_OK);
+  CHECK(memcmp(vouch_index_root(idx), root, 32) == 0);
+  CHECK(vouch_index_verify_root(idx) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_index_count(idx), 40);
+  CHECK_EQ_INT(vouch_index_bank_count(idx), 1);
+  CHECK(strcmp(vouch_index_bank_name(idx, 0), "audited") == 0);
+  int wrong = 0;
+  for (size_t i = 0; i < vouch_index_count(idx); i++) {
+    vouch_index_entry e;
+    uint64_t leaf;
+    vouch_audit_leaf lf;
+    if (vouch_index_get(idx, i, &e) != VOUCH_OK || vouch_audit_db_find(v1, e.hash, &leaf) != VOUCH_OK ||
+        vouch_audit_db_leaf(v1, leaf, &lf) != VOUCH_OK) {
+      wrong++;
+      continue;
+    }
+    char want[4 * (VOUCH_AUDIT_NAME_MAX + 1)] = "", ext[32];
+    for (size_t k = 0; k < ns; k++)
+      if (lf.sources >> k & 1) {
+        if (want[0])
+          strcat(want, ",");
+        strcat(want, names[k]);
+      }
+    snprintf(ext, sizeof ext, "leaf:%llu", (unsigned long long)leaf);
+    /* 80..99 are in all three lists, 100..119 in US2 and GB only. */
+    size_t commas = 0;
+    for (size_t c = 0; c < e.src_len; c++)
+      commas += e.source[c] == ',';
+    wrong += e.entry_id != leaf + 1 || e.bank != 0 || e.ext_len != strlen(ext) ||
+             memcmp(e.ext_id, ext, e.ext_len) != 0 || e.src_len != strlen(want) ||
+             memcmp(e.source, want, e.src_len) != 0 || (commas != 1 && commas != 2);
+  }
+  CHECK_EQ_INT(wrong, 0);
+  vouch_index_free(idx);
+
+  /* Allocation failures: VOUCH_E_NOMEM and no file, or success. */
+  int unexpected = 0;
+  for (long k = 0; k < 12; k++) {
+    char p3[80];
+    snprintf(p3, sizeof p3, "%s/f%ld.vidx", dir, k);
+    vouch__test_fail_allocs_after(k);
+    int rc = vouch_audit_index_write(v1, p3, root2, NULL, 0);
+    vouch__test_fail_allocs_after(-1);
+    int exists = access(p3, F_OK) == 0;
+    unexpected += rc == VOUCH_OK ? !exists || memcmp(root, root2, 32) != 0 : rc != VOUCH_E_NOMEM || exists;
+    remove(p3);
+  }
+  CHECK_EQ_INT(unexpected, 0);
+  remove(path);
+  remove(path2);
+  rmdir(dir);
+  vouch_audit_db_free(v1);
+  free_all(&a, 3);
+}
+
 static void test_alloc_failures(void) {
   lists4 a = {0};
   vouch_audit_db *v1 = build_v1(&a);
@@ -544,19 +633,19 @@ static void test_alloc_failures(void) {
     vouch_audit_db *t = NULL;
     vouch_audit_policy pol = VOUCH_AUDIT_POLICY_DEFAULT;
     vouch__test_fail_allocs_after(k);
-    int rc1 = vouch_audit_db_build(NULL, a.L, 3, pol, &t);
+    int rc1 = vouch_audit_db_build(&t, NULL, a.L, 3, pol);
     vouch__test_fail_allocs_after(-1);
     vouch_audit_db_free(t);
     t = NULL;
     vouch__test_fail_allocs_after(k);
-    int rc2 = vouch_audit_db_parse(enc, len, &t);
+    int rc2 = vouch_audit_db_parse(&t, enc, len);
     vouch__test_fail_allocs_after(-1);
     vouch_audit_db_free(t);
     if ((rc1 != VOUCH_OK && rc1 != VOUCH_E_NOMEM) || (rc2 != VOUCH_OK && rc2 != VOUCH_E_NOMEM))
       unexpected++;
   }
   CHECK_EQ_INT(unexpected, 0);
-  vouch_audit_free(enc);
+  vouch_free(enc);
   vouch_audit_db_free(v1);
   free_all(&a, 3);
 }
@@ -571,6 +660,7 @@ int main(void) {
   TT_RUN(test_db);
   TT_RUN(test_table_rules);
   TT_RUN(test_sth_log_fork);
+  TT_RUN(test_index_write);
   TT_RUN(test_alloc_failures);
   vouch_audit_secret_key_wipe(&k_us1);
   vouch_audit_secret_key_wipe(&k_us2);

@@ -127,8 +127,8 @@ static vouch_image make_image(uint32_t w, uint32_t h, uint32_t ch, uint32_t seed
 
 static void test_load_valid(void) {
   vouch_classify_model *m = NULL;
-  const char *why = "x";
-  REQUIRE(vouch_classify_model_load(&m, model_buf, model_len, &why) == VOUCH_OK);
+  char why[VOUCH_ERRMSG_MAX] = "x";
+  REQUIRE(vouch_classify_model_load(&m, model_buf, model_len, why, sizeof why) == VOUCH_OK);
   CHECK_EQ_STR(why, "");
   CHECK_EQ_STR(vouch_classify_model_source(m), "synthetic test model");
   CHECK_EQ_INT(vouch_classify_classes(), 5);
@@ -136,8 +136,8 @@ static void test_load_valid(void) {
   CHECK_EQ_STR(vouch_classify_class_name(5), "?");
   vouch_classify_model_free(m);
   vouch_classify_model_free(NULL);
-  CHECK_EQ_INT(vouch_classify_model_load(NULL, model_buf, model_len, NULL), VOUCH_E_INVALID);
-  CHECK_EQ_INT(vouch_classify_model_load(&m, NULL, 5, NULL), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_classify_model_load(NULL, model_buf, model_len, NULL, 0), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_classify_model_load(&m, NULL, 5, NULL, 0), VOUCH_E_INVALID);
 }
 
 typedef struct mutation {
@@ -183,19 +183,19 @@ static void test_load_rejects(void) {
     if (mu.rehash)
       rehash(b, len);
     vouch_classify_model *m = (vouch_classify_model *)1;
-    const char *why = NULL;
-    int rc = vouch_classify_model_load(&m, b, len, &why);
+    char why[VOUCH_ERRMSG_MAX] = "";
+    int rc = vouch_classify_model_load(&m, b, len, why, sizeof why);
     if (rc != mu.want)
-      fprintf(stderr, "  mutation '%s': rc %d, want %d (%s)\n", mu.what, rc, mu.want, why ? why : "");
+      fprintf(stderr, "  mutation '%s': rc %d, want %d (%s)\n", mu.what, rc, mu.want, why);
     CHECK_EQ_INT(rc, mu.want);
     CHECK(m == NULL);
-    CHECK(why && why[0]);
+    CHECK(why[0]);
     free(b);
   }
   /* every prefix of the header */
   for (size_t len = 0; len < 104; len += 7) {
     vouch_classify_model *m = NULL;
-    CHECK_EQ_INT(vouch_classify_model_load(&m, model_buf, len, NULL), VOUCH_E_DB_CORRUPT);
+    CHECK_EQ_INT(vouch_classify_model_load(&m, model_buf, len, NULL, 0), VOUCH_E_DB_CORRUPT);
   }
   /* a NaN and an infinity, with a valid checksum */
   const uint32_t bad[2] = {0x7fc00000u, 0x7f800000u};
@@ -205,18 +205,18 @@ static void test_load_rejects(void) {
     put32(b + model_len - 4 * (size_t)(k + 1) * 977, bad[k]);
     rehash(b, model_len);
     vouch_classify_model *m = NULL;
-    CHECK_EQ_INT(vouch_classify_model_load(&m, b, model_len, NULL), VOUCH_E_DB_CORRUPT);
+    CHECK_EQ_INT(vouch_classify_model_load(&m, b, model_len, NULL, 0), VOUCH_E_DB_CORRUPT);
     free(b);
   }
   vouch_classify_model *m = NULL;
-  const char *why = NULL;
-  CHECK_EQ_INT(vouch_classify_model_load_file(&m, "/nonexistent/model.vcm", &why), VOUCH_E_IO);
+  char why[VOUCH_ERRMSG_MAX] = "";
+  CHECK_EQ_INT(vouch_classify_model_load_file(&m, "/nonexistent/model.vcm", why, sizeof why), VOUCH_E_IO);
   CHECK(m == NULL);
 }
 
 static void test_run(void) {
   vouch_classify_model *m = NULL;
-  REQUIRE(vouch_classify_model_load(&m, model_buf, model_len, NULL) == VOUCH_OK);
+  REQUIRE(vouch_classify_model_load(&m, model_buf, model_len, NULL, 0) == VOUCH_OK);
   vouch_classifier *fast = NULL, *portable = NULL;
   vouch_classifier_opts scalar = {1};
   REQUIRE(vouch_classifier_create(&fast, m, NULL) == VOUCH_OK);
@@ -298,7 +298,7 @@ static void test_alloc_failures(void) {
     vouch_classifier *c = NULL;
     float p[5];
     vouch__test_fail_allocs_after(n);
-    int rc = vouch_classify_model_load(&m, model_buf, model_len, NULL);
+    int rc = vouch_classify_model_load(&m, model_buf, model_len, NULL, 0);
     if (rc == VOUCH_OK)
       rc = vouch_classifier_create(&c, m, NULL);
     if (rc == VOUCH_OK)

@@ -161,8 +161,8 @@ int main(void) {
     return 77;
   }
   vouch_classify_model *model = NULL;
-  const char *why = NULL;
-  if (vouch_classify_model_load_file(&model, model_path, &why) != VOUCH_OK) {
+  char why[VOUCH_ERRMSG_MAX];
+  if (vouch_classify_model_load_file(&model, model_path, why, sizeof why) != VOUCH_OK) {
     fprintf(stderr, "%s: %s\n", model_path, why);
     return 1;
   }

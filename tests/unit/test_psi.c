@@ -431,6 +431,33 @@ static void test_same_length(void) {
   world_free(&w);
 }
 
+/* vouch_psi_voucher_id(): the header's 16 random bytes at offset 48, one per
+ * voucher; a short, foreign or version-1 buffer is refused. */
+static void test_voucher_id(void) {
+  world w;
+  REQUIRE(world_init(&w, 9, 30, 30, 90, 0) == 0);
+  uint8_t *a = make(&w, 0, 0, NULL), *b = make(&w, 0, 0, NULL);
+  REQUIRE(a && b);
+  uint8_t ida[VOUCH_PSI_ID_BYTES], idb[VOUCH_PSI_ID_BYTES], keep[VOUCH_PSI_ID_BYTES];
+  CHECK_EQ_INT(vouch_psi_voucher_id(a, w.vlen, ida), VOUCH_OK);
+  CHECK_EQ_INT(vouch_psi_voucher_id(b, w.vlen, idb), VOUCH_OK);
+  CHECK(memcmp(ida, a + 48, VOUCH_PSI_ID_BYTES) == 0);
+  CHECK(memcmp(ida, idb, VOUCH_PSI_ID_BYTES) != 0); /* same photo, two vouchers */
+  CHECK_EQ_INT(vouch_psi_voucher_id(a, 64, idb), VOUCH_OK); /* the header is enough */
+  memcpy(keep, idb, sizeof keep);
+  CHECK_EQ_INT(vouch_psi_voucher_id(a, 63, idb), VOUCH_E_PSI_FORMAT);
+  CHECK_EQ_INT(vouch_psi_voucher_id(NULL, 0, idb), VOUCH_E_PSI_FORMAT);
+  a[0] ^= 1;
+  CHECK_EQ_INT(vouch_psi_voucher_id(a, w.vlen, idb), VOUCH_E_PSI_FORMAT);
+  a[0] ^= 1;
+  a[4] = 1;
+  CHECK_EQ_INT(vouch_psi_voucher_id(a, w.vlen, idb), VOUCH_E_PSI_VERSION);
+  CHECK(memcmp(keep, idb, sizeof keep) == 0); /* untouched on error */
+  free(a);
+  free(b);
+  world_free(&w);
+}
+
 /* A payload for distinct photo number i (not in any test database). */
 static void photo_payload(vouch_psi_payload *pl, uint32_t i) {
   uint8_t h[32];
@@ -796,7 +823,7 @@ static void test_alloc_failures(void) {
     int rc = vouch__setup(w.skey, keys, 25, NULL, &pd, &len, NULL, &w.rng);
     vouch__test_fail_allocs_after(-1);
     CHECK(rc == VOUCH_OK || rc == VOUCH_E_NOMEM);
-    vouch_psi_buf_free(pd);
+    vouch_free(pd);
   }
   vouch_psi_payload pl;
   REQUIRE(vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, w.db[0], 32, NULL) == VOUCH_OK);
@@ -866,6 +893,7 @@ int main(void) {
   if (vouch_init() < 0)
     return 1;
   TT_RUN(test_xmd_rfc9380);
+  TT_RUN(test_voucher_id);
   TT_RUN(test_hash_to_group_kat);
   TT_RUN(test_kdf_kat);
   TT_RUN(test_gf61);

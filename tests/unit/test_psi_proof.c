@@ -48,7 +48,7 @@ static int pw_init(pworld *w, uint32_t seed, size_t n, vouch_psi_server_key *key
 static void pw_free(pworld *w, int free_key) {
   if (free_key)
     vouch_psi_server_key_free(w->key);
-  vouch_psi_buf_free(w->pd);
+  vouch_free(w->pd);
   free(w->labels);
   free(w->keys);
   free(w->audit);

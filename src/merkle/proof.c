@@ -1,4 +1,4 @@
-/* src/audit/proof.c -- RFC 9162 inclusion and consistency proofs, and the
+/* src/merkle/proof.c -- RFC 9162 inclusion and consistency proofs, and the
  * multi-threaded tree head (see vouch/merkle.h).
  *
  * Generation follows the recursive definitions of RFC 9162 2.1.3.1 (PATH)
@@ -28,6 +28,15 @@ static int subtree_head(const uint8_t *leaf_hashes, uint64_t lo, uint64_t hi, ui
 
 /* ---------------------------------------------------------------- inclusion */
 
+/* Appends hash h to the proof (*pn hashes so far). */
+static int push(uint8_t *proof, size_t *pn, const uint8_t h[HB]) {
+  if (*pn >= VOUCH_MERKLE_PROOF_MAX)
+    return VOUCH_E_INTERNAL;
+  memcpy(proof + *pn * HB, h, HB);
+  (*pn)++;
+  return VOUCH_OK;
+}
+
 /* PATH(m, D[lo:hi]); appends to proof in the RFC's order (deepest first). */
 static int path_rec(const uint8_t *lh, uint64_t m, uint64_t lo, uint64_t hi, uint8_t *proof, size_t *pn) {
   uint64_t n = hi - lo;
@@ -42,11 +51,7 @@ static int path_rec(const uint8_t *lh, uint64_t m, uint64_t lo, uint64_t hi, uin
     VOUCH_TRY(path_rec(lh, m - k, lo + k, hi, proof, pn));
     VOUCH_TRY(subtree_head(lh, lo, lo + k, sib));
   }
-  if (*pn >= VOUCH_MERKLE_PROOF_MAX)
-    return VOUCH_E_INTERNAL;
-  memcpy(proof + *pn * HB, sib, HB);
-  (*pn)++;
-  return VOUCH_OK;
+  return push(proof, pn, sib);
 }
 
 int vouch_merkle_inclusion_proof(const uint8_t *leaf_hashes, uint64_t n, uint64_t index,
@@ -57,32 +62,39 @@ int vouch_merkle_inclusion_proof(const uint8_t *leaf_hashes, uint64_t n, uint64_
   return path_rec(leaf_hashes, index, 0, n, proof, proof_n);
 }
 
-int vouch_merkle_verify_inclusion(const uint8_t leaf_hash[HB], uint64_t index, uint64_t size,
-                                  const uint8_t *proof, size_t proof_n, const uint8_t root[HB]) {
-  if (index >= size || proof_n > VOUCH_MERKLE_PROOF_MAX)
-    return VOUCH_E_AUDIT_PROOF;
-  uint64_t fn = index, sn = size - 1;
-  uint8_t r[HB];
-  memcpy(r, leaf_hash, HB);
+/* The bit walk RFC 9162's verifiers share (2.1.3.2 and 2.1.4.2): folds the
+ * proof hashes into sr, and into fr (if not NULL) where the path climbs
+ * from the right, starting at node fn of last node sn.  Returns 0 if the
+ * proof ends exactly at the root's level, -1 if it is longer or shorter. */
+static int walk(uint64_t fn, uint64_t sn, const uint8_t *proof, size_t proof_n, uint8_t *fr, uint8_t sr[HB]) {
   for (size_t i = 0; i < proof_n; i++) {
     const uint8_t *p = proof + i * HB;
     if (sn == 0)
-      return VOUCH_E_AUDIT_PROOF; /* proof longer than the path */
+      return -1; /* proof longer than the path */
     if ((fn & 1) || fn == sn) {
-      vouch_merkle_node_hash(p, r, r);
-      if (!(fn & 1)) {
-        while (fn != 0 && !(fn & 1)) {
-          fn >>= 1;
-          sn >>= 1;
-        }
+      if (fr)
+        vouch_merkle_node_hash(p, fr, fr);
+      vouch_merkle_node_hash(p, sr, sr);
+      while (fn != 0 && !(fn & 1)) {
+        fn >>= 1;
+        sn >>= 1;
       }
     } else {
-      vouch_merkle_node_hash(r, p, r);
+      vouch_merkle_node_hash(sr, p, sr);
     }
     fn >>= 1;
     sn >>= 1;
   }
-  if (sn != 0 || sodium_memcmp(r, root, HB) != 0)
+  return sn == 0 ? 0 : -1;
+}
+
+int vouch_merkle_verify_inclusion(const uint8_t leaf_hash[HB], uint64_t index, uint64_t size,
+                                  const uint8_t *proof, size_t proof_n, const uint8_t root[HB]) {
+  if (index >= size || proof_n > VOUCH_MERKLE_PROOF_MAX)
+    return VOUCH_E_AUDIT_PROOF;
+  uint8_t r[HB];
+  memcpy(r, leaf_hash, HB);
+  if (walk(index, size - 1, proof, proof_n, NULL, r) != 0 || sodium_memcmp(r, root, HB) != 0)
     return VOUCH_E_AUDIT_PROOF;
   return VOUCH_OK;
 }
@@ -108,11 +120,7 @@ static int subproof_rec(const uint8_t *lh, uint64_t m, uint64_t lo, uint64_t hi,
       VOUCH_TRY(subtree_head(lh, lo, lo + k, h));
     }
   }
-  if (*pn >= VOUCH_MERKLE_PROOF_MAX)
-    return VOUCH_E_INTERNAL;
-  memcpy(proof + *pn * HB, h, HB);
-  (*pn)++;
-  return VOUCH_OK;
+  return push(proof, pn, h);
 }
 
 int vouch_merkle_consistency_proof(const uint8_t *leaf_hashes, uint64_t n, uint64_t old_size,
@@ -156,26 +164,8 @@ int vouch_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const 
   uint8_t fr[HB], sr[HB];
   memcpy(fr, first, HB);
   memcpy(sr, first, HB);
-  for (; i < proof_n; i++) {
-    const uint8_t *c = proof + i * HB;
-    if (sn == 0)
-      return VOUCH_E_AUDIT_PROOF;
-    if ((fn & 1) || fn == sn) {
-      vouch_merkle_node_hash(c, fr, fr);
-      vouch_merkle_node_hash(c, sr, sr);
-      if (!(fn & 1)) {
-        while (fn != 0 && !(fn & 1)) {
-          fn >>= 1;
-          sn >>= 1;
-        }
-      }
-    } else {
-      vouch_merkle_node_hash(sr, c, sr);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  if (sn != 0 || sodium_memcmp(fr, old_root, HB) != 0 || sodium_memcmp(sr, new_root, HB) != 0)
+  if (walk(fn, sn, proof + i * HB, proof_n - i, fr, sr) != 0 || sodium_memcmp(fr, old_root, HB) != 0 ||
+      sodium_memcmp(sr, new_root, HB) != 0)
     return VOUCH_E_AUDIT_PROOF;
   return VOUCH_OK;
 }

@@ -1,4 +1,4 @@
-/* src/audit/merkle.c -- RFC 9162 Merkle tree head (see vouch/merkle.h).
+/* src/merkle/merkle.c -- RFC 9162 Merkle tree head (see vouch/merkle.h).
  *
  * We fold leaves left to right with a stack of perfect subtrees: after
  * pushing leaf i, subtrees of equal size merge, exactly like binary carry.
