@@ -56,6 +56,11 @@ typedef struct vouch_exchange_opts {
   vouch_list_error_cb error;  /* malformed records (line = record number), may be NULL */
   void *error_ctx;
   int64_t now;                /* time to record; 0 = time(NULL) */
+  /* Polled between pages, while waiting to retry and during transfers: a
+   * non-zero answer stops the sync (VOUCH_E_IO, "cancelled"); what was
+   * committed stays.  May be NULL.  Lets a service stop a sync at shutdown. */
+  int (*cancel)(void *ctx);
+  void *cancel_ctx;
 } vouch_exchange_opts;
 
 typedef struct vouch_exchange_stats {
@@ -78,6 +83,37 @@ typedef struct vouch_exchange_stats {
  *           vouch_bank_import() code. */
 VOUCH_API int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_opts *o,
                                   vouch_exchange_stats *st);
+
+/* ---------------------------------------------------------------- credentials */
+
+/* The secrets of one exchange, read from a file of KEY=VALUE lines ('#'
+ * starts a comment line), by type:
+ *   ncmec     user=, password=            (HTTP basic authentication)
+ *   stopncii  subscription_key=, fetch_function_key=   (two key headers)
+ *   tat       token=                      (Authorization: Bearer)
+ *   any type  header=Name: value          (sent as it is)
+ * The handle keeps them in memory that is wiped when it is freed. */
+typedef struct vouch_exchange_creds vouch_exchange_creds;
+#define VOUCH_EXCHANGE_CREDS_FILE_MAX (64U << 10) /* bytes in a credentials file */
+#define VOUCH_EXCHANGE_CREDS_HEADERS_MAX 16U      /* header lines it may give */
+
+/*! vouch_exchange_creds_read() :
+ *  Reads the credentials file `path` for an exchange of `type`.  A file that
+ *  its group or others may read (mode & 077) is refused before its contents
+ *  are read, and so is a key the type does not take.  `err` (may be NULL)
+ *  receives why it failed; it never holds a secret.
+ * @return : VOUCH_OK with *out set (free it with vouch_exchange_creds_free());
+ *           VOUCH_E_IO (cannot open or read, or readable by others);
+ *           VOUCH_E_INVALID (a malformed line, an unknown key, user= without
+ *           password=); VOUCH_E_LIMIT (over VOUCH_EXCHANGE_CREDS_FILE_MAX, or
+ *           more header lines than VOUCH_EXCHANGE_CREDS_HEADERS_MAX); VOUCH_E_NOMEM. */
+VOUCH_API int vouch_exchange_creds_read(vouch_exchange_creds **out, const char *path, int type, char *err,
+                                        size_t errcap);
+/*! vouch_exchange_creds_apply() : points o->headers, o->nheaders and
+ *  o->userpwd at the secrets of `c`, which must outlive the sync. */
+VOUCH_API void vouch_exchange_creds_apply(const vouch_exchange_creds *c, vouch_exchange_opts *o);
+/*! vouch_exchange_creds_free() : wipes and frees; NULL is a no-op. */
+VOUCH_API void vouch_exchange_creds_free(vouch_exchange_creds *c);
 
 /* ---------------------------------------------------------------- configured exchanges */
 
@@ -105,6 +141,17 @@ typedef int (*vouch_exchange_config_cb)(void *ctx, const vouch_exchange_config *
  *  name), or for the one named `name` (VOUCH_E_NOT_FOUND if absent).
  *  Pointers are valid during the callback only. */
 VOUCH_API int vouch_exchange_configs(vouch_bank *db, const char *name, vouch_exchange_config_cb cb, void *ctx);
+
+/*! vouch_exchange_sync_config() :
+ *  vouch_exchange_sync() of a configured exchange: `base` (may be NULL) gives
+ *  the sync options (retries, timeouts, error callback, cancel, ...), and `c`
+ *  the type, URL, bank and source.  Its credentials file, if any, is read
+ *  with vouch_exchange_creds_read() and wiped after the sync; a file that
+ *  cannot be used fails the sync before any request, with the reason in
+ *  st->errmsg.
+ * @return : as vouch_exchange_sync(), or a vouch_exchange_creds_read() code. */
+VOUCH_API int vouch_exchange_sync_config(vouch_bank *db, const vouch_exchange_config *c,
+                                         const vouch_exchange_opts *base, vouch_exchange_stats *st);
 
 #ifdef __cplusplus
 }

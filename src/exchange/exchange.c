@@ -138,16 +138,34 @@ static int first_url(sync_ctx *x, const vouch_list_page *cp, char *out, size_t c
   }
 }
 
-static void nap(unsigned ms) {
-  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
+static int cancelled(const sync_ctx *x) { return x->o->cancel && x->o->cancel(x->o->cancel_ctx); }
+
+/* libcurl's progress callback: non-zero aborts the transfer */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+  (void)dt, (void)dn, (void)ut, (void)un;
+  return cancelled(ud);
+}
+
+/* Sleeps ms, in slices of 100 ms so that a cancel is seen; 1 if cancelled. */
+static int nap(const sync_ctx *x, unsigned ms) {
+  while (ms > 0) {
+    if (cancelled(x))
+      return 1;
+    unsigned step = ms > 100 ? 100 : ms;
+    struct timespec ts = {0, (long)step * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+    ms -= step;
   }
+  return cancelled(x);
 }
 
 /* GETs url into b, retrying 429, 5xx and transport errors. */
 static int fetch(sync_ctx *x, const char *url, body *b) {
   unsigned delay = x->o->retry_delay_ms;
   for (unsigned attempt = 0;; attempt++) {
+    if (cancelled(x))
+      return failf(x, VOUCH_E_IO, "page %u (%s): cancelled", x->page, url);
     b->len = 0;
     b->over = 0;
     curl_easy_setopt(x->c, CURLOPT_URL, url);
@@ -157,6 +175,8 @@ static int fetch(sync_ctx *x, const char *url, body *b) {
     curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
     if (b->over)
       return failf(x, VOUCH_E_LIMIT, "page %u (%s): larger than %u bytes", x->page, url, VOUCH_EXCHANGE_PAGE_MAX);
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+      return failf(x, VOUCH_E_IO, "page %u (%s): cancelled", x->page, url);
     if (cc == CURLE_WRITE_ERROR)
       return failf(x, VOUCH_E_NOMEM, "page %u (%s): out of memory", x->page, url);
     if (cc == CURLE_OK && code >= 200 && code < 300)
@@ -169,7 +189,8 @@ static int fetch(sync_ctx *x, const char *url, body *b) {
       return failf(x, VOUCH_E_IO, "page %u (%s): HTTP %ld (%u tr%s)", x->page, url, code, attempt + 1,
                    attempt ? "ies" : "y");
     }
-    if (delay) nap(delay);
+    if (nap(x, delay))
+      return failf(x, VOUCH_E_IO, "page %u (%s): cancelled", x->page, url);
     delay = delay ? (delay > 30000 ? 60000 : delay * 2) : 0;
   }
 }
@@ -221,6 +242,11 @@ static int setup(sync_ctx *x) {
   curl_easy_setopt(x->c, CURLOPT_USERAGENT, "vouch/" VOUCH_VERSION_STRING);
   curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(x->c, CURLOPT_ACCEPT_ENCODING, "");
+  if (o->cancel) {
+    curl_easy_setopt(x->c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(x->c, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(x->c, CURLOPT_NOPROGRESS, 0L);
+  }
   if (o->userpwd) {
     curl_easy_setopt(x->c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     curl_easy_setopt(x->c, CURLOPT_USERPWD, o->userpwd);
