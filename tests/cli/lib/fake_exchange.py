@@ -12,10 +12,11 @@ checkpoint gets an empty last page.  Every request path is appended to
   malformed:N     page N is not a page
   stall:N         page N is served in place of page N+1 (its next repeats)
   foreign-next:N  page N's next names another host
+  slow:N          page N is answered after --slow seconds (default 3)
 Authentication: --header 'Name: value' (repeatable) and --basic user:pass
 must be present, else 401.  The server stops by itself after --lifetime s.
 """
-import argparse, base64, json, os, re, sys, threading, urllib.parse
+import argparse, base64, json, os, re, sys, threading, time, urllib.parse
 from http.server import HTTPServer, BaseHTTPRequestHandler
 
 ap = argparse.ArgumentParser()
@@ -27,6 +28,7 @@ ap.add_argument("--scenario", default="")
 ap.add_argument("--header", action="append", default=[])
 ap.add_argument("--basic")
 ap.add_argument("--lifetime", type=float, default=60)
+ap.add_argument("--slow", type=float, default=3)
 ap.add_argument("--port", type=int, default=0, help="0: any free port")
 args = ap.parse_args()
 
@@ -105,6 +107,8 @@ class H(BaseHTTPRequestHandler):
         served[n] = served.get(n, 0) + 1
         if scen.get("fail-once") == n and served[n] == 1:
             return self.send(503, "busy", "text/plain")
+        if scen.get("slow") == n:
+            time.sleep(args.slow)
         if scen.get("fail-always") == n:
             return self.send(500, "broken", "text/plain")
         if scen.get("malformed") == n:
