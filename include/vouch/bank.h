@@ -54,11 +54,12 @@ typedef enum vouch_list_format {
                               indicator id first) */
   VOUCH_LIST_NCMEC = 7,    /* NCMEC hash-sharing v2 XML page (queryResult) */
   VOUCH_LIST_STOPNCII = 8, /* StopNCII FetchHashes JSON page (hashRecords) */
-  VOUCH_LIST_TAT = 9       /* Tech Against Terrorism hash-list JSON page (results) */
+  VOUCH_LIST_TAT = 9,      /* Tech Against Terrorism hash-list JSON page (results) */
+  VOUCH_LIST_TE_UPDATES = 10 /* ThreatExchange /threat_updates JSON page (data, paging) */
 } vouch_list_format;
-#define VOUCH_LIST_FORMAT_LAST VOUCH_LIST_TAT
+#define VOUCH_LIST_FORMAT_LAST VOUCH_LIST_TE_UPDATES
 /*! vouch_list_format_name() : "auto", "hex", "csv", "tsv", "jsonl", "tx", "te",
- *  "ncmec", "stopncii", "tat" ("unknown" for anything else). */
+ *  "ncmec", "stopncii", "tat", "te-updates" ("unknown" for anything else). */
 VOUCH_API const char *vouch_list_format_name(int format);
 /*! vouch_list_format_from_name() : the format for one of those names, or -1. */
 VOUCH_API int vouch_list_format_from_name(const char *name);

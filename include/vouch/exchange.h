@@ -16,6 +16,10 @@
  *             &nextPageToken=NEXT while hasMoreRecords; two key headers.
  *   TAT       GET URL[?after=CHECKPOINT], then the page's "next" URL (which
  *             must be on URL's scheme, host and port); a bearer token.
+ *   TE        GET URL/threat_updates/?limit=N&start_time=CHECKPOINT&fields=...
+ *             (URL: the Graph API's https://graph.facebook.com/vNN.N/PRIVACY_GROUP),
+ *             then paging.next (same origin; its access_token parameter is
+ *             dropped, the token goes in an Authorization: Bearer header).
  * Secrets come in as header lines or a user:password the caller read (from
  * a file, say); the library never stores, prints or logs them.
  *
@@ -38,8 +42,15 @@ extern "C" {
 #define VOUCH_EXCHANGE_PAGE_MAX (256U << 20) /* bytes in one page */
 #define VOUCH_EXCHANGE_ERRMSG_MAX 512U
 
+/*! vouch_exchange_type_from_name() : the exchange type named "ncmec",
+ *  "stopncii", "tat" or "te" (ThreatExchange's /threat_updates): the list
+ *  format of its pages (VOUCH_LIST_NCMEC, _STOPNCII, _TAT, _TE_UPDATES), or -1. */
+VOUCH_API int vouch_exchange_type_from_name(const char *name);
+/*! vouch_exchange_type_name() : the name of an exchange type, "unknown" if none. */
+VOUCH_API const char *vouch_exchange_type_name(int type);
+
 typedef struct vouch_exchange_opts {
-  int type;                   /* VOUCH_LIST_NCMEC, VOUCH_LIST_STOPNCII or VOUCH_LIST_TAT */
+  int type;                   /* VOUCH_LIST_NCMEC, _STOPNCII, _TAT or _TE_UPDATES */
   const char *url;            /* the exchange's base URL (see above) */
   const char *source;         /* source of the entries and key of the checkpoint;
                                  NULL: "ncmec", "stopncii" or "tat" */

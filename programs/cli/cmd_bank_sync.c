@@ -12,7 +12,7 @@
 #include "vouch/exchange.h"
 
 static const char sync_usage[] =
-  "usage: vouch bank sync --db DB NAME --type ncmec|stopncii|tat --url URL\n"
+  "usage: vouch bank sync --db DB NAME --type ncmec|stopncii|tat|te --url URL\n"
   "                       [--credentials FILE] [--source S] [--retries N]\n"
   "                       [--retry-delay MS] [--timeout MS] [--page-size N]\n"
   "                       [--max-pages N] [--min-quality Q]\n"
@@ -26,10 +26,14 @@ static const char sync_usage[] =
   "\n"
   "  --url URL          NCMEC: the server (GET URL/v2/entries?from=...);\n"
   "                     StopNCII: the API base (GET URL/FetchHashes?...);\n"
-  "                     TAT: the hash-list URL (GET URL[?after=CHECKPOINT])\n"
+  "                     TAT: the hash-list URL (GET URL[?after=CHECKPOINT]);\n"
+  "                     te (ThreatExchange): the Graph API URL of a privacy\n"
+  "                     group, https://graph.facebook.com/vNN.N/GROUP_ID\n"
+  "                     (GET URL/threat_updates/?start_time=...)\n"
   "  --credentials FILE a file of mode 0600 with KEY=VALUE lines (default:\n"
   "                     $VOUCH_CREDENTIALS): ncmec user= password=; stopncii\n"
-  "                     subscription_key= fetch_function_key=; tat token=;\n"
+  "                     subscription_key= fetch_function_key=; tat and te\n"
+  "                     token= (te: the app's access token APP_ID|SECRET);\n"
   "                     any type: header=Name: value (sent as is)\n"
   "  --source S         the entries' source and the checkpoint's key\n"
   "                     (default: the type's name, as bank import of a page)\n"
@@ -37,7 +41,7 @@ static const char sync_usage[] =
   "                     transport error (default 4), waiting --retry-delay MS\n"
   "                     (default 500), doubled each time\n"
   "  --timeout MS       per request (default 60000)\n"
-  "  --page-size N      StopNCII pageSize (default 800)\n"
+  "  --page-size N      StopNCII pageSize (default 800), te limit (default 500)\n"
   "  --max-pages N      stop after N pages (the next sync goes on)\n"
   "  --min-quality Q    PDQ quality floor where a page gives quality (0: none)\n"
   "\n"
@@ -93,9 +97,9 @@ int cmd_bank_sync(int argc, char **argv) {
     fputs(sync_usage, stderr);
     return CLI_EXIT_ERROR;
   }
-  o.type = vouch_list_format_from_name(type);
-  if (o.type != VOUCH_LIST_NCMEC && o.type != VOUCH_LIST_STOPNCII && o.type != VOUCH_LIST_TAT) {
-    cli_errorf("bank sync: --type is ncmec, stopncii or tat");
+  o.type = vouch_exchange_type_from_name(type);
+  if (o.type < 0) {
+    cli_errorf("bank sync: --type is ncmec, stopncii, tat or te");
     return CLI_EXIT_ERROR;
   }
   vouch_exchange_creds *c = NULL;

@@ -12,7 +12,7 @@
 #include "bank_internal.h"
 
 static const char *const format_names[] = {"auto", "hex", "csv", "tsv", "jsonl",
-                                           "tx", "te", "ncmec", "stopncii", "tat"};
+                                           "tx", "te", "ncmec", "stopncii", "tat", "te-updates"};
 
 const char *vouch_list_format_name(int format) {
   if (format < 0 || format > VOUCH_LIST_FORMAT_LAST)
@@ -473,6 +473,7 @@ static int json_page_format(json_t *root) {
   if (!json_is_object(root)) return 0;
   if (json_object_get(root, "hashRecords")) return VOUCH_LIST_STOPNCII;
   if (json_object_get(root, "results")) return VOUCH_LIST_TAT;
+  if (json_is_array(json_object_get(root, "data"))) return VOUCH_LIST_TE_UPDATES;
   return 0;
 }
 
@@ -547,7 +548,7 @@ int vouch_hashlist_parse(const char *data, size_t len, const vouch_list_opts *op
   if (p.format == VOUCH_LIST_AUTO) {
     json_t *root = NULL;
     int f = detect_page(data, len, &root);
-    if (f == VOUCH_LIST_STOPNCII || f == VOUCH_LIST_TAT) {
+    if (f == VOUCH_LIST_STOPNCII || f == VOUCH_LIST_TAT || f == VOUCH_LIST_TE_UPDATES) {
       int rc = vouch__parse_json_page(&p.sink, root, f);
       json_decref(root);
       if (format_out) *format_out = f;
@@ -555,7 +556,8 @@ int vouch_hashlist_parse(const char *data, size_t len, const vouch_list_opts *op
     }
     if (f == VOUCH_LIST_NCMEC) p.format = f;
   }
-  if (p.format == VOUCH_LIST_NCMEC || p.format == VOUCH_LIST_STOPNCII || p.format == VOUCH_LIST_TAT) {
+  if (p.format == VOUCH_LIST_NCMEC || p.format == VOUCH_LIST_STOPNCII || p.format == VOUCH_LIST_TAT ||
+      p.format == VOUCH_LIST_TE_UPDATES) {
     if (format_out) *format_out = p.format;
     return p.format == VOUCH_LIST_NCMEC ? vouch__parse_ncmec(&p.sink, data, len)
                                         : parse_json_page(&p, data, len);

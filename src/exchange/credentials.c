@@ -146,7 +146,7 @@ static int parse(vouch_exchange_creds *c, const char *path, int type, char *err,
       rc = add_header(c, "Ocp-Apim-Subscription-Key", v);
     } else if (!strcmp(k, "fetch_function_key") && type == VOUCH_LIST_STOPNCII) {
       rc = add_header(c, "x-functions-key", v);
-    } else if (!strcmp(k, "token") && type == VOUCH_LIST_TAT) {
+    } else if (!strcmp(k, "token") && (type == VOUCH_LIST_TAT || type == VOUCH_LIST_TE_UPDATES)) {
       char *t = join("Bearer ", "", v);
       rc = t ? add_header(c, "Authorization", t) : VOUCH_E_NOMEM;
       wipe_free(t);
@@ -184,6 +184,28 @@ int vouch_exchange_creds_read(vouch_exchange_creds **out, const char *path, int 
   }
   *out = c;
   return VOUCH_OK;
+}
+
+static const struct {
+  const char *name;
+  int type;
+} exchange_types[] = {{"ncmec", VOUCH_LIST_NCMEC},
+                      {"stopncii", VOUCH_LIST_STOPNCII},
+                      {"tat", VOUCH_LIST_TAT},
+                      {"te", VOUCH_LIST_TE_UPDATES}};
+
+int vouch_exchange_type_from_name(const char *name) {
+  for (size_t i = 0; name && i < sizeof exchange_types / sizeof exchange_types[0]; i++)
+    if (!strcmp(name, exchange_types[i].name))
+      return exchange_types[i].type;
+  return -1;
+}
+
+const char *vouch_exchange_type_name(int type) {
+  for (size_t i = 0; i < sizeof exchange_types / sizeof exchange_types[0]; i++)
+    if (exchange_types[i].type == type)
+      return exchange_types[i].name;
+  return "unknown";
 }
 
 int vouch_exchange_sync_config(vouch_bank *db, const vouch_exchange_config *c, const vouch_exchange_opts *base,

@@ -129,6 +129,18 @@ static int first_url(sync_ctx *x, const vouch_list_page *cp, char *out, size_t c
     return add_escaped(x, out, cap, cp->checkpoint[0] ? cp->checkpoint : "1970-01-01T00:00:00Z");
   case VOUCH_LIST_STOPNCII:
     return stopncii_url(x, NULL, out, cap);
+  case VOUCH_LIST_TE_UPDATES: {
+    /* GET URL/threat_updates/?start_time=CHECKPOINT&limit=N&fields=...: the
+     * fields python-threatexchange asks for, which te_record() reads */
+    unsigned ps = x->o->page_size ? x->o->page_size : 500;
+    int n = snprintf(out, cap, "%s/threat_updates/?limit=%u&start_time=", x->base, ps);
+    if (n < 0 || (size_t)n >= cap) return VOUCH_E_LIMIT;
+    VOUCH_TRY(add_escaped(x, out, cap, cp->checkpoint[0] ? cp->checkpoint : "0"));
+    size_t l = strlen(out);
+    if (l + 8 >= cap) return VOUCH_E_LIMIT;
+    memcpy(out + l, "&fields=", 9);
+    return add_escaped(x, out, cap, "id,indicator,type,last_updated,should_delete,descriptors{id,tags,status,added_on}");
+  }
   default:
     if (snprintf(out, cap, "%s%s", x->base, !cp->checkpoint[0] ? "" : strchr(x->base, '?') ? "&after=" : "?after=") >=
         (int)cap)
@@ -259,7 +271,8 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
     return VOUCH_E_INVALID;
   memset(st, 0, sizeof *st);
   if (!db || !name || !o || !o->url || (o->nheaders && !o->headers) ||
-      (o->type != VOUCH_LIST_NCMEC && o->type != VOUCH_LIST_STOPNCII && o->type != VOUCH_LIST_TAT)) {
+      (o->type != VOUCH_LIST_NCMEC && o->type != VOUCH_LIST_STOPNCII && o->type != VOUCH_LIST_TAT &&
+       o->type != VOUCH_LIST_TE_UPDATES)) {
     snprintf(st->errmsg, sizeof st->errmsg, "bad exchange options");
     return VOUCH_E_INVALID;
   }
@@ -269,7 +282,7 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   x.o = o;
   x.st = st;
   body b = {0};
-  const char *source = o->source ? o->source : vouch_list_format_name(o->type);
+  const char *source = o->source ? o->source : vouch_exchange_type_name(o->type);
   int rc = vouch_bank_list(db, name, bank_exists, NULL); /* before anything is sent */
   if (rc != VOUCH_OK)
     failf(&x, rc, "%s", vouch_bank_errmsg(db));

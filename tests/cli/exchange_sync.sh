@@ -95,6 +95,25 @@ sync_ 2 "a bank that does not exist" nobank --type ncmec --url "$URL" --credenti
 has "says so" "no bank named 'nobank'"
 [ ! -s "$T/requests" ] && ok "before any request" || bad "requests for a missing bank: $(cat "$T/requests")"
 
+# ---- ThreatExchange /threat_updates: a bearer token; the next links' access_token is never stored
+$V bank create --db "$T/b.sqlite" te 2>/dev/null
+printf 'token=123|te-secret-9\n' > "$T/te.cred"; chmod 600 "$T/te.cred"
+serve te "" --pages "$F/te_updates_page1.json" "$F/te_updates_page2.json" --header "Authorization: Bearer 123|te-secret-9"
+sync_ 0 "te sync" te --type te --url "$URL/v21.0/1234" --credentials "$T/te.cred"
+has "te: 2 pages, counts" "2 pages \(2 requests\): 3 added, 0 already in bank 'te', 1 bad records, 1 of another signal type skipped, 0 below the quality floor, 2 deleted by the exchange \(1 entries disabled\)"
+has "te: the first request asks from 0 with the fields" "^/v21.0/1234/threat_updates/\?limit=500&start_time=0&fields=id%2Cindicator%2Ctype%2Clast_updated%2Cshould_delete%2Cdescriptors%7Bid%2Ctags%2Cstatus%2Cadded_on%7D$" "$T/requests"
+has "te: page 2 from page 1's cursor, without the access token" "^/v21.0/1234/threat_updates/\?limit=500&after=QVFIUa$" "$T/requests"
+$V bank export --db "$T/b.sqlite" te --format csv > "$T/te.csv"
+has "te: tags from the descriptors, the indicator id as id" "^9ec95ee991269d3e2ee05d82245d9e36f2d40c91b868a1086269e4a899df1741,1003,te,terror,1," "$T/te.csv"
+has "te: should_delete disabled the entry" "^136cb94838da83a906263ec23d03dce95d736c644f3e0ef3ffbd50720ece384f,1001,,\"media_type_photo,nsfw\",0," "$T/te.csv"
+$V bank checkpoint --db "$T/b.sqlite" te --source te > "$T/cp"
+has "te: checkpoint is the latest last_updated" "^checkpoint	1764300001$" "$T/cp"
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$T/b.sqlite" .dump | grep -q "te-secret" && bad "the te token is in the bank file" || ok "no te token in the bank file"
+fi
+sync_ 0 "te: the next sync starts at the checkpoint" te --type te --url "$URL/v21.0/1234" --credentials "$T/te.cred"
+has "te: from start_time=checkpoint" "start_time=1764300001&" "$T/requests"
+
 # ---- paging that stalls, a next page on another host
 serve stopncii stall:1 --pages "$F/stopncii_page1.json" "$F/stopncii_page2.json"
 sync_ 2 "a page whose next page is itself" stall --type stopncii --url "$URL/v1"

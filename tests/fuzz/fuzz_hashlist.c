@@ -59,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int f1 = -1, f2 = -1;
   int forced = o.format;
   a.page = b.page = forced == VOUCH_LIST_NCMEC || forced == VOUCH_LIST_STOPNCII || forced == VOUCH_LIST_TAT ||
+                    forced == VOUCH_LIST_TE_UPDATES ||
                     (forced == VOUCH_LIST_AUTO && memchr(text, '<', len) != NULL) ||
                     (forced == VOUCH_LIST_AUTO && memchr(text, '{', len) != NULL);
   int r1 = vouch_hashlist_parse(text, len, &o, on_item, on_error, &a, &f1);

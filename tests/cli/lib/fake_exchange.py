@@ -4,7 +4,7 @@
 Serves the fixture pages of one exchange type (tests/fixtures/exchange) on
 127.0.0.1, --port or any free port (written to --port-file), the way the real
 exchange pages them: NCMEC by the `start` of paging/next, StopNCII by
-nextPageToken, TAT by `after`.  A request that continues from a later
+nextPageToken, TAT and ThreatExchange (te) by `after`.  A request that continues from a later
 checkpoint gets an empty last page.  Every request path is appended to
 --log.  Scenarios (--scenario, comma-separated):
   fail-once:N     page N answers 503 the first time
@@ -20,7 +20,7 @@ import argparse, base64, json, os, re, sys, threading, time, urllib.parse
 from http.server import HTTPServer, BaseHTTPRequestHandler
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--type", required=True, choices=["ncmec", "stopncii", "tat"])
+ap.add_argument("--type", required=True, choices=["ncmec", "stopncii", "tat", "te"])
 ap.add_argument("--pages", nargs="+", required=True)
 ap.add_argument("--port-file", required=True)
 ap.add_argument("--log", required=True)
@@ -44,7 +44,7 @@ def next_key(body):
     if args.type == "stopncii":
         m = re.search(r'"nextPageToken"\s*:\s*"([^"]*)"', body)
         return m and m.group(1)
-    if args.type == "tat":
+    if args.type in ("tat", "te"):
         m = re.search(r'"next"\s*:\s*"[^"]*after=([^"&]*)"', body)
         return m and urllib.parse.unquote(m.group(1))
     m = re.search(r"<next>[^<]*start=(\d+)", body)
@@ -60,15 +60,19 @@ def empty_page(q):
     if args.type == "tat":
         return json.dumps({"count": 0, "next": None, "previous": None,
                            "checkpoint": q.get("after", [""])[0], "results": []})
+    if args.type == "te":
+        return json.dumps({"data": [], "paging": {"cursors": {}}})
     frm = q.get("from", [""])[0]
     return ('<?xml version="1.0"?><queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">'
             '<images count="0" maxTimestamp="%s"/></queryResult>' % frm)
 
 def page_index(q):
     """0-based page for the query, or None for an empty last page."""
-    key = {"stopncii": "nextPageToken", "tat": "after", "ncmec": "start"}[args.type]
+    key = {"stopncii": "nextPageToken", "tat": "after", "te": "after", "ncmec": "start"}[args.type]
     if key in q:
         return keys.get(q[key][0])
+    if args.type == "te" and q.get("start_time", ["0"])[0] != "0":
+        return None
     if args.type == "stopncii" and q.get("startTimestamp", ["0"])[0] != "0":
         return None
     if args.type == "ncmec" and q.get("from", [""])[0] != "1970-01-01T00:00:00Z":
