@@ -64,6 +64,12 @@ VOUCH_API const char *vouch_list_format_name(int format);
 /*! vouch_list_format_from_name() : the format for one of those names, or -1. */
 VOUCH_API int vouch_list_format_from_name(const char *name);
 
+/*! vouch_utf8_valid() : 1 if `len` bytes at `s` are well-formed UTF-8 (RFC 3629:
+ *  no overlong forms, surrogates or code points past U+10FFFF), else 0.  The
+ *  list parser refuses a row whose id, source, tags or signal type is not
+ *  (a numbered error), so what a bank holds is valid in JSON and CSV. */
+VOUCH_API int vouch_utf8_valid(const char *s, size_t len);
+
 /*! vouch_list_detect() :
  *  The exchange page format of `len` bytes (VOUCH_LIST_NCMEC, _STOPNCII,
  *  _TAT), or VOUCH_LIST_AUTO when they are a line format (the parser picks

@@ -290,6 +290,42 @@ static void test_credentials(void) {
   CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_TAT, err, sizeof err), VOUCH_E_IO);
 }
 
+/* vouch_utf8_valid() known answers, and the parser refusing ids that are not UTF-8 */
+#define P1 "9e1b43fd91b9b6a205da31934fa1f5f5e5aefe755353f361c5f6ffa81b8e8d8d"
+#define P2 "044d2cc96a1895051936bcaecd954f4612de1bfbbbc4ba50ddb860ca6378c977"
+static void test_utf8(void) {
+  static const struct {
+    const char *s;
+    int ok;
+  } v[] = {
+      {"", 1}, {"plain", 1}, {"caf\xc3\xa9", 1}, {"\xe2\x82\xac", 1}, {"\xf0\x9f\x98\x80", 1},
+      {"\xf4\x8f\xbf\xbf", 1},  /* U+10FFFF */
+      {"\xed\x9f\xbf", 1},      /* U+D7FF */
+      {"\xff", 0}, {"\x80", 0}, {"\xc3", 0}, {"\xc0\xaf", 0}, {"\xc1\xbf", 0}, /* overlong '/' */
+      {"\xe0\x80\xaf", 0}, {"\xf0\x80\x80\xaf", 0},                          /* overlong */
+      {"\xed\xa0\x80", 0}, {"\xed\xbf\xbf", 0},                                /* surrogates */
+      {"\xf4\x90\x80\x80", 0}, {"\xf5\x80\x80\x80", 0},                       /* past U+10FFFF */
+      {"a\xe2\x82", 0},                                                        /* cut short */
+  };
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    CHECK_EQ_INT(vouch_utf8_valid(v[i].s, strlen(v[i].s)), v[i].ok);
+  CHECK_EQ_INT(vouch_utf8_valid(NULL, 0), 1);
+  /* a hex list: line 2's id and line 3's CSV source are not UTF-8 */
+  char hexlist[300], csv[400];
+  snprintf(hexlist, sizeof hexlist, "%s caf\xc3\xa9\n%s bad\xff\n", P1, P2);
+  counts c;
+  memset(&c, 0, sizeof c);
+  vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, NULL, NULL, 0, NULL};
+  CHECK_EQ_INT(vouch_hashlist_parse(hexlist, strlen(hexlist), &o, on_item, on_error, &c, NULL), VOUCH_OK);
+  CHECK_EQ_INT(c.add, 1);
+  CHECK_EQ_INT(c.bad, 1);
+  snprintf(csv, sizeof csv, "hash,id,source\n%s,a,org\n%s,b,\xc0\xafx\n", P1, P2);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(vouch_hashlist_parse(csv, strlen(csv), &o, on_item, on_error, &c, NULL), VOUCH_OK);
+  CHECK_EQ_INT(c.add, 1);
+  CHECK_EQ_INT(c.bad, 1);
+}
+
 int main(void) {
   if (vouch_init() < 0) return 1;
   TT_RUN(test_fixtures);
@@ -298,5 +334,6 @@ int main(void) {
   TT_RUN(test_csv_line);
   TT_RUN(test_tombstones_checkpoints);
   TT_RUN(test_credentials);
+  TT_RUN(test_utf8);
   TT_MAIN_END;
 }
