@@ -213,6 +213,17 @@ VOUCH_API int vouch_bank_entry_set_enabled(vouch_bank *db, const char *name, int
  *  its entries with it instead of their default or --radius.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_DB_VERSION, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_set_radius(vouch_bank *db, const char *name, int radius);
+/*! vouch_bank_radii() :
+ *  For each bank of index `idx` (by its bank number in the index), the radius
+ *  its entries are matched with: the bank's own radius in `db`, or `def`
+ *  when it has none or `db` holds no bank of that name.  `out` has room for
+ *  `n` >= vouch_index_bank_count(idx) values.  A program searches at the
+ *  largest of them and keeps each match within its bank's value.  `nown`
+ *  (may be NULL) receives how many banks have their own radius.
+ * @return : VOUCH_OK or VOUCH_E_INVALID. */
+struct vouch_index;
+VOUCH_API int vouch_bank_radii(vouch_bank *db, const struct vouch_index *idx, unsigned def, unsigned *out,
+                               size_t n, size_t *nown);
 
 /*! vouch_bank_entry_disable_until() :
  *  Keeps the selected entries of bank `name` out of index builds until

@@ -5,6 +5,7 @@
  * file completely -- validation and MIH tables -- before swapping it in, so
  * no request waits and none is dropped; the old index is freed by the last
  * request still using it. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vouchd.h"
@@ -18,6 +19,10 @@ struct vd_index_ref {
   pthread_mutex_t vdb_mu;
   vouch_vpdq_db *vdb;
   int vdb_rc;
+  /* each index bank's own radius (vouch bank radius), UINT_MAX for none,
+   * read from --db at load; nown: how many have one */
+  unsigned *radius;
+  size_t nown;
 };
 
 int vd_index_video_db(vd_index_ref *r, vouch_vpdq_db **out) {
@@ -42,6 +47,7 @@ void vd_index_release(vd_index_ref *r) {
   if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
     vouch_vpdq_db_free(r->vdb);
     pthread_mutex_destroy(&r->vdb_mu);
+    free(r->radius);
     vouch_index_free(r->idx);
     free(r);
   }
@@ -74,6 +80,14 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
   pthread_mutex_init(&r->vdb_mu, NULL);
   r->vdb = NULL;
   r->vdb_rc = VOUCH_OK;
+  /* the banks' own radii: without them (no bank file, out of memory) every
+   * bank is matched at the request's radius */
+  r->nown = 0;
+  r->radius = malloc(((size_t)vouch_index_bank_count(idx) + 1) * sizeof *r->radius);
+  vouch_bank *db = NULL;
+  if (r->radius && vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK)
+    (void)vouch_bank_radii(db, idx, UINT_MAX, r->radius, vouch_index_bank_count(idx), &r->nown);
+  vouch_bank_free(db);
   /* Once published, idx may be replaced and freed by a concurrent reload
    * (SIGHUP and a rebuild request at once): read it before, and update the
    * metrics under the lock so they always describe the published index. */
@@ -150,8 +164,11 @@ static json_t *match_json(const vouch_index *idx, const vouch_match *m, size_t h
  * 5-20 ms: the time limit is overshot by at most one such chunk whatever the
  * radius (a radius-64 PDQ query on 100,000 entries costs milliseconds). */
 #define VD_CHUNK_MAX 256
+/* bank_radius (NULL: none): each index bank's radius when banks have their
+ * own; the search runs at `radius`, their largest, and keeps each match
+ * within its bank's. */
 static enum MHD_Result answer(vd_server *s, struct MHD_Connection *conn, vouch_index *idx, const uint8_t *queries,
-                              size_t nq, unsigned nvar, unsigned radius, int algo) {
+                              size_t nq, unsigned nvar, unsigned radius, int algo, const unsigned *bank_radius) {
   const double start = vd_now();
   const size_t hb = vouch_index_hash_bytes(idx);
   vouch_search_opts so = {.radius = radius, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
@@ -187,6 +204,11 @@ static enum MHD_Result answer(vd_server *s, struct MHD_Connection *conn, vouch_i
       json_t *arr = json_array();
       size_t here = 0;
       for (; k < nm && m[k].query == c; k++) {
+        vouch_index_entry e;
+        if (bank_radius && vouch_index_get(idx, m[k].entry, &e) == VOUCH_OK && m[k].distance > bank_radius[e.bank]) {
+          total--; /* beyond its bank's own radius */
+          continue;
+        }
         if (here < s->max_matches && listed < s->max_matches_req) {
           json_array_append_new(arr, match_json(idx, &m[k], hb));
           here++;
@@ -207,6 +229,12 @@ static enum MHD_Result answer(vd_server *s, struct MHD_Connection *conn, vouch_i
   json_t *body = json_object();
   json_object_set_new(body, "results", results);
   json_object_set_new(body, "radius", json_integer(radius));
+  if (bank_radius) { /* the banks' own radii that applied */
+    json_t *br = json_object();
+    for (uint32_t b = 0; b < vouch_index_bank_count(idx); b++)
+      json_object_set_new(br, vouch_index_bank_name(idx, b), json_integer(bank_radius[b]));
+    json_object_set_new(body, "bank_radius", br);
+  }
   json_object_set_new(body, "algo", json_string(vouch_algo_name(algo)));
   if (truncated) json_object_set_new(body, "truncated", json_true());
   return vd_send_json(conn, MHD_HTTP_OK, body);
@@ -277,7 +305,20 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
     vd_index_release(ref);
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
-  ret = answer(s, conn, idx, queries, nq, nvar, radius, algo);
+  /* without ?radius=, a bank with its own radius (vouch bank radius) is
+   * matched with it, capped at --max-radius */
+  unsigned *bank_radius = NULL;
+  if (ar == 0 && ref->nown && (bank_radius = malloc(((size_t)vouch_index_bank_count(idx) + 1) * sizeof *bank_radius))) {
+    unsigned widest = 0;
+    for (uint32_t b = 0; b < vouch_index_bank_count(idx); b++) {
+      unsigned own = ref->radius[b];
+      bank_radius[b] = own == UINT_MAX ? radius : own < max_radius ? own : max_radius;
+      if (bank_radius[b] > widest) widest = bank_radius[b];
+    }
+    radius = widest;
+  }
+  ret = answer(s, conn, idx, queries, nq, nvar, radius, algo, bank_radius);
+  free(bank_radius);
   free(queries);
   vd_index_release(ref);
   return ret;

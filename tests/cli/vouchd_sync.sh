@@ -103,6 +103,29 @@ check "it runs" wait_for 10 "x['runs']>=3 and not x['running']"
 check "from the stored checkpoint" grep -q "^/api/hash-list?after=1764100000.0%2C32$" "$T/requests"
 check "nothing new: no rebuild" test "$(py "o['index']['rebuilds']")" = 1
 
+# ---- a bank's own radius (vouch bank radius) is honoured by /v1/match after a reload
+Q3=$(python3 -c "h=bytearray.fromhex('$P30'); h[0]^=0x07; print(h.hex())") # 3 bits from P30
+near() { # near [QUERY-STRING]: the banks:ids and the answer's bank_radius for Q3
+  curl -s --max-time 10 -H "$M" -H 'Content-Type: application/json' -d "{\"hashes\":[\"$Q3\"]}" "$U/v1/match${1:-}" > "$T/body"
+  py "','.join(m['bank']+':'+m['id'] for r in o['results'] for m in r['matches'])+' '+str(o.get('bank_radius'))+' '+str(o['radius'])"
+}
+hup() { # SIGHUP, then wait for the reload to be logged
+  local n; n=$(grep -c "reloaded the index" "$T/log")
+  kill -HUP "$PID"
+  for i in $(seq 1 100); do [ "$(grep -c "reloaded the index" "$T/log")" -gt "$n" ] && return; sleep 0.1; done
+}
+check "3 bits away matches at the default radius" test "$(near)" = "tcap:30 None 31"
+$V bank radius --db "$DB" tcap 2 2>/dev/null
+hup
+check "after SIGHUP, tcap's radius 2 leaves it out" test "$(near)" = " {'tcap': 2} 2"
+check "an explicit ?radius= overrides the bank's" test "$(near '?radius=31')" = "tcap:30 None 31"
+$V bank radius --db "$DB" tcap 40 2>/dev/null
+hup
+check "a wider bank radius is searched at" test "$(near)" = "tcap:30 {'tcap': 40} 40"
+$V bank radius --db "$DB" tcap default 2>/dev/null
+hup
+check "default again" test "$(near)" = "tcap:30 None 31"
+
 # ---- a new exchange is picked up by POST /v1/exchanges/sync; a stop cancels its slow sync
 $V bank create --db "$DB" tcap2 2>/dev/null
 serve slow:1 --slow 30 --header "Authorization: Bearer tat-token-3"
