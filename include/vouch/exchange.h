@@ -20,8 +20,9 @@
  *             (URL: the Graph API's https://graph.facebook.com/vNN.N/PRIVACY_GROUP),
  *             then paging.next (same origin; its access_token parameter is
  *             dropped, the token goes in an Authorization: Bearer header).
- * Secrets come in as header lines or a user:password the caller read (from
- * a file, say); the library never stores, prints or logs them.
+ * Secrets come in as header lines, a user:password or a TAT login the caller
+ * read (vouch_exchange_creds_read(), say); the library never stores, prints
+ * or logs them, and wipes its copies of the login and the token it gets.
  *
  * Errors name the page: a page that stays unavailable after the retries, a
  * malformed page, a page whose next page is itself or the one before
@@ -72,6 +73,11 @@ typedef struct vouch_exchange_opts {
    * committed stays.  May be NULL.  Lets a service stop a sync at shutdown. */
   int (*cancel)(void *ctx);
   void *cancel_ctx;
+  /* TAT: a login exchanged for a bearer token before the first page (POST
+   * ORIGIN/token-auth/tcap/ with username and password; the answer's
+   * "token").  Both or neither; other types ignore them. */
+  const char *login_user;
+  const char *login_password;
 } vouch_exchange_opts;
 
 typedef struct vouch_exchange_stats {
@@ -120,8 +126,9 @@ typedef struct vouch_exchange_creds vouch_exchange_creds;
  *           more header lines than VOUCH_EXCHANGE_CREDS_HEADERS_MAX); VOUCH_E_NOMEM. */
 VOUCH_API int vouch_exchange_creds_read(vouch_exchange_creds **out, const char *path, int type, char *err,
                                         size_t errcap);
-/*! vouch_exchange_creds_apply() : points o->headers, o->nheaders and
- *  o->userpwd at the secrets of `c`, which must outlive the sync. */
+/*! vouch_exchange_creds_apply() : points o->headers, o->nheaders,
+ *  o->userpwd, o->login_user and o->login_password at the secrets of `c`,
+ *  which must outlive the sync. */
 VOUCH_API void vouch_exchange_creds_apply(const vouch_exchange_creds *c, vouch_exchange_opts *o);
 /*! vouch_exchange_creds_free() : wipes and frees; NULL is a no-op. */
 VOUCH_API void vouch_exchange_creds_free(vouch_exchange_creds *c);

@@ -21,6 +21,7 @@ struct vouch_exchange_creds {
   char *hdr[VOUCH_EXCHANGE_CREDS_HEADERS_MAX];
   size_t nhdr;
   char *userpwd;
+  const char *login_user, *login_password; /* TAT: point into buf */
 };
 
 static void wipe_free(char *p) {
@@ -50,6 +51,8 @@ void vouch_exchange_creds_apply(const vouch_exchange_creds *c, vouch_exchange_op
   o->headers = (const char *const *)c->hdr;
   o->nheaders = c->nhdr;
   o->userpwd = c->userpwd;
+  o->login_user = c->login_user;
+  o->login_password = c->login_password;
 }
 
 static int errf(char *err, size_t cap, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -138,9 +141,9 @@ static int parse(vouch_exchange_creds *c, const char *path, int type, char *err,
     const char *k = line, *v = eq + 1;
     if (!strcmp(k, "header")) {
       rc = strchr(v, ':') ? add_header(c, "", v) : errf(err, cap, VOUCH_E_INVALID, "%s:%zu: header= wants 'Name: value'", path, lineno);
-    } else if (!strcmp(k, "user") && type == VOUCH_LIST_NCMEC) {
+    } else if (!strcmp(k, "user") && (type == VOUCH_LIST_NCMEC || type == VOUCH_LIST_TAT)) {
       user = v;
-    } else if (!strcmp(k, "password") && type == VOUCH_LIST_NCMEC) {
+    } else if (!strcmp(k, "password") && (type == VOUCH_LIST_NCMEC || type == VOUCH_LIST_TAT)) {
       pass = v;
     } else if (!strcmp(k, "subscription_key") && type == VOUCH_LIST_STOPNCII) {
       rc = add_header(c, "Ocp-Apim-Subscription-Key", v);
@@ -161,8 +164,12 @@ static int parse(vouch_exchange_creds *c, const char *path, int type, char *err,
     return errf(err, cap, rc, "out of memory");
   if (!!user != !!pass)
     return errf(err, cap, VOUCH_E_INVALID, "%s: give both user= and password=", path);
-  if (user && !(c->userpwd = join(user, ":", pass)))
+  if (user && type == VOUCH_LIST_TAT) {
+    c->login_user = user;
+    c->login_password = pass;
+  } else if (user && !(c->userpwd = join(user, ":", pass))) {
     return errf(err, cap, VOUCH_E_NOMEM, "out of memory");
+  }
   return VOUCH_OK;
 }
 

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <pthread.h>
 #include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
 #include "vouch/exchange.h"
 #include "common/internal.h"
 
@@ -172,39 +174,117 @@ static int nap(const sync_ctx *x, unsigned ms) {
   return cancelled(x);
 }
 
-/* GETs url into b, retrying 429, 5xx and transport errors. */
-static int fetch(sync_ctx *x, const char *url, body *b) {
+/* GETs url into b (POSTs `form` when not NULL: the TAT login), retrying
+ * 429, 5xx and transport errors.  Messages name the page, or the login. */
+static int fetch_as(sync_ctx *x, const char *url, const char *form, body *b) {
   unsigned delay = x->o->retry_delay_ms;
+  char what[32];
+  if (form)
+    snprintf(what, sizeof what, "the login");
+  else
+    snprintf(what, sizeof what, "page %u", x->page);
   for (unsigned attempt = 0;; attempt++) {
     if (cancelled(x))
-      return failf(x, VOUCH_E_IO, "page %u (%s): cancelled", x->page, url);
+      return failf(x, VOUCH_E_IO, "%s (%s): cancelled", what, url);
     b->len = 0;
     b->over = 0;
     curl_easy_setopt(x->c, CURLOPT_URL, url);
+    if (form)
+      curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, form);
+    else
+      curl_easy_setopt(x->c, CURLOPT_HTTPGET, 1L);
     CURLcode cc = curl_easy_perform(x->c);
     x->st->requests++;
     long code = 0;
     curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
     if (b->over)
-      return failf(x, VOUCH_E_LIMIT, "page %u (%s): larger than %u bytes", x->page, url, VOUCH_EXCHANGE_PAGE_MAX);
+      return failf(x, VOUCH_E_LIMIT, "%s (%s): larger than %u bytes", what, url, VOUCH_EXCHANGE_PAGE_MAX);
     if (cc == CURLE_ABORTED_BY_CALLBACK)
-      return failf(x, VOUCH_E_IO, "page %u (%s): cancelled", x->page, url);
+      return failf(x, VOUCH_E_IO, "%s (%s): cancelled", what, url);
     if (cc == CURLE_WRITE_ERROR)
-      return failf(x, VOUCH_E_NOMEM, "page %u (%s): out of memory", x->page, url);
+      return failf(x, VOUCH_E_NOMEM, "%s (%s): out of memory", what, url);
     if (cc == CURLE_OK && code >= 200 && code < 300)
       return VOUCH_OK;
     int retry = cc != CURLE_OK || code == 429 || code >= 500;
     if (!retry || attempt >= x->o->retries) {
       if (cc != CURLE_OK)
-        return failf(x, VOUCH_E_IO, "page %u (%s): %s (%u tr%s)", x->page, url, curl_easy_strerror(cc),
+        return failf(x, VOUCH_E_IO, "%s (%s): %s (%u tr%s)", what, url, curl_easy_strerror(cc),
                      attempt + 1, attempt ? "ies" : "y");
-      return failf(x, VOUCH_E_IO, "page %u (%s): HTTP %ld (%u tr%s)", x->page, url, code, attempt + 1,
+      return failf(x, VOUCH_E_IO, "%s (%s): HTTP %ld (%u tr%s)", what, url, code, attempt + 1,
                    attempt ? "ies" : "y");
     }
     if (nap(x, delay))
-      return failf(x, VOUCH_E_IO, "page %u (%s): cancelled", x->page, url);
+      return failf(x, VOUCH_E_IO, "%s (%s): cancelled", what, url);
     delay = delay ? (delay > 30000 ? 60000 : delay * 2) : 0;
   }
+}
+
+static int fetch(sync_ctx *x, const char *url, body *b) { return fetch_as(x, url, NULL, b); }
+
+/* Tech Against Terrorism: exchanges the login for a bearer token (POST
+ * ORIGIN/token-auth/tcap/ with username and password, answered with
+ * {"token": T}) and adds it to the request headers.  The form and the token
+ * are wiped; curl keeps its copy of the header until the sync ends (then
+ * wiped in wipe_headers()). */
+static int tat_login(sync_ctx *x, body *b) {
+  const vouch_exchange_opts *o = x->o;
+  char url[URL_MAX];
+  int n = snprintf(url, sizeof url, "%s/token-auth/tcap/", x->origin);
+  if (n < 0 || (size_t)n >= sizeof url)
+    return failf(x, VOUCH_E_LIMIT, "the login URL is too long");
+  char *u = curl_easy_escape(x->c, o->login_user, 0), *p = curl_easy_escape(x->c, o->login_password, 0);
+  size_t fl = (u ? strlen(u) : 0) + (p ? strlen(p) : 0) + 48;
+  char *form = u && p ? vouch__malloc(fl) : NULL;
+  int rc = VOUCH_OK;
+  if (!form)
+    rc = failf(x, VOUCH_E_NOMEM, "out of memory");
+  else
+    snprintf(form, fl, "username=%s&password=%s&resend=false", u, p);
+  if (p)
+    sodium_memzero(p, strlen(p));
+  curl_free(u);
+  curl_free(p);
+  if (rc == VOUCH_OK)
+    rc = fetch_as(x, url, form, b);
+  if (form) {
+    sodium_memzero(form, fl);
+    vouch__free(form);
+  }
+  if (rc != VOUCH_OK)
+    return rc;
+  json_t *doc = json_loadb(b->p ? b->p : "", b->len, 0, NULL);
+  json_t *tok = json_object_get(doc, "token");
+  const char *t = json_string_value(tok);
+  if (!t || !*t || strlen(t) > 8192 || strpbrk(t, "\r\n")) {
+    json_decref(doc);
+    return failf(x, VOUCH_E_IO, "the login (%s) answered no token", url);
+  }
+  size_t hl = strlen(t) + 32;
+  char *h = vouch__malloc(hl);
+  if (h)
+    snprintf(h, hl, "Authorization: Bearer %s", t);
+
+  json_decref(doc);
+  if (b->p)
+    sodium_memzero(b->p, b->len);
+  struct curl_slist *nl = h ? curl_slist_append(x->hdrs, h) : NULL;
+  if (h) {
+    sodium_memzero(h, hl);
+    vouch__free(h);
+  }
+  if (!nl)
+    return failf(x, VOUCH_E_NOMEM, "out of memory");
+  x->hdrs = nl;
+  curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->hdrs);
+  return VOUCH_OK;
+}
+
+/* The header lines hold secrets: wiped before curl frees them. */
+static void wipe_headers(struct curl_slist *h) {
+  for (struct curl_slist *i = h; i; i = i->next)
+    if (i->data)
+      sodium_memzero(i->data, strlen(i->data));
+  curl_slist_free_all(h);
 }
 
 static int bank_exists(void *ctx, const vouch_bank_info *in) {
@@ -270,7 +350,7 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   if (!st)
     return VOUCH_E_INVALID;
   memset(st, 0, sizeof *st);
-  if (!db || !name || !o || !o->url || (o->nheaders && !o->headers) ||
+  if (!db || !name || !o || !o->url || (o->nheaders && !o->headers) || (!o->login_user != !o->login_password) ||
       (o->type != VOUCH_LIST_NCMEC && o->type != VOUCH_LIST_STOPNCII && o->type != VOUCH_LIST_TAT &&
        o->type != VOUCH_LIST_TE_UPDATES)) {
     snprintf(st->errmsg, sizeof st->errmsg, "bad exchange options");
@@ -301,6 +381,8 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   }
   if (rc == VOUCH_OK)
     snprintf(x.start, sizeof x.start, "%s", cp.checkpoint[0] ? cp.checkpoint : "0");
+  if (rc == VOUCH_OK && o->type == VOUCH_LIST_TAT && o->login_user)
+    rc = tat_login(&x, &b);
   char *url = vouch__malloc(URL_MAX), *prev = vouch__malloc(URL_MAX), *nurl = vouch__malloc(URL_MAX);
   if (rc == VOUCH_OK && (!url || !prev || !nurl))
     rc = failf(&x, VOUCH_E_NOMEM, "out of memory");
@@ -367,6 +449,6 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   vouch__free(b.p);
   if (x.c)
     curl_easy_cleanup(x.c);
-  curl_slist_free_all(x.hdrs);
+  wipe_headers(x.hdrs);
   return rc;
 }

@@ -77,6 +77,20 @@ has "resumes at page 2, not page 1" "^/api/hash-list\?after=1764000000.5,31$" "$
 has "page 2 deletes" "1 page \(1 request\): 0 added, .*1 deleted by the exchange \(1 entries disabled\)"
 $V bank export --db "$T/b.sqlite" tat --format csv | grep -q "^$P6,28,tat," && bad "P6 still sourced" || ok "deleted TAT entry lost its source"
 
+# ---- TAT: a login (user=, password=) exchanged for the bearer token
+$V bank create --db "$T/b.sqlite" tatl 2>/dev/null
+printf 'user=analyst@example.org\npassword=pw&secret=5\n' > "$T/tatl.cred"; chmod 600 "$T/tatl.cred"
+serve tat "" --pages "$F/tat_page1.json" "$F/tat_page2.json" --header "Authorization: Bearer jwt-token-6" \
+  --login "analyst@example.org:pw&secret=5:jwt-token-6"
+sync_ 0 "tat: login, then both pages with the token" tatl --type tat --url "$URL/api/hash-list" --credentials "$T/tatl.cred"
+has "tat login: 2 pages (3 requests: the login and 2 pages)" "2 pages \(3 requests\): 2 added"
+has "the login was a POST of username, password, resend" "^POST /token-auth/tcap/ password,resend,username$" "$T/requests"
+grep -Eq "secret|jwt-token" "$T/err" && bad "a secret or the token was printed" || ok "no secret or token in the output"
+printf 'user=analyst@example.org\npassword=wrong\n' > "$T/tatl.cred"
+sync_ 2 "tat: a refused login" tatl --type tat --url "$URL/api/hash-list" --credentials "$T/tatl.cred" --retries 0
+has "names the login and the status" "the login \(http://127.0.0.1:[0-9]+/token-auth/tcap/\): HTTP 401 \(1 try\)"
+[ "$(grep -c '^/api' "$T/requests")" = 2 ] && ok "no page asked for after a refused login" || bad "pages fetched: $(cat "$T/requests")"
+
 # ---- NCMEC: basic authentication; page 2 malformed, then fixed
 printf 'user=member7\npassword=pw-secret-4\n' > "$T/nc.cred"; chmod 600 "$T/nc.cred"
 serve ncmec malformed:2 --pages "$F/ncmec_page1.xml" "$F/ncmec_page2.xml" --basic member7:pw-secret-4

@@ -274,6 +274,18 @@ static void test_credentials(void) {
     fclose(f);
   }
   CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_NCMEC, err, sizeof err), VOUCH_E_INVALID);
+  /* tat: a login for the token exchange, not basic authentication */
+  f = fopen(path, "w");
+  if (f) {
+    fputs("user=a@b\npassword=p\n", f);
+    fclose(f);
+  }
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_TAT, err, sizeof err), VOUCH_OK);
+  memset(&o, 0, sizeof o);
+  vouch_exchange_creds_apply(c, &o);
+  CHECK(o.login_user && !strcmp(o.login_user, "a@b") && o.login_password && !strcmp(o.login_password, "p"));
+  CHECK(o.userpwd == NULL && o.nheaders == 0);
+  vouch_exchange_creds_free(c);
   /* te: a bearer token */
   f = fopen(path, "w");
   if (f) {

@@ -14,7 +14,9 @@ checkpoint gets an empty last page.  Every request path is appended to
   foreign-next:N  page N's next names another host
   slow:N          page N is answered after --slow seconds (default 3)
 Authentication: --header 'Name: value' (repeatable) and --basic user:pass
-must be present, else 401.  The server stops by itself after --lifetime s.
+must be present, else 401.  --login user:pass:token answers TAT's login,
+POST /token-auth/tcap/ with that username and password, with {"token": token}
+(401 for others); every POST is logged as "POST path body-keys".  The server stops by itself after --lifetime s.
 """
 import argparse, base64, json, os, re, sys, threading, time, urllib.parse
 from http.server import HTTPServer, BaseHTTPRequestHandler
@@ -27,6 +29,7 @@ ap.add_argument("--log", required=True)
 ap.add_argument("--scenario", default="")
 ap.add_argument("--header", action="append", default=[])
 ap.add_argument("--basic")
+ap.add_argument("--login")
 ap.add_argument("--lifetime", type=float, default=60)
 ap.add_argument("--slow", type=float, default=3)
 ap.add_argument("--port", type=int, default=0, help="0: any free port")
@@ -124,6 +127,19 @@ class H(BaseHTTPRequestHandler):
             body = body.replace("http://127.0.0.1:%d/" % port, "http://127.0.0.2:%d/" % port)
         self.send(200, body, ctype)
 
+def do_POST(self):
+    n = int(self.headers.get("Content-Length", "0"))
+    form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+    with open(args.log, "a") as f:
+        f.write("POST %s %s\n" % (self.path, ",".join(sorted(form))))
+    if not args.login or self.path != "/token-auth/tcap/":
+        return self.send(404, '{"detail":"not found"}')
+    user, pw, token = args.login.split(":", 2)
+    if form.get("username") != [user] or form.get("password") != [pw]:
+        return self.send(401, '{"detail":"bad credentials"}')
+    self.send(200, json.dumps({"token": token, "user": {"username": user}}))
+
+H.do_POST = do_POST
 srv = HTTPServer(("127.0.0.1", args.port), H)
 port = srv.server_address[1]
 threading.Timer(args.lifetime, srv.shutdown).start()
