@@ -43,15 +43,23 @@ extern "C" {
 #define VOUCH_EXCHANGE_PAGE_MAX (256U << 20) /* bytes in one page */
 #define VOUCH_EXCHANGE_ERRMSG_MAX 512U
 
+/* The `file` exchange: `url` is a local file or directory (or file://PATH),
+ * whose files are imported as `vouch bank import` would, each one once: a
+ * sync imports the files changed since the last (by modification time, then
+ * name), oldest first, and stores the last one's position as the
+ * checkpoint.  Not a list format: the files' formats are detected. */
+#define VOUCH_EXCHANGE_FILE 64
+
 /*! vouch_exchange_type_from_name() : the exchange type named "ncmec",
- *  "stopncii", "tat" or "te" (ThreatExchange's /threat_updates): the list
- *  format of its pages (VOUCH_LIST_NCMEC, _STOPNCII, _TAT, _TE_UPDATES), or -1. */
+ *  "stopncii", "tat", "te" (ThreatExchange's /threat_updates) or "file": the
+ *  list format of its pages (VOUCH_LIST_NCMEC, _STOPNCII, _TAT, _TE_UPDATES)
+ *  or VOUCH_EXCHANGE_FILE; -1 for another name. */
 VOUCH_API int vouch_exchange_type_from_name(const char *name);
 /*! vouch_exchange_type_name() : the name of an exchange type, "unknown" if none. */
 VOUCH_API const char *vouch_exchange_type_name(int type);
 
 typedef struct vouch_exchange_opts {
-  int type;                   /* VOUCH_LIST_NCMEC, _STOPNCII, _TAT or _TE_UPDATES */
+  int type;                   /* VOUCH_LIST_NCMEC, _STOPNCII, _TAT, _TE_UPDATES or VOUCH_EXCHANGE_FILE */
   const char *url;            /* the exchange's base URL (see above) */
   const char *source;         /* source of the entries and key of the checkpoint;
                                  NULL: "ncmec", "stopncii" or "tat" */

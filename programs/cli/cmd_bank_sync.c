@@ -12,7 +12,7 @@
 #include "vouch/exchange.h"
 
 static const char sync_usage[] =
-  "usage: vouch bank sync --db DB NAME --type ncmec|stopncii|tat|te --url URL\n"
+  "usage: vouch bank sync --db DB NAME --type ncmec|stopncii|tat|te|file --url URL\n"
   "                       [--credentials FILE] [--source S] [--retries N]\n"
   "                       [--retry-delay MS] [--timeout MS] [--page-size N]\n"
   "                       [--max-pages N] [--min-quality Q]\n"
@@ -29,7 +29,10 @@ static const char sync_usage[] =
   "                     TAT: the hash-list URL (GET URL[?after=CHECKPOINT]);\n"
   "                     te (ThreatExchange): the Graph API URL of a privacy\n"
   "                     group, https://graph.facebook.com/vNN.N/GROUP_ID\n"
-  "                     (GET URL/threat_updates/?start_time=...)\n"
+  "                     (GET URL/threat_updates/?start_time=...);\n"
+  "                     file: a local file or directory (or file://PATH):\n"
+  "                     each file changed since the last sync is imported\n"
+  "                     (formats detected; names starting with '.' skipped)\n"
   "  --credentials FILE a file of mode 0600 with KEY=VALUE lines (default:\n"
   "                     $VOUCH_CREDENTIALS): ncmec user= password=; stopncii\n"
   "                     subscription_key= fetch_function_key=; tat token=,\n"
@@ -100,7 +103,7 @@ int cmd_bank_sync(int argc, char **argv) {
   }
   o.type = vouch_exchange_type_from_name(type);
   if (o.type < 0) {
-    cli_errorf("bank sync: --type is ncmec, stopncii, tat or te");
+    cli_errorf("bank sync: --type is ncmec, stopncii, tat, te or file");
     return CLI_EXIT_ERROR;
   }
   vouch_exchange_creds *c = NULL;

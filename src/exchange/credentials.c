@@ -199,7 +199,8 @@ static const struct {
 } exchange_types[] = {{"ncmec", VOUCH_LIST_NCMEC},
                       {"stopncii", VOUCH_LIST_STOPNCII},
                       {"tat", VOUCH_LIST_TAT},
-                      {"te", VOUCH_LIST_TE_UPDATES}};
+                      {"te", VOUCH_LIST_TE_UPDATES},
+                      {"file", VOUCH_EXCHANGE_FILE}};
 
 int vouch_exchange_type_from_name(const char *name) {
   for (size_t i = 0; name && i < sizeof exchange_types / sizeof exchange_types[0]; i++)

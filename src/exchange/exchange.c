@@ -10,8 +10,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
-#include "vouch/exchange.h"
-#include "common/internal.h"
+#include "exchange_internal.h"
 
 #define URL_MAX 4096U
 
@@ -293,7 +292,7 @@ static int bank_exists(void *ctx, const vouch_bank_info *in) {
   return 0;
 }
 
-static void add_stats(vouch_import_stats *t, const vouch_import_stats *s) {
+void vouch__import_stats_add(vouch_import_stats *t, const vouch_import_stats *s) {
   t->added += s->added;
   t->merged += s->merged;
   t->bad += s->bad;
@@ -352,10 +351,12 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   memset(st, 0, sizeof *st);
   if (!db || !name || !o || !o->url || (o->nheaders && !o->headers) || (!o->login_user != !o->login_password) ||
       (o->type != VOUCH_LIST_NCMEC && o->type != VOUCH_LIST_STOPNCII && o->type != VOUCH_LIST_TAT &&
-       o->type != VOUCH_LIST_TE_UPDATES)) {
+       o->type != VOUCH_LIST_TE_UPDATES && o->type != VOUCH_EXCHANGE_FILE)) {
     snprintf(st->errmsg, sizeof st->errmsg, "bad exchange options");
     return VOUCH_E_INVALID;
   }
+  if (o->type == VOUCH_EXCHANGE_FILE)
+    return vouch__exchange_sync_file(db, name, o, st);
   st->total.format = o->type;
   sync_ctx x;
   memset(&x, 0, sizeof x);
@@ -422,7 +423,7 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
       break;
     }
     st->pages++;
-    add_stats(&st->total, &ist);
+    vouch__import_stats_add(&st->total, &ist);
     st->last = pg;
     if (!pg.has_more)
       break;

@@ -128,6 +128,31 @@ fi
 sync_ 0 "te: the next sync starts at the checkpoint" te --type te --url "$URL/v21.0/1234" --credentials "$T/te.cred"
 has "te: from start_time=checkpoint" "start_time=1764300001&" "$T/requests"
 
+# ---- the file exchange: a directory whose changed files are imported, oldest first, once
+$V bank create --db "$T/b.sqlite" drop 2>/dev/null
+mkdir "$T/drop"
+cp "$F/tat_page1.json" "$T/drop/a.json"; touch -d '2026-12-01 00:00:01' "$T/drop/a.json"
+cp "$F/tx_hash.txt" "$T/drop/.part"   # a file being written: skipped
+sync_ 0 "file: a directory" drop --type file --url "$T/drop"
+has "file: a.json imported, the hidden file skipped" "1 page \(1 request\): 2 added"
+$V bank checkpoint --db "$T/b.sqlite" drop --source file > "$T/cp"
+has "file: the position is the checkpoint" "^checkpoint	1796083201000000000 a.json$" "$T/cp"
+cp "$F/tat_page2.json" "$T/drop/b.json"; touch -d '2026-12-01 00:00:02' "$T/drop/b.json"
+printf 'not a list\x00\n' > "$T/drop/c.bin"; touch -d '2026-12-01 00:00:03' "$T/drop/c.bin"
+sync_ 2 "file: a file that is not a list stops the sync" drop --type file --url "file://$T/drop"
+has "file: b.json imported first" "1 page \(2 requests\): 0 added, .*1 deleted by the exchange \(1 entries disabled\)"
+has "file: then c.bin, which yields nothing, is named" "drop/c.bin: nothing imported: 0 rows of another signal type than the bank's, 0 below the quality floor, 1 bad lines"
+$V bank checkpoint --db "$T/b.sqlite" drop --source file > "$T/cp"
+has "file: the checkpoint stays before c.bin" "^checkpoint	1796083202000000000 b.json$" "$T/cp"
+rm "$T/drop/c.bin"
+sync_ 0 "file: nothing new" drop --type file --url "$T/drop"
+has "file: no file read" "0 pages \(0 requests\)"
+touch -d '2026-12-01 00:00:05' "$T/drop/a.json"
+sync_ 0 "file: a changed file is imported again" drop --type file --url "$T/drop"
+has "file: a.json again: its entries merge, the deleted one is listed again" "1 page \(1 request\): 0 added, 2 already in bank 'drop', .*1 re-enabled"
+sync_ 0 "file: a single file" drop --type file --url "$F/tx_hash.txt" --source tx-file
+has "file: the file's rows" "1 page \(1 request\): 2 added, 0 already in bank 'drop', 0 bad records, 1 of another signal type"
+
 # ---- paging that stalls, a next page on another host
 serve stopncii stall:1 --pages "$F/stopncii_page1.json" "$F/stopncii_page2.json"
 sync_ 2 "a page whose next page is itself" stall --type stopncii --url "$URL/v1"
