@@ -90,25 +90,64 @@ static int note_config(void *ctx, const vouch_exchange_config *c) {
   return 0;
 }
 
+/* The configured exchanges as read from the bank file, without the lock. */
+typedef struct cfg {
+  char name[NAME_CAP], bank[NAME_CAP], source[NAME_CAP];
+  int type, has_source;
+} cfg;
+typedef struct cfg_list {
+  cfg *v;
+  size_t n, cap;
+  int oom;
+} cfg_list;
+
+static int collect_config(void *ctx, const vouch_exchange_config *c) {
+  cfg_list *l = ctx;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? 2 * l->cap : 8;
+    cfg *nv = realloc(l->v, nc * sizeof *nv);
+    if (!nv) {
+      l->oom = 1;
+      return 0;
+    }
+    l->v = nv;
+    l->cap = nc;
+  }
+  cfg *e = &l->v[l->n++];
+  snprintf(e->name, sizeof e->name, "%s", c->name);
+  snprintf(e->bank, sizeof e->bank, "%s", c->bank);
+  snprintf(e->source, sizeof e->source, "%s", c->source ? c->source : "");
+  e->has_source = c->source != NULL;
+  e->type = c->type;
+  return 0;
+}
+
 /* Re-reads the configured exchanges: new ones are added (due now), removed
- * ones dropped.  Called with y->mu held; the bank file is read-only here. */
-static void refresh(vd_sync *y, double now) {
+ * ones dropped.  Called with y->mu held, which it releases while it reads
+ * the bank file (read-only), so that GET /v1/exchanges never waits for it. */
+static void refresh(vd_sync *y) {
+  cfg_list l = {0};
+  char err[512] = "";
+  pthread_mutex_unlock(&y->mu);
   vouch_bank *db = NULL;
   int rc = vouch_bank_open(&db, y->s->db_path, VOUCH_BANK_OPEN_READONLY);
-  seen_ctx sc = {y, now, 0};
-  for (size_t i = 0; i < y->n; i++)
-    y->x[i].seen = 0;
   if (rc == VOUCH_OK)
-    rc = vouch_exchange_configs(db, NULL, note_config, &sc);
-  if (rc != VOUCH_OK || sc.oom) {
-    snprintf(y->config_error, sizeof y->config_error, "%s",
-             sc.oom ? "out of memory" : db && vouch_bank_errmsg(db)[0] ? vouch_bank_errmsg(db) : vouch_strerror(rc));
-    for (size_t i = 0; i < y->n; i++)
-      y->x[i].seen = 1; /* keep what we knew */
-  } else {
-    y->config_error[0] = 0;
-  }
+    rc = vouch_exchange_configs(db, NULL, collect_config, &l);
+  if (rc != VOUCH_OK || l.oom)
+    snprintf(err, sizeof err, "%s",
+             l.oom ? "out of memory" : db && vouch_bank_errmsg(db)[0] ? vouch_bank_errmsg(db) : vouch_strerror(rc));
   vouch_bank_free(db);
+  pthread_mutex_lock(&y->mu);
+  seen_ctx sc = {y, vd_now(), 0};
+  for (size_t i = 0; i < y->n; i++)
+    y->x[i].seen = !!err[0]; /* on an error, keep what we knew */
+  for (size_t i = 0; !err[0] && i < l.n; i++) {
+    vouch_exchange_config c = {l.v[i].name, l.v[i].type, "", l.v[i].bank,
+                               l.v[i].has_source ? l.v[i].source : NULL, NULL, 0};
+    note_config(&sc, &c);
+  }
+  snprintf(y->config_error, sizeof y->config_error, "%s", sc.oom ? "out of memory" : err);
+  free(l.v);
   size_t k = 0;
   for (size_t i = 0; i < y->n; i++)
     if (y->x[i].seen || y->x[i].running)
@@ -232,8 +271,10 @@ static void *sync_main(void *arg) {
   vd_sync *y = arg;
   pthread_mutex_lock(&y->mu);
   while (!atomic_load(&y->stop)) {
+    refresh(y);
+    if (atomic_load(&y->stop))
+      break;
     double now = vd_now();
-    refresh(y, now);
     for (size_t i = 0; y->kick_all && i < y->n; i++)
       y->x[i].due_now = 1;
     y->kick_all = 0;
