@@ -57,36 +57,41 @@ typedef struct seen_ctx {
 } seen_ctx;
 
 /* called with y->mu held: marks (or adds) the exchange as configured */
+/* Makes room for one more element in *v (n used, *cap allocated); -1 when
+ * out of memory. */
+static int grow(void **v, size_t n, size_t *cap, size_t elem) {
+  if (n < *cap)
+    return 0;
+  size_t nc = *cap ? 2 * *cap : 8;
+  void *nv = realloc(*v, nc * elem);
+  if (!nv)
+    return -1;
+  *v = nv;
+  *cap = nc;
+  return 0;
+}
+
 static int note_config(void *ctx, const vouch_exchange_config *c) {
   seen_ctx *sc = ctx;
   vd_sync *y = sc->y;
-  for (size_t i = 0; i < y->n; i++)
-    if (!strcmp(y->x[i].name, c->name)) {
-      xstate *e = &y->x[i];
-      e->seen = 1;
-      e->type = c->type; /* a re-added exchange may have changed */
-      snprintf(e->bank, sizeof e->bank, "%s", c->bank);
-      snprintf(e->source, sizeof e->source, "%s", c->source ? c->source : vouch_list_format_name(c->type));
-      return 0;
-    }
-  if (y->n == y->cap) {
-    size_t nc = y->cap ? 2 * y->cap : 8;
-    xstate *nx = realloc(y->x, nc * sizeof *nx);
-    if (!nx) {
+  xstate *e = NULL;
+  for (size_t i = 0; i < y->n && !e; i++)
+    if (!strcmp(y->x[i].name, c->name))
+      e = &y->x[i];
+  if (!e) {
+    if (grow((void **)&y->x, y->n, &y->cap, sizeof *y->x) != 0) {
       sc->oom = 1;
       return 0;
     }
-    y->x = nx;
-    y->cap = nc;
+    e = &y->x[y->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", c->name);
+    e->next_at = sc->now; /* a new exchange is synced at once */
   }
-  xstate *e = &y->x[y->n++];
-  memset(e, 0, sizeof *e);
-  snprintf(e->name, sizeof e->name, "%s", c->name);
-  snprintf(e->bank, sizeof e->bank, "%s", c->bank);
-  snprintf(e->source, sizeof e->source, "%s", c->source ? c->source : vouch_list_format_name(c->type));
-  e->type = c->type;
   e->seen = 1;
-  e->next_at = sc->now; /* a new exchange is synced at once */
+  e->type = c->type; /* a re-added exchange may have changed */
+  snprintf(e->bank, sizeof e->bank, "%s", c->bank);
+  snprintf(e->source, sizeof e->source, "%s", c->source ? c->source : vouch_exchange_type_name(c->type));
   return 0;
 }
 
@@ -103,15 +108,9 @@ typedef struct cfg_list {
 
 static int collect_config(void *ctx, const vouch_exchange_config *c) {
   cfg_list *l = ctx;
-  if (l->n == l->cap) {
-    size_t nc = l->cap ? 2 * l->cap : 8;
-    cfg *nv = realloc(l->v, nc * sizeof *nv);
-    if (!nv) {
-      l->oom = 1;
-      return 0;
-    }
-    l->v = nv;
-    l->cap = nc;
+  if (grow((void **)&l->v, l->n, &l->cap, sizeof *l->v) != 0) {
+    l->oom = 1;
+    return 0;
   }
   cfg *e = &l->v[l->n++];
   snprintf(e->name, sizeof e->name, "%s", c->name);
@@ -370,7 +369,7 @@ static json_t *state_json(const xstate *e, double now) {
                      (json_int_t)t->reenabled, "checkpoint", e->last.last.checkpoint);
   double in = e->running || e->due_now ? 0 : e->next_at - now;
   return json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:o,s:o,s:f,s:o}", "name", e->name, "type",
-                   vouch_list_format_name(e->type), "bank", e->bank, "source", e->source, "running", e->running,
+                   vouch_exchange_type_name(e->type), "bank", e->bank, "source", e->source, "running", e->running,
                    "runs", (json_int_t)e->runs, "failures", (json_int_t)e->failures, "last_start",
                    time_or_null(e->last_start), "last_end", time_or_null(e->last_end), "next_in_seconds",
                    in > 0 ? in : 0.0, "last", last);

@@ -72,17 +72,17 @@ check "the first sync runs at start and fails" wait_for 10 "x and x['runs']>=1"
 check "GET /v1/exchanges: not ok, a failure" test "$(py "[x['last']['ok'],x['failures']>=1,x['type'],x['bank']]")" = "[False, True, 'tat', 'tcap']"
 check "the error names the page and the status" sh -c "python3 -c \"import json; o=json.load(open('$T/body')); print(o['exchanges'][0]['last']['error'])\" | grep -Eq '^page 1 \(http://127.0.0.1:[0-9]+/api/hash-list\): HTTP 401 \(1 try\)$'"
 check "the error is logged" grep -Eq "^vouchd: sync tat1: failed after 0 pages .*HTTP 401" "$T/log"
-check "next sync scheduled within --sync-every" test "$(py "0 < x['next_in_seconds'] <= 2")" = True
+check "next sync scheduled within --sync-every (or already running)" test "$(py "x['running'] or 0 < x['next_in_seconds'] <= 2")" = True
 check "a reader may read it, no token may not" test "$(code "$U/v1/exchanges")" = 401
 check "nothing matches yet" test "$(matches $P30)" = ""
 
 # ---- the exchange is fixed, and page 1 is slow: requests are answered meanwhile
-serve slow:1 --slow 5 --header "Authorization: Bearer tat-token-3"
+serve slow:1 --slow 8 --header "Authorization: Bearer tat-token-3"
 check "the scheduled sync starts by itself" wait_for 10 "x['running']"
 t0=$(date +%s%N)
 check "healthz answered during the sync" test "$(code "$U/healthz")" = 200
 check "match answered during the sync" test "$(code -H "$M" -d "{\"hashes\":[\"$P30\"]}" "$U/v1/match")" != 000
-check "... both within 2.5 s (page 1 takes 5 s)" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2500
+check "... both within 4 s (page 1 takes 8 s)" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 4000
 check "the sync finishes and succeeds" wait_for 20 "x['runs']>=2 and not x['running'] and x['last']['ok']"
 check "2 pages: 2 added, 1 bad, 1 skipped, 1 deleted and disabled" test \
   "$(py "[x['last'][k] for k in ('pages','added','bad','skipped','tombstones','disabled')]")" = "[2, 2, 1, 1, 1, 1]"
@@ -136,7 +136,7 @@ X=tat2
 check "the new exchange runs" wait_for 10 "x and x['running']"
 t0=$SECONDS
 kill -TERM "$PID"; wait "$PID"; st=$?; PID=
-check "vouchd stops cleanly within 5 s of SIGTERM, mid-sync" test "$st,$(( SECONDS - t0 < 6 ))" = "0,1"
+check "vouchd stops cleanly within 10 s of SIGTERM, mid-sync (page 1 takes 30 s)" test "$st,$(( SECONDS - t0 <= 10 ))" = "0,1"
 check "the sync was cancelled" grep -Eq "^vouchd: sync tat2: failed after 0 pages .*cancelled" "$T/log"
 
 # ---- without --sync-every

@@ -225,6 +225,15 @@ static void test_tombstones_checkpoints(void) {
   unlink(path);
 }
 
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
 /* vouch_exchange_creds_read(): the keys of each type, the mode check, no secret in messages */
 static void test_credentials(void) {
   char path[] = "/tmp/vouch-creds-XXXXXX";
@@ -257,29 +266,17 @@ static void test_credentials(void) {
   CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_STOPNCII, err, sizeof err), VOUCH_E_IO);
   CHECK(strstr(err, "readable by other users") != NULL);
   /* ncmec: user and password, both needed */
-  FILE *f = fopen(path, "w");
-  if (f) {
-    fputs("user=u1\npassword=p:w\n", f);
-    fclose(f);
-  }
+  write_text(path, "user=u1\npassword=p:w\n");
   chmod(path, 0600);
   CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_NCMEC, err, sizeof err), VOUCH_OK);
   memset(&o, 0, sizeof o);
   vouch_exchange_creds_apply(c, &o);
   CHECK(o.userpwd && !strcmp(o.userpwd, "u1:p:w") && o.nheaders == 0);
   vouch_exchange_creds_free(c);
-  f = fopen(path, "w");
-  if (f) {
-    fputs("user=u1\n", f);
-    fclose(f);
-  }
+  write_text(path, "user=u1\n");
   CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_NCMEC, err, sizeof err), VOUCH_E_INVALID);
   /* tat: a login for the token exchange, not basic authentication */
-  f = fopen(path, "w");
-  if (f) {
-    fputs("user=a@b\npassword=p\n", f);
-    fclose(f);
-  }
+  write_text(path, "user=a@b\npassword=p\n");
   CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_TAT, err, sizeof err), VOUCH_OK);
   memset(&o, 0, sizeof o);
   vouch_exchange_creds_apply(c, &o);
@@ -287,11 +284,7 @@ static void test_credentials(void) {
   CHECK(o.userpwd == NULL && o.nheaders == 0);
   vouch_exchange_creds_free(c);
   /* te: a bearer token */
-  f = fopen(path, "w");
-  if (f) {
-    fputs("token=1|t\n", f);
-    fclose(f);
-  }
+  write_text(path, "token=1|t\n");
   CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_TE_UPDATES, err, sizeof err), VOUCH_OK);
   memset(&o, 0, sizeof o);
   vouch_exchange_creds_apply(c, &o);
