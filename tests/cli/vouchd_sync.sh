@@ -90,6 +90,8 @@ check "checkpoint of the last page" test "$(py "x['last']['checkpoint']")" = "17
 check "the index was rebuilt: one enabled entry" test "$(py "[o['index']['entries'], o['index']['error']]")" = "[1, None]"
 check "page 1's entry matches, without a restart" test "$(matches $P30)" = "tcap:30"
 check "the entry page 2 deleted does not" test "$(matches $P28)" = ""
+matches $P30 >/dev/null
+check "the match carries the exchange's category and tags" test "$(py "o['results'][0]['matches'][0]['tags']")" = "category:islamist,png"
 check "rebuild logged" grep -q "^vouchd: sync: index rebuilt: 1 entries" "$T/log"
 check "no secret in the log" sh -c "! grep -q tat-token-3 '$T/log'"
 
