@@ -72,7 +72,7 @@ VOUCH_API int vouch_utf8_valid(const char *s, size_t len);
 
 /*! vouch_list_detect() :
  *  The exchange page format of `len` bytes (VOUCH_LIST_NCMEC, _STOPNCII,
- *  _TAT), or VOUCH_LIST_AUTO when they are a line format (the parser picks
+ *  _TAT, _TE_UPDATES), or VOUCH_LIST_AUTO when they are a line format (the parser picks
  *  which from the first line).  Programs use it to name a page's default
  *  source after its exchange. */
 VOUCH_API int vouch_list_detect(const char *data, size_t len);
@@ -150,7 +150,7 @@ typedef struct vouch_list_opts {
  *  id, source (collab), tags, category, quality and signal_type columns are
  *  picked up by their usual names.  A CSV/TSV without a header whose first
  *  field is a hash is read as hash[,id].  The exchange formats (tx lines, TE
- *  state files, NCMEC XML, StopNCII and TAT JSON pages) are described in
+ *  state files, NCMEC XML, StopNCII, TAT and ThreatExchange JSON pages) are described in
  *  docs/exchanges.md.  Calls `item` for each row (its kind says whether it
  *  adds, deletes, is of another signal type or below the quality floor) and
  *  `error` (may be NULL) for each malformed one.  `format_out` (may be NULL)
