@@ -55,18 +55,25 @@ typedef enum vouch_list_format {
                               indicator id first) */
   VOUCH_LIST_NCMEC = 7,    /* NCMEC hash-sharing v2 XML page (queryResult) */
   VOUCH_LIST_STOPNCII = 8, /* StopNCII FetchHashes JSON page (hashRecords) */
-  VOUCH_LIST_TAT = 9       /* Tech Against Terrorism hash-list JSON page (results) */
+  VOUCH_LIST_TAT = 9,      /* Tech Against Terrorism hash-list JSON page (results) */
+  VOUCH_LIST_TE_UPDATES = 10 /* ThreatExchange /threat_updates JSON page (data, paging) */
 } vouch_list_format;
-#define VOUCH_LIST_FORMAT_LAST VOUCH_LIST_TAT
+#define VOUCH_LIST_FORMAT_LAST VOUCH_LIST_TE_UPDATES
 /*! vouch_list_format_name() : "auto", "hex", "csv", "tsv", "jsonl", "tx", "te",
- *  "ncmec", "stopncii", "tat" ("unknown" for anything else). */
+ *  "ncmec", "stopncii", "tat", "te-updates" ("unknown" for anything else). */
 VOUCH_API const char *vouch_list_format_name(int format);
 /*! vouch_list_format_from_name() : the format for one of those names, or -1. */
 VOUCH_API int vouch_list_format_from_name(const char *name);
 
+/*! vouch_utf8_valid() : 1 if `len` bytes at `s` are well-formed UTF-8 (RFC 3629:
+ *  no overlong forms, surrogates or code points past U+10FFFF), else 0.  The
+ *  list parser refuses a row whose id, source, tags or signal type is not
+ *  (a numbered error), so what a bank holds is valid in JSON and CSV. */
+VOUCH_API int vouch_utf8_valid(const char *s, size_t len);
+
 /*! vouch_list_detect() :
  *  The exchange page format of `len` bytes (VOUCH_LIST_NCMEC, _STOPNCII,
- *  _TAT), or VOUCH_LIST_AUTO when they are a line format (the parser picks
+ *  _TAT, _TE_UPDATES), or VOUCH_LIST_AUTO when they are a line format (the parser picks
  *  which from the first line).  Programs use it to name a page's default
  *  source after its exchange. */
 VOUCH_API int vouch_list_detect(const char *data, size_t len);
@@ -144,7 +151,7 @@ typedef struct vouch_list_opts {
  *  id, source (collab), tags, category, quality and signal_type columns are
  *  picked up by their usual names.  A CSV/TSV without a header whose first
  *  field is a hash is read as hash[,id].  The exchange formats (tx lines, TE
- *  state files, NCMEC XML, StopNCII and TAT JSON pages) are described in
+ *  state files, NCMEC XML, StopNCII, TAT and ThreatExchange JSON pages) are described in
  *  docs/exchanges.md.  Calls `item` for each row (its kind says whether it
  *  adds, deletes, is of another signal type or below the quality floor) and
  *  `error` (may be NULL) for each malformed one.  `format_out` (may be NULL)
@@ -212,6 +219,17 @@ VOUCH_API int vouch_bank_entry_set_enabled(vouch_bank *db, const char *name, int
  *  its entries with it instead of their default or --radius.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_DB_VERSION, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_set_radius(vouch_bank *db, const char *name, int radius);
+/*! vouch_bank_radii() :
+ *  For each bank of index `idx` (by its bank number in the index), the radius
+ *  its entries are matched with: the bank's own radius in `db`, or `def`
+ *  when it has none or `db` holds no bank of that name.  `out` has room for
+ *  `n` >= vouch_index_bank_count(idx) values.  A program searches at the
+ *  largest of them and keeps each match within its bank's value.  `nown`
+ *  (may be NULL) receives how many banks have their own radius.
+ * @return : VOUCH_OK or VOUCH_E_INVALID. */
+struct vouch_index;
+VOUCH_API int vouch_bank_radii(vouch_bank *db, const struct vouch_index *idx, unsigned def, unsigned *out,
+                               size_t n, size_t *nown);
 
 /*! vouch_bank_entry_disable_until() :
  *  Keeps the selected entries of bank `name` out of index builds until

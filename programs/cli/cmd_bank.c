@@ -447,8 +447,8 @@ static int do_import(const bank_args *a) {
   /* pages of one exchange share a source, whatever their file names, so that
    * a later page's deletions find the entries of an earlier one */
   int page_fmt = o.list.format == VOUCH_LIST_AUTO ? vouch_list_detect(data, len) : o.list.format;
-  if (!a->source && (page_fmt == VOUCH_LIST_NCMEC || page_fmt == VOUCH_LIST_STOPNCII || page_fmt == VOUCH_LIST_TAT))
-    o.source = vouch_list_format_name(page_fmt);
+  if (!a->source && vouch_exchange_type_from_name(vouch_exchange_type_name(page_fmt)) == page_fmt)
+    o.source = vouch_exchange_type_name(page_fmt); /* a page of an exchange type */
   vouch_import_stats st;
   double t0 = cli_now();
   int rc = vouch_bank_import(b, a->ops[0], data, len, &o, &st);
@@ -459,7 +459,7 @@ static int do_import(const bank_args *a) {
   /* a list we took nothing from is an error, not a silent success (an
    * exchange page with no records is not) */
   size_t rows = st.added + st.merged + st.bad + st.skipped + st.low_quality + st.tombstones;
-  int is_page = st.format == VOUCH_LIST_NCMEC || st.format == VOUCH_LIST_STOPNCII || st.format == VOUCH_LIST_TAT;
+  int is_page = vouch_exchange_type_from_name(vouch_exchange_type_name(st.format)) == st.format;
   if (st.added + st.merged + st.tombstones == 0 && len > 0 && (rows > 0 || !is_page)) {
     cli_errorf("%s: nothing imported: %zu rows of another signal type than the bank's, %zu below the quality "
                "floor, %zu bad lines%s",

@@ -3,18 +3,16 @@
  * where the last sync stopped (vouch/exchange.h, docs/exchanges.md).
  * Credentials come from a 0600 file (--credentials, or $VOUCH_CREDENTIALS),
  * never from the command line; they are wiped after use and never printed. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "cli.h"
 #include "vouch/bank.h"
 #include "vouch/exchange.h"
 
 static const char sync_usage[] =
-  "usage: vouch bank sync --db DB NAME --type ncmec|stopncii|tat --url URL\n"
+  "usage: vouch bank sync --db DB NAME --type ncmec|stopncii|tat|te|file --url URL\n"
   "                       [--credentials FILE] [--source S] [--retries N]\n"
   "                       [--retry-delay MS] [--timeout MS] [--page-size N]\n"
   "                       [--max-pages N] [--min-quality Q]\n"
@@ -28,10 +26,18 @@ static const char sync_usage[] =
   "\n"
   "  --url URL          NCMEC: the server (GET URL/v2/entries?from=...);\n"
   "                     StopNCII: the API base (GET URL/FetchHashes?...);\n"
-  "                     TAT: the hash-list URL (GET URL[?after=CHECKPOINT])\n"
+  "                     TAT: the hash-list URL (GET URL[?after=CHECKPOINT]);\n"
+  "                     te (ThreatExchange): the Graph API URL of a privacy\n"
+  "                     group, https://graph.facebook.com/vNN.N/GROUP_ID\n"
+  "                     (GET URL/threat_updates/?start_time=...);\n"
+  "                     file: a local file or directory (or file://PATH):\n"
+  "                     each file changed since the last sync is imported\n"
+  "                     (formats detected; names starting with '.' skipped)\n"
   "  --credentials FILE a file of mode 0600 with KEY=VALUE lines (default:\n"
   "                     $VOUCH_CREDENTIALS): ncmec user= password=; stopncii\n"
-  "                     subscription_key= fetch_function_key=; tat token=;\n"
+  "                     subscription_key= fetch_function_key=; tat token=,\n"
+  "                     or user= password= (a login exchanged for a token);\n"
+  "                     te token= (the app's access token APP_ID|SECRET);\n"
   "                     any type: header=Name: value (sent as is)\n"
   "  --source S         the entries' source and the checkpoint's key\n"
   "                     (default: the type's name, as bank import of a page)\n"
@@ -39,112 +45,11 @@ static const char sync_usage[] =
   "                     transport error (default 4), waiting --retry-delay MS\n"
   "                     (default 500), doubled each time\n"
   "  --timeout MS       per request (default 60000)\n"
-  "  --page-size N      StopNCII pageSize (default 800)\n"
+  "  --page-size N      StopNCII pageSize (default 800), te limit (default 500)\n"
   "  --max-pages N      stop after N pages (the next sync goes on)\n"
   "  --min-quality Q    PDQ quality floor where a page gives quality (0: none)\n"
   "\n"
   "Exit status: 0 ok, 2 on any error (what was committed before it stays).\n";
-
-#define CRED_MAX 16
-typedef struct creds {
-  char *buf;
-  size_t len;
-  char *hdr[CRED_MAX];
-  size_t nhdr;
-  char *userpwd;
-} creds;
-
-static void creds_free(creds *c) {
-  for (size_t i = 0; i < c->nhdr; i++) {
-    explicit_bzero(c->hdr[i], strlen(c->hdr[i]));
-    free(c->hdr[i]);
-  }
-  if (c->userpwd) {
-    explicit_bzero(c->userpwd, strlen(c->userpwd));
-    free(c->userpwd);
-  }
-  if (c->buf) {
-    explicit_bzero(c->buf, c->len);
-    free(c->buf);
-  }
-  memset(c, 0, sizeof *c);
-}
-
-static int add_header(creds *c, const char *name, const char *value) {
-  if (c->nhdr == CRED_MAX) return -1;
-  size_t l = strlen(name) + strlen(value) + 3;
-  char *h = malloc(l);
-  if (!h) return -1;
-  snprintf(h, l, "%s%s%s", name, *name ? ": " : "", value);
-  c->hdr[c->nhdr++] = h;
-  return 0;
-}
-
-/* Reads KEY=VALUE lines; refuses a file others can read. */
-static int read_creds(const char *path, int type, creds *c) {
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    cli_errorf("%s: %s", path, strerror(errno));
-    return -1;
-  }
-  if (st.st_mode & 077) {
-    cli_errorf("%s: credentials file readable by other users (mode %03o): chmod 600 it", path,
-               (unsigned)(st.st_mode & 0777));
-    return -1;
-  }
-  uint8_t *buf;
-  if (cli_read_file_reported(path, 1 << 16, &buf, &c->len) != 0) return -1;
-  c->buf = (char *)buf;
-  const char *user = NULL, *pass = NULL;
-  for (char *line = c->buf, *end; line && *line; line = end) {
-    end = strchr(line, '\n');
-    if (end) *end++ = 0;
-    size_t l = strlen(line);
-    while (l && (line[l - 1] == '\r' || line[l - 1] == ' ')) line[--l] = 0;
-    if (!*line || *line == '#') continue;
-    char *eq = strchr(line, '=');
-    if (!eq) {
-      cli_errorf("%s: a line is not KEY=VALUE", path);
-      return -1;
-    }
-    *eq = 0;
-    const char *k = line, *v = eq + 1;
-    int rc = 0;
-    if (!strcmp(k, "header")) rc = add_header(c, "", v);
-    else if (!strcmp(k, "user") && type == VOUCH_LIST_NCMEC) user = v;
-    else if (!strcmp(k, "password") && type == VOUCH_LIST_NCMEC) pass = v;
-    else if (!strcmp(k, "subscription_key") && type == VOUCH_LIST_STOPNCII)
-      rc = add_header(c, "Ocp-Apim-Subscription-Key", v);
-    else if (!strcmp(k, "fetch_function_key") && type == VOUCH_LIST_STOPNCII)
-      rc = add_header(c, "x-functions-key", v);
-    else if (!strcmp(k, "token") && type == VOUCH_LIST_TAT) {
-      size_t tl = strlen(v) + 8;
-      char *t = malloc(tl);
-      if (!t) return -1;
-      snprintf(t, tl, "Bearer %s", v);
-      rc = add_header(c, "Authorization", t);
-      explicit_bzero(t, strlen(t));
-      free(t);
-    } else {
-      cli_errorf("%s: key '%s' is not one a %s exchange takes", path, k, vouch_list_format_name(type));
-      return -1;
-    }
-    if (rc != 0) {
-      cli_errorf("%s: too many headers, or out of memory", path);
-      return -1;
-    }
-  }
-  if (!!user != !!pass) {
-    cli_errorf("%s: give both user= and password=", path);
-    return -1;
-  }
-  if (user) {
-    size_t l = strlen(user) + strlen(pass) + 2;
-    if (!(c->userpwd = malloc(l))) return -1;
-    snprintf(c->userpwd, l, "%s:%s", user, pass);
-  }
-  return 0;
-}
 
 static int report_record(void *ctx, size_t line, const char *msg) {
   size_t *shown = ctx;
@@ -196,22 +101,22 @@ int cmd_bank_sync(int argc, char **argv) {
     fputs(sync_usage, stderr);
     return CLI_EXIT_ERROR;
   }
-  o.type = vouch_list_format_from_name(type);
-  if (o.type != VOUCH_LIST_NCMEC && o.type != VOUCH_LIST_STOPNCII && o.type != VOUCH_LIST_TAT) {
-    cli_errorf("bank sync: --type is ncmec, stopncii or tat");
+  o.type = vouch_exchange_type_from_name(type);
+  if (o.type < 0) {
+    cli_errorf("bank sync: --type is ncmec, stopncii, tat, te or file");
     return CLI_EXIT_ERROR;
   }
-  creds c;
-  memset(&c, 0, sizeof c);
+  vouch_exchange_creds *c = NULL;
   if (!cred) cred = getenv("VOUCH_CREDENTIALS");
-  if (cred && read_creds(cred, o.type, &c) != 0) {
-    creds_free(&c);
-    return CLI_EXIT_ERROR;
+  if (cred) {
+    char err[512];
+    if (vouch_exchange_creds_read(&c, cred, o.type, err, sizeof err) != VOUCH_OK) {
+      cli_errorf("%s", err);
+      return CLI_EXIT_ERROR;
+    }
+    vouch_exchange_creds_apply(c, &o);
   }
   o.url = url;
-  o.headers = (const char *const *)c.hdr;
-  o.nheaders = c.nhdr;
-  o.userpwd = c.userpwd;
   o.retries = (unsigned)retries;
   o.retry_delay_ms = (unsigned)delay;
   o.timeout_ms = (long)timeout;
@@ -226,13 +131,13 @@ int cmd_bank_sync(int argc, char **argv) {
   if (rc != VOUCH_OK) {
     cli_errorf("%s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
     vouch_bank_free(b);
-    creds_free(&c);
+    vouch_exchange_creds_free(c);
     return CLI_EXIT_ERROR;
   }
   vouch_exchange_stats st;
   double t0 = cli_now();
   rc = vouch_exchange_sync(b, argv[optind], &o, &st);
-  creds_free(&c);
+  vouch_exchange_creds_free(c);
   const vouch_import_stats *t = &st.total;
   fprintf(stderr,
           "vouch: sync %s: %zu page%s (%zu request%s): %zu added, %zu already in bank '%s', %zu bad records, "

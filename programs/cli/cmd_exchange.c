@@ -19,6 +19,7 @@ static const char exchange_usage[] =
   "         [--source S] [--credentials FILE]\n"
   "         configure an exchange that fills BANK; FILE (mode 0600, see\n"
   "         vouch bank sync --help) is stored as a path, never its contents\n"
+  "         (te and file exchanges cannot be stored yet: use vouch bank sync)\n"
   "  list   --db DB [--json]       the configured exchanges\n"
   "  remove --db DB NAME\n"
   "  sync   --db DB [NAME...] [--retries N] [--retry-delay MS] [--timeout MS]\n"
@@ -32,18 +33,18 @@ static int print_config(void *ctx, const vouch_exchange_config *c) {
   if (*(const int *)ctx) {
     fputs("{\"name\":", stdout);
     cli_json_string(stdout, c->name);
-    printf(",\"type\":\"%s\",\"url\":", vouch_list_format_name(c->type));
+    printf(",\"type\":\"%s\",\"url\":", vouch_exchange_type_name(c->type));
     cli_json_string(stdout, c->url);
     fputs(",\"bank\":", stdout);
     cli_json_string(stdout, c->bank);
     fputs(",\"source\":", stdout);
-    cli_json_string(stdout, c->source ? c->source : vouch_list_format_name(c->type));
+    cli_json_string(stdout, c->source ? c->source : vouch_exchange_type_name(c->type));
     fputs(",\"credentials\":", stdout);
     if (c->credentials) cli_json_string(stdout, c->credentials);
     else fputs("null", stdout);
     printf(",\"created_at\":%lld}\n", (long long)c->created_at);
   } else {
-    printf("%-20s %-8s %-20s %s%s%s\n", c->name, vouch_list_format_name(c->type), c->bank, c->url,
+    printf("%-20s %-8s %-20s %s%s%s\n", c->name, vouch_exchange_type_name(c->type), c->bank, c->url,
            c->credentials ? "  credentials " : "", c->credentials ? c->credentials : "");
   }
   return 0;
@@ -69,7 +70,7 @@ static int sync_one(void *ctx, const vouch_exchange_config *c) {
   args[n++] = s->db;
   args[n++] = c->bank;
   args[n++] = "--type";
-  args[n++] = vouch_list_format_name(c->type);
+  args[n++] = vouch_exchange_type_name(c->type);
   args[n++] = "--url";
   args[n++] = c->url;
   if (c->source) {
@@ -155,7 +156,7 @@ int cmd_exchange(int argc, char **argv) {
       return CLI_EXIT_ERROR;
     }
     c.name = ops[0];
-    c.type = vouch_list_format_from_name(type);
+    c.type = vouch_exchange_type_from_name(type);
     if (c.credentials) { /* stored as an absolute path; checked now as at sync time */
       struct stat st;
       if (!realpath(c.credentials, credpath) || stat(credpath, &st) != 0) {

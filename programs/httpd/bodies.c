@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include "vouch/hash.h"
+#include "vouch/bank.h"
 #include "bodies.h"
 
 static int fail(vd_body_error *e, unsigned status, const char *code, const char *fmt, ...)
@@ -20,52 +21,21 @@ static int fail(vd_body_error *e, unsigned status, const char *code, const char 
   return -1;
 }
 
-/* ---- UTF-8 (RFC 3629 table 4) ---- */
+/* ---- UTF-8 (RFC 3629 table 4): the library's check, vouch_utf8_valid() ---- */
 
-/* Length of the well-formed sequence at s (1..4), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t avail) {
-  const unsigned c = s[0];
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;      /* overlong */
-    else if (c == 0xED) hi = 0x9F; /* surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;      /* overlong */
-    else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
-  } else {
-    return 0;
-  }
-  if (avail < n || s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < n; i++)
-    if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-  return n;
-}
-
-int vd_utf8_valid(const char *s, size_t len) {
-  const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq(p + i, len - i);
-    if (!n) return 0;
-    i += n;
-  }
-  return 1;
-}
+int vd_utf8_valid(const char *s, size_t len) { return vouch_utf8_valid(s, len); }
 
 void vd_utf8_scrub(char *s) {
-  unsigned char *p = (unsigned char *)s;
   size_t len = strlen(s);
   for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq(p + i, len - i);
+    /* the well-formed sequence at i is the shortest valid prefix (1..4 bytes) */
+    size_t n = 0;
+    for (size_t k = 1; k <= 4 && i + k <= len && !n; k++)
+      if (vouch_utf8_valid(s + i, k)) n = k;
     if (n) {
       i += n;
     } else {
-      p[i] = '?';
+      s[i] = '?';
       i++;
     }
   }

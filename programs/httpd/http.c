@@ -110,7 +110,7 @@ static int route_of(const char *url) {
   if (!strcmp(url, "/metrics")) return VD_R_METRICS;
   if (!strcmp(url, "/v1/hash")) return VD_R_HASH;
   if (!strcmp(url, "/v1/match")) return VD_R_MATCH;
-  if (!strncmp(url, "/v1/banks", 9)) return VD_R_BANKS;
+  if (!strncmp(url, "/v1/banks", 9) || !strncmp(url, "/v1/exchanges", 13)) return VD_R_BANKS; /* same roles */
   if (!strncmp(url, "/v1/index", 9)) return VD_R_INDEX;
   if (!strcmp(url, "/v1/vouchers")) return VD_R_VOUCHERS;
   if (!strncmp(url, "/v1/accounts/", 13)) return VD_R_ACCOUNTS;
@@ -168,6 +168,7 @@ enum MHD_Result vd_dispatch(vd_server *s, struct MHD_Connection *conn, const cha
     if (!post) break;
     return vd_route_match(s, conn, r);
   case VD_R_BANKS:
+    if (!strncmp(url, "/v1/exchanges", 13)) return vd_route_exchanges(s, conn, url, method);
     return vd_route_banks(s, conn, url, method, r);
   case VD_R_INDEX:
     return vd_route_index(s, conn, url, method, r);

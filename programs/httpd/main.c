@@ -61,6 +61,9 @@ static const char usage[] =
   "                       from (http/https, no redirects, at most --max-body bytes); without\n"
   "                       it ?url= is refused with 403 (docs/hma.md)\n"
   "  --fetch-timeout S    seconds for one such fetch (default 10)\n"
+  "  --sync-every S       sync each exchange configured in --db (vouch exchange add) every S\n"
+  "                       seconds, on a background thread, and rebuild --index after a sync that\n"
+  "                       changed a bank; state at GET /v1/exchanges (docs/exchanges.md)\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
   "  --roles LIST         route families this replica serves, of hash,match,curate,vouchers\n"
@@ -130,6 +133,7 @@ int main(int argc, char **argv) {
     {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {"fetch-allow", required_argument, NULL, 'F'}, {"fetch-timeout", required_argument, NULL, 'O'},
     {"no-follow", no_argument, NULL, 'Z'},         {"roles", required_argument, NULL, 'Y'},
+    {"sync-every", required_argument, NULL, 0x100},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -164,6 +168,7 @@ int main(int argc, char **argv) {
       s.fetch_timeout = parse_seconds(optarg, 0.1, 600, &ok);
       if (!ok) goto bad;
       break;
+    case 0x100: s.sync_every = (unsigned)parse_size(optarg, 1, 86400 * 30, &ok); if (!ok) goto bad; break;
     case 'l': listen = optarg; break;
     case 'P': port_file = optarg; break;
     case 't': s.threads = (unsigned)parse_size(optarg, 1, 256, &ok); if (!ok) goto bad; break;
@@ -293,7 +298,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const int on_pg = !strncmp(s.db_path, "postgresql://", 13) || !strncmp(s.db_path, "postgres://", 11);
-  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 ||
+  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
       (on_pg && s.index_path && !no_follow && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
@@ -343,6 +348,7 @@ int main(int argc, char **argv) {
   }
   /* Graceful stop: no new connections; let the open ones finish (30 s at most). */
   fprintf(stderr, "vouchd: stopping\n");
+  vd_sync_stop(&s);
   MHD_socket lsock = MHD_quiesce_daemon(s.mhd);
   if (lsock != MHD_INVALID_SOCKET) close(lsock);
   for (int i = 0; i < 300 && atomic_load(&s.conns) > 0; i++) usleep(100000);

@@ -65,6 +65,7 @@ typedef struct vd_token {
 } vd_token;
 
 typedef struct vd_index_ref vd_index_ref;
+typedef struct vd_sync vd_sync;
 typedef struct vd_jobs vd_jobs;
 typedef struct vd_conn vd_conn;
 typedef struct vd_request vd_request;
@@ -94,6 +95,8 @@ typedef struct vd_server {
   int auth_required;      /* 0 only for local experiments (--no-auth) */
   const char *fetch_allow; /* hosts HMA's ?url= may fetch from (comma-separated); NULL = no fetching */
   double fetch_timeout;    /* seconds for one such fetch */
+  unsigned sync_every;     /* seconds between syncs of each configured exchange; 0 = none (sync.c) */
+  struct vd_sync *sync;
   /* state */
   struct MHD_Daemon *mhd;
   atomic_uint inflight;
@@ -283,6 +286,12 @@ void vd_fetch_cleanup(void);
 /* 0 with out->data (caller frees) filled; else the HTTP status to answer
  * with and a message in err. */
 unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *err, size_t errcap);
+
+/* sync.c: scheduled exchange syncs (--sync-every) and GET/POST /v1/exchanges */
+int vd_sync_start(vd_server *s); /* no thread without --sync-every; -1 if it cannot start */
+void vd_sync_stop(vd_server *s); /* cancels a sync in progress and joins the thread */
+enum MHD_Result vd_route_exchanges(vd_server *s, struct MHD_Connection *conn, const char *url,
+                                   const char *method);
 
 /* routes_hma.c: HMA 2.x's routes (/status, /m/, /h/, /c/) */
 int vd_hma_route(const char *url);                     /* 1 if url is one of them */

@@ -12,7 +12,7 @@
 #include "bank_internal.h"
 
 static const char *const format_names[] = {"auto", "hex", "csv", "tsv", "jsonl",
-                                           "tx", "te", "ncmec", "stopncii", "tat"};
+                                           "tx", "te", "ncmec", "stopncii", "tat", "te-updates"};
 
 const char *vouch_list_format_name(int format) {
   if (format < 0 || format > VOUCH_LIST_FORMAT_LAST)
@@ -87,8 +87,57 @@ static int sink_hash(vouch__sink *s, const char *h, size_t len) {
   return vouch_hash_from_hex(h, len, s->hash, s->hb);
 }
 
+/* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+ * past U+10FFFF.  Returns the length of the sequence at p, or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t avail) {
+  unsigned char c = p[0];
+  if (c < 0x80)
+    return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF; /* the range of the second byte */
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;      /* overlong */
+    else if (c == 0xED) hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;      /* overlong */
+    else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
+  } else {
+    return 0;
+  }
+  if (avail < n || p[1] < lo || p[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if (p[i] < 0x80 || p[i] > 0xBF)
+      return 0;
+  return n;
+}
+
+int vouch_utf8_valid(const char *s, size_t len) {
+  if (!s)
+    return len == 0;
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_seq(p + i, len - i);
+    if (!n)
+      return 0;
+    i += n;
+  }
+  return 1;
+}
+
+static int text_ok(const char *s) { return !s || vouch_utf8_valid(s, strlen(s)); }
+
 int vouch__sink_row(vouch__sink *s, const vouch__row *r) {
   const char *type = r->sigtype ? r->sigtype : s->o->signal_type;
+  /* ids, sources and tags end up in JSON answers and CSV exports: UTF-8 only */
+  if (!text_ok(r->ext_id) || !text_ok(r->source) || !text_ok(r->tags) || !text_ok(r->sigtype))
+    return vouch__sink_report(s, r->line, "%s is not valid UTF-8",
+                              !text_ok(r->ext_id) ? "the id" : !text_ok(r->source) ? "the source"
+                              : !text_ok(r->tags) ? "the tags" : "the signal type");
   vouch_list_item it = {r->line, NULL, r->ext_id, r->source, r->tags, r->kind, type, r->quality};
   if (type) {
     int a = vouch_signal_type_algo(type, strlen(type));
@@ -473,6 +522,7 @@ static int json_page_format(json_t *root) {
   if (!json_is_object(root)) return 0;
   if (json_object_get(root, "hashRecords")) return VOUCH_LIST_STOPNCII;
   if (json_object_get(root, "results")) return VOUCH_LIST_TAT;
+  if (json_is_array(json_object_get(root, "data"))) return VOUCH_LIST_TE_UPDATES;
   return 0;
 }
 
@@ -547,7 +597,7 @@ int vouch_hashlist_parse(const char *data, size_t len, const vouch_list_opts *op
   if (p.format == VOUCH_LIST_AUTO) {
     json_t *root = NULL;
     int f = detect_page(data, len, &root);
-    if (f == VOUCH_LIST_STOPNCII || f == VOUCH_LIST_TAT) {
+    if (f == VOUCH_LIST_STOPNCII || f == VOUCH_LIST_TAT || f == VOUCH_LIST_TE_UPDATES) {
       int rc = vouch__parse_json_page(&p.sink, root, f);
       json_decref(root);
       if (format_out) *format_out = f;
@@ -555,7 +605,8 @@ int vouch_hashlist_parse(const char *data, size_t len, const vouch_list_opts *op
     }
     if (f == VOUCH_LIST_NCMEC) p.format = f;
   }
-  if (p.format == VOUCH_LIST_NCMEC || p.format == VOUCH_LIST_STOPNCII || p.format == VOUCH_LIST_TAT) {
+  if (p.format == VOUCH_LIST_NCMEC || p.format == VOUCH_LIST_STOPNCII || p.format == VOUCH_LIST_TAT ||
+      p.format == VOUCH_LIST_TE_UPDATES) {
     if (format_out) *format_out = p.format;
     return p.format == VOUCH_LIST_NCMEC ? vouch__parse_ncmec(&p.sink, data, len)
                                         : parse_json_page(&p, data, len);

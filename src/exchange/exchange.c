@@ -8,8 +8,9 @@
 #include <time.h>
 #include <pthread.h>
 #include <curl/curl.h>
-#include "vouch/exchange.h"
-#include "common/internal.h"
+#include <jansson.h>
+#include <sodium.h>
+#include "exchange_internal.h"
 
 #define URL_MAX 4096U
 
@@ -129,6 +130,18 @@ static int first_url(sync_ctx *x, const vouch_list_page *cp, char *out, size_t c
     return add_escaped(x, out, cap, cp->checkpoint[0] ? cp->checkpoint : "1970-01-01T00:00:00Z");
   case VOUCH_LIST_STOPNCII:
     return stopncii_url(x, NULL, out, cap);
+  case VOUCH_LIST_TE_UPDATES: {
+    /* GET URL/threat_updates/?start_time=CHECKPOINT&limit=N&fields=...: the
+     * fields python-threatexchange asks for, which te_record() reads */
+    unsigned ps = x->o->page_size ? x->o->page_size : 500;
+    int n = snprintf(out, cap, "%s/threat_updates/?limit=%u&start_time=", x->base, ps);
+    if (n < 0 || (size_t)n >= cap) return VOUCH_E_LIMIT;
+    VOUCH_TRY(add_escaped(x, out, cap, cp->checkpoint[0] ? cp->checkpoint : "0"));
+    size_t l = strlen(out);
+    if (l + 8 >= cap) return VOUCH_E_LIMIT;
+    memcpy(out + l, "&fields=", 9);
+    return add_escaped(x, out, cap, "id,indicator,type,last_updated,should_delete,descriptors{id,tags,status,added_on}");
+  }
   default:
     if (snprintf(out, cap, "%s%s", x->base, !cp->checkpoint[0] ? "" : strchr(x->base, '?') ? "&after=" : "?after=") >=
         (int)cap)
@@ -138,40 +151,139 @@ static int first_url(sync_ctx *x, const vouch_list_page *cp, char *out, size_t c
   }
 }
 
-static void nap(unsigned ms) {
-  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
+static int cancelled(const sync_ctx *x) { return x->o->cancel && x->o->cancel(x->o->cancel_ctx); }
+
+/* libcurl's progress callback: non-zero aborts the transfer */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+  (void)dt, (void)dn, (void)ut, (void)un;
+  return cancelled(ud);
 }
 
-/* GETs url into b, retrying 429, 5xx and transport errors. */
-static int fetch(sync_ctx *x, const char *url, body *b) {
+/* Sleeps ms, in slices of 100 ms so that a cancel is seen; 1 if cancelled. */
+static int nap(const sync_ctx *x, unsigned ms) {
+  while (ms > 0) {
+    if (cancelled(x))
+      return 1;
+    unsigned step = ms > 100 ? 100 : ms;
+    struct timespec ts = {0, (long)step * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+    ms -= step;
+  }
+  return cancelled(x);
+}
+
+/* GETs url into b (POSTs `form` when not NULL: the TAT login), retrying
+ * 429, 5xx and transport errors.  Messages name the page, or the login. */
+static int fetch_as(sync_ctx *x, const char *url, const char *form, body *b) {
   unsigned delay = x->o->retry_delay_ms;
+  char what[32];
+  if (form)
+    snprintf(what, sizeof what, "the login");
+  else
+    snprintf(what, sizeof what, "page %u", x->page);
   for (unsigned attempt = 0;; attempt++) {
+    if (cancelled(x))
+      return failf(x, VOUCH_E_IO, "%s (%s): cancelled", what, url);
     b->len = 0;
     b->over = 0;
     curl_easy_setopt(x->c, CURLOPT_URL, url);
+    if (form)
+      curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, form);
+    else
+      curl_easy_setopt(x->c, CURLOPT_HTTPGET, 1L);
     CURLcode cc = curl_easy_perform(x->c);
     x->st->requests++;
     long code = 0;
     curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
     if (b->over)
-      return failf(x, VOUCH_E_LIMIT, "page %u (%s): larger than %u bytes", x->page, url, VOUCH_EXCHANGE_PAGE_MAX);
+      return failf(x, VOUCH_E_LIMIT, "%s (%s): larger than %u bytes", what, url, VOUCH_EXCHANGE_PAGE_MAX);
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+      return failf(x, VOUCH_E_IO, "%s (%s): cancelled", what, url);
     if (cc == CURLE_WRITE_ERROR)
-      return failf(x, VOUCH_E_NOMEM, "page %u (%s): out of memory", x->page, url);
+      return failf(x, VOUCH_E_NOMEM, "%s (%s): out of memory", what, url);
     if (cc == CURLE_OK && code >= 200 && code < 300)
       return VOUCH_OK;
     int retry = cc != CURLE_OK || code == 429 || code >= 500;
     if (!retry || attempt >= x->o->retries) {
       if (cc != CURLE_OK)
-        return failf(x, VOUCH_E_IO, "page %u (%s): %s (%u tr%s)", x->page, url, curl_easy_strerror(cc),
+        return failf(x, VOUCH_E_IO, "%s (%s): %s (%u tr%s)", what, url, curl_easy_strerror(cc),
                      attempt + 1, attempt ? "ies" : "y");
-      return failf(x, VOUCH_E_IO, "page %u (%s): HTTP %ld (%u tr%s)", x->page, url, code, attempt + 1,
+      return failf(x, VOUCH_E_IO, "%s (%s): HTTP %ld (%u tr%s)", what, url, code, attempt + 1,
                    attempt ? "ies" : "y");
     }
-    if (delay) nap(delay);
+    if (nap(x, delay))
+      return failf(x, VOUCH_E_IO, "%s (%s): cancelled", what, url);
     delay = delay ? (delay > 30000 ? 60000 : delay * 2) : 0;
   }
+}
+
+static int fetch(sync_ctx *x, const char *url, body *b) { return fetch_as(x, url, NULL, b); }
+
+/* Tech Against Terrorism: exchanges the login for a bearer token (POST
+ * ORIGIN/token-auth/tcap/ with username and password, answered with
+ * {"token": T}) and adds it to the request headers.  The form and the token
+ * are wiped; curl keeps its copy of the header until the sync ends (then
+ * wiped in wipe_headers()). */
+static int tat_login(sync_ctx *x, body *b) {
+  const vouch_exchange_opts *o = x->o;
+  char url[URL_MAX];
+  int n = snprintf(url, sizeof url, "%s/token-auth/tcap/", x->origin);
+  if (n < 0 || (size_t)n >= sizeof url)
+    return failf(x, VOUCH_E_LIMIT, "the login URL is too long");
+  char *u = curl_easy_escape(x->c, o->login_user, 0), *p = curl_easy_escape(x->c, o->login_password, 0);
+  size_t fl = (u ? strlen(u) : 0) + (p ? strlen(p) : 0) + 48;
+  char *form = u && p ? vouch__malloc(fl) : NULL;
+  int rc = VOUCH_OK;
+  if (!form)
+    rc = failf(x, VOUCH_E_NOMEM, "out of memory");
+  else
+    snprintf(form, fl, "username=%s&password=%s&resend=false", u, p);
+  if (p)
+    sodium_memzero(p, strlen(p));
+  curl_free(u);
+  curl_free(p);
+  if (rc == VOUCH_OK)
+    rc = fetch_as(x, url, form, b);
+  if (form) {
+    sodium_memzero(form, fl);
+    vouch__free(form);
+  }
+  if (rc != VOUCH_OK)
+    return rc;
+  json_t *doc = json_loadb(b->p ? b->p : "", b->len, 0, NULL);
+  json_t *tok = json_object_get(doc, "token");
+  const char *t = json_string_value(tok);
+  if (!t || !*t || strlen(t) > 8192 || strpbrk(t, "\r\n")) {
+    json_decref(doc);
+    return failf(x, VOUCH_E_IO, "the login (%s) answered no token", url);
+  }
+  size_t hl = strlen(t) + 32;
+  char *h = vouch__malloc(hl);
+  if (h)
+    snprintf(h, hl, "Authorization: Bearer %s", t);
+
+  json_decref(doc);
+  if (b->p)
+    sodium_memzero(b->p, b->len);
+  struct curl_slist *nl = h ? curl_slist_append(x->hdrs, h) : NULL;
+  if (h) {
+    sodium_memzero(h, hl);
+    vouch__free(h);
+  }
+  if (!nl)
+    return failf(x, VOUCH_E_NOMEM, "out of memory");
+  x->hdrs = nl;
+  curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->hdrs);
+  return VOUCH_OK;
+}
+
+/* The header lines hold secrets: wiped before curl frees them. */
+static void wipe_headers(struct curl_slist *h) {
+  for (struct curl_slist *i = h; i; i = i->next)
+    if (i->data)
+      sodium_memzero(i->data, strlen(i->data));
+  curl_slist_free_all(h);
 }
 
 static int bank_exists(void *ctx, const vouch_bank_info *in) {
@@ -180,7 +292,7 @@ static int bank_exists(void *ctx, const vouch_bank_info *in) {
   return 0;
 }
 
-static void add_stats(vouch_import_stats *t, const vouch_import_stats *s) {
+void vouch__import_stats_add(vouch_import_stats *t, const vouch_import_stats *s) {
   t->added += s->added;
   t->merged += s->merged;
   t->bad += s->bad;
@@ -221,6 +333,11 @@ static int setup(sync_ctx *x) {
   curl_easy_setopt(x->c, CURLOPT_USERAGENT, "vouch/" VOUCH_VERSION_STRING);
   curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(x->c, CURLOPT_ACCEPT_ENCODING, "");
+  if (o->cancel) {
+    curl_easy_setopt(x->c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(x->c, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(x->c, CURLOPT_NOPROGRESS, 0L);
+  }
   if (o->userpwd) {
     curl_easy_setopt(x->c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     curl_easy_setopt(x->c, CURLOPT_USERPWD, o->userpwd);
@@ -232,18 +349,21 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   if (!st)
     return VOUCH_E_INVALID;
   memset(st, 0, sizeof *st);
-  if (!db || !name || !o || !o->url || (o->nheaders && !o->headers) ||
-      (o->type != VOUCH_LIST_NCMEC && o->type != VOUCH_LIST_STOPNCII && o->type != VOUCH_LIST_TAT)) {
+  if (!db || !name || !o || !o->url || (o->nheaders && !o->headers) || (!o->login_user != !o->login_password) ||
+      (o->type != VOUCH_LIST_NCMEC && o->type != VOUCH_LIST_STOPNCII && o->type != VOUCH_LIST_TAT &&
+       o->type != VOUCH_LIST_TE_UPDATES && o->type != VOUCH_EXCHANGE_FILE)) {
     snprintf(st->errmsg, sizeof st->errmsg, "bad exchange options");
     return VOUCH_E_INVALID;
   }
+  if (o->type == VOUCH_EXCHANGE_FILE)
+    return vouch__exchange_sync_file(db, name, o, st);
   st->total.format = o->type;
   sync_ctx x;
   memset(&x, 0, sizeof x);
   x.o = o;
   x.st = st;
   body b = {0};
-  const char *source = o->source ? o->source : vouch_list_format_name(o->type);
+  const char *source = o->source ? o->source : vouch_exchange_type_name(o->type);
   int rc = vouch_bank_list(db, name, bank_exists, NULL); /* before anything is sent */
   if (rc != VOUCH_OK)
     failf(&x, rc, "%s", vouch_bank_errmsg(db));
@@ -262,6 +382,8 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   }
   if (rc == VOUCH_OK)
     snprintf(x.start, sizeof x.start, "%s", cp.checkpoint[0] ? cp.checkpoint : "0");
+  if (rc == VOUCH_OK && o->type == VOUCH_LIST_TAT && o->login_user)
+    rc = tat_login(&x, &b);
   char *url = vouch__malloc(URL_MAX), *prev = vouch__malloc(URL_MAX), *nurl = vouch__malloc(URL_MAX);
   if (rc == VOUCH_OK && (!url || !prev || !nurl))
     rc = failf(&x, VOUCH_E_NOMEM, "out of memory");
@@ -301,7 +423,7 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
       break;
     }
     st->pages++;
-    add_stats(&st->total, &ist);
+    vouch__import_stats_add(&st->total, &ist);
     st->last = pg;
     if (!pg.has_more)
       break;
@@ -328,6 +450,6 @@ int vouch_exchange_sync(vouch_bank *db, const char *name, const vouch_exchange_o
   vouch__free(b.p);
   if (x.c)
     curl_easy_cleanup(x.c);
-  curl_slist_free_all(x.hdrs);
+  wipe_headers(x.hdrs);
   return rc;
 }

@@ -77,6 +77,20 @@ has "resumes at page 2, not page 1" "^/api/hash-list\?after=1764000000.5,31$" "$
 has "page 2 deletes" "1 page \(1 request\): 0 added, .*1 deleted by the exchange \(1 entries disabled\)"
 $V bank export --db "$T/b.sqlite" tat --format csv | grep -q "^$P6,28,tat," && bad "P6 still sourced" || ok "deleted TAT entry lost its source"
 
+# ---- TAT: a login (user=, password=) exchanged for the bearer token
+$V bank create --db "$T/b.sqlite" tatl 2>/dev/null
+printf 'user=analyst@example.org\npassword=pw&secret=5\n' > "$T/tatl.cred"; chmod 600 "$T/tatl.cred"
+serve tat "" --pages "$F/tat_page1.json" "$F/tat_page2.json" --header "Authorization: Bearer jwt-token-6" \
+  --login "analyst@example.org:pw&secret=5:jwt-token-6"
+sync_ 0 "tat: login, then both pages with the token" tatl --type tat --url "$URL/api/hash-list" --credentials "$T/tatl.cred"
+has "tat login: 2 pages (3 requests: the login and 2 pages)" "2 pages \(3 requests\): 2 added"
+has "the login was a POST of username, password, resend" "^POST /token-auth/tcap/ password,resend,username$" "$T/requests"
+grep -Eq "secret|jwt-token" "$T/err" && bad "a secret or the token was printed" || ok "no secret or token in the output"
+printf 'user=analyst@example.org\npassword=wrong\n' > "$T/tatl.cred"
+sync_ 2 "tat: a refused login" tatl --type tat --url "$URL/api/hash-list" --credentials "$T/tatl.cred" --retries 0
+has "names the login and the status" "the login \(http://127.0.0.1:[0-9]+/token-auth/tcap/\): HTTP 401 \(1 try\)"
+[ "$(grep -c '^/api' "$T/requests")" = 2 ] && ok "no page asked for after a refused login" || bad "pages fetched: $(cat "$T/requests")"
+
 # ---- NCMEC: basic authentication; page 2 malformed, then fixed
 printf 'user=member7\npassword=pw-secret-4\n' > "$T/nc.cred"; chmod 600 "$T/nc.cred"
 serve ncmec malformed:2 --pages "$F/ncmec_page1.xml" "$F/ncmec_page2.xml" --basic member7:pw-secret-4
@@ -94,6 +108,50 @@ has "from the stored maxTimestamp" "^/v2/entries\?from=2026-11-03T08%3A00%3A00Z$
 sync_ 2 "a bank that does not exist" nobank --type ncmec --url "$URL" --credentials "$T/nc.cred"
 has "says so" "no bank named 'nobank'"
 [ ! -s "$T/requests" ] && ok "before any request" || bad "requests for a missing bank: $(cat "$T/requests")"
+
+# ---- ThreatExchange /threat_updates: a bearer token; the next links' access_token is never stored
+$V bank create --db "$T/b.sqlite" te 2>/dev/null
+printf 'token=123|te-secret-9\n' > "$T/te.cred"; chmod 600 "$T/te.cred"
+serve te "" --pages "$F/te_updates_page1.json" "$F/te_updates_page2.json" --header "Authorization: Bearer 123|te-secret-9"
+sync_ 0 "te sync" te --type te --url "$URL/v21.0/1234" --credentials "$T/te.cred"
+has "te: 2 pages, counts" "2 pages \(2 requests\): 3 added, 0 already in bank 'te', 1 bad records, 1 of another signal type skipped, 0 below the quality floor, 2 deleted by the exchange \(1 entries disabled\)"
+has "te: the first request asks from 0 with the fields" "^/v21.0/1234/threat_updates/\?limit=500&start_time=0&fields=id%2Cindicator%2Ctype%2Clast_updated%2Cshould_delete%2Cdescriptors%7Bid%2Ctags%2Cstatus%2Cadded_on%7D$" "$T/requests"
+has "te: page 2 from page 1's cursor, without the access token" "^/v21.0/1234/threat_updates/\?limit=500&after=QVFIUa$" "$T/requests"
+$V bank export --db "$T/b.sqlite" te --format csv > "$T/te.csv"
+has "te: tags from the descriptors, the indicator id as id" "^9ec95ee991269d3e2ee05d82245d9e36f2d40c91b868a1086269e4a899df1741,1003,te,terror,1," "$T/te.csv"
+has "te: should_delete disabled the entry" "^136cb94838da83a906263ec23d03dce95d736c644f3e0ef3ffbd50720ece384f,1001,,\"media_type_photo,nsfw\",0," "$T/te.csv"
+$V bank checkpoint --db "$T/b.sqlite" te --source te > "$T/cp"
+has "te: checkpoint is the latest last_updated" "^checkpoint	1764300001$" "$T/cp"
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$T/b.sqlite" .dump | grep -q "te-secret" && bad "the te token is in the bank file" || ok "no te token in the bank file"
+fi
+sync_ 0 "te: the next sync starts at the checkpoint" te --type te --url "$URL/v21.0/1234" --credentials "$T/te.cred"
+has "te: from start_time=checkpoint" "start_time=1764300001&" "$T/requests"
+
+# ---- the file exchange: a directory whose changed files are imported, oldest first, once
+$V bank create --db "$T/b.sqlite" drop 2>/dev/null
+mkdir "$T/drop"
+cp "$F/tat_page1.json" "$T/drop/a.json"; touch -d '2026-12-01 00:00:01' "$T/drop/a.json"
+cp "$F/tx_hash.txt" "$T/drop/.part"   # a file being written: skipped
+sync_ 0 "file: a directory" drop --type file --url "$T/drop"
+has "file: a.json imported, the hidden file skipped" "1 page \(1 request\): 2 added"
+$V bank checkpoint --db "$T/b.sqlite" drop --source file > "$T/cp"
+has "file: the position is the checkpoint" "^checkpoint	1796083201000000000 a.json$" "$T/cp"
+cp "$F/tat_page2.json" "$T/drop/b.json"; touch -d '2026-12-01 00:00:02' "$T/drop/b.json"
+printf 'not a list\x00\n' > "$T/drop/c.bin"; touch -d '2026-12-01 00:00:03' "$T/drop/c.bin"
+sync_ 2 "file: a file that is not a list stops the sync" drop --type file --url "file://$T/drop"
+has "file: b.json imported first" "1 page \(2 requests\): 0 added, .*1 deleted by the exchange \(1 entries disabled\)"
+has "file: then c.bin, which yields nothing, is named" "drop/c.bin: nothing imported: 0 rows of another signal type than the bank's, 0 below the quality floor, 1 bad lines"
+$V bank checkpoint --db "$T/b.sqlite" drop --source file > "$T/cp"
+has "file: the checkpoint stays before c.bin" "^checkpoint	1796083202000000000 b.json$" "$T/cp"
+rm "$T/drop/c.bin"
+sync_ 0 "file: nothing new" drop --type file --url "$T/drop"
+has "file: no file read" "0 pages \(0 requests\)"
+touch -d '2026-12-01 00:00:05' "$T/drop/a.json"
+sync_ 0 "file: a changed file is imported again" drop --type file --url "$T/drop"
+has "file: a.json again: its entries merge, the deleted one is listed again" "1 page \(1 request\): 0 added, 2 already in bank 'drop', .*1 re-enabled"
+sync_ 0 "file: a single file" drop --type file --url "$F/tx_hash.txt" --source tx-file
+has "file: the file's rows" "1 page \(1 request\): 2 added, 0 already in bank 'drop', 0 bad records, 1 of another signal type"
 
 # ---- paging that stalls, a next page on another host
 serve stopncii stall:1 --pages "$F/stopncii_page1.json" "$F/stopncii_page2.json"

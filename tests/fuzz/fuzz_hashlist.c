@@ -5,7 +5,9 @@
  * hash, a SKIP item none, a DELETE item a hash or an id; in the line formats
  * line numbers increase and lie within the input's line count and item +
  * bad line counts never exceed the number of lines; parsing twice gives the
- * same items. */
+ * same items; every id, source and tags string is valid UTF-8 by a second,
+ * decoding implementation (ref_utf8), which also agrees with
+ * vouch_utf8_valid() on the whole input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,36 @@ typedef struct acc {
   uint64_t digest;
 } acc;
 
+/* UTF-8 by decoding each code point, then checking its range: overlong,
+ * surrogate and past-U+10FFFF forms are refused (RFC 3629). */
+static int ref_utf8(const uint8_t *p, size_t len) {
+  for (size_t i = 0; i < len;) {
+    uint32_t cp, min;
+    size_t n;
+    if (p[i] < 0x80) { i++; continue; }
+    if ((p[i] & 0xE0) == 0xC0) { n = 2; cp = p[i] & 0x1F; min = 0x80; }
+    else if ((p[i] & 0xF0) == 0xE0) { n = 3; cp = p[i] & 0x0F; min = 0x800; }
+    else if ((p[i] & 0xF8) == 0xF0) { n = 4; cp = p[i] & 0x07; min = 0x10000; }
+    else return 0;
+    if (len - i < n) return 0;
+    for (size_t k = 1; k < n; k++) {
+      if ((p[i + k] & 0xC0) != 0x80) return 0;
+      cp = cp << 6 | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    i += n;
+  }
+  return 1;
+}
+static void check_text(const char *s) {
+  if (s && !ref_utf8((const uint8_t *)s, strlen(s))) abort();
+}
+
 static int on_item(void *ctx, const vouch_list_item *it) {
   acc *a = ctx;
+  check_text(it->ext_id);
+  check_text(it->source);
+  check_text(it->tags);
   if (it->line == 0 || (!a->page && it->line <= a->last_line)) abort();
   switch (it->kind) {
   case VOUCH_ITEM_ADD:
@@ -53,12 +83,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                        (data[0] & 0x80) ? "hash" : NULL, NULL, 0, &pg};
   const char *text = (const char *)data + 1;
   size_t len = size - 1;
+  if (vouch_utf8_valid(text, len) != ref_utf8((const uint8_t *)text, len)) abort();
   size_t lines = 1;
   for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
   acc a = {0}, b = {0};
   int f1 = -1, f2 = -1;
   int forced = o.format;
   a.page = b.page = forced == VOUCH_LIST_NCMEC || forced == VOUCH_LIST_STOPNCII || forced == VOUCH_LIST_TAT ||
+                    forced == VOUCH_LIST_TE_UPDATES ||
                     (forced == VOUCH_LIST_AUTO && memchr(text, '<', len) != NULL) ||
                     (forced == VOUCH_LIST_AUTO && memchr(text, '{', len) != NULL);
   int r1 = vouch_hashlist_parse(text, len, &o, on_item, on_error, &a, &f1);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "vouch/vouch.h"
 #include "vouch/bank.h"
 #include "tinytest.h"
@@ -69,6 +70,9 @@ static void test_fixtures(void) {
       {"tat_page1.json", NULL, VOUCH_LIST_TAT, 2, 0, 1, 1, "1764000000.5,31", "http://127.0.0.1/api/hash-list?after=",
        "category:far-right,jpg"},
       {"tat_page2.json", NULL, VOUCH_LIST_TAT, 0, 1, 0, 0, "1764100000.0,32", "", ""},
+      {"te_updates_page1.json", NULL, VOUCH_LIST_TE_UPDATES, 2, 1, 1, 1, "1764200003",
+       "http://127.0.0.1/v21.0/1234/threat_updates/?limit=500&after=QVFIUa", "media_type_photo,nsfw"},
+      {"te_updates_page2.json", NULL, VOUCH_LIST_TE_UPDATES, 1, 1, 0, 0, "1764300001", "", "nsfw"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     size_t len;
@@ -95,8 +99,10 @@ static void test_fixtures(void) {
     CHECK(strncmp(pg.next, cases[i].next_prefix, strlen(cases[i].next_prefix)) == 0);
     CHECK_EQ_INT(pg.has_more, cases[i].next_prefix[0] != 0);
     CHECK_EQ_INT(vouch_list_detect(data, len),
-                 fmt == VOUCH_LIST_NCMEC || fmt == VOUCH_LIST_STOPNCII || fmt == VOUCH_LIST_TAT ? fmt
-                                                                                               : VOUCH_LIST_AUTO);
+                 fmt == VOUCH_LIST_NCMEC || fmt == VOUCH_LIST_STOPNCII || fmt == VOUCH_LIST_TAT ||
+                         fmt == VOUCH_LIST_TE_UPDATES
+                     ? fmt
+                     : VOUCH_LIST_AUTO);
     free(data);
   }
 }
@@ -113,6 +119,11 @@ static void test_names(void) {
   for (int f = 0; f <= VOUCH_LIST_FORMAT_LAST; f++)
     CHECK_EQ_INT(vouch_list_format_from_name(vouch_list_format_name(f)), f);
   CHECK_EQ_INT(vouch_list_format_from_name("nope"), -1);
+  CHECK_EQ_INT(vouch_exchange_type_from_name("te"), VOUCH_LIST_TE_UPDATES);
+  CHECK_EQ_INT(vouch_exchange_type_from_name("tat"), VOUCH_LIST_TAT);
+  CHECK_EQ_INT(vouch_exchange_type_from_name("csv"), -1);
+  CHECK_EQ_STR(vouch_exchange_type_name(VOUCH_LIST_TE_UPDATES), "te");
+  CHECK_EQ_STR(vouch_exchange_type_name(VOUCH_LIST_CSV), "unknown");
   CHECK_EQ_STR(vouch_list_format_name(99), "unknown");
 }
 
@@ -214,6 +225,112 @@ static void test_tombstones_checkpoints(void) {
   unlink(path);
 }
 
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* vouch_exchange_creds_read(): the keys of each type, the mode check, no secret in messages */
+static void test_credentials(void) {
+  char path[] = "/tmp/vouch-creds-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  const char text[] = "# keys\nsubscription_key=k-secret-1\nfetch_function_key=k-secret-2\n\nheader=X-Extra: 1\n";
+  CHECK(write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1));
+  close(fd);
+  char err[256];
+  vouch_exchange_creds *c = NULL;
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_STOPNCII, err, sizeof err), VOUCH_OK);
+  vouch_exchange_opts o;
+  memset(&o, 0, sizeof o);
+  vouch_exchange_creds_apply(c, &o);
+  CHECK_EQ_INT(o.nheaders, 3);
+  if (o.nheaders == 3) {
+    CHECK_EQ_STR(o.headers[0], "Ocp-Apim-Subscription-Key: k-secret-1");
+    CHECK_EQ_STR(o.headers[1], "x-functions-key: k-secret-2");
+    CHECK_EQ_STR(o.headers[2], "X-Extra: 1");
+  }
+  CHECK(o.userpwd == NULL);
+  vouch_exchange_creds_free(c);
+  /* a key of another type is refused, naming the key but not its value */
+  c = NULL;
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_NCMEC, err, sizeof err), VOUCH_E_INVALID);
+  CHECK(c == NULL && strstr(err, "subscription_key") && !strstr(err, "secret"));
+  /* others may read it: refused */
+  chmod(path, 0640);
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_STOPNCII, err, sizeof err), VOUCH_E_IO);
+  CHECK(strstr(err, "readable by other users") != NULL);
+  /* ncmec: user and password, both needed */
+  write_text(path, "user=u1\npassword=p:w\n");
+  chmod(path, 0600);
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_NCMEC, err, sizeof err), VOUCH_OK);
+  memset(&o, 0, sizeof o);
+  vouch_exchange_creds_apply(c, &o);
+  CHECK(o.userpwd && !strcmp(o.userpwd, "u1:p:w") && o.nheaders == 0);
+  vouch_exchange_creds_free(c);
+  write_text(path, "user=u1\n");
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_NCMEC, err, sizeof err), VOUCH_E_INVALID);
+  /* tat: a login for the token exchange, not basic authentication */
+  write_text(path, "user=a@b\npassword=p\n");
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_TAT, err, sizeof err), VOUCH_OK);
+  memset(&o, 0, sizeof o);
+  vouch_exchange_creds_apply(c, &o);
+  CHECK(o.login_user && !strcmp(o.login_user, "a@b") && o.login_password && !strcmp(o.login_password, "p"));
+  CHECK(o.userpwd == NULL && o.nheaders == 0);
+  vouch_exchange_creds_free(c);
+  /* te: a bearer token */
+  write_text(path, "token=1|t\n");
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_TE_UPDATES, err, sizeof err), VOUCH_OK);
+  memset(&o, 0, sizeof o);
+  vouch_exchange_creds_apply(c, &o);
+  CHECK(o.nheaders == 1 && !strcmp(o.headers[0], "Authorization: Bearer 1|t"));
+  vouch_exchange_creds_free(c);
+  vouch_exchange_creds_free(NULL);
+  unlink(path);
+  CHECK_EQ_INT(vouch_exchange_creds_read(&c, path, VOUCH_LIST_TAT, err, sizeof err), VOUCH_E_IO);
+}
+
+/* vouch_utf8_valid() known answers, and the parser refusing ids that are not UTF-8 */
+#define P1 "9e1b43fd91b9b6a205da31934fa1f5f5e5aefe755353f361c5f6ffa81b8e8d8d"
+#define P2 "044d2cc96a1895051936bcaecd954f4612de1bfbbbc4ba50ddb860ca6378c977"
+static void test_utf8(void) {
+  static const struct {
+    const char *s;
+    int ok;
+  } v[] = {
+      {"", 1}, {"plain", 1}, {"caf\xc3\xa9", 1}, {"\xe2\x82\xac", 1}, {"\xf0\x9f\x98\x80", 1},
+      {"\xf4\x8f\xbf\xbf", 1},  /* U+10FFFF */
+      {"\xed\x9f\xbf", 1},      /* U+D7FF */
+      {"\xff", 0}, {"\x80", 0}, {"\xc3", 0}, {"\xc0\xaf", 0}, {"\xc1\xbf", 0}, /* overlong '/' */
+      {"\xe0\x80\xaf", 0}, {"\xf0\x80\x80\xaf", 0},                          /* overlong */
+      {"\xed\xa0\x80", 0}, {"\xed\xbf\xbf", 0},                                /* surrogates */
+      {"\xf4\x90\x80\x80", 0}, {"\xf5\x80\x80\x80", 0},                       /* past U+10FFFF */
+      {"a\xe2\x82", 0},                                                        /* cut short */
+  };
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    CHECK_EQ_INT(vouch_utf8_valid(v[i].s, strlen(v[i].s)), v[i].ok);
+  CHECK_EQ_INT(vouch_utf8_valid(NULL, 0), 1);
+  /* a hex list: line 2's id and line 3's CSV source are not UTF-8 */
+  char hexlist[300], csv[400];
+  snprintf(hexlist, sizeof hexlist, "%s caf\xc3\xa9\n%s bad\xff\n", P1, P2);
+  counts c;
+  memset(&c, 0, sizeof c);
+  vouch_list_opts o = {VOUCH_ALGO_PDQ, VOUCH_LIST_AUTO, NULL, NULL, 0, NULL};
+  CHECK_EQ_INT(vouch_hashlist_parse(hexlist, strlen(hexlist), &o, on_item, on_error, &c, NULL), VOUCH_OK);
+  CHECK_EQ_INT(c.add, 1);
+  CHECK_EQ_INT(c.bad, 1);
+  snprintf(csv, sizeof csv, "hash,id,source\n%s,a,org\n%s,b,\xc0\xafx\n", P1, P2);
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_INT(vouch_hashlist_parse(csv, strlen(csv), &o, on_item, on_error, &c, NULL), VOUCH_OK);
+  CHECK_EQ_INT(c.add, 1);
+  CHECK_EQ_INT(c.bad, 1);
+}
+
 int main(void) {
   if (vouch_init() < 0) return 1;
   TT_RUN(test_fixtures);
@@ -221,5 +338,7 @@ int main(void) {
   TT_RUN(test_quality_floor);
   TT_RUN(test_csv_line);
   TT_RUN(test_tombstones_checkpoints);
+  TT_RUN(test_credentials);
+  TT_RUN(test_utf8);
   TT_MAIN_END;
 }
