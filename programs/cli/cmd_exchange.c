@@ -15,11 +15,10 @@
 static const char exchange_usage[] =
   "usage: vouch exchange SUBCOMMAND --db DB ...\n"
   "\n"
-  "  add    --db DB NAME --type ncmec|stopncii|tat --url URL --bank BANK\n"
+  "  add    --db DB NAME --type ncmec|stopncii|tat|te|file --url URL --bank BANK\n"
   "         [--source S] [--credentials FILE]\n"
   "         configure an exchange that fills BANK; FILE (mode 0600, see\n"
   "         vouch bank sync --help) is stored as a path, never its contents\n"
-  "         (te and file exchanges cannot be stored yet: use vouch bank sync)\n"
   "  list   --db DB [--json]       the configured exchanges\n"
   "  remove --db DB NAME\n"
   "  sync   --db DB [NAME...] [--retries N] [--retry-delay MS] [--timeout MS]\n"

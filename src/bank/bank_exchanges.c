@@ -16,9 +16,9 @@ int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
   b->errmsg[0] = 0;
   if (!vouch__bank_valid_name(c->name))
     return vouch__bank_fail(b, VOUCH_E_INVALID, "bad exchange name '%s' (1..128 of A-Z a-z 0-9 . _ - : @)", c->name ? c->name : "");
-  if (c->type != VOUCH_LIST_NCMEC && c->type != VOUCH_LIST_STOPNCII && c->type != VOUCH_LIST_TAT)
-    return vouch__bank_fail(b, VOUCH_E_INVALID, "exchange type is ncmec, stopncii or tat");
-  if (strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8))
+  if (c->type < 0 || vouch_exchange_type_from_name(vouch_exchange_type_name(c->type)) != c->type)
+    return vouch__bank_fail(b, VOUCH_E_INVALID, "exchange type is ncmec, stopncii, tat, te or file");
+  if (c->type != VOUCH_EXCHANGE_FILE && strncmp(c->url, "http://", 7) && strncmp(c->url, "https://", 8))
     return vouch__bank_fail(b, VOUCH_E_INVALID, "exchange URL must be http:// or https://");
   if (b->schema < 3)
     return vouch__bank_fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no exchanges", b->schema);
@@ -31,7 +31,7 @@ int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
                     " VALUES(?,?,?,?,?,?,?)",
                     &st));
   vouch__bind_text(st, 1, c->name, -1);
-  vouch__bind_text(st, 2, vouch_list_format_name(c->type), -1);
+  vouch__bind_text(st, 2, vouch_exchange_type_name(c->type), -1);
   vouch__bind_text(st, 3, c->url, -1);
   vouch__bind_int64(st, 4, id);
   vouch__bind_text(st, 5, c->source, -1);
@@ -78,12 +78,11 @@ int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_confi
   int src, rc = VOUCH_OK, n = 0;
   while ((src = vouch__step(st)) == VOUCH__DB_ROW) {
     const char *type = (const char *)vouch__col_text(st, 1);
-    vouch_exchange_config c = {(const char *)vouch__col_text(st, 0), vouch_list_format_from_name(type),
+    vouch_exchange_config c = {(const char *)vouch__col_text(st, 0), vouch_exchange_type_from_name(type),
                                (const char *)vouch__col_text(st, 2), (const char *)vouch__col_text(st, 3),
                                (const char *)vouch__col_text(st, 4), (const char *)vouch__col_text(st, 5),
                                vouch__col_int64(st, 6)};
-    if (!c.name || !c.url || !c.bank ||
-        (c.type != VOUCH_LIST_NCMEC && c.type != VOUCH_LIST_STOPNCII && c.type != VOUCH_LIST_TAT)) {
+    if (!c.name || !c.url || !c.bank || c.type < 0) {
       rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "an exchange row is malformed");
       break;
     }

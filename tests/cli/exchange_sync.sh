@@ -187,5 +187,22 @@ $V exchange remove --db "$T/b.sqlite" ncii && ok "exchange remove" || bad "excha
 $V exchange sync --db "$T/b.sqlite" ncii 2>/dev/null
 [ $? = 2 ] && ok "a removed exchange is unknown" || bad "removed exchange synced"
 
+
+# ---- te and file exchanges configured too; an unknown type refused
+mkdir "$T/drops"
+printf '%s\n' 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22' > "$T/drops/a.txt"
+$V bank create --db "$T/b.sqlite" dropped 2>/dev/null
+$V exchange add --db "$T/b.sqlite" drops --type file --url "$T/drops" --bank dropped 2>"$T/err" \
+  && ok "exchange add --type file" || { bad "exchange add --type file"; cat "$T/err"; }
+$V exchange add --db "$T/b.sqlite" te1 --type te --url "$URL/v21.0/1/threat_updates" --bank dropped 2>"$T/err" \
+  && ok "exchange add --type te" || { bad "exchange add --type te"; cat "$T/err"; }
+$V exchange add --db "$T/b.sqlite" nope --type tmk --url "$URL" --bank dropped 2>"$T/err"
+[ $? = 2 ] && grep -q "ncmec, stopncii, tat, te or file" "$T/err" && ok "an unknown type is refused" || bad "unknown type"
+$V exchange list --db "$T/b.sqlite" --json > "$T/list"
+has "file listed with its type" '"name":"drops","type":"file"' "$T/list"
+has "te listed with its type" '"name":"te1","type":"te"' "$T/list"
+$V exchange sync --db "$T/b.sqlite" drops 2>"$T/err" && ok "a configured file exchange syncs" || { bad "file sync"; cat "$T/err"; }
+has "its list imported" "sync file: 1 page .*1 added"
+
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]
