@@ -15,4 +15,5 @@
 #include "classify.h"
 #include "bank.h"
 #include "exchange.h"
+#include "review.h"
 #endif
