@@ -7,7 +7,7 @@ D=${VOUCHD_BIN:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
 . "$(dirname "$0")/lib/vouchd_harness.sh"
-code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 20 "$@"; }
+CODE_MAX_TIME=20  # seconds per request for code() (lib/vouchd_harness.sh)
 
 ADMIN=$($D token create --db "$T/db.sqlite" --role admin --name admin)
 MATCH=$($D token create --db "$T/db.sqlite" --role matcher --name phone-svc)

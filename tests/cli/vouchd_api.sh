@@ -7,7 +7,6 @@ V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
 . "$(dirname "$0")/lib/vouchd_harness.sh"
-code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 60 "$@"; }
 jq_() { python3 -c "import json,sys; o=json.load(open('$T/body')); print($1)"; }
 # the service database: a file, or a postgresql:// URI (tests/cli/vouchd_pg.sh)
 DB=${VOUCH_TEST_BANK_DB:-$T/db.sqlite}

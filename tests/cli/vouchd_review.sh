@@ -14,7 +14,6 @@ command -v python3 >/dev/null || { echo "python3 needed; skipping"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 needed; skipping"; exit 77; }
 command -v convert >/dev/null || { echo "ImageMagick needed; skipping"; exit 77; }
 . "$(dirname "$0")/lib/review_setup.sh"
-code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 60 "$@"; }
 py() { python3 -c "import json,sys; o=json.load(open('$T/body')); $1"; }
 R="Authorization: Bearer $REV"
 check "vouchd is up" test "$(code $U/healthz)" = 200

@@ -15,7 +15,7 @@ command -v python3 >/dev/null || { echo "python3 not installed; skipping"; exit 
 SPID=
 trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; cleanup' EXIT
 [ -n "${KEEP_LOG:-}" ] && trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; cp "$T/log" /tmp/vsync.log; cleanup' EXIT
-code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "$@"; }
+CODE_MAX_TIME=10  # seconds per request for code() (lib/vouchd_harness.sh)
 # py EXPR: EXPR over the JSON in $T/body as o; x is the exchange named $X
 py() { python3 -c "import json; o=json.load(open('$T/body')); x=([e for e in o.get('exchanges',[]) if e['name']=='${X:-}']+[None])[0]; print($1)"; }
 serve() { # serve SCENARIO [fake_exchange args...]: (re)starts the fake TAT exchange on $XPORT (0: any)

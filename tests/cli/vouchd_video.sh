@@ -8,7 +8,6 @@ V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 G=$SRC/tests/golden/videos
 . "$(dirname "$0")/lib/vouchd_harness.sh"
-code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 60 "$@"; }
 DB=$T/db.sqlite
 # the served index: a bank of two videos
 $V bank create --db "$DB" --algo vpdq known >/dev/null

@@ -1,9 +1,8 @@
 # tests/cli/lib/hma_server.sh -- sourced by the tests of vouchd's HMA routes
-# after lib/vouchd_harness.sh: code() (HTTP status, body in $T/body), py()
+# after lib/vouchd_harness.sh (which gives code()): py()
 # (a Python assertion on that body), a bank database $DB with admin, matcher
 # and reader tokens in the headers $A, $M, $R, and vouchd serving it (index
 # $T/idx.vidx, built later) at $U, its pid in $PID.
-code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 60 "$@"; }
 py() { python3 -c "import json,sys; o=json.load(open('$T/body')); $1"; }
 DB=$T/db.sqlite
 $V bank create --db "$DB" placeholder >/dev/null   # the database exists before the tokens

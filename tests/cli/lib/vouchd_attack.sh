@@ -28,4 +28,4 @@ ms_lt() { test "$1" -lt $(( $2 * S )); }
 # healthz_within SECONDS: /healthz answers 200 in time (x S)
 healthz_within() { test "$(curl -s -o /dev/null -w '%{http_code}' --max-time $(( $1 * S )) "$U/healthz")" = 200; }
 # code ARGS...: the HTTP status of a curl request; the body lands in $T/body
-code() { curl -s -o "$T/body" -w '%{http_code}' --max-time 30 "$@"; }
+CODE_MAX_TIME=30  # seconds per request for code() (lib/vouchd_harness.sh)
