@@ -197,6 +197,13 @@ VOUCH_API const char *vouch_bank_errmsg(const vouch_bank *db);
 VOUCH_API int vouch_bank_create(vouch_bank *db, const char *name, int algo);
 /*! vouch_bank_remove() : deletes a bank and all its entries. */
 VOUCH_API int vouch_bank_remove(vouch_bank *db, const char *name);
+/*! vouch_bank_rename() : gives bank `name` the name `new_name` (the same
+ *  rules as vouch_bank_create()); its entries, stored lists and configured
+ *  exchanges follow it.  An index built before names the old bank until it
+ *  is rebuilt.  Renaming a bank to its own name does nothing.
+ * @return : VOUCH_OK, VOUCH_E_INVALID (a bad name), VOUCH_E_NOT_FOUND,
+ *           VOUCH_E_EXISTS (new_name is taken), VOUCH_E_DB, VOUCH_E_DB_BUSY. */
+VOUCH_API int vouch_bank_rename(vouch_bank *db, const char *name, const char *new_name);
 /*! vouch_bank_set_enabled() : enables or disables a whole bank. */
 VOUCH_API int vouch_bank_set_enabled(vouch_bank *db, const char *name, int enabled);
 

@@ -86,6 +86,7 @@ static const char bank_usage[] =
   "          or YYYY-MM-DDTHH:MM:SSZ, UTC) and no longer; enable ends it\n"
   "  radius  --db DB NAME N|default    the bank's own match radius, used by\n"
   "          vouch match --db DB (default: the matcher's)\n"
+  "  rename  --db DB NAME NEW_NAME     rename a bank (rebuild indexes made before)\n"
   "  remove  --db DB NAME              delete a bank and its entries\n"
   "\n"
   "Exit status: 0 ok, 2 on any error.\n";
@@ -671,6 +672,10 @@ int cmd_bank(int argc, char **argv) {
     }
     if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
     if ((rc = vouch_bank_set_radius(b, a.ops[0], clear ? -1 : (int)r)) != VOUCH_OK) return bank_fail(b, rc);
+  } else if (!strcmp(sub, "rename")) {
+    if (need_ops(&a, 2, "NAME NEW_NAME") != 0) return CLI_EXIT_ERROR;
+    if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
+    if ((rc = vouch_bank_rename(b, a.ops[0], a.ops[1])) != VOUCH_OK) return bank_fail(b, rc);
   } else if (!strcmp(sub, "remove")) {
     if (need_ops(&a, 1, "NAME") != 0) return CLI_EXIT_ERROR;
     if (open_bank(&a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;

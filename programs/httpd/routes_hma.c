@@ -999,9 +999,11 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     const char *nn = json_string_value(json_object_get(doc, "name"));
     if (en == -2) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object with enabled, or enabled_ratio 1.0 "
                                  "or 0.0 (vouch banks are on or off)");
-    else if (nn && strcmp(nn, name) != 0) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "vouch banks cannot be renamed");
-    else if (en >= 0 && (rc = vouch_bank_set_enabled(db, name, en)) != VOUCH_OK) ret = bank_fail(conn, rc, db, name);
-    else ret = send_bank(conn, db, name, MHD_HTTP_OK);
+    else if (nn && strcmp(nn, name) != 0 && !vd_hma_bank_name_ok(nn))
+      ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Bank names must be UPPER_WITH_UNDERSCORE and not start with a digit");
+    else if (nn && (rc = vouch_bank_rename(db, name, nn)) != VOUCH_OK) ret = bank_fail(conn, rc, db, nn);
+    else if (en >= 0 && (rc = vouch_bank_set_enabled(db, nn ? nn : name, en)) != VOUCH_OK) ret = bank_fail(conn, rc, db, name);
+    else ret = send_bank(conn, db, nn ? nn : name, MHD_HTTP_OK);
   } else if (*name && !*action && del) {
     rc = vouch_bank_remove(db, name);
     /* HMA answers "Done" for a bank that was not there too */

@@ -167,6 +167,30 @@ int vouch_bank_remove(vouch_bank *b, const char *name) {
   return simple_update(b, "DELETE FROM banks WHERE id = ?", name, 0, 0);
 }
 
+int vouch_bank_rename(vouch_bank *b, const char *name, const char *new_name) {
+  if (!b || !name || !new_name)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (!vouch__bank_valid_name(new_name))
+    return vouch__bank_fail(b, VOUCH_E_INVALID, "bad bank name '%s' (1..128 of A-Z a-z 0-9 . _ - : @)", new_name);
+  int64_t id;
+  int algo;
+  VOUCH_TRY(vouch__bank_find(b, name, &id, &algo, NULL));
+  if (!strcmp(name, new_name))
+    return VOUCH_OK;
+  vouch__stmt *st;
+  VOUCH_TRY(vouch__bank_prepare(b, "UPDATE banks SET name = ? WHERE id = ?", &st));
+  vouch__bind_text(st, 1, new_name, -1);
+  vouch__bind_int64(st, 2, id);
+  int src = vouch__step(st), rc = VOUCH_OK;
+  if (src == VOUCH__DB_UNIQUE)
+    rc = vouch__bank_fail(b, VOUCH_E_EXISTS, "a bank named '%s' already exists", new_name);
+  else if (src != VOUCH__DB_DONE)
+    rc = vouch__bank_dbfail(b, src, "rename bank");
+  vouch__finalize(st);
+  return rc;
+}
+
 int vouch_bank_set_enabled(vouch_bank *b, const char *name, int enabled) {
   if (!b || !name)
     return VOUCH_E_INVALID;

@@ -44,7 +44,10 @@ $V bank create --db "$DB" copy && $V bank import --db "$DB" copy "$T/exp.csv" 2>
 $V bank export --db "$DB" copy --format csv | cut -d, -f1-4 > "$T/c1"
 cut -d, -f1-4 "$T/exp.csv" > "$T/c2"
 cmp -s "$T/c1" "$T/c2"; check "csv export/import round trip" 0 $?
-$V bank remove --db "$DB" copy; check "remove" 0 $?
+$V bank rename --db "$DB" copy copy2; check "rename" 0 $?
+$V bank export --db "$DB" copy2 --format csv | cut -d, -f1-4 | cmp -s - "$T/c2"; check "renamed bank keeps its entries" 0 $?
+$V bank rename --db "$DB" copy2 ncmec 2>/dev/null; check "rename to a taken name refused" 2 $?
+$V bank remove --db "$DB" copy2; check "remove" 0 $?
 
 $V index build --db "$DB" -o "$T/i.vidx" 2>/dev/null; check "index of mixed algorithms refused" 2 $?
 $V index build --db "$DB" --bank ncmec -o "$T/i.vidx" > "$T/build"; check "index build" 0 $?

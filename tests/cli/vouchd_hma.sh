@@ -40,7 +40,12 @@ check "show one bank" test "$(code -H "$R" $U/c/bank/TEST_BANK)" = 200
 check "unknown bank 404" test "$(code -H "$R" $U/c/bank/NOPE)" = 404
 check "... HMA's message" py 'assert o=={"message":"bank '"'"'NOPE'"'"' not found"}, o'
 check "PUT enabled false" test "$(code -H "$A" -X PUT -d '{"enabled":false}' $U/c/bank/OFF_BANK)" = 200
-check "PUT rename refused 400" test "$(code -H "$A" -X PUT -d '{"name":"OTHER"}' $U/c/bank/OFF_BANK)" = 400
+check "PUT rename" test "$(code -H "$A" -X PUT -d '{"name":"OTHER_BANK"}' $U/c/bank/OFF_BANK)" = 200
+check "... the bank under its new name" py 'assert o["name"]=="OTHER_BANK", o'
+check "... the old name is gone (404)" test "$(code -H "$R" $U/c/bank/OFF_BANK)" = 404
+check "rename to a taken name 403" test "$(code -H "$A" -X PUT -d '{"name":"TEST_BANK"}' $U/c/bank/OTHER_BANK)" = 403
+check "rename to a bad name 400" test "$(code -H "$A" -X PUT -d '{"name":"lower"}' $U/c/bank/OTHER_BANK)" = 400
+check "rename it back" test "$(code -H "$A" -X PUT -d '{"name":"OFF_BANK"}' $U/c/bank/OTHER_BANK)" = 200
 
 # ---- /c/: content, by upload and by signal
 check "add content by upload" test "$(code -H "$A" -F "photo=@$EX/bridge.jpg" $U/c/bank/TEST_BANK/content)" = 200

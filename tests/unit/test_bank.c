@@ -225,6 +225,17 @@ static void test_bank_basics(void) {
   bank_dump(b, "ncmec", &d);
   CHECK_EQ_STR(d.out, "0000000000000000000000000000000000000000000000000000000000000001|b|list1,list2||1\n"
                       H1 "|a|list1,list2||1\n");
+  /* rename: the entries follow; a taken or bad name, or an unknown bank, is refused */
+  CHECK_EQ_INT(vouch_bank_rename(b, "ncmec", "p64"), VOUCH_E_EXISTS);
+  CHECK_EQ_INT(vouch_bank_rename(b, "ncmec", "bad name"), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_bank_rename(b, "nobank", "x"), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(vouch_bank_rename(b, "ncmec", "ncmec"), VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_rename(b, "ncmec", "renamed"), VOUCH_OK);
+  bank_dump(b, "renamed", &d);
+  CHECK_EQ_INT(d.n, 2);
+  CHECK_EQ_INT(import_str(b, "ncmec", H1 "\n", "s", 0, &st), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(vouch_bank_rename(b, "renamed", "ncmec"), VOUCH_OK);
+  bank_dump(b, "ncmec", &d);
   /* strict: a bad line means nothing is imported */
   CHECK_EQ_INT(import_str(b, "ncmec", H3 "\nbad\n", "list3", 1, &st), VOUCH_E_HASH_PARSE);
   CHECK(strstr(vouch_bank_errmsg(b), "line 2") != NULL);
