@@ -70,6 +70,9 @@ static const char usage[] =
   "                       (default all; others answer 404 not_served; /healthz, /metrics\n"
   "                       and HMA's /status always answer); a replica without match does\n"
   "                       not follow the database\n"
+  "  --follow             with an SQLite --db and --index: rebuild and reload --index within\n"
+  "                       about a second of every change to --db, as HMA's matchers do (by\n"
+  "                       default the index changes only on POST /v1/index/rebuild or SIGHUP)\n"
   "  --no-follow          with a postgresql:// --db and --index: do not follow the database\n"
   "                       (by default a replica rebuilds --index from one snapshot after\n"
   "                       every committed bank change, LISTEN/NOTIFY, one replica at a time\n"
@@ -133,11 +136,12 @@ int main(int argc, char **argv) {
     {"min-body-rate", required_argument, NULL, 'r'}, {"idle-timeout", required_argument, NULL, 'T'},
     {"fetch-allow", required_argument, NULL, 'F'}, {"fetch-timeout", required_argument, NULL, 'O'},
     {"no-follow", no_argument, NULL, 'Z'},         {"roles", required_argument, NULL, 'Y'},
+    {"follow", no_argument, NULL, 0x101},
     {"sync-every", required_argument, NULL, 0x100},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
-  int no_follow = 0;
+  int no_follow = 0, follow_sqlite = 0;
   s.serve = VD_SERVE_ALL;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   s.threads = ncpu > 0 ? (unsigned)ncpu : 1;
@@ -178,6 +182,7 @@ int main(int argc, char **argv) {
     case 'c': s.max_conns = (unsigned)parse_size(optarg, 1, 100000, &ok); if (!ok) goto bad; break;
     case 'A': s.access_log = 0; break;
     case 'Z': no_follow = 1; break;
+    case 0x101: follow_sqlite = 1; break;
     case 'Y':
       if (vd_roles_parse(optarg, &s.serve) != 0) {
         fprintf(stderr, "vouchd: --roles is a comma-separated list of hash, match, curate, vouchers\n");
@@ -299,7 +304,7 @@ int main(int argc, char **argv) {
   }
   const int on_pg = !strncmp(s.db_path, "postgresql://", 13) || !strncmp(s.db_path, "postgres://", 11);
   if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
-      (on_pg && s.index_path && !no_follow && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
+      ((on_pg ? !no_follow : follow_sqlite) && s.index_path && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
   }

@@ -7,9 +7,13 @@
  * INDEX.follow.tmp, renames it over --index and reloads it.  The counters
  * db_seq (the database's) and index_seq (the loaded index's) give /status
  * its staleness.  A new replica builds at start, so it is ready once its
- * first build is loaded. */
+ * first build is loaded.  With an SQLite bank file, --follow polls its
+ * modification time instead (follow_sqlite_main below). */
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "vouchd.h"
 
@@ -64,11 +68,83 @@ static void *follow_main(void *arg) {
   return NULL;
 }
 
+/* An SQLite bank file (--follow): no change counter to listen to, so the
+ * thread compares modification times once a second, as /status does
+ * (routes_hma.c): when the database or its WAL is newer than --index (or
+ * there is no index yet), it rebuilds the index from the enabled banks into
+ * INDEX.follow.tmp, renames it over --index and reloads it.  One vouchd per
+ * bank file should follow it (no builder lock between processes on SQLite). */
+static int mtime(const char *path, struct timespec *t) {
+  struct stat st;
+  if (stat(path, &st) != 0) return -1;
+  *t = st.st_mtim;
+  return 0;
+}
+
+static int later(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* The later modification time of the database and its WAL into *t (0 when neither is there). */
+static void db_mtime(const vd_server *s, struct timespec *t) {
+  struct timespec w;
+  char wal[4096];
+  t->tv_sec = 0;
+  t->tv_nsec = 0;
+  (void)mtime(s->db_path, t);
+  if (snprintf(wal, sizeof wal, "%s-wal", s->db_path) < (int)sizeof wal && mtime(wal, &w) == 0 && later(&w, t)) *t = w;
+}
+
+static int sqlite_changed(const vd_server *s) {
+  struct timespec ti, td;
+  if (mtime(s->index_path, &ti) != 0) return 1;
+  db_mtime(s, &td);
+  return later(&td, &ti);
+}
+
+static void *follow_sqlite_main(void *arg) {
+  vd_server *s = arg;
+  char tmp[4096], err[512];
+  snprintf(tmp, sizeof tmp, "%s.follow.tmp", s->index_path);
+  while (!atomic_load(&s->follow_stop)) {
+    for (int i = 0; i < 10 && !atomic_load(&s->follow_stop); i++) usleep(100000);
+    if (atomic_load(&s->follow_stop) || !sqlite_changed(s)) continue;
+    const double t0 = vd_now();
+    /* the index will be dated as the database was before the build read
+     * it, so a change committed during the build still looks newer */
+    struct timespec seen;
+    db_mtime(s, &seen);
+    vouch_bank *db = NULL;
+    uint8_t root[VOUCH_MERKLE_HASH_BYTES];
+    size_t count = 0;
+    int rc = vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY);
+    if (rc == VOUCH_OK) rc = vouch_bank_build_index(db, NULL, 0, tmp, root, &count);
+    if (rc != VOUCH_OK) {
+      fprintf(stderr, "vouchd: follow: index build: %s\n", db ? vouch_bank_errmsg(db) : vouch_strerror(rc));
+      vouch_bank_free(db);
+      unlink(tmp);
+      continue;
+    }
+    vouch_bank_free(db);
+    const struct timespec times[2] = {seen, seen};
+    if (seen.tv_sec) (void)utimensat(AT_FDCWD, tmp, times, 0);
+    err[0] = 0;
+    if (rename(tmp, s->index_path) != 0 || vd_index_reload(s, err, sizeof err) != 0) {
+      fprintf(stderr, "vouchd: follow: cannot load the new index: %s\n", *err ? err : "rename failed");
+      continue;
+    }
+    fprintf(stderr, "vouchd: follow: index rebuilt after a change of %s: %zu entries (%.2f s)\n", s->db_path, count,
+            vd_now() - t0);
+  }
+  return NULL;
+}
+
 int vd_follow_start(vd_server *s) {
   atomic_store(&s->index_seq, -1LL);
   atomic_store(&s->db_seq, 0LL);
   atomic_store(&s->follow_stop, 0);
-  if (pthread_create(&s->follow_th, NULL, follow_main, s) != 0) return -1;
+  const int pg = !strncmp(s->db_path, "postgresql://", 13) || !strncmp(s->db_path, "postgres://", 11);
+  if (pthread_create(&s->follow_th, NULL, pg ? follow_main : follow_sqlite_main, s) != 0) return -1;
   s->following = 1;
   return 0;
 }

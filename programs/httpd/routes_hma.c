@@ -140,7 +140,8 @@ static int index_state(vd_server *s) {
   vd_index_ref *ref = vd_index_acquire(s);
   if (!ref) return 1;
   vd_index_release(ref);
-  if (s->following) /* a replica of a PostgreSQL database: its change counter */
+  const int pg = !strncmp(s->db_path, "postgresql://", 13) || !strncmp(s->db_path, "postgres://", 11);
+  if (s->following && pg) /* a replica of a PostgreSQL database: its change counter */
     return atomic_load(&s->index_seq) >= 0 && atomic_load(&s->index_seq) >= atomic_load(&s->db_seq) ? 0 : 2;
   struct timespec ti, td;
   if (!s->index_path || mtime_of(s->index_path, &ti) != 0) return 2;
