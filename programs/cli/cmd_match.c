@@ -436,7 +436,7 @@ int cmd_match(int argc, char **argv) {
   } else {
     cli_paths paths = {0};
     errors += cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
-    cli_hash_opts ho = {algo, dihedral, exact, 1, threads, NULL, 0};
+    cli_hash_opts ho = {.algo = algo, .dihedral = dihedral, .exact = exact, .orient = 1, .jobs = threads};
     hash_collect hc = {&q, 0};
     if (paths.n) {
       long failed = cli_hash_run(&paths, &ho, collect_photo, &hc);

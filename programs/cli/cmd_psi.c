@@ -449,23 +449,15 @@ typedef struct voucher_ctx {
   double rate;
   uint8_t *buf;
   size_t vlen;
-  vouch_decoder *thumb_dec;
   long written, failed;
 } voucher_ctx;
 
-static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash, size_t hlen,
-                const float *margin, const vouch_image *img) {
-  vouch_psi_payload *pl = malloc(sizeof *pl);
-  if (!pl) {
-    cli_errorf("out of memory");
-    c->failed++;
-    return -1;
-  }
-  int rc = vouch_psi_payload_init(pl, algo, hash, hlen, img);
+/* Makes and writes the voucher of payload `pl` (payload_rc: how making it went). */
+static int emit(voucher_ctx *c, const char *what, const vouch_psi_payload *pl, int payload_rc,
+                const float *margin) {
+  int rc = payload_rc;
   if (rc == VOUCH_OK)
     rc = vouch_psi_voucher_make(c->acct, c->pd, pl, margin, c->rate, c->buf, c->vlen, NULL);
-  sodium_memzero(pl, sizeof *pl);
-  free(pl);
   if (rc != VOUCH_OK) {
     cli_errorf("%s: %s", what, vouch_strerror(rc));
     c->failed++;
@@ -493,6 +485,8 @@ static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash,
   return 0;
 }
 
+/* A photo hashed on the pipeline, its payload (and thumbnail) made there
+ * from the same read of the file (cli_hash_opts.payload). */
 static int on_hashed(void *vctx, const cli_hash_result *r) {
   voucher_ctx *c = vctx;
   if (r->rc != VOUCH_OK) {
@@ -500,15 +494,22 @@ static int on_hashed(void *vctx, const cli_hash_result *r) {
     c->failed++;
     return 0;
   }
-  /* The thumbnail: a second, scaled decode (JPEG decodes at 1/8 when that
-   * still leaves 64 pixels a side). */
-  vouch_image img = {0};
-  int have = vouch_decoder_decode_file(c->thumb_dec, r->path, &img) == VOUCH_OK;
-  if (!have)
-    cli_warnf("%s: no thumbnail (%s)", r->path, vouch_decoder_errmsg(c->thumb_dec));
-  int rc = emit(c, r->path, r->algo, r->hashes[0], r->hash_bytes, r->have_margins ? r->margins : NULL,
-                have ? &img : NULL);
-  vouch_image_clear(&img);
+  if (r->thumb_err)
+    cli_warnf("%s: no thumbnail (%s)", r->path, r->thumb_err);
+  return emit(c, r->path, r->payload, r->payload_rc, r->have_margins ? r->margins : NULL);
+}
+
+/* A hash read from a list: a payload without a thumbnail. */
+static int emit_hash(voucher_ctx *c, const char *what, int algo, const uint8_t *hash, size_t hlen) {
+  vouch_psi_payload *pl = malloc(sizeof *pl);
+  if (!pl) {
+    cli_errorf("out of memory");
+    c->failed++;
+    return -1;
+  }
+  int rc = emit(c, what, pl, vouch_psi_payload_init(pl, algo, hash, hlen, NULL), NULL);
+  sodium_memzero(pl, sizeof *pl);
+  free(pl);
   return rc;
 }
 
@@ -728,7 +729,7 @@ static int psi_voucher(int argc, char **argv) {
         ctx.failed++;
         continue;
       }
-      if (emit(&ctx, what, algo, h, hb, NULL, NULL) != 0)
+      if (emit_hash(&ctx, what, algo, h, hb) != 0)
         break;
     }
     free(line);
@@ -738,17 +739,10 @@ static int psi_voucher(int argc, char **argv) {
     cli_paths paths = {0};
     int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
     ctx.failed += bad;
-    vouch_decode_opts dopts = vouch_decode_opts_default();
-    dopts.min_side = VOUCH_PSI_THUMB_SIDE;
-    if (vouch_decoder_create(&ctx.thumb_dec, &dopts) != VOUCH_OK) {
-      cli_errorf("out of memory");
-      cli_paths_free(&paths);
-      goto out;
-    }
-    cli_hash_opts ho = {algo, 0, !fast, 1, (int)jobs, "vouchers", 0};
+    cli_hash_opts ho = {.algo = algo, .exact = !fast, .orient = 1, .jobs = (int)jobs, .progress_label = "vouchers",
+                        .payload = 1};
     long nf = cli_hash_run(&paths, &ho, on_hashed, &ctx);
     cli_paths_free(&paths);
-    vouch_decoder_free(ctx.thumb_dec);
     if (nf < 0) {
       cli_errorf("cannot start hashing");
       goto out;
