@@ -15,7 +15,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -139,9 +138,6 @@ typedef struct {
   vouch_eval_dist *dist;                                     /* n * n_tf * n_algo */
   int32_t *ranks;                                            /* n * n_tf * n_bands (private) */
   float (*margins)[256];                                     /* n: the originals' PDQ margins */
-  size_t next, done;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
 } work;
 
 static const char *base_name(const char *p) {
@@ -193,70 +189,59 @@ static void eval_one(work *w, vouch_decoder *dec, vouch_hasher *h, vouch_transfo
   vouch_image_clear(&img);
 }
 
-static void *worker(void *arg) {
-  work *w = arg;
+/* The per-thread state of the photo pipeline. */
+typedef struct {
+  vouch_decoder *dec;
+  vouch_hasher *h;
+  vouch_transformer *tf;
+} tools;
+
+static int tools_init(void *ctx, void **state) {
+  const work *w = ctx;
+  tools *t = calloc(1, sizeof *t);
+  *state = t;
+  if (!t) return VOUCH_E_NOMEM;
   vouch_decode_opts dop = vouch_decode_opts_default();
   /* Scaled JPEG decode is fine: we reduce to max_side anyway. */
   dop.min_side = w->o->max_side;
-  vouch_decoder *dec = NULL;
-  vouch_hasher *h = NULL;
-  vouch_transformer *tf = NULL;
-  int init = vouch_decoder_create(&dec, &dop);
-  if (init == VOUCH_OK) init = vouch_hasher_create(&h);
-  if (init == VOUCH_OK) init = vouch_transformer_create(&tf);
-  for (;;) {
-    pthread_mutex_lock(&w->mu);
-    size_t i = w->next < w->paths->n ? w->next++ : SIZE_MAX;
-    pthread_mutex_unlock(&w->mu);
-    if (i == SIZE_MAX) break;
-    if (init == VOUCH_OK) {
-      eval_one(w, dec, h, tf, i);
-    } else {
-      w->info[i].rc = init;
-      snprintf(w->info[i].err, sizeof w->info[i].err, "could not set up a worker");
-    }
-    pthread_mutex_lock(&w->mu);
-    w->done++;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+  int rc = vouch_decoder_create(&t->dec, &dop);
+  if (rc == VOUCH_OK) rc = vouch_hasher_create(&t->h);
+  if (rc == VOUCH_OK) rc = vouch_transformer_create(&t->tf);
+  return rc;
+}
+
+static void tools_free(void *ctx, void *state) {
+  (void)ctx;
+  tools *t = state;
+  if (!t) return;
+  vouch_transformer_free(t->tf);
+  vouch_hasher_free(t->h);
+  vouch_decoder_free(t->dec);
+  free(t);
+}
+
+/* Results go straight into w's arrays at index i. */
+static void eval_work(void *ctx, void *state, int init_rc, size_t i, void *result) {
+  (void)result;
+  work *w = ctx;
+  tools *t = state;
+  if (init_rc == VOUCH_OK) {
+    eval_one(w, t->dec, t->h, t->tf, i);
+  } else {
+    w->info[i].rc = init_rc;
+    snprintf(w->info[i].err, sizeof w->info[i].err, "could not set up a worker");
   }
-  vouch_transformer_free(tf);
-  vouch_hasher_free(h);
-  vouch_decoder_free(dec);
-  return NULL;
 }
 
 static int run_pool(work *w, int jobs) {
-  if (jobs <= 0) jobs = cli_ncpu();
-  if ((size_t)jobs > w->paths->n) jobs = (int)w->paths->n;
-  pthread_t *tids = calloc((size_t)jobs, sizeof *tids);
-  if (!tids) return -1;
-  pthread_mutex_init(&w->mu, NULL);
-  pthread_cond_init(&w->cv, NULL);
-  int started = 0;
-  for (int t = 0; t < jobs; t++) {
-    if (pthread_create(&tids[t], NULL, worker, w) != 0) break;
-    started++;
-  }
-  if (started > 0) {
-    cli_progress prog;
-    cli_progress_start(&prog, w->o->n_tf ? "evaluating" : "hashing", w->paths->n);
-    pthread_mutex_lock(&w->mu);
-    while (w->done < w->paths->n) {
-      pthread_cond_wait(&w->cv, &w->mu);
-      size_t d = w->done;
-      pthread_mutex_unlock(&w->mu);
-      cli_progress_update(&prog, d);
-      pthread_mutex_lock(&w->mu);
-    }
-    pthread_mutex_unlock(&w->mu);
-    cli_progress_end(&prog);
-  }
-  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
-  pthread_mutex_destroy(&w->mu);
-  pthread_cond_destroy(&w->cv);
-  free(tids);
-  return started > 0 ? 0 : -1;
+  cli_photojob job = {.n = w->paths->n,
+                      .jobs = jobs,
+                      .progress_label = w->o->n_tf ? "evaluating" : "hashing",
+                      .ctx = w,
+                      .init = tools_init,
+                      .fini = tools_free,
+                      .work = eval_work};
+  return cli_photojob_run(&job);
 }
 
 /* ------------------------------------------------------------ results */
