@@ -53,6 +53,9 @@ int cmd_classify(int argc, char **argv);
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes n bytes as 2n lowercase hex digits (vouch_hash_to_hex()) to `f`. */
+void cli_hex_out(FILE *f, const uint8_t *b, size_t n);
+
 /* Writes `s` as a JSON string literal (with quotes) to `f`. */
 void cli_json_string(FILE *f, const char *s);
 
@@ -124,6 +127,10 @@ double cli_now(void);
 
 /* Parses a non-negative integer in [lo, hi]; returns 0 on success. */
 int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+/* cli_parse_uint() for an option's argument: on failure, prints the message
+ * (cli_errorf) and returns -1. */
+int cli_uint_arg(const char *s, unsigned long lo, unsigned long hi, unsigned long *out, const char *fmt, ...)
+  __attribute__((format(printf, 5, 6)));
 
 /* Makes a decoded photo the working original `vouch eval` measures: no
  * scaled-decode emulation from here on, and a photo larger than max_side on

@@ -263,10 +263,8 @@ int cmd_classify(int argc, char **argv) {
     case 'b': blur_dir = optarg; break;
     case 'm': model_path = optarg; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 1024, &jobs) != 0) {
-        cli_errorf("--jobs needs a number from 1 to 1024");
+      if (cli_uint_arg(optarg, 1, 1024, &jobs, "--jobs needs a number from 1 to 1024") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'r': recursive = 1; break;
     case 'J': json = 1; break;

@@ -23,11 +23,6 @@ static int file_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
-static void hex_out(FILE *f, const uint8_t *b, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    fprintf(f, "%02x", b[i]);
-}
-
 static int load_server_key(const char *path, int create, vouch_psi_server_key **key) {
   uint8_t *buf;
   size_t len;
@@ -288,10 +283,8 @@ static int psi_setup(int argc, char **argv) {
     case 'o': outf = optarg; break;
     case 'O': audf = optarg; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 256, &jobs) != 0) {
-        cli_errorf("bad --jobs '%s'", optarg);
+      if (cli_uint_arg(optarg, 1, 256, &jobs, "bad --jobs '%s'", optarg) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'h': fputs(setup_usage, stdout); return CLI_EXIT_OK;
     default: fputs(setup_usage, stderr); return CLI_EXIT_ERROR;
@@ -389,9 +382,9 @@ static int psi_setup(int argc, char **argv) {
     printf("band %lu\nprobes %lu\nvoucher_bytes %zu\n", band, probes,
            vouch_psi_voucher_bytes(VOUCH_PSI_DHF_DEFAULT(VOUCH_PSI_THRESHOLD_DEFAULT), (unsigned)probes));
   printf("signer ");
-  hex_out(stdout, signer, 32);
+  cli_hex_out(stdout, signer, 32);
   printf("\naudit_root ");
-  hex_out(stdout, used_root, 32);
+  cli_hex_out(stdout, used_root, 32);
   printf("\nauditor_file %s\n", audpath);
   free(audpath);
   vouch_psi_buf_free(pd);
@@ -622,10 +615,8 @@ static int psi_voucher(int argc, char **argv) {
     case 'F': fast = 1; break;
     case 'r': recursive = 1; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 256, &jobs) != 0) {
-        cli_errorf("bad --jobs '%s'", optarg);
+      if (cli_uint_arg(optarg, 1, 256, &jobs, "bad --jobs '%s'", optarg) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'h': fputs(voucher_usage, stdout); return CLI_EXIT_OK;
     default: fputs(voucher_usage, stderr); return CLI_EXIT_ERROR;

@@ -73,7 +73,8 @@ static void hash_one(const run *u, tools *t, size_t i, slot *s) {
   int rc;
   if (cli_read_file(r->path, VOUCH_IMAGE_MAX_BYTES, &bytes, &len) != 0) {
     rc = errno == EFBIG ? VOUCH_E_IMAGE_TOO_LARGE : VOUCH_E_IO;
-    snprintf(s->errbuf, sizeof s->errbuf, "%s", errno == EFBIG ? "file larger than the image size limit" : strerror(errno));
+    snprintf(s->errbuf, sizeof s->errbuf, "%s",
+             errno == EFBIG ? "file larger than the image size limit" : strerror(errno));
   } else {
     uint8_t buf[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
     const unsigned flags = o->dihedral ? VOUCH_HASH_DIHEDRAL : 0;
