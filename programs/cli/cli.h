@@ -127,6 +127,9 @@ double cli_now(void);
 
 /* Parses a non-negative integer in [lo, hi]; returns 0 on success. */
 int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+/* After getopt: no operand left (optind >= argc) prints "no input files"
+ * and `usage` on stderr and returns 1; else 0. */
+int cli_missing_operands(int argc, const char *usage);
 /* cli_parse_uint() for an option's argument: on failure, prints the message
  * (cli_errorf) and returns -1. */
 int cli_uint_arg(const char *s, unsigned long lo, unsigned long hi, unsigned long *out, const char *fmt, ...)

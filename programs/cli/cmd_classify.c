@@ -272,11 +272,8 @@ int cmd_classify(int argc, char **argv) {
     default: fputs(classify_usage, stderr); return CLI_EXIT_ERROR;
     }
   }
-  if (optind >= argc) {
-    cli_errorf("no input files");
-    fputs(classify_usage, stderr);
+  if (cli_missing_operands(argc, classify_usage))
     return CLI_EXIT_ERROR;
-  }
   if (blur_dir) {
     struct stat st;
     if (stat(blur_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {

@@ -180,11 +180,8 @@ int cmd_hash(int argc, char **argv) {
     default: fputs(hash_usage, stderr); return CLI_EXIT_ERROR;
     }
   }
-  if (optind >= argc) {
-    cli_errorf("no input files");
-    fputs(hash_usage, stderr);
+  if (cli_missing_operands(argc, hash_usage))
     return CLI_EXIT_ERROR;
-  }
   if (o.derivative && (vpdq || digest || o.algo != VOUCH_ALGO_PDQ)) {
     cli_errorf("--derivative goes with --algo pdq");
     return CLI_EXIT_ERROR;

@@ -229,6 +229,14 @@ void cli_hex_out(FILE *f, const uint8_t *b, size_t n) {
   }
 }
 
+int cli_missing_operands(int argc, const char *usage) {
+  if (optind < argc)
+    return 0;
+  cli_errorf("no input files");
+  fputs(usage, stderr);
+  return 1;
+}
+
 int cli_uint_arg(const char *s, unsigned long lo, unsigned long hi, unsigned long *out, const char *fmt, ...) {
   if (cli_parse_uint(s, lo, hi, out) == 0)
     return 0;
