@@ -88,6 +88,16 @@ void eval_report_header(const eval_opts *o, const cli_paths *paths, const result
   fprintf(md, "\n\n");
 }
 
+/* Transform t's name, its distance histograms for algorithm a (plain and
+ * dihedral) and the number of photos behind them. */
+static uint64_t rob_row(const eval_opts *o, const results *r, size_t t, size_t a,
+                        char name[VOUCH_TRANSFORM_TEXT_BYTES], const uint64_t **h, const uint64_t **hd) {
+  vouch_transform_format(&o->suite[t], name, VOUCH_TRANSFORM_TEXT_BYTES);
+  *h = r->rob[(t * o->n_algo + a) * 2];
+  *hd = r->rob[(t * o->n_algo + a) * 2 + 1];
+  return hist_total(*h);
+}
+
 void eval_report_robustness(const eval_opts *o, const results *r, outputs *out) {
   FILE *md = out->md, *js = out->js;
   fprintf(md, "## Robustness: the same photo after an edit\n\n");
@@ -134,9 +144,8 @@ void eval_report_robustness(const eval_opts *o, const results *r, outputs *out) 
     fprintf(md, "---:|---:|\n");
     for (size_t t = 0; t < o->n_tf; t++) {
       char name[VOUCH_TRANSFORM_TEXT_BYTES];
-      vouch_transform_format(&o->suite[t], name, sizeof name);
-      const uint64_t *h = r->rob[(t * o->n_algo + a) * 2], *hd = r->rob[(t * o->n_algo + a) * 2 + 1];
-      uint64_t tot = hist_total(h);
+      const uint64_t *h, *hd;
+      uint64_t tot = rob_row(o, r, t, a, name, &h, &hd);
       fprintf(md, "| %s | %ld | %ld | %ld | %ld |", name, vouch_hist_percentile(h, NBINS, 0.5),
               vouch_hist_percentile(h, NBINS, 0.9), vouch_hist_percentile(h, NBINS, 0.99),
               vouch_hist_percentile(h, NBINS, 1.0));
@@ -348,9 +357,8 @@ void eval_report_risk(const eval_opts *o, const results *r, outputs *out) {
       fprintf(js, ",\"exact_key\":[");
       for (size_t t = 0; t < o->n_tf; t++) {
         char name[VOUCH_TRANSFORM_TEXT_BYTES];
-        vouch_transform_format(&o->suite[t], name, sizeof name);
-        const uint64_t *h = r->rob[(t * o->n_algo + ap) * 2], *hd = r->rob[(t * o->n_algo + ap) * 2 + 1];
-        uint64_t tot = hist_total(h);
+        const uint64_t *h, *hd;
+        uint64_t tot = rob_row(o, r, t, ap, name, &h, &hd);
         fprintf(md, "| %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", name, pct(hist_le(h, 0), tot),
                 pct(hist_le(h, 31), tot), pct(hist_le(hd, 0), tot), pct(hist_le(hd, 31), tot));
         fprintf(js, "%s{\"transform\":\"%s\",\"recall_exact\":%.6f,\"recall_31\":%.6f}", t ? "," : "", name,
