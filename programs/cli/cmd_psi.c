@@ -98,21 +98,21 @@ static const char setup_usage[] =
   "the auditors' file written.\n"
   "Exit status: 0 on success, 2 on error.\n";
 
-/* Reads one hex hash per line into *hashes (hb bytes each). */
-static int read_hash_list(const char *path, int algo, uint8_t **hashes, size_t *n) {
+/* Calls fn for each line of a hex hash list (FILE or '-'): the line's first
+ * token (up to a blank, ',' or ';') as a hash of `algo`, or NULL when it is
+ * not one; blank lines and '#' comments are skipped.  fn returns non-zero to
+ * stop.  Returns -1 (after a message) if the file cannot be opened, else 0. */
+typedef int (*hash_line_fn)(void *ctx, size_t lineno, const uint8_t *hash);
+static int each_hash_line(const char *path, int algo, hash_line_fn fn, void *ctx) {
   FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-  size_t hb = vouch_algo_bytes(algo), cap = 0, lineno = 0;
+  const size_t hb = vouch_algo_bytes(algo);
   char *line = NULL;
-  size_t lcap = 0;
-  ssize_t got;
-  int bad = 0;
-  *hashes = NULL;
-  *n = 0;
+  size_t lcap = 0, lineno = 0;
   if (!f) {
     cli_errorf("%s: %s", path, strerror(errno));
     return -1;
   }
-  while ((got = getline(&line, &lcap, f)) >= 0) {
+  while (getline(&line, &lcap, f) >= 0) {
     lineno++;
     char *p = line;
     while (*p == ' ' || *p == '\t')
@@ -121,36 +121,60 @@ static int read_hash_list(const char *path, int algo, uint8_t **hashes, size_t *
       continue;
     size_t tl = strcspn(p, " \t,;\r\n");
     uint8_t h[VOUCH_HASH_MAX_BYTES];
-    if (vouch_hash_from_hex(p, tl, h, hb) != VOUCH_OK) {
-      cli_errorf("%s:%zu: not a %s hash", path, lineno, vouch_algo_name(algo));
-      bad = 1;
+    if (fn(ctx, lineno, vouch_hash_from_hex(p, tl, h, hb) == VOUCH_OK ? h : NULL) != 0)
       break;
-    }
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 1024;
-      uint8_t *nk = realloc(*hashes, cap * hb);
-      if (!nk) {
-        cli_errorf("out of memory");
-        bad = 1;
-        break;
-      }
-      *hashes = nk;
-    }
-    if (*n >= VOUCH_PSI_SET_MAX) {
-      cli_errorf("%s: more than %u hashes", path, VOUCH_PSI_SET_MAX);
-      bad = 1;
-      break;
-    }
-    memcpy(*hashes + hb * (*n)++, h, hb);
   }
   free(line);
   if (f != stdin)
     fclose(f);
-  if (bad) {
-    free(*hashes);
-    *hashes = NULL;
+  return 0;
+}
+
+typedef struct hash_list {
+  const char *path;
+  int algo;
+  uint8_t *hashes;
+  size_t n, cap;
+  int bad;
+} hash_list;
+
+static int collect_hash(void *ctx, size_t lineno, const uint8_t *h) {
+  hash_list *l = ctx;
+  const size_t hb = vouch_algo_bytes(l->algo);
+  if (!h) {
+    cli_errorf("%s:%zu: not a %s hash", l->path, lineno, vouch_algo_name(l->algo));
+    return l->bad = 1;
+  }
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 1024;
+    uint8_t *nk = realloc(l->hashes, l->cap * hb);
+    if (!nk) {
+      cli_errorf("out of memory");
+      return l->bad = 1;
+    }
+    l->hashes = nk;
+  }
+  if (l->n >= VOUCH_PSI_SET_MAX) {
+    cli_errorf("%s: more than %u hashes", l->path, VOUCH_PSI_SET_MAX);
+    return l->bad = 1;
+  }
+  memcpy(l->hashes + hb * l->n++, h, hb);
+  return 0;
+}
+
+/* Reads one hex hash per line into *hashes (vouch_algo_bytes(algo) bytes each). */
+static int read_hash_list(const char *path, int algo, uint8_t **hashes, size_t *n) {
+  hash_list l = {.path = path, .algo = algo};
+  *hashes = NULL;
+  *n = 0;
+  if (each_hash_line(path, algo, collect_hash, &l) != 0)
+    return -1;
+  if (l.bad) {
+    free(l.hashes);
     return -1;
   }
+  *hashes = l.hashes;
+  *n = l.n;
   return 0;
 }
 
@@ -443,6 +467,8 @@ typedef struct voucher_ctx {
   uint8_t *buf;
   size_t vlen;
   long written, failed;
+  const char *list_path; /* --hashes FILE */
+  int list_algo;
 } voucher_ctx;
 
 /* Makes and writes the voucher of payload `pl` (payload_rc: how making it went). */
@@ -504,6 +530,19 @@ static int emit_hash(voucher_ctx *c, const char *what, int algo, const uint8_t *
   sodium_memzero(pl, sizeof *pl);
   free(pl);
   return rc;
+}
+
+/* A line of --hashes FILE. */
+static int voucher_of_line(void *vctx, size_t lineno, const uint8_t *h) {
+  voucher_ctx *c = vctx;
+  char what[64];
+  snprintf(what, sizeof what, "%s:%zu", c->list_path, lineno);
+  if (!h) {
+    cli_errorf("%s: not a %s hash", what, vouch_algo_name(c->list_algo));
+    c->failed++;
+    return 0;
+  }
+  return emit_hash(c, what, c->list_algo, h, vouch_algo_bytes(c->list_algo));
 }
 
 static int load_or_create_account(const char *path, unsigned long t, unsigned long s,
@@ -697,35 +736,10 @@ static int psi_voucher(int argc, char **argv) {
   if (save_account(acctf, ctx.acct) != 0)
     goto out;
   if (hashes) {
-    FILE *f = strcmp(hashes, "-") ? fopen(hashes, "r") : stdin;
-    char *line = NULL;
-    size_t lcap = 0, lineno = 0, hb = vouch_algo_bytes(algo);
-    if (!f) {
-      cli_errorf("%s: %s", hashes, strerror(errno));
+    ctx.list_path = hashes;
+    ctx.list_algo = algo;
+    if (each_hash_line(hashes, algo, voucher_of_line, &ctx) != 0)
       goto out;
-    }
-    while (getline(&line, &lcap, f) >= 0) {
-      lineno++;
-      char *p = line;
-      while (*p == ' ' || *p == '\t')
-        p++;
-      if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
-        continue;
-      size_t tl = strcspn(p, " \t,;\r\n");
-      uint8_t h[VOUCH_HASH_MAX_BYTES];
-      char what[64];
-      snprintf(what, sizeof what, "%s:%zu", hashes, lineno);
-      if (vouch_hash_from_hex(p, tl, h, hb) != VOUCH_OK) {
-        cli_errorf("%s: not a %s hash", what, vouch_algo_name(algo));
-        ctx.failed++;
-        continue;
-      }
-      if (emit_hash(&ctx, what, algo, h, hb) != 0)
-        break;
-    }
-    free(line);
-    if (f != stdin)
-      fclose(f);
   } else {
     cli_paths paths = {0};
     int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
