@@ -153,7 +153,7 @@ int cli_image_fit(vouch_image *img, uint32_t max_side);
 typedef struct cli_photojob {
   size_t n;                   /* items */
   int jobs;                   /* threads; 0 = all cores (never more than n) */
-  size_t window_per_job;      /* in-flight items per thread; 0 = 16 */
+  size_t window_per_job;      /* in-flight items per thread; 0 = 16 (never more than n in all) */
   size_t result_size;         /* bytes per result slot (0: work stores its results itself) */
   const char *progress_label; /* NULL: no progress bar */
   void *ctx;                  /* passed to every call */

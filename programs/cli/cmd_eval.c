@@ -167,8 +167,11 @@ static void eval_work(void *ctx, void *state, int init_rc, size_t i, void *resul
 }
 
 static int run_pool(work *w, int jobs) {
+  /* The results go to w's arrays by index, so the photos need not be
+   * taken in step with the (empty) delivery: no window, as before. */
   cli_photojob job = {.n = w->paths->n,
                       .jobs = jobs,
+                      .window_per_job = w->paths->n,
                       .progress_label = w->o->n_tf ? "evaluating" : "hashing",
                       .ctx = w,
                       .init = tools_init,

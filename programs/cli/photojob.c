@@ -60,6 +60,7 @@ int cli_photojob_run(const cli_photojob *j) {
   memset(&p, 0, sizeof p);
   p.job = j;
   p.window = (size_t)jobs * (j->window_per_job ? j->window_per_job : 16);
+  if (p.window > j->n) p.window = j->n; /* every item its own slot: no wait */
   /* a zero-sized result (the work stores its results by index) still
    * gets one byte per slot, so that slots have distinct addresses */
   const size_t slot_bytes = j->result_size ? j->result_size : 1;
