@@ -4,7 +4,7 @@
  *
  * For every file: PDQ at full resolution (bit-exact with the reference) and
  * PDQ after a scaled JPEG decode that keeps both sides >= N (default: the
- * CLI's 375; several --min-side values may be given).  Prints, per N, the
+ * CLI's VOUCH_FAST_MIN_SIDE, 375; several --min-side values may be given).  Prints, per N, the
  * median, 90th, 99th percentile and maximum Hamming distance over the JPEG
  * files, and the time per image of each mode (one thread).  Non-JPEG files
  * decode identically in both modes and are counted separately. */
@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     sides[ns++] = (unsigned)atoi(argv[i + 1]);
     i += 2;
   }
-  if (ns == 0) sides[ns++] = 375;
+  if (ns == 0) sides[ns++] = VOUCH_FAST_MIN_SIDE;
   if (i >= argc) {
     fprintf(stderr, "usage: bench_fastmode [--min-side N]... FILE...\n");
     return 2;

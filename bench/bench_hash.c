@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
     nj += is_jpeg(&files[i]);
   }
   vouch_decode_opts fast_o = vouch_decode_opts_default(), exact_o = vouch_decode_opts_default();
-  fast_o.min_side = 375; /* the CLI's fast mode (programs/cli/hashjob.c) */
+  fast_o.min_side = VOUCH_FAST_MIN_SIDE; /* the CLI's fast mode */
   vouch_decoder *fast_d, *exact_d;
   vouch_hasher *h;
   if (vouch_decoder_create(&fast_d, &fast_o) || vouch_decoder_create(&exact_d, &exact_o) ||

@@ -48,15 +48,14 @@ int cmd_eval(int argc, char **argv);
 int cmd_eval_attack(int argc, char **argv); /* `vouch eval attack` (cmd_eval_attack.c) */
 int cmd_eval_leakage(int argc, char **argv); /* `vouch eval leakage` (cmd_eval_leakage.c) */
 int cmd_eval_video(int argc, char **argv);   /* `vouch eval video` (cmd_eval_video.c) */
-/* eval's plots (cmd_eval.c): runs `gnuplot plots.gp` in dir (0 made, 1 gnuplot failed, -1 not
- * installed); opens dir/name for writing (path gets the name; reported on failure). */
-int cli_run_gnuplot(const char *dir);
-FILE *cli_open_in(const char *dir, const char *name, char *path, size_t cap);
 int cmd_classify(int argc, char **argv);
 
 /* Messages go to stderr prefixed with "vouch: ". */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes n bytes as 2n lowercase hex digits (vouch_hash_to_hex()) to `f`. */
+void cli_hex_out(FILE *f, const uint8_t *b, size_t n);
 
 /* Writes `s` as a JSON string literal (with quotes) to `f`. */
 void cli_json_string(FILE *f, const char *s);
@@ -129,6 +128,13 @@ double cli_now(void);
 
 /* Parses a non-negative integer in [lo, hi]; returns 0 on success. */
 int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+/* After getopt: no operand left (optind >= argc) prints "no input files"
+ * and `usage` on stderr and returns 1; else 0. */
+int cli_missing_operands(int argc, const char *usage);
+/* cli_parse_uint() for an option's argument: on failure, prints the message
+ * (cli_errorf) and returns -1. */
+int cli_uint_arg(const char *s, unsigned long lo, unsigned long hi, unsigned long *out, const char *fmt, ...)
+  __attribute__((format(printf, 5, 6)));
 
 /* Makes a decoded photo the working original `vouch eval` measures: no
  * scaled-decode emulation from here on, and a photo larger than max_side on
@@ -137,10 +143,36 @@ int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned l
  * Returns VOUCH_OK or vouch_image_resample()'s error. */
 int cli_image_fit(vouch_image *img, uint32_t max_side);
 
-/* ---- hashing many files (programs/cli/hashjob.c) ----
- * Decodes and hashes `paths` on `jobs` threads and calls `cb` on the calling
- * thread once per path, in input order.  A file that fails still gets a
- * callback with rc != VOUCH_OK and a message in errmsg. */
+/* ---- the photo pipeline (programs/cli/photojob.c) ----
+ * Runs work() for every item 0..n-1 on `jobs` threads and deliver() on the
+ * calling thread once per item, in input order.  Each thread first makes
+ * its own state with init() (decoders, hasher, classifier...; freed with
+ * fini() when the thread ends); work() then does the whole per-photo job
+ * (read, decode, hash...) into the item's result slot of result_size bytes,
+ * zeroed before the call.  At most jobs * window_per_job items are in flight
+ * (claimed, not yet delivered): memory is bounded whatever n. */
+typedef struct cli_photojob {
+  size_t n;                   /* items */
+  int jobs;                   /* threads; 0 = all cores (never more than n) */
+  size_t window_per_job;      /* in-flight items per thread; 0 = 16 (never more than n in all) */
+  size_t result_size;         /* bytes per result slot (0: work stores its results itself) */
+  const char *progress_label; /* NULL: no progress bar */
+  void *ctx;                  /* passed to every call */
+  /* On each worker thread, once: VOUCH_OK and *state, or an error code (then
+   * work() gets state NULL and that code).  NULL: no state. */
+  int (*init)(void *ctx, void **state);
+  void (*fini)(void *ctx, void *state); /* may be NULL */
+  void (*work)(void *ctx, void *state, int init_rc, size_t i, void *result);
+  /* In input order on the calling thread; non-zero stops the run early. */
+  int (*deliver)(void *ctx, size_t i, void *result);
+} cli_photojob;
+/* Returns 0, or -1 if no thread could start (nothing delivered). */
+int cli_photojob_run(const cli_photojob *job);
+
+/* ---- hashing many files (programs/cli/hashjob.c, on the photo pipeline) ----
+ * Reads, decodes and hashes `paths` on `jobs` threads and calls `cb` on the
+ * calling thread once per path, in input order.  A file that fails still
+ * gets a callback with rc != VOUCH_OK and a message in errmsg. */
 typedef struct cli_hash_opts {
   int algo;       /* VOUCH_ALGO_* */
   int dihedral;   /* compute all 8 variants */
@@ -149,6 +181,8 @@ typedef struct cli_hash_opts {
   int jobs;       /* threads; 0 = all cores */
   const char *progress_label; /* NULL: no progress bar */
   int derivative; /* also the second hash of the visual derivative (PDQ only) */
+  int payload;    /* also the voucher payload (vouch_psi_payload_init) of the first hash, its
+                     thumbnail from a scaled decode (min side VOUCH_PSI_THUMB_SIDE) of the same bytes */
 } cli_hash_opts;
 
 typedef struct cli_hash_result {
@@ -166,6 +200,12 @@ typedef struct cli_hash_result {
   float margins[VOUCH_PDQ_BITS];
   int have_second;        /* with opts->derivative: second[] holds vouch_derivative_hash() */
   uint8_t second[VOUCH_DERIV_HASH_BYTES];
+  /* with opts->payload and rc == VOUCH_OK: the payload (without a thumbnail
+   * when the thumbnail decode failed: thumb_err then says why), or
+   * payload_rc != VOUCH_OK; wiped after the callback */
+  const vouch_psi_payload *payload;
+  int payload_rc;
+  const char *thumb_err;  /* NULL, or why there is no thumbnail */
 } cli_hash_result;
 
 /* Return non-zero from the callback to stop early. */
@@ -173,7 +213,6 @@ typedef int (*cli_hash_cb)(void *ctx, const cli_hash_result *r);
 
 /* Returns the number of files that failed, or -1 if the run could not start. */
 long cli_hash_run(const cli_paths *paths, const cli_hash_opts *opts, cli_hash_cb cb, void *ctx);
-
 /* ---- videos and file digests (programs/cli/hashvideo.c) ---- */
 typedef struct cli_video_opts {
   double seconds_per_hash; /* 0: every frame */

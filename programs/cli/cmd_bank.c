@@ -265,10 +265,6 @@ typedef struct lists_ctx {
   size_t exported;
 } lists_ctx;
 
-static void hex_out(FILE *f, const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++) fprintf(f, "%02x", p[i]);
-}
-
 static int show_list(void *vctx, const vouch_bank_signed_list *sl) {
   lists_ctx *c = vctx;
   const vouch_audit_list *l = sl->list;
@@ -278,24 +274,22 @@ static int show_list(void *vctx, const vouch_bank_signed_list *sl) {
     printf(",\"source\":");
     cli_json_string(stdout, l->source.name);
     printf(",\"jurisdiction\":\"%s\",\"source_pk\":\"", l->source.jurisdiction);
-    hex_out(stdout, l->source.pk, sizeof l->source.pk);
+    cli_hex_out(stdout, l->source.pk, sizeof l->source.pk);
     printf("\",\"list_version\":%llu,\"date\":\"%s\",\"algo\":\"%s\",\"count\":%llu,\"hashes_digest\":\"",
            (unsigned long long)l->list_version, l->date, vouch_algo_name(l->algo), (unsigned long long)l->count);
-    hex_out(stdout, l->hashes_digest, sizeof l->hashes_digest);
+    cli_hex_out(stdout, l->hashes_digest, sizeof l->hashes_digest);
     printf("\",\"entries\":%llu,\"imported_at\":%lld,\"current\":%s}\n", (unsigned long long)sl->entries,
            (long long)sl->imported_at, sl->current ? "true" : "false");
   } else {
     printf("%-5lld %-20s %-24s %s v%-6llu %s %8llu hashes  key ", (long long)sl->id, sl->bank, l->source.name,
            l->source.jurisdiction,
            (unsigned long long)l->list_version, l->date, (unsigned long long)l->count);
-    hex_out(stdout, l->source.pk, 8);
+    cli_hex_out(stdout, l->source.pk, 8);
     printf("%s\n", sl->current ? "  current" : "");
   }
   if (c->a->export_dir && (sl->current || c->a->all)) {
     char path[4096], key[17];
-    snprintf(key, sizeof key, "%02x%02x%02x%02x%02x%02x%02x%02x", l->source.pk[0], l->source.pk[1],
-             l->source.pk[2], l->source.pk[3], l->source.pk[4], l->source.pk[5], l->source.pk[6],
-             l->source.pk[7]);
+    vouch_hash_to_hex(l->source.pk, 8, key, sizeof key);
     int n = snprintf(path, sizeof path, "%s/%s-%s-v%llu.vsl", c->a->export_dir, l->source.name, key,
                      (unsigned long long)l->list_version);
     if (n < 0 || (size_t)n >= sizeof path) {
@@ -319,10 +313,9 @@ static int do_lists_remove(const bank_args *a) {
     cli_errorf("bank lists --remove takes only --db, the list's id and --prune");
     return CLI_EXIT_ERROR;
   }
-  if (cli_parse_uint(a->remove, 1, 0x7FFFFFFFFFFFFFFFUL, &id) != 0) {
-    cli_errorf("bank lists --remove: '%s' is not a list id (see 'vouch bank lists')", a->remove);
+  if (cli_uint_arg(a->remove, 1, 0x7FFFFFFFFFFFFFFFUL, &id,
+                   "bank lists --remove: '%s' is not a list id (see 'vouch bank lists')", a->remove) != 0)
     return CLI_EXIT_ERROR;
-  }
   vouch_bank *b;
   if (open_bank(a, 0, &b) != VOUCH_OK) return CLI_EXIT_ERROR;
   size_t pruned = 0;
@@ -411,10 +404,8 @@ static int do_import(const bank_args *a) {
   }
   if (a->min_quality) {
     unsigned long q;
-    if (cli_parse_uint(a->min_quality, 0, 100, &q) != 0) {
-      cli_errorf("bank import: --min-quality is 0..100 (0: no floor)");
+    if (cli_uint_arg(a->min_quality, 0, 100, &q, "bank import: --min-quality is 0..100 (0: no floor)") != 0)
       return CLI_EXIT_ERROR;
-    }
     o.list.min_quality = q == 0 ? -1 : (int)q;
   }
   o.list.column = a->column;

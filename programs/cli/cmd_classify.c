@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <png.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,9 +42,10 @@ static const char classify_usage[] =
   "Exit status: 0 if no image is sensitive, 1 if at least one is (like grep),\n"
   "2 on a usage error, a missing model, or any file that failed.\n";
 
+/* One photo's result, made on a worker of the photo pipeline. */
 typedef struct slot {
   const char *path;
-  int rc, skipped, sensitive, ready;
+  int rc, skipped, sensitive;
   float probs[VOUCH_CLASSIFY_CLASSES];
   char blurred[4096];
   char err[256];
@@ -56,11 +56,15 @@ typedef struct pool {
   const vouch_classify_model *model;
   const char *blur_dir;
   float threshold;
-  slot *slots;
-  size_t window, next, delivered;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
+  int json;
+  long failed, sensitive, skipped;
 } pool;
+
+/* The per-thread state. */
+typedef struct tools {
+  vouch_decoder *dec;
+  vouch_classifier *clf;
+} tools;
 
 /* Writes `img` as an 8-bit PNG; 0 on success. */
 static int write_png(FILE *f, const vouch_image *img) {
@@ -145,40 +149,57 @@ static void classify_one(pool *p, vouch_decoder *dec, vouch_classifier *clf, siz
   s->rc = rc;
 }
 
-static void *worker(void *arg) {
-  pool *p = arg;
-  vouch_decoder *dec = NULL;
-  vouch_classifier *clf = NULL;
-  int init = vouch_decoder_create(&dec, NULL);
-  if (init == VOUCH_OK)
-    init = vouch_classifier_create(&clf, p->model, NULL);
-  for (;;) {
-    pthread_mutex_lock(&p->mu);
-    while (p->next < p->paths->n && p->next >= p->delivered + p->window)
-      pthread_cond_wait(&p->cv, &p->mu);
-    if (p->next >= p->paths->n) {
-      pthread_mutex_unlock(&p->mu);
-      break;
-    }
-    size_t i = p->next++;
-    pthread_mutex_unlock(&p->mu);
-    slot *s = &p->slots[i % p->window];
-    if (init == VOUCH_OK) {
-      classify_one(p, dec, clf, i, s);
-    } else {
-      s->path = p->paths->v[i];
-      s->rc = init;
-      s->skipped = 0;
-      snprintf(s->err, sizeof s->err, "cannot set up the classifier");
-    }
-    pthread_mutex_lock(&p->mu);
-    s->ready = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+static int tools_init(void *ctx, void **state) {
+  pool *p = ctx;
+  tools *t = calloc(1, sizeof *t);
+  *state = t;
+  if (!t)
+    return VOUCH_E_NOMEM;
+  int rc = vouch_decoder_create(&t->dec, NULL);
+  if (rc == VOUCH_OK)
+    rc = vouch_classifier_create(&t->clf, p->model, NULL);
+  return rc;
+}
+
+static void tools_free(void *ctx, void *state) {
+  (void)ctx;
+  tools *t = state;
+  if (!t)
+    return;
+  vouch_classifier_free(t->clf);
+  vouch_decoder_free(t->dec);
+  free(t);
+}
+
+static void work(void *ctx, void *state, int init_rc, size_t i, void *result) {
+  pool *p = ctx;
+  tools *t = state;
+  slot *s = result;
+  if (init_rc == VOUCH_OK) {
+    classify_one(p, t->dec, t->clf, i, s);
+  } else {
+    s->path = p->paths->v[i];
+    s->rc = init_rc;
+    snprintf(s->err, sizeof s->err, "cannot set up the classifier");
   }
-  vouch_classifier_free(clf);
-  vouch_decoder_free(dec);
-  return NULL;
+}
+
+static void print_slot(FILE *out, const slot *s, int json);
+
+static int deliver(void *ctx, size_t i, void *result) {
+  (void)i;
+  pool *p = ctx;
+  const slot *s = result;
+  if (s->skipped) {
+    p->skipped++;
+    return 0;
+  }
+  if (s->rc != VOUCH_OK)
+    p->failed++;
+  else if (s->sensitive)
+    p->sensitive++;
+  print_slot(stdout, s, p->json);
+  return 0;
 }
 
 static void print_slot(FILE *out, const slot *s, int json) {
@@ -242,10 +263,8 @@ int cmd_classify(int argc, char **argv) {
     case 'b': blur_dir = optarg; break;
     case 'm': model_path = optarg; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 1024, &jobs) != 0) {
-        cli_errorf("--jobs needs a number from 1 to 1024");
+      if (cli_uint_arg(optarg, 1, 1024, &jobs, "--jobs needs a number from 1 to 1024") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'r': recursive = 1; break;
     case 'J': json = 1; break;
@@ -253,11 +272,8 @@ int cmd_classify(int argc, char **argv) {
     default: fputs(classify_usage, stderr); return CLI_EXIT_ERROR;
     }
   }
-  if (optind >= argc) {
-    cli_errorf("no input files");
-    fputs(classify_usage, stderr);
+  if (cli_missing_operands(argc, classify_usage))
     return CLI_EXIT_ERROR;
-  }
   if (blur_dir) {
     struct stat st;
     if (stat(blur_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -280,61 +296,19 @@ int cmd_classify(int argc, char **argv) {
 
   cli_paths paths = {0};
   int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
-  int njobs = jobs ? (int)jobs : cli_ncpu();
-  if ((size_t)njobs > paths.n)
-    njobs = paths.n ? (int)paths.n : 1;
-  pool p;
-  memset(&p, 0, sizeof p);
-  p.paths = &paths;
-  p.model = model;
-  p.blur_dir = blur_dir;
-  p.threshold = threshold;
-  p.window = (size_t)njobs * 4;
-  p.slots = calloc(p.window, sizeof *p.slots);
-  pthread_t *tids = calloc((size_t)njobs, sizeof *tids);
-  int started = 0;
-  long failed = 0, sensitive = 0, skipped = 0;
-  if (p.slots && tids && paths.n) {
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    for (int t = 0; t < njobs; t++) {
-      if (pthread_create(&tids[t], NULL, worker, &p) != 0)
-        break;
-      started++;
-    }
-    cli_progress prog;
-    cli_progress_start(&prog, "classifying", paths.n);
-    for (size_t i = 0; started && i < paths.n; i++) {
-      slot *s = &p.slots[i % p.window];
-      pthread_mutex_lock(&p.mu);
-      while (!s->ready)
-        pthread_cond_wait(&p.cv, &p.mu);
-      pthread_mutex_unlock(&p.mu);
-      if (s->skipped)
-        skipped++;
-      else {
-        if (s->rc != VOUCH_OK)
-          failed++;
-        else if (s->sensitive)
-          sensitive++;
-        print_slot(stdout, s, json);
-      }
-      pthread_mutex_lock(&p.mu);
-      s->ready = 0;
-      p.delivered++;
-      pthread_cond_broadcast(&p.cv);
-      pthread_mutex_unlock(&p.mu);
-      cli_progress_update(&prog, i + 1);
-    }
-    cli_progress_end(&prog);
-    for (int t = 0; t < started; t++)
-      pthread_join(tids[t], NULL);
-    pthread_mutex_destroy(&p.mu);
-    pthread_cond_destroy(&p.cv);
-  }
-  int start_failed = paths.n && !started;
-  free(tids);
-  free(p.slots);
+  pool p = {.paths = &paths, .model = model, .blur_dir = blur_dir, .threshold = threshold, .json = json};
+  cli_photojob job = {.n = paths.n,
+                      .jobs = (int)jobs,
+                      .window_per_job = 4,
+                      .result_size = sizeof(slot),
+                      .progress_label = "classifying",
+                      .ctx = &p,
+                      .init = tools_init,
+                      .fini = tools_free,
+                      .work = work,
+                      .deliver = deliver};
+  int start_failed = cli_photojob_run(&job) != 0;
+  long failed = p.failed, sensitive = p.sensitive, skipped = p.skipped;
   cli_paths_free(&paths);
   vouch_classify_model_free(model);
   if (skipped)

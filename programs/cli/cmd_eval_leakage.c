@@ -119,16 +119,12 @@ int cmd_eval_leakage(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "t:h", longopts, NULL)) != -1) {
     switch (c) {
     case 't':
-      if (cli_parse_uint(optarg, 1, 200, &t) != 0) {
-        cli_errorf("--threshold must be 1..200");
+      if (cli_uint_arg(optarg, 1, 200, &t, "--threshold must be 1..200") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'D':
-      if (cli_parse_uint(optarg, 1, VOUCH_PSI_DHF_MAX, &s) != 0) {
-        cli_errorf("--dhf must be 1..%u", VOUCH_PSI_DHF_MAX);
+      if (cli_uint_arg(optarg, 1, VOUCH_PSI_DHF_MAX, &s, "--dhf must be 1..%u", VOUCH_PSI_DHF_MAX) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'N':
       if (parse_list(optarg, lib, &nlib, 1, 1e5, 1) != 0) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "eval.h"
 
 static const char video_usage[] =
   "usage: vouch eval video [OPTIONS] DIR|VIDEO...\n"
@@ -83,11 +84,6 @@ static int parse_edits(const char *list, video_eval_opts *o) {
   return rc;
 }
 
-static const char *base_name(const char *path) {
-  const char *s = strrchr(path, '/');
-  return s ? s + 1 : path;
-}
-
 /* Are videos a and b one source (--related)? */
 static int related(const video_eval_opts *o, const char *a, const char *b) {
   for (size_t i = 0; i < o->nrelated; i++) {
@@ -139,10 +135,10 @@ static void write_report(const video_eval_opts *o, FILE *f, size_t nvideos, size
 static int write_outputs(const video_eval_opts *o, size_t nvideos, size_t skipped, size_t failed,
                          const edit_result *er, size_t pairs, size_t pair_matches, double seconds) {
   char path[4096];
-  FILE *md = cli_open_in(o->out_dir, "report.md", path, sizeof path);
-  FILE *js = md ? cli_open_in(o->out_dir, "results.json", path, sizeof path) : NULL;
-  FILE *dat = js ? cli_open_in(o->out_dir, "recall_video.dat", path, sizeof path) : NULL;
-  FILE *gp = dat ? cli_open_in(o->out_dir, "plots.gp", path, sizeof path) : NULL;
+  FILE *md = eval_open_in(o->out_dir, "report.md", path, sizeof path);
+  FILE *js = md ? eval_open_in(o->out_dir, "results.json", path, sizeof path) : NULL;
+  FILE *dat = js ? eval_open_in(o->out_dir, "recall_video.dat", path, sizeof path) : NULL;
+  FILE *gp = dat ? eval_open_in(o->out_dir, "plots.gp", path, sizeof path) : NULL;
   int rc = gp ? 0 : -1;
   if (gp) {
     fprintf(md, "# vouch eval video\n\n");
@@ -162,7 +158,7 @@ static int write_outputs(const video_eval_opts *o, size_t nvideos, size_t skippe
   if (dat && fclose(dat) != 0) rc = -1;
   if (js && fclose(js) != 0) rc = -1;
   if (rc == 0) {
-    int g = cli_run_gnuplot(o->out_dir);
+    int g = eval_run_gnuplot(o->out_dir);
     fprintf(md, g == 0 ? "\n![recall per edit](recall_video.png)\n"
                        : "\n*Plot skipped: gnuplot %s; recall_video.dat and plots.gp are here.*\n",
             g < 0 ? "was not found" : "failed (see gnuplot.log)");
@@ -278,7 +274,7 @@ int cmd_eval_video(int argc, char **argv) {
   if (o.out_dir) {
     char path[4096];
     if ((mkdir(o.out_dir, 0755) != 0 && errno != EEXIST) ||
-        !(fm = cli_open_in(o.out_dir, "false_matches.tsv", path, sizeof path))) {
+        !(fm = eval_open_in(o.out_dir, "false_matches.tsv", path, sizeof path))) {
       if (!fm) cli_errorf("%s: %s", o.out_dir, strerror(errno));
       free(orig);
       free(idx);

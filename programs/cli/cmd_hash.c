@@ -159,10 +159,9 @@ int cmd_hash(int argc, char **argv) {
       }
       break;
     case 'D':
-      if (cli_parse_uint(optarg, 0, VOUCH_VIDEO_MAX_SIDE_DEFAULT, &side) != 0) {
-        cli_errorf("--downsample needs a side from 0 to %u", VOUCH_VIDEO_MAX_SIDE_DEFAULT);
+      if (cli_uint_arg(optarg, 0, VOUCH_VIDEO_MAX_SIDE_DEFAULT, &side, "--downsample needs a side from 0 to %u",
+                       VOUCH_VIDEO_MAX_SIDE_DEFAULT) != 0)
         return CLI_EXIT_ERROR;
-      }
       vo.downsample = (uint32_t)side;
       break;
     case 'o': vo.out_dir = optarg; break;
@@ -171,10 +170,8 @@ int cmd_hash(int argc, char **argv) {
     case 'V': o.derivative = 1; break;
     case 'e': o.exact = 1; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 1024, &jobs) != 0) {
-        cli_errorf("--jobs needs a number from 1 to 1024");
+      if (cli_uint_arg(optarg, 1, 1024, &jobs, "--jobs needs a number from 1 to 1024") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'r': recursive = 1; break;
     case 'J': json = 1; break;
@@ -183,11 +180,8 @@ int cmd_hash(int argc, char **argv) {
     default: fputs(hash_usage, stderr); return CLI_EXIT_ERROR;
     }
   }
-  if (optind >= argc) {
-    cli_errorf("no input files");
-    fputs(hash_usage, stderr);
+  if (cli_missing_operands(argc, hash_usage))
     return CLI_EXIT_ERROR;
-  }
   if (o.derivative && (vpdq || digest || o.algo != VOUCH_ALGO_PDQ)) {
     cli_errorf("--derivative goes with --algo pdq");
     return CLI_EXIT_ERROR;

@@ -356,19 +356,15 @@ int cmd_match(int argc, char **argv) {
       else { cli_errorf("match: --engine is auto, scan or mih"); return CLI_EXIT_ERROR; }
       break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 1024, &jobs) != 0) {
-        cli_errorf("match: -j needs a number from 1 to 1024");
+      if (cli_uint_arg(optarg, 1, 1024, &jobs, "match: -j needs a number from 1 to 1024") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'r': recursive = 1; break;
     case 'e': exact = 1; break;
     case 'D': db_path = optarg; break;
     case 'Q':
-      if (cli_parse_uint(optarg, 0, 100, &min_quality) != 0) {
-        cli_errorf("match: --min-quality is 0..100 (0: no floor)");
+      if (cli_uint_arg(optarg, 0, 100, &min_quality, "match: --min-quality is 0..100 (0: no floor)") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'h': fputs(match_usage, stdout); return CLI_EXIT_OK;
     default: fputs(match_usage, stderr); return CLI_EXIT_ERROR;
@@ -436,7 +432,7 @@ int cmd_match(int argc, char **argv) {
   } else {
     cli_paths paths = {0};
     errors += cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
-    cli_hash_opts ho = {algo, dihedral, exact, 1, threads, NULL, 0};
+    cli_hash_opts ho = {.algo = algo, .dihedral = dihedral, .exact = exact, .orient = 1, .jobs = threads};
     hash_collect hc = {&q, 0};
     if (paths.n) {
       long failed = cli_hash_run(&paths, &ho, collect_photo, &hc);

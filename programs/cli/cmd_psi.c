@@ -24,11 +24,6 @@ static int file_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
-static void hex_out(FILE *f, const uint8_t *b, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    fprintf(f, "%02x", b[i]);
-}
-
 static int load_server_key(const char *path, int create, vouch_psi_server_key **key) {
   uint8_t *buf;
   size_t len;
@@ -104,21 +99,21 @@ static const char setup_usage[] =
   "the auditors' file written.\n"
   "Exit status: 0 on success, 2 on error.\n";
 
-/* Reads one hex hash per line into *hashes (hb bytes each). */
-static int read_hash_list(const char *path, int algo, uint8_t **hashes, size_t *n) {
+/* Calls fn for each line of a hex hash list (FILE or '-'): the line's first
+ * token (up to a blank, ',' or ';') as a hash of `algo`, or NULL when it is
+ * not one; blank lines and '#' comments are skipped.  fn returns non-zero to
+ * stop.  Returns -1 (after a message) if the file cannot be opened, else 0. */
+typedef int (*hash_line_fn)(void *ctx, size_t lineno, const uint8_t *hash);
+static int each_hash_line(const char *path, int algo, hash_line_fn fn, void *ctx) {
   FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-  size_t hb = vouch_algo_bytes(algo), cap = 0, lineno = 0;
+  const size_t hb = vouch_algo_bytes(algo);
   char *line = NULL;
-  size_t lcap = 0;
-  ssize_t got;
-  int bad = 0;
-  *hashes = NULL;
-  *n = 0;
+  size_t lcap = 0, lineno = 0;
   if (!f) {
     cli_errorf("%s: %s", path, strerror(errno));
     return -1;
   }
-  while ((got = getline(&line, &lcap, f)) >= 0) {
+  while (getline(&line, &lcap, f) >= 0) {
     lineno++;
     char *p = line;
     while (*p == ' ' || *p == '\t')
@@ -127,36 +122,60 @@ static int read_hash_list(const char *path, int algo, uint8_t **hashes, size_t *
       continue;
     size_t tl = strcspn(p, " \t,;\r\n");
     uint8_t h[VOUCH_HASH_MAX_BYTES];
-    if (vouch_hash_from_hex(p, tl, h, hb) != VOUCH_OK) {
-      cli_errorf("%s:%zu: not a %s hash", path, lineno, vouch_algo_name(algo));
-      bad = 1;
+    if (fn(ctx, lineno, vouch_hash_from_hex(p, tl, h, hb) == VOUCH_OK ? h : NULL) != 0)
       break;
-    }
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 1024;
-      uint8_t *nk = realloc(*hashes, cap * hb);
-      if (!nk) {
-        cli_errorf("out of memory");
-        bad = 1;
-        break;
-      }
-      *hashes = nk;
-    }
-    if (*n >= VOUCH_PSI_SET_MAX) {
-      cli_errorf("%s: more than %u hashes", path, VOUCH_PSI_SET_MAX);
-      bad = 1;
-      break;
-    }
-    memcpy(*hashes + hb * (*n)++, h, hb);
   }
   free(line);
   if (f != stdin)
     fclose(f);
-  if (bad) {
-    free(*hashes);
-    *hashes = NULL;
+  return 0;
+}
+
+typedef struct hash_list {
+  const char *path;
+  int algo;
+  uint8_t *hashes;
+  size_t n, cap;
+  int bad;
+} hash_list;
+
+static int collect_hash(void *ctx, size_t lineno, const uint8_t *h) {
+  hash_list *l = ctx;
+  const size_t hb = vouch_algo_bytes(l->algo);
+  if (!h) {
+    cli_errorf("%s:%zu: not a %s hash", l->path, lineno, vouch_algo_name(l->algo));
+    return l->bad = 1;
+  }
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 1024;
+    uint8_t *nk = realloc(l->hashes, l->cap * hb);
+    if (!nk) {
+      cli_errorf("out of memory");
+      return l->bad = 1;
+    }
+    l->hashes = nk;
+  }
+  if (l->n >= VOUCH_PSI_SET_MAX) {
+    cli_errorf("%s: more than %u hashes", l->path, VOUCH_PSI_SET_MAX);
+    return l->bad = 1;
+  }
+  memcpy(l->hashes + hb * l->n++, h, hb);
+  return 0;
+}
+
+/* Reads one hex hash per line into *hashes (vouch_algo_bytes(algo) bytes each). */
+static int read_hash_list(const char *path, int algo, uint8_t **hashes, size_t *n) {
+  hash_list l = {.path = path, .algo = algo};
+  *hashes = NULL;
+  *n = 0;
+  if (each_hash_line(path, algo, collect_hash, &l) != 0)
+    return -1;
+  if (l.bad) {
+    free(l.hashes);
     return -1;
   }
+  *hashes = l.hashes;
+  *n = l.n;
   return 0;
 }
 
@@ -289,10 +308,8 @@ static int psi_setup(int argc, char **argv) {
     case 'o': outf = optarg; break;
     case 'O': audf = optarg; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 256, &jobs) != 0) {
-        cli_errorf("bad --jobs '%s'", optarg);
+      if (cli_uint_arg(optarg, 1, 256, &jobs, "bad --jobs '%s'", optarg) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'h': fputs(setup_usage, stdout); return CLI_EXIT_OK;
     default: fputs(setup_usage, stderr); return CLI_EXIT_ERROR;
@@ -390,9 +407,9 @@ static int psi_setup(int argc, char **argv) {
     printf("band %lu\nprobes %lu\nvoucher_bytes %zu\n", band, probes,
            vouch_psi_voucher_bytes(VOUCH_PSI_DHF_DEFAULT(VOUCH_PSI_THRESHOLD_DEFAULT), (unsigned)probes));
   printf("signer ");
-  hex_out(stdout, signer, 32);
+  cli_hex_out(stdout, signer, 32);
   printf("\naudit_root ");
-  hex_out(stdout, used_root, 32);
+  cli_hex_out(stdout, used_root, 32);
   printf("\nauditor_file %s\n", audpath);
   free(audpath);
   vouch_psi_buf_free(pd);
@@ -450,23 +467,17 @@ typedef struct voucher_ctx {
   double rate;
   uint8_t *buf;
   size_t vlen;
-  vouch_decoder *thumb_dec;
   long written, failed;
+  const char *list_path; /* --hashes FILE */
+  int list_algo;
 } voucher_ctx;
 
-static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash, size_t hlen,
-                const float *margin, const vouch_image *img) {
-  vouch_psi_payload *pl = malloc(sizeof *pl);
-  if (!pl) {
-    cli_errorf("out of memory");
-    c->failed++;
-    return -1;
-  }
-  int rc = vouch_psi_payload_init(pl, algo, hash, hlen, img);
+/* Makes and writes the voucher of payload `pl` (payload_rc: how making it went). */
+static int emit(voucher_ctx *c, const char *what, const vouch_psi_payload *pl, int payload_rc,
+                const float *margin) {
+  int rc = payload_rc;
   if (rc == VOUCH_OK)
     rc = vouch_psi_voucher_make(c->acct, c->pd, pl, margin, c->rate, c->buf, c->vlen, NULL);
-  sodium_memzero(pl, sizeof *pl);
-  free(pl);
   if (rc != VOUCH_OK) {
     cli_errorf("%s: %s", what, vouch_strerror(rc));
     c->failed++;
@@ -496,6 +507,8 @@ static int emit(voucher_ctx *c, const char *what, int algo, const uint8_t *hash,
   return 0;
 }
 
+/* A photo hashed on the pipeline, its payload (and thumbnail) made there
+ * from the same read of the file (cli_hash_opts.payload). */
 static int on_hashed(void *vctx, const cli_hash_result *r) {
   voucher_ctx *c = vctx;
   if (r->rc != VOUCH_OK) {
@@ -503,16 +516,36 @@ static int on_hashed(void *vctx, const cli_hash_result *r) {
     c->failed++;
     return 0;
   }
-  /* The thumbnail: a second, scaled decode (JPEG decodes at 1/8 when that
-   * still leaves 64 pixels a side). */
-  vouch_image img = {0};
-  int have = vouch_decoder_decode_file(c->thumb_dec, r->path, &img) == VOUCH_OK;
-  if (!have)
-    cli_warnf("%s: no thumbnail (%s)", r->path, vouch_decoder_errmsg(c->thumb_dec));
-  int rc = emit(c, r->path, r->algo, r->hashes[0], r->hash_bytes, r->have_margins ? r->margins : NULL,
-                have ? &img : NULL);
-  vouch_image_clear(&img);
+  if (r->thumb_err)
+    cli_warnf("%s: no thumbnail (%s)", r->path, r->thumb_err);
+  return emit(c, r->path, r->payload, r->payload_rc, r->have_margins ? r->margins : NULL);
+}
+
+/* A hash read from a list: a payload without a thumbnail. */
+static int emit_hash(voucher_ctx *c, const char *what, int algo, const uint8_t *hash, size_t hlen) {
+  vouch_psi_payload *pl = malloc(sizeof *pl);
+  if (!pl) {
+    cli_errorf("out of memory");
+    c->failed++;
+    return -1;
+  }
+  int rc = emit(c, what, pl, vouch_psi_payload_init(pl, algo, hash, hlen, NULL), NULL);
+  sodium_memzero(pl, sizeof *pl);
+  free(pl);
   return rc;
+}
+
+/* A line of --hashes FILE. */
+static int voucher_of_line(void *vctx, size_t lineno, const uint8_t *h) {
+  voucher_ctx *c = vctx;
+  char what[64];
+  snprintf(what, sizeof what, "%s:%zu", c->list_path, lineno);
+  if (!h) {
+    cli_errorf("%s: not a %s hash", what, vouch_algo_name(c->list_algo));
+    c->failed++;
+    return 0;
+  }
+  return emit_hash(c, what, c->list_algo, h, vouch_algo_bytes(c->list_algo));
 }
 
 static int load_or_create_account(const char *path, unsigned long t, unsigned long s,
@@ -624,10 +657,8 @@ static int psi_voucher(int argc, char **argv) {
     case 'F': fast = 1; break;
     case 'r': recursive = 1; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 256, &jobs) != 0) {
-        cli_errorf("bad --jobs '%s'", optarg);
+      if (cli_uint_arg(optarg, 1, 256, &jobs, "bad --jobs '%s'", optarg) != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'h': fputs(voucher_usage, stdout); return CLI_EXIT_OK;
     default: fputs(voucher_usage, stderr); return CLI_EXIT_ERROR;
@@ -708,50 +739,18 @@ static int psi_voucher(int argc, char **argv) {
   if (save_account(acctf, ctx.acct) != 0)
     goto out;
   if (hashes) {
-    FILE *f = strcmp(hashes, "-") ? fopen(hashes, "r") : stdin;
-    char *line = NULL;
-    size_t lcap = 0, lineno = 0, hb = vouch_algo_bytes(algo);
-    if (!f) {
-      cli_errorf("%s: %s", hashes, strerror(errno));
+    ctx.list_path = hashes;
+    ctx.list_algo = algo;
+    if (each_hash_line(hashes, algo, voucher_of_line, &ctx) != 0)
       goto out;
-    }
-    while (getline(&line, &lcap, f) >= 0) {
-      lineno++;
-      char *p = line;
-      while (*p == ' ' || *p == '\t')
-        p++;
-      if (*p == '#' || *p == '\n' || *p == '\r' || !*p)
-        continue;
-      size_t tl = strcspn(p, " \t,;\r\n");
-      uint8_t h[VOUCH_HASH_MAX_BYTES];
-      char what[64];
-      snprintf(what, sizeof what, "%s:%zu", hashes, lineno);
-      if (vouch_hash_from_hex(p, tl, h, hb) != VOUCH_OK) {
-        cli_errorf("%s: not a %s hash", what, vouch_algo_name(algo));
-        ctx.failed++;
-        continue;
-      }
-      if (emit(&ctx, what, algo, h, hb, NULL, NULL) != 0)
-        break;
-    }
-    free(line);
-    if (f != stdin)
-      fclose(f);
   } else {
     cli_paths paths = {0};
     int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
     ctx.failed += bad;
-    vouch_decode_opts dopts = vouch_decode_opts_default();
-    dopts.min_side = VOUCH_PSI_THUMB_SIDE;
-    if (vouch_decoder_create(&ctx.thumb_dec, &dopts) != VOUCH_OK) {
-      cli_errorf("out of memory");
-      cli_paths_free(&paths);
-      goto out;
-    }
-    cli_hash_opts ho = {algo, 0, !fast, 1, (int)jobs, "vouchers", 0};
+    cli_hash_opts ho = {.algo = algo, .exact = !fast, .orient = 1, .jobs = (int)jobs, .progress_label = "vouchers",
+                        .payload = 1};
     long nf = cli_hash_run(&paths, &ho, on_hashed, &ctx);
     cli_paths_free(&paths);
-    vouch_decoder_free(ctx.thumb_dec);
     if (nf < 0) {
       cli_errorf("cannot start hashing");
       goto out;

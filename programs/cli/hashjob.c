@@ -1,12 +1,10 @@
-/* programs/cli/hashjob.c -- decode and hash many files on several threads,
- * delivering results in input order.
- *
- * Workers claim path indices from a shared counter, but never more than
- * WINDOW ahead of the oldest result not yet delivered; the calling thread
- * waits for result i, hands it to the callback, frees its slot.  Memory is
- * therefore bounded by WINDOW results whatever the number of files. */
+/* programs/cli/hashjob.c -- read, decode and hash many files on the photo
+ * pipeline (photojob.c), delivering results in input order: `vouch hash`,
+ * `vouch match` and `vouch psi voucher` use it.  Each file is read once, on
+ * a worker thread, and everything made from it (hashes, margins, derivative
+ * hash, voucher payload) is made there from those bytes. */
 #include <errno.h>
-#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -14,20 +12,24 @@
 typedef struct {
   cli_hash_result r;
   char errbuf[256];
-  int ready;
+  char thumb_err[256];
+  vouch_psi_payload payload;
 } slot;
 
 typedef struct {
   const cli_paths *paths;
   const cli_hash_opts *opts;
-  slot *slots;
-  size_t window;
-  size_t next;       /* next index to claim */
-  size_t delivered;  /* results handed to the callback */
-  int stop;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-} pool;
+  cli_hash_cb cb;
+  void *cb_ctx;
+  long failed;
+} run;
+
+/* The per-thread state. */
+typedef struct {
+  vouch_decoder *dec;
+  vouch_decoder *thumb; /* with opts->payload */
+  vouch_hasher *h;
+} tools;
 
 /* The second hash of the decoded image's visual derivative, made as a
  * voucher's payload makes it (vouch_psi_payload_init()). */
@@ -40,16 +42,30 @@ static int derivative_of(const vouch_image *img, cli_hash_result *r) {
   return rc;
 }
 
-static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t i, slot *s) {
+/* The voucher payload of a hashed photo: its thumbnail comes from a scaled
+ * decode (JPEG at 1/8 when that still leaves 64 pixels a side) of the bytes
+ * already read. */
+static void payload_of(tools *t, const uint8_t *bytes, size_t len, slot *s) {
   cli_hash_result *r = &s->r;
-  memset(r, 0, sizeof *r);
-  s->errbuf[0] = 0;
-  r->path = p->paths->v[i];
-  r->algo = p->opts->algo;
-  r->hash_bytes = vouch_algo_bytes(p->opts->algo);
-  r->nhash = p->opts->dihedral ? VOUCH_DIHEDRAL_N : 1;
+  vouch_image img = {0};
+  int have = vouch_decoder_decode(t->thumb, bytes, len, &img) == VOUCH_OK;
+  if (!have) {
+    snprintf(s->thumb_err, sizeof s->thumb_err, "%s", vouch_decoder_errmsg(t->thumb));
+    r->thumb_err = s->thumb_err;
+  }
+  r->payload_rc = vouch_psi_payload_init(&s->payload, r->algo, r->hashes[0], r->hash_bytes, have ? &img : NULL);
+  r->payload = &s->payload;
+  vouch_image_clear(&img);
+}
+
+static void hash_one(const run *u, tools *t, size_t i, slot *s) {
+  cli_hash_result *r = &s->r;
+  const cli_hash_opts *o = u->opts;
+  r->path = u->paths->v[i];
+  r->algo = o->algo;
+  r->hash_bytes = vouch_algo_bytes(o->algo);
+  r->nhash = o->dihedral ? VOUCH_DIHEDRAL_N : 1;
   r->quality = -1;
-  r->have_margins = 0;
   /* vouch_hash_encoded() streams a JPEG's rows into PDQ's filter in exact
    * mode (no whole-image buffer) and decodes whole otherwise. */
   uint8_t *bytes = NULL;
@@ -57,29 +73,31 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
   int rc;
   if (cli_read_file(r->path, VOUCH_IMAGE_MAX_BYTES, &bytes, &len) != 0) {
     rc = errno == EFBIG ? VOUCH_E_IMAGE_TOO_LARGE : VOUCH_E_IO;
-    snprintf(s->errbuf, sizeof s->errbuf, "%s", errno == EFBIG ? "file larger than the image size limit" : strerror(errno));
+    snprintf(s->errbuf, sizeof s->errbuf, "%s",
+             errno == EFBIG ? "file larger than the image size limit" : strerror(errno));
   } else {
     uint8_t buf[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
-    const unsigned flags = p->opts->dihedral ? VOUCH_HASH_DIHEDRAL : 0;
+    const unsigned flags = o->dihedral ? VOUCH_HASH_DIHEDRAL : 0;
     vouch_image img = {0};
-    if (p->opts->derivative) {
+    if (o->derivative) {
       /* the derivative needs the decoded image: decode once, then hash it
        * (the same results as vouch_hash_encoded()) */
-      rc = vouch_decoder_decode(dec, bytes, len, &img);
-      if (rc == VOUCH_OK) rc = vouch_hash_image(h, p->opts->algo, &img, flags, buf, sizeof buf, &r->quality);
+      rc = vouch_decoder_decode(t->dec, bytes, len, &img);
+      if (rc == VOUCH_OK) rc = vouch_hash_image(t->h, o->algo, &img, flags, buf, sizeof buf, &r->quality);
       if (rc == VOUCH_OK) vouch_image_full_size(&img, &r->width, &r->height);
     } else {
-      rc = vouch_hash_encoded(h, dec, bytes, len, p->opts->algo, flags, buf, sizeof buf, &r->quality, &r->width,
+      rc = vouch_hash_encoded(t->h, t->dec, bytes, len, o->algo, flags, buf, sizeof buf, &r->quality, &r->width,
                               &r->height);
     }
-    if (rc == VOUCH_E_IMAGE_FORMAT && p->paths->walked && p->paths->walked[i]) r->skipped = 1;
+    if (rc == VOUCH_E_IMAGE_FORMAT && u->paths->walked && u->paths->walked[i]) r->skipped = 1;
     if (rc == VOUCH_OK) {
       for (unsigned v = 0; v < r->nhash; v++)
         memcpy(r->hashes[v], buf + v * r->hash_bytes, r->hash_bytes);
-      r->have_margins = vouch_hasher_pdq_margins(h, r->margins) == VOUCH_OK;
-      if (p->opts->derivative) rc = derivative_of(&img, r);
+      r->have_margins = vouch_hasher_pdq_margins(t->h, r->margins) == VOUCH_OK;
+      if (o->derivative) rc = derivative_of(&img, r);
+      if (rc == VOUCH_OK && o->payload) payload_of(t, bytes, len, s);
     } else {
-      snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(dec));
+      snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(t->dec));
     }
     vouch_image_clear(&img);
   }
@@ -88,95 +106,68 @@ static void hash_one(const pool *p, vouch_decoder *dec, vouch_hasher *h, size_t 
   r->errmsg = s->errbuf[0] ? s->errbuf : vouch_strerror(rc);
 }
 
-static void *worker(void *arg) {
-  pool *p = arg;
+static void tools_free(void *ctx, void *state) {
+  (void)ctx;
+  tools *t = state;
+  if (!t) return;
+  vouch_hasher_free(t->h);
+  vouch_decoder_free(t->thumb);
+  vouch_decoder_free(t->dec);
+  free(t);
+}
+
+static int tools_init(void *ctx, void **state) {
+  const run *u = ctx;
+  tools *t = calloc(1, sizeof *t);
+  *state = t;
+  if (!t) return VOUCH_E_NOMEM;
   vouch_decode_opts o = vouch_decode_opts_default();
-  o.apply_orientation = p->opts->orient;
-  o.min_side = p->opts->exact ? 0 : VOUCH_FAST_MIN_SIDE;
-  vouch_decoder *dec = NULL;
-  vouch_hasher *h = NULL;
-  int init_rc = vouch_decoder_create(&dec, &o);
-  if (init_rc == VOUCH_OK) init_rc = vouch_hasher_create(&h);
-  for (;;) {
-    pthread_mutex_lock(&p->mu);
-    while (!p->stop && p->next < p->paths->n && p->next >= p->delivered + p->window)
-      pthread_cond_wait(&p->cv, &p->mu);
-    if (p->stop || p->next >= p->paths->n) {
-      pthread_mutex_unlock(&p->mu);
-      break;
-    }
-    size_t i = p->next++;
-    pthread_mutex_unlock(&p->mu);
-    slot *s = &p->slots[i % p->window];
-    if (init_rc == VOUCH_OK) {
-      hash_one(p, dec, h, i, s);
-    } else {
-      memset(&s->r, 0, sizeof s->r);
-      s->r.path = p->paths->v[i];
-      s->r.rc = init_rc;
-      s->r.errmsg = vouch_strerror(init_rc);
-    }
-    pthread_mutex_lock(&p->mu);
-    s->ready = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+  o.apply_orientation = u->opts->orient;
+  o.min_side = u->opts->exact ? 0 : VOUCH_FAST_MIN_SIDE;
+  int rc = vouch_decoder_create(&t->dec, &o);
+  if (rc == VOUCH_OK) rc = vouch_hasher_create(&t->h);
+  if (rc == VOUCH_OK && u->opts->payload) {
+    vouch_decode_opts to = vouch_decode_opts_default();
+    to.min_side = VOUCH_PSI_THUMB_SIDE;
+    rc = vouch_decoder_create(&t->thumb, &to);
   }
-  vouch_hasher_free(h);
-  vouch_decoder_free(dec);
-  return NULL;
+  return rc;
+}
+
+static void work(void *ctx, void *state, int init_rc, size_t i, void *result) {
+  const run *u = ctx;
+  slot *s = result;
+  if (init_rc == VOUCH_OK) {
+    hash_one(u, state, i, s);
+  } else {
+    s->r.path = u->paths->v[i];
+    s->r.rc = init_rc;
+    s->r.errmsg = vouch_strerror(init_rc);
+  }
+}
+
+static int deliver(void *ctx, size_t i, void *result) {
+  (void)i;
+  run *u = ctx;
+  slot *s = result;
+  if (s->r.rc != VOUCH_OK && !s->r.skipped) u->failed++;
+  int stop = u->cb(u->cb_ctx, &s->r);
+  if (s->r.payload) sodium_memzero(&s->payload, sizeof s->payload);
+  return stop;
 }
 
 long cli_hash_run(const cli_paths *paths, const cli_hash_opts *opts, cli_hash_cb cb, void *ctx) {
-  if (paths->n == 0) return 0;
-  int jobs = opts->jobs > 0 ? opts->jobs : cli_ncpu();
-  if ((size_t)jobs > paths->n) jobs = (int)paths->n;
-  pool p;
-  memset(&p, 0, sizeof p);
-  p.paths = paths;
-  p.opts = opts;
-  p.window = (size_t)jobs * 16;
-  p.slots = calloc(p.window, sizeof *p.slots);
-  pthread_t *tids = calloc((size_t)jobs, sizeof *tids);
-  if (!p.slots || !tids) {
-    free(p.slots);
-    free(tids);
-    return -1;
-  }
-  pthread_mutex_init(&p.mu, NULL);
-  pthread_cond_init(&p.cv, NULL);
-  int started = 0;
-  for (int t = 0; t < jobs; t++)
-    if (pthread_create(&tids[t], NULL, worker, &p) == 0) started++;
-    else break;
-  long failed = 0;
-  if (started == 0) {
-    failed = -1;
-  } else {
-    cli_progress prog;
-    cli_progress_start(&prog, opts->progress_label ? opts->progress_label : "", paths->n);
-    if (!opts->progress_label) prog.enabled = 0;
-    for (size_t i = 0; i < paths->n; i++) {
-      slot *s = &p.slots[i % p.window];
-      pthread_mutex_lock(&p.mu);
-      while (!s->ready) pthread_cond_wait(&p.cv, &p.mu);
-      pthread_mutex_unlock(&p.mu);
-      if (s->r.rc != VOUCH_OK && !s->r.skipped) failed++;
-      int stop = cb(ctx, &s->r);
-      pthread_mutex_lock(&p.mu);
-      s->ready = 0;
-      p.delivered++;
-      if (stop) p.stop = 1;
-      pthread_cond_broadcast(&p.cv);
-      pthread_mutex_unlock(&p.mu);
-      cli_progress_update(&prog, i + 1);
-      if (stop) break;
-    }
-    cli_progress_end(&prog);
-  }
-  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
-  pthread_mutex_destroy(&p.mu);
-  pthread_cond_destroy(&p.cv);
-  free(tids);
-  free(p.slots);
-  return failed;
+  run u = {paths, opts, cb, ctx, 0};
+  cli_photojob j = {.n = paths->n,
+                    .jobs = opts->jobs,
+                    .window_per_job = 16,
+                    .result_size = sizeof(slot),
+                    .progress_label = opts->progress_label,
+                    .ctx = &u,
+                    .init = tools_init,
+                    .fini = tools_free,
+                    .work = work,
+                    .deliver = deliver};
+  if (cli_photojob_run(&j) != 0) return -1;
+  return u.failed;
 }

@@ -182,10 +182,8 @@ int cmd_index_video(int argc, char **argv) {
     case 'o': out = optarg; break;
     case 'b': bank = optarg; break;
     case 'q':
-      if (cli_parse_uint(optarg, 0, 100, &quality) != 0) {
-        cli_errorf("index video: --quality needs 0 to 100");
+      if (cli_uint_arg(optarg, 0, 100, &quality, "index video: --quality needs 0 to 100") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'h': fputs(index_video_usage, stdout); return CLI_EXIT_OK;
     default: fputs(index_video_usage, stderr); return CLI_EXIT_ERROR;
@@ -219,7 +217,7 @@ int cmd_index_video(int argc, char **argv) {
     } else {
       printf("%s: %zu videos, %zu frames, %zu unique frames of quality >= %lu indexed\nroot ", out, n, frames, count,
              quality);
-      for (int i = 0; i < 32; i++) printf("%02x", root[i]);
+      cli_hex_out(stdout, root, 32);
       putchar('\n');
     }
   }
@@ -317,18 +315,14 @@ int cmd_match_video(int argc, char **argv) {
       }
       break;
     case 'R':
-      if (cli_parse_uint(optarg, 0, 256, &radius) != 0) {
-        cli_errorf("match: --radius needs 0 to 256");
+      if (cli_uint_arg(optarg, 0, 256, &radius, "match: --radius needs 0 to 256") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'A': all = 1; break;
     case 'J': json = 1; break;
     case 'j':
-      if (cli_parse_uint(optarg, 1, 1024, &jobs) != 0) {
-        cli_errorf("match: -j needs a number from 1 to 1024");
+      if (cli_uint_arg(optarg, 1, 1024, &jobs, "match: -j needs a number from 1 to 1024") != 0)
         return CLI_EXIT_ERROR;
-      }
       break;
     case 'h': fputs(match_video_usage, stdout); return CLI_EXIT_OK;
     default: fputs(match_video_usage, stderr); return CLI_EXIT_ERROR;

@@ -220,6 +220,33 @@ int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned l
   return 0;
 }
 
+void cli_hex_out(FILE *f, const uint8_t *b, size_t n) {
+  char hex[2 * 64 + 1];
+  for (size_t i = 0; i < n; i += 64) {
+    size_t k = n - i < 64 ? n - i : 64;
+    vouch_hash_to_hex(b + i, k, hex, sizeof hex);
+    fputs(hex, f);
+  }
+}
+
+int cli_missing_operands(int argc, const char *usage) {
+  if (optind < argc)
+    return 0;
+  cli_errorf("no input files");
+  fputs(usage, stderr);
+  return 1;
+}
+
+int cli_uint_arg(const char *s, unsigned long lo, unsigned long hi, unsigned long *out, const char *fmt, ...) {
+  if (cli_parse_uint(s, lo, hi, out) == 0)
+    return 0;
+  va_list ap;
+  va_start(ap, fmt);
+  vmsg("", fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
 int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *len) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   *out = NULL;

@@ -3,8 +3,6 @@
 #include <string.h>
 #include "vouchd.h"
 
-/* Fast mode as in the CLI: JPEGs decoded at reduced scale, both sides >= 375. */
-#define VD_FAST_MIN_SIDE 375U
 
 vd_worker *vd_worker_get(vd_server *s) {
   pthread_mutex_lock(&s->pool_mu);
@@ -15,7 +13,7 @@ vd_worker *vd_worker_get(vd_server *s) {
   w = calloc(1, sizeof *w);
   if (!w) return NULL;
   vouch_decode_opts fast = vouch_decode_opts_default(), exact = vouch_decode_opts_default();
-  fast.min_side = VD_FAST_MIN_SIDE;
+  fast.min_side = VOUCH_FAST_MIN_SIDE; /* fast mode as in the CLI (include/vouch/hash.h) */
   if (vouch_decoder_create(&w->dec, &fast) != VOUCH_OK || vouch_decoder_create(&w->exact, &exact) != VOUCH_OK ||
       vouch_hasher_create(&w->hasher) != VOUCH_OK) {
     vd_worker_free(w);
@@ -62,6 +60,16 @@ enum MHD_Result vd_image_error(struct MHD_Connection *conn, int rc, const char *
                        detail);
 }
 
+int vd_hash_body(vd_server *s, vd_worker *w, int exact, const void *body, size_t len, int algo, unsigned flags,
+                 uint8_t *out, size_t cap, int *quality, uint32_t *width, uint32_t *height) {
+  /* vouch_hash_encoded(): in exact mode a JPEG's rows stream into PDQ's
+   * filter without a whole-image buffer; otherwise a whole decode. */
+  int rc = vouch_hash_encoded(w->hasher, vd_worker_decoder(w, exact), body, len, algo, flags, out, cap, quality,
+                              width, height);
+  if (rc == VOUCH_OK) atomic_fetch_add(&s->metrics.hashes, 1);
+  return rc;
+}
+
 enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_request *r) {
   const char *algo_name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "algo");
   if (vd_is_video_algo(algo_name)) return vd_route_hash_video(s, conn, r, algo_name); /* routes_video.c */
@@ -76,14 +84,12 @@ enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_requ
   if (!w) {
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   }
-  /* vouch_hash_encoded(): in exact mode a JPEG's rows stream into PDQ's
-   * filter without a whole-image buffer; otherwise a whole decode. */
   vouch_decoder *dec = vd_worker_decoder(w, exact);
   uint8_t out[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
   int quality = -1;
   uint32_t fw = 0, fh = 0;
-  int rc = vouch_hash_encoded(w->hasher, dec, r->body, r->len, algo, dihedral ? VOUCH_HASH_DIHEDRAL : 0, out,
-                              sizeof out, &quality, &fw, &fh);
+  int rc = vd_hash_body(s, w, exact, r->body, r->len, algo, dihedral ? VOUCH_HASH_DIHEDRAL : 0, out, sizeof out,
+                        &quality, &fw, &fh);
   if (rc != VOUCH_OK && (vouch_rc_class(rc) == 10 || rc == VOUCH_E_UNSUPPORTED || *vouch_decoder_errmsg(dec))) {
     ret = vd_image_error(conn, rc, vouch_decoder_errmsg(dec));
   } else if (rc != VOUCH_OK) {
@@ -104,7 +110,6 @@ enum MHD_Result vd_route_hash(vd_server *s, struct MHD_Connection *conn, vd_requ
       }
       json_object_set_new(o, "dihedral", arr);
     }
-    atomic_fetch_add(&s->metrics.hashes, 1);
     ret = vd_send_json(conn, MHD_HTTP_OK, o);
   }
   vd_worker_put(s, w);

@@ -343,23 +343,17 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   } else {
     /* an image: hash it with the index's algorithm and all 8 variants */
     vd_worker *w = vd_worker_get(s);
-    vouch_image img = {0};
     int exact = 0;
     const char *ex = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "exact");
     if (ex && (!strcmp(ex, "1") || !strcmp(ex, "true"))) exact = 1;
-    int rc = w ? vouch_decoder_decode(vd_worker_decoder(w, exact), r->body, r->len, &img) : VOUCH_E_NOMEM;
-    if (rc == VOUCH_OK) {
-      nvar = VOUCH_DIHEDRAL_N;
-      nq = 1;
-      queries = malloc(VOUCH_DIHEDRAL_N * hb);
-      rc = queries ? vouch_hash_image(w->hasher, algo, &img, VOUCH_HASH_DIHEDRAL, queries,
-                                      VOUCH_DIHEDRAL_N * hb, NULL)
-                   : VOUCH_E_NOMEM;
-      if (rc == VOUCH_OK) atomic_fetch_add(&s->metrics.hashes, 1);
-    }
+    nvar = VOUCH_DIHEDRAL_N;
+    nq = 1;
+    queries = w ? malloc(VOUCH_DIHEDRAL_N * hb) : NULL;
+    int rc = queries ? vd_hash_body(s, w, exact, r->body, r->len, algo, VOUCH_HASH_DIHEDRAL, queries,
+                                    VOUCH_DIHEDRAL_N * hb, NULL, NULL, NULL)
+                     : VOUCH_E_NOMEM;
     char detail[256]; /* copied before the worker goes back to the pool */
     snprintf(detail, sizeof detail, "%s", w ? vouch_decoder_errmsg(vd_worker_decoder(w, exact)) : "");
-    vouch_image_clear(&img);
     vd_worker_put(s, w);
     if (rc != VOUCH_OK) {
       free(queries);

@@ -265,6 +265,11 @@ void vd_review_feed(vd_server *s, const char *account);
 
 /* routes */
 vouch_decoder *vd_worker_decoder(vd_worker *w, int exact);
+/* Hashes an encoded image (a request body) with worker w, streaming a JPEG in
+ * exact mode (vouch_hash_encoded()); counts it in the metrics on success.
+ * The decoder's detail stays in vd_worker_decoder(w, exact) until w is put back. */
+int vd_hash_body(vd_server *s, vd_worker *w, int exact, const void *body, size_t len, int algo, unsigned flags,
+                 uint8_t *out, size_t cap, int *quality, uint32_t *width, uint32_t *height);
 enum MHD_Result vd_image_error(struct MHD_Connection *conn, int rc, const char *detail);
 vd_worker *vd_worker_get(vd_server *s);
 void vd_worker_put(vd_server *s, vd_worker *w);

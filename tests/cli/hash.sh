@@ -73,6 +73,16 @@ ls "$T"/f*.jpg > "$T/list"
 $V hash -j 1 - < "$T/list" > "$T/one"
 $V hash -j 4 - < "$T/list" > "$T/four"
 check "threads keep order and results" cmp -s "$T/one" "$T/four"
+# more files than the photo pipeline holds at once (16 per thread), with
+# failures among them: slots are reused many times, order and messages kept
+for i in $(seq 1 150); do echo "$T/f$((i % 40 + 1)).jpg"; done > "$T/long"
+sed -i -e '37s|.*|'"$T"'/missing.jpg|' -e '90s|.*|'"$EX"'/README.md|' "$T/long"
+$V hash -j 1 - < "$T/long" > "$T/one" 2> "$T/one.err"; rc1=$?
+$V hash -j 2 - < "$T/long" > "$T/two" 2> "$T/two.err"; rc2=$?
+check "150 files on 2 threads: same output, messages and status as on 1" \
+  bash -c "cmp -s '$T/one' '$T/two' && cmp -s '$T/one.err' '$T/two.err' && [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ]"
+check "... 148 hashes, 2 failures reported" \
+  bash -c "[ \$(wc -l < '$T/two') -eq 148 ] && [ \$(grep -c . '$T/two.err') -eq 2 ]"
 
 # other algorithms
 for a in phash dhash ahash; do
