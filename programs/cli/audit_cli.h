@@ -21,7 +21,6 @@ int audit_read_all(const char *path, uint8_t **out, size_t *len);
 /* Writes atomically (temp file, fsync, rename); secret keys get mode 0600
  * from creation on.  Reports a failure; returns 0 or -1. */
 int audit_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
-void audit_hex_print(FILE *f, const uint8_t *b, size_t n);
 /* "key":"HEX" and a comma if `comma`. */
 void audit_json_hex(FILE *f, const char *key, const uint8_t *b, size_t n, int comma);
 /* The bytes start like PSI public data (.vpd). */

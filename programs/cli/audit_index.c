@@ -107,9 +107,9 @@ int cli_audit_index_build(const char *table_path, char **list_paths, uint8_t *co
   printf("%s: %zu entries (audited table version %llu, rule %u sources%s), root ", index_out, n,
          (unsigned long long)vouch_audit_db_version(db), p.min_sources,
          p.distinct_jurisdictions ? " in distinct jurisdictions" : "");
-  audit_hex_print(stdout, iroot, 32);
+  cli_hex_out(stdout, iroot, 32);
   printf("\ntable root ");
-  audit_hex_print(stdout, troot, 32);
+  cli_hex_out(stdout, troot, 32);
   printf("%s%s\n", audit_out && !table_path ? " -> " : "", audit_out && !table_path ? audit_out : "");
   ret = CLI_EXIT_OK;
 out:

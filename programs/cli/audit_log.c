@@ -116,7 +116,7 @@ static int log_show(int argc, char **argv) {
       printf("version %llu  time %llu  leaves %llu  live %llu  rule %u%s  root ", (unsigned long long)s.db_version,
              (unsigned long long)s.timestamp, (unsigned long long)s.tree_size, (unsigned long long)s.live_count,
              s.policy.min_sources, s.policy.distinct_jurisdictions ? "/jur" : "");
-      audit_hex_print(stdout, s.root, 32);
+      cli_hex_out(stdout, s.root, 32);
       printf("  proof %zu\n", pn);
     }
   }

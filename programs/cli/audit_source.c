@@ -46,7 +46,7 @@ static int source_keygen(int argc, char **argv) {
   vouch_audit_wipe(sec, sizeof sec);
   if (r == 0) {
     printf("public key ");
-    audit_hex_print(stdout, pub + 76, 32);
+    cli_hex_out(stdout, pub + 76, 32);
     printf("\nwrote %s (secret, 0600) and %s\n", out, pubpath);
   }
   free(pubpath);
@@ -206,7 +206,7 @@ static int source_verify(int argc, char **argv) {
     } else if (rc == VOUCH_OK) {
       printf("%s: ok: %llu %s hashes signed by %s (%s) key ", ops[i], (unsigned long long)l.list.count,
              vouch_algo_name(l.list.algo), l.list.source.name, l.list.source.jurisdiction);
-      audit_hex_print(stdout, l.list.source.pk, 32);
+      cli_hex_out(stdout, l.list.source.pk, 32);
       printf(", list version %llu, %s\n", (unsigned long long)l.list.list_version, l.list.date);
     } else {
       printf("%s: FAILED: %s\n", ops[i], vouch_strerror(rc));

@@ -43,7 +43,7 @@ int audit_build(int argc, char **argv) {
          (unsigned long long)vouch_audit_db_size(db),
          (unsigned long long)(vouch_audit_db_size(db) - (prev ? vouch_audit_db_size(prev) : 0)), (unsigned)k,
          any ? "" : " in distinct jurisdictions");
-  audit_hex_print(stdout, root, 32);
+  cli_hex_out(stdout, root, 32);
   printf("\nwrote %s\n", out);
   ret = CLI_EXIT_OK;
 out:
@@ -105,13 +105,13 @@ int audit_root(int argc, char **argv) {
            (unsigned long long)vouch_audit_db_version(db), vouch_algo_name(vouch_audit_db_algo(db)),
            (unsigned long long)vouch_audit_db_size(db), (unsigned long long)vouch_audit_db_live_count(db),
            p.min_sources, p.distinct_jurisdictions ? " in distinct jurisdictions" : "");
-    audit_hex_print(stdout, root, 32);
+    cli_hex_out(stdout, root, 32);
     printf("\n");
     for (size_t i = 0; i < ns; i++) {
       vouch_audit_source_record r;
       (void)vouch_audit_db_source(db, i, &r);
       printf("source %zu  %s %s ", i, r.source.jurisdiction, r.source.name);
-      audit_hex_print(stdout, r.source.pk, 32);
+      cli_hex_out(stdout, r.source.pk, 32);
       if (r.has_list)
         printf("  list v%llu %s, %llu hashes\n", (unsigned long long)r.list_version, r.date,
                (unsigned long long)r.count);
@@ -170,7 +170,7 @@ int audit_prove(int argc, char **argv) {
     printf("\"path\":[");
     for (size_t i = 0; i < inc.proof_n; i++) {
       printf("%s\"", i ? "," : "");
-      audit_hex_print(stdout, inc.proof + i * 32, 32);
+      cli_hex_out(stdout, inc.proof + i * 32, 32);
       printf("\"");
     }
     printf("]}\n");
@@ -229,10 +229,10 @@ int audit_verify_proof(int argc, char **argv) {
     printf("}\n");
   } else if (rc == VOUCH_OK) {
     printf("ok: ");
-    audit_hex_print(stdout, hash, hb);
+    cli_hex_out(stdout, hash, hb);
     printf(" was added at leaf %llu of version %llu (root ", (unsigned long long)inc.index,
            (unsigned long long)inc.db_version);
-    audit_hex_print(stdout, sth.root, 32);
+    cli_hex_out(stdout, sth.root, 32);
     printf(")\n");
   } else {
     printf("FAILED: %s\n", vouch_strerror(rc));
@@ -286,7 +286,7 @@ int audit_consistency(int argc, char **argv) {
     printf("\"proof\":[");
     for (size_t i = 0; i < pn; i++) {
       printf("%s\"", i ? "," : "");
-      audit_hex_print(stdout, proof + i * 32, 32);
+      cli_hex_out(stdout, proof + i * 32, 32);
       printf("\"");
     }
     printf("],\"removed\":[");
@@ -295,7 +295,7 @@ int audit_consistency(int argc, char **argv) {
            (unsigned long long)na, (unsigned long long)nb);
     for (size_t i = 0; i < pn; i++) {
       printf("proof ");
-      audit_hex_print(stdout, proof + i * 32, 32);
+      cli_hex_out(stdout, proof + i * 32, 32);
       printf("\n");
     }
   }
@@ -311,11 +311,11 @@ int audit_consistency(int argc, char **argv) {
           continue;
         if (json) {
           printf("%s\"", first ? "" : ",");
-          audit_hex_print(stdout, lf.hash, hb);
+          cli_hex_out(stdout, lf.hash, hb);
           printf("\"");
         } else {
           printf("%s ", pass == 0 ? "removed" : "added  ");
-          audit_hex_print(stdout, lf.hash, hb);
+          cli_hex_out(stdout, lf.hash, hb);
           printf("\n");
         }
         first = 0;
@@ -409,7 +409,7 @@ int audit_sign_root(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   printf("signed head of version %llu (%llu leaves) root ", (unsigned long long)sth.db_version,
          (unsigned long long)sth.tree_size);
-  audit_hex_print(stdout, sth.root, 32);
+  cli_hex_out(stdout, sth.root, 32);
   printf(" -> %s\n", out);
   return CLI_EXIT_OK;
 }

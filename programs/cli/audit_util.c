@@ -21,14 +21,9 @@ int audit_write_atomic(const char *path, const void *buf, size_t len, mode_t mod
   return 0;
 }
 
-void audit_hex_print(FILE *f, const uint8_t *b, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    fprintf(f, "%02x", b[i]);
-}
-
 void audit_json_hex(FILE *f, const char *key, const uint8_t *b, size_t n, int comma) {
   fprintf(f, "\"%s\":\"", key);
-  audit_hex_print(f, b, n);
+  cli_hex_out(f, b, n);
   fprintf(f, "\"%s", comma ? "," : "");
 }
 

@@ -229,9 +229,9 @@ int audit_verify(int argc, char **argv) {
     printf("head: version %llu, %llu leaves, %llu live, rule %u sources%s\nroot ", (unsigned long long)sth.db_version,
            (unsigned long long)sth.tree_size, (unsigned long long)sth.live_count, sth.policy.min_sources,
            sth.policy.distinct_jurisdictions ? " in distinct jurisdictions" : "");
-    audit_hex_print(stdout, sth.root, 32);
+    cli_hex_out(stdout, sth.root, 32);
     printf("\nserver key ");
-    audit_hex_print(stdout, sth.server_pk, 32);
+    cli_hex_out(stdout, sth.server_pk, 32);
     printf("\n");
     for (size_t i = 0; i < nrows; i++)
       printf("%-4s %s%s%s\n", check_word(rows[i].v), rows[i].name, rows[i].v > 0 ? ": " : "",
