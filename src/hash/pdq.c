@@ -838,7 +838,7 @@ int vouch__pdq_core_scaled(const vouch__pdq_work *w, const vouch__pdq_input *in,
   float *buf64 = w->buf64, *dct16 = w->dct16, *luma = in->luma, *scratch = in->scratch;
   const vouch_image *img = in->img;
   uint32_t rows = in->rows, cols = in->cols, full_rows = in->full_rows, full_cols = in->full_cols;
-  const int denom = in->denom, simd = w->simd;
+  const int denom = in->denom;
   if (!out || (n_variants != 1 && n_variants != VOUCH_DIHEDRAL_N) || denom < 1)
     return VOUCH_E_INVALID;
   if (img && denom != 1)
@@ -861,7 +861,7 @@ int vouch__pdq_core_scaled(const vouch__pdq_work *w, const vouch__pdq_input *in,
   if (denom == 1) {
     row_source src = {.plane = luma, .cols = c};
 #ifdef VOUCH_HAVE_AVX2_LUMA
-    src.simd = simd && __builtin_cpu_supports("avx2");
+    src.simd = w->simd && __builtin_cpu_supports("avx2");
 #endif
     if (img) {
       src.img = img;
