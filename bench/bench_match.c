@@ -21,26 +21,14 @@
 #include <unistd.h>
 #include "vouch/vouch.h"
 #include "vouch/index.h"
+#include "bench_clock.h"
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+/* wall clock and process CPU time (bench_clock.h) */
+#define now() wall()
+#define cpu_now() proc_cpu()
 
 static uint64_t st = 0x853c49e6748fea9bULL;
-static uint64_t rnd(void) {
-  st ^= st << 13;
-  st ^= st >> 7;
-  st ^= st << 17;
-  return st * 0x2545F4914F6CDD1DULL;
-}
+static uint64_t rnd(void) { return bench_xorshift64(&st) * 0x2545F4914F6CDD1DULL; }
 
 static long proc_kb(const char *file, const char *key) {
   FILE *f = fopen(file, "r");
@@ -157,7 +145,6 @@ int main(int argc, char **argv) {
   }
   double t_open = now() - t0;
   long rss1 = rss_kb(); /* before the second handle maps the file again */
-  (void)cpu_now;
   if (vouch_index_count(idx) != total) {
     fprintf(stderr, "%s: holds %zu entries, not %zu: written with other -n/-q?\n", path,
             vouch_index_count(idx), total);

@@ -21,22 +21,15 @@
 #include <unistd.h>
 #include "vouch/vouch.h"
 #include "vouch/index.h"
+#include "bench_clock.h"
 
 #define QUERY_FRAMES 60
 
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+/* the thread's CPU time (bench_clock.h) */
+#define cpu_now() now()
 
 static uint64_t st = 0x9e3779b97f4a7c15ULL;
-static uint64_t rnd(void) {
-  st ^= st << 13;
-  st ^= st >> 7;
-  st ^= st << 17;
-  return st;
-}
+static uint64_t rnd(void) { return bench_xorshift64(&st); }
 
 static void flip(uint8_t *h, unsigned k) {
   while (k--) {

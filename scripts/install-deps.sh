@@ -10,19 +10,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
   python3-cffi python3-pytest python3-pip \
   dpkg-dev file systemd \
   chromium"
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then exec sudo "$0" "$@"; fi
-  echo "install-deps.sh: must run as root (apt-get)" >&2; exit 2
-fi
-missing=""
-for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing
-fi
+. "$(dirname "$0")/lib/apt.sh"
+# shellcheck disable=SC2086
+apt_install install-deps.sh $PKGS
 # The review console's browser test: puppeteer-core from npm (pinned lockfile)
 sh "$(dirname "$0")/install-browser-deps.sh"

@@ -12,14 +12,7 @@ if [ ! -r "$MODEL" ]; then
   echo "model $MODEL not found (scripts/fetch-model.sh); skipping" >&2
   exit 77
 fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name" >&2; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/lib/check.sh"
 
 # --help and usage errors
 $V classify --help > "$T/help"; check "help exits 0" test $? -eq 0

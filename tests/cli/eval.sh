@@ -8,14 +8,7 @@ set -u
 V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name" >&2; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/lib/check.sh"
 command -v python3 >/dev/null || { echo "python3 needed; skipping"; exit 77; }
 
 # --- usage

@@ -5,14 +5,7 @@ set -u
 V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name" >&2; fail=$((fail + 1)); fi
-}
+. "$(dirname "$0")/lib/check.sh"
 
 # --help and usage errors
 $V hash --help > "$T/help" ; check "help exits 0" test $? -eq 0
