@@ -62,6 +62,7 @@ check "max matches: HMA raw_lookup lists 100 of 150" python3 -c '
 import json,sys; o=json.load(open(sys.argv[1])); assert len(o["matches"])==100, len(o["matches"])' "$T/body"
 
 # attack 4: 32 MiB of empty objects, refused before jansson builds them
+R0=$(rss_mb)
 t0=$(date +%s%N)
 check "attack 4: 32 MiB of {} refused (413)" test "$(code -H "$M" --data-binary @"$T/empties.json" "$U/v1/match")" = 413
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -69,10 +70,15 @@ check "attack 4: ... batch_too_large in ${ms} ms < 5000" sh -c "grep -q batch_to
 H=$(hwm_mb)
 check "attack 4: peak RSS $H MB < 400 MB" test "$H" -lt 400
 R=$(rss_mb)
-if [ "${VOUCH_SANITIZER:-}" = thread ]; then
-  echo "skip: attack 4: memory given back (ThreadSanitizer's allocator keeps freed memory; RSS $R MB)"
+if [ "$S" != 1 ]; then
+  # sanitizer builds (VOUCH_TIME_SCALE > 1): ASan's quarantine and TSan's allocator keep
+  # freed memory, so RSS says nothing about vouchd giving it back (measured under ASan:
+  # 82 MB before, 154 MB after)
+  echo "skip: attack 4: memory given back (a sanitizer's allocator keeps freed memory; RSS $R0 -> $R MB)"
 else
-  check "attack 4: memory given back after the request: RSS $R MB < 150 MB" test "$R" -lt 150
+  # given back: RSS within 24 MB of what it was before the 32 MiB request, and under 150 MB
+  check "attack 4: memory given back after the request: RSS $R MB < $R0 + 24 MB" test "$R" -lt $((R0 + 24))
+  check "attack 4: ... RSS $R MB < 150 MB" test "$R" -lt 150
 fi
 
 # attack 6: 10,000 photos x 8 at radius 64 stop at --max-work-seconds (0.3 here)
