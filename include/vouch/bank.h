@@ -197,6 +197,11 @@ VOUCH_API const char *vouch_bank_errmsg(const vouch_bank *db);
 VOUCH_API int vouch_bank_create(vouch_bank *db, const char *name, int algo);
 /*! vouch_bank_remove() : deletes a bank and all its entries. */
 VOUCH_API int vouch_bank_remove(vouch_bank *db, const char *name);
+/*! vouch_bank_path_redacted() : `path` as messages and logs may show it: a
+ *  postgresql:// URI with its password (user:PASSWORD@ and password=...)
+ *  replaced by "***"; any other path unchanged.  At most cap - 1 bytes and
+ *  a NUL are written (nothing when cap is 0). */
+VOUCH_API void vouch_bank_path_redacted(const char *path, char *out, size_t cap);
 /*! vouch_bank_rename() : gives bank `name` the name `new_name` (the same
  *  rules as vouch_bank_create()); its entries, stored lists and configured
  *  exchanges follow it.  An index built before names the old bank until it

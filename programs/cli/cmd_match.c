@@ -407,7 +407,9 @@ int cmd_match(int argc, char **argv) {
     uint32_t nb = vouch_index_bank_count(idx);
     bank_radius = malloc((nb ? nb : 1) * sizeof *bank_radius);
     if (!bank_radius || vouch_bank_open(&db, db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
-      cli_errorf("%s: %s", db_path, db ? vouch_bank_errmsg(db) : "out of memory");
+      char shown[512];
+      vouch_bank_path_redacted(db_path, shown, sizeof shown);
+      cli_errorf("%s: %s", shown, db ? vouch_bank_errmsg(db) : "out of memory");
       vouch_bank_free(db);
       free(bank_radius);
       vouch_index_free(idx);

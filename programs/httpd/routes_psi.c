@@ -106,7 +106,9 @@ int vd_psi_load(vd_server *s, char *err, size_t errcap) {
     vouch_bank_free(db);
     vouch_psi_server_key_free(key);
     free(pb);
-    snprintf(err, errcap, "%s: cannot create the voucher table", s->db_path);
+    char shown[512];
+    vouch_bank_path_redacted(s->db_path, shown, sizeof shown); /* no password in a log */
+    snprintf(err, errcap, "%s: cannot create the voucher table", shown);
     return -1;
   }
   vouch_bank_free(db);

@@ -42,7 +42,9 @@ static int open_store(const char *db_path, vouch_bank **out, char *err, size_t e
   vouch_bank *bank = NULL;
   int brc = vouch_bank_open(&bank, db_path, VOUCH_BANK_OPEN_CREATE);
   if (brc != VOUCH_OK) {
-    snprintf(err, errcap, "%s: %s: %s", db_path, vouch_strerror(brc), bank ? vouch_bank_errmsg(bank) : "");
+    char shown[512];
+    vouch_bank_path_redacted(db_path, shown, sizeof shown); /* no password in a log */
+    snprintf(err, errcap, "%s: %s: %s", shown, vouch_strerror(brc), bank ? vouch_bank_errmsg(bank) : "");
     vouch_bank_free(bank);
     return -1;
   }

@@ -541,3 +541,48 @@ size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap) {
   return w;
 }
 
+void vouch_bank_path_redacted(const char *path, char *out, size_t cap) {
+  if (!out || cap == 0)
+    return;
+  out[0] = 0;
+  if (!path)
+    return;
+  const size_t skip = !strncmp(path, "postgresql://", 13) ? 13 : !strncmp(path, "postgres://", 11) ? 11 : 0;
+  size_t n = 0;
+  const char *p = path;
+#define PUT(c)                                                                                                   \
+  do {                                                                                                           \
+    if (n + 1 < cap)                                                                                             \
+      out[n++] = (c);                                                                                            \
+  } while (0)
+  if (skip) {
+    /* userinfo: scheme://user:PASSWORD@host..., the last '@' before the path */
+    const char *auth = path + skip, *end = auth + strcspn(auth, "/?#"), *at = NULL;
+    for (const char *q = auth; q < end; q++)
+      if (*q == '@')
+        at = q;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    for (; *p; p++) {
+      if (colon && p == colon + 1) {
+        PUT('*');
+        PUT('*');
+        PUT('*');
+        p = at - 1;
+        continue;
+      }
+      /* ?...&password=VALUE */
+      if (p > end && (p[-1] == '?' || p[-1] == '&') && !strncmp(p, "password=", 9)) {
+        for (const char *k = "password=***"; *k; k++)
+          PUT(*k);
+        p += 9 + strcspn(p + 9, "&#") - 1;
+        continue;
+      }
+      PUT(*p);
+    }
+  } else {
+    for (; *p; p++)
+      PUT(*p);
+  }
+#undef PUT
+  out[n] = 0;
+}

@@ -385,6 +385,34 @@ static void test_roundtrip_formats(void) {
 }
 
 /* Files that are not banks: clean errors. */
+/* Passwords never reach a message: known answers. */
+static void test_path_redacted(void) {
+  static const struct {
+    const char *in, *out;
+  } kat[] = {
+      {"postgresql://alice:s3cret@db.example:5432/vouch?sslmode=require",
+       "postgresql://alice:***@db.example:5432/vouch?sslmode=require"},
+      {"postgresql://alice@db/vouch", "postgresql://alice@db/vouch"},
+      {"postgres://u:p@h/d?password=x&user=y", "postgres://u:***@h/d?password=***&user=y"},
+      {"postgresql://h/d?sslmode=require&password=zz", "postgresql://h/d?sslmode=require&password=***"},
+      {"postgresql:///vouch?host=/tmp/pg", "postgresql:///vouch?host=/tmp/pg"},
+      {"postgresql://a:b@c@d/e", "postgresql://a:***@d/e"},
+      {"/var/lib/vouch/banks.sqlite", "/var/lib/vouch/banks.sqlite"},
+  };
+  char out[128];
+  for (size_t i = 0; i < sizeof kat / sizeof kat[0]; i++) {
+    vouch_bank_path_redacted(kat[i].in, out, sizeof out);
+    CHECK_EQ_STR(out, kat[i].out);
+  }
+  vouch_bank_path_redacted(kat[0].in, out, 10);
+  CHECK_EQ_STR(out, "postgresq");
+  out[0] = 'x';
+  vouch_bank_path_redacted(kat[0].in, out, 0);
+  CHECK(out[0] == 'x');
+  vouch_bank_path_redacted(NULL, out, sizeof out);
+  CHECK_EQ_STR(out, "");
+}
+
 static void test_not_a_bank(void) {
   FILE *f = fopen(tmp_path("junk.sqlite"), "wb");
   REQUIRE(f != NULL);
@@ -897,6 +925,7 @@ int main(void) {
   if (vouch_init() < 0) return 1;
   TT_RUN(test_parser_table);
   TT_RUN(test_bank_basics);
+  TT_RUN(test_path_redacted);
   TT_RUN(test_roundtrip_formats);
   if (!pg_host()) TT_RUN(test_not_a_bank);
   TT_RUN(test_alloc_failures);
