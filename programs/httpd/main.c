@@ -302,7 +302,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vouchd: cannot initialise libcurl\n");
     return 2;
   }
-  const int on_pg = !strncmp(s.db_path, "postgresql://", 13) || !strncmp(s.db_path, "postgres://", 11);
+  const int on_pg = vd_db_is_pg(s.db_path);
   if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
       ((on_pg ? !no_follow : follow_sqlite) && s.index_path && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");

@@ -74,7 +74,11 @@ static void *follow_main(void *arg) {
  * there is no index yet), it rebuilds the index from the enabled banks into
  * INDEX.follow.tmp, renames it over --index and reloads it.  One vouchd per
  * bank file should follow it (no builder lock between processes on SQLite). */
-static int mtime(const char *path, struct timespec *t) {
+int vd_db_is_pg(const char *db_path) {
+  return !strncmp(db_path, "postgresql://", 13) || !strncmp(db_path, "postgres://", 11);
+}
+
+int vd_mtime(const char *path, struct timespec *t) {
   struct stat st;
   if (stat(path, &st) != 0) return -1;
   *t = st.st_mtim;
@@ -91,13 +95,14 @@ static void db_mtime(const vd_server *s, struct timespec *t) {
   char wal[4096];
   t->tv_sec = 0;
   t->tv_nsec = 0;
-  (void)mtime(s->db_path, t);
-  if (snprintf(wal, sizeof wal, "%s-wal", s->db_path) < (int)sizeof wal && mtime(wal, &w) == 0 && later(&w, t)) *t = w;
+  (void)vd_mtime(s->db_path, t);
+  if (snprintf(wal, sizeof wal, "%s-wal", s->db_path) < (int)sizeof wal && vd_mtime(wal, &w) == 0 && later(&w, t))
+    *t = w;
 }
 
-static int sqlite_changed(const vd_server *s) {
+int vd_index_outdated(const vd_server *s) {
   struct timespec ti, td;
-  if (mtime(s->index_path, &ti) != 0) return 1;
+  if (!s->index_path || vd_mtime(s->index_path, &ti) != 0) return 1;
   db_mtime(s, &td);
   return later(&td, &ti);
 }
@@ -108,7 +113,7 @@ static void *follow_sqlite_main(void *arg) {
   snprintf(tmp, sizeof tmp, "%s.follow.tmp", s->index_path);
   while (!atomic_load(&s->follow_stop)) {
     for (int i = 0; i < 10 && !atomic_load(&s->follow_stop); i++) usleep(100000);
-    if (atomic_load(&s->follow_stop) || !sqlite_changed(s)) continue;
+    if (atomic_load(&s->follow_stop) || !vd_index_outdated(s)) continue;
     const double t0 = vd_now();
     /* the index will be dated as the database was before the build read
      * it, so a change committed during the build still looks newer */
@@ -143,8 +148,8 @@ int vd_follow_start(vd_server *s) {
   atomic_store(&s->index_seq, -1LL);
   atomic_store(&s->db_seq, 0LL);
   atomic_store(&s->follow_stop, 0);
-  const int pg = !strncmp(s->db_path, "postgresql://", 13) || !strncmp(s->db_path, "postgres://", 11);
-  if (pthread_create(&s->follow_th, NULL, pg ? follow_main : follow_sqlite_main, s) != 0) return -1;
+  if (pthread_create(&s->follow_th, NULL, vd_db_is_pg(s->db_path) ? follow_main : follow_sqlite_main, s) != 0)
+    return -1;
   s->following = 1;
   return 0;
 }

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include "vouchd.h"
 #include "bodies.h"
@@ -78,11 +77,11 @@ static const hma_signal *signal_by_algo(int algo) {
 /* Does the loaded index serve signal type st?  A vouch index is of one
  * algorithm; an index of video frames is a PDQ index too, told apart by the
  * algorithm of its banks (vd_index_is_video()). */
-static int index_serves(vd_server *s, vd_index_ref *ref, const hma_signal *st) {
+static int index_serves(vd_index_ref *ref, const hma_signal *st) {
   vouch_index *idx = vd_index_handle(ref);
   if (!idx) return 0;
-  if (is_video(st)) return vouch_index_algo(idx) == VOUCH_ALGO_PDQ && vd_index_is_video(s, ref);
-  return vouch_index_algo(idx) == st->algo && !vd_index_is_video(s, ref);
+  if (is_video(st)) return vouch_index_algo(idx) == VOUCH_ALGO_PDQ && vd_index_is_video(ref);
+  return vouch_index_algo(idx) == st->algo && !vd_index_is_video(ref);
 }
 
 static const char *qarg(struct MHD_Connection *conn, const char *k) {
@@ -122,17 +121,6 @@ static int bank_wanted(const char *list, const char *bank) {
 
 /* ---- staleness: HMA answers 503 while its index cache lags the banks ---- */
 
-static int mtime_of(const char *path, struct timespec *ts) {
-  struct stat st;
-  if (stat(path, &st) != 0) return -1;
-  *ts = st.st_mtim;
-  return 0;
-}
-
-static int ts_after(const struct timespec *a, const struct timespec *b) {
-  return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
-}
-
 /* 0 fresh; 1 no index loaded; 2 the bank database (or its WAL) changed after
  * the index file was written. */
 static int index_state(vd_server *s) {
@@ -140,17 +128,9 @@ static int index_state(vd_server *s) {
   vd_index_ref *ref = vd_index_acquire(s);
   if (!ref) return 1;
   vd_index_release(ref);
-  const int pg = !strncmp(s->db_path, "postgresql://", 13) || !strncmp(s->db_path, "postgres://", 11);
-  if (s->following && pg) /* a replica of a PostgreSQL database: its change counter */
+  if (s->following && vd_db_is_pg(s->db_path)) /* a replica of a PostgreSQL database: its change counter */
     return atomic_load(&s->index_seq) >= 0 && atomic_load(&s->index_seq) >= atomic_load(&s->db_seq) ? 0 : 2;
-  struct timespec ti, td;
-  if (!s->index_path || mtime_of(s->index_path, &ti) != 0) return 2;
-  if (mtime_of(s->db_path, &td) == 0 && ts_after(&td, &ti)) return 2;
-  char wal[4096];
-  if (snprintf(wal, sizeof wal, "%s-wal", s->db_path) < (int)sizeof wal && mtime_of(wal, &td) == 0 &&
-      ts_after(&td, &ti))
-    return 2;
-  return 0;
+  return vd_index_outdated(s) ? 2 : 0;
 }
 
 /* /status and /readyz: 503 while the index is not loaded or stale; /livez: always 200. */
@@ -443,7 +423,7 @@ static int search_signal(vd_server *s, struct MHD_Connection *conn, const hma_si
   *out = NULL;
   *nh = 0;
   *ref = vd_index_acquire(s);
-  if (!index_serves(s, *ref, q->st)) {
+  if (!index_serves(*ref, q->st)) {
     vd_index_release(*ref);
     *ref = NULL;
     *ret = vd_send_message(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "index not yet ready");
@@ -680,11 +660,11 @@ static enum MHD_Result route_index_status(vd_server *s, struct MHD_Connection *c
   vd_index_ref *ref = vd_index_acquire(s);
   vouch_index *idx = vd_index_handle(ref);
   struct timespec ti = {0, 0};
-  const int have_time = s->index_path && mtime_of(s->index_path, &ti) == 0;
+  const int have_time = s->index_path && vd_mtime(s->index_path, &ti) == 0;
   json_t *out = json_object();
   for (size_t i = 0; i < HMA_NSIGNALS; i++) {
     if (only && strcmp(only, hma_signals[i].name) != 0) continue;
-    const int present = index_serves(s, ref, &hma_signals[i]);
+    const int present = index_serves(ref, &hma_signals[i]);
     size_t size = present ? vouch_index_count(idx) : 0;
     vouch_vpdq_db *vdb = NULL;
     if (present && is_video(&hma_signals[i])) /* videos, not frames */

@@ -19,7 +19,7 @@ struct vd_index_ref {
   pthread_mutex_t vdb_mu;
   vouch_vpdq_db *vdb;
   int vdb_rc;
-  int kind; /* 0 not judged yet, 1 photos, 2 video frames (vd_index_is_video) */
+  int video; /* an index of video frames (judged at load from --db's bank algorithms) */
   /* each index bank's own radius (vouch bank radius), UINT_MAX for none,
    * read from --db at load; nown: how many have one */
   unsigned *radius;
@@ -41,25 +41,18 @@ static int vpdq_bank(void *ctx, const vouch_bank_info *i) {
   return 0;
 }
 
-int vd_index_is_video(vd_server *s, vd_index_ref *r) {
-  if (!r) return 0;
-  pthread_mutex_lock(&r->vdb_mu);
-  if (!r->kind) {
-    /* video frames when every bank of the index is a vpdq bank of --db */
-    vouch_bank *db = NULL;
-    const uint32_t nb = vouch_index_bank_count(r->idx);
-    int all = nb > 0 && vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK;
-    for (uint32_t b = 0; all && b < nb; b++) {
-      int v = 0;
-      all = vouch_bank_list(db, vouch_index_bank_name(r->idx, b), vpdq_bank, &v) == VOUCH_OK && v;
-    }
-    vouch_bank_free(db);
-    r->kind = all ? 2 : 1;
+/* Video frames when every bank of the index is a vpdq bank of `db`. */
+static int index_of_videos(vouch_bank *db, const vouch_index *idx) {
+  const uint32_t nb = vouch_index_bank_count(idx);
+  int all = db && nb > 0;
+  for (uint32_t b = 0; all && b < nb; b++) {
+    int v = 0;
+    all = vouch_bank_list(db, vouch_index_bank_name(idx, b), vpdq_bank, &v) == VOUCH_OK && v;
   }
-  const int video = r->kind == 2;
-  pthread_mutex_unlock(&r->vdb_mu);
-  return video;
+  return all;
 }
+
+int vd_index_is_video(const vd_index_ref *r) { return r && r->video; }
 
 vd_index_ref *vd_index_acquire(vd_server *s) {
   pthread_mutex_lock(&s->index_mu);
@@ -106,14 +99,18 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
   pthread_mutex_init(&r->vdb_mu, NULL);
   r->vdb = NULL;
   r->vdb_rc = VOUCH_OK;
-  r->kind = 0;
   /* the banks' own radii: without them (no bank file, out of memory) every
    * bank is matched at the request's radius */
   r->nown = 0;
   r->radius = malloc(((size_t)vouch_index_bank_count(idx) + 1) * sizeof *r->radius);
   vouch_bank *db = NULL;
-  if (r->radius && vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK)
+  if (vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
+    vouch_bank_free(db);
+    db = NULL;
+  }
+  if (r->radius && db)
     (void)vouch_bank_radii(db, idx, UINT_MAX, r->radius, vouch_index_bank_count(idx), &r->nown);
+  r->video = index_of_videos(db, idx);
   vouch_bank_free(db);
   /* Once published, idx may be replaced and freed by a concurrent reload
    * (SIGHUP and a rebuild request at once): read it before, and update the

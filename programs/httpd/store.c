@@ -30,7 +30,7 @@ int vd_role_from_name(const char *name) {
  * token hashes and vouchers) or a postgresql:// database. */
 static int open_store(const char *db_path, vouch_bank **out, char *err, size_t errcap) {
   *out = NULL;
-  if (strncmp(db_path, "postgresql://", 13) && strncmp(db_path, "postgres://", 11)) {
+  if (!vd_db_is_pg(db_path)) {
     /* SQLite gives its -wal and -shm files the database file's mode */
     int fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) close(fd);

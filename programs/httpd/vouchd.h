@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include "vouch/vouch.h"
@@ -199,6 +200,12 @@ int vd_route_served(const vd_server *s, int route, const char *url);
 /* replica.c: follow a PostgreSQL database's changes, rebuilding --index */
 int vd_follow_start(vd_server *s);
 void vd_follow_stop(vd_server *s);
+/* replica.c: is --db a postgresql:// URI; a file's modification time (0 or -1);
+ * is --index missing, or older than the SQLite --db or its WAL (what /status
+ * calls stale and --follow rebuilds after)? */
+int vd_db_is_pg(const char *db_path);
+int vd_mtime(const char *path, struct timespec *t);
+int vd_index_outdated(const vd_server *s);
 void vd_watchdog_stop(vd_server *s);
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);
@@ -221,8 +228,8 @@ vd_index_ref *vd_index_acquire(vd_server *s);
 void vd_index_release(vd_index_ref *r);
 vouch_index *vd_index_handle(vd_index_ref *r);
 /* Is the index one of video frames (all its banks vpdq banks in --db)?
- * Judged once per loaded index; 0 without an index. */
-int vd_index_is_video(vd_server *s, vd_index_ref *r);
+ * Judged when it is loaded; 0 without an index. */
+int vd_index_is_video(const vd_index_ref *r);
 int vd_index_reload(vd_server *s, char *err, size_t errcap);
 void vd_index_drop(vd_server *s);
 enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r);
