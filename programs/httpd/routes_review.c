@@ -51,12 +51,8 @@ static const char reviewers_schema[] =
  * SHA-256 by index leaks nothing a guesser could use. */
 int vd_review_token_check(vd_server *s, const char *header, char *name, unsigned *bucket) {
   name[0] = 0;
-  if (strncmp(header, "Bearer ", 7) != 0) return VD_ROLE_NONE;
-  const char *tok = header + 7;
-  size_t len = strlen(tok);
-  if (len < 8 || len > 256) return VD_ROLE_NONE;
   uint8_t h[32];
-  crypto_hash_sha256(h, (const unsigned char *)tok, len);
+  if (vd_bearer_hash(header, h) != 0) return VD_ROLE_NONE;
   *bucket = h[0];
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;

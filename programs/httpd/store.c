@@ -118,13 +118,18 @@ int vd_tokens_load(vd_server *s, char *err, size_t errcap) {
   return 0;
 }
 
-int vd_token_check(vd_server *s, const char *header, char *account, unsigned *bucket) {
-  if (strncmp(header, "Bearer ", 7) != 0) return VD_ROLE_NONE;
+int vd_bearer_hash(const char *header, uint8_t h[32]) {
+  if (strncmp(header, "Bearer ", 7) != 0) return -1;
   const char *tok = header + 7;
   size_t len = strlen(tok);
-  if (len < 8 || len > 256) return VD_ROLE_NONE;
-  uint8_t h[32];
+  if (len < 8 || len > 256) return -1;
   crypto_hash_sha256(h, (const unsigned char *)tok, len);
+  return 0;
+}
+
+int vd_token_check(vd_server *s, const char *header, char *account, unsigned *bucket) {
+  uint8_t h[32];
+  if (vd_bearer_hash(header, h) != 0) return VD_ROLE_NONE;
   int role = VD_ROLE_NONE;
   account[0] = 0;
   *bucket = h[0];
