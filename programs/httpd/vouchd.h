@@ -219,10 +219,10 @@ double vd_now(void);
 /* store.c: tokens (hashed at rest) in the service database */
 int vd_store_init(const char *db_path, char *err, size_t errcap);
 int vd_tokens_load(vd_server *s, char *err, size_t errcap);
-/* -> role, VD_ROLE_NONE if unknown; a device token's account is copied to account[160] */
-/* store.c: the SHA-256 of the token of an "Authorization: Bearer TOKEN" value
+/* The SHA-256 of the token of an "Authorization: Bearer TOKEN" value
  * (8..256 characters); -1 for any other value. */
 int vd_bearer_hash(const char *header, uint8_t h[32]);
+/* -> role, VD_ROLE_NONE if unknown; a device token's account is copied to account[160] */
 int vd_token_check(vd_server *s, const char *header_value, char *account, unsigned *bucket);
 int vd_cmd_token(int argc, char **argv);
 
