@@ -17,6 +17,7 @@
 
 #include "eval_internal.h"
 #include "vouch/video.h"
+#include "video/video_internal.h"
 
 static const char *const edit_names[VOUCH_VEDIT_COUNT] = {"recode", "bitrate-low", "half-size", "crop", "logo",
                                                            "clip"};
@@ -42,27 +43,13 @@ typedef struct {
   vouch_vpdq *out;
 } edit_job;
 
-static int push_frame(vouch_vpdq *h, const vouch_vpdq_frame *f) {
-  if (h->n == h->cap) {
-    size_t nc = h->cap ? 2 * h->cap : 64;
-    if (nc > VOUCH_VPDQ_MAX_FRAMES) nc = VOUCH_VPDQ_MAX_FRAMES;
-    if (h->n == nc) return VOUCH_E_VIDEO_TOO_LONG;
-    vouch_vpdq_frame *g = vouch__realloc(h->frames, nc * sizeof *g);
-    if (!g) return VOUCH_E_NOMEM;
-    h->frames = g;
-    h->cap = nc;
-  }
-  h->frames[h->n++] = *f;
-  return VOUCH_OK;
-}
-
 /* A decoded frame of the re-encoded video: hashed when vPDQ selects it. */
 static int hash_output(void *ctx, const vouch_video_frame *f) {
   edit_job *j = ctx;
   if (f->index % j->step != 0) return VOUCH_OK;
   vouch_vpdq_frame hf = {.frame = f->index, .seconds = (float)f->index / j->fps};
   int rc = vouch_vpdq_hash_rgb(f->rgb, f->stride, f->width, f->height, hf.hash, &hf.quality);
-  return rc == VOUCH_OK ? push_frame(j->out, &hf) : rc;
+  return rc == VOUCH_OK ? vouch__vpdq_push(j->out, &hf) : rc;
 }
 
 /* The edited frame of `src` (w x h RGB24, `stride`) into j->buf. */
@@ -152,6 +139,7 @@ int vouch_eval_video_edited(const char *path, const vouch_video_opts *opts, int 
     rc = vouch_video_recoder_push(j.rec, e, e == f.rgb ? f.stride : (size_t)3 * j.w, hash_output, &j);
   }
   if (rc == VOUCH_OK) rc = vouch_video_recoder_finish(j.rec, hash_output, &j);
+  if (rc == VOUCH_E_LIMIT) rc = VOUCH_E_VIDEO_TOO_LONG; /* more frames than a vPDQ holds */
   if (rc == VOUCH_OK && out->n == 0) rc = VOUCH_E_VIDEO_CORRUPT;
   if (rc == VOUCH_OK) {
     out->width = j.w;

@@ -57,7 +57,7 @@ void vouch_vpdq_clear(vouch_vpdq *h) {
   memset(h, 0, sizeof *h);
 }
 
-static int push_frame(vouch_vpdq *h, const vouch_vpdq_frame *f) {
+int vouch__vpdq_push(vouch_vpdq *h, const vouch_vpdq_frame *f) {
   if (h->n == h->cap) {
     if (h->cap >= VOUCH_VPDQ_MAX_FRAMES) return VOUCH_E_LIMIT;
     size_t cap = h->cap ? h->cap * 2 : 256;
@@ -101,7 +101,7 @@ int vouch_vpdq_hash_video(vouch_video *v, double seconds_per_hash, vouch_vpdq *o
     if (!selected) continue;
     vouch_vpdq_frame hf = {.frame = f.index, .seconds = (float)f.index / fps_f};
     rc = hash_rgb(work, f.rgb, f.stride, f.width, f.height, hf.hash, &hf.quality);
-    if (rc == VOUCH_OK) rc = push_frame(out, &hf);
+    if (rc == VOUCH_OK) rc = vouch__vpdq_push(out, &hf);
     if (rc != VOUCH_OK) break;
   }
   if (rc == VOUCH_E_LIMIT) rc = VOUCH_E_VIDEO_TOO_LONG;
@@ -224,7 +224,7 @@ static int parse_json(const char *text, size_t len, vouch_vpdq *out, size_t *lin
     f.quality = (int)quality;
     /* -0.0 passes the sign test but would print as "-0.000" (found by fuzz_vpdq_text) */
     f.seconds = secs == 0 ? 0.0f : (float)secs;
-    rc = push_frame(out, &f);
+    rc = vouch__vpdq_push(out, &f);
     if (rc != VOUCH_OK) break;
   }
   json_decref(root);
@@ -338,7 +338,7 @@ static int parse_compact(const char *text, size_t len, vouch_vpdq *out, size_t *
       break;
     }
     f.quality = (int)q;
-    rc = push_frame(out, &f);
+    rc = vouch__vpdq_push(out, &f);
   }
   json_decref(root);
   if (rc != VOUCH_OK && line) *line = 1;
@@ -375,7 +375,7 @@ int vouch_vpdq_parse(const char *text, size_t len, vouch_vpdq *out, size_t *line
         rc = VOUCH_E_HASH_PARSE;
         break;
       }
-      rc = push_frame(out, &f);
+      rc = vouch__vpdq_push(out, &f);
       if (rc != VOUCH_OK) break;
     }
     p = nl ? nl + 1 : end;
