@@ -67,6 +67,8 @@ typedef struct cli_paths {
   size_t n, cap;
 } cli_paths;
 void cli_paths_free(cli_paths *p);
+/* Keeps the first n paths (all when there are fewer), freeing the others. */
+void cli_paths_truncate(cli_paths *p, size_t n);
 /* Adds the operands: a file, a directory (walked in sorted order when
  * recursive; an error otherwise), or "-" (one path per line on stdin).
  * Files found by walking are marked in `walked`: a non-image among them is

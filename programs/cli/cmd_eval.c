@@ -623,10 +623,7 @@ int cmd_eval(int argc, char **argv) {
 
   int bad = cli_paths_collect(&paths, argv + optind, argc - optind, 1);
   if (bad) goto done;
-  if (o.limit && paths.n > o.limit) {
-    for (size_t i = o.limit; i < paths.n; i++) free(paths.v[i]);
-    paths.n = o.limit;
-  }
+  if (o.limit) cli_paths_truncate(&paths, o.limit);
   if (paths.n < 2) {
     cli_errorf("need at least 2 photos, found %zu", paths.n);
     goto done;

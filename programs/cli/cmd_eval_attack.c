@@ -547,10 +547,7 @@ int cmd_eval_attack(int argc, char **argv) {
   } else {
     cli_paths paths = {0};
     if (cli_paths_collect(&paths, argv + optind, argc - optind, 1) == 0) {
-      if (o.limit && paths.n > o.limit) {
-        for (size_t i = o.limit; i < paths.n; i++) free(paths.v[i]);
-        paths.n = o.limit;
-      }
+      if (o.limit) cli_paths_truncate(&paths, o.limit);
       status = run_pairs(&o, &paths, dec, h, tf);
     }
     cli_paths_free(&paths);

@@ -235,7 +235,7 @@ int cmd_eval_video(int argc, char **argv) {
     cli_paths_free(&paths);
     return 2;
   }
-  if (o.limit && paths.n > o.limit) paths.n = o.limit; /* cli_paths_free frees by cap */
+  if (o.limit) cli_paths_truncate(&paths, o.limit);
   vouch_video_silence_log();
   const double t0 = cli_now();
   vouch_vpdq *orig = calloc(paths.n ? paths.n : 1, sizeof *orig);

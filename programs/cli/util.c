@@ -57,6 +57,13 @@ void cli_paths_free(cli_paths *p) {
   memset(p, 0, sizeof *p);
 }
 
+void cli_paths_truncate(cli_paths *p, size_t n) {
+  for (size_t i = n; i < p->n; i++)
+    free(p->v[i]);
+  if (n < p->n)
+    p->n = n;
+}
+
 static int paths_push_flag(cli_paths *p, const char *s, int walked) {
   if (p->n == p->cap) {
     size_t nc = p->cap ? p->cap * 2 : 64;

@@ -28,6 +28,9 @@ assert e["recode"]["matched"] == 2 and e["recode"]["recall"] == 1.0, o
 assert e["bitrate-low"]["matched"] == 2, o
 assert o["unrelated_pairs"] == 0 and all(x["false_matches"] == 0 for x in e.values()), o
 PY
+# --limit keeps the first videos (sorted by path) and frees the rest
+$V eval video --related '' --edits recode --limit 1 --json "$G/h264.mp4" "$G/mpeg4.avi" > "$T/l.json"; check "--limit 1 exits 0" test $? -eq 0
+check "... one video" python3 -c "import json; assert json.load(open('$T/l.json'))['videos'] == 1"
 # without --related the two (one test pattern) match each other: false matches, counted
 $V eval video --edits recode --json "$G/h264.mp4" "$G/mpeg4.avi" > "$T/f.json"
 check "one source without --related: both ordered pairs match" python3 -c "
