@@ -59,19 +59,15 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *cls) {
   return rc ? 0 : n; /* 0 aborts the transfer */
 }
 
-unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *err, size_t errcap) {
-  memset(out, 0, sizeof *out);
+/* Parses url into u and checks it (http or https, a --fetch-allow host); 0
+ * or an HTTP status with err set. */
+static unsigned check_url(const vd_server *s, CURLU *u, const char *url, char *err, size_t errcap) {
   if (!s->fetch_allow || !*s->fetch_allow) {
     snprintf(err, errcap, "url fetching is off in this vouchd (start it with --fetch-allow HOSTS)");
     return MHD_HTTP_FORBIDDEN;
   }
-  CURLU *u = curl_url();
   char *scheme = NULL, *host = NULL;
   unsigned status = 0;
-  if (!u) {
-    snprintf(err, errcap, "out of memory");
-    return MHD_HTTP_SERVICE_UNAVAILABLE;
-  }
   if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
     snprintf(err, errcap, "url is not a valid absolute URL");
@@ -85,6 +81,34 @@ unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *er
   }
   curl_free(scheme);
   curl_free(host);
+  return status;
+}
+
+unsigned vd_fetch_url_check(const vd_server *s, const char *url, char *err, size_t errcap) {
+  CURLU *u = curl_url();
+  if (!u) {
+    snprintf(err, errcap, "out of memory");
+    return MHD_HTTP_SERVICE_UNAVAILABLE;
+  }
+  unsigned status = check_url(s, u, url, err, errcap);
+  char *user = NULL;
+  if (!status && curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+    snprintf(err, errcap, "url must not hold a user name or password (they belong in the credentials)");
+    status = MHD_HTTP_BAD_REQUEST;
+  }
+  curl_free(user);
+  curl_url_cleanup(u);
+  return status;
+}
+
+unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *err, size_t errcap) {
+  memset(out, 0, sizeof *out);
+  CURLU *u = curl_url();
+  if (!u) {
+    snprintf(err, errcap, "out of memory");
+    return MHD_HTTP_SERVICE_UNAVAILABLE;
+  }
+  unsigned status = check_url(s, u, url, err, errcap);
   if (status) {
     curl_url_cleanup(u);
     return status;

@@ -1,6 +1,15 @@
 /* programs/httpd/hma_parse.c -- see hma_parse.h. */
 #include <string.h>
+#include <time.h>
 #include "hma_parse.h"
+
+/* A-Z, 0-9, '_', 1..128 bytes; a leading digit only when digit_first. */
+static int upper_name_ok(const char *name, int digit_first) {
+  if (!name || !*name || (!digit_first && *name >= '0' && *name <= '9') || strlen(name) > 128) return 0;
+  for (const char *p = name; *p; p++)
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) return 0;
+  return 1;
+}
 
 int vd_hma_list_next(const char **cursor, const char **item, size_t *len) {
   const char *p = *cursor;
@@ -30,12 +39,9 @@ int vd_hma_list_has(const char *list, const char *item, size_t len) {
   return 0;
 }
 
-int vd_hma_bank_name_ok(const char *name) {
-  if (!name || !*name || (*name >= '0' && *name <= '9') || strlen(name) > 128) return 0;
-  for (const char *p = name; *p; p++)
-    if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) return 0;
-  return 1;
-}
+int vd_hma_bank_name_ok(const char *name) { return upper_name_ok(name, 0); }
+
+int vd_hma_exchange_name_ok(const char *name) { return upper_name_ok(name, 1); }
 
 /* Copies the part of *p up to '/' or the end into out[cap]; -1 if too long. */
 static int take(const char **p, char *out, size_t cap) {
@@ -58,5 +64,67 @@ int vd_hma_split_path(const char *path, vd_hma_path *out) {
   if (!*p) return 0;
   p++;
   if (take(&p, out->sub, sizeof out->sub) != 0 || !out->sub[0] || *p) return -1;
+  return 0;
+}
+
+int vd_hma_split_named(const char *path, const char *prefix, char *name, size_t ncap, char *sub, size_t scap) {
+  const size_t pl = strlen(prefix);
+  if (ncap == 0 || scap == 0 || strncmp(path, prefix, pl) != 0) return -1;
+  const char *p = path + pl;
+  sub[0] = 0;
+  if (take(&p, name, ncap) != 0 || !name[0]) return -1;
+  if (!*p) return 0;
+  p++; /* '/' */
+  if (take(&p, sub, scap) != 0 || !sub[0] || *p) return -1;
+  return 0;
+}
+
+/* n decimal digits at *p into *v; -1 if fewer */
+static int digits(const char **p, int n, int *v) {
+  *v = 0;
+  for (int i = 0; i < n; i++, (*p)++) {
+    if (**p < '0' || **p > '9') return -1;
+    *v = *v * 10 + (**p - '0');
+  }
+  return 0;
+}
+
+static int iso_ts(const char *s, long long *out) {
+  int y, mo, d, h, mi, se;
+  const char *p = s;
+  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d) ||
+      (*p != 'T' && *p != ' ') || (++p, digits(&p, 2, &h)) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
+      digits(&p, 2, &se))
+    return -1;
+  if (*p == '.') {
+    p++;
+    if (*p < '0' || *p > '9') return -1;
+    while (*p >= '0' && *p <= '9') p++;
+  }
+  if (strcmp(p, "Z") != 0 && strcmp(p, "+0000") != 0 && strcmp(p, "+00:00") != 0) return -1;
+  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60) return -1;
+  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = se};
+  *out = (long long)timegm(&tm);
+  return 0;
+}
+
+int vd_hma_checkpoint_ts(const char *cp, long long *out) {
+  if (!cp || !*cp) return -1;
+  if (iso_ts(cp, out) == 0) return 0;
+  /* a number: digits, optionally a fraction, then the end or a ',' */
+  const char *p = cp;
+  long long v = 0;
+  if (*p < '0' || *p > '9') return -1;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (v > (9223372036854775807LL - 9) / 10) return -1;
+    v = v * 10 + (*p - '0');
+  }
+  if (*p == '.') {
+    p++;
+    while (*p >= '0' && *p <= '9') p++;
+  }
+  if (*p && *p != ',') return -1;
+  *out = v;
   return 0;
 }

@@ -22,4 +22,18 @@ typedef struct {
 /* Splits "bank/NAME[/ACTION[/SUB]]" (the path after "/c/"); -1 when it is
  * not of that form or a part is too long. */
 int vd_hma_split_path(const char *path, vd_hma_path *out);
+
+/* HMA's exchange names (POST /c/exchanges, "bank"): 'A'-'Z', '0'-'9', '_',
+ * 1..128 bytes (a leading digit is allowed, unlike a bank's). */
+int vd_hma_exchange_name_ok(const char *name);
+/* Splits PREFIX NAME[/SUB] (e.g. "exchange/NAME/status" with prefix
+ * "exchange/"): NAME and SUB non-empty and free of '/', copied into
+ * name[ncap] and sub[scap] (sub "" when absent); -1 when path is not of that
+ * form or a part is too long. */
+int vd_hma_split_named(const char *path, const char *prefix, char *name, size_t ncap, char *sub, size_t scap);
+/* An exchange checkpoint as a Unix time, as HMA's checkpoint_ts: a number
+ * (its integer part; text after a ',' ignored, as python-threatexchange reads
+ * TAT's) or an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.fff](Z|+0000|+00:00)".
+ * 0 and *out, or -1 for anything else. */
+int vd_hma_checkpoint_ts(const char *cp, long long *out);
 #endif

@@ -64,6 +64,9 @@ static const char usage[] =
   "  --sync-every S       sync each exchange configured in --db (vouch exchange add) every S\n"
   "                       seconds, on a background thread, and rebuild --index after a sync that\n"
   "                       changed a bank; state at GET /v1/exchanges (docs/exchanges.md)\n"
+  "  --exchange-credentials DIR  where HMA's POST /c/exchanges/api/NAME stores an exchange\n"
+  "                       type's credentials (DIR/NAME.cred, mode 0600); without it they\n"
+  "                       cannot be set over HTTP (docs/hma.md)\n"
   "  --no-access-log      no JSON access log line per request on stderr\n"
   "  --no-auth            accept requests without tokens (local experiments only)\n"
   "  --roles LIST         route families this replica serves, of hash,match,curate,vouchers\n"
@@ -137,7 +140,7 @@ int main(int argc, char **argv) {
     {"fetch-allow", required_argument, NULL, 'F'}, {"fetch-timeout", required_argument, NULL, 'O'},
     {"no-follow", no_argument, NULL, 'Z'},         {"roles", required_argument, NULL, 'Y'},
     {"follow", no_argument, NULL, 0x101},
-    {"sync-every", required_argument, NULL, 0x100},
+    {"sync-every", required_argument, NULL, 0x100}, {"exchange-credentials", required_argument, NULL, 0x102},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -173,6 +176,14 @@ int main(int argc, char **argv) {
       if (!ok) goto bad;
       break;
     case 0x100: s.sync_every = (unsigned)parse_size(optarg, 1, 86400 * 30, &ok); if (!ok) goto bad; break;
+    case 0x102: { /* stored in configured exchanges, so absolute */
+      struct stat dst;
+      if (!(s.exchange_creds = realpath(optarg, NULL)) || stat(s.exchange_creds, &dst) != 0 || !S_ISDIR(dst.st_mode)) {
+        fprintf(stderr, "vouchd: --exchange-credentials %s: not a directory\n", optarg);
+        return 2;
+      }
+      break;
+    }
     case 'l': listen = optarg; break;
     case 'P': port_file = optarg; break;
     case 't': s.threads = (unsigned)parse_size(optarg, 1, 256, &ok); if (!ok) goto bad; break;

@@ -15,6 +15,7 @@
  *   POST   /c/bank/NAME/signal {"pdq":HEX}, POST /c/bank/NAME/content (multipart, or ?url=)
  *   DELETE /c/bank/NAME/content/ID
  *   GET    /c/signal_type
+ *   /c/exchanges..., /c/exchange/...       routes_hma_exchange.c
  *
  * These requests go through the same admission, limits, worker pool and
  * auth as the /v1 routes (http.c); only /status is answered on the
@@ -1091,6 +1092,7 @@ enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const ch
   if (!strcmp(url, "/m/compare") && post) return route_compare(conn, r);
   if (!strcmp(url, "/m/index/status") && get) return route_index_status(s, conn);
   if (!strcmp(url, "/h/hash") && (get || post)) return route_hash(s, conn, r, post);
+  if (!strncmp(url, "/c/", 3) && vd_hma_exchange_path(url + 3)) return vd_route_hma_exchange(s, conn, url + 3, method, r);
   if (!strncmp(url, "/c/", 3)) return route_curation(s, conn, url + 3, method, r);
   return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %s", method, url);
 }

@@ -27,6 +27,7 @@ typedef struct xstate {
   double next_at;          /* vd_now() time of the next sync */
   unsigned long runs, failures;
   int64_t last_start, last_end; /* Unix seconds, 0 = never */
+  int64_t run_start;       /* Unix seconds the sync in progress began */
   int last_rc;
   char last_error[VOUCH_EXCHANGE_ERRMSG_MAX];
   vouch_exchange_stats last;
@@ -292,6 +293,7 @@ static void *sync_main(void *arg) {
       char name[NAME_CAP];
       memcpy(name, due->name, sizeof name);
       due->running = 1;
+      due->run_start = (int64_t)time(NULL);
       due->due_now = 0;
       pthread_mutex_unlock(&y->mu);
       run_one(y, name);
@@ -350,6 +352,33 @@ void vd_sync_stop(vd_server *s) {
   free(y->x);
   free(y);
   s->sync = NULL;
+}
+
+int vd_sync_state_of(vd_server *s, const char *name, vd_sync_state *out) {
+  vd_sync *y = s->sync;
+  int rc = -1;
+  memset(out, 0, sizeof *out);
+  if (!y)
+    return -1;
+  pthread_mutex_lock(&y->mu);
+  for (size_t i = 0; i < y->n && rc != 0; i++) {
+    const xstate *e = &y->x[i];
+    if (strcmp(e->name, name) != 0)
+      continue;
+    *out = (vd_sync_state){e->running, e->running ? e->run_start : 0, e->runs, e->last_rc == VOUCH_OK, e->last_end};
+    rc = 0;
+  }
+  pthread_mutex_unlock(&y->mu);
+  return rc;
+}
+
+void vd_sync_poke(vd_server *s) {
+  vd_sync *y = s->sync;
+  if (!y)
+    return;
+  pthread_mutex_lock(&y->mu);
+  pthread_cond_signal(&y->cv);
+  pthread_mutex_unlock(&y->mu);
 }
 
 /* ---------------------------------------------------------------- GET/POST /v1/exchanges */

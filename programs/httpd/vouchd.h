@@ -97,6 +97,7 @@ typedef struct vd_server {
   const char *fetch_allow; /* hosts HMA's ?url= may fetch from (comma-separated); NULL = no fetching */
   double fetch_timeout;    /* seconds for one such fetch */
   unsigned sync_every;     /* seconds between syncs of each configured exchange; 0 = none (sync.c) */
+  const char *exchange_creds; /* absolute directory of the credentials HMA's /c/exchanges/api/NAME sets; NULL = none */
   struct vd_sync *sync;
   /* state */
   struct MHD_Daemon *mhd;
@@ -301,12 +302,35 @@ void vd_fetch_cleanup(void);
 /* 0 with out->data (caller frees) filled; else the HTTP status to answer
  * with and a message in err. */
 unsigned vd_fetch(const vd_server *s, const char *url, vd_fetched *out, char *err, size_t errcap);
+/* vd_fetch()'s check of a URL without fetching it, also refusing a
+ * user:password in it: 0 or an HTTP status with err set. */
+unsigned vd_fetch_url_check(const vd_server *s, const char *url, char *err, size_t errcap);
 
 /* sync.c: scheduled exchange syncs (--sync-every) and GET/POST /v1/exchanges */
 int vd_sync_start(vd_server *s); /* no thread without --sync-every; -1 if it cannot start */
 void vd_sync_stop(vd_server *s); /* cancels a sync in progress and joins the thread */
 enum MHD_Result vd_route_exchanges(vd_server *s, struct MHD_Connection *conn, const char *url,
                                    const char *method);
+/* One exchange's sync as the sync thread last saw it (HMA's fetch status). */
+typedef struct {
+  int running;          /* a sync of it is in progress */
+  int64_t running_since; /* Unix seconds, when running */
+  unsigned long runs;   /* syncs finished since vouchd started */
+  int last_ok;          /* the last one succeeded (runs > 0) */
+  int64_t last_end;     /* Unix seconds it ended, 0 = never */
+} vd_sync_state;
+/* 0 with *out filled when the sync thread knows exchange `name`; -1 when it
+ * does not (no --sync-every, or not seen yet). */
+int vd_sync_state_of(vd_server *s, const char *name, vd_sync_state *out);
+/* Wakes the sync thread to re-read the configured exchanges (a new one is
+ * synced at once); a no-op without --sync-every. */
+void vd_sync_poke(vd_server *s);
+
+/* routes_hma_exchange.c: HMA's exchange routes (/c/exchanges..., /c/exchange/...);
+ * path is the part after "/c/". */
+int vd_hma_exchange_path(const char *path);
+enum MHD_Result vd_route_hma_exchange(vd_server *s, struct MHD_Connection *conn, const char *path, const char *method,
+                                      vd_request *r);
 
 /* routes_hma.c: HMA 2.x's routes (/status, /m/, /h/, /c/) */
 int vd_hma_route(const char *url);                     /* 1 if url is one of them */
