@@ -204,7 +204,8 @@ check "tat credentials (a login)" \
 check "create NC_X" test "$(post "$A" "{\"api\":\"ncmec\",\"bank\":\"NC_X\",\"api_json\":{\"environment\":\"https://report.cybertip.org/hashsharing\",\"url\":\"http://127.0.0.1:$NCP\"}}" POST $U/c/exchanges)" = 201
 check "create SN_X" test "$(post "$A" "{\"api\":\"stop_ncii\",\"bank\":\"SN_X\",\"api_json\":{\"url\":\"http://127.0.0.1:$SNP/v1\"}}" POST $U/c/exchanges)" = 201
 check "create TAT_X" test "$(post "$A" "{\"api\":\"tat\",\"bank\":\"TAT_X\",\"api_json\":{\"url\":\"http://127.0.0.1:$TAP/api/hash-list\"}}" POST $U/c/exchanges)" = 201
-check "NC_X synced" wait_status 20 NC_X 'o["last_fetch_succeeded"] is True and o["fetched_items"]>0 and o["checkpoint_ts"]>0'
+# NCMEC: the checkpoint is the largest maxTimestamp, 2026-11-03T08:00:00Z
+check "NC_X synced" wait_status 20 NC_X 'o["last_fetch_succeeded"] is True and o["fetched_items"]>0 and o["checkpoint_ts"]==1793692800'
 check "SN_X synced" wait_status 20 SN_X 'o["last_fetch_succeeded"] is True and o["fetched_items"]>0 and o["checkpoint_ts"]==1764950000'
 check "TAT_X synced" wait_status 20 TAT_X 'o["last_fetch_succeeded"] is True and o["fetched_items"]>0 and o["checkpoint_ts"]==1764100000'
 check "... TAT logged in with the stored login" grep -q "^POST /token-auth/tcap/ password,.*username" "$T/tat.log"

@@ -5,7 +5,11 @@
  * by vd_hma_list_has(); a split path is rebuilt byte for byte from its parts,
  * each part NUL-terminated, non-empty where given and free of '/'; a name
  * accepted as a bank name holds only A-Z, 0-9 and '_' and does not start
- * with a digit. */
+ * with a digit; an exchange name likewise, a leading digit allowed; an
+ * exchange path "exchange/NAME[/SUB]" is rebuilt from its parts; a
+ * checkpoint read as a time came from digits (optionally a fraction, then
+ * a ',' or the end) or an ISO 8601 UTC time, and a number's value is its
+ * leading digits. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +48,32 @@ static void check_name(const char *s) {
     if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) abort();
 }
 
+static void check_named(const char *s) {
+  char name[16], sub[8];
+  if (vd_hma_split_named(s, "exchange/", name, sizeof name, sub, sizeof sub) != 0) return;
+  if (!name[0] || strchr(name, '/') || strchr(sub, '/')) abort();
+  char back[64];
+  snprintf(back, sizeof back, "exchange/%s%s%s", name, sub[0] ? "/" : "", sub);
+  if (strcmp(back, s) != 0) abort();
+}
+
+static void check_exchange_name(const char *s) {
+  if (!vd_hma_exchange_name_ok(s)) return;
+  if (!*s || strlen(s) > 128) abort();
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_')) abort();
+}
+
+static void check_checkpoint(const char *s) {
+  long long t;
+  if (vd_hma_checkpoint_ts(s, &t) != 0) return;
+  if (s[0] < '0' || s[0] > '9') abort();
+  if (strlen(s) >= 19 && s[4] == '-') return; /* an ISO time */
+  long long v = 0;
+  for (const char *p = s; *p >= '0' && *p <= '9'; p++) v = v * 10 + (*p - '0');
+  if (v != t || t < 0) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *s = malloc(size + 1);
   if (!s) return 0;
@@ -52,6 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_list(s);
   check_path(s);
   check_name(s);
+  check_named(s);
+  check_exchange_name(s);
+  check_checkpoint(s);
   free(s);
   return 0;
 }
