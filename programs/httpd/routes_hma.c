@@ -746,6 +746,7 @@ typedef struct {
   int64_t id;
   int enabled, found;
   int64_t disabled_until;
+  char ext_id[256]; /* the entry's id text ("" when none or longer) */
 } find_one;
 
 static int find_entry(void *ctx, const vouch_bank_entry *e) {
@@ -756,6 +757,8 @@ static int find_entry(void *ctx, const vouch_bank_entry *e) {
     memcpy(f->hash, e->hash, e->hash_bytes < sizeof f->hash ? e->hash_bytes : sizeof f->hash);
     f->enabled = e->enabled;
     f->disabled_until = e->disabled_until;
+    f->ext_id[0] = 0;
+    if (e->ext_id && strlen(e->ext_id) < sizeof f->ext_id) strcpy(f->ext_id, e->ext_id);
     f->found = 1;
     return 1; /* stop */
   }
@@ -854,10 +857,12 @@ static int bank_exists(vouch_bank *db, const char *name, int *rc) {
   return found;
 }
 
-/* GET /c/bank/NAME/content/ID: HMA's BankContent for a vouch entry:
- * disable_until_ts is the entry's disabled_until (0: none), and "enabled"
- * (vouch's own flag, which HMA lacks) is false for an entry removed with
- * DELETE. */
+/* GET /c/bank/NAME/content/ID: HMA's BankContent for a vouch entry.
+ * disable_until_ts has HMA's magic values: 0 for a disabled entry (vouch's
+ * enabled flag off, as after DELETE), 1 for an enabled one, else the time
+ * the entry is kept out of index builds until.  "enabled" (vouch's flag,
+ * which HMA lacks) is shown too; "metadata" holds HMA's content_id (the
+ * entry's id text) when it has one. */
 static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, const char *name, int64_t id) {
   int rc;
   if (!bank_exists(db, name, &rc)) return bank_fail(conn, rc, db, name);
@@ -867,10 +872,13 @@ static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, 
   if (!f.found) return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "content '%lld' not found", (long long)id);
   json_t *bank = json_array();
   vouch_bank_list(db, name, bank_cfg, bank);
-  json_t *o = json_pack("{s:I,s:I,s:{},s:n,s:O,s:b}", "id", (json_int_t)f.id, "disable_until_ts",
-                        (json_int_t)f.disabled_until, "collab_metadata", "original_media_uri",
-                        "bank", json_array_get(bank, 0), "enabled", f.enabled);
+  const int64_t until = !f.enabled ? 0 : f.disabled_until > 1 ? f.disabled_until : 1;
+  json_t *o = json_pack("{s:I,s:I,s:{},s:n,s:O,s:b}", "id", (json_int_t)f.id, "disable_until_ts", (json_int_t)until,
+                        "collab_metadata", "original_media_uri", "bank", json_array_get(bank, 0), "enabled", f.enabled);
   json_decref(bank);
+  int with_md;
+  if (f.ext_id[0] && parse_bool(qarg(conn, "include_metadata"), 1, &with_md) == 0 && with_md)
+    json_object_set_new(o, "metadata", json_pack("{s:s}", "content_id", f.ext_id));
   int with;
   if (parse_bool(qarg(conn, "include_signals"), 0, &with) == 0 && with) {
     const hma_signal *st = signal_by_algo(bank_algo(db, name));
@@ -886,9 +894,10 @@ static enum MHD_Result get_content(struct MHD_Connection *conn, vouch_bank *db, 
   return vd_send_json(conn, MHD_HTTP_OK, o);
 }
 
-/* PUT /c/bank/NAME/content/ID {"disable_until_ts": T}: keeps the entry out
- * of index builds until T (0 clears it; at most five years ahead, as HMA);
- * {"enabled": bool} (vouch's addition) sets its enabled flag. */
+/* PUT /c/bank/NAME/content/ID {"disable_until_ts": T}, with HMA's magic
+ * values: 0 disables the entry, 1 enables it, a later time enables it and
+ * keeps it out of index builds until then (at most five years ahead, as
+ * HMA).  {"enabled": bool} (vouch's addition) sets its enabled flag alone. */
 #define VD_HMA_MAX_DISABLE_S (5LL * 366 * 24 * 3600)
 static enum MHD_Result put_content(struct MHD_Connection *conn, vouch_bank *db, const char *name, const char *sub,
                                    json_t *doc) {
@@ -918,7 +927,9 @@ static enum MHD_Result put_content(struct MHD_Connection *conn, vouch_bank *db, 
     if (rc != VOUCH_OK) return bank_fail(conn, rc, db, name);
   }
   if (ts) {
-    rc = vouch_bank_entry_disable_until(db, name, VOUCH_SELECT_ENTRY_ID, sub, (int64_t)until, &changed);
+    rc = vouch_bank_entry_set_enabled(db, name, VOUCH_SELECT_ENTRY_ID, sub, until != 0, &changed);
+    if (rc == VOUCH_OK)
+      rc = vouch_bank_entry_disable_until(db, name, VOUCH_SELECT_ENTRY_ID, sub, until > 1 ? (int64_t)until : 0, &changed);
     if (rc == VOUCH_E_NOT_FOUND || (rc == VOUCH_OK && !changed))
       return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "content '%s' not found", sub);
     if (rc != VOUCH_OK) return bank_fail(conn, rc, db, name);

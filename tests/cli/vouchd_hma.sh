@@ -55,7 +55,7 @@ check "add signal" test "$(code -H "$A" -X POST -H 'Content-Type: application/js
 check "... id and signal" py 'assert o["signals"]=={"pdq":"'$WEE'"} and isinstance(o["id"],int), o'
 ID_WEE=$(py 'print(o["id"])')
 check "get content" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/$ID_BRIDGE?include_signals=true")" = 200
-check "... BankContent shape with signals" py 'assert o["id"]=='$ID_BRIDGE' and o["bank"]=={"name":"TEST_BANK","matching_enabled_ratio":1.0} and o["disable_until_ts"]==0 and o["signals"]=={"pdq":"'$BRIDGE'"}, o'
+check "... BankContent shape with signals" py 'assert o["id"]=='$ID_BRIDGE' and o["bank"]=={"name":"TEST_BANK","matching_enabled_ratio":1.0} and o["disable_until_ts"]==1 and o["signals"]=={"pdq":"'$BRIDGE'"}, o'
 check "get content without signals" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/$ID_BRIDGE")" = 200
 check "... no signals key" py 'assert "signals" not in o, o'
 check "get unknown content 404" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/99999")" = 404
@@ -65,12 +65,14 @@ check "PUT content: negative disable_until_ts 400" test "$(code -H "$A" -X PUT -
 UNTIL=$(( $(date +%s) + 365 * 86400 ))
 check "PUT content disable_until_ts a year ahead" test "$(code -H "$A" -X PUT -d "{\"disable_until_ts\":$UNTIL}" $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
 check "... echoed" py 'assert o["disable_until_ts"]=='$UNTIL' and o["enabled"] is True, o'
-check "PUT content disable_until_ts 0 clears it" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":0}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
-check "... cleared" py 'assert o["disable_until_ts"]==0, o'
+check "PUT content disable_until_ts 0 disables it (HMA's DISABLED)" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":0}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "... disabled, 0" py 'assert o["disable_until_ts"]==0 and o["enabled"] is False, o'
+check "PUT content disable_until_ts 1 enables it (HMA's ENABLED)" test "$(code -H "$A" -X PUT -d '{"disable_until_ts":1}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
+check "... enabled, 1, the year-ahead time cleared" py 'assert o["disable_until_ts"]==1 and o["enabled"] is True, o'
 check "PUT content enabled false (vouch's flag)" test "$(code -H "$A" -X PUT -d '{"enabled":false}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
 check "... disabled" py 'assert o["enabled"] is False, o'
 check "PUT content enabled true" test "$(code -H "$A" -X PUT -d '{"enabled":true}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
-check "... enabled" py 'assert o["enabled"] is True and o["disable_until_ts"]==0, o'
+check "... enabled" py 'assert o["enabled"] is True and o["disable_until_ts"]==1, o'
 check "PUT unknown content 404" test "$(code -H "$A" -X PUT -d '{"enabled":true}' $U/c/bank/TEST_BANK/content/99999)" = 404
 check "content POST with neither url nor upload 400" test "$(code -H "$A" -X POST -d '{}' $U/c/bank/TEST_BANK/content)" = 400
 check "bad signal 400" test "$(code -H "$A" -X POST -d '{"pdq":"abc"}' $U/c/bank/TEST_BANK/signal)" = 400
@@ -166,13 +168,15 @@ check "... text" grep -qx 'INDEX-STALE' "$T/body"
 check "disable bridge for a day" test "$(code -H "$A" -X PUT -d "{\"disable_until_ts\":$(( $(date +%s) + 86400 ))}" $U/c/bank/TEST_BANK/content/$ID_BRIDGE)" = 200
 check "delete content" test "$(code -H "$A" -X DELETE $U/c/bank/TEST_BANK/content/$ID_WEE)" = 200
 check "... {deleted:1}" py 'assert o=={"deleted":1}, o'
+check "... kept, disabled: disable_until_ts 0 (HMA's DISABLED)" test "$(code -H "$R" $U/c/bank/TEST_BANK/content/$ID_WEE)" = 200
+check "... 0" py 'assert o["disable_until_ts"]==0 and o["enabled"] is False, o'
 check "rebuild" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
 check "status fresh again" test "$(code $U/status)" = 200
 check "deleted content no longer matches" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$WEE")" = 200
 check "... none" py 'assert o=={"matches":[]}, o'
 check "content disabled until tomorrow is out of the index" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 200
 check "... none" py 'assert o=={"matches":[]}, o'
-check "clear it and rebuild" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X PUT -d '{\"disable_until_ts\":0}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)\" = 200 && test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X POST $U/v1/index/rebuild)\" = 200"
+check "clear it and rebuild" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X PUT -d '{\"disable_until_ts\":1}' $U/c/bank/TEST_BANK/content/$ID_BRIDGE)\" = 200 && test \"\$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X POST $U/v1/index/rebuild)\" = 200"
 check "bridge matches again" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 200
 check "... {matches:[id]}" py 'assert o=={"matches":['$ID_BRIDGE']}, o'
 check "delete bank" test "$(code -H "$A" -X DELETE $U/c/bank/OFF_BANK)" = 200
@@ -223,6 +227,10 @@ check "bank content by url" test "$(code -H "$A" -X POST "$U/c/bank/TEST_BANK/co
 check "... wee's PDQ" py 'assert o["signals"]=={"pdq":"'$WEE'"}, o'
 check "bank content by url with metadata" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d '{"metadata":{"content_id":"1197433091","json":{"asdf":{}}}}' "$U/c/bank/TEST_BANK/content?url=$W/bridge-blurred.jpg&content_type=photo")" = 200
 check "... content_id kept as the entry's id text" sh -c "$V bank export --db '$DB' TEST_BANK --format csv | grep -q '^$BLUR,1197433091,'"
+ID_BLUR=$(py 'print(o["id"])')
+check "... and shown as HMA's metadata" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/$ID_BLUR")" = 200
+check "... {content_id}" py 'assert o["metadata"]=={"content_id":"1197433091"}, o'
+check "... not with include_metadata=false" test "$(code -H "$R" "$U/c/bank/TEST_BANK/content/$ID_BLUR?include_metadata=false")$(py 'print("metadata" in o)')" = 200False
 check "unexpected metadata key 400" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d '{"metadata":{"invalid_metadata":5}}' "$U/c/bank/TEST_BANK/content?url=$W/bridge-blurred.jpg&content_type=photo")" = 400
 check "host not in --fetch-allow (localhost) 403" test "$(code -H "$M" "$U/h/hash?url=http://localhost:${W##*:}/bridge.jpg")" = 403
 check "file:// refused 400" test "$(code -H "$M" "$U/h/hash?url=file:///etc/passwd")" = 400
