@@ -3,7 +3,7 @@
  * HMA's paths, parameters and response shapes (docs/hma.md maps each one):
  *
  *   GET    /status, /readyz                 "I-AM-ALIVE" / "READY", or 503 while no index is loaded or it is stale
- *   GET    /livez                           "OK"
+ *   GET    /livez, /status/live             "OK", "I-AM-ALIVE"
  *   GET    /m/raw_lookup?signal_type&signal[&include_distance][&banks]
  *   GET    /m/lookup?signal_type&signal[&banks]  or  ?url[&content_type]  (fetch.c, --fetch-allow)
  *   POST   /m/lookup                        multipart/form-data, field "photo"
@@ -134,11 +134,13 @@ static int index_state(vd_server *s) {
   return vd_index_outdated(s) ? 2 : 0;
 }
 
-/* /status and /readyz: 503 while the index is not loaded or stale; /livez: always 200. */
+/* /status and /readyz: 503 while the index is not loaded or stale; /livez
+ * ("OK") and HMA's /status/live ("I-AM-ALIVE"): always 200. */
 enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn, const char *url) {
   static const char *const text[] = {"I-AM-ALIVE", "INDEX-NOT-LOADED", "INDEX-STALE", "READY", "OK"};
   int st = 4;
-  if (strcmp(url, "/livez") != 0) {
+  if (!strcmp(url, "/status/live")) st = 0;
+  else if (strcmp(url, "/livez") != 0) {
     st = index_state(s);
     if (st == 0 && !strcmp(url, "/readyz")) st = 3;
   }
@@ -1078,7 +1080,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
 /* ---- the hooks http.c calls ---- */
 
 int vd_hma_health(const char *url) {
-  return !strcmp(url, "/status") || !strcmp(url, "/readyz") || !strcmp(url, "/livez");
+  return !strcmp(url, "/status") || !strcmp(url, "/status/live") || !strcmp(url, "/readyz") || !strcmp(url, "/livez");
 }
 
 int vd_hma_route(const char *url) {

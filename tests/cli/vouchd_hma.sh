@@ -18,6 +18,8 @@ BLUR=$($V hash --exact "$EX/bridge-blurred.jpg" | awk '{print $1}')
 check "status 503 before an index is loaded" test "$(code $U/status)" = 503
 check "... INDEX-NOT-LOADED" grep -qx 'INDEX-NOT-LOADED' "$T/body"
 check "readyz 503 too" test "$(code $U/readyz)" = 503
+check "status/live 200 without an index (HMA's liveness check)" test "$(code $U/status/live)" = 200
+check "... I-AM-ALIVE" grep -qx 'I-AM-ALIVE' "$T/body"
 check "livez 200 OK" test "$(code $U/livez)" = 200
 check "... OK" grep -qx 'OK' "$T/body"
 
