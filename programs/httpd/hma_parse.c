@@ -1,6 +1,5 @@
 /* programs/httpd/hma_parse.c -- see hma_parse.h. */
 #include <string.h>
-#include <time.h>
 #include "hma_parse.h"
 
 /* A-Z, 0-9, '_', 1..128 bytes; a leading digit only when digit_first. */
@@ -104,8 +103,13 @@ static int iso_ts(const char *s, long long *out) {
   if (strcmp(p, "Z") != 0 && strcmp(p, "+0000") != 0 && strcmp(p, "+00:00") != 0) return -1;
   static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60) return -1;
-  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = se};
-  *out = (long long)timegm(&tm);
+  const int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (y < 1970 || (mo == 2 && d == 29 && !leap)) return -1;
+  /* days before the year (leap years counted up to y - 1), then before the month */
+  static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  const long long ly = (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400 - (1969 / 4 - 1969 / 100 + 1969 / 400);
+  const long long days = 365LL * (y - 1970) + ly + before[mo - 1] + (mo > 2 && leap) + (d - 1);
+  *out = days * 86400LL + h * 3600LL + mi * 60LL + se;
   return 0;
 }
 
