@@ -162,7 +162,12 @@ typedef struct {
   char *data;
   size_t len, cap, limit;
   int oom;
+  int want_meta;  /* keep the plain field "metadata" (HMA's form metadata) */
+  char *meta;     /* its text, at most UPLOAD_META_MAX bytes */
+  size_t meta_len, meta_cap;
+  int meta_big;   /* it was longer */
 } upload;
+#define UPLOAD_META_MAX 65536
 
 /* libmicrohttpd calls this for each piece of each part.  A file starts at
  * offset 0 with a field or file name unlike the last one, or after bytes of
@@ -173,7 +178,14 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
                                    uint64_t off, size_t size) {
   upload *u = cls;
   (void)kind, (void)content_type, (void)transfer_encoding;
-  if (!filename || !key) return MHD_YES; /* plain form fields are ignored, as HMA does */
+  if (!filename || !key) { /* plain form fields: only HMA's "metadata" is read, where asked for */
+    if (u->want_meta && key && !strcmp(key, "metadata")) {
+      const int rc = vd_buf_append(&u->meta, &u->meta_len, &u->meta_cap, UPLOAD_META_MAX, data, size);
+      if (rc == -1) u->meta_big = 1;
+      if (rc == -2) u->oom = 1;
+    }
+    return MHD_YES;
+  }
   if (off == 0 && (u->files == 0 || u->cur > 0 || strcmp(u->key, key) != 0 ||
                    strncmp(u->fname, filename, sizeof u->fname - 1) != 0)) {
     if (++u->files > 1) return MHD_NO; /* one file per request */
@@ -274,10 +286,12 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
 }
 
 /* Hashes the one file of a multipart/form-data body; its field name is the
- * content type, as in HMA. */
+ * content type, as in HMA.  With meta (may be NULL), the text of a plain
+ * field "metadata" goes to *meta (caller frees; NULL when absent). */
 static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r, hma_sig *sig, size_t *nsig,
-                       enum MHD_Result *ret) {
-  upload u = {.limit = r->len};
+                       enum MHD_Result *ret, char **meta) {
+  upload u = {.limit = r->len, .want_meta = meta != NULL};
+  if (meta) *meta = NULL;
   struct MHD_PostProcessor *pp = MHD_create_post_processor(conn, 16384, upload_part, &u);
   const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (!pp || !ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0) {
@@ -292,6 +306,8 @@ static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r,
     *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
   else if (u.files > 1)
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Only one file allowed per request");
+  else if (u.meta_big)
+    *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "metadata form field over %u bytes", UPLOAD_META_MAX);
   else if (u.bad_key)
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: (a field name that long)");
   else if (pr != MHD_YES || fin != MHD_YES || u.files == 0)
@@ -300,6 +316,19 @@ static int hash_upload(vd_server *s, struct MHD_Connection *conn, vd_request *r,
   else
     rc = hash_media(s, conn, u.key, u.data ? u.data : "", u.len, sig, nsig, ret);
   free(u.data);
+  if (rc == 0 && meta && u.meta) {
+    *meta = u.meta; /* NUL-terminated below */
+    u.meta = NULL;
+    if (vd_buf_append(meta, &u.meta_len, &u.meta_cap, u.meta_len + 1, "", 1) != 0) {
+      free(*meta);
+      *meta = NULL;
+      sigs_clear(sig, *nsig);
+      *nsig = 0;
+      *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+      rc = -1;
+    }
+  }
+  free(u.meta);
   return rc;
 }
 
@@ -558,7 +587,7 @@ static enum MHD_Result route_lookup_post(vd_server *s, struct MHD_Connection *co
   hma_sig sig[HMA_NSIGNALS];
   size_t ns;
   enum MHD_Result ret;
-  if (hash_upload(s, conn, r, sig, &ns, &ret) != 0) return ret;
+  if (hash_upload(s, conn, r, sig, &ns, &ret, NULL) != 0) return ret;
   return lookup_media(s, conn, sig, ns, NULL);
 }
 
@@ -583,7 +612,7 @@ static enum MHD_Result route_hash(vd_server *s, struct MHD_Connection *conn, vd_
   enum MHD_Result ret;
   const char *url = qarg(conn, "url");
   if (!post && !url) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "url is required");
-  if ((post ? hash_upload(s, conn, r, sig, &ns, &ret) : hash_url(s, conn, url, sig, &ns, &ret)) != 0) return ret;
+  if ((post ? hash_upload(s, conn, r, sig, &ns, &ret, NULL) : hash_url(s, conn, url, sig, &ns, &ret)) != 0) return ret;
   json_t *out = json_object();
   int oom = 0;
   for (size_t i = 0; i < ns; i++) {
@@ -1037,16 +1066,25 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     hma_sig sig[HMA_NSIGNALS];
     size_t ns;
     const char *url = qarg(conn, "url"), *cid = NULL;
+    char *form_meta = NULL;
+    json_t *form_doc = NULL;
     const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (url && ctype && strstr(ctype, "json")) doc = load_json(r); /* metadata comes with ?url= (HMA) */
     if (!bank_exists(db, name, &rc)) ret = bank_fail(conn, rc, db, name); /* before the upload is hashed */
     else if (add_metadata(conn, doc, &cid, &ret) != 0) {
     } else if (!url && !(ctype && !strncasecmp(ctype, "multipart/form-data", 19)))
       ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Neither `url` nor multipart file upload was received");
-    else if ((url ? hash_url(s, conn, url, sig, &ns, &ret) : hash_upload(s, conn, r, sig, &ns, &ret)) == 0) {
-      ret = add_signals(conn, db, name, sig, ns, cid);
+    else if ((url ? hash_url(s, conn, url, sig, &ns, &ret) : hash_upload(s, conn, r, sig, &ns, &ret, &form_meta)) == 0) {
+      /* a multipart upload's metadata comes as a form field of JSON text (HMA) */
+      json_error_t jerr;
+      json_t *md = form_meta ? json_loadb(form_meta, strlen(form_meta), JSON_DECODE_ANY, &jerr) : NULL;
+      if (form_meta && !md) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "metadata form field must be valid JSON");
+      else if (md && (form_doc = json_pack("{s:o}", "metadata", md)) && add_metadata(conn, form_doc, &cid, &ret) != 0) {
+      } else ret = add_signals(conn, db, name, sig, ns, cid);
       sigs_clear(sig, ns);
     }
+    free(form_meta);
+    json_decref(form_doc);
   } else if (*name && !strcmp(action, "content") && *sub) {
     /* vouch keeps entries for the audit trail: "deleting" disables the entry,
      * which leaves the index at the next rebuild */

@@ -53,6 +53,14 @@ check "rename it back" test "$(code -H "$A" -X PUT -d '{"name":"OFF_BANK"}' $U/c
 check "add content by upload" test "$(code -H "$A" -F "photo=@$EX/bridge.jpg" $U/c/bank/TEST_BANK/content)" = 200
 check "... {id, signals:{pdq}} with the reference PDQ" py 'assert set(o)=={"id","signals"} and o["signals"]=={"pdq":"'$BRIDGE'"}, o'
 ID_BRIDGE=$(py 'print(o["id"])')
+check "add content by upload with HMA's metadata form field" test "$(code -H "$A" -F "photo=@$EX/bridge-rotated.jpg" -F 'metadata={"content_id":"form-id-7"}' $U/c/bank/OFF_BANK/content)" = 200
+ID_ROT=$(py 'print(o["id"])')
+check "... content_id kept" test "$(code -H "$R" "$U/c/bank/OFF_BANK/content/$ID_ROT")" = 200
+check "... as metadata" py 'assert o["metadata"]=={"content_id":"form-id-7"}, o'
+check "metadata form field not JSON: 400" test "$(code -H "$A" -F "photo=@$EX/bridge-rotated.jpg" -F 'metadata={oops' $U/c/bank/OFF_BANK/content)" = 400
+check "... HMA's message" py 'assert o=={"message":"metadata form field must be valid JSON"}, o'
+check "metadata form field with an unexpected key: 400" test "$(code -H "$A" -F "photo=@$EX/bridge-rotated.jpg" -F 'metadata={"invalid_metadata":5}' $U/c/bank/OFF_BANK/content)" = 400
+check "metadata form field not an object: 400" test "$(code -H "$A" -F "photo=@$EX/bridge-rotated.jpg" -F 'metadata=5' $U/c/bank/OFF_BANK/content)" = 400
 check "add signal" test "$(code -H "$A" -X POST -H 'Content-Type: application/json' -d "{\"pdq\":\"$WEE\"}" $U/c/bank/TEST_BANK/signal)" = 200
 check "... id and signal" py 'assert o["signals"]=={"pdq":"'$WEE'"} and isinstance(o["id"],int), o'
 ID_WEE=$(py 'print(o["id"])')
