@@ -28,6 +28,7 @@
 #include "vouch/errors.h"
 #include "vouch/hash.h"
 #include "vouch/psi.h"
+#include "vouch/bank.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,11 +64,27 @@ VOUCH_API size_t vouch_second_list_count(const vouch_second_list *l);
 VOUCH_API int vouch_second_list_get(const vouch_second_list *l, size_t i, const uint8_t **pdq,
                                     const uint8_t **second);
 
+/*! vouch_second_list_add_bank() :
+ *  Adds the enabled entries of the PDQ bank `name` of `b` (NULL: of every
+ *  enabled PDQ bank) to `*l` (a new list when *l is NULL), each with the
+ *  second hash its source supplied at import (the second_hash column,
+ *  vouch/bank.h) or with none.  An entry with none is still the matched
+ *  entry when it is the nearest: its payloads get VOUCH_DERIV_UNKNOWN.
+ *  Which wins for one PDQ hash: the bank's second hash, then one from a
+ *  parsed list (vouch_second_list_parse()), then none.  On failure a list
+ *  made here is freed and *l is NULL again; a given list may have grown.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND (no bank `name`),
+ *           VOUCH_E_ALGO_MISMATCH (`name` is not a PDQ bank), VOUCH_E_LIMIT,
+ *           VOUCH_E_NOMEM, VOUCH_E_DB, VOUCH_E_DB_CORRUPT, VOUCH_E_INVALID. */
+VOUCH_API int vouch_second_list_add_bank(vouch_second_list **l, vouch_bank *b, const char *name);
+
 /*! vouch_second_list_verdict() :
  *  The second-hash verdict for an opened payload: its derivative against the
  *  second hash of the entry nearest its PDQ hash, if one lies within
- *  `radius` (ties: the first in the list).  A payload that is not PDQ, or
- *  has no such entry, or no derivative, is VOUCH_DERIV_UNKNOWN.  `score`
+ *  `radius` (ties: an entry with a bank's second hash, then one with a
+ *  list's, then the first in the list).  A payload that is not PDQ, or
+ *  has no such entry, or no derivative, or whose entry has no second hash,
+ *  is VOUCH_DERIV_UNKNOWN.  `score`
  *  (may be NULL) receives vouch_derivative_score() or -1 when unknown;
  *  `entry` (may be NULL) the entry's position or SIZE_MAX.  `l` may be NULL
  *  (an empty list).

@@ -33,7 +33,11 @@ static const char bank_usage[] =
   "          Deleted or withdrawn entries of an exchange page disable the entry\n"
   "          (a tombstone is kept) and a page's checkpoint is stored for the\n"
   "          source (see 'bank checkpoint').  A hash already in the bank gets the\n"
-  "          new source added.  Bad lines are reported (with line numbers) and\n"
+  "          new source added.  A second_hash column (JSON Lines: field) gives\n"
+  "          the entry's second hash, as 'vouch hash --derivative' prints it; a\n"
+  "          row that has one sets it, the newest import winning ('psi open\n"
+  "          --db' and vouchd check opened payloads against it).\n"
+  "          Bad lines are reported (with line numbers) and\n"
   "          skipped; --strict imports nothing if any line is bad.  An import\n"
   "          that takes nothing from a non-empty list fails (exit 2) and says why.\n"
   "          One transaction: an interrupted import leaves the bank unchanged.\n"
@@ -65,8 +69,9 @@ static const char bank_usage[] =
   "          unless --prune, which also deletes those that no other stored list\n"
   "          attests and that have no other source.  One transaction.\n"
   "  export  --db DB NAME [--format hex|csv|jsonl] [-o FILE]\n"
-  "          csv: hash,id,sources,tags,enabled,added_at,entry (vouchd's export\n"
-  "          is the same)\n"
+  "          csv: hash,id,sources,tags,enabled,added_at,entry,second_hash\n"
+  "          (vouchd's export is the same); jsonl: second_hash when the entry\n"
+  "          has one\n"
   "  checkpoint --db DB NAME --source S\n"
   "          the checkpoint and next page last stored by importing an exchange\n"
   "          page with source S (pages imported without --source: ncmec,\n"
@@ -520,6 +525,11 @@ static int export_entry(void *vctx, const vouch_bank_entry *e) {
     if (e->sources) { fputs(",\"source\":", c->f); cli_json_string(c->f, e->sources); }
     if (e->tags) { fputs(",\"tags\":", c->f); cli_json_string(c->f, e->tags); }
     if (e->disabled_until) fprintf(c->f, ",\"disabled_until\":%lld", (long long)e->disabled_until);
+    if (e->second) {
+      char sec[2 * VOUCH_DERIV_HASH_BYTES + 1];
+      vouch_hash_to_hex(e->second, VOUCH_DERIV_HASH_BYTES, sec, sizeof sec);
+      fprintf(c->f, ",\"second_hash\":\"%s\"", sec);
+    }
     fprintf(c->f, ",\"enabled\":%s,\"added_at\":%lld}\n", e->enabled ? "true" : "false",
             (long long)e->added_at);
   }

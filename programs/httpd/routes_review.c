@@ -213,6 +213,7 @@ struct vd_review_ctx {
   vd_server *s;
   vouch_review *rv;           /* NULL when the store cannot be opened: no queueing */
   vouch_second_list *seconds; /* NULL: none known */
+  vouch_bank *bank;           /* the entries' own second hashes; NULL when it cannot be opened */
   vd_index_ref *index;        /* NULL: no index loaded */
   size_t counts[3];           /* by vouch_deriv_verdict */
 };
@@ -227,6 +228,10 @@ vd_review_ctx *vd_review_ctx_new(vd_server *s) {
   } else if (vouch_review_seconds(c->rv, &c->seconds) != VOUCH_OK) {
     c->seconds = NULL;
   }
+  if (vouch_bank_open(&c->bank, s->db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
+    vouch_bank_free(c->bank);
+    c->bank = NULL;
+  }
   c->index = vd_index_acquire(s);
   return c;
 }
@@ -234,6 +239,7 @@ vd_review_ctx *vd_review_ctx_new(vd_server *s) {
 void vd_review_ctx_free(vd_review_ctx *c) {
   if (!c) return;
   vouch_second_list_free(c->seconds);
+  vouch_bank_free(c->bank);
   vouch_review_free(c->rv);
   if (c->index) vd_index_release(c->index);
   free(c);
@@ -249,12 +255,31 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t n) {
   vd_utf8_scrub(dst);
 }
 
+/* The matched entry's own second hash, from the bank (vd_review_payload). */
+typedef struct entry_second {
+  const uint8_t *hash;
+  size_t hash_len;
+  uint8_t second[VOUCH_DERIV_HASH_BYTES];
+  int found;
+} entry_second;
+
+static int on_entry_second(void *ctx, const vouch_bank_entry *e) {
+  entry_second *es = ctx;
+  /* the index was built from this database: its entry numbers are the bank's,
+   * but an index from elsewhere must not lend another entry's second hash */
+  if (e->second && e->hash_bytes == es->hash_len && !memcmp(e->hash, es->hash, es->hash_len)) {
+    memcpy(es->second, e->second, VOUCH_DERIV_HASH_BYTES);
+    es->found = 1;
+  }
+  return 0;
+}
+
 void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_payload *pl, json_t *match) {
   if (!c) return;
   int score = -1;
   const int radius = (int)vouch_default_radius(pl->algo);
-  const int verdict = vouch_second_list_verdict(c->seconds, pl, (unsigned)radius, &score, NULL);
-  c->counts[verdict]++;
+  entry_second es;
+  memset(&es, 0, sizeof es);
   vouch_review_item it;
   memset(&it, 0, sizeof it);
   it.account = account;
@@ -264,8 +289,6 @@ void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_pa
   it.thumb_w = pl->thumb_w;
   it.thumb_h = pl->thumb_h;
   it.thumb = pl->thumb;
-  it.verdict = verdict;
-  it.score = score;
   it.distance = -1;
   /* the matched entry: the nearest in the loaded index within the default radius */
   char bank[VOUCH_REVIEW_TEXT_MAX], ext[VOUCH_REVIEW_TEXT_MAX], src[VOUCH_REVIEW_TEXT_MAX];
@@ -285,9 +308,19 @@ void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_pa
       it.entry_id = ext;
       it.source = src;
       it.distance = m[0].distance;
+      es.hash = e.hash;
+      es.hash_len = pl->hash_len;
+      if (c->bank) (void)vouch_bank_entry_get(c->bank, (int64_t)e.entry_id, on_entry_second, &es);
     }
     vouch_matches_free(m);
   }
+  /* the second hash its source supplied with the matched entry wins; the
+   * stored second-hash list (POST /v1/review/second-hashes) fills in */
+  const int verdict = es.found ? vouch_derivative_verdict(pl->thumb, pl->thumb_w, pl->thumb_h, es.second, &score)
+                               : vouch_second_list_verdict(c->seconds, pl, (unsigned)radius, &score, NULL);
+  c->counts[verdict]++;
+  it.verdict = verdict;
+  it.score = score;
   if (match) {
     json_object_set_new(match, "second", json_string(verdict_names[verdict]));
     if (score >= 0) json_object_set_new(match, "second_score", json_integer(score));

@@ -126,7 +126,7 @@ int vouch_bank_import_signed(vouch_bank *b, const char *name, const uint8_t *vsl
     goto rollback;
   /* the hashes are strictly ascending: B-tree order */
   for (uint64_t i = 0; i < l.count; i++) {
-    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL, VOUCH_ITEM_ADD, NULL, -1};
+    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL, VOUCH_ITEM_ADD, NULL, -1, NULL};
     if ((rc = vouch__import_insert(&c, &it)))
       goto rollback;
     vouch__bind_int64(link, 1, c.last_eid);

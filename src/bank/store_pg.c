@@ -15,7 +15,7 @@
  * transaction under an advisory lock, so replicas starting together migrate
  * once.  A database whose newest version is above what this build knows is
  * refused (VOUCH_E_DB_VERSION): a replica never runs on a schema it does not
- * know.  The tables are those of the SQLite bank file at version 3 (see
+ * know.  The tables are those of the SQLite bank file at version 4 (see
  * store_sqlite.c) with PostgreSQL types (BYTEA hashes, identity ids, text in
  * the "C" collation so names sort as in SQLite), plus the group_concat(text,
  * text) aggregate the shared SQL uses. */
@@ -614,7 +614,10 @@ static const char migration_3[] =
     "CREATE TRIGGER video_frames_touch AFTER INSERT OR UPDATE OR DELETE ON video_frames"
     " FOR EACH STATEMENT EXECUTE FUNCTION vouch_touch();";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3};
+/* Version 4: the entries' second hashes (SQLite bank schema 4). */
+static const char migration_4[] = "ALTER TABLE entries ADD COLUMN second BYTEA;";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4};
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* The newest applied version (0: no vouch tables), or -1 with err set. */

@@ -9,7 +9,13 @@ EX=$SRC/examples
 DB=$T/db.sqlite
 convert -seed 42 -size 320x240 plasma:red-blue -blur 0x2 "$T/other.png"
 $V hash --derivative "$EX/bridge.jpg" "$EX/wee.jpg" "$T/other.png" > "$T/second.txt"
-{ echo "hash,id,source"; awk '{n=split($4,p,"/"); print $1","p[n]",org-" substr("abc",NR,1)}' "$T/second.txt"; } > "$T/list.csv"
+# REVIEW_SECOND_IN_BANK=1: the list carries the entries' second hashes (the
+# second_hash column), so that vouchd knows them without an uploaded list
+if [ "${REVIEW_SECOND_IN_BANK:-0}" = 1 ]; then
+  { echo "hash,id,source,second_hash"; awk '{n=split($4,p,"/"); print $1","p[n]",org-" substr("abc",NR,1)","$3}' "$T/second.txt"; } > "$T/list.csv"
+else
+  { echo "hash,id,source"; awk '{n=split($4,p,"/"); print $1","p[n]",org-" substr("abc",NR,1)}' "$T/second.txt"; } > "$T/list.csv"
+fi
 $V bank create --db "$DB" known >/dev/null
 $V bank import --db "$DB" known "$T/list.csv" >/dev/null 2>&1
 $V index build --db "$DB" -o "$T/idx.vidx" >/dev/null 2>&1
