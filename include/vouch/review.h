@@ -11,14 +11,14 @@
  *
  *  - A review store: matched payloads of accounts over the threshold wait in
  *    a queue; reviewers record decisions (confirm, reject, escalate, with a
- *    note).  Decisions are append-only: never updated or deleted (SQLite
- *    triggers refuse both); a later decision on an item supersedes the
+ *    note).  Decisions are append-only: never updated or deleted (triggers
+ *    refuse both); a later decision on an item supersedes the
  *    earlier one in the queue's view, and must name the decision it
  *    supersedes, so a reviewer working from a stale page gets
  *    VOUCH_E_EXISTS instead of silently overwriting someone else's verdict.
  *    Every time a reviewer is shown an item, a view is logged.  The tables
- *    (review_*) live in an SQLite file, normally the bank database vouchd
- *    serves (docs/review.md).
+ *    (review_*) live in the bank database vouchd serves: an SQLite file or
+ *    a PostgreSQL database (docs/review.md).
  */
 #ifndef VOUCH_REVIEW_H
 #define VOUCH_REVIEW_H
@@ -144,12 +144,13 @@ typedef struct vouch_review_decision {
 } vouch_review_decision;
 
 /*! vouch_review_open() :
- *  Opens (creating the file and the review_* tables if needed) the review
- *  store in the SQLite file `path`.  On failure *out may still receive a
- *  handle for vouch_review_errmsg(); free it.
- * @return : VOUCH_OK, VOUCH_E_DB, VOUCH_E_DB_BUSY, VOUCH_E_NOMEM, VOUCH_E_INVALID,
- *           VOUCH_E_UNSUPPORTED (a postgresql:// URI: the review store is
- *           SQLite only for now). */
+ *  Opens the review store in the bank database `path`: an SQLite bank file
+ *  (created, with the review_* tables, if needed; the bank's file checks
+ *  apply) or a postgresql:// URI (the tables are migration 5 of the bank's
+ *  PostgreSQL schema, applied if needed).  On failure *out may still receive
+ *  a handle for vouch_review_errmsg(); free it.
+ * @return : VOUCH_OK, VOUCH_E_DB, VOUCH_E_DB_BUSY, VOUCH_E_DB_CORRUPT (not a
+ *           bank file), VOUCH_E_DB_VERSION, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
 VOUCH_API int vouch_review_open(vouch_review **out, const char *path);
 VOUCH_API void vouch_review_free(vouch_review *rv); /* NULL is a no-op */
 /*! vouch_review_errmsg() : detail of the last failure ("" if none, never NULL). */
@@ -226,6 +227,25 @@ VOUCH_API int vouch_review_log_view(vouch_review *rv, const char *reviewer, int6
 VOUCH_API int vouch_review_log_views(vouch_review *rv, const char *reviewer, const int64_t *items, size_t n);
 /*! vouch_review_views() : how many views were logged (of `item`, or all when item is 0). */
 VOUCH_API int vouch_review_views(vouch_review *rv, int64_t item, size_t *n);
+
+/* ---- reviewers: a name and the SHA-256 of the reviewer's token (the token
+ * itself is never stored; vouchd makes and checks tokens, docs/review.md) */
+
+/*! vouch_review_reviewer_add() :
+ *  @return : VOUCH_OK, VOUCH_E_EXISTS (the name or the token hash is taken),
+ *            VOUCH_E_INVALID (a name not 1..VOUCH_REVIEW_NAME_MAX-1 bytes of
+ *            UTF-8), VOUCH_E_DB*. */
+VOUCH_API int vouch_review_reviewer_add(vouch_review *rv, const char *name, const uint8_t sha256[32]);
+/*! vouch_review_reviewer_find() :
+ *  The name of the reviewer whose token hashes to `sha256`, into `name`
+ *  (`cap` bytes, truncated).  @return : VOUCH_OK, VOUCH_E_NOT_FOUND,
+ *  VOUCH_E_INVALID, VOUCH_E_DB*. */
+VOUCH_API int vouch_review_reviewer_find(vouch_review *rv, const uint8_t sha256[32], char *name, size_t cap);
+typedef int (*vouch_review_reviewer_cb)(void *ctx, const char *name, int64_t created_at);
+/*! vouch_review_reviewers() : calls `cb` for each reviewer, oldest first. */
+VOUCH_API int vouch_review_reviewers(vouch_review *rv, vouch_review_reviewer_cb cb, void *ctx);
+/*! vouch_review_reviewer_remove() : @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB*. */
+VOUCH_API int vouch_review_reviewer_remove(vouch_review *rv, const char *name);
 
 #ifdef __cplusplus
 }
