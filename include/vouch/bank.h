@@ -393,6 +393,18 @@ VOUCH_API size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size
  *           VOUCH_E_NOT_FOUND, VOUCH_E_DB, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
 VOUCH_API int vouch_bank_import_signed(vouch_bank *db, const char *name, const uint8_t *vsl, size_t len,
                                        int64_t now, vouch_import_stats *stats);
+/*! vouch_bank_import_signed_seconds() :
+ *  vouch_bank_import_signed() with the source's signed second hashes for
+ *  that list (`vss`, `vss_len` bytes: vouch_second_signed_make(), vouch/review.h),
+ *  checked against the list (vouch_second_signed_open()) before anything is
+ *  stored: each entry of the list they name gets its second hash (replacing
+ *  a stored one), in the same transaction.  `vss` NULL: as
+ *  vouch_bank_import_signed().
+ * @return : as vouch_bank_import_signed(), and vouch_second_signed_open()'s
+ *           codes for second hashes refused. */
+VOUCH_API int vouch_bank_import_signed_seconds(vouch_bank *db, const char *name, const uint8_t *vsl, size_t len,
+                                               const uint8_t *vss, size_t vss_len, int64_t now,
+                                               vouch_import_stats *stats);
 
 /* One stored signed list.  Pointers are valid during the callback only. */
 typedef struct vouch_bank_signed_list {

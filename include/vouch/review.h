@@ -29,6 +29,7 @@
 #include "vouch/hash.h"
 #include "vouch/psi.h"
 #include "vouch/bank.h"
+#include "vouch/audit.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -91,6 +92,40 @@ VOUCH_API int vouch_second_list_add_bank(vouch_second_list **l, vouch_bank *b, c
  * @return : a vouch_deriv_verdict. */
 VOUCH_API int vouch_second_list_verdict(const vouch_second_list *l, const vouch_psi_payload *p, unsigned radius,
                                         int *score, size_t *entry);
+
+/* ------------------------------------------- signed second hashes (.vss) */
+
+/* A source's second hashes for one of its signed lists (docs/review.md):
+ * signed by the list's source key, bound to that list (key, version, hashes
+ * digest, algorithm); the list itself (.vsl) is unchanged. */
+typedef struct vouch_second_signed {
+  uint64_t count;       /* pairs */
+  size_t hash_bytes;    /* the list's */
+  const uint8_t *pairs; /* count * (hash_bytes + VOUCH_DERIV_HASH_BYTES): hash, second hash; hashes
+                           strictly ascending; points into the buffer given to _open() */
+} vouch_second_signed;
+
+/*! vouch_second_signed_make() :
+ *  Signs, with the source key `key`, the second hashes of the signed list
+ *  `vsl` (made with that key): for each of the list's hashes that `seconds`
+ *  holds exactly (its first second hash; entries without one are left out).
+ *  `*out` is allocated; free it with vouch_free().
+ * @return : VOUCH_OK, the vouch_audit_list_open() codes, VOUCH_E_AUDIT_SIGNATURE
+ *           (the list is another source's), VOUCH_E_ALGO_MISMATCH (not a PDQ
+ *           list), VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+VOUCH_API int vouch_second_signed_make(const vouch_audit_secret_key *key, const uint8_t *vsl, size_t vsl_len,
+                                       const vouch_second_list *seconds, uint8_t **out, size_t *out_len);
+/*! vouch_second_signed_open() :
+ *  Parses `len` bytes of signed second hashes and checks them against the
+ *  opened (verified) list `list`: bound to it, every hash one of its hashes,
+ *  every second hash of VOUCH_DERIV_HASH_VERSION, and the source's signature.
+ * @return : VOUCH_OK, VOUCH_E_AUDIT_FORMAT (malformed), VOUCH_E_DB_VERSION
+ *           (another version of the format), VOUCH_E_AUDIT_POLICY (made for
+ *           another list), VOUCH_E_AUDIT_SIGNATURE, VOUCH_E_INVALID. */
+VOUCH_API int vouch_second_signed_open(const uint8_t *buf, size_t len, const vouch_audit_list *list,
+                                       vouch_second_signed *out);
+/*! vouch_second_signed_find() : the second hash given for `hash`, or NULL. */
+VOUCH_API const uint8_t *vouch_second_signed_find(const vouch_second_signed *s, const uint8_t *hash);
 
 /* ------------------------------------------------------------ review store */
 

@@ -4,8 +4,10 @@
 # lines), stored with the entry, exported, and used by `vouch psi open --db`
 # as the matched entry's second hash: pass (a genuine edit), fail (a photo
 # forged to collide bit for bit) and unknown (an entry with none), which one
-# wins against a --second file, and the same on PostgreSQL when its server
-# binaries are installed.
+# wins against a --second file; a source's signed second hashes (.vss) next
+# to its signed list (.vsl) (`vouch audit source seconds`, `vouch bank import
+# --signed --seconds`), refused when tampered or made for another list; and
+# the same on PostgreSQL when its server binaries are installed.
 set -u
 V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
@@ -129,6 +131,41 @@ $V bank create --db $DB ph --algo phash >/dev/null
 open_ --db $DB --bank ph > /dev/null 2>&1
 check "--bank of a pHash bank exits 2" test $? -eq 2
 
+# ---- signed lists: the source signs its list (.vsl, unchanged format) and,
+# next to it, the list's second hashes (.vss); the bank takes both in
+$V audit source keygen --name org-a --jurisdiction US -o a.key >/dev/null 2>&1
+$V audit source keygen --name org-b --jurisdiction GB -o b.key >/dev/null 2>&1
+$V audit source sign --key a.key --list-version 1 --date 2026-12-01 -o a1.vsl db.txt >/dev/null
+$V audit source seconds --key a.key --list a1.vsl -o a1.vss second.txt > ss.out
+check "audit source seconds: 2 of the list's 52 hashes" grep -q "signed 2 second hashes of the 52 hashes" ss.out
+check "the list itself still verifies" sh -c "$V audit source verify a1.vsl >/dev/null"
+$V bank create --db $DB signed >/dev/null
+$V bank import --db $DB signed --signed a1.vsl --seconds a1.vss 2> si.err
+check "bank import --signed --seconds" test $? -eq 0
+check "... two entries carry their second hashes" test "$($V bank export --db $DB signed --format jsonl | grep -c second_hash)" -eq 2
+open_ --db $DB --bank signed > s1.json
+check "psi open --db on the signed bank: pass and fail" verdicts s1.json 1 1 0 fail "$WEE"
+$V bank create --db $DB plain >/dev/null
+$V bank import --db $DB plain --signed a1.vsl 2>/dev/null
+check "the list without --seconds imports as before" test "$($V bank export --db $DB plain | wc -l)" -eq 52
+open_ --db $DB --bank plain > s2.json
+check "... and gives unknown" verdicts s2.json 0 0 2
+# refused: tampered, another source's key, another list; nothing is stored
+python3 -c "import sys; b=bytearray(open('a1.vss','rb').read()); b[200]^=1; open('bad.vss','wb').write(b)"
+$V bank create --db $DB refused >/dev/null
+$V bank import --db $DB refused --signed a1.vsl --seconds bad.vss 2> r1.err
+check "tampered second hashes: exit 2" test $? -eq 2
+check "... named as refused" grep -q "signed second hashes refused" r1.err
+check "... nothing stored" test "$($V bank export --db $DB refused | wc -l)" -eq 0
+$V audit source seconds --key b.key --list a1.vsl -o b.vss second.txt 2> r2.err
+check "another source cannot sign a list's second hashes" test $? -eq 2
+$V audit source sign --key a.key --list-version 2 --date 2026-12-02 -o a2.vsl db.txt >/dev/null
+$V bank import --db $DB refused --signed a2.vsl --seconds a1.vss 2> r3.err
+check "second hashes of another list version: refused" grep -q "made for another list" r3.err
+check "... nothing stored" test "$($V bank export --db $DB refused | wc -l)" -eq 0
+$V bank import --db $DB refused a1.vss --seconds a1.vss 2>/dev/null
+check "--seconds without --signed exits 2" test $? -eq 2
+
 # ---- PostgreSQL: the same bank through libpq (schema migration 4)
 . "$LIB/pg_harness.sh"
 if pg_find_bin >/dev/null; then
@@ -140,7 +177,7 @@ if pg_find_bin >/dev/null; then
   check "PostgreSQL: CSV import with second_hash: 52 added" grep -q ": 52 added" pimp.out
   $V bank export --db "$PGU" known --format csv > pexp.csv
   check "PostgreSQL: the same export (ids and second hashes)" test "$(cut -d, -f1,2,8 pexp.csv | md5sum)" = "$(cut -d, -f1,2,8 exp.csv | md5sum)"
-  check "PostgreSQL: schema version 4 recorded" test "$(pg_psql sec 'SELECT max(version) FROM vouch_schema')" = 4
+  check "PostgreSQL: migration 4 recorded" test "$(pg_psql sec 'SELECT count(*) FROM vouch_schema WHERE version = 4')" = 1
   open_ --db "$PGU" --bank known > p1.json
   check "PostgreSQL: psi open --db: pass and fail" verdicts p1.json 1 1 0 fail "$WEE"
   $V bank create --db "$PGU" part >/dev/null
@@ -148,9 +185,9 @@ if pg_find_bin >/dev/null; then
   open_ --db "$PGU" --bank part > p2.json
   check "PostgreSQL: unknown without a second hash" verdicts p2.json 1 0 1 unknown "$WEE"
   # a replica-style read-only open refuses a database at a schema it does not know
-  pg_psql sec "INSERT INTO vouch_schema VALUES(5, 0)"
+  pg_psql sec "INSERT INTO vouch_schema VALUES(99, 0)"
   $V bank export --db "$PGU" known > /dev/null 2> p5.err
-  check "PostgreSQL: a newer schema (5) is refused" grep -q "schema version 5" p5.err
+  check "PostgreSQL: a newer schema (99) is refused" grep -q "schema version 99" p5.err
 else
   echo "skip PostgreSQL part: server binaries not installed"
 fi
