@@ -464,12 +464,69 @@ static void test_alloc_fail(void) {
   remove_db(path);
 }
 
+/* Signed second hashes: made for one list by its source, refused when
+ * tampered, for another list, of another format version or another key. */
+static void test_second_signed(void) {
+  vouch_audit_secret_key a, b;
+  REQUIRE(vouch_audit_keygen(VOUCH_AUDIT_ROLE_SOURCE, "org-a", "US", &a) == VOUCH_OK);
+  REQUIRE(vouch_audit_keygen(VOUCH_AUDIT_ROLE_SOURCE, "org-b", "GB", &b) == VOUCH_OK);
+  uint8_t hashes[3 * VOUCH_PDQ_BYTES];
+  for (size_t i = 0; i < sizeof hashes; i++) hashes[i] = (uint8_t)(i * 29 + 3);
+  uint8_t *v1 = NULL, *v2 = NULL, *ss = NULL, *other = NULL;
+  size_t n1, n2, ns, no;
+  REQUIRE(vouch_audit_list_sign(&a, VOUCH_ALGO_PDQ, 1, "2026-12-01", hashes, 3, &v1, &n1) == VOUCH_OK);
+  REQUIRE(vouch_audit_list_sign(&a, VOUCH_ALGO_PDQ, 2, "2026-12-02", hashes, 3, &v2, &n2) == VOUCH_OK);
+  vouch_audit_list l1, l2;
+  REQUIRE(vouch_audit_list_open(v1, n1, &l1) == VOUCH_OK && vouch_audit_list_open(v2, n2, &l2) == VOUCH_OK);
+  /* second hashes for the list's second hash and one hash not in it */
+  uint8_t t[32 * 32], sec[VOUCH_DERIV_HASH_BYTES];
+  thumb_pattern(t, 32, 32, 1);
+  REQUIRE(vouch_derivative_hash(t, 32, 32, sec) == VOUCH_OK);
+  char text[1700], line[800];
+  make_line(text, sizeof text, 0x77, sec, NULL); /* not in the list */
+  strcat(text, "\n");
+  char hex[2 * VOUCH_PDQ_BYTES + 1], shex[2 * VOUCH_DERIV_HASH_BYTES + 1];
+  vouch_hash_to_hex(l1.hashes + VOUCH_PDQ_BYTES, VOUCH_PDQ_BYTES, hex, sizeof hex);
+  vouch_hash_to_hex(sec, VOUCH_DERIV_HASH_BYTES, shex, sizeof shex);
+  snprintf(line, sizeof line, "%s 100 %s\n", hex, shex);
+  strcat(text, line);
+  vouch_second_list *sl = NULL;
+  REQUIRE(vouch_second_list_parse(text, strlen(text), &sl, NULL) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_second_signed_make(&a, v1, n1, sl, &ss, &ns), VOUCH_OK);
+  CHECK_EQ_INT(vouch_second_signed_make(&b, v1, n1, sl, &other, &no), VOUCH_E_AUDIT_SIGNATURE);
+  vouch_second_signed s;
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l1, &s), VOUCH_OK);
+  CHECK_EQ_INT(s.count, 1);
+  const uint8_t *got = vouch_second_signed_find(&s, l1.hashes + VOUCH_PDQ_BYTES);
+  CHECK(got && !memcmp(got, sec, sizeof sec));
+  CHECK(vouch_second_signed_find(&s, l1.hashes) == NULL);
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l2, &s), VOUCH_E_AUDIT_POLICY); /* another version */
+  for (size_t i = 0; i < ns; i++) { /* every byte matters */
+    ss[i] ^= 0x20;
+    int rc = vouch_second_signed_open(ss, ns, &l1, &s);
+    CHECK(rc != VOUCH_OK);
+    ss[i] ^= 0x20;
+  }
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns - 1, &l1, &s), VOUCH_E_AUDIT_FORMAT);
+  ss[7] = '2';
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l1, &s), VOUCH_E_DB_VERSION);
+  ss[7] = '1';
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l1, &s), VOUCH_OK);
+  vouch_free(v1);
+  vouch_free(v2);
+  vouch_free(ss);
+  vouch_second_list_free(sl);
+  vouch_audit_secret_key_wipe(&a);
+  vouch_audit_secret_key_wipe(&b);
+}
+
 int main(void) {
   vouch_init();
   TT_RUN(test_parse);
   TT_RUN(test_verdict);
   TT_RUN(test_store);
   TT_RUN(test_store_pg);
+  TT_RUN(test_second_signed);
   TT_RUN(test_alloc_fail);
   TT_MAIN_END;
 }
