@@ -14,6 +14,7 @@ SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
 LIB=$(cd "$(dirname "$0")/lib" && pwd)
 . "$LIB/check.sh"
+. "$LIB/forged_vouchers.sh"
 command -v python3 >/dev/null || { echo "python3 needed; skipping"; exit 77; }
 cd "$T"
 
@@ -76,13 +77,7 @@ $V bank import --db $DB bad bad.jsonl > badj.out 2>&1
 check "JSON lines: a non-string second_hash is refused" grep -q 'bad.jsonl:1: "second_hash" is not a string' badj.out
 
 # ---- psi open --db: the matched entry's second hash from the bank
-$V eval attack --radius 0 --target "$WEE" -o forged.png "$EX/bridge-rotated.jpg" >/dev/null
-check "forgery made" test "$($V hash --exact forged.png | cut -d' ' -f1)" = "$WEE"
-$V psi setup --hashes db.txt --key server.key -o public.vpd > setup.out 2>/dev/null
-signer=$(awk '/^signer/{print $2}' setup.out)
-$V psi voucher --public public.vpd --signer "$signer" --account a.key --threshold 1 --synthetic-rate 0 -o v \
-  "$EX/bridge-blurred.jpg" forged.png >/dev/null 2>&1
-check "vouchers made" test "$(ls v | wc -l)" -eq 2
+forged_vouchers "$WEE"
 verdicts() { # FILE PASS FAIL UNKNOWN [FORGERY-VERDICT]
   python3 -c "
 import json,sys

@@ -10,11 +10,8 @@ D=${VOUCHD_BIN:?}
 V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 . "$(dirname "$0")/lib/vouchd_harness.sh"
-command -v python3 >/dev/null || { echo "python3 needed; skipping"; exit 77; }
 # VOUCH_TEST_BANK_DB=postgresql://... (with VOUCH_TEST_PG_DB, PG_BIN, PG_HOST,
 # PG_PORT from lib/pg_harness.sh): the same test on PostgreSQL (cli/review_pg)
-[ -n "${VOUCH_TEST_PG_DB:-}" ] || command -v sqlite3 >/dev/null || { echo "sqlite3 needed; skipping"; exit 77; }
-command -v convert >/dev/null || { echo "ImageMagick needed; skipping"; exit 77; }
 . "$(dirname "$0")/lib/review_setup.sh"
 py() { python3 -c "import json,sys; o=json.load(open('$T/body')); $1"; }
 R="Authorization: Bearer $REV"

@@ -6,6 +6,9 @@
 # $T (VOUCH_TEST_BANK_DB: a postgresql:// database instead, VOUCH_TEST_PG_DB its
 # name for sql).  Sets U (base URL), A (admin header), REV (reviewer token), DALICE
 # (alice's device header), DBOB, and mkjson ACCOUNT FILES... (a voucher upload).
+command -v python3 >/dev/null || { echo "python3 needed; skipping"; exit 77; }
+[ -n "${VOUCH_TEST_PG_DB:-}" ] || command -v sqlite3 >/dev/null || { echo "sqlite3 needed; skipping"; exit 77; }
+command -v convert >/dev/null || { echo "ImageMagick needed; skipping"; exit 77; }
 EX=$SRC/examples
 DB=${VOUCH_TEST_BANK_DB:-$T/db.sqlite} # a postgresql:// URI for the PostgreSQL runs
 sql() { # SQL on the test's database: sqlite3, or psql when VOUCH_TEST_PG_DB names it
