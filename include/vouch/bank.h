@@ -30,10 +30,11 @@ extern "C" {
 #endif
 
 /* 2 adds the signed source lists, 3 the exchange checkpoints and tombstones
- * and the frames of videos (banks of algorithm vpdq); an older file is
+ * and the frames of videos (banks of algorithm vpdq), 4 the entries' second
+ * hashes (vouch_derivative_hash(), supplied by the sources); an older file is
  * migrated when opened for writing and read as is (with no signed lists,
- * checkpoints, tombstones or videos) when opened read-only. */
-#define VOUCH_BANK_SCHEMA_VERSION 3
+ * checkpoints, tombstones, videos or second hashes) when opened read-only. */
+#define VOUCH_BANK_SCHEMA_VERSION 4
 #define VOUCH_BANK_NAME_MAX 128U     /* bytes in a bank name */
 #define VOUCH_LIST_FIELD_MAX 4096U   /* bytes in an id, source or tags field */
 #define VOUCH_LIST_LINE_MAX 65536U   /* bytes in one line of a hash list */
@@ -112,6 +113,8 @@ typedef struct vouch_list_item {
   int kind;             /* vouch_list_kind */
   const char *signal_type; /* the row's signal type as the list names it, or NULL */
   int quality;          /* 0..100, or -1 when the list gives none */
+  const uint8_t *second; /* VOUCH_DERIV_HASH_BYTES: the entry's second hash (the
+                            "second_hash" column or field; vouch/hash.h), or NULL */
 } vouch_list_item;
 
 /* Paging state an exchange page carries (empty strings when it carries none). */
@@ -149,7 +152,10 @@ typedef struct vouch_list_opts {
  *  header naming the hash column: opts->column, else one of hash, pdq,
  *  pdq_hash, signal_value, signal_str, value, phash, dhash, ahash (any case);
  *  id, source (collab), tags, category, quality and signal_type columns are
- *  picked up by their usual names.  A CSV/TSV without a header whose first
+ *  picked up by their usual names, and a second_hash column (JSON lines: a
+ *  "second_hash" field) gives the entry's second hash: the 512 hex digits
+ *  `vouch hash --derivative` prints (vouch_derivative_hash(), version
+ *  VOUCH_DERIV_HASH_VERSION), empty for none.  A CSV/TSV without a header whose first
  *  field is a hash is read as hash[,id].  The exchange formats (tx lines, TE
  *  state files, NCMEC XML, StopNCII, TAT and ThreatExchange JSON pages) are described in
  *  docs/exchanges.md.  Calls `item` for each row (its kind says whether it
@@ -279,6 +285,8 @@ typedef struct vouch_bank_entry {
   int enabled;
   int64_t added_at;
   int64_t disabled_until; /* out of index builds until this time (Unix s); 0: not set */
+  const uint8_t *second;  /* VOUCH_DERIV_HASH_BYTES: the second hash its source
+                             supplied (vouch_derivative_hash()), or NULL */
 } vouch_bank_entry;
 typedef int (*vouch_bank_entry_cb)(void *ctx, const vouch_bank_entry *e);
 /*! vouch_bank_entries() : calls `cb` for each entry of bank `name` in hash order. */
@@ -353,14 +361,14 @@ VOUCH_API int vouch_bank_tombstones(vouch_bank *db, const char *name, vouch_bank
 /* The CSV export format of a bank, one line per entry, shared by `vouch bank
  * export --format csv` and vouchd's GET /v1/banks/NAME/export.  It imports
  * back unchanged (the sources column is read as ','-joined sources). */
-#define VOUCH_BANK_CSV_HEADER "hash,id,sources,tags,enabled,added_at,entry\n"
+#define VOUCH_BANK_CSV_HEADER "hash,id,sources,tags,enabled,added_at,entry,second_hash\n"
 /*! vouch_bank_entry_csv() :
  *  Writes entry `e` as one CSV line (with its '\n', RFC 4180 quoting) to
  *  `out` of `cap` bytes, NUL-terminated, like snprintf: the return value is
  *  the line's full length, and the line is complete only if it is < cap
  *  (out may be NULL with cap 0 to measure).  0 for a bad entry. */
 VOUCH_API size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap);
-#define VOUCH_BANK_CSV_LINE_MAX (3U * 2U * VOUCH_LIST_FIELD_MAX + 256U)
+#define VOUCH_BANK_CSV_LINE_MAX (3U * 2U * VOUCH_LIST_FIELD_MAX + 2U * VOUCH_DERIV_HASH_BYTES + 256U)
 
 /* ---------------------------------------------------------------- signed source lists */
 
@@ -385,6 +393,18 @@ VOUCH_API size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size
  *           VOUCH_E_NOT_FOUND, VOUCH_E_DB, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
 VOUCH_API int vouch_bank_import_signed(vouch_bank *db, const char *name, const uint8_t *vsl, size_t len,
                                        int64_t now, vouch_import_stats *stats);
+/*! vouch_bank_import_signed_seconds() :
+ *  vouch_bank_import_signed() with the source's signed second hashes for
+ *  that list (`vss`, `vss_len` bytes: vouch_second_signed_make(), vouch/review.h),
+ *  checked against the list (vouch_second_signed_open()) before anything is
+ *  stored: each entry of the list they name gets its second hash (replacing
+ *  a stored one), in the same transaction.  `vss` NULL: as
+ *  vouch_bank_import_signed().
+ * @return : as vouch_bank_import_signed(), and vouch_second_signed_open()'s
+ *           codes for second hashes refused. */
+VOUCH_API int vouch_bank_import_signed_seconds(vouch_bank *db, const char *name, const uint8_t *vsl, size_t len,
+                                               const uint8_t *vss, size_t vss_len, int64_t now,
+                                               vouch_import_stats *stats);
 
 /* One stored signed list.  Pointers are valid during the callback only. */
 typedef struct vouch_bank_signed_list {

@@ -11,14 +11,14 @@
  *
  *  - A review store: matched payloads of accounts over the threshold wait in
  *    a queue; reviewers record decisions (confirm, reject, escalate, with a
- *    note).  Decisions are append-only: never updated or deleted (SQLite
- *    triggers refuse both); a later decision on an item supersedes the
+ *    note).  Decisions are append-only: never updated or deleted (triggers
+ *    refuse both); a later decision on an item supersedes the
  *    earlier one in the queue's view, and must name the decision it
  *    supersedes, so a reviewer working from a stale page gets
  *    VOUCH_E_EXISTS instead of silently overwriting someone else's verdict.
  *    Every time a reviewer is shown an item, a view is logged.  The tables
- *    (review_*) live in an SQLite file, normally the bank database vouchd
- *    serves (docs/review.md).
+ *    (review_*) live in the bank database vouchd serves: an SQLite file or
+ *    a PostgreSQL database (docs/review.md).
  */
 #ifndef VOUCH_REVIEW_H
 #define VOUCH_REVIEW_H
@@ -28,6 +28,8 @@
 #include "vouch/errors.h"
 #include "vouch/hash.h"
 #include "vouch/psi.h"
+#include "vouch/bank.h"
+#include "vouch/audit.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,17 +65,67 @@ VOUCH_API size_t vouch_second_list_count(const vouch_second_list *l);
 VOUCH_API int vouch_second_list_get(const vouch_second_list *l, size_t i, const uint8_t **pdq,
                                     const uint8_t **second);
 
+/*! vouch_second_list_add_bank() :
+ *  Adds the enabled entries of the PDQ bank `name` of `b` (NULL: of every
+ *  enabled PDQ bank) to `*l` (a new list when *l is NULL), each with the
+ *  second hash its source supplied at import (the second_hash column,
+ *  vouch/bank.h) or with none.  An entry with none is still the matched
+ *  entry when it is the nearest: its payloads get VOUCH_DERIV_UNKNOWN.
+ *  Which wins for one PDQ hash: the bank's second hash, then one from a
+ *  parsed list (vouch_second_list_parse()), then none.  On failure a list
+ *  made here is freed and *l is NULL again; a given list may have grown.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND (no bank `name`),
+ *           VOUCH_E_ALGO_MISMATCH (`name` is not a PDQ bank), VOUCH_E_LIMIT,
+ *           VOUCH_E_NOMEM, VOUCH_E_DB, VOUCH_E_DB_CORRUPT, VOUCH_E_INVALID. */
+VOUCH_API int vouch_second_list_add_bank(vouch_second_list **l, vouch_bank *b, const char *name);
+
 /*! vouch_second_list_verdict() :
  *  The second-hash verdict for an opened payload: its derivative against the
  *  second hash of the entry nearest its PDQ hash, if one lies within
- *  `radius` (ties: the first in the list).  A payload that is not PDQ, or
- *  has no such entry, or no derivative, is VOUCH_DERIV_UNKNOWN.  `score`
+ *  `radius` (ties: an entry with a bank's second hash, then one with a
+ *  list's, then the first in the list).  A payload that is not PDQ, or
+ *  has no such entry, or no derivative, or whose entry has no second hash,
+ *  is VOUCH_DERIV_UNKNOWN.  `score`
  *  (may be NULL) receives vouch_derivative_score() or -1 when unknown;
  *  `entry` (may be NULL) the entry's position or SIZE_MAX.  `l` may be NULL
  *  (an empty list).
  * @return : a vouch_deriv_verdict. */
 VOUCH_API int vouch_second_list_verdict(const vouch_second_list *l, const vouch_psi_payload *p, unsigned radius,
                                         int *score, size_t *entry);
+
+/* ------------------------------------------- signed second hashes (.vss) */
+
+/* A source's second hashes for one of its signed lists (docs/review.md):
+ * signed by the list's source key, bound to that list (key, version, hashes
+ * digest, algorithm); the list itself (.vsl) is unchanged. */
+typedef struct vouch_second_signed {
+  uint64_t count;       /* pairs */
+  size_t hash_bytes;    /* the list's */
+  const uint8_t *pairs; /* count * (hash_bytes + VOUCH_DERIV_HASH_BYTES): hash, second hash; hashes
+                           strictly ascending; points into the buffer given to _open() */
+} vouch_second_signed;
+
+/*! vouch_second_signed_make() :
+ *  Signs, with the source key `key`, the second hashes of the signed list
+ *  `vsl` (made with that key): for each of the list's hashes that `seconds`
+ *  holds exactly (its first second hash; entries without one are left out).
+ *  `*out` is allocated; free it with vouch_free().
+ * @return : VOUCH_OK, the vouch_audit_list_open() codes, VOUCH_E_AUDIT_SIGNATURE
+ *           (the list is another source's), VOUCH_E_ALGO_MISMATCH (not a PDQ
+ *           list), VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+VOUCH_API int vouch_second_signed_make(const vouch_audit_secret_key *key, const uint8_t *vsl, size_t vsl_len,
+                                       const vouch_second_list *seconds, uint8_t **out, size_t *out_len);
+/*! vouch_second_signed_open() :
+ *  Parses `len` bytes of signed second hashes and checks them against the
+ *  opened (verified) list `list`: bound to it, every hash one of its hashes,
+ *  every second hash of VOUCH_DERIV_HASH_VERSION, and the source's signature.
+ * @return : VOUCH_OK, VOUCH_E_AUDIT_FORMAT (malformed), VOUCH_E_DB_VERSION
+ *           (another version of the format), VOUCH_E_AUDIT_POLICY (made for
+ *           another list), VOUCH_E_AUDIT_SIGNATURE, VOUCH_E_INVALID. */
+VOUCH_API int vouch_second_signed_open(const uint8_t *buf, size_t len, const vouch_audit_list *list,
+                                       vouch_second_signed *out);
+/*! vouch_second_signed_find() : the second hash given for `hash`, or NULL. */
+VOUCH_API const uint8_t *vouch_second_signed_find(const vouch_second_signed *s, const uint8_t *hash);
 
 /* ------------------------------------------------------------ review store */
 
@@ -127,12 +179,13 @@ typedef struct vouch_review_decision {
 } vouch_review_decision;
 
 /*! vouch_review_open() :
- *  Opens (creating the file and the review_* tables if needed) the review
- *  store in the SQLite file `path`.  On failure *out may still receive a
- *  handle for vouch_review_errmsg(); free it.
- * @return : VOUCH_OK, VOUCH_E_DB, VOUCH_E_DB_BUSY, VOUCH_E_NOMEM, VOUCH_E_INVALID,
- *           VOUCH_E_UNSUPPORTED (a postgresql:// URI: the review store is
- *           SQLite only for now). */
+ *  Opens the review store in the bank database `path`: an SQLite bank file
+ *  (created, with the review_* tables, if needed; the bank's file checks
+ *  apply) or a postgresql:// URI (the tables are migration 5 of the bank's
+ *  PostgreSQL schema, applied if needed).  On failure *out may still receive
+ *  a handle for vouch_review_errmsg(); free it.
+ * @return : VOUCH_OK, VOUCH_E_DB, VOUCH_E_DB_BUSY, VOUCH_E_DB_CORRUPT (not a
+ *           bank file), VOUCH_E_DB_VERSION, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
 VOUCH_API int vouch_review_open(vouch_review **out, const char *path);
 VOUCH_API void vouch_review_free(vouch_review *rv); /* NULL is a no-op */
 /*! vouch_review_errmsg() : detail of the last failure ("" if none, never NULL). */
@@ -209,6 +262,25 @@ VOUCH_API int vouch_review_log_view(vouch_review *rv, const char *reviewer, int6
 VOUCH_API int vouch_review_log_views(vouch_review *rv, const char *reviewer, const int64_t *items, size_t n);
 /*! vouch_review_views() : how many views were logged (of `item`, or all when item is 0). */
 VOUCH_API int vouch_review_views(vouch_review *rv, int64_t item, size_t *n);
+
+/* ---- reviewers: a name and the SHA-256 of the reviewer's token (the token
+ * itself is never stored; vouchd makes and checks tokens, docs/review.md) */
+
+/*! vouch_review_reviewer_add() :
+ *  @return : VOUCH_OK, VOUCH_E_EXISTS (the name or the token hash is taken),
+ *            VOUCH_E_INVALID (a name not 1..VOUCH_REVIEW_NAME_MAX-1 bytes of
+ *            UTF-8), VOUCH_E_DB*. */
+VOUCH_API int vouch_review_reviewer_add(vouch_review *rv, const char *name, const uint8_t sha256[32]);
+/*! vouch_review_reviewer_find() :
+ *  The name of the reviewer whose token hashes to `sha256`, into `name`
+ *  (`cap` bytes, truncated).  @return : VOUCH_OK, VOUCH_E_NOT_FOUND,
+ *  VOUCH_E_INVALID, VOUCH_E_DB*. */
+VOUCH_API int vouch_review_reviewer_find(vouch_review *rv, const uint8_t sha256[32], char *name, size_t cap);
+typedef int (*vouch_review_reviewer_cb)(void *ctx, const char *name, int64_t created_at);
+/*! vouch_review_reviewers() : calls `cb` for each reviewer, oldest first. */
+VOUCH_API int vouch_review_reviewers(vouch_review *rv, vouch_review_reviewer_cb cb, void *ctx);
+/*! vouch_review_reviewer_remove() : @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB*. */
+VOUCH_API int vouch_review_reviewer_remove(vouch_review *rv, const char *name);
 
 #ifdef __cplusplus
 }

@@ -64,6 +64,8 @@ int audit_open_list(audit_loaded_list *l, const char *name, int *rc_out);
 int audit_load_list(const char *path, audit_loaded_list *l, int *rc_out);
 /* A secret key file: warns if other users may read it; the bytes are wiped. */
 int audit_load_seckey(const char *path, vouch_audit_secret_key *k);
+/* `vouch audit source seconds` (audit_seconds.c). */
+int audit_source_seconds(int argc, char **argv);
 int audit_load_db(const char *path, vouch_audit_db **db, int *rc_out);
 int audit_load_sth(const char *path, vouch_audit_sth *sth, int *rc_out);
 int audit_load_log(const char *path, vouch_audit_log **log, int *rc_out);

@@ -219,7 +219,8 @@ static int source_verify(int argc, char **argv) {
 }
 
 int audit_cmd_source(int argc, char **argv) {
-  static const cli_subcmd cmds[] = {{"keygen", source_keygen}, {"sign", source_sign}, {"verify", source_verify}};
-  return cli_dispatch("audit source", "usage: vouch audit source keygen|sign|verify ...   "
+  static const cli_subcmd cmds[] = {{"keygen", source_keygen}, {"sign", source_sign}, {"verify", source_verify},
+                                    {"seconds", audit_source_seconds}};
+  return cli_dispatch("audit source", "usage: vouch audit source keygen|sign|verify|seconds ...   "
                       "('vouch audit source sign --help')\n", cmds, sizeof cmds / sizeof cmds[0], argc, argv);
 }

@@ -11,7 +11,7 @@
 
 static const char audit_help[] =
     "usage: vouch audit COMMAND ...\n\n"
-    "  source keygen|sign|verify   source keys and signed hash lists\n"
+    "  source keygen|sign|verify|seconds  source keys, signed hash lists, their second hashes\n"
     "  build                       next table version from signed lists (two-source rule)\n"
     "  root                        check a table, print its root\n"
     "  prove                       inclusion proof of one hash\n"

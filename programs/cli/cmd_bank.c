@@ -33,7 +33,11 @@ static const char bank_usage[] =
   "          Deleted or withdrawn entries of an exchange page disable the entry\n"
   "          (a tombstone is kept) and a page's checkpoint is stored for the\n"
   "          source (see 'bank checkpoint').  A hash already in the bank gets the\n"
-  "          new source added.  Bad lines are reported (with line numbers) and\n"
+  "          new source added.  A second_hash column (JSON Lines: field) gives\n"
+  "          the entry's second hash, as 'vouch hash --derivative' prints it; a\n"
+  "          row that has one sets it, the newest import winning ('psi open\n"
+  "          --db' and vouchd check opened payloads against it).\n"
+  "          Bad lines are reported (with line numbers) and\n"
   "          skipped; --strict imports nothing if any line is bad.  An import\n"
   "          that takes nothing from a non-empty list fails (exit 2) and says why.\n"
   "          One transaction: an interrupted import leaves the bank unchanged.\n"
@@ -47,12 +51,14 @@ static const char bank_usage[] =
   "          --id or the file name without extension.  The same video again\n"
   "          gets the new source added.  'vouch index build' then indexes the\n"
   "          unique frames of the enabled videos for 'vouch match --vpdq'.\n"
-  "  import  --db DB NAME --signed LIST.vsl\n"
+  "  import  --db DB NAME --signed LIST.vsl [--seconds LIST.vss]\n"
   "          a source's signed list (vouch audit source sign): its signature is\n"
   "          checked, it must be of the bank's algorithm and not older than a\n"
   "          list of the same source key already in the bank.  The whole list\n"
   "          is stored; each of its hashes becomes an entry (source: the\n"
-  "          source's name) linked to the stored list.  One transaction.\n"
+  "          source's name) linked to the stored list.  --seconds: the source's\n"
+  "          signed second hashes for that list (vouch audit source seconds),\n"
+  "          checked against it and stored with the entries.  One transaction.\n"
   "  lists   --db DB [NAME...] [--json] [--export DIR [--all]]\n"
   "          the signed lists stored in the banks (all enabled banks, or those\n"
   "          named); 'current' marks the newest list of each source key, the\n"
@@ -65,8 +71,9 @@ static const char bank_usage[] =
   "          unless --prune, which also deletes those that no other stored list\n"
   "          attests and that have no other source.  One transaction.\n"
   "  export  --db DB NAME [--format hex|csv|jsonl] [-o FILE]\n"
-  "          csv: hash,id,sources,tags,enabled,added_at,entry (vouchd's export\n"
-  "          is the same)\n"
+  "          csv: hash,id,sources,tags,enabled,added_at,entry,second_hash\n"
+  "          (vouchd's export is the same); jsonl: second_hash when the entry\n"
+  "          has one\n"
   "  checkpoint --db DB NAME --source S\n"
   "          the checkpoint and next page last stored by importing an exchange\n"
   "          page with source S (pages imported without --source: ncmec,\n"
@@ -93,7 +100,7 @@ static const char bank_usage[] =
 
 typedef struct bank_args {
   const char *db, *algo, *source, *column, *format, *out, *id, *entry, *hash, *signed_list, *export_dir;
-  const char *remove, *signal_type, *min_quality, *until, *videos_dir;
+  const char *remove, *signal_type, *min_quality, *until, *videos_dir, *seconds;
   int strict, json, all, prune;
   int nops;
   char **ops;
@@ -111,7 +118,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
       {"all", no_argument, 0, 'A'},          {"remove", required_argument, 0, 'R'},
       {"prune", no_argument, 0, 'P'},          {"signal-type", required_argument, 0, 'T'},
       {"min-quality", required_argument, 0, 'Q'}, {"until", required_argument, 0, 'U'},
-      {"videos", required_argument, 0, 'V'},
+      {"videos", required_argument, 0, 'V'},   {"seconds", required_argument, 0, 'E'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   optind = 1;
@@ -134,6 +141,7 @@ static int parse_args(int argc, char **argv, bank_args *a) {
     case 'R': a->remove = optarg; break;
     case 'P': a->prune = 1; break;
     case 'V': a->videos_dir = optarg; break;
+    case 'E': a->seconds = optarg; break;
     case 'A': a->all = 1; break;
     case 'T': a->signal_type = optarg; break;
     case 'Q': a->min_quality = optarg; break;
@@ -245,10 +253,19 @@ static int do_import_signed(const bank_args *a) {
     vouch_bank_free(b);
     return CLI_EXIT_ERROR;
   }
+  size_t vss_len = 0;
+  char *vss = a->seconds ? read_all(a->seconds, &vss_len) : NULL;
+  if (a->seconds && !vss) {
+    free(data);
+    vouch_bank_free(b);
+    return CLI_EXIT_ERROR;
+  }
   vouch_import_stats st;
   double t0 = cli_now();
-  int rc = vouch_bank_import_signed(b, a->ops[0], (const uint8_t *)data, len, 0, &st);
+  int rc = vouch_bank_import_signed_seconds(b, a->ops[0], (const uint8_t *)data, len, (const uint8_t *)vss, vss_len,
+                                            0, &st);
   free(data);
+  free(vss);
   if (rc != VOUCH_OK) {
     cli_errorf("%s: %s", a->signed_list, vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
     vouch_bank_free(b);
@@ -382,6 +399,10 @@ static void print_import(const char *file, const char *bank, const vouch_import_
 }
 
 static int do_import(const bank_args *a) {
+  if (a->seconds && !a->signed_list) {
+    cli_errorf("bank import: --seconds goes with --signed LIST.vsl");
+    return CLI_EXIT_ERROR;
+  }
   if (a->signed_list) return do_import_signed(a);
   if (a->nops >= 2) { /* a bank of videos takes vPDQ files or videos (matchvideo.c) */
     vouch_bank *vb;
@@ -520,6 +541,11 @@ static int export_entry(void *vctx, const vouch_bank_entry *e) {
     if (e->sources) { fputs(",\"source\":", c->f); cli_json_string(c->f, e->sources); }
     if (e->tags) { fputs(",\"tags\":", c->f); cli_json_string(c->f, e->tags); }
     if (e->disabled_until) fprintf(c->f, ",\"disabled_until\":%lld", (long long)e->disabled_until);
+    if (e->second) {
+      char sec[2 * VOUCH_DERIV_HASH_BYTES + 1];
+      vouch_hash_to_hex(e->second, VOUCH_DERIV_HASH_BYTES, sec, sizeof sec);
+      fprintf(c->f, ",\"second_hash\":\"%s\"", sec);
+    }
     fprintf(c->f, ",\"enabled\":%s,\"added_at\":%lld}\n", e->enabled ? "true" : "false",
             (long long)e->added_at);
   }

@@ -770,7 +770,8 @@ out:
 
 static const char open_usage[] =
   "usage: vouch psi open --key SERVER.key --public PUBLIC.vpd [--index FILE.vidx | --hashes FILE]\n"
-  "                      [--radius R] [--second FILE] [--json] [--thumbs DIR] DIR\n"
+  "                      [--radius R] [--second FILE] [--db BANKDB [--bank NAME]] [--json]\n"
+  "                      [--thumbs DIR] DIR\n"
   "\n"
   "Server side.  Processes the vouchers (*" VOUCHER_EXT ") of one account in DIR: counts the\n"
   "ones that open (matches and synthetic vouchers, each distinct photo key once),\n"
@@ -783,14 +784,17 @@ static const char open_usage[] =
   "With --second, each recovered PDQ payload's visual derivative is also checked\n"
   "against the second hash of the database entry nearest its hash (within --radius):\n"
   "'pass', 'fail' (a suspected forgery: never to be shown to a reviewer as a match)\n"
-  "or 'unknown' (no such entry, or no derivative): docs/attack.md.\n"
+  "or 'unknown' (no such entry, or no derivative): docs/attack.md.  With --db, the\n"
+  "entries of the bank database's PDQ banks take part with the second hashes their\n"
+  "sources supplied at import (the second_hash column); for one entry the bank's\n"
+  "second hash wins over --second's, which fills in entries the bank has none for.\n"
   "\n"
   "output (--json): first {\"vouchers\":N,\"opened\":M,\"multi_opened\":K,\"threshold_crossed\":BOOL}\n"
   "(plus \"confirmed\" and \"collisions\" when checked), then, only when crossed, one\n"
   "{\"voucher\":FILE,\"hash\":HEX,\"match_key\":HEX,\"algo\":NAME,\"thumb\":\"WxH\",\"slots\":N\n"
   "[,\"check\":\"confirmed\"|\"collision\",\"distance\":D]\n"
   "[,\"second\":\"pass\"|\"fail\"|\"unknown\",\"second_score\":S]} per recovered payload, and\n"
-  "with --second a last {\"second_hash\":{\"pass\":N,\"fail\":N,\"unknown\":N}}.\n"
+  "with --second or --db a last {\"second_hash\":{\"pass\":N,\"fail\":N,\"unknown\":N}}.\n"
   "\n"
   "options:\n"
   "  -k, --key FILE      server key (secret)\n"
@@ -803,6 +807,9 @@ static const char open_usage[] =
   "  -R, --radius R      the check's radius (default 31, the plain matcher's)\n"
   "      --second FILE   entries' second hashes, one per line: PDQHEX [QUALITY] SECONDHEX\n"
   "                      (what 'vouch hash --derivative' prints, path and all)\n"
+  "      --db BANKDB     the second hashes stored with the entries of this bank database\n"
+  "                      (a file or postgresql:// URI; every enabled PDQ bank)\n"
+  "      --bank NAME     ... of this bank only\n"
   "  -h, --help          this help\n"
   "\n"
   "Exit status: 0 threshold not crossed, 1 crossed (payloads printed), 2 on error.\n"
@@ -839,6 +846,20 @@ static int write_pgm(const char *dir, const char *name, const vouch_psi_payload 
  * verdict are the library's: vouch/review.h). */
 static const char *const second_name[] = {"unknown", "pass", "fail"};
 
+/* The second hashes stored with a bank database's entries (psi open --db). */
+static int read_bank_seconds(const char *dbpath, const char *bank, vouch_second_list **sl) {
+  vouch_bank *b = NULL;
+  int rc = vouch_bank_open(&b, dbpath, VOUCH_BANK_OPEN_READONLY);
+  if (rc == VOUCH_OK) rc = vouch_second_list_add_bank(sl, b, bank);
+  if (rc != VOUCH_OK) {
+    char red[512];
+    vouch_bank_path_redacted(dbpath, red, sizeof red);
+    cli_errorf("%s: %s", red, b && vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
+  }
+  vouch_bank_free(b);
+  return rc == VOUCH_OK ? 0 : -1;
+}
+
 static int read_second_list(const char *path, vouch_second_list **sl) {
   uint8_t *buf = NULL;
   size_t len = 0, bad = 0;
@@ -861,8 +882,10 @@ static int psi_open(int argc, char **argv) {
     {"index", required_argument, NULL, 'i'}, {"hashes", required_argument, NULL, 'H'},
     {"algo", required_argument, NULL, 'a'}, {"radius", required_argument, NULL, 'R'},
     {"second", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+    {"db", required_argument, NULL, 'D'},  {"bank", required_argument, NULL, 'B'},
     {NULL, 0, NULL, 0}};
   const char *keyf = NULL, *pubf = NULL, *thumbs = NULL, *dbindex = NULL, *dbhashes = NULL, *secondf = NULL;
+  const char *bankdb = NULL, *bankname = NULL;
   vouch_second_list *sl = NULL;
   int json = 0, c, dbalgo = VOUCH_ALGO_PDQ;
   unsigned long radius = 31;
@@ -886,18 +909,21 @@ static int psi_open(int argc, char **argv) {
     case 'J': json = 1; break;
     case 'T': thumbs = optarg; break;
     case 'S': secondf = optarg; break;
+    case 'D': bankdb = optarg; break;
+    case 'B': bankname = optarg; break;
     case 'h': fputs(open_usage, stdout); return CLI_EXIT_OK;
     default: fputs(open_usage, stderr); return CLI_EXIT_ERROR;
     }
   }
-  if (!keyf || !pubf || optind != argc - 1 || (dbindex && dbhashes)) {
+  if (!keyf || !pubf || optind != argc - 1 || (dbindex && dbhashes) || (bankname && !bankdb)) {
     fputs(open_usage, stderr);
     return CLI_EXIT_ERROR;
   }
   if ((dbindex && read_index(dbindex, &dbalgo, &db, &ndb, NULL) != 0) ||
       (dbhashes && read_hash_list(dbhashes, dbalgo, &db, &ndb) != 0))
     return CLI_EXIT_ERROR;
-  if (secondf && read_second_list(secondf, &sl) != 0) {
+  /* the file's list first: the bank's entries are added to it */
+  if ((secondf && read_second_list(secondf, &sl) != 0) || (bankdb && read_bank_seconds(bankdb, bankname, &sl) != 0)) {
     free(db);
     vouch_second_list_free(sl);
     return CLI_EXIT_ERROR;
@@ -1036,7 +1062,7 @@ static int psi_open(int argc, char **argv) {
       if (vouch_psi_server_info(srv, index_of[i], &info) != VOUCH_OK)
         continue;
       int sscore = -1, sv = VOUCH_DERIV_UNKNOWN;
-      if (secondf) {
+      if (sl) {
         sv = vouch_second_list_verdict(sl, p, (unsigned)radius, &sscore, NULL);
         second_count[sv]++;
       }
@@ -1048,7 +1074,7 @@ static int psi_open(int argc, char **argv) {
                mk, vouch_algo_name(p->algo), p->thumb_w, p->thumb_h, info.slots_opened);
         if (check)
           printf(",\"check\":\"%s\",\"distance\":%u", verdict, info.distance);
-        if (secondf)
+        if (sl)
           printf(",\"second\":\"%s\",\"second_score\":%d", second_name[sv], sscore);
         printf("}\n");
       } else if (check) {
@@ -1058,7 +1084,7 @@ static int psi_open(int argc, char **argv) {
         printf("match %s %s %s slots %u", names[i], vouch_algo_name(p->algo), hex, info.slots_opened);
       }
       if (!json) {
-        if (secondf)
+        if (sl)
           printf(" second %s%s", second_name[sv], sv == VOUCH_DERIV_FAIL ? " (suspected forgery)" : "");
         putchar('\n');
       }
@@ -1068,10 +1094,10 @@ static int psi_open(int argc, char **argv) {
     if (p)
       sodium_memzero(p, sizeof *p);
     free(p);
-    if (secondf && json)
+    if (sl && json)
       printf("{\"second_hash\":{\"pass\":%zu,\"fail\":%zu,\"unknown\":%zu}}\n", second_count[VOUCH_DERIV_PASS],
              second_count[VOUCH_DERIV_FAIL], second_count[VOUCH_DERIV_UNKNOWN]);
-    else if (secondf)
+    else if (sl)
       printf("second_pass %zu\nsecond_fail %zu\nsecond_unknown %zu\n", second_count[VOUCH_DERIV_PASS],
              second_count[VOUCH_DERIV_FAIL], second_count[VOUCH_DERIV_UNKNOWN]);
   }

@@ -5,8 +5,9 @@
  *   GET  /v1/review/export[?account=ID]              (reviewer) items and every decision, as JSON
  *   POST /v1/review/second-hashes                    (admin) the entries' second hashes (text list)
  * The queue and the decisions are libvouch's review store (vouch/review.h)
- * in the service database.  Reviewer tokens are a role of their own, kept
- * in their own table (vouchd_reviewers, SHA-256 at rest like vouchd_tokens)
+ * in the service database (the SQLite file or PostgreSQL).  Reviewer tokens
+ * are a role of their own, kept in the store's own table (vouchd_reviewers,
+ * SHA-256 at rest like vouchd_tokens)
  * and made with `vouchd reviewer create`: a reviewer token opens the review
  * routes and nothing else, and no other token opens them. */
 #include <getopt.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
-#include <sqlite3.h> /* reviewer tokens: their own table */
 #include "vouchd.h"
 #include "bodies.h"
 #include "vouch/review.h"
@@ -39,45 +39,36 @@ int vd_review_role(const char *url, const char *method) {
 
 /* ---------------------------------------------------------------- tokens */
 
-static const char reviewers_schema[] =
-  "CREATE TABLE IF NOT EXISTS vouchd_reviewers("
-  "  id INTEGER PRIMARY KEY,"
-  "  name TEXT NOT NULL UNIQUE CHECK(length(name) BETWEEN 1 AND 63),"
-  "  sha256 BLOB NOT NULL UNIQUE CHECK(length(sha256) = 32),"
-  "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));";
-
 /* Looked up in the database on each request, so `revoke` takes effect at
  * once without a SIGHUP.  Tokens are 32 random bytes: looking up their
- * SHA-256 by index leaks nothing a guesser could use. */
+ * SHA-256 by index leaks nothing a guesser could use.  The table is the
+ * review store's (vouch_review_reviewer_*), on SQLite or PostgreSQL. */
 int vd_review_token_check(vd_server *s, const char *header, char *name, unsigned *bucket) {
   name[0] = 0;
   uint8_t h[32];
   if (vd_bearer_hash(header, h) != 0) return VD_ROLE_NONE;
   *bucket = h[0];
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
+  vouch_review *rv = NULL;
   int role = VD_ROLE_NONE;
-  if (sqlite3_open_v2(s->db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-    sqlite3_busy_timeout(db, 250);
-    if (sqlite3_prepare_v2(db, "SELECT name FROM vouchd_reviewers WHERE sha256 = ?", -1, &st, NULL) == SQLITE_OK) {
-      sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
-      if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        snprintf(name, 160, "%s", (const char *)sqlite3_column_text(st, 0));
-        role = VD_ROLE_REVIEWER;
-      }
-    }
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  if (vouch_review_open(&rv, s->db_path) == VOUCH_OK && vouch_review_reviewer_find(rv, h, name, 160) == VOUCH_OK)
+    role = VD_ROLE_REVIEWER;
+  vouch_review_free(rv);
   return role;
 }
 
 static const char reviewer_usage[] =
-  "usage: vouchd reviewer create --db FILE --name NAME   (prints the new token once)\n"
-  "       vouchd reviewer list --db FILE\n"
-  "       vouchd reviewer revoke --db FILE --name NAME\n"
+  "usage: vouchd reviewer create --db DB --name NAME   (prints the new token once)\n"
+  "       vouchd reviewer list --db DB\n"
+  "       vouchd reviewer revoke --db DB --name NAME\n"
+  "DB is the bank file or a postgresql:// URI, as for vouchd --db.\n"
   "A reviewer token opens the review console (/review and /v1/review/*) and\n"
   "nothing else; the name is recorded with every decision.  docs/review.md.\n";
+
+static int print_reviewer(void *ctx, const char *name, int64_t created_at) {
+  (void)ctx;
+  printf("%s\treviewer\t%lld\n", name, (long long)created_at);
+  return 0;
+}
 
 int vd_cmd_reviewer(int argc, char **argv) {
   static const struct option lo[] = {{"db", required_argument, NULL, 'd'},
@@ -108,16 +99,16 @@ int vd_cmd_reviewer(int argc, char **argv) {
     fprintf(stderr, "vouchd reviewer: %s\n", err);
     return 1;
   }
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-      sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
-      sqlite3_exec(db, reviewers_schema, NULL, NULL, NULL) != SQLITE_OK) {
-    fprintf(stderr, "vouchd reviewer: %s: %s\n", db_path, db ? sqlite3_errmsg(db) : "cannot open");
-    sqlite3_close(db);
+  vouch_review *rv = NULL;
+  int vrc = vouch_review_open(&rv, db_path);
+  if (vrc != VOUCH_OK) {
+    char red[512];
+    vouch_bank_path_redacted(db_path, red, sizeof red);
+    fprintf(stderr, "vouchd reviewer: %s: %s\n", red, rv && vouch_review_errmsg(rv)[0] ? vouch_review_errmsg(rv) : vouch_strerror(vrc));
+    vouch_review_free(rv);
     return 1;
   }
   int rc = 0;
-  sqlite3_stmt *st = NULL;
   if (!strcmp(sub, "create")) {
     if (!name || !*name || strlen(name) > 63 || !vd_utf8_valid(name, strlen(name))) {
       fprintf(stderr, "vouchd reviewer create: needs --name NAME (1..63 bytes of UTF-8)\n");
@@ -129,11 +120,8 @@ int vd_cmd_reviewer(int argc, char **argv) {
       sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
       snprintf(tok, sizeof tok, "vr_%s", b64);
       crypto_hash_sha256(h, (const unsigned char *)tok, strlen(tok));
-      sqlite3_prepare_v2(db, "INSERT INTO vouchd_reviewers(name, sha256) VALUES(?, ?)", -1, &st, NULL);
-      sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_blob(st, 2, h, 32, SQLITE_STATIC);
-      if (sqlite3_step(st) != SQLITE_DONE) {
-        fprintf(stderr, "vouchd reviewer create: %s\n", sqlite3_errmsg(db));
+      if (vouch_review_reviewer_add(rv, name, h) != VOUCH_OK) {
+        fprintf(stderr, "vouchd reviewer create: %s\n", vouch_review_errmsg(rv));
         rc = 1;
       } else {
         printf("%s\n", tok);
@@ -142,27 +130,23 @@ int vd_cmd_reviewer(int argc, char **argv) {
       sodium_memzero(tok, sizeof tok);
     }
   } else if (!strcmp(sub, "list")) {
-    sqlite3_prepare_v2(db, "SELECT name, created_at FROM vouchd_reviewers ORDER BY id", -1, &st, NULL);
-    while (sqlite3_step(st) == SQLITE_ROW)
-      printf("%s\treviewer\t%lld\n", (const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
+    if (vouch_review_reviewers(rv, print_reviewer, NULL) != VOUCH_OK) {
+      fprintf(stderr, "vouchd reviewer list: %s\n", vouch_review_errmsg(rv));
+      rc = 1;
+    }
   } else if (!strcmp(sub, "revoke")) {
     if (!name) {
       fprintf(stderr, "vouchd reviewer revoke: needs --name NAME\n");
       rc = 2;
-    } else {
-      sqlite3_prepare_v2(db, "DELETE FROM vouchd_reviewers WHERE name = ?", -1, &st, NULL);
-      sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) == 0) {
-        fprintf(stderr, "vouchd reviewer revoke: no reviewer named '%s'\n", name);
-        rc = 1;
-      }
+    } else if (vouch_review_reviewer_remove(rv, name) != VOUCH_OK) {
+      fprintf(stderr, "vouchd reviewer revoke: no reviewer named '%s'\n", name);
+      rc = 1;
     }
   } else {
     fputs(reviewer_usage, stderr);
     rc = 2;
   }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  vouch_review_free(rv);
   return rc;
 }
 
@@ -213,6 +197,7 @@ struct vd_review_ctx {
   vd_server *s;
   vouch_review *rv;           /* NULL when the store cannot be opened: no queueing */
   vouch_second_list *seconds; /* NULL: none known */
+  vouch_bank *bank;           /* the entries' own second hashes; NULL when it cannot be opened */
   vd_index_ref *index;        /* NULL: no index loaded */
   size_t counts[3];           /* by vouch_deriv_verdict */
 };
@@ -227,6 +212,10 @@ vd_review_ctx *vd_review_ctx_new(vd_server *s) {
   } else if (vouch_review_seconds(c->rv, &c->seconds) != VOUCH_OK) {
     c->seconds = NULL;
   }
+  if (vouch_bank_open(&c->bank, s->db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
+    vouch_bank_free(c->bank);
+    c->bank = NULL;
+  }
   c->index = vd_index_acquire(s);
   return c;
 }
@@ -234,6 +223,7 @@ vd_review_ctx *vd_review_ctx_new(vd_server *s) {
 void vd_review_ctx_free(vd_review_ctx *c) {
   if (!c) return;
   vouch_second_list_free(c->seconds);
+  vouch_bank_free(c->bank);
   vouch_review_free(c->rv);
   if (c->index) vd_index_release(c->index);
   free(c);
@@ -249,12 +239,31 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t n) {
   vd_utf8_scrub(dst);
 }
 
+/* The matched entry's own second hash, from the bank (vd_review_payload). */
+typedef struct entry_second {
+  const uint8_t *hash;
+  size_t hash_len;
+  uint8_t second[VOUCH_DERIV_HASH_BYTES];
+  int found;
+} entry_second;
+
+static int on_entry_second(void *ctx, const vouch_bank_entry *e) {
+  entry_second *es = ctx;
+  /* the index was built from this database: its entry numbers are the bank's,
+   * but an index from elsewhere must not lend another entry's second hash */
+  if (e->second && e->hash_bytes == es->hash_len && !memcmp(e->hash, es->hash, es->hash_len)) {
+    memcpy(es->second, e->second, VOUCH_DERIV_HASH_BYTES);
+    es->found = 1;
+  }
+  return 0;
+}
+
 void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_payload *pl, json_t *match) {
   if (!c) return;
   int score = -1;
   const int radius = (int)vouch_default_radius(pl->algo);
-  const int verdict = vouch_second_list_verdict(c->seconds, pl, (unsigned)radius, &score, NULL);
-  c->counts[verdict]++;
+  entry_second es;
+  memset(&es, 0, sizeof es);
   vouch_review_item it;
   memset(&it, 0, sizeof it);
   it.account = account;
@@ -264,8 +273,6 @@ void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_pa
   it.thumb_w = pl->thumb_w;
   it.thumb_h = pl->thumb_h;
   it.thumb = pl->thumb;
-  it.verdict = verdict;
-  it.score = score;
   it.distance = -1;
   /* the matched entry: the nearest in the loaded index within the default radius */
   char bank[VOUCH_REVIEW_TEXT_MAX], ext[VOUCH_REVIEW_TEXT_MAX], src[VOUCH_REVIEW_TEXT_MAX];
@@ -285,9 +292,19 @@ void vd_review_payload(vd_review_ctx *c, const char *account, const vouch_psi_pa
       it.entry_id = ext;
       it.source = src;
       it.distance = m[0].distance;
+      es.hash = e.hash;
+      es.hash_len = pl->hash_len;
+      if (c->bank) (void)vouch_bank_entry_get(c->bank, (int64_t)e.entry_id, on_entry_second, &es);
     }
     vouch_matches_free(m);
   }
+  /* the second hash its source supplied with the matched entry wins; the
+   * stored second-hash list (POST /v1/review/second-hashes) fills in */
+  const int verdict = es.found ? vouch_derivative_verdict(pl->thumb, pl->thumb_w, pl->thumb_h, es.second, &score)
+                               : vouch_second_list_verdict(c->seconds, pl, (unsigned)radius, &score, NULL);
+  c->counts[verdict]++;
+  it.verdict = verdict;
+  it.score = score;
   if (match) {
     json_object_set_new(match, "second", json_string(verdict_names[verdict]));
     if (score >= 0) json_object_set_new(match, "second_score", json_integer(score));

@@ -308,6 +308,7 @@ class Entry(NamedTuple):
     added_at: int
     entry: int               # the entry's number in the bank file
     disabled_until: int = 0  # out of index builds until this time (Unix s); 0: not set
+    second: Optional[str] = None  # the second hash its source supplied (hex), or None
 
 
 class ImportStats(NamedTuple):
@@ -416,7 +417,8 @@ class Bank(_Handle):
         @ffi.callback("int(void *, const vouch_bank_entry *)")
         def cb(_ctx, e):
             out.append(Entry(_hex(e.hash, e.hash_bytes), _str(e.ext_id), _str(e.sources), _str(e.tags),
-                             bool(e.enabled), e.added_at, e.id, e.disabled_until))
+                             bool(e.enabled), e.added_at, e.id, e.disabled_until,
+                             _hex(e.second, _DERIV_HASH_BYTES) if e.second != ffi.NULL else None))
             if path is not None and format == "csv":
                 # the library writes the CSV line, as for `vouch bank export` and vouchd
                 n = lib.vouch_bank_entry_csv(e, ffi.NULL, 0)
@@ -439,9 +441,12 @@ class Bank(_Handle):
         return count[0]
 
 
+# VOUCH_DERIV_HASH_BYTES of vouch/hash.h: the bytes of an entry's second hash
+_DERIV_HASH_BYTES = 256
+
 # VOUCH_BANK_CSV_HEADER of vouch/bank.h (a macro: ABI mode cannot read it;
 # tests/test_abi.py checks the two agree)
-_BANK_CSV_HEADER = "hash,id,sources,tags,enabled,added_at,entry\n"
+_BANK_CSV_HEADER = "hash,id,sources,tags,enabled,added_at,entry,second_hash\n"
 
 
 def _write_entries(path, entries, format: str, csv_lines):
@@ -460,5 +465,7 @@ def _write_entries(path, entries, format: str, csv_lines):
                 d.update({k: v for k, v in (("id", e.id), ("source", e.sources), ("tags", e.tags)) if v is not None})
                 if e.disabled_until:
                     d["disabled_until"] = e.disabled_until
+                if e.second:
+                    d["second_hash"] = e.second
                 d.update(enabled=e.enabled, added_at=e.added_at)
                 f.write(json.dumps(d, separators=(",", ":")) + "\n")

@@ -152,6 +152,7 @@ typedef struct vouch_bank_entry {
   int enabled;
   int64_t added_at;
   int64_t disabled_until;
+  const uint8_t *second;
 } vouch_bank_entry;
 typedef int (*vouch_bank_entry_cb)(void *ctx, const vouch_bank_entry *e);
 int vouch_bank_entries(vouch_bank *db, const char *name, vouch_bank_entry_cb cb, void *ctx);

@@ -364,15 +364,15 @@ int vouch_bank_list(vouch_bank *b, const char *name, vouch_bank_info_cb cb, void
 }
 
 /* The entry columns each_entry() reads; an unmigrated read-only file has no
- * disabled_until column. */
+ * disabled_until (before 3) or second (before 4) column. */
 static int prepare_entries(vouch_bank *b, const char *where, vouch__stmt **st) {
   char sql[512];
   snprintf(sql, sizeof sql,
            "SELECT e.id, e.hash, e.ext_id, e.tags, e.enabled, e.added_at,"
            " (SELECT group_concat(source, ',') FROM"
-           "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), %s"
+           "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), %s, %s"
            " FROM entries e WHERE %s",
-           b->schema >= 3 ? "coalesce(e.disabled_until, 0)" : "0", where);
+           b->schema >= 3 ? "coalesce(e.disabled_until, 0)" : "0", b->schema >= 4 ? "e.second" : "NULL", where);
   return vouch__bank_prepare(b, sql, st);
 }
 
@@ -391,9 +391,15 @@ static int each_entry(vouch_bank *b, vouch__stmt *st, int algo, vouch_bank_entry
     e.added_at = vouch__col_int64(st, 5);
     e.sources = (const char *)vouch__col_text(st, 6);
     e.disabled_until = vouch__col_int64(st, 7);
+    e.second = vouch__col_blob(st, 8);
     if (!e.hash || e.hash_bytes != hb) {
       rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: hash of %zu bytes in a %s bank",
                 (long long)e.id, e.hash_bytes, vouch_algo_name(algo));
+      break;
+    }
+    if (e.second && ((size_t)vouch__col_bytes(st, 8) != VOUCH_DERIV_HASH_BYTES || e.second[0] != VOUCH_DERIV_HASH_VERSION)) {
+      rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "entry %lld: its second hash is not a version-%u one of %u bytes",
+                            (long long)e.id, VOUCH_DERIV_HASH_VERSION, VOUCH_DERIV_HASH_BYTES);
       break;
     }
     if ((rc = cb(ctx, &e)) != 0)
@@ -523,7 +529,7 @@ static size_t csv_field(char *out, size_t cap, size_t w, const char *s) {
 }
 
 size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap) {
-  char hex[VOUCH_HASH_HEX_BYTES], tail[80];
+  char hex[VOUCH_HASH_HEX_BYTES], tail[96 + 2 * VOUCH_DERIV_HASH_BYTES], sec[2 * VOUCH_DERIV_HASH_BYTES + 1];
   if (!e || !e->hash || vouch_hash_to_hex(e->hash, e->hash_bytes, hex, sizeof hex) != VOUCH_OK)
     return 0;
   if (!out) cap = 0;
@@ -533,8 +539,11 @@ size_t vouch_bank_entry_csv(const vouch_bank_entry *e, char *out, size_t cap) {
     if (w < cap) out[w] = ',';
     w = csv_field(out, cap, w + 1, cols[i]);
   }
-  int n = snprintf(tail, sizeof tail, ",%d,%lld,%lld\n", e->enabled ? 1 : 0, (long long)e->added_at,
-                   (long long)e->id);
+  sec[0] = 0;
+  if (e->second && vouch_hash_to_hex(e->second, VOUCH_DERIV_HASH_BYTES, sec, sizeof sec) != VOUCH_OK)
+    return 0;
+  int n = snprintf(tail, sizeof tail, ",%d,%lld,%lld,%s\n", e->enabled ? 1 : 0, (long long)e->added_at,
+                   (long long)e->id, sec);
   for (int i = 0; i < n; i++, w++)
     if (w < cap) out[w] = tail[i];
   if (cap) out[w < cap ? w : cap - 1] = 0;

@@ -45,7 +45,7 @@ typedef struct vouch__import_ctx {
   size_t hb;
   const vouch_import_opts *o;
   vouch_import_stats *stats;
-  vouch__stmt *ins, *sel, *fill, *src;
+  vouch__stmt *ins, *sel, *fill, *src, *set_second; /* set_second: schema 4 */
   /* tombstones (schema 3): only prepared when the list deletes or the bank has some */
   vouch__stmt *t_had, *t_clear, *t_enable, *t_find_hash, *t_find_ext, *t_unsource, *t_disable, *t_add;
   int tomb;

@@ -18,6 +18,7 @@ struct vouch__pending {
   uint8_t hash[VOUCH_HASH_MAX_BYTES];
   size_t line;
   size_t ext, src, tags; /* offsets into the string buffer, SIZE_MAX = none */
+  size_t second;         /* offset of the VOUCH_DERIV_HASH_BYTES second hash, SIZE_MAX = none */
   int kind;              /* VOUCH_ITEM_ADD or VOUCH_ITEM_DELETE */
   int nohash;            /* a DELETE naming only the entry (ext_id) */
 };
@@ -44,10 +45,9 @@ int vouch__import_step(vouch__import_ctx *c, vouch__stmt *st, const char *what) 
 }
 
 
-static size_t keep_str(vouch__import_ctx *c, const char *s) {
+static size_t keep_mem(vouch__import_ctx *c, const void *s, size_t l) {
   if (!s)
     return SIZE_MAX;
-  size_t l = strlen(s) + 1;
   if (c->str_len + l > c->str_cap) {
     size_t nc = c->str_cap ? c->str_cap : 1 << 16;
     while (nc < c->str_len + l) nc *= 2;
@@ -60,6 +60,8 @@ static size_t keep_str(vouch__import_ctx *c, const char *s) {
   c->str_len += l;
   return c->str_len - l;
 }
+
+static size_t keep_str(vouch__import_ctx *c, const char *s) { return keep_mem(c, s, s ? strlen(s) + 1 : 0); }
 
 static int collect_item(void *vctx, const vouch_list_item *it) {
   vouch__import_ctx *c = vctx;
@@ -90,7 +92,8 @@ static int collect_item(void *vctx, const vouch_list_item *it) {
   p->ext = keep_str(c, it->ext_id);
   p->src = keep_str(c, it->source);
   p->tags = keep_str(c, it->tags);
-  if (p->ext == SIZE_MAX - 1 || p->src == SIZE_MAX - 1 || p->tags == SIZE_MAX - 1)
+  p->second = keep_mem(c, it->second, VOUCH_DERIV_HASH_BYTES);
+  if (p->ext == SIZE_MAX - 1 || p->src == SIZE_MAX - 1 || p->tags == SIZE_MAX - 1 || p->second == SIZE_MAX - 1)
     return vouch__bank_fail(c->b, VOUCH_E_NOMEM, "out of memory");
   c->n++;
   return 0;
@@ -150,6 +153,7 @@ int vouch__import_insert(vouch__import_ctx *c, const vouch_list_item *it) {
   vouch__bind_text(c->ins, 3, it->ext_id, -1);
   vouch__bind_text(c->ins, 4, it->tags, -1);
   vouch__bind_int64(c->ins, 5, c->now);
+  vouch__bind_blob(c->ins, 6, it->second, (int)VOUCH_DERIV_HASH_BYTES);
   int src = vouch__step(c->ins);
   eid = src == VOUCH__DB_ROW ? vouch__col_int64(c->ins, 0) : 0;
   vouch__reset(c->ins);
@@ -173,6 +177,11 @@ int vouch__import_insert(vouch__import_ctx *c, const vouch_list_item *it) {
       vouch__bind_text(c->fill, 2, it->tags, -1);
       vouch__bind_int64(c->fill, 3, eid);
       VOUCH_TRY(vouch__import_step(c, c->fill, "merge entry"));
+    }
+    if (it->second) { /* a row with a second hash sets it: the newest import wins */
+      vouch__bind_blob(c->set_second, 1, it->second, (int)VOUCH_DERIV_HASH_BYTES);
+      vouch__bind_int64(c->set_second, 2, eid);
+      VOUCH_TRY(vouch__import_step(c, c->set_second, "set second hash"));
     }
   }
   c->last_eid = eid;
@@ -257,7 +266,7 @@ static int prepare_tombstones(vouch__import_ctx *c) {
 }
 
 void vouch__import_finalize(vouch__import_ctx *c) {
-  vouch__stmt **sts[] = {&c->ins, &c->sel, &c->fill, &c->src, &c->t_had, &c->t_clear, &c->t_enable,
+  vouch__stmt **sts[] = {&c->ins, &c->sel, &c->fill, &c->src, &c->set_second, &c->t_had, &c->t_clear, &c->t_enable,
                           &c->t_find_hash, &c->t_find_ext, &c->t_unsource, &c->t_disable, &c->t_add};
   for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
     vouch__finalize(*sts[i]);
@@ -272,9 +281,10 @@ void vouch__import_finalize(vouch__import_ctx *c) {
 int vouch__import_prepare(vouch__import_ctx *c, int fill) {
   vouch_bank *b = c->b;
   VOUCH_TRY(vouch__bank_prepare(b,
-                                "INSERT INTO entries(bank_id, hash, ext_id, tags, enabled, added_at)"
-                                " VALUES(?, ?, ?, ?, 1, ?) ON CONFLICT(bank_id, hash) DO NOTHING RETURNING id",
+                                "INSERT INTO entries(bank_id, hash, ext_id, tags, enabled, added_at, second)"
+                                " VALUES(?, ?, ?, ?, 1, ?, ?) ON CONFLICT(bank_id, hash) DO NOTHING RETURNING id",
                                 &c->ins));
+  VOUCH_TRY(vouch__bank_prepare(b, "UPDATE entries SET second = ?1 WHERE id = ?2", &c->set_second));
   VOUCH_TRY(vouch__bank_prepare(b, "SELECT id FROM entries WHERE bank_id = ? AND hash = ?", &c->sel));
   if (fill)
     VOUCH_TRY(vouch__bank_prepare(b,
@@ -357,7 +367,8 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
       const vouch__pending *p = &c.items[i];
       vouch_list_item it = {p->line, p->nohash ? NULL : p->hash, p->ext == SIZE_MAX ? NULL : c.str + p->ext,
                             p->src == SIZE_MAX ? NULL : c.str + p->src,
-                            p->tags == SIZE_MAX ? NULL : c.str + p->tags, p->kind, NULL, -1};
+                            p->tags == SIZE_MAX ? NULL : c.str + p->tags, p->kind, NULL, -1,
+                            p->second == SIZE_MAX ? NULL : (const uint8_t *)c.str + p->second};
       rc = p->kind == VOUCH_ITEM_DELETE ? delete_item(&c, &it) : vouch__import_insert(&c, &it);
     }
   }

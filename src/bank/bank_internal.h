@@ -14,6 +14,11 @@ typedef struct vouch__sink {
   vouch_list_error_cb error;
   void *ctx;
   uint8_t hash[VOUCH_HASH_MAX_BYTES];
+  /* the current row's second_hash text (CSV/TSV column, JSON-lines field):
+   * set by the line parsers that read one before vouch__sink_row(), NULL
+   * otherwise (none, or a format without it) */
+  const char *second_hex;
+  uint8_t second[VOUCH_DERIV_HASH_BYTES];
 } vouch__sink;
 
 /* Reports a malformed row; returns VOUCH_E_HASH_PARSE when the error

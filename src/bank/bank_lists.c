@@ -8,6 +8,7 @@
 #include <time.h>
 #include "bank_db.h"
 #include "vouch/audit.h"
+#include "vouch/review.h"
 /* ------------------------------------------------------------ signed lists */
 
 static int step_one(vouch_bank *b, vouch__stmt *st, const char *what, int *row) {
@@ -20,6 +21,11 @@ static int step_one(vouch_bank *b, vouch__stmt *st, const char *what, int *row) 
 
 int vouch_bank_import_signed(vouch_bank *b, const char *name, const uint8_t *vsl, size_t len, int64_t now,
                              vouch_import_stats *stats) {
+  return vouch_bank_import_signed_seconds(b, name, vsl, len, NULL, 0, now, stats);
+}
+
+int vouch_bank_import_signed_seconds(vouch_bank *b, const char *name, const uint8_t *vsl, size_t len,
+                                     const uint8_t *vss, size_t vss_len, int64_t now, vouch_import_stats *stats) {
   if (!b || !b->db || !name || !vsl)
     return VOUCH_E_INVALID;
   b->errmsg[0] = 0;
@@ -36,6 +42,10 @@ int vouch_bank_import_signed(vouch_bank *b, const char *name, const uint8_t *vsl
   int rc = vouch_audit_list_open(vsl, len, &l);
   if (rc != VOUCH_OK)
     return vouch__bank_fail(b, rc, "signed list refused: %s", vouch_strerror(rc));
+  vouch_second_signed ss = {0, 0, NULL};
+  if (vss && (rc = vouch_second_signed_open(vss, vss_len, &l, &ss)) != VOUCH_OK)
+    return vouch__bank_fail(b, rc, "signed second hashes refused: %s%s", vouch_strerror(rc),
+                            rc == VOUCH_E_AUDIT_POLICY ? " (made for another list)" : "");
   vouch_import_opts o;
   memset(&o, 0, sizeof o);
   o.source = l.source.name;
@@ -126,7 +136,8 @@ int vouch_bank_import_signed(vouch_bank *b, const char *name, const uint8_t *vsl
     goto rollback;
   /* the hashes are strictly ascending: B-tree order */
   for (uint64_t i = 0; i < l.count; i++) {
-    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL, VOUCH_ITEM_ADD, NULL, -1};
+    vouch_list_item it = {(size_t)i + 1, l.hashes + i * l.hash_bytes, NULL, NULL, NULL, VOUCH_ITEM_ADD, NULL, -1,
+                          vouch_second_signed_find(&ss, l.hashes + i * l.hash_bytes)};
     if ((rc = vouch__import_insert(&c, &it)))
       goto rollback;
     vouch__bind_int64(link, 1, c.last_eid);

@@ -87,6 +87,17 @@ static int sink_hash(vouch__sink *s, const char *h, size_t len) {
   return vouch_hash_from_hex(h, len, s->hash, s->hb);
 }
 
+/* Parses a second hash (vouch_derivative_hash(), current version) from text. */
+static int sink_second(vouch__sink *s, const char *h) {
+  size_t len = strlen(h);
+  while (len && is_blank((unsigned char)*h)) { h++; len--; }
+  while (len && is_blank((unsigned char)h[len - 1])) len--;
+  if (vouch_hash_from_hex(h, len, s->second, VOUCH_DERIV_HASH_BYTES) != VOUCH_OK ||
+      s->second[0] != VOUCH_DERIV_HASH_VERSION)
+    return VOUCH_E_HASH_PARSE;
+  return VOUCH_OK;
+}
+
 /* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
  * past U+10FFFF.  Returns the length of the sequence at p, or 0. */
 static size_t utf8_seq(const unsigned char *p, size_t avail) {
@@ -138,7 +149,7 @@ int vouch__sink_row(vouch__sink *s, const vouch__row *r) {
     return vouch__sink_report(s, r->line, "%s is not valid UTF-8",
                               !text_ok(r->ext_id) ? "the id" : !text_ok(r->source) ? "the source"
                               : !text_ok(r->tags) ? "the tags" : "the signal type");
-  vouch_list_item it = {r->line, NULL, r->ext_id, r->source, r->tags, r->kind, type, r->quality};
+  vouch_list_item it = {r->line, NULL, r->ext_id, r->source, r->tags, r->kind, type, r->quality, NULL};
   if (type) {
     int a = vouch_signal_type_algo(type, strlen(type));
     if (a < 0 && !r->unknown_skips)
@@ -147,6 +158,14 @@ int vouch__sink_row(vouch__sink *s, const vouch__row *r) {
       it.kind = VOUCH_ITEM_SKIP;
       return s->item(s->ctx, &it);
     }
+  }
+  if (s->second_hex && *s->second_hex) {
+    if (r->kind != VOUCH_ITEM_ADD)
+      return vouch__sink_report(s, r->line, "a deletion carries no second hash");
+    if (sink_second(s, s->second_hex) != VOUCH_OK)
+      return vouch__sink_report(s, r->line, "second_hash is not a version-%u second hash (%u hex digits)",
+                                VOUCH_DERIV_HASH_VERSION, 2U * VOUCH_DERIV_HASH_BYTES);
+    it.second = s->second;
   }
   if (r->hex) {
     if (sink_hash(s, r->hex, r->hlen) != VOUCH_OK)
@@ -194,7 +213,7 @@ typedef struct parser {
   const vouch_list_opts *o;
   int format;
   int have_header;
-  int col_hash, col_id, col_source, col_tags, col_type, col_category, col_quality; /* -1: none */
+  int col_hash, col_id, col_source, col_tags, col_type, col_category, col_quality, col_second; /* -1: none */
   int te_first;               /* TE state: column of the indicator (0, or 1 with the id first) */
   /* scratch */
   char *fields;               /* unquoted field bytes, NUL-separated */
@@ -266,6 +285,7 @@ static const char *const tag_names[] = {"tags", "tag", "labels", NULL};
 static const char *const type_names[] = {"signal_type", "signaltype", "algorithm", "algo", NULL};
 static const char *const category_names[] = {"category", "classification", NULL};
 static const char *const quality_names[] = {"quality", "pdq_quality", NULL};
+static const char *const second_names[] = {"second_hash", "second", NULL};
 
 /* All digits (a descriptor id). */
 static int is_digits(const char *f) {
@@ -295,7 +315,7 @@ static int te_shape(parser *p) {
 
 static int header(parser *p) {
   p->col_hash = p->col_id = p->col_source = p->col_tags = -1;
-  p->col_type = p->col_category = p->col_quality = -1;
+  p->col_type = p->col_category = p->col_quality = p->col_second = -1;
   for (size_t c = 0; c < p->nfields; c++) {
     char *f = p->fields + p->fstart[c];
     const char *n = clean(f);
@@ -308,13 +328,14 @@ static int header(parser *p) {
     else if (p->col_type < 0 && name_in(n, type_names)) p->col_type = (int)c;
     else if (p->col_category < 0 && name_in(n, category_names)) p->col_category = (int)c;
     else if (p->col_quality < 0 && name_in(n, quality_names)) p->col_quality = (int)c;
+    else if (p->col_second < 0 && name_in(n, second_names)) p->col_second = (int)c;
   }
   if (p->col_hash >= 0) {
     p->have_header = 1;
     return VOUCH_OK;
   }
   p->have_header = 0;
-  p->col_type = p->col_category = p->col_quality = -1;
+  p->col_type = p->col_category = p->col_quality = p->col_second = -1;
   int te = p->o->column ? -1 : te_shape(p);
   if (p->format == VOUCH_LIST_CSV && (te >= 0 || p->o->signal_type)) {
     p->format = VOUCH_LIST_TE_STATE;
@@ -374,7 +395,10 @@ static int line_delimited(parser *p, const char *s, size_t len, size_t line, int
                                       clean(field(p, p->col_tags)), p->col_type >= 0 ? ' ' : ',');
   vouch__row r = {line, type, h, strlen(h), VOUCH_ITEM_ADD, clean(field(p, p->col_id)),
                   clean(field(p, p->col_source)), tags, q, 0};
-  return vouch__sink_row(&p->sink, &r);
+  p->sink.second_hex = clean(field(p, p->col_second));
+  int rc = vouch__sink_row(&p->sink, &r);
+  p->sink.second_hex = NULL;
+  return rc;
 }
 
 /* python-threatexchange's rotation names (tx hash --rotations) */
@@ -510,8 +534,15 @@ static int line_json(parser *p, const char *s, size_t len, size_t line) {
     rc = vouch__sink_report(&p->sink, line, "no %s hash in \"hash\"", vouch_algo_name(p->o->algo));
     goto done;
   }
+  json_t *sec = json_object_get(o, "second_hash");
+  if (sec && !json_is_null(sec) && (!json_is_string(sec) || memchr(json_string_value(sec), 0, json_string_length(sec)))) {
+    rc = vouch__sink_report(&p->sink, line, "\"second_hash\" is not a string");
+    goto done;
+  }
   vouch__row r = {line, type, json_string_value(h), json_string_length(h), VOUCH_ITEM_ADD, id, src, tags, q, 0};
+  p->sink.second_hex = sec && json_is_string(sec) ? json_string_value(sec) : NULL;
   rc = vouch__sink_row(&p->sink, &r);
+  p->sink.second_hex = NULL;
 done:
   json_decref(o);
   return rc;

@@ -1,7 +1,7 @@
 /* src/bank/store_sqlite.c -- the SQLite backend of the bank storage interface
  * (store.h): a bank file, its schema and migrations, and the statement ops.
  *
- * Schema (version 3, PRAGMA user_version; application_id 'VCHB'):
+ * Schema (version 4, PRAGMA user_version; application_id 'VCHB'):
  *   banks(id, name UNIQUE, algo, enabled, created_at)
  *   entries(id, bank_id -> banks ON DELETE CASCADE, hash BLOB, ext_id, tags,
  *           enabled, added_at, UNIQUE(bank_id, hash))
@@ -23,9 +23,12 @@
  *   banks.radius: the bank's own match radius (NULL: the caller's) [v3]
  *   video_frames(entry_id -> entries ON DELETE CASCADE, frame, quality,
  *           hash BLOB, seconds, PK(entry_id, frame))             [v3]
- * An older file is migrated to version 3 when opened for writing (one
- * transaction: the missing tables are added); opened read-only it is read as
- * is and simply holds no signed lists, tombstones, checkpoints or videos.
+ *   entries.second: the entry's second hash (VOUCH_DERIV_HASH_BYTES,
+ *           vouch_derivative_hash()) as its source supplied it, or NULL [v4]
+ * An older file is migrated to version 4 when opened for writing (one
+ * transaction: the missing tables and columns are added); opened read-only it
+ * is read as is and simply holds no signed lists, tombstones, checkpoints,
+ * videos or second hashes.
  * WAL journal, foreign keys on.  A write transaction is BEGIN IMMEDIATE, so
  * a killed import leaves the bank exactly as it was (SQLite rolls back the
  * unfinished WAL frames on the next open). */
@@ -243,6 +246,9 @@ static const char *const schema_v3 =
     " seconds REAL NOT NULL,"
     " PRIMARY KEY(entry_id, frame)) WITHOUT ROWID;";
 
+/* Added by schema version 4 (also the migration from versions 1 to 3). */
+static const char *const schema_v4 = "ALTER TABLE entries ADD COLUMN second BLOB;";
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -302,6 +308,7 @@ static int sq_setup(sqlite3 *db, const char *path, unsigned flags, int *schema_o
     rc = run(db, schema, err, errcap);
     if (!rc) rc = run(db, schema_v2, err, errcap);
     if (!rc) rc = run(db, schema_v3, err, errcap);
+    if (!rc) rc = run(db, schema_v4, err, errcap);
     if (!rc)
       rc = run(db, "PRAGMA application_id=" STR(BANK_APP_ID) "; PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION),
                err, errcap);
@@ -331,9 +338,14 @@ static int sq_setup(sqlite3 *db, const char *path, unsigned flags, int *schema_o
   /* re-read under the write lock: another process may have migrated it */
   int v = -1, code = VOUCH_OK;
   rc = pragma_int(db, "PRAGMA user_version", &v);
-  if (!rc && (v == 1 || v == 2)) {
+  if (!rc && v >= 1 && v <= 3) {
     rc = v == 1 ? run(db, schema_v2, err, errcap) : VOUCH__DB_OK;
-    if (!rc) rc = run(db, schema_v3, err, errcap);
+    if (!rc && v <= 2) rc = run(db, schema_v3, err, errcap);
+    /* (a file taken back to an older version by hand may still have it) */
+    int has_second = 0;
+    if (!rc)
+      rc = pragma_int(db, "SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'second'", &has_second);
+    if (!rc && !has_second) rc = run(db, schema_v4, err, errcap);
     if (!rc) rc = run(db, "PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION), err, errcap);
   } else if (!rc && v != VOUCH_BANK_SCHEMA_VERSION) {
     snprintf(err, errcap, "%s: bank schema version changed to %d while opening", path, v);

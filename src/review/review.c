@@ -1,28 +1,37 @@
-/* src/review/review.c -- the review queue and its append-only decisions
- * (review.h), in SQLite tables beside the bank's:
+/* src/review/review.c -- the review queue, its append-only decisions and
+ * the reviewers' tokens (review.h), in tables beside the bank's, on either
+ * storage backend of the bank module (src/bank/store.h): an SQLite file or
+ * a PostgreSQL database.
  *   review_items(id, account, algo, hash, thumb_w, thumb_h, thumb, verdict,
  *                score, bank, entry_id, source, distance, created_at,
- *                UNIQUE(account, algo, hash, thumb))
+ *                unique on (account, algo, hash, thumb))
  *     (the derivative is part of the key: a forgery that collides with a
- *     genuine photo bit for bit is a payload of its own, not a repeat)
+ *     genuine photo bit for bit is a payload of its own, not a repeat;
+ *     PostgreSQL keys on sha256(thumb), as a 64 x 64 derivative is past
+ *     its index row limit)
  *   review_decisions(id, item, decision, reviewer, note, decided_at, supersedes)
  *   review_views(id, item, reviewer, viewed_at)
  *   review_seconds(id, pdq, second)
- * Triggers refuse UPDATE and DELETE on review_decisions and review_views:
- * the record of who decided what stays whole even against a caller's bug. */
+ *   vouchd_reviewers(id, name, sha256, created_at)
+ * SQLite: created on open (IF NOT EXISTS), as vouchd's own tables are.
+ * PostgreSQL: migration 5 of store_pg.c.  Triggers refuse UPDATE and DELETE
+ * on review_decisions and review_views (and TRUNCATE on PostgreSQL): the
+ * record of who decided what stays whole even against a caller's bug.
+ * The SQL below is the subset both engines run (store.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sqlite3.h>
+#include <time.h>
 #include "vouch/review.h"
+#include "bank/store.h"
 #include "common/internal.h"
 
 struct vouch_review {
-  sqlite3 *db;
-  char err[256];
+  vouch__db *db;
+  char err[512];
 };
 
-static const char schema[] =
+static const char sqlite_schema[] =
   "CREATE TABLE IF NOT EXISTS review_items("
   "  id INTEGER PRIMARY KEY,"
   "  account TEXT NOT NULL,"
@@ -51,6 +60,11 @@ static const char schema[] =
   "  id INTEGER PRIMARY KEY,"
   "  pdq BLOB NOT NULL,"
   "  second BLOB NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS vouchd_reviewers("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE CHECK(length(name) BETWEEN 1 AND 63),"
+  "  sha256 BLOB NOT NULL UNIQUE CHECK(length(sha256) = 32),"
+  "  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
   "CREATE TRIGGER IF NOT EXISTS review_decisions_no_update BEFORE UPDATE ON review_decisions"
   "  BEGIN SELECT RAISE(ABORT, 'review decisions are append-only'); END;"
   "CREATE TRIGGER IF NOT EXISTS review_decisions_no_delete BEFORE DELETE ON review_decisions"
@@ -75,11 +89,10 @@ int vouch_review_decision_from_name(const char *name) {
 
 const char *vouch_review_errmsg(const vouch_review *rv) { return rv ? rv->err : ""; }
 
-/* Records the SQLite error and maps it to a vouch_rc. */
-static int db_fail(vouch_review *rv, const char *what) {
-  int e = sqlite3_errcode(rv->db);
-  snprintf(rv->err, sizeof rv->err, "%s: %s", what, sqlite3_errmsg(rv->db));
-  return e == SQLITE_BUSY || e == SQLITE_LOCKED ? VOUCH_E_DB_BUSY : e == SQLITE_NOMEM ? VOUCH_E_NOMEM : VOUCH_E_DB;
+/* Records the backend's message for a VOUCH__DB_* failure and maps it. */
+static int db_fail(vouch_review *rv, int dbrc, const char *what) {
+  snprintf(rv->err, sizeof rv->err, "%s: %s", what, vouch__db_errmsg(rv->db));
+  return dbrc == VOUCH__DB_BUSY ? VOUCH_E_DB_BUSY : dbrc == VOUCH__DB_NOMEM ? VOUCH_E_NOMEM : VOUCH_E_DB;
 }
 
 static int fail(vouch_review *rv, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -98,35 +111,51 @@ int vouch_review_open(vouch_review **out, const char *path) {
   vouch_review *rv = vouch__calloc(1, sizeof *rv);
   if (!rv) return VOUCH_E_NOMEM;
   *out = rv;
-  /* the store is SQLite only: never make a file named after a server URI */
-  if (!strncmp(path, "postgresql:", 11) || !strncmp(path, "postgres:", 9))
-    return fail(rv, VOUCH_E_UNSUPPORTED, "the review store needs an SQLite file, not %.40s", path);
-  if (sqlite3_open_v2(path, &rv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-      SQLITE_OK) {
-    if (!rv->db) return fail(rv, VOUCH_E_NOMEM, "cannot open %s", path);
-    return db_fail(rv, path);
+  /* the bank's own opener: the same file checks, or the PostgreSQL
+   * migrations (5 holds the review tables) */
+  int schema = 0;
+  int rc = vouch__store_is_pg(path) ? vouch__store_open_pg(path, 0, &rv->db, &schema, rv->err, sizeof rv->err)
+                                    : vouch__store_open_sqlite(path, VOUCH_BANK_OPEN_CREATE, &rv->db, &schema,
+                                                               rv->err, sizeof rv->err);
+  if (rc != VOUCH_OK) return rc;
+  if (!rv->db->pg) {
+    int d = vouch__db_exec(rv->db, sqlite_schema);
+    if (d != VOUCH__DB_OK) return db_fail(rv, d, "creating the review tables");
   }
-  sqlite3_busy_timeout(rv->db, 5000);
-  if (sqlite3_exec(rv->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_exec(rv->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail(rv, "creating the review tables");
   return VOUCH_OK;
 }
 
 void vouch_review_free(vouch_review *rv) {
   if (!rv) return;
-  sqlite3_close(rv->db);
+  vouch__db_close(rv->db);
   vouch__free(rv);
 }
 
-static int prepare(vouch_review *rv, const char *sql, sqlite3_stmt **st) {
-  if (sqlite3_prepare_v2(rv->db, sql, -1, st, NULL) != SQLITE_OK) return db_fail(rv, "prepare");
-  return VOUCH_OK;
+static int prepare(vouch_review *rv, const char *sql, vouch__stmt **st) {
+  int d = vouch__db_prepare(rv->db, sql, st);
+  return d == VOUCH__DB_OK ? VOUCH_OK : db_fail(rv, d, "prepare");
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v) {
-  if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-  else sqlite3_bind_null(st, i);
+/* Steps a statement that returns no row (or one to ignore). */
+static int step_done(vouch_review *rv, vouch__stmt *st, const char *what) {
+  int d = vouch__step(st);
+  return d == VOUCH__DB_DONE || d == VOUCH__DB_ROW ? VOUCH_OK : db_fail(rv, d, what);
+}
+
+static int begin(vouch_review *rv) {
+  int d = vouch__begin(rv->db);
+  return d == VOUCH__DB_OK ? VOUCH_OK : db_fail(rv, d, "begin");
+}
+
+/* Commits when rc is VOUCH_OK, else rolls back; returns the outcome. */
+static int end_tx(vouch_review *rv, int rc) {
+  if (rc == VOUCH_OK) {
+    int d = vouch__commit(rv->db);
+    if (d == VOUCH__DB_OK) return VOUCH_OK;
+    rc = db_fail(rv, d, "commit");
+  }
+  vouch__rollback(rv->db);
+  return rc;
 }
 
 static int text_ok(const char *v, size_t max, int required) {
@@ -134,6 +163,8 @@ static int text_ok(const char *v, size_t max, int required) {
   size_t n = strnlen(v, max);
   return n < max && (!required || n > 0);
 }
+
+static int64_t now_s(void) { return (int64_t)time(NULL); }
 
 /* ---- second hashes ---- */
 
@@ -143,32 +174,24 @@ int vouch_review_set_seconds(vouch_review *rv, const char *text, size_t len, siz
   vouch_second_list *l = NULL;
   int rc = vouch_second_list_parse(text, len, &l, bad_line);
   if (rc != VOUCH_OK) return fail(rv, rc, "line %zu: not PDQHEX [QUALITY] SECONDHEX", bad_line ? *bad_line : 0);
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_exec(rv->db, "BEGIN IMMEDIATE; DELETE FROM review_seconds;", NULL, NULL, NULL) != SQLITE_OK) {
-    rc = db_fail(rv, "replacing the second hashes");
-    goto out;
-  }
-  if ((rc = prepare(rv, "INSERT INTO review_seconds(pdq, second) VALUES(?, ?)", &st)) != VOUCH_OK) goto out;
+  vouch__stmt *st = NULL;
+  if ((rc = begin(rv)) != VOUCH_OK) goto out;
+  int d = vouch__db_exec(rv->db, "DELETE FROM review_seconds");
+  if (d != VOUCH__DB_OK) rc = db_fail(rv, d, "replacing the second hashes");
+  if (rc == VOUCH_OK) rc = prepare(rv, "INSERT INTO review_seconds(pdq, second) VALUES(?, ?)", &st);
   const size_t n = vouch_second_list_count(l);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n && rc == VOUCH_OK; i++) {
     const uint8_t *pdq, *sec;
     vouch_second_list_get(l, i, &pdq, &sec);
-    sqlite3_reset(st);
-    sqlite3_bind_blob(st, 1, pdq, VOUCH_PDQ_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, sec, VOUCH_DERIV_HASH_BYTES, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-      rc = db_fail(rv, "storing a second hash");
-      goto out;
-    }
+    vouch__bind_blob(st, 1, pdq, VOUCH_PDQ_BYTES);
+    vouch__bind_blob(st, 2, sec, VOUCH_DERIV_HASH_BYTES);
+    rc = step_done(rv, st, "storing a second hash");
+    vouch__reset(st);
   }
-  if (sqlite3_exec(rv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    rc = db_fail(rv, "commit");
-    goto out;
-  }
-  if (count) *count = n;
+  vouch__finalize(st);
+  rc = end_tx(rv, rc);
+  if (rc == VOUCH_OK && count) *count = n;
 out:
-  sqlite3_finalize(st);
-  if (rc != VOUCH_OK) sqlite3_exec(rv->db, "ROLLBACK", NULL, NULL, NULL);
   vouch_second_list_free(l);
   return rc;
 }
@@ -178,16 +201,15 @@ int vouch_review_seconds(vouch_review *rv, vouch_second_list **out) {
   *out = NULL;
   /* Stored rows are rebuilt into the list format and parsed: one code path
    * for what a list may hold. */
-  sqlite3_stmt *st = NULL;
+  vouch__stmt *st = NULL;
   int rc = prepare(rv, "SELECT pdq, second FROM review_seconds ORDER BY id", &st);
   if (rc != VOUCH_OK) return rc;
   const size_t line = 2 * VOUCH_PDQ_BYTES + 1 + 2 * VOUCH_DERIV_HASH_BYTES + 1;
   char *text = NULL;
   size_t len = 0, cap = 0;
-  int s;
-  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-    if (sqlite3_column_bytes(st, 0) != VOUCH_PDQ_BYTES || sqlite3_column_bytes(st, 1) != VOUCH_DERIV_HASH_BYTES)
-      continue;
+  int d;
+  while ((d = vouch__step(st)) == VOUCH__DB_ROW) {
+    if (vouch__col_bytes(st, 0) != VOUCH_PDQ_BYTES || vouch__col_bytes(st, 1) != VOUCH_DERIV_HASH_BYTES) continue;
     if (len + line + 1 > cap) {
       size_t nc = cap ? 2 * cap : 64 * line;
       char *nt = vouch__realloc(text, nc);
@@ -198,15 +220,15 @@ int vouch_review_seconds(vouch_review *rv, vouch_second_list **out) {
       text = nt;
       cap = nc;
     }
-    vouch_hash_to_hex(sqlite3_column_blob(st, 0), VOUCH_PDQ_BYTES, text + len, cap - len);
+    vouch_hash_to_hex(vouch__col_blob(st, 0), VOUCH_PDQ_BYTES, text + len, cap - len);
     len += 2 * VOUCH_PDQ_BYTES;
     text[len++] = ' ';
-    vouch_hash_to_hex(sqlite3_column_blob(st, 1), VOUCH_DERIV_HASH_BYTES, text + len, cap - len);
+    vouch_hash_to_hex(vouch__col_blob(st, 1), VOUCH_DERIV_HASH_BYTES, text + len, cap - len);
     len += 2 * VOUCH_DERIV_HASH_BYTES;
     text[len++] = '\n';
   }
-  if (rc == VOUCH_OK && s != SQLITE_DONE) rc = db_fail(rv, "reading the second hashes");
-  sqlite3_finalize(st);
+  if (rc == VOUCH_OK && d != VOUCH__DB_DONE) rc = db_fail(rv, d, "reading the second hashes");
+  vouch__finalize(st);
   if (rc == VOUCH_OK) rc = vouch_second_list_parse(text, len, out, NULL);
   vouch__free(text);
   return rc;
@@ -223,100 +245,138 @@ int vouch_review_enqueue(vouch_review *rv, const vouch_review_item *it, int *add
       (it->thumb_w && it->thumb_h && !it->thumb) || it->verdict < VOUCH_DERIV_UNKNOWN ||
       it->verdict > VOUCH_DERIV_FAIL)
     return fail(rv, VOUCH_E_INVALID, "bad review item");
-  sqlite3_stmt *st = NULL;
+  vouch__stmt *st = NULL;
   VOUCH_TRY(prepare(rv,
-                    "INSERT OR IGNORE INTO review_items(account, algo, hash, thumb_w, thumb_h, thumb, verdict, score,"
-                    " bank, entry_id, source, distance) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO review_items(account, algo, hash, thumb_w, thumb_h, thumb, verdict, score,"
+                    " bank, entry_id, source, distance, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT DO NOTHING",
                     &st));
   const int has_thumb = it->thumb_w && it->thumb_h;
-  sqlite3_bind_text(st, 1, it->account, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st, 2, it->algo);
-  sqlite3_bind_blob(st, 3, it->hash, it->hash_len, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st, 4, has_thumb ? it->thumb_w : 0);
-  sqlite3_bind_int(st, 5, has_thumb ? it->thumb_h : 0);
-  if (has_thumb) sqlite3_bind_blob(st, 6, it->thumb, it->thumb_w * it->thumb_h, SQLITE_TRANSIENT);
-  else sqlite3_bind_zeroblob(st, 6, 0);
-  sqlite3_bind_int(st, 7, it->verdict);
-  sqlite3_bind_int(st, 8, it->score);
-  bind_text_or_null(st, 9, it->bank);
-  bind_text_or_null(st, 10, it->entry_id);
-  bind_text_or_null(st, 11, it->source);
-  sqlite3_bind_int(st, 12, it->distance);
-  int rc = sqlite3_step(st) == SQLITE_DONE ? VOUCH_OK : db_fail(rv, "queueing an item");
-  if (rc == VOUCH_OK && added) *added = sqlite3_changes(rv->db) > 0;
-  sqlite3_finalize(st);
+  static const uint8_t none = 0;
+  vouch__bind_text(st, 1, it->account, -1);
+  vouch__bind_int64(st, 2, it->algo);
+  vouch__bind_blob(st, 3, it->hash, it->hash_len);
+  vouch__bind_int64(st, 4, has_thumb ? it->thumb_w : 0);
+  vouch__bind_int64(st, 5, has_thumb ? it->thumb_h : 0);
+  vouch__bind_blob(st, 6, has_thumb ? it->thumb : &none, has_thumb ? it->thumb_w * it->thumb_h : 0);
+  vouch__bind_int64(st, 7, it->verdict);
+  vouch__bind_int64(st, 8, it->score);
+  vouch__bind_text(st, 9, it->bank, -1);
+  vouch__bind_text(st, 10, it->entry_id, -1);
+  vouch__bind_text(st, 11, it->source, -1);
+  vouch__bind_int64(st, 12, it->distance);
+  vouch__bind_int64(st, 13, now_s());
+  int rc = step_done(rv, st, "queueing an item");
+  if (rc == VOUCH_OK && added) *added = vouch__changes(rv->db) > 0;
+  vouch__finalize(st);
   return rc;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
-
 int vouch_review_items(vouch_review *rv, const char *account, unsigned flags, vouch_review_item_cb cb, void *ctx) {
   if (!rv || !cb) return VOUCH_E_INVALID;
-  sqlite3_stmt *st = NULL;
+  vouch__stmt *st = NULL;
   VOUCH_TRY(prepare(rv,
                     "SELECT i.id, i.account, i.algo, i.hash, i.thumb_w, i.thumb_h, i.thumb, i.verdict, i.score,"
                     " i.bank, i.entry_id, i.source, i.distance, i.created_at,"
                     " d.id, d.decision, d.reviewer, d.note, d.decided_at"
                     " FROM review_items i LEFT JOIN review_decisions d"
                     "  ON d.id = (SELECT max(id) FROM review_decisions WHERE item = i.id)"
-                    " WHERE (?1 IS NULL OR i.account = ?1) AND (?2 OR i.verdict != 2)"
-                    "  AND (NOT ?3 OR d.id IS NULL OR d.decision = 3)"
+                    " WHERE (CAST(?1 AS TEXT) IS NULL OR i.account = ?1) AND (?2 = 1 OR i.verdict <> 2)"
+                    "  AND (?3 = 0 OR d.id IS NULL OR d.decision = 3)"
                     " ORDER BY i.id",
                     &st));
-  bind_text_or_null(st, 1, account);
-  sqlite3_bind_int(st, 2, (flags & VOUCH_REVIEW_WITH_FAILED) != 0);
-  sqlite3_bind_int(st, 3, (flags & VOUCH_REVIEW_OPEN_ONLY) != 0);
-  int rc = VOUCH_OK, s;
-  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+  vouch__bind_text(st, 1, account, -1);
+  vouch__bind_int64(st, 2, (flags & VOUCH_REVIEW_WITH_FAILED) != 0);
+  vouch__bind_int64(st, 3, (flags & VOUCH_REVIEW_OPEN_ONLY) != 0);
+  int rc = VOUCH_OK, d;
+  while ((d = vouch__step(st)) == VOUCH__DB_ROW) {
     vouch_review_item it;
     memset(&it, 0, sizeof it);
-    it.id = sqlite3_column_int64(st, 0);
-    it.account = col_text(st, 1);
-    it.algo = sqlite3_column_int(st, 2);
-    int hl = sqlite3_column_bytes(st, 3);
-    if (hl < 1 || hl > (int)VOUCH_PSI_HASH_MAX_BYTES) continue;
+    it.id = vouch__col_int64(st, 0);
+    it.account = vouch__col_text(st, 1);
+    it.algo = (int)vouch__col_int64(st, 2);
+    int hl = vouch__col_bytes(st, 3);
+    if (hl < 1 || hl > (int)VOUCH_PSI_HASH_MAX_BYTES || !it.account) continue;
     it.hash_len = (uint8_t)hl;
-    memcpy(it.hash, sqlite3_column_blob(st, 3), (size_t)hl);
-    int tw = sqlite3_column_int(st, 4), th = sqlite3_column_int(st, 5);
-    if (tw > 0 && th > 0 && tw <= 64 && th <= 64 && sqlite3_column_bytes(st, 6) == tw * th) {
+    memcpy(it.hash, vouch__col_blob(st, 3), (size_t)hl);
+    int64_t tw = vouch__col_int64(st, 4), th = vouch__col_int64(st, 5);
+    if (tw > 0 && th > 0 && tw <= 64 && th <= 64 && vouch__col_bytes(st, 6) == tw * th) {
       it.thumb_w = (uint8_t)tw;
       it.thumb_h = (uint8_t)th;
-      it.thumb = sqlite3_column_blob(st, 6);
+      it.thumb = vouch__col_blob(st, 6);
     }
-    it.verdict = sqlite3_column_int(st, 7);
-    it.score = sqlite3_column_int(st, 8);
-    it.bank = col_text(st, 9);
-    it.entry_id = col_text(st, 10);
-    it.source = col_text(st, 11);
-    it.distance = sqlite3_column_int(st, 12);
-    it.created_at = sqlite3_column_int64(st, 13);
-    if (sqlite3_column_type(st, 14) != SQLITE_NULL) {
-      it.decision_id = sqlite3_column_int64(st, 14);
-      it.decision = sqlite3_column_int(st, 15);
-      it.reviewer = col_text(st, 16);
-      it.note = col_text(st, 17);
-      it.decided_at = sqlite3_column_int64(st, 18);
+    it.verdict = (int)vouch__col_int64(st, 7);
+    it.score = (int)vouch__col_int64(st, 8);
+    it.bank = vouch__col_text(st, 9);
+    it.entry_id = vouch__col_text(st, 10);
+    it.source = vouch__col_text(st, 11);
+    it.distance = (int)vouch__col_int64(st, 12);
+    it.created_at = vouch__col_int64(st, 13);
+    if (vouch__col_int64(st, 14) > 0) {
+      it.decision_id = vouch__col_int64(st, 14);
+      it.decision = (int)vouch__col_int64(st, 15);
+      it.reviewer = vouch__col_text(st, 16);
+      it.note = vouch__col_text(st, 17);
+      it.decided_at = vouch__col_int64(st, 18);
     }
     if ((rc = cb(ctx, &it)) != 0) break;
   }
-  if (rc == VOUCH_OK && s != SQLITE_DONE) rc = db_fail(rv, "reading the queue");
-  sqlite3_finalize(st);
+  if (rc == VOUCH_OK && d != VOUCH__DB_DONE) rc = db_fail(rv, d, "reading the queue");
+  vouch__finalize(st);
+  return rc;
+}
+
+/* Steps a one-row count query and stores its value. */
+static int count_of(vouch_review *rv, vouch__stmt *st, size_t *n, const char *what) {
+  int d = vouch__step(st);
+  int rc = d == VOUCH__DB_ROW ? VOUCH_OK : db_fail(rv, d, what);
+  if (rc == VOUCH_OK) *n = (size_t)vouch__col_int64(st, 0);
+  vouch__finalize(st);
   return rc;
 }
 
 int vouch_review_count_failed(vouch_review *rv, const char *account, size_t *n) {
   if (!rv || !n) return VOUCH_E_INVALID;
   *n = 0;
-  sqlite3_stmt *st = NULL;
-  VOUCH_TRY(prepare(rv, "SELECT count(*) FROM review_items WHERE verdict = 2 AND (?1 IS NULL OR account = ?1)", &st));
-  bind_text_or_null(st, 1, account);
-  int rc = sqlite3_step(st) == SQLITE_ROW ? VOUCH_OK : db_fail(rv, "counting");
-  if (rc == VOUCH_OK) *n = (size_t)sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return rc;
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(prepare(rv,
+                    "SELECT count(*) FROM review_items WHERE verdict = 2 AND (CAST(?1 AS TEXT) IS NULL OR account = ?1)",
+                    &st));
+  vouch__bind_text(st, 1, account, -1);
+  return count_of(rv, st, n, "counting");
 }
 
 /* ---- decisions ---- */
+
+/* Inside decide()'s transaction: the item exists, is decidable, and its
+ * latest decision is `supersedes`.  On PostgreSQL the item's row is locked
+ * first (SQLite's write transaction already excludes other writers), and
+ * the latest decision is read by a statement of its own, after the lock. */
+static int check_latest(vouch_review *rv, int64_t item, int64_t supersedes) {
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(prepare(rv, rv->db->pg ? "SELECT verdict FROM review_items WHERE id = ? FOR UPDATE"
+                                   : "SELECT verdict FROM review_items WHERE id = ?",
+                    &st));
+  vouch__bind_int64(st, 1, item);
+  int d = vouch__step(st), rc = VOUCH_OK;
+  if (d == VOUCH__DB_DONE)
+    rc = fail(rv, VOUCH_E_NOT_FOUND, "no review item %lld", (long long)item);
+  else if (d != VOUCH__DB_ROW)
+    rc = db_fail(rv, d, "reading the item");
+  else if (vouch__col_int64(st, 0) == VOUCH_DERIV_FAIL)
+    rc = fail(rv, VOUCH_E_INVALID, "item %lld failed the second hash (a suspected forgery): not reviewable",
+              (long long)item);
+  vouch__finalize(st);
+  if (rc != VOUCH_OK) return rc;
+  VOUCH_TRY(prepare(rv, "SELECT coalesce(max(id), 0) FROM review_decisions WHERE item = ?", &st));
+  vouch__bind_int64(st, 1, item);
+  size_t latest = 0;
+  VOUCH_TRY(count_of(rv, st, &latest, "reading the latest decision"));
+  if ((int64_t)latest != supersedes)
+    return fail(rv, VOUCH_E_EXISTS, "item %lld's latest decision is %lld, not %lld: reload the queue",
+                (long long)item, (long long)latest, (long long)supersedes);
+  return VOUCH_OK;
+}
 
 int vouch_review_decide(vouch_review *rv, int64_t item, int decision, const char *reviewer, const char *note,
                         int64_t supersedes, int64_t *id) {
@@ -328,102 +388,141 @@ int vouch_review_decide(vouch_review *rv, int64_t item, int decision, const char
   if (!text_ok(note, VOUCH_REVIEW_NOTE_MAX, 0))
     return fail(rv, VOUCH_E_INVALID, "the note is longer than %u bytes", VOUCH_REVIEW_NOTE_MAX - 1);
   if (supersedes < 0) return fail(rv, VOUCH_E_INVALID, "bad supersedes");
-  if (sqlite3_exec(rv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(rv, "begin");
-  sqlite3_stmt *st = NULL;
-  int rc = prepare(rv,
-                   "SELECT i.verdict, (SELECT coalesce(max(id), 0) FROM review_decisions WHERE item = i.id)"
-                   " FROM review_items i WHERE i.id = ?",
-                   &st);
-  if (rc == VOUCH_OK) {
-    sqlite3_bind_int64(st, 1, item);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) {
-      rc = fail(rv, VOUCH_E_NOT_FOUND, "no review item %lld", (long long)item);
-    } else if (s != SQLITE_ROW) {
-      rc = db_fail(rv, "reading the item");
-    } else if (sqlite3_column_int(st, 0) == VOUCH_DERIV_FAIL) {
-      rc = fail(rv, VOUCH_E_INVALID, "item %lld failed the second hash (a suspected forgery): not reviewable",
-                (long long)item);
-    } else if (sqlite3_column_int64(st, 1) != supersedes) {
-      rc = fail(rv, VOUCH_E_EXISTS, "item %lld's latest decision is %lld, not %lld: reload the queue",
-                (long long)item, (long long)sqlite3_column_int64(st, 1), (long long)supersedes);
-    }
-  }
-  sqlite3_finalize(st);
-  st = NULL;
+  VOUCH_TRY(begin(rv));
+  int rc = check_latest(rv, item, supersedes);
+  vouch__stmt *st = NULL;
   if (rc == VOUCH_OK)
-    rc = prepare(rv, "INSERT INTO review_decisions(item, decision, reviewer, note, supersedes) VALUES(?,?,?,?,?)",
+    rc = prepare(rv,
+                 "INSERT INTO review_decisions(item, decision, reviewer, note, decided_at, supersedes)"
+                 " VALUES(?,?,?,?,?,?) RETURNING id",
                  &st);
   if (rc == VOUCH_OK) {
-    sqlite3_bind_int64(st, 1, item);
-    sqlite3_bind_int(st, 2, decision);
-    sqlite3_bind_text(st, 3, reviewer, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, note ? note : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, supersedes);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(rv, "storing the decision");
-    else if (id) *id = sqlite3_last_insert_rowid(rv->db);
+    vouch__bind_int64(st, 1, item);
+    vouch__bind_int64(st, 2, decision);
+    vouch__bind_text(st, 3, reviewer, -1);
+    vouch__bind_text(st, 4, note ? note : "", -1);
+    vouch__bind_int64(st, 5, now_s());
+    vouch__bind_int64(st, 6, supersedes);
+    int d = vouch__step(st);
+    if (d != VOUCH__DB_ROW) rc = db_fail(rv, d, "storing the decision");
+    else if (id) *id = vouch__col_int64(st, 0);
+    vouch__finalize(st);
   }
-  sqlite3_finalize(st);
-  if (rc == VOUCH_OK && sqlite3_exec(rv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = db_fail(rv, "commit");
-  if (rc != VOUCH_OK) {
-    sqlite3_exec(rv->db, "ROLLBACK", NULL, NULL, NULL);
-    if (id) *id = 0;
-  }
+  rc = end_tx(rv, rc);
+  if (rc != VOUCH_OK && id) *id = 0;
   return rc;
 }
 
 int vouch_review_decisions(vouch_review *rv, const char *account, vouch_review_decision_cb cb, void *ctx) {
   if (!rv || !cb) return VOUCH_E_INVALID;
-  sqlite3_stmt *st = NULL;
+  vouch__stmt *st = NULL;
   VOUCH_TRY(prepare(rv,
                     "SELECT d.id, d.item, i.account, d.decision, d.reviewer, d.note, d.decided_at, d.supersedes"
                     " FROM review_decisions d JOIN review_items i ON i.id = d.item"
-                    " WHERE ?1 IS NULL OR i.account = ?1 ORDER BY d.id",
+                    " WHERE CAST(?1 AS TEXT) IS NULL OR i.account = ?1 ORDER BY d.id",
                     &st));
-  bind_text_or_null(st, 1, account);
-  int rc = VOUCH_OK, s;
-  while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-    vouch_review_decision d = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), col_text(st, 2),
-                               sqlite3_column_int(st, 3),   col_text(st, 4),             col_text(st, 5),
-                               sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
-    if ((rc = cb(ctx, &d)) != 0) break;
+  vouch__bind_text(st, 1, account, -1);
+  int rc = VOUCH_OK, d;
+  while ((d = vouch__step(st)) == VOUCH__DB_ROW) {
+    vouch_review_decision dc = {vouch__col_int64(st, 0), vouch__col_int64(st, 1), vouch__col_text(st, 2),
+                                (int)vouch__col_int64(st, 3), vouch__col_text(st, 4), vouch__col_text(st, 5),
+                                vouch__col_int64(st, 6), vouch__col_int64(st, 7)};
+    if ((rc = cb(ctx, &dc)) != 0) break;
   }
-  if (rc == VOUCH_OK && s != SQLITE_DONE) rc = db_fail(rv, "reading the decisions");
-  sqlite3_finalize(st);
+  if (rc == VOUCH_OK && d != VOUCH__DB_DONE) rc = db_fail(rv, d, "reading the decisions");
+  vouch__finalize(st);
+  return rc;
+}
+
+static int log_view(vouch_review *rv, const char *reviewer, int64_t item) {
+  if (!text_ok(reviewer, VOUCH_REVIEW_NAME_MAX, 1) || item <= 0) return fail(rv, VOUCH_E_INVALID, "bad view");
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(prepare(rv, "INSERT INTO review_views(item, reviewer, viewed_at) VALUES(?, ?, ?)", &st));
+  vouch__bind_int64(st, 1, item);
+  vouch__bind_text(st, 2, reviewer, -1);
+  vouch__bind_int64(st, 3, now_s());
+  int rc = step_done(rv, st, "logging a view");
+  vouch__finalize(st);
   return rc;
 }
 
 int vouch_review_log_view(vouch_review *rv, const char *reviewer, int64_t item) {
   if (!rv) return VOUCH_E_INVALID;
-  if (!text_ok(reviewer, VOUCH_REVIEW_NAME_MAX, 1) || item <= 0) return fail(rv, VOUCH_E_INVALID, "bad view");
-  sqlite3_stmt *st = NULL;
-  VOUCH_TRY(prepare(rv, "INSERT INTO review_views(item, reviewer) VALUES(?, ?)", &st));
-  sqlite3_bind_int64(st, 1, item);
-  sqlite3_bind_text(st, 2, reviewer, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(st) == SQLITE_DONE ? VOUCH_OK : db_fail(rv, "logging a view");
-  sqlite3_finalize(st);
-  return rc;
+  return log_view(rv, reviewer, item);
 }
 
 int vouch_review_log_views(vouch_review *rv, const char *reviewer, const int64_t *items, size_t n) {
   if (!rv || (n && !items)) return VOUCH_E_INVALID;
   if (n == 0) return VOUCH_OK;
-  if (sqlite3_exec(rv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(rv, "begin");
+  VOUCH_TRY(begin(rv));
   int rc = VOUCH_OK;
-  for (size_t i = 0; i < n && rc == VOUCH_OK; i++) rc = vouch_review_log_view(rv, reviewer, items[i]);
-  if (rc == VOUCH_OK && sqlite3_exec(rv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = db_fail(rv, "commit");
-  if (rc != VOUCH_OK) sqlite3_exec(rv->db, "ROLLBACK", NULL, NULL, NULL);
-  return rc;
+  for (size_t i = 0; i < n && rc == VOUCH_OK; i++) rc = log_view(rv, reviewer, items[i]);
+  return end_tx(rv, rc);
 }
 
 int vouch_review_views(vouch_review *rv, int64_t item, size_t *n) {
   if (!rv || !n) return VOUCH_E_INVALID;
   *n = 0;
-  sqlite3_stmt *st = NULL;
+  vouch__stmt *st = NULL;
   VOUCH_TRY(prepare(rv, "SELECT count(*) FROM review_views WHERE ?1 = 0 OR item = ?1", &st));
-  sqlite3_bind_int64(st, 1, item);
-  int rc = sqlite3_step(st) == SQLITE_ROW ? VOUCH_OK : db_fail(rv, "counting views");
-  if (rc == VOUCH_OK) *n = (size_t)sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  vouch__bind_int64(st, 1, item);
+  return count_of(rv, st, n, "counting views");
+}
+
+/* ---- reviewers ---- */
+
+int vouch_review_reviewer_add(vouch_review *rv, const char *name, const uint8_t sha256[32]) {
+  if (!rv) return VOUCH_E_INVALID;
+  if (!sha256 || !text_ok(name, VOUCH_REVIEW_NAME_MAX, 1) || !vouch_utf8_valid(name, strlen(name)))
+    return fail(rv, VOUCH_E_INVALID, "a reviewer's name is 1..%u bytes of UTF-8", VOUCH_REVIEW_NAME_MAX - 1);
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(prepare(rv, "INSERT INTO vouchd_reviewers(name, sha256, created_at) VALUES(?, ?, ?)", &st));
+  vouch__bind_text(st, 1, name, -1);
+  vouch__bind_blob(st, 2, sha256, 32);
+  vouch__bind_int64(st, 3, now_s());
+  int d = vouch__step(st), rc = VOUCH_OK;
+  if (d == VOUCH__DB_UNIQUE) rc = fail(rv, VOUCH_E_EXISTS, "a reviewer named '%s' exists", name);
+  else if (d != VOUCH__DB_DONE) rc = db_fail(rv, d, "adding a reviewer");
+  vouch__finalize(st);
+  return rc;
+}
+
+int vouch_review_reviewer_find(vouch_review *rv, const uint8_t sha256[32], char *name, size_t cap) {
+  if (name && cap) name[0] = 0;
+  if (!rv || !sha256 || !name || cap == 0) return VOUCH_E_INVALID;
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(prepare(rv, "SELECT name FROM vouchd_reviewers WHERE sha256 = ?", &st));
+  vouch__bind_blob(st, 1, sha256, 32);
+  int d = vouch__step(st), rc = VOUCH_OK;
+  const char *n = d == VOUCH__DB_ROW ? vouch__col_text(st, 0) : NULL;
+  if (n) snprintf(name, cap, "%s", n);
+  else if (d == VOUCH__DB_ROW || d == VOUCH__DB_DONE) rc = VOUCH_E_NOT_FOUND;
+  else rc = db_fail(rv, d, "looking up a reviewer");
+  vouch__finalize(st);
+  return rc;
+}
+
+int vouch_review_reviewers(vouch_review *rv, vouch_review_reviewer_cb cb, void *ctx) {
+  if (!rv || !cb) return VOUCH_E_INVALID;
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(prepare(rv, "SELECT name, created_at FROM vouchd_reviewers ORDER BY id", &st));
+  int rc = VOUCH_OK, d;
+  while ((d = vouch__step(st)) == VOUCH__DB_ROW) {
+    const char *n = vouch__col_text(st, 0);
+    if (n && (rc = cb(ctx, n, vouch__col_int64(st, 1))) != 0) break;
+  }
+  if (rc == VOUCH_OK && d != VOUCH__DB_DONE) rc = db_fail(rv, d, "listing reviewers");
+  vouch__finalize(st);
+  return rc;
+}
+
+int vouch_review_reviewer_remove(vouch_review *rv, const char *name) {
+  if (!rv || !name) return VOUCH_E_INVALID;
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(prepare(rv, "DELETE FROM vouchd_reviewers WHERE name = ?", &st));
+  vouch__bind_text(st, 1, name, -1);
+  int rc = step_done(rv, st, "removing a reviewer");
+  if (rc == VOUCH_OK && vouch__changes(rv->db) == 0) rc = fail(rv, VOUCH_E_NOT_FOUND, "no reviewer named '%s'", name);
+  vouch__finalize(st);
   return rc;
 }

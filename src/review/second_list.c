@@ -1,13 +1,20 @@
 /* src/review/second_list.c -- lists of entries' second hashes (review.h):
- * the parser for `PDQHEX [QUALITY] SECONDHEX [anything]` lines and the
+ * the parser for `PDQHEX [QUALITY] SECONDHEX [anything]` lines, the entries
+ * of PDQ banks with the second hashes their sources supplied, and the
  * verdict of an opened payload against the entry nearest its hash. */
 #include <string.h>
 #include "vouch/review.h"
+#include "vouch/bank.h"
 #include "common/internal.h"
+
+/* Where an entry's second hash came from; on a tie in distance the higher
+ * wins (the bank's own over a separate list's over none). */
+enum { FROM_NONE = 0, FROM_LIST = 1, FROM_BANK = 2 };
 
 struct vouch_second_list {
   uint8_t (*pdq)[VOUCH_PDQ_BYTES];
   uint8_t (*sec)[VOUCH_DERIV_HASH_BYTES];
+  uint8_t *from;
   size_t n, cap;
 };
 
@@ -15,6 +22,7 @@ void vouch_second_list_free(vouch_second_list *l) {
   if (!l) return;
   vouch__free(l->pdq);
   vouch__free(l->sec);
+  vouch__free(l->from);
   vouch__free(l);
 }
 
@@ -23,7 +31,7 @@ size_t vouch_second_list_count(const vouch_second_list *l) { return l ? l->n : 0
 int vouch_second_list_get(const vouch_second_list *l, size_t i, const uint8_t **pdq, const uint8_t **second) {
   if (!l || i >= l->n) return VOUCH_E_INVALID;
   if (pdq) *pdq = l->pdq[i];
-  if (second) *second = l->sec[i];
+  if (second) *second = l->from[i] == FROM_NONE ? NULL : l->sec[i];
   return VOUCH_OK;
 }
 
@@ -38,6 +46,9 @@ static int grow(vouch_second_list *l) {
   void *b = vouch__realloc(l->sec, cap * sizeof *l->sec);
   if (!b) return VOUCH_E_NOMEM;
   l->sec = b;
+  void *f = vouch__realloc(l->from, cap);
+  if (!f) return VOUCH_E_NOMEM;
+  l->from = f;
   l->cap = cap;
   return VOUCH_OK;
 }
@@ -73,7 +84,7 @@ static int parse_line(vouch_second_list *l, const char *p, size_t len) {
       vouch_hash_from_hex(tok[si], tl[si], l->sec[l->n], VOUCH_DERIV_HASH_BYTES) != VOUCH_OK ||
       l->sec[l->n][0] != VOUCH_DERIV_HASH_VERSION)
     return -VOUCH_E_HASH_PARSE;
-  l->n++;
+  l->from[l->n++] = FROM_LIST;
   return 1;
 }
 
@@ -110,9 +121,57 @@ int vouch_second_list_verdict(const vouch_second_list *l, const vouch_psi_payloa
   unsigned bd = radius + 1;
   for (size_t j = 0; j < l->n; j++) {
     unsigned d = vouch_hamming(p->hash, l->pdq[j], VOUCH_PDQ_BYTES);
-    if (d < bd) bd = d, best = j;
+    if (d < bd || (d == bd && best != SIZE_MAX && l->from[j] > l->from[best])) bd = d, best = j;
   }
   if (best == SIZE_MAX) return VOUCH_DERIV_UNKNOWN;
   if (entry) *entry = best;
-  return vouch_derivative_verdict(p->thumb, p->thumb_w, p->thumb_h, l->sec[best], score);
+  return vouch_derivative_verdict(p->thumb, p->thumb_w, p->thumb_h, l->from[best] == FROM_NONE ? NULL : l->sec[best],
+                                  score);
+}
+
+/* ------------------------------------------------- entries of PDQ banks */
+
+typedef struct add_ctx {
+  vouch_second_list *l;
+  vouch_bank *b;
+  const char *only; /* NULL: every enabled PDQ bank */
+  int rc;
+} add_ctx;
+
+static int add_entry(void *vctx, const vouch_bank_entry *e) {
+  add_ctx *c = vctx;
+  vouch_second_list *l = c->l;
+  if (!e->enabled || e->hash_bytes != VOUCH_PDQ_BYTES) return 0; /* as an index build */
+  int rc = grow(l);
+  if (rc != VOUCH_OK) return c->rc = rc;
+  memcpy(l->pdq[l->n], e->hash, VOUCH_PDQ_BYTES);
+  if (e->second) memcpy(l->sec[l->n], e->second, VOUCH_DERIV_HASH_BYTES);
+  else memset(l->sec[l->n], 0, VOUCH_DERIV_HASH_BYTES);
+  l->from[l->n++] = e->second ? FROM_BANK : FROM_NONE;
+  return 0;
+}
+
+static int add_bank(void *vctx, const vouch_bank_info *in) {
+  add_ctx *c = vctx;
+  if (in->algo != VOUCH_ALGO_PDQ) {
+    if (c->only) return c->rc = VOUCH_E_ALGO_MISMATCH;
+    return 0;
+  }
+  if (!in->enabled && !c->only) return 0;
+  int rc = vouch_bank_entries(c->b, in->name, add_entry, c);
+  return c->rc ? c->rc : rc;
+}
+
+int vouch_second_list_add_bank(vouch_second_list **l, vouch_bank *b, const char *name) {
+  if (!l || !b) return VOUCH_E_INVALID;
+  int made = *l == NULL;
+  if (made && !(*l = vouch__calloc(1, sizeof **l))) return VOUCH_E_NOMEM;
+  add_ctx c = {*l, b, name, VOUCH_OK};
+  int rc = vouch_bank_list(b, name, add_bank, &c);
+  if (c.rc) rc = c.rc;
+  if (rc != VOUCH_OK && made) {
+    vouch_second_list_free(*l);
+    *l = NULL;
+  }
+  return rc;
 }

@@ -56,7 +56,7 @@ check "strict: nothing imported" bash -c "curl -s -H '$R' $U/v1/banks/list-b | g
 check "lenient import 200" test "$(code -H "$A" -X POST --data-binary @$T/b.csv "$U/v1/banks/list-b/import?source=org-b")" = 200
 check "2 added, 1 bad on line 3" test "$(jq_ 'str(o["added"])+","+str(o["bad"])+","+str(o["errors"][0]["line"])')" = "2,1,3"
 check "disable an entry by hash" test "$(code -H "$A" -X POST -d "{\"by\":\"hash\",\"value\":\"$(printf 'cd%.0s' $(seq 32))\"}" $U/v1/banks/list-b/entries/disable)" = 200
-check "export marks it disabled" bash -c "curl -s -H '$R' $U/v1/banks/list-b/export | grep -Eq '^$(printf 'cd%.0s' $(seq 32)),three,org-b,,0,[0-9]+,[0-9]+\$'"
+check "export marks it disabled" bash -c "curl -s -H '$R' $U/v1/banks/list-b/export | grep -Eq '^$(printf 'cd%.0s' $(seq 32)),three,org-b,,0,[0-9]+,[0-9]+,\$'"
 curl -s -H "$R" "$U/v1/banks/list-b/export" > "$T/export-http.csv"
 $V bank export --db "$DB" list-b --format csv > "$T/export-cli.csv" 2>/dev/null
 check "vouchd and the CLI export the same CSV" cmp -s "$T/export-http.csv" "$T/export-cli.csv"

@@ -7,7 +7,9 @@
  * bad line counts never exceed the number of lines; parsing twice gives the
  * same items; every id, source and tags string is valid UTF-8 by a second,
  * decoding implementation (ref_utf8), which also agrees with
- * vouch_utf8_valid() on the whole input. */
+ * vouch_utf8_valid() on the whole input; a second hash (the second_hash
+ * column or field) comes only with an adding row and is of the current
+ * version. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,12 @@ static int on_item(void *ctx, const vouch_list_item *it) {
   if (it->ext_id) a->digest += strlen(it->ext_id);
   if (it->source) a->digest += 7 * strlen(it->source);
   if (it->tags) a->digest += 13 * strlen(it->tags);
+  /* a second hash: only on rows that add, of the current version */
+  if (it->second) {
+    if ((it->kind != VOUCH_ITEM_ADD && it->kind != VOUCH_ITEM_LOW_QUALITY) || it->second[0] != VOUCH_DERIV_HASH_VERSION)
+      abort();
+    for (size_t i = 0; i < VOUCH_DERIV_HASH_BYTES; i++) a->digest = a->digest * 3 + it->second[i];
+  }
   return 0;
 }
 static int on_error(void *ctx, size_t line, const char *msg) {

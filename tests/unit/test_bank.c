@@ -764,7 +764,7 @@ static void test_schema_v1(void) {
   /* what version 1 created */
   CHECK_EQ_INT(raw_sql(path, "DROP TABLE video_frames; DROP TABLE exchanges; DROP TABLE tombstones; DROP TABLE checkpoints; DROP TABLE entry_lists;"
                              " ALTER TABLE entries DROP COLUMN disabled_until; ALTER TABLE banks DROP COLUMN radius;"
-                             " DROP TABLE signed_lists; PRAGMA user_version=1"),
+                             " ALTER TABLE entries DROP COLUMN second; DROP TABLE signed_lists; PRAGMA user_version=1"),
                SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
   int rc;
@@ -788,12 +788,25 @@ static void test_schema_v1(void) {
   /* a version 2 file (signed lists, no tombstones) is migrated too */
   CHECK_EQ_INT(raw_sql(path, "DROP TABLE video_frames; DROP TABLE exchanges; DROP TABLE tombstones;"
                              " DROP TABLE checkpoints; ALTER TABLE entries DROP COLUMN disabled_until;"
-                             " ALTER TABLE banks DROP COLUMN radius; PRAGMA user_version=2"),
+                             " ALTER TABLE banks DROP COLUMN radius; ALTER TABLE entries DROP COLUMN second;"
+                             " PRAGMA user_version=2"),
                SQLITE_OK);
   REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
   CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
   CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM tombstones"), 0);
   CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM video_frames"), 0);
+  CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM entries WHERE second IS NULL"), 2);
+  vouch_bank_free(b);
+  /* a version 3 file (no second hashes): read as is read-only, migrated for writing */
+  CHECK_EQ_INT(raw_sql(path, "ALTER TABLE entries DROP COLUMN second; PRAGMA user_version=3"), SQLITE_OK);
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_READONLY) == VOUCH_OK);
+  bank_dump(b, "old", &d);
+  CHECK_EQ_INT(d.n, 2);
+  vouch_bank_free(b);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), 3);
+  REQUIRE(vouch_bank_open(&b, path, 0) == VOUCH_OK);
+  CHECK_EQ_INT(raw_int(path, "PRAGMA user_version"), VOUCH_BANK_SCHEMA_VERSION);
+  CHECK_EQ_INT(raw_int(path, "SELECT count(*) FROM entries WHERE second IS NULL"), 2);
   vouch_bank_free(b);
   /* a later version than ours is still refused */
   CHECK_EQ_INT(raw_sql(path, "PRAGMA user_version=" "99"), SQLITE_OK);

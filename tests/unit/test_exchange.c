@@ -154,10 +154,10 @@ static void test_quality_floor(void) {
 static void test_csv_line(void) {
   uint8_t h[32];
   memset(h, 0xab, sizeof h);
-  vouch_bank_entry e = {7, h, 32, "id \"1\"", "a,b", NULL, 0, 1700000000, 0};
+  vouch_bank_entry e = {7, h, 32, "id \"1\"", "a,b", NULL, 0, 1700000000, 0, NULL};
   char buf[256];
   const char *want = "abababababababababababababababababababababababababababababababab,\"id \"\"1\"\"\",\"a,b\",,0,"
-                     "1700000000,7\n";
+                     "1700000000,7,\n";
   size_t n = vouch_bank_entry_csv(&e, buf, sizeof buf);
   CHECK_EQ_INT(n, strlen(want));
   CHECK_EQ_STR(buf, want);
@@ -165,7 +165,7 @@ static void test_csv_line(void) {
   CHECK_EQ_INT(vouch_bank_entry_csv(&e, small, sizeof small), strlen(want)); /* measures */
   CHECK_EQ_INT(small[9], 0);
   CHECK_EQ_INT(vouch_bank_entry_csv(&e, NULL, 0), strlen(want));
-  CHECK_EQ_STR(VOUCH_BANK_CSV_HEADER, "hash,id,sources,tags,enabled,added_at,entry\n");
+  CHECK_EQ_STR(VOUCH_BANK_CSV_HEADER, "hash,id,sources,tags,enabled,added_at,entry,second_hash\n");
 }
 
 typedef struct tomb_count { size_t n, with_hash; } tomb_count;

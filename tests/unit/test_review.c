@@ -161,17 +161,37 @@ static int on_decision(void *ctx, const vouch_review_decision *d) {
   return 0;
 }
 
-static void test_store(void) {
-  char path[] = "/tmp/vouch_test_review_XXXXXX";
-  int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  close(fd);
+static int on_reviewer(void *ctx, const char *name, int64_t created_at) {
+  seen *s = ctx;
+  if (s->n < 8) snprintf(s->notes[s->n], sizeof s->notes[0], "%s", name);
+  s->n += created_at > 0;
+  return 0;
+}
+
+/* The store's checks on one database: an SQLite file or (pg) a fresh
+ * PostgreSQL database, where the raw-SQL trigger checks are the caller's. */
+static void store_checks(const char *path, int pg) {
   vouch_review *rv = NULL;
-  CHECK_EQ_INT(vouch_review_open(&rv, "postgresql://localhost/vouch"), VOUCH_E_UNSUPPORTED);
-  CHECK(strstr(vouch_review_errmsg(rv), "SQLite") != NULL);
-  vouch_review_free(rv);
-  rv = NULL;
   REQUIRE(vouch_review_open(&rv, path) == VOUCH_OK);
+  /* reviewers: a name and a token's SHA-256 */
+  uint8_t h1[32], h2[32];
+  memset(h1, 0x11, sizeof h1);
+  memset(h2, 0x22, sizeof h2);
+  char who[64];
+  CHECK_EQ_INT(vouch_review_reviewer_add(rv, "rita", h1), VOUCH_OK);
+  CHECK_EQ_INT(vouch_review_reviewer_add(rv, "rita", h2), VOUCH_E_EXISTS);
+  CHECK_EQ_INT(vouch_review_reviewer_add(rv, "sam", h1), VOUCH_E_EXISTS);
+  CHECK_EQ_INT(vouch_review_reviewer_add(rv, "", h2), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_review_reviewer_add(rv, "sam", h2), VOUCH_OK);
+  CHECK_EQ_INT(vouch_review_reviewer_find(rv, h2, who, sizeof who), VOUCH_OK);
+  CHECK_EQ_STR(who, "sam");
+  seen rs = {0};
+  CHECK_EQ_INT(vouch_review_reviewers(rv, on_reviewer, &rs), VOUCH_OK);
+  CHECK(rs.n == 2 && !strcmp(rs.notes[0], "rita") && !strcmp(rs.notes[1], "sam"));
+  CHECK_EQ_INT(vouch_review_reviewer_remove(rv, "sam"), VOUCH_OK);
+  CHECK_EQ_INT(vouch_review_reviewer_remove(rv, "sam"), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(vouch_review_reviewer_find(rv, h2, who, sizeof who), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_STR(who, "");
   uint8_t thumb[16 * 8];
   thumb_pattern(thumb, 16, 8, 1);
   vouch_review_item it;
@@ -280,12 +300,14 @@ static void test_store(void) {
   vouch_review_free(rv);
 
   /* the database itself refuses to change or drop a decision or a view */
-  sqlite3 *db = NULL;
-  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, "UPDATE review_decisions SET decision = 2", NULL, NULL, NULL) != SQLITE_OK);
-  CHECK(sqlite3_exec(db, "DELETE FROM review_decisions", NULL, NULL, NULL) != SQLITE_OK);
-  CHECK(sqlite3_exec(db, "DELETE FROM review_views", NULL, NULL, NULL) != SQLITE_OK);
-  sqlite3_close(db);
+  if (!pg) {
+    sqlite3 *db = NULL;
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE review_decisions SET decision = 2", NULL, NULL, NULL) != SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DELETE FROM review_decisions", NULL, NULL, NULL) != SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DELETE FROM review_views", NULL, NULL, NULL) != SQLITE_OK);
+    sqlite3_close(db);
+  }
 
   /* reopening keeps everything */
   REQUIRE(vouch_review_open(&rv, path) == VOUCH_OK);
@@ -345,7 +367,39 @@ static void test_store(void) {
   CHECK_EQ_INT(vouch_second_list_count(l), 2);
   vouch_second_list_free(l);
   vouch_review_free(rv);
+}
+
+static void test_store(void) {
+  char path[] = "/tmp/vouch_test_review_XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  store_checks(path, 0);
   remove_db(path);
+  /* an SQLite file that is not a bank is refused, not written to */
+  memcpy(path + sizeof path - 7, "XXXXXX", 6);
+  REQUIRE((fd = mkstemp(path)) >= 0);
+  close(fd);
+  sqlite3 *db = NULL;
+  REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "CREATE TABLE other(x)", NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+  vouch_review *rv = NULL;
+  CHECK_EQ_INT(vouch_review_open(&rv, path), VOUCH_E_DB_CORRUPT);
+  CHECK(strstr(vouch_review_errmsg(rv), "not a vouch bank") != NULL);
+  vouch_review_free(rv);
+  remove_db(path);
+}
+
+/* The same checks on PostgreSQL when tests/cli/review_pg.sh gives a fresh
+ * database (VOUCH_TEST_PG_URI); skipped otherwise. */
+static void test_store_pg(void) {
+  const char *uri = getenv("VOUCH_TEST_PG_URI");
+  if (!uri || !*uri) {
+    printf("(no VOUCH_TEST_PG_URI: PostgreSQL part skipped) ");
+    return;
+  }
+  store_checks(uri, 1);
 }
 
 /* Every allocation of a parse, a store open and an enqueue fails in turn:
@@ -410,11 +464,69 @@ static void test_alloc_fail(void) {
   remove_db(path);
 }
 
+/* Signed second hashes: made for one list by its source, refused when
+ * tampered, for another list, of another format version or another key. */
+static void test_second_signed(void) {
+  vouch_audit_secret_key a, b;
+  REQUIRE(vouch_audit_keygen(VOUCH_AUDIT_ROLE_SOURCE, "org-a", "US", &a) == VOUCH_OK);
+  REQUIRE(vouch_audit_keygen(VOUCH_AUDIT_ROLE_SOURCE, "org-b", "GB", &b) == VOUCH_OK);
+  uint8_t hashes[3 * VOUCH_PDQ_BYTES];
+  for (size_t i = 0; i < sizeof hashes; i++) hashes[i] = (uint8_t)(i * 29 + 3);
+  uint8_t *v1 = NULL, *v2 = NULL, *ss = NULL, *other = NULL;
+  size_t n1, n2, ns, no;
+  REQUIRE(vouch_audit_list_sign(&a, VOUCH_ALGO_PDQ, 1, "2026-12-01", hashes, 3, &v1, &n1) == VOUCH_OK);
+  REQUIRE(vouch_audit_list_sign(&a, VOUCH_ALGO_PDQ, 2, "2026-12-02", hashes, 3, &v2, &n2) == VOUCH_OK);
+  vouch_audit_list l1, l2;
+  REQUIRE(vouch_audit_list_open(v1, n1, &l1) == VOUCH_OK && vouch_audit_list_open(v2, n2, &l2) == VOUCH_OK);
+  /* second hashes for the list's second hash and one hash not in it */
+  uint8_t t[32 * 32], sec[VOUCH_DERIV_HASH_BYTES];
+  thumb_pattern(t, 32, 32, 1);
+  REQUIRE(vouch_derivative_hash(t, 32, 32, sec) == VOUCH_OK);
+  char text[1700], line[800];
+  make_line(text, sizeof text, 0x77, sec, NULL); /* not in the list */
+  strcat(text, "\n");
+  char hex[2 * VOUCH_PDQ_BYTES + 1], shex[2 * VOUCH_DERIV_HASH_BYTES + 1];
+  vouch_hash_to_hex(l1.hashes + VOUCH_PDQ_BYTES, VOUCH_PDQ_BYTES, hex, sizeof hex);
+  vouch_hash_to_hex(sec, VOUCH_DERIV_HASH_BYTES, shex, sizeof shex);
+  snprintf(line, sizeof line, "%s 100 %s\n", hex, shex);
+  strcat(text, line);
+  vouch_second_list *sl = NULL;
+  REQUIRE(vouch_second_list_parse(text, strlen(text), &sl, NULL) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_second_signed_make(&a, v1, n1, sl, &ss, &ns), VOUCH_OK);
+  CHECK_EQ_INT(vouch_second_signed_make(&b, v1, n1, sl, &other, &no), VOUCH_E_AUDIT_SIGNATURE);
+  vouch_second_signed s;
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l1, &s), VOUCH_OK);
+  CHECK_EQ_INT(s.count, 1);
+  const uint8_t *got = vouch_second_signed_find(&s, l1.hashes + VOUCH_PDQ_BYTES);
+  CHECK(got && !memcmp(got, sec, sizeof sec));
+  CHECK(vouch_second_signed_find(&s, l1.hashes) == NULL);
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l2, &s), VOUCH_E_AUDIT_POLICY); /* another version */
+  for (size_t i = 0; i < ns; i++) { /* every byte matters */
+    ss[i] ^= 0x20;
+    int rc = vouch_second_signed_open(ss, ns, &l1, &s);
+    CHECK(rc != VOUCH_OK);
+    ss[i] ^= 0x20;
+  }
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns - 1, &l1, &s), VOUCH_E_AUDIT_FORMAT);
+  ss[7] = '2';
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l1, &s), VOUCH_E_DB_VERSION);
+  ss[7] = '1';
+  CHECK_EQ_INT(vouch_second_signed_open(ss, ns, &l1, &s), VOUCH_OK);
+  vouch_free(v1);
+  vouch_free(v2);
+  vouch_free(ss);
+  vouch_second_list_free(sl);
+  vouch_audit_secret_key_wipe(&a);
+  vouch_audit_secret_key_wipe(&b);
+}
+
 int main(void) {
   vouch_init();
   TT_RUN(test_parse);
   TT_RUN(test_verdict);
   TT_RUN(test_store);
+  TT_RUN(test_store_pg);
+  TT_RUN(test_second_signed);
   TT_RUN(test_alloc_fail);
   TT_MAIN_END;
 }

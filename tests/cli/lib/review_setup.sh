@@ -3,13 +3,30 @@
 # vouchd_harness.sh: a bank of bridge.jpg, wee.jpg and other.png (with sources), their
 # second hashes, a photo forged to collide with wee.jpg bit for bit
 # (`vouch eval attack`), a third picture (ImageMagick plasma), PSI public data, and vouchd on 127.0.0.1 port 0 in
-# $T.  Sets U (base URL), A (admin header), REV (reviewer token), DALICE
+# $T (VOUCH_TEST_BANK_DB: a postgresql:// database instead, VOUCH_TEST_PG_DB its
+# name for sql).  Sets U (base URL), A (admin header), REV (reviewer token), DALICE
 # (alice's device header), DBOB, and mkjson ACCOUNT FILES... (a voucher upload).
+command -v python3 >/dev/null || { echo "python3 needed; skipping"; exit 77; }
+[ -n "${VOUCH_TEST_PG_DB:-}" ] || command -v sqlite3 >/dev/null || { echo "sqlite3 needed; skipping"; exit 77; }
+command -v convert >/dev/null || { echo "ImageMagick needed; skipping"; exit 77; }
 EX=$SRC/examples
-DB=$T/db.sqlite
+DB=${VOUCH_TEST_BANK_DB:-$T/db.sqlite} # a postgresql:// URI for the PostgreSQL runs
+sql() { # SQL on the test's database: sqlite3, or psql when VOUCH_TEST_PG_DB names it
+  if [ -n "${VOUCH_TEST_PG_DB:-}" ]; then
+    "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U vouch -d "$VOUCH_TEST_PG_DB" -X -q -At -v ON_ERROR_STOP=1 -c "$1"
+  else
+    sqlite3 "$DB" "$1"
+  fi
+}
 convert -seed 42 -size 320x240 plasma:red-blue -blur 0x2 "$T/other.png"
 $V hash --derivative "$EX/bridge.jpg" "$EX/wee.jpg" "$T/other.png" > "$T/second.txt"
-{ echo "hash,id,source"; awk '{n=split($4,p,"/"); print $1","p[n]",org-" substr("abc",NR,1)}' "$T/second.txt"; } > "$T/list.csv"
+# REVIEW_SECOND_IN_BANK=1: the list carries the entries' second hashes (the
+# second_hash column), so that vouchd knows them without an uploaded list
+if [ "${REVIEW_SECOND_IN_BANK:-0}" = 1 ]; then
+  { echo "hash,id,source,second_hash"; awk '{n=split($4,p,"/"); print $1","p[n]",org-" substr("abc",NR,1)","$3}' "$T/second.txt"; } > "$T/list.csv"
+else
+  { echo "hash,id,source"; awk '{n=split($4,p,"/"); print $1","p[n]",org-" substr("abc",NR,1)}' "$T/second.txt"; } > "$T/list.csv"
+fi
 $V bank create --db "$DB" known >/dev/null
 $V bank import --db "$DB" known "$T/list.csv" >/dev/null 2>&1
 $V index build --db "$DB" -o "$T/idx.vidx" >/dev/null 2>&1
