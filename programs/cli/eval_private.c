@@ -18,6 +18,7 @@ void evp_defaults(evp_opts *e) {
   memcpy(e->probes, p, sizeof p);
   e->n_probes = sizeof p / sizeof p[0];
   e->max_p = 512;
+  e->views = 1;
 }
 
 static int parse_list(const char *s, unsigned lo, unsigned hi, unsigned *out, size_t cap, size_t *n) {
@@ -104,8 +105,9 @@ static void report_recall(const evp_opts *e, const evp_data *d, FILE *md, FILE *
         int32_t r = d->rank[(i * nt + t) * nb + b];
         if (dist <= 31)
           hist[b][rank_bucket(r)]++;
+        uint16_t fm = d->found[(i * nt + t) * nb + b];
         for (size_t p = 0; p < e->n_probes; p++) /* opens and passes the post-reveal check */
-          found[(t * nb + b) * e->n_probes + p] += r >= 0 && (unsigned)r < e->probes[p] && dist <= 31;
+          found[(t * nb + b) * e->n_probes + p] += ((fm >> p) & 1) && dist <= 31;
       }
     }
   }
@@ -295,8 +297,8 @@ static int report_pairs(const evp_opts *e, const evp_data *d, FILE *md, FILE *js
     for (size_t i = 0; i < n; i++) {
       if (!d->ok[i])
         continue;
-      if (vouch_psi_probe_keys(VOUCH_ALGO_PDQ, d->hash[i], 32, d->margin[i], band, e->max_p, pk, flips) !=
-          VOUCH_OK)
+      if (vouch_psi_probe_keys_views(VOUCH_ALGO_PDQ, d->hash[i], 32, d->margin[i], d->views ? &d->views[i] : NULL,
+                                     band, e->max_p, pk, flips) != VOUCH_OK)
         continue;
       nclients++;
       int32_t first = -1;

@@ -151,20 +151,73 @@ int vouch__probe_flips(const float *margin, unsigned b, unsigned P, uint64_t *fl
 
 int vouch_psi_probe_keys(int algo, const uint8_t *hash, size_t hash_len, const float *margin,
                          unsigned b, unsigned probes, uint8_t *keys, uint64_t *flips) {
-  if (!keys || !band_args_ok(algo, hash, hash_len, b) || probes < 1 ||
-      probes > VOUCH_PSI_PROBES_MAX)
+  return vouch_psi_probe_keys_views(algo, hash, hash_len, margin, NULL, b, probes, keys, flips);
+}
+
+/* Section 4.3: the photo's own probes first, then floor(P/16) per view,
+ * skipping bands already taken. */
+int vouch_psi_probe_keys_views(int algo, const uint8_t *hash, size_t hash_len, const float *margin,
+                               const vouch_psi_views *views, unsigned b, unsigned probes,
+                               uint8_t *keys, uint64_t *flips) {
+  if (!keys)
     return VOUCH_E_INVALID;
-  uint64_t *f = flips ? flips : vouch__malloc(sizeof(uint64_t) * probes);
+  uint64_t *band = vouch__malloc(sizeof(uint64_t) * (probes ? probes : 1));
+  if (!band)
+    return VOUCH_E_NOMEM;
+  int rc = vouch_psi_probe_bands(algo, hash, hash_len, margin, views, b, probes, band, flips);
+  if (rc == VOUCH_OK)
+    for (unsigned i = 0; i < probes; i++)
+      band_key_bits(algo, b, band[i], keys + 32 * (size_t)i);
+  vouch__free(band);
+  return rc;
+}
+
+int vouch_psi_probe_bands(int algo, const uint8_t *hash, size_t hash_len, const float *margin,
+                          const vouch_psi_views *views, unsigned b, unsigned probes, uint64_t *band,
+                          uint64_t *flips) {
+  if (!band || !band_args_ok(algo, hash, hash_len, b) || probes < 1 ||
+      probes > VOUCH_PSI_PROBES_MAX || (views && views->n > VOUCH_PSI_VIEWS))
+    return VOUCH_E_INVALID;
+  const unsigned nv = views ? views->n : 0, quota = probes / 16;
+  const unsigned own = nv && quota ? probes - nv * quota : probes;
+  uint64_t *f = vouch__malloc(sizeof(uint64_t) * probes);
   if (!f)
     return VOUCH_E_NOMEM;
-  int rc = vouch__probe_flips(margin, b, probes, f);
+  int rc = vouch__probe_flips(margin, b, own, f);
+  unsigned taken = 0;
   if (rc == VOUCH_OK) {
     uint64_t bits = band_bits(hash, b);
-    for (unsigned i = 0; i < probes; i++)
-      band_key_bits(algo, b, bits ^ f[i], keys + 32 * (size_t)i);
+    for (; taken < own; taken++)
+      band[taken] = bits ^ f[taken];
   }
-  if (!flips)
-    vouch__free(f);
+  uint64_t *vf = NULL;
+  if (rc == VOUCH_OK && nv && quota) {
+    vf = vouch__malloc(sizeof(uint64_t) * probes);
+    if (!vf)
+      rc = VOUCH_E_NOMEM;
+  }
+  for (unsigned v = 0; rc == VOUCH_OK && vf && v < nv; v++) {
+    /* probes distinct flip sets of this view: at least probes - taken >= quota are new */
+    rc = vouch__probe_flips(views->margin[v], b, probes, vf);
+    uint64_t bits = band_bits(views->hash[v], b);
+    for (unsigned p = 0, got = 0; rc == VOUCH_OK && p < probes && got < quota; p++) {
+      uint64_t x = bits ^ vf[p];
+      unsigned k = 0;
+      while (k < taken && band[k] != x)
+        k++;
+      if (k < taken)
+        continue;
+      f[taken] = vf[p];
+      band[taken++] = x;
+      got++;
+    }
+  }
+  if (rc == VOUCH_OK && taken != probes)
+    rc = VOUCH_E_INVALID; /* not reached: see the count above */
+  if (rc == VOUCH_OK && flips)
+    memcpy(flips, f, sizeof(uint64_t) * probes);
+  vouch__free(vf);
+  vouch__free(f);
   return rc;
 }
 

@@ -157,12 +157,12 @@ static void test_probe_keys(void) {
   /* vouch eval's rank: the flipped copy finds the original at rank 1, itself at 0. */
   uint8_t orig[32] = {0x5a, 0x11};
   int32_t rank = -5;
-  REQUIRE(vouch_eval_probe_rank(orig, h, margin, 48, 8, keys, &rank) == VOUCH_OK);
+  REQUIRE(vouch_eval_probe_rank(orig, h, margin, NULL, 48, 8, keys, &rank) == VOUCH_OK);
   CHECK_EQ_INT(rank, 1);
-  REQUIRE(vouch_eval_probe_rank(h, h, margin, 48, 8, keys, &rank) == VOUCH_OK);
+  REQUIRE(vouch_eval_probe_rank(h, h, margin, NULL, 48, 8, keys, &rank) == VOUCH_OK);
   CHECK_EQ_INT(rank, 0);
   flip(orig, pos[47]); /* an expensive bit: beyond 8 probes */
-  REQUIRE(vouch_eval_probe_rank(orig, h, margin, 48, 8, keys, &rank) == VOUCH_OK);
+  REQUIRE(vouch_eval_probe_rank(orig, h, margin, NULL, 48, 8, keys, &rank) == VOUCH_OK);
   CHECK_EQ_INT(rank, -1);
   CHECK_EQ_INT(vouch_psi_probe_keys(VOUCH_ALGO_PDQ, h, 31, margin, 48, 8, keys, NULL), VOUCH_E_INVALID);
 }
