@@ -28,6 +28,7 @@ typedef struct {
 typedef struct {
   vouch_decoder *dec;
   vouch_decoder *thumb; /* with opts->payload */
+  vouch_decoder *vdec;  /* with opts->views */
   vouch_hasher *h;
 } tools;
 
@@ -40,6 +41,16 @@ static int derivative_of(const vouch_image *img, cli_hash_result *r) {
   r->have_second = rc == VOUCH_OK;
   free(pl);
   return rc;
+}
+
+/* The tonal views of a hashed photo (docs/protocol.md section 4.3), from a
+ * fast-mode decode of the bytes already read; without them (a decode
+ * failure) the voucher's probes come from the photo's own hash only. */
+static void views_of(tools *t, const uint8_t *bytes, size_t len, cli_hash_result *r) {
+  vouch_image img = {0};
+  r->have_views = vouch_decoder_decode(t->vdec, bytes, len, &img) == VOUCH_OK &&
+                  vouch_psi_views_make(t->h, &img, &r->views) == VOUCH_OK;
+  vouch_image_clear(&img);
 }
 
 /* The voucher payload of a hashed photo: its thumbnail comes from a scaled
@@ -94,6 +105,7 @@ static void hash_one(const run *u, tools *t, size_t i, slot *s) {
       for (unsigned v = 0; v < r->nhash; v++)
         memcpy(r->hashes[v], buf + v * r->hash_bytes, r->hash_bytes);
       r->have_margins = vouch_hasher_pdq_margins(t->h, r->margins) == VOUCH_OK;
+      if (o->views && o->algo == VOUCH_ALGO_PDQ) views_of(t, bytes, len, r);
       if (o->derivative) rc = derivative_of(&img, r);
       if (rc == VOUCH_OK && o->payload) payload_of(t, bytes, len, s);
     } else {
@@ -112,6 +124,7 @@ static void tools_free(void *ctx, void *state) {
   if (!t) return;
   vouch_hasher_free(t->h);
   vouch_decoder_free(t->thumb);
+  vouch_decoder_free(t->vdec);
   vouch_decoder_free(t->dec);
   free(t);
 }
@@ -130,6 +143,12 @@ static int tools_init(void *ctx, void **state) {
     vouch_decode_opts to = vouch_decode_opts_default();
     to.min_side = VOUCH_PSI_THUMB_SIDE;
     rc = vouch_decoder_create(&t->thumb, &to);
+  }
+  if (rc == VOUCH_OK && u->opts->views) {
+    vouch_decode_opts vo = vouch_decode_opts_default();
+    vo.apply_orientation = u->opts->orient;
+    vo.min_side = VOUCH_FAST_MIN_SIDE;
+    rc = vouch_decoder_create(&t->vdec, &vo);
   }
   return rc;
 }
