@@ -154,7 +154,21 @@ int vouch_psi_probe_keys(int algo, const uint8_t *hash, size_t hash_len, const f
   return vouch_psi_probe_keys_views(algo, hash, hash_len, margin, NULL, b, probes, keys, flips);
 }
 
-/* Section 4.3: the photo's own probes first, then floor(P/16) per view,
+/* Adds x to the set; returns 0 when it was there already. */
+static int set_add(uint64_t *set, uint8_t *used, size_t cap, uint64_t x) {
+  uint64_t h = x * 0x9E3779B97F4A7C15ULL;
+  size_t i = (size_t)(h >> 32) & (cap - 1);
+  while (used[i]) {
+    if (set[i] == x)
+      return 0;
+    i = (i + 1) & (cap - 1);
+  }
+  used[i] = 1;
+  set[i] = x;
+  return 1;
+}
+
+/* Section 4 step 5: the photo's own probes first, then floor(P/16) per view,
  * skipping bands already taken. */
 int vouch_psi_probe_keys_views(int algo, const uint8_t *hash, size_t hash_len, const float *margin,
                                const vouch_psi_views *views, unsigned b, unsigned probes,
@@ -190,28 +204,45 @@ int vouch_psi_probe_bands(int algo, const uint8_t *hash, size_t hash_len, const 
     for (; taken < own; taken++)
       band[taken] = bits ^ f[taken];
   }
-  uint64_t *vf = NULL;
+  /* The bands taken so far, in an open-addressing set (2^k >= 2 probes slots). */
+  size_t cap = 1;
+  while (cap < 2 * (size_t)probes)
+    cap <<= 1;
+  uint64_t *set = NULL, *vf = NULL;
+  uint8_t *used = NULL;
   if (rc == VOUCH_OK && nv && quota) {
+    set = vouch__malloc(sizeof(uint64_t) * cap);
+    used = vouch__calloc(cap, 1);
     vf = vouch__malloc(sizeof(uint64_t) * probes);
-    if (!vf)
+    if (!set || !used || !vf)
       rc = VOUCH_E_NOMEM;
+    for (unsigned i = 0; rc == VOUCH_OK && i < taken; i++)
+      set_add(set, used, cap, band[i]);
   }
   for (unsigned v = 0; rc == VOUCH_OK && vf && v < nv; v++) {
-    /* probes distinct flip sets of this view: at least probes - taken >= quota are new */
-    rc = vouch__probe_flips(views->margin[v], b, probes, vf);
+    /* A view's first `probes` flip sets are distinct, so at least
+     * probes - taken >= quota of them are new; enumerate 2 quota first and
+     * all `probes` only when that is not enough. */
     uint64_t bits = band_bits(views->hash[v], b);
-    for (unsigned p = 0, got = 0; rc == VOUCH_OK && p < probes && got < quota; p++) {
-      uint64_t x = bits ^ vf[p];
-      unsigned k = 0;
-      while (k < taken && band[k] != x)
-        k++;
-      if (k < taken)
-        continue;
-      f[taken] = vf[p];
-      band[taken++] = x;
-      got++;
+    unsigned got = 0, start = 0;
+    for (unsigned want = 2 * quota < probes ? 2 * quota : probes; rc == VOUCH_OK && got < quota;
+         want = probes) {
+      rc = vouch__probe_flips(views->margin[v], b, want, vf);
+      for (unsigned p = start; rc == VOUCH_OK && p < want && got < quota; p++) {
+        uint64_t x = bits ^ vf[p];
+        if (!set_add(set, used, cap, x))
+          continue;
+        f[taken] = vf[p];
+        band[taken++] = x;
+        got++;
+      }
+      if (want == probes)
+        break;
+      start = want;
     }
   }
+  vouch__free(set);
+  vouch__free(used);
   if (rc == VOUCH_OK && taken != probes)
     rc = VOUCH_E_INVALID; /* not reached: see the count above */
   if (rc == VOUCH_OK && flips)
