@@ -186,7 +186,8 @@ typedef struct cli_hash_opts {
   int payload;    /* also the voucher payload (vouch_psi_payload_init) of the first hash, its
                      thumbnail from a scaled decode (min side VOUCH_PSI_THUMB_SIDE) of the same bytes */
   int views;      /* PDQ: also the photo's tonal views (vouch_psi_views_make) from a fast-mode
-                     decode (min side VOUCH_FAST_MIN_SIDE) of the same bytes */
+                     decode (min side VOUCH_FAST_MIN_SIDE) of the same bytes: the hash's own
+                     decode in fast mode, a second one in exact mode */
 } cli_hash_opts;
 
 typedef struct cli_hash_result {
