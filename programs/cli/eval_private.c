@@ -190,7 +190,8 @@ static void report_recall(const evp_opts *e, const evp_data *d, FILE *md, FILE *
   fprintf(js, "],\"rank_hist\":[");
 
   fprintf(md, "\n### Probe rank of the copies the plain matcher finds (≤31)\n\n"
-              "The rank of the probe that equals the original's band key; P probes find ranks below P.\n\n| rank |");
+              "The rank of the probe that equals the original's band key; P probes find ranks below P (with\n"
+              "tonal views the list depends on P: ranks here are in the list of the largest P).\n\n| rank |");
   for (size_t b = 0; b < nb; b++)
     fprintf(md, " b=%u | cumulative |", e->bands[b]);
   fprintf(md, "\n|---|");
@@ -430,8 +431,9 @@ int evp_report(const evp_opts *e, const evp_data *d, int pairs, FILE *md, FILE *
   fprintf(md, "\n## Private matching: band key with probes (docs/protocol.md section 4)\n\n"
               "The private path matches keys, not distances. Each database entry contributes the band key of\n"
               "its b lowest-frequency PDQ bits; a voucher carries P probes, the copy's band with its\n"
-              "cheapest sets of bits (smallest DCT margins) flipped. Computed with the protocol's own key\n"
-              "code (vouch_psi_band_key, vouch_psi_probe_keys).\n");
+              "cheapest sets of bits (smallest DCT margins) flipped, and (unless --no-views) probes of its\n"
+              "tonal views. Computed with the protocol's own key\n"
+              "code (vouch_psi_probe_bands, behind vouch_psi_probe_keys_views; vouch_psi_views_make).\n");
   if (d->n_tf)
     report_recall(e, d, md, js);
   else
