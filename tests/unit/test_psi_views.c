@@ -12,8 +12,6 @@
 #include "vouch/vouch.h"
 #include "psi_world.h"
 
-static void flip(uint8_t h[32], unsigned k) { h[31 - k / 8] ^= (uint8_t)(1u << (k % 8)); }
-
 static void random_margins(vouch__rng *r, float m[256]) {
   for (unsigned k = 0; k < 256; k++) {
     uint8_t b[2];
@@ -43,7 +41,7 @@ static void test_merge_properties(void) {
       for (unsigned f = 0; f < k; f++) {
         uint8_t x;
         vouch__rng_bytes(&r, &x, 1);
-        flip(v->hash[k], pos[x % 48]);
+        world_flip(v->hash[k], pos[x % 48]);
       }
       random_margins(&r, v->margin[k]);
     }
@@ -105,32 +103,13 @@ static void test_merge_properties(void) {
   }
 }
 
-static int add(vouch_psi_server *srv, const uint8_t *v, size_t len, unsigned *slots) {
-  int st = -1;
-  size_t idx;
-  int rc = vouch_psi_server_add(srv, v, len, &st, &idx);
-  vouch_psi_voucher_info info = {0};
-  if (rc == VOUCH_OK && vouch_psi_server_info(srv, idx, &info) != VOUCH_OK)
-    return -99;
-  *slots = info.slots_opened;
-  return rc == VOUCH_OK ? st : -100 - rc;
-}
 
 static void test_views_of_a_photo(void) {
-  const char *src = getenv("VOUCH_SRC");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/examples/bridge.jpg", src ? src : ".");
-  vouch_decoder *dec;
-  vouch_hasher *hs;
-  REQUIRE(vouch_decoder_create(&dec, NULL) == VOUCH_OK);
-  REQUIRE(vouch_hasher_create(&hs) == VOUCH_OK);
-  vouch_image img = {0}, copy = {0};
-  if (vouch_decoder_decode_file(dec, path, &img) != VOUCH_OK) {
-    printf("  (no %s: skipped)\n", path);
-    vouch_hasher_free(hs);
-    vouch_decoder_free(dec);
+  photo_kit kit, o;
+  if (kit_open(&kit, "bridge.jpg"))
     return;
-  }
+  vouch_hasher *hs = kit.h;
+  vouch_image img = kit.img, copy = {0};
   vouch_psi_views *v1 = calloc(1, sizeof *v1), *v2 = calloc(1, sizeof *v2);
   REQUIRE(v1 && v2);
   CHECK_EQ_INT(vouch_psi_views_make(NULL, &img, v1), VOUCH_E_INVALID);
@@ -171,12 +150,11 @@ static void test_views_of_a_photo(void) {
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   REQUIRE(vouch__voucher_make_views(w.acct, w.pub, &pl, margin, v1, 0, 0, vc, w.vlen, NULL, &w.rng) == VOUCH_OK);
   unsigned slots = 99;
-  CHECK_EQ_INT(add(srv, vc, w.vlen, &slots), VOUCH_PSI_OPENED);
+  CHECK_EQ_INT(world_add(srv, vc, w.vlen, &slots), VOUCH_PSI_OPENED);
   CHECK_EQ_INT(slots, 1);
   /* an unrelated photo (wee.jpg) with its own views opens nothing */
-  snprintf(path, sizeof path, "%s/examples/wee.jpg", src ? src : ".");
-  vouch_image other = {0};
-  REQUIRE(vouch_decoder_decode_file(dec, path, &other) == VOUCH_OK);
+  REQUIRE(kit_open(&o, "wee.jpg") == 0);
+  vouch_image other = o.img;
   REQUIRE(vouch_hash_image(hs, VOUCH_ALGO_PDQ, &other, 0, h2, 32, NULL) == VOUCH_OK);
   REQUIRE(vouch_hasher_pdq_margins(hs, margin) == VOUCH_OK);
   REQUIRE(vouch_psi_views_make(hs, &other, v1) == VOUCH_OK);
@@ -184,18 +162,16 @@ static void test_views_of_a_photo(void) {
   REQUIRE(vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, h2, 32, &other) == VOUCH_OK);
   REQUIRE(vouch__voucher_make_views(w.acct, w.pub, &pl, margin, v1, 0, 0, vc, w.vlen, NULL, &w.rng) == VOUCH_OK);
   slots = 99;
-  CHECK_EQ_INT(add(srv, vc, w.vlen, &slots), VOUCH_PSI_NOT_OPENED);
+  CHECK_EQ_INT(world_add(srv, vc, w.vlen, &slots), VOUCH_PSI_NOT_OPENED);
   CHECK_EQ_INT(slots, 0);
-  vouch_image_clear(&other);
+  kit_close(&o);
   vouch_psi_server_free(srv);
   free(vc);
   world_free(&w);
   free(v1);
   free(v2);
-  vouch_image_clear(&img);
   vouch_image_clear(&copy);
-  vouch_hasher_free(hs);
-  vouch_decoder_free(dec);
+  kit_close(&kit);
 }
 
 int main(void) {
