@@ -128,7 +128,69 @@ static void band_photo(vouch__rng *rng, const uint8_t *db, long e, vouch_psi_pay
   }
 }
 
-/* Client and server timing for P probes (P = 1: the exact scheme). */
+/* Tonal views for the timing (docs/protocol.md section 4 step 5): the
+ * photo's hash with 1..4 random band bits flipped, random margins, so the
+ * merge does its real work (overlapping and new bands). */
+static void band_views(vouch__rng *rng, const uint8_t *hash, vouch_psi_views *v) {
+  unsigned pos[VOUCH_PSI_BAND_DEFAULT];
+  if (vouch_psi_band_positions(VOUCH_PSI_BAND_DEFAULT, pos) != VOUCH_OK)
+    die("band positions");
+  v->n = VOUCH_PSI_VIEWS;
+  for (unsigned k = 0; k < VOUCH_PSI_VIEWS; k++) {
+    uint8_t r[VOUCH_PDQ_BITS + 4];
+    vouch__rng_bytes(rng, r, sizeof r);
+    memcpy(v->hash[k], hash, 32);
+    for (unsigned f = 0; f <= k; f++) {
+      unsigned q = pos[r[VOUCH_PDQ_BITS + f] % VOUCH_PSI_BAND_DEFAULT];
+      v->hash[k][31 - q / 8] ^= (uint8_t)(1u << (q % 8));
+    }
+    for (unsigned j = 0; j < VOUCH_PDQ_BITS; j++)
+      v->margin[k][j] = 20.0f + (float)r[j];
+  }
+}
+
+/* vouch_psi_views_make() on a 500 x 375 RGB image (a smooth pattern plus
+ * noise), against its floor: V PDQ hashes of the same image. */
+static void bench_views(vouch__rng *rng) {
+  vouch_image img;
+  if (vouch_image_init(&img, 500, 375, 3) != VOUCH_OK)
+    die("image");
+  for (uint32_t y = 0; y < img.height; y++) {
+    uint8_t *row = img.pixels + (size_t)y * img.stride, nz[1500];
+    vouch__rng_bytes(rng, nz, sizeof nz);
+    for (uint32_t x = 0; x < img.width * 3; x++)
+      row[x] = (uint8_t)((x / 3 * 255 / img.width + y * 255 / img.height) / 2 + nz[x] % 32);
+  }
+  vouch_hasher *h;
+  vouch_psi_views *v = malloc(sizeof *v);
+  if (vouch_hasher_create(&h) != VOUCH_OK || !v)
+    die("hasher");
+  double best_v = 1e30, best_h = 1e30;
+  uint8_t hash[32];
+  for (int b = 0; b < 3; b++) {
+    double t0 = now();
+    for (int i = 0; i < 20; i++)
+      if (vouch_psi_views_make(h, &img, v) != VOUCH_OK)
+        die("views");
+    double t1 = now();
+    for (int i = 0; i < 20 * (int)VOUCH_PSI_VIEWS; i++)
+      if (vouch_hash_image(h, VOUCH_ALGO_PDQ, &img, 0, hash, 32, NULL) != VOUCH_OK)
+        die("hash");
+    double t2 = now();
+    if ((t1 - t0) / 20 < best_v)
+      best_v = (t1 - t0) / 20;
+    if ((t2 - t1) / 20 < best_h)
+      best_h = (t2 - t1) / 20;
+  }
+  printf("\ntonal views (%u gamma curves, 500x375 RGB): %.2f ms per photo   floor (%u PDQ hashes) %.2f ms   ratio %.2f\n",
+         VOUCH_PSI_VIEWS, best_v * 1e3, VOUCH_PSI_VIEWS, best_h * 1e3, best_v / best_h);
+  free(v);
+  vouch_hasher_free(h);
+  vouch_image_clear(&img);
+}
+
+/* Client and server timing for P probes (P = 1: the exact scheme); band
+ * vouchers are made with views, as `vouch psi voucher` makes them. */
 static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, unsigned s,
                          const uint8_t *db, size_t nkeys, vouch__rng *rng) {
   const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(s, P), share_len = VOUCH__SHARE_BYTES(s);
@@ -160,7 +222,8 @@ static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, 
   uint8_t *vs = malloc(nv * vlen);
   vouch_psi_payload *pl = calloc(1, sizeof *pl);
   float margin[VOUCH_PDQ_BITS];
-  if (!vs || !pl)
+  vouch_psi_views *views = malloc(sizeof *views);
+  if (!vs || !pl || !views)
     die("out of memory");
   pl->algo = 1;
   pl->hash_len = 32;
@@ -174,6 +237,7 @@ static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, 
       int match = i % 3 == 0; /* a third match */
       if (P > 1) {
         band_photo(rng, db, match ? (long)(i % nkeys) : -1, pl, margin);
+        band_views(rng, pl->hash, views);
       } else if (match) {
         memcpy(pl->match_key, keys + 32 * (i % nkeys), 32);
       } else {
@@ -182,7 +246,8 @@ static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, 
       int mode = i % 10 == 9 ? 1 : 0; /* a tenth synthetic (same cost by design) */
       if (mode == 1 && (i / 10) >= s)
         mode = 0;
-      if (vouch__voucher_make(acct, pub, pl, margin, 0, mode, vs + i * vlen, vlen, NULL, rng) != VOUCH_OK)
+      if (vouch__voucher_make_views(acct, pub, pl, margin, P > 1 ? views : NULL, 0, mode, vs + i * vlen, vlen,
+                                    NULL, rng) != VOUCH_OK)
         die("voucher");
     }
     double dt = (now() - t0) / (double)(b1 - b0);
@@ -241,6 +306,7 @@ static void bench_probes(const floor_ops *f, unsigned P, size_t nv, unsigned t, 
   vouch_psi_server_free(srv);
   free(vs);
   free(pl);
+  free(views);
   free(keys);
   vouch_psi_account_free(acct);
   vouch_psi_public_free(pub);
@@ -308,6 +374,7 @@ int main(int argc, char **argv) {
       n = 30;
     bench_probes(&f, probes[i], n, t, s, keys, nkeys, &rng);
   }
+  bench_views(&rng);
   for (size_t i = 0; i < nkeys; i++) /* the rest of the benchmark uses exact keys */
     if (vouch_psi_match_key(VOUCH_ALGO_PDQ, keys + 32 * i, 32, keys + 32 * i) != VOUCH_OK)
       die("keys");

@@ -25,6 +25,7 @@
 #include "errors.h"
 #include "image.h"
 #include "hash.h"
+#include "psi.h"
 #include "video.h"
 
 #ifdef __cplusplus
@@ -142,6 +143,10 @@ typedef struct vouch_eval_probe_opts {
   const unsigned *bands;  /* band widths b to measure */
   size_t n_bands;
   unsigned max_probes;    /* ranks are looked for up to here (1..VOUCH_PSI_PROBES_MAX) */
+  const unsigned *probes; /* NULL, or n_probes values of P (ascending, <= max_probes) for found */
+  size_t n_probes;
+  int views;              /* 1: probes include each copy's tonal views (vouch_psi_views_make()),
+                             as `vouch psi voucher` makes them; 0: the copy's own hash only */
 } vouch_eval_probe_opts;
 
 typedef struct vouch_eval_probe_out {
@@ -150,6 +155,12 @@ typedef struct vouch_eval_probe_out {
                              key, or -1 beyond max_probes */
   float orig_margin[256]; /* the original's PDQ margins (vouch_hasher_pdq_margins) */
   int have_margins;
+  uint8_t (*copy_hash)[VOUCH_PDQ_BYTES]; /* NULL, or n_tf: each copy's PDQ hash (for analysis) */
+  float (*copy_margin)[256];             /* NULL, or n_tf: each copy's PDQ margins */
+  uint16_t *found;                       /* NULL, or n_tf * n_bands: bit p set when a voucher with
+                                            po->probes[p] probes finds the copy (with views the
+                                            probe list depends on P, so it is not rank < P) */
+  vouch_psi_views orig_views;            /* with po->views: the original's views */
 } vouch_eval_probe_out;
 
 /*! vouch_eval_photo_probes() :
@@ -168,12 +179,14 @@ VOUCH_API int vouch_eval_photo_probes(vouch_transformer *tf, vouch_hasher *h, co
 
 /*! vouch_eval_probe_rank() :
  *  The rank (0-based) of the probe of `copy` (with its margins; NULL = all
- *  equal) equal to the band key of `orig`, or -1 if none of the first
+ *  equal; and its tonal views, NULL = none: vouch_psi_probe_keys_views())
+ *  equal to the band key of `orig`, or -1 if none of the first
  *  max_probes is.  `scratch` holds 32 * max_probes bytes.
  * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM. */
 VOUCH_API int vouch_eval_probe_rank(const uint8_t orig[VOUCH_PDQ_BYTES], const uint8_t copy[VOUCH_PDQ_BYTES],
-                                    const float *copy_margin, unsigned band, unsigned max_probes,
-                                    uint8_t *scratch, int32_t *rank);
+                                    const float *copy_margin, const vouch_psi_views *copy_views,
+                                    unsigned band, unsigned max_probes, uint8_t *scratch,
+                                    int32_t *rank);
 
 /*! vouch_eval_seed() : mixes a seed with an index (SplitMix64 finaliser). */
 VOUCH_API uint64_t vouch_eval_seed(uint64_t seed, uint64_t index);

@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "errors.h"
+#include "hash.h"
 #include "image.h"
 
 #ifdef __cplusplus
@@ -103,6 +104,49 @@ VOUCH_API int vouch_psi_band_key(int algo, const uint8_t *hash, size_t hash_len,
 VOUCH_API int vouch_psi_probe_keys(int algo, const uint8_t *hash, size_t hash_len,
                                    const float *margin, unsigned b, unsigned probes,
                                    uint8_t *keys, uint64_t *flips);
+
+/* ---- tonal views (docs/protocol.md section 4.3) ---- */
+#define VOUCH_PSI_VIEWS 4U /* gamma 2/3, 3/2, 4/5, 5/4 of the client's photo */
+
+/* The client's photo seen through the view curves: a PDQ hash and its
+ * margins per view.  n = 0: no views (the probes come from the photo's own
+ * hash only). */
+typedef struct vouch_psi_views {
+  unsigned n;
+  uint8_t hash[VOUCH_PSI_VIEWS][32];
+  float margin[VOUCH_PSI_VIEWS][256];
+} vouch_psi_views;
+
+/*! vouch_psi_views_make() :
+ *  Fills `v` with the PDQ hash and margins of `img` (RGB or grey) under each
+ *  view's gamma curve (a per-channel lookup table, then vouch_hash_image()).
+ *  Any working size PDQ hashes well works; the CLI uses a fast-mode decode.
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM, or the hasher's error
+ *           (then v->n = 0). */
+VOUCH_API int vouch_psi_views_make(vouch_hasher *h, const vouch_image *img, vouch_psi_views *v);
+
+/*! vouch_psi_probe_keys_views() :
+ *  vouch_psi_probe_keys() for a photo with views: the photo's own hash gives
+ *  the first P - n*floor(P/16) probes, then each view in turn gives its
+ *  cheapest floor(P/16) probes whose band differs from every probe taken
+ *  before (so all P keys are distinct).  `views` NULL or n = 0: exactly
+ *  vouch_psi_probe_keys().  `flips` (may be NULL): per probe, the flipped
+ *  bits relative to the band of the hash (photo or view) it came from.
+ * @return : VOUCH_OK, VOUCH_E_NOMEM, VOUCH_E_INVALID. */
+VOUCH_API int vouch_psi_probe_keys_views(int algo, const uint8_t *hash, size_t hash_len,
+                                         const float *margin, const vouch_psi_views *views,
+                                         unsigned b, unsigned probes, uint8_t *keys,
+                                         uint64_t *flips);
+
+/*! vouch_psi_probe_bands() :
+ *  The probes of vouch_psi_probe_keys_views() before hashing: `band`
+ *  receives, per probe, its b band bits (bit r = band position r); probe
+ *  i's key is the band key of those bits.  With probes = 1 and no views,
+ *  band[0] is the hash's own band.  For measurements (vouch eval).
+ * @return : as vouch_psi_probe_keys_views(). */
+VOUCH_API int vouch_psi_probe_bands(int algo, const uint8_t *hash, size_t hash_len,
+                                    const float *margin, const vouch_psi_views *views, unsigned b,
+                                    unsigned probes, uint64_t *band, uint64_t *flips);
 
 /*! vouch_psi_band_positions() : the coefficient index (16 i + j) of band
  *  positions 0..b-1.  @return VOUCH_OK or VOUCH_E_INVALID. */
@@ -317,6 +361,16 @@ VOUCH_API int vouch_psi_voucher_make(vouch_psi_account *a, const vouch_psi_publi
                                      const vouch_psi_payload *payload, const float *margin,
                                      double synthetic_rate, uint8_t *out, size_t cap,
                                      int *synthetic);
+
+/*! vouch_psi_voucher_make_views() :
+ *  vouch_psi_voucher_make() whose probes also come from the photo's tonal
+ *  views (vouch_psi_views_make(), vouch_psi_probe_keys_views()); what
+ *  `vouch psi voucher` uses.  `views` NULL: vouch_psi_voucher_make().  Same
+ *  size and layout: the server cannot tell which was used. */
+VOUCH_API int vouch_psi_voucher_make_views(vouch_psi_account *a, const vouch_psi_public *pd,
+                                           const vouch_psi_payload *payload, const float *margin,
+                                           const vouch_psi_views *views, double synthetic_rate,
+                                           uint8_t *out, size_t cap, int *synthetic);
 
 /*! vouch_psi_voucher_id() :
  *  The voucher id: the 16 random bytes at offset 48 of the voucher header

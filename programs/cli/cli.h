@@ -185,6 +185,9 @@ typedef struct cli_hash_opts {
   int derivative; /* also the second hash of the visual derivative (PDQ only) */
   int payload;    /* also the voucher payload (vouch_psi_payload_init) of the first hash, its
                      thumbnail from a scaled decode (min side VOUCH_PSI_THUMB_SIDE) of the same bytes */
+  int views;      /* PDQ: also the photo's tonal views (vouch_psi_views_make) from a fast-mode
+                     decode (min side VOUCH_FAST_MIN_SIDE) of the same bytes: the hash's own
+                     decode in fast mode, a second one in exact mode */
 } cli_hash_opts;
 
 typedef struct cli_hash_result {
@@ -200,6 +203,8 @@ typedef struct cli_hash_result {
   int skipped;            /* a non-image found by walking a directory: not an error */
   int have_margins;       /* PDQ: margins[] holds vouch_hasher_pdq_margins() */
   float margins[VOUCH_PDQ_BITS];
+  int have_views;         /* with opts->views: views holds the tonal views */
+  vouch_psi_views views;
   int have_second;        /* with opts->derivative: second[] holds vouch_derivative_hash() */
   uint8_t second[VOUCH_DERIV_HASH_BYTES];
   /* with opts->payload and rc == VOUCH_OK: the payload (without a thumbnail

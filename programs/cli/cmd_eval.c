@@ -66,6 +66,10 @@ static const char eval_usage[] =
   "                        1,16,32,64,96,128,256,512); recall per transform, the probe-rank\n"
   "                        distribution and, with pairs, false openings and the tail estimate\n"
   "      --no-private      leave the private-matching section out\n"
+  "      --no-views        private probes from each copy's own hash only, without\n"
+  "                        its tonal views (docs/protocol.md section 4.3)\n"
+  "      --probe-dump FILE write every PDQ copy with its margins to FILE (for\n"
+  "                        bench/probe_flips.py; needs the robustness part)\n"
   "      --report DIR      write DIR/report.md, DIR/results.json, data files and\n"
   "                        PNG plots (needs gnuplot; skipped with a note if absent)\n"
   "  risk only:\n"
@@ -109,14 +113,23 @@ static void eval_one(work *w, vouch_decoder *dec, vouch_hasher *h, vouch_transfo
   pi->width = img.width;
   pi->height = img.height;
   uint64_t seed = vouch_eval_seed(o->seed, fnv1a(base_name(path)));
-  vouch_eval_probe_opts po = {o->priv.bands, o->priv.n_bands, o->priv.max_p};
+  vouch_eval_probe_opts po = {o->priv.bands, o->priv.n_bands, o->priv.max_p, o->priv.probes,
+                              o->priv.n_probes, o->priv.views};
   vouch_eval_probe_out *pout = o->private_on ? malloc(sizeof *pout) : NULL;
-  if (pout) pout->rank = o->n_tf ? w->ranks + i * o->n_tf * o->priv.n_bands : NULL;
+  if (pout) {
+    pout->rank = o->n_tf ? w->ranks + i * o->n_tf * o->priv.n_bands : NULL;
+    pout->copy_hash = w->copy_hash ? w->copy_hash + i * o->n_tf : NULL;
+    pout->copy_margin = w->copy_margin ? w->copy_margin + i * o->n_tf : NULL;
+    pout->found = o->n_tf ? w->found + i * o->n_tf * o->priv.n_bands : NULL;
+  }
   rc = o->private_on && !pout ? VOUCH_E_NOMEM
        : vouch_eval_photo_probes(tf, h, &img, o->suite, o->n_tf, o->algos, o->n_algo, seed,
                                  w->hashes + i * o->n_algo, &pi->quality,
                                  o->n_tf ? w->dist + i * o->n_tf * o->n_algo : NULL, pout ? &po : NULL, pout);
-  if (rc == VOUCH_OK && pout) memcpy(w->margins[i], pout->orig_margin, sizeof w->margins[i]);
+  if (rc == VOUCH_OK && pout) {
+    memcpy(w->margins[i], pout->orig_margin, sizeof w->margins[i]);
+    w->views[i] = pout->orig_views;
+  }
   free(pout);
   if (rc != VOUCH_OK) snprintf(pi->err, sizeof pi->err, "evaluation failed");
   pi->rc = rc;
@@ -439,6 +452,44 @@ static int run_risk(const eval_opts *o, int have_rate, double rate, int have_x, 
   return CLI_EXIT_OK;
 }
 
+/* --probe-dump FILE: every PDQ copy with its original, for the probe-order
+ * analysis (bench/probe_flips.py).  Native little-endian; header "VPDUMP1\0",
+ * u32 n_tf, then n_tf transform names of VOUCH_TRANSFORM_TEXT_BYTES (40); then per evaluated photo
+ * and transform a record of u32 photo, u32 transform, u32 plain distance,
+ * 32 B original hash, 256 f32 original margins, 32 B copy hash, 256 f32 copy
+ * margins (hash bytes as the library stores them; bit k = coefficient k). */
+static int eval_probe_dump(const eval_opts *o, const cli_paths *paths, const work *w, size_t pdq_a) {
+  FILE *f = fopen(o->probe_dump, "wb");
+  if (!f) {
+    cli_errorf("%s: %s", o->probe_dump, strerror(errno));
+    return -1;
+  }
+  uint32_t ntf = (uint32_t)o->n_tf;
+  fwrite("VPDUMP1", 1, 8, f);
+  fwrite(&ntf, 4, 1, f);
+  for (size_t t = 0; t < o->n_tf; t++) {
+    char name[VOUCH_TRANSFORM_TEXT_BYTES] = {0};
+    vouch_transform_format(&o->suite[t], name, sizeof name);
+    fwrite(name, 1, sizeof name, f);
+  }
+  for (size_t i = 0; i < paths->n; i++) {
+    if (w->info[i].rc != VOUCH_OK) continue;
+    for (size_t t = 0; t < o->n_tf; t++) {
+      uint32_t head[3] = {(uint32_t)i, (uint32_t)t, w->dist[(i * o->n_tf + t) * o->n_algo + pdq_a].plain};
+      fwrite(head, 4, 3, f);
+      fwrite(w->hashes[i * o->n_algo + pdq_a][0], 1, 32, f);
+      fwrite(w->margins[i], 4, 256, f);
+      fwrite(w->copy_hash[i * o->n_tf + t], 1, 32, f);
+      fwrite(w->copy_margin[i * o->n_tf + t], 4, 256, f);
+    }
+  }
+  if (fclose(f) != 0) {
+    cli_errorf("%s: write failed", o->probe_dump);
+    return -1;
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------ the command */
 
 int cmd_eval(int argc, char **argv) {
@@ -452,7 +503,8 @@ int cmd_eval(int argc, char **argv) {
     {"matches", required_argument, NULL, 'X'},   {"pairs", required_argument, NULL, 'K'},
     {"rate", required_argument, NULL, 'P'},      {"list-transforms", no_argument, NULL, 'Z'},
     {"bands", required_argument, NULL, 'B'},     {"probes", required_argument, NULL, 'Q'},
-    {"no-private", no_argument, NULL, 'U'},
+    {"no-private", no_argument, NULL, 'U'},      {"probe-dump", required_argument, NULL, 'D'},
+    {"no-views", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
   int no_private = 0;
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -567,6 +619,8 @@ int cmd_eval(int argc, char **argv) {
       }
       break;
     case 'U': no_private = 1; break;
+    case 'D': o.probe_dump = optarg; break;
+    case 'V': o.priv.views = 0; break;
     case 'h':
       fputs(eval_usage, stdout);
       free(owned_suite);
@@ -643,9 +697,19 @@ int cmd_eval(int argc, char **argv) {
   if (o.private_on) {
     w.ranks = calloc(paths.n * (o.n_tf ? o.n_tf : 1) * o.priv.n_bands, sizeof *w.ranks);
     w.margins = calloc(paths.n, sizeof *w.margins);
+    w.views = calloc(paths.n, sizeof *w.views);
+    w.found = calloc(paths.n * (o.n_tf ? o.n_tf : 1) * o.priv.n_bands, sizeof *w.found);
+    if (o.probe_dump && o.n_tf) {
+      w.copy_hash = calloc(paths.n * o.n_tf, sizeof *w.copy_hash);
+      w.copy_margin = calloc(paths.n * o.n_tf, sizeof *w.copy_margin);
+      if (!w.copy_hash || !w.copy_margin) {
+        cli_errorf("out of memory");
+        goto done;
+      }
+    }
   }
   if (!w.info || !w.hashes || (o.n_tf && (!w.dist || !r.rob)) ||
-      (o.private_on && (!w.ranks || !w.margins))) {
+      (o.private_on && (!w.ranks || !w.margins || !w.views || !w.found))) {
     cli_errorf("out of memory");
     goto done;
   }
@@ -679,6 +743,7 @@ int cmd_eval(int argc, char **argv) {
     cli_errorf("fewer than 2 photos could be evaluated");
     goto done;
   }
+  if (w.copy_hash && pdq_a < o.n_algo && eval_probe_dump(&o, &paths, &w, pdq_a) != 0) goto done;
   for (size_t a = 0; a < o.n_algo && (o.mode & 2); a++) {
     r.top[a] = calloc(o.list_n ? o.list_n : 1, sizeof *r.top[a]);
     if (!r.top[a]) {
@@ -759,6 +824,10 @@ done:
   free(w.dist);
   free(w.ranks);
   free(w.margins);
+  free(w.copy_hash);
+  free(w.copy_margin);
+  free(w.views);
+  free(w.found);
   free(r.rob);
   free(r.near);
   for (size_t a = 0; a < MAX_ALGOS; a++) free(r.top[a]);

@@ -454,6 +454,8 @@ static const char voucher_usage[] =
   "      --hashes FILE        make vouchers from hex hashes (one per line) instead of photos\n"
   "  -a, --algo ALGO          pdq (default), phash, dhash, ahash\n"
   "      --fast               scaled decode (faster, not bit-exact with the reference)\n"
+  "      --no-views           probes from the photo's own hash only, not also from its\n"
+  "                           tonal views (docs/protocol.md section 4.3; for comparisons)\n"
   "  -r, --recursive          walk directories\n"
   "  -j, --jobs N             hashing threads (default: all cores)\n"
   "  -h, --help               this help\n"
@@ -474,10 +476,10 @@ typedef struct voucher_ctx {
 
 /* Makes and writes the voucher of payload `pl` (payload_rc: how making it went). */
 static int emit(voucher_ctx *c, const char *what, const vouch_psi_payload *pl, int payload_rc,
-                const float *margin) {
+                const float *margin, const vouch_psi_views *views) {
   int rc = payload_rc;
   if (rc == VOUCH_OK)
-    rc = vouch_psi_voucher_make(c->acct, c->pd, pl, margin, c->rate, c->buf, c->vlen, NULL);
+    rc = vouch_psi_voucher_make_views(c->acct, c->pd, pl, margin, views, c->rate, c->buf, c->vlen, NULL);
   if (rc != VOUCH_OK) {
     cli_errorf("%s: %s", what, vouch_strerror(rc));
     c->failed++;
@@ -518,7 +520,8 @@ static int on_hashed(void *vctx, const cli_hash_result *r) {
   }
   if (r->thumb_err)
     cli_warnf("%s: no thumbnail (%s)", r->path, r->thumb_err);
-  return emit(c, r->path, r->payload, r->payload_rc, r->have_margins ? r->margins : NULL);
+  return emit(c, r->path, r->payload, r->payload_rc, r->have_margins ? r->margins : NULL,
+              r->have_views ? &r->views : NULL);
 }
 
 /* A hash read from a list: a payload without a thumbnail. */
@@ -529,7 +532,7 @@ static int emit_hash(voucher_ctx *c, const char *what, int algo, const uint8_t *
     c->failed++;
     return -1;
   }
-  int rc = emit(c, what, pl, vouch_psi_payload_init(pl, algo, hash, hlen, NULL), NULL);
+  int rc = emit(c, what, pl, vouch_psi_payload_init(pl, algo, hash, hlen, NULL), NULL, NULL);
   sodium_memzero(pl, sizeof *pl);
   free(pl);
   return rc;
@@ -609,7 +612,9 @@ static int psi_voucher(int argc, char **argv) {
     {"recursive", no_argument, NULL, 'r'},      {"jobs", required_argument, NULL, 'j'},
     {"trusted", required_argument, NULL, 'T'},  {"sth", required_argument, NULL, 'M'},
     {"log", required_argument, NULL, 'L'},      {"any-signer", no_argument, NULL, 'Y'},
+    {"no-views", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+  int no_views = 0;
   const char *pubf = NULL, *signer_hex = NULL, *acctf = NULL, *dir = NULL, *hashes = NULL;
   int any_signer = 0;
   const char *trusted = NULL, *sthf = NULL, *logf = NULL;
@@ -655,6 +660,7 @@ static int psi_voucher(int argc, char **argv) {
         return CLI_EXIT_ERROR;
       break;
     case 'F': fast = 1; break;
+    case 'V': no_views = 1; break;
     case 'r': recursive = 1; break;
     case 'j':
       if (cli_uint_arg(optarg, 1, 256, &jobs, "bad --jobs '%s'", optarg) != 0)
@@ -748,7 +754,7 @@ static int psi_voucher(int argc, char **argv) {
     int bad = cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
     ctx.failed += bad;
     cli_hash_opts ho = {.algo = algo, .exact = !fast, .orient = 1, .jobs = (int)jobs, .progress_label = "vouchers",
-                        .payload = 1};
+                        .payload = 1, .views = scheme == VOUCH_PSI_SCHEME_BAND && !no_views};
     long nf = cli_hash_run(&paths, &ho, on_hashed, &ctx);
     cli_paths_free(&paths);
     if (nf < 0) {

@@ -38,6 +38,7 @@ typedef struct {
   uint64_t n_db, m_photos, acct_t;
   const char *report_dir;
   int private_on;           /* PDQ among the algorithms: measure the private path too */
+  const char *probe_dump;   /* --probe-dump FILE: raw copies for bench/probe_flips.py */
   evp_opts priv;
 } eval_opts;
 
@@ -71,6 +72,10 @@ typedef struct {
   vouch_eval_dist *dist;                                     /* n * n_tf * n_algo */
   int32_t *ranks;                                            /* n * n_tf * n_bands (private) */
   float (*margins)[256];                                     /* n: the originals' PDQ margins */
+  uint8_t (*copy_hash)[32];                                  /* n * n_tf (--probe-dump) */
+  float (*copy_margin)[256];                                 /* n * n_tf (--probe-dump) */
+  uint16_t *found;                                           /* n * n_tf * n_bands: per listed P */
+  vouch_psi_views *views;                                    /* n: the originals' tonal views */
 } work;
 
 static inline const char *base_name(const char *p) {

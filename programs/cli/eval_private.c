@@ -18,6 +18,7 @@ void evp_defaults(evp_opts *e) {
   memcpy(e->probes, p, sizeof p);
   e->n_probes = sizeof p / sizeof p[0];
   e->max_p = 512;
+  e->views = 1;
 }
 
 static int parse_list(const char *s, unsigned lo, unsigned hi, unsigned *out, size_t cap, size_t *n) {
@@ -104,8 +105,9 @@ static void report_recall(const evp_opts *e, const evp_data *d, FILE *md, FILE *
         int32_t r = d->rank[(i * nt + t) * nb + b];
         if (dist <= 31)
           hist[b][rank_bucket(r)]++;
+        uint16_t fm = d->found[(i * nt + t) * nb + b];
         for (size_t p = 0; p < e->n_probes; p++) /* opens and passes the post-reveal check */
-          found[(t * nb + b) * e->n_probes + p] += r >= 0 && (unsigned)r < e->probes[p] && dist <= 31;
+          found[(t * nb + b) * e->n_probes + p] += ((fm >> p) & 1) && dist <= 31;
       }
     }
   }
@@ -188,7 +190,8 @@ static void report_recall(const evp_opts *e, const evp_data *d, FILE *md, FILE *
   fprintf(js, "],\"rank_hist\":[");
 
   fprintf(md, "\n### Probe rank of the copies the plain matcher finds (≤31)\n\n"
-              "The rank of the probe that equals the original's band key; P probes find ranks below P.\n\n| rank |");
+              "The rank of the probe that equals the original's band key; P probes find ranks below P (with\n"
+              "tonal views the list depends on P: ranks here are in the list of the largest P).\n\n| rank |");
   for (size_t b = 0; b < nb; b++)
     fprintf(md, " b=%u | cumulative |", e->bands[b]);
   fprintf(md, "\n|---|");
@@ -295,8 +298,8 @@ static int report_pairs(const evp_opts *e, const evp_data *d, FILE *md, FILE *js
     for (size_t i = 0; i < n; i++) {
       if (!d->ok[i])
         continue;
-      if (vouch_psi_probe_keys(VOUCH_ALGO_PDQ, d->hash[i], 32, d->margin[i], band, e->max_p, pk, flips) !=
-          VOUCH_OK)
+      if (vouch_psi_probe_keys_views(VOUCH_ALGO_PDQ, d->hash[i], 32, d->margin[i], d->views ? &d->views[i] : NULL,
+                                     band, e->max_p, pk, flips) != VOUCH_OK)
         continue;
       nclients++;
       int32_t first = -1;
@@ -428,8 +431,9 @@ int evp_report(const evp_opts *e, const evp_data *d, int pairs, FILE *md, FILE *
   fprintf(md, "\n## Private matching: band key with probes (docs/protocol.md section 4)\n\n"
               "The private path matches keys, not distances. Each database entry contributes the band key of\n"
               "its b lowest-frequency PDQ bits; a voucher carries P probes, the copy's band with its\n"
-              "cheapest sets of bits (smallest DCT margins) flipped. Computed with the protocol's own key\n"
-              "code (vouch_psi_band_key, vouch_psi_probe_keys).\n");
+              "cheapest sets of bits (smallest DCT margins) flipped, and (unless --no-views) probes of its\n"
+              "tonal views. Computed with the protocol's own key\n"
+              "code (vouch_psi_probe_bands, behind vouch_psi_probe_keys_views; vouch_psi_views_make).\n");
   if (d->n_tf)
     report_recall(e, d, md, js);
   else

@@ -17,6 +17,7 @@ typedef struct evp_opts {
   unsigned probes[EVP_MAX_PROBES]; /* P values reported, ascending */
   size_t n_probes;
   unsigned max_p;                  /* the largest */
+  int views;                       /* probes include the tonal views (default; --no-views: 0) */
 } evp_opts;
 
 /* The defaults: b = VOUCH_PSI_BAND_DEFAULT; P = 1, 16, 32, 64, 96, 128, 256, 512. */
@@ -33,7 +34,9 @@ typedef struct evp_data {
   const float (*margin)[256];       /* the original's margins */
   size_t n_tf;
   const vouch_transform *suite;
-  const int32_t *rank;              /* (i * n_tf + t) * n_bands + b */
+  const int32_t *rank;              /* (i * n_tf + t) * n_bands + b: rank at max_p */
+  const uint16_t *found;            /* same index: bit p = found with probes[p] */
+  const vouch_psi_views *views;     /* NULL, or the originals' views */
   const uint16_t *plain;            /* i * n_tf + t: PDQ distance copy vs original */
   int (*excluded)(const void *ctx, size_t i, size_t j);
   const void *ex_ctx;

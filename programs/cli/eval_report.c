@@ -406,7 +406,7 @@ int eval_report_private(const eval_opts *o, const cli_paths *paths, const work *
       for (size_t t = 0; t < o->n_tf; t++) plain[i * o->n_tf + t] = w->dist[(i * o->n_tf + t) * o->n_algo + pdq_a].plain;
     }
     evp_data d = {n, ok, (const uint8_t(*)[32])hash, (const float(*)[256])w->margins, o->n_tf, o->suite, w->ranks,
-                  plain, excluded_cb, ex, names, o->n_db, o->m_photos, o->acct_t};
+                  w->found, o->priv.views ? w->views : NULL, plain, excluded_cb, ex, names, o->n_db, o->m_photos, o->acct_t};
     rc = evp_report(&o->priv, &d, o->mode & 2, out->md, out->js);
   }
   free(ok);

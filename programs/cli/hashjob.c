@@ -28,6 +28,7 @@ typedef struct {
 typedef struct {
   vouch_decoder *dec;
   vouch_decoder *thumb; /* with opts->payload */
+  vouch_decoder *vdec;  /* with opts->views */
   vouch_hasher *h;
 } tools;
 
@@ -42,13 +43,31 @@ static int derivative_of(const vouch_image *img, cli_hash_result *r) {
   return rc;
 }
 
+/* The tonal views of a hashed photo (docs/protocol.md section 4 step 5):
+ * from `decoded` when the photo was decoded in fast mode already, else from
+ * a fast-mode decode of the bytes already read; without them (a decode
+ * failure) the voucher's probes come from the photo's own hash only. */
+static void views_of(tools *t, const vouch_image *decoded, const uint8_t *bytes, size_t len,
+                     cli_hash_result *r) {
+  if (decoded) {
+    r->have_views = vouch_psi_views_make(t->h, decoded, &r->views) == VOUCH_OK;
+    return;
+  }
+  vouch_image img = {0};
+  r->have_views = vouch_decoder_decode(t->vdec, bytes, len, &img) == VOUCH_OK &&
+                  vouch_psi_views_make(t->h, &img, &r->views) == VOUCH_OK;
+  vouch_image_clear(&img);
+}
+
 /* The voucher payload of a hashed photo: its thumbnail comes from a scaled
  * decode (JPEG at 1/8 when that still leaves 64 pixels a side) of the bytes
  * already read. */
-static void payload_of(tools *t, const uint8_t *bytes, size_t len, slot *s) {
+static void payload_of(tools *t, const uint8_t *bytes, size_t len, slot *s, int views) {
   cli_hash_result *r = &s->r;
   vouch_image img = {0};
   int have = vouch_decoder_decode(t->thumb, bytes, len, &img) == VOUCH_OK;
+  if (have && views) /* exact mode: this decode (min side VOUCH_FAST_MIN_SIDE then) serves the views */
+    views_of(t, &img, bytes, len, r);
   if (!have) {
     snprintf(s->thumb_err, sizeof s->thumb_err, "%s", vouch_decoder_errmsg(t->thumb));
     r->thumb_err = s->thumb_err;
@@ -79,9 +98,10 @@ static void hash_one(const run *u, tools *t, size_t i, slot *s) {
     uint8_t buf[VOUCH_DIHEDRAL_N * VOUCH_HASH_MAX_BYTES];
     const unsigned flags = o->dihedral ? VOUCH_HASH_DIHEDRAL : 0;
     vouch_image img = {0};
-    if (o->derivative) {
-      /* the derivative needs the decoded image: decode once, then hash it
-       * (the same results as vouch_hash_encoded()) */
+    const int views_here = o->views && !o->exact && o->algo == VOUCH_ALGO_PDQ;
+    if (o->derivative || views_here) {
+      /* the derivative (and, in fast mode, the views) need the decoded image:
+       * decode once, then hash it (the same results as vouch_hash_encoded()) */
       rc = vouch_decoder_decode(t->dec, bytes, len, &img);
       if (rc == VOUCH_OK) rc = vouch_hash_image(t->h, o->algo, &img, flags, buf, sizeof buf, &r->quality);
       if (rc == VOUCH_OK) vouch_image_full_size(&img, &r->width, &r->height);
@@ -94,8 +114,11 @@ static void hash_one(const run *u, tools *t, size_t i, slot *s) {
       for (unsigned v = 0; v < r->nhash; v++)
         memcpy(r->hashes[v], buf + v * r->hash_bytes, r->hash_bytes);
       r->have_margins = vouch_hasher_pdq_margins(t->h, r->margins) == VOUCH_OK;
+      const int views_later = o->views && o->algo == VOUCH_ALGO_PDQ && !views_here;
+      if (views_here) views_of(t, &img, bytes, len, r);
       if (o->derivative) rc = derivative_of(&img, r);
-      if (rc == VOUCH_OK && o->payload) payload_of(t, bytes, len, s);
+      if (rc == VOUCH_OK && o->payload) payload_of(t, bytes, len, s, views_later);
+      if (rc == VOUCH_OK && views_later && !r->have_views) views_of(t, NULL, bytes, len, r);
     } else {
       snprintf(s->errbuf, sizeof s->errbuf, "%s", vouch_decoder_errmsg(t->dec));
     }
@@ -112,6 +135,7 @@ static void tools_free(void *ctx, void *state) {
   if (!t) return;
   vouch_hasher_free(t->h);
   vouch_decoder_free(t->thumb);
+  vouch_decoder_free(t->vdec);
   vouch_decoder_free(t->dec);
   free(t);
 }
@@ -128,8 +152,15 @@ static int tools_init(void *ctx, void **state) {
   if (rc == VOUCH_OK) rc = vouch_hasher_create(&t->h);
   if (rc == VOUCH_OK && u->opts->payload) {
     vouch_decode_opts to = vouch_decode_opts_default();
-    to.min_side = VOUCH_PSI_THUMB_SIDE;
+    /* with views in exact mode, the thumbnail's decode also serves the views */
+    to.min_side = u->opts->views && u->opts->exact ? VOUCH_FAST_MIN_SIDE : VOUCH_PSI_THUMB_SIDE;
     rc = vouch_decoder_create(&t->thumb, &to);
+  }
+  if (rc == VOUCH_OK && u->opts->views && u->opts->exact) {
+    vouch_decode_opts vo = vouch_decode_opts_default();
+    vo.apply_orientation = u->opts->orient;
+    vo.min_side = VOUCH_FAST_MIN_SIDE;
+    rc = vouch_decoder_create(&t->vdec, &vo);
   }
   return rc;
 }

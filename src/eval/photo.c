@@ -3,20 +3,70 @@
 #include "eval_internal.h"
 #include "vouch/psi.h"
 
-int vouch_eval_probe_rank(const uint8_t orig[VOUCH_PDQ_BYTES], const uint8_t copy[VOUCH_PDQ_BYTES],
-                          const float *copy_margin, unsigned band, unsigned max_probes,
-                          uint8_t *scratch, int32_t *rank) {
-  uint8_t key[VOUCH_PSI_MATCH_KEY_BYTES];
+static int rank_in(const uint8_t orig[VOUCH_PDQ_BYTES], const uint8_t copy[VOUCH_PDQ_BYTES],
+                   const float *copy_margin, const vouch_psi_views *views, unsigned band,
+                   unsigned probes, uint64_t *bands, int32_t *rank) {
+  uint64_t own;
   *rank = -1;
-  VOUCH_TRY(vouch_psi_band_key(VOUCH_ALGO_PDQ, orig, VOUCH_PDQ_BYTES, band, key));
-  VOUCH_TRY(vouch_psi_probe_keys(VOUCH_ALGO_PDQ, copy, VOUCH_PDQ_BYTES, copy_margin, band, max_probes,
-                                 scratch, NULL));
-  for (unsigned p = 0; p < max_probes; p++)
-    if (memcmp(scratch + (size_t)VOUCH_PSI_MATCH_KEY_BYTES * p, key, VOUCH_PSI_MATCH_KEY_BYTES) == 0) {
+  VOUCH_TRY(vouch_psi_probe_bands(VOUCH_ALGO_PDQ, orig, VOUCH_PDQ_BYTES, NULL, NULL, band, 1, &own, NULL));
+  VOUCH_TRY(vouch_psi_probe_bands(VOUCH_ALGO_PDQ, copy, VOUCH_PDQ_BYTES, copy_margin, views, band, probes,
+                                  bands, NULL));
+  for (unsigned p = 0; p < probes; p++)
+    if (bands[p] == own) {
       *rank = (int32_t)p;
       break;
     }
   return VOUCH_OK;
+}
+
+int vouch_eval_probe_rank(const uint8_t orig[VOUCH_PDQ_BYTES], const uint8_t copy[VOUCH_PDQ_BYTES],
+                          const float *copy_margin, const vouch_psi_views *copy_views, unsigned band,
+                          unsigned max_probes, uint8_t *scratch, int32_t *rank) {
+  (void)scratch; /* kept for the API; the bands are compared, not their keys (same thing) */
+  *rank = -1;
+  if (max_probes < 1 || max_probes > VOUCH_PSI_PROBES_MAX)
+    return VOUCH_E_INVALID;
+  uint64_t *bands = vouch__malloc(sizeof(uint64_t) * max_probes);
+  if (!bands)
+    return VOUCH_E_NOMEM;
+  int rc = rank_in(orig, copy, copy_margin, copy_views, band, max_probes, bands, rank);
+  vouch__free(bands);
+  return rc;
+}
+
+/* The copy's rank at po->max_probes and, per listed P, whether P probes find it. */
+static int probe_copy(const vouch_eval_probe_opts *po, vouch_eval_probe_out *pout, size_t i,
+                      vouch_hasher *h, const vouch_image *t, const uint8_t orig[VOUCH_PDQ_BYTES],
+                      const uint8_t copy[VOUCH_PDQ_BYTES], const float *margin, uint64_t *bands) {
+  vouch_psi_views *views = NULL;
+  if (po->views) {
+    views = vouch__malloc(sizeof *views);
+    if (!views)
+      return VOUCH_E_NOMEM;
+    int rc = vouch_psi_views_make(h, t, views);
+    if (rc != VOUCH_OK) {
+      vouch__free(views);
+      return rc;
+    }
+  }
+  int rc = VOUCH_OK;
+  for (size_t b = 0; b < po->n_bands && rc == VOUCH_OK; b++) {
+    int32_t *rank = &pout->rank[i * po->n_bands + b];
+    rc = rank_in(orig, copy, margin, views, po->bands[b], po->max_probes, bands, rank);
+    if (!pout->found || rc != VOUCH_OK)
+      continue;
+    uint16_t mask = 0;
+    for (size_t p = 0; p < po->n_probes && rc == VOUCH_OK; p++) {
+      int32_t r = *rank;
+      if (views && po->probes[p] != po->max_probes)
+        rc = rank_in(orig, copy, margin, views, po->bands[b], po->probes[p], bands, &r);
+      if (r >= 0 && (unsigned)r < po->probes[p])
+        mask |= (uint16_t)(1U << p);
+    }
+    pout->found[i * po->n_bands + b] = mask;
+  }
+  vouch__free(views);
+  return rc;
 }
 
 int vouch_eval_photo(vouch_transformer *tf, vouch_hasher *h, const vouch_image *img,
@@ -36,14 +86,18 @@ int vouch_eval_photo_probes(vouch_transformer *tf, vouch_hasher *h, const vouch_
   if (!h || !img || (n_tf && (!suite || !dist)) || (n_algo && !algos) || n_algo == 0)
     return VOUCH_E_INVALID;
   if (po && (!pout || !po->bands || po->n_bands == 0 || po->max_probes < 1 ||
-             po->max_probes > VOUCH_PSI_PROBES_MAX || (n_tf && !pout->rank)))
+             po->max_probes > VOUCH_PSI_PROBES_MAX || (n_tf && !pout->rank) || po->n_probes > 16 ||
+             (po->n_probes && !po->probes)))
     return VOUCH_E_INVALID;
-  uint8_t *scratch = NULL;
+  for (size_t p = 0; po && p < po->n_probes; p++)
+    if (po->probes[p] < 1 || po->probes[p] > po->max_probes) return VOUCH_E_INVALID;
+  uint64_t *scratch = NULL;
   float margin[VOUCH_PDQ_BITS];
   if (po) {
-    scratch = vouch__malloc((size_t)VOUCH_PSI_MATCH_KEY_BYTES * po->max_probes);
+    scratch = vouch__malloc(sizeof(uint64_t) * po->max_probes);
     if (!scratch) return VOUCH_E_NOMEM;
     pout->have_margins = 0;
+    pout->orig_views.n = 0;
   }
   for (size_t a = 0; a < n_algo; a++)
     if (vouch_algo_bytes(algos[a]) == 0) return VOUCH_E_INVALID;
@@ -63,8 +117,10 @@ int vouch_eval_photo_probes(vouch_transformer *tf, vouch_hasher *h, const vouch_
     memset(mine[a], 0, sizeof mine[a]);
     for (unsigned v = 0; v < VOUCH_DIHEDRAL_N; v++) memcpy(mine[a][v], buf + v * hb, hb);
     if (algos[a] == VOUCH_ALGO_PDQ && quality) *quality = q;
-    if (algos[a] == VOUCH_ALGO_PDQ && po)
+    if (algos[a] == VOUCH_ALGO_PDQ && po) {
       pout->have_margins = vouch_hasher_pdq_margins(h, pout->orig_margin) == VOUCH_OK;
+      if (po->views) rc = vouch_psi_views_make(h, img, &pout->orig_views);
+    }
   }
   for (size_t i = 0; i < n_tf && rc == VOUCH_OK; i++) {
     vouch_image t;
@@ -84,9 +140,9 @@ int vouch_eval_photo_probes(vouch_transformer *tf, vouch_hasher *h, const vouch_
       dist[i * n_algo + a].dihedral = (uint16_t)best;
       if (algos[a] == VOUCH_ALGO_PDQ && po) {
         rc = vouch_hasher_pdq_margins(h, margin);
-        for (size_t b = 0; b < po->n_bands && rc == VOUCH_OK; b++)
-          rc = vouch_eval_probe_rank(mine[a][0], hx, margin, po->bands[b], po->max_probes, scratch,
-                                     &pout->rank[i * po->n_bands + b]);
+        if (rc == VOUCH_OK && pout->copy_hash) memcpy(pout->copy_hash[i], hx, VOUCH_PDQ_BYTES);
+        if (rc == VOUCH_OK && pout->copy_margin) memcpy(pout->copy_margin[i], margin, sizeof margin);
+        if (rc == VOUCH_OK) rc = probe_copy(po, pout, i, h, &t, mine[a][0], hx, margin, scratch);
         if (rc != VOUCH_OK) break;
       }
     }

@@ -359,6 +359,13 @@ static void shuffle_slots(uint64_t *w, size_t n, vouch__rng *rng) {
 int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
                         const vouch_psi_payload *payload, const float *margin, double rate,
                         int mode, uint8_t *out, size_t cap, int *synthetic, vouch__rng *rng) {
+  return vouch__voucher_make_views(a, pd, payload, margin, NULL, rate, mode, out, cap, synthetic, rng);
+}
+
+int vouch__voucher_make_views(vouch_psi_account *a, const vouch_psi_public *pd,
+                              const vouch_psi_payload *payload, const float *margin,
+                              const vouch_psi_views *views, double rate, int mode, uint8_t *out,
+                              size_t cap, int *synthetic, vouch__rng *rng) {
   const unsigned P = pd ? pd->probes : 1;
   const size_t vlen = VOUCH_PSI_VOUCHER_BYTES(a->s, P);
   const size_t share_len = VOUCH__SHARE_BYTES(a->s);
@@ -382,8 +389,8 @@ int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
   int prc = VOUCH_E_NOMEM;
   if (pkeys) {
     if (pd->scheme == VOUCH_PSI_SCHEME_BAND)
-      prc = vouch_psi_probe_keys(payload->algo, payload->hash, payload->hash_len, margin, pd->band,
-                                 P, pkeys, NULL);
+      prc = vouch_psi_probe_keys_views(payload->algo, payload->hash, payload->hash_len, margin, views,
+                                       pd->band, P, pkeys, NULL);
     else {
       memcpy(pkeys, payload->match_key, 32);
       prc = VOUCH_OK;
@@ -553,4 +560,12 @@ int vouch_psi_voucher_make(vouch_psi_account *a, const vouch_psi_public *pd,
                            const vouch_psi_payload *payload, const float *margin,
                            double synthetic_rate, uint8_t *out, size_t cap, int *synthetic) {
   return vouch__voucher_make(a, pd, payload, margin, synthetic_rate, -1, out, cap, synthetic, NULL);
+}
+
+int vouch_psi_voucher_make_views(vouch_psi_account *a, const vouch_psi_public *pd,
+                                 const vouch_psi_payload *payload, const float *margin,
+                                 const vouch_psi_views *views, double synthetic_rate, uint8_t *out,
+                                 size_t cap, int *synthetic) {
+  return vouch__voucher_make_views(a, pd, payload, margin, views, synthetic_rate, -1, out, cap,
+                                   synthetic, NULL);
 }

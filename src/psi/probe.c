@@ -151,20 +151,104 @@ int vouch__probe_flips(const float *margin, unsigned b, unsigned P, uint64_t *fl
 
 int vouch_psi_probe_keys(int algo, const uint8_t *hash, size_t hash_len, const float *margin,
                          unsigned b, unsigned probes, uint8_t *keys, uint64_t *flips) {
-  if (!keys || !band_args_ok(algo, hash, hash_len, b) || probes < 1 ||
-      probes > VOUCH_PSI_PROBES_MAX)
+  return vouch_psi_probe_keys_views(algo, hash, hash_len, margin, NULL, b, probes, keys, flips);
+}
+
+/* Adds x to the set; returns 0 when it was there already. */
+static int set_add(uint64_t *set, uint8_t *used, size_t cap, uint64_t x) {
+  uint64_t h = x * 0x9E3779B97F4A7C15ULL;
+  size_t i = (size_t)(h >> 32) & (cap - 1);
+  while (used[i]) {
+    if (set[i] == x)
+      return 0;
+    i = (i + 1) & (cap - 1);
+  }
+  used[i] = 1;
+  set[i] = x;
+  return 1;
+}
+
+/* Section 4 step 5: the photo's own probes first, then floor(P/16) per view,
+ * skipping bands already taken. */
+int vouch_psi_probe_keys_views(int algo, const uint8_t *hash, size_t hash_len, const float *margin,
+                               const vouch_psi_views *views, unsigned b, unsigned probes,
+                               uint8_t *keys, uint64_t *flips) {
+  if (!keys)
     return VOUCH_E_INVALID;
-  uint64_t *f = flips ? flips : vouch__malloc(sizeof(uint64_t) * probes);
+  uint64_t *band = vouch__malloc(sizeof(uint64_t) * (probes ? probes : 1));
+  if (!band)
+    return VOUCH_E_NOMEM;
+  int rc = vouch_psi_probe_bands(algo, hash, hash_len, margin, views, b, probes, band, flips);
+  if (rc == VOUCH_OK)
+    for (unsigned i = 0; i < probes; i++)
+      band_key_bits(algo, b, band[i], keys + 32 * (size_t)i);
+  vouch__free(band);
+  return rc;
+}
+
+int vouch_psi_probe_bands(int algo, const uint8_t *hash, size_t hash_len, const float *margin,
+                          const vouch_psi_views *views, unsigned b, unsigned probes, uint64_t *band,
+                          uint64_t *flips) {
+  if (!band || !band_args_ok(algo, hash, hash_len, b) || probes < 1 ||
+      probes > VOUCH_PSI_PROBES_MAX || (views && views->n > VOUCH_PSI_VIEWS))
+    return VOUCH_E_INVALID;
+  const unsigned nv = views ? views->n : 0, quota = probes / 16;
+  const unsigned own = nv && quota ? probes - nv * quota : probes;
+  uint64_t *f = vouch__malloc(sizeof(uint64_t) * probes);
   if (!f)
     return VOUCH_E_NOMEM;
-  int rc = vouch__probe_flips(margin, b, probes, f);
+  int rc = vouch__probe_flips(margin, b, own, f);
+  unsigned taken = 0;
   if (rc == VOUCH_OK) {
     uint64_t bits = band_bits(hash, b);
-    for (unsigned i = 0; i < probes; i++)
-      band_key_bits(algo, b, bits ^ f[i], keys + 32 * (size_t)i);
+    for (; taken < own; taken++)
+      band[taken] = bits ^ f[taken];
   }
-  if (!flips)
-    vouch__free(f);
+  /* The bands taken so far, in an open-addressing set (2^k >= 2 probes slots). */
+  size_t cap = 1;
+  while (cap < 2 * (size_t)probes)
+    cap <<= 1;
+  uint64_t *set = NULL, *vf = NULL;
+  uint8_t *used = NULL;
+  if (rc == VOUCH_OK && nv && quota) {
+    set = vouch__malloc(sizeof(uint64_t) * cap);
+    used = vouch__calloc(cap, 1);
+    vf = vouch__malloc(sizeof(uint64_t) * probes);
+    if (!set || !used || !vf)
+      rc = VOUCH_E_NOMEM;
+    for (unsigned i = 0; rc == VOUCH_OK && i < taken; i++)
+      set_add(set, used, cap, band[i]);
+  }
+  for (unsigned v = 0; rc == VOUCH_OK && vf && v < nv; v++) {
+    /* A view's first `probes` flip sets are distinct, so at least
+     * probes - taken >= quota of them are new; enumerate 2 quota first and
+     * all `probes` only when that is not enough. */
+    uint64_t bits = band_bits(views->hash[v], b);
+    unsigned got = 0, start = 0;
+    for (unsigned want = 2 * quota < probes ? 2 * quota : probes; rc == VOUCH_OK && got < quota;
+         want = probes) {
+      rc = vouch__probe_flips(views->margin[v], b, want, vf);
+      for (unsigned p = start; rc == VOUCH_OK && p < want && got < quota; p++) {
+        uint64_t x = bits ^ vf[p];
+        if (!set_add(set, used, cap, x))
+          continue;
+        f[taken] = vf[p];
+        band[taken++] = x;
+        got++;
+      }
+      if (want == probes)
+        break;
+      start = want;
+    }
+  }
+  vouch__free(set);
+  vouch__free(used);
+  if (rc == VOUCH_OK && taken != probes)
+    rc = VOUCH_E_INVALID; /* not reached: see the count above */
+  if (rc == VOUCH_OK && flips)
+    memcpy(flips, f, sizeof(uint64_t) * probes);
+  vouch__free(vf);
+  vouch__free(f);
   return rc;
 }
 

@@ -143,6 +143,11 @@ VOUCH_HIDDEN int vouch__voucher_make(vouch_psi_account *a, const vouch_psi_publi
                                      const vouch_psi_payload *payload, const float *margin,
                                      double rate, int mode,
                                      uint8_t *out, size_t cap, int *synthetic, vouch__rng *rng);
+/* vouch__voucher_make() with the photo's tonal views (NULL: none). */
+VOUCH_HIDDEN int vouch__voucher_make_views(vouch_psi_account *a, const vouch_psi_public *pd,
+                                           const vouch_psi_payload *payload, const float *margin,
+                                           const vouch_psi_views *views, double rate, int mode,
+                                           uint8_t *out, size_t cap, int *synthetic, vouch__rng *rng);
 /* The account's secret regions (tests/ct marks them undefined): up to 4
  * (pointer, length) pairs; returns how many. */
 VOUCH_HIDDEN size_t vouch__account_secret_regions(vouch_psi_account *a, void *ptr[4], size_t len[4]);

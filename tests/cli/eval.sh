@@ -56,6 +56,15 @@ fi
 check "the private-matching section is in the report" grep -q "^## Private matching: band key with probes" "$T/r/report.md"
 check "... with the trade-off table and the probe ranks" sh -c 'grep -q "^### Trade-off" "$0" && grep -q "^### Probe rank" "$0" && grep -q "^### False openings" "$0"' "$T/r/report.md"
 check "... and in results.json" python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["private"]; assert o["rows"] and o["rows"][0]["band"] == 44 and len(o["rank_hist"]) == 1, o' "$T/r/results.json"
+
+# --probe-dump: header (8 + 4 + 40 per transform) and 2124 bytes per copy (6 photos x 2 transforms);
+# bench/probe_flips.py reads it; --no-views also runs.
+$V eval robustness -j2 --max-side 400 -t gamma:1.5,resize:0.5 --probe-dump "$T/d.bin" "$T/p" > "$T/dump.md" 2>/dev/null
+check "probe dump written" test "$(stat -c %s "$T/d.bin")" -eq $((12 + 80 + 12 * 2124))
+python3 "$SRC/bench/probe_flips.py" "$T/d.bin" > "$T/flips.md"
+check "probe_flips.py reads it" sh -c 'grep -q "^| gamma:1.5 | " "$0" && grep -q "^## 3. Hard flips" "$0"' "$T/flips.md"
+$V eval robustness -j2 --max-side 400 -t gamma:1.5 --no-views "$T/p" > "$T/nv.md" 2>/dev/null
+check "--no-views runs and reports the private path" grep -q "^## Private matching" "$T/nv.md"
 check "results.json holds consistent numbers" python3 - "$T/r/results.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -200,4 +200,23 @@ else
   echo "skip photos (no shared test images)"
 fi
 
+# Tonal views (docs/protocol.md section 4.3): photos make their vouchers with
+# views by default; --no-views leaves them out; the size does not change.
+ex=${VOUCH_SRC:-.}/examples
+if [ -f "$ex/bridge.jpg" ]; then
+  $B hash "$ex/bridge.jpg" "$ex/wee.jpg" | awk '{print $1}' > exh.txt
+  cat exh.txt db.txt > db3.txt
+  $B psi setup --hashes db3.txt --key server.key -o p3.vpd >/dev/null 2>&1
+  $B psi voucher --public p3.vpd --signer "$signer" --account av.key --threshold 1 --synthetic-rate 0 -o vv \
+    "$ex/bridge.jpg" "$ex/wee.jpg" >/dev/null 2>&1
+  check "views: vouchers made" '[ $? -eq 0 ] && [ $(ls vv | wc -l) -eq 2 ]'
+  $B psi voucher --public p3.vpd --signer "$signer" --account an.key --threshold 1 --synthetic-rate 0 -o vn \
+    --no-views "$ex/bridge.jpg" "$ex/wee.jpg" >/dev/null 2>&1
+  check "--no-views: vouchers made" '[ $? -eq 0 ] && [ $(ls vn | wc -l) -eq 2 ]'
+  check "views do not change the voucher size" '[ "$(stat -c %s vv/* vn/* | sort -u)" = $((4388 + 224 * 96 + 8 * 3)) ]'
+  $B psi open --key server.key --public p3.vpd --hashes db3.txt --json vv > vv.json 2>/dev/null
+  check "views: both photos open one slot each and are confirmed" \
+    'head -1 vv.json | grep -q "\"opened\":2," && [ $(grep -c "\"slots\":1,\"check\":\"confirmed\"" vv.json) -eq 2 ]'
+fi
+
 exit $fail

@@ -4,6 +4,7 @@
  * of vouch_psi_setup's defaults); P > 0: band keys with b = 48 and P probes. */
 #ifndef VOUCH_TEST_PSI_WORLD_H
 #define VOUCH_TEST_PSI_WORLD_H
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "psi/psi_internal.h"
@@ -73,6 +74,53 @@ static void world_free(world *w) {
   vouch_free(w->pd);
   vouch_psi_server_key_free(w->skey);
   free(w->db);
+}
+
+static inline void world_flip(uint8_t h[32], unsigned k) { h[31 - k / 8] ^= (uint8_t)(1u << (k % 8)); }
+
+/* Adds a voucher; returns its status, or -100 - rc on an error; *slots
+ * (may be NULL) receives how many of its slots opened. */
+static inline int world_add(vouch_psi_server *srv, const uint8_t *v, size_t len, unsigned *slots) {
+  int st = -1;
+  size_t idx;
+  int rc = vouch_psi_server_add(srv, v, len, &st, &idx);
+  vouch_psi_voucher_info info = {0};
+  if (rc == VOUCH_OK && vouch_psi_server_info(srv, idx, &info) != VOUCH_OK)
+    return -99;
+  if (slots)
+    *slots = info.slots_opened;
+  return rc == VOUCH_OK ? st : -100 - rc;
+}
+
+/* The photo tests' tools: a decoder, a hasher and examples/NAME decoded. */
+typedef struct photo_kit {
+  vouch_decoder *dec;
+  vouch_hasher *h;
+  vouch_image img;
+  char path[1024];
+} photo_kit;
+
+static inline void kit_close(photo_kit *k) {
+  vouch_image_clear(&k->img);
+  vouch_hasher_free(k->h);
+  vouch_decoder_free(k->dec);
+  k->h = NULL;
+  k->dec = NULL;
+}
+
+/* @return 0, or 1 when the file is missing (the kit is closed: skip the test). */
+static inline int kit_open(photo_kit *k, const char *name) {
+  const char *src = getenv("VOUCH_SRC");
+  memset(k, 0, sizeof *k);
+  snprintf(k->path, sizeof k->path, "%s/examples/%s", src ? src : ".", name);
+  if (vouch_decoder_create(&k->dec, NULL) != VOUCH_OK || vouch_hasher_create(&k->h) != VOUCH_OK)
+    abort();
+  if (vouch_decoder_decode_file(k->dec, k->path, &k->img) != VOUCH_OK) {
+    printf("  (no %s: skipped)\n", k->path);
+    kit_close(k);
+    return 1;
+  }
+  return 0;
 }
 
 #endif

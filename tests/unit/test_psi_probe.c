@@ -16,8 +16,6 @@
 #include "vouch/vouch.h"
 #include "psi_world.h"
 
-static void flip(uint8_t h[32], unsigned k) { h[31 - k / 8] ^= (uint8_t)(1u << (k % 8)); }
-
 /* ------------------------------------------------------------- band key */
 
 static void test_band_positions(void) {
@@ -54,11 +52,11 @@ static void test_band_key(void) {
   sodium_bin2hex(hex, sizeof hex, k, 32);
   CHECK_EQ_STR(hex, BAND_KEY_KAT);
   /* Bits outside the band do not change it; a band bit does. */
-  flip(h, 255);
-  flip(h, 200);
+  world_flip(h, 255);
+  world_flip(h, 200);
   REQUIRE(vouch_psi_band_key(VOUCH_ALGO_PDQ, h, 32, 48, k2) == VOUCH_OK);
   CHECK(memcmp(k, k2, 32) == 0);
-  flip(h, 39); /* band position 47 */
+  world_flip(h, 39); /* band position 47 */
   REQUIRE(vouch_psi_band_key(VOUCH_ALGO_PDQ, h, 32, 48, k2) == VOUCH_OK);
   CHECK(memcmp(k, k2, 32) != 0);
   REQUIRE(vouch_psi_band_key(VOUCH_ALGO_PDQ, h, 32, 47, k) == VOUCH_OK); /* b is in the key */
@@ -151,18 +149,18 @@ static void test_probe_keys(void) {
   REQUIRE(vouch_psi_band_key(VOUCH_ALGO_PDQ, h, 32, 48, bk) == VOUCH_OK);
   CHECK(memcmp(keys, bk, 32) == 0); /* probe 0: the band key itself */
   CHECK(fl[1] == (uint64_t)1 << 30);
-  flip(h, pos[30]);
+  world_flip(h, pos[30]);
   REQUIRE(vouch_psi_band_key(VOUCH_ALGO_PDQ, h, 32, 48, bk) == VOUCH_OK);
   CHECK(memcmp(keys + 32, bk, 32) == 0); /* probe 1 flips it */
   /* vouch eval's rank: the flipped copy finds the original at rank 1, itself at 0. */
   uint8_t orig[32] = {0x5a, 0x11};
   int32_t rank = -5;
-  REQUIRE(vouch_eval_probe_rank(orig, h, margin, 48, 8, keys, &rank) == VOUCH_OK);
+  REQUIRE(vouch_eval_probe_rank(orig, h, margin, NULL, 48, 8, keys, &rank) == VOUCH_OK);
   CHECK_EQ_INT(rank, 1);
-  REQUIRE(vouch_eval_probe_rank(h, h, margin, 48, 8, keys, &rank) == VOUCH_OK);
+  REQUIRE(vouch_eval_probe_rank(h, h, margin, NULL, 48, 8, keys, &rank) == VOUCH_OK);
   CHECK_EQ_INT(rank, 0);
-  flip(orig, pos[47]); /* an expensive bit: beyond 8 probes */
-  REQUIRE(vouch_eval_probe_rank(orig, h, margin, 48, 8, keys, &rank) == VOUCH_OK);
+  world_flip(orig, pos[47]); /* an expensive bit: beyond 8 probes */
+  REQUIRE(vouch_eval_probe_rank(orig, h, margin, NULL, 48, 8, keys, &rank) == VOUCH_OK);
   CHECK_EQ_INT(rank, -1);
   CHECK_EQ_INT(vouch_psi_probe_keys(VOUCH_ALGO_PDQ, h, 31, margin, 48, 8, keys, NULL), VOUCH_E_INVALID);
 }
@@ -191,11 +189,11 @@ static uint8_t *make(world *w, long e, unsigned nflip, int expensive, int synthe
   unsigned r0 = rb[0] % 40;
   for (unsigned i = 0; i < nflip; i++) {
     margin[pos[r0 + 2 * i]] = 1.0f + (float)i;
-    flip(h, pos[r0 + 2 * i]);
+    world_flip(h, pos[r0 + 2 * i]);
   }
   if (expensive) {
     margin[pos[47]] = 400.0f;
-    flip(h, pos[47]);
+    world_flip(h, pos[47]);
   }
   vouch_psi_payload pl;
   if (vouch_psi_payload_init(&pl, VOUCH_ALGO_PDQ, h, 32, NULL) != VOUCH_OK)
@@ -212,19 +210,6 @@ static uint8_t *make(world *w, long e, unsigned nflip, int expensive, int synthe
   return v;
 }
 
-/* Adds a voucher; returns its status, or -100 - rc; *slots = slots opened. */
-static int add(vouch_psi_server *srv, const uint8_t *v, size_t len, unsigned *slots) {
-  int st = -1;
-  size_t idx;
-  int rc = vouch_psi_server_add(srv, v, len, &st, &idx);
-  vouch_psi_voucher_info info = {0};
-  if (rc == VOUCH_OK && vouch_psi_server_info(srv, idx, &info) != VOUCH_OK)
-    return -99;
-  if (slots)
-    *slots = info.slots_opened;
-  return rc == VOUCH_OK ? st : -100 - rc;
-}
-
 /* Makes a voucher (as make()), adds it, checks its status and, when
  * want_slots >= 0, how many slots opened. */
 static void make_add(world *w, vouch_psi_server *srv, long e, unsigned nflip, int expensive, int synthetic,
@@ -232,7 +217,7 @@ static void make_add(world *w, vouch_psi_server *srv, long e, unsigned nflip, in
   uint8_t *v = make(w, e, nflip, expensive, synthetic, NULL);
   REQUIRE(v);
   unsigned slots = 99;
-  CHECK_EQ_INT(add(srv, v, w->vlen, &slots), want_status);
+  CHECK_EQ_INT(world_add(srv, v, w->vlen, &slots), want_status);
   if (want_slots >= 0)
     CHECK_EQ_INT(slots, want_slots);
   free(v);
@@ -302,7 +287,7 @@ static void test_threshold_with_probes(void) {
     for (unsigned i = 0; i < t; i++) {
       uint8_t *v = make(&w, (long)i, 1, 0, 0, i == 0 ? h0 : NULL);
       REQUIRE(v);
-      CHECK_EQ_INT(add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
+      CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
       free(v);
     }
     /* The first photo again (same band, so the same photo key, here with
@@ -314,14 +299,14 @@ static void test_threshold_with_probes(void) {
     for (unsigned k = 0; k < VOUCH_PDQ_BITS; k++) /* cheap exactly where it differs from entry 0 */
       margin[k] = ((h0[31 - k / 8] ^ w.db[0][31 - k / 8]) >> (k % 8)) & 1 ? 1.0f : 100.0f;
     REQUIRE(vouch__voucher_make(w.acct, w.pub, &pl, margin, 0, 0, v, w.vlen, NULL, &w.rng) == VOUCH_OK);
-    CHECK_EQ_INT(add(srv, v, w.vlen, NULL), VOUCH_PSI_DUPLICATE);
+    CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), VOUCH_PSI_DUPLICATE);
     free(v);
     REQUIRE(vouch_psi_server_reveal(srv, &sum) == VOUCH_OK);
     CHECK_EQ_INT(sum.opened, t);
     CHECK_EQ_INT(sum.threshold_crossed, 0);
     v = make(&w, (long)t, 2, 0, 0, NULL);
     REQUIRE(v);
-    CHECK_EQ_INT(add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
+    CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
     free(v);
     REQUIRE(vouch_psi_server_reveal(srv, &sum) == VOUCH_OK);
     CHECK_EQ_INT(sum.threshold_crossed, 1);
@@ -396,7 +381,7 @@ static void test_two_keys_in_probe_set(void) {
   unsigned pos[48];
   REQUIRE(vouch_psi_band_positions(48, pos) == VOUCH_OK);
   memcpy(w.db[1], w.db[0], 32);
-  flip(w.db[1], pos[10]);
+  world_flip(w.db[1], pos[10]);
   REQUIRE(world_setup(&w) == VOUCH_OK);
   /* The photo is entry 0 with position 10 as its cheapest bit. */
   float margin[VOUCH_PDQ_BITS];
@@ -411,7 +396,7 @@ static void test_two_keys_in_probe_set(void) {
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   unsigned slots = 0;
-  CHECK_EQ_INT(add(srv, v, w.vlen, &slots), VOUCH_PSI_OPENED);
+  CHECK_EQ_INT(world_add(srv, v, w.vlen, &slots), VOUCH_PSI_OPENED);
   CHECK_EQ_INT(slots, 2);
   check_reveal(srv, 1, 0, 0, 1);
   vouch_psi_server_free(srv);
@@ -432,13 +417,13 @@ static void test_band_bitflips(void) {
     for (size_t byte = kind; byte < w.vlen; byte += 5) {
       uint8_t bit = (uint8_t)(1u << (byte * 3 % 8));
       v[byte] ^= bit;
-      if (add(srv, v, w.vlen, NULL) == VOUCH_PSI_OPENED)
+      if (world_add(srv, v, w.vlen, NULL) == VOUCH_PSI_OPENED)
         opened_wrongly++;
       v[byte] ^= bit;
     }
     CHECK_EQ_INT(opened_wrongly, 0);
-    CHECK_EQ_INT(add(srv, v, w.vlen - 1, NULL), -100 - VOUCH_E_PSI_FORMAT);
-    CHECK_EQ_INT(add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
+    CHECK_EQ_INT(world_add(srv, v, w.vlen - 1, NULL), -100 - VOUCH_E_PSI_FORMAT);
+    CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
     vouch_psi_server_free(srv);
     free(v);
   }
@@ -455,16 +440,16 @@ static void test_versions(void) {
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   v[4] = 1;
-  CHECK_EQ_INT(add(srv, v, w.vlen, NULL), -100 - VOUCH_E_PSI_VERSION);
-  CHECK_EQ_INT(add(srv, v, VOUCH_PSI_VOUCHER_BYTES(3, 1), NULL), -100 - VOUCH_E_PSI_VERSION);
+  CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), -100 - VOUCH_E_PSI_VERSION);
+  CHECK_EQ_INT(world_add(srv, v, VOUCH_PSI_VOUCHER_BYTES(3, 1), NULL), -100 - VOUCH_E_PSI_VERSION);
   v[4] = 2;
   v[10] = 5; /* P */
-  CHECK_EQ_INT(add(srv, v, w.vlen, NULL), -100 - VOUCH_E_PSI_FORMAT);
+  CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), -100 - VOUCH_E_PSI_FORMAT);
   v[10] = 4;
   v[12] = 0; /* scheme */
-  CHECK_EQ_INT(add(srv, v, w.vlen, NULL), -100 - VOUCH_E_PSI_FORMAT);
+  CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), -100 - VOUCH_E_PSI_FORMAT);
   v[12] = 1;
-  CHECK_EQ_INT(add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
+  CHECK_EQ_INT(world_add(srv, v, w.vlen, NULL), VOUCH_PSI_OPENED);
   vouch_psi_server_free(srv);
   uint8_t *c = malloc(w.pd_len);
   REQUIRE(c);
@@ -503,22 +488,13 @@ static void test_versions(void) {
 /* ------------------------------------------------- margins, end to end */
 
 static void test_margins_and_resized_photo(void) {
-  const char *src = getenv("VOUCH_SRC");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/examples/bridge.jpg", src ? src : ".");
-  vouch_decoder *dec;
-  vouch_hasher *hs;
-  REQUIRE(vouch_decoder_create(&dec, NULL) == VOUCH_OK);
-  REQUIRE(vouch_hasher_create(&hs) == VOUCH_OK);
+  photo_kit kit;
+  if (kit_open(&kit, "bridge.jpg"))
+    return;
+  vouch_hasher *hs = kit.h;
+  vouch_image img = kit.img, half = {0};
   float margin[VOUCH_PDQ_BITS];
   CHECK_EQ_INT(vouch_hasher_pdq_margins(hs, margin), VOUCH_E_INVALID); /* nothing hashed yet */
-  vouch_image img = {0}, half = {0};
-  if (vouch_decoder_decode_file(dec, path, &img) != VOUCH_OK) {
-    printf("  (no %s: skipped)\n", path);
-    vouch_hasher_free(hs);
-    vouch_decoder_free(dec);
-    return;
-  }
   uint8_t h[32], h2[32];
   REQUIRE(vouch_hash_image(hs, VOUCH_ALGO_PDQ, &img, 0, h, 32, NULL) == VOUCH_OK);
   REQUIRE(vouch_hasher_pdq_margins(hs, margin) == VOUCH_OK);
@@ -551,15 +527,13 @@ static void test_margins_and_resized_photo(void) {
   vouch_psi_server *srv;
   REQUIRE(vouch_psi_server_create(&srv, w.skey, w.pd, w.pd_len) == VOUCH_OK);
   unsigned slots = 0;
-  CHECK_EQ_INT(add(srv, v, w.vlen, &slots), VOUCH_PSI_OPENED);
+  CHECK_EQ_INT(world_add(srv, v, w.vlen, &slots), VOUCH_PSI_OPENED);
   CHECK_EQ_INT(slots, 1);
   vouch_psi_server_free(srv);
   free(v);
   world_free(&w);
-  vouch_image_clear(&img);
   vouch_image_clear(&half);
-  vouch_hasher_free(hs);
-  vouch_decoder_free(dec);
+  kit_close(&kit);
 }
 
 int main(void) {
