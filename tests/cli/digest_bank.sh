@@ -89,5 +89,17 @@ $V bank disable --db "$DB" bmd5 --id webm-1 >/dev/null 2>&1
 $V index build --db "$DB" --bank bmd5 -o "$T/m2.vidx" 2>/dev/null
 $V match --index "$T/m2.vidx" "$G/vp9.webm" > /dev/null; check "disabled entry: no match" test $? -eq 0
 
+# signed source lists of digests (vouch audit source sign --algo md5)
+$V audit source keygen --name org1 --jurisdiction US -o "$T/k.key" >/dev/null 2>&1
+md5 "$G/ffv1.mkv" > "$T/sl.txt"
+$V audit source sign --key "$T/k.key" --list-version 1 --date 2026-12-01 --algo md5 -o "$T/l.vsl" "$T/sl.txt" 2>/dev/null
+check "sign an md5 list" test $? -eq 0
+$V bank create --db "$DB" --algo md5 signed >/dev/null
+$V bank import --db "$DB" signed --signed "$T/l.vsl" 2>/dev/null; check "import it signed" test $? -eq 0
+check "the list is stored" test "$($V bank lists --db "$DB" --json | wc -l)" -eq 1
+$V bank import --db "$DB" bsha1 --signed "$T/l.vsl" 2>/dev/null; check "an md5 list into a sha1 bank exits 2" test $? -eq 2
+$V index build --db "$DB" --bank signed -o "$T/sg.vidx" 2>/dev/null
+$V match --index "$T/sg.vidx" "$G/ffv1.mkv" > "$T/sg.txt"; check "its digest matches, source org1" grep -qP "\torg1$" "$T/sg.txt"
+
 echo "digest_bank: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
