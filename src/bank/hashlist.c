@@ -44,7 +44,7 @@ static const struct {
     {"text_md5", "text_md5"}, {"trend_query", "trend_query"}, {"tlsh", "tlsh"},
     {"tlsh_pdf", "tlsh"}, {"pdq_ocr", "pdq_ocr"}, {"video_tmk_pdqf", "tmk"}, {"clip", "clip"},
     /* ThreatExchange indicator types */
-    {"hash_pdq", "pdq"}, {"hash_md5", "md5"}, {"hash_sha1", "sha1"}, {"hash_sha256", "sha256"},
+    {"hash_pdq", "pdq"}, {"hash_md5", "md5"}, {"hash_video_md5", "md5"}, {"hash_sha1", "sha1"}, {"hash_sha256", "sha256"},
     {"hash_tmk", "tmk"}, {"hash_photodna", "photodna"}, {"hash_vpdq", "vpdq"}, {"uri", "url"},
     /* StopNCII signalType */
     {"imagepdq", "pdq"}, {"videomd5", "md5"}, {"videotmk", "tmk"}, {"text", "text"},
