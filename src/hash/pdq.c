@@ -370,7 +370,8 @@ static int source_rows(row_source *s, int y0, int n, float *dst) {
  * T + 8j), the running sums advance one column per step with one vector add
  * (and one subtract), exactly the per-row float operations of the scalar
  * loop, and the outputs are divided in the same layout and transposed back.
- * T and O are scratch of 8n floats each. */
+ * T and O are scratch of 8n floats each.  With in == NULL, T already holds
+ * the transposed rows (col_steps_8_avx2() writes it so). */
 __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
                                                             int win, float *out, const int *keep,
                                                             int nkeep, const float *cnt, float *T,
@@ -378,7 +379,7 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
   const int half = (win + 2) / 2;
   const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
   int j = 0;
-  for (; j + 8 <= n; j += 8) {
+  for (; in && j + 8 <= n; j += 8) {
     __m256 r0 = _mm256_loadu_ps(in + 0 * stride + j), r1 = _mm256_loadu_ps(in + 1 * stride + j);
     __m256 r2 = _mm256_loadu_ps(in + 2 * stride + j), r3 = _mm256_loadu_ps(in + 3 * stride + j);
     __m256 r4 = _mm256_loadu_ps(in + 4 * stride + j), r5 = _mm256_loadu_ps(in + 5 * stride + j);
@@ -390,7 +391,7 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
     _mm256_storeu_ps(t + 32, r4); _mm256_storeu_ps(t + 40, r5);
     _mm256_storeu_ps(t + 48, r6); _mm256_storeu_ps(t + 56, r7);
   }
-  for (; j < n; j++)
+  for (; in && j < n; j++)
     for (int r = 0; r < 8; r++) T[(size_t)j * 8 + r] = in[r * stride + j];
   __m256 sum = _mm256_setzero_ps();
   int li = 0, ri = 0, oi = 0, k = 0;
@@ -436,6 +437,43 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
   for (; j < n; j++)
     for (int r = 0; r < 8; r++) out[r * stride + j] = O[(size_t)j * 8 + r];
 }
+
+/* One step of the first column pass (col_step()) waiting to run. */
+typedef struct {
+  const float *add, *sub; /* NULL: none */
+  float cnt;
+} col_pending;
+
+/* Eight column-pass steps that each write an output row, run together:
+ * per block of 8 columns the running sums stay in a register while the
+ * eight steps apply, in order, the very operations of col_step() (sum +=
+ * add, sum -= sub, out = sum / cnt); the eight output rows are transposed
+ * in registers straight into T for box_rows_8_avx2(NULL, ...).  Saves
+ * writing the rows out and reading them back for the transpose. */
+__attribute__((target("avx2"))) static void col_steps_8_avx2(float *sum, const col_pending *q, int c, float *T) {
+  int j = 0;
+  for (; j + 8 <= c; j += 8) {
+    __m256 s = _mm256_loadu_ps(sum + j), o[8];
+    for (int k = 0; k < 8; k++) {
+      if (q[k].add) s = _mm256_add_ps(s, _mm256_loadu_ps(q[k].add + j));
+      if (q[k].sub) s = _mm256_sub_ps(s, _mm256_loadu_ps(q[k].sub + j));
+      o[k] = _mm256_div_ps(s, _mm256_set1_ps(q[k].cnt));
+    }
+    _mm256_storeu_ps(sum + j, s);
+    TRANSPOSE8(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]);
+    float *t = T + (size_t)j * 8;
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 8 * k, o[k]);
+  }
+  for (; j < c; j++) {
+    float v = sum[j];
+    for (int k = 0; k < 8; k++) {
+      if (q[k].add) v += q[k].add[j];
+      if (q[k].sub) v -= q[k].sub[j];
+      T[(size_t)j * 8 + k] = v / q[k].cnt;
+    }
+    sum[j] = v;
+  }
+}
 #undef TRANSPOSE8
 #endif
 
@@ -468,8 +506,10 @@ VOUCH__CLONES static void col_step(float *sum, const float *add, const float *su
  * passes one after the other. */
 static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, const int jj[64],
                                float *narrow) {
-  /* ring: a multiple of 8 rows, so each batch of 8 lands contiguously */
-  const int ring_rows = ((wc + 9 + 7) / 8) * 8;
+  /* ring: a multiple of 8 rows, so each batch of 8 lands contiguously; with
+   * SIMD the column steps of up to 8 outputs wait (col_pending) and read
+   * rows written up to 15 rows later, plus the window */
+  const int ring_rows = ((wc + 15 + 7) / 8) * 8;
   const size_t cz = (size_t)c;
   float *work = vouch__malloc(((size_t)ring_rows + 16 + 2 + 16) * cz * sizeof(float));
   if (!work) return VOUCH_E_NOMEM;
@@ -481,6 +521,9 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
   for (int j = 0; j < c; j++) colsum[j] = 0.0f;
   const int half = (wc + 2) / 2, p1 = half - 1;
   int out_rows = 0, staged = 0; /* column-pass outputs produced / waiting in stage_out */
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  col_pending pend[8]; /* SIMD: the staged outputs' column steps, not yet run */
+#endif
 #define RING(i) (ring + (size_t)((i) % ring_rows) * cz)
 #ifdef VOUCH_HAVE_AVX2_LUMA
 #define ROWS8(in_, out_, keep_, nkeep_)                                                    \
@@ -491,6 +534,31 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
 #else
 #define ROWS8(in_, out_, keep_, nkeep_) box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt)
 #endif
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  /* SIMD: a full set of 8 pending steps runs fused into tbuf; fewer (at the
+   * end) run one by one into stage_out */
+#define STEP(add_, sub_, cnt_)                                                                 \
+  do {                                                                                         \
+    if (src->simd) pend[staged] = (col_pending){(add_), (sub_), (cnt_)};                       \
+    else col_step(colsum, (add_), (sub_), stage_out + (size_t)staged * cz, (cnt_), c);         \
+  } while (0)
+#define FLUSH()                                                                                \
+  do {                                                                                         \
+    float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
+    if (src->simd && staged == 8) {                                                            \
+      col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
+      box_rows_8_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                         \
+    } else {                                                                                   \
+      for (int k_ = 0; src->simd && k_ < staged; k_++)                                         \
+        col_step(colsum, pend[k_].add, pend[k_].sub, stage_out + (size_t)k_ * cz, pend[k_].cnt, c); \
+      if (staged == 8) ROWS8(stage_out, dst_, jj, 64);                                         \
+      else                                                                                     \
+        for (int k_ = 0; k_ < staged; k_++) box_row_1(stage_out + k_ * cz, c, wr, dst_ + k_ * 64, jj, 64, cnt); \
+    }                                                                                          \
+    staged = 0;                                                                                \
+  } while (0)
+#else
+#define STEP(add_, sub_, cnt_) col_step(colsum, (add_), (sub_), stage_out + (size_t)staged * cz, (cnt_), c)
 #define FLUSH()                                                                                \
   do {                                                                                         \
     float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
@@ -499,6 +567,7 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
       for (int k_ = 0; k_ < staged; k_++) box_row_1(stage_out + k_ * cz, c, wr, dst_ + k_ * 64, jj, 64, cnt); \
     staged = 0;                                                                                \
   } while (0)
+#endif
   for (int t0 = 0; t0 < r; t0 += 8) {
     const int n = r - t0 < 8 ? r - t0 : 8;
     int src_rc = source_rows(src, t0, n, stage_in);
@@ -518,11 +587,8 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
         col_step(colsum, RING(t), NULL, NULL, 0.0f, c);
         continue;
       }
-      const int oi = t - p1;
-      float *o = stage_out + (size_t)staged * cz;
-      if (t < wc) col_step(colsum, RING(t), NULL, o, (float)(t + 1), c);
-      else col_step(colsum, RING(t), RING(t - wc), o, (float)wc, c);
-      (void)oi;
+      if (t < wc) STEP(RING(t), NULL, (float)(t + 1));
+      else STEP(RING(t), RING(t - wc), (float)wc);
       out_rows++;
       if (++staged == 8) FLUSH();
     }
@@ -530,13 +596,13 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
   /* the last half window: subtractions only, the count shrinking */
   for (int i = 0, li = r - wc, cur = wc; i < half - 1; i++, li++) {
     cur--;
-    float *o = stage_out + (size_t)staged * cz;
-    col_step(colsum, NULL, RING(li), o, (float)cur, c);
+    STEP(NULL, RING(li), (float)cur);
     out_rows++;
     if (++staged == 8) FLUSH();
   }
   if (staged) FLUSH();
 #undef FLUSH
+#undef STEP
 #undef RING
 #undef ROWS8
   vouch__free(work);
