@@ -281,7 +281,7 @@ typedef struct {
   int cols;
   vouch__jpeg_rows *jr;   /* rows pulled from a JPEG decoder */
   uint32_t jr_channels;
-  uint8_t *jr_rgb;        /* 8 rows of decoded pixels */
+  uint8_t *jr_rgb;        /* a batch of decoded pixels: up to 16 rows */
   unsigned colour;        /* jr: some pixel had R != G or G != B */
 } row_source;
 
@@ -370,16 +370,12 @@ static int source_rows(row_source *s, int y0, int n, float *dst) {
  * T + 8j), the running sums advance one column per step with one vector add
  * (and one subtract), exactly the per-row float operations of the scalar
  * loop, and the outputs are divided in the same layout and transposed back.
- * T and O are scratch of 8n floats each.  With in == NULL, T already holds
- * the transposed rows (col_steps_8_avx2() writes it so). */
-__attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
-                                                            int win, float *out, const int *keep,
-                                                            int nkeep, const float *cnt, float *T,
-                                                            float *O) {
-  const int half = (win + 2) / 2;
-  const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
+ * The sums are one loop-carried chain (an add and a subtract per column),
+ * so its latency bounds the speed: box_rows_16_avx2() runs two groups of
+ * eight rows with their chains interleaved. */
+__attribute__((target("avx2"))) static void rows8_to_t(const float *in, size_t stride, int n, float *T) {
   int j = 0;
-  for (; in && j + 8 <= n; j += 8) {
+  for (; j + 8 <= n; j += 8) {
     __m256 r0 = _mm256_loadu_ps(in + 0 * stride + j), r1 = _mm256_loadu_ps(in + 1 * stride + j);
     __m256 r2 = _mm256_loadu_ps(in + 2 * stride + j), r3 = _mm256_loadu_ps(in + 3 * stride + j);
     __m256 r4 = _mm256_loadu_ps(in + 4 * stride + j), r5 = _mm256_loadu_ps(in + 5 * stride + j);
@@ -391,39 +387,13 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
     _mm256_storeu_ps(t + 32, r4); _mm256_storeu_ps(t + 40, r5);
     _mm256_storeu_ps(t + 48, r6); _mm256_storeu_ps(t + 56, r7);
   }
-  for (; in && j < n; j++)
+  for (; j < n; j++)
     for (int r = 0; r < 8; r++) T[(size_t)j * 8 + r] = in[r * stride + j];
-  __m256 sum = _mm256_setzero_ps();
-  int li = 0, ri = 0, oi = 0, k = 0;
-  float lane[8];
-#define EMITV()                                                                  \
-  do {                                                                           \
-    __m256 q_ = _mm256_div_ps(sum, _mm256_set1_ps(cnt[oi]));                     \
-    if (!keep) {                                                                 \
-      _mm256_storeu_ps(O + (size_t)oi * 8, q_);                                  \
-    } else if (k < nkeep && keep[k] == oi) {                                     \
-      _mm256_storeu_ps(lane, q_);                                                \
-      for (; k < nkeep && keep[k] == oi; k++)                                    \
-        for (int r_ = 0; r_ < 8; r_++) out[r_ * nkeep + k] = lane[r_];           \
-    }                                                                            \
-  } while (0)
-  for (int i = 0; i < p1; i++, ri++) sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
-  for (int i = 0; i < p2; i++, ri++, oi++) {
-    sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
-    EMITV();
-  }
-  for (int i = 0; i < p3; i++, ri++, li++, oi++) {
-    sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
-    sum = _mm256_sub_ps(sum, _mm256_loadu_ps(T + (size_t)li * 8));
-    EMITV();
-  }
-  for (int i = 0; i < p4; i++, li++, oi++) {
-    sum = _mm256_sub_ps(sum, _mm256_loadu_ps(T + (size_t)li * 8));
-    EMITV();
-  }
-#undef EMITV
-  if (keep) return;
-  for (j = 0; j + 8 <= n; j += 8) {
+}
+
+__attribute__((target("avx2"))) static void t_to_rows8(const float *O, int n, float *out, size_t stride) {
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
     const float *o = O + (size_t)j * 8;
     __m256 r0 = _mm256_loadu_ps(o + 0), r1 = _mm256_loadu_ps(o + 8), r2 = _mm256_loadu_ps(o + 16),
            r3 = _mm256_loadu_ps(o + 24), r4 = _mm256_loadu_ps(o + 32), r5 = _mm256_loadu_ps(o + 40),
@@ -436,6 +406,82 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
   }
   for (; j < n; j++)
     for (int r = 0; r < 8; r++) out[r * stride + j] = O[(size_t)j * 8 + r];
+}
+
+/* The running sums of G (1 or 2) groups of 8 transposed rows, T + g * 8n,
+ * the chains of the groups interleaved.  Without keep, every output of
+ * group g goes to O + g * 8n in the same layout; with keep, the selected
+ * ones to out + g * 8 * nkeep as box_rows_8() writes them. */
+static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int G, const float *T, int n, int win,
+                                                                            float *out, const int *keep, int nkeep,
+                                                                            const float *cnt, float *O) {
+  const int half = (win + 2) / 2;
+  const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
+  const size_t gs = (size_t)8 * n;
+  __m256 sum[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  int li = 0, ri = 0, oi = 0, k = 0;
+  float lane[8];
+#define EMITV()                                                                                    \
+  do {                                                                                             \
+    const __m256 c_ = _mm256_set1_ps(cnt[oi]);                                                     \
+    if (!keep) {                                                                                   \
+      for (int g = 0; g < G; g++) _mm256_storeu_ps(O + g * gs + (size_t)oi * 8, _mm256_div_ps(sum[g], c_)); \
+    } else if (k < nkeep && keep[k] == oi) {                                                       \
+      for (int g = 0; g < G; g++) {                                                                \
+        _mm256_storeu_ps(lane, _mm256_div_ps(sum[g], c_));                                         \
+        for (int k_ = k; k_ < nkeep && keep[k_] == oi; k_++)                                       \
+          for (int r_ = 0; r_ < 8; r_++) out[(size_t)g * 8 * nkeep + r_ * nkeep + k_] = lane[r_];  \
+      }                                                                                            \
+      while (k < nkeep && keep[k] == oi) k++;                                                      \
+    }                                                                                              \
+  } while (0)
+  for (int i = 0; i < p1; i++, ri++)
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+  for (int i = 0; i < p2; i++, ri++, oi++) {
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+    EMITV();
+  }
+  for (int i = 0; i < p3; i++, ri++, li++, oi++) {
+    for (int g = 0; g < G; g++) {
+      sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+      sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+    }
+    EMITV();
+  }
+  for (int i = 0; i < p4; i++, li++, oi++) {
+    for (int g = 0; g < G; g++) sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+    EMITV();
+  }
+#undef EMITV
+}
+
+/* Eight rows; T and O are scratch of 8n floats each.  With in == NULL, T
+ * already holds the transposed rows (col_steps_8_avx2() writes it so). */
+__attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
+                                                            int win, float *out, const int *keep,
+                                                            int nkeep, const float *cnt, float *T,
+                                                            float *O) {
+  if (in) rows8_to_t(in, stride, n, T);
+  box_sums_t(1, T, n, win, out, keep, nkeep, cnt, O);
+  if (!keep) t_to_rows8(O, n, out, stride);
+}
+
+/* Sixteen rows (two groups of eight, chains interleaved); T and O are
+ * scratch of 16n floats each; in == NULL as above (both groups). */
+__attribute__((target("avx2"))) static void box_rows_16_avx2(const float *in, size_t stride, int n,
+                                                             int win, float *out, const int *keep,
+                                                             int nkeep, const float *cnt, float *T,
+                                                             float *O) {
+  const size_t gs = (size_t)8 * n;
+  if (in) {
+    rows8_to_t(in, stride, n, T);
+    rows8_to_t(in + 8 * stride, stride, n, T + gs);
+  }
+  box_sums_t(2, T, n, win, out, keep, nkeep, cnt, O);
+  if (!keep) {
+    t_to_rows8(O, n, out, stride);
+    t_to_rows8(O + gs, n, out + 8 * stride, stride);
+  }
 }
 
 /* One step of the first column pass (col_step()) waiting to run. */
@@ -506,37 +552,38 @@ VOUCH__CLONES static void col_step(float *sum, const float *add, const float *su
  * passes one after the other. */
 static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, const int jj[64],
                                float *narrow) {
-  /* ring: a multiple of 8 rows, so each batch of 8 lands contiguously; with
-   * SIMD the column steps of up to 8 outputs wait (col_pending) and read
-   * rows written up to 15 rows later, plus the window */
-  const int ring_rows = ((wc + 15 + 7) / 8) * 8;
+  /* rows go in batches of B: 16 with SIMD (two groups of 8 whose row-pass
+   * chains interleave), else 8.  The ring is a multiple of 16 rows, so each
+   * batch lands contiguously; with SIMD the column steps of up to 16
+   * outputs wait (col_pending) and read rows written up to 31 rows later,
+   * plus the window. */
+  int B = 8;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  if (src->simd) B = 16;
+#endif
+  const int ring_rows = ((wc + 31 + 15) / 16) * 16;
   const size_t cz = (size_t)c;
-  float *work = vouch__malloc(((size_t)ring_rows + 16 + 2 + 16) * cz * sizeof(float));
+  float *work = vouch__malloc(((size_t)ring_rows + 4 * 16 + 2) * cz * sizeof(float));
   if (!work) return VOUCH_E_NOMEM;
-  float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 8 * cz,
-        *colsum = stage_out + 8 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 8 * cz;
+  float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 16 * cz,
+        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 16 * cz;
   (void)tbuf;
   (void)obuf;
   box_counts(c, wr, cnt); /* divisors of the row passes */
   for (int j = 0; j < c; j++) colsum[j] = 0.0f;
   const int half = (wc + 2) / 2, p1 = half - 1;
-  int out_rows = 0, staged = 0; /* column-pass outputs produced / waiting in stage_out */
-#ifdef VOUCH_HAVE_AVX2_LUMA
-  col_pending pend[8]; /* SIMD: the staged outputs' column steps, not yet run */
-#endif
+  int out_rows = 0, staged = 0; /* column-pass outputs produced / waiting */
 #define RING(i) (ring + (size_t)((i) % ring_rows) * cz)
 #ifdef VOUCH_HAVE_AVX2_LUMA
+  col_pending pend[16]; /* SIMD: the staged outputs' column steps, not yet run */
 #define ROWS8(in_, out_, keep_, nkeep_)                                                    \
   do {                                                                                     \
     if (src->simd) box_rows_8_avx2(in_, cz, c, wr, out_, keep_, nkeep_, cnt, tbuf, obuf);  \
     else box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt);                             \
   } while (0)
-#else
-#define ROWS8(in_, out_, keep_, nkeep_) box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt)
-#endif
-#ifdef VOUCH_HAVE_AVX2_LUMA
-  /* SIMD: a full set of 8 pending steps runs fused into tbuf; fewer (at the
-   * end) run one by one into stage_out */
+  /* SIMD: the pending steps run fused, 8 at a time, into tbuf (a full set
+   * of 16 as two groups for box_rows_16_avx2); a remainder of fewer than 8
+   * (at the end) runs one by one into stage_out */
 #define STEP(add_, sub_, cnt_)                                                                 \
   do {                                                                                         \
     if (src->simd) pend[staged] = (col_pending){(add_), (sub_), (cnt_)};                       \
@@ -545,19 +592,29 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
 #define FLUSH()                                                                                \
   do {                                                                                         \
     float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
-    if (src->simd && staged == 8) {                                                            \
+    int k0_ = 0;                                                                               \
+    if (src->simd && staged == 16) {                                                           \
+      col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
+      col_steps_8_avx2(colsum, pend + 8, c, tbuf + 8 * cz);                                    \
+      box_rows_16_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                        \
+      k0_ = 16;                                                                                \
+    } else if (src->simd && staged >= 8) {                                                     \
       col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
       box_rows_8_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                         \
-    } else {                                                                                   \
-      for (int k_ = 0; src->simd && k_ < staged; k_++)                                         \
-        col_step(colsum, pend[k_].add, pend[k_].sub, stage_out + (size_t)k_ * cz, pend[k_].cnt, c); \
-      if (staged == 8) ROWS8(stage_out, dst_, jj, 64);                                         \
-      else                                                                                     \
-        for (int k_ = 0; k_ < staged; k_++) box_row_1(stage_out + k_ * cz, c, wr, dst_ + k_ * 64, jj, 64, cnt); \
+      k0_ = 8;                                                                                 \
     }                                                                                          \
+    for (int k_ = k0_; src->simd && k_ < staged; k_++)                                         \
+      col_step(colsum, pend[k_].add, pend[k_].sub, stage_out + (size_t)k_ * cz, pend[k_].cnt, c); \
+    if (!src->simd && staged == 8) {                                                           \
+      ROWS8(stage_out, dst_, jj, 64);                                                          \
+      k0_ = 8;                                                                                 \
+    }                                                                                          \
+    for (int k_ = k0_; k_ < staged; k_++)                                                      \
+      box_row_1(stage_out + k_ * cz, c, wr, dst_ + k_ * 64, jj, 64, cnt);                      \
     staged = 0;                                                                                \
   } while (0)
 #else
+#define ROWS8(in_, out_, keep_, nkeep_) box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt)
 #define STEP(add_, sub_, cnt_) col_step(colsum, (add_), (sub_), stage_out + (size_t)staged * cz, (cnt_), c)
 #define FLUSH()                                                                                \
   do {                                                                                         \
@@ -568,19 +625,23 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
     staged = 0;                                                                                \
   } while (0)
 #endif
-  for (int t0 = 0; t0 < r; t0 += 8) {
-    const int n = r - t0 < 8 ? r - t0 : 8;
+  for (int t0 = 0; t0 < r; t0 += B) {
+    const int n = r - t0 < B ? r - t0 : B;
     int src_rc = source_rows(src, t0, n, stage_in);
     if (src_rc != VOUCH_OK) {
       vouch__free(work);
       return src_rc;
     }
-    /* first row pass: raw sums, divided afterwards; into the ring */
-    if (n == 8) {
-      ROWS8(stage_in, RING(t0), NULL, 0);
-    } else {
-      for (int k = 0; k < n; k++) box_row_1(stage_in + k * cz, c, wr, RING(t0 + k), NULL, 0, cnt);
+    /* first row pass: into the ring */
+    int k = 0;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    if (n == 16) {
+      box_rows_16_avx2(stage_in, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      k = 16;
     }
+#endif
+    for (; n - k >= 8; k += 8) ROWS8(stage_in + k * cz, RING(t0 + k), NULL, 0);
+    for (; k < n; k++) box_row_1(stage_in + k * cz, c, wr, RING(t0 + k), NULL, 0, cnt);
     /* first column pass, one arriving row at a time */
     for (int t = t0; t < t0 + n; t++) {
       if (t < p1) {
@@ -590,7 +651,7 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
       if (t < wc) STEP(RING(t), NULL, (float)(t + 1));
       else STEP(RING(t), RING(t - wc), (float)wc);
       out_rows++;
-      if (++staged == 8) FLUSH();
+      if (++staged == B) FLUSH();
     }
   }
   /* the last half window: subtractions only, the count shrinking */
@@ -598,7 +659,7 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
     cur--;
     STEP(NULL, RING(li), (float)cur);
     out_rows++;
-    if (++staged == 8) FLUSH();
+    if (++staged == B) FLUSH();
   }
   if (staged) FLUSH();
 #undef FLUSH
@@ -872,7 +933,7 @@ int vouch__pdq_exact_jpeg(const float dct[16 * 64], vouch__jpeg_rows *jr, uint32
   (void)simd;
 #endif
   size_t bytes;
-  if (!vouch__mul_ok((size_t)cols * channels, 8, &bytes)) return VOUCH_E_LIMIT;
+  if (!vouch__mul_ok((size_t)cols * channels, 16, &bytes)) return VOUCH_E_LIMIT; /* a batch: up to 16 rows */
   src.jr_rgb = vouch__malloc(bytes);
   if (!src.jr_rgb) return VOUCH_E_NOMEM;
   uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];
