@@ -52,7 +52,10 @@ static unsigned luma_row_scalar(const uint8_t *p, float *out, uint32_t x0, uint3
  * same three float products and two additions in the same order per lane.
  * IEEE float multiply and add are exactly rounded, so each lane computes
  * the very float the scalar loop does. */
-__attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, float *out, uint32_t w) {
+/* The luma of 16 pixels at q (48 bytes) into *lo (pixels 0-7) and *hi
+ * (8-15); ORs into *colour a non-zero byte where some R != G or G != B. */
+static inline __attribute__((always_inline, target("avx2"))) void luma16_avx2(const uint8_t *q, __m256 *lo, __m256 *hi,
+                                                                             __m128i *colour) {
   const __m128i mr0 = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
   const __m128i mr1 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
   const __m128i mr2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
@@ -64,26 +67,32 @@ __attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, 
   const __m128i mb2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15);
   const __m256 cr = _mm256_set1_ps(VOUCH__LUMA_R), cg = _mm256_set1_ps(VOUCH__LUMA_G),
                cb = _mm256_set1_ps(VOUCH__LUMA_B);
+  __m128i a = _mm_loadu_si128((const __m128i *)q), b = _mm_loadu_si128((const __m128i *)(q + 16)),
+          c = _mm_loadu_si128((const __m128i *)(q + 32));
+  __m128i R = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mr0), _mm_shuffle_epi8(b, mr1)), _mm_shuffle_epi8(c, mr2));
+  __m128i G = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mg0), _mm_shuffle_epi8(b, mg1)), _mm_shuffle_epi8(c, mg2));
+  __m128i B = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mb0), _mm_shuffle_epi8(b, mb1)), _mm_shuffle_epi8(c, mb2));
+  if (colour) *colour = _mm_or_si128(*colour, _mm_or_si128(_mm_xor_si128(R, G), _mm_xor_si128(G, B)));
+  for (int half = 0; half < 2; half++) {
+    __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(R));
+    __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(G));
+    __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(B));
+    __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(cr, fr), _mm256_mul_ps(cg, fg)), _mm256_mul_ps(cb, fb));
+    *(half ? hi : lo) = y;
+    R = _mm_srli_si128(R, 8);
+    G = _mm_srli_si128(G, 8);
+    B = _mm_srli_si128(B, 8);
+  }
+}
+
+__attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, float *out, uint32_t w) {
   __m128i colour = _mm_setzero_si128();
   uint32_t x = 0;
   for (; x + 16 <= w; x += 16) {
-    const uint8_t *q = p + 3 * (size_t)x;
-    __m128i a = _mm_loadu_si128((const __m128i *)q), b = _mm_loadu_si128((const __m128i *)(q + 16)),
-            c = _mm_loadu_si128((const __m128i *)(q + 32));
-    __m128i R = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mr0), _mm_shuffle_epi8(b, mr1)), _mm_shuffle_epi8(c, mr2));
-    __m128i G = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mg0), _mm_shuffle_epi8(b, mg1)), _mm_shuffle_epi8(c, mg2));
-    __m128i B = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mb0), _mm_shuffle_epi8(b, mb1)), _mm_shuffle_epi8(c, mb2));
-    colour = _mm_or_si128(colour, _mm_or_si128(_mm_xor_si128(R, G), _mm_xor_si128(G, B)));
-    for (int half = 0; half < 2; half++) {
-      __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(R));
-      __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(G));
-      __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(B));
-      __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(cr, fr), _mm256_mul_ps(cg, fg)), _mm256_mul_ps(cb, fb));
-      _mm256_storeu_ps(out + x + 8 * half, y);
-      R = _mm_srli_si128(R, 8);
-      G = _mm_srli_si128(G, 8);
-      B = _mm_srli_si128(B, 8);
-    }
+    __m256 lo, hi;
+    luma16_avx2(p + 3 * (size_t)x, &lo, &hi, &colour);
+    _mm256_storeu_ps(out + x, lo);
+    _mm256_storeu_ps(out + x + 8, hi);
   }
   unsigned any = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(colour, _mm_setzero_si128())) != 0xFFFFu;
   return any | luma_row_scalar(p, out, x, w);
@@ -391,6 +400,27 @@ __attribute__((target("avx2"))) static void rows8_to_t(const float *in, size_t s
     for (int r = 0; r < 8; r++) T[(size_t)j * 8 + r] = in[r * stride + j];
 }
 
+/* rows8_to_t() of the luma of 8 RGB rows (stride bytes apart, n pixels
+ * each), computed in registers: luma16_avx2() per row, then the 8x8
+ * transposes; the same luma values as luma_row_avx2() and the scalar loop. */
+__attribute__((target("avx2"))) static void luma_rows8_to_t(const uint8_t *rgb, size_t stride, int n, float *T) {
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m256 lo[8], hi[8];
+    for (int r = 0; r < 8; r++) luma16_avx2(rgb + r * stride + 3 * (size_t)j, &lo[r], &hi[r], NULL);
+    TRANSPOSE8(lo[0], lo[1], lo[2], lo[3], lo[4], lo[5], lo[6], lo[7]);
+    TRANSPOSE8(hi[0], hi[1], hi[2], hi[3], hi[4], hi[5], hi[6], hi[7]);
+    float *t = T + (size_t)j * 8;
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 8 * k, lo[k]);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 64 + 8 * k, hi[k]);
+  }
+  for (; j < n; j++)
+    for (int r = 0; r < 8; r++) {
+      const uint8_t *p = rgb + r * stride + 3 * (size_t)j;
+      T[(size_t)j * 8 + r] = VOUCH__LUMA_R * (float)p[0] + VOUCH__LUMA_G * (float)p[1] + VOUCH__LUMA_B * (float)p[2];
+    }
+}
+
 __attribute__((target("avx2"))) static void t_to_rows8(const float *O, int n, float *out, size_t stride) {
   int j = 0;
   for (; j + 8 <= n; j += 8) {
@@ -627,15 +657,26 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
 #endif
   for (int t0 = 0; t0 < r; t0 += B) {
     const int n = r - t0 < B ? r - t0 : B;
-    int src_rc = source_rows(src, t0, n, stage_in);
+    int k = 0;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    /* 16 rows of an RGB image: the luma goes straight into the transposed
+     * layout of the first row pass (no luma rows written and read back) */
+    if (n == 16 && src->simd && src->img && src->img->channels == 3 && !src->grey) {
+      const uint8_t *p = src->img->pixels + (size_t)t0 * src->img->stride;
+      luma_rows8_to_t(p, src->img->stride, c, tbuf);
+      luma_rows8_to_t(p + 8 * src->img->stride, src->img->stride, c, tbuf + 8 * cz);
+      box_rows_16_avx2(NULL, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      k = 16;
+    }
+#endif
+    int src_rc = k == n ? VOUCH_OK : source_rows(src, t0, n, stage_in);
     if (src_rc != VOUCH_OK) {
       vouch__free(work);
       return src_rc;
     }
     /* first row pass: into the ring */
-    int k = 0;
 #ifdef VOUCH_HAVE_AVX2_LUMA
-    if (n == 16) {
+    if (n == 16 && k == 0) {
       box_rows_16_avx2(stage_in, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
       k = 16;
     }
