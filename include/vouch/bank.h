@@ -83,7 +83,8 @@ VOUCH_API int vouch_list_detect(const char *data, size_t len);
  *  Maps a signal type as the exchanges name it (python-threatexchange "pdq",
  *  "video_md5"; ThreatExchange "HASH_PDQ"; StopNCII "ImagePDQ"; TAT "PDQ";
  *  NCMEC fingerprint "pdq", "md5"; vouch's own algorithm names; any case) to
- *  the vouch algorithm hashing it.
+ *  the vouch algorithm hashing it ("video_md5" and "md5" are VOUCH_ALGO_MD5,
+ *  "vpdq" VOUCH_ALGO_VPDQ).
  * @return : a VOUCH_ALGO_*; VOUCH_ALGO_NONE for a known signal type that this
  *           build does not hash (rows of it are skipped, not errors); -1 for a
  *           name that is no signal type we know. */

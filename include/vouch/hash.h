@@ -30,7 +30,17 @@ typedef enum vouch_algo {
    * vouch_algo_bytes() is 0, so every single-hash API refuses it, and
    * vouch_algo_from_name() does not return it (vouch_bank_algo_from_name()
    * does). */
-  VOUCH_ALGO_VPDQ = 5
+  VOUCH_ALGO_VPDQ = 5,
+  /* Exact file digests (HMA's video_md5, NCMEC's MD5 and SHA-1
+   * fingerprints): not perceptual, so vouch_algo_bytes() is 0 for them and
+   * every hashing API refuses them; vouch_digest_*() (vouch/video.h)
+   * computes them.  Banks, hash lists and index files hold them
+   * (vouch_algo_list_bytes()); an index of them matches equal digests only.
+   * vouch_algo_from_name() does not return them (vouch_bank_algo_from_name()
+   * and vouch_digest_from_name() do). */
+  VOUCH_ALGO_MD5 = 6,
+  VOUCH_ALGO_SHA1 = 7,
+  VOUCH_ALGO_SHA256 = 8
 } vouch_algo;
 
 #define VOUCH_PDQ_BYTES 32U
@@ -69,7 +79,15 @@ typedef enum vouch_dihedral {
 VOUCH_API size_t vouch_pdq_bytes(void);
 /*! vouch_algo_bytes() : 32 for PDQ, 8 for the 64-bit hashes, 0 for an unknown algo. */
 VOUCH_API size_t vouch_algo_bytes(int algo);
-/*! vouch_algo_name() : "pdq", "phash", "dhash", "ahash", "vpdq", or "unknown". */
+/*! vouch_algo_is_digest() : 1 for VOUCH_ALGO_MD5, _SHA1 and _SHA256, else 0. */
+VOUCH_API int vouch_algo_is_digest(int algo);
+/*! vouch_algo_list_bytes() : bytes of one hash of `algo` in hash lists, banks
+ *  and index files: vouch_algo_bytes() for the perceptual hashes, 16, 20 and
+ *  32 for md5, sha1 and sha256; 0 for vpdq (a list of PDQ hashes) and an
+ *  unknown algo. */
+VOUCH_API size_t vouch_algo_list_bytes(int algo);
+/*! vouch_algo_name() : "pdq", "phash", "dhash", "ahash", "vpdq", "md5",
+ *  "sha1", "sha256", or "unknown". */
 VOUCH_API const char *vouch_algo_name(int algo);
 /*! vouch_algo_from_name() : the algo for a name (case-insensitive), or VOUCH_ALGO_NONE. */
 VOUCH_API int vouch_algo_from_name(const char *name);

@@ -318,10 +318,12 @@ VOUCH_API void vouch_vpdq_video_matches_free(vouch_vpdq_video_match *m); /* NULL
 
 /* ------------------------------------------------------------ file digests */
 
+/* The digests are vouch_algo values (vouch/hash.h), so a digest names the
+ * algorithm of a bank or an index of them. */
 typedef enum vouch_digest_algo {
-  VOUCH_DIGEST_MD5 = 1,
-  VOUCH_DIGEST_SHA1 = 2,
-  VOUCH_DIGEST_SHA256 = 3
+  VOUCH_DIGEST_MD5 = VOUCH_ALGO_MD5,
+  VOUCH_DIGEST_SHA1 = VOUCH_ALGO_SHA1,
+  VOUCH_DIGEST_SHA256 = VOUCH_ALGO_SHA256
 } vouch_digest_algo;
 
 #define VOUCH_DIGEST_MAX_BYTES 32U

@@ -61,7 +61,7 @@ static int read_hashes(const char *path, int algo, uint8_t **out, size_t *n) {
   size_t len;
   if (audit_read_all(path, &buf, &len) != 0)
     return -1;
-  size_t hb = vouch_algo_bytes(algo), cap = 1024, cnt = 0, line = 0;
+  size_t hb = vouch_algo_list_bytes(algo), cap = 1024, cnt = 0, line = 0;
   uint8_t *h = malloc(cap * hb);
   int ok = h != NULL;
   for (size_t i = 0; ok && i < len;) {
@@ -114,7 +114,7 @@ static int source_sign(int argc, char **argv) {
   unsigned long version;
   int parsed = audit_args(argc, argv, o, 6,
                       "usage: vouch audit source sign --key KEYFILE --list-version N [--date YYYY-MM-DD]\n"
-                      "                               [--algo pdq|phash|dhash|ahash] -o LIST.vsl [HASHES|-]\n\n"
+                      "                               [--algo pdq|phash|dhash|ahash|md5|sha1|sha256] -o LIST.vsl [HASHES|-]\n\n"
                       "Signs the list of hashes a source supplies: hex hashes, one per line (first field;\n"
                       "'#' comments and blank lines skipped), read from HASHES or stdin.  The list is\n"
                       "sorted and deduplicated, so the same set always gives the same signed bytes.\n"
@@ -126,6 +126,7 @@ static int source_sign(int argc, char **argv) {
       cli_parse_uint(ver, 0, ~0UL, &version) != 0)
     return audit_usage("vouch audit source sign --key KEYFILE --list-version N [--date D] -o LIST.vsl [HASHES]");
   int algo = vouch_algo_from_name(algo_s);
+  if (algo == VOUCH_ALGO_NONE) algo = vouch_digest_from_name(algo_s); /* lists of file digests */
   if (algo == VOUCH_ALGO_NONE) {
     cli_errorf("unknown --algo '%s'", algo_s);
     return CLI_EXIT_ERROR;

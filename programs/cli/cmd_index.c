@@ -181,7 +181,7 @@ static int do_info(int argc, char **argv) {
   }
   struct stat st;
   const double file_bytes = stat(path, &st) == 0 ? (double)st.st_size : 0.0;
-  const double hash_bytes = (double)vouch_index_count(idx) * (double)vouch_algo_bytes(vouch_index_algo(idx));
+  const double hash_bytes = (double)vouch_index_count(idx) * (double)vouch_index_hash_bytes(idx);
   const size_t tables = vouch_index_mih_memory_estimate(idx, 0);
   const size_t links = vouch_index_mih_link_bytes(idx, 0);
   if (json) {

@@ -17,10 +17,15 @@ static const char match_usage[] =
   "\n"
   "Finds every index entry within Hamming distance RADIUS of each photo (hashed\n"
   "with the index's algorithm) or of each hash read with --hashes.  The search\n"
-  "is exact: no entry within the radius is ever missed.\n"
+  "is exact: no entry within the radius is ever missed.  An index of an md5,\n"
+  "sha1 or sha256 bank (file digests: HMA's video_md5, NCMEC's MD5 and SHA-1)\n"
+  "matches the digest of each file, of any type, exactly (distance 0).\n"
   "\n"
   "options:\n"
   "      --index FILE    the index (vouch index build)\n"
+  "      --algo A        check that the index holds A hashes (pdq, phash, dhash,\n"
+  "                      ahash, md5, sha1, sha256, or a signal type such as\n"
+  "                      video_md5): an error if not\n"
   "      --radius N      match distance, inclusive (default 31 for PDQ, 10 for\n"
   "                      the 64-bit hashes)\n"
   "  -d, --dihedral      also match the 8 rotations/flips of each photo; with\n"
@@ -150,7 +155,7 @@ static int parse_hash_line(queries *q, char *s, size_t len, int dihedral, int al
     json_t *ja = json_object_get(o, "algo");
     int rc = -1;
     unsigned nvar = 1;
-    if (ja && json_is_string(ja) && vouch_algo_from_name(json_string_value(ja)) != algo) goto out;
+    if (ja && json_is_string(ja) && vouch_bank_algo_from_name(json_string_value(ja)) != algo) goto out;
     if (!jh || !json_is_string(jh) ||
         vouch_hash_from_hex(json_string_value(jh), json_string_length(jh), h, q->hb) != VOUCH_OK)
       goto out;
@@ -270,6 +275,23 @@ static int collect_photo(void *vctx, const cli_hash_result *r) {
   return 0;
 }
 
+/* The queries of a digest index: each file's digest, labelled by its path. */
+static int collect_digests(queries *q, int algo, const cli_paths *paths) {
+  int failed = 0;
+  uint8_t d[VOUCH_DIGEST_MAX_BYTES];
+  for (size_t i = 0; i < paths->n; i++) {
+    int rc = vouch_digest_file(algo, paths->v[i], d, sizeof d);
+    if (rc != VOUCH_OK) {
+      cli_errorf("%s: %s", paths->v[i], vouch_strerror(rc));
+      failed++;
+    } else if (q_push(q, d, 1, paths->v[i]) != 0) {
+      cli_errorf("out of memory");
+      return failed + 1;
+    }
+  }
+  return failed;
+}
+
 static int bank_radius_of(void *ctx, const vouch_bank_info *in) {
   *(int *)ctx = in->radius;
   return 0;
@@ -335,8 +357,9 @@ int cmd_match(int argc, char **argv) {
       {"jobs", required_argument, 0, 'j'},   {"recursive", no_argument, 0, 'r'},
       {"exact", no_argument, 0, 'e'},        {"help", no_argument, 0, 'h'},
       {"min-quality", required_argument, 0, 'Q'}, {"db", required_argument, 0, 'D'},
+      {"algo", required_argument, 0, 'A'},
       {0, 0, 0, 0}};
-  const char *index_path = NULL, *hashes = NULL, *radius_s = NULL, *db_path = NULL;
+  const char *index_path = NULL, *hashes = NULL, *radius_s = NULL, *db_path = NULL, *algo_s = NULL;
   unsigned long min_quality = VOUCH_PDQ_MIN_QUALITY;
   int dihedral = 0, json = 0, recursive = 0, exact = 0, engine = VOUCH_ENGINE_AUTO;
   unsigned long jobs = 0;
@@ -362,6 +385,7 @@ int cmd_match(int argc, char **argv) {
     case 'r': recursive = 1; break;
     case 'e': exact = 1; break;
     case 'D': db_path = optarg; break;
+    case 'A': algo_s = optarg; break;
     case 'Q':
       if (cli_uint_arg(optarg, 0, 100, &min_quality, "match: --min-quality is 0..100 (0: no floor)") != 0)
         return CLI_EXIT_ERROR;
@@ -393,10 +417,21 @@ int cmd_match(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   int algo = vouch_index_algo(idx);
-  unsigned bits = (unsigned)vouch_index_hash_bytes(idx) * 8;
+  const int digest = vouch_algo_is_digest(algo);
+  unsigned bits = digest ? 0 : (unsigned)vouch_index_hash_bytes(idx) * 8;
   unsigned long radius = vouch_default_radius(algo);
+  if (algo_s && vouch_signal_type_algo(algo_s, strlen(algo_s)) != algo) {
+    cli_errorf("match: %s holds %s hashes, not %s", index_path, vouch_algo_name(algo), algo_s);
+    vouch_index_free(idx);
+    return CLI_EXIT_ERROR;
+  }
   if (radius_s && cli_parse_uint(radius_s, 0, bits, &radius) != 0) {
     cli_errorf("match: --radius must be 0..%u for %s", bits, vouch_algo_name(algo));
+    vouch_index_free(idx);
+    return CLI_EXIT_ERROR;
+  }
+  if (digest && dihedral) {
+    cli_errorf("match: --dihedral does not apply to %s digests", vouch_algo_name(algo));
     vouch_index_free(idx);
     return CLI_EXIT_ERROR;
   }
@@ -436,7 +471,9 @@ int cmd_match(int argc, char **argv) {
     errors += cli_paths_collect(&paths, argv + optind, argc - optind, recursive);
     cli_hash_opts ho = {.algo = algo, .dihedral = dihedral, .exact = exact, .orient = 1, .jobs = threads};
     hash_collect hc = {&q, 0};
-    if (paths.n) {
+    if (digest) {
+      errors += collect_digests(&q, algo, &paths);
+    } else if (paths.n) {
       long failed = cli_hash_run(&paths, &ho, collect_photo, &hc);
       if (failed < 0) {
         cli_errorf("match: could not start hashing");

@@ -60,7 +60,7 @@ size_t vd_json_count_values(const char *body, size_t len) {
 
 int vd_parse_match_json(const char *body, size_t len, int algo, size_t max_batch, uint8_t **queries,
                         size_t *nq_out, unsigned *nvar_out, vd_body_error *err) {
-  const size_t hb = vouch_algo_bytes(algo);
+  const size_t hb = vouch_algo_list_bytes(algo);
   *queries = NULL;
   /* at most max_batch photos of 8 hashes, plus the object, its key and the outer array */
   if (vd_json_count_values(body, len) > 8 + max_batch * (1 + VOUCH_DIHEDRAL_N))

@@ -142,9 +142,10 @@ enum MHD_Result vd_route_banks(vd_server *s, struct MHD_Connection *conn, const 
     const char *bn = doc ? json_string_value(json_object_get(doc, "name")) : NULL;
     const char *an = doc ? json_string_value(json_object_get(doc, "algo")) : NULL;
     int algo = an ? vouch_algo_from_name(an) : VOUCH_ALGO_PDQ;
+    if (an && algo == VOUCH_ALGO_NONE) algo = vouch_digest_from_name(an); /* exact digest banks */
     if (!bn || algo == VOUCH_ALGO_NONE) {
       ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_json",
-                          "expected {\"name\":NAME,\"algo\":\"pdq|phash|dhash|ahash\"}");
+                          "expected {\"name\":NAME,\"algo\":\"pdq|phash|dhash|ahash|md5|sha1|sha256\"}");
     } else if ((rc = vouch_bank_create(db, bn, algo)) != VOUCH_OK) {
       ret = bank_error(conn, rc, db);
     } else {

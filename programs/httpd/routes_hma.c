@@ -37,8 +37,9 @@
 
 /* HMA's signal type names and the vouch algorithm behind each.  A pdq
  * signal is the hex of one hash; a vpdq signal is a video's frames, in
- * python-threatexchange's JSON form (vouch_vpdq_format_compact()).  HMA's
- * video_md5 is not served: vouch has no banks of exact digests yet. */
+ * python-threatexchange's JSON form (vouch_vpdq_format_compact()); a
+ * video_md5 signal is the MD5 of the video file's bytes (32 hex digits),
+ * matched exactly by an index of an md5 bank. */
 typedef struct {
   const char *name;
   int algo;
@@ -47,6 +48,7 @@ typedef struct {
 static const hma_signal hma_signals[] = {
     {"pdq", VOUCH_ALGO_PDQ, "photo"},
     {"vpdq", VOUCH_ALGO_VPDQ, "video"},
+    {"video_md5", VOUCH_ALGO_MD5, "video"},
 };
 #define HMA_NSIGNALS (sizeof hma_signals / sizeof hma_signals[0])
 
@@ -110,8 +112,13 @@ static int parse_signal(const hma_signal *st, const char *text, hma_sig *out) {
   out->st = st;
   if (!text) return -1;
   if (is_video(st)) return vouch_vpdq_parse(text, strlen(text), &out->video, NULL) == VOUCH_OK ? 0 : -1;
-  const size_t nb = vouch_algo_bytes(st->algo);
-  if (strlen(text) != 2 * nb) return -1;
+  const size_t nb = vouch_algo_list_bytes(st->algo);
+  size_t len = strlen(text);
+  if (vouch_algo_is_digest(st->algo)) { /* python-threatexchange strips an MD5 (and takes either case) */
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r') text++, len--;
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\n' || text[len - 1] == '\r')) len--;
+  }
+  if (len != 2 * nb) return -1;
   return vouch_hash_from_hex(text, 2 * nb, out->hash, nb) == VOUCH_OK ? 0 : -1;
 }
 
@@ -241,11 +248,22 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
     return -1;
   }
   if (!strcmp(ctype, "video")) {
-    /* vpdq as HMA computes it: one frame per second (?seconds_per_hash= may change it) */
+    /* vpdq as HMA computes it: one frame per second (?seconds_per_hash= may
+     * change it); video_md5: the MD5 of the file's bytes */
     for (size_t i = 0; i < HMA_NSIGNALS; i++) {
       if (strcmp(hma_signals[i].content_type, ctype) != 0 || !want[i]) continue;
       memset(&sig[*nsig], 0, sizeof sig[*nsig]);
       sig[*nsig].st = &hma_signals[i];
+      if (vouch_algo_is_digest(hma_signals[i].algo)) {
+        if (vouch_digest_buffer(hma_signals[i].algo, data, len, sig[*nsig].hash, sizeof sig[*nsig].hash) != VOUCH_OK) {
+          sigs_clear(sig, *nsig);
+          *nsig = 0;
+          *ret = vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
+          return -1;
+        }
+        (*nsig)++;
+        continue;
+      }
       if (vd_video_vpdq(conn, data, len, 1.0, &sig[*nsig].video, ret) != 0) {
         sigs_clear(sig, *nsig);
         *nsig = 0;
@@ -413,7 +431,8 @@ static int search_hash(vd_server *s, vouch_index *idx, const hma_sig *q, const c
     vouch_index_entry e;
     char d[16];
     if (vouch_index_get(idx, m[k].entry, &e) != VOUCH_OK) continue;
-    snprintf(d, sizeof d, "%u", m[k].distance);
+    /* an exact signal has no distance: python-threatexchange prints "-" */
+    snprintf(d, sizeof d, vouch_algo_is_digest(q->st->algo) ? "-" : "%u", m[k].distance);
     if (add_hit(s, hs, banks, vouch_index_bank_name(idx, e.bank), (uint64_t)e.entry_id, d)) break;
   }
   atomic_fetch_add(&s->metrics.matches, nm);
@@ -546,8 +565,19 @@ static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, h
                                     const char *only) {
   json_t *out = json_object();
   enum MHD_Result ret;
+  /* vouch serves one index of one signal type: a video's vpdq and video_md5
+   * are both looked up, and the one the index does not hold has no match
+   * (as in an HMA with no bank of that type); none served is a 503 */
+  int served[HMA_NSIGNALS] = {0}, any = 0;
+  vd_index_ref *ref = vd_index_acquire(s);
+  for (size_t i = 0; i < ns; i++) any |= served[i] = index_serves(ref, sig[i].st);
+  vd_index_release(ref);
   for (size_t i = 0; i < ns; i++) {
     json_t *res;
+    if (any && !served[i]) {
+      json_object_set_new(out, sig[i].st->name, json_object());
+      continue;
+    }
     if (lookup_one(s, conn, &sig[i], qarg(conn, "banks"), &res, &ret) != 0) {
       json_decref(out);
       sigs_clear(sig, ns);
@@ -601,7 +631,7 @@ static json_t *signal_json(const hma_sig *g) {
     return o;
   }
   char hex[VOUCH_HASH_HEX_BYTES];
-  vouch_hash_to_hex(g->hash, vouch_algo_bytes(g->st->algo), hex, sizeof hex);
+  vouch_hash_to_hex(g->hash, vouch_algo_list_bytes(g->st->algo), hex, sizeof hex);
   return json_string(hex);
 }
 
@@ -636,6 +666,8 @@ static json_t *load_json(const vd_request *r) {
 /* [matched, similarity]: {"distance": D} for pdq; python-threatexchange's
  * VPDQSimilarityInfo fields for vpdq. */
 static json_t *compare_pair(const hma_sig *a, const hma_sig *b) {
+  if (vouch_algo_is_digest(a->st->algo)) /* equal or not, with no similarity detail (from_bool_only) */
+    return json_pack("[b,{}]", !memcmp(a->hash, b->hash, vouch_algo_list_bytes(a->st->algo)));
   if (!is_video(a->st)) {
     const unsigned d = vouch_hamming(a->hash, b->hash, vouch_algo_bytes(a->st->algo));
     return json_pack("[b,{s:i}]", d <= vouch_default_radius(a->st->algo), "distance", (int)d);
@@ -815,7 +847,7 @@ static enum MHD_Result add_signals(struct MHD_Connection *conn, vouch_bank *db, 
   if (ns == 0) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No signals given");
   if (ns > 1) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "a vouch bank holds one signal type");
   if (is_video(sig->st)) return add_video(conn, db, name, sig, ext_id);
-  find_one f = {.nb = vouch_algo_bytes(sig->st->algo), .id = -1};
+  find_one f = {.nb = vouch_algo_list_bytes(sig->st->algo), .id = -1};
   memcpy(f.hash, sig->hash, f.nb);
   char hex[VOUCH_HASH_HEX_BYTES];
   vouch_hash_to_hex(sig->hash, f.nb, hex, sizeof hex);
@@ -1008,7 +1040,7 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     json_t *stj = json_object_get(doc, "signal_type");
     const hma_signal *bst = stj ? signal_by_name(json_string_value(stj)) : &hma_signals[0];
     if (!json_is_object(doc) || !bn) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "name is required");
-    else if (!bst) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type (a vouch bank holds pdq or vpdq)");
+    else if (!bst) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type (a vouch bank holds pdq, vpdq or video_md5)");
     else if (!vd_hma_bank_name_ok(bn))
       ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "Bank names must be UPPER_WITH_UNDERSCORE and not start with a digit");
     else if (en == -2) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "invalid enabled / enabled_ratio (vouch banks are on, 1.0, or off, 0.0)");
@@ -1078,9 +1110,13 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
       /* a multipart upload's metadata comes as a form field of JSON text (HMA) */
       json_error_t jerr;
       json_t *md = form_meta ? json_loadb(form_meta, strlen(form_meta), JSON_DECODE_ANY, &jerr) : NULL;
+      /* a vouch bank holds one signal type: the media's signal of the bank's type */
+      const int balgo = bank_algo(db, name);
+      size_t k = 0;
+      while (ns > 1 && k < ns && sig[k].st->algo != balgo) k++;
       if (form_meta && !md) ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "metadata form field must be valid JSON");
       else if (md && (form_doc = json_pack("{s:o}", "metadata", md)) && add_metadata(conn, form_doc, &cid, &ret) != 0) {
-      } else ret = add_signals(conn, db, name, sig, ns, cid);
+      } else ret = ns > 1 && k < ns ? add_signals(conn, db, name, &sig[k], 1, cid) : add_signals(conn, db, name, sig, ns, cid);
       sigs_clear(sig, ns);
     }
     free(form_meta);

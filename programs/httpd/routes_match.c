@@ -318,7 +318,16 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   const size_t hb = vouch_index_hash_bytes(idx);
   unsigned radius = vouch_default_radius(algo);
   enum MHD_Result ret;
-  const unsigned max_radius = s->max_radius[algo] < 8 * hb ? s->max_radius[algo] : (unsigned)(8 * hb);
+  /* a digest index (md5, sha1, sha256) matches equal digests only */
+  const int digest = vouch_algo_is_digest(algo);
+  /* ?algo= may name a signal type (video_md5): it must be the index's */
+  if (algo_arg && vouch_signal_type_algo(algo_arg, strlen(algo_arg)) != algo) {
+    vd_index_release(ref);
+    return vd_send_error(conn, MHD_HTTP_CONFLICT, "algo_mismatch", "the loaded index holds %s hashes, not %s",
+                         vouch_algo_name(algo), algo_arg);
+  }
+  const unsigned max_radius = digest ? 0U
+                              : s->max_radius[algo] < 8 * hb ? s->max_radius[algo] : (unsigned)(8 * hb);
   if (radius > max_radius) radius = max_radius;
   int ar = arg_uint(conn, "radius", max_radius, &radius);
   if (ar < 0) {
@@ -330,8 +339,17 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   size_t nq = 0;
   unsigned nvar = 1;
   const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-  int is_json = (ctype && strstr(ctype, "json")) || r->body[0] == '{';
-  if (is_json) {
+  /* the digest of any file: JSON only when the request says so */
+  int is_json = (ctype && strstr(ctype, "json")) || (!digest && r->body[0] == '{');
+  if (digest && !is_json) {
+    nq = 1;
+    queries = malloc(hb);
+    if (queries && vouch_digest_buffer(algo, r->body, r->len, queries, hb) != VOUCH_OK) {
+      free(queries);
+      queries = NULL;
+    }
+    if (queries) atomic_fetch_add(&s->metrics.hashes, 1);
+  } else if (is_json) {
     vd_body_error be;
     if (vd_parse_match_json(r->body, r->len, algo, s->max_batch, &queries, &nq, &nvar, &be) != 0) {
       vd_index_release(ref);

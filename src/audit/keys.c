@@ -235,7 +235,7 @@ static int cmp_bytes(const void *a, const void *b, const void *ctx) {
 
 int vouch_audit_list_sign(const vouch_audit_secret_key *key, int algo, uint64_t list_version, const char *date,
                           const uint8_t *hashes, size_t n, uint8_t **out, size_t *out_len) {
-  size_t hb = vouch_algo_bytes(algo);
+  size_t hb = vouch_algo_list_bytes(algo); /* perceptual hashes and file digests */
   if (!key || key->id.role != VOUCH_AUDIT_ROLE_SOURCE || hb == 0 || !date ||
       strlen(date) != VOUCH_AUDIT_DATE_BYTES || !vouch__valid_date(date) || !out || !out_len ||
       (n && !hashes))
@@ -304,7 +304,7 @@ int vouch_audit_list_open(const uint8_t *buf, size_t len, vouch_audit_list *out)
     return VOUCH_E_AUDIT_FORMAT;
   o += VOUCH_AUDIT_DATE_BYTES;
   out->algo = buf[o++];
-  out->hash_bytes = vouch_algo_bytes(out->algo);
+  out->hash_bytes = vouch_algo_list_bytes(out->algo);
   if (out->hash_bytes == 0)
     return VOUCH_E_AUDIT_FORMAT;
   out->count = vouch__load64_le(buf + o);

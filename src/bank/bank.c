@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 #include "bank_db.h"
+#include "vouch/video.h"
 
 
 int vouch__bank_fail(vouch_bank *b, int rc, const char *fmt, ...) {
@@ -115,12 +116,13 @@ int vouch__bank_find(vouch_bank *b, const char *name, int64_t *id, int *algo, in
 
 int vouch_bank_algo_from_name(const char *name) {
   if (name && !strcasecmp(name, "vpdq")) return VOUCH_ALGO_VPDQ;
-  return vouch_algo_from_name(name);
+  const int d = vouch_digest_from_name(name);
+  return d ? d : vouch_algo_from_name(name);
 }
 
-/* Bytes of an entry's hash: the algorithm's, or for a video the SHA-256 of
- * its vPDQ text. */
-size_t vouch__bank_entry_hash_bytes(int algo) { return algo == VOUCH_ALGO_VPDQ ? 32U : vouch_algo_bytes(algo); }
+/* Bytes of an entry's hash: the algorithm's (a digest's included), or for a
+ * video the SHA-256 of its vPDQ text. */
+size_t vouch__bank_entry_hash_bytes(int algo) { return algo == VOUCH_ALGO_VPDQ ? 32U : vouch_algo_list_bytes(algo); }
 
 int vouch_bank_create(vouch_bank *b, const char *name, int algo) {
   if (!b || !b->db)
@@ -285,7 +287,7 @@ int vouch_bank_entry_disable_until(vouch_bank *b, const char *name, int selector
   if (!col)
     return vouch__bank_fail(b, VOUCH_E_INVALID, "bad selector");
   uint8_t h[VOUCH_HASH_MAX_BYTES];
-  size_t hb = vouch_algo_bytes(algo);
+  size_t hb = vouch__bank_entry_hash_bytes(algo);
   if (selector == VOUCH_SELECT_HASH && vouch_hash_from_hex(value, strlen(value), h, hb) != VOUCH_OK)
     return vouch__bank_fail(b, VOUCH_E_HASH_PARSE, "'%s' is not a %s hash", value, vouch_algo_name(algo));
   char *end = NULL;
@@ -488,7 +490,7 @@ int vouch_bank_tombstones(vouch_bank *b, const char *name, vouch_bank_tombstone_
   VOUCH_TRY(vouch__bank_prepare(b, "SELECT hash, ext_id, source, at FROM tombstones WHERE bank_id = ? ORDER BY id", &st));
   vouch__bind_int64(st, 1, id);
   int src, rc = VOUCH_OK;
-  size_t hb = vouch_algo_bytes(algo);
+  size_t hb = vouch_algo_list_bytes(algo);
   while ((src = vouch__step(st)) == VOUCH__DB_ROW) {
     vouch_bank_tombstone t;
     t.hash = vouch__col_blob(st, 0);

@@ -335,7 +335,7 @@ int vouch_bank_import(vouch_bank *b, const char *name, const char *data, size_t 
     rc = vouch__bank_fail(b, VOUCH_E_ALGO_MISMATCH, "bank '%s' holds videos: import vPDQ files (vouch_bank_import_video)", name);
     goto rollback;
   }
-  c.hb = vouch_algo_bytes(algo);
+  c.hb = vouch__bank_entry_hash_bytes(algo);
   if (!b->db->pg) (void)vouch__bank_exec(b, "PRAGMA cache_size=-65536");
   if ((rc = vouch__import_prepare(&c, 1)))
     goto rollback;

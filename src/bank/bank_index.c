@@ -257,7 +257,7 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
     rc = build_video_index(b, &bl, path, root, count);
     goto done;
   }
-  const size_t hb = vouch_algo_bytes(algo);
+  const size_t hb = vouch_algo_list_bytes(algo);
   rows.hb = hb;
   /* entries disabled until a later time stay out (schema 3) */
   if ((rc = vouch__bank_prepare(b,

@@ -66,7 +66,7 @@ int vouch_bank_import_signed_seconds(vouch_bank *b, const char *name, const uint
               vouch_algo_name(l.algo), name, vouch_algo_name(algo));
     goto rollback;
   }
-  c.hb = vouch_algo_bytes(algo);
+  c.hb = vouch_algo_list_bytes(algo);
   /* a source's list version never goes back; one version is one list */
   if ((rc = vouch__bank_prepare(b,
                     "SELECT list_version, vsl FROM signed_lists WHERE bank_id = ? AND source_pk = ?"
@@ -287,7 +287,7 @@ int vouch_bank_signed_lists(vouch_bank *b, const char *const *names, size_t nnam
     /* the bank file is untrusted: every stored list is verified again and
      * must agree with the columns describing it */
     vouch_audit_list l;
-    int bal = balgo ? vouch_algo_from_name(balgo) : VOUCH_ALGO_NONE;
+    int bal = balgo ? vouch_bank_algo_from_name(balgo) : VOUCH_ALGO_NONE;
     if (!bname || !pk || pk_len != VOUCH_AUDIT_PK_BYTES || !sname || !jur || !date || !dg ||
         dg_len != VOUCH_AUDIT_DIGEST_BYTES || !vsl || bal == VOUCH_ALGO_NONE) {
       rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "signed list %lld: malformed row", (long long)lid);

@@ -44,7 +44,7 @@ static const struct {
     {"text_md5", "text_md5"}, {"trend_query", "trend_query"}, {"tlsh", "tlsh"},
     {"tlsh_pdf", "tlsh"}, {"pdq_ocr", "pdq_ocr"}, {"video_tmk_pdqf", "tmk"}, {"clip", "clip"},
     /* ThreatExchange indicator types */
-    {"hash_pdq", "pdq"}, {"hash_md5", "md5"}, {"hash_sha1", "sha1"}, {"hash_sha256", "sha256"},
+    {"hash_pdq", "pdq"}, {"hash_md5", "md5"}, {"hash_video_md5", "md5"}, {"hash_sha1", "sha1"}, {"hash_sha256", "sha256"},
     {"hash_tmk", "tmk"}, {"hash_photodna", "photodna"}, {"hash_vpdq", "vpdq"}, {"uri", "url"},
     /* StopNCII signalType */
     {"imagepdq", "pdq"}, {"videomd5", "md5"}, {"videotmk", "tmk"}, {"text", "text"},
@@ -59,7 +59,7 @@ int vouch_signal_type_algo(const char *name, size_t len) {
   for (size_t i = 0; i < sizeof signal_types / sizeof signal_types[0]; i++) {
     const char *n = signal_types[i].name;
     if (strlen(n) == len && !strncasecmp(n, name, len))
-      return vouch_algo_from_name(signal_types[i].algo);
+      return vouch_bank_algo_from_name(signal_types[i].algo);
   }
   return -1;
 }
@@ -316,10 +316,19 @@ static int te_shape(parser *p) {
 static int header(parser *p) {
   p->col_hash = p->col_id = p->col_source = p->col_tags = -1;
   p->col_type = p->col_category = p->col_quality = p->col_second = -1;
+  /* a digest bank: a column named after its signal type ("md5", "MD5",
+   * "video_md5", "sha1", ...) is the hash column, wherever it stands */
+  for (size_t c = 0; c < p->nfields && !p->o->column && vouch_algo_is_digest(p->o->algo); c++) {
+    const char *n = clean(p->fields + p->fstart[c]);
+    if (n && vouch_signal_type_algo(n, strlen(n)) == p->o->algo) {
+      p->col_hash = (int)c;
+      break;
+    }
+  }
   for (size_t c = 0; c < p->nfields; c++) {
     char *f = p->fields + p->fstart[c];
     const char *n = clean(f);
-    if (!n) continue;
+    if (!n || (int)c == p->col_hash) continue;
     if (p->col_hash < 0 && (p->o->column ? !strcasecmp(n, p->o->column) : name_in(n, hash_names)))
       p->col_hash = (int)c;
     else if (p->col_id < 0 && name_in(n, id_names)) p->col_id = (int)c;
@@ -608,7 +617,7 @@ int vouch_hashlist_parse(const char *data, size_t len, const vouch_list_opts *op
   memset(&p, 0, sizeof p);
   p.o = opts;
   p.sink.o = opts;
-  p.sink.hb = vouch_algo_bytes(opts->algo);
+  p.sink.hb = vouch_algo_list_bytes(opts->algo);
   p.sink.item = item;
   p.sink.error = error;
   p.sink.ctx = ctx;

@@ -17,6 +17,19 @@ size_t vouch_algo_bytes(int algo) {
   }
 }
 
+int vouch_algo_is_digest(int algo) {
+  return algo == VOUCH_ALGO_MD5 || algo == VOUCH_ALGO_SHA1 || algo == VOUCH_ALGO_SHA256;
+}
+
+size_t vouch_algo_list_bytes(int algo) {
+  switch (algo) {
+  case VOUCH_ALGO_MD5: return 16;
+  case VOUCH_ALGO_SHA1: return 20;
+  case VOUCH_ALGO_SHA256: return 32;
+  default: return vouch_algo_bytes(algo);
+  }
+}
+
 const char *vouch_algo_name(int algo) {
   switch (algo) {
   case VOUCH_ALGO_PDQ: return "pdq";
@@ -24,6 +37,9 @@ const char *vouch_algo_name(int algo) {
   case VOUCH_ALGO_DHASH: return "dhash";
   case VOUCH_ALGO_AHASH: return "ahash";
   case VOUCH_ALGO_VPDQ: return "vpdq";
+  case VOUCH_ALGO_MD5: return "md5";
+  case VOUCH_ALGO_SHA1: return "sha1";
+  case VOUCH_ALGO_SHA256: return "sha256";
   default: return "unknown";
   }
 }

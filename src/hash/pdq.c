@@ -52,7 +52,10 @@ static unsigned luma_row_scalar(const uint8_t *p, float *out, uint32_t x0, uint3
  * same three float products and two additions in the same order per lane.
  * IEEE float multiply and add are exactly rounded, so each lane computes
  * the very float the scalar loop does. */
-__attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, float *out, uint32_t w) {
+/* The luma of 16 pixels at q (48 bytes) into *lo (pixels 0-7) and *hi
+ * (8-15); ORs into *colour a non-zero byte where some R != G or G != B. */
+static inline __attribute__((always_inline, target("avx2"))) void luma16_avx2(const uint8_t *q, __m256 *lo, __m256 *hi,
+                                                                             __m128i *colour) {
   const __m128i mr0 = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
   const __m128i mr1 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
   const __m128i mr2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
@@ -64,26 +67,32 @@ __attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, 
   const __m128i mb2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15);
   const __m256 cr = _mm256_set1_ps(VOUCH__LUMA_R), cg = _mm256_set1_ps(VOUCH__LUMA_G),
                cb = _mm256_set1_ps(VOUCH__LUMA_B);
+  __m128i a = _mm_loadu_si128((const __m128i *)q), b = _mm_loadu_si128((const __m128i *)(q + 16)),
+          c = _mm_loadu_si128((const __m128i *)(q + 32));
+  __m128i R = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mr0), _mm_shuffle_epi8(b, mr1)), _mm_shuffle_epi8(c, mr2));
+  __m128i G = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mg0), _mm_shuffle_epi8(b, mg1)), _mm_shuffle_epi8(c, mg2));
+  __m128i B = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mb0), _mm_shuffle_epi8(b, mb1)), _mm_shuffle_epi8(c, mb2));
+  if (colour) *colour = _mm_or_si128(*colour, _mm_or_si128(_mm_xor_si128(R, G), _mm_xor_si128(G, B)));
+  for (int half = 0; half < 2; half++) {
+    __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(R));
+    __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(G));
+    __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(B));
+    __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(cr, fr), _mm256_mul_ps(cg, fg)), _mm256_mul_ps(cb, fb));
+    *(half ? hi : lo) = y;
+    R = _mm_srli_si128(R, 8);
+    G = _mm_srli_si128(G, 8);
+    B = _mm_srli_si128(B, 8);
+  }
+}
+
+__attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, float *out, uint32_t w) {
   __m128i colour = _mm_setzero_si128();
   uint32_t x = 0;
   for (; x + 16 <= w; x += 16) {
-    const uint8_t *q = p + 3 * (size_t)x;
-    __m128i a = _mm_loadu_si128((const __m128i *)q), b = _mm_loadu_si128((const __m128i *)(q + 16)),
-            c = _mm_loadu_si128((const __m128i *)(q + 32));
-    __m128i R = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mr0), _mm_shuffle_epi8(b, mr1)), _mm_shuffle_epi8(c, mr2));
-    __m128i G = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mg0), _mm_shuffle_epi8(b, mg1)), _mm_shuffle_epi8(c, mg2));
-    __m128i B = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, mb0), _mm_shuffle_epi8(b, mb1)), _mm_shuffle_epi8(c, mb2));
-    colour = _mm_or_si128(colour, _mm_or_si128(_mm_xor_si128(R, G), _mm_xor_si128(G, B)));
-    for (int half = 0; half < 2; half++) {
-      __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(R));
-      __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(G));
-      __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(B));
-      __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(cr, fr), _mm256_mul_ps(cg, fg)), _mm256_mul_ps(cb, fb));
-      _mm256_storeu_ps(out + x + 8 * half, y);
-      R = _mm_srli_si128(R, 8);
-      G = _mm_srli_si128(G, 8);
-      B = _mm_srli_si128(B, 8);
-    }
+    __m256 lo, hi;
+    luma16_avx2(p + 3 * (size_t)x, &lo, &hi, &colour);
+    _mm256_storeu_ps(out + x, lo);
+    _mm256_storeu_ps(out + x + 8, hi);
   }
   unsigned any = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(colour, _mm_setzero_si128())) != 0xFFFFu;
   return any | luma_row_scalar(p, out, x, w);
@@ -281,7 +290,7 @@ typedef struct {
   int cols;
   vouch__jpeg_rows *jr;   /* rows pulled from a JPEG decoder */
   uint32_t jr_channels;
-  uint8_t *jr_rgb;        /* 8 rows of decoded pixels */
+  uint8_t *jr_rgb;        /* a batch of decoded pixels: up to 16 rows */
   unsigned colour;        /* jr: some pixel had R != G or G != B */
 } row_source;
 
@@ -370,13 +379,10 @@ static int source_rows(row_source *s, int y0, int n, float *dst) {
  * T + 8j), the running sums advance one column per step with one vector add
  * (and one subtract), exactly the per-row float operations of the scalar
  * loop, and the outputs are divided in the same layout and transposed back.
- * T and O are scratch of 8n floats each. */
-__attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
-                                                            int win, float *out, const int *keep,
-                                                            int nkeep, const float *cnt, float *T,
-                                                            float *O) {
-  const int half = (win + 2) / 2;
-  const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
+ * The sums are one loop-carried chain (an add and a subtract per column),
+ * so its latency bounds the speed: box_rows_16_avx2() runs two groups of
+ * eight rows with their chains interleaved. */
+__attribute__((target("avx2"))) static void rows8_to_t(const float *in, size_t stride, int n, float *T) {
   int j = 0;
   for (; j + 8 <= n; j += 8) {
     __m256 r0 = _mm256_loadu_ps(in + 0 * stride + j), r1 = _mm256_loadu_ps(in + 1 * stride + j);
@@ -392,37 +398,32 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
   }
   for (; j < n; j++)
     for (int r = 0; r < 8; r++) T[(size_t)j * 8 + r] = in[r * stride + j];
-  __m256 sum = _mm256_setzero_ps();
-  int li = 0, ri = 0, oi = 0, k = 0;
-  float lane[8];
-#define EMITV()                                                                  \
-  do {                                                                           \
-    __m256 q_ = _mm256_div_ps(sum, _mm256_set1_ps(cnt[oi]));                     \
-    if (!keep) {                                                                 \
-      _mm256_storeu_ps(O + (size_t)oi * 8, q_);                                  \
-    } else if (k < nkeep && keep[k] == oi) {                                     \
-      _mm256_storeu_ps(lane, q_);                                                \
-      for (; k < nkeep && keep[k] == oi; k++)                                    \
-        for (int r_ = 0; r_ < 8; r_++) out[r_ * nkeep + k] = lane[r_];           \
-    }                                                                            \
-  } while (0)
-  for (int i = 0; i < p1; i++, ri++) sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
-  for (int i = 0; i < p2; i++, ri++, oi++) {
-    sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
-    EMITV();
+}
+
+/* rows8_to_t() of the luma of 8 RGB rows (stride bytes apart, n pixels
+ * each), computed in registers: luma16_avx2() per row, then the 8x8
+ * transposes; the same luma values as luma_row_avx2() and the scalar loop. */
+__attribute__((target("avx2"))) static void luma_rows8_to_t(const uint8_t *rgb, size_t stride, int n, float *T) {
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    __m256 lo[8], hi[8];
+    for (int r = 0; r < 8; r++) luma16_avx2(rgb + r * stride + 3 * (size_t)j, &lo[r], &hi[r], NULL);
+    TRANSPOSE8(lo[0], lo[1], lo[2], lo[3], lo[4], lo[5], lo[6], lo[7]);
+    TRANSPOSE8(hi[0], hi[1], hi[2], hi[3], hi[4], hi[5], hi[6], hi[7]);
+    float *t = T + (size_t)j * 8;
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 8 * k, lo[k]);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 64 + 8 * k, hi[k]);
   }
-  for (int i = 0; i < p3; i++, ri++, li++, oi++) {
-    sum = _mm256_add_ps(sum, _mm256_loadu_ps(T + (size_t)ri * 8));
-    sum = _mm256_sub_ps(sum, _mm256_loadu_ps(T + (size_t)li * 8));
-    EMITV();
-  }
-  for (int i = 0; i < p4; i++, li++, oi++) {
-    sum = _mm256_sub_ps(sum, _mm256_loadu_ps(T + (size_t)li * 8));
-    EMITV();
-  }
-#undef EMITV
-  if (keep) return;
-  for (j = 0; j + 8 <= n; j += 8) {
+  for (; j < n; j++)
+    for (int r = 0; r < 8; r++) {
+      const uint8_t *p = rgb + r * stride + 3 * (size_t)j;
+      T[(size_t)j * 8 + r] = VOUCH__LUMA_R * (float)p[0] + VOUCH__LUMA_G * (float)p[1] + VOUCH__LUMA_B * (float)p[2];
+    }
+}
+
+__attribute__((target("avx2"))) static void t_to_rows8(const float *O, int n, float *out, size_t stride) {
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
     const float *o = O + (size_t)j * 8;
     __m256 r0 = _mm256_loadu_ps(o + 0), r1 = _mm256_loadu_ps(o + 8), r2 = _mm256_loadu_ps(o + 16),
            r3 = _mm256_loadu_ps(o + 24), r4 = _mm256_loadu_ps(o + 32), r5 = _mm256_loadu_ps(o + 40),
@@ -435,6 +436,119 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
   }
   for (; j < n; j++)
     for (int r = 0; r < 8; r++) out[r * stride + j] = O[(size_t)j * 8 + r];
+}
+
+/* The running sums of G (1 or 2) groups of 8 transposed rows, T + g * 8n,
+ * the chains of the groups interleaved.  Without keep, every output of
+ * group g goes to O + g * 8n in the same layout; with keep, the selected
+ * ones to out + g * 8 * nkeep as box_rows_8() writes them. */
+static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int G, const float *T, int n, int win,
+                                                                            float *out, const int *keep, int nkeep,
+                                                                            const float *cnt, float *O) {
+  const int half = (win + 2) / 2;
+  const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
+  const size_t gs = (size_t)8 * n;
+  __m256 sum[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  int li = 0, ri = 0, oi = 0, k = 0;
+  float lane[8];
+#define EMITV()                                                                                    \
+  do {                                                                                             \
+    const __m256 c_ = _mm256_set1_ps(cnt[oi]);                                                     \
+    if (!keep) {                                                                                   \
+      for (int g = 0; g < G; g++) _mm256_storeu_ps(O + g * gs + (size_t)oi * 8, _mm256_div_ps(sum[g], c_)); \
+    } else if (k < nkeep && keep[k] == oi) {                                                       \
+      for (int g = 0; g < G; g++) {                                                                \
+        _mm256_storeu_ps(lane, _mm256_div_ps(sum[g], c_));                                         \
+        for (int k_ = k; k_ < nkeep && keep[k_] == oi; k_++)                                       \
+          for (int r_ = 0; r_ < 8; r_++) out[(size_t)g * 8 * nkeep + r_ * nkeep + k_] = lane[r_];  \
+      }                                                                                            \
+      while (k < nkeep && keep[k] == oi) k++;                                                      \
+    }                                                                                              \
+  } while (0)
+  for (int i = 0; i < p1; i++, ri++)
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+  for (int i = 0; i < p2; i++, ri++, oi++) {
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+    EMITV();
+  }
+  for (int i = 0; i < p3; i++, ri++, li++, oi++) {
+    for (int g = 0; g < G; g++) {
+      sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+      sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+    }
+    EMITV();
+  }
+  for (int i = 0; i < p4; i++, li++, oi++) {
+    for (int g = 0; g < G; g++) sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+    EMITV();
+  }
+#undef EMITV
+}
+
+/* Eight rows; T and O are scratch of 8n floats each.  With in == NULL, T
+ * already holds the transposed rows (col_steps_8_avx2() writes it so). */
+__attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
+                                                            int win, float *out, const int *keep,
+                                                            int nkeep, const float *cnt, float *T,
+                                                            float *O) {
+  if (in) rows8_to_t(in, stride, n, T);
+  box_sums_t(1, T, n, win, out, keep, nkeep, cnt, O);
+  if (!keep) t_to_rows8(O, n, out, stride);
+}
+
+/* Sixteen rows (two groups of eight, chains interleaved); T and O are
+ * scratch of 16n floats each; in == NULL as above (both groups). */
+__attribute__((target("avx2"))) static void box_rows_16_avx2(const float *in, size_t stride, int n,
+                                                             int win, float *out, const int *keep,
+                                                             int nkeep, const float *cnt, float *T,
+                                                             float *O) {
+  const size_t gs = (size_t)8 * n;
+  if (in) {
+    rows8_to_t(in, stride, n, T);
+    rows8_to_t(in + 8 * stride, stride, n, T + gs);
+  }
+  box_sums_t(2, T, n, win, out, keep, nkeep, cnt, O);
+  if (!keep) {
+    t_to_rows8(O, n, out, stride);
+    t_to_rows8(O + gs, n, out + 8 * stride, stride);
+  }
+}
+
+/* One step of the first column pass (col_step()) waiting to run. */
+typedef struct {
+  const float *add, *sub; /* NULL: none */
+  float cnt;
+} col_pending;
+
+/* Eight column-pass steps that each write an output row, run together:
+ * per block of 8 columns the running sums stay in a register while the
+ * eight steps apply, in order, the very operations of col_step() (sum +=
+ * add, sum -= sub, out = sum / cnt); the eight output rows are transposed
+ * in registers straight into T for box_rows_8_avx2(NULL, ...).  Saves
+ * writing the rows out and reading them back for the transpose. */
+__attribute__((target("avx2"))) static void col_steps_8_avx2(float *sum, const col_pending *q, int c, float *T) {
+  int j = 0;
+  for (; j + 8 <= c; j += 8) {
+    __m256 s = _mm256_loadu_ps(sum + j), o[8];
+    for (int k = 0; k < 8; k++) {
+      if (q[k].add) s = _mm256_add_ps(s, _mm256_loadu_ps(q[k].add + j));
+      if (q[k].sub) s = _mm256_sub_ps(s, _mm256_loadu_ps(q[k].sub + j));
+      o[k] = _mm256_div_ps(s, _mm256_set1_ps(q[k].cnt));
+    }
+    _mm256_storeu_ps(sum + j, s);
+    TRANSPOSE8(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]);
+    float *t = T + (size_t)j * 8;
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 8 * k, o[k]);
+  }
+  for (; j < c; j++) {
+    float v = sum[j];
+    for (int k = 0; k < 8; k++) {
+      if (q[k].add) v += q[k].add[j];
+      if (q[k].sub) v -= q[k].sub[j];
+      T[(size_t)j * 8 + k] = v / q[k].cnt;
+    }
+    sum[j] = v;
+  }
 }
 #undef TRANSPOSE8
 #endif
@@ -468,29 +582,70 @@ VOUCH__CLONES static void col_step(float *sum, const float *add, const float *su
  * passes one after the other. */
 static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, const int jj[64],
                                float *narrow) {
-  /* ring: a multiple of 8 rows, so each batch of 8 lands contiguously */
-  const int ring_rows = ((wc + 9 + 7) / 8) * 8;
+  /* rows go in batches of B: 16 with SIMD (two groups of 8 whose row-pass
+   * chains interleave), else 8.  The ring is a multiple of 16 rows, so each
+   * batch lands contiguously; with SIMD the column steps of up to 16
+   * outputs wait (col_pending) and read rows written up to 31 rows later,
+   * plus the window. */
+  int B = 8;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  if (src->simd) B = 16;
+#endif
+  const int ring_rows = ((wc + 31 + 15) / 16) * 16;
   const size_t cz = (size_t)c;
-  float *work = vouch__malloc(((size_t)ring_rows + 16 + 2 + 16) * cz * sizeof(float));
+  float *work = vouch__malloc(((size_t)ring_rows + 4 * 16 + 2) * cz * sizeof(float));
   if (!work) return VOUCH_E_NOMEM;
-  float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 8 * cz,
-        *colsum = stage_out + 8 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 8 * cz;
+  float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 16 * cz,
+        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 16 * cz;
   (void)tbuf;
   (void)obuf;
   box_counts(c, wr, cnt); /* divisors of the row passes */
   for (int j = 0; j < c; j++) colsum[j] = 0.0f;
   const int half = (wc + 2) / 2, p1 = half - 1;
-  int out_rows = 0, staged = 0; /* column-pass outputs produced / waiting in stage_out */
+  int out_rows = 0, staged = 0; /* column-pass outputs produced / waiting */
 #define RING(i) (ring + (size_t)((i) % ring_rows) * cz)
 #ifdef VOUCH_HAVE_AVX2_LUMA
+  col_pending pend[16]; /* SIMD: the staged outputs' column steps, not yet run */
 #define ROWS8(in_, out_, keep_, nkeep_)                                                    \
   do {                                                                                     \
     if (src->simd) box_rows_8_avx2(in_, cz, c, wr, out_, keep_, nkeep_, cnt, tbuf, obuf);  \
     else box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt);                             \
   } while (0)
+  /* SIMD: the pending steps run fused, 8 at a time, into tbuf (a full set
+   * of 16 as two groups for box_rows_16_avx2); a remainder of fewer than 8
+   * (at the end) runs one by one into stage_out */
+#define STEP(add_, sub_, cnt_)                                                                 \
+  do {                                                                                         \
+    if (src->simd) pend[staged] = (col_pending){(add_), (sub_), (cnt_)};                       \
+    else col_step(colsum, (add_), (sub_), stage_out + (size_t)staged * cz, (cnt_), c);         \
+  } while (0)
+#define FLUSH()                                                                                \
+  do {                                                                                         \
+    float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
+    int k0_ = 0;                                                                               \
+    if (src->simd && staged == 16) {                                                           \
+      col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
+      col_steps_8_avx2(colsum, pend + 8, c, tbuf + 8 * cz);                                    \
+      box_rows_16_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                        \
+      k0_ = 16;                                                                                \
+    } else if (src->simd && staged >= 8) {                                                     \
+      col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
+      box_rows_8_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                         \
+      k0_ = 8;                                                                                 \
+    }                                                                                          \
+    for (int k_ = k0_; src->simd && k_ < staged; k_++)                                         \
+      col_step(colsum, pend[k_].add, pend[k_].sub, stage_out + (size_t)k_ * cz, pend[k_].cnt, c); \
+    if (!src->simd && staged == 8) {                                                           \
+      ROWS8(stage_out, dst_, jj, 64);                                                          \
+      k0_ = 8;                                                                                 \
+    }                                                                                          \
+    for (int k_ = k0_; k_ < staged; k_++)                                                      \
+      box_row_1(stage_out + k_ * cz, c, wr, dst_ + k_ * 64, jj, 64, cnt);                      \
+    staged = 0;                                                                                \
+  } while (0)
 #else
 #define ROWS8(in_, out_, keep_, nkeep_) box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt)
-#endif
+#define STEP(add_, sub_, cnt_) col_step(colsum, (add_), (sub_), stage_out + (size_t)staged * cz, (cnt_), c)
 #define FLUSH()                                                                                \
   do {                                                                                         \
     float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
@@ -499,44 +654,57 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
       for (int k_ = 0; k_ < staged; k_++) box_row_1(stage_out + k_ * cz, c, wr, dst_ + k_ * 64, jj, 64, cnt); \
     staged = 0;                                                                                \
   } while (0)
-  for (int t0 = 0; t0 < r; t0 += 8) {
-    const int n = r - t0 < 8 ? r - t0 : 8;
-    int src_rc = source_rows(src, t0, n, stage_in);
+#endif
+  for (int t0 = 0; t0 < r; t0 += B) {
+    const int n = r - t0 < B ? r - t0 : B;
+    int k = 0;
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    /* 16 rows of an RGB image: the luma goes straight into the transposed
+     * layout of the first row pass (no luma rows written and read back) */
+    if (n == 16 && src->simd && src->img && src->img->channels == 3 && !src->grey) {
+      const uint8_t *p = src->img->pixels + (size_t)t0 * src->img->stride;
+      luma_rows8_to_t(p, src->img->stride, c, tbuf);
+      luma_rows8_to_t(p + 8 * src->img->stride, src->img->stride, c, tbuf + 8 * cz);
+      box_rows_16_avx2(NULL, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      k = 16;
+    }
+#endif
+    int src_rc = k == n ? VOUCH_OK : source_rows(src, t0, n, stage_in);
     if (src_rc != VOUCH_OK) {
       vouch__free(work);
       return src_rc;
     }
-    /* first row pass: raw sums, divided afterwards; into the ring */
-    if (n == 8) {
-      ROWS8(stage_in, RING(t0), NULL, 0);
-    } else {
-      for (int k = 0; k < n; k++) box_row_1(stage_in + k * cz, c, wr, RING(t0 + k), NULL, 0, cnt);
+    /* first row pass: into the ring */
+#ifdef VOUCH_HAVE_AVX2_LUMA
+    if (n == 16 && k == 0) {
+      box_rows_16_avx2(stage_in, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      k = 16;
     }
+#endif
+    for (; n - k >= 8; k += 8) ROWS8(stage_in + k * cz, RING(t0 + k), NULL, 0);
+    for (; k < n; k++) box_row_1(stage_in + k * cz, c, wr, RING(t0 + k), NULL, 0, cnt);
     /* first column pass, one arriving row at a time */
     for (int t = t0; t < t0 + n; t++) {
       if (t < p1) {
         col_step(colsum, RING(t), NULL, NULL, 0.0f, c);
         continue;
       }
-      const int oi = t - p1;
-      float *o = stage_out + (size_t)staged * cz;
-      if (t < wc) col_step(colsum, RING(t), NULL, o, (float)(t + 1), c);
-      else col_step(colsum, RING(t), RING(t - wc), o, (float)wc, c);
-      (void)oi;
+      if (t < wc) STEP(RING(t), NULL, (float)(t + 1));
+      else STEP(RING(t), RING(t - wc), (float)wc);
       out_rows++;
-      if (++staged == 8) FLUSH();
+      if (++staged == B) FLUSH();
     }
   }
   /* the last half window: subtractions only, the count shrinking */
   for (int i = 0, li = r - wc, cur = wc; i < half - 1; i++, li++) {
     cur--;
-    float *o = stage_out + (size_t)staged * cz;
-    col_step(colsum, NULL, RING(li), o, (float)cur, c);
+    STEP(NULL, RING(li), (float)cur);
     out_rows++;
-    if (++staged == 8) FLUSH();
+    if (++staged == B) FLUSH();
   }
   if (staged) FLUSH();
 #undef FLUSH
+#undef STEP
 #undef RING
 #undef ROWS8
   vouch__free(work);
@@ -806,7 +974,7 @@ int vouch__pdq_exact_jpeg(const float dct[16 * 64], vouch__jpeg_rows *jr, uint32
   (void)simd;
 #endif
   size_t bytes;
-  if (!vouch__mul_ok((size_t)cols * channels, 8, &bytes)) return VOUCH_E_LIMIT;
+  if (!vouch__mul_ok((size_t)cols * channels, 16, &bytes)) return VOUCH_E_LIMIT; /* a batch: up to 16 rows */
   src.jr_rgb = vouch__malloc(bytes);
   if (!src.jr_rgb) return VOUCH_E_NOMEM;
   uint8_t tmp[VOUCH_DIHEDRAL_N][VOUCH_PDQ_BYTES];

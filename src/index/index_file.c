@@ -14,7 +14,7 @@
 #include "index_internal.h"
 
 unsigned vouch_default_radius(int algo) {
-  return algo == VOUCH_ALGO_PDQ ? VOUCH_RADIUS_PDQ : VOUCH_RADIUS_64;
+  return algo == VOUCH_ALGO_PDQ ? VOUCH_RADIUS_PDQ : vouch_algo_is_digest(algo) ? 0U : VOUCH_RADIUS_64;
 }
 
 static size_t align_up(size_t x) { return (x + VIDX_ALIGN - 1) & ~(size_t)(VIDX_ALIGN - 1); }
@@ -33,7 +33,7 @@ static void store16_le(uint8_t *p, uint16_t v) {
 size_t vouch_index_canonical_leaf(int algo, const uint8_t *hash, const char *bank, size_t bank_len,
                                   const char *ext_id, size_t ext_len, const char *source,
                                   size_t src_len, uint8_t *out, size_t cap) {
-  size_t hb = vouch_algo_bytes(algo);
+  size_t hb = vouch_algo_list_bytes(algo);
   if (hb == 0 || bank_len > VOUCH_INDEX_MAX_STRING || ext_len > VOUCH_INDEX_MAX_STRING ||
       src_len > VOUCH_INDEX_MAX_STRING)
     return 0;
@@ -157,7 +157,7 @@ done:
 int vouch_index_write(const char *path, int algo, const char *const *bank_names, uint32_t nbanks,
                       const vouch_index_input *in, size_t n, uint8_t root_out[VOUCH_MERKLE_HASH_BYTES],
                       char *err, size_t err_cap) {
-  size_t hb = vouch_algo_bytes(algo);
+  size_t hb = vouch_algo_list_bytes(algo);
   if (!path || hb == 0 || (n && !in) || (nbanks && !bank_names)) {
     return vouch__errf(err, err_cap, VOUCH_E_INVALID, "invalid arguments");
   }
@@ -426,9 +426,9 @@ static int validate(vouch_index *idx) {
   uint64_t banks_off = vouch__load64_le(p + 32), hashes_off = vouch__load64_le(p + 40);
   uint64_t records_off = vouch__load64_le(p + 48), strings_off = vouch__load64_le(p + 56);
   uint64_t strings_len = vouch__load64_le(p + 64), file_len = vouch__load64_le(p + 72);
-  if (vouch_algo_bytes((int)algo) == 0 || algo > 255)
+  if (vouch_algo_list_bytes((int)algo) == 0 || algo > 255)
     return fail(idx, VOUCH_E_DB_CORRUPT, "unknown algorithm %u", (unsigned)algo);
-  if (hb != vouch_algo_bytes((int)algo))
+  if (hb != vouch_algo_list_bytes((int)algo))
     return fail(idx, VOUCH_E_DB_CORRUPT, "hash size %u does not fit algorithm %s", (unsigned)hb,
                 vouch_algo_name((int)algo));
   if (vouch__load32_le(p + 112) != VIDX_HEADER_BYTES)
@@ -518,8 +518,8 @@ static unsigned mih_m_for(const vouch_index *idx, unsigned m) {
 int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
   if (!idx || idx->hash_bytes == 0)
     return VOUCH_E_INVALID;
-  if (idx->count == 0)
-    return VOUCH_OK; /* nothing to build */
+  if (idx->count == 0 || vouch_algo_is_digest(idx->algo))
+    return VOUCH_OK; /* nothing to build (a digest index is searched by its order) */
   m = mih_m_for(idx, m);
   release_mapping(idx); /* validation read the whole file; the build reads only the hashes */
   int rc = vouch__mih_build(idx, m, threads);
@@ -631,13 +631,13 @@ const uint8_t *vouch_index_root(const vouch_index *idx) { return idx->root; }
 unsigned vouch_index_mih_m(const vouch_index *idx) { return idx->mih_m; }
 size_t vouch_index_memory(const vouch_index *idx) { return idx->heap_bytes + sizeof *idx; }
 size_t vouch_index_mih_memory_estimate(const vouch_index *idx, unsigned m) {
-  if (!idx || idx->hash_bytes == 0 || idx->count == 0)
+  if (!idx || idx->hash_bytes == 0 || idx->count == 0 || vouch_algo_is_digest(idx->algo))
     return 0; /* as vouch_index_build_mih(): nothing is built */
   return vouch__mih_estimate(idx, mih_m_for(idx, m), NULL);
 }
 size_t vouch_index_mih_link_bytes(const vouch_index *idx, unsigned m) {
   size_t links = 0; /* stays 0 where the estimate is 0 */
-  if (idx && idx->hash_bytes != 0 && idx->count != 0)
+  if (idx && idx->hash_bytes != 0 && idx->count != 0 && !vouch_algo_is_digest(idx->algo))
     (void)vouch__mih_estimate(idx, mih_m_for(idx, m), &links);
   return links;
 }

@@ -49,7 +49,7 @@ struct vouch_index {
   int mapped;            /* 1: munmap base on free */
   /* the parsed header */
   int algo;
-  unsigned hash_bytes;   /* 8 or 32 */
+  unsigned hash_bytes;   /* 8 or 32; 16, 20 or 32 for a digest index (exact.c) */
   unsigned words;        /* hash_bytes / 8 */
   uint32_t nbanks;
   size_t count;
@@ -164,6 +164,9 @@ VOUCH_HIDDEN int vouch__out_push(vidx_out *o, uint32_t q, uint32_t e, unsigned d
  * qno+1, ...) and appends their matches in entry order; MIH one query. */
 VOUCH_HIDDEN int vouch__scan_block(const vouch_index *idx, const uint8_t *q, unsigned nq,
                                    unsigned nvar, unsigned radius, uint32_t qno, vidx_out *o);
+/* The search of a digest index (exact.c): equal hashes only. */
+VOUCH_HIDDEN int vouch__exact_search(const vouch_index *idx, const uint8_t *queries, size_t nq, unsigned nvar,
+                                     vouch_match **out, size_t *nout);
 /* Scratch for MIH, one per worker (mih.c). */
 typedef struct vidx_mih_probe vidx_mih_probe;
 typedef struct vidx_mih_surv vidx_mih_surv;

@@ -274,6 +274,8 @@ int vouch_index_search(vouch_index *idx, const uint8_t *queries, size_t nq, unsi
     return VOUCH_E_INVALID;
   if (nq > UINT32_MAX)
     return VOUCH_E_LIMIT;
+  if (vouch_algo_is_digest(idx->algo))
+    return vouch__exact_search(idx, queries, nq, nvar, out, nout);
   unsigned radius = opts->radius;
   if (radius > idx->hash_bytes * 8)
     radius = idx->hash_bytes * 8;

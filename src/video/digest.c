@@ -23,14 +23,7 @@ struct vouch_digest {
   struct AVSHA *sha;
 };
 
-const char *vouch_digest_name(int algo) {
-  switch (algo) {
-  case VOUCH_DIGEST_MD5: return "md5";
-  case VOUCH_DIGEST_SHA1: return "sha1";
-  case VOUCH_DIGEST_SHA256: return "sha256";
-  default: return "unknown";
-  }
-}
+const char *vouch_digest_name(int algo) { return vouch_algo_is_digest(algo) ? vouch_algo_name(algo) : "unknown"; }
 
 int vouch_digest_from_name(const char *name) {
   if (!name) return 0;
@@ -40,14 +33,7 @@ int vouch_digest_from_name(const char *name) {
   return 0;
 }
 
-size_t vouch_digest_bytes(int algo) {
-  switch (algo) {
-  case VOUCH_DIGEST_MD5: return 16;
-  case VOUCH_DIGEST_SHA1: return 20;
-  case VOUCH_DIGEST_SHA256: return 32;
-  default: return 0;
-  }
-}
+size_t vouch_digest_bytes(int algo) { return vouch_algo_is_digest(algo) ? vouch_algo_list_bytes(algo) : 0; }
 
 static void digest_reset(vouch_digest *d) {
   if (d->md5) av_md5_init(d->md5);

@@ -127,7 +127,7 @@ check "reader cannot hash (403)" test "$(code -H "$R" -F "photo=@$EX/wee.jpg" $U
 # ---- matching before the index: HMA's 503
 check "raw_lookup 503 without index" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 503
 check "index/status: not present" test "$(code -H "$R" $U/m/index/status)" = 200
-check "... shape" py 'assert o=={"pdq":{"present":False,"built_to":-1,"size":0},"vpdq":{"present":False,"built_to":-1,"size":0}}, o'
+check "... shape" py 'z={"present":False,"built_to":-1,"size":0}; assert o=={"pdq":z,"vpdq":z,"video_md5":z}, o'
 check "rebuild (vouch's own route)" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
 check "status 200 I-AM-ALIVE" test "$(code $U/status)" = 200
 check "... text" grep -qx 'I-AM-ALIVE' "$T/body"
@@ -193,7 +193,7 @@ check "delete bank" test "$(code -H "$A" -X DELETE $U/c/bank/OFF_BANK)" = 200
 check "... Done" py 'assert o=={"message":"Done"}, o'
 check "deleted bank 404" test "$(code -H "$R" $U/c/bank/OFF_BANK)" = 404
 check "signal types" test "$(code -H "$R" $U/c/signal_type)" = 200
-check "... pdq, vpdq" py 'assert o==[{"name":"pdq","enabled_ratio":1.0},{"name":"vpdq","enabled_ratio":1.0}], o'
+check "... pdq, vpdq, video_md5" py 'assert o==[{"name":n,"enabled_ratio":1.0} for n in ("pdq","vpdq","video_md5")], o'
 
 # ---- admission: the same limits as /v1, decided from the headers
 check "upload over --max-body refused from the header (413)" test "$(code -H "$M" -H 'Content-Type: multipart/form-data; boundary=x' -H 'Content-Length: 9999999' -X POST --data-binary 'x' --max-time 5 $U/m/lookup)" = 413

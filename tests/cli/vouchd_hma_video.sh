@@ -24,11 +24,11 @@ frames_of() { python3 -c "import json,sys; [print(','.join(s.split(',')[:2])) fo
 check "create a vpdq bank 201" test "$(code -H "$A" -X POST -d '{"name":"VIDEO_BANK","signal_type":"vpdq"}' $U/c/banks)" = 201
 check "unknown bank signal_type 400" test "$(code -H "$A" -X POST -d '{"name":"X_BANK","signal_type":"tmk"}' $U/c/banks)" = 400
 check "signal types list vpdq" test "$(code -H "$R" $U/c/signal_type)" = 200
-check "... pdq and vpdq" py 'assert [t["name"] for t in o]==["pdq","vpdq"], o'
+check "... pdq, vpdq and video_md5" py 'assert [t["name"] for t in o]==["pdq","vpdq","video_md5"], o'
 
 # ---- /h/hash of a video upload: python-threatexchange's vpdq string
 check "hash a video upload (200)" test "$(code -H "$M" -F "video=@$G/h264.mp4" $U/h/hash)" = 200
-check "... {vpdq: JSON list of 'HEX,QUALITY,SECONDS'}" py 'assert list(o)==["vpdq"] and isinstance(json.loads(o["vpdq"]), list), o'
+check "... {vpdq: JSON list of 'HEX,QUALITY,SECONDS', video_md5}" py 'assert list(o)==["vpdq","video_md5"] and isinstance(json.loads(o["vpdq"]), list), o'
 H264=$(python3 -c "import json; print(json.load(open('$T/body'))['vpdq'])")
 check "... the CLI's frames" test "$(frames_of "$H264")" = "$(cat "$T/h264.cli")"
 check "... seconds as Python's {:.3}" python3 -c "import json,sys; assert json.loads(sys.argv[1])[0].split(',')[2]=='0.0'" "$H264"
@@ -67,7 +67,7 @@ check "pdq lookups: index not ready 503 (this index holds video frames)" test "$
 check "lookup GET by vpdq signal" test "$(code -H "$M" -G --data-urlencode "signal=$MJPEG" "$U/m/lookup?signal_type=vpdq")" = 200
 check "... {VIDEO_BANK:[{bank_content_id}]}" py 'assert '$ID_MJPEG' in [m["bank_content_id"] for m in o["VIDEO_BANK"]], o'
 check "lookup POST a video" test "$(code -H "$M" -F "video=@$G/h264.mp4" $U/m/lookup)" = 200
-check "... {vpdq:{VIDEO_BANK:[...]}}" py 'assert list(o)==["vpdq"] and '$ID_H264' in [m["bank_content_id"] for m in o["vpdq"]["VIDEO_BANK"]], o'
+check "... {vpdq:{VIDEO_BANK:[...]}, video_md5:{} (no md5 bank in this index)}" py 'assert list(o)==["vpdq","video_md5"] and o["video_md5"]=={} and '$ID_H264' in [m["bank_content_id"] for m in o["vpdq"]["VIDEO_BANK"]], o'
 
 # ---- /m/compare
 python3 -c "import json,sys; print(json.dumps({'vpdq': [sys.argv[1], sys.argv[1]]}))" "$H264" > "$T/cmp.json"

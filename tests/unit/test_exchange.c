@@ -112,7 +112,11 @@ static void test_names(void) {
   CHECK_EQ_INT(vouch_signal_type_algo("HASH_PDQ", 8), VOUCH_ALGO_PDQ);
   CHECK_EQ_INT(vouch_signal_type_algo("ImagePDQ", 8), VOUCH_ALGO_PDQ);
   CHECK_EQ_INT(vouch_signal_type_algo("phash", 5), VOUCH_ALGO_PHASH);
-  CHECK_EQ_INT(vouch_signal_type_algo("video_md5", 9), vouch_algo_from_name("md5"));
+  CHECK_EQ_INT(vouch_signal_type_algo("video_md5", 9), VOUCH_ALGO_MD5);
+  CHECK_EQ_INT(vouch_signal_type_algo("HASH_SHA1", 9), VOUCH_ALGO_SHA1);
+  CHECK_EQ_INT(vouch_signal_type_algo("sha256", 6), VOUCH_ALGO_SHA256);
+  CHECK_EQ_INT(vouch_signal_type_algo("vpdq", 4), VOUCH_ALGO_VPDQ);
+  CHECK_EQ_INT(vouch_algo_from_name("md5"), VOUCH_ALGO_NONE); /* not a perceptual hash */
   CHECK_EQ_INT(vouch_signal_type_algo("raw_text", 8), VOUCH_ALGO_NONE);
   CHECK_EQ_INT(vouch_signal_type_algo("frobnicate", 10), -1);
   CHECK_EQ_INT(vouch_signal_type_algo("pdqx", 3), VOUCH_ALGO_PDQ); /* the length bounds the name */
