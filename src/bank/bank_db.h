@@ -32,6 +32,12 @@ VOUCH_HIDDEN int vouch__bank_find(vouch_bank *b, const char *name, int64_t *id, 
  * its vPDQ text. */
 VOUCH_HIDDEN size_t vouch__bank_entry_hash_bytes(int algo);
 
+/* An entry's sources as an index stores them: sorted, joined by ',' (the
+ * entry is `e`); the index build and the follower's delta read the same. */
+#define VOUCH__SQL_ENTRY_SOURCES                                                          \
+  "coalesce((SELECT group_concat(source, ',') FROM"                                      \
+  "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
+
 /* ------------------------------------------------------------ import state */
 
 typedef struct vouch__pending vouch__pending;

@@ -21,6 +21,15 @@ else
   fail=$((fail + 1))
 fi
 
+# unit/test_follow: snapshot + delta against rebuilds, published snapshots
+if [ -x "$TESTS/test_follow" ]; then
+  check "test_follow on PostgreSQL" env VOUCH_TEST_PG_HOST="$PG_HOST" VOUCH_TEST_PG_PORT="$PG_PORT" \
+    VOUCH_TEST_PG_BIN="$PG_BIN" "$TESTS/test_follow"
+else
+  echo "FAIL: $TESTS/test_follow not built" >&2
+  fail=$((fail + 1))
+fi
+
 # cli/bank_match.sh with its bank in PostgreSQL
 pg_createdb bm
 check "bank_match.sh on PostgreSQL" env VOUCH_TEST_BANK_DB="$(pg_uri bm)" bash "$HERE/bank_match.sh"
