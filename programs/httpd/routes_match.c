@@ -88,6 +88,10 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
     vouch_index_free(idx);
     return -1;
   }
+  return vd_index_install(s, idx, err, errcap);
+}
+
+int vd_index_install(vd_server *s, vouch_index *idx, char *err, size_t errcap) {
   vd_index_ref *r = malloc(sizeof *r);
   if (!r) {
     vouch_index_free(idx);
