@@ -22,6 +22,8 @@ VOUCH_HIDDEN int vouch__bank_dbfail(vouch_bank *b, int dbrc, const char *what);
 VOUCH_HIDDEN int vouch__bank_prepare(vouch_bank *b, const char *sql, vouch__stmt **st);
 VOUCH_HIDDEN int vouch__bank_exec(vouch_bank *b, const char *sql);
 VOUCH_HIDDEN int vouch__bank_begin(vouch_bank *b);
+/* VOUCH_OK on a PostgreSQL handle; VOUCH_E_UNSUPPORTED (with a message) on SQLite (bank_service.c). */
+VOUCH_HIDDEN int vouch__bank_pg_only(vouch_bank *b);
 VOUCH_HIDDEN int vouch__bank_commit(vouch_bank *b);
 /* 1 for a valid bank or exchange name. */
 VOUCH_HIDDEN int vouch__bank_valid_name(const char *n);

@@ -164,12 +164,6 @@ static uint32_t snap_bank(const vouch_index *snap, const char *name) {
   return UINT32_MAX;
 }
 
-static int pg_only(vouch_bank *b) {
-  if (!b || !b->db) return VOUCH_E_INVALID;
-  b->errmsg[0] = 0;
-  return b->db->pg ? VOUCH_OK : vouch__bank_fail(b, VOUCH_E_UNSUPPORTED, "this needs a postgresql:// database");
-}
-
 /* Reads the rows changed after f->seq (in the open transaction) into the map. */
 static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
   vouch__stmt *st = NULL;
@@ -220,7 +214,7 @@ static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
 int vouch_follow_poll(vouch_follow *f, vouch_bank *b, unsigned *status) {
   if (!f || !status) return VOUCH_E_INVALID;
   *status = 0;
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   if (!f->snap) return vouch__bank_fail(b, VOUCH_E_INVALID, "no snapshot to follow from");
   VOUCH_TRY(vouch__bank_exec(b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   vouch__stmt *st = NULL;
@@ -298,7 +292,7 @@ static int store_chunks(vouch_bank *b, const char *path, const uint8_t *root) {
 
 int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, int store_bytes, unsigned keep) {
   if (!path) return VOUCH_E_INVALID;
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   uint8_t root[VOUCH_MERKLE_HASH_BYTES];
   VOUCH_TRY(file_root(b, path, root));
   FILE *fp = fopen(path, "rb");
@@ -342,7 +336,7 @@ int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, in
 int vouch_bank_snapshot_latest(vouch_bank *b, uint8_t root[VOUCH_MERKLE_HASH_BYTES], int64_t *seq, int64_t *bytes,
                                int *stored) {
   if (!root) return VOUCH_E_INVALID;
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   vouch__stmt *st = NULL;
   VOUCH_TRY(vouch__bank_prepare(b,
                                 "SELECT s.root, s.seq, s.bytes,"
@@ -371,7 +365,7 @@ int vouch_bank_snapshot_latest(vouch_bank *b, uint8_t root[VOUCH_MERKLE_HASH_BYT
 
 int vouch_bank_snapshot_fetch(vouch_bank *b, const uint8_t root[VOUCH_MERKLE_HASH_BYTES], const char *path) {
   if (!root || !path) return VOUCH_E_INVALID;
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.fetch.XXXXXX", path) >= (int)sizeof tmp) return VOUCH_E_INVALID;
   int fd = mkstemp(tmp);
