@@ -204,10 +204,10 @@ static int take_snapshot(vd_server *s) {
   return 1;
 }
 
-static int install(vd_server *s) {
+static int install(vd_server *s, int new_snapshot) {
   char err[512];
   vouch_index *idx = NULL;
-  if (vouch_follow_index(s->fol->f, &idx) != VOUCH_OK || vd_index_install(s, idx, err, sizeof err) != 0) {
+  if (vouch_follow_index(s->fol->f, &idx) != VOUCH_OK || vd_index_install(s, idx, !new_snapshot, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: follow: cannot install the index\n");
     return -1;
   }
@@ -249,7 +249,7 @@ static void *follow_main(void *arg) {
       db = NULL;
       continue;
     }
-    if (!(st & VOUCH_FOLLOW_NEED_SNAPSHOT) && ((st & VOUCH_FOLLOW_CHANGED) || fresh)) install(s);
+    if (!(st & VOUCH_FOLLOW_NEED_SNAPSHOT) && ((st & VOUCH_FOLLOW_CHANGED) || fresh)) install(s, fresh);
     const double now = vd_now();
     if (st & (VOUCH_FOLLOW_NEED_SNAPSHOT | VOUCH_FOLLOW_DELTA_FULL)) snap_start(s, 1);
     else if (changed || now - last_check > 5) snap_start(s, 0); /* a snapshot published by another replica? */

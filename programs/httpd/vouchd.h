@@ -239,8 +239,9 @@ vouch_index *vd_index_handle(vd_index_ref *r);
  * Judged when it is loaded; 0 without an index. */
 int vd_index_is_video(const vd_index_ref *r);
 int vd_index_reload(vd_server *s, char *err, size_t errcap);
-/* Publishes an opened index (snapshot + delta: replica.c); takes `idx` (freed on failure). */
-int vd_index_install(vd_server *s, vouch_index *idx, char *err, size_t errcap);
+/* Publishes an opened index (snapshot + delta: replica.c); takes `idx` (freed on failure).  With
+ * same_banks (a new delta over the served index's snapshot), the bank radii are those of the served index. */
+int vd_index_install(vd_server *s, vouch_index *idx, int same_banks, char *err, size_t errcap);
 void vd_index_drop(vd_server *s);
 enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 
