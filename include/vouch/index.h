@@ -168,6 +168,39 @@ typedef struct vouch_index_entry {
 } vouch_index_entry;
 VOUCH_API int vouch_index_get(const vouch_index *idx, size_t i, vouch_index_entry *e);
 
+/* ---------------------------------------------------------- snapshot + delta
+ *
+ * A follower of a changing bank keeps the last full index file (the
+ * snapshot) and a small delta of what changed since: entries added (or
+ * changed: their new version) and the entry ids whose snapshot entries must
+ * no longer be reported (disabled, or superseded by their new version).  A
+ * derived handle searches both and answers exactly as an index rebuilt from
+ * the same state would: same matches, distances, variants and order (ties
+ * in canonical entry order).  Entry numbers 0..n-1 are the snapshot's,
+ * n, n+1, ... the delta's added entries (vouch_index_get() serves both);
+ * vouch_index_count() counts both; vouch_index_root() stays the snapshot's
+ * root (the delta is not in a Merkle tree: rebuild for an audited root). */
+
+/*! vouch_index_derive() :
+ *  A new handle over the snapshot under `snap` (a handle from
+ *  vouch_index_open*() or vouch_index_derive(); its own delta is NOT
+ *  inherited: the delta given is the whole delta since the snapshot) plus
+ *  `nadd` added entries (hash of vouch_index_hash_bytes(snap) bytes; bank
+ *  is a number in the snapshot's bank list; strings copied) and `nrem`
+ *  removed entry ids (any order; 0 is ignored).  The handles share the
+ *  snapshot's mapping and tables, each holding one reference: free each
+ *  with vouch_index_free(), in any order, from any thread.  Searching a
+ *  derived handle costs the snapshot's search plus a scan of the added
+ *  entries; keep the delta small (rebuild the snapshot past some bound).
+ * @return : VOUCH_OK, VOUCH_E_INVALID (bank out of range, no hash),
+ *           VOUCH_E_LIMIT (string too long, too many entries), VOUCH_E_NOMEM. */
+VOUCH_API int vouch_index_derive(vouch_index **out, vouch_index *snap, const vouch_index_input *added, size_t nadd,
+                                 const uint64_t *removed, size_t nrem);
+
+/*! vouch_index_delta_size() : added entries and removed ids of a derived
+ *  handle's delta (0 and 0 for a plain snapshot).  Either pointer may be NULL. */
+VOUCH_API void vouch_index_delta_size(const vouch_index *idx, size_t *nadd, size_t *nrem);
+
 /* ---------------------------------------------------------------- search */
 
 typedef struct vouch_match {

@@ -77,9 +77,14 @@ static const char usage[] =
   "                       about a second of every change to --db, as HMA's matchers do (by\n"
   "                       default the index changes only on POST /v1/index/rebuild or SIGHUP)\n"
   "  --no-follow          with a postgresql:// --db and --index: do not follow the database\n"
-  "                       (by default a replica rebuilds --index from one snapshot after\n"
-  "                       every committed bank change, LISTEN/NOTIFY, one replica at a time\n"
-  "                       under an advisory lock; /status says INDEX-STALE until it is loaded)\n"
+  "                       (by default a replica keeps the last snapshot index plus an in-memory\n"
+  "                       delta of the entries changed since, read after every committed change\n"
+  "                       (LISTEN/NOTIFY); snapshots are rebuilt in the background by one replica\n"
+  "                       at a time and published by Merkle root; /status says INDEX-STALE until\n"
+  "                       the index holds every change; /status?format=json gives the details)\n"
+  "  --snapshot-dir DIR   with postgresql://: a directory all replicas share where snapshots are\n"
+  "                       published as DIR/ROOT.vidx (default: in the database, in 1 MiB rows)\n"
+  "  --delta-max N        delta entries past which a new snapshot is built (default 100000)\n"
   "  -h, --help           this help\n";
 
 static int parse_listen(const char *spec, char *host, size_t hostcap, unsigned *port) {
@@ -141,6 +146,7 @@ int main(int argc, char **argv) {
     {"no-follow", no_argument, NULL, 'Z'},         {"roles", required_argument, NULL, 'Y'},
     {"follow", no_argument, NULL, 0x101},
     {"sync-every", required_argument, NULL, 0x100}, {"exchange-credentials", required_argument, NULL, 0x102},
+    {"snapshot-dir", required_argument, NULL, 0x103}, {"delta-max", required_argument, NULL, 0x104},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -175,6 +181,8 @@ int main(int argc, char **argv) {
       s.fetch_timeout = parse_seconds(optarg, 0.1, 600, &ok);
       if (!ok) goto bad;
       break;
+    case 0x103: s.snapshot_dir = optarg; break;
+    case 0x104: s.delta_max = (size_t)parse_size(optarg, 1, 100000000, &ok); if (!ok) goto bad; break;
     case 0x100: s.sync_every = (unsigned)parse_size(optarg, 1, 86400 * 30, &ok); if (!ok) goto bad; break;
     case 0x102: { /* stored in configured exchanges, so absolute */
       struct stat dst;

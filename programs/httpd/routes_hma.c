@@ -151,10 +151,17 @@ enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn, const c
     st = index_state(s);
     if (st == 0 && !strcmp(url, "/readyz")) st = 3;
   }
-  char body[32];
-  snprintf(body, sizeof body, "%s", text[st]);
+  char body[1024];
+  const char *fmt = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+  if (fmt && !strcmp(fmt, "json")) { /* readiness and staleness of a replica (docs/api.md) */
+    int n = snprintf(body, sizeof body, "{\"status\":\"%s\",", text[st]);
+    n += vd_follow_status(s, body + n, sizeof body - (size_t)n - 2);
+    snprintf(body + n, sizeof body - (size_t)n, "}");
+  } else {
+    snprintf(body, sizeof body, "%s", text[st]);
+  }
   struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
-  if (resp) MHD_add_response_header(resp, "Content-Type", "text/plain");
+  if (resp) MHD_add_response_header(resp, "Content-Type", body[0] == '{' ? "application/json" : "text/plain");
   return vd_queue(conn, st == 1 || st == 2 ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, resp);
 }
 

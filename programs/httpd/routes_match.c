@@ -74,6 +74,19 @@ void vd_index_release(vd_index_ref *r) {
 
 vouch_index *vd_index_handle(vd_index_ref *r) { return r ? r->idx : NULL; }
 
+/* The banks' own radii and whether the index is of videos, from the bank database. */
+static void index_banks(vd_server *s, vd_index_ref *r, vouch_index *idx) {
+  vouch_bank *db = NULL;
+  if (vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
+    vouch_bank_free(db);
+    db = NULL;
+  }
+  if (r->radius && db)
+    (void)vouch_bank_radii(db, idx, UINT_MAX, r->radius, vouch_index_bank_count(idx), &r->nown);
+  r->video = index_of_videos(db, idx);
+  vouch_bank_free(db);
+}
+
 int vd_index_reload(vd_server *s, char *err, size_t errcap) {
   if (!s->index_path) {
     snprintf(err, errcap, "no --index configured");
@@ -88,6 +101,10 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
     vouch_index_free(idx);
     return -1;
   }
+  return vd_index_install(s, idx, 0, err, errcap);
+}
+
+int vd_index_install(vd_server *s, vouch_index *idx, int same_banks, char *err, size_t errcap) {
   vd_index_ref *r = malloc(sizeof *r);
   if (!r) {
     vouch_index_free(idx);
@@ -103,15 +120,18 @@ int vd_index_reload(vd_server *s, char *err, size_t errcap) {
    * bank is matched at the request's radius */
   r->nown = 0;
   r->radius = malloc(((size_t)vouch_index_bank_count(idx) + 1) * sizeof *r->radius);
-  vouch_bank *db = NULL;
-  if (vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY) != VOUCH_OK) {
-    vouch_bank_free(db);
-    db = NULL;
+  vd_index_ref *cur = same_banks ? vd_index_acquire(s) : NULL;
+  if (cur && r->radius && cur->radius && vouch_index_bank_count(cur->idx) == vouch_index_bank_count(idx)) {
+    /* the same banks as the served index (a new delta over its snapshot): its radii and kind, without
+     * reading the database (listing the banks counts their entries: seconds at 10M) */
+    memcpy(r->radius, cur->radius, ((size_t)vouch_index_bank_count(idx) + 1) * sizeof *r->radius);
+    r->nown = cur->nown;
+    r->video = cur->video;
+    vd_index_release(cur);
+  } else {
+    vd_index_release(cur);
+    index_banks(s, r, idx);
   }
-  if (r->radius && db)
-    (void)vouch_bank_radii(db, idx, UINT_MAX, r->radius, vouch_index_bank_count(idx), &r->nown);
-  r->video = index_of_videos(db, idx);
-  vouch_bank_free(db);
   /* Once published, idx may be replaced and freed by a concurrent reload
    * (SIGHUP and a rebuild request at once): read it before, and update the
    * metrics under the lock so they always describe the published index. */

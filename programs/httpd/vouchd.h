@@ -137,6 +137,9 @@ typedef struct vd_server {
   atomic_int follow_stop;
   atomic_llong index_seq; /* change counter the loaded index holds (-1: none yet) */
   atomic_llong db_seq;    /* the database's, last seen */
+  struct vd_follower *fol; /* snapshot + delta state of a PostgreSQL replica (replica.c) */
+  const char *snapshot_dir; /* --snapshot-dir: shared directory of snapshots by Merkle root */
+  size_t delta_max;         /* --delta-max: delta entries before a new snapshot is built */
   unsigned serve;         /* --roles: VD_SERVE_* bits */
 } vd_server;
 
@@ -201,6 +204,8 @@ int vd_route_served(const vd_server *s, int route, const char *url);
 /* replica.c: follow a PostgreSQL database's changes, rebuilding --index */
 int vd_follow_start(vd_server *s);
 void vd_follow_stop(vd_server *s);
+/* The follower's state as JSON members (no braces) into out; returns the length snprintf gives. */
+int vd_follow_status(vd_server *s, char *out, size_t cap);
 /* replica.c: is --db a postgresql:// URI; a file's modification time (0 or -1);
  * is --index missing, or older than the SQLite --db or its WAL (what /status
  * calls stale and --follow rebuilds after)? */
@@ -235,6 +240,9 @@ vouch_index *vd_index_handle(vd_index_ref *r);
  * Judged when it is loaded; 0 without an index. */
 int vd_index_is_video(const vd_index_ref *r);
 int vd_index_reload(vd_server *s, char *err, size_t errcap);
+/* Publishes an opened index (snapshot + delta: replica.c); takes `idx` (freed on failure).  With
+ * same_banks (a new delta over the served index's snapshot), the bank radii are those of the served index. */
+int vd_index_install(vd_server *s, vouch_index *idx, int same_banks, char *err, size_t errcap);
 void vd_index_drop(vd_server *s);
 enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 

@@ -22,6 +22,8 @@ VOUCH_HIDDEN int vouch__bank_dbfail(vouch_bank *b, int dbrc, const char *what);
 VOUCH_HIDDEN int vouch__bank_prepare(vouch_bank *b, const char *sql, vouch__stmt **st);
 VOUCH_HIDDEN int vouch__bank_exec(vouch_bank *b, const char *sql);
 VOUCH_HIDDEN int vouch__bank_begin(vouch_bank *b);
+/* VOUCH_OK on a PostgreSQL handle; VOUCH_E_UNSUPPORTED (with a message) on SQLite (bank_service.c). */
+VOUCH_HIDDEN int vouch__bank_pg_only(vouch_bank *b);
 VOUCH_HIDDEN int vouch__bank_commit(vouch_bank *b);
 /* 1 for a valid bank or exchange name. */
 VOUCH_HIDDEN int vouch__bank_valid_name(const char *n);
@@ -31,6 +33,12 @@ VOUCH_HIDDEN int vouch__bank_find(vouch_bank *b, const char *name, int64_t *id, 
 /* Bytes of an entry's hash: the algorithm's, or for a video the SHA-256 of
  * its vPDQ text. */
 VOUCH_HIDDEN size_t vouch__bank_entry_hash_bytes(int algo);
+
+/* An entry's sources as an index stores them: sorted, joined by ',' (the
+ * entry is `e`); the index build and the follower's delta read the same. */
+#define VOUCH__SQL_ENTRY_SOURCES                                                          \
+  "coalesce((SELECT group_concat(source, ',') FROM"                                      \
+  "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
 
 /* ------------------------------------------------------------ import state */
 

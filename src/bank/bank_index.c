@@ -133,9 +133,7 @@ static int build_video_index(vouch_bank *b, const banklist *bl, const char *path
   vouch__stmt *st = NULL, *fs = NULL;
   index_rows rows = {.hb = VOUCH_PDQ_BYTES};
   if ((rc = vouch__bank_prepare(b,
-                    "SELECT e.id, coalesce(e.ext_id, ''),"
-                    " coalesce((SELECT group_concat(source, ',') FROM"
-                    "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
+                    "SELECT e.id, coalesce(e.ext_id, ''), " VOUCH__SQL_ENTRY_SOURCES
                     " FROM entries e WHERE e.bank_id = ? AND e.enabled <> 0"
                     " AND coalesce(e.disabled_until, 0) <= ? ORDER BY e.id",
                     &st)) ||
@@ -262,14 +260,10 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
   /* entries disabled until a later time stay out (schema 3) */
   if ((rc = vouch__bank_prepare(b,
                     b->schema >= 3
-                        ? "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
-                          " coalesce((SELECT group_concat(source, ',') FROM"
-                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
+                        ? "SELECT e.id, e.hash, coalesce(e.ext_id, ''), " VOUCH__SQL_ENTRY_SOURCES
                           " FROM entries e WHERE e.bank_id = ?1 AND e.enabled <> 0"
                           " AND coalesce(e.disabled_until, 0) <= ?2"
-                        : "SELECT e.id, e.hash, coalesce(e.ext_id, ''),"
-                          " coalesce((SELECT group_concat(source, ',') FROM"
-                          "   (SELECT source FROM entry_sources s WHERE s.entry_id = e.id ORDER BY source) AS srt), '')"
+                        : "SELECT e.id, e.hash, coalesce(e.ext_id, ''), " VOUCH__SQL_ENTRY_SOURCES
                           " FROM entries e WHERE e.bank_id = ?1 AND e.enabled <> 0 AND ?2 IS NOT NULL",
                     &st)))
     goto done;

@@ -144,7 +144,7 @@ int vouch_bank_vouchers(vouch_bank *b, const char *account, vouch_bank_voucher_c
 
 #define BUILD_LOCK_KEY 0x5643484249445831LL /* 'VCHBIDX1': the index-builder lock */
 
-static int pg_only(vouch_bank *b) {
+int vouch__bank_pg_only(vouch_bank *b) {
   if (!b || !b->db) return VOUCH_E_INVALID;
   b->errmsg[0] = 0;
   return b->db->pg ? VOUCH_OK
@@ -153,7 +153,7 @@ static int pg_only(vouch_bank *b) {
 
 int vouch_bank_change_seq(vouch_bank *b, int64_t *seq) {
   if (!seq) return VOUCH_E_INVALID;
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   int dbrc = vouch__pg_change_seq(b->db, seq);
   return dbrc == VOUCH__DB_OK ? VOUCH_OK : vouch__bank_dbfail(b, dbrc, "change counter");
 }
@@ -161,21 +161,21 @@ int vouch_bank_change_seq(vouch_bank *b, int64_t *seq) {
 int vouch_bank_wait_change(vouch_bank *b, int timeout_ms, int *changed) {
   if (!changed) return VOUCH_E_INVALID;
   *changed = 0;
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   int dbrc = vouch__pg_wait_change(b->db, timeout_ms, changed);
   return dbrc == VOUCH__DB_OK ? VOUCH_OK : vouch__bank_dbfail(b, dbrc, "wait for changes");
 }
 
 int vouch_bank_build_lock(vouch_bank *b, int wait, int *got) {
   int g = 0;
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   int dbrc = vouch__pg_advisory(b->db, BUILD_LOCK_KEY, wait ? 2 : 1, &g);
   if (got) *got = g;
   return dbrc == VOUCH__DB_OK ? VOUCH_OK : vouch__bank_dbfail(b, dbrc, "builder lock");
 }
 
 int vouch_bank_build_unlock(vouch_bank *b) {
-  VOUCH_TRY(pg_only(b));
+  VOUCH_TRY(vouch__bank_pg_only(b));
   int dbrc = vouch__pg_advisory(b->db, BUILD_LOCK_KEY, 0, NULL);
   return dbrc == VOUCH__DB_OK ? VOUCH_OK : vouch__bank_dbfail(b, dbrc, "builder unlock");
 }

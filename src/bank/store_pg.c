@@ -664,7 +664,70 @@ static const char migration_5[] =
     "CREATE TRIGGER review_views_no_truncate BEFORE TRUNCATE ON review_views"
     " FOR EACH STATEMENT EXECUTE FUNCTION vouch_append_only('review views');";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5};
+/* Version 6: per-entry change numbers for snapshot + delta (bank_follow.c),
+ * and published index snapshots.  vouch_seq() gives the transaction its
+ * change number, bumping vouch_state.seq once (the row lock it takes is held
+ * to commit, so numbers are handed out in commit order: a reader that sees
+ * seq = S sees every change numbered <= S and no later one will be).  Every
+ * inserted or updated entry carries its transaction's number in `chg`, also
+ * when one of its sources changes.  What a delta of entries cannot express
+ * (banks inserted, changed or deleted; entries deleted; video frames) sets
+ * vouch_state.full_seq: a follower whose snapshot is older needs a new one.
+ * vouch_snapshots lists the snapshots builders published, by Merkle root,
+ * with their bytes in vouch_snapshot_chunks. */
+static const char migration_6[] =
+    "ALTER TABLE vouch_state ADD COLUMN full_seq BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE entries ADD COLUMN chg BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX entries_chg ON entries(chg);"
+    "CREATE FUNCTION vouch_seq() RETURNS bigint LANGUAGE plpgsql AS $$ DECLARE s bigint; BEGIN"
+    " s := nullif(current_setting('vouch.seq', true), '')::bigint;"
+    " IF s IS NULL THEN"
+    "  UPDATE vouch_state SET seq = seq + 1 WHERE id = 1 RETURNING seq INTO s;"
+    "  PERFORM set_config('vouch.seq', s::text, true);"
+    "  PERFORM pg_notify('vouch_changes', '');"
+    " END IF;"
+    " RETURN s; END $$;"
+    "CREATE OR REPLACE FUNCTION vouch_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " PERFORM vouch_seq(); RETURN NULL; END $$;"
+    "CREATE FUNCTION vouch_touch_full() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE s bigint := vouch_seq(); BEGIN"
+    " IF coalesce(current_setting('vouch.full', true), '') <> s::text THEN"
+    "  UPDATE vouch_state SET full_seq = s WHERE id = 1;"
+    "  PERFORM set_config('vouch.full', s::text, true);"
+    " END IF;"
+    " RETURN NULL; END $$;"
+    "CREATE FUNCTION vouch_entry_chg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " NEW.chg := vouch_seq(); RETURN NEW; END $$;"
+    "CREATE FUNCTION vouch_source_chg() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE s bigint := vouch_seq(); eid bigint; BEGIN"
+    " IF TG_OP = 'DELETE' THEN eid := OLD.entry_id; ELSE eid := NEW.entry_id; END IF;"
+    " UPDATE entries SET chg = s WHERE id = eid AND chg <> s;"
+    " RETURN NULL; END $$;"
+    "DROP TRIGGER banks_touch ON banks;"
+    "CREATE TRIGGER banks_full AFTER INSERT OR UPDATE OR DELETE ON banks"
+    " FOR EACH ROW EXECUTE FUNCTION vouch_touch_full();"
+    "DROP TRIGGER video_frames_touch ON video_frames;"
+    "CREATE TRIGGER video_frames_full AFTER INSERT OR UPDATE OR DELETE ON video_frames"
+    " FOR EACH ROW EXECUTE FUNCTION vouch_touch_full();"
+    "CREATE TRIGGER entries_chg BEFORE INSERT OR UPDATE ON entries"
+    " FOR EACH ROW EXECUTE FUNCTION vouch_entry_chg();"
+    "CREATE TRIGGER entries_deleted AFTER DELETE ON entries"
+    " FOR EACH ROW EXECUTE FUNCTION vouch_touch_full();"
+    "DROP TRIGGER entry_sources_touch ON entry_sources;"
+    "CREATE TRIGGER entry_sources_chg AFTER INSERT OR UPDATE OR DELETE ON entry_sources"
+    " FOR EACH ROW EXECUTE FUNCTION vouch_source_chg();"
+    "CREATE TABLE vouch_snapshots("
+    " root BYTEA PRIMARY KEY CHECK(length(root) = 32),"
+    " seq BIGINT NOT NULL,"
+    " bytes BIGINT NOT NULL,"
+    " created_at BIGINT NOT NULL);"
+    "CREATE TABLE vouch_snapshot_chunks("
+    " root BYTEA NOT NULL REFERENCES vouch_snapshots(root) ON DELETE CASCADE,"
+    " n INTEGER NOT NULL,"
+    " data BYTEA NOT NULL,"
+    " PRIMARY KEY(root, n));";
+
+static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5,
+                                         migration_6};
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* The newest applied version (0: no vouch tables), or -1 with err set. */

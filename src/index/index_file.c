@@ -381,6 +381,19 @@ static int record_strings(const vouch_index *idx, size_t i, const char **ext, si
   return 1;
 }
 
+int vouch__entry_cmp(const vouch_index *idx, const vouch_index_entry *a, const vouch_index_entry *b) {
+  int r = memcmp(a->hash, b->hash, idx->hash_bytes);
+  if (r) return r;
+  const char *na = idx->bank_names[a->bank], *nb = idx->bank_names[b->bank];
+  r = cmp_str_lp(na, strlen(na), nb, strlen(nb));
+  if (r) return r;
+  r = cmp_str_lp(a->ext_id, a->ext_len, b->ext_id, b->ext_len);
+  if (r) return r;
+  r = cmp_str_lp(a->source, a->src_len, b->source, b->src_len);
+  if (r) return r;
+  return a->entry_id < b->entry_id ? -1 : a->entry_id > b->entry_id;
+}
+
 static int cmp_entries(const vouch_index *idx, size_t a, size_t b) {
   int r = memcmp(idx->hashes + a * idx->hash_bytes, idx->hashes + b * idx->hash_bytes,
                  idx->hash_bytes);
@@ -516,8 +529,8 @@ static unsigned mih_m_for(const vouch_index *idx, unsigned m) {
 }
 
 int vouch_index_build_mih(vouch_index *idx, unsigned m, unsigned threads) {
-  if (!idx || idx->hash_bytes == 0)
-    return VOUCH_E_INVALID;
+  if (!idx || idx->hash_bytes == 0 || idx->shared || __atomic_load_n(&idx->refs, __ATOMIC_ACQUIRE) != 1)
+    return VOUCH_E_INVALID; /* not while derived handles share the tables */
   if (idx->count == 0 || vouch_algo_is_digest(idx->algo))
     return VOUCH_OK; /* nothing to build (a digest index is searched by its order) */
   m = mih_m_for(idx, m);
@@ -553,6 +566,7 @@ static int open_common(vouch_index *idx, const vouch_index_config *cfg) {
 
 static vouch_index *new_handle(void) {
   vouch_index *idx = vouch__calloc(1, sizeof *idx);
+  if (idx) idx->refs = 1;
   return idx;
 }
 
@@ -608,6 +622,14 @@ int vouch_index_open_buffer(vouch_index **out, const uint8_t *data, size_t len,
 void vouch_index_free(vouch_index *idx) {
   if (!idx)
     return;
+  if (idx->shared) { /* a derived handle: its delta, and one reference to the snapshot */
+    vouch__delta_free(idx->delta);
+    vouch_index *snap = idx->shared;
+    vouch__free(idx);
+    idx = snap;
+  }
+  if (__atomic_sub_fetch(&idx->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
   vouch__mih_free(idx);
   if (idx->bank_names) {
     for (uint32_t b = 0; b < idx->nbanks; b++)
@@ -622,14 +644,16 @@ void vouch_index_free(vouch_index *idx) {
 const char *vouch_index_errmsg(const vouch_index *idx) { return idx ? idx->errmsg : "no index"; }
 int vouch_index_algo(const vouch_index *idx) { return idx->algo; }
 size_t vouch_index_hash_bytes(const vouch_index *idx) { return idx->hash_bytes; }
-size_t vouch_index_count(const vouch_index *idx) { return idx->count; }
+size_t vouch_index_count(const vouch_index *idx) { return idx->count + vouch__delta_count(idx); }
 uint32_t vouch_index_bank_count(const vouch_index *idx) { return idx->nbanks; }
 const char *vouch_index_bank_name(const vouch_index *idx, uint32_t bank) {
   return bank < idx->nbanks ? idx->bank_names[bank] : NULL;
 }
 const uint8_t *vouch_index_root(const vouch_index *idx) { return idx->root; }
 unsigned vouch_index_mih_m(const vouch_index *idx) { return idx->mih_m; }
-size_t vouch_index_memory(const vouch_index *idx) { return idx->heap_bytes + sizeof *idx; }
+size_t vouch_index_memory(const vouch_index *idx) {
+  return idx->heap_bytes + sizeof *idx + vouch__delta_memory(idx);
+}
 size_t vouch_index_mih_memory_estimate(const vouch_index *idx, unsigned m) {
   if (!idx || idx->hash_bytes == 0 || idx->count == 0 || vouch_algo_is_digest(idx->algo))
     return 0; /* as vouch_index_build_mih(): nothing is built */
@@ -644,7 +668,9 @@ size_t vouch_index_mih_link_bytes(const vouch_index *idx, unsigned m) {
 const char *vouch_index_simd(const vouch_index *idx) { return idx->use_avx2 ? "avx2" : "scalar"; }
 
 int vouch_index_get(const vouch_index *idx, size_t i, vouch_index_entry *e) {
-  if (!idx || !e || i >= idx->count)
+  if (idx && e && i >= idx->count)
+    return vouch__delta_get(idx, i - idx->count, e);
+  if (!idx || !e)
     return VOUCH_E_INVALID;
   const uint8_t *r = idx->records + i * VIDX_RECORD_BYTES;
   e->hash = idx->hashes + i * idx->hash_bytes;

@@ -64,7 +64,32 @@ struct vouch_index {
   unsigned mih_idw;      /* bytes per link (entry position) in the tables */
   vidx_mih_table mih[VIDX_MIH_MAX_M];
   size_t heap_bytes;
+  /* snapshot + delta (delta.c).  A file snapshot counts its holders in
+   * `refs` (1 at open).  A derived handle is a copy of its snapshot's
+   * fields (so the engines above run on it unchanged) that borrows the
+   * snapshot's mapping, names and tables (`shared`, one reference) and owns
+   * `delta`: entries added since the snapshot (numbered count, count + 1,
+   * ...) and the entry ids whose snapshot entries are no longer reported. */
+  unsigned refs;
+  vouch_index *shared;
+  struct vidx_delta *delta;
 };
+
+/* The search of the snapshot part of `idx` (search.c), without the delta. */
+VOUCH_HIDDEN int vouch__index_search_snapshot(vouch_index *idx, const uint8_t *queries, size_t nq,
+                                              unsigned nvar, const vouch_search_opts *opts,
+                                              vouch_match **out, size_t *nout);
+/* The delta's side of vouch_index_search() / _get() / _free() (delta.c). */
+VOUCH_HIDDEN int vouch__delta_search(vouch_index *idx, const uint8_t *queries, size_t nq, unsigned nvar,
+                                     const vouch_search_opts *opts, vouch_match **out, size_t *nout);
+VOUCH_HIDDEN int vouch__delta_get(const vouch_index *idx, size_t k, vouch_index_entry *e);
+VOUCH_HIDDEN size_t vouch__delta_count(const vouch_index *idx);
+VOUCH_HIDDEN size_t vouch__delta_memory(const vouch_index *idx);
+VOUCH_HIDDEN void vouch__delta_free(struct vidx_delta *d);
+/* Canonical order of two entries of `idx` (that of their Merkle leaves,
+ * then entry id): the order of entry numbers in a file (index_file.c). */
+VOUCH_HIDDEN int vouch__entry_cmp(const vouch_index *idx, const vouch_index_entry *a,
+                                  const vouch_index_entry *b);
 
 /* Loads hash i as big-endian 64-bit words: bit k of the hash (MSB-first in
  * byte order) is bit 63 - k%64 of word k/64. */

@@ -266,6 +266,13 @@ static void *work(void *arg) {
 
 int vouch_index_search(vouch_index *idx, const uint8_t *queries, size_t nq, unsigned nvar,
                        const vouch_search_opts *opts, vouch_match **out, size_t *nout) {
+  if (idx && idx->delta)
+    return vouch__delta_search(idx, queries, nq, nvar, opts, out, nout);
+  return vouch__index_search_snapshot(idx, queries, nq, nvar, opts, out, nout);
+}
+
+int vouch__index_search_snapshot(vouch_index *idx, const uint8_t *queries, size_t nq, unsigned nvar,
+                                 const vouch_search_opts *opts, vouch_match **out, size_t *nout) {
   if (!idx || !opts || !out || !nout || (nq && !queries) || nvar < 1 || nvar > VOUCH_DIHEDRAL_N)
     return VOUCH_E_INVALID;
   *out = NULL;

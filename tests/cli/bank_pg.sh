@@ -12,14 +12,18 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 pg_start
 TESTS=$(dirname "$V")/tests
 
-# unit/test_bank with its banks in PostgreSQL
-if [ -x "$TESTS/test_bank" ]; then
-  check "test_bank on PostgreSQL" env VOUCH_TEST_PG_HOST="$PG_HOST" VOUCH_TEST_PG_PORT="$PG_PORT" \
-    VOUCH_TEST_PG_BIN="$PG_BIN" "$TESTS/test_bank"
-else
-  echo "FAIL: $TESTS/test_bank not built" >&2
-  fail=$((fail + 1))
-fi
+# a unit test program with its banks in PostgreSQL
+pg_unit() {
+  if [ -x "$TESTS/$1" ]; then
+    check "$1 on PostgreSQL" env VOUCH_TEST_PG_HOST="$PG_HOST" VOUCH_TEST_PG_PORT="$PG_PORT" \
+      VOUCH_TEST_PG_BIN="$PG_BIN" "$TESTS/$1"
+  else
+    echo "FAIL: $TESTS/$1 not built" >&2
+    fail=$((fail + 1))
+  fi
+}
+pg_unit test_bank   # the bank tests
+pg_unit test_follow # snapshot + delta against rebuilds, published snapshots
 
 # cli/bank_match.sh with its bank in PostgreSQL
 pg_createdb bm

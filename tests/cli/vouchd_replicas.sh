@@ -6,6 +6,11 @@
 #  (b) a replica killed with -9 and restarted serves the same answers;
 #  (c) PostgreSQL restarted: matching goes on from memory meanwhile, and a
 #      change made afterwards reaches every replica within 5 s;
+#  (d) background snapshot rebuilds (the delta past --delta-max, a new bank)
+#      while the client matches: every replica moves to the same new snapshot
+#      root, and later changes still arrive within 5 s;
+#  an add, a disable and a source added with psql arrive WITHOUT a rebuild
+#  (the replicas keep their snapshot root and report a delta in /status);
 #  a client matching on two replicas meanwhile gets only 200s, and the answers
 #  of the three replicas are identical throughout.
 # Skipped (77) only when the PostgreSQL server binaries or curl are absent.
@@ -36,7 +41,7 @@ A="Authorization: Bearer $ADMIN" M="Authorization: Bearer $MATCH"
 start() { # start K
   rm -f "$T/port$1"
   $D --db "$DB" --index "$T/idx$1.vidx" --listen 127.0.0.1:0 --port-file "$T/port$1" --threads 2 \
-     --no-access-log 2>>"$T/log$1" &
+     --delta-max 6 --no-access-log 2>>"$T/log$1" &
   PIDS[$1]=$!
   for i in $(seq 1 200); do [ -s "$T/port$1" ] && break; sleep 0.05; done
   eval "U$1=http://127.0.0.1:$(cat "$T/port$1")"
@@ -83,6 +88,23 @@ echo "add-to-match on all three: $((($(cat "$T/t1") - t0) / 1000000)) ms"
 check "disable through replica 1" test "$(curl -s -o /dev/null -w '%{http_code}' -H "$A" -X POST -d "{\"by\":\"id\",\"value\":\"base2\"}" "$(url 1)/v1/banks/list/entries/disable")" = 200
 for k in 0 1 2; do check "disabled entry gone on replica $k within 5 s" within 5 $k "$(hx base2)" ""; done
 check "identical answers after add and disable" same_answers
+# no rebuild for them: one snapshot built (by one replica), the same root everywhere, a delta in /status
+st() { curl -s --max-time 10 "$(url "$1")/status?format=json" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"; }
+check "one snapshot built in all, by one replica" test "$(cat "$T"/log* | grep -c 'built and published')" = 1
+R0=$(st 0 snapshot_root)
+for k in 0 1 2; do
+  check "replica $k: same snapshot root ($R0)" test -n "$R0" -a "$(st $k snapshot_root)" = "$R0"
+  check "replica $k: add and disable in its delta" test "$(st $k delta_entries)" -ge 2
+  check "replica $k: status I-AM-ALIVE (HMA's word for fresh), 0 s behind" test "$(st $k status)/$(st $k seconds_behind)" = I-AM-ALIVE/0.0
+done
+# a source added behind vouchd's back (psql) reaches the answers, also without a rebuild
+pg_psql rep "INSERT INTO entry_sources(entry_id, source) SELECT id, 'zz-psql' FROM entries WHERE ext_id = 'base3'"
+srcs() { curl -s --max-time 10 -H "$M" -X POST -d "{\"hashes\":[\"$(hx base3)\"]}" "$(url "$1")/v1/match?radius=0" | grep -c zz-psql; }
+for k in 0 1 2; do
+  ok=0; for i in $(seq 1 50); do [ "$(srcs $k)" -ge 1 ] && { ok=1; break; }; sleep 0.1; done
+  check "replica $k: the new source shows within 5 s" test $ok = 1
+done
+check "still one snapshot built" test "$(cat "$T"/log* | grep -c 'built and published')" = 1
 
 # a client keeps matching on replicas 0 and 2 through (b) and (c): every answer must be a 200
 client() {
@@ -116,11 +138,43 @@ for i in $(seq 1 50); do
 done
 check "add through replica 2 after the PostgreSQL restart ($code)" test "$code" = 200
 for k in 0 1 2; do check "entry added after the restart matches on replica $k within 5 s" within 5 $k "$(hx added2)" added2; done
+check "identical answers after the PostgreSQL restart" same_answers
+
+# (d) background snapshot rebuilds while the client matches: 10 entries at once pass --delta-max 6
+python3 -c 'import hashlib
+print("hash,id")
+for i in range(1, 11): print("%s,bulk%d" % (hashlib.sha256(b"bulk%d" % i).hexdigest(), i))' > "$T/bulk.csv"
+check "bulk add through replica 0" test "$(curl -s -o /dev/null -w '%{http_code}' -H "$A" -X POST --data-binary @"$T/bulk.csv" "$(url 0)/v1/banks/list/import?source=s")" = 200
+for k in 0 1 2; do check "bulk entry matches on replica $k within 5 s" within 5 $k "$(hx bulk10)" bulk10; done
+new_root() { # new_root K OLD: replica K moved to a snapshot other than OLD, with an empty delta, within 30 s
+  local end=$(($(date +%s) + 30)) j
+  while [ "$(date +%s)" -lt $end ]; do
+    j=$(curl -s --max-time 10 "$(url "$1")/status?format=json")
+    echo "$j" | grep -q "\"delta_entries\":0," && ! echo "$j" | grep -q "\"snapshot_root\":\"$2\"" &&
+      ! echo "$j" | grep -q '"snapshot_root":""' && return 0
+    sleep 0.1
+  done
+  echo "replica $1: $j" >&2
+  return 1
+}
+for k in 0 1 2; do check "replica $k: on a new snapshot after the delta passed its bound" new_root $k "$R0"; done
+R1=$(st 0 snapshot_root)
+for k in 1 2; do check "replica $k: the same new root" test "$(st $k snapshot_root)" = "$R1"; done
+# a new bank needs a snapshot (a delta of entries cannot add a bank): rebuilt in the background too
+$V bank create --db "$DB" second >/dev/null 2>&1
+printf 'hash,id\n%s,second1\n' "$(hx second1)" > "$T/sec.csv"
+check "add to the new bank through replica 1" test "$(curl -s -o /dev/null -w '%{http_code}' -H "$A" -X POST --data-binary @"$T/sec.csv" "$(url 1)/v1/banks/second/import?source=s")" = 200
+for k in 0 1 2; do check "entry of the new bank matches on replica $k within 10 s" within 10 $k "$(hx second1)" second1; done
+for k in 0 1 2; do check "replica $k: on a newer snapshot for the new bank" new_root $k "$R1"; done
+printf 'hash,id\n%s,added3\n' "$(hx added3)" > "$T/add3.csv"
+curl -s -o /dev/null -H "$A" -X POST --data-binary @"$T/add3.csv" "$(url 2)/v1/banks/list/import?source=s"
+for k in 0 1 2; do check "entry added after the rebuilds matches on replica $k within 5 s" within 5 $k "$(hx added3)" added3; done
 check "identical answers at the end" same_answers
+echo "snapshots built: $(cat "$T"/log* | grep -c 'built and published'); fetched: $(cat "$T"/log* | grep -c 'from PostgreSQL')"
 touch "$T/client.stop"; wait $CLIENT
 check "the client's $(wc -l < "$T/client.codes") requests during the failures all answered 200" \
   test "$(grep -vc '^200$' "$T/client.codes")" = 0 -a "$(wc -l < "$T/client.codes")" -gt 10
-check "the base entries are all still there" test "$($V bank show --db "$DB" list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')" = 202
+check "the base entries are all still there" test "$($V bank show --db "$DB" list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')" = 213
 
 # --roles: a replica for hashing and vouchers only answers 404 on the others and is ready without an index
 $D --db "$DB" --roles hash,vouchers --listen 127.0.0.1:0 --port-file "$T/port3" --threads 2 --no-access-log 2>>"$T/log3" &

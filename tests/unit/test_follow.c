@@ -1,0 +1,279 @@
+/* tests/unit/test_follow.c -- snapshot + delta on PostgreSQL (vouch/follow.h):
+ * a follower polling a database changed at random (entries imported, merged
+ * with new sources, disabled, re-enabled, by ext id) answers every query
+ * exactly as an index rebuilt at the same change number; changes a delta
+ * cannot express (a bank disabled, created) ask for a snapshot; the delta
+ * bound is reported; published snapshots are fetched back byte for byte.
+ * Needs a PostgreSQL server: VOUCH_TEST_PG_HOST/PORT/BIN (tests/cli/bank_pg.sh
+ * runs it); skipped (77) without. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vouch/vouch.h"
+#include "vouch/follow.h"
+#include "tinytest.h"
+
+static uint64_t rng_state = 0x1234567887654321ULL;
+static uint64_t rnd(void) {
+  uint64_t x = rng_state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  rng_state = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
+
+#define MAXH 4000
+static uint8_t hashes[MAXH][32];
+static size_t nh;
+static char dir[64];
+static char uri[512];
+
+static void hex(const uint8_t *h, char *out) {
+  for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Imports k entries into `bank`: new random hashes, near or equal to known
+ * ones (merged, with another source when equal in the same bank). */
+static int import_some(vouch_bank *db, const char *bank, unsigned k, unsigned *serial) {
+  size_t cap = 64 + (size_t)k * 100;
+  char *text = malloc(cap);
+  size_t len = (size_t)snprintf(text, cap, "hash,id,source\n");
+  for (unsigned i = 0; i < k && nh < MAXH; i++) {
+    uint8_t *h = hashes[nh];
+    const unsigned kind = (unsigned)(rnd() % 4);
+    if (nh && kind == 0) memcpy(h, hashes[rnd() % nh], 32);
+    else if (nh && kind == 1) {
+      memcpy(h, hashes[rnd() % nh], 32);
+      for (unsigned f = 0; f < 12; f++) h[rnd() % 32] ^= (uint8_t)(1u << (rnd() % 8));
+    } else {
+      for (int j = 0; j < 32; j++) h[j] = (uint8_t)(rnd() >> 56);
+    }
+    nh++;
+    char hx[65];
+    hex(h, hx);
+    len += (size_t)snprintf(text + len, cap - len, "%s,x%u,src%u\n", hx, (*serial)++ % 300, (unsigned)(rnd() % 3));
+  }
+  vouch_import_opts o;
+  memset(&o, 0, sizeof o);
+  o.now = 1700000000;
+  int rc = vouch_bank_import(db, bank, text, len, &o, NULL);
+  free(text);
+  return rc;
+}
+
+static int same_entry(vouch_index *a, uint32_t ea, vouch_index *b, uint32_t eb) {
+  vouch_index_entry x, y;
+  if (vouch_index_get(a, ea, &x) != VOUCH_OK || vouch_index_get(b, eb, &y) != VOUCH_OK) return 0;
+  return !memcmp(x.hash, y.hash, 32) && !strcmp(vouch_index_bank_name(a, x.bank), vouch_index_bank_name(b, y.bank)) &&
+         x.entry_id == y.entry_id && x.ext_len == y.ext_len && !memcmp(x.ext_id, y.ext_id, x.ext_len) &&
+         x.src_len == y.src_len && !memcmp(x.source, y.source, x.src_len);
+}
+
+/* The follower's index answers as a rebuild of the database now. */
+static void check_equals_rebuild(vouch_bank *db, vouch_follow *f, int round) {
+  char p[128];
+  snprintf(p, sizeof p, "%s/full%d.vidx", dir, round);
+  int64_t seq = -1;
+  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, p, NULL, NULL, &seq) == VOUCH_OK);
+  CHECK_EQ_INT(seq, vouch_follow_seq(f));
+  vouch_index *full = NULL, *live = NULL;
+  REQUIRE(vouch_index_open(&full, p, NULL) == VOUCH_OK);
+  REQUIRE(vouch_follow_index(f, &live) == VOUCH_OK);
+  const size_t nq = 200;
+  uint8_t *qs = malloc(nq * 32);
+  for (size_t q = 0; q < nq; q++) {
+    memcpy(qs + q * 32, hashes[rnd() % nh], 32);
+    for (unsigned b = 0; b < q % 20; b++) qs[q * 32 + rnd() % 32] ^= (uint8_t)(1u << (rnd() % 8));
+  }
+  vouch_search_opts so = {.radius = 31, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
+  vouch_match *ml = NULL, *mf = NULL;
+  size_t nl = 0, nf = 0;
+  CHECK_EQ_INT(vouch_index_search(live, qs, nq, 1, &so, &ml, &nl), VOUCH_OK);
+  CHECK_EQ_INT(vouch_index_search(full, qs, nq, 1, &so, &mf, &nf), VOUCH_OK);
+  CHECK_EQ_INT(nl, nf);
+  CHECK(nf > 0);
+  size_t bad = 0;
+  for (size_t k = 0; k < nl && k < nf; k++)
+    if (ml[k].query != mf[k].query || ml[k].distance != mf[k].distance || !same_entry(live, ml[k].entry, full, mf[k].entry))
+      bad++;
+  CHECK_EQ_INT(bad, 0);
+  vouch_matches_free(ml);
+  vouch_matches_free(mf);
+  vouch_index_free(live);
+  vouch_index_free(full);
+  free(qs);
+}
+
+static vouch_index *open_snapshot(vouch_bank *db, int64_t *seq, const char *name) {
+  char p[128];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  vouch_index *idx = NULL;
+  if (vouch_bank_build_index_seq(db, NULL, 0, p, NULL, NULL, seq) != VOUCH_OK) return NULL;
+  if (vouch_index_open(&idx, p, NULL) != VOUCH_OK) {
+    vouch_index_free(idx);
+    return NULL;
+  }
+  return idx;
+}
+
+static void test_follow_random(void) {
+  vouch_bank *db = NULL;
+  REQUIRE(vouch_bank_open(&db, uri, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(db, "a", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(db, "b", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  unsigned serial = 0;
+  REQUIRE(import_some(db, "a", 800, &serial) == VOUCH_OK);
+  REQUIRE(import_some(db, "b", 800, &serial) == VOUCH_OK);
+  vouch_follow *f = NULL;
+  REQUIRE(vouch_follow_new(&f, 0) == VOUCH_OK);
+  unsigned st = 0;
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_E_INVALID); /* no snapshot yet */
+  int64_t s0 = -1;
+  vouch_index *snap = open_snapshot(db, &s0, "s0.vidx");
+  REQUIRE(snap != NULL);
+  REQUIRE(vouch_follow_set_snapshot(f, snap, s0) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, 0);
+  for (int round = 0; round < 6; round++) {
+    const char *bank = round % 2 ? "b" : "a";
+    for (int c = 0; c < 4; c++) {
+      const unsigned op = (unsigned)(rnd() % 3);
+      char ext[16];
+      snprintf(ext, sizeof ext, "x%u", (unsigned)(rnd() % 300));
+      if (op == 0) CHECK_EQ_INT(import_some(db, bank, 40, &serial), VOUCH_OK);
+      else (void)vouch_bank_entry_set_enabled(db, bank, VOUCH_SELECT_EXT_ID, ext, op == 2, NULL);
+    }
+    CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+    CHECK(st & VOUCH_FOLLOW_CHANGED);
+    CHECK(!(st & VOUCH_FOLLOW_NEED_SNAPSHOT));
+    CHECK(vouch_follow_delta_entries(f) > 0);
+    check_equals_rebuild(db, f, round);
+  }
+  /* a bank-level change: only a new snapshot is current */
+  REQUIRE(vouch_bank_set_enabled(db, "b", 0) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  CHECK(st & VOUCH_FOLLOW_NEED_SNAPSHOT);
+  const int64_t before = vouch_follow_seq(f);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  CHECK(st & VOUCH_FOLLOW_NEED_SNAPSHOT);
+  CHECK_EQ_INT(vouch_follow_seq(f), before);
+  int64_t s1 = -1;
+  snap = open_snapshot(db, &s1, "s1.vidx");
+  REQUIRE(snap != NULL);
+  CHECK(s1 > s0);
+  REQUIRE(vouch_follow_set_snapshot(f, snap, s1) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_delta_entries(f), 0);
+  CHECK_EQ_INT(vouch_follow_snapshot_seq(f), s1);
+  /* an older snapshot is refused */
+  vouch_index *old = NULL;
+  char p0[128];
+  snprintf(p0, sizeof p0, "%s/s0.vidx", dir);
+  REQUIRE(vouch_index_open(&old, p0, NULL) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_set_snapshot(f, old, s0), VOUCH_E_INVALID);
+  vouch_index_free(old);
+  REQUIRE(import_some(db, "a", 30, &serial) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, VOUCH_FOLLOW_CHANGED);
+  check_equals_rebuild(db, f, 10);
+  /* the bound */
+  vouch_follow *small = NULL;
+  REQUIRE(vouch_follow_new(&small, 10) == VOUCH_OK);
+  snap = open_snapshot(db, &s1, "s2.vidx");
+  REQUIRE(snap != NULL);
+  REQUIRE(vouch_follow_set_snapshot(small, snap, s1) == VOUCH_OK);
+  REQUIRE(import_some(db, "a", 30, &serial) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(small, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, VOUCH_FOLLOW_CHANGED | VOUCH_FOLLOW_DELTA_FULL);
+  check_equals_rebuild(db, small, 11); /* still exact past the bound */
+  vouch_follow_free(small);
+  vouch_follow_free(f);
+  vouch_bank_free(db);
+}
+
+static int file_equal(const char *a, const char *b) {
+  FILE *x = fopen(a, "rb"), *y = fopen(b, "rb");
+  int eq = x && y;
+  while (eq) {
+    int c = fgetc(x), d = fgetc(y);
+    if (c != d) eq = 0;
+    if (c == EOF || d == EOF) break;
+  }
+  if (x) fclose(x);
+  if (y) fclose(y);
+  return eq;
+}
+
+static void test_snapshots_published(void) {
+  vouch_bank *db = NULL;
+  REQUIRE(vouch_bank_open(&db, uri, 0) == VOUCH_OK);
+  uint8_t root[VOUCH_MERKLE_HASH_BYTES];
+  int64_t seq = 0, bytes = 0;
+  int stored = 0;
+  CHECK_EQ_INT(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored), VOUCH_E_NOT_FOUND);
+  char p[128], q[128], r[128];
+  snprintf(p, sizeof p, "%s/pub.vidx", dir);
+  snprintf(q, sizeof q, "%s/fetched.vidx", dir);
+  snprintf(r, sizeof r, "%s/pub2.vidx", dir);
+  uint8_t built[VOUCH_MERKLE_HASH_BYTES];
+  int64_t s = 0;
+  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, p, built, NULL, &s) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish(db, p, s, 1, 2) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish(db, p, s, 1, 2) == VOUCH_OK); /* again: nothing new */
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, built, sizeof root));
+  CHECK_EQ_INT(seq, s);
+  CHECK(bytes > 0);
+  CHECK_EQ_INT(stored, 1);
+  REQUIRE(vouch_bank_snapshot_fetch(db, root, q) == VOUCH_OK);
+  CHECK(file_equal(p, q));
+  /* a newer one without its bytes (a shared directory holds them) */
+  unsigned serial = 9000;
+  REQUIRE(import_some(db, "a", 5, &serial) == VOUCH_OK);
+  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, r, built, NULL, &s) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish(db, r, s, 0, 1) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, built, sizeof root));
+  CHECK_EQ_INT(stored, 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_E_NOT_FOUND);
+  CHECK(file_equal(p, q)); /* the earlier fetch is untouched */
+  /* a root nobody published */
+  root[0] ^= 1;
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_E_NOT_FOUND);
+  vouch_bank_free(db);
+  /* SQLite: not supported */
+  char sq[128];
+  snprintf(sq, sizeof sq, "%s/x.sqlite", dir);
+  REQUIRE(vouch_bank_open(&db, sq, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  unsigned st = 0;
+  vouch_follow *f = NULL;
+  REQUIRE(vouch_follow_new(&f, 0) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_E_UNSUPPORTED);
+  CHECK_EQ_INT(vouch_bank_snapshot_latest(db, root, NULL, NULL, NULL), VOUCH_E_UNSUPPORTED);
+  vouch_follow_free(f);
+  vouch_bank_free(db);
+}
+
+int main(void) {
+  const char *host = getenv("VOUCH_TEST_PG_HOST"), *port = getenv("VOUCH_TEST_PG_PORT"),
+             *bin = getenv("VOUCH_TEST_PG_BIN");
+  if (!host || !*host || !port || !bin) {
+    fprintf(stderr, "test_follow: needs VOUCH_TEST_PG_HOST/PORT/BIN (tests/cli/bank_pg.sh): skipped\n");
+    return 77;
+  }
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s/dropdb' -h '%s' -p '%s' -U vouch --if-exists vt_follow >/dev/null 2>&1; "
+           "'%s/createdb' -h '%s' -p '%s' -U vouch vt_follow", bin, host, port, bin, host, port);
+  if (system(cmd) != 0) return 1;
+  snprintf(uri, sizeof uri, "postgresql:///vt_follow?host=%s&port=%s&user=vouch", host, port);
+  snprintf(dir, sizeof dir, "/tmp/vouch-test-follow-XXXXXX");
+  if (!mkdtemp(dir)) return 1;
+  if (vouch_init() < 0) return 1;
+  TT_RUN(test_follow_random);
+  TT_RUN(test_snapshots_published);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+  TT_MAIN_END;
+}
