@@ -308,7 +308,7 @@ static int later(const struct timespec *a, const struct timespec *b) {
 }
 
 /* The later modification time of the database and its WAL into *t (0 when neither is there). */
-static void db_mtime(const vd_server *s, struct timespec *t) {
+void vd_db_mtime(const vd_server *s, struct timespec *t) {
   struct timespec w;
   char wal[4096];
   t->tv_sec = 0;
@@ -321,7 +321,7 @@ static void db_mtime(const vd_server *s, struct timespec *t) {
 int vd_index_outdated(const vd_server *s) {
   struct timespec ti, td;
   if (!s->index_path || vd_mtime(s->index_path, &ti) != 0) return 1;
-  db_mtime(s, &td);
+  vd_db_mtime(s, &td);
   return later(&td, &ti);
 }
 
@@ -336,7 +336,7 @@ static void *follow_sqlite_main(void *arg) {
     /* the index will be dated as the database was before the build read
      * it, so a change committed during the build still looks newer */
     struct timespec seen;
-    db_mtime(s, &seen);
+    vd_db_mtime(s, &seen);
     vouch_bank *db = NULL;
     uint8_t root[VOUCH_MERKLE_HASH_BYTES];
     size_t count = 0;

@@ -15,6 +15,7 @@
  *   POST   /c/bank/NAME/signal {"pdq":HEX}, POST /c/bank/NAME/content (multipart, or ?url=)
  *   DELETE /c/bank/NAME/content/ID
  *   GET    /c/signal_type
+ *   GET    /c/signal_type/index[?signal_type]
  *   /c/exchanges..., /c/exchange/...       routes_hma_exchange.c
  *
  * These requests go through the same admission, limits, worker pool and
@@ -765,6 +766,60 @@ static enum MHD_Result bank_fail(struct MHD_Connection *conn, int rc, vouch_bank
   }
 }
 
+/* GET /c/signal_type/index[?signal_type]: HMA's index build status per signal
+ * type.  db_size counts the enabled entries of enabled banks of that type (a
+ * video is one entry, as one vpdq signal is one hash to HMA); index_size what
+ * the loaded index holds of it; newest_db_item is the bank database's last
+ * change time (SQLite: the file or its WAL; -1 on PostgreSQL, whose change
+ * counter /status?format=json reports); index_built_to the index file's time. */
+typedef struct {
+  uint64_t size[HMA_NSIGNALS];
+} db_sizes;
+
+static int count_bank(void *ctx, const vouch_bank_info *i) {
+  const hma_signal *st = signal_by_algo(i->algo);
+  if (st && i->enabled) ((db_sizes *)ctx)->size[st - hma_signals] += i->enabled_entries;
+  return 0;
+}
+
+static enum MHD_Result route_signal_type_index(vd_server *s, struct MHD_Connection *conn) {
+  const char *only = qarg(conn, "signal_type");
+  if (only && !signal_by_name(only)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type '%s'", only);
+  db_sizes n = {{0}};
+  vouch_bank *db = NULL;
+  int rc = vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY);
+  if (rc == VOUCH_OK) rc = vouch_bank_list(db, NULL, count_bank, &n);
+  if (rc != VOUCH_OK) {
+    enum MHD_Result ret = bank_fail(conn, rc, db, NULL);
+    vouch_bank_free(db);
+    return ret;
+  }
+  vouch_bank_free(db);
+  struct timespec ti = {0, 0}, td = {0, 0};
+  const int have_time = s->index_path && vd_mtime(s->index_path, &ti) == 0;
+  if (!vd_db_is_pg(s->db_path)) vd_db_mtime(s, &td);
+  const int stale = index_state(s) != 0;
+  vd_index_ref *ref = vd_index_acquire(s);
+  vouch_index *idx = vd_index_handle(ref);
+  json_t *out = json_object();
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) {
+    if (only && strcmp(only, hma_signals[i].name) != 0) continue;
+    const int present = index_serves(ref, &hma_signals[i]);
+    size_t size = present ? vouch_index_count(idx) : 0;
+    vouch_vpdq_db *vdb = NULL;
+    if (present && is_video(&hma_signals[i])) /* videos, not frames */
+      size = vd_index_video_db(ref, &vdb) == VOUCH_OK ? vouch_vpdq_db_videos(vdb) : 0;
+    const int out_of_date = present ? stale : n.size[i] > 0;
+    json_object_set_new(out, hma_signals[i].name,
+                        json_pack("{s:I,s:I,s:b,s:I,s:I}", "db_size", (json_int_t)n.size[i], "index_size",
+                                  (json_int_t)size, "index_out_of_date", out_of_date, "newest_db_item",
+                                  (json_int_t)(td.tv_sec ? td.tv_sec : -1), "index_built_to",
+                                  (json_int_t)(present && have_time ? ti.tv_sec : -1)));
+  }
+  vd_index_release(ref);
+  return vd_send_json(conn, MHD_HTTP_OK, out);
+}
+
 /* HMA's BankConfig: {"name", "matching_enabled_ratio"}; vouch's banks are on or off. */
 static int bank_cfg(void *ctx, const vouch_bank_info *i) {
   json_array_append_new((json_t *)ctx, json_pack("{s:s,s:f}", "name", i->name, "matching_enabled_ratio",
@@ -1011,6 +1066,10 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
                                       const char *method, vd_request *r) {
   const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST"),
             put = !strcmp(method, "PUT"), del = !strcmp(method, "DELETE");
+  if (!strcmp(path, "signal_type/index")) {
+    if (!get) return vd_send_message(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    return route_signal_type_index(s, conn);
+  }
   if (!strcmp(path, "signal_type")) {
     if (!get) return vd_send_message(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     json_t *arr = json_array();

@@ -212,6 +212,8 @@ int vd_follow_status(vd_server *s, char *out, size_t cap);
 int vd_db_is_pg(const char *db_path);
 int vd_mtime(const char *path, struct timespec *t);
 int vd_index_outdated(const vd_server *s);
+/* The later modification time of a SQLite bank file and its WAL (0 when neither is there). */
+void vd_db_mtime(const vd_server *s, struct timespec *t);
 void vd_watchdog_stop(vd_server *s);
 enum MHD_Result vd_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 enum MHD_Result vd_send_json(struct MHD_Connection *conn, unsigned status, json_t *body);

@@ -128,6 +128,8 @@ check "reader cannot hash (403)" test "$(code -H "$R" -F "photo=@$EX/wee.jpg" $U
 check "raw_lookup 503 without index" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 503
 check "index/status: not present" test "$(code -H "$R" $U/m/index/status)" = 200
 check "... shape" py 'z={"present":False,"built_to":-1,"size":0}; assert o=={"pdq":z,"vpdq":z,"video_md5":z}, o'
+check "signal_type/index before the index" test "$(code -H "$R" $U/c/signal_type/index)" = 200
+check "... pdq in the db, not in the index, out of date" py 'p=o["pdq"]; assert set(o)=={"pdq","vpdq","video_md5"} and p["db_size"]>=2 and p["index_size"]==0 and p["index_out_of_date"] is True and p["index_built_to"]==-1 and p["newest_db_item"]>1700000000 and o["vpdq"]=={"db_size":0,"index_size":0,"index_out_of_date":False,"newest_db_item":p["newest_db_item"],"index_built_to":-1}, o'
 check "rebuild (vouch's own route)" test "$(code -H "$A" -X POST $U/v1/index/rebuild)" = 200
 check "status 200 I-AM-ALIVE" test "$(code $U/status)" = 200
 check "... text" grep -qx 'I-AM-ALIVE' "$T/body"
@@ -136,6 +138,10 @@ check "... READY" grep -qx 'READY' "$T/body"
 check "index/status: present, 2 entries" test "$(code -H "$R" "$U/m/index/status?signal_type=pdq")" = 200
 check "... shape" py 'p=o["pdq"]; assert p["present"] is True and p["size"]==2 and p["built_to"]>1700000000, o'
 check "index/status unknown type 400" test "$(code -H "$R" "$U/m/index/status?signal_type=nope")" = 400
+check "signal_type/index?signal_type=pdq after the build" test "$(code -H "$R" "$U/c/signal_type/index?signal_type=pdq")" = 200
+check "... db and index agree, up to date" py 'p=o["pdq"]; assert list(o)==["pdq"] and p["db_size"]==p["index_size"]==2 and p["index_out_of_date"] is False and p["index_built_to"]>1700000000, o'
+check "signal_type/index unknown type 400" test "$(code -H "$R" "$U/c/signal_type/index?signal_type=nope")" = 400
+check "signal_type/index PUT 405" test "$(code -H "$A" -X PUT $U/c/signal_type/index)" = 405
 
 # ---- /m/raw_lookup
 check "raw_lookup" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 200
