@@ -726,21 +726,24 @@ static enum MHD_Result route_compare(struct MHD_Connection *conn, vd_request *r)
   return vd_send_json(conn, MHD_HTTP_OK, out);
 }
 
+/* How many entries of signal type st the loaded index holds (videos, not frames, for vpdq). */
+static size_t index_size(vd_index_ref *ref, const hma_signal *st) {
+  vouch_vpdq_db *vdb = NULL;
+  if (!is_video(st)) return vouch_index_count(vd_index_handle(ref));
+  return vd_index_video_db(ref, &vdb) == VOUCH_OK ? vouch_vpdq_db_videos(vdb) : 0;
+}
+
 static enum MHD_Result route_index_status(vd_server *s, struct MHD_Connection *conn) {
   const char *only = qarg(conn, "signal_type");
   if (only && !signal_by_name(only)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type '%s'", only);
   vd_index_ref *ref = vd_index_acquire(s);
-  vouch_index *idx = vd_index_handle(ref);
   struct timespec ti = {0, 0};
   const int have_time = s->index_path && vd_mtime(s->index_path, &ti) == 0;
   json_t *out = json_object();
   for (size_t i = 0; i < HMA_NSIGNALS; i++) {
     if (only && strcmp(only, hma_signals[i].name) != 0) continue;
     const int present = index_serves(ref, &hma_signals[i]);
-    size_t size = present ? vouch_index_count(idx) : 0;
-    vouch_vpdq_db *vdb = NULL;
-    if (present && is_video(&hma_signals[i])) /* videos, not frames */
-      size = vd_index_video_db(ref, &vdb) == VOUCH_OK ? vouch_vpdq_db_videos(vdb) : 0;
+    const size_t size = present ? index_size(ref, &hma_signals[i]) : 0;
     json_object_set_new(out, hma_signals[i].name,
                         json_pack("{s:b,s:I,s:I}", "present", present, "built_to",
                                   (json_int_t)(present && have_time ? ti.tv_sec : -1), "size", (json_int_t)size));
@@ -800,15 +803,11 @@ static enum MHD_Result route_signal_type_index(vd_server *s, struct MHD_Connecti
   if (!vd_db_is_pg(s->db_path)) vd_db_mtime(s, &td);
   const int stale = index_state(s) != 0;
   vd_index_ref *ref = vd_index_acquire(s);
-  vouch_index *idx = vd_index_handle(ref);
   json_t *out = json_object();
   for (size_t i = 0; i < HMA_NSIGNALS; i++) {
     if (only && strcmp(only, hma_signals[i].name) != 0) continue;
     const int present = index_serves(ref, &hma_signals[i]);
-    size_t size = present ? vouch_index_count(idx) : 0;
-    vouch_vpdq_db *vdb = NULL;
-    if (present && is_video(&hma_signals[i])) /* videos, not frames */
-      size = vd_index_video_db(ref, &vdb) == VOUCH_OK ? vouch_vpdq_db_videos(vdb) : 0;
+    const size_t size = present ? index_size(ref, &hma_signals[i]) : 0;
     const int out_of_date = present ? stale : n.size[i] > 0;
     json_object_set_new(out, hma_signals[i].name,
                         json_pack("{s:I,s:I,s:b,s:I,s:I}", "db_size", (json_int_t)n.size[i], "index_size",
