@@ -16,14 +16,7 @@
 #include "tinytest.h"
 
 static uint64_t rng_state = 0x1234567887654321ULL;
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  rng_state = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
+static uint64_t rnd(void) { return tt_xorshift(&rng_state); }
 
 #define MAXH 4000
 static uint8_t hashes[MAXH][32];

@@ -13,14 +13,7 @@
 #include "common/internal.h" /* vouch__test_fail_allocs_after */
 
 static uint64_t rng_state;
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  rng_state = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
+static uint64_t rnd(void) { return tt_xorshift(&rng_state); }
 static void rnd_bytes(uint8_t *p, size_t n) {
   for (size_t i = 0; i < n; i++)
     p[i] = (uint8_t)(rnd() >> 56);

@@ -5,10 +5,21 @@
  * the program exit 77 (ctest "skipped") when the data is absent. */
 #ifndef TINYTEST_H
 #define TINYTEST_H
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* The tests' deterministic random numbers: xorshift64* on the caller's state. */
+static inline uint64_t tt_xorshift(uint64_t *state) {
+  uint64_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *state = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
 
 static int tt_failures;
 static int tt_checks;
