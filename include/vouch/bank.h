@@ -484,7 +484,8 @@ VOUCH_API int vouch_bank_video(vouch_bank *db, int64_t entry_id, vouch_vpdq *out
 /*! vouch_bank_build_index() :
  *  Writes an index (vouch/index.h) of the enabled entries (and not disabled
  *  until a later time) of the enabled banks among `names` (all enabled banks when nnames == 0) to `path`.  All
- *  chosen banks must have one algorithm (VOUCH_E_ALGO_MISMATCH otherwise).
+ *  chosen banks must have one algorithm (VOUCH_E_ALGO_MISMATCH otherwise;
+ *  vouch_bank_build_index_algo() builds one index per algorithm instead).
  *  `root` and `count` (may be NULL) receive the Merkle root and entry count.
  *  For vpdq banks the index is a PDQ index of the unique frames (quality >=
  *  VOUCH_VPDQ_QUALITY_MIN, equal hashes once) of each enabled video, each
@@ -495,6 +496,28 @@ VOUCH_API int vouch_bank_video(vouch_bank *db, int64_t entry_id, vouch_vpdq *out
 VOUCH_API int vouch_bank_build_index(vouch_bank *db, const char *const *names, size_t nnames,
                                      const char *path, uint8_t root[VOUCH_MERKLE_HASH_BYTES],
                                      size_t *count);
+
+/*! vouch_bank_index_algos() :
+ *  The algorithms (VOUCH_ALGO_*, VOUCH_ALGO_VPDQ for video banks) of the
+ *  enabled banks, each once, in the order of their VOUCH_ALGO_* values:
+ *  the indexes vouch_bank_build_index_algo() builds for a database whose
+ *  banks hold several algorithms (one vouchd serving every signal type).
+ *  The first `cap` go to `algos`; *n receives how many there are.
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_DB, VOUCH_E_DB_CORRUPT. */
+#define VOUCH_BANK_ALGOS_MAX 16U
+VOUCH_API int vouch_bank_index_algos(vouch_bank *db, int *algos, size_t cap, size_t *n);
+
+/*! vouch_bank_build_index_algo() :
+ *  vouch_bank_build_index() of the enabled banks of algorithm `algo` (a
+ *  bank algorithm: vouch_bank_algo_from_name()), whatever the algorithms of
+ *  the others; an empty index of `algo` when there are none (for vpdq, an
+ *  empty PDQ index of video frames).  On PostgreSQL it reads one consistent
+ *  snapshot and *seq (may be NULL) receives its change counter, as
+ *  vouch_bank_build_index_seq(); on SQLite *seq is -1.
+ * @return : VOUCH_OK, VOUCH_E_INVALID (not a bank algorithm), VOUCH_E_DB,
+ *           VOUCH_E_DB_CORRUPT, VOUCH_E_IO, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_build_index_algo(vouch_bank *db, int algo, const char *path,
+                                          uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count, int64_t *seq);
 
 /* ---------------------------------------------------------------- replicas
  *

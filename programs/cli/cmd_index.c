@@ -1,5 +1,7 @@
 /* programs/cli/cmd_index.c -- `vouch index`: build and inspect index files. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,7 +10,9 @@
 #include "vouch/index.h"
 
 static const char index_usage[] =
-  "usage: vouch index build --db FILE.sqlite [--bank NAME]... -o FILE.vidx\n"
+  "usage: vouch index build --db FILE.sqlite|URI [--bank NAME]... -o FILE.vidx\n"
+  "       vouch index build --db FILE.sqlite|URI --algo ALGO -o FILE.vidx\n"
+  "       vouch index build --db FILE.sqlite|URI --out-dir DIR\n"
   "       vouch index build --require-sources N --list A.vsl --list B.vsl... [--any-jurisdiction]\n"
   "                         [--audit-prev OLD.vdb] --audit-out NEW.vdb -o FILE.vidx\n"
   "       vouch index build --db FILE.sqlite [--bank NAME]... --require-sources N [--any-jurisdiction]\n"
@@ -19,6 +23,10 @@ static const char index_usage[] =
   "\n"
   "build   writes an index of the enabled entries of the enabled banks (all of\n"
   "        them, or those named with --bank; they must share one algorithm).\n"
+  "        --algo ALGO (pdq, vpdq, md5, video_md5, ...) indexes the enabled banks\n"
+  "        of that algorithm only; --out-dir DIR writes DIR/ALGO.vidx for each\n"
+  "        algorithm of the enabled banks (a database holding several, as vouchd\n"
+  "        --index-dir DIR serves them) and removes no other file.\n"
   "        The file is written to a temporary name, fsynced and renamed, so a\n"
   "        crash never leaves a partial index.  Prints the entry count and the\n"
   "        Merkle root over the canonical entries (docs/index-format.md).\n"
@@ -53,6 +61,38 @@ static int bank_audit_build(const char *db, const char **banks, size_t nbanks, u
   return ec;
 }
 
+/* `index build --db DB --out-dir DIR`: DIR/ALGO.vidx for each algorithm of
+ * the enabled banks (DIR/pdq.vidx, an empty one, when there is none). */
+static int build_dir(vouch_bank *b, const char *dir) {
+  int algos[VOUCH_BANK_ALGOS_MAX];
+  size_t nalgos = 0;
+  int rc = vouch_bank_index_algos(b, algos, VOUCH_BANK_ALGOS_MAX, &nalgos);
+  if (rc == VOUCH_OK && nalgos == 0) algos[nalgos++] = VOUCH_ALGO_PDQ;
+  if (nalgos > VOUCH_BANK_ALGOS_MAX) nalgos = VOUCH_BANK_ALGOS_MAX;
+  if (rc == VOUCH_OK && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    cli_errorf("index build: %s: %s", dir, strerror(errno));
+    return CLI_EXIT_ERROR;
+  }
+  for (size_t k = 0; rc == VOUCH_OK && k < nalgos; k++) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s.vidx", dir, vouch_algo_name(algos[k])) >= (int)sizeof path) {
+      cli_errorf("index build: %s: path too long", dir);
+      return CLI_EXIT_ERROR;
+    }
+    uint8_t root[32];
+    size_t n = 0;
+    const double t0 = cli_now();
+    rc = vouch_bank_build_index_algo(b, algos[k], path, root, &n, NULL);
+    if (rc != VOUCH_OK) break;
+    printf("%s: %zu entries, root ", path, n);
+    print_root(stdout, root);
+    printf(" (%.2f s)\n", cli_now() - t0);
+  }
+  if (rc == VOUCH_OK) return CLI_EXIT_OK;
+  cli_errorf("index build: %s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
+  return CLI_EXIT_ERROR;
+}
+
 static int do_build(int argc, char **argv) {
   static const struct option opts[] = {{"db", required_argument, 0, 'D'},
                                        {"bank", required_argument, 0, 'b'},
@@ -64,13 +104,15 @@ static int do_build(int argc, char **argv) {
                                        {"audit-prev", required_argument, 0, 'P'},
                                        {"audit-out", required_argument, 0, 'U'},
                                        {"audit-db", required_argument, 0, 'T'},
+                                       {"algo", required_argument, 0, 'A'},
+                                       {"out-dir", required_argument, 0, 'O'},
                                        {0, 0, 0, 0}};
   const char *audit_prev = NULL, *audit_out = NULL, *audit_db = NULL;
   char **lists = calloc((size_t)argc + 1, sizeof *lists);
   size_t nlists = 0;
   unsigned long require = 0;
   int any_jur = 0;
-  const char *db = NULL, *out = NULL;
+  const char *db = NULL, *out = NULL, *algo_name = NULL, *out_dir = NULL;
   const char **banks = calloc((size_t)argc + 1, sizeof *banks);
   size_t nbanks = 0;
   int c;
@@ -98,9 +140,18 @@ static int do_build(int argc, char **argv) {
     case 'P': audit_prev = optarg; break;
     case 'U': audit_out = optarg; break;
     case 'T': audit_db = optarg; break;
+    case 'A': algo_name = optarg; break;
+    case 'O': out_dir = optarg; break;
     case 'h': fputs(index_usage, stdout); free(banks); free(lists); return CLI_EXIT_OK;
     default: fputs(index_usage, stderr); free(banks); free(lists); return CLI_EXIT_ERROR;
     }
+  }
+  if ((algo_name || out_dir) && (require || nlists || audit_db || nbanks)) {
+    cli_errorf("index build: --algo and --out-dir select banks by algorithm: not with --bank, --list,"
+               " --require-sources or --audit-db");
+    free(banks);
+    free(lists);
+    return CLI_EXIT_ERROR;
   }
   if (require || nlists || audit_db) { /* the audited path (docs/audit.md) */
     int ec = CLI_EXIT_ERROR;
@@ -116,18 +167,47 @@ static int do_build(int argc, char **argv) {
     return ec;
   }
   free(lists);
-  if (!db || !out || optind != argc) {
-    cli_errorf("index build: --db FILE and -o FILE.vidx are required (and nothing else)");
+  if (!db || !out == !out_dir || optind != argc || (out_dir && algo_name)) {
+    cli_errorf("index build: --db FILE and one of -o FILE.vidx or --out-dir DIR are required (--algo goes with -o)");
+    free(banks);
+    return CLI_EXIT_ERROR;
+  }
+  int algo = VOUCH_ALGO_NONE;
+  if (algo_name && (algo = vouch_signal_type_algo(algo_name, strlen(algo_name))) <= VOUCH_ALGO_NONE) {
+    cli_errorf("index build: --algo %s: not a bank algorithm (pdq, phash, dhash, ahash, vpdq, md5, sha1, sha256)",
+               algo_name);
     free(banks);
     return CLI_EXIT_ERROR;
   }
   vouch_bank *b = NULL;
   int rc = vouch_bank_open(&b, db, VOUCH_BANK_OPEN_READONLY);
+  if (rc == VOUCH_OK && out_dir) {
+    free(banks);
+    int ec = build_dir(b, out_dir);
+    vouch_bank_free(b);
+    return ec;
+  }
+  /* all enabled banks of several algorithms: say which, and how to choose */
+  int algos[VOUCH_BANK_ALGOS_MAX];
+  size_t nalgos = 0;
+  if (rc == VOUCH_OK && !nbanks && algo == VOUCH_ALGO_NONE &&
+      vouch_bank_index_algos(b, algos, VOUCH_BANK_ALGOS_MAX, &nalgos) == VOUCH_OK && nalgos > 1) {
+    char names[256] = "";
+    for (size_t k = 0; k < nalgos && k < VOUCH_BANK_ALGOS_MAX; k++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", vouch_algo_name(algos[k]));
+    cli_errorf("index build: the enabled banks hold %s hashes, and an index holds one algorithm: build one with"
+               " --algo ALGO -o FILE.vidx, all of them with --out-dir DIR (DIR/ALGO.vidx), or choose banks with"
+               " --bank", names);
+    vouch_bank_free(b);
+    free(banks);
+    return CLI_EXIT_ERROR;
+  }
   uint8_t root[32];
   size_t n = 0;
   double t0 = cli_now();
   if (rc == VOUCH_OK)
-    rc = vouch_bank_build_index(b, banks, nbanks, out, root, &n);
+    rc = algo != VOUCH_ALGO_NONE ? vouch_bank_build_index_algo(b, algo, out, root, &n, NULL)
+                                 : vouch_bank_build_index(b, banks, nbanks, out, root, &n);
   if (rc != VOUCH_OK) {
     cli_errorf("index build: %s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
     vouch_bank_free(b);

@@ -188,8 +188,10 @@ done:
   return rc;
 }
 
-int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nnames, const char *path,
-                           uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count) {
+/* The index of the chosen banks (`names`, or all enabled ones), or with
+ * `only` != VOUCH_ALGO_NONE of the enabled banks of that algorithm. */
+static int build_index(vouch_bank *b, const char *const *names, size_t nnames, int only, const char *path,
+                       uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count) {
   if (!b || !path || (nnames && !names))
     return VOUCH_E_INVALID;
   b->errmsg[0] = 0;
@@ -228,9 +230,11 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
         rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "a bank row is malformed");
         goto done;
       }
+      if (only != VOUCH_ALGO_NONE && al != only) continue;
       if (algo != VOUCH_ALGO_NONE && al != algo) {
         rc = vouch__bank_fail(b, VOUCH_E_ALGO_MISMATCH,
-                  "enabled banks hold %s and %s hashes: choose banks with --bank",
+                  "enabled banks hold %s and %s hashes: build one index per algorithm (--algo, --out-dir)"
+                  " or choose banks with --bank",
                   vouch_algo_name(algo), vouch_algo_name(al));
         goto done;
       }
@@ -249,8 +253,8 @@ int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nname
   }
   const size_t nb = bl.n;
   int64_t *ids = bl.ids;
-  if (algo == VOUCH_ALGO_NONE)
-    algo = VOUCH_ALGO_PDQ; /* no banks at all: an empty PDQ index */
+  if (algo == VOUCH_ALGO_NONE) /* no banks at all: an empty index (of PDQ when none is asked for) */
+    algo = only != VOUCH_ALGO_NONE ? only : VOUCH_ALGO_PDQ;
   if (algo == VOUCH_ALGO_VPDQ) {
     rc = build_video_index(b, &bl, path, root, count);
     goto done;
@@ -311,18 +315,65 @@ done:
 }
 
 
-int vouch_bank_build_index_seq(vouch_bank *b, const char *const *names, size_t nnames, const char *path,
-                               uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count, int64_t *seq) {
+int vouch_bank_build_index(vouch_bank *b, const char *const *names, size_t nnames, const char *path,
+                           uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count) {
+  return build_index(b, names, nnames, VOUCH_ALGO_NONE, path, root, count);
+}
+
+/* build_index() from one consistent snapshot of a PostgreSQL database, with
+ * its change counter in *seq (-1 on SQLite, which has no counter). */
+static int build_index_seq(vouch_bank *b, const char *const *names, size_t nnames, int only, const char *path,
+                           uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count, int64_t *seq) {
   if (seq) *seq = -1;
-  if (!b || !b->db || !b->db->pg) return vouch_bank_build_index(b, names, nnames, path, root, count);
+  if (!b || !b->db || !b->db->pg) return build_index(b, names, nnames, only, path, root, count);
   /* one snapshot for the counter and the rows */
   VOUCH_TRY(vouch__bank_exec(b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   int64_t s = 0;
   int dbrc = vouch__pg_change_seq(b->db, &s);
   int rc = dbrc == VOUCH__DB_OK ? VOUCH_OK : vouch__bank_dbfail(b, dbrc, "change counter");
-  if (rc == VOUCH_OK) rc = vouch_bank_build_index(b, names, nnames, path, root, count);
+  if (rc == VOUCH_OK) rc = build_index(b, names, nnames, only, path, root, count);
   if (rc == VOUCH_OK) rc = vouch__bank_exec(b, "COMMIT");
   if (rc != VOUCH_OK) vouch__rollback(b->db);
   else if (seq) *seq = s;
   return rc;
+}
+
+int vouch_bank_build_index_seq(vouch_bank *b, const char *const *names, size_t nnames, const char *path,
+                               uint8_t root[VOUCH_MERKLE_HASH_BYTES], size_t *count, int64_t *seq) {
+  return build_index_seq(b, names, nnames, VOUCH_ALGO_NONE, path, root, count, seq);
+}
+
+int vouch_bank_build_index_algo(vouch_bank *b, int algo, const char *path, uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                                size_t *count, int64_t *seq) {
+  if (seq) *seq = -1;
+  if (algo == VOUCH_ALGO_NONE || vouch_bank_algo_from_name(vouch_algo_name(algo)) != algo)
+    return VOUCH_E_INVALID;
+  return build_index_seq(b, NULL, 0, algo, path, root, count, seq);
+}
+
+int vouch_bank_index_algos(vouch_bank *b, int *algos, size_t cap, size_t *n) {
+  if (!b || !n || (cap && !algos)) return VOUCH_E_INVALID;
+  *n = 0;
+  b->errmsg[0] = 0;
+  vouch__stmt *st = NULL;
+  VOUCH_TRY(vouch__bank_prepare(b, "SELECT DISTINCT algo FROM banks WHERE enabled <> 0", &st));
+  unsigned seen = 0; /* bit per VOUCH_ALGO_* */
+  int src, rc = VOUCH_OK;
+  while ((src = vouch__step(st)) == VOUCH__DB_ROW) {
+    const int al = vouch_bank_algo_from_name((const char *)vouch__col_text(st, 0));
+    if (al <= VOUCH_ALGO_NONE || al >= 32) {
+      rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "a bank row is malformed");
+      break;
+    }
+    seen |= 1U << al;
+  }
+  if (rc == VOUCH_OK && src != VOUCH__DB_DONE) rc = vouch__bank_dbfail(b, src, "list banks");
+  vouch__finalize(st);
+  if (rc != VOUCH_OK) return rc;
+  for (int al = 1; al < 32; al++) /* in the order of the VOUCH_ALGO_* values */
+    if (seen & (1U << al)) {
+      if (*n < cap) algos[*n] = al;
+      ++*n;
+    }
+  return VOUCH_OK;
 }
