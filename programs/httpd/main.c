@@ -14,7 +14,8 @@
 #include "vouchd.h"
 
 static const char usage[] =
-  "usage: vouchd --db FILE.sqlite|postgresql://... [--index FILE.vidx] [--listen HOST:PORT] [OPTIONS]\n"
+  "usage: vouchd --db FILE.sqlite|postgresql://... [--index FILE.vidx | --index-dir DIR] [--listen HOST:PORT]\n"
+  "              [OPTIONS]\n"
   "       vouchd token create|list|revoke --db FILE ...   (API tokens; see 'vouchd token --help')\n"
   "       vouchd reviewer create|list|revoke --db FILE ... (review console tokens: docs/review.md)\n"
   "\n"
@@ -31,6 +32,12 @@ static const char usage[] =
   "                       a postgresql:// URI (libpq) shared by several vouchd (docs/deploy.md)\n"
   "  --index FILE         index file for /v1/match (vouch index build); POST /v1/index/rebuild\n"
   "                       rewrites it from the banks\n"
+  "  --index-dir DIR      one index per algorithm of the enabled banks, DIR/ALGO.vidx\n"
+  "                       (pdq.vidx, vpdq.vidx, md5.vidx, ...; vouch index build --out-dir),\n"
+  "                       so one vouchd serves every signal type of its database: each\n"
+  "                       lookup uses the index of its algorithm (?algo=, HMA's signal_type);\n"
+  "                       rebuilt all together by POST /v1/index/rebuild, --follow and syncs,\n"
+  "                       reloaded by SIGHUP; replaces --index\n"
   "  --psi-key FILE       server key of private matching (vouch psi setup), for /v1/vouchers\n"
   "  --public FILE        the public data made with that key, served at /v1/public\n"
   "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; port 0 = any free port)\n"
@@ -73,8 +80,9 @@ static const char usage[] =
   "                       (default all; others answer 404 not_served; /healthz, /metrics\n"
   "                       and HMA's /status always answer); a replica without match does\n"
   "                       not follow the database\n"
-  "  --follow             with an SQLite --db and --index: rebuild and reload --index within\n"
-  "                       about a second of every change to --db, as HMA's matchers do (by\n"
+  "  --follow             with an SQLite --db and --index or --index-dir: rebuild and reload\n"
+  "                       the index(es) within about a second of every change to --db, as\n"
+  "                       HMA's matchers do (by\n"
   "                       default the index changes only on POST /v1/index/rebuild or SIGHUP)\n"
   "  --no-follow          with a postgresql:// --db and --index: do not follow the database\n"
   "                       (by default a replica keeps the last snapshot index plus an in-memory\n"
@@ -147,6 +155,7 @@ int main(int argc, char **argv) {
     {"follow", no_argument, NULL, 0x101},
     {"sync-every", required_argument, NULL, 0x100}, {"exchange-credentials", required_argument, NULL, 0x102},
     {"snapshot-dir", required_argument, NULL, 0x103}, {"delta-max", required_argument, NULL, 0x104},
+    {"index-dir", required_argument, NULL, 0x110},
     {NULL, 0, NULL, 0}};
   static vd_server s; /* lives for the whole process; large (metrics) */
   const char *listen = "127.0.0.1:8080", *port_file = NULL;
@@ -176,6 +185,7 @@ int main(int argc, char **argv) {
     switch (ch) {
     case 'd': s.db_path = optarg; break;
     case 'i': s.index_path = optarg; break;
+    case 0x110: s.index_dir = optarg; break;
     case 'F': s.fetch_allow = optarg; break;
     case 'O':
       s.fetch_timeout = parse_seconds(optarg, 0.1, 600, &ok);
@@ -244,6 +254,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vouchd: --db is required\n%s", usage);
     return 2;
   }
+  if (s.index_path && s.index_dir) {
+    fprintf(stderr, "vouchd: --index and --index-dir exclude each other\n");
+    return 2;
+  }
+  if (s.index_dir && mkdir(s.index_dir, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "vouchd: --index-dir %s: %s\n", s.index_dir, strerror(errno));
+    return 2;
+  }
   s.max_inflight = inflight ? inflight : 4 * s.threads;
   s.max_inflight_token = inflight_tok ? inflight_tok : (s.max_inflight / 4 > 2 ? s.max_inflight / 4 : 2);
   char host[256];
@@ -264,7 +282,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   pthread_mutex_init(&s.index_mu, NULL);
-  if (s.index_path && access(s.index_path, F_OK) == 0 && vd_index_reload(&s, err, sizeof err) != 0) {
+  pthread_mutex_init(&s.rebuild_mu, NULL);
+  if ((s.index_dir || (s.index_path && access(s.index_path, F_OK) == 0)) && vd_index_reload(&s, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: %s\n", err);
     return 2;
   }
@@ -322,8 +341,12 @@ int main(int argc, char **argv) {
     return 2;
   }
   const int on_pg = vd_db_is_pg(s.db_path);
+  if (on_pg && s.index_dir && !no_follow) {
+    fprintf(stderr, "vouchd: --index-dir on a postgresql:// --db needs --no-follow (a replica follows one index)\n");
+    return 2;
+  }
   if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
-      ((on_pg ? !no_follow : follow_sqlite) && s.index_path && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
+      ((on_pg ? !no_follow : follow_sqlite) && vd_index_configured(&s) && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
   }
@@ -360,11 +383,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vouchd: reload: tokens: %s (keeping the old ones)\n", err);
       else
         fprintf(stderr, "vouchd: reloaded %zu tokens\n", s.ntokens);
-      if (s.index_path) {
+      if (vd_index_configured(&s)) {
         if (vd_index_reload(&s, err, sizeof err) != 0)
           fprintf(stderr, "vouchd: reload: index: %s (keeping the old one)\n", err);
         else
-          fprintf(stderr, "vouchd: reloaded the index: %lu entries\n", atomic_load(&s.index_entries));
+          fprintf(stderr, "vouchd: reloaded the index%s: %lu entries\n", s.index_dir ? "es" : "",
+                  atomic_load(&s.index_entries));
       }
       continue;
     }

@@ -207,7 +207,7 @@ static int take_snapshot(vd_server *s) {
 static int install(vd_server *s, int new_snapshot) {
   char err[512];
   vouch_index *idx = NULL;
-  if (vouch_follow_index(s->fol->f, &idx) != VOUCH_OK || vd_index_install(s, idx, !new_snapshot, err, sizeof err) != 0) {
+  if (vouch_follow_index(s->fol->f, &idx) != VOUCH_OK || vd_index_install(s, VOUCH_ALGO_NONE, idx, !new_snapshot, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: follow: cannot install the index\n");
     return -1;
   }
@@ -318,17 +318,30 @@ void vd_db_mtime(const vd_server *s, struct timespec *t) {
     *t = w;
 }
 
+/* --index: its file; --index-dir: the oldest DIR/ALGO.vidx (every rebuild
+ * rewrites them all and removes those of algorithms no enabled bank has), or
+ * none at all. */
 int vd_index_outdated(const vd_server *s) {
-  struct timespec ti, td;
-  if (!s->index_path || vd_mtime(s->index_path, &ti) != 0) return 1;
+  struct timespec ti = {0, 0}, td;
+  char path[4096];
+  if (!s->index_dir) {
+    if (!s->index_path || vd_mtime(s->index_path, &ti) != 0) return 1;
+  } else {
+    int any = 0;
+    for (int a = 1; a < VD_NALGO; a++) {
+      struct timespec t;
+      if (vd_index_file(s, a, path, sizeof path) != 0 || vd_mtime(path, &t) != 0) continue;
+      if (!any++ || later(&ti, &t)) ti = t;
+    }
+    if (!any) return 1;
+  }
   vd_db_mtime(s, &td);
   return later(&td, &ti);
 }
 
 static void *follow_sqlite_main(void *arg) {
   vd_server *s = arg;
-  char tmp[4096], err[512];
-  snprintf(tmp, sizeof tmp, "%s.follow.tmp", s->index_path);
+  char err[512];
   while (!atomic_load(&s->follow_stop)) {
     for (int i = 0; i < 10 && !atomic_load(&s->follow_stop); i++) usleep(100000);
     if (atomic_load(&s->follow_stop) || !vd_index_outdated(s)) continue;
@@ -338,24 +351,17 @@ static void *follow_sqlite_main(void *arg) {
     struct timespec seen;
     vd_db_mtime(s, &seen);
     vouch_bank *db = NULL;
-    uint8_t root[VOUCH_MERKLE_HASH_BYTES];
-    size_t count = 0;
+    vd_built built[VD_NALGO];
+    size_t nb = 0, count = 0;
     int rc = vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY);
-    if (rc == VOUCH_OK) rc = vouch_bank_build_index(db, NULL, 0, tmp, root, &count);
-    if (rc != VOUCH_OK) {
-      fprintf(stderr, "vouchd: follow: index build: %s\n", db ? vouch_bank_errmsg(db) : vouch_strerror(rc));
-      vouch_bank_free(db);
-      unlink(tmp);
-      continue;
-    }
+    if (rc == VOUCH_OK) rc = vd_index_rebuild(s, db, NULL, 0, &seen, built, &nb, err, sizeof err);
+    else snprintf(err, sizeof err, "%s", db ? vouch_bank_errmsg(db) : vouch_strerror(rc));
     vouch_bank_free(db);
-    const struct timespec times[2] = {seen, seen};
-    if (seen.tv_sec) (void)utimensat(AT_FDCWD, tmp, times, 0);
-    err[0] = 0;
-    if (rename(tmp, s->index_path) != 0 || vd_index_reload(s, err, sizeof err) != 0) {
-      fprintf(stderr, "vouchd: follow: cannot load the new index: %s\n", *err ? err : "rename failed");
+    if (rc != VOUCH_OK) {
+      fprintf(stderr, "vouchd: follow: %s: %s\n", rc == 1 ? "cannot load the new index" : "index build", err);
       continue;
     }
+    for (size_t k = 0; k < nb; k++) count += built[k].count;
     fprintf(stderr, "vouchd: follow: index rebuilt after a change of %s: %zu entries (%.2f s)\n", s->db_path, count,
             vd_now() - t0);
   }

@@ -257,8 +257,8 @@ enum MHD_Result vd_route_index(vd_server *s, struct MHD_Connection *conn, const 
                                const char *method, vd_request *r) {
   if (strcmp(url, "/v1/index/rebuild") != 0 || strcmp(method, "POST") != 0)
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint: %s %s", method, url);
-  if (!s->index_path)
-    return vd_send_error(conn, MHD_HTTP_CONFLICT, "no_index_path", "vouchd was started without --index");
+  if (!vd_index_configured(s))
+    return vd_send_error(conn, MHD_HTTP_CONFLICT, "no_index_path", "vouchd was started without --index or --index-dir");
   json_t *doc = NULL;
   const char *names[256];
   size_t nn = 0;
@@ -281,22 +281,40 @@ enum MHD_Result vd_route_index(vd_server *s, struct MHD_Connection *conn, const 
   }
   vouch_bank *db = NULL;
   int rc = vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY);
-  uint8_t root[VOUCH_MERKLE_HASH_BYTES];
-  size_t count = 0;
+  vd_built built[VD_NALGO];
+  size_t nb = 0;
+  char err[512] = "";
   enum MHD_Result ret;
-  if (rc == VOUCH_OK) rc = vouch_bank_build_index(db, names, nn, s->index_path, root, &count);
-  if (rc != VOUCH_OK) {
+  if (rc == VOUCH_OK) rc = vd_index_rebuild(s, db, names, nn, NULL, built, &nb, err, sizeof err);
+  if (rc == 1) {
+    ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "reload", "index written but not loaded: %s", err);
+  } else if (rc == VOUCH_E_INVALID && s->index_dir && nn) {
+    ret = vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "%s", err);
+  } else if (rc != VOUCH_OK) {
     ret = bank_error(conn, rc, db);
   } else {
-    char err[512];
-    if (vd_index_reload(s, err, sizeof err) != 0) {
-      ret = vd_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "reload", "index written but not loaded: %s", err);
-    } else {
-      char hex[65];
-      vouch_hash_to_hex(root, sizeof root, hex, sizeof hex);
-      ret = vd_send_json(conn, MHD_HTTP_OK, json_pack("{s:I,s:s,s:s}", "entries", (json_int_t)count, "root", hex,
-                                                       "path", s->index_path));
+    /* --index: {entries, root, path}; --index-dir: the total and each algorithm's */
+    json_t *body = json_object(), *each = json_object();
+    size_t total = 0;
+    for (size_t k = 0; k < nb; k++) {
+      char hex[65], path[4096];
+      vouch_hash_to_hex(built[k].root, sizeof built[k].root, hex, sizeof hex);
+      if (vd_index_file(s, built[k].algo, path, sizeof path) != 0) path[0] = 0;
+      total += built[k].count;
+      if (!s->index_dir) {
+        json_decref(body);
+        body = json_pack("{s:I,s:s,s:s}", "entries", (json_int_t)built[k].count, "root", hex, "path", path);
+      } else
+        json_object_set_new(each, vouch_algo_name(built[k].algo),
+                            json_pack("{s:I,s:s,s:s}", "entries", (json_int_t)built[k].count, "root", hex, "path", path));
     }
+    if (s->index_dir) {
+      json_object_set_new(body, "entries", json_integer((json_int_t)total));
+      json_object_set_new(body, "indexes", each);
+    } else {
+      json_decref(each);
+    }
+    ret = vd_send_json(conn, MHD_HTTP_OK, body);
   }
   vouch_bank_free(db);
   json_decref(doc);

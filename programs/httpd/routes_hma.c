@@ -80,7 +80,8 @@ static const hma_signal *signal_by_algo(int algo) {
 
 /* Does the loaded index serve signal type st?  A vouch index is of one
  * algorithm; an index of video frames is a PDQ index too, told apart by the
- * algorithm of its banks (vd_index_is_video()). */
+ * algorithm of its banks (vd_index_is_video()).  The index to ask is
+ * vd_index_for(s, st->algo): with --index-dir each signal type's own. */
 static int index_serves(vd_index_ref *ref, const hma_signal *st) {
   vouch_index *idx = vd_index_handle(ref);
   if (!idx) return 0;
@@ -152,11 +153,16 @@ enum MHD_Result vd_hma_status(vd_server *s, struct MHD_Connection *conn, const c
     st = index_state(s);
     if (st == 0 && !strcmp(url, "/readyz")) st = 3;
   }
-  char body[1024];
+  char body[4096];
   const char *fmt = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
   if (fmt && !strcmp(fmt, "json")) { /* readiness and staleness of a replica (docs/api.md) */
     int n = snprintf(body, sizeof body, "{\"status\":\"%s\",", text[st]);
     n += vd_follow_status(s, body + n, sizeof body - (size_t)n - 2);
+    if (n > 0 && (size_t)n + 4 < sizeof body) { /* each loaded index */
+      body[n++] = ',';
+      n += vd_index_status(s, body + n, sizeof body - (size_t)n - 2);
+    }
+    if (n < 0 || (size_t)n > sizeof body - 2) n = (int)sizeof body - 2; /* cut (nine indexes fit) */
     snprintf(body + n, sizeof body - (size_t)n, "}");
   } else {
     snprintf(body, sizeof body, "%s", text[st]);
@@ -481,7 +487,7 @@ static int search_signal(vd_server *s, struct MHD_Connection *conn, const hma_si
                          size_t *nh, vd_index_ref **ref, enum MHD_Result *ret) {
   *out = NULL;
   *nh = 0;
-  *ref = vd_index_acquire(s);
+  *ref = vd_index_for(s, q->st->algo);
   if (!index_serves(*ref, q->st)) {
     vd_index_release(*ref);
     *ref = NULL;
@@ -573,13 +579,15 @@ static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, h
                                     const char *only) {
   json_t *out = json_object();
   enum MHD_Result ret;
-  /* vouch serves one index of one signal type: a video's vpdq and video_md5
-   * are both looked up, and the one the index does not hold has no match
-   * (as in an HMA with no bank of that type); none served is a 503 */
+  /* each signal in the index of its type (one with --index-dir): a video's
+   * vpdq and video_md5 are both looked up, and one no index holds has no
+   * match (as in an HMA with no bank of that type); none served is a 503 */
   int served[HMA_NSIGNALS] = {0}, any = 0;
-  vd_index_ref *ref = vd_index_acquire(s);
-  for (size_t i = 0; i < ns; i++) any |= served[i] = index_serves(ref, sig[i].st);
-  vd_index_release(ref);
+  for (size_t i = 0; i < ns; i++) {
+    vd_index_ref *ref = vd_index_for(s, sig[i].st->algo);
+    any |= served[i] = index_serves(ref, sig[i].st);
+    vd_index_release(ref);
+  }
   for (size_t i = 0; i < ns; i++) {
     json_t *res;
     if (any && !served[i]) {
@@ -733,22 +741,28 @@ static size_t index_size(vd_index_ref *ref, const hma_signal *st) {
   return vd_index_video_db(ref, &vdb) == VOUCH_OK ? vouch_vpdq_db_videos(vdb) : 0;
 }
 
+/* The modification time of the file of the index serving st, -1 if none. */
+static time_t index_time(const vd_server *s, const hma_signal *st) {
+  char path[4096];
+  struct timespec t;
+  return vd_index_file(s, st->algo, path, sizeof path) == 0 && path[0] && vd_mtime(path, &t) == 0 ? t.tv_sec : -1;
+}
+
 static enum MHD_Result route_index_status(vd_server *s, struct MHD_Connection *conn) {
   const char *only = qarg(conn, "signal_type");
   if (only && !signal_by_name(only)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type '%s'", only);
-  vd_index_ref *ref = vd_index_acquire(s);
-  struct timespec ti = {0, 0};
-  const int have_time = s->index_path && vd_mtime(s->index_path, &ti) == 0;
   json_t *out = json_object();
   for (size_t i = 0; i < HMA_NSIGNALS; i++) {
     if (only && strcmp(only, hma_signals[i].name) != 0) continue;
+    vd_index_ref *ref = vd_index_for(s, hma_signals[i].algo);
     const int present = index_serves(ref, &hma_signals[i]);
     const size_t size = present ? index_size(ref, &hma_signals[i]) : 0;
+    vd_index_release(ref);
+    const time_t built = present ? index_time(s, &hma_signals[i]) : -1;
     json_object_set_new(out, hma_signals[i].name,
-                        json_pack("{s:b,s:I,s:I}", "present", present, "built_to",
-                                  (json_int_t)(present && have_time ? ti.tv_sec : -1), "size", (json_int_t)size));
+                        json_pack("{s:b,s:I,s:I}", "present", present, "built_to", (json_int_t)built, "size",
+                                  (json_int_t)size));
   }
-  vd_index_release(ref);
   return vd_send_json(conn, MHD_HTTP_OK, out);
 }
 
@@ -798,24 +812,23 @@ static enum MHD_Result route_signal_type_index(vd_server *s, struct MHD_Connecti
     return ret;
   }
   vouch_bank_free(db);
-  struct timespec ti = {0, 0}, td = {0, 0};
-  const int have_time = s->index_path && vd_mtime(s->index_path, &ti) == 0;
+  struct timespec td = {0, 0};
   if (!vd_db_is_pg(s->db_path)) vd_db_mtime(s, &td);
   const int stale = index_state(s) != 0;
-  vd_index_ref *ref = vd_index_acquire(s);
   json_t *out = json_object();
   for (size_t i = 0; i < HMA_NSIGNALS; i++) {
     if (only && strcmp(only, hma_signals[i].name) != 0) continue;
+    vd_index_ref *ref = vd_index_for(s, hma_signals[i].algo);
     const int present = index_serves(ref, &hma_signals[i]);
     const size_t size = present ? index_size(ref, &hma_signals[i]) : 0;
+    vd_index_release(ref);
     const int out_of_date = present ? stale : n.size[i] > 0;
     json_object_set_new(out, hma_signals[i].name,
                         json_pack("{s:I,s:I,s:b,s:I,s:I}", "db_size", (json_int_t)n.size[i], "index_size",
                                   (json_int_t)size, "index_out_of_date", out_of_date, "newest_db_item",
                                   (json_int_t)(td.tv_sec ? td.tv_sec : -1), "index_built_to",
-                                  (json_int_t)(present && have_time ? ti.tv_sec : -1)));
+                                  (json_int_t)(present ? index_time(s, &hma_signals[i]) : -1)));
   }
-  vd_index_release(ref);
   return vd_send_json(conn, MHD_HTTP_OK, out);
 }
 

@@ -4,10 +4,13 @@
  * it searches, and a reload (SIGHUP, POST /v1/index/rebuild) opens the new
  * file completely -- validation and MIH tables -- before swapping it in, so
  * no request waits and none is dropped; the old index is freed by the last
- * request still using it. */
+ * request still using it.  With --index-dir there is one such slot per bank
+ * algorithm (s->index[VOUCH_ALGO_*]), each swapped on its own: a reload of
+ * one never touches a lookup in another. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "vouchd.h"
 #include "bodies.h"
 
@@ -20,6 +23,7 @@ struct vd_index_ref {
   vouch_vpdq_db *vdb;
   int vdb_rc;
   int video; /* an index of video frames (judged at load from --db's bank algorithms) */
+  unsigned long entries, heap; /* for the metrics */
   /* each index bank's own radius (vouch bank radius), UINT_MAX for none,
    * read from --db at load; nown: how many have one */
   unsigned *radius;
@@ -54,12 +58,27 @@ static int index_of_videos(vouch_bank *db, const vouch_index *idx) {
 
 int vd_index_is_video(const vd_index_ref *r) { return r && r->video; }
 
-vd_index_ref *vd_index_acquire(vd_server *s) {
+static vd_index_ref *acquire_slot(vd_server *s, int slot) {
   pthread_mutex_lock(&s->index_mu);
-  vd_index_ref *r = s->index;
+  vd_index_ref *r = s->index[slot];
   if (r) atomic_fetch_add(&r->refs, 1);
   pthread_mutex_unlock(&s->index_mu);
   return r;
+}
+
+vd_index_ref *vd_index_acquire(vd_server *s) {
+  if (!s->index_dir) return acquire_slot(s, 0);
+  pthread_mutex_lock(&s->index_mu);
+  vd_index_ref *r = s->index[VOUCH_ALGO_PDQ];
+  for (int a = 1; !r && a < VD_NALGO; a++) r = s->index[a];
+  if (r) atomic_fetch_add(&r->refs, 1);
+  pthread_mutex_unlock(&s->index_mu);
+  return r;
+}
+
+vd_index_ref *vd_index_for(vd_server *s, int algo) {
+  if (!s->index_dir) return acquire_slot(s, 0);
+  return algo > VOUCH_ALGO_NONE && algo < VD_NALGO ? acquire_slot(s, algo) : NULL;
 }
 
 void vd_index_release(vd_index_ref *r) {
@@ -87,24 +106,54 @@ static void index_banks(vd_server *s, vd_index_ref *r, vouch_index *idx) {
   vouch_bank_free(db);
 }
 
-int vd_index_reload(vd_server *s, char *err, size_t errcap) {
-  if (!s->index_path) {
-    snprintf(err, errcap, "no --index configured");
-    return -1;
-  }
+int vd_index_load(vd_server *s, int algo, const char *path, char *err, size_t errcap) {
   vouch_index_config cfg = vouch_index_config_default();
   cfg.build_threads = s->threads;
   vouch_index *idx = NULL;
-  int rc = vouch_index_open(&idx, s->index_path, &cfg);
+  int rc = vouch_index_open(&idx, path, &cfg);
   if (rc != VOUCH_OK) {
-    snprintf(err, errcap, "%s: %s: %s", s->index_path, vouch_strerror(rc), vouch_index_errmsg(idx));
+    snprintf(err, errcap, "%s: %s: %s", path, vouch_strerror(rc), vouch_index_errmsg(idx));
     vouch_index_free(idx);
     return -1;
   }
-  return vd_index_install(s, idx, 0, err, errcap);
+  return vd_index_install(s, algo, idx, 0, err, errcap);
 }
 
-int vd_index_install(vd_server *s, vouch_index *idx, int same_banks, char *err, size_t errcap) {
+int vd_index_reload(vd_server *s, char *err, size_t errcap) {
+  if (!s->index_dir) {
+    if (s->index_path) return vd_index_load(s, VOUCH_ALGO_NONE, s->index_path, err, errcap);
+    snprintf(err, errcap, "no --index configured");
+    return -1;
+  }
+  for (int a = 1; a < VD_NALGO; a++) {
+    char path[4096];
+    if (vd_index_file(s, a, path, sizeof path) != 0 || access(path, F_OK) != 0) {
+      vd_index_drop_slot(s, a);
+      continue;
+    }
+    if (vd_index_load(s, a, path, err, errcap) != 0) return -1;
+  }
+  return 0;
+}
+
+/* The metrics describe all loaded indexes; under s->index_mu. */
+static void update_metrics(vd_server *s) {
+  unsigned long entries = 0, heap = 0;
+  for (int a = 0; a < VD_NALGO; a++)
+    if (s->index[a]) {
+      entries += s->index[a]->entries;
+      heap += s->index[a]->heap;
+    }
+  atomic_store(&s->index_entries, entries);
+  atomic_store(&s->index_heap_bytes, heap);
+}
+
+int vd_index_install(vd_server *s, int algo, vouch_index *idx, int same_banks, char *err, size_t errcap) {
+  if (algo < 0 || algo >= VD_NALGO) {
+    vouch_index_free(idx);
+    snprintf(err, errcap, "no index slot for algorithm %d", algo);
+    return -1;
+  }
   vd_index_ref *r = malloc(sizeof *r);
   if (!r) {
     vouch_index_free(idx);
@@ -120,7 +169,7 @@ int vd_index_install(vd_server *s, vouch_index *idx, int same_banks, char *err, 
    * bank is matched at the request's radius */
   r->nown = 0;
   r->radius = malloc(((size_t)vouch_index_bank_count(idx) + 1) * sizeof *r->radius);
-  vd_index_ref *cur = same_banks ? vd_index_acquire(s) : NULL;
+  vd_index_ref *cur = same_banks ? acquire_slot(s, algo) : NULL;
   if (cur && r->radius && cur->radius && vouch_index_bank_count(cur->idx) == vouch_index_bank_count(idx)) {
     /* the same banks as the served index (a new delta over its snapshot): its radii and kind, without
      * reading the database (listing the banks counts their entries: seconds at 10M) */
@@ -131,30 +180,52 @@ int vd_index_install(vd_server *s, vouch_index *idx, int same_banks, char *err, 
   } else {
     vd_index_release(cur);
     index_banks(s, r, idx);
+    if (algo != VOUCH_ALGO_NONE) r->video = algo == VOUCH_ALGO_VPDQ; /* --index-dir: the slot says */
   }
   /* Once published, idx may be replaced and freed by a concurrent reload
    * (SIGHUP and a rebuild request at once): read it before, and update the
-   * metrics under the lock so they always describe the published index. */
-  const unsigned long entries = (unsigned long)vouch_index_count(idx);
-  const unsigned long heap = (unsigned long)vouch_index_memory(idx);
+   * metrics under the lock so they always describe the published indexes. */
+  r->entries = (unsigned long)vouch_index_count(idx);
+  r->heap = (unsigned long)vouch_index_memory(idx);
   pthread_mutex_lock(&s->index_mu);
-  vd_index_ref *old = s->index;
-  s->index = r;
-  atomic_store(&s->index_entries, entries);
-  atomic_store(&s->index_heap_bytes, heap);
+  vd_index_ref *old = s->index[algo];
+  s->index[algo] = r;
+  update_metrics(s);
   pthread_mutex_unlock(&s->index_mu);
   vd_index_release(old);
   return 0;
 }
 
-void vd_index_drop(vd_server *s) {
+void vd_index_drop_slot(vd_server *s, int algo) {
+  if (algo < 0 || algo >= VD_NALGO) return;
   pthread_mutex_lock(&s->index_mu);
-  vd_index_ref *old = s->index;
-  s->index = NULL;
-  atomic_store(&s->index_entries, 0UL);
-  atomic_store(&s->index_heap_bytes, 0UL);
+  vd_index_ref *old = s->index[algo];
+  s->index[algo] = NULL;
+  update_metrics(s);
   pthread_mutex_unlock(&s->index_mu);
   vd_index_release(old);
+}
+
+void vd_index_drop(vd_server *s) {
+  for (int a = 0; a < VD_NALGO; a++) vd_index_drop_slot(s, a);
+}
+
+int vd_index_status(vd_server *s, char *out, size_t cap) {
+  int n = snprintf(out, cap, "\"indexes\":{");
+  for (int a = 0; a < VD_NALGO; a++) {
+    vd_index_ref *r = acquire_slot(s, a);
+    if (!r) continue;
+    char hx[2 * VOUCH_MERKLE_HASH_BYTES + 1];
+    vouch_hash_to_hex(vouch_index_root(r->idx), VOUCH_MERKLE_HASH_BYTES, hx, sizeof hx);
+    /* slot 0 (--index) is named by its content: the index's algorithm, vpdq for video frames */
+    const char *name = r->video ? "vpdq" : vouch_algo_name(a ? a : vouch_index_algo(r->idx));
+    if (n >= 0 && (size_t)n < cap)
+      n += snprintf(out + n, cap - (size_t)n, "%s\"%s\":{\"entries\":%zu,\"root\":\"%s\",\"video\":%s}",
+                    out[n - 1] == '{' ? "" : ",", name, vouch_index_count(r->idx), hx, r->video ? "true" : "false");
+    vd_index_release(r);
+  }
+  if (n >= 0 && (size_t)n < cap) n += snprintf(out + n, cap - (size_t)n, "}");
+  return n;
 }
 
 static int arg_uint(struct MHD_Connection *conn, const char *key, unsigned max, unsigned *out) {
@@ -329,7 +400,14 @@ enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_req
   if (r->len == 0)
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request",
                          "the body must be an image, or JSON {\"hashes\":[HEX,...]}");
-  vd_index_ref *ref = vd_index_acquire(s);
+  /* --index-dir: ?algo= picks its algorithm's index, else the pdq one */
+  const int want = algo_arg ? vouch_signal_type_algo(algo_arg, strlen(algo_arg)) : VOUCH_ALGO_NONE;
+  vd_index_ref *ref = s->index_dir && want > VOUCH_ALGO_NONE ? vd_index_for(s, want) : vd_index_acquire(s);
+  if (!ref && s->index_dir && want > VOUCH_ALGO_NONE && (ref = vd_index_acquire(s)) != NULL) {
+    vd_index_release(ref);
+    return vd_send_error(conn, MHD_HTTP_CONFLICT, "algo_mismatch", "no index of %s hashes is loaded (--index-dir)",
+                         algo_arg);
+  }
   if (!ref)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_index",
                          "no index is loaded (start with --index, or POST /v1/index/rebuild)");

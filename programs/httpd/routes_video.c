@@ -128,7 +128,7 @@ enum MHD_Result vd_route_match_video(vd_server *s, struct MHD_Connection *conn, 
   vouch_vpdq_match_opts mo = vouch_vpdq_match_opts_default();
   if (arg_pct(conn, "query_match", &mo.query_match) != 0 || arg_pct(conn, "index_match", &mo.index_match) != 0)
     return vd_send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_request", "query_match and index_match are 0 to 100");
-  vd_index_ref *ref = vd_index_acquire(s);
+  vd_index_ref *ref = vd_index_for(s, VOUCH_ALGO_VPDQ);
   if (!ref)
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no_index",
                          "no index is loaded (start with --index, or POST /v1/index/rebuild)");

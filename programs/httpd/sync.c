@@ -161,14 +161,12 @@ static int cancel_cb(void *ctx) { return atomic_load(&((vd_sync *)ctx)->stop); }
 
 static void rebuild_index(vd_sync *y, vouch_bank *db) {
   vd_server *s = y->s;
-  uint8_t root[VOUCH_MERKLE_HASH_BYTES];
-  size_t count = 0;
-  char err[512] = "";
-  int rc = vouch_bank_build_index(db, NULL, 0, s->index_path, root, &count);
-  if (rc != VOUCH_OK)
-    snprintf(err, sizeof err, "index build: %s", vouch_bank_errmsg(db)[0] ? vouch_bank_errmsg(db) : vouch_strerror(rc));
-  else if (vd_index_reload(s, err + 14, sizeof err - 14) != 0)
-    memcpy(err, "index reload: ", 14);
+  size_t count = 0, nb = 0;
+  char err[512] = "", why[480] = "";
+  vd_built built[VD_NALGO]; /* --index-dir: one per algorithm (index_dir.c) */
+  int rc = vd_index_rebuild(s, db, NULL, 0, NULL, built, &nb, why, sizeof why);
+  if (rc != VOUCH_OK) snprintf(err, sizeof err, "index %s: %s", rc == 1 ? "reload" : "build", why);
+  for (size_t k = 0; k < nb; k++) count += built[k].count;
   pthread_mutex_lock(&y->mu);
   y->rebuilds++;
   y->index_at = (int64_t)time(NULL);
@@ -260,7 +258,7 @@ static void run_one(vd_sync *y, const char *name) {
   else
     fprintf(stderr, "vouchd: sync %s: failed after %zu pages (%zu added, %zu disabled): %s\n", name, st.pages,
             t->added, t->disabled, st.errmsg[0] ? st.errmsg : vouch_strerror(rc));
-  if (changed && s->index_path && !atomic_load(&y->stop))
+  if (changed && vd_index_configured(s) && !atomic_load(&y->stop))
     rebuild_index(y, db);
   vouch_bank_free(db);
 }

@@ -66,6 +66,10 @@ typedef struct vd_token {
 } vd_token;
 
 typedef struct vd_index_ref vd_index_ref;
+/* Index slots: one per bank algorithm (VOUCH_ALGO_PDQ .. VOUCH_ALGO_SHA256,
+ * VOUCH_ALGO_VPDQ for video frames) with --index-dir; slot 0
+ * (VOUCH_ALGO_NONE) holds --index's one index. */
+#define VD_NALGO 9
 typedef struct vd_sync vd_sync;
 typedef struct vd_jobs vd_jobs;
 typedef struct vd_conn vd_conn;
@@ -75,6 +79,7 @@ typedef struct vd_server {
   /* configuration */
   const char *db_path;
   const char *index_path;
+  const char *index_dir;  /* --index-dir: DIR/ALGO.vidx, one index per algorithm of the enabled banks */
   const char *listen_host;
   unsigned port;
   unsigned threads;
@@ -121,7 +126,8 @@ typedef struct vd_server {
   size_t ntokens;
   double started;
   pthread_mutex_t index_mu;
-  vd_index_ref *index;
+  vd_index_ref *index[VD_NALGO]; /* by bank algorithm with --index-dir; [0] is --index's */
+  pthread_mutex_t rebuild_mu;    /* one index rebuild at a time (index_dir.c) */
   atomic_ulong index_entries;
   atomic_ulong index_heap_bytes; /* search tables of the loaded index */
   /* private matching (optional: --psi-key and --public) */
@@ -234,18 +240,51 @@ int vd_bearer_hash(const char *header, uint8_t h[32]);
 int vd_token_check(vd_server *s, const char *header_value, char *account, unsigned *bucket);
 int vd_cmd_token(int argc, char **argv);
 
-/* routes_match.c: the reference-counted index */
+/* routes_match.c: the reference-counted indexes */
+/* The default index: --index's, or with --index-dir the pdq one (else the
+ * first loaded); NULL when none.  Release it with vd_index_release(). */
 vd_index_ref *vd_index_acquire(vd_server *s);
+/* The index that serves bank algorithm `algo` (VOUCH_ALGO_VPDQ: video
+ * frames): with --index-dir that algorithm's (NULL when not loaded); with
+ * --index the one index whatever its algorithm (the caller checks it). */
+vd_index_ref *vd_index_for(vd_server *s, int algo);
 void vd_index_release(vd_index_ref *r);
 vouch_index *vd_index_handle(vd_index_ref *r);
-/* Is the index one of video frames (all its banks vpdq banks in --db)?
- * Judged when it is loaded; 0 without an index. */
+/* Is the index one of video frames (all its banks vpdq banks in --db, or
+ * the vpdq slot of --index-dir)?  Judged when it is loaded; 0 without an index. */
 int vd_index_is_video(const vd_index_ref *r);
+/* (Re)loads --index, or every DIR/ALGO.vidx of --index-dir (slots whose file is gone are dropped). */
 int vd_index_reload(vd_server *s, char *err, size_t errcap);
-/* Publishes an opened index (snapshot + delta: replica.c); takes `idx` (freed on failure).  With
- * same_banks (a new delta over the served index's snapshot), the bank radii are those of the served index. */
-int vd_index_install(vd_server *s, vouch_index *idx, int same_banks, char *err, size_t errcap);
-void vd_index_drop(vd_server *s);
+/* Opens the index file `path` into slot `algo` (0: --index's). */
+int vd_index_load(vd_server *s, int algo, const char *path, char *err, size_t errcap);
+/* Publishes an opened index in slot `algo` (0: --index's; snapshot + delta: replica.c); takes `idx`
+ * (freed on failure).  With same_banks (a new delta over the served index's snapshot), the bank radii
+ * are those of the served index. */
+int vd_index_install(vd_server *s, int algo, vouch_index *idx, int same_banks, char *err, size_t errcap);
+void vd_index_drop(vd_server *s);              /* every slot */
+void vd_index_drop_slot(vd_server *s, int algo); /* one slot */
+/* "indexes":{"pdq":{"entries":N,"root":HEX,"video":false},...} (no braces around) into out; snprintf's length. */
+int vd_index_status(vd_server *s, char *out, size_t cap);
+
+/* index_dir.c: building the indexes from the banks */
+/* Is an index configured (--index or --index-dir)? */
+int vd_index_configured(const vd_server *s);
+/* The file of slot `algo`: --index, or DIR/ALGO.vidx; -1 when it does not fit. */
+int vd_index_file(const vd_server *s, int algo, char *out, size_t cap);
+typedef struct {
+  int algo; /* slot: VOUCH_ALGO_NONE for --index */
+  size_t count;
+  uint8_t root[VOUCH_MERKLE_HASH_BYTES];
+} vd_built;
+/* Rebuilds --index from `names` (all enabled banks when nn == 0), or every
+ * DIR/ALGO.vidx of --index-dir from the enabled banks of each algorithm
+ * (files of algorithms no enabled bank has any more are removed), and loads
+ * each into its slot; the files get the modification time *stamp (may be
+ * NULL).  out[VD_NALGO] and *nout receive what was built.  Returns
+ * VOUCH_OK; a library error, explained by vouch_bank_errmsg(db) (or err);
+ * or 1 when an index was written but could not be loaded (err says why). */
+int vd_index_rebuild(vd_server *s, vouch_bank *db, const char *const *names, size_t nn, const struct timespec *stamp,
+                     vd_built *out, size_t *nout, char *err, size_t errcap);
 enum MHD_Result vd_route_match(vd_server *s, struct MHD_Connection *conn, vd_request *r);
 
 /* routes_bank.c */
