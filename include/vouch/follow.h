@@ -19,9 +19,11 @@
  * building (vouch_bank_snapshot_*).
  *
  * Limits: PostgreSQL only (VOUCH_E_UNSUPPORTED on an SQLite bank file,
- * whose single vouchd rebuilds instead); the index of all enabled banks
- * (no bank selection); an entry disabled until a time that has passed
- * comes back at the next snapshot, not before.
+ * whose single vouchd rebuilds instead); the index of all enabled banks, or
+ * of those of one algorithm (vouch_follow_new_algo(), one follower per
+ * index of a database whose banks hold several), not a bank selection; an
+ * entry disabled until a time that has passed comes back at the next
+ * snapshot, not before.
  */
 #ifndef VOUCH_FOLLOW_H
 #define VOUCH_FOLLOW_H
@@ -46,6 +48,13 @@ typedef struct vouch_follow vouch_follow;
  *  entries (0 = VOUCH_FOLLOW_DEFAULT_MAX). */
 #define VOUCH_FOLLOW_DEFAULT_MAX 100000U
 VOUCH_API int vouch_follow_new(vouch_follow **out, size_t max_delta);
+/*! vouch_follow_new_algo() : a follower of the index of the enabled banks
+ *  of bank algorithm `algo` (vouch_bank_build_index_algo()): changed entries
+ *  of banks of other algorithms are ignored (VOUCH_ALGO_NONE: none is, as
+ *  vouch_follow_new()).  Bank-level changes still ask every follower for a
+ *  new snapshot.
+ * @return : VOUCH_OK, VOUCH_E_INVALID (not a bank algorithm), VOUCH_E_NOMEM. */
+VOUCH_API int vouch_follow_new_algo(vouch_follow **out, size_t max_delta, int algo);
 VOUCH_API void vouch_follow_free(vouch_follow *f); /* NULL is a no-op */
 
 /*! vouch_follow_set_snapshot() :
@@ -95,6 +104,20 @@ VOUCH_API size_t vouch_follow_delta_entries(const vouch_follow *f);
  * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_IO, VOUCH_E_DB_CORRUPT, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_snapshot_publish(vouch_bank *db, const char *path, int64_t seq, int store_bytes,
                                           unsigned keep);
+
+/*! vouch_bank_snapshot_publish_algo() / _latest_algo() / _fetch_algo() :
+ *  The same for the snapshots of one algorithm's index
+ *  (vouch_bank_build_index_algo()), kept apart from the others' (the
+ *  algorithm is part of a snapshot's key: two indexes can share a root, two
+ *  empty ones say); each algorithm keeps its own newest `keep`.  The
+ *  functions without _algo are those of the index of all enabled banks
+ *  (VOUCH_ALGO_NONE). */
+VOUCH_API int vouch_bank_snapshot_publish_algo(vouch_bank *db, int algo, const char *path, int64_t seq,
+                                               int store_bytes, unsigned keep);
+VOUCH_API int vouch_bank_snapshot_latest_algo(vouch_bank *db, int algo, uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                                              int64_t *seq, int64_t *bytes, int *stored);
+VOUCH_API int vouch_bank_snapshot_fetch_algo(vouch_bank *db, int algo, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                                             const char *path);
 
 /*! vouch_bank_snapshot_latest() :
  *  The newest published snapshot: root, change number, size and whether its

@@ -30,6 +30,7 @@ typedef struct frec {
 
 struct vouch_follow {
   size_t max;
+  int algo; /* VOUCH_ALGO_NONE: every bank; else only banks of this algorithm */
   vouch_index *snap;
   int64_t snap_seq, seq;
   frec *rec;
@@ -38,14 +39,21 @@ struct vouch_follow {
   size_t nslot; /* power of two, > 2n */
 };
 
-int vouch_follow_new(vouch_follow **out, size_t max_delta) {
+int vouch_follow_new_algo(vouch_follow **out, size_t max_delta, int algo) {
   if (!out) return VOUCH_E_INVALID;
+  *out = NULL;
+  if (algo != VOUCH_ALGO_NONE && vouch_bank_algo_from_name(vouch_algo_name(algo)) != algo) return VOUCH_E_INVALID;
   vouch_follow *f = vouch__calloc(1, sizeof *f);
   *out = f;
   if (!f) return VOUCH_E_NOMEM;
   f->max = max_delta ? max_delta : VOUCH_FOLLOW_DEFAULT_MAX;
+  f->algo = algo;
   f->snap_seq = f->seq = -1;
   return VOUCH_OK;
+}
+
+int vouch_follow_new(vouch_follow **out, size_t max_delta) {
+  return vouch_follow_new_algo(out, max_delta, VOUCH_ALGO_NONE);
 }
 
 static void rec_clear(frec *r) {
@@ -184,7 +192,9 @@ static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
       rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "a changed entry's row is malformed");
       break;
     }
-    if (vouch_bank_algo_from_name(algo) == VOUCH_ALGO_VPDQ) { /* an index of video frames: rebuild */
+    const int al = vouch_bank_algo_from_name(algo);
+    if (f->algo != VOUCH_ALGO_NONE && al != f->algo) continue; /* another algorithm's index */
+    if (al == VOUCH_ALGO_VPDQ) { /* an index of video frames: rebuild */
       *status |= VOUCH_FOLLOW_NEED_SNAPSHOT;
       break;
     }
@@ -262,12 +272,15 @@ static int step_done(vouch_bank *b, vouch__stmt *st, const char *what) {
   return dbrc == VOUCH__DB_DONE || dbrc == VOUCH__DB_ROW ? VOUCH_OK : vouch__bank_dbfail(b, dbrc, what);
 }
 
-static int store_chunks(vouch_bank *b, const char *path, const uint8_t *root) {
+/* The snapshots' algo column: '' for the index of all enabled banks. */
+static const char *snap_algo(int algo) { return algo == VOUCH_ALGO_NONE ? "" : vouch_algo_name(algo); }
+
+static int store_chunks(vouch_bank *b, const char *path, const uint8_t *root, int algo) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", path, strerror(errno));
   uint8_t *buf = vouch__malloc(VOUCH_SNAPSHOT_CHUNK_BYTES);
   vouch__stmt *st = NULL;
-  int rc = buf ? vouch__bank_prepare(b, "INSERT INTO vouch_snapshot_chunks(root, n, data) VALUES(?1, ?2, ?3)", &st)
+  int rc = buf ? vouch__bank_prepare(b, "INSERT INTO vouch_snapshot_chunks(root, n, data, algo) VALUES(?1, ?2, ?3, ?4)", &st)
                : vouch__bank_fail(b, VOUCH_E_NOMEM, "out of memory");
   for (int64_t n = 0; rc == VOUCH_OK; n++) {
     size_t got = 0;
@@ -282,6 +295,7 @@ static int store_chunks(vouch_bank *b, const char *path, const uint8_t *root) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
     vouch__bind_int64(st, 2, n);
     vouch__bind_blob(st, 3, buf, (int)got);
+    vouch__bind_text(st, 4, snap_algo(algo), -1);
     rc = step_done(b, st, "store a snapshot chunk");
   }
   vouch__finalize(st);
@@ -291,6 +305,11 @@ static int store_chunks(vouch_bank *b, const char *path, const uint8_t *root) {
 }
 
 int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, int store_bytes, unsigned keep) {
+  return vouch_bank_snapshot_publish_algo(b, VOUCH_ALGO_NONE, path, seq, store_bytes, keep);
+}
+
+int vouch_bank_snapshot_publish_algo(vouch_bank *b, int algo, const char *path, int64_t seq, int store_bytes,
+                                     unsigned keep) {
   if (!path) return VOUCH_E_INVALID;
   VOUCH_TRY(vouch__bank_pg_only(b));
   uint8_t root[VOUCH_MERKLE_HASH_BYTES];
@@ -305,25 +324,28 @@ int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, in
   VOUCH_TRY(vouch__bank_begin(b));
   vouch__stmt *st = NULL;
   int rc = vouch__bank_prepare(b,
-                               "INSERT INTO vouch_snapshots(root, seq, bytes, created_at) VALUES(?1, ?2, ?3, ?4)"
-                               " ON CONFLICT DO NOTHING",
+                               "INSERT INTO vouch_snapshots(root, seq, bytes, created_at, algo)"
+                               " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                                &st);
   if (rc == VOUCH_OK) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
     vouch__bind_int64(st, 2, seq);
     vouch__bind_int64(st, 3, bytes);
     vouch__bind_int64(st, 4, (int64_t)time(NULL));
+    vouch__bind_text(st, 5, snap_algo(algo), -1);
     rc = step_done(b, st, "publish a snapshot");
     vouch__finalize(st);
   }
   const int fresh = rc == VOUCH_OK && vouch__changes(b->db) > 0;
-  if (fresh && store_bytes) rc = store_chunks(b, path, root);
+  if (fresh && store_bytes) rc = store_chunks(b, path, root, algo);
   if (rc == VOUCH_OK &&
       (rc = vouch__bank_prepare(b,
-                                "DELETE FROM vouch_snapshots WHERE root NOT IN"
-                                " (SELECT root FROM vouch_snapshots ORDER BY seq DESC, created_at DESC LIMIT ?1)",
+                                "DELETE FROM vouch_snapshots WHERE algo = ?2 AND root NOT IN"
+                                " (SELECT root FROM vouch_snapshots WHERE algo = ?2"
+                                " ORDER BY seq DESC, created_at DESC LIMIT ?1)",
                                 &st)) == VOUCH_OK) {
     vouch__bind_int64(st, 1, keep ? keep : 1);
+    vouch__bind_text(st, 2, snap_algo(algo), -1);
     rc = step_done(b, st, "drop old snapshots");
     vouch__finalize(st);
   }
@@ -335,14 +357,21 @@ int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, in
 
 int vouch_bank_snapshot_latest(vouch_bank *b, uint8_t root[VOUCH_MERKLE_HASH_BYTES], int64_t *seq, int64_t *bytes,
                                int *stored) {
+  return vouch_bank_snapshot_latest_algo(b, VOUCH_ALGO_NONE, root, seq, bytes, stored);
+}
+
+int vouch_bank_snapshot_latest_algo(vouch_bank *b, int algo, uint8_t root[VOUCH_MERKLE_HASH_BYTES], int64_t *seq,
+                                    int64_t *bytes, int *stored) {
   if (!root) return VOUCH_E_INVALID;
   VOUCH_TRY(vouch__bank_pg_only(b));
   vouch__stmt *st = NULL;
   VOUCH_TRY(vouch__bank_prepare(b,
                                 "SELECT s.root, s.seq, s.bytes,"
-                                " (SELECT count(*) FROM vouch_snapshot_chunks c WHERE c.root = s.root)"
-                                " FROM vouch_snapshots s ORDER BY s.seq DESC, s.created_at DESC LIMIT 1",
+                                " (SELECT count(*) FROM vouch_snapshot_chunks c WHERE c.algo = s.algo AND c.root = s.root)"
+                                " FROM vouch_snapshots s WHERE s.algo = ?1"
+                                " ORDER BY s.seq DESC, s.created_at DESC LIMIT 1",
                                 &st));
+  vouch__bind_text(st, 1, snap_algo(algo), -1);
   int dbrc = vouch__step(st), rc = VOUCH_OK;
   if (dbrc == VOUCH__DB_ROW) {
     const void *r = vouch__col_blob(st, 0);
@@ -364,6 +393,11 @@ int vouch_bank_snapshot_latest(vouch_bank *b, uint8_t root[VOUCH_MERKLE_HASH_BYT
 }
 
 int vouch_bank_snapshot_fetch(vouch_bank *b, const uint8_t root[VOUCH_MERKLE_HASH_BYTES], const char *path) {
+  return vouch_bank_snapshot_fetch_algo(b, VOUCH_ALGO_NONE, root, path);
+}
+
+int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                                   const char *path) {
   if (!root || !path) return VOUCH_E_INVALID;
   VOUCH_TRY(vouch__bank_pg_only(b));
   char tmp[4096];
@@ -371,11 +405,12 @@ int vouch_bank_snapshot_fetch(vouch_bank *b, const uint8_t root[VOUCH_MERKLE_HAS
   int fd = mkstemp(tmp);
   if (fd < 0) return vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
   vouch__stmt *st = NULL;
-  int rc = vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE root = ?1 AND n = ?2", &st);
+  int rc = vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE algo = ?3 AND root = ?1 AND n = ?2", &st);
   int64_t n = 0;
   for (; rc == VOUCH_OK; n++) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
     vouch__bind_int64(st, 2, n);
+    vouch__bind_text(st, 3, snap_algo(algo), -1);
     int dbrc = vouch__step(st);
     if (dbrc == VOUCH__DB_DONE) {
       vouch__reset(st);

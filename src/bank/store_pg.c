@@ -726,8 +726,25 @@ static const char migration_6[] =
     " data BYTEA NOT NULL,"
     " PRIMARY KEY(root, n));";
 
+/* Version 7: published snapshots per algorithm (one vouchd serving every
+ * signal type keeps one index per bank algorithm, bank_follow.c): the
+ * algorithm's name, '' for the index of all enabled banks, is part of a
+ * snapshot's key, since two indexes can share a root (two empty ones, or
+ * the pdq banks' index and the all-banks one of a pdq-only database). */
+static const char migration_7[] =
+    "ALTER TABLE vouch_snapshots ADD COLUMN algo TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE vouch_snapshot_chunks ADD COLUMN algo TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE vouch_snapshot_chunks DROP CONSTRAINT vouch_snapshot_chunks_root_fkey;"
+    "ALTER TABLE vouch_snapshot_chunks DROP CONSTRAINT vouch_snapshot_chunks_pkey;"
+    "ALTER TABLE vouch_snapshots DROP CONSTRAINT vouch_snapshots_pkey;"
+    "ALTER TABLE vouch_snapshots ADD PRIMARY KEY(algo, root);"
+    "ALTER TABLE vouch_snapshot_chunks ADD PRIMARY KEY(algo, root, n);"
+    "ALTER TABLE vouch_snapshot_chunks ADD FOREIGN KEY(algo, root) REFERENCES vouch_snapshots(algo, root)"
+    " ON DELETE CASCADE;"
+    "CREATE INDEX vouch_snapshots_algo_seq ON vouch_snapshots(algo, seq);";
+
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5,
-                                         migration_6};
+                                         migration_6, migration_7};
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* The newest applied version (0: no vouch tables), or -1 with err set. */

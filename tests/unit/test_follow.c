@@ -3,7 +3,8 @@
  * with new sources, disabled, re-enabled, by ext id) answers every query
  * exactly as an index rebuilt at the same change number; changes a delta
  * cannot express (a bank disabled, created) ask for a snapshot; the delta
- * bound is reported; published snapshots are fetched back byte for byte.
+ * bound is reported; published snapshots are fetched back byte for byte;
+ * followers and snapshots of one algorithm's index ignore the others.
  * Needs a PostgreSQL server: VOUCH_TEST_PG_HOST/PORT/BIN (tests/cli/bank_pg.sh
  * runs it); skipped (77) without. */
 #include <stdint.h>
@@ -65,12 +66,14 @@ static int same_entry(vouch_index *a, uint32_t ea, vouch_index *b, uint32_t eb) 
          x.src_len == y.src_len && !memcmp(x.source, y.source, x.src_len);
 }
 
-/* The follower's index answers as a rebuild of the database now. */
-static void check_equals_rebuild(vouch_bank *db, vouch_follow *f, int round) {
+/* The follower's index answers as a rebuild of the database now (of the
+ * banks of `algo` only, unless VOUCH_ALGO_NONE). */
+static void check_equals_rebuild_algo(vouch_bank *db, vouch_follow *f, int round, int algo) {
   char p[128];
   snprintf(p, sizeof p, "%s/full%d.vidx", dir, round);
   int64_t seq = -1;
-  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, p, NULL, NULL, &seq) == VOUCH_OK);
+  REQUIRE((algo == VOUCH_ALGO_NONE ? vouch_bank_build_index_seq(db, NULL, 0, p, NULL, NULL, &seq)
+                                   : vouch_bank_build_index_algo(db, algo, p, NULL, NULL, &seq)) == VOUCH_OK);
   CHECK_EQ_INT(seq, vouch_follow_seq(f));
   vouch_index *full = NULL, *live = NULL;
   REQUIRE(vouch_index_open(&full, p, NULL) == VOUCH_OK);
@@ -98,6 +101,10 @@ static void check_equals_rebuild(vouch_bank *db, vouch_follow *f, int round) {
   vouch_index_free(live);
   vouch_index_free(full);
   free(qs);
+}
+
+static void check_equals_rebuild(vouch_bank *db, vouch_follow *f, int round) {
+  check_equals_rebuild_algo(db, f, round, VOUCH_ALGO_NONE);
 }
 
 static vouch_index *open_snapshot(vouch_bank *db, int64_t *seq, const char *name) {
@@ -249,6 +256,104 @@ static void test_snapshots_published(void) {
   vouch_bank_free(db);
 }
 
+/* md5 entries of `n` random digests into bank `bank`. */
+static int import_md5(vouch_bank *db, const char *bank, unsigned n) {
+  char text[64 * 40];
+  size_t len = 0;
+  for (unsigned i = 0; i < n && i < 60; i++) {
+    for (int j = 0; j < 16; j++) len += (size_t)snprintf(text + len, sizeof text - len, "%02x", (unsigned)(rnd() >> 56));
+    len += (size_t)snprintf(text + len, sizeof text - len, "\n");
+  }
+  vouch_import_opts o;
+  memset(&o, 0, sizeof o);
+  o.list.algo = VOUCH_ALGO_MD5;
+  return vouch_bank_import(db, bank, text, len, &o, NULL);
+}
+
+/* One follower per algorithm of a database of pdq and md5 banks: each sees
+ * only its banks' changes, answers as a rebuild of its algorithm's index;
+ * snapshots are published and found per algorithm. */
+static void test_follow_per_algo(void) {
+  vouch_bank *db = NULL;
+  REQUIRE(vouch_bank_open(&db, uri, 0) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(db, "m", VOUCH_ALGO_MD5) == VOUCH_OK);
+  REQUIRE(import_md5(db, "m", 20) == VOUCH_OK);
+  vouch_follow *fp = NULL, *fm = NULL;
+  CHECK_EQ_INT(vouch_follow_new_algo(&fp, 0, 77), VOUCH_E_INVALID);
+  REQUIRE(vouch_follow_new_algo(&fp, 0, VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(vouch_follow_new_algo(&fm, 0, VOUCH_ALGO_MD5) == VOUCH_OK);
+  char pp[128], pm[128];
+  snprintf(pp, sizeof pp, "%s/algo-pdq.vidx", dir);
+  snprintf(pm, sizeof pm, "%s/algo-md5.vidx", dir);
+  int64_t sp = -1, sm = -1;
+  uint8_t rp[VOUCH_MERKLE_HASH_BYTES], rm[VOUCH_MERKLE_HASH_BYTES];
+  REQUIRE(vouch_bank_build_index_algo(db, VOUCH_ALGO_PDQ, pp, rp, NULL, &sp) == VOUCH_OK);
+  REQUIRE(vouch_bank_build_index_algo(db, VOUCH_ALGO_MD5, pm, rm, NULL, &sm) == VOUCH_OK);
+  CHECK(sp >= 0 && sm == sp); /* nothing changed in between */
+  vouch_index *ip = NULL, *im = NULL;
+  REQUIRE(vouch_index_open(&ip, pp, NULL) == VOUCH_OK && vouch_index_open(&im, pm, NULL) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_index_algo(im), VOUCH_ALGO_MD5);
+  CHECK_EQ_INT((int)vouch_index_count(im), 20);
+  REQUIRE(vouch_follow_set_snapshot(fp, ip, sp) == VOUCH_OK);
+  REQUIRE(vouch_follow_set_snapshot(fm, im, sm) == VOUCH_OK);
+  /* md5 entries: the md5 follower changes, the pdq one only moves its counter */
+  REQUIRE(import_md5(db, "m", 7) == VOUCH_OK);
+  unsigned st = 0;
+  CHECK_EQ_INT(vouch_follow_poll(fp, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, 0);
+  CHECK(vouch_follow_seq(fp) > sp);
+  CHECK_EQ_INT(vouch_follow_delta_entries(fp), 0);
+  CHECK_EQ_INT(vouch_follow_poll(fm, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, VOUCH_FOLLOW_CHANGED);
+  CHECK_EQ_INT(vouch_follow_delta_entries(fm), 7);
+  vouch_index *live = NULL;
+  REQUIRE(vouch_follow_index(fm, &live) == VOUCH_OK);
+  CHECK_EQ_INT((int)vouch_index_count(live), 27);
+  vouch_index_free(live);
+  /* pdq entries: the other way round */
+  unsigned serial = 20000;
+  REQUIRE(import_some(db, "a", 25, &serial) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(fm, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, 0);
+  CHECK_EQ_INT(vouch_follow_delta_entries(fm), 7);
+  CHECK_EQ_INT(vouch_follow_poll(fp, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, VOUCH_FOLLOW_CHANGED);
+  check_equals_rebuild_algo(db, fp, 20, VOUCH_ALGO_PDQ);
+  CHECK_EQ_INT(vouch_follow_seq(fm), vouch_follow_seq(fp));
+  /* snapshots per algorithm: each finds its own, the all-banks one is untouched */
+  uint8_t before[VOUCH_MERKLE_HASH_BYTES], root[VOUCH_MERKLE_HASH_BYTES];
+  int64_t seq = 0, bytes = 0;
+  int stored = 0;
+  REQUIRE(vouch_bank_snapshot_latest(db, before, NULL, NULL, NULL) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_snapshot_latest_algo(db, VOUCH_ALGO_MD5, root, &seq, NULL, NULL), VOUCH_E_NOT_FOUND);
+  REQUIRE(vouch_bank_snapshot_publish_algo(db, VOUCH_ALGO_PDQ, pp, sp, 1, 1) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish_algo(db, VOUCH_ALGO_MD5, pm, sm, 1, 1) == VOUCH_OK);
+  CHECK(!memcmp(rp, before, sizeof rp)); /* the pdq banks' index is the all-banks one: one root, two snapshots */
+  REQUIRE(vouch_bank_snapshot_latest_algo(db, VOUCH_ALGO_PDQ, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, rp, sizeof root) && seq == sp && stored == 1);
+  REQUIRE(vouch_bank_snapshot_latest_algo(db, VOUCH_ALGO_MD5, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, rm, sizeof root) && seq == sm && stored == 1);
+  REQUIRE(vouch_bank_snapshot_latest(db, root, NULL, NULL, NULL) == VOUCH_OK);
+  CHECK(!memcmp(root, before, sizeof root));
+  /* a newer md5 snapshot with keep 1 drops the older md5 one only */
+  char pm2[128];
+  snprintf(pm2, sizeof pm2, "%s/algo-md5b.vidx", dir);
+  uint8_t rm2[VOUCH_MERKLE_HASH_BYTES];
+  int64_t sm2 = -1;
+  REQUIRE(vouch_bank_build_index_algo(db, VOUCH_ALGO_MD5, pm2, rm2, NULL, &sm2) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish_algo(db, VOUCH_ALGO_MD5, pm2, sm2, 1, 1) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_latest_algo(db, VOUCH_ALGO_MD5, root, &seq, NULL, NULL) == VOUCH_OK);
+  CHECK(!memcmp(root, rm2, sizeof root) && seq == sm2);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_algo(db, VOUCH_ALGO_MD5, rm, pm), VOUCH_E_NOT_FOUND); /* deleted */
+  REQUIRE(vouch_bank_snapshot_fetch_algo(db, VOUCH_ALGO_PDQ, rp, pm) == VOUCH_OK); /* fetched back */
+  CHECK(file_equal(pp, pm));
+  REQUIRE(vouch_bank_snapshot_latest_algo(db, VOUCH_ALGO_PDQ, root, &seq, NULL, NULL) == VOUCH_OK);
+  CHECK(!memcmp(root, rp, sizeof root));
+  vouch_follow_free(fp);
+  vouch_follow_free(fm);
+  vouch_bank_free(db);
+}
+
 int main(void) {
   const char *host = getenv("VOUCH_TEST_PG_HOST"), *port = getenv("VOUCH_TEST_PG_PORT"),
              *bin = getenv("VOUCH_TEST_PG_BIN");
@@ -266,6 +371,7 @@ int main(void) {
   if (vouch_init() < 0) return 1;
   TT_RUN(test_follow_random);
   TT_RUN(test_snapshots_published);
+  TT_RUN(test_follow_per_algo);
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
   TT_MAIN_END;
