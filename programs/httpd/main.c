@@ -283,6 +283,7 @@ int main(int argc, char **argv) {
   }
   pthread_mutex_init(&s.index_mu, NULL);
   pthread_mutex_init(&s.rebuild_mu, NULL);
+  pthread_mutex_init(&s.fol_mu, NULL);
   if ((s.index_dir || (s.index_path && access(s.index_path, F_OK) == 0)) && vd_index_reload(&s, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: %s\n", err);
     return 2;
@@ -341,10 +342,6 @@ int main(int argc, char **argv) {
     return 2;
   }
   const int on_pg = vd_db_is_pg(s.db_path);
-  if (on_pg && s.index_dir && !no_follow) {
-    fprintf(stderr, "vouchd: --index-dir on a postgresql:// --db needs --no-follow (a replica follows one index)\n");
-    return 2;
-  }
   if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
       ((on_pg ? !no_follow : follow_sqlite) && vd_index_configured(&s) && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");

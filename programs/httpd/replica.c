@@ -1,5 +1,5 @@
 /* programs/httpd/replica.c -- a vouchd replica following a PostgreSQL
- * database (--db postgresql://... with --index): snapshot + delta
+ * database (--db postgresql://... with --index or --index-dir): snapshot + delta
  * (vouch/follow.h).
  *
  * The follow thread waits for committed changes (LISTEN/NOTIFY,
@@ -15,8 +15,11 @@
  * chunks into --index), else it builds one under the database-wide builder
  * lock (one replica at a time), publishes it by its Merkle root and hands it
  * over.  The counters db_seq (the database's) and index_seq (the installed
- * index's) give /status its staleness.  With an SQLite bank file, --follow
- * polls its modification time instead (follow_sqlite_main below). */
+ * index's) give /status its staleness.  With --index-dir the same runs for
+ * each index slot: one follower per algorithm of the enabled banks, each
+ * with its own snapshots (DIR/ALGO.vidx, --snapshot-dir SDIR/ALGO-ROOT.vidx)
+ * and the lowest of their counters as index_seq.  With an SQLite bank file,
+ * --follow polls its modification time instead (follow_sqlite_main below). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +29,16 @@
 #include <unistd.h>
 #include "vouchd.h"
 
+/* One follower per index slot: slot 0 (VOUCH_ALGO_NONE) follows --index, the
+ * index of all enabled banks; with --index-dir one per algorithm of the
+ * enabled banks (vouch_follow_new_algo(): each ignores the others' entries),
+ * added and removed as banks of an algorithm appear and go (relist()).
+ * Each has its own snapshot thread and published snapshots
+ * (vouch_bank_snapshot_*_algo()); the builder lock is shared, so their
+ * builds take turns. */
 struct vd_follower {
+  vd_server *s;
+  int algo;             /* its slot */
   vouch_follow *f;
   pthread_mutex_t mu;   /* guards the fields below */
   pthread_t th;         /* the snapshot thread */
@@ -40,20 +52,28 @@ struct vd_follower {
   size_t delta;
   double stale_since;   /* when the database got ahead of the index (0: it is not) */
   int need_snapshot;
+  int64_t index_seq;    /* the change number its installed index holds (-1: none yet) */
+  int dirty;            /* follow thread only: the follower is ahead of the installed index */
 };
 
 static void hex32(const uint8_t *r, char *out) {
   for (unsigned i = 0; i < VOUCH_MERKLE_HASH_BYTES; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
-/* Opens a snapshot file with the server's MIH settings; checks its root. */
-static vouch_index *open_snapshot(vd_server *s, const char *path, const uint8_t *root) {
+/* Opens a snapshot file with the server's MIH settings; checks its root and
+ * that it is an index of the follower's algorithm. */
+static vouch_index *open_snapshot(struct vd_follower *fo, const char *path, const uint8_t *root) {
   vouch_index_config cfg = vouch_index_config_default();
-  cfg.build_threads = s->threads;
+  cfg.build_threads = fo->s->threads;
   vouch_index *idx = NULL;
   int rc = vouch_index_open(&idx, path, &cfg);
+  const int kind = fo->algo == VOUCH_ALGO_VPDQ ? VOUCH_ALGO_PDQ : fo->algo; /* video frames are PDQ hashes */
   if (rc == VOUCH_OK && root && memcmp(vouch_index_root(idx), root, VOUCH_MERKLE_HASH_BYTES) != 0) {
     fprintf(stderr, "vouchd: snapshot %s: its root is not the one published\n", path);
+    rc = VOUCH_E_DB_CORRUPT;
+  } else if (rc == VOUCH_OK && kind != VOUCH_ALGO_NONE && vouch_index_algo(idx) != kind) {
+    fprintf(stderr, "vouchd: snapshot %s: an index of %s hashes, not %s\n", path,
+            vouch_algo_name(vouch_index_algo(idx)), vouch_algo_name(kind));
     rc = VOUCH_E_DB_CORRUPT;
   } else if (rc != VOUCH_OK) {
     fprintf(stderr, "vouchd: snapshot %s: %s\n", path, vouch_index_errmsg(idx));
@@ -63,68 +83,87 @@ static vouch_index *open_snapshot(vd_server *s, const char *path, const uint8_t 
   return NULL;
 }
 
+/* "" for --index's follower, "ALGO " for the others (log lines) */
+static const char *fo_name(const struct vd_follower *fo, char *buf, size_t cap) {
+  if (fo->algo == VOUCH_ALGO_NONE) return "";
+  snprintf(buf, cap, "%s ", vouch_algo_name(fo->algo));
+  return buf;
+}
+
+/* A snapshot's file in the shared directory: DIR/ROOT.vidx, DIR/ALGO-ROOT.vidx per algorithm. */
+static void shared_path(const struct vd_follower *fo, const char *hx, char *out, size_t cap) {
+  if (fo->algo == VOUCH_ALGO_NONE) snprintf(out, cap, "%s/%s.vidx", fo->s->snapshot_dir, hx);
+  else snprintf(out, cap, "%s/%s-%s.vidx", fo->s->snapshot_dir, vouch_algo_name(fo->algo), hx);
+}
+
 /* The newest published snapshot if it is newer than `have`: from the
- * shared directory, else from the database's chunks into --index. */
-static vouch_index *get_published(vd_server *s, vouch_bank *db, int64_t have, int64_t *seq) {
+ * shared directory, else from the database's chunks into the slot's file. */
+static vouch_index *get_published(struct vd_follower *fo, vouch_bank *db, int64_t have, int64_t *seq) {
+  vd_server *s = fo->s;
   uint8_t root[VOUCH_MERKLE_HASH_BYTES];
   int64_t bytes = 0;
   int stored = 0;
-  if (vouch_bank_snapshot_latest(db, root, seq, &bytes, &stored) != VOUCH_OK || *seq <= have) return NULL;
-  char path[4096], hx[2 * VOUCH_MERKLE_HASH_BYTES + 1];
+  if (vouch_bank_snapshot_latest_algo(db, fo->algo, root, seq, &bytes, &stored) != VOUCH_OK || *seq <= have)
+    return NULL;
+  char path[4096], hx[2 * VOUCH_MERKLE_HASH_BYTES + 1], nm[32];
   hex32(root, hx);
   const double t0 = vd_now();
   const char *from = "the shared directory";
-  if (s->snapshot_dir) snprintf(path, sizeof path, "%s/%s.vidx", s->snapshot_dir, hx);
+  if (s->snapshot_dir) shared_path(fo, hx, path, sizeof path);
   if (!s->snapshot_dir || access(path, R_OK) != 0) {
-    if (!stored) return NULL;
-    snprintf(path, sizeof path, "%s", s->index_path);
-    if (vouch_bank_snapshot_fetch(db, root, path) != VOUCH_OK) {
-      fprintf(stderr, "vouchd: follow: fetch snapshot %.16s: %s\n", hx, vouch_bank_errmsg(db));
+    if (!stored || vd_index_file(s, fo->algo, path, sizeof path) != 0) return NULL;
+    if (vouch_bank_snapshot_fetch_algo(db, fo->algo, root, path) != VOUCH_OK) {
+      fprintf(stderr, "vouchd: follow: fetch %ssnapshot %.16s: %s\n", fo_name(fo, nm, sizeof nm), hx,
+              vouch_bank_errmsg(db));
       return NULL;
     }
     from = "PostgreSQL";
   }
   const double t1 = vd_now();
-  vouch_index *idx = open_snapshot(s, path, root);
+  vouch_index *idx = open_snapshot(fo, path, root);
   if (idx)
-    fprintf(stderr, "vouchd: follow: snapshot %.16s of change %lld from %s (%.2f s) loaded (%.2f s): %zu entries\n",
-            hx, (long long)*seq, from, t1 - t0, vd_now() - t1, vouch_index_count(idx));
+    fprintf(stderr, "vouchd: follow: %ssnapshot %.16s of change %lld from %s (%.2f s) loaded (%.2f s): %zu entries\n",
+            fo_name(fo, nm, sizeof nm), hx, (long long)*seq, from, t1 - t0, vd_now() - t1, vouch_index_count(idx));
   return idx;
 }
 
 /* Builds a snapshot under the builder lock and publishes it; NULL if another
- * replica holds the lock (it will publish) or the build failed. */
-static vouch_index *build_snapshot(vd_server *s, vouch_bank *db, int64_t have, int64_t *seq) {
+ * replica (or another of this one's followers) holds the lock (it will
+ * publish; the follow thread asks again) or the build failed. */
+static vouch_index *build_snapshot(struct vd_follower *fo, vouch_bank *db, int64_t have, int64_t *seq) {
+  vd_server *s = fo->s;
   int got = 0;
   if (vouch_bank_build_lock(db, 0, &got) != VOUCH_OK || !got) return NULL;
-  vouch_index *pub = get_published(s, db, have, seq); /* published while we waited for the lock? */
+  vouch_index *pub = get_published(fo, db, have, seq); /* published while we waited for the lock? */
   if (pub) {
     (void)vouch_bank_build_unlock(db);
     return pub;
   }
-  char tmp[4096], path[4096], hx[2 * VOUCH_MERKLE_HASH_BYTES + 1];
-  snprintf(tmp, sizeof tmp, "%s.follow.tmp", s->snapshot_dir ? s->snapshot_dir : s->index_path);
-  if (s->snapshot_dir) snprintf(tmp, sizeof tmp, "%s/.build.%ld.tmp", s->snapshot_dir, (long)getpid());
+  char tmp[4200], path[4096], hx[2 * VOUCH_MERKLE_HASH_BYTES + 1], nm[32];
+  const char *an = fo->algo == VOUCH_ALGO_NONE ? "all" : vouch_algo_name(fo->algo);
+  if (vd_index_file(s, fo->algo, path, sizeof path) != 0) path[0] = 0;
+  if (s->snapshot_dir) snprintf(tmp, sizeof tmp, "%s/.build.%ld.%s.tmp", s->snapshot_dir, (long)getpid(), an);
+  else snprintf(tmp, sizeof tmp, "%s.follow.tmp", path);
   uint8_t root[VOUCH_MERKLE_HASH_BYTES];
   size_t count = 0;
   const double t0 = vd_now();
   vouch_index *idx = NULL;
-  int rc = vouch_bank_build_index_seq(db, NULL, 0, tmp, root, &count, seq);
+  int rc = fo->algo == VOUCH_ALGO_NONE ? vouch_bank_build_index_seq(db, NULL, 0, tmp, root, &count, seq)
+                                       : vouch_bank_build_index_algo(db, fo->algo, tmp, root, &count, seq);
   hex32(root, hx);
-  if (s->snapshot_dir) snprintf(path, sizeof path, "%s/%s.vidx", s->snapshot_dir, hx);
-  else snprintf(path, sizeof path, "%s", s->index_path);
+  if (s->snapshot_dir) shared_path(fo, hx, path, sizeof path);
   if (rc != VOUCH_OK) {
-    fprintf(stderr, "vouchd: follow: snapshot build: %s\n", vouch_bank_errmsg(db));
+    fprintf(stderr, "vouchd: follow: %ssnapshot build: %s\n", fo_name(fo, nm, sizeof nm), vouch_bank_errmsg(db));
   } else if (rename(tmp, path) != 0) {
     fprintf(stderr, "vouchd: follow: cannot rename the snapshot to %s\n", path);
-  } else if (vouch_bank_snapshot_publish(db, path, *seq, s->snapshot_dir == NULL, 2) != VOUCH_OK) {
-    fprintf(stderr, "vouchd: follow: publish snapshot: %s\n", vouch_bank_errmsg(db));
+  } else if (vouch_bank_snapshot_publish_algo(db, fo->algo, path, *seq, s->snapshot_dir == NULL, 2) != VOUCH_OK) {
+    fprintf(stderr, "vouchd: follow: publish %ssnapshot: %s\n", fo_name(fo, nm, sizeof nm), vouch_bank_errmsg(db));
   } else {
     const double t1 = vd_now();
-    idx = open_snapshot(s, path, root);
+    idx = open_snapshot(fo, path, root);
     if (idx)
-      fprintf(stderr, "vouchd: follow: snapshot %.16s of change %lld built and published (%.2f s), loaded (%.2f s): "
-              "%zu entries\n", hx, (long long)*seq, t1 - t0, vd_now() - t1, count);
+      fprintf(stderr, "vouchd: follow: %ssnapshot %.16s of change %lld built and published (%.2f s), loaded (%.2f s): "
+              "%zu entries\n", fo_name(fo, nm, sizeof nm), hx, (long long)*seq, t1 - t0, vd_now() - t1, count);
   }
   if (rc != VOUCH_OK) unlink(tmp);
   (void)vouch_bank_build_unlock(db);
@@ -133,8 +172,8 @@ static vouch_index *build_snapshot(vd_server *s, vouch_bank *db, int64_t have, i
 
 /* The snapshot thread: one job, then it ends (the follow thread joins it). */
 static void *snap_main(void *arg) {
-  vd_server *s = arg;
-  struct vd_follower *fo = s->fol;
+  struct vd_follower *fo = arg;
+  vd_server *s = fo->s;
   vouch_bank *db = NULL;
   pthread_mutex_lock(&fo->mu);
   const int64_t have = fo->snap_seq;
@@ -143,8 +182,8 @@ static void *snap_main(void *arg) {
   int64_t seq = -1;
   vouch_index *idx = NULL;
   if (vouch_bank_open(&db, s->db_path, 0) == VOUCH_OK) {
-    idx = get_published(s, db, have, &seq);
-    if (!idx && build) idx = build_snapshot(s, db, have, &seq);
+    idx = get_published(fo, db, have, &seq);
+    if (!idx && build) idx = build_snapshot(fo, db, have, &seq);
   } else {
     fprintf(stderr, "vouchd: follow: %s\n", db ? vouch_bank_errmsg(db) : "cannot open the database");
   }
@@ -161,8 +200,7 @@ static void *snap_main(void *arg) {
 }
 
 /* Starts the snapshot thread unless it runs; joins a finished one. */
-static void snap_start(vd_server *s, int build) {
-  struct vd_follower *fo = s->fol;
+static void snap_start(struct vd_follower *fo, int build) {
   pthread_mutex_lock(&fo->mu);
   const int running = fo->running;
   const int join = !running && fo->joinable;
@@ -173,7 +211,7 @@ static void snap_start(vd_server *s, int build) {
   pthread_mutex_unlock(&fo->mu);
   if (running) return;
   if (join) pthread_join(fo->th, NULL);
-  fo->joinable = pthread_create(&fo->th, NULL, snap_main, s) == 0;
+  fo->joinable = pthread_create(&fo->th, NULL, snap_main, fo) == 0;
   if (!fo->joinable) {
     pthread_mutex_lock(&fo->mu);
     fo->running = 0;
@@ -182,8 +220,7 @@ static void snap_start(vd_server *s, int build) {
 }
 
 /* Takes over a snapshot the thread got (1 if one was installed in the follower). */
-static int take_snapshot(vd_server *s) {
-  struct vd_follower *fo = s->fol;
+static int take_snapshot(struct vd_follower *fo) {
   pthread_mutex_lock(&fo->mu);
   vouch_index *idx = fo->ready;
   const int64_t seq = fo->ready_seq;
@@ -201,25 +238,135 @@ static int take_snapshot(vd_server *s) {
   fo->snap_seq = seq;
   fo->need_snapshot = 0;
   pthread_mutex_unlock(&fo->mu);
+  fo->dirty = 1;
   return 1;
 }
 
-static int install(vd_server *s, int new_snapshot) {
+static int install(struct vd_follower *fo, int new_snapshot) {
   char err[512];
   vouch_index *idx = NULL;
-  if (vouch_follow_index(s->fol->f, &idx) != VOUCH_OK || vd_index_install(s, VOUCH_ALGO_NONE, idx, !new_snapshot, err, sizeof err) != 0) {
+  if (vouch_follow_index(fo->f, &idx) != VOUCH_OK ||
+      vd_index_install(fo->s, fo->algo, idx, !new_snapshot, err, sizeof err) != 0) {
     fprintf(stderr, "vouchd: follow: cannot install the index\n");
     return -1;
   }
-  atomic_store(&s->index_seq, (long long)vouch_follow_seq(s->fol->f));
+  fo->dirty = 0;
+  pthread_mutex_lock(&fo->mu);
+  fo->index_seq = vouch_follow_seq(fo->f);
+  pthread_mutex_unlock(&fo->mu);
+  return 0;
+}
+
+static struct vd_follower *follower_new(vd_server *s, int algo) {
+  struct vd_follower *fo = calloc(1, sizeof *fo);
+  if (!fo) return NULL;
+  if (vouch_follow_new_algo(&fo->f, s->delta_max, algo) != VOUCH_OK) {
+    free(fo);
+    return NULL;
+  }
+  fo->s = s;
+  fo->algo = algo;
+  fo->snap_seq = fo->index_seq = -1;
+  pthread_mutex_init(&fo->mu, NULL);
+  return fo;
+}
+
+static void follower_free(struct vd_follower *fo) {
+  if (!fo) return;
+  if (fo->joinable) pthread_join(fo->th, NULL);
+  vouch_index_free(fo->ready);
+  vouch_follow_free(fo->f);
+  pthread_mutex_destroy(&fo->mu);
+  free(fo);
+}
+
+/* --index-dir: a follower for each algorithm of the enabled banks (pdq when
+ * there is none), none for the others: their slots are dropped and their
+ * files removed, as a rebuild does (index_dir.c). */
+static void relist(vd_server *s, vouch_bank *db) {
+  int algos[VOUCH_BANK_ALGOS_MAX], want[VD_NALGO] = {0};
+  size_t na = 0;
+  if (vouch_bank_index_algos(db, algos, VOUCH_BANK_ALGOS_MAX, &na) != VOUCH_OK) return; /* next time */
+  if (na == 0) algos[na++] = VOUCH_ALGO_PDQ;
+  for (size_t k = 0; k < na && k < VOUCH_BANK_ALGOS_MAX; k++)
+    if (algos[k] > VOUCH_ALGO_NONE && algos[k] < VD_NALGO) want[algos[k]] = 1;
+  for (int a = 1; a < VD_NALGO; a++) {
+    struct vd_follower *fo = s->fol[a];
+    if (want[a] == (fo != NULL)) continue;
+    if (want[a]) {
+      if (!(fo = follower_new(s, a))) continue; /* out of memory: next time */
+      pthread_mutex_lock(&s->fol_mu);
+      s->fol[a] = fo;
+      pthread_mutex_unlock(&s->fol_mu);
+      continue;
+    }
+    pthread_mutex_lock(&s->fol_mu);
+    s->fol[a] = NULL;
+    pthread_mutex_unlock(&s->fol_mu);
+    follower_free(fo); /* waits for its snapshot thread */
+    char path[4096];
+    vd_index_drop_slot(s, a);
+    if (vd_index_file(s, a, path, sizeof path) == 0) unlink(path);
+    fprintf(stderr, "vouchd: follow: no enabled %s bank any more: its index is dropped\n", vouch_algo_name(a));
+  }
+}
+
+/* The server's index_seq: the oldest of its followers' (-1 while one has no index). */
+static void update_index_seq(vd_server *s) {
+  long long low = -1;
+  int any = 0;
+  for (int a = 0; a < VD_NALGO; a++) {
+    struct vd_follower *fo = s->fol[a];
+    if (!fo) continue;
+    pthread_mutex_lock(&fo->mu);
+    const long long q = fo->index_seq;
+    pthread_mutex_unlock(&fo->mu);
+    if (!any++ || q < low) low = q;
+  }
+  atomic_store(&s->index_seq, any ? low : -1LL);
+}
+
+/* One round of one follower after a wait: take a snapshot the thread got,
+ * read the changes, install a new index when there is one; -1 when the
+ * database failed (the caller reconnects).  *bank_level: a change only a
+ * snapshot expresses (a bank created, changed or deleted). */
+static int follow_round(struct vd_follower *fo, vouch_bank *db, int64_t seq, int changed, double now,
+                        int *bank_level) {
+  take_snapshot(fo);
+  if (vouch_follow_snapshot_seq(fo->f) < 0) {
+    snap_start(fo, 1); /* none yet: get or build one */
+    return 0;
+  }
+  unsigned st = 0;
+  if (vouch_follow_poll(fo->f, db, &st) != VOUCH_OK) {
+    fprintf(stderr, "vouchd: follow: %s\n", vouch_bank_errmsg(db));
+    return -1;
+  }
+  const int need = (st & VOUCH_FOLLOW_NEED_SNAPSHOT) != 0;
+  if (!need && ((st & VOUCH_FOLLOW_CHANGED) || fo->dirty)) {
+    install(fo, fo->dirty);
+  } else if (!need && fo->index_seq >= 0) { /* nothing of its banks changed: its index is current */
+    pthread_mutex_lock(&fo->mu);
+    fo->index_seq = vouch_follow_seq(fo->f);
+    pthread_mutex_unlock(&fo->mu);
+  }
+  *bank_level |= need;
+  if (st & (VOUCH_FOLLOW_NEED_SNAPSHOT | VOUCH_FOLLOW_DELTA_FULL)) snap_start(fo, 1);
+  else if (changed) snap_start(fo, 0); /* a snapshot published by another replica? */
+  pthread_mutex_lock(&fo->mu);
+  fo->delta = vouch_follow_delta_entries(fo->f);
+  fo->need_snapshot = need;
+  if (fo->index_seq >= seq) fo->stale_since = 0;
+  else if (fo->stale_since == 0) fo->stale_since = now;
+  pthread_mutex_unlock(&fo->mu);
   return 0;
 }
 
 static void *follow_main(void *arg) {
   vd_server *s = arg;
-  struct vd_follower *fo = s->fol;
   vouch_bank *db = NULL;
   double last_check = 0;
+  int relisted = 0;
   while (!atomic_load(&s->follow_stop)) {
     if (!db && vouch_bank_open(&db, s->db_path, 0) != VOUCH_OK) {
       fprintf(stderr, "vouchd: follow: %s\n", db ? vouch_bank_errmsg(db) : "cannot open the database");
@@ -228,8 +375,15 @@ static void *follow_main(void *arg) {
       sleep(1);
       continue;
     }
-    int fresh = take_snapshot(s);
-    if (vouch_follow_snapshot_seq(fo->f) < 0) snap_start(s, 1); /* none yet: get or build one */
+    if (s->index_dir && !relisted) {
+      relist(s, db);
+      relisted = 1;
+    }
+    for (int a = 0; a < VD_NALGO; a++) {
+      if (!s->fol[a]) continue;
+      take_snapshot(s->fol[a]);
+      if (vouch_follow_snapshot_seq(s->fol[a]->f) < 0) snap_start(s->fol[a], 1); /* none yet: get or build one */
+    }
     int changed = 0;
     int64_t seq = 0;
     if (vouch_bank_wait_change(db, 500, &changed) != VOUCH_OK || vouch_bank_change_seq(db, &seq) != VOUCH_OK) {
@@ -240,49 +394,77 @@ static void *follow_main(void *arg) {
       continue;
     }
     atomic_store(&s->db_seq, (long long)seq);
-    fresh |= take_snapshot(s);
-    if (vouch_follow_snapshot_seq(fo->f) < 0) continue;
-    unsigned st = 0;
-    if (vouch_follow_poll(fo->f, db, &st) != VOUCH_OK) {
-      fprintf(stderr, "vouchd: follow: %s\n", vouch_bank_errmsg(db));
+    const double now = vd_now();
+    const int check = changed || now - last_check > 5; /* also look for snapshots other replicas published */
+    if (check) last_check = now;
+    int failed = 0, bank_level = 0;
+    for (int a = 0; a < VD_NALGO && !failed; a++)
+      if (s->fol[a]) failed = follow_round(s->fol[a], db, seq, check, now, &bank_level) != 0;
+    update_index_seq(s);
+    if (failed) {
       vouch_bank_free(db);
       db = NULL;
       continue;
     }
-    if (!(st & VOUCH_FOLLOW_NEED_SNAPSHOT) && ((st & VOUCH_FOLLOW_CHANGED) || fresh)) install(s, fresh);
-    const double now = vd_now();
-    if (st & (VOUCH_FOLLOW_NEED_SNAPSHOT | VOUCH_FOLLOW_DELTA_FULL)) snap_start(s, 1);
-    else if (changed || now - last_check > 5) snap_start(s, 0); /* a snapshot published by another replica? */
-    if (changed || now - last_check > 5) last_check = now;
-    pthread_mutex_lock(&fo->mu);
-    fo->delta = vouch_follow_delta_entries(fo->f);
-    fo->need_snapshot = (st & VOUCH_FOLLOW_NEED_SNAPSHOT) != 0;
-    if (atomic_load(&s->index_seq) >= seq) fo->stale_since = 0;
-    else if (fo->stale_since == 0) fo->stale_since = now;
-    pthread_mutex_unlock(&fo->mu);
+    if (bank_level || check) relisted = 0; /* banks of a new algorithm, or none left of one? */
   }
   vouch_bank_free(db);
   return NULL;
 }
 
-/* /status?format=json: readiness and staleness of this replica's index. */
-int vd_follow_status(vd_server *s, char *out, size_t cap) {
-  long long iseq = atomic_load(&s->index_seq), dseq = atomic_load(&s->db_seq);
-  if (!s->fol)
-    return snprintf(out, cap, "\"following\":%s,\"index_seq\":%lld,\"db_seq\":%lld", s->following ? "true" : "false",
-                    iseq, dseq);
-  struct vd_follower *fo = s->fol;
+/* /status?format=json: readiness and staleness of this replica's index(es). */
+static int follower_json(struct vd_follower *fo, int with_seqs, char *out, size_t cap) {
   char hx[2 * VOUCH_MERKLE_HASH_BYTES + 1];
+  vd_server *s = fo->s;
   pthread_mutex_lock(&fo->mu);
   hex32(fo->root, hx);
   const double behind = fo->stale_since > 0 ? vd_now() - fo->stale_since : 0;
-  int n = snprintf(out, cap,
-                   "\"following\":true,\"snapshot_root\":\"%s\",\"snapshot_seq\":%lld,\"delta_entries\":%zu,"
-                   "\"index_seq\":%lld,\"db_seq\":%lld,\"seconds_behind\":%.1f,\"snapshot_needed\":%s,"
-                   "\"snapshot_job\":%s",
-                   fo->snap_seq >= 0 ? hx : "", (long long)fo->snap_seq, fo->delta, iseq, dseq, behind,
-                   fo->need_snapshot ? "true" : "false", fo->running ? "true" : "false");
+  int n = snprintf(out, cap, "\"snapshot_root\":\"%s\",\"snapshot_seq\":%lld,\"delta_entries\":%zu,",
+                   fo->snap_seq >= 0 ? hx : "", (long long)fo->snap_seq, fo->delta);
+  if (n >= 0 && (size_t)n < cap && with_seqs)
+    n += snprintf(out + n, cap - (size_t)n, "\"index_seq\":%lld,\"db_seq\":%lld,",
+                  (long long)atomic_load(&s->index_seq), (long long)atomic_load(&s->db_seq));
+  else if (n >= 0 && (size_t)n < cap)
+    n += snprintf(out + n, cap - (size_t)n, "\"index_seq\":%lld,", (long long)fo->index_seq);
+  if (n >= 0 && (size_t)n < cap)
+    n += snprintf(out + n, cap - (size_t)n, "\"seconds_behind\":%.1f,\"snapshot_needed\":%s,\"snapshot_job\":%s",
+                  behind, fo->need_snapshot ? "true" : "false", fo->running ? "true" : "false");
   pthread_mutex_unlock(&fo->mu);
+  return n;
+}
+
+int vd_follow_status(vd_server *s, char *out, size_t cap) {
+  long long iseq = atomic_load(&s->index_seq), dseq = atomic_load(&s->db_seq);
+  pthread_mutex_lock(&s->fol_mu);
+  int n;
+  if (!s->following || (!s->index_dir && !s->fol[0])) {
+    n = snprintf(out, cap, "\"following\":%s,\"index_seq\":%lld,\"db_seq\":%lld", s->following ? "true" : "false",
+                 iseq, dseq);
+  } else if (!s->index_dir) { /* --index: the one follower's fields at the top level */
+    n = snprintf(out, cap, "\"following\":true,");
+    if (n >= 0 && (size_t)n < cap) n += follower_json(s->fol[0], 1, out + n, cap - (size_t)n);
+  } else { /* --index-dir: the oldest index's counters, then each follower */
+    double behind = 0;
+    for (int a = 1; a < VD_NALGO; a++)
+      if (s->fol[a]) {
+        pthread_mutex_lock(&s->fol[a]->mu);
+        const double b = s->fol[a]->stale_since > 0 ? vd_now() - s->fol[a]->stale_since : 0;
+        pthread_mutex_unlock(&s->fol[a]->mu);
+        if (b > behind) behind = b;
+      }
+    n = snprintf(out, cap, "\"following\":true,\"index_seq\":%lld,\"db_seq\":%lld,\"seconds_behind\":%.1f,"
+                 "\"followers\":{", iseq, dseq, behind);
+    int first = 1;
+    for (int a = 1; a < VD_NALGO && n >= 0 && (size_t)n < cap; a++) {
+      if (!s->fol[a]) continue;
+      n += snprintf(out + n, cap - (size_t)n, "%s\"%s\":{", first ? "" : ",", vouch_algo_name(a));
+      if (n >= 0 && (size_t)n < cap) n += follower_json(s->fol[a], 0, out + n, cap - (size_t)n);
+      if (n >= 0 && (size_t)n < cap) n += snprintf(out + n, cap - (size_t)n, "}");
+      first = 0;
+    }
+    if (n >= 0 && (size_t)n < cap) n += snprintf(out + n, cap - (size_t)n, "}");
+  }
+  pthread_mutex_unlock(&s->fol_mu);
   return n;
 }
 
@@ -373,16 +555,8 @@ int vd_follow_start(vd_server *s) {
   atomic_store(&s->db_seq, 0LL);
   atomic_store(&s->follow_stop, 0);
   const int pg = vd_db_is_pg(s->db_path);
-  if (pg) {
-    struct vd_follower *fo = calloc(1, sizeof *fo);
-    if (!fo || vouch_follow_new(&fo->f, s->delta_max) != VOUCH_OK) {
-      free(fo);
-      return -1;
-    }
-    pthread_mutex_init(&fo->mu, NULL);
-    fo->snap_seq = -1;
-    s->fol = fo;
-  }
+  if (pg && !s->index_dir && !(s->fol[0] = follower_new(s, VOUCH_ALGO_NONE))) /* --index-dir: relist() */
+    return -1;
   if (pthread_create(&s->follow_th, NULL, pg ? follow_main : follow_sqlite_main, s) != 0)
     return -1;
   s->following = 1;
@@ -394,14 +568,10 @@ void vd_follow_stop(vd_server *s) {
   atomic_store(&s->follow_stop, 1);
   pthread_join(s->follow_th, NULL);
   s->following = 0;
-  struct vd_follower *fo = s->fol;
-  if (!fo) return;
-  if (fo->joinable) pthread_join(fo->th, NULL);
-  vouch_index_free(fo->ready);
-  vouch_follow_free(fo->f);
-  pthread_mutex_destroy(&fo->mu);
-  free(fo);
-  s->fol = NULL;
+  for (int a = 0; a < VD_NALGO; a++) {
+    follower_free(s->fol[a]);
+    s->fol[a] = NULL;
+  }
 }
 
 /* --roles: which route families this replica serves. */

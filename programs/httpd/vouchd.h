@@ -143,7 +143,8 @@ typedef struct vd_server {
   atomic_int follow_stop;
   atomic_llong index_seq; /* change counter the loaded index holds (-1: none yet) */
   atomic_llong db_seq;    /* the database's, last seen */
-  struct vd_follower *fol; /* snapshot + delta state of a PostgreSQL replica (replica.c) */
+  struct vd_follower *fol[VD_NALGO]; /* snapshot + delta state of a PostgreSQL replica, per index slot (replica.c) */
+  pthread_mutex_t fol_mu;   /* guards fol[] against /status while followers come and go */
   const char *snapshot_dir; /* --snapshot-dir: shared directory of snapshots by Merkle root */
   size_t delta_max;         /* --delta-max: delta entries before a new snapshot is built */
   unsigned serve;         /* --roles: VD_SERVE_* bits */
