@@ -51,8 +51,9 @@ VOUCH_API int vouch_follow_new(vouch_follow **out, size_t max_delta);
 /*! vouch_follow_new_algo() : a follower of the index of the enabled banks
  *  of bank algorithm `algo` (vouch_bank_build_index_algo()): changed entries
  *  of banks of other algorithms are ignored (VOUCH_ALGO_NONE: none is, as
- *  vouch_follow_new()).  Bank-level changes still ask every follower for a
- *  new snapshot.
+ *  vouch_follow_new()), and only changes to its own banks (a bank of its
+ *  algorithm created, changed or removed, an entry of one deleted; video
+ *  frames for vpdq) ask it for a new snapshot.
  * @return : VOUCH_OK, VOUCH_E_INVALID (not a bank algorithm), VOUCH_E_NOMEM. */
 VOUCH_API int vouch_follow_new_algo(vouch_follow **out, size_t max_delta, int algo);
 VOUCH_API void vouch_follow_free(vouch_follow *f); /* NULL is a no-op */

@@ -229,7 +229,14 @@ int vouch_follow_poll(vouch_follow *f, vouch_bank *b, unsigned *status) {
   VOUCH_TRY(vouch__bank_exec(b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   vouch__stmt *st = NULL;
   int64_t seq = 0, full = 0;
-  int rc = vouch__bank_prepare(b, "SELECT seq, full_seq FROM vouch_state WHERE id = 1", &st);
+  /* a follower of one algorithm: only its banks' snapshot-only changes (migration 7) */
+  int rc = f->algo == VOUCH_ALGO_NONE
+               ? vouch__bank_prepare(b, "SELECT seq, full_seq FROM vouch_state WHERE id = 1", &st)
+               : vouch__bank_prepare(b,
+                                     "SELECT s.seq, coalesce((SELECT max(a.seq) FROM vouch_full_algo a"
+                                     " WHERE a.algo = ?1 OR a.algo = ''), 0) FROM vouch_state s WHERE s.id = 1",
+                                     &st);
+  if (rc == VOUCH_OK && f->algo != VOUCH_ALGO_NONE) vouch__bind_text(st, 1, vouch_algo_name(f->algo), -1);
   if (rc == VOUCH_OK) {
     int dbrc = vouch__step(st);
     if (dbrc == VOUCH__DB_ROW) {

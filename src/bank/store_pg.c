@@ -730,7 +730,8 @@ static const char migration_6[] =
  * signal type keeps one index per bank algorithm, bank_follow.c): the
  * algorithm's name, '' for the index of all enabled banks, is part of a
  * snapshot's key, since two indexes can share a root (two empty ones, or
- * the pdq banks' index and the all-banks one of a pdq-only database). */
+ * the pdq banks' index and the all-banks one of a pdq-only database); and
+ * vouch_full_algo, full_seq per bank algorithm. */
 static const char migration_7[] =
     "ALTER TABLE vouch_snapshots ADD COLUMN algo TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE vouch_snapshot_chunks ADD COLUMN algo TEXT NOT NULL DEFAULT '';"
@@ -741,7 +742,29 @@ static const char migration_7[] =
     "ALTER TABLE vouch_snapshot_chunks ADD PRIMARY KEY(algo, root, n);"
     "ALTER TABLE vouch_snapshot_chunks ADD FOREIGN KEY(algo, root) REFERENCES vouch_snapshots(algo, root)"
     " ON DELETE CASCADE;"
-    "CREATE INDEX vouch_snapshots_algo_seq ON vouch_snapshots(algo, seq);";
+    "CREATE INDEX vouch_snapshots_algo_seq ON vouch_snapshots(algo, seq);"
+    /* and the changes only a new snapshot carries, per algorithm: a follower of one algorithm's index
+     * (vouch_follow_new_algo()) needs a new snapshot only for its own banks' (and for those whose
+     * algorithm is unknown, '': entries deleted with their bank) */
+    "CREATE TABLE vouch_full_algo(algo TEXT PRIMARY KEY, seq BIGINT NOT NULL);"
+    "INSERT INTO vouch_full_algo SELECT '', full_seq FROM vouch_state WHERE id = 1;"
+    "CREATE OR REPLACE FUNCTION vouch_touch_full() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE s bigint := vouch_seq(); a text; BEGIN"
+    " IF coalesce(current_setting('vouch.full', true), '') <> s::text THEN"
+    "  UPDATE vouch_state SET full_seq = s WHERE id = 1;"
+    "  PERFORM set_config('vouch.full', s::text, true);"
+    " END IF;"
+    " IF TG_TABLE_NAME = 'banks' THEN"
+    "  IF TG_OP = 'DELETE' THEN a := OLD.algo; ELSE a := NEW.algo; END IF;"
+    "  IF TG_OP = 'UPDATE' AND OLD.algo <> NEW.algo THEN a := ''; END IF;"
+    " ELSIF TG_TABLE_NAME = 'video_frames' THEN a := 'vpdq';"
+    " ELSE SELECT b.algo INTO a FROM banks b WHERE b.id = OLD.bank_id; a := coalesce(a, '');"
+    " END IF;"
+    " IF coalesce(current_setting('vouch.full_' || a, true), '') <> s::text THEN"
+    "  INSERT INTO vouch_full_algo VALUES(a, s) ON CONFLICT(algo) DO UPDATE SET seq = EXCLUDED.seq;"
+    "  PERFORM set_config('vouch.full_' || a, s::text, true);"
+    " END IF;"
+    " RETURN NULL; END $$;";
 
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5,
                                          migration_6, migration_7};

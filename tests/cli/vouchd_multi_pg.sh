@@ -5,7 +5,8 @@
 # follower, snapshot thread and published snapshots per algorithm) and
 # answers every signal type, /v1 and HMA routes; a pdq and an md5 entry
 # added through one replica match on both within 5 s as a delta (the
-# snapshots stay), a video within 20 s (video frames need a snapshot); a
+# snapshots stay), a video within 20 s (video frames need a new snapshot
+# of the vpdq index only); a
 # bank of a new algorithm (sha256) gets its own index and loses it when
 # disabled; a replica killed with -9 and restarted answers the same.
 # Skipped (77) only when the PostgreSQL server binaries or curl are absent.
@@ -93,12 +94,15 @@ check "... as a delta: the pdq snapshot is the same" status_py 1 \
   'assert o["followers"]["pdq"]["snapshot_root"]=="'"$ROOT_PDQ"'" and o["followers"]["pdq"]["delta_entries"]>=1 and o["followers"]["md5"]["delta_entries"]>=1, o'
 
 # ---- a video: its frames need a new vpdq snapshot
+SEQ_PDQ=$(status_py 1 'print(o["followers"]["pdq"]["snapshot_seq"])')
 check "add a video through replica 1" test "$(curl -s -o "$T/v.json" -w '%{http_code}' -H "$A" -F "video=@$G/vp9.webm" "$U1/c/bank/VIDEOS/content")" = 200
 VID=$(python3 -c "import json; print(json.load(open('$T/v.json'))['id'])")
 curl -s -H "$M" -F "video=@$G/vp9.webm" "$U0/h/hash" > "$T/h.json"
 VP9V=$(python3 -c "import json; print(json.load(open('$T/h.json'))['vpdq'])")
 vid_on() { curl -s -G -H "$M" --data-urlencode "signal=$VP9V" "$(url "$1")/m/raw_lookup?signal_type=vpdq" | python3 -c "import json,sys; assert $VID in json.load(sys.stdin)['matches']" 2>/dev/null; }
 for k in 0 1; do check "replica $k: the new video within 20 s" within 20 vid_on $k; done
+check "... the pdq index kept its snapshot (video frames need only the vpdq one's)" status_py 1 \
+  'f=o["followers"]["pdq"]; assert f["snapshot_seq"]=='"$SEQ_PDQ"' and f["delta_entries"]>=1 and o["followers"]["vpdq"]["snapshot_seq"]>'"$SEQ_PDQ"', o'
 for k in 0 1; do check "replica $k: the older entries still match" sh -c "$(declare -f raw has_match url get); M='$M' U0='$U0' U1='$U1'; has_match $k pdq $WEEH && has_match $k video_md5 $VP9"; done
 
 # ---- a bank of a new algorithm gets its own index; disabled, it goes

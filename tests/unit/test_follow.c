@@ -320,6 +320,36 @@ static void test_follow_per_algo(void) {
   CHECK_EQ_INT(st, VOUCH_FOLLOW_CHANGED);
   check_equals_rebuild_algo(db, fp, 20, VOUCH_ALGO_PDQ);
   CHECK_EQ_INT(vouch_follow_seq(fm), vouch_follow_seq(fp));
+  /* a bank-level change asks only its algorithm's follower for a snapshot */
+  REQUIRE(vouch_bank_create(db, "s1", VOUCH_ALGO_SHA1) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(fp, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, 0);
+  CHECK_EQ_INT(vouch_follow_poll(fm, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, 0);
+  REQUIRE(vouch_bank_set_enabled(db, "m", 0) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(fp, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, 0);
+  CHECK_EQ_INT(vouch_follow_seq(fp), vouch_follow_seq(fm) + 1); /* the pdq index is current to the md5 change too */
+  CHECK_EQ_INT(vouch_follow_poll(fm, db, &st), VOUCH_OK);
+  CHECK(st & VOUCH_FOLLOW_NEED_SNAPSHOT);
+  REQUIRE(vouch_bank_set_enabled(db, "m", 1) == VOUCH_OK);
+  /* an entry of a pdq bank deleted: the pdq follower's */
+  REQUIRE(vouch_bank_create(db, "gone", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(import_some(db, "gone", 3, &serial) == VOUCH_OK);
+  REQUIRE(vouch_follow_poll(fp, db, &st) == VOUCH_OK);
+  CHECK(st & VOUCH_FOLLOW_NEED_SNAPSHOT); /* a pdq bank created */
+  int64_t sp2 = -1;
+  char pp2[128];
+  snprintf(pp2, sizeof pp2, "%s/algo-pdq2.vidx", dir);
+  REQUIRE(vouch_bank_build_index_algo(db, VOUCH_ALGO_PDQ, pp2, NULL, NULL, &sp2) == VOUCH_OK);
+  vouch_index *ip2 = NULL;
+  REQUIRE(vouch_index_open(&ip2, pp2, NULL) == VOUCH_OK);
+  REQUIRE(vouch_follow_set_snapshot(fp, ip2, sp2) == VOUCH_OK);
+  REQUIRE(vouch_follow_poll(fp, db, &st) == VOUCH_OK);
+  CHECK_EQ_INT(st, 0);
+  REQUIRE(vouch_bank_remove(db, "gone") == VOUCH_OK);
+  CHECK_EQ_INT(vouch_follow_poll(fp, db, &st), VOUCH_OK);
+  CHECK(st & VOUCH_FOLLOW_NEED_SNAPSHOT);
   /* snapshots per algorithm: each finds its own, the all-banks one is untouched */
   uint8_t before[VOUCH_MERKLE_HASH_BYTES], root[VOUCH_MERKLE_HASH_BYTES];
   int64_t seq = 0, bytes = 0;
