@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 #include "vouch/bank.h"
 #include "vouch/index.h"
@@ -26,7 +27,8 @@ static const char index_usage[] =
   "        --algo ALGO (pdq, vpdq, md5, video_md5, ...) indexes the enabled banks\n"
   "        of that algorithm only; --out-dir DIR writes DIR/ALGO.vidx for each\n"
   "        algorithm of the enabled banks (a database holding several, as vouchd\n"
-  "        --index-dir DIR serves them) and removes no other file.\n"
+  "        --index-dir DIR serves them) and removes DIR/ALGO.vidx of the\n"
+  "        algorithms no enabled bank has.\n"
   "        The file is written to a temporary name, fsynced and renamed, so a\n"
   "        crash never leaves a partial index.  Prints the entry count and the\n"
   "        Merkle root over the canonical entries (docs/index-format.md).\n"
@@ -88,9 +90,25 @@ static int build_dir(vouch_bank *b, const char *dir) {
     print_root(stdout, root);
     printf(" (%.2f s)\n", cli_now() - t0);
   }
-  if (rc == VOUCH_OK) return CLI_EXIT_OK;
-  cli_errorf("index build: %s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
-  return CLI_EXIT_ERROR;
+  if (rc != VOUCH_OK) {
+    cli_errorf("index build: %s", vouch_bank_errmsg(b)[0] ? vouch_bank_errmsg(b) : vouch_strerror(rc));
+    return CLI_EXIT_ERROR;
+  }
+  /* the file of an algorithm no enabled bank has any more goes, as vouchd's rebuild removes it */
+  for (int a = VOUCH_ALGO_NONE + 1; a < 32; a++) {
+    int built = 0;
+    for (size_t k = 0; k < nalgos; k++) built |= algos[k] == a;
+    char path[4096];
+    if (built || vouch_bank_algo_from_name(vouch_algo_name(a)) != a ||
+        snprintf(path, sizeof path, "%s/%s.vidx", dir, vouch_algo_name(a)) >= (int)sizeof path)
+      continue;
+    if (unlink(path) == 0) printf("%s: removed (no enabled %s bank)\n", path, vouch_algo_name(a));
+    else if (errno != ENOENT) {
+      cli_errorf("index build: %s: %s", path, strerror(errno));
+      return CLI_EXIT_ERROR;
+    }
+  }
+  return CLI_EXIT_OK;
 }
 
 static int do_build(int argc, char **argv) {

@@ -135,6 +135,10 @@ check "disable FILES" test "$(code -H "$A" -X PUT -d '{"enabled":false}' "$U/c/b
 check "rebuild" test "$(code -H "$A" -X POST "$U/v1/index/rebuild")" = 200
 check "... no md5 index" py 'assert sorted(o["indexes"])==["pdq","vpdq"], o'
 check "... md5.vidx removed" test ! -e "$T/ix/md5.vidx"
+cp "$T/md5.vidx" "$T/ix/md5.vidx"; cp "$T/md5.vidx" "$T/ix/sha1.vidx"; echo keep > "$T/ix/notes.txt"
+$V index build --db "$DB" --out-dir "$T/ix" > "$T/o"; check "the CLI's --out-dir also removes them" test $? = 0
+check "... md5.vidx and sha1.vidx gone, other files kept" \
+  sh -c "ls '$T/ix' | tr '\n' ' ' | grep -qx 'notes.txt pdq.vidx vpdq.vidx ' && grep -q 'md5.vidx: removed' '$T/o'"
 check "video_md5 lookups: no index 503" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=video_md5&signal=$VP9")" = 503
 check "pdq still matches" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$WEEH")" = 200
 check "... one" py 'assert len(o["matches"])==1, o'
