@@ -231,52 +231,92 @@ static void box_row_1(const float *in, int n, int win, float *out, const int *ke
 #undef EMIT1
 }
 
-/* One box pass down every column at once: the running sums of all columns
- * live in `sum` (cols floats) and each step touches one whole row, so memory
- * is read in order and the inner loops vectorise across columns. */
-VOUCH__CLONES static void box_along_cols(const float *in, float *out, int rows, int cols, int win, float *sum) {
-  const int half = (win + 2) / 2;
-  const int p1 = half - 1, p2 = win - half + 1, p3 = rows - win, p4 = half - 1;
-  int cnt = 0, li = 0, ri = 0, oi = 0;
-  for (int j = 0; j < cols; j++) sum[j] = 0.0f;
-  for (int i = 0; i < p1; i++, ri++) {
-    const float *a = in + (size_t)ri * cols;
-    for (int j = 0; j < cols; j++) sum[j] += a[j];
-    cnt++;
-  }
-  for (int i = 0; i < p2; i++, ri++, oi++) {
-    const float *a = in + (size_t)ri * cols;
-    float *o = out + (size_t)oi * cols;
-    cnt++;
-    const float c = (float)cnt;
-    for (int j = 0; j < cols; j++) {
-      sum[j] += a[j];
-      o[j] = sum[j] / c;
-    }
-  }
-  {
-    const float c = (float)cnt;
-    for (int i = 0; i < p3; i++, ri++, li++, oi++) {
-      const float *a = in + (size_t)ri * cols, *b = in + (size_t)li * cols;
-      float *o = out + (size_t)oi * cols;
-      for (int j = 0; j < cols; j++) {
-        sum[j] += a[j];
-        sum[j] -= b[j];
-        o[j] = sum[j] / c;
-      }
-    }
-  }
-  for (int i = 0; i < p4; i++, li++, oi++) {
-    const float *b = in + (size_t)li * cols;
-    float *o = out + (size_t)oi * cols;
-    cnt--;
-    const float c = (float)cnt;
-    for (int j = 0; j < cols; j++) {
-      sum[j] -= b[j];
-      o[j] = sum[j] / c;
-    }
-  }
+/* The second column pass, on the r x 64 array the second row pass leaves
+ * (the 64 columns decimation reads): one box pass down each column, with
+ * the reference's phases and its adds, subtracts and divisions in its
+ * order, but only the 64 output rows ii[] (ascending, repeats allowed) are
+ * divided and written, to out[k * 64 + j]; the running sums still step
+ * through every row.  The same per-output operations as the reference's
+ * full pass, so the kept outputs are bit-identical. */
+#define COLS_STEP_PHASES(ADD, SUB, EMIT)                                   \
+  do {                                                                     \
+    const int half_ = (win + 2) / 2;                                       \
+    const int p1_ = half_ - 1, p2_ = win - half_ + 1, p3_ = rows - win, p4_ = half_ - 1; \
+    int cnt_ = 0, li_ = 0, ri_ = 0, oi_ = 0, k_ = 0;                        \
+    for (int i_ = 0; i_ < p1_; i_++, ri_++, cnt_++) ADD(in + (size_t)ri_ * 64); \
+    for (int i_ = 0; i_ < p2_; i_++, ri_++, oi_++) {                       \
+      ADD(in + (size_t)ri_ * 64);                                          \
+      cnt_++;                                                              \
+      for (; k_ < 64 && keep[k_] == oi_; k_++) EMIT((float)cnt_, out + k_ * 64); \
+    }                                                                      \
+    for (int i_ = 0; i_ < p3_; i_++, ri_++, li_++, oi_++) {                \
+      ADD(in + (size_t)ri_ * 64);                                          \
+      SUB(in + (size_t)li_ * 64);                                          \
+      for (; k_ < 64 && keep[k_] == oi_; k_++) EMIT((float)cnt_, out + k_ * 64); \
+    }                                                                      \
+    for (int i_ = 0; i_ < p4_; i_++, li_++, oi_++) {                       \
+      SUB(in + (size_t)li_ * 64);                                          \
+      cnt_--;                                                              \
+      for (; k_ < 64 && keep[k_] == oi_; k_++) EMIT((float)cnt_, out + k_ * 64); \
+    }                                                                      \
+  } while (0)
+
+static void box_cols64_keep_scalar(const float *in, int rows, int win, const int keep[64], float *out) {
+  float sum[64] = {0};
+#define ADD_S(a_) for (int j = 0; j < 64; j++) sum[j] += (a_)[j]
+#define SUB_S(b_) for (int j = 0; j < 64; j++) sum[j] -= (b_)[j]
+#define EMIT_S(c_, o_)                                \
+  do {                                                \
+    const float c__ = (c_);                           \
+    float *o__ = (o_);                                \
+    for (int j = 0; j < 64; j++) o__[j] = sum[j] / c__; \
+  } while (0)
+  COLS_STEP_PHASES(ADD_S, SUB_S, EMIT_S);
+#undef ADD_S
+#undef SUB_S
+#undef EMIT_S
 }
+
+#ifdef VOUCH_HAVE_AVX2_LUMA
+/* The same with the 64 running sums in eight AVX registers. */
+__attribute__((target("avx2"))) static void box_cols64_keep_avx2(const float *in, int rows, int win,
+                                                                 const int keep[64], float *out) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+#define ONE_V(op_, p_)                                      \
+  do {                                                      \
+    const float *q_ = (p_);                                 \
+    s0 = op_(s0, _mm256_loadu_ps(q_ + 0));                  \
+    s1 = op_(s1, _mm256_loadu_ps(q_ + 8));                  \
+    s2 = op_(s2, _mm256_loadu_ps(q_ + 16));                 \
+    s3 = op_(s3, _mm256_loadu_ps(q_ + 24));                 \
+    s4 = op_(s4, _mm256_loadu_ps(q_ + 32));                 \
+    s5 = op_(s5, _mm256_loadu_ps(q_ + 40));                 \
+    s6 = op_(s6, _mm256_loadu_ps(q_ + 48));                 \
+    s7 = op_(s7, _mm256_loadu_ps(q_ + 56));                 \
+  } while (0)
+#define ADD_V(a_) ONE_V(_mm256_add_ps, a_)
+#define SUB_V(b_) ONE_V(_mm256_sub_ps, b_)
+#define EMIT_V(c_, o_)                                      \
+  do {                                                      \
+    const __m256 c__ = _mm256_set1_ps(c_);                  \
+    float *o__ = (o_);                                      \
+    _mm256_storeu_ps(o__ + 0, _mm256_div_ps(s0, c__));      \
+    _mm256_storeu_ps(o__ + 8, _mm256_div_ps(s1, c__));      \
+    _mm256_storeu_ps(o__ + 16, _mm256_div_ps(s2, c__));     \
+    _mm256_storeu_ps(o__ + 24, _mm256_div_ps(s3, c__));     \
+    _mm256_storeu_ps(o__ + 32, _mm256_div_ps(s4, c__));     \
+    _mm256_storeu_ps(o__ + 40, _mm256_div_ps(s5, c__));     \
+    _mm256_storeu_ps(o__ + 48, _mm256_div_ps(s6, c__));     \
+    _mm256_storeu_ps(o__ + 56, _mm256_div_ps(s7, c__));     \
+  } while (0)
+  COLS_STEP_PHASES(ADD_V, SUB_V, EMIT_V);
+#undef ONE_V
+#undef ADD_V
+#undef SUB_V
+#undef EMIT_V
+}
+#endif
+#undef COLS_STEP_PHASES
 
 /* ------------------------------------------------------------ streaming exact path */
 
@@ -917,23 +957,24 @@ static int pdq_exact_source(const float dct[16 * 64], row_source *src, int r, in
                             uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants, int *quality,
                             float buf64[64 * 64], float dct16[16 * 16]) {
   const int win_rows = vouch__jarosz_window(c, 64), win_cols = vouch__jarosz_window(r, 64);
-  float *work = vouch__malloc(((size_t)64 + 2 * (size_t)r * 64) * sizeof(float));
-  if (!work) return VOUCH_E_NOMEM;
-  float *colsum = work, *narrow1 = colsum + 64, *narrow2 = narrow1 + (size_t)r * 64;
+  float *narrow = vouch__malloc((size_t)r * 64 * sizeof(float));
+  if (!narrow) return VOUCH_E_NOMEM;
   int ii[64], jj[64];
   for (int o = 0; o < 64; o++) {
     ii[o] = (int)(((o + 0.5) * r) / 64);
     jj[o] = (int)(((o + 0.5) * c) / 64);
   }
-  int rc = jarosz_exact_stream(src, r, c, win_rows, win_cols, jj, narrow1);
+  int rc = jarosz_exact_stream(src, r, c, win_rows, win_cols, jj, narrow);
   if (rc != VOUCH_OK) {
-    vouch__free(work);
+    vouch__free(narrow);
     return rc;
   }
-  box_along_cols(narrow1, narrow2, r, 64, win_cols, colsum);
-  for (int oi = 0; oi < 64; oi++)
-    memcpy(buf64 + oi * 64, narrow2 + (size_t)ii[oi] * 64, 64 * sizeof(float));
-  vouch__free(work);
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  if (src->simd) box_cols64_keep_avx2(narrow, r, win_cols, ii, buf64);
+  else
+#endif
+    box_cols64_keep_scalar(narrow, r, win_cols, ii, buf64);
+  vouch__free(narrow);
   pdq_finish(dct, buf64, dct16, out, n_variants, quality);
   return VOUCH_OK;
 }
