@@ -85,6 +85,30 @@ static inline __attribute__((always_inline, target("avx2"))) void luma16_avx2(co
   }
 }
 
+/* The luma of the 8 pixels at q (24 bytes) with one 32-byte load from
+ * q - 4: its low half holds pixels 0-3 at bytes 4-15, its high half pixels
+ * 4-7 at bytes 0-11, so one in-lane byte shuffle per channel picks R (G, B)
+ * of all 8 pixels straight into zero-extended 32-bit lanes (three shuffles
+ * where luma16_avx2() needs nine plus the widenings per 16 pixels).  Reads
+ * 4 bytes before q and 4 after q + 24: the caller keeps those inside the
+ * image.  The same three products and two additions per lane, in the same
+ * order, as the scalar loop. */
+static inline __attribute__((always_inline, target("avx2"))) __m256 luma8_wide_avx2(const uint8_t *q) {
+  const __m256i mr = _mm256_setr_epi8(4, -1, -1, -1, 7, -1, -1, -1, 10, -1, -1, -1, 13, -1, -1, -1,
+                                      0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1);
+  const __m256i mg = _mm256_setr_epi8(5, -1, -1, -1, 8, -1, -1, -1, 11, -1, -1, -1, 14, -1, -1, -1,
+                                      1, -1, -1, -1, 4, -1, -1, -1, 7, -1, -1, -1, 10, -1, -1, -1);
+  const __m256i mb = _mm256_setr_epi8(6, -1, -1, -1, 9, -1, -1, -1, 12, -1, -1, -1, 15, -1, -1, -1,
+                                      2, -1, -1, -1, 5, -1, -1, -1, 8, -1, -1, -1, 11, -1, -1, -1);
+  const __m256i v = _mm256_loadu_si256((const __m256i *)(q - 4));
+  const __m256 fr = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mr));
+  const __m256 fg = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mg));
+  const __m256 fb = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mb));
+  return _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(VOUCH__LUMA_R), fr),
+                                     _mm256_mul_ps(_mm256_set1_ps(VOUCH__LUMA_G), fg)),
+                       _mm256_mul_ps(_mm256_set1_ps(VOUCH__LUMA_B), fb));
+}
+
 __attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, float *out, uint32_t w) {
   __m128i colour = _mm_setzero_si128();
   uint32_t x = 0;
@@ -447,7 +471,17 @@ __attribute__((target("avx2"))) static void luma_rows8_to_t(const uint8_t *rgb, 
   int j = 0;
   for (; j + 16 <= n; j += 16) {
     __m256 lo[8], hi[8];
-    for (int r = 0; r < 8; r++) luma16_avx2(rgb + r * stride + 3 * (size_t)j, &lo[r], &hi[r], NULL);
+    /* luma8_wide_avx2() reads 4 bytes either side of the 16 pixels: only
+     * where both stay inside the row */
+    if (j > 0 && j + 18 <= n) {
+      for (int r = 0; r < 8; r++) {
+        const uint8_t *q = rgb + r * stride + 3 * (size_t)j;
+        lo[r] = luma8_wide_avx2(q);
+        hi[r] = luma8_wide_avx2(q + 24);
+      }
+    } else {
+      for (int r = 0; r < 8; r++) luma16_avx2(rgb + r * stride + 3 * (size_t)j, &lo[r], &hi[r], NULL);
+    }
     TRANSPOSE8(lo[0], lo[1], lo[2], lo[3], lo[4], lo[5], lo[6], lo[7]);
     TRANSPOSE8(hi[0], hi[1], hi[2], hi[3], hi[4], hi[5], hi[6], hi[7]);
     float *t = T + (size_t)j * 8;
