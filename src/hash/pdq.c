@@ -512,80 +512,118 @@ __attribute__((target("avx2"))) static void t_to_rows8(const float *O, int n, fl
     for (int r = 0; r < 8; r++) out[r * stride + j] = O[(size_t)j * 8 + r];
 }
 
-/* The running sums of G (1 or 2) groups of 8 transposed rows, T + g * 8n,
- * the chains of the groups interleaved.  Without keep, every output of
- * group g goes to O + g * 8n in the same layout; with keep, the selected
- * ones to out + g * 8 * nkeep as box_rows_8() writes them. */
-static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int G, const float *T, int n, int win,
-                                                                            float *out, const int *keep, int nkeep,
-                                                                            const float *cnt, float *O) {
+/* The running sums of up to four groups of 8 transposed rows, their
+ * chains interleaved: GA groups at TA + g * 8n whose every output goes to
+ * OA + g * 8n in the same layout (a first row pass), then GK groups at
+ * TK + g * 8n whose outputs at the columns keep[] (the 64 decimation reads)
+ * go to out + g * 8 * 64 as box_rows_8() writes them (a second row pass).
+ * Both sets have the same length and window, so they share the phases;
+ * every group sees the very operations of box_rows_8()'s scalar loop.
+ * The kept sums are stored undivided at slot[oi] of KB (65 x 8 floats per
+ * group; slot 64 takes the outputs nobody keeps) and divided afterwards by
+ * the same count, which leaves the chains' loop without branches. */
+static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int GA, const float *TA, float *OA, int GK,
+                                                                            const float *TK, float *out,
+                                                                            const int keep[64], const int *slot,
+                                                                            float *KB, int n, int win,
+                                                                            const float *cnt) {
   const int half = (win + 2) / 2;
   const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
   const size_t gs = (size_t)8 * n;
-  __m256 sum[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-  int li = 0, ri = 0, oi = 0, k = 0;
-  float lane[8];
+  const int G = GA + GK;
+  __m256 sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  const float *src[4] = {NULL, NULL, NULL, NULL};
+  for (int g = 0; g < G; g++) src[g] = g < GA ? TA + g * gs : TK + (g - GA) * gs;
+  int li = 0, ri = 0, oi = 0;
 #define EMITV()                                                                                    \
   do {                                                                                             \
-    const __m256 c_ = _mm256_set1_ps(cnt[oi]);                                                     \
-    if (!keep) {                                                                                   \
-      for (int g = 0; g < G; g++) _mm256_storeu_ps(O + g * gs + (size_t)oi * 8, _mm256_div_ps(sum[g], c_)); \
-    } else if (k < nkeep && keep[k] == oi) {                                                       \
-      for (int g = 0; g < G; g++) {                                                                \
-        _mm256_storeu_ps(lane, _mm256_div_ps(sum[g], c_));                                         \
-        for (int k_ = k; k_ < nkeep && keep[k_] == oi; k_++)                                       \
-          for (int r_ = 0; r_ < 8; r_++) out[(size_t)g * 8 * nkeep + r_ * nkeep + k_] = lane[r_];  \
-      }                                                                                            \
-      while (k < nkeep && keep[k] == oi) k++;                                                      \
+    if (GA) {                                                                                      \
+      const __m256 c_ = _mm256_set1_ps(cnt[oi]);                                                   \
+      for (int g = 0; g < GA; g++) _mm256_storeu_ps(OA + g * gs + (size_t)oi * 8, _mm256_div_ps(sum[g], c_)); \
     }                                                                                              \
+    for (int g = 0; g < GK; g++) _mm256_storeu_ps(KB + g * 520 + slot[oi] * 8, sum[GA + g]);       \
   } while (0)
   for (int i = 0; i < p1; i++, ri++)
-    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)ri * 8));
   for (int i = 0; i < p2; i++, ri++, oi++) {
-    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)ri * 8));
     EMITV();
   }
   for (int i = 0; i < p3; i++, ri++, li++, oi++) {
     for (int g = 0; g < G; g++) {
-      sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
-      sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+      sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)ri * 8));
+      sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)li * 8));
     }
     EMITV();
   }
   for (int i = 0; i < p4; i++, li++, oi++) {
-    for (int g = 0; g < G; g++) sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+    for (int g = 0; g < G; g++) sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)li * 8));
     EMITV();
   }
 #undef EMITV
+  /* the kept outputs: divided, transposed to rows of 64 */
+  for (int g = 0; g < GK; g++)
+    for (int k0 = 0; k0 < 64; k0 += 8) {
+      __m256 v[8];
+      for (int k = 0; k < 8; k++)
+        v[k] = _mm256_div_ps(_mm256_loadu_ps(KB + g * 520 + slot[keep[k0 + k]] * 8),
+                             _mm256_set1_ps(cnt[keep[k0 + k]]));
+      TRANSPOSE8(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+      for (int r = 0; r < 8; r++) _mm256_storeu_ps(out + (size_t)g * 8 * 64 + r * 64 + k0, v[r]);
+    }
 }
 
 /* Eight rows; T and O are scratch of 8n floats each.  With in == NULL, T
- * already holds the transposed rows (col_steps_8_avx2() writes it so). */
+ * already holds the transposed rows (col_steps_8_avx2() writes it so).
+ * keep == NULL: every output, into rows at out; else the 64 outputs at
+ * columns keep[] into out (8 x 64), through slot and KB as box_sums_t()
+ * says. */
 __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
                                                             int win, float *out, const int *keep,
-                                                            int nkeep, const float *cnt, float *T,
-                                                            float *O) {
+                                                            const int *slot, float *KB, const float *cnt,
+                                                            float *T, float *O) {
   if (in) rows8_to_t(in, stride, n, T);
-  box_sums_t(1, T, n, win, out, keep, nkeep, cnt, O);
-  if (!keep) t_to_rows8(O, n, out, stride);
+  if (keep) {
+    box_sums_t(0, NULL, NULL, 1, T, out, keep, slot, KB, n, win, cnt);
+  } else {
+    box_sums_t(1, T, O, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
+    t_to_rows8(O, n, out, stride);
+  }
 }
 
 /* Sixteen rows (two groups of eight, chains interleaved); T and O are
- * scratch of 16n floats each; in == NULL as above (both groups). */
+ * scratch of 16n floats each; in == NULL and keep as above. */
 __attribute__((target("avx2"))) static void box_rows_16_avx2(const float *in, size_t stride, int n,
                                                              int win, float *out, const int *keep,
-                                                             int nkeep, const float *cnt, float *T,
-                                                             float *O) {
+                                                             const int *slot, float *KB, const float *cnt,
+                                                             float *T, float *O) {
   const size_t gs = (size_t)8 * n;
   if (in) {
     rows8_to_t(in, stride, n, T);
     rows8_to_t(in + 8 * stride, stride, n, T + gs);
   }
-  box_sums_t(2, T, n, win, out, keep, nkeep, cnt, O);
-  if (!keep) {
+  if (keep) {
+    box_sums_t(0, NULL, NULL, 2, T, out, keep, slot, KB, n, win, cnt);
+  } else {
+    box_sums_t(2, T, O, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
     t_to_rows8(O, n, out, stride);
     t_to_rows8(O + gs, n, out + 8 * stride, stride);
   }
+}
+
+/* The first row pass of sixteen rows (T, transposed as above, into the
+ * rows at out, stride apart) and the second row pass of sixteen other rows
+ * (TK, into out_keep at the columns keep[]), their four chains interleaved:
+ * the running sums of a row are one chain of dependent adds and subtracts,
+ * and more chains side by side keep the adders busy. */
+__attribute__((target("avx2"))) static void box_rows_16_pair_avx2(int n, int win, const float *cnt, const float *T,
+                                                                  float *O, float *out, size_t stride,
+                                                                  const float *TK, float *out_keep,
+                                                                  const int *keep, const int *slot, float *KB) {
+  const size_t gs = (size_t)8 * n;
+  box_sums_t(2, T, O, 2, TK, out_keep, keep, slot, KB, n, win, cnt);
+  t_to_rows8(O, n, out, stride);
+  t_to_rows8(O + gs, n, out + 8 * stride, stride);
 }
 
 /* One step of the first column pass (col_step()) waiting to run. */
@@ -667,12 +705,24 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
 #endif
   const int ring_rows = ((wc + 31 + 15) / 16) * 16;
   const size_t cz = (size_t)c;
-  float *work = vouch__malloc(((size_t)ring_rows + 4 * 16 + 2) * cz * sizeof(float));
+  float *work = vouch__malloc((((size_t)ring_rows + 5 * 16 + 2) * cz + 2 * 520) * sizeof(float) + cz * sizeof(int));
   if (!work) return VOUCH_E_NOMEM;
   float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 16 * cz,
-        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 16 * cz;
+        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 16 * cz,
+        *tkeep = obuf + 16 * cz, *kb = tkeep + 16 * cz;
+  /* SIMD second row pass: output column oi's slot in kb (box_sums_t()) */
+  int *slot = (int *)(kb + 2 * 520);
+  for (int j = 0; j < c; j++) slot[j] = 64;
+  for (int k = 63; k >= 0; k--) slot[jj[k]] = k;
+  /* SIMD: sixteen column-pass outputs, transposed into tkeep, whose second
+   * row pass waits to run beside the next batch's first row pass (into
+   * narrow at keep_dst); NULL when none waits */
+  float *keep_dst = NULL;
   (void)tbuf;
   (void)obuf;
+  (void)tkeep;
+  (void)kb;
+  (void)keep_dst;
   box_counts(c, wr, cnt); /* divisors of the row passes */
   for (int j = 0; j < c; j++) colsum[j] = 0.0f;
   const int half = (wc + 2) / 2, p1 = half - 1;
@@ -682,29 +732,45 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
   col_pending pend[16]; /* SIMD: the staged outputs' column steps, not yet run */
 #define ROWS8(in_, out_, keep_, nkeep_)                                                    \
   do {                                                                                     \
-    if (src->simd) box_rows_8_avx2(in_, cz, c, wr, out_, keep_, nkeep_, cnt, tbuf, obuf);  \
+    if (src->simd) box_rows_8_avx2(in_, cz, c, wr, out_, keep_, slot, kb, cnt, tbuf, obuf); \
     else box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt);                             \
   } while (0)
-  /* SIMD: the pending steps run fused, 8 at a time, into tbuf (a full set
-   * of 16 as two groups for box_rows_16_avx2); a remainder of fewer than 8
-   * (at the end) runs one by one into stage_out */
+  /* SIMD: the pending steps run fused, 8 at a time: a full set of 16 into
+   * tkeep, whose second row pass then waits for the next batch (ROWS16);
+   * 8 into tbuf, a remainder of fewer than 8 (at the end) one by one into
+   * stage_out, both row-passed at once */
 #define STEP(add_, sub_, cnt_)                                                                 \
   do {                                                                                         \
     if (src->simd) pend[staged] = (col_pending){(add_), (sub_), (cnt_)};                       \
     else col_step(colsum, (add_), (sub_), stage_out + (size_t)staged * cz, (cnt_), c);         \
+  } while (0)
+  /* the waiting second row pass, alone */
+#define KEEP_ALONE()                                                                           \
+  do {                                                                                         \
+    if (keep_dst) box_rows_16_avx2(NULL, cz, c, wr, keep_dst, jj, slot, kb, cnt, tkeep, obuf); \
+    keep_dst = NULL;                                                                           \
+  } while (0)
+  /* the first row pass of 16 rows transposed in tbuf into the ring at row
+   * t_, beside the waiting second row pass if there is one */
+#define ROWS16(t_)                                                                             \
+  do {                                                                                         \
+    if (keep_dst) box_rows_16_pair_avx2(c, wr, cnt, tbuf, obuf, RING(t_), cz, tkeep, keep_dst, jj, slot, kb); \
+    else box_rows_16_avx2(NULL, cz, c, wr, RING(t_), NULL, NULL, NULL, cnt, tbuf, obuf);      \
+    keep_dst = NULL;                                                                           \
   } while (0)
 #define FLUSH()                                                                                \
   do {                                                                                         \
     float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
     int k0_ = 0;                                                                               \
     if (src->simd && staged == 16) {                                                           \
-      col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
-      col_steps_8_avx2(colsum, pend + 8, c, tbuf + 8 * cz);                                    \
-      box_rows_16_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                        \
+      KEEP_ALONE();                                                                            \
+      col_steps_8_avx2(colsum, pend, c, tkeep);                                                \
+      col_steps_8_avx2(colsum, pend + 8, c, tkeep + 8 * cz);                                   \
+      keep_dst = dst_;                                                                         \
       k0_ = 16;                                                                                \
     } else if (src->simd && staged >= 8) {                                                     \
       col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
-      box_rows_8_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                         \
+      box_rows_8_avx2(NULL, cz, c, wr, dst_, jj, slot, kb, cnt, tbuf, obuf);                   \
       k0_ = 8;                                                                                 \
     }                                                                                          \
     for (int k_ = k0_; src->simd && k_ < staged; k_++)                                         \
@@ -739,7 +805,7 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
       const uint8_t *p = src->img->pixels + (size_t)t0 * src->img->stride;
       luma_rows8_to_t(p, src->img->stride, c, tbuf);
       luma_rows8_to_t(p + 8 * src->img->stride, src->img->stride, c, tbuf + 8 * cz);
-      box_rows_16_avx2(NULL, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      ROWS16(t0);
       k = 16;
     }
 #endif
@@ -751,7 +817,9 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
     /* first row pass: into the ring */
 #ifdef VOUCH_HAVE_AVX2_LUMA
     if (n == 16 && k == 0) {
-      box_rows_16_avx2(stage_in, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      rows8_to_t(stage_in, cz, c, tbuf);
+      rows8_to_t(stage_in + 8 * cz, cz, c, tbuf + 8 * cz);
+      ROWS16(t0);
       k = 16;
     }
 #endif
@@ -777,6 +845,11 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
     if (++staged == B) FLUSH();
   }
   if (staged) FLUSH();
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  KEEP_ALONE();
+#undef KEEP_ALONE
+#undef ROWS16
+#endif
 #undef FLUSH
 #undef STEP
 #undef RING
