@@ -495,26 +495,10 @@ __attribute__((target("avx2"))) static void luma_rows8_to_t(const uint8_t *rgb, 
     }
 }
 
-__attribute__((target("avx2"))) static void t_to_rows8(const float *O, int n, float *out, size_t stride) {
-  int j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const float *o = O + (size_t)j * 8;
-    __m256 r0 = _mm256_loadu_ps(o + 0), r1 = _mm256_loadu_ps(o + 8), r2 = _mm256_loadu_ps(o + 16),
-           r3 = _mm256_loadu_ps(o + 24), r4 = _mm256_loadu_ps(o + 32), r5 = _mm256_loadu_ps(o + 40),
-           r6 = _mm256_loadu_ps(o + 48), r7 = _mm256_loadu_ps(o + 56);
-    TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
-    _mm256_storeu_ps(out + 0 * stride + j, r0); _mm256_storeu_ps(out + 1 * stride + j, r1);
-    _mm256_storeu_ps(out + 2 * stride + j, r2); _mm256_storeu_ps(out + 3 * stride + j, r3);
-    _mm256_storeu_ps(out + 4 * stride + j, r4); _mm256_storeu_ps(out + 5 * stride + j, r5);
-    _mm256_storeu_ps(out + 6 * stride + j, r6); _mm256_storeu_ps(out + 7 * stride + j, r7);
-  }
-  for (; j < n; j++)
-    for (int r = 0; r < 8; r++) out[r * stride + j] = O[(size_t)j * 8 + r];
-}
-
 /* The running sums of up to four groups of 8 transposed rows, their
  * chains interleaved: GA groups at TA + g * 8n whose every output goes to
- * OA + g * 8n in the same layout (a first row pass), then GK groups at
+ * the rows at outA + 8g * stride (a first row pass: every 8 outputs are
+ * transposed back to rows through OB, 64 floats per group), then GK groups at
  * TK + g * 8n whose outputs at the columns keep[] (the 64 decimation reads)
  * go to out + g * 8 * 64 as box_rows_8() writes them (a second row pass).
  * Both sets have the same length and window, so they share the phases;
@@ -522,7 +506,8 @@ __attribute__((target("avx2"))) static void t_to_rows8(const float *O, int n, fl
  * The kept sums are stored undivided at slot[oi] of KB (65 x 8 floats per
  * group; slot 64 takes the outputs nobody keeps) and divided afterwards by
  * the same count, which leaves the chains' loop without branches. */
-static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int GA, const float *TA, float *OA, int GK,
+static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int GA, const float *TA, float *OB,
+                                                                            float *outA, size_t stride, int GK,
                                                                             const float *TK, float *out,
                                                                             const int keep[64], const int *slot,
                                                                             float *KB, int n, int win,
@@ -539,7 +524,20 @@ static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int
   do {                                                                                             \
     if (GA) {                                                                                      \
       const __m256 c_ = _mm256_set1_ps(cnt[oi]);                                                   \
-      for (int g = 0; g < GA; g++) _mm256_storeu_ps(OA + g * gs + (size_t)oi * 8, _mm256_div_ps(sum[g], c_)); \
+      for (int g = 0; g < GA; g++) _mm256_storeu_ps(OB + g * 64 + (oi & 7) * 8, _mm256_div_ps(sum[g], c_)); \
+      if ((oi & 7) == 7)                                                                           \
+        for (int g = 0; g < GA; g++) {                                                             \
+          __m256 v0 = _mm256_loadu_ps(OB + g * 64), v1 = _mm256_loadu_ps(OB + g * 64 + 8),         \
+                 v2 = _mm256_loadu_ps(OB + g * 64 + 16), v3 = _mm256_loadu_ps(OB + g * 64 + 24),   \
+                 v4 = _mm256_loadu_ps(OB + g * 64 + 32), v5 = _mm256_loadu_ps(OB + g * 64 + 40),   \
+                 v6 = _mm256_loadu_ps(OB + g * 64 + 48), v7 = _mm256_loadu_ps(OB + g * 64 + 56);   \
+          TRANSPOSE8(v0, v1, v2, v3, v4, v5, v6, v7);                                              \
+          float *o_ = outA + (size_t)g * 8 * stride + (oi - 7);                                    \
+          _mm256_storeu_ps(o_, v0); _mm256_storeu_ps(o_ + stride, v1);                            \
+          _mm256_storeu_ps(o_ + 2 * stride, v2); _mm256_storeu_ps(o_ + 3 * stride, v3);           \
+          _mm256_storeu_ps(o_ + 4 * stride, v4); _mm256_storeu_ps(o_ + 5 * stride, v5);           \
+          _mm256_storeu_ps(o_ + 6 * stride, v6); _mm256_storeu_ps(o_ + 7 * stride, v7);           \
+        }                                                                                          \
     }                                                                                              \
     for (int g = 0; g < GK; g++) _mm256_storeu_ps(KB + g * 520 + slot[oi] * 8, sum[GA + g]);       \
   } while (0)
@@ -561,6 +559,10 @@ static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int
     EMITV();
   }
 #undef EMITV
+  /* the last n % 8 outputs of the first set, still in OB */
+  for (int g = 0; g < GA; g++)
+    for (int j = n & ~7; j < n; j++)
+      for (int r = 0; r < 8; r++) outA[(size_t)(g * 8 + r) * stride + j] = OB[g * 64 + (j & 7) * 8 + r];
   /* the kept outputs: divided, transposed to rows of 64 */
   for (int g = 0; g < GK; g++)
     for (int k0 = 0; k0 < 64; k0 += 8) {
@@ -584,10 +586,9 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
                                                             float *T, float *O) {
   if (in) rows8_to_t(in, stride, n, T);
   if (keep) {
-    box_sums_t(0, NULL, NULL, 1, T, out, keep, slot, KB, n, win, cnt);
+    box_sums_t(0, NULL, NULL, NULL, 0, 1, T, out, keep, slot, KB, n, win, cnt);
   } else {
-    box_sums_t(1, T, O, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
-    t_to_rows8(O, n, out, stride);
+    box_sums_t(1, T, O, out, stride, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
   }
 }
 
@@ -603,11 +604,9 @@ __attribute__((target("avx2"))) static void box_rows_16_avx2(const float *in, si
     rows8_to_t(in + 8 * stride, stride, n, T + gs);
   }
   if (keep) {
-    box_sums_t(0, NULL, NULL, 2, T, out, keep, slot, KB, n, win, cnt);
+    box_sums_t(0, NULL, NULL, NULL, 0, 2, T, out, keep, slot, KB, n, win, cnt);
   } else {
-    box_sums_t(2, T, O, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
-    t_to_rows8(O, n, out, stride);
-    t_to_rows8(O + gs, n, out + 8 * stride, stride);
+    box_sums_t(2, T, O, out, stride, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
   }
 }
 
@@ -620,10 +619,7 @@ __attribute__((target("avx2"))) static void box_rows_16_pair_avx2(int n, int win
                                                                   float *O, float *out, size_t stride,
                                                                   const float *TK, float *out_keep,
                                                                   const int *keep, const int *slot, float *KB) {
-  const size_t gs = (size_t)8 * n;
-  box_sums_t(2, T, O, 2, TK, out_keep, keep, slot, KB, n, win, cnt);
-  t_to_rows8(O, n, out, stride);
-  t_to_rows8(O + gs, n, out + 8 * stride, stride);
+  box_sums_t(2, T, O, out, stride, 2, TK, out_keep, keep, slot, KB, n, win, cnt);
 }
 
 /* One step of the first column pass (col_step()) waiting to run. */
