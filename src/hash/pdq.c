@@ -636,6 +636,30 @@ typedef struct {
  * writing the rows out and reading them back for the transpose. */
 __attribute__((target("avx2"))) static void col_steps_8_avx2(float *sum, const col_pending *q, int c, float *T) {
   int j = 0;
+  /* two blocks of 8 columns at once: two independent chains */
+  for (; j + 16 <= c; j += 16) {
+    __m256 s = _mm256_loadu_ps(sum + j), u = _mm256_loadu_ps(sum + j + 8), o[8], p[8];
+    for (int k = 0; k < 8; k++) {
+      const __m256 c_ = _mm256_set1_ps(q[k].cnt);
+      if (q[k].add) {
+        s = _mm256_add_ps(s, _mm256_loadu_ps(q[k].add + j));
+        u = _mm256_add_ps(u, _mm256_loadu_ps(q[k].add + j + 8));
+      }
+      if (q[k].sub) {
+        s = _mm256_sub_ps(s, _mm256_loadu_ps(q[k].sub + j));
+        u = _mm256_sub_ps(u, _mm256_loadu_ps(q[k].sub + j + 8));
+      }
+      o[k] = _mm256_div_ps(s, c_);
+      p[k] = _mm256_div_ps(u, c_);
+    }
+    _mm256_storeu_ps(sum + j, s);
+    _mm256_storeu_ps(sum + j + 8, u);
+    TRANSPOSE8(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]);
+    float *t = T + (size_t)j * 8;
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 8 * k, o[k]);
+    TRANSPOSE8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 64 + 8 * k, p[k]);
+  }
   for (; j + 8 <= c; j += 8) {
     __m256 s = _mm256_loadu_ps(sum + j), o[8];
     for (int k = 0; k < 8; k++) {
