@@ -476,6 +476,7 @@ __attribute__((target("avx2"))) static void luma_rows8_to_t(const uint8_t *rgb, 
     if (j > 0 && j + 18 <= n) {
       for (int r = 0; r < 8; r++) {
         const uint8_t *q = rgb + r * stride + 3 * (size_t)j;
+        _mm_prefetch((const char *)(q + 16 * stride), _MM_HINT_T0);
         lo[r] = luma8_wide_avx2(q);
         hi[r] = luma8_wide_avx2(q + 24);
       }
