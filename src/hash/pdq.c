@@ -445,7 +445,8 @@ static int source_rows(row_source *s, int y0, int n, float *dst) {
  * loop, and the outputs are divided in the same layout and transposed back.
  * The sums are one loop-carried chain (an add and a subtract per column),
  * so its latency bounds the speed: box_rows_16_avx2() runs two groups of
- * eight rows with their chains interleaved. */
+ * eight rows with their chains interleaved, box_rows_16_pair_avx2() four
+ * (two of each row pass). */
 __attribute__((target("avx2"))) static void rows8_to_t(const float *in, size_t stride, int n, float *T) {
   int j = 0;
   for (; j + 8 <= n; j += 8) {
@@ -576,7 +577,7 @@ static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int
     }
 }
 
-/* Eight rows; T and O are scratch of 8n floats each.  With in == NULL, T
+/* Eight rows; T is scratch of 8n floats, O of 64.  With in == NULL, T
  * already holds the transposed rows (col_steps_8_avx2() writes it so).
  * keep == NULL: every output, into rows at out; else the 64 outputs at
  * columns keep[] into out (8 x 64), through slot and KB as box_sums_t()
@@ -593,8 +594,8 @@ __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, siz
   }
 }
 
-/* Sixteen rows (two groups of eight, chains interleaved); T and O are
- * scratch of 16n floats each; in == NULL and keep as above. */
+/* Sixteen rows (two groups of eight, chains interleaved); T is scratch of
+ * 16n floats, O of 128; in == NULL and keep as above. */
 __attribute__((target("avx2"))) static void box_rows_16_avx2(const float *in, size_t stride, int n,
                                                              int win, float *out, const int *keep,
                                                              const int *slot, float *KB, const float *cnt,
@@ -706,13 +707,15 @@ VOUCH__CLONES static void col_step(float *sum, const float *add, const float *su
 
 /* The reference's Jarosz filter (two box passes along rows, two along
  * columns), computed in one sweep down the image so the working set stays in
- * cache: eight luma rows at a time go through the first row pass into a ring
- * of (window + 9) rows; the first column pass advances one input row at a
- * time (the same adds, subtracts and divisions, in the same order, as
- * box_along_cols); its output rows, eight at a time, go through the second
- * row pass, which keeps only the 64 columns jj[] that decimation reads.
- * Writes those into narrow (r x 64).  Bit-identical to running the four full
- * passes one after the other. */
+ * cache: luma rows in batches (8, or 16 with SIMD) go through the first row
+ * pass into a ring of rows; the first column pass advances one input row at
+ * a time (the same adds, subtracts and divisions, in the same order, as the
+ * reference's pass down the columns); its output rows, in batches, go
+ * through the second row pass, which keeps only the 64 columns jj[] that
+ * decimation reads (with SIMD, a batch's second row pass runs beside the
+ * next batch's first: box_rows_16_pair_avx2()).  Writes those into narrow
+ * (r x 64).  Bit-identical to running the four full passes one after the
+ * other. */
 static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, const int jj[64],
                                float *narrow) {
   /* rows go in batches of B: 16 with SIMD (two groups of 8 whose row-pass
@@ -726,11 +729,13 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
 #endif
   const int ring_rows = ((wc + 31 + 15) / 16) * 16;
   const size_t cz = (size_t)c;
-  float *work = vouch__malloc((((size_t)ring_rows + 5 * 16 + 2) * cz + 2 * 520) * sizeof(float) + cz * sizeof(int));
+  /* ring, stage_in, stage_out, colsum, cnt, tbuf, tkeep; then obuf (2 x 64
+   * floats) and kb (2 x 65 x 8) for box_sums_t(), and slot (c ints) */
+  float *work = vouch__malloc((((size_t)ring_rows + 4 * 16 + 2) * cz + 128 + 2 * 520) * sizeof(float) + cz * sizeof(int));
   if (!work) return VOUCH_E_NOMEM;
   float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 16 * cz,
-        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 16 * cz,
-        *tkeep = obuf + 16 * cz, *kb = tkeep + 16 * cz;
+        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *tkeep = tbuf + 16 * cz,
+        *obuf = tkeep + 16 * cz, *kb = obuf + 128;
   /* SIMD second row pass: output column oi's slot in kb (box_sums_t()) */
   int *slot = (int *)(kb + 2 * 520);
   for (int j = 0; j < c; j++) slot[j] = 64;
@@ -1079,8 +1084,9 @@ static void pdq_finish(const float dct[16 * 64], const float buf64[64 * 64], flo
  * first row and column passes are needed everywhere; the second row pass
  * only at columns jj[] (its running sums still run over every pixel, in the
  * reference's order, but only those outputs are divided and stored); the
- * second column pass then runs on that r x 64 array.  Every output we keep
- * is bit-identical to the reference's. */
+ * second column pass then runs on that r x 64 array and divides only at the
+ * 64 rows ii[] (box_cols64_keep_*).  Every output we keep is bit-identical
+ * to the reference's. */
 static int pdq_exact_source(const float dct[16 * 64], row_source *src, int r, int c,
                             uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants, int *quality,
                             float buf64[64 * 64], float dct16[16 * 16]) {
