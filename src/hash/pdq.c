@@ -289,12 +289,7 @@ static void box_cols64_keep_scalar(const float *in, int rows, int win, const int
   float sum[64] = {0};
 #define ADD_S(a_) for (int j = 0; j < 64; j++) sum[j] += (a_)[j]
 #define SUB_S(b_) for (int j = 0; j < 64; j++) sum[j] -= (b_)[j]
-#define EMIT_S(c_, o_)                                \
-  do {                                                \
-    const float c__ = (c_);                           \
-    float *o__ = (o_);                                \
-    for (int j = 0; j < 64; j++) o__[j] = sum[j] / c__; \
-  } while (0)
+#define EMIT_S(c_, o_) for (int j = 0; j < 64; j++) (o_)[j] = sum[j] / (c_)
   COLS_STEP_PHASES(ADD_S, SUB_S, EMIT_S);
 #undef ADD_S
 #undef SUB_S
