@@ -85,6 +85,30 @@ static inline __attribute__((always_inline, target("avx2"))) void luma16_avx2(co
   }
 }
 
+/* The luma of the 8 pixels at q (24 bytes) with one 32-byte load from
+ * q - 4: its low half holds pixels 0-3 at bytes 4-15, its high half pixels
+ * 4-7 at bytes 0-11, so one in-lane byte shuffle per channel picks R (G, B)
+ * of all 8 pixels straight into zero-extended 32-bit lanes (three shuffles
+ * where luma16_avx2() needs nine plus the widenings per 16 pixels).  Reads
+ * 4 bytes before q and 4 after q + 24: the caller keeps those inside the
+ * image.  The same three products and two additions per lane, in the same
+ * order, as the scalar loop. */
+static inline __attribute__((always_inline, target("avx2"))) __m256 luma8_wide_avx2(const uint8_t *q) {
+  const __m256i mr = _mm256_setr_epi8(4, -1, -1, -1, 7, -1, -1, -1, 10, -1, -1, -1, 13, -1, -1, -1,
+                                      0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1);
+  const __m256i mg = _mm256_setr_epi8(5, -1, -1, -1, 8, -1, -1, -1, 11, -1, -1, -1, 14, -1, -1, -1,
+                                      1, -1, -1, -1, 4, -1, -1, -1, 7, -1, -1, -1, 10, -1, -1, -1);
+  const __m256i mb = _mm256_setr_epi8(6, -1, -1, -1, 9, -1, -1, -1, 12, -1, -1, -1, 15, -1, -1, -1,
+                                      2, -1, -1, -1, 5, -1, -1, -1, 8, -1, -1, -1, 11, -1, -1, -1);
+  const __m256i v = _mm256_loadu_si256((const __m256i *)(q - 4));
+  const __m256 fr = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mr));
+  const __m256 fg = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mg));
+  const __m256 fb = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mb));
+  return _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(VOUCH__LUMA_R), fr),
+                                     _mm256_mul_ps(_mm256_set1_ps(VOUCH__LUMA_G), fg)),
+                       _mm256_mul_ps(_mm256_set1_ps(VOUCH__LUMA_B), fb));
+}
+
 __attribute__((target("avx2"))) static unsigned luma_row_avx2(const uint8_t *p, float *out, uint32_t w) {
   __m128i colour = _mm_setzero_si128();
   uint32_t x = 0;
@@ -231,52 +255,87 @@ static void box_row_1(const float *in, int n, int win, float *out, const int *ke
 #undef EMIT1
 }
 
-/* One box pass down every column at once: the running sums of all columns
- * live in `sum` (cols floats) and each step touches one whole row, so memory
- * is read in order and the inner loops vectorise across columns. */
-VOUCH__CLONES static void box_along_cols(const float *in, float *out, int rows, int cols, int win, float *sum) {
-  const int half = (win + 2) / 2;
-  const int p1 = half - 1, p2 = win - half + 1, p3 = rows - win, p4 = half - 1;
-  int cnt = 0, li = 0, ri = 0, oi = 0;
-  for (int j = 0; j < cols; j++) sum[j] = 0.0f;
-  for (int i = 0; i < p1; i++, ri++) {
-    const float *a = in + (size_t)ri * cols;
-    for (int j = 0; j < cols; j++) sum[j] += a[j];
-    cnt++;
-  }
-  for (int i = 0; i < p2; i++, ri++, oi++) {
-    const float *a = in + (size_t)ri * cols;
-    float *o = out + (size_t)oi * cols;
-    cnt++;
-    const float c = (float)cnt;
-    for (int j = 0; j < cols; j++) {
-      sum[j] += a[j];
-      o[j] = sum[j] / c;
-    }
-  }
-  {
-    const float c = (float)cnt;
-    for (int i = 0; i < p3; i++, ri++, li++, oi++) {
-      const float *a = in + (size_t)ri * cols, *b = in + (size_t)li * cols;
-      float *o = out + (size_t)oi * cols;
-      for (int j = 0; j < cols; j++) {
-        sum[j] += a[j];
-        sum[j] -= b[j];
-        o[j] = sum[j] / c;
-      }
-    }
-  }
-  for (int i = 0; i < p4; i++, li++, oi++) {
-    const float *b = in + (size_t)li * cols;
-    float *o = out + (size_t)oi * cols;
-    cnt--;
-    const float c = (float)cnt;
-    for (int j = 0; j < cols; j++) {
-      sum[j] -= b[j];
-      o[j] = sum[j] / c;
-    }
-  }
+/* The second column pass, on the r x 64 array the second row pass leaves
+ * (the 64 columns decimation reads): one box pass down each column, with
+ * the reference's phases and its adds, subtracts and divisions in its
+ * order, but only the 64 output rows ii[] (ascending, repeats allowed) are
+ * divided and written, to out[k * 64 + j]; the running sums still step
+ * through every row.  The same per-output operations as the reference's
+ * full pass, so the kept outputs are bit-identical. */
+#define COLS_STEP_PHASES(ADD, SUB, EMIT)                                   \
+  do {                                                                     \
+    const int half_ = (win + 2) / 2;                                       \
+    const int p1_ = half_ - 1, p2_ = win - half_ + 1, p3_ = rows - win, p4_ = half_ - 1; \
+    int cnt_ = 0, li_ = 0, ri_ = 0, oi_ = 0, k_ = 0;                        \
+    for (int i_ = 0; i_ < p1_; i_++, ri_++, cnt_++) ADD(in + (size_t)ri_ * 64); \
+    for (int i_ = 0; i_ < p2_; i_++, ri_++, oi_++) {                       \
+      ADD(in + (size_t)ri_ * 64);                                          \
+      cnt_++;                                                              \
+      for (; k_ < 64 && keep[k_] == oi_; k_++) EMIT((float)cnt_, out + k_ * 64); \
+    }                                                                      \
+    for (int i_ = 0; i_ < p3_; i_++, ri_++, li_++, oi_++) {                \
+      ADD(in + (size_t)ri_ * 64);                                          \
+      SUB(in + (size_t)li_ * 64);                                          \
+      for (; k_ < 64 && keep[k_] == oi_; k_++) EMIT((float)cnt_, out + k_ * 64); \
+    }                                                                      \
+    for (int i_ = 0; i_ < p4_; i_++, li_++, oi_++) {                       \
+      SUB(in + (size_t)li_ * 64);                                          \
+      cnt_--;                                                              \
+      for (; k_ < 64 && keep[k_] == oi_; k_++) EMIT((float)cnt_, out + k_ * 64); \
+    }                                                                      \
+  } while (0)
+
+static void box_cols64_keep_scalar(const float *in, int rows, int win, const int keep[64], float *out) {
+  float sum[64] = {0};
+#define ADD_S(a_) for (int j = 0; j < 64; j++) sum[j] += (a_)[j]
+#define SUB_S(b_) for (int j = 0; j < 64; j++) sum[j] -= (b_)[j]
+#define EMIT_S(c_, o_) for (int j = 0; j < 64; j++) (o_)[j] = sum[j] / (c_)
+  COLS_STEP_PHASES(ADD_S, SUB_S, EMIT_S);
+#undef ADD_S
+#undef SUB_S
+#undef EMIT_S
 }
+
+#ifdef VOUCH_HAVE_AVX2_LUMA
+/* The same with the 64 running sums in eight AVX registers. */
+__attribute__((target("avx2"))) static void box_cols64_keep_avx2(const float *in, int rows, int win,
+                                                                 const int keep[64], float *out) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+#define ONE_V(op_, p_)                                      \
+  do {                                                      \
+    const float *q_ = (p_);                                 \
+    s0 = op_(s0, _mm256_loadu_ps(q_ + 0));                  \
+    s1 = op_(s1, _mm256_loadu_ps(q_ + 8));                  \
+    s2 = op_(s2, _mm256_loadu_ps(q_ + 16));                 \
+    s3 = op_(s3, _mm256_loadu_ps(q_ + 24));                 \
+    s4 = op_(s4, _mm256_loadu_ps(q_ + 32));                 \
+    s5 = op_(s5, _mm256_loadu_ps(q_ + 40));                 \
+    s6 = op_(s6, _mm256_loadu_ps(q_ + 48));                 \
+    s7 = op_(s7, _mm256_loadu_ps(q_ + 56));                 \
+  } while (0)
+#define ADD_V(a_) ONE_V(_mm256_add_ps, a_)
+#define SUB_V(b_) ONE_V(_mm256_sub_ps, b_)
+#define EMIT_V(c_, o_)                                      \
+  do {                                                      \
+    const __m256 c__ = _mm256_set1_ps(c_);                  \
+    float *o__ = (o_);                                      \
+    _mm256_storeu_ps(o__ + 0, _mm256_div_ps(s0, c__));      \
+    _mm256_storeu_ps(o__ + 8, _mm256_div_ps(s1, c__));      \
+    _mm256_storeu_ps(o__ + 16, _mm256_div_ps(s2, c__));     \
+    _mm256_storeu_ps(o__ + 24, _mm256_div_ps(s3, c__));     \
+    _mm256_storeu_ps(o__ + 32, _mm256_div_ps(s4, c__));     \
+    _mm256_storeu_ps(o__ + 40, _mm256_div_ps(s5, c__));     \
+    _mm256_storeu_ps(o__ + 48, _mm256_div_ps(s6, c__));     \
+    _mm256_storeu_ps(o__ + 56, _mm256_div_ps(s7, c__));     \
+  } while (0)
+  COLS_STEP_PHASES(ADD_V, SUB_V, EMIT_V);
+#undef ONE_V
+#undef ADD_V
+#undef SUB_V
+#undef EMIT_V
+}
+#endif
+#undef COLS_STEP_PHASES
 
 /* ------------------------------------------------------------ streaming exact path */
 
@@ -381,7 +440,8 @@ static int source_rows(row_source *s, int y0, int n, float *dst) {
  * loop, and the outputs are divided in the same layout and transposed back.
  * The sums are one loop-carried chain (an add and a subtract per column),
  * so its latency bounds the speed: box_rows_16_avx2() runs two groups of
- * eight rows with their chains interleaved. */
+ * eight rows with their chains interleaved, box_rows_16_pair_avx2() four
+ * (two of each row pass). */
 __attribute__((target("avx2"))) static void rows8_to_t(const float *in, size_t stride, int n, float *T) {
   int j = 0;
   for (; j + 8 <= n; j += 8) {
@@ -407,7 +467,18 @@ __attribute__((target("avx2"))) static void luma_rows8_to_t(const uint8_t *rgb, 
   int j = 0;
   for (; j + 16 <= n; j += 16) {
     __m256 lo[8], hi[8];
-    for (int r = 0; r < 8; r++) luma16_avx2(rgb + r * stride + 3 * (size_t)j, &lo[r], &hi[r], NULL);
+    /* luma8_wide_avx2() reads 4 bytes either side of the 16 pixels: only
+     * where both stay inside the row */
+    if (j > 0 && j + 18 <= n) {
+      for (int r = 0; r < 8; r++) {
+        const uint8_t *q = rgb + r * stride + 3 * (size_t)j;
+        _mm_prefetch((const char *)(q + 16 * stride), _MM_HINT_T0);
+        lo[r] = luma8_wide_avx2(q);
+        hi[r] = luma8_wide_avx2(q + 24);
+      }
+    } else {
+      for (int r = 0; r < 8; r++) luma16_avx2(rgb + r * stride + 3 * (size_t)j, &lo[r], &hi[r], NULL);
+    }
     TRANSPOSE8(lo[0], lo[1], lo[2], lo[3], lo[4], lo[5], lo[6], lo[7]);
     TRANSPOSE8(hi[0], hi[1], hi[2], hi[3], hi[4], hi[5], hi[6], hi[7]);
     float *t = T + (size_t)j * 8;
@@ -421,97 +492,131 @@ __attribute__((target("avx2"))) static void luma_rows8_to_t(const uint8_t *rgb, 
     }
 }
 
-__attribute__((target("avx2"))) static void t_to_rows8(const float *O, int n, float *out, size_t stride) {
-  int j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const float *o = O + (size_t)j * 8;
-    __m256 r0 = _mm256_loadu_ps(o + 0), r1 = _mm256_loadu_ps(o + 8), r2 = _mm256_loadu_ps(o + 16),
-           r3 = _mm256_loadu_ps(o + 24), r4 = _mm256_loadu_ps(o + 32), r5 = _mm256_loadu_ps(o + 40),
-           r6 = _mm256_loadu_ps(o + 48), r7 = _mm256_loadu_ps(o + 56);
-    TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
-    _mm256_storeu_ps(out + 0 * stride + j, r0); _mm256_storeu_ps(out + 1 * stride + j, r1);
-    _mm256_storeu_ps(out + 2 * stride + j, r2); _mm256_storeu_ps(out + 3 * stride + j, r3);
-    _mm256_storeu_ps(out + 4 * stride + j, r4); _mm256_storeu_ps(out + 5 * stride + j, r5);
-    _mm256_storeu_ps(out + 6 * stride + j, r6); _mm256_storeu_ps(out + 7 * stride + j, r7);
-  }
-  for (; j < n; j++)
-    for (int r = 0; r < 8; r++) out[r * stride + j] = O[(size_t)j * 8 + r];
-}
-
-/* The running sums of G (1 or 2) groups of 8 transposed rows, T + g * 8n,
- * the chains of the groups interleaved.  Without keep, every output of
- * group g goes to O + g * 8n in the same layout; with keep, the selected
- * ones to out + g * 8 * nkeep as box_rows_8() writes them. */
-static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int G, const float *T, int n, int win,
-                                                                            float *out, const int *keep, int nkeep,
-                                                                            const float *cnt, float *O) {
+/* The running sums of up to four groups of 8 transposed rows, their
+ * chains interleaved: GA groups at TA + g * 8n whose every output goes to
+ * the rows at outA + 8g * stride (a first row pass: every 8 outputs are
+ * transposed back to rows through OB, 64 floats per group), then GK groups at
+ * TK + g * 8n whose outputs at the columns keep[] (the 64 decimation reads)
+ * go to out + g * 8 * 64 as box_rows_8() writes them (a second row pass).
+ * Both sets have the same length and window, so they share the phases;
+ * every group sees the very operations of box_rows_8()'s scalar loop.
+ * The kept sums are stored undivided at slot[oi] of KB (65 x 8 floats per
+ * group; slot 64 takes the outputs nobody keeps) and divided afterwards by
+ * the same count, which leaves the chains' loop without branches. */
+static inline __attribute__((always_inline, target("avx2"))) void box_sums_t(int GA, const float *TA, float *OB,
+                                                                            float *outA, size_t stride, int GK,
+                                                                            const float *TK, float *out,
+                                                                            const int keep[64], const int *slot,
+                                                                            float *KB, int n, int win,
+                                                                            const float *cnt) {
   const int half = (win + 2) / 2;
   const int p1 = half - 1, p2 = win - half + 1, p3 = n - win, p4 = half - 1;
   const size_t gs = (size_t)8 * n;
-  __m256 sum[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-  int li = 0, ri = 0, oi = 0, k = 0;
-  float lane[8];
+  const int G = GA + GK;
+  __m256 sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  const float *src[4] = {NULL, NULL, NULL, NULL};
+  for (int g = 0; g < G; g++) src[g] = g < GA ? TA + g * gs : TK + (g - GA) * gs;
+  int li = 0, ri = 0, oi = 0;
 #define EMITV()                                                                                    \
   do {                                                                                             \
-    const __m256 c_ = _mm256_set1_ps(cnt[oi]);                                                     \
-    if (!keep) {                                                                                   \
-      for (int g = 0; g < G; g++) _mm256_storeu_ps(O + g * gs + (size_t)oi * 8, _mm256_div_ps(sum[g], c_)); \
-    } else if (k < nkeep && keep[k] == oi) {                                                       \
-      for (int g = 0; g < G; g++) {                                                                \
-        _mm256_storeu_ps(lane, _mm256_div_ps(sum[g], c_));                                         \
-        for (int k_ = k; k_ < nkeep && keep[k_] == oi; k_++)                                       \
-          for (int r_ = 0; r_ < 8; r_++) out[(size_t)g * 8 * nkeep + r_ * nkeep + k_] = lane[r_];  \
-      }                                                                                            \
-      while (k < nkeep && keep[k] == oi) k++;                                                      \
+    if (GA) {                                                                                      \
+      const __m256 c_ = _mm256_set1_ps(cnt[oi]);                                                   \
+      for (int g = 0; g < GA; g++) _mm256_storeu_ps(OB + g * 64 + (oi & 7) * 8, _mm256_div_ps(sum[g], c_)); \
+      if ((oi & 7) == 7)                                                                           \
+        for (int g = 0; g < GA; g++) {                                                             \
+          __m256 v0 = _mm256_loadu_ps(OB + g * 64), v1 = _mm256_loadu_ps(OB + g * 64 + 8),         \
+                 v2 = _mm256_loadu_ps(OB + g * 64 + 16), v3 = _mm256_loadu_ps(OB + g * 64 + 24),   \
+                 v4 = _mm256_loadu_ps(OB + g * 64 + 32), v5 = _mm256_loadu_ps(OB + g * 64 + 40),   \
+                 v6 = _mm256_loadu_ps(OB + g * 64 + 48), v7 = _mm256_loadu_ps(OB + g * 64 + 56);   \
+          TRANSPOSE8(v0, v1, v2, v3, v4, v5, v6, v7);                                              \
+          float *o_ = outA + (size_t)g * 8 * stride + (oi - 7);                                    \
+          _mm256_storeu_ps(o_, v0); _mm256_storeu_ps(o_ + stride, v1);                            \
+          _mm256_storeu_ps(o_ + 2 * stride, v2); _mm256_storeu_ps(o_ + 3 * stride, v3);           \
+          _mm256_storeu_ps(o_ + 4 * stride, v4); _mm256_storeu_ps(o_ + 5 * stride, v5);           \
+          _mm256_storeu_ps(o_ + 6 * stride, v6); _mm256_storeu_ps(o_ + 7 * stride, v7);           \
+        }                                                                                          \
     }                                                                                              \
+    for (int g = 0; g < GK; g++) _mm256_storeu_ps(KB + g * 520 + slot[oi] * 8, sum[GA + g]);       \
   } while (0)
   for (int i = 0; i < p1; i++, ri++)
-    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)ri * 8));
   for (int i = 0; i < p2; i++, ri++, oi++) {
-    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
+    for (int g = 0; g < G; g++) sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)ri * 8));
     EMITV();
   }
   for (int i = 0; i < p3; i++, ri++, li++, oi++) {
     for (int g = 0; g < G; g++) {
-      sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)ri * 8));
-      sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+      sum[g] = _mm256_add_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)ri * 8));
+      sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)li * 8));
     }
     EMITV();
   }
   for (int i = 0; i < p4; i++, li++, oi++) {
-    for (int g = 0; g < G; g++) sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(T + g * gs + (size_t)li * 8));
+    for (int g = 0; g < G; g++) sum[g] = _mm256_sub_ps(sum[g], _mm256_loadu_ps(src[g] + (size_t)li * 8));
     EMITV();
   }
 #undef EMITV
+  /* the last n % 8 outputs of the first set, still in OB */
+  for (int g = 0; g < GA; g++)
+    for (int j = n & ~7; j < n; j++)
+      for (int r = 0; r < 8; r++) outA[(size_t)(g * 8 + r) * stride + j] = OB[g * 64 + (j & 7) * 8 + r];
+  /* the kept outputs: divided, transposed to rows of 64 */
+  for (int g = 0; g < GK; g++)
+    for (int k0 = 0; k0 < 64; k0 += 8) {
+      __m256 v[8];
+      for (int k = 0; k < 8; k++)
+        v[k] = _mm256_div_ps(_mm256_loadu_ps(KB + g * 520 + slot[keep[k0 + k]] * 8),
+                             _mm256_set1_ps(cnt[keep[k0 + k]]));
+      TRANSPOSE8(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+      for (int r = 0; r < 8; r++) _mm256_storeu_ps(out + (size_t)g * 8 * 64 + r * 64 + k0, v[r]);
+    }
 }
 
-/* Eight rows; T and O are scratch of 8n floats each.  With in == NULL, T
- * already holds the transposed rows (col_steps_8_avx2() writes it so). */
+/* Eight rows; T is scratch of 8n floats, O of 64.  With in == NULL, T
+ * already holds the transposed rows (col_steps_8_avx2() writes it so).
+ * keep == NULL: every output, into rows at out; else the 64 outputs at
+ * columns keep[] into out (8 x 64), through slot and KB as box_sums_t()
+ * says. */
 __attribute__((target("avx2"))) static void box_rows_8_avx2(const float *in, size_t stride, int n,
                                                             int win, float *out, const int *keep,
-                                                            int nkeep, const float *cnt, float *T,
-                                                            float *O) {
+                                                            const int *slot, float *KB, const float *cnt,
+                                                            float *T, float *O) {
   if (in) rows8_to_t(in, stride, n, T);
-  box_sums_t(1, T, n, win, out, keep, nkeep, cnt, O);
-  if (!keep) t_to_rows8(O, n, out, stride);
+  if (keep) {
+    box_sums_t(0, NULL, NULL, NULL, 0, 1, T, out, keep, slot, KB, n, win, cnt);
+  } else {
+    box_sums_t(1, T, O, out, stride, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
+  }
 }
 
-/* Sixteen rows (two groups of eight, chains interleaved); T and O are
- * scratch of 16n floats each; in == NULL as above (both groups). */
+/* Sixteen rows (two groups of eight, chains interleaved); T is scratch of
+ * 16n floats, O of 128; in == NULL and keep as above. */
 __attribute__((target("avx2"))) static void box_rows_16_avx2(const float *in, size_t stride, int n,
                                                              int win, float *out, const int *keep,
-                                                             int nkeep, const float *cnt, float *T,
-                                                             float *O) {
+                                                             const int *slot, float *KB, const float *cnt,
+                                                             float *T, float *O) {
   const size_t gs = (size_t)8 * n;
   if (in) {
     rows8_to_t(in, stride, n, T);
     rows8_to_t(in + 8 * stride, stride, n, T + gs);
   }
-  box_sums_t(2, T, n, win, out, keep, nkeep, cnt, O);
-  if (!keep) {
-    t_to_rows8(O, n, out, stride);
-    t_to_rows8(O + gs, n, out + 8 * stride, stride);
+  if (keep) {
+    box_sums_t(0, NULL, NULL, NULL, 0, 2, T, out, keep, slot, KB, n, win, cnt);
+  } else {
+    box_sums_t(2, T, O, out, stride, 0, NULL, NULL, NULL, NULL, NULL, n, win, cnt);
   }
+}
+
+/* The first row pass of sixteen rows (T, transposed as above, into the
+ * rows at out, stride apart) and the second row pass of sixteen other rows
+ * (TK, into out_keep at the columns keep[]), their four chains interleaved:
+ * the running sums of a row are one chain of dependent adds and subtracts,
+ * and more chains side by side keep the adders busy. */
+__attribute__((target("avx2"))) static void box_rows_16_pair_avx2(int n, int win, const float *cnt, const float *T,
+                                                                  float *O, float *out, size_t stride,
+                                                                  const float *TK, float *out_keep,
+                                                                  const int *keep, const int *slot, float *KB) {
+  box_sums_t(2, T, O, out, stride, 2, TK, out_keep, keep, slot, KB, n, win, cnt);
 }
 
 /* One step of the first column pass (col_step()) waiting to run. */
@@ -528,6 +633,30 @@ typedef struct {
  * writing the rows out and reading them back for the transpose. */
 __attribute__((target("avx2"))) static void col_steps_8_avx2(float *sum, const col_pending *q, int c, float *T) {
   int j = 0;
+  /* two blocks of 8 columns at once: two independent chains */
+  for (; j + 16 <= c; j += 16) {
+    __m256 s = _mm256_loadu_ps(sum + j), u = _mm256_loadu_ps(sum + j + 8), o[8], p[8];
+    for (int k = 0; k < 8; k++) {
+      const __m256 c_ = _mm256_set1_ps(q[k].cnt);
+      if (q[k].add) {
+        s = _mm256_add_ps(s, _mm256_loadu_ps(q[k].add + j));
+        u = _mm256_add_ps(u, _mm256_loadu_ps(q[k].add + j + 8));
+      }
+      if (q[k].sub) {
+        s = _mm256_sub_ps(s, _mm256_loadu_ps(q[k].sub + j));
+        u = _mm256_sub_ps(u, _mm256_loadu_ps(q[k].sub + j + 8));
+      }
+      o[k] = _mm256_div_ps(s, c_);
+      p[k] = _mm256_div_ps(u, c_);
+    }
+    _mm256_storeu_ps(sum + j, s);
+    _mm256_storeu_ps(sum + j + 8, u);
+    TRANSPOSE8(o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]);
+    float *t = T + (size_t)j * 8;
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 8 * k, o[k]);
+    TRANSPOSE8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(t + 64 + 8 * k, p[k]);
+  }
   for (; j + 8 <= c; j += 8) {
     __m256 s = _mm256_loadu_ps(sum + j), o[8];
     for (int k = 0; k < 8; k++) {
@@ -573,13 +702,15 @@ VOUCH__CLONES static void col_step(float *sum, const float *add, const float *su
 
 /* The reference's Jarosz filter (two box passes along rows, two along
  * columns), computed in one sweep down the image so the working set stays in
- * cache: eight luma rows at a time go through the first row pass into a ring
- * of (window + 9) rows; the first column pass advances one input row at a
- * time (the same adds, subtracts and divisions, in the same order, as
- * box_along_cols); its output rows, eight at a time, go through the second
- * row pass, which keeps only the 64 columns jj[] that decimation reads.
- * Writes those into narrow (r x 64).  Bit-identical to running the four full
- * passes one after the other. */
+ * cache: luma rows in batches (8, or 16 with SIMD) go through the first row
+ * pass into a ring of rows; the first column pass advances one input row at
+ * a time (the same adds, subtracts and divisions, in the same order, as the
+ * reference's pass down the columns); its output rows, in batches, go
+ * through the second row pass, which keeps only the 64 columns jj[] that
+ * decimation reads (with SIMD, a batch's second row pass runs beside the
+ * next batch's first: box_rows_16_pair_avx2()).  Writes those into narrow
+ * (r x 64).  Bit-identical to running the four full passes one after the
+ * other. */
 static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, const int jj[64],
                                float *narrow) {
   /* rows go in batches of B: 16 with SIMD (two groups of 8 whose row-pass
@@ -593,12 +724,26 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
 #endif
   const int ring_rows = ((wc + 31 + 15) / 16) * 16;
   const size_t cz = (size_t)c;
-  float *work = vouch__malloc(((size_t)ring_rows + 4 * 16 + 2) * cz * sizeof(float));
+  /* ring, stage_in, stage_out, colsum, cnt, tbuf, tkeep; then obuf (2 x 64
+   * floats) and kb (2 x 65 x 8) for box_sums_t(), and slot (c ints) */
+  float *work = vouch__malloc((((size_t)ring_rows + 4 * 16 + 2) * cz + 128 + 2 * 520) * sizeof(float) + cz * sizeof(int));
   if (!work) return VOUCH_E_NOMEM;
   float *ring = work, *stage_in = ring + (size_t)ring_rows * cz, *stage_out = stage_in + 16 * cz,
-        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *obuf = tbuf + 16 * cz;
+        *colsum = stage_out + 16 * cz, *cnt = colsum + cz, *tbuf = cnt + cz, *tkeep = tbuf + 16 * cz,
+        *obuf = tkeep + 16 * cz, *kb = obuf + 128;
+  /* SIMD second row pass: output column oi's slot in kb (box_sums_t()) */
+  int *slot = (int *)(kb + 2 * 520);
+  for (int j = 0; j < c; j++) slot[j] = 64;
+  for (int k = 63; k >= 0; k--) slot[jj[k]] = k;
+  /* SIMD: sixteen column-pass outputs, transposed into tkeep, whose second
+   * row pass waits to run beside the next batch's first row pass (into
+   * narrow at keep_dst); NULL when none waits */
+  float *keep_dst = NULL;
   (void)tbuf;
   (void)obuf;
+  (void)tkeep;
+  (void)kb;
+  (void)keep_dst;
   box_counts(c, wr, cnt); /* divisors of the row passes */
   for (int j = 0; j < c; j++) colsum[j] = 0.0f;
   const int half = (wc + 2) / 2, p1 = half - 1;
@@ -608,29 +753,45 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
   col_pending pend[16]; /* SIMD: the staged outputs' column steps, not yet run */
 #define ROWS8(in_, out_, keep_, nkeep_)                                                    \
   do {                                                                                     \
-    if (src->simd) box_rows_8_avx2(in_, cz, c, wr, out_, keep_, nkeep_, cnt, tbuf, obuf);  \
+    if (src->simd) box_rows_8_avx2(in_, cz, c, wr, out_, keep_, slot, kb, cnt, tbuf, obuf); \
     else box_rows_8(in_, cz, c, wr, out_, keep_, nkeep_, cnt);                             \
   } while (0)
-  /* SIMD: the pending steps run fused, 8 at a time, into tbuf (a full set
-   * of 16 as two groups for box_rows_16_avx2); a remainder of fewer than 8
-   * (at the end) runs one by one into stage_out */
+  /* SIMD: the pending steps run fused, 8 at a time: a full set of 16 into
+   * tkeep, whose second row pass then waits for the next batch (ROWS16);
+   * 8 into tbuf, a remainder of fewer than 8 (at the end) one by one into
+   * stage_out, both row-passed at once */
 #define STEP(add_, sub_, cnt_)                                                                 \
   do {                                                                                         \
     if (src->simd) pend[staged] = (col_pending){(add_), (sub_), (cnt_)};                       \
     else col_step(colsum, (add_), (sub_), stage_out + (size_t)staged * cz, (cnt_), c);         \
+  } while (0)
+  /* the waiting second row pass, alone */
+#define KEEP_ALONE()                                                                           \
+  do {                                                                                         \
+    if (keep_dst) box_rows_16_avx2(NULL, cz, c, wr, keep_dst, jj, slot, kb, cnt, tkeep, obuf); \
+    keep_dst = NULL;                                                                           \
+  } while (0)
+  /* the first row pass of 16 rows transposed in tbuf into the ring at row
+   * t_, beside the waiting second row pass if there is one */
+#define ROWS16(t_)                                                                             \
+  do {                                                                                         \
+    if (keep_dst) box_rows_16_pair_avx2(c, wr, cnt, tbuf, obuf, RING(t_), cz, tkeep, keep_dst, jj, slot, kb); \
+    else box_rows_16_avx2(NULL, cz, c, wr, RING(t_), NULL, NULL, NULL, cnt, tbuf, obuf);      \
+    keep_dst = NULL;                                                                           \
   } while (0)
 #define FLUSH()                                                                                \
   do {                                                                                         \
     float *dst_ = narrow + (size_t)(out_rows - staged) * 64;                                   \
     int k0_ = 0;                                                                               \
     if (src->simd && staged == 16) {                                                           \
-      col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
-      col_steps_8_avx2(colsum, pend + 8, c, tbuf + 8 * cz);                                    \
-      box_rows_16_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                        \
+      KEEP_ALONE();                                                                            \
+      col_steps_8_avx2(colsum, pend, c, tkeep);                                                \
+      col_steps_8_avx2(colsum, pend + 8, c, tkeep + 8 * cz);                                   \
+      keep_dst = dst_;                                                                         \
       k0_ = 16;                                                                                \
     } else if (src->simd && staged >= 8) {                                                     \
       col_steps_8_avx2(colsum, pend, c, tbuf);                                                 \
-      box_rows_8_avx2(NULL, cz, c, wr, dst_, jj, 64, cnt, tbuf, obuf);                         \
+      box_rows_8_avx2(NULL, cz, c, wr, dst_, jj, slot, kb, cnt, tbuf, obuf);                   \
       k0_ = 8;                                                                                 \
     }                                                                                          \
     for (int k_ = k0_; src->simd && k_ < staged; k_++)                                         \
@@ -665,7 +826,7 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
       const uint8_t *p = src->img->pixels + (size_t)t0 * src->img->stride;
       luma_rows8_to_t(p, src->img->stride, c, tbuf);
       luma_rows8_to_t(p + 8 * src->img->stride, src->img->stride, c, tbuf + 8 * cz);
-      box_rows_16_avx2(NULL, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      ROWS16(t0);
       k = 16;
     }
 #endif
@@ -677,7 +838,9 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
     /* first row pass: into the ring */
 #ifdef VOUCH_HAVE_AVX2_LUMA
     if (n == 16 && k == 0) {
-      box_rows_16_avx2(stage_in, cz, c, wr, RING(t0), NULL, 0, cnt, tbuf, obuf);
+      rows8_to_t(stage_in, cz, c, tbuf);
+      rows8_to_t(stage_in + 8 * cz, cz, c, tbuf + 8 * cz);
+      ROWS16(t0);
       k = 16;
     }
 #endif
@@ -703,6 +866,11 @@ static int jarosz_exact_stream(row_source *src, int r, int c, int wr, int wc, co
     if (++staged == B) FLUSH();
   }
   if (staged) FLUSH();
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  KEEP_ALONE();
+#undef KEEP_ALONE
+#undef ROWS16
+#endif
 #undef FLUSH
 #undef STEP
 #undef RING
@@ -911,29 +1079,31 @@ static void pdq_finish(const float dct[16 * 64], const float buf64[64 * 64], flo
  * first row and column passes are needed everywhere; the second row pass
  * only at columns jj[] (its running sums still run over every pixel, in the
  * reference's order, but only those outputs are divided and stored); the
- * second column pass then runs on that r x 64 array.  Every output we keep
- * is bit-identical to the reference's. */
+ * second column pass then runs on that r x 64 array and divides only at the
+ * 64 rows ii[] (box_cols64_keep_*).  Every output we keep is bit-identical
+ * to the reference's. */
 static int pdq_exact_source(const float dct[16 * 64], row_source *src, int r, int c,
                             uint8_t (*out)[VOUCH_PDQ_BYTES], unsigned n_variants, int *quality,
                             float buf64[64 * 64], float dct16[16 * 16]) {
   const int win_rows = vouch__jarosz_window(c, 64), win_cols = vouch__jarosz_window(r, 64);
-  float *work = vouch__malloc(((size_t)64 + 2 * (size_t)r * 64) * sizeof(float));
-  if (!work) return VOUCH_E_NOMEM;
-  float *colsum = work, *narrow1 = colsum + 64, *narrow2 = narrow1 + (size_t)r * 64;
+  float *narrow = vouch__malloc((size_t)r * 64 * sizeof(float));
+  if (!narrow) return VOUCH_E_NOMEM;
   int ii[64], jj[64];
   for (int o = 0; o < 64; o++) {
     ii[o] = (int)(((o + 0.5) * r) / 64);
     jj[o] = (int)(((o + 0.5) * c) / 64);
   }
-  int rc = jarosz_exact_stream(src, r, c, win_rows, win_cols, jj, narrow1);
+  int rc = jarosz_exact_stream(src, r, c, win_rows, win_cols, jj, narrow);
   if (rc != VOUCH_OK) {
-    vouch__free(work);
+    vouch__free(narrow);
     return rc;
   }
-  box_along_cols(narrow1, narrow2, r, 64, win_cols, colsum);
-  for (int oi = 0; oi < 64; oi++)
-    memcpy(buf64 + oi * 64, narrow2 + (size_t)ii[oi] * 64, 64 * sizeof(float));
-  vouch__free(work);
+#ifdef VOUCH_HAVE_AVX2_LUMA
+  if (src->simd) box_cols64_keep_avx2(narrow, r, win_cols, ii, buf64);
+  else
+#endif
+    box_cols64_keep_scalar(narrow, r, win_cols, ii, buf64);
+  vouch__free(narrow);
   pdq_finish(dct, buf64, dct16, out, n_variants, quality);
   return VOUCH_OK;
 }
