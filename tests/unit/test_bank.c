@@ -932,6 +932,32 @@ static void test_service_and_replicas(void) {
   vouch_bank_free(b);
 }
 
+/* vouch_bank_settings(): a bank's algorithm, enabled flag and own radius
+ * without counting its entries; vouch_bank_radii() reads it. */
+static void test_bank_settings(void) {
+  const char *path = bank_path("settings.sqlite");
+  vouch_bank *b = NULL;
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "p", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "q", VOUCH_ALGO_PHASH) == VOUCH_OK);
+  int algo = 0, en = -1, r = 99;
+  CHECK_EQ_INT(vouch_bank_settings(b, "p", &algo, &en, &r), VOUCH_OK);
+  CHECK_EQ_INT(algo, VOUCH_ALGO_PDQ);
+  CHECK_EQ_INT(en, 1);
+  CHECK_EQ_INT(r, -1);
+  REQUIRE(vouch_bank_set_radius(b, "p", 20) == VOUCH_OK);
+  REQUIRE(vouch_bank_set_enabled(b, "q", 0) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_settings(b, "p", NULL, NULL, &r), VOUCH_OK);
+  CHECK_EQ_INT(r, 20);
+  CHECK_EQ_INT(vouch_bank_settings(b, "q", &algo, &en, &r), VOUCH_OK);
+  CHECK_EQ_INT(algo, VOUCH_ALGO_PHASH);
+  CHECK_EQ_INT(en, 0);
+  CHECK_EQ_INT(r, -1);
+  CHECK_EQ_INT(vouch_bank_settings(b, "none", &algo, &en, &r), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(vouch_bank_settings(b, NULL, &algo, &en, &r), VOUCH_E_INVALID);
+  vouch_bank_free(b);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-bank-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -946,6 +972,7 @@ int main(void) {
   if (!pg_host()) TT_RUN(test_schema_v1);
   if (pg_host()) TT_RUN(test_pg_schema);
   TT_RUN(test_service_and_replicas);
+  TT_RUN(test_bank_settings);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
