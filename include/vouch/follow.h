@@ -105,7 +105,9 @@ VOUCH_API int vouch_bank_snapshot_latest(vouch_bank *db, uint8_t root[VOUCH_MERK
 
 /*! vouch_bank_snapshot_fetch() :
  *  Writes the stored bytes of snapshot `root` to `path` (temp file, fsync,
- *  rename), then checks that the file is an index whose root is `root`.
+ *  rename), checking in the same pass (vouch_index_stream_*) that they are a
+ *  whole index file (checksum) whose header records the root `root`;
+ *  vouch_index_open() validates the rest when the file is opened.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB_CORRUPT (root differs,
  *           chunks missing), VOUCH_E_IO, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_snapshot_fetch(vouch_bank *db, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],

@@ -371,7 +371,9 @@ int vouch_bank_snapshot_fetch(vouch_bank *b, const uint8_t root[VOUCH_MERKLE_HAS
   int fd = mkstemp(tmp);
   if (fd < 0) return vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
   vouch__stmt *st = NULL;
-  int rc = vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE root = ?1 AND n = ?2", &st);
+  vouch_index_stream *chk = NULL; /* checksum and root in the same pass as the writes */
+  int rc = vouch_index_stream_new(&chk) != VOUCH_OK ? vouch__bank_fail(b, VOUCH_E_NOMEM, "out of memory")
+         : vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE root = ?1 AND n = ?2", &st);
   int64_t n = 0;
   for (; rc == VOUCH_OK; n++) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
@@ -387,6 +389,7 @@ int vouch_bank_snapshot_fetch(vouch_bank *b, const uint8_t root[VOUCH_MERKLE_HAS
     }
     const uint8_t *p = vouch__col_blob(st, 0);
     size_t len = (size_t)vouch__col_bytes(st, 0), off = 0;
+    if (p) vouch_index_stream_update(chk, p, len);
     while (p && off < len) {
       ssize_t k = write(fd, p + off, len - off);
       if (k < 0 && errno == EINTR) continue;
@@ -403,7 +406,9 @@ int vouch_bank_snapshot_fetch(vouch_bank *b, const uint8_t root[VOUCH_MERKLE_HAS
   if (rc == VOUCH_OK && fsync(fd) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
   close(fd);
   uint8_t got[VOUCH_MERKLE_HASH_BYTES];
-  if (rc == VOUCH_OK) rc = file_root(b, tmp, got);
+  if (rc == VOUCH_OK && vouch_index_stream_final(chk, got) != VOUCH_OK)
+    rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot is not a whole index file (checksum)");
+  vouch_index_stream_free(chk);
   if (rc == VOUCH_OK && memcmp(got, root, sizeof got) != 0)
     rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot's root differs from the one published");
   if (rc == VOUCH_OK && rename(tmp, path) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", path, strerror(errno));
