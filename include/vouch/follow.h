@@ -83,18 +83,40 @@ VOUCH_API size_t vouch_follow_delta_entries(const vouch_follow *f);
  * A builder publishes each snapshot it builds under its Merkle root: a row
  * (root, change number, size) in the database and, unless the deployment
  * shares a directory instead, its bytes in chunks of
- * VOUCH_SNAPSHOT_CHUNK_BYTES (ordinary rows, not large objects).  Older
- * snapshots than the newest `keep` are deleted.  A replica opening a fetched
- * file checks that its root is the one it asked for. */
+ * VOUCH_SNAPSHOT_CHUNK_BYTES (ordinary rows, not large objects).  A
+ * replica opening a fetched file checks that its root is the one it asked
+ * for.  Retention: the newest `keep` snapshots stay (vouchd keeps
+ * VOUCH_SNAPSHOT_KEEP); an older one is deleted once the snapshot published
+ * after it is VOUCH_SNAPSHOT_MIN_AGE seconds old, so that a replica that
+ * began fetching it while it was the newest can finish. */
 #define VOUCH_SNAPSHOT_CHUNK_BYTES (1U << 20)
+#define VOUCH_SNAPSHOT_KEEP 2U
+#define VOUCH_SNAPSHOT_MIN_AGE 300U
 
 /*! vouch_bank_snapshot_publish() :
  *  Records the index file at `path` (root read from the file) as the snapshot
  *  of change `seq`; with `store_bytes`, also its bytes.  Keeps the newest
- *  `keep` (at least 1) snapshots.
+ *  `keep` (at least 1) snapshots and those superseded less than
+ *  VOUCH_SNAPSHOT_MIN_AGE seconds ago (vouch_bank_snapshot_prune()).
  * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_IO, VOUCH_E_DB_CORRUPT, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_snapshot_publish(vouch_bank *db, const char *path, int64_t seq, int store_bytes,
                                           unsigned keep);
+
+/*! vouch_bank_snapshot_prune() :
+ *  Deletes the published snapshots (rows and chunks) other than the newest
+ *  `keep` (at least 1) whose successor was published `min_age` or more
+ *  seconds ago; *removed (may be NULL) receives how many.
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED (SQLite), VOUCH_E_DB. */
+VOUCH_API int vouch_bank_snapshot_prune(vouch_bank *db, unsigned keep, unsigned min_age, size_t *removed);
+
+/*! vouch_snapshot_dir_prune() :
+ *  The same rule for a shared snapshot directory (vouchd --snapshot-dir):
+ *  deletes the files DIR/<root in hex>.vidx other than the newest `keep`
+ *  (at least 1; by modification time) whose successor was written `min_age`
+ *  or more seconds ago.  Other files are never touched.  A replica serving
+ *  a deleted file keeps its mapping.
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_IO, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_snapshot_dir_prune(const char *dir, unsigned keep, unsigned min_age, size_t *removed);
 
 /*! vouch_bank_snapshot_latest() :
  *  The newest published snapshot: root, change number, size and whether its

@@ -125,9 +125,11 @@ static vouch_index *build_snapshot(vd_server *s, vouch_bank *db, int64_t have, i
     fprintf(stderr, "vouchd: follow: snapshot build: %s\n", vouch_bank_errmsg(db));
   } else if (rename(tmp, path) != 0) {
     fprintf(stderr, "vouchd: follow: cannot rename the snapshot to %s\n", path);
-  } else if (vouch_bank_snapshot_publish(db, path, *seq, s->snapshot_dir == NULL, 2) != VOUCH_OK) {
+  } else if (vouch_bank_snapshot_publish(db, path, *seq, s->snapshot_dir == NULL, VOUCH_SNAPSHOT_KEEP) != VOUCH_OK) {
     fprintf(stderr, "vouchd: follow: publish snapshot: %s\n", vouch_bank_errmsg(db));
   } else {
+    /* the database's old snapshots went with the publish; the directory's go by the same rule */
+    if (s->snapshot_dir) (void)vouch_snapshot_dir_prune(s->snapshot_dir, VOUCH_SNAPSHOT_KEEP, VOUCH_SNAPSHOT_MIN_AGE, NULL);
     const double t1 = vd_now();
     idx = open_snapshot(s, path, root);
     if (idx)

@@ -318,15 +318,7 @@ int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, in
   }
   const int fresh = rc == VOUCH_OK && vouch__changes(b->db) > 0;
   if (fresh && store_bytes) rc = store_chunks(b, path, root);
-  if (rc == VOUCH_OK &&
-      (rc = vouch__bank_prepare(b,
-                                "DELETE FROM vouch_snapshots WHERE root NOT IN"
-                                " (SELECT root FROM vouch_snapshots ORDER BY seq DESC, created_at DESC LIMIT ?1)",
-                                &st)) == VOUCH_OK) {
-    vouch__bind_int64(st, 1, keep ? keep : 1);
-    rc = step_done(b, st, "drop old snapshots");
-    vouch__finalize(st);
-  }
+  if (rc == VOUCH_OK) rc = vouch_bank_snapshot_prune(b, keep, VOUCH_SNAPSHOT_MIN_AGE, NULL);
   if (rc == VOUCH_OK && fresh) rc = vouch__bank_exec(b, "SELECT pg_notify('vouch_changes', 'snapshot')");
   if (rc == VOUCH_OK) return vouch__bank_commit(b);
   vouch__rollback(b->db);

@@ -235,6 +235,23 @@ static void test_snapshots_published(void) {
   /* a root nobody published */
   root[0] ^= 1;
   CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_E_NOT_FOUND);
+  /* retention: the publish with keep 1 kept the first one (its successor is
+   * not VOUCH_SNAPSHOT_MIN_AGE old); a third one, then pruning */
+  REQUIRE(import_some(db, "a", 3, &serial) == VOUCH_OK);
+  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, r, built, NULL, &s) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish(db, r, s, 1, 1) == VOUCH_OK);
+  size_t gone = 99;
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 1, 3600, &gone), VOUCH_OK);
+  CHECK_EQ_INT((int)gone, 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 2, 0, &gone), VOUCH_OK); /* the oldest of three */
+  CHECK_EQ_INT((int)gone, 1);
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 0, 0, &gone), VOUCH_OK); /* keep 0 = 1 */
+  CHECK_EQ_INT((int)gone, 1);
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, built, sizeof root)); /* the newest stays, with its bytes */
+  CHECK_EQ_INT(stored, 1);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_OK);
+  CHECK(file_equal(r, q));
   vouch_bank_free(db);
   /* SQLite: not supported */
   char sq[128];
@@ -245,6 +262,7 @@ static void test_snapshots_published(void) {
   REQUIRE(vouch_follow_new(&f, 0) == VOUCH_OK);
   CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_E_UNSUPPORTED);
   CHECK_EQ_INT(vouch_bank_snapshot_latest(db, root, NULL, NULL, NULL), VOUCH_E_UNSUPPORTED);
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 1, 0, NULL), VOUCH_E_UNSUPPORTED);
   vouch_follow_free(f);
   vouch_bank_free(db);
 }
