@@ -45,6 +45,14 @@ typedef struct vouch_follow vouch_follow;
 /*! vouch_follow_new() : an empty follower whose delta bound is `max_delta`
  *  entries (0 = VOUCH_FOLLOW_DEFAULT_MAX). */
 #define VOUCH_FOLLOW_DEFAULT_MAX 100000U
+/* An entry disabled until a time (vouch_bank_entry_disable_until()) comes
+ * back at the first poll after that time: the poll also reads the entries
+ * whose time passed since the last poll (the first poll after the first
+ * snapshot: every entry whose time has passed).  Such a record outlives a
+ * new snapshot by VOUCH_FOLLOW_EXPIRY_KEEP seconds (the snapshot may have
+ * been built before the time passed); a snapshot installed longer than that
+ * after its build may miss such an entry until the next snapshot. */
+#define VOUCH_FOLLOW_EXPIRY_KEEP 3600
 VOUCH_API int vouch_follow_new(vouch_follow **out, size_t max_delta);
 VOUCH_API void vouch_follow_free(vouch_follow *f); /* NULL is a no-op */
 

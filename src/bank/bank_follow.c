@@ -22,6 +22,7 @@
 typedef struct frec {
   uint64_t id;
   int64_t chg;
+  int64_t until; /* read because its disable-until time passed: that time (0: a changed row) */
   uint8_t hash[32];
   uint32_t bank;
   int visible;
@@ -34,6 +35,7 @@ struct vouch_follow {
   int64_t snap_seq, seq;
   frec *rec;
   size_t n, cap;
+  int64_t until_done; /* entries whose disable-until time is at or before this are in the index */
   size_t *slot; /* position + 1; 0 = empty */
   size_t nslot; /* power of two, > 2n */
 };
@@ -109,9 +111,15 @@ static frec *rec_get(vouch_follow *f, uint64_t id) {
 
 int vouch_follow_set_snapshot(vouch_follow *f, vouch_index *snap, int64_t seq) {
   if (!f || !snap || seq < f->snap_seq) return VOUCH_E_INVALID;
+  /* Records of changes the snapshot holds go.  Records of entries whose
+   * disable-until time passed stay for VOUCH_FOLLOW_EXPIRY_KEEP seconds: a
+   * snapshot built before that time does not hold them, and the snapshot's
+   * build time is not known here (one built after it holds them too, and
+   * the record then re-adds the same entry: same answers). */
+  const int64_t keep_after = (int64_t)time(NULL) - VOUCH_FOLLOW_EXPIRY_KEEP;
   size_t w = 0;
   for (size_t k = 0; k < f->n; k++) {
-    if (f->rec[k].chg <= seq) rec_clear(&f->rec[k]);
+    if (f->rec[k].chg <= seq && f->rec[k].until <= keep_after) rec_clear(&f->rec[k]);
     else f->rec[w++] = f->rec[k];
   }
   f->n = w;
@@ -164,17 +172,29 @@ static uint32_t snap_bank(const vouch_index *snap, const char *name) {
   return UINT32_MAX;
 }
 
-/* Reads the rows changed after f->seq (in the open transaction) into the map. */
-static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
+#define FOLLOW_SQL_ROWS                                                                            \
+  "SELECT e.id, e.chg, e.hash, b.name, b.algo, e.enabled,"                                       \
+  " coalesce(e.disabled_until, 0), coalesce(e.ext_id, ''), " VOUCH__SQL_ENTRY_SOURCES            \
+  " FROM entries e JOIN banks b ON b.id = e.bank_id WHERE "
+
+/* Reads into the map (in the open transaction, at time `now`) the rows
+ * changed after f->seq, or with `expired`, the rows not changed since whose
+ * disable-until time passed after f->until_done: nothing changed in the
+ * database, but a rebuild now would index them again (migration 9's index
+ * on disabled_until keeps this query cheap at every poll). */
+static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status, int expired, int64_t now) {
   vouch__stmt *st = NULL;
   VOUCH_TRY(vouch__bank_prepare(b,
-                                "SELECT e.id, e.chg, e.hash, b.name, b.algo, e.enabled,"
-                                " coalesce(e.disabled_until, 0), coalesce(e.ext_id, ''), " VOUCH__SQL_ENTRY_SOURCES
-                                " FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.chg > ?1",
+                                expired ? FOLLOW_SQL_ROWS "e.disabled_until > ?2 AND e.disabled_until <= ?3"
+                                                          " AND e.chg <= ?1"
+                                        : FOLLOW_SQL_ROWS "e.chg > ?1",
                                 &st));
   vouch__bind_int64(st, 1, f->seq);
+  if (expired) {
+    vouch__bind_int64(st, 2, f->until_done);
+    vouch__bind_int64(st, 3, now);
+  }
   const size_t hb = vouch_index_hash_bytes(f->snap);
-  const int64_t now = (int64_t)time(NULL);
   int dbrc, rc = VOUCH_OK;
   while (rc == VOUCH_OK && (dbrc = vouch__step(st)) == VOUCH__DB_ROW) {
     const char *bname = vouch__col_text(st, 3), *algo = vouch__col_text(st, 4);
@@ -195,6 +215,7 @@ static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
     }
     rec_clear(r);
     r->chg = vouch__col_int64(st, 1);
+    r->until = expired ? vouch__col_int64(st, 6) : 0;
     r->bank = snap_bank(f->snap, bname);
     r->visible = r->bank != UINT32_MAX && vouch__col_int64(st, 5) != 0 && vouch__col_int64(st, 6) <= now && h &&
                  (size_t)vouch__col_bytes(st, 2) == hb && strlen(ext) <= VOUCH_INDEX_MAX_STRING &&
@@ -230,14 +251,21 @@ int vouch_follow_poll(vouch_follow *f, vouch_bank *b, unsigned *status) {
     }
     vouch__finalize(st);
   }
+  const int64_t now = (int64_t)time(NULL);
   if (rc == VOUCH_OK && full > f->snap_seq) *status |= VOUCH_FOLLOW_NEED_SNAPSHOT;
-  else if (rc == VOUCH_OK && seq > f->seq) rc = read_rows(f, b, status);
+  else if (rc == VOUCH_OK) {
+    /* the entries whose disable-until time passed first (those not changed
+     * since f->seq), then the changed ones, which read the same time */
+    if (b->schema >= 3 && now > f->until_done) rc = read_rows(f, b, status, 1, now);
+    if (rc == VOUCH_OK && seq > f->seq) rc = read_rows(f, b, status, 0, now);
+  }
   if (rc == VOUCH_OK) rc = vouch__bank_exec(b, "COMMIT");
   if (rc != VOUCH_OK) {
     vouch__rollback(b->db);
     return rc;
   }
   if (!(*status & VOUCH_FOLLOW_NEED_SNAPSHOT) && seq > f->seq) f->seq = seq;
+  if (!(*status & VOUCH_FOLLOW_NEED_SNAPSHOT) && now > f->until_done) f->until_done = now;
   if (f->n > f->max) *status |= VOUCH_FOLLOW_DELTA_FULL;
   return VOUCH_OK;
 }

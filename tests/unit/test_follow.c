@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "vouch/vouch.h"
 #include "vouch/follow.h"
@@ -186,6 +187,68 @@ static void test_follow_random(void) {
   vouch_bank_free(db);
 }
 
+/* An entry disabled until a time comes back at the first poll after that
+ * time, without any change in the database (and stays after a newer
+ * snapshot); until then it is out, as in a rebuild. */
+static int has_hash(vouch_index *idx, const uint8_t *h) {
+  vouch_search_opts so = {.radius = 0, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
+  vouch_match *m = NULL;
+  size_t nm = 0;
+  if (vouch_index_search(idx, h, 1, 1, &so, &m, &nm) != VOUCH_OK) return -1;
+  vouch_matches_free(m);
+  return nm > 0;
+}
+
+static void test_follow_disable_until(void) {
+  vouch_bank *db = NULL;
+  REQUIRE(vouch_bank_open(&db, uri, 0) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(db, "t", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  unsigned serial = 5000;
+  REQUIRE(import_some(db, "t", 60, &serial) == VOUCH_OK);
+  uint8_t h[32];
+  memcpy(h, hashes[nh - 1], 32);
+  char hx[65];
+  hex(h, hx);
+  const int64_t until = (int64_t)time(NULL) + 3;
+  size_t changed = 0;
+  REQUIRE(vouch_bank_entry_disable_until(db, "t", VOUCH_SELECT_HASH, hx, until, &changed) == VOUCH_OK);
+  REQUIRE(changed >= 1);
+  vouch_follow *f = NULL;
+  REQUIRE(vouch_follow_new(&f, 0) == VOUCH_OK);
+  int64_t s0 = -1;
+  vouch_index *snap = open_snapshot(db, &s0, "u0.vidx");
+  REQUIRE(snap != NULL);
+  REQUIRE(vouch_follow_set_snapshot(f, snap, s0) == VOUCH_OK);
+  unsigned st = 0;
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  vouch_index *live = NULL;
+  REQUIRE(vouch_follow_index(f, &live) == VOUCH_OK);
+  CHECK_EQ_INT(has_hash(live, h), 0);
+  vouch_index_free(live);
+  check_equals_rebuild(db, f, 20);
+  while ((int64_t)time(NULL) <= until) usleep(100000);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, VOUCH_FOLLOW_CHANGED);
+  REQUIRE(vouch_follow_index(f, &live) == VOUCH_OK);
+  CHECK_EQ_INT(has_hash(live, h), 1);
+  vouch_index_free(live);
+  check_equals_rebuild(db, f, 21);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK); /* read once */
+  CHECK_EQ_INT(st, 0);
+  /* a snapshot built before the time passed: the record outlives it */
+  snap = NULL;
+  char p[128];
+  snprintf(p, sizeof p, "%s/u0.vidx", dir);
+  REQUIRE(vouch_index_open(&snap, p, NULL) == VOUCH_OK);
+  REQUIRE(vouch_follow_set_snapshot(f, snap, s0) == VOUCH_OK);
+  REQUIRE(vouch_follow_index(f, &live) == VOUCH_OK);
+  CHECK_EQ_INT(has_hash(live, h), 1);
+  vouch_index_free(live);
+  check_equals_rebuild(db, f, 22);
+  vouch_follow_free(f);
+  vouch_bank_free(db);
+}
+
 static int file_equal(const char *a, const char *b) {
   FILE *x = fopen(a, "rb"), *y = fopen(b, "rb");
   int eq = x && y;
@@ -283,6 +346,7 @@ int main(void) {
   if (!mkdtemp(dir)) return 1;
   if (vouch_init() < 0) return 1;
   TT_RUN(test_follow_random);
+  TT_RUN(test_follow_disable_until);
   TT_RUN(test_snapshots_published);
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
