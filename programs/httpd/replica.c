@@ -258,7 +258,10 @@ static void *follow_main(void *arg) {
     if (vouch_follow_snapshot_seq(fo->f) < 0) snap_start(s, 1); /* none yet: get or build one */
     int changed = 0;
     int64_t seq = 0;
-    if (vouch_bank_wait_change(db, 500, &changed) != VOUCH_OK || vouch_bank_change_seq(db, &seq) != VOUCH_OK) {
+    pthread_mutex_lock(&fo->mu);
+    const int job = fo->running; /* a snapshot on its way: look for it sooner (a joining replica's wait) */
+    pthread_mutex_unlock(&fo->mu);
+    if (vouch_bank_wait_change(db, job ? 100 : 500, &changed) != VOUCH_OK || vouch_bank_change_seq(db, &seq) != VOUCH_OK) {
       fprintf(stderr, "vouchd: follow: %s (reconnecting)\n", vouch_bank_errmsg(db));
       vouch_bank_free(db);
       db = NULL;
