@@ -141,9 +141,10 @@ static vouch_index *build_snapshot(vd_server *s, vouch_bank *db, int64_t have, i
   return idx;
 }
 
-/* The snapshot thread runs (with the MIH build threads it starts, which
- * inherit it) at the lowest priority, so that lookups keep their cores while
- * a snapshot is built, fetched or loaded (#21: the p99 of other requests):
+/* Once the replica serves a snapshot, the snapshot thread runs (with the
+ * MIH build threads it starts, which inherit it) at the lowest priority, so
+ * that lookups keep their cores while the next snapshot is built, fetched or
+ * loaded (#21: the p99 of other requests):
  * SCHED_IDLE on Linux (a waking request thread preempts it at once), else
  * nice 19 for this thread; elsewhere nothing.  It still runs whenever a
  * core is idle; a box kept 100% busy by lookups delays the snapshot, not
@@ -159,13 +160,13 @@ static void background_priority(void) {
 /* The snapshot thread: one job, then it ends (the follow thread joins it). */
 static void *snap_main(void *arg) {
   vd_server *s = arg;
-  background_priority();
   struct vd_follower *fo = s->fol;
   vouch_bank *db = NULL;
   pthread_mutex_lock(&fo->mu);
   const int64_t have = fo->snap_seq;
   const int build = fo->want_build;
   pthread_mutex_unlock(&fo->mu);
+  if (have >= 0) background_priority(); /* a replica without a snapshot serves nothing yet: its join runs at full speed */
   int64_t seq = -1;
   vouch_index *idx = NULL;
   if (vouch_bank_open(&db, s->db_path, 0) == VOUCH_OK) {
