@@ -333,8 +333,12 @@ int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, in
   VOUCH_TRY(vouch__bank_begin(b));
   vouch__stmt *st = NULL;
   int rc = vouch__bank_prepare(b,
+                               /* The root covers the entries, not the list of banks: a snapshot of the
+                                * same entries after an empty bank was created has the same root and another
+                                * file.  The newer one replaces the row and (below) the chunks. */
                                "INSERT INTO vouch_snapshots(root, seq, bytes, created_at) VALUES(?1, ?2, ?3, ?4)"
-                               " ON CONFLICT DO NOTHING",
+                               " ON CONFLICT (root) DO UPDATE SET seq = EXCLUDED.seq, bytes = EXCLUDED.bytes,"
+                               " created_at = EXCLUDED.created_at WHERE vouch_snapshots.seq < EXCLUDED.seq",
                                &st);
   if (rc == VOUCH_OK) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
@@ -345,7 +349,12 @@ int vouch_bank_snapshot_publish(vouch_bank *b, const char *path, int64_t seq, in
     vouch__finalize(st);
   }
   const int fresh = rc == VOUCH_OK && vouch__changes(b->db) > 0;
-  if (fresh && store_bytes) rc = store_chunks(b, path, root);
+  if (fresh && (rc = vouch__bank_prepare(b, "DELETE FROM vouch_snapshot_chunks WHERE root = ?1", &st)) == VOUCH_OK) {
+    vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES); /* an older file's chunks under the same root */
+    rc = step_done(b, st, "replace a snapshot's chunks");
+    vouch__finalize(st);
+  }
+  if (fresh && store_bytes && rc == VOUCH_OK) rc = store_chunks(b, path, root);
   if (rc == VOUCH_OK) rc = vouch_bank_snapshot_prune(b, keep, VOUCH_SNAPSHOT_MIN_AGE, NULL);
   if (rc == VOUCH_OK && fresh) rc = vouch__bank_exec(b, "SELECT pg_notify('vouch_changes', 'snapshot')");
   if (rc == VOUCH_OK) return vouch__bank_commit(b);

@@ -315,6 +315,28 @@ static void test_snapshots_published(void) {
   CHECK_EQ_INT(stored, 1);
   CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_OK);
   CHECK(file_equal(r, q));
+  /* an empty bank: the same entries, so the same root, in another file of a later change: it replaces
+   * the published one (row and chunks) */
+  uint8_t before[VOUCH_MERKLE_HASH_BYTES];
+  memcpy(before, root, sizeof before);
+  char r2[128];
+  snprintf(r2, sizeof r2, "%s/pub3.vidx", dir);
+  REQUIRE(vouch_bank_create(db, "empty", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  int64_t s2 = 0;
+  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, r2, built, NULL, &s2) == VOUCH_OK);
+  CHECK(!memcmp(built, before, sizeof built));
+  CHECK(!file_equal(r, r2));
+  REQUIRE(vouch_bank_snapshot_publish(db, r2, s2, 1, 2) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, before, sizeof root));
+  CHECK_EQ_INT(seq, s2);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_OK);
+  CHECK(file_equal(r2, q));
+  REQUIRE(vouch_bank_snapshot_publish(db, r, s, 1, 2) == VOUCH_OK); /* the older file does not come back */
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK_EQ_INT(seq, s2);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_OK);
+  CHECK(file_equal(r2, q));
   vouch_bank_free(db);
   /* SQLite: not supported */
   char sq[128];
