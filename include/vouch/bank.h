@@ -238,6 +238,14 @@ VOUCH_API int vouch_bank_entry_set_enabled(vouch_bank *db, const char *name, int
  *  its entries with it instead of their default or --radius.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_DB_VERSION, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_set_radius(vouch_bank *db, const char *name, int radius);
+/*! vouch_bank_settings() :
+ *  Bank `name`'s algorithm (vouch_bank_algo_from_name()), enabled flag and
+ *  own match radius (-1 when it has none, or in a bank file of schema < 3),
+ *  read from the bank's row alone: unlike vouch_bank_list() it does not
+ *  count the bank's entries, so it costs the same at any bank size.  Any
+ *  output pointer may be NULL.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_DB_CORRUPT, VOUCH_E_DB. */
+VOUCH_API int vouch_bank_settings(vouch_bank *db, const char *name, int *algo, int *enabled, int *radius);
 /*! vouch_bank_radii() :
  *  For each bank of index `idx` (by its bank number in the index), the radius
  *  its entries are matched with: the bank's own radius in `db`, or `def`

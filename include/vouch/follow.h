@@ -47,6 +47,14 @@ typedef struct vouch_follow vouch_follow;
 /*! vouch_follow_new() : an empty follower whose delta bound is `max_delta`
  *  entries (0 = VOUCH_FOLLOW_DEFAULT_MAX). */
 #define VOUCH_FOLLOW_DEFAULT_MAX 100000U
+/* An entry disabled until a time (vouch_bank_entry_disable_until()) comes
+ * back at the first poll after that time: the poll also reads the entries
+ * whose time passed since the last poll (the first poll after the first
+ * snapshot: every entry whose time has passed).  Such a record outlives a
+ * new snapshot by VOUCH_FOLLOW_EXPIRY_KEEP seconds (the snapshot may have
+ * been built before the time passed); a snapshot installed longer than that
+ * after its build may miss such an entry until the next snapshot. */
+#define VOUCH_FOLLOW_EXPIRY_KEEP 3600
 VOUCH_API int vouch_follow_new(vouch_follow **out, size_t max_delta);
 /*! vouch_follow_new_algo() : a follower of the index of the enabled banks
  *  of bank algorithm `algo` (vouch_bank_build_index_algo()): changed entries
@@ -93,15 +101,21 @@ VOUCH_API size_t vouch_follow_delta_entries(const vouch_follow *f);
  * A builder publishes each snapshot it builds under its Merkle root: a row
  * (root, change number, size) in the database and, unless the deployment
  * shares a directory instead, its bytes in chunks of
- * VOUCH_SNAPSHOT_CHUNK_BYTES (ordinary rows, not large objects).  Older
- * snapshots than the newest `keep` are deleted.  A replica opening a fetched
- * file checks that its root is the one it asked for. */
+ * VOUCH_SNAPSHOT_CHUNK_BYTES (ordinary rows, not large objects).  A
+ * replica opening a fetched file checks that its root is the one it asked
+ * for.  Retention: the newest `keep` snapshots stay (vouchd keeps
+ * VOUCH_SNAPSHOT_KEEP); an older one is deleted once the snapshot published
+ * after it is VOUCH_SNAPSHOT_MIN_AGE seconds old, so that a replica that
+ * began fetching it while it was the newest can finish. */
 #define VOUCH_SNAPSHOT_CHUNK_BYTES (1U << 20)
+#define VOUCH_SNAPSHOT_KEEP 2U
+#define VOUCH_SNAPSHOT_MIN_AGE 300U
 
 /*! vouch_bank_snapshot_publish() :
  *  Records the index file at `path` (root read from the file) as the snapshot
  *  of change `seq`; with `store_bytes`, also its bytes.  Keeps the newest
- *  `keep` (at least 1) snapshots.
+ *  `keep` (at least 1) snapshots and those superseded less than
+ *  VOUCH_SNAPSHOT_MIN_AGE seconds ago (vouch_bank_snapshot_prune()).
  * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED, VOUCH_E_IO, VOUCH_E_DB_CORRUPT, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_snapshot_publish(vouch_bank *db, const char *path, int64_t seq, int store_bytes,
                                           unsigned keep);
@@ -120,6 +134,24 @@ VOUCH_API int vouch_bank_snapshot_latest_algo(vouch_bank *db, int algo, uint8_t 
 VOUCH_API int vouch_bank_snapshot_fetch_algo(vouch_bank *db, int algo, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],
                                              const char *path);
 
+/*! vouch_bank_snapshot_prune() :
+ *  Deletes the published snapshots (rows and chunks) other than the newest
+ *  `keep` (at least 1) of each algorithm (vouch_bank_snapshot_publish_algo())
+ *  whose successor was published `min_age` or more
+ *  seconds ago; *removed (may be NULL) receives how many.
+ * @return : VOUCH_OK, VOUCH_E_UNSUPPORTED (SQLite), VOUCH_E_DB. */
+VOUCH_API int vouch_bank_snapshot_prune(vouch_bank *db, unsigned keep, unsigned min_age, size_t *removed);
+
+/*! vouch_snapshot_dir_prune() :
+ *  The same rule for a shared snapshot directory (vouchd --snapshot-dir):
+ *  deletes the files DIR/<root in hex>.vidx (and, apart, those of each
+ *  algorithm, DIR/ALGO-<root in hex>.vidx) other than the newest `keep`
+ *  (at least 1; by modification time) whose successor was written `min_age`
+ *  or more seconds ago.  Other files are never touched.  A replica serving
+ *  a deleted file keeps its mapping.
+ * @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_IO, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_snapshot_dir_prune(const char *dir, unsigned keep, unsigned min_age, size_t *removed);
+
 /*! vouch_bank_snapshot_latest() :
  *  The newest published snapshot: root, change number, size and whether its
  *  bytes are stored.  VOUCH_E_NOT_FOUND if none.
@@ -129,7 +161,9 @@ VOUCH_API int vouch_bank_snapshot_latest(vouch_bank *db, uint8_t root[VOUCH_MERK
 
 /*! vouch_bank_snapshot_fetch() :
  *  Writes the stored bytes of snapshot `root` to `path` (temp file, fsync,
- *  rename), then checks that the file is an index whose root is `root`.
+ *  rename), checking in the same pass (vouch_index_stream_*) that they are a
+ *  whole index file (checksum) whose header records the root `root`;
+ *  vouch_index_open() validates the rest when the file is opened.
  * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_DB_CORRUPT (root differs,
  *           chunks missing), VOUCH_E_IO, VOUCH_E_UNSUPPORTED, VOUCH_E_DB. */
 VOUCH_API int vouch_bank_snapshot_fetch(vouch_bank *db, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],

@@ -168,6 +168,26 @@ typedef struct vouch_index_entry {
 } vouch_index_entry;
 VOUCH_API int vouch_index_get(const vouch_index *idx, size_t i, vouch_index_entry *e);
 
+/* ---------------------------------------------------------- checking a stream
+ *
+ * An index file's bytes can be checked as they are received (a replica
+ * fetching a snapshot writes it to disk in the same pass): the checksum,
+ * magic, version and file length of the header, and the Merkle root the
+ * header records.  This is what a fetch can check before the file exists;
+ * vouch_index_open() validates the rest (layout, records, order). */
+typedef struct vouch_index_stream vouch_index_stream;
+/*! vouch_index_stream_new() : @return : VOUCH_OK, VOUCH_E_INVALID, VOUCH_E_NOMEM. */
+VOUCH_API int vouch_index_stream_new(vouch_index_stream **out);
+/*! vouch_index_stream_update() : the next `n` bytes of the file, in order. */
+VOUCH_API void vouch_index_stream_update(vouch_index_stream *s, const uint8_t *p, size_t n);
+/*! vouch_index_stream_final() :
+ *  Once, after the last bytes: checks them as a whole file and copies the
+ *  header's Merkle root to `root` (may be NULL).
+ * @return : VOUCH_OK, VOUCH_E_DB_CORRUPT (not an index, truncated, checksum
+ *           mismatch), VOUCH_E_DB_VERSION, VOUCH_E_INVALID. */
+VOUCH_API int vouch_index_stream_final(vouch_index_stream *s, uint8_t root[VOUCH_MERKLE_HASH_BYTES]);
+VOUCH_API void vouch_index_stream_free(vouch_index_stream *s); /* NULL is a no-op */
+
 /* ---------------------------------------------------------- snapshot + delta
  *
  * A follower of a changing bank keeps the last full index file (the

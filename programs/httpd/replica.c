@@ -28,6 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 #include "vouchd.h"
+#ifdef __linux__
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#ifndef SCHED_IDLE
+#define SCHED_IDLE 5 /* <sched.h> defines it only with _GNU_SOURCE */
+#endif
+#endif
 
 /* One follower per index slot: slot 0 (VOUCH_ALGO_NONE) follows --index, the
  * index of all enabled banks; with --index-dir one per algorithm of the
@@ -156,9 +164,12 @@ static vouch_index *build_snapshot(struct vd_follower *fo, vouch_bank *db, int64
     fprintf(stderr, "vouchd: follow: %ssnapshot build: %s\n", fo_name(fo, nm, sizeof nm), vouch_bank_errmsg(db));
   } else if (rename(tmp, path) != 0) {
     fprintf(stderr, "vouchd: follow: cannot rename the snapshot to %s\n", path);
-  } else if (vouch_bank_snapshot_publish_algo(db, fo->algo, path, *seq, s->snapshot_dir == NULL, 2) != VOUCH_OK) {
+  } else if (vouch_bank_snapshot_publish_algo(db, fo->algo, path, *seq, s->snapshot_dir == NULL,
+                                              VOUCH_SNAPSHOT_KEEP) != VOUCH_OK) {
     fprintf(stderr, "vouchd: follow: publish %ssnapshot: %s\n", fo_name(fo, nm, sizeof nm), vouch_bank_errmsg(db));
   } else {
+    /* the database's old snapshots went with the publish; the directory's go by the same rule */
+    if (s->snapshot_dir) (void)vouch_snapshot_dir_prune(s->snapshot_dir, VOUCH_SNAPSHOT_KEEP, VOUCH_SNAPSHOT_MIN_AGE, NULL);
     const double t1 = vd_now();
     idx = open_snapshot(fo, path, root);
     if (idx)
@@ -170,6 +181,22 @@ static vouch_index *build_snapshot(struct vd_follower *fo, vouch_bank *db, int64
   return idx;
 }
 
+/* Once the replica serves a snapshot, the snapshot thread runs (with the
+ * MIH build threads it starts, which inherit it) at the lowest priority, so
+ * that lookups keep their cores while the next snapshot is built, fetched or
+ * loaded (#21: the p99 of other requests):
+ * SCHED_IDLE on Linux (a waking request thread preempts it at once), else
+ * nice 19 for this thread; elsewhere nothing.  It still runs whenever a
+ * core is idle; a box kept 100% busy by lookups delays the snapshot, not
+ * the answers (the delta stays exact). */
+static void background_priority(void) {
+#ifdef __linux__
+  struct sched_param sp = {0};
+  if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) /* pid 0: this thread */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+#endif
+}
+
 /* The snapshot thread: one job, then it ends (the follow thread joins it). */
 static void *snap_main(void *arg) {
   struct vd_follower *fo = arg;
@@ -179,6 +206,7 @@ static void *snap_main(void *arg) {
   const int64_t have = fo->snap_seq;
   const int build = fo->want_build;
   pthread_mutex_unlock(&fo->mu);
+  if (have >= 0) background_priority(); /* a replica without a snapshot serves nothing yet: its join runs at full speed */
   int64_t seq = -1;
   vouch_index *idx = NULL;
   if (vouch_bank_open(&db, s->db_path, 0) == VOUCH_OK) {
@@ -386,7 +414,15 @@ static void *follow_main(void *arg) {
     }
     int changed = 0;
     int64_t seq = 0;
-    if (vouch_bank_wait_change(db, 500, &changed) != VOUCH_OK || vouch_bank_change_seq(db, &seq) != VOUCH_OK) {
+    int job = 0; /* a snapshot on its way: look for it sooner (a joining replica's wait) */
+    for (int a = 0; a < VD_NALGO; a++) {
+      if (!s->fol[a]) continue;
+      pthread_mutex_lock(&s->fol[a]->mu);
+      job |= s->fol[a]->running;
+      pthread_mutex_unlock(&s->fol[a]->mu);
+    }
+    if (vouch_bank_wait_change(db, job ? 100 : 500, &changed) != VOUCH_OK ||
+        vouch_bank_change_seq(db, &seq) != VOUCH_OK) {
       fprintf(stderr, "vouchd: follow: %s (reconnecting)\n", vouch_bank_errmsg(db));
       vouch_bank_free(db);
       db = NULL;

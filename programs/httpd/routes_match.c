@@ -40,18 +40,13 @@ int vd_index_video_db(vd_index_ref *r, vouch_vpdq_db **out) {
   return rc;
 }
 
-static int vpdq_bank(void *ctx, const vouch_bank_info *i) {
-  *(int *)ctx = i->algo == VOUCH_ALGO_VPDQ;
-  return 0;
-}
-
 /* Video frames when every bank of the index is a vpdq bank of `db`. */
 static int index_of_videos(vouch_bank *db, const vouch_index *idx) {
   const uint32_t nb = vouch_index_bank_count(idx);
   int all = db && nb > 0;
   for (uint32_t b = 0; all && b < nb; b++) {
-    int v = 0;
-    all = vouch_bank_list(db, vouch_index_bank_name(idx, b), vpdq_bank, &v) == VOUCH_OK && v;
+    int a = 0; /* vouch_bank_settings(), not vouch_bank_list(): no COUNT of the bank's entries */
+    all = vouch_bank_settings(db, vouch_index_bank_name(idx, b), &a, NULL, NULL) == VOUCH_OK && a == VOUCH_ALGO_VPDQ;
   }
   return all;
 }

@@ -22,6 +22,7 @@
 typedef struct frec {
   uint64_t id;
   int64_t chg;
+  int64_t until; /* read because its disable-until time passed: that time (0: a changed row) */
   uint8_t hash[32];
   uint32_t bank;
   int visible;
@@ -35,6 +36,7 @@ struct vouch_follow {
   int64_t snap_seq, seq;
   frec *rec;
   size_t n, cap;
+  int64_t until_done; /* entries whose disable-until time is at or before this are in the index */
   size_t *slot; /* position + 1; 0 = empty */
   size_t nslot; /* power of two, > 2n */
 };
@@ -117,9 +119,15 @@ static frec *rec_get(vouch_follow *f, uint64_t id) {
 
 int vouch_follow_set_snapshot(vouch_follow *f, vouch_index *snap, int64_t seq) {
   if (!f || !snap || seq < f->snap_seq) return VOUCH_E_INVALID;
+  /* Records of changes the snapshot holds go.  Records of entries whose
+   * disable-until time passed stay for VOUCH_FOLLOW_EXPIRY_KEEP seconds: a
+   * snapshot built before that time does not hold them, and the snapshot's
+   * build time is not known here (one built after it holds them too, and
+   * the record then re-adds the same entry: same answers). */
+  const int64_t keep_after = (int64_t)time(NULL) - VOUCH_FOLLOW_EXPIRY_KEEP;
   size_t w = 0;
   for (size_t k = 0; k < f->n; k++) {
-    if (f->rec[k].chg <= seq) rec_clear(&f->rec[k]);
+    if (f->rec[k].chg <= seq && f->rec[k].until <= keep_after) rec_clear(&f->rec[k]);
     else f->rec[w++] = f->rec[k];
   }
   f->n = w;
@@ -172,17 +180,29 @@ static uint32_t snap_bank(const vouch_index *snap, const char *name) {
   return UINT32_MAX;
 }
 
-/* Reads the rows changed after f->seq (in the open transaction) into the map. */
-static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
+#define FOLLOW_SQL_ROWS                                                                            \
+  "SELECT e.id, e.chg, e.hash, b.name, b.algo, e.enabled,"                                       \
+  " coalesce(e.disabled_until, 0), coalesce(e.ext_id, ''), " VOUCH__SQL_ENTRY_SOURCES            \
+  " FROM entries e JOIN banks b ON b.id = e.bank_id WHERE "
+
+/* Reads into the map (in the open transaction, at time `now`) the rows
+ * changed after f->seq, or with `expired`, the rows not changed since whose
+ * disable-until time passed after f->until_done: nothing changed in the
+ * database, but a rebuild now would index them again (migration 9's index
+ * on disabled_until keeps this query cheap at every poll). */
+static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status, int expired, int64_t now) {
   vouch__stmt *st = NULL;
   VOUCH_TRY(vouch__bank_prepare(b,
-                                "SELECT e.id, e.chg, e.hash, b.name, b.algo, e.enabled,"
-                                " coalesce(e.disabled_until, 0), coalesce(e.ext_id, ''), " VOUCH__SQL_ENTRY_SOURCES
-                                " FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.chg > ?1",
+                                expired ? FOLLOW_SQL_ROWS "e.disabled_until > ?2 AND e.disabled_until <= ?3"
+                                                          " AND e.chg <= ?1"
+                                        : FOLLOW_SQL_ROWS "e.chg > ?1",
                                 &st));
   vouch__bind_int64(st, 1, f->seq);
+  if (expired) {
+    vouch__bind_int64(st, 2, f->until_done);
+    vouch__bind_int64(st, 3, now);
+  }
   const size_t hb = vouch_index_hash_bytes(f->snap);
-  const int64_t now = (int64_t)time(NULL);
   int dbrc, rc = VOUCH_OK;
   while (rc == VOUCH_OK && (dbrc = vouch__step(st)) == VOUCH__DB_ROW) {
     const char *bname = vouch__col_text(st, 3), *algo = vouch__col_text(st, 4);
@@ -195,6 +215,10 @@ static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
     const int al = vouch_bank_algo_from_name(algo);
     if (f->algo != VOUCH_ALGO_NONE && al != f->algo) continue; /* another algorithm's index */
     if (al == VOUCH_ALGO_VPDQ) { /* an index of video frames: rebuild */
+      /* but not for a video whose disable-until time passed: that would ask
+       * again at every poll (until_done moves only without a snapshot to
+       * wait for); it comes back with the next snapshot */
+      if (expired) continue;
       *status |= VOUCH_FOLLOW_NEED_SNAPSHOT;
       break;
     }
@@ -205,6 +229,7 @@ static int read_rows(vouch_follow *f, vouch_bank *b, unsigned *status) {
     }
     rec_clear(r);
     r->chg = vouch__col_int64(st, 1);
+    r->until = expired ? vouch__col_int64(st, 6) : 0;
     r->bank = snap_bank(f->snap, bname);
     r->visible = r->bank != UINT32_MAX && vouch__col_int64(st, 5) != 0 && vouch__col_int64(st, 6) <= now && h &&
                  (size_t)vouch__col_bytes(st, 2) == hb && strlen(ext) <= VOUCH_INDEX_MAX_STRING &&
@@ -247,14 +272,21 @@ int vouch_follow_poll(vouch_follow *f, vouch_bank *b, unsigned *status) {
     }
     vouch__finalize(st);
   }
+  const int64_t now = (int64_t)time(NULL);
   if (rc == VOUCH_OK && full > f->snap_seq) *status |= VOUCH_FOLLOW_NEED_SNAPSHOT;
-  else if (rc == VOUCH_OK && seq > f->seq) rc = read_rows(f, b, status);
+  else if (rc == VOUCH_OK) {
+    /* the entries whose disable-until time passed first (those not changed
+     * since f->seq), then the changed ones, which read the same time */
+    if (b->schema >= 3 && now > f->until_done) rc = read_rows(f, b, status, 1, now);
+    if (rc == VOUCH_OK && seq > f->seq) rc = read_rows(f, b, status, 0, now);
+  }
   if (rc == VOUCH_OK) rc = vouch__bank_exec(b, "COMMIT");
   if (rc != VOUCH_OK) {
     vouch__rollback(b->db);
     return rc;
   }
   if (!(*status & VOUCH_FOLLOW_NEED_SNAPSHOT) && seq > f->seq) f->seq = seq;
+  if (!(*status & VOUCH_FOLLOW_NEED_SNAPSHOT) && now > f->until_done) f->until_done = now;
   if (f->n > f->max) *status |= VOUCH_FOLLOW_DELTA_FULL;
   return VOUCH_OK;
 }
@@ -331,8 +363,12 @@ int vouch_bank_snapshot_publish_algo(vouch_bank *b, int algo, const char *path, 
   VOUCH_TRY(vouch__bank_begin(b));
   vouch__stmt *st = NULL;
   int rc = vouch__bank_prepare(b,
-                               "INSERT INTO vouch_snapshots(root, seq, bytes, created_at, algo)"
-                               " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                               /* The root covers the entries, not the list of banks: a snapshot of the
+                                * same entries after an empty bank was created has the same root and another
+                                * file.  The newer one replaces the row and (below) the chunks. */
+                               "INSERT INTO vouch_snapshots(root, seq, bytes, created_at, algo) VALUES(?1, ?2, ?3, ?4, ?5)"
+                               " ON CONFLICT (algo, root) DO UPDATE SET seq = EXCLUDED.seq, bytes = EXCLUDED.bytes,"
+                               " created_at = EXCLUDED.created_at WHERE vouch_snapshots.seq < EXCLUDED.seq",
                                &st);
   if (rc == VOUCH_OK) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
@@ -344,18 +380,15 @@ int vouch_bank_snapshot_publish_algo(vouch_bank *b, int algo, const char *path, 
     vouch__finalize(st);
   }
   const int fresh = rc == VOUCH_OK && vouch__changes(b->db) > 0;
-  if (fresh && store_bytes) rc = store_chunks(b, path, root, algo);
-  if (rc == VOUCH_OK &&
-      (rc = vouch__bank_prepare(b,
-                                "DELETE FROM vouch_snapshots WHERE algo = ?2 AND root NOT IN"
-                                " (SELECT root FROM vouch_snapshots WHERE algo = ?2"
-                                " ORDER BY seq DESC, created_at DESC LIMIT ?1)",
-                                &st)) == VOUCH_OK) {
-    vouch__bind_int64(st, 1, keep ? keep : 1);
+  if (fresh && (rc = vouch__bank_prepare(b, "DELETE FROM vouch_snapshot_chunks WHERE algo = ?2 AND root = ?1", &st)) ==
+                   VOUCH_OK) {
+    vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES); /* an older file's chunks under the same root */
     vouch__bind_text(st, 2, snap_algo(algo), -1);
-    rc = step_done(b, st, "drop old snapshots");
+    rc = step_done(b, st, "replace a snapshot's chunks");
     vouch__finalize(st);
   }
+  if (fresh && store_bytes && rc == VOUCH_OK) rc = store_chunks(b, path, root, algo);
+  if (rc == VOUCH_OK) rc = vouch_bank_snapshot_prune(b, keep, VOUCH_SNAPSHOT_MIN_AGE, NULL);
   if (rc == VOUCH_OK && fresh) rc = vouch__bank_exec(b, "SELECT pg_notify('vouch_changes', 'snapshot')");
   if (rc == VOUCH_OK) return vouch__bank_commit(b);
   vouch__rollback(b->db);
@@ -412,7 +445,11 @@ int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[V
   int fd = mkstemp(tmp);
   if (fd < 0) return vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
   vouch__stmt *st = NULL;
-  int rc = vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE algo = ?3 AND root = ?1 AND n = ?2", &st);
+  vouch_index_stream *chk = NULL; /* checksum and root in the same pass as the writes */
+  int rc = vouch_index_stream_new(&chk) != VOUCH_OK
+               ? vouch__bank_fail(b, VOUCH_E_NOMEM, "out of memory")
+               : vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE algo = ?3 AND root = ?1 AND n = ?2",
+                                     &st);
   int64_t n = 0;
   for (; rc == VOUCH_OK; n++) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
@@ -429,6 +466,7 @@ int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[V
     }
     const uint8_t *p = vouch__col_blob(st, 0);
     size_t len = (size_t)vouch__col_bytes(st, 0), off = 0;
+    if (p) vouch_index_stream_update(chk, p, len);
     while (p && off < len) {
       ssize_t k = write(fd, p + off, len - off);
       if (k < 0 && errno == EINTR) continue;
@@ -445,7 +483,9 @@ int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[V
   if (rc == VOUCH_OK && fsync(fd) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
   close(fd);
   uint8_t got[VOUCH_MERKLE_HASH_BYTES];
-  if (rc == VOUCH_OK) rc = file_root(b, tmp, got);
+  if (rc == VOUCH_OK && vouch_index_stream_final(chk, got) != VOUCH_OK)
+    rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot is not a whole index file (checksum)");
+  vouch_index_stream_free(chk);
   if (rc == VOUCH_OK && memcmp(got, root, sizeof got) != 0)
     rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot's root differs from the one published");
   if (rc == VOUCH_OK && rename(tmp, path) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", path, strerror(errno));

@@ -766,8 +766,15 @@ static const char migration_7[] =
     " END IF;"
     " RETURN NULL; END $$;";
 
+/* Version 9 (#21's third round; 8 is the signal type settings'): the entries whose disable-until
+ * time passed since a follower's last poll are read at every poll
+ * (bank_follow.c), through this partial index (only the rows that have
+ * such a time). */
+static const char migration_9[] =
+    "CREATE INDEX entries_disabled_until ON entries(disabled_until) WHERE disabled_until IS NOT NULL;";
+
 static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5,
-                                         migration_6, migration_7};
+                                         migration_6, migration_7, migration_9};
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* The newest applied version (0: no vouch tables), or -1 with err set. */

@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "vouch/vouch.h"
 #include "vouch/bank.h"
 #include "vouch/index.h"
 #include "vouch/audit.h"
+#include "vouch/follow.h"
 #include <sqlite3.h>
 #include "tinytest.h"
 #include "common/internal.h" /* vouch__test_fail_allocs_after */
@@ -932,6 +936,85 @@ static void test_service_and_replicas(void) {
   vouch_bank_free(b);
 }
 
+/* vouch_bank_settings(): a bank's algorithm, enabled flag and own radius
+ * without counting its entries; vouch_bank_radii() reads it. */
+static void test_bank_settings(void) {
+  const char *path = bank_path("settings.sqlite");
+  vouch_bank *b = NULL;
+  REQUIRE(vouch_bank_open(&b, path, VOUCH_BANK_OPEN_CREATE) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "p", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(b, "q", VOUCH_ALGO_PHASH) == VOUCH_OK);
+  int algo = 0, en = -1, r = 99;
+  CHECK_EQ_INT(vouch_bank_settings(b, "p", &algo, &en, &r), VOUCH_OK);
+  CHECK_EQ_INT(algo, VOUCH_ALGO_PDQ);
+  CHECK_EQ_INT(en, 1);
+  CHECK_EQ_INT(r, -1);
+  REQUIRE(vouch_bank_set_radius(b, "p", 20) == VOUCH_OK);
+  REQUIRE(vouch_bank_set_enabled(b, "q", 0) == VOUCH_OK);
+  CHECK_EQ_INT(vouch_bank_settings(b, "p", NULL, NULL, &r), VOUCH_OK);
+  CHECK_EQ_INT(r, 20);
+  CHECK_EQ_INT(vouch_bank_settings(b, "q", &algo, &en, &r), VOUCH_OK);
+  CHECK_EQ_INT(algo, VOUCH_ALGO_PHASH);
+  CHECK_EQ_INT(en, 0);
+  CHECK_EQ_INT(r, -1);
+  CHECK_EQ_INT(vouch_bank_settings(b, "none", &algo, &en, &r), VOUCH_E_NOT_FOUND);
+  CHECK_EQ_INT(vouch_bank_settings(b, NULL, &algo, &en, &r), VOUCH_E_INVALID);
+  vouch_bank_free(b);
+}
+
+/* vouch_snapshot_dir_prune(): keeps the newest files and those superseded
+ * less than min_age ago; leaves every other name alone. */
+static void test_snapshot_dir_prune(void) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/snaps", tmpdir);
+  REQUIRE(mkdir(dir, 0755) == 0);
+  const char *other[] = {"notes.txt", ".build.123.tmp", "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789.vidx",
+                         "0123.vidx"};
+  char names[4][80], path[1024];
+  const time_t now = time(NULL);
+  for (int i = 0; i < 4; i++) { /* snapshot i written 1000 * (4 - i) s ago: 3 is the newest */
+    snprintf(names[i], sizeof names[i], "%064d.vidx", i);
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fclose(f);
+    struct timespec t[2] = {{now - 1000 * (4 - i), 0}, {now - 1000 * (4 - i), 0}};
+    REQUIRE(utimensat(AT_FDCWD, path, t, 0) == 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, other[i]);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fclose(f);
+    struct timespec t[2] = {{now - 99999, 0}, {now - 99999, 0}};
+    REQUIRE(utimensat(AT_FDCWD, path, t, 0) == 0);
+  }
+  size_t gone = 99;
+  /* every successor is at least 1000 s old: min_age 5000 keeps all */
+  CHECK_EQ_INT(vouch_snapshot_dir_prune(dir, 1, 5000, &gone), VOUCH_OK);
+  CHECK_EQ_INT((int)gone, 0);
+  /* min_age 1500: snapshot 1 (superseded by 2, 2000 s old) and 0 go; 2 (superseded by 3, 1000 s) stays */
+  CHECK_EQ_INT(vouch_snapshot_dir_prune(dir, 1, 1500, &gone), VOUCH_OK);
+  CHECK_EQ_INT((int)gone, 2);
+  int left[4];
+  for (int i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    left[i] = access(path, F_OK) == 0;
+  }
+  CHECK(!left[0] && !left[1] && left[2] && left[3]);
+  CHECK_EQ_INT(vouch_snapshot_dir_prune(dir, 0, 0, &gone), VOUCH_OK); /* keep 0 = 1 */
+  CHECK_EQ_INT((int)gone, 1);
+  snprintf(path, sizeof path, "%s/%s", dir, names[3]);
+  CHECK(access(path, F_OK) == 0);
+  for (int i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, other[i]);
+    CHECK(access(path, F_OK) == 0);
+  }
+  CHECK_EQ_INT(vouch_snapshot_dir_prune(NULL, 1, 0, NULL), VOUCH_E_INVALID);
+  snprintf(path, sizeof path, "%s/none", dir);
+  CHECK_EQ_INT(vouch_snapshot_dir_prune(path, 1, 0, NULL), VOUCH_E_IO);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-bank-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -946,6 +1029,8 @@ int main(void) {
   if (!pg_host()) TT_RUN(test_schema_v1);
   if (pg_host()) TT_RUN(test_pg_schema);
   TT_RUN(test_service_and_replicas);
+  TT_RUN(test_bank_settings);
+  TT_RUN(test_snapshot_dir_prune);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");

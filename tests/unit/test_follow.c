@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "vouch/vouch.h"
 #include "vouch/follow.h"
@@ -193,6 +194,68 @@ static void test_follow_random(void) {
   vouch_bank_free(db);
 }
 
+/* An entry disabled until a time comes back at the first poll after that
+ * time, without any change in the database (and stays after a newer
+ * snapshot); until then it is out, as in a rebuild. */
+static int has_hash(vouch_index *idx, const uint8_t *h) {
+  vouch_search_opts so = {.radius = 0, .engine = VOUCH_ENGINE_AUTO, .threads = 1};
+  vouch_match *m = NULL;
+  size_t nm = 0;
+  if (vouch_index_search(idx, h, 1, 1, &so, &m, &nm) != VOUCH_OK) return -1;
+  vouch_matches_free(m);
+  return nm > 0;
+}
+
+static void test_follow_disable_until(void) {
+  vouch_bank *db = NULL;
+  REQUIRE(vouch_bank_open(&db, uri, 0) == VOUCH_OK);
+  REQUIRE(vouch_bank_create(db, "t", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  unsigned serial = 5000;
+  REQUIRE(import_some(db, "t", 60, &serial) == VOUCH_OK);
+  uint8_t h[32];
+  memcpy(h, hashes[nh - 1], 32);
+  char hx[65];
+  hex(h, hx);
+  const int64_t until = (int64_t)time(NULL) + 3;
+  size_t changed = 0;
+  REQUIRE(vouch_bank_entry_disable_until(db, "t", VOUCH_SELECT_HASH, hx, until, &changed) == VOUCH_OK);
+  REQUIRE(changed >= 1);
+  vouch_follow *f = NULL;
+  REQUIRE(vouch_follow_new(&f, 0) == VOUCH_OK);
+  int64_t s0 = -1;
+  vouch_index *snap = open_snapshot(db, &s0, "u0.vidx");
+  REQUIRE(snap != NULL);
+  REQUIRE(vouch_follow_set_snapshot(f, snap, s0) == VOUCH_OK);
+  unsigned st = 0;
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  vouch_index *live = NULL;
+  REQUIRE(vouch_follow_index(f, &live) == VOUCH_OK);
+  CHECK_EQ_INT(has_hash(live, h), 0);
+  vouch_index_free(live);
+  check_equals_rebuild(db, f, 20);
+  while ((int64_t)time(NULL) <= until) usleep(100000);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK);
+  CHECK_EQ_INT(st, VOUCH_FOLLOW_CHANGED);
+  REQUIRE(vouch_follow_index(f, &live) == VOUCH_OK);
+  CHECK_EQ_INT(has_hash(live, h), 1);
+  vouch_index_free(live);
+  check_equals_rebuild(db, f, 21);
+  CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_OK); /* read once */
+  CHECK_EQ_INT(st, 0);
+  /* a snapshot built before the time passed: the record outlives it */
+  snap = NULL;
+  char p[128];
+  snprintf(p, sizeof p, "%s/u0.vidx", dir);
+  REQUIRE(vouch_index_open(&snap, p, NULL) == VOUCH_OK);
+  REQUIRE(vouch_follow_set_snapshot(f, snap, s0) == VOUCH_OK);
+  REQUIRE(vouch_follow_index(f, &live) == VOUCH_OK);
+  CHECK_EQ_INT(has_hash(live, h), 1);
+  vouch_index_free(live);
+  check_equals_rebuild(db, f, 22);
+  vouch_follow_free(f);
+  vouch_bank_free(db);
+}
+
 static int file_equal(const char *a, const char *b) {
   FILE *x = fopen(a, "rb"), *y = fopen(b, "rb");
   int eq = x && y;
@@ -242,6 +305,45 @@ static void test_snapshots_published(void) {
   /* a root nobody published */
   root[0] ^= 1;
   CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_E_NOT_FOUND);
+  /* retention: the publish with keep 1 kept the first one (its successor is
+   * not VOUCH_SNAPSHOT_MIN_AGE old); a third one, then pruning */
+  REQUIRE(import_some(db, "a", 3, &serial) == VOUCH_OK);
+  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, r, built, NULL, &s) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish(db, r, s, 1, 1) == VOUCH_OK);
+  size_t gone = 99;
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 1, 3600, &gone), VOUCH_OK);
+  CHECK_EQ_INT((int)gone, 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 2, 0, &gone), VOUCH_OK); /* the oldest of three */
+  CHECK_EQ_INT((int)gone, 1);
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 0, 0, &gone), VOUCH_OK); /* keep 0 = 1 */
+  CHECK_EQ_INT((int)gone, 1);
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, built, sizeof root)); /* the newest stays, with its bytes */
+  CHECK_EQ_INT(stored, 1);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_OK);
+  CHECK(file_equal(r, q));
+  /* an empty bank: the same entries, so the same root, in another file of a later change: it replaces
+   * the published one (row and chunks) */
+  uint8_t before[VOUCH_MERKLE_HASH_BYTES];
+  memcpy(before, root, sizeof before);
+  char r2[128];
+  snprintf(r2, sizeof r2, "%s/pub3.vidx", dir);
+  REQUIRE(vouch_bank_create(db, "empty", VOUCH_ALGO_PDQ) == VOUCH_OK);
+  int64_t s2 = 0;
+  REQUIRE(vouch_bank_build_index_seq(db, NULL, 0, r2, built, NULL, &s2) == VOUCH_OK);
+  CHECK(!memcmp(built, before, sizeof built));
+  CHECK(!file_equal(r, r2));
+  REQUIRE(vouch_bank_snapshot_publish(db, r2, s2, 1, 2) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK(!memcmp(root, before, sizeof root));
+  CHECK_EQ_INT(seq, s2);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_OK);
+  CHECK(file_equal(r2, q));
+  REQUIRE(vouch_bank_snapshot_publish(db, r, s, 1, 2) == VOUCH_OK); /* the older file does not come back */
+  REQUIRE(vouch_bank_snapshot_latest(db, root, &seq, &bytes, &stored) == VOUCH_OK);
+  CHECK_EQ_INT(seq, s2);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch(db, root, q), VOUCH_OK);
+  CHECK(file_equal(r2, q));
   vouch_bank_free(db);
   /* SQLite: not supported */
   char sq[128];
@@ -252,6 +354,7 @@ static void test_snapshots_published(void) {
   REQUIRE(vouch_follow_new(&f, 0) == VOUCH_OK);
   CHECK_EQ_INT(vouch_follow_poll(f, db, &st), VOUCH_E_UNSUPPORTED);
   CHECK_EQ_INT(vouch_bank_snapshot_latest(db, root, NULL, NULL, NULL), VOUCH_E_UNSUPPORTED);
+  CHECK_EQ_INT(vouch_bank_snapshot_prune(db, 1, 0, NULL), VOUCH_E_UNSUPPORTED);
   vouch_follow_free(f);
   vouch_bank_free(db);
 }
@@ -400,6 +503,7 @@ int main(void) {
   if (!mkdtemp(dir)) return 1;
   if (vouch_init() < 0) return 1;
   TT_RUN(test_follow_random);
+  TT_RUN(test_follow_disable_until);
   TT_RUN(test_snapshots_published);
   TT_RUN(test_follow_per_algo);
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

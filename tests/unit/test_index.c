@@ -513,6 +513,66 @@ static void test_alloc_failures(void) {
   free(data);
 }
 
+/* vouch_index_stream_*: the bytes of a file fed in pieces of every size
+ * give the file's root; a damaged, truncated or lengthened stream fails. */
+static int stream_check(const uint8_t *b, size_t len, size_t piece, uint8_t *root) {
+  vouch_index_stream *s = NULL;
+  if (vouch_index_stream_new(&s) != VOUCH_OK) return -1;
+  for (size_t off = 0; off < len;) {
+    size_t k = piece == 0 ? 1 + (size_t)(rnd() % 300) : piece;
+    if (k > len - off) k = len - off;
+    vouch_index_stream_update(s, b + off, k);
+    off += k;
+  }
+  int rc = vouch_index_stream_final(s, root);
+  vouch_index_stream_free(s);
+  return rc;
+}
+
+static void test_stream_check(void) {
+  rng_state = 0x5eed5eedULL;
+  const size_t n = 700;
+  uint8_t *h = malloc(n * 32);
+  rnd_bytes(h, n * 32);
+  const char *path = tmp_path("st.vidx");
+  REQUIRE(write_index(path, VOUCH_ALGO_PDQ, h, n) == 0);
+  vouch_index *idx = NULL;
+  REQUIRE(vouch_index_open(&idx, path, NULL) == VOUCH_OK);
+  size_t len = 0;
+  unsigned char *b = tt_read_file(path, &len);
+  REQUIRE(b != NULL);
+  const size_t pieces[] = {0, 1, 31, 32, 33, 128, 4096, 1u << 20};
+  for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+    uint8_t root[VOUCH_MERKLE_HASH_BYTES] = {0};
+    CHECK_EQ_INT(stream_check(b, len, pieces[i], root), VOUCH_OK);
+    CHECK(memcmp(root, vouch_index_root(idx), sizeof root) == 0);
+  }
+  uint8_t root[VOUCH_MERKLE_HASH_BYTES];
+  CHECK_EQ_INT(stream_check(b, len - 1, 0, root), VOUCH_E_DB_CORRUPT);  /* truncated */
+  CHECK_EQ_INT(stream_check(b, 100, 0, root), VOUCH_E_DB_CORRUPT);      /* shorter than a header */
+  for (size_t at = 0; at < len; at += len / 7) { /* one damaged byte anywhere, the checksum included */
+    b[at] ^= 0x10;
+    CHECK(stream_check(b, len, 0, root) != VOUCH_OK);
+    b[at] ^= 0x10;
+  }
+  b[len - 1] ^= 1;
+  CHECK_EQ_INT(stream_check(b, len, 4096, root), VOUCH_E_DB_CORRUPT);
+  b[len - 1] ^= 1;
+  unsigned char *longer = malloc(len + 5);
+  memcpy(longer, b, len);
+  memset(longer + len, 0, 5);
+  CHECK_EQ_INT(stream_check(longer, len + 5, 0, root), VOUCH_E_DB_CORRUPT);
+  b[8] = 2; /* another version: said so */
+  CHECK_EQ_INT(stream_check(b, len, 0, root), VOUCH_E_DB_VERSION);
+  CHECK_EQ_INT(vouch_index_stream_new(NULL), VOUCH_E_INVALID);
+  CHECK_EQ_INT(vouch_index_stream_final(NULL, root), VOUCH_E_INVALID);
+  vouch_index_stream_free(NULL);
+  free(longer);
+  free(b);
+  free(h);
+  vouch_index_free(idx);
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vouch-test-index-XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
@@ -520,6 +580,7 @@ int main(void) {
   TT_RUN(test_small_and_empty);
   TT_RUN(test_roundtrip_metadata);
   TT_RUN(test_corrupt);
+  TT_RUN(test_stream_check);
   TT_RUN(test_alloc_failures);
   TT_RUN(test_memory_estimate);
   TT_RUN(test_engines_random);
