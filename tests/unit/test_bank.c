@@ -969,8 +969,11 @@ static void test_snapshot_dir_prune(void) {
   snprintf(dir, sizeof dir, "%s/snaps", tmpdir);
   REQUIRE(mkdir(dir, 0755) == 0);
   const char *other[] = {"notes.txt", ".build.123.tmp", "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789.vidx",
-                         "0123.vidx"};
-  char names[4][80], path[1024];
+                         "0123.vidx",
+                         "PDQ-0000000000000000000000000000000000000000000000000000000000000000.vidx",
+                         "-0000000000000000000000000000000000000000000000000000000000000000.vidx"};
+  const int nother = (int)(sizeof other / sizeof other[0]);
+  char names[4][80], algo[2][80], path[1024];
   const time_t now = time(NULL);
   for (int i = 0; i < 4; i++) { /* snapshot i written 1000 * (4 - i) s ago: 3 is the newest */
     snprintf(names[i], sizeof names[i], "%064d.vidx", i);
@@ -981,7 +984,16 @@ static void test_snapshot_dir_prune(void) {
     struct timespec t[2] = {{now - 1000 * (4 - i), 0}, {now - 1000 * (4 - i), 0}};
     REQUIRE(utimensat(AT_FDCWD, path, t, 0) == 0);
   }
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 2; i++) { /* one algorithm's files (vouchd --index-dir), older than all the others */
+    snprintf(algo[i], sizeof algo[i], "pdq-%064d.vidx", i);
+    snprintf(path, sizeof path, "%s/%s", dir, algo[i]);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fclose(f);
+    struct timespec t[2] = {{now - 5000 + 500 * i, 0}, {now - 5000 + 500 * i, 0}};
+    REQUIRE(utimensat(AT_FDCWD, path, t, 0) == 0);
+  }
+  for (int i = 0; i < nother; i++) {
     snprintf(path, sizeof path, "%s/%s", dir, other[i]);
     FILE *f = fopen(path, "w");
     REQUIRE(f != NULL);
@@ -993,9 +1005,14 @@ static void test_snapshot_dir_prune(void) {
   /* every successor is at least 1000 s old: min_age 5000 keeps all */
   CHECK_EQ_INT(vouch_snapshot_dir_prune(dir, 1, 5000, &gone), VOUCH_OK);
   CHECK_EQ_INT((int)gone, 0);
-  /* min_age 1500: snapshot 1 (superseded by 2, 2000 s old) and 0 go; 2 (superseded by 3, 1000 s) stays */
+  /* min_age 1500: snapshot 1 (superseded by 2, 2000 s old) and 0 go; 2 (superseded by 3, 1000 s) stays;
+   * pdq's older file goes and its newest stays (pruned apart: among all files it would go too) */
   CHECK_EQ_INT(vouch_snapshot_dir_prune(dir, 1, 1500, &gone), VOUCH_OK);
-  CHECK_EQ_INT((int)gone, 2);
+  CHECK_EQ_INT((int)gone, 3);
+  snprintf(path, sizeof path, "%s/%s", dir, algo[0]);
+  CHECK(access(path, F_OK) != 0);
+  snprintf(path, sizeof path, "%s/%s", dir, algo[1]);
+  CHECK(access(path, F_OK) == 0);
   int left[4];
   for (int i = 0; i < 4; i++) {
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -1006,7 +1023,9 @@ static void test_snapshot_dir_prune(void) {
   CHECK_EQ_INT((int)gone, 1);
   snprintf(path, sizeof path, "%s/%s", dir, names[3]);
   CHECK(access(path, F_OK) == 0);
-  for (int i = 0; i < 4; i++) {
+  snprintf(path, sizeof path, "%s/%s", dir, algo[1]);
+  CHECK(access(path, F_OK) == 0);
+  for (int i = 0; i < nother; i++) {
     snprintf(path, sizeof path, "%s/%s", dir, other[i]);
     CHECK(access(path, F_OK) == 0);
   }
