@@ -322,7 +322,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const int on_pg = vd_db_is_pg(s.db_path);
-  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
+  if (vd_hma_types_start(&s) != 0 || vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
       ((on_pg ? !no_follow : follow_sqlite) && s.index_path && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
@@ -392,6 +392,7 @@ int main(int argc, char **argv) {
   free(s.tokens);
   vd_index_drop(&s);
   vd_psi_free(&s);
+  vd_hma_types_stop(&s);
   vd_fetch_cleanup();
   fprintf(stderr, "vouchd: stopped\n");
   return 0;
