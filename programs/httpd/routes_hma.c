@@ -576,7 +576,13 @@ static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, h
   /* vouch serves one index of one signal type: a video's vpdq and video_md5
    * are both looked up, and the one the index does not hold has no match
    * (as in an HMA with no bank of that type); none served is a 503 */
-  int served[HMA_NSIGNALS] = {0}, any = 0;
+  int served[HMA_NSIGNALS] = {0}, any = 0, on = 0;
+  for (size_t i = 0; i < ns; i++) on |= vd_hma_type_on(s, sig[i].st->algo);
+  if (!on) { /* every type of the media switched off: HMA's answer */
+    json_decref(out);
+    sigs_clear(sig, ns);
+    return vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "No signal types configured!");
+  }
   vd_index_ref *ref = vd_index_acquire(s);
   for (size_t i = 0; i < ns; i++) any |= served[i] = index_serves(ref, sig[i].st);
   vd_index_release(ref);
@@ -661,6 +667,10 @@ static enum MHD_Result route_hash(vd_server *s, struct MHD_Connection *conn, vd_
     if (v) json_object_set_new(out, sig[i].st->name, v);
   }
   sigs_clear(sig, ns);
+  if (!oom && !json_object_size(out)) { /* every type of the media switched off: HMA's answer */
+    json_decref(out);
+    return vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "No signal types configured!");
+  }
   if (oom) {
     json_decref(out);
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");
