@@ -80,8 +80,8 @@ int vouch_bank_enabled_counts(vouch_bank *b, uint64_t counts[VOUCH_BANK_ALGO_SLO
   memset(counts, 0, VOUCH_BANK_ALGO_SLOTS * sizeof counts[0]);
   vouch__stmt *st;
   VOUCH_TRY(vouch__bank_prepare(b,
-                                "SELECT b.algo, count(*) FROM entries e JOIN banks b ON b.id = e.bank_id"
-                                " WHERE b.enabled <> 0 AND e.enabled <> 0 GROUP BY b.algo",
+                                "SELECT b.algo, (SELECT count(*) FROM entries e WHERE e.bank_id = b.id AND e.enabled <> 0)"
+                                " FROM banks b WHERE b.enabled <> 0",
                                 &st));
   int src;
   while ((src = vouch__step(st)) == VOUCH__DB_ROW) {
