@@ -456,15 +456,24 @@ enum MHD_Result vd_route_exchanges(vd_server *s, struct MHD_Connection *conn, co
   if (!y)
     return vd_send_error(conn, MHD_HTTP_CONFLICT, "sync_off", "vouchd was started without --sync-every");
   json_t *queued = json_array();
+  int off = 0; /* disabled ones are not queued */
   pthread_mutex_lock(&y->mu);
   y->kick_all |= !nl;
   for (size_t i = 0; i < y->n; i++)
     if (!nl || (strlen(y->x[i].name) == nl && !strncmp(y->x[i].name, name, nl))) {
+      off += y->x[i].disabled;
+      if (y->x[i].disabled)
+        continue;
       y->x[i].due_now = 1;
       json_array_append_new(queued, json_string(y->x[i].name));
     }
   pthread_cond_signal(&y->cv);
   pthread_mutex_unlock(&y->mu);
+  if (nl && off) {
+    json_decref(queued);
+    return vd_send_error(conn, MHD_HTTP_CONFLICT, "disabled", "exchange '%.*s' is disabled (vouch exchange enable)",
+                         (int)nl, name);
+  }
   if (nl && json_array_size(queued) == 0) {
     json_decref(queued);
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no exchange named '%.*s' (vouch exchange add)",

@@ -237,6 +237,10 @@ check "disable TE_X: its syncs stop" test "$(post "$A" '{"enabled":false}' PUT $
 te_runs() { curl -s -H "$A" "$U/v1/exchanges" | python3 -c 'import json,sys; print([e["runs"] for e in json.load(sys.stdin)["exchanges"] if e["name"]=="TE_X"][0])'; }
 sleep 1.5; r1=$(te_runs); sleep 3; r2=$(te_runs)
 check "... no run in 3 s of --sync-every 1 ($r1 then $r2)" test -n "$r1" -a "$r1" = "$r2"
+check "POST /v1/exchanges/TE_X/sync of a disabled one: 409" test "$(code -H "$A" -X POST $U/v1/exchanges/TE_X/sync)" = 409
+check "... says disabled" grep -q '"disabled"' "$T/body"
+check "POST /v1/exchanges/sync leaves it out" test "$(code -H "$A" -X POST $U/v1/exchanges/sync)" = 202
+check "... queued the others only" py 'assert "TE_X" not in o["queued"] and "NC_X" in o["queued"], o'
 for x in TE_X NC_X SN_X TAT_X; do code -H "$R" "$U/c/exchange/$x" >/dev/null; keep; code -H "$R" "$U/c/exchange/$x/status" >/dev/null; keep; done
 code -H "$R" "$U/v1/exchanges" >/dev/null; keep
 check "no secret in any answer" sh -c "! grep -E '$TE_TOKEN|$NC_PW|$SN_KEY|$TAT_PW' '$ANSWERS'"
