@@ -51,20 +51,27 @@ int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
   return rc;
 }
 
+/* Runs `sql` on the exchange `name` (?1; ?2 = `v` when the statement has it):
+ * VOUCH_E_NOT_FOUND when no row changed. */
+static int on_exchange(vouch_bank *b, const char *sql, const char *name, int64_t v, const char *what) {
+  vouch__stmt *st;
+  VOUCH_TRY(vouch__bank_prepare(b, sql, &st));
+  vouch__bind_text(st, 1, name, -1);
+  if (strstr(sql, "?2")) vouch__bind_int64(st, 2, v);
+  int src = vouch__step(st);
+  vouch__finalize(st);
+  if (src != VOUCH__DB_DONE)
+    return vouch__bank_dbfail(b, src, what);
+  return vouch__changes(b->db) ? VOUCH_OK : vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+}
+
 int vouch_exchange_config_remove(vouch_bank *b, const char *name) {
   if (!b || !name)
     return VOUCH_E_INVALID;
   b->errmsg[0] = 0;
   if (b->schema < 3)
     return vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
-  vouch__stmt *st;
-  VOUCH_TRY(vouch__bank_prepare(b, "DELETE FROM exchanges WHERE name = ?", &st));
-  vouch__bind_text(st, 1, name, -1);
-  int src = vouch__step(st);
-  vouch__finalize(st);
-  if (src != VOUCH__DB_DONE)
-    return vouch__bank_dbfail(b, src, "remove exchange");
-  return vouch__changes(b->db) ? VOUCH_OK : vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+  return on_exchange(b, "DELETE FROM exchanges WHERE name = ?1", name, 0, "remove exchange");
 }
 
 int vouch_exchange_config_set_enabled(vouch_bank *b, const char *name, int enabled) {
@@ -75,15 +82,7 @@ int vouch_exchange_config_set_enabled(vouch_bank *b, const char *name, int enabl
     return vouch__bank_fail(b, b->schema < 3 ? VOUCH_E_NOT_FOUND : VOUCH_E_DB_VERSION,
                             b->schema < 3 ? "no exchange named '%s'" : "bank file of an older schema: cannot disable '%s'",
                             name);
-  vouch__stmt *st;
-  VOUCH_TRY(vouch__bank_prepare(b, "UPDATE exchanges SET enabled = ? WHERE name = ?", &st));
-  vouch__bind_int64(st, 1, enabled ? 1 : 0);
-  vouch__bind_text(st, 2, name, -1);
-  int src = vouch__step(st);
-  vouch__finalize(st);
-  if (src != VOUCH__DB_DONE)
-    return vouch__bank_dbfail(b, src, "enable exchange");
-  return vouch__changes(b->db) ? VOUCH_OK : vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+  return on_exchange(b, "UPDATE exchanges SET enabled = ?2 WHERE name = ?1", name, enabled ? 1 : 0, "enable exchange");
 }
 
 int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_config_cb cb, void *ctx) {
