@@ -143,7 +143,17 @@ if [ -z "${VOUCH_TEST_BANK_DB:-}" ] && [ "$fail" = 0 ]; then
     . "$HERE/lib/pg_harness.sh"
     pg_start
     pg_createdb types
-    env VOUCH_TEST_BANK_DB="$(pg_uri types)" bash "$0"
+    env VOUCH_TEST_BANK_DB="$(pg_uri types)" bash "$0" || exit 1
+    P=$(pg_uri types)
+    check "PostgreSQL: migration 8 recorded" test "$(pg_psql types 'SELECT count(*) FROM vouch_schema WHERE version = 8')" = 1
+    check "PostgreSQL: the ratios stored" test "$(pg_psql types "SELECT enabled_ratio FROM signal_types WHERE name = 'vpdq'")" = 0.25
+    $V bank create --db "$P" XB >/dev/null 2>&1
+    $V exchange add --db "$P" XX --type tat --url https://x.invalid/a --bank XB --disabled
+    check "PostgreSQL: an exchange added disabled" test "$(pg_psql types "SELECT enabled FROM exchanges WHERE name = 'XX'")" = 0
+    check "PostgreSQL: enabled" sh -c "$V exchange enable --db '$P' XX && $V exchange list --db '$P' --json | grep -q '\"enabled\":true'"
+    check "PostgreSQL: unknown exchange" sh -c "! $V exchange disable --db '$P' NOPE 2>/dev/null"
+    echo "vouchd_hma_types (PostgreSQL schema): $pass passed, $fail failed"
+    [ "$fail" = 0 ]
   )
   rc=$?
   [ "$rc" = 77 ] && echo "vouchd_hma_types: PostgreSQL server binaries not installed: ran on SQLite only"
