@@ -14,7 +14,8 @@
  *
  * Lookups ask whether a type is on, so its setting is cached: read again
  * when one second has passed and the database's data version
- * (vouch_bank_data_version()) has changed since, at once after a PUT here.
+ * (vouch_bank_data_version()) has changed since, by one thread while the
+ * others use the values they have, and at the next lookup after a PUT here.
  * Another replica's PUT is seen within a second.  GET /c/signal_type and
  * the entry counts of GET /c/signal_type/index (vd_hma_db_counts()) are
  * exact: they compare the data version on every request, and count again
@@ -39,7 +40,9 @@ typedef struct {
 } cached_db;
 
 struct vd_hma_types {
-  cached_db ratios, counts;
+  cached_db ratios, counts; /* ratios.mu: held by the one thread reading the ratios again */
+  pthread_mutex_t val_mu;   /* the values lookups read (short holds only) */
+  int have;                 /* ratio[] was read */
   double ratio[VOUCH_BANK_ALGO_SLOTS]; /* by algorithm */
   double checked_at;                   /* vd_now() of the last look at the version */
   uint64_t count[VOUCH_BANK_ALGO_SLOTS];
@@ -50,6 +53,7 @@ int vd_hma_types_start(vd_server *s) {
   if (!t) return -1;
   pthread_mutex_init(&t->ratios.mu, NULL);
   pthread_mutex_init(&t->counts.mu, NULL);
+  pthread_mutex_init(&t->val_mu, NULL);
   s->hma_types = t;
   return 0;
 }
@@ -61,6 +65,7 @@ void vd_hma_types_stop(vd_server *s) {
   vouch_bank_free(t->counts.h);
   pthread_mutex_destroy(&t->ratios.mu);
   pthread_mutex_destroy(&t->counts.mu);
+  pthread_mutex_destroy(&t->val_mu);
   free(t);
   s->hma_types = NULL;
 }
@@ -91,11 +96,14 @@ static int look(vd_server *s, cached_db *c, int *fresh) {
   return VOUCH_OK;
 }
 
-/* With t->ratios.mu held: reads every type's ratio again if it may have changed. */
+/* With t->ratios.mu held: reads every type's ratio again if it may have
+ * changed, and publishes them under val_mu. */
 static int load_ratios(vd_server *s, vd_hma_types *t) {
   int fresh;
   int rc = look(s, &t->ratios, &fresh);
+  pthread_mutex_lock(&t->val_mu);
   t->checked_at = vd_now();
+  pthread_mutex_unlock(&t->val_mu);
   if (rc != VOUCH_OK || fresh) return rc;
   double r[VOUCH_BANK_ALGO_SLOTS];
   for (size_t a = 0; a < VOUCH_BANK_ALGO_SLOTS; a++) r[a] = 1.0;
@@ -107,21 +115,37 @@ static int load_ratios(vd_server *s, vd_hma_types *t) {
     t->ratios.valid = 0; /* its version was taken: read again next time */
     return rc;
   }
-  memcpy(t->ratio, r, sizeof r);
   t->ratios.valid = 1;
+  pthread_mutex_lock(&t->val_mu);
+  memcpy(t->ratio, r, sizeof r);
+  t->have = 1;
+  pthread_mutex_unlock(&t->val_mu);
   return VOUCH_OK;
 }
 
+static double cached_ratio(vd_hma_types *t, int algo, int *stale) {
+  pthread_mutex_lock(&t->val_mu);
+  const double r = t->have ? t->ratio[algo] : 1.0;
+  if (stale) *stale = !t->have || vd_now() - t->checked_at >= RATIO_TTL_S;
+  pthread_mutex_unlock(&t->val_mu);
+  return r;
+}
+
 /* The ratio of algorithm `algo`: 1.0 while the database cannot be read (no
- * bank yet, say), as for a type never set. */
+ * bank yet, say), as for a type never set.  `exact`: looks at the database
+ * now; else once the values are a second old, by one thread while the
+ * others go on with the values they have (a lookup never waits for it). */
 static double ratio_of(vd_server *s, int algo, int exact) {
   vd_hma_types *t = s->hma_types;
   if (!t || algo <= 0 || (unsigned)algo >= VOUCH_BANK_ALGO_SLOTS) return 1.0;
-  pthread_mutex_lock(&t->ratios.mu);
-  if (exact || !t->ratios.valid || vd_now() - t->checked_at >= RATIO_TTL_S) load_ratios(s, t);
-  const double r = t->ratios.valid ? t->ratio[algo] : 1.0;
+  int stale;
+  const double r = cached_ratio(t, algo, &stale);
+  if (!exact && !stale) return r;
+  if (exact) pthread_mutex_lock(&t->ratios.mu);
+  else if (pthread_mutex_trylock(&t->ratios.mu) != 0) return r; /* another thread is reading them */
+  load_ratios(s, t);
   pthread_mutex_unlock(&t->ratios.mu);
-  return r;
+  return cached_ratio(t, algo, NULL);
 }
 
 int vd_hma_type_on(vd_server *s, int algo) { return vouch_bank_signal_type_on(ratio_of(s, algo, 0)); }
@@ -226,10 +250,13 @@ static enum MHD_Result put_type(vd_server *s, struct MHD_Connection *conn, const
     if (rc == VOUCH_OK) rc = vouch_bank_signal_type_set(db, algo, ratio);
     if (rc == VOUCH_OK) {
       vd_hma_types *t = s->hma_types;
-      if (t) { /* seen at once by this vouchd's lookups */
+      if (t) { /* read again by this vouchd's next lookup (after a read in progress) */
         pthread_mutex_lock(&t->ratios.mu);
         t->ratios.valid = 0;
         pthread_mutex_unlock(&t->ratios.mu);
+        pthread_mutex_lock(&t->val_mu);
+        t->checked_at = 0;
+        pthread_mutex_unlock(&t->val_mu);
       }
       /* HMA answers 204 (its JSON body is dropped with the status) */
       struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
