@@ -113,6 +113,16 @@ check "PUT pdq and video_md5 back on" sh -c "[ \$(curl -s -o /dev/null -w '%{htt
 check "... listed" test "$(code -H "$R" $U/c/signal_type)" = 200
 check "... [1.0, 0.25, 1.0]" py 'assert [t["enabled_ratio"] for t in o]==[1.0,0.25,1.0], o'
 
+# ---- lookups on 8 connections while pdq is switched off and on (for the sanitizers: the cache's locks)
+seq 1 160 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H "$M" \
+  "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE" > "$T/codes" &
+BURST=$!
+for i in 1 2 3; do put "$A" '{"enabled_ratio":0}' pdq >/dev/null; sleep 0.3; put "$A" '{"enabled_ratio":1}' pdq >/dev/null; sleep 0.3; done
+wait "$BURST"
+check "160 lookups during the switching: each 200, 400 (off) or 429 (--max-inflight-per-token), some 200" \
+  sh -c "[ \$(wc -l < '$T/codes') = 160 ] && ! grep -qv '^\(200\|400\|429\)\$' '$T/codes' && grep -q '^200\$' '$T/codes'"
+check "... on again at the end" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$BRIDGE")" = 200
+
 # ---- /c/signal_type/index: db_size exact after other processes' changes
 dbsize() { curl -s -H "$R" "$U/c/signal_type/index?signal_type=pdq" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pdq"]["db_size"])'; }
 n0=$(dbsize)
