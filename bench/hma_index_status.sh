@@ -19,7 +19,7 @@ BUILD=${BUILD:-$B/build}
 V=$BUILD/vouch D=$BUILD/vouchd
 T=$(mktemp -d)
 PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"' EXIT
+trap '{ [ -n "$PID" ] && kill "$PID" 2>/dev/null; } || true; rm -rf "$T"' EXIT
 DB=$T/bank.sqlite
 
 python3 -c "
