@@ -61,7 +61,7 @@ static const char usage[] =
   "                       from (http/https, no redirects, at most --max-body bytes); without\n"
   "                       it ?url= is refused with 403 (docs/hma.md)\n"
   "  --fetch-timeout S    seconds for one such fetch (default 10)\n"
-  "  --sync-every S       sync each exchange configured in --db (vouch exchange add) every S\n"
+  "  --sync-every S       sync each enabled exchange configured in --db (vouch exchange add) every S\n"
   "                       seconds, on a background thread, and rebuild --index after a sync that\n"
   "                       changed a bank; state at GET /v1/exchanges (docs/exchanges.md)\n"
   "  --exchange-credentials DIR  where HMA's POST /c/exchanges/api/NAME stores an exchange\n"
