@@ -233,16 +233,26 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", ctype);
     return -1;
   }
+  /* the signal types of this content that are on (PUT /c/signal_type/NAME; routes_hma_types.c) */
+  int on[HMA_NSIGNALS], some = 0;
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) {
+    on[i] = vd_hma_type_on(s, hma_signals[i].algo);
+    some |= on[i] && !strcmp(hma_signals[i].content_type, ctype);
+  }
+  if (!some) { /* HMA's answer when hashing has no type left */
+    *ret = vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "No signal types configured!");
+    return -1;
+  }
   /* ?types=a,b: only those signal types (HMA's selection) */
   const char *types = qarg(conn, "types");
   int want[HMA_NSIGNALS], any = 0;
-  for (size_t i = 0; i < HMA_NSIGNALS; i++) want[i] = !types;
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) want[i] = !types && on[i];
   const char *cur = types, *it;
   size_t n;
   while (vd_hma_list_next(&cur, &it, &n)) {
     size_t i = 0;
     while (i < HMA_NSIGNALS && !(strlen(hma_signals[i].name) == n && !memcmp(hma_signals[i].name, it, n) &&
-                                 !strcmp(hma_signals[i].content_type, ctype)))
+                                 !strcmp(hma_signals[i].content_type, ctype) && on[i]))
       i++;
     if (i == HMA_NSIGNALS) {
       *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal type '%.*s' doesn't exist or is disabled", (int)n, it);
@@ -576,19 +586,12 @@ static enum MHD_Result lookup_media(vd_server *s, struct MHD_Connection *conn, h
   /* vouch serves one index of one signal type: a video's vpdq and video_md5
    * are both looked up, and the one the index does not hold has no match
    * (as in an HMA with no bank of that type); none served is a 503 */
-  int served[HMA_NSIGNALS] = {0}, any = 0, on = 0;
-  for (size_t i = 0; i < ns; i++) on |= vd_hma_type_on(s, sig[i].st->algo);
-  if (!on) { /* every type of the media switched off: HMA's answer */
-    json_decref(out);
-    sigs_clear(sig, ns);
-    return vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "No signal types configured!");
-  }
+  int served[HMA_NSIGNALS] = {0}, any = 0;
   vd_index_ref *ref = vd_index_acquire(s);
   for (size_t i = 0; i < ns; i++) any |= served[i] = index_serves(ref, sig[i].st);
   vd_index_release(ref);
   for (size_t i = 0; i < ns; i++) {
     json_t *res;
-    if (!vd_hma_type_on(s, sig[i].st->algo)) continue; /* switched off: not hashed, as HMA */
     if (any && !served[i]) {
       json_object_set_new(out, sig[i].st->name, json_object());
       continue;
@@ -661,16 +664,11 @@ static enum MHD_Result route_hash(vd_server *s, struct MHD_Connection *conn, vd_
   json_t *out = json_object();
   int oom = 0;
   for (size_t i = 0; i < ns; i++) {
-    if (!vd_hma_type_on(s, sig[i].st->algo)) continue; /* switched off (PUT /c/signal_type/NAME) */
     json_t *v = signal_json(&sig[i]);
     oom |= !v;
     if (v) json_object_set_new(out, sig[i].st->name, v);
   }
   sigs_clear(sig, ns);
-  if (!oom && !json_object_size(out)) { /* every type of the media switched off: HMA's answer */
-    json_decref(out);
-    return vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "No signal types configured!");
-  }
   if (oom) {
     json_decref(out);
     return vd_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out_of_memory", "out of memory");

@@ -7,8 +7,8 @@
  *
  * The ratio is stored in the bank database (vouch_bank_signal_type_set()).
  * A type whose ratio is 0.0 is off, as HMA's SignalTypeConfig describes it
- * ("not used in hashing/matching"): hashing (/h/hash, lookups of media)
- * leaves it out, and GET /m/raw_lookup, GET /m/lookup?signal_type and
+ * ("not used in hashing/matching"): hashing (/h/hash, lookups of media,
+ * content uploads: hash_media() in routes_hma.c) leaves it out, and GET /m/raw_lookup, GET /m/lookup?signal_type and
  * POST /m/compare of it answer HMA's 400 "SignalType 'X' is not enabled"
  * (vd_hma_types_gate(), vd_hma_type_on()).  Any other ratio leaves it on.
  *

@@ -16,6 +16,7 @@ D=${VOUCHD_BIN:?}
 V=${VOUCH_BIN:?}
 SRC=${VOUCH_SRC:?}
 EX=$SRC/examples
+G=$SRC/tests/golden/videos
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib/vouchd_harness.sh"
 . "$HERE/lib/hma_server.sh"
@@ -86,6 +87,7 @@ check "compare of video_md5 (still on) works" test "$(code -H "$M" -X POST -H "$
 check "... matched" py 'assert o["video_md5"][0] is True, o'
 check "curation still adds pdq signals (HMA checks only that the type exists)" \
   test "$(code -H "$A" -X POST -H "$J" -d '{"pdq":"'$WEE'"}' $U/c/bank/TEST_BANK/signal)" = 200
+check "but a photo uploaded to a bank is hashed as /h/hash: 500" test "$(code -H "$A" -F "photo=@$EX/wee.jpg" $U/c/bank/TEST_BANK/content)" = 500
 
 # ---- on again, as an integer; a partial ratio leaves it on
 check "PUT pdq 1 (an integer): 204" test "$(put "$A" '{"enabled_ratio":1}' pdq)" = 204
@@ -112,6 +114,13 @@ check "PUT vpdq 0.25: 204" test "$(put "$A" '{"enabled_ratio":0.25}' vpdq)" = 20
 check "PUT pdq and video_md5 back on" sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X PUT -d '{\"enabled_ratio\":1.0}' $U/c/signal_type/pdq) = 204 ] && [ \$(curl -s -o /dev/null -w '%{http_code}' -H '$A' -X PUT -d '{\"enabled_ratio\":1.0}' $U/c/signal_type/video_md5) = 204 ]"
 check "... listed" test "$(code -H "$R" $U/c/signal_type)" = 200
 check "... [1.0, 0.25, 1.0]" py 'assert [t["enabled_ratio"] for t in o]==[1.0,0.25,1.0], o'
+check "PUT vpdq 0: 204" test "$(put "$A" '{"enabled_ratio":0}' vpdq)" = 204
+check "a video hashed with vpdq off: video_md5 only" test "$(code -H "$M" -F "video=@$G/h264.mp4" $U/h/hash)" = 200
+check "... the file's MD5, no vpdq" py 'assert list(o)==["video_md5"] and o["video_md5"]=="'$(md5sum "$G/h264.mp4" | cut -c1-32)'", o'
+check "types=vpdq while it is off: 400" test "$(code -H "$M" -F "video=@$G/h264.mp4" "$U/h/hash?types=vpdq")" = 400
+check "... HMA's message" py 'assert o=={"message":"signal type '"'"'vpdq'"'"' doesn'"'"'t exist or is disabled"}, o'
+check "PUT vpdq 0.25 again: 204" test "$(put "$A" '{"enabled_ratio":0.25}' vpdq)" = 204
+check "... vpdq hashed again" test "$(code -H "$M" -F "video=@$G/h264.mp4" "$U/h/hash?types=vpdq")" = 200
 
 # ---- lookups on 8 connections while pdq is switched off and on (for the sanitizers: the cache's locks)
 seq 1 160 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H "$M" \
