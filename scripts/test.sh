@@ -55,7 +55,7 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_TSAN=ON >/dev
 cmake --build build-tsan -j"$JOBS"
 if build-tsan/vouch --version >/dev/null 2>&1; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -R 'cli/(vouchd|vouchd_api|vouchd_stress|vouchd_attack_work|vouchd_attack_slow|vouchd_video|vouchd_hma|vouchd_hma_exchange|vouchd_review|vouchd_second_bank|review_pg|vouchd_sync|vouchd_follow|hash|video|bank_match)$' || status=1
+    ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -R 'cli/(vouchd|vouchd_api|vouchd_stress|vouchd_attack_work|vouchd_attack_slow|vouchd_video|vouchd_hma|vouchd_hma_exchange|vouchd_hma_types|vouchd_review|vouchd_second_bank|review_pg|vouchd_sync|vouchd_follow|hash|video|bank_match)$' || status=1
 else
   echo "ThreadSanitizer binaries do not start on this machine (kernel address-space layout); skipped"
 fi

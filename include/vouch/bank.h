@@ -31,10 +31,12 @@ extern "C" {
 
 /* 2 adds the signed source lists, 3 the exchange checkpoints and tombstones
  * and the frames of videos (banks of algorithm vpdq), 4 the entries' second
- * hashes (vouch_derivative_hash(), supplied by the sources); an older file is
- * migrated when opened for writing and read as is (with no signed lists,
- * checkpoints, tombstones, videos or second hashes) when opened read-only. */
-#define VOUCH_BANK_SCHEMA_VERSION 4
+ * hashes (vouch_derivative_hash(), supplied by the sources), 5 the signal
+ * types' settings and the exchanges' enabled flag (vouch/bank_config.h); an
+ * older file is migrated when opened for writing and read as is (with no
+ * signed lists, checkpoints, tombstones, videos, second hashes or settings)
+ * when opened read-only. */
+#define VOUCH_BANK_SCHEMA_VERSION 5
 #define VOUCH_BANK_NAME_MAX 128U     /* bytes in a bank name */
 #define VOUCH_LIST_FIELD_MAX 4096U   /* bytes in an id, source or tags field */
 #define VOUCH_LIST_LINE_MAX 65536U   /* bytes in one line of a hash list */

@@ -154,14 +154,25 @@ typedef struct vouch_exchange_config {
   const char *source;      /* NULL: the type's name */
   const char *credentials; /* a file path, or NULL */
   int64_t created_at;      /* set by vouch_exchange_config_add() */
+  int disabled;            /* 1: not synced by `vouch exchange sync` or vouchd
+                              (vouch_exchange_config_set_enabled()); 0 (the
+                              zero value) for an enabled one */
 } vouch_exchange_config;
 
-/*! vouch_exchange_config_add() : stores `c` (created_at = now).
+/*! vouch_exchange_config_add() : stores `c` (created_at = now), disabled
+ *  when c->disabled.
  * @return : VOUCH_OK, VOUCH_E_EXISTS, VOUCH_E_NOT_FOUND (no such bank),
  *           VOUCH_E_INVALID, VOUCH_E_DB, VOUCH_E_DB_VERSION (a read-only old file). */
 VOUCH_API int vouch_exchange_config_add(vouch_bank *db, const vouch_exchange_config *c);
 /*! vouch_exchange_config_remove() : VOUCH_OK or VOUCH_E_NOT_FOUND (or VOUCH_E_DB). */
 VOUCH_API int vouch_exchange_config_remove(vouch_bank *db, const char *name);
+/*! vouch_exchange_config_set_enabled() : enables or disables the configured
+ *  exchange `name` (HMA's exchange "enabled"): programs that sync the
+ *  configured exchanges skip a disabled one; its bank, entries and
+ *  checkpoint stay.
+ * @return : VOUCH_OK, VOUCH_E_NOT_FOUND, VOUCH_E_INVALID, VOUCH_E_DB_VERSION
+ *           (a file before bank schema 5 opened read-only), VOUCH_E_DB. */
+VOUCH_API int vouch_exchange_config_set_enabled(vouch_bank *db, const char *name, int enabled);
 typedef int (*vouch_exchange_config_cb)(void *ctx, const vouch_exchange_config *c);
 /*! vouch_exchange_configs() : calls `cb` for each configured exchange (by
  *  name), or for the one named `name` (VOUCH_E_NOT_FOUND if absent).

@@ -14,6 +14,7 @@
 #include "attack.h"
 #include "classify.h"
 #include "bank.h"
+#include "bank_config.h"
 #include "follow.h"
 #include "exchange.h"
 #include "review.h"

@@ -16,6 +16,7 @@
 int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_bank_sync(int argc, char **argv); /* `vouch bank sync` (cmd_bank_sync.c) */
+int cmd_bank_signal_type(int argc, char **argv); /* `vouch bank signal-type` (cmd_bank_types.c) */
 int cmd_exchange(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_match(int argc, char **argv);

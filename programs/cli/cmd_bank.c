@@ -96,6 +96,8 @@ static const char bank_usage[] =
   "  radius  --db DB NAME N|default    the bank's own match radius, used by\n"
   "          vouch match --db DB (default: the matcher's)\n"
   "  rename  --db DB NAME NEW_NAME     rename a bank (rebuild indexes made before)\n"
+  "  signal-type --db DB [TYPE [RATIO]]  the signal types' enabled ratios, HMA's\n"
+  "          setting for vouchd's HMA routes (vouch bank signal-type --help)\n"
   "  remove  --db DB NAME              delete a bank and its entries\n"
   "\n"
   "Exit status: 0 ok, 2 on any error.\n";
@@ -618,6 +620,8 @@ int cmd_bank(int argc, char **argv) {
   const char *sub = argv[1];
   if (!strcmp(sub, "sync"))
     return cmd_bank_sync(argc - 1, argv + 1);
+  if (!strcmp(sub, "signal-type"))
+    return cmd_bank_signal_type(argc - 1, argv + 1);
   bank_args a;
   int pr = parse_args(argc - 1, argv + 1, &a);
   if (pr != 0) return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;

@@ -16,11 +16,13 @@ static const char exchange_usage[] =
   "usage: vouch exchange SUBCOMMAND --db DB ...\n"
   "\n"
   "  add    --db DB NAME --type ncmec|stopncii|tat|te|file --url URL --bank BANK\n"
-  "         [--source S] [--credentials FILE]\n"
+  "         [--source S] [--credentials FILE] [--disabled]\n"
   "         configure an exchange that fills BANK; FILE (mode 0600, see\n"
   "         vouch bank sync --help) is stored as a path, never its contents\n"
   "  list   --db DB [--json]       the configured exchanges\n"
   "  remove --db DB NAME\n"
+  "  enable|disable --db DB NAME  a disabled exchange keeps its bank and\n"
+  "         checkpoint but is not synced (by sync, also when named, or vouchd)\n"
   "  sync   --db DB [NAME...] [--retries N] [--retry-delay MS] [--timeout MS]\n"
   "         [--page-size N] [--max-pages N] [--min-quality Q]\n"
   "         vouch bank sync for each named exchange (all when none), with its\n"
@@ -41,10 +43,10 @@ static int print_config(void *ctx, const vouch_exchange_config *c) {
     fputs(",\"credentials\":", stdout);
     if (c->credentials) cli_json_string(stdout, c->credentials);
     else fputs("null", stdout);
-    printf(",\"created_at\":%lld}\n", (long long)c->created_at);
+    printf(",\"created_at\":%lld,\"enabled\":%s}\n", (long long)c->created_at, c->disabled ? "false" : "true");
   } else {
-    printf("%-20s %-8s %-20s %s%s%s\n", c->name, vouch_exchange_type_name(c->type), c->bank, c->url,
-           c->credentials ? "  credentials " : "", c->credentials ? c->credentials : "");
+    printf("%-20s %-8s %-20s %s%s%s%s\n", c->name, vouch_exchange_type_name(c->type), c->bank, c->url,
+           c->credentials ? "  credentials " : "", c->credentials ? c->credentials : "", c->disabled ? "  disabled" : "");
   }
   return 0;
 }
@@ -55,13 +57,18 @@ typedef struct sync_all {
   const char *pass[2 * PASS_MAX];
   char names[PASS_MAX][24];
   int npass;
-  int failed, done;
+  int failed, done, skipped;
 } sync_all;
 
 /* Runs `vouch bank sync` with the stored settings and the passed options;
  * the argument strings are copied, since getopt takes char *. */
 static int sync_one(void *ctx, const vouch_exchange_config *c) {
   sync_all *s = ctx;
+  if (c->disabled) { /* as python-threatexchange's fetch: skipped, also when named */
+    cli_warnf("exchange %s is disabled: not synced (vouch exchange enable)", c->name);
+    s->skipped++;
+    return 0;
+  }
   const char *args[12 + 2 * PASS_MAX];
   int n = 0;
   args[n++] = "sync";
@@ -106,7 +113,7 @@ int cmd_exchange(int argc, char **argv) {
       {"retries", required_argument, 0, 'P'}, {"retry-delay", required_argument, 0, 'P'},
       {"timeout", required_argument, 0, 'P'}, {"page-size", required_argument, 0, 'P'},
       {"max-pages", required_argument, 0, 'P'}, {"min-quality", required_argument, 0, 'P'},
-      {0, 0, 0, 0}};
+      {"disabled", no_argument, 0, 'X'},    {0, 0, 0, 0}};
   sync_all s;
   memset(&s, 0, sizeof s);
   vouch_exchange_config c;
@@ -132,6 +139,7 @@ int cmd_exchange(int argc, char **argv) {
     case 's': c.source = optarg; break;
     case 'c': c.credentials = optarg; break;
     case 'J': json = 1; break;
+    case 'X': c.disabled = 1; break;
     case 'h': fputs(exchange_usage, stdout); return CLI_EXIT_OK;
     default: fputs(exchange_usage, stderr); return CLI_EXIT_ERROR;
     }
@@ -143,8 +151,8 @@ int cmd_exchange(int argc, char **argv) {
     return CLI_EXIT_ERROR;
   }
   int add = !strcmp(sub, "add"), list = !strcmp(sub, "list"), rem = !strcmp(sub, "remove");
-  int syn = !strcmp(sub, "sync");
-  if (!add && !list && !rem && !syn) {
+  int syn = !strcmp(sub, "sync"), en = !strcmp(sub, "enable"), dis = !strcmp(sub, "disable");
+  if (!add && !list && !rem && !syn && !en && !dis) {
     cli_errorf("exchange: unknown subcommand '%s'", sub);
     return CLI_EXIT_ERROR;
   }
@@ -177,6 +185,8 @@ int cmd_exchange(int argc, char **argv) {
       rc = vouch_exchange_config_add(b, &c);
     } else if (rem) {
       rc = nops == 1 ? vouch_exchange_config_remove(b, ops[0]) : VOUCH_E_INVALID;
+    } else if (en || dis) {
+      rc = nops == 1 ? vouch_exchange_config_set_enabled(b, ops[0], en) : VOUCH_E_INVALID;
     } else if (list) {
       rc = vouch_exchange_configs(b, NULL, print_config, &json);
     } else {
@@ -188,7 +198,7 @@ int cmd_exchange(int argc, char **argv) {
           rc = vouch_exchange_configs(b, NULL, sync_one, &s);
         for (int i = 0; i < nops && rc == VOUCH_OK; i++) rc = vouch_exchange_configs(b, ops[i], sync_one, &s);
       }
-      if (rc == VOUCH_OK && s.done == 0) cli_warnf("no exchanges configured (vouch exchange add)");
+      if (rc == VOUCH_OK && s.done == 0 && s.skipped == 0) cli_warnf("no exchanges configured (vouch exchange add)");
       if (rc == VOUCH_OK && s.failed) {
         cli_errorf("%d of %d exchange syncs failed", s.failed, s.done);
         vouch_bank_free(b);

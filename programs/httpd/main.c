@@ -68,7 +68,7 @@ static const char usage[] =
   "                       from (http/https, no redirects, at most --max-body bytes); without\n"
   "                       it ?url= is refused with 403 (docs/hma.md)\n"
   "  --fetch-timeout S    seconds for one such fetch (default 10)\n"
-  "  --sync-every S       sync each exchange configured in --db (vouch exchange add) every S\n"
+  "  --sync-every S       sync each enabled exchange configured in --db (vouch exchange add) every S\n"
   "                       seconds, on a background thread, and rebuild --index after a sync that\n"
   "                       changed a bank; state at GET /v1/exchanges (docs/exchanges.md)\n"
   "  --exchange-credentials DIR  where HMA's POST /c/exchanges/api/NAME stores an exchange\n"
@@ -343,8 +343,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   const int on_pg = vd_db_is_pg(s.db_path);
-  if (vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
-      ((on_pg ? !no_follow : follow_sqlite) && vd_index_configured(&s) && (s.serve & VD_SERVE_MATCH) && vd_follow_start(&s) != 0)) {
+  if (vd_hma_types_start(&s) != 0 || vd_jobs_start(&s) != 0 || vd_watchdog_start(&s) != 0 || vd_sync_start(&s) != 0 ||
+      ((on_pg ? !no_follow : follow_sqlite) && vd_index_configured(&s) && (s.serve & VD_SERVE_MATCH) &&
+       vd_follow_start(&s) != 0)) {
     fprintf(stderr, "vouchd: cannot start threads\n");
     return 2;
   }
@@ -414,6 +415,7 @@ int main(int argc, char **argv) {
   free(s.tokens);
   vd_index_drop(&s);
   vd_psi_free(&s);
+  vd_hma_types_stop(&s);
   vd_fetch_cleanup();
   fprintf(stderr, "vouchd: stopped\n");
   return 0;

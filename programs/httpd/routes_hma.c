@@ -14,8 +14,8 @@
  *   GET|PUT|DELETE /c/bank/NAME
  *   POST   /c/bank/NAME/signal {"pdq":HEX}, POST /c/bank/NAME/content (multipart, or ?url=)
  *   DELETE /c/bank/NAME/content/ID
- *   GET    /c/signal_type
  *   GET    /c/signal_type/index[?signal_type]
+ *   GET    /c/signal_type, PUT /c/signal_type/NAME   routes_hma_types.c
  *   /c/exchanges..., /c/exchange/...       routes_hma_exchange.c
  *
  * These requests go through the same admission, limits, worker pool and
@@ -239,16 +239,26 @@ static int hash_media(vd_server *s, struct MHD_Connection *conn, const char *cty
     *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "no such content_type: '%s'", ctype);
     return -1;
   }
+  /* the signal types of this content that are on (PUT /c/signal_type/NAME; routes_hma_types.c) */
+  int on[HMA_NSIGNALS], some = 0;
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) {
+    on[i] = vd_hma_type_on(s, hma_signals[i].algo);
+    some |= on[i] && !strcmp(hma_signals[i].content_type, ctype);
+  }
+  if (!some) { /* HMA's answer when hashing has no type left */
+    *ret = vd_send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "No signal types configured!");
+    return -1;
+  }
   /* ?types=a,b: only those signal types (HMA's selection) */
   const char *types = qarg(conn, "types");
   int want[HMA_NSIGNALS], any = 0;
-  for (size_t i = 0; i < HMA_NSIGNALS; i++) want[i] = !types;
+  for (size_t i = 0; i < HMA_NSIGNALS; i++) want[i] = !types && on[i];
   const char *cur = types, *it;
   size_t n;
   while (vd_hma_list_next(&cur, &it, &n)) {
     size_t i = 0;
     while (i < HMA_NSIGNALS && !(strlen(hma_signals[i].name) == n && !memcmp(hma_signals[i].name, it, n) &&
-                                 !strcmp(hma_signals[i].content_type, ctype)))
+                                 !strcmp(hma_signals[i].content_type, ctype) && on[i]))
       i++;
     if (i == HMA_NSIGNALS) {
       *ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "signal type '%.*s' doesn't exist or is disabled", (int)n, it);
@@ -789,29 +799,12 @@ static enum MHD_Result bank_fail(struct MHD_Connection *conn, int rc, vouch_bank
  * the loaded index holds of it; newest_db_item is the bank database's last
  * change time (SQLite: the file or its WAL; -1 on PostgreSQL, whose change
  * counter /status?format=json reports); index_built_to the index file's time. */
-typedef struct {
-  uint64_t size[HMA_NSIGNALS];
-} db_sizes;
-
-static int count_bank(void *ctx, const vouch_bank_info *i) {
-  const hma_signal *st = signal_by_algo(i->algo);
-  if (st && i->enabled) ((db_sizes *)ctx)->size[st - hma_signals] += i->enabled_entries;
-  return 0;
-}
-
 static enum MHD_Result route_signal_type_index(vd_server *s, struct MHD_Connection *conn) {
   const char *only = qarg(conn, "signal_type");
   if (only && !signal_by_name(only)) return vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "No such signal type '%s'", only);
-  db_sizes n = {{0}};
-  vouch_bank *db = NULL;
-  int rc = vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_READONLY);
-  if (rc == VOUCH_OK) rc = vouch_bank_list(db, NULL, count_bank, &n);
-  if (rc != VOUCH_OK) {
-    enum MHD_Result ret = bank_fail(conn, rc, db, NULL);
-    vouch_bank_free(db);
-    return ret;
-  }
-  vouch_bank_free(db);
+  uint64_t n[VOUCH_BANK_ALGO_SLOTS];
+  const int rc = vd_hma_db_counts(s, n); /* counted again only after a change (routes_hma_types.c) */
+  if (rc != VOUCH_OK) return bank_fail(conn, rc, NULL, NULL);
   struct timespec td = {0, 0};
   if (!vd_db_is_pg(s->db_path)) vd_db_mtime(s, &td);
   const int stale = index_state(s) != 0;
@@ -822,9 +815,9 @@ static enum MHD_Result route_signal_type_index(vd_server *s, struct MHD_Connecti
     const int present = index_serves(ref, &hma_signals[i]);
     const size_t size = present ? index_size(ref, &hma_signals[i]) : 0;
     vd_index_release(ref);
-    const int out_of_date = present ? stale : n.size[i] > 0;
+    const int out_of_date = present ? stale : n[hma_signals[i].algo] > 0;
     json_object_set_new(out, hma_signals[i].name,
-                        json_pack("{s:I,s:I,s:b,s:I,s:I}", "db_size", (json_int_t)n.size[i], "index_size",
+                        json_pack("{s:I,s:I,s:b,s:I,s:I}", "db_size", (json_int_t)n[hma_signals[i].algo], "index_size",
                                   (json_int_t)size, "index_out_of_date", out_of_date, "newest_db_item",
                                   (json_int_t)(td.tv_sec ? td.tv_sec : -1), "index_built_to",
                                   (json_int_t)(present ? index_time(s, &hma_signals[i]) : -1)));
@@ -1082,13 +1075,6 @@ static enum MHD_Result route_curation(vd_server *s, struct MHD_Connection *conn,
     if (!get) return vd_send_message(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     return route_signal_type_index(s, conn);
   }
-  if (!strcmp(path, "signal_type")) {
-    if (!get) return vd_send_message(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    json_t *arr = json_array();
-    for (size_t i = 0; i < HMA_NSIGNALS; i++)
-      json_array_append_new(arr, json_pack("{s:s,s:f}", "name", hma_signals[i].name, "enabled_ratio", 1.0));
-    return vd_send_json(conn, MHD_HTTP_OK, arr);
-  }
   /* banks | bank/NAME[/signal | /content[/ID]] */
   vd_hma_path hp = {"", "", ""};
   if (!strcmp(path, "banks")) {
@@ -1251,6 +1237,8 @@ enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const ch
                              vd_request *r) {
   const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
   if (vd_hma_health(url) && get) return vd_hma_status(s, conn, url);
+  enum MHD_Result gated;
+  if (vd_hma_types_gate(s, conn, url, method, r, &gated)) return gated; /* a signal type switched off */
   if (!strcmp(url, "/m/raw_lookup") && get) return route_raw_lookup(s, conn);
   if (!strcmp(url, "/m/lookup") && get) return route_lookup_get(s, conn);
   if (!strcmp(url, "/m/lookup") && post) return route_lookup_post(s, conn, r);
@@ -1258,6 +1246,7 @@ enum MHD_Result vd_route_hma(vd_server *s, struct MHD_Connection *conn, const ch
   if (!strcmp(url, "/m/index/status") && get) return route_index_status(s, conn);
   if (!strcmp(url, "/h/hash") && (get || post)) return route_hash(s, conn, r, post);
   if (!strncmp(url, "/c/", 3) && vd_hma_exchange_path(url + 3)) return vd_route_hma_exchange(s, conn, url + 3, method, r);
+  if (!strncmp(url, "/c/", 3) && vd_hma_types_path(url + 3)) return vd_route_hma_types(s, conn, url + 3, method, r);
   if (!strncmp(url, "/c/", 3)) return route_curation(s, conn, url + 3, method, r);
   return vd_send_message(conn, MHD_HTTP_NOT_FOUND, "no such endpoint: %s %s", method, url);
 }

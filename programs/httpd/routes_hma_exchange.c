@@ -8,7 +8,7 @@
  *                                                 POST {"credential_json": {...}} sets or ({}) clears them
  *   GET         /c/exchanges/api/API/schema       {"config_schema": {"fields"}, "credentials_schema"}
  *   GET|POST    /c/exchanges                      the names; POST {"bank", "api", "api_json"} creates one
- *   GET|PUT|DELETE /c/exchange/NAME               the config; PUT {"enabled"}; DELETE
+ *   GET|PUT|DELETE /c/exchange/NAME               the config; PUT {"enabled"} (a disabled one is not synced); DELETE
  *   GET         /c/exchange/NAME/status           HMA's FetchStatus
  *
  * As in HMA, an exchange fills a bank of its own name, created with it and
@@ -303,10 +303,6 @@ static int config_url(const vd_server *s, const hma_api *api, json_t *aj, char *
     snprintf(msg, mcap, "wrong value type for field \"enabled\" - should be \"bool\"");
     return -1;
   }
-  if (json_is_false(en)) {
-    snprintf(msg, mcap, "vouch exchanges are always enabled (remove the exchange to stop its syncs)");
-    return -2;
-  }
   if (api->type == VOUCH_LIST_TE_UPDATES) {
     json_t *pg = json_object_get(aj, "privacy_group");
     if (!pg || json_is_null(pg)) return snprintf(msg, mcap, "missing value for field \"privacy_group\""), -1;
@@ -365,8 +361,10 @@ static enum MHD_Result create(vd_server *s, struct MHD_Connection *conn, vd_requ
   else {
     vouch_bank *db = NULL;
     char cred[PATH_MAX];
+    /* api_json "enabled" (HMA's default true): a disabled exchange is kept but not synced */
     const vouch_exchange_config c = {bank, api->type, url, bank, NULL,
-                                     api->ncreds && creds_path(s, api, cred, sizeof cred) == 0 ? cred : NULL, 0};
+                                     api->ncreds && creds_path(s, api, cred, sizeof cred) == 0 ? cred : NULL, 0,
+                                     json_is_false(json_object_get(aj, "enabled"))};
     int rc = vouch_bank_open(&db, s->db_path, VOUCH_BANK_OPEN_CREATE);
     if (rc == VOUCH_OK && vouch_exchange_configs(db, bank, any_cb, NULL) == VOUCH_OK)
       ret = vd_send_message(conn, MHD_HTTP_FORBIDDEN, "Exchange already exists");
@@ -411,7 +409,7 @@ static json_t *url_shown(const char *url) {
 /* HMA's exchange config (the collaboration config's fields) for a vouch
  * exchange, with vouch's url (shown without secrets), bank and source. */
 static json_t *config_json(const vouch_exchange_config *c) {
-  json_t *o = json_pack("{s:s,s:s,s:b}", "name", c->name, "api", api_name_of(c->type), "enabled", 1);
+  json_t *o = json_pack("{s:s,s:s,s:b}", "name", c->name, "api", api_name_of(c->type), "enabled", !c->disabled);
   if (c->type == VOUCH_LIST_TE_UPDATES) { /* .../PRIVACY_GROUP */
     const char *slash = strrchr(c->url, '/');
     char *end = NULL;
@@ -510,9 +508,13 @@ static enum MHD_Result one(vd_server *s, struct MHD_Connection *conn, const char
   } else if (put && (!json_is_object(doc = load_json(r)) ||
                      ((en = json_object_get(doc, "enabled")) && !json_is_null(en) && !json_is_boolean(en)))) {
     ret = vd_send_message(conn, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"enabled\": true or false");
-  } else if (put && json_is_false(en)) {
-    ret = vd_send_message(conn, MHD_HTTP_NOT_IMPLEMENTED,
-                          "vouch exchanges are always enabled (remove the exchange to stop its syncs)");
+  } else if (put && json_is_boolean(en) && (rc = vouch_exchange_config_set_enabled(db, name, json_is_true(en))) != VOUCH_OK) {
+    ret = db_fail(conn, rc, db);
+  } else if (put && json_is_boolean(en)) {
+    /* HMA answers the config as updated; a disabled exchange is skipped by the sync thread from its next look */
+    json_object_set_new(x.cfg, "enabled", json_boolean(json_is_true(en)));
+    vd_sync_poke(s);
+    ret = vd_send_json(conn, MHD_HTTP_OK, json_incref(x.cfg));
   } else {
     ret = vd_send_json(conn, MHD_HTTP_OK, json_incref(x.cfg));
   }

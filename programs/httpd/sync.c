@@ -23,6 +23,7 @@ typedef struct xstate {
   char name[NAME_CAP], bank[NAME_CAP], source[NAME_CAP];
   int type;
   int seen;                /* still configured at the last look */
+  int disabled;            /* configured but disabled (HMA's exchange "enabled": false): not synced */
   int running, due_now;
   double next_at;          /* vd_now() time of the next sync */
   unsigned long runs, failures;
@@ -90,6 +91,7 @@ static int note_config(void *ctx, const vouch_exchange_config *c) {
     e->next_at = sc->now; /* a new exchange is synced at once */
   }
   e->seen = 1;
+  e->disabled = c->disabled;
   e->type = c->type; /* a re-added exchange may have changed */
   snprintf(e->bank, sizeof e->bank, "%s", c->bank);
   snprintf(e->source, sizeof e->source, "%s", c->source ? c->source : vouch_exchange_type_name(c->type));
@@ -99,7 +101,7 @@ static int note_config(void *ctx, const vouch_exchange_config *c) {
 /* The configured exchanges as read from the bank file, without the lock. */
 typedef struct cfg {
   char name[NAME_CAP], bank[NAME_CAP], source[NAME_CAP];
-  int type, has_source;
+  int type, has_source, disabled;
 } cfg;
 typedef struct cfg_list {
   cfg *v;
@@ -119,6 +121,7 @@ static int collect_config(void *ctx, const vouch_exchange_config *c) {
   snprintf(e->source, sizeof e->source, "%s", c->source ? c->source : "");
   e->has_source = c->source != NULL;
   e->type = c->type;
+  e->disabled = c->disabled;
   return 0;
 }
 
@@ -143,7 +146,7 @@ static void refresh(vd_sync *y) {
     y->x[i].seen = !!err[0]; /* on an error, keep what we knew */
   for (size_t i = 0; !err[0] && i < l.n; i++) {
     vouch_exchange_config c = {l.v[i].name, l.v[i].type, "", l.v[i].bank,
-                               l.v[i].has_source ? l.v[i].source : NULL, NULL, 0};
+                               l.v[i].has_source ? l.v[i].source : NULL, NULL, 0, l.v[i].disabled};
     note_config(&sc, &c);
   }
   snprintf(y->config_error, sizeof y->config_error, "%s", sc.oom ? "out of memory" : err);
@@ -223,6 +226,17 @@ static void run_one(vd_sync *y, const char *name) {
     config_copy k;
     memset(&k, 0, sizeof k);
     rc = vouch_exchange_configs(db, name, copy_config, &k);
+    if (rc == VOUCH_OK && k.c.disabled) { /* disabled since refresh(): no run */
+      for (int i = 0; i < 5; i++)
+        free(k.buf[i]);
+      vouch_bank_free(db);
+      pthread_mutex_lock(&y->mu);
+      for (size_t i = 0; i < y->n; i++)
+        if (!strcmp(y->x[i].name, name))
+          y->x[i].running = 0, y->x[i].disabled = 1;
+      pthread_mutex_unlock(&y->mu);
+      return;
+    }
     if (rc == VOUCH_OK)
       rc = vouch_exchange_sync_config(db, &k.c, &base, &st);
     else
@@ -280,6 +294,8 @@ static void *sync_main(void *arg) {
     double wake = now + (double)y->s->sync_every;
     for (size_t i = 0; i < y->n; i++) {
       xstate *e = &y->x[i];
+      if (e->disabled) /* skipped until enabled again (refresh() reads the flag) */
+        continue;
       if (e->due_now || e->next_at <= now) {
         if (!due)
           due = e;
@@ -395,8 +411,9 @@ static json_t *state_json(const xstate *e, double now) {
                      (json_int_t)t->tombstones, "disabled", (json_int_t)t->disabled, "reenabled",
                      (json_int_t)t->reenabled, "checkpoint", e->last.last.checkpoint);
   double in = e->running || e->due_now ? 0 : e->next_at - now;
-  return json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:o,s:o,s:f,s:o}", "name", e->name, "type",
-                   vouch_exchange_type_name(e->type), "bank", e->bank, "source", e->source, "running", e->running,
+  return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:I,s:I,s:o,s:o,s:f,s:o}", "name", e->name, "type",
+                   vouch_exchange_type_name(e->type), "bank", e->bank, "source", e->source, "enabled", !e->disabled,
+                   "running", e->running,
                    "runs", (json_int_t)e->runs, "failures", (json_int_t)e->failures, "last_start",
                    time_or_null(e->last_start), "last_end", time_or_null(e->last_end), "next_in_seconds",
                    in > 0 ? in : 0.0, "last", last);
@@ -437,15 +454,24 @@ enum MHD_Result vd_route_exchanges(vd_server *s, struct MHD_Connection *conn, co
   if (!y)
     return vd_send_error(conn, MHD_HTTP_CONFLICT, "sync_off", "vouchd was started without --sync-every");
   json_t *queued = json_array();
+  int off = 0; /* disabled ones are not queued */
   pthread_mutex_lock(&y->mu);
   y->kick_all |= !nl;
   for (size_t i = 0; i < y->n; i++)
     if (!nl || (strlen(y->x[i].name) == nl && !strncmp(y->x[i].name, name, nl))) {
+      off += y->x[i].disabled;
+      if (y->x[i].disabled)
+        continue;
       y->x[i].due_now = 1;
       json_array_append_new(queued, json_string(y->x[i].name));
     }
   pthread_cond_signal(&y->cv);
   pthread_mutex_unlock(&y->mu);
+  if (nl && off) {
+    json_decref(queued);
+    return vd_send_error(conn, MHD_HTTP_CONFLICT, "disabled", "exchange '%.*s' is disabled (vouch exchange enable)",
+                         (int)nl, name);
+  }
   if (nl && json_array_size(queued) == 0) {
     json_decref(queued);
     return vd_send_error(conn, MHD_HTTP_NOT_FOUND, "not_found", "no exchange named '%.*s' (vouch exchange add)",

@@ -74,6 +74,7 @@ typedef struct vd_sync vd_sync;
 typedef struct vd_jobs vd_jobs;
 typedef struct vd_conn vd_conn;
 typedef struct vd_request vd_request;
+typedef struct vd_hma_types vd_hma_types;
 
 typedef struct vd_server {
   /* configuration */
@@ -148,6 +149,7 @@ typedef struct vd_server {
   const char *snapshot_dir; /* --snapshot-dir: shared directory of snapshots by Merkle root */
   size_t delta_max;         /* --delta-max: delta entries before a new snapshot is built */
   unsigned serve;         /* --roles: VD_SERVE_* bits */
+  vd_hma_types *hma_types; /* HMA's signal type settings and cached entry counts (routes_hma_types.c) */
 } vd_server;
 
 /* Per-request state, allocated on the first call of the access handler. */
@@ -381,6 +383,22 @@ void vd_sync_poke(vd_server *s);
 int vd_hma_exchange_path(const char *path);
 enum MHD_Result vd_route_hma_exchange(vd_server *s, struct MHD_Connection *conn, const char *path, const char *method,
                                       vd_request *r);
+
+/* routes_hma_types.c: HMA's /c/signal_type routes, and what the HMA routes
+ * read of the signal type settings and entry counts (cached per server) */
+int vd_hma_types_start(vd_server *s); /* -1 when out of memory */
+void vd_hma_types_stop(vd_server *s);
+int vd_hma_types_path(const char *path); /* "signal_type" or "signal_type/NAME" (not .../index) */
+enum MHD_Result vd_route_hma_types(vd_server *s, struct MHD_Connection *conn, const char *path, const char *method,
+                                   vd_request *r);
+/* 1 when HMA signal type of algorithm `algo` is on (its enabled_ratio > 0; cached up to 1 s) */
+int vd_hma_type_on(vd_server *s, int algo);
+/* 1 with *ret answered (400) for a lookup or comparison of a type that is off */
+int vd_hma_types_gate(vd_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+                      const vd_request *r, enum MHD_Result *ret);
+/* counts[algo]: enabled entries of enabled banks (vouch_bank_enabled_counts()),
+ * counted again only when the database's data version changed; VOUCH_OK or an error */
+int vd_hma_db_counts(vd_server *s, uint64_t counts[VOUCH_BANK_ALGO_SLOTS]);
 
 /* routes_hma.c: HMA 2.x's routes (/status, /m/, /h/, /c/) */
 int vd_hma_route(const char *url);                     /* 1 if url is one of them */

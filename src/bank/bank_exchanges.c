@@ -22,13 +22,17 @@ int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
     return vouch__bank_fail(b, VOUCH_E_INVALID, "exchange URL must be http:// or https://");
   if (b->schema < 3)
     return vouch__bank_fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no exchanges", b->schema);
+  if (c->disabled && b->schema < 5)
+    return vouch__bank_fail(b, VOUCH_E_DB_VERSION, "bank file of schema version %d: no disabled exchanges", b->schema);
   int64_t id;
   int algo;
   VOUCH_TRY(vouch__bank_find(b, c->bank, &id, &algo, NULL));
   vouch__stmt *st;
   VOUCH_TRY(vouch__bank_prepare(b,
-                    "INSERT INTO exchanges(name, type, url, bank_id, source, credentials, created_at)"
-                    " VALUES(?,?,?,?,?,?,?)",
+                    b->schema >= 5 ? "INSERT INTO exchanges(name, type, url, bank_id, source, credentials, created_at,"
+                                     " enabled) VALUES(?,?,?,?,?,?,?,?)"
+                                   : "INSERT INTO exchanges(name, type, url, bank_id, source, credentials, created_at)"
+                                     " VALUES(?,?,?,?,?,?,?)",
                     &st));
   vouch__bind_text(st, 1, c->name, -1);
   vouch__bind_text(st, 2, vouch_exchange_type_name(c->type), -1);
@@ -37,6 +41,7 @@ int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
   vouch__bind_text(st, 5, c->source, -1);
   vouch__bind_text(st, 6, c->credentials, -1);
   vouch__bind_int64(st, 7, (int64_t)time(NULL));
+  if (b->schema >= 5) vouch__bind_int64(st, 8, c->disabled ? 0 : 1);
   int src = vouch__step(st), rc = VOUCH_OK;
   if (src == VOUCH__DB_UNIQUE || src == VOUCH__DB_UNIQUE)
     rc = vouch__bank_fail(b, VOUCH_E_EXISTS, "an exchange named '%s' already exists", c->name);
@@ -46,20 +51,38 @@ int vouch_exchange_config_add(vouch_bank *b, const vouch_exchange_config *c) {
   return rc;
 }
 
+/* Runs `sql` on the exchange `name` (?1; ?2 = `v` when the statement has it):
+ * VOUCH_E_NOT_FOUND when no row changed. */
+static int on_exchange(vouch_bank *b, const char *sql, const char *name, int64_t v, const char *what) {
+  vouch__stmt *st;
+  VOUCH_TRY(vouch__bank_prepare(b, sql, &st));
+  vouch__bind_text(st, 1, name, -1);
+  if (strstr(sql, "?2")) vouch__bind_int64(st, 2, v);
+  int src = vouch__step(st);
+  vouch__finalize(st);
+  if (src != VOUCH__DB_DONE)
+    return vouch__bank_dbfail(b, src, what);
+  return vouch__changes(b->db) ? VOUCH_OK : vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+}
+
 int vouch_exchange_config_remove(vouch_bank *b, const char *name) {
   if (!b || !name)
     return VOUCH_E_INVALID;
   b->errmsg[0] = 0;
   if (b->schema < 3)
     return vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
-  vouch__stmt *st;
-  VOUCH_TRY(vouch__bank_prepare(b, "DELETE FROM exchanges WHERE name = ?", &st));
-  vouch__bind_text(st, 1, name, -1);
-  int src = vouch__step(st);
-  vouch__finalize(st);
-  if (src != VOUCH__DB_DONE)
-    return vouch__bank_dbfail(b, src, "remove exchange");
-  return vouch__changes(b->db) ? VOUCH_OK : vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name);
+  return on_exchange(b, "DELETE FROM exchanges WHERE name = ?1", name, 0, "remove exchange");
+}
+
+int vouch_exchange_config_set_enabled(vouch_bank *b, const char *name, int enabled) {
+  if (!b || !name)
+    return VOUCH_E_INVALID;
+  b->errmsg[0] = 0;
+  if (b->schema < 5)
+    return vouch__bank_fail(b, b->schema < 3 ? VOUCH_E_NOT_FOUND : VOUCH_E_DB_VERSION,
+                            b->schema < 3 ? "no exchange named '%s'" : "bank file of an older schema: cannot disable '%s'",
+                            name);
+  return on_exchange(b, "UPDATE exchanges SET enabled = ?2 WHERE name = ?1", name, enabled ? 1 : 0, "enable exchange");
 }
 
 int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_config_cb cb, void *ctx) {
@@ -70,9 +93,12 @@ int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_confi
     return name ? vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "no exchange named '%s'", name) : VOUCH_OK;
   vouch__stmt *st;
   VOUCH_TRY(vouch__bank_prepare(b,
-                    "SELECT x.name, x.type, x.url, b.name, x.source, x.credentials, x.created_at"
-                    " FROM exchanges x JOIN banks b ON b.id = x.bank_id"
-                    " WHERE CAST(?1 AS TEXT) IS NULL OR x.name = ?1 ORDER BY x.name",
+                    b->schema >= 5 ? "SELECT x.name, x.type, x.url, b.name, x.source, x.credentials, x.created_at,"
+                                     " x.enabled FROM exchanges x JOIN banks b ON b.id = x.bank_id"
+                                     " WHERE CAST(?1 AS TEXT) IS NULL OR x.name = ?1 ORDER BY x.name"
+                                   : "SELECT x.name, x.type, x.url, b.name, x.source, x.credentials, x.created_at, 1"
+                                     " FROM exchanges x JOIN banks b ON b.id = x.bank_id"
+                                     " WHERE CAST(?1 AS TEXT) IS NULL OR x.name = ?1 ORDER BY x.name",
                     &st));
   vouch__bind_text(st, 1, name, -1);
   int src, rc = VOUCH_OK, n = 0;
@@ -81,7 +107,7 @@ int vouch_exchange_configs(vouch_bank *b, const char *name, vouch_exchange_confi
     vouch_exchange_config c = {(const char *)vouch__col_text(st, 0), vouch_exchange_type_from_name(type),
                                (const char *)vouch__col_text(st, 2), (const char *)vouch__col_text(st, 3),
                                (const char *)vouch__col_text(st, 4), (const char *)vouch__col_text(st, 5),
-                               vouch__col_int64(st, 6)};
+                               vouch__col_int64(st, 6), vouch__col_int64(st, 7) == 0};
     if (!c.name || !c.url || !c.bank || c.type < 0) {
       rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "an exchange row is malformed");
       break;

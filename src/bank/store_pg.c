@@ -773,9 +773,28 @@ static const char migration_7[] =
 static const char migration_9[] =
     "CREATE INDEX entries_disabled_until ON entries(disabled_until) WHERE disabled_until IS NOT NULL;";
 
-static const char *const migrations[] = {migration_1, migration_2, migration_3, migration_4, migration_5,
-                                         migration_6, migration_7, migration_9};
-#define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+/* Version 8: the signal types'
+ * settings and the exchanges' enabled flag (SQLite bank schema 5).  A
+ * change of a signal type's setting bumps the change counter, so caches
+ * keyed on it (vouch_bank_data_version()) see it. */
+static const char migration_8[] =
+    "CREATE TABLE signal_types("
+    " name TEXT COLLATE \"C\" PRIMARY KEY,"
+    " enabled_ratio DOUBLE PRECISION NOT NULL CHECK(enabled_ratio >= 0 AND enabled_ratio <= 1));"
+    "CREATE TRIGGER signal_types_touch AFTER INSERT OR UPDATE OR DELETE ON signal_types"
+    " FOR EACH STATEMENT EXECUTE FUNCTION vouch_touch();"
+    "ALTER TABLE exchanges ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;";
+
+/* The migrations by version number, in order (numbers are reserved per
+ * change, so one may be missing on a branch until they are merged). */
+static const struct {
+  int version;
+  const char *sql;
+} migrations[] = {{1, migration_1}, {2, migration_2}, {3, migration_3}, {4, migration_4},
+                  {5, migration_5}, {6, migration_6}, {7, migration_7}, {8, migration_8},
+                  {9, migration_9}};
+#define PG_NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+#define PG_SCHEMA_VERSION (migrations[PG_NMIGRATIONS - 1].version)
 
 /* The newest applied version (0: no vouch tables), or -1 with err set. */
 static int schema_version(pg_db *d) {
@@ -817,10 +836,11 @@ static int migrate(pg_db *d, const char *uri, char *err, size_t errcap) {
              PG_SCHEMA_VERSION);
     return VOUCH_E_DB_VERSION;
   }
-  for (int k = v; k < PG_SCHEMA_VERSION; k++) {
-    snprintf(sql, sizeof sql, "INSERT INTO vouch_schema(version, applied_at) VALUES(%d, %lld)", k + 1,
+  for (int k = 0; k < PG_NMIGRATIONS; k++) {
+    if (migrations[k].version <= v) continue;
+    snprintf(sql, sizeof sql, "INSERT INTO vouch_schema(version, applied_at) VALUES(%d, %lld)", migrations[k].version,
              (long long)time(NULL));
-    if (pg_exec(&d->base, migrations[k]) != VOUCH__DB_OK || pg_exec(&d->base, sql) != VOUCH__DB_OK) goto fail;
+    if (pg_exec(&d->base, migrations[k].sql) != VOUCH__DB_OK || pg_exec(&d->base, sql) != VOUCH__DB_OK) goto fail;
   }
   if (pg_exec(&d->base, "COMMIT") != VOUCH__DB_OK) goto fail;
   return VOUCH_OK;

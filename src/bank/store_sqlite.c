@@ -1,7 +1,7 @@
 /* src/bank/store_sqlite.c -- the SQLite backend of the bank storage interface
  * (store.h): a bank file, its schema and migrations, and the statement ops.
  *
- * Schema (version 4, PRAGMA user_version; application_id 'VCHB'):
+ * Schema (version 5, PRAGMA user_version; application_id 'VCHB'):
  *   banks(id, name UNIQUE, algo, enabled, created_at)
  *   entries(id, bank_id -> banks ON DELETE CASCADE, hash BLOB, ext_id, tags,
  *           enabled, added_at, UNIQUE(bank_id, hash))
@@ -25,7 +25,10 @@
  *           hash BLOB, seconds, PK(entry_id, frame))             [v3]
  *   entries.second: the entry's second hash (VOUCH_DERIV_HASH_BYTES,
  *           vouch_derivative_hash()) as its source supplied it, or NULL [v4]
- * An older file is migrated to version 4 when opened for writing (one
+ *   signal_types(name PK (an algorithm's name), enabled_ratio 0..1): HMA's
+ *           per-signal-type setting (vouch/bank_config.h)           [v5]
+ *   exchanges.enabled: 0 keeps a configured exchange from syncing   [v5]
+ * An older file is migrated to version 5 when opened for writing (one
  * transaction: the missing tables and columns are added); opened read-only it
  * is read as is and simply holds no signed lists, tombstones, checkpoints,
  * videos or second hashes.
@@ -249,6 +252,15 @@ static const char *const schema_v3 =
 /* Added by schema version 4 (also the migration from versions 1 to 3). */
 static const char *const schema_v4 = "ALTER TABLE entries ADD COLUMN second BLOB;";
 
+/* Added by schema version 5 (also the migration from versions 1 to 4): the
+ * signal types' settings, and the exchanges' enabled flag (added apart: a
+ * file taken back to an older version by hand may still have it). */
+static const char *const schema_v5 =
+    "CREATE TABLE IF NOT EXISTS signal_types("
+    " name TEXT PRIMARY KEY,"
+    " enabled_ratio REAL NOT NULL CHECK(enabled_ratio >= 0 AND enabled_ratio <= 1));";
+static const char *const schema_v5_exchanges = "ALTER TABLE exchanges ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;";
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -309,6 +321,8 @@ static int sq_setup(sqlite3 *db, const char *path, unsigned flags, int *schema_o
     if (!rc) rc = run(db, schema_v2, err, errcap);
     if (!rc) rc = run(db, schema_v3, err, errcap);
     if (!rc) rc = run(db, schema_v4, err, errcap);
+    if (!rc) rc = run(db, schema_v5, err, errcap);
+    if (!rc) rc = run(db, schema_v5_exchanges, err, errcap);
     if (!rc)
       rc = run(db, "PRAGMA application_id=" STR(BANK_APP_ID) "; PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION),
                err, errcap);
@@ -338,7 +352,7 @@ static int sq_setup(sqlite3 *db, const char *path, unsigned flags, int *schema_o
   /* re-read under the write lock: another process may have migrated it */
   int v = -1, code = VOUCH_OK;
   rc = pragma_int(db, "PRAGMA user_version", &v);
-  if (!rc && v >= 1 && v <= 3) {
+  if (!rc && v >= 1 && v <= 4) {
     rc = v == 1 ? run(db, schema_v2, err, errcap) : VOUCH__DB_OK;
     if (!rc && v <= 2) rc = run(db, schema_v3, err, errcap);
     /* (a file taken back to an older version by hand may still have it) */
@@ -346,6 +360,11 @@ static int sq_setup(sqlite3 *db, const char *path, unsigned flags, int *schema_o
     if (!rc)
       rc = pragma_int(db, "SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'second'", &has_second);
     if (!rc && !has_second) rc = run(db, schema_v4, err, errcap);
+    int has_enabled = 0;
+    if (!rc) rc = run(db, schema_v5, err, errcap);
+    if (!rc)
+      rc = pragma_int(db, "SELECT count(*) FROM pragma_table_info('exchanges') WHERE name = 'enabled'", &has_enabled);
+    if (!rc && !has_enabled) rc = run(db, schema_v5_exchanges, err, errcap);
     if (!rc) rc = run(db, "PRAGMA user_version=" STR(VOUCH_BANK_SCHEMA_VERSION), err, errcap);
   } else if (!rc && v != VOUCH_BANK_SCHEMA_VERSION) {
     snprintf(err, errcap, "%s: bank schema version changed to %d while opening", path, v);

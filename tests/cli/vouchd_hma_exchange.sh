@@ -72,7 +72,16 @@ assert o["url"]=="https://graph.facebook.com/v21.0/12345" and o["bank"]=="FOO_EX
 check "duplicate: 403" test "$(post "$A" '{"api":"fb_threatexchange","bank":"FOO_EXCHANGE","api_json":{"privacy_group":1}}' POST $U/c/exchanges)" = 403
 check "PUT enabled true: 200 and the config" test "$(post "$A" '{"enabled":true}' PUT $U/c/exchange/FOO_EXCHANGE)" = 200
 check "... config" py 'assert o["name"]=="FOO_EXCHANGE" and o["enabled"] is True, o'
-check "PUT enabled false: 501 (vouch exchanges are always on)" test "$(post "$A" '{"enabled":false}' PUT $U/c/exchange/FOO_EXCHANGE)" = 501
+check "PUT enabled false: 200 and the config" test "$(post "$A" '{"enabled":false}' PUT $U/c/exchange/FOO_EXCHANGE)" = 200
+check "... shows it disabled" py 'assert o["name"]=="FOO_EXCHANGE" and o["enabled"] is False, o'
+check "GET shows it disabled (stored)" test "$(code -H "$R" $U/c/exchange/FOO_EXCHANGE)" = 200
+check "... enabled false" py 'assert o["enabled"] is False, o'
+check "the vouch CLI sees it disabled" sh -c "$V exchange list --db '$DB' --json | grep FOO_EXCHANGE | grep -q '\"enabled\":false'"
+check "... and does not sync it, also by name" sh -c "$V exchange sync --db '$DB' FOO_EXCHANGE 2>&1 | grep -q 'FOO_EXCHANGE is disabled'"
+check "PUT {} changes nothing: 200" test "$(post "$A" '{}' PUT $U/c/exchange/FOO_EXCHANGE)" = 200
+check "... still disabled" py 'assert o["enabled"] is False, o'
+check "PUT enabled true again: 200" test "$(post "$A" '{"enabled":true}' PUT $U/c/exchange/FOO_EXCHANGE)" = 200
+check "... enabled" py 'assert o["enabled"] is True, o'
 check "PUT enabled not a bool: 400" test "$(post "$A" '{"enabled":"maybe"}' PUT $U/c/exchange/FOO_EXCHANGE)" = 400
 check "PUT by a reader: 403" test "$(post "$R" '{"enabled":true}' PUT $U/c/exchange/FOO_EXCHANGE)" = 403
 check "PUT unknown exchange: 404" test "$(post "$A" '{"enabled":true}' PUT $U/c/exchange/NOPE)" = 404
@@ -105,7 +114,11 @@ check "... names the field" py 'assert o["message"].startswith("Failed to parse 
 check "privacy_group a string: 400" test "$(post "$A" '{"api":"fb_threatexchange","bank":"X1","api_json":{"privacy_group":"12"}}' POST $U/c/exchanges)" = 400
 check "ncmec with an unknown environment: 400" test "$(post "$A" '{"api":"ncmec","bank":"X1","api_json":{"environment":"https://evil.example/"}}' POST $U/c/exchanges)" = 400
 check "ncmec with only_esp_ids: 501 (not supported)" test "$(post "$A" '{"api":"ncmec","bank":"X1","api_json":{"environment":"https://hashsharing.ncmec.org/npo","only_esp_ids":[5]}}' POST $U/c/exchanges)" = 501
-check "enabled false: 501" test "$(post "$A" '{"api":"tat","bank":"X1","api_json":{"enabled":false}}' POST $U/c/exchanges)" = 501
+check "create with api_json enabled false: 201" test "$(post "$A" '{"api":"tat","bank":"X1","api_json":{"enabled":false}}' POST $U/c/exchanges)" = 201
+check "... made disabled" test "$(code -H "$R" $U/c/exchange/X1)" = 200
+check "... enabled false" py 'assert o["enabled"] is False and o["api"]=="tat", o'
+check "enabled not a bool in api_json: 400" test "$(post "$A" '{"api":"tat","bank":"X3","api_json":{"enabled":"no"}}' POST $U/c/exchanges)" = 400
+check "... deleted again" test "$(code -H "$A" -X DELETE $U/c/exchange/X1)" = 200
 check "a url without --fetch-allow: 400" test "$(post "$A" '{"api":"tat","bank":"X1","api_json":{"url":"http://127.0.0.1:9/x"}}' POST $U/c/exchanges)" = 400
 check "... says why" py 'assert "--fetch-allow" in o["message"], o'
 check "nothing was left behind by the refusals" test "$(code -H "$R" $U/c/exchanges)$(cat $T/body)" = "200[]"
@@ -211,6 +224,23 @@ check "TAT_X synced" wait_status 20 TAT_X 'o["last_fetch_succeeded"] is True and
 check "... TAT logged in with the stored login" grep -q "^POST /token-auth/tcap/ password,.*username" "$T/tat.log"
 check "list: all four" test "$(code -H "$R" $U/c/exchanges)" = 200
 check "... names" py 'assert o==["NC_X","SN_X","TAT_X","TE_X"], o'
+
+# ---- a disabled exchange is not synced by --sync-every until it is enabled
+check "create TAT_OFF disabled" test "$(post "$A" "{\"api\":\"tat\",\"bank\":\"TAT_OFF\",\"api_json\":{\"enabled\":false,\"url\":\"http://127.0.0.1:$TAP/api/hash-list\"}}" POST $U/c/exchanges)" = 201
+sleep 3 # three rounds of --sync-every 1
+check "... never synced: no fetch in its status" test "$(code -H "$R" $U/c/exchange/TAT_OFF/status)" = 200
+check "... (nulls, nothing fetched)" py 'assert o["last_fetch_complete_ts"] is None and o["last_fetch_succeeded"] is None and o["fetched_items"]==0 and o["checkpoint_ts"] is None, o'
+check "... GET /v1/exchanges shows it disabled" sh -c "curl -s -H '$A' $U/v1/exchanges | python3 -c 'import json,sys; o=json.load(sys.stdin); x=[e for e in o[\"exchanges\"] if e[\"name\"]==\"TAT_OFF\"]; assert x and x[0][\"enabled\"] is False and x[0][\"runs\"]==0, o'"
+check "enable it over HTTP" test "$(post "$A" '{"enabled":true}' PUT $U/c/exchange/TAT_OFF)" = 200
+check "... then it syncs" wait_status 20 TAT_OFF 'o["last_fetch_succeeded"] is True and o["fetched_items"]>0'
+check "disable TE_X: its syncs stop" test "$(post "$A" '{"enabled":false}' PUT $U/c/exchange/TE_X)" = 200
+te_runs() { curl -s -H "$A" "$U/v1/exchanges" | python3 -c 'import json,sys; print([e["runs"] for e in json.load(sys.stdin)["exchanges"] if e["name"]=="TE_X"][0])'; }
+sleep 1.5; r1=$(te_runs); sleep 3; r2=$(te_runs)
+check "... no run in 3 s of --sync-every 1 ($r1 then $r2)" test -n "$r1" -a "$r1" = "$r2"
+check "POST /v1/exchanges/TE_X/sync of a disabled one: 409" test "$(code -H "$A" -X POST $U/v1/exchanges/TE_X/sync)" = 409
+check "... says disabled" grep -q '"disabled"' "$T/body"
+check "POST /v1/exchanges/sync leaves it out" test "$(code -H "$A" -X POST $U/v1/exchanges/sync)" = 202
+check "... queued the others only" py 'assert "TE_X" not in o["queued"] and "NC_X" in o["queued"], o'
 for x in TE_X NC_X SN_X TAT_X; do code -H "$R" "$U/c/exchange/$x" >/dev/null; keep; code -H "$R" "$U/c/exchange/$x/status" >/dev/null; keep; done
 code -H "$R" "$U/v1/exchanges" >/dev/null; keep
 check "no secret in any answer" sh -c "! grep -E '$TE_TOKEN|$NC_PW|$SN_KEY|$TAT_PW' '$ANSWERS'"

@@ -5,7 +5,7 @@
 # $T/idx.vidx, built later) at $U, its pid in $PID; $HMA_VOUCHD_ARGS (an
 # array, may be unset) adds options.
 py() { python3 -c "import json,sys; o=json.load(open('$T/body')); $1"; }
-DB=$T/db.sqlite
+DB=${VOUCH_TEST_BANK_DB:-$T/db.sqlite} # (a postgresql:// URI from a PostgreSQL wrapper)
 $V bank create --db "$DB" placeholder >/dev/null   # the database exists before the tokens
 ADMIN=$($D token create --db "$DB" --role admin --name admin)
 MATCH=$($D token create --db "$DB" --role matcher --name matcher)
