@@ -481,6 +481,10 @@ enum MHD_Result vd_route_metrics(vd_server *s, struct MHD_Connection *conn) {
   OUT("# HELP vouchd_index_memory_bytes Heap held by the loaded index (its search tables).\n");
   OUT("# TYPE vouchd_index_memory_bytes gauge\nvouchd_index_memory_bytes %lu\n",
       atomic_load(&s->index_heap_bytes));
+  if (len < cap) {
+    const int n = vd_index_metrics(s, buf + len, cap - len);
+    if (n > 0 && (size_t)n < cap - len) len += (size_t)n;
+  }
   OUT("# TYPE vouchd_uptime_seconds gauge\nvouchd_uptime_seconds %.0f\n", vd_now() - s->started);
 #undef OUT
   struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);

@@ -223,6 +223,24 @@ int vd_index_status(vd_server *s, char *out, size_t cap) {
   return n;
 }
 
+/* /metrics: entries and search-table heap of each loaded index, by the
+ * name vd_index_status() gives it (Prometheus text; one line per index). */
+int vd_index_metrics(vd_server *s, char *out, size_t cap) {
+  int n = snprintf(out, cap,
+                   "# HELP vouchd_index_algo_entries Entries in each loaded index, by algorithm.\n"
+                   "# TYPE vouchd_index_algo_entries gauge\n");
+  for (int a = 0; a < VD_NALGO; a++) {
+    vd_index_ref *r = acquire_slot(s, a);
+    if (!r) continue;
+    const char *name = r->video ? "vpdq" : vouch_algo_name(a ? a : vouch_index_algo(r->idx));
+    if (n >= 0 && (size_t)n < cap)
+      n += snprintf(out + n, cap - (size_t)n, "vouchd_index_algo_entries{algo=\"%s\"} %zu\n", name,
+                    vouch_index_count(r->idx));
+    vd_index_release(r);
+  }
+  return n;
+}
+
 static int arg_uint(struct MHD_Connection *conn, const char *key, unsigned max, unsigned *out) {
   const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
   if (!v) return 0;

@@ -268,6 +268,8 @@ void vd_index_drop(vd_server *s);              /* every slot */
 void vd_index_drop_slot(vd_server *s, int algo); /* one slot */
 /* "indexes":{"pdq":{"entries":N,"root":HEX,"video":false},...} (no braces around) into out; snprintf's length. */
 int vd_index_status(vd_server *s, char *out, size_t cap);
+/* /metrics lines: each loaded index's entries by algorithm; like snprintf. */
+int vd_index_metrics(vd_server *s, char *out, size_t cap);
 
 /* index_dir.c: building the indexes from the banks */
 /* Is an index configured (--index or --index-dir)? */

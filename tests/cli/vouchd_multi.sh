@@ -108,6 +108,7 @@ check "... before the rebuild the new md5 does not match" test "$(code -H "$M" "
 check "... no match" py 'assert o["matches"]==[], o'
 check "rebuild" test "$(code -H "$A" -X POST "$U/v1/index/rebuild")" = 200
 check "... each algorithm's index" py 'i=o["indexes"]; assert sorted(i)==["md5","pdq","vpdq"] and i["pdq"]["entries"]==2 and i["md5"]["entries"]==2 and o["entries"]==sum(x["entries"] for x in i.values()), o'
+check "/metrics: each index's entries by algorithm" sh -c "curl -s '$U/metrics' > '$T/metrics' && grep -q '^vouchd_index_algo_entries{algo=\"pdq\"} 2\$' '$T/metrics' && grep -q '^vouchd_index_algo_entries{algo=\"md5\"} 2\$' '$T/metrics' && grep -q '^vouchd_index_algo_entries{algo=\"vpdq\"} [1-9]' '$T/metrics'"
 check "a bank selection 400 with --index-dir" test "$(code -H "$A" -X POST -d '{"banks":["PHOTOS"]}' "$U/v1/index/rebuild")" = 400
 check "/status 200 again" test "$(code "$U/status")" = 200
 check "new pdq matches" test "$(code -H "$M" "$U/m/raw_lookup?signal_type=pdq&signal=$P2")" = 200
