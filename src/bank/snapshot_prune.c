@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,7 +96,7 @@ int vouch_snapshot_dir_prune(const char *dir, unsigned keep, unsigned min_age, s
       v = nv;
       cap = nc;
     }
-    snprintf(v[n].name, sizeof v[n].name, "%s", de->d_name);
+    memcpy(v[n].name, de->d_name, strlen(de->d_name) + 1); /* snapshot_name() bounded its length */
     v[n].pre = pre;
     v[n++].mtime = st.st_mtim;
   }
