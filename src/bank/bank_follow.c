@@ -11,6 +11,7 @@
  * which banks are indexed) force a new snapshot (vouch_state.full_seq). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,8 +474,18 @@ static int write_chunks(vouch_bank *b, int algo, const uint8_t *root, int fd, co
   }
   vouch__finalize(st);
   if (rc == VOUCH_OK && n == 0) rc = vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "snapshot not stored in the database");
-  if (rc == VOUCH_OK && fsync(fd) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
   return rc;
+}
+
+/* fsync() of a fetched file on its own thread, while the file is opened */
+struct fsync_job {
+  int fd, err; /* err: errno of a failure, 0 if none */
+};
+
+static void *fsync_main(void *arg) {
+  struct fsync_job *j = arg;
+  j->err = fsync(j->fd) == 0 ? 0 : errno;
+  return NULL;
 }
 
 /* The fetch: a temp file next to `path`, renamed to `path` only once its
@@ -495,20 +506,29 @@ static int fetch(vouch_bank *b, int algo, const uint8_t *root, const char *path,
   vouch_index_stream *chk = NULL; /* checksum and root in the same pass as the writes */
   int rc = !out && vouch_index_stream_new(&chk) != VOUCH_OK ? vouch__bank_fail(b, VOUCH_E_NOMEM, "out of memory")
                                                             : write_chunks(b, algo, root, fd, tmp, chk);
-  close(fd);
   uint8_t got[VOUCH_MERKLE_HASH_BYTES];
   vouch_index *idx = NULL;
-  if (rc == VOUCH_OK && !out && vouch_index_stream_final(chk, got) != VOUCH_OK)
-    rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot is not a whole index file (checksum)");
+  struct fsync_job sync = {fd, 0};
+  if (rc == VOUCH_OK && !out) {
+    fsync_main(&sync);
+    if (vouch_index_stream_final(chk, got) != VOUCH_OK)
+      rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot is not a whole index file (checksum)");
+  }
   vouch_index_stream_free(chk);
-  if (rc == VOUCH_OK && out) {
+  if (rc == VOUCH_OK && out) { /* the fsync (still before the rename) runs while the file is opened */
+    pthread_t th;
+    const int threaded = pthread_create(&th, NULL, fsync_main, &sync) == 0;
     int orc = vouch_index_open(&idx, tmp, cfg);
+    if (threaded) pthread_join(th, NULL);
+    else fsync_main(&sync);
     if (orc != VOUCH_OK)
       rc = vouch__bank_fail(b, orc == VOUCH_E_NOMEM ? VOUCH_E_NOMEM : VOUCH_E_DB_CORRUPT,
                             "fetched snapshot is not a valid index file: %s", vouch_index_errmsg(idx));
     else
       memcpy(got, vouch_index_root(idx), sizeof got);
   }
+  close(fd);
+  if (rc == VOUCH_OK && sync.err) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(sync.err));
   if (rc == VOUCH_OK && memcmp(got, root, sizeof got) != 0)
     rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot's root differs from the one published");
   if (rc == VOUCH_OK && rename(tmp, path) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", path, strerror(errno));
