@@ -97,7 +97,7 @@ int vouch_snapshot_dir_prune(const char *dir, unsigned keep, unsigned min_age, s
       v = nv;
       cap = nc;
     }
-    snprintf(v[n].name, sizeof v[n].name, "%s", de->d_name);
+    snprintf(v[n].name, sizeof v[n].name, "%.*s", (int)sizeof v[n].name - 1, de->d_name); /* snapshot_name() bounds it */
     v[n].pre = pre;
     v[n++].mtime = st.st_mtim;
   }

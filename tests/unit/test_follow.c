@@ -504,7 +504,7 @@ static void test_follow_per_algo(void) {
 /* Runs one SQL statement on the test database with psql; 0 on success. */
 static int psql(const char *sql) {
   char cmd[2048];
-  snprintf(cmd, sizeof cmd, "'%s/psql' -h '%s' -p '%s' -U vouch -d vt_follow -X -q -At -v ON_ERROR_STOP=1 -c \"%s\"",
+  snprintf(cmd, sizeof cmd, "'%s/psql' -h '%s' -p '%s' -U vouch -d vt_follow -X -q -At -v ON_ERROR_STOP=1 -c \"%s\" >/dev/null",
            pg_bin, pg_host, pg_port, sql);
   return system(cmd);
 }
