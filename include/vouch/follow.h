@@ -134,6 +134,18 @@ VOUCH_API int vouch_bank_snapshot_latest_algo(vouch_bank *db, int algo, uint8_t 
 VOUCH_API int vouch_bank_snapshot_fetch_algo(vouch_bank *db, int algo, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],
                                              const char *path);
 
+/*! vouch_bank_snapshot_fetch_open_algo() :
+ *  As vouch_bank_snapshot_fetch_algo(), and opens the fetched file with `cfg`
+ *  (vouch_index_open(); NULL = defaults) into *out: the open's validation
+ *  (checksum first) and a comparison with `root` replace the streaming check,
+ *  so a joining replica reads the bytes once before serving them.  The file
+ *  gets the name `path` only once they passed; on any failure no file is left
+ *  and *out is NULL.
+ * @return : as vouch_bank_snapshot_fetch(), and VOUCH_E_NOMEM. */
+VOUCH_API int vouch_bank_snapshot_fetch_open_algo(vouch_bank *db, int algo,
+                                                  const uint8_t root[VOUCH_MERKLE_HASH_BYTES], const char *path,
+                                                  const vouch_index_config *cfg, vouch_index **out);
+
 /*! vouch_bank_snapshot_prune() :
  *  Deletes the published snapshots (rows and chunks) other than the newest
  *  `keep` (at least 1) of each algorithm (vouch_bank_snapshot_publish_algo())

@@ -68,13 +68,10 @@ static void hex32(const uint8_t *r, char *out) {
   for (unsigned i = 0; i < VOUCH_MERKLE_HASH_BYTES; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
-/* Opens a snapshot file with the server's MIH settings; checks its root and
- * that it is an index of the follower's algorithm. */
-static vouch_index *open_snapshot(struct vd_follower *fo, const char *path, const uint8_t *root) {
-  vouch_index_config cfg = vouch_index_config_default();
-  cfg.build_threads = fo->s->threads;
-  vouch_index *idx = NULL;
-  int rc = vouch_index_open(&idx, path, &cfg);
+/* Checks that an opened snapshot (rc from its open) has the published root
+ * and holds the follower's algorithm's hashes; frees it if not. */
+static vouch_index *checked_snapshot(struct vd_follower *fo, const char *path, const uint8_t *root, vouch_index *idx,
+                                     int rc) {
   const int kind = fo->algo == VOUCH_ALGO_VPDQ ? VOUCH_ALGO_PDQ : fo->algo; /* video frames are PDQ hashes */
   if (rc == VOUCH_OK && root && memcmp(vouch_index_root(idx), root, VOUCH_MERKLE_HASH_BYTES) != 0) {
     fprintf(stderr, "vouchd: snapshot %s: its root is not the one published\n", path);
@@ -89,6 +86,21 @@ static vouch_index *open_snapshot(struct vd_follower *fo, const char *path, cons
   if (rc == VOUCH_OK) return idx;
   vouch_index_free(idx);
   return NULL;
+}
+
+static vouch_index_config snapshot_config(const struct vd_follower *fo) {
+  vouch_index_config cfg = vouch_index_config_default();
+  cfg.build_threads = fo->s->threads;
+  return cfg;
+}
+
+/* Opens a snapshot file with the server's MIH settings; checks its root and
+ * that it is an index of the follower's algorithm. */
+static vouch_index *open_snapshot(struct vd_follower *fo, const char *path, const uint8_t *root) {
+  const vouch_index_config cfg = snapshot_config(fo);
+  vouch_index *idx = NULL;
+  int rc = vouch_index_open(&idx, path, &cfg);
+  return checked_snapshot(fo, path, root, idx, rc);
 }
 
 /* "" for --index's follower, "ALGO " for the others (log lines) */
@@ -116,22 +128,27 @@ static vouch_index *get_published(struct vd_follower *fo, vouch_bank *db, int64_
   char path[4096], hx[2 * VOUCH_MERKLE_HASH_BYTES + 1], nm[32];
   hex32(root, hx);
   const double t0 = vd_now();
-  const char *from = "the shared directory";
+  vouch_index *idx = NULL;
   if (s->snapshot_dir) shared_path(fo, hx, path, sizeof path);
   if (!s->snapshot_dir || access(path, R_OK) != 0) {
+    /* fetched and opened in one go: the open's validation is the fetch's check (the bytes are read once) */
     if (!stored || vd_index_file(s, fo->algo, path, sizeof path) != 0) return NULL;
-    if (vouch_bank_snapshot_fetch_algo(db, fo->algo, root, path) != VOUCH_OK) {
+    const vouch_index_config cfg = snapshot_config(fo);
+    if (vouch_bank_snapshot_fetch_open_algo(db, fo->algo, root, path, &cfg, &idx) != VOUCH_OK) {
       fprintf(stderr, "vouchd: follow: fetch %ssnapshot %.16s: %s\n", fo_name(fo, nm, sizeof nm), hx,
               vouch_bank_errmsg(db));
       return NULL;
     }
-    from = "PostgreSQL";
+    idx = checked_snapshot(fo, path, root, idx, VOUCH_OK);
+    if (idx)
+      fprintf(stderr, "vouchd: follow: %ssnapshot %.16s of change %lld from PostgreSQL, fetched and loaded (%.2f s): %zu entries\n",
+              fo_name(fo, nm, sizeof nm), hx, (long long)*seq, vd_now() - t0, vouch_index_count(idx));
+    return idx;
   }
-  const double t1 = vd_now();
-  vouch_index *idx = open_snapshot(fo, path, root);
+  idx = open_snapshot(fo, path, root);
   if (idx)
-    fprintf(stderr, "vouchd: follow: %ssnapshot %.16s of change %lld from %s (%.2f s) loaded (%.2f s): %zu entries\n",
-            fo_name(fo, nm, sizeof nm), hx, (long long)*seq, from, t1 - t0, vd_now() - t1, vouch_index_count(idx));
+    fprintf(stderr, "vouchd: follow: %ssnapshot %.16s of change %lld from the shared directory loaded (%.2f s): %zu entries\n",
+            fo_name(fo, nm, sizeof nm), hx, (long long)*seq, vd_now() - t0, vouch_index_count(idx));
   return idx;
 }
 

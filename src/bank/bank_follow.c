@@ -11,6 +11,7 @@
  * which banks are indexed) force a new snapshot (vouch_state.full_seq). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,20 +437,13 @@ int vouch_bank_snapshot_fetch(vouch_bank *b, const uint8_t root[VOUCH_MERKLE_HAS
   return vouch_bank_snapshot_fetch_algo(b, VOUCH_ALGO_NONE, root, path);
 }
 
-int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],
-                                   const char *path) {
-  if (!root || !path) return VOUCH_E_INVALID;
-  VOUCH_TRY(vouch__bank_pg_only(b));
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.fetch.XXXXXX", path) >= (int)sizeof tmp) return VOUCH_E_INVALID;
-  int fd = mkstemp(tmp);
-  if (fd < 0) return vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
+/* Writes the chunks of snapshot `root` in order to `fd`; with `chk`, also
+ * through the streaming check.  Chunks are numbered from 0 with no gap, so
+ * the first number not found ends the file. */
+static int write_chunks(vouch_bank *b, int algo, const uint8_t *root, int fd, const char *tmp,
+                        vouch_index_stream *chk) {
   vouch__stmt *st = NULL;
-  vouch_index_stream *chk = NULL; /* checksum and root in the same pass as the writes */
-  int rc = vouch_index_stream_new(&chk) != VOUCH_OK
-               ? vouch__bank_fail(b, VOUCH_E_NOMEM, "out of memory")
-               : vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE algo = ?3 AND root = ?1 AND n = ?2",
-                                     &st);
+  int rc = vouch__bank_prepare(b, "SELECT data FROM vouch_snapshot_chunks WHERE algo = ?3 AND root = ?1 AND n = ?2", &st);
   int64_t n = 0;
   for (; rc == VOUCH_OK; n++) {
     vouch__bind_blob(st, 1, root, VOUCH_MERKLE_HASH_BYTES);
@@ -466,7 +460,7 @@ int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[V
     }
     const uint8_t *p = vouch__col_blob(st, 0);
     size_t len = (size_t)vouch__col_bytes(st, 0), off = 0;
-    if (p) vouch_index_stream_update(chk, p, len);
+    if (p && chk) vouch_index_stream_update(chk, p, len);
     while (p && off < len) {
       ssize_t k = write(fd, p + off, len - off);
       if (k < 0 && errno == EINTR) continue;
@@ -480,15 +474,80 @@ int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[V
   }
   vouch__finalize(st);
   if (rc == VOUCH_OK && n == 0) rc = vouch__bank_fail(b, VOUCH_E_NOT_FOUND, "snapshot not stored in the database");
-  if (rc == VOUCH_OK && fsync(fd) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
-  close(fd);
+  return rc;
+}
+
+/* fsync() of a fetched file on its own thread, while the file is opened */
+struct fsync_job {
+  int fd, err; /* err: errno of a failure, 0 if none */
+};
+
+static void *fsync_main(void *arg) {
+  struct fsync_job *j = arg;
+  j->err = fsync(j->fd) == 0 ? 0 : errno;
+  return NULL;
+}
+
+/* The fetch: a temp file next to `path`, renamed to `path` only once its
+ * bytes are checked.  Without `out` the check is the streaming one (checksum
+ * and root, as the bytes arrive); with `out` it is vouch_index_open() of the
+ * temp file (which validates the checksum first, then everything else) and a
+ * comparison of its root, so that the bytes are read once, not twice, before
+ * a replica serves them: the handle stays valid after the rename. */
+static int fetch(vouch_bank *b, int algo, const uint8_t *root, const char *path, const vouch_index_config *cfg,
+                 vouch_index **out) {
+  if (out) *out = NULL;
+  if (!root || !path) return VOUCH_E_INVALID;
+  VOUCH_TRY(vouch__bank_pg_only(b));
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.fetch.XXXXXX", path) >= (int)sizeof tmp) return VOUCH_E_INVALID;
+  int fd = mkstemp(tmp);
+  if (fd < 0) return vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(errno));
+  vouch_index_stream *chk = NULL; /* checksum and root in the same pass as the writes */
+  int rc = !out && vouch_index_stream_new(&chk) != VOUCH_OK ? vouch__bank_fail(b, VOUCH_E_NOMEM, "out of memory")
+                                                            : write_chunks(b, algo, root, fd, tmp, chk);
   uint8_t got[VOUCH_MERKLE_HASH_BYTES];
-  if (rc == VOUCH_OK && vouch_index_stream_final(chk, got) != VOUCH_OK)
-    rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot is not a whole index file (checksum)");
+  vouch_index *idx = NULL;
+  struct fsync_job sync = {fd, 0};
+  if (rc == VOUCH_OK && !out) {
+    fsync_main(&sync);
+    if (vouch_index_stream_final(chk, got) != VOUCH_OK)
+      rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot is not a whole index file (checksum)");
+  }
   vouch_index_stream_free(chk);
+  if (rc == VOUCH_OK && out) { /* the fsync (still before the rename) runs while the file is opened */
+    pthread_t th;
+    const int threaded = pthread_create(&th, NULL, fsync_main, &sync) == 0;
+    int orc = vouch_index_open(&idx, tmp, cfg);
+    if (threaded) pthread_join(th, NULL);
+    else fsync_main(&sync);
+    if (orc != VOUCH_OK)
+      rc = vouch__bank_fail(b, orc == VOUCH_E_NOMEM ? VOUCH_E_NOMEM : VOUCH_E_DB_CORRUPT,
+                            "fetched snapshot is not a valid index file: %s", vouch_index_errmsg(idx));
+    else
+      memcpy(got, vouch_index_root(idx), sizeof got);
+  }
+  close(fd);
+  if (rc == VOUCH_OK && sync.err) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", tmp, strerror(sync.err));
   if (rc == VOUCH_OK && memcmp(got, root, sizeof got) != 0)
     rc = vouch__bank_fail(b, VOUCH_E_DB_CORRUPT, "fetched snapshot's root differs from the one published");
   if (rc == VOUCH_OK && rename(tmp, path) != 0) rc = vouch__bank_fail(b, VOUCH_E_IO, "%s: %s", path, strerror(errno));
-  if (rc != VOUCH_OK) unlink(tmp);
-  return rc;
+  if (rc != VOUCH_OK) {
+    unlink(tmp);
+    vouch_index_free(idx);
+    return rc;
+  }
+  if (out) *out = idx;
+  return VOUCH_OK;
+}
+
+int vouch_bank_snapshot_fetch_algo(vouch_bank *b, int algo, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                                   const char *path) {
+  return fetch(b, algo, root, path, NULL, NULL);
+}
+
+int vouch_bank_snapshot_fetch_open_algo(vouch_bank *b, int algo, const uint8_t root[VOUCH_MERKLE_HASH_BYTES],
+                                        const char *path, const vouch_index_config *cfg, vouch_index **out) {
+  if (!out) return VOUCH_E_INVALID;
+  return fetch(b, algo, root, path, cfg, out);
 }

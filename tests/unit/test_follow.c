@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "vouch/vouch.h"
 #include "vouch/follow.h"
@@ -25,6 +27,7 @@ static uint8_t hashes[MAXH][32];
 static size_t nh;
 static char dir[64];
 static char uri[512];
+static const char *pg_host, *pg_port, *pg_bin;
 
 static void hex(const uint8_t *h, char *out) {
   for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
@@ -498,9 +501,95 @@ static void test_follow_per_algo(void) {
   vouch_bank_free(db);
 }
 
+/* Runs one SQL statement on the test database with psql; 0 on success. */
+static int psql(const char *sql) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "'%s/psql' -h '%s' -p '%s' -U vouch -d vt_follow -X -q -At -v ON_ERROR_STOP=1 -c \"%s\" >/dev/null",
+           pg_bin, pg_host, pg_port, sql);
+  return system(cmd);
+}
+
+/* Files in directory `d` (., .. aside). */
+static int count_files(const char *d) {
+  DIR *x = opendir(d);
+  int n = 0;
+  for (struct dirent *e; x && (e = readdir(x));) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+  if (x) closedir(x);
+  return x ? n : -1;
+}
+
+/* A snapshot of several chunks damaged or cut mid-stream: both fetches fail
+ * (VOUCH_E_DB_CORRUPT) and leave no file, neither the target nor a temp
+ * file; repaired, both fetch it back, fetch_open with the published root. */
+static void test_fetch_damaged(void) {
+  const size_t n = 40000; /* about 2.4 MB: 3 chunks of 1 MiB */
+  uint8_t *h = malloc(n * 32);
+  char *ids = malloc(n * 12);
+  vouch_index_input *in = malloc(n * sizeof *in);
+  REQUIRE(h && ids && in);
+  for (size_t i = 0; i < n * 32; i++) h[i] = (uint8_t)rnd();
+  for (size_t i = 0; i < n; i++) {
+    snprintf(ids + 12 * i, 12, "d%u", (unsigned)i);
+    in[i] = (vouch_index_input){h + 32 * i, 0, i + 1, ids + 12 * i, NULL};
+  }
+  char src[128], out_dir[128], out[192], err[256];
+  snprintf(src, sizeof src, "%s/big.vidx", dir);
+  snprintf(out_dir, sizeof out_dir, "%s/fetchdir", dir);
+  snprintf(out, sizeof out, "%s/got.vidx", out_dir);
+  REQUIRE(mkdir(out_dir, 0700) == 0);
+  const char *banks[1] = {"big"};
+  REQUIRE(vouch_index_write(src, VOUCH_ALGO_PDQ, banks, 1, in, n, NULL, err, sizeof err) == VOUCH_OK);
+  free(h);
+  free(ids);
+  free(in);
+  vouch_bank *db = NULL;
+  REQUIRE(vouch_bank_open(&db, uri, 0) == VOUCH_OK);
+  REQUIRE(vouch_bank_snapshot_publish_algo(db, VOUCH_ALGO_PDQ, src, 1000000, 1, 2) == VOUCH_OK);
+  uint8_t root[VOUCH_MERKLE_HASH_BYTES];
+  REQUIRE(vouch_bank_snapshot_latest_algo(db, VOUCH_ALGO_PDQ, root, NULL, NULL, NULL) == VOUCH_OK);
+  REQUIRE(psql("SELECT 1 FROM vouch_snapshot_chunks WHERE algo = 'pdq' AND n = 2") == 0);
+  const vouch_index_config cfg = vouch_index_config_default();
+  static char marker;
+  vouch_index *idx = (vouch_index *)(void *)&marker; /* must come back NULL on failure */
+  /* one byte of the middle chunk flipped */
+  const char *flip = "UPDATE vouch_snapshot_chunks SET data = set_byte(data, 777, get_byte(data, 777) # 1)"
+                     " WHERE algo = 'pdq' AND n = 1";
+  REQUIRE(psql(flip) == 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_algo(db, VOUCH_ALGO_PDQ, root, out), VOUCH_E_DB_CORRUPT);
+  CHECK_EQ_INT(count_files(out_dir), 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_open_algo(db, VOUCH_ALGO_PDQ, root, out, &cfg, &idx), VOUCH_E_DB_CORRUPT);
+  CHECK(idx == NULL);
+  CHECK_EQ_INT(count_files(out_dir), 0);
+  REQUIRE(psql(flip) == 0); /* flipped back */
+  REQUIRE(vouch_bank_snapshot_fetch_open_algo(db, VOUCH_ALGO_PDQ, root, out, &cfg, &idx) == VOUCH_OK);
+  CHECK(!memcmp(vouch_index_root(idx), root, sizeof root));
+  CHECK_EQ_INT((int)vouch_index_count(idx), (int)n);
+  CHECK(file_equal(src, out));
+  vouch_index_free(idx);
+  CHECK_EQ_INT(count_files(out_dir), 1);
+  REQUIRE(unlink(out) == 0);
+  /* the middle chunk missing: a file cut short (the chunks after it are never read) */
+  REQUIRE(psql("DELETE FROM vouch_snapshot_chunks WHERE algo = 'pdq' AND n = 1") == 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_algo(db, VOUCH_ALGO_PDQ, root, out), VOUCH_E_DB_CORRUPT);
+  idx = (vouch_index *)(void *)&marker;
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_open_algo(db, VOUCH_ALGO_PDQ, root, out, &cfg, &idx), VOUCH_E_DB_CORRUPT);
+  CHECK(idx == NULL);
+  CHECK_EQ_INT(count_files(out_dir), 0);
+  /* the last chunk missing */
+  REQUIRE(psql("DELETE FROM vouch_snapshot_chunks WHERE algo = 'pdq' AND n = 2") == 0);
+  REQUIRE(vouch_bank_snapshot_publish_algo(db, VOUCH_ALGO_PDQ, src, 1000001, 1, 2) == VOUCH_OK); /* stored again */
+  REQUIRE(psql("DELETE FROM vouch_snapshot_chunks WHERE algo = 'pdq' AND n = 2") == 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_open_algo(db, VOUCH_ALGO_PDQ, root, out, &cfg, &idx), VOUCH_E_DB_CORRUPT);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_algo(db, VOUCH_ALGO_PDQ, root, out), VOUCH_E_DB_CORRUPT);
+  CHECK_EQ_INT(count_files(out_dir), 0);
+  CHECK_EQ_INT(vouch_bank_snapshot_fetch_open_algo(db, VOUCH_ALGO_PDQ, root, out, &cfg, NULL), VOUCH_E_INVALID);
+  vouch_bank_free(db);
+}
+
 int main(void) {
   const char *host = getenv("VOUCH_TEST_PG_HOST"), *port = getenv("VOUCH_TEST_PG_PORT"),
              *bin = getenv("VOUCH_TEST_PG_BIN");
+  pg_host = host, pg_port = port, pg_bin = bin;
   if (!host || !*host || !port || !bin) {
     fprintf(stderr, "test_follow: needs VOUCH_TEST_PG_HOST/PORT/BIN (tests/cli/bank_pg.sh): skipped\n");
     return 77;
@@ -517,6 +606,7 @@ int main(void) {
   TT_RUN(test_follow_disable_until);
   TT_RUN(test_snapshots_published);
   TT_RUN(test_follow_per_algo);
+  TT_RUN(test_fetch_damaged);
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
   TT_MAIN_END;
