@@ -205,6 +205,12 @@ void vd_index_drop(vd_server *s) {
   for (int a = 0; a < VD_NALGO; a++) vd_index_drop_slot(s, a);
 }
 
+/* The name an index in slot `slot` is reported under: its algorithm; slot 0
+ * (--index) is named by its content, vpdq for video frames. */
+static const char *slot_name(const vd_index_ref *r, int slot) {
+  return r->video ? "vpdq" : vouch_algo_name(slot ? slot : vouch_index_algo(r->idx));
+}
+
 int vd_index_status(vd_server *s, char *out, size_t cap) {
   int n = snprintf(out, cap, "\"indexes\":{");
   for (int a = 0; a < VD_NALGO; a++) {
@@ -212,8 +218,7 @@ int vd_index_status(vd_server *s, char *out, size_t cap) {
     if (!r) continue;
     char hx[2 * VOUCH_MERKLE_HASH_BYTES + 1];
     vouch_hash_to_hex(vouch_index_root(r->idx), VOUCH_MERKLE_HASH_BYTES, hx, sizeof hx);
-    /* slot 0 (--index) is named by its content: the index's algorithm, vpdq for video frames */
-    const char *name = r->video ? "vpdq" : vouch_algo_name(a ? a : vouch_index_algo(r->idx));
+    const char *name = slot_name(r, a);
     if (n >= 0 && (size_t)n < cap)
       n += snprintf(out + n, cap - (size_t)n, "%s\"%s\":{\"entries\":%zu,\"root\":\"%s\",\"video\":%s}",
                     out[n - 1] == '{' ? "" : ",", name, vouch_index_count(r->idx), hx, r->video ? "true" : "false");
@@ -232,7 +237,7 @@ int vd_index_metrics(vd_server *s, char *out, size_t cap) {
   for (int a = 0; a < VD_NALGO; a++) {
     vd_index_ref *r = acquire_slot(s, a);
     if (!r) continue;
-    const char *name = r->video ? "vpdq" : vouch_algo_name(a ? a : vouch_index_algo(r->idx));
+    const char *name = slot_name(r, a);
     if (n >= 0 && (size_t)n < cap)
       n += snprintf(out + n, cap - (size_t)n, "vouchd_index_algo_entries{algo=\"%s\"} %zu\n", name,
                     vouch_index_count(r->idx));
